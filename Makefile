@@ -1,0 +1,97 @@
+# restoredrill build. `make` builds build/restoredrill; `make check` runs the
+# unit and integration tests; `make demo` runs a real drill on the fixtures.
+# Every dependency comes through pkg-config.
+
+BUILD   ?= build
+CC      ?= cc
+PKGS    := libpq libmariadb libcurl libcjson libcrypto zlib libzstd
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings -Werror
+CFLAGS  ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ichecks -DRD_VERSION=\"$(VERSION)\"
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+LIBS = $(PKG_LIBS) -lpthread -lm
+
+LIB_SRCS := $(filter-out harness/main.c,$(wildcard harness/*.c harness/*/*.c)) \
+            $(wildcard checks/*.c) $(wildcard reports/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
+ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
+ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
+
+.PHONY: all deps check unit integration shell-tests sanitize format format-check demo clean bench
+all: $(BUILD)/restoredrill
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/librestoredrill.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/restoredrill: $(BUILD)/obj/harness/main.o $(BUILD)/librestoredrill.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The unit runner is generated: every tests/unit/test_<m>.c defines
+# `Suite *<m>_suite(void)`, so adding a suite touches no shared file.
+$(BUILD)/gen/unit_main.c: $(UNIT_SRCS) tests/runner.c.in Makefile
+	@mkdir -p $(dir $@)
+	tests/gen-runner.sh unit $(UNIT_SRCS) > $@
+$(BUILD)/gen/itest_main.c: $(ITEST_SRCS) tests/runner.c.in Makefile
+	@mkdir -p $(dir $@)
+	tests/gen-runner.sh integration $(ITEST_SRCS) > $@
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(BUILD)/unit_tests: $(BUILD)/obj/gen/unit_main.o $(UNIT_OBJS) $(BUILD)/librestoredrill.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+$(BUILD)/integration_tests: $(BUILD)/obj/gen/itest_main.o $(ITEST_OBJS) $(BUILD)/librestoredrill.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
+deps:
+	@tests/install-deps.sh
+
+unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+
+integration: $(BUILD)/integration_tests $(BUILD)/restoredrill
+	RD_BIN=$(abspath $(BUILD)/restoredrill) $(BUILD)/integration_tests
+	RD_BIN=$(abspath $(BUILD)/restoredrill) tests/run-shell-tests.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+sanitize: deps
+	$(MAKE) BUILD=build-san SAN=1 all unit integration
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+demo: deps all
+	fixtures/demo/run-demo.sh $(abspath $(BUILD)/restoredrill)
+
+bench: deps all
+	bench/run.sh $(abspath $(BUILD)/restoredrill)
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

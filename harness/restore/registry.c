@@ -1,0 +1,18 @@
+/* registry.c: the restore drivers. Adding one is one file and one line. */
+#include "restoredrill/restore.h"
+
+#include <string.h>
+
+const rd_restore_type *const rd_restore_registry[] = {
+    NULL,
+};
+
+const rd_restore_type *rd_restore_for(rd_engine engine, rd_format f)
+{
+    for (size_t i = 0; rd_restore_registry[i]; i++) {
+        const rd_restore_type *t = rd_restore_registry[i];
+        if ((t->engines & (unsigned)engine) && t->accepts(f))
+            return t;
+    }
+    return NULL;
+}

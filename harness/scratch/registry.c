@@ -1,0 +1,16 @@
+/* registry.c: the scratch instance drivers. Adding one is one file and one line. */
+#include "restoredrill/scratch.h"
+
+#include <string.h>
+
+const rd_scratch_type *const rd_scratch_registry[] = {
+    NULL,
+};
+
+const rd_scratch_type *rd_scratch_find(const char *name)
+{
+    for (size_t i = 0; name && rd_scratch_registry[i]; i++)
+        if (strcmp(rd_scratch_registry[i]->name, name) == 0)
+            return rd_scratch_registry[i];
+    return NULL;
+}

@@ -1,0 +1,68 @@
+/* artifact.h: turn a recovery point into a byte stream: open, verify the
+ * sha256 while reading, decrypt through a filter command, unwrap gzip/zstd in
+ * process, and recognise the dump format from its first bytes. */
+#ifndef RESTOREDRILL_ARTIFACT_H
+#define RESTOREDRILL_ARTIFACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "restoredrill/config.h"
+#include "restoredrill/error.h"
+
+typedef enum rd_format {
+    RD_FMT_UNKNOWN = 0,
+    RD_FMT_PG_CUSTOM,    /* "PGDMP" */
+    RD_FMT_PG_DIRECTORY, /* a directory with toc.dat */
+    RD_FMT_PG_PLAIN,     /* SQL text from pg_dump */
+    RD_FMT_MARIADB_SQL   /* SQL text from mariadb-dump / mysqldump */
+} rd_format;
+
+typedef enum rd_wrap { RD_WRAP_NONE = 0, RD_WRAP_GZIP, RD_WRAP_ZSTD } rd_wrap;
+
+/* "pg-custom", "pg-directory", "pg-plain", "mariadb-sql", "unknown" */
+const char *rd_format_name(rd_format f);
+rd_format rd_format_parse(const char *s);
+const char *rd_wrap_name(rd_wrap w); /* "none" "gzip" "zstd" */
+
+/* Recognise format from decoded leading bytes (at least 4 KiB when there are). */
+rd_format rd_format_detect(const void *head, size_t n);
+/* Recognise wrapping from the raw leading bytes (gzip 1f 8b, zstd 28 b5 2f fd). */
+rd_wrap rd_wrap_detect(const void *head, size_t n);
+
+typedef struct rd_artifact rd_artifact; /* opaque */
+
+typedef struct rd_artifact_opts {
+    const char *expected_sha256; /* of the raw file as stored; NULL: not verified */
+    const char *const *decrypt;  /* argv of a filter command, NULL: none */
+    size_t progress_total;       /* bytes expected, for progress; 0 unknown */
+} rd_artifact_opts;
+
+/* Open a file (or a pg directory-format dump, which is never streamed: then
+ * rd_artifact_is_dir is 1 and read returns nothing). Peeks the head to
+ * detect wrapping and format. */
+rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, rd_artifact **out,
+                           rd_error *err);
+int rd_artifact_is_dir(const rd_artifact *a);
+rd_format rd_artifact_format(const rd_artifact *a);
+rd_wrap rd_artifact_wrap(const rd_artifact *a);
+const char *rd_artifact_path(const rd_artifact *a);
+
+/* Read decoded bytes; *n = 0 at the end. At the end the sha256 is checked:
+ * a mismatch is RD_ERR_INTEGRITY "sha256 mismatch: expected X, got Y".
+ * A corrupt or truncated gzip/zstd stream is RD_ERR_INTEGRITY too. */
+rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_error *err);
+
+/* Copy the whole decoded stream into fd (a restore tool's stdin). Writes
+ * through EPIPE are reported as RD_ERR_IO "restore tool closed its input". */
+rd_status rd_artifact_pump(rd_artifact *a, int fd, rd_error *err);
+
+/* Raw bytes read from storage and decoded bytes produced so far. */
+uint64_t rd_artifact_raw_bytes(const rd_artifact *a);
+uint64_t rd_artifact_decoded_bytes(const rd_artifact *a);
+/* Hex digest of the raw bytes once the end was reached, else NULL. */
+const char *rd_artifact_sha256(const rd_artifact *a);
+void rd_artifact_free(rd_artifact *a);
+
+#endif

@@ -1,0 +1,91 @@
+/* check.h: the check interface, the registry and the context a check runs in.
+ *
+ * A check proves one thing about a restored scratch database and records
+ * one result per object (table, probe, query) through rd_check_record. A
+ * verdict is not an error: a check that ran returns RD_OK whatever it found;
+ * it returns an error status only when it could not run, and the caller
+ * then records an `error` result (never a pass). Checks see databases only
+ * through db.h: they never include libpq or mysql headers. */
+#ifndef RESTOREDRILL_CHECK_H
+#define RESTOREDRILL_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restoredrill/config.h"
+#include "restoredrill/db.h"
+#include "restoredrill/error.h"
+#include "restoredrill/manifest.h"
+#include "restoredrill/result.h"
+#include "restoredrill/scratch.h"
+
+struct cJSON;
+
+typedef struct rd_check_ctx {
+    const rd_target_cfg *target;
+    const rd_check_cfg *check;     /* this check's config */
+    rd_db *scratch;                /* connected to the restored database */
+    const rd_scratch *instance;    /* connection info, env for plugins/apps */
+    const char *const *tvars;      /* template variables (scratch.*, point.*, target.name) */
+    const rd_manifest *manifest;   /* reference figures, or NULL */
+    rd_db *reference;              /* live reference in a read-only transaction, or NULL */
+    int64_t point_created_ms;      /* the sampled recovery point's creation time */
+    rd_target_result *result;      /* sink (use rd_check_record) */
+    double deadline;               /* rd_mono_now() instant by which the check must end */
+    /* filled by freshness: newest data instant (ms) and its basis */
+    int64_t newest_data_ms;
+    const char *newest_data_basis; /* "heartbeat" | "query" (static strings) */
+} rd_check_ctx;
+
+/* Keys every check accepts besides its own. */
+#define RD_CHECK_COMMON_KEYS "type", "name", "timeout"
+
+typedef struct rd_check_type {
+    const char *name;  /* "rowcount" */
+    unsigned engines;  /* RD_ENGINE_PG | RD_ENGINE_MARIADB */
+    /* required: validate params (the check's whole config object) at config
+     * time. path is "targets[0].checks[2]"; errors name PATH.KEY (use the
+     * rd_cfg_* helpers). *state may stay NULL. */
+    rd_status (*configure)(const struct cJSON *params, const char *path, rd_engine engine,
+                           void **state, rd_error *err);
+    rd_status (*run)(rd_check_ctx *ctx, void *state, rd_error *err);
+    /* optional */
+    void (*free)(void *state);
+} rd_check_type;
+
+extern const rd_check_type *const rd_check_registry[]; /* NULL-terminated */
+const rd_check_type *rd_check_find(const char *name);
+
+/* Record one result for `object` with the check's type and name, timed by
+ * the caller (seconds). Returns the result for adding expected/actual/props
+ * (valid until the next record on the same target); NULL on allocation
+ * failure. */
+rd_check_result *rd_check_record(rd_check_ctx *ctx, const char *object, rd_verdict v,
+                                 double seconds, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Run one configured check: calls ct->run, and when it returns an error,
+ * records an `error` result with the message (object = "*"). */
+void rd_check_run_one(rd_check_ctx *ctx);
+
+/* Parse an expectation "= v", "!= v", ">= 100", "< 2.5", "~ ^ok", "rows = 3".
+ * Error: `expected an operator and a value like ">= 100", got "lots"`. */
+typedef enum rd_expect_op {
+    RD_EXPECT_EQ, RD_EXPECT_NE, RD_EXPECT_GE, RD_EXPECT_LE, RD_EXPECT_GT, RD_EXPECT_LT,
+    RD_EXPECT_MATCH, RD_EXPECT_ROWS
+} rd_expect_op;
+typedef struct rd_expect {
+    rd_expect_op op;
+    char *value;   /* heap */
+    int numeric;   /* value parses as a number */
+    double num;
+    void *regex;   /* compiled regex_t for MATCH (heap), else NULL */
+} rd_expect;
+rd_status rd_expect_parse(const char *text, rd_expect *out, rd_error *err);
+/* 1 when actual (NULL = SQL NULL, never matches but "!=") meets the
+ * expectation; numbers compare numerically when both parse, text exactly otherwise.
+ * For RD_EXPECT_ROWS pass the row count as actual text. */
+int rd_expect_eval(const rd_expect *e, const char *actual);
+void rd_expect_free(rd_expect *e);
+
+#endif

@@ -1,0 +1,31 @@
+/* cli.h: subcommand entry points. Each takes the argv after the program name
+ * (argv[0] is the subcommand) and returns the process exit status:
+ * 0 all passed, 1 the drill ran and something failed, 2 usage or
+ * configuration error (nothing touched), 3 aborted or internal error. */
+#ifndef RESTOREDRILL_CLI_H
+#define RESTOREDRILL_CLI_H
+
+enum { RD_EXIT_OK = 0, RD_EXIT_FAILED = 1, RD_EXIT_USAGE = 2, RD_EXIT_ABORTED = 3 };
+
+/* Dispatch: `restoredrill SUBCOMMAND ...`, --help, help SUBCOMMAND. */
+int rd_cli_main(int argc, char **argv);
+/* Print the usage text of a subcommand to stderr (or stdout when to_stdout). */
+void rd_cli_usage(const char *subcommand, int to_stdout);
+
+int rd_cmd_run(int argc, char **argv);       /* harness/cmd_run.c */
+int rd_cmd_list(int argc, char **argv);      /* harness/cmd_run.c */
+int rd_cmd_validate(int argc, char **argv);  /* harness/cli.c */
+int rd_cmd_backup(int argc, char **argv);    /* harness/cmd_backup.c */
+int rd_cmd_manifest(int argc, char **argv);  /* harness/cmd_backup.c */
+int rd_cmd_heartbeat(int argc, char **argv); /* harness/cmd_backup.c */
+int rd_cmd_checksum(int argc, char **argv);  /* harness/cmd_compare.c */
+int rd_cmd_diff(int argc, char **argv);      /* harness/cmd_compare.c */
+int rd_cmd_report(int argc, char **argv);    /* harness/cmd_report.c */
+int rd_cmd_history(int argc, char **argv);   /* harness/cmd_report.c */
+int rd_cmd_gc(int argc, char **argv);        /* harness/cmd_gc.c */
+
+/* For the stubs of subcommands not built yet: "restoredrill: NAME is not
+ * implemented yet" on stderr, returns RD_EXIT_USAGE. */
+int rd_cli_not_implemented(const char *name);
+
+#endif

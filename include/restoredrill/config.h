@@ -1,0 +1,183 @@
+/* config.h: the drill configuration (DESIGN section 5) as a typed model, and
+ * the helpers every driver and check uses to validate its own parameters with
+ * path-precise messages.
+ *
+ * Loading strips comments (cJSON_Minify), expands ${VAR} and ${VAR:-default}
+ * inside string values, refuses unknown keys, and reports the first error as
+ * `FILE: targets[0].checks[2].expect: expected ..., got "lots"`. Values that
+ * came from the environment are never echoed in errors. */
+#ifndef RESTOREDRILL_CONFIG_H
+#define RESTOREDRILL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restoredrill/error.h"
+
+struct cJSON;
+struct rd_check_type;
+
+typedef enum rd_engine { RD_ENGINE_PG = 1, RD_ENGINE_MARIADB = 2 } rd_engine;
+#define RD_ENGINE_ANY (RD_ENGINE_PG | RD_ENGINE_MARIADB)
+
+/* "postgres" / "mariadb" */
+const char *rd_engine_name(rd_engine e);
+/* Accepts postgres|postgresql|pg and mariadb|mysql; 0 when unknown. */
+rd_engine rd_engine_parse(const char *s);
+
+typedef struct rd_strlist {
+    char **items;
+    size_t n;
+} rd_strlist;
+
+typedef struct rd_catalog_cfg {
+    char *type;      /* dir | exec | s3 | pg-archive | pgbackrest */
+    char *path;      /* dir, pg-archive */
+    char *pattern;   /* dir: glob, default "*" */
+    char *time_from; /* dir: NULL (auto) | manifest | name | mtime */
+    rd_strlist command; /* exec: argv */
+    double timeout;     /* exec: seconds, default 60 */
+    char *endpoint, *bucket, *prefix, *region; /* s3 */
+    char *stanza;                               /* pgbackrest */
+} rd_catalog_cfg;
+
+typedef struct rd_sample_cfg {
+    char *strategy;   /* latest (default) | random | oldest | id | pitr-random */
+    double window;    /* seconds back from t0 that random/oldest consider; < 0: all */
+    double max_age;   /* objective on the newest point; < 0: none */
+    char *id;         /* strategy id */
+    int databases;    /* sample this many of the target's databases; 0: all */
+} rd_sample_cfg;
+
+typedef struct rd_scratch_cfg {
+    char *type;       /* ephemeral (default) | server | exec */
+    char *run_as;     /* ephemeral as root: default postgres / mysql */
+    int tcp;          /* ephemeral: also listen on 127.0.0.1:<free port> */
+    char *bin_dir;    /* ephemeral: server binaries dir; NULL = search */
+    char *base_dir;   /* ephemeral: parent of the private dir; NULL = $TMPDIR or /tmp */
+    char *admin_dsn;  /* server */
+    char *password_env; /* server: env var holding the admin password */
+    char *prefix;     /* server: default "rd_scratch_" */
+    int allow_same_server;
+    rd_strlist create;  /* exec */
+    rd_strlist destroy; /* exec */
+    double timeout;     /* provision timeout, default 600 */
+} rd_scratch_cfg;
+
+typedef struct rd_restore_cfg {
+    int jobs;           /* 0: number of cores */
+    double timeout;     /* default 7200 */
+    char *roles;        /* no-owner (default) | create | strict */
+    rd_strlist decrypt; /* argv of a decrypt filter ("gpg", "--decrypt"), empty: none */
+    rd_strlist extra_args; /* appended to the restore tool's argv */
+} rd_restore_cfg;
+
+typedef struct rd_reference_cfg {
+    char *manifest;     /* NULL: none; "sidecar": <artifact>.manifest.json; else a path */
+    char *dsn;          /* live reference (read-only), NULL: none */
+    char *password_env;
+} rd_reference_cfg;
+
+typedef struct rd_check_cfg {
+    char *type;
+    char *name;          /* config "name", else NULL */
+    char *path;          /* "targets[0].checks[2]" for messages */
+    double timeout;      /* "timeout", default 3600 */
+    const struct cJSON *params; /* the check's whole object (borrowed from the config) */
+    const struct rd_check_type *ct;
+    void *state;         /* from ct->configure, freed with ct->free */
+} rd_check_cfg;
+
+typedef struct rd_target_cfg {
+    char *name;
+    rd_engine engine;
+    char *path;          /* "targets[0]" */
+    double rto;          /* objectives; < 0 unset */
+    double rpo;
+    rd_catalog_cfg catalog;
+    rd_sample_cfg sample;
+    rd_scratch_cfg scratch;
+    rd_restore_cfg restore;
+    rd_reference_cfg reference;
+    rd_strlist databases;   /* globs; empty: the dump's own databases */
+    double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
+    rd_check_cfg *checks;
+    size_t nchecks;
+    int checks_given;       /* 0: "checks" absent, default checks apply */
+} rd_target_cfg;
+
+typedef struct rd_output_cfg {
+    char *dir;  /* default "out" */
+    char *junit, *json, *html, *prometheus, *history; /* file names (relative to dir) or NULL */
+} rd_output_cfg;
+
+typedef struct rd_notify_cfg {
+    char *webhook; /* NULL: none (secret: never printed) */
+    char *on;      /* failure (default) | always | never */
+    double timeout; /* default 10 */
+} rd_notify_cfg;
+
+typedef struct rd_config {
+    char *file;       /* display name used in messages */
+    int version;
+    char *name;
+    int has_seed;
+    uint64_t seed;
+    int parallel;
+    rd_output_cfg output;
+    rd_notify_cfg notify;
+    rd_target_cfg *targets;
+    size_t ntargets;
+    struct cJSON *root; /* the expanded document; checks borrow from it */
+} rd_config;
+
+/* Read, strip comments, expand variables, validate and type the file.
+ * RD_ERR_CONFIG / RD_ERR_IO on failure with the path-precise message. */
+rd_status rd_config_load(const char *path, rd_config **out, rd_error *err);
+/* Same from text; file_name is used in messages. */
+rd_status rd_config_parse(const char *text, const char *file_name, rd_config **out, rd_error *err);
+void rd_config_free(rd_config *cfg);
+
+/* Find a target by name; NULL when absent. */
+const rd_target_cfg *rd_config_target(const rd_config *cfg, const char *name);
+
+/* --- helpers for validating a JSON object's keys and values ---
+ * `path` is the object's path for messages ("targets[0].checks[2]"), may be
+ * "" or NULL for the top level. Each error reads "PATH.KEY: expected X, got Y"
+ * with RD_ERR_CONFIG; the caller prefixes the file name. Out-parameters are
+ * written only when the key is present and valid; absent optional keys leave
+ * them untouched and return RD_OK. Strings returned are heap copies. */
+
+/* Refuse any key not in allowed (NULL-terminated): `PATH.KEY: unknown key
+ * (expected one of: a, b, c)`. */
+rd_status rd_cfg_check_keys(const struct cJSON *obj, const char *path, const char *const *allowed,
+                            rd_error *err);
+rd_status rd_cfg_string(const struct cJSON *obj, const char *path, const char *key, int required,
+                        char **out, rd_error *err);
+rd_status rd_cfg_bool(const struct cJSON *obj, const char *path, const char *key, int *out,
+                      rd_error *err);
+/* Integer within [min, max]. */
+rd_status rd_cfg_int(const struct cJSON *obj, const char *path, const char *key, long long min,
+                     long long max, long long *out, rd_error *err);
+/* Number of seconds or a duration string. */
+rd_status rd_cfg_duration(const struct cJSON *obj, const char *path, const char *key,
+                          double *out, rd_error *err);
+/* Array of strings (a lone string is accepted as a one-item list when
+ * allow_single). */
+rd_status rd_cfg_strlist(const struct cJSON *obj, const char *path, const char *key,
+                         int allow_single, rd_strlist *out, rd_error *err);
+/* Object of string values ("env"): items as "NAME=VALUE". */
+rd_status rd_cfg_strmap(const struct cJSON *obj, const char *path, const char *key,
+                        rd_strlist *out, rd_error *err);
+
+void rd_strlist_free(rd_strlist *l);
+rd_status rd_strlist_push(rd_strlist *l, const char *s, rd_error *err);
+/* NULL-terminated view for argv/env use: heap array of borrowed pointers. */
+const char **rd_strlist_argv(const rd_strlist *l);
+
+/* Expand ${VAR} and ${VAR:-default} from the environment. An unset variable
+ * without a default is RD_ERR_CONFIG "environment variable VAR is not set".
+ * "$$" stays "$$". *out heap. */
+rd_status rd_config_expand_env(const char *in, char **out, rd_error *err);
+
+#endif

@@ -1,0 +1,30 @@
+/* drill.h: the drill engine: per target sample -> fetch -> provision ->
+ * restore -> verify -> teardown, timed, with RTO/RPO and objectives. */
+#ifndef RESTOREDRILL_DRILL_H
+#define RESTOREDRILL_DRILL_H
+
+#include <stdint.h>
+
+#include "restoredrill/config.h"
+#include "restoredrill/error.h"
+#include "restoredrill/result.h"
+
+typedef struct rd_drill_opts {
+    const char *const *targets; /* NULL-terminated names to run; NULL: all */
+    int has_seed;
+    uint64_t seed;
+    int parallel;     /* 0: config */
+    int shard_k, shard_n; /* 1-based shard of the target list; n = 0: no sharding */
+    const char *out_dir;  /* NULL: config output.dir */
+    int keep_scratch;
+    int dry_run;
+} rd_drill_opts;
+
+/* Run the drill. Always produces a report in *out (even on failure or abort)
+ * unless allocation fails; returns RD_OK when the drill ran (whatever the
+ * verdicts), RD_ERR_ABORTED when interrupted, another error when it could not
+ * start. */
+rd_status rd_drill_run(const rd_config *cfg, const rd_drill_opts *opts, rd_report **out,
+                       rd_error *err);
+
+#endif

@@ -1,0 +1,42 @@
+/* fs.h: file system helpers: private temp dirs, guarded recursive delete,
+ * atomic writes, whole-file reads. */
+#ifndef RESTOREDRILL_FS_H
+#define RESTOREDRILL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "restoredrill/error.h"
+
+/* Create base/prefixXXXXXX with mode 0700, owned by uid:gid when chown is
+ * true (as root, for run_as users). base NULL means $TMPDIR or /tmp. *out is
+ * a heap path owned by the caller. */
+rd_status rd_fs_mkdtemp(const char *base, const char *prefix, int chown_to, uid_t uid, gid_t gid,
+                        char **out, rd_error *err);
+
+/* Recursively delete `path` (not following symlinks), refusing with
+ * RD_ERR_REFUSED unless the real path of `path` lies strictly inside the real
+ * path of `base`. A missing path is RD_OK. */
+rd_status rd_fs_rmtree(const char *path, const char *base, rd_error *err);
+
+/* Write data to path atomically: temp file in the same directory, fsync,
+ * rename. mode is used for a new file (e.g. 0644). */
+rd_status rd_fs_write_atomic(const char *path, const void *data, size_t len, int mode,
+                             rd_error *err);
+
+/* Read a whole file (at most max bytes, else RD_ERR_NOMEM "FILE is larger
+ * than N bytes"). *data is heap, NUL-terminated, owned by the caller. */
+rd_status rd_fs_read_file(const char *path, size_t max, char **data, size_t *len, rd_error *err);
+
+/* mkdir -p with mode for created directories. */
+rd_status rd_fs_mkdir_p(const char *path, int mode, rd_error *err);
+
+/* 1 when path exists (any type), 0 otherwise. */
+int rd_fs_exists(const char *path);
+/* 1 when path is a directory. */
+int rd_fs_is_dir(const char *path);
+
+/* Join two path parts with one '/'. Heap result; NULL on allocation failure. */
+char *rd_fs_join(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,117 @@
+/* manifest.h: the expected figures of a recovery point, captured at backup
+ * time and stored beside the artifact as <artifact>.manifest.json.
+ *
+ * Format (version 1), all keys lowercase:
+ * { "version": 1, "tool": "restoredrill 0.1.0", "engine": "postgres",
+ *   "captured_at": "...Z", "server_version": "15.18", "database": "shop",
+ *   "snapshot": "00000003-0000001B-1" | null,
+ *   "artifact": {"file": "x.dump", "bytes": 123, "sha256": "...", "format": "pg-custom"},
+ *   "extensions": [{"name": "plpgsql", "version": "1.0"}],
+ *   "freshness": {"query": "...", "value": "...Z"} | null,
+ *   "heartbeat": "...Z" | null,
+ *   "tables": [{"schema": "public", "name": "orders", "rows": 120,
+ *               "columns": [{"name": "id", "type": "integer", "nullable": false}],
+ *               "primary_key": ["id"],
+ *               "indexes": [{"name": "orders_pkey", "definition": "..."}],
+ *               "constraints": [{"name": "...", "type": "f", "definition": "..."}],
+ *               "checksum": {"algorithm": "...", "chunks": [...]} | null }],
+ *   "sequences": [{"schema": "public", "name": "orders_id_seq", "value": 120}],
+ *   "views": ["public.v"], "routines": ["public.f(integer)"], "triggers": ["public.orders.trg"] } */
+#ifndef RESTOREDRILL_MANIFEST_H
+#define RESTOREDRILL_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restoredrill/config.h"
+#include "restoredrill/error.h"
+
+struct cJSON;
+struct rd_db;
+
+#define RD_MANIFEST_VERSION 1
+
+typedef struct rd_manifest_column {
+    char *name;
+    char *type;
+    int nullable;
+} rd_manifest_column;
+
+typedef struct rd_manifest_named {
+    char *name;
+    char *definition; /* may be NULL */
+    char *kind;       /* constraints: p u f c x; else NULL */
+} rd_manifest_named;
+
+typedef struct rd_manifest_table {
+    char *schema;
+    char *name;
+    int64_t rows;
+    rd_manifest_column *columns;
+    size_t ncolumns;
+    char **primary_key;
+    size_t npk;
+    rd_manifest_named *indexes;
+    size_t nindexes;
+    rd_manifest_named *constraints;
+    size_t nconstraints;
+    struct cJSON *checksum; /* chunk digests (tablehash), owned; may be NULL */
+} rd_manifest_table;
+
+typedef struct rd_manifest_sequence {
+    char *schema;
+    char *name;
+    int64_t value;
+} rd_manifest_sequence;
+
+typedef struct rd_manifest {
+    int version;
+    char *tool;
+    rd_engine engine;
+    int64_t captured_at_ms;
+    char *server_version;
+    char *database;
+    char *snapshot;
+    char *artifact_file;
+    int64_t artifact_bytes; /* -1 unknown */
+    char *artifact_sha256;
+    char *artifact_format;
+    rd_manifest_named *extensions; /* name + definition=version */
+    size_t nextensions;
+    char *freshness_query;
+    int64_t freshness_ms;   /* 0 unknown */
+    int64_t heartbeat_ms;   /* 0 unknown */
+    rd_manifest_table *tables;
+    size_t ntables;
+    rd_manifest_sequence *sequences;
+    size_t nsequences;
+    char **views;
+    size_t nviews;
+    char **routines;
+    size_t nroutines;
+    char **triggers;
+    size_t ntriggers;
+} rd_manifest;
+
+typedef struct rd_manifest_opts {
+    const char *freshness_query; /* NULL: none */
+    int with_checksums;          /* store tablehash chunk digests */
+    int parallel;                /* for checksums */
+} rd_manifest_opts;
+
+/* Capture from a live connection (inside whatever transaction/snapshot the
+ * caller set up). *out owned by caller. */
+rd_status rd_manifest_capture(struct rd_db *db, const rd_manifest_opts *opts, rd_manifest **out,
+                              rd_error *err);
+rd_status rd_manifest_save(const rd_manifest *m, const char *path, rd_error *err);
+/* Load; a manifest with a newer version is loaded as far as understood and a
+ * warning "manifest FILE has version 2, newer than this tool's 1; reading
+ * the fields it knows" is logged. A corrupt one is RD_ERR_FORMAT. */
+rd_status rd_manifest_load(const char *path, rd_manifest **out, rd_error *err);
+void rd_manifest_free(rd_manifest *m);
+const rd_manifest_table *rd_manifest_find_table(const rd_manifest *m, const char *schema,
+                                                const char *name);
+/* "<location>.manifest.json" (heap). */
+char *rd_manifest_sidecar_path(const char *artifact_location);
+
+#endif

@@ -1,0 +1,37 @@
+/* restore.h: restore drivers that load an artifact into a scratch instance
+ * (pg_restore, psql, the mariadb client). */
+#ifndef RESTOREDRILL_RESTORE_H
+#define RESTOREDRILL_RESTORE_H
+
+#include "restoredrill/artifact.h"
+#include "restoredrill/config.h"
+#include "restoredrill/error.h"
+#include "restoredrill/scratch.h"
+#include "restoredrill/strbuf.h"
+
+typedef struct rd_restore_outcome {
+    rd_strbuf log;        /* the tool's stderr tail (and notable output) for the report */
+    int exit_code;
+    int error_lines;      /* lines that looked like errors although exit was 0 */
+    char *roles_note;     /* "created roles: app, reporting" / "ignored ownership (--no-owner)"; may be NULL */
+} rd_restore_outcome;
+
+typedef struct rd_restore_type {
+    const char *name;   /* "pg_restore" */
+    unsigned engines;
+    /* 1 when this driver restores format f */
+    int (*accepts)(rd_format f);
+    /* required: restore; RD_OK only when the tool succeeded AND printed no
+     * errors. A failure fills err with a one-line reason (the last error line
+     * of the tool) and out->log with the tail. deadline: rd_mono_now() instant. */
+    rd_status (*run)(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
+                     double deadline, rd_restore_outcome *out, rd_error *err);
+} rd_restore_type;
+
+extern const rd_restore_type *const rd_restore_registry[]; /* NULL-terminated */
+/* The first driver that accepts the artifact's format for the engine, or NULL. */
+const rd_restore_type *rd_restore_for(rd_engine engine, rd_format f);
+void rd_restore_outcome_init(rd_restore_outcome *o);
+void rd_restore_outcome_free(rd_restore_outcome *o);
+
+#endif

@@ -1,0 +1,88 @@
+/* scratch.h: throwaway database instances that a drill owns: ephemeral
+ * private servers, fresh databases on an existing server, or user commands.
+ *
+ * A driver provisions an instance and tears it down; teardown is idempotent
+ * and removes exactly what provision created. */
+#ifndef RESTOREDRILL_SCRATCH_H
+#define RESTOREDRILL_SCRATCH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "restoredrill/config.h"
+#include "restoredrill/error.h"
+
+/* How to reach a provisioned instance. All strings heap, owned by rd_scratch. */
+typedef struct rd_conninfo {
+    rd_engine engine;
+    char *host;      /* "127.0.0.1" or NULL when only a socket */
+    int port;        /* TCP port, or the port number the socket file carries (PG) */
+    char *socket;    /* unix socket: PG the directory, MariaDB the socket file; NULL: TCP only */
+    char *database;
+    char *user;
+    char *password;  /* secret: never printed */
+    char *dsn;       /* for rd_db_connect, without the password */
+    char *url;       /* {scratch.url}: postgresql://user:pass@/db?host=/dir&port=N or
+                        mysql://user:pass@localhost/db?socket=/x.sock (holds the password) */
+} rd_conninfo;
+
+typedef struct rd_scratch_req {
+    const char *drill_id;
+    const char *target;      /* target name, for names and the owner file */
+    int want_tcp;            /* a smoke app needs TCP on 127.0.0.1 */
+    const char *reference_identity; /* rd_db_server_identity of the reference, or NULL */
+    const char *const *tvars; /* template variables "point.id=..." for exec commands, may be NULL */
+    double deadline;          /* rd_mono_now() instant; 0 none */
+} rd_scratch_req;
+
+typedef struct rd_scratch {
+    const struct rd_scratch_type *type;
+    rd_conninfo conn;
+    char **env;          /* NULL-terminated "PGHOST=..." entries for native clients */
+    char *dir;           /* ephemeral: the private directory, else NULL */
+    char *server_version;/* may be NULL */
+    void *priv;          /* driver data */
+    int torn_down;
+} rd_scratch;
+
+typedef struct rd_scratch_type {
+    const char *name;  /* "ephemeral" */
+    unsigned engines;  /* RD_ENGINE_PG | RD_ENGINE_MARIADB */
+    /* required */
+    rd_status (*provision)(const rd_scratch_cfg *cfg, rd_engine engine, const rd_scratch_req *req,
+                           rd_scratch **out, rd_error *err);
+    rd_status (*teardown)(rd_scratch *s, rd_error *err);
+    /* optional: remove leftovers of dead runs; prints one line per removal
+     * to stdout through `report`. NULL when not applicable. */
+    rd_status (*gc)(const rd_scratch_cfg *cfg, rd_engine engine, double older_than, int dry_run,
+                    void (*report)(void *ud, const char *what), void *ud, rd_error *err);
+} rd_scratch_type;
+
+extern const rd_scratch_type *const rd_scratch_registry[]; /* NULL-terminated */
+const rd_scratch_type *rd_scratch_find(const char *name);
+
+/* Provision through the registry (cfg->type, default ephemeral). Registers
+ * the instance for rd_scratch_teardown_all (the abort path). */
+rd_status rd_scratch_provision(const rd_scratch_cfg *cfg, rd_engine engine,
+                               const rd_scratch_req *req, rd_scratch **out, rd_error *err);
+/* Tear down (idempotent) and unregister. Does not free. */
+rd_status rd_scratch_teardown(rd_scratch *s, rd_error *err);
+/* Frees the struct (tearing down first when not yet done). NULL no-op. */
+void rd_scratch_free(rd_scratch *s);
+/* Abort path: tear down every registered instance. */
+void rd_scratch_teardown_all(void);
+
+/* Expand {scratch.host} ... {point.id} ... {target.name} in a template.
+ * vars: NULL-terminated "name=value" entries (e.g. "scratch.url=..."). An
+ * unknown {name} is RD_ERR_CONFIG "unknown template variable {x}". *out heap. */
+rd_status rd_template_expand(const char *tmpl, const char *const *vars, char **out,
+                             rd_error *err);
+/* The scratch.* variables of an instance as "scratch.host=..." entries
+ * appended to list. */
+rd_status rd_scratch_vars(const rd_scratch *s, rd_strlist *list, rd_error *err);
+
+/* The directory where ephemeral instances live: $RESTOREDRILL_RUNDIR, else
+ * $TMPDIR/restoredrill, else /tmp/restoredrill (heap). gc scans it. */
+char *rd_scratch_rundir(const char *base_dir);
+
+#endif
