@@ -16,16 +16,22 @@ rd_status rd_fs_mkdtemp(const char *base, const char *prefix, int chown_to, uid_
 
 /* Recursively delete `path` (not following symlinks), refusing with
  * RD_ERR_REFUSED unless the real path of `path` lies strictly inside the real
- * path of `base`. A missing path is RD_OK. */
+ * path of `base`. A missing path is RD_OK. Refusal message:
+ * "refusing to delete PATH: it is not inside BASE" (also for PATH == BASE, a
+ * base of "/", and a symlink whose target is outside BASE; a symlink inside
+ * BASE is removed itself, never its target). Never crosses into another
+ * file system. */
 rd_status rd_fs_rmtree(const char *path, const char *base, rd_error *err);
 
 /* Write data to path atomically: temp file in the same directory, fsync,
- * rename. mode is used for a new file (e.g. 0644). */
+ * rename. mode is used for a new file (e.g. 0644, not reduced by the umask);
+ * a replaced file keeps its mode. */
 rd_status rd_fs_write_atomic(const char *path, const void *data, size_t len, int mode,
                              rd_error *err);
 
 /* Read a whole file (at most max bytes, else RD_ERR_NOMEM "FILE is larger
- * than N bytes"). *data is heap, NUL-terminated, owned by the caller. */
+ * than N bytes"; max 0 means 64 MiB). *data is heap, NUL-terminated, owned by
+ * the caller; *len (len may be NULL) excludes the NUL. */
 rd_status rd_fs_read_file(const char *path, size_t max, char **data, size_t *len, rd_error *err);
 
 /* mkdir -p with mode for created directories. */

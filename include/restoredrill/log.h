@@ -23,6 +23,9 @@ rd_log_level rd_log_get_level(void);
 void rd_log_set_progress(int enabled);
 /* 1 when stderr is a terminal (decided once, at first use). */
 int rd_log_is_tty(void);
+/* Force the terminal decision (1 or 0; -1: detect again at next use) and
+ * forget any progress state. For tests. */
+void rd_log_force_tty(int tty);
 /* 1 when colour escapes may be written to stderr. */
 int rd_log_use_color(void);
 
@@ -39,7 +42,11 @@ void rd_progress_done(void);
 
 /* Copy `in` to `out` with secrets masked: password=... / pass=... values in
  * key=value strings, user:password@ in URLs, and ?password= query values
- * become "***". Always NUL-terminates out (truncating). Returns out. */
+ * become "***". Always NUL-terminates out (truncating). Returns out.
+ * Also masked: values of keys named pass, pwd or containing password, passwd,
+ * secret, token or signature (X-Amz-Signature=, MYSQL_PWD=, "password": "x"
+ * in JSON), and everything after "Authorization:" on its line. rd_log and
+ * rd_progress apply it to every line they write. */
 char *rd_redact(const char *in, char *out, size_t outsz);
 
 #endif

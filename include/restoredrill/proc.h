@@ -23,23 +23,26 @@ typedef enum rd_proc_io {
 } rd_proc_io;
 
 typedef struct rd_proc_spec {
-    const char *const *argv;     /* argv[0] is looked up in PATH; NULL-terminated */
-    const char *const *env;      /* "NAME=VALUE" entries added to (or overriding) our
-                                    environment; NULL-terminated; may be NULL */
-    const char *cwd;             /* NULL: inherit */
+    const char *const *argv; /* argv[0] is looked up in PATH; NULL-terminated */
+    const char *const *env;  /* "NAME=VALUE" entries added to (or overriding) our
+                                environment; a bare "NAME" removes NAME;
+                                NULL-terminated; may be NULL */
+    const char *cwd;         /* NULL: inherit */
     rd_proc_io stdin_mode;
-    int stdin_fd;                /* with RD_PROC_IO_FD */
+    int stdin_fd; /* with RD_PROC_IO_FD */
     rd_proc_io stdout_mode;
-    int stdout_fd;               /* with RD_PROC_IO_FD */
-    int stderr_to_stdout;        /* 1: child's stderr goes where its stdout goes (no tail) */
-    uid_t uid;                   /* with run_as: setgid/initgroups/setuid before exec */
+    int stdout_fd;        /* with RD_PROC_IO_FD */
+    int stderr_to_stdout; /* 1: child's stderr goes where its stdout goes (no tail) */
+    uid_t uid;            /* with run_as: setgid/initgroups/setuid before exec */
     gid_t gid;
-    int run_as;                  /* 0: keep our uid */
-    size_t stderr_tail_max;      /* bytes of stderr kept; 0 means 16 KiB */
-    double term_grace;           /* seconds between SIGTERM and SIGKILL; 0 means 5 */
+    int run_as;             /* 0: keep our uid */
+    size_t stderr_tail_max; /* bytes of stderr kept; 0 means 16 KiB */
+    double term_grace;      /* seconds between SIGTERM and SIGKILL; 0 means 5 */
 } rd_proc_spec;
 
-typedef struct rd_proc rd_proc; /* opaque */
+/* opaque. One thread owns a proc (start, wait, stop, free); only
+ * rd_proc_kill_all and the abort flag reach it from other threads. */
+typedef struct rd_proc rd_proc;
 
 /* Start a child. RD_ERR_PROC with "cannot run NAME: No such file or
  * directory" when the program cannot be executed (exec errors are reported
@@ -74,9 +77,13 @@ void rd_proc_free(rd_proc *p);
 
 /* Convenience: start, feed nothing, capture stdout into `out` (may be NULL:
  * discarded) up to out->max, wait with `timeout` seconds (0: none). The
- * stderr tail is copied into `errtail` when non-NULL. */
-rd_status rd_proc_run(const rd_proc_spec *spec, double timeout, rd_strbuf *out,
-                      rd_strbuf *errtail, int *exit_code, rd_error *err);
+ * stderr tail is copied into `errtail` when non-NULL (also on failure).
+ * spec->stdout_mode is ignored; a stdin pipe is closed at once. More stdout
+ * than out->max: the child still runs to its end, then RD_ERR_NOMEM
+ * "output of NAME is larger than N bytes". Returns once the child exited,
+ * even when a grandchild keeps its stdout open. */
+rd_status rd_proc_run(const rd_proc_spec *spec, double timeout, rd_strbuf *out, rd_strbuf *errtail,
+                      int *exit_code, rd_error *err);
 
 /* Send SIGTERM to every live child's group, then SIGKILL after a grace
  * period. For the abort path (SIGINT/SIGTERM received). */
@@ -88,6 +95,8 @@ void rd_proc_kill_all(void);
  * elsewhere poll rd_abort_requested(). */
 void rd_abort_request(int signo);
 int rd_abort_requested(void); /* 0, or the signal number */
+/* Lower the flag again (for tests). */
+void rd_abort_reset(void);
 /* Install SIGINT/SIGTERM handlers that call rd_abort_request, and ignore SIGPIPE. */
 void rd_abort_install_handlers(void);
 
