@@ -4,6 +4,8 @@
 #include <string.h>
 
 const rd_catalog_type *const rd_catalog_registry[] = {
+    &rd_catalog_dir,
+    &rd_catalog_exec,
     NULL,
 };
 

@@ -40,8 +40,15 @@ typedef struct rd_artifact_opts {
 } rd_artifact_opts;
 
 /* Open a file (or a pg directory-format dump, which is never streamed: then
- * rd_artifact_is_dir is 1 and read returns nothing). Peeks the head to
- * detect wrapping and format. */
+ * rd_artifact_is_dir is 1 and read returns nothing; its sha256 is not
+ * verified). Peeks the head (8 KiB decoded) to detect wrapping and format;
+ * errors met while peeking are returned by open: a corrupt or truncated
+ * stream head, a failing decrypt command (RD_ERR_PROC "decrypt command exited
+ * with 2: <last stderr line>"), a sha256 mismatch of a file shorter than the
+ * head. RD_ERR_NOTFOUND "cannot open X: No such file or directory";
+ * RD_ERR_UNSUPPORTED for URL locations other than file:// (not yet). A decrypt
+ * filter that exits 0 without reading all its input is RD_ERR_PROC "decrypt
+ * command exited before reading all of X". *out is owned by the caller. */
 rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, rd_artifact **out,
                            rd_error *err);
 int rd_artifact_is_dir(const rd_artifact *a);
@@ -49,7 +56,8 @@ rd_format rd_artifact_format(const rd_artifact *a);
 rd_wrap rd_artifact_wrap(const rd_artifact *a);
 const char *rd_artifact_path(const rd_artifact *a);
 
-/* Read decoded bytes; *n = 0 at the end. At the end the sha256 is checked:
+/* Read decoded bytes; *n = 0 at the end. Errors are sticky (every later
+ * read repeats the first). At the end the sha256 is checked:
  * a mismatch is RD_ERR_INTEGRITY "sha256 mismatch: expected X, got Y".
  * A corrupt or truncated gzip/zstd stream is RD_ERR_INTEGRITY too. */
 rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_error *err);
@@ -64,5 +72,22 @@ uint64_t rd_artifact_decoded_bytes(const rd_artifact *a);
 /* Hex digest of the raw bytes once the end was reached, else NULL. */
 const char *rd_artifact_sha256(const rd_artifact *a);
 void rd_artifact_free(rd_artifact *a);
+
+/* --- the decoder under rd_artifact (harness/artifact_decode.c) ---
+ * A source fills buf with up to cap raw bytes; *n = 0 at the end. */
+typedef rd_status (*rd_source_fn)(void *ctx, void *buf, size_t cap, size_t *n, rd_error *err);
+typedef struct rd_decoder rd_decoder; /* opaque */
+/* A decoder for wrap (none/gzip/zstd) that first consumes the n prefill bytes
+ * (raw bytes already read for detection), then pulls from a source. name is
+ * used in messages ("corrupt gzip stream in NAME: ..."). */
+rd_status rd_decoder_new(rd_wrap wrap, const char *name, const void *prefill, size_t n,
+                         rd_decoder **out, rd_error *err);
+/* Decoded bytes into buf; *n = 0 at the clean end. RD_ERR_INTEGRITY "corrupt
+ * gzip stream in NAME: <zlib msg>", "truncated gzip stream in NAME", "corrupt
+ * zstd stream in NAME: <zstd msg>", "truncated zstd stream in NAME"; source
+ * errors are passed through. */
+rd_status rd_decoder_read(rd_decoder *d, rd_source_fn src, void *ctx, void *buf, size_t cap,
+                          size_t *n, rd_error *err);
+void rd_decoder_free(rd_decoder *d); /* NULL is a no-op */
 
 #endif
