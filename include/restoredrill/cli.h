@@ -9,7 +9,10 @@ enum { RD_EXIT_OK = 0, RD_EXIT_FAILED = 1, RD_EXIT_USAGE = 2, RD_EXIT_ABORTED = 
 
 /* Dispatch: `restoredrill SUBCOMMAND ...`, --help, help SUBCOMMAND. */
 int rd_cli_main(int argc, char **argv);
-/* Print the usage text of a subcommand to stderr (or stdout when to_stdout). */
+/* Print the usage text of a subcommand to stderr (or stdout when to_stdout).
+ * On stderr (after a usage error) only the synopsis and a pointer to
+ * `restoredrill help SUBCOMMAND`; on stdout the full text. NULL or an unknown
+ * name: the overview of all commands. */
 void rd_cli_usage(const char *subcommand, int to_stdout);
 
 int rd_cmd_run(int argc, char **argv);       /* harness/cmd_run.c */

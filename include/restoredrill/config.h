@@ -31,33 +31,33 @@ typedef struct rd_strlist {
 } rd_strlist;
 
 typedef struct rd_catalog_cfg {
-    char *type;      /* dir | exec | s3 | pg-archive | pgbackrest */
-    char *path;      /* dir, pg-archive */
-    char *pattern;   /* dir: glob, default "*" */
-    char *time_from; /* dir: NULL (auto) | manifest | name | mtime */
-    rd_strlist command; /* exec: argv */
-    double timeout;     /* exec: seconds, default 60 */
+    char *type;                                /* dir | exec | s3 | pg-archive | pgbackrest */
+    char *path;                                /* dir, pg-archive */
+    char *pattern;                             /* dir: glob, default "*" */
+    char *time_from;                           /* dir: NULL (auto) | manifest | name | mtime */
+    rd_strlist command;                        /* exec: argv */
+    double timeout;                            /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 */
-    char *stanza;                               /* pgbackrest */
+    char *stanza;                              /* pgbackrest */
 } rd_catalog_cfg;
 
 typedef struct rd_sample_cfg {
-    char *strategy;   /* latest (default) | random | oldest | id | pitr-random */
-    double window;    /* seconds back from t0 that random/oldest consider; < 0: all */
-    double max_age;   /* objective on the newest point; < 0: none */
-    char *id;         /* strategy id */
-    int databases;    /* sample this many of the target's databases; 0: all */
+    char *strategy; /* latest (default) | random | oldest | id | pitr-random */
+    double window;  /* seconds back from t0 that random/oldest consider; < 0: all */
+    double max_age; /* objective on the newest point; < 0: none */
+    char *id;       /* strategy id */
+    int databases;  /* sample this many of the target's databases; 0: all */
 } rd_sample_cfg;
 
 typedef struct rd_scratch_cfg {
-    char *type;       /* ephemeral (default) | server | exec */
-    char *run_as;     /* ephemeral as root: default postgres / mysql */
-    int tcp;          /* ephemeral: also listen on 127.0.0.1:<free port> */
-    char *bin_dir;    /* ephemeral: server binaries dir; NULL = search */
-    char *base_dir;   /* ephemeral: parent of the private dir; NULL = $TMPDIR or /tmp */
-    char *admin_dsn;  /* server */
+    char *type;         /* ephemeral (default) | server | exec */
+    char *run_as;       /* ephemeral as root: default postgres / mysql */
+    int tcp;            /* ephemeral: also listen on 127.0.0.1:<free port> */
+    char *bin_dir;      /* ephemeral: server binaries dir; NULL = search */
+    char *base_dir;     /* ephemeral: parent of the private dir; NULL = $TMPDIR or /tmp */
+    char *admin_dsn;    /* server */
     char *password_env; /* server: env var holding the admin password */
-    char *prefix;     /* server: default "rd_scratch_" */
+    char *prefix;       /* server: default "rd_scratch_" */
     int allow_same_server;
     rd_strlist create;  /* exec */
     rd_strlist destroy; /* exec */
@@ -65,60 +65,60 @@ typedef struct rd_scratch_cfg {
 } rd_scratch_cfg;
 
 typedef struct rd_restore_cfg {
-    int jobs;           /* 0: number of cores */
-    double timeout;     /* default 7200 */
-    char *roles;        /* no-owner (default) | create | strict */
-    rd_strlist decrypt; /* argv of a decrypt filter ("gpg", "--decrypt"), empty: none */
+    int jobs;              /* 0: number of cores */
+    double timeout;        /* default 7200 */
+    char *roles;           /* no-owner (default) | create | strict */
+    rd_strlist decrypt;    /* argv of a decrypt filter ("gpg", "--decrypt"), empty: none */
     rd_strlist extra_args; /* appended to the restore tool's argv */
 } rd_restore_cfg;
 
 typedef struct rd_reference_cfg {
-    char *manifest;     /* NULL: none; "sidecar": <artifact>.manifest.json; else a path */
-    char *dsn;          /* live reference (read-only), NULL: none */
+    char *manifest; /* NULL: none; "sidecar": <artifact>.manifest.json; else a path */
+    char *dsn;      /* live reference (read-only), NULL: none */
     char *password_env;
 } rd_reference_cfg;
 
 typedef struct rd_check_cfg {
     char *type;
-    char *name;          /* config "name", else NULL */
-    char *path;          /* "targets[0].checks[2]" for messages */
-    double timeout;      /* "timeout", default 3600 */
+    char *name;                 /* config "name", else NULL */
+    char *path;                 /* "targets[0].checks[2]" for messages */
+    double timeout;             /* "timeout", default 3600 */
     const struct cJSON *params; /* the check's whole object (borrowed from the config) */
     const struct rd_check_type *ct;
-    void *state;         /* from ct->configure, freed with ct->free */
+    void *state; /* from ct->configure, freed with ct->free */
 } rd_check_cfg;
 
 typedef struct rd_target_cfg {
     char *name;
     rd_engine engine;
-    char *path;          /* "targets[0]" */
-    double rto;          /* objectives; < 0 unset */
+    char *path; /* "targets[0]" */
+    double rto; /* objectives; < 0 unset */
     double rpo;
     rd_catalog_cfg catalog;
     rd_sample_cfg sample;
     rd_scratch_cfg scratch;
     rd_restore_cfg restore;
     rd_reference_cfg reference;
-    rd_strlist databases;   /* globs; empty: the dump's own databases */
+    rd_strlist databases; /* globs; empty: the dump's own databases */
     double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
     rd_check_cfg *checks;
     size_t nchecks;
-    int checks_given;       /* 0: "checks" absent, default checks apply */
+    int checks_given; /* 0: "checks" absent, default checks apply */
 } rd_target_cfg;
 
 typedef struct rd_output_cfg {
-    char *dir;  /* default "out" */
+    char *dir;                                        /* default "out" */
     char *junit, *json, *html, *prometheus, *history; /* file names (relative to dir) or NULL */
 } rd_output_cfg;
 
 typedef struct rd_notify_cfg {
-    char *webhook; /* NULL: none (secret: never printed) */
-    char *on;      /* failure (default) | always | never */
+    char *webhook;  /* NULL: none (secret: never printed) */
+    char *on;       /* failure (default) | always | never */
     double timeout; /* default 10 */
 } rd_notify_cfg;
 
 typedef struct rd_config {
-    char *file;       /* display name used in messages */
+    char *file; /* display name used in messages */
     int version;
     char *name;
     int has_seed;
@@ -131,11 +131,31 @@ typedef struct rd_config {
     struct cJSON *root; /* the expanded document; checks borrow from it */
 } rd_config;
 
+/* Defaults of the per-phase timeouts (seconds) when the config gives none.
+ * restore.timeout is timeouts.restore, scratch.timeout is timeouts.provision
+ * (either spelling may be used, not both with different values). */
+#define RD_TIMEOUT_SAMPLE_DEFAULT 300.0
+#define RD_TIMEOUT_FETCH_DEFAULT 3600.0
+#define RD_TIMEOUT_PROVISION_DEFAULT 600.0
+#define RD_TIMEOUT_RESTORE_DEFAULT 7200.0
+#define RD_TIMEOUT_VERIFY_DEFAULT 14400.0
+#define RD_TIMEOUT_TEARDOWN_DEFAULT 300.0
+#define RD_CHECK_TIMEOUT_DEFAULT 3600.0
+
+/* Flags for rd_config_parse_opts. */
+/* Check catalog/scratch types against the contract only and do not look up
+ * or configure checks (ct and state stay NULL): for tests and tools that do
+ * not need drivers. */
+#define RD_CONFIG_NO_DRIVERS 1u
+
 /* Read, strip comments, expand variables, validate and type the file.
  * RD_ERR_CONFIG / RD_ERR_IO on failure with the path-precise message. */
 rd_status rd_config_load(const char *path, rd_config **out, rd_error *err);
 /* Same from text; file_name is used in messages. */
 rd_status rd_config_parse(const char *text, const char *file_name, rd_config **out, rd_error *err);
+/* rd_config_parse with RD_CONFIG_* flags. */
+rd_status rd_config_parse_opts(const char *text, const char *file_name, unsigned flags,
+                               rd_config **out, rd_error *err);
 void rd_config_free(rd_config *cfg);
 
 /* Find a target by name; NULL when absent. */
@@ -160,15 +180,38 @@ rd_status rd_cfg_bool(const struct cJSON *obj, const char *path, const char *key
 rd_status rd_cfg_int(const struct cJSON *obj, const char *path, const char *key, long long min,
                      long long max, long long *out, rd_error *err);
 /* Number of seconds or a duration string. */
-rd_status rd_cfg_duration(const struct cJSON *obj, const char *path, const char *key,
-                          double *out, rd_error *err);
+rd_status rd_cfg_duration(const struct cJSON *obj, const char *path, const char *key, double *out,
+                          rd_error *err);
 /* Array of strings (a lone string is accepted as a one-item list when
  * allow_single). */
 rd_status rd_cfg_strlist(const struct cJSON *obj, const char *path, const char *key,
                          int allow_single, rd_strlist *out, rd_error *err);
 /* Object of string values ("env"): items as "NAME=VALUE". */
-rd_status rd_cfg_strmap(const struct cJSON *obj, const char *path, const char *key,
-                        rd_strlist *out, rd_error *err);
+rd_status rd_cfg_strmap(const struct cJSON *obj, const char *path, const char *key, rd_strlist *out,
+                        rd_error *err);
+
+/* A string out of a fixed set (allowed is NULL-terminated): `PATH.KEY:
+ * expected one of "a", "b", got "c"`. */
+rd_status rd_cfg_enum(const struct cJSON *obj, const char *path, const char *key,
+                      const char *const *allowed, char **out, rd_error *err);
+/* An object value (borrowed): `PATH.KEY: expected an object, got 5`. */
+rd_status rd_cfg_object(const struct cJSON *obj, const char *path, const char *key, int required,
+                        const struct cJSON **out, rd_error *err);
+/* 1 when a string value was produced by ${VAR} expansion: such values are
+ * never echoed in messages. */
+int rd_cfg_from_env(const struct cJSON *item);
+/* Describe a value for "got ..." in messages: `"two"` (quoted, shortened),
+ * `5`, `true`, `null`, `an object`, `an array`, `nothing`, or `a value from the
+ * environment`. Returns buf. */
+char *rd_cfg_got(const struct cJSON *item, char *buf, size_t bufsz);
+/* Parse JSON with comments: strip them (cJSON_Minify), parse, require an
+ * object at the top. Errors name line and column: `line 3, column 9: invalid
+ * JSON near "2}"`. *root is the caller's (cJSON_Delete). */
+rd_status rd_cfg_parse_text(const char *text, struct cJSON **root, rd_error *err);
+/* Expand ${VAR} in every string value below node (in place), marking the
+ * values that changed as from the environment. path names node in messages:
+ * `PATH.KEY: environment variable X is not set`. */
+rd_status rd_cfg_expand_tree(struct cJSON *node, const char *path, rd_error *err);
 
 void rd_strlist_free(rd_strlist *l);
 rd_status rd_strlist_push(rd_strlist *l, const char *s, rd_error *err);
