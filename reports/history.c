@@ -1,0 +1,286 @@
+/* history.c: the tamper-evident drill history: one compact JSON line per
+ * drill, each carrying the sha256 of the previous line's bytes (without its
+ * newline; 64 zeros for the first line). Editing, removing or reordering a
+ * line breaks the chain at the line after it. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/report.h"
+#include "restoredrill/sha256.h"
+
+#define HISTORY_MAX_BYTES ((size_t)1024 * 1024 * 1024)
+static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void put(cJSON *obj, const char *key, cJSON *item, int *oom)
+{
+    if (!item || !obj || !cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        *oom = 1;
+    }
+}
+
+static cJSON *str_or_null(const char *s)
+{
+    if (!s)
+        return cJSON_CreateNull();
+    char *clean = rd_text_utf8_dup(s);
+    cJSON *item = clean ? cJSON_CreateString(clean) : NULL;
+    free(clean);
+    return item;
+}
+
+static cJSON *secs_or_null(double v)
+{
+    return v < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(rd_text_round_ms(v));
+}
+
+static cJSON *time_or_null(int64_t ms)
+{
+    char buf[RD_TIME_BUFSZ];
+    return ms == 0 ? cJSON_CreateNull() : cJSON_CreateString(rd_time_format(ms, buf, sizeof buf));
+}
+
+/* The line for r (compact JSON, no newline); NULL on allocation failure. */
+static char *history_line(const rd_report *r, const char *prev)
+{
+    int oom = 0;
+    char seed[32];
+    char *line = NULL;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "schema", cJSON_CreateString(RD_HISTORY_SCHEMA), &oom);
+    put(o, "prev_sha256", cJSON_CreateString(prev), &oom);
+    put(o, "drill_id", str_or_null(r->drill_id), &oom);
+    put(o, "name", str_or_null(r->name), &oom);
+    put(o, "started_at", time_or_null(r->started_at_ms), &oom);
+    put(o, "finished_at", time_or_null(r->finished_at_ms), &oom);
+    put(o, "status", cJSON_CreateString(rd_verdict_name(r->status)), &oom);
+    snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
+    put(o, "seed", cJSON_CreateString(seed), &oom);
+    cJSON *targets = cJSON_CreateArray();
+    for (size_t i = 0; targets && i < r->ntargets; i++) {
+        const rd_target_result *t = &r->targets[i];
+        size_t bad = 0;
+        for (size_t j = 0; j < t->nchecks; j++)
+            if (t->checks[j].status != RD_PASSED && t->checks[j].status != RD_SKIPPED)
+                bad++;
+        cJSON *to = cJSON_CreateObject();
+        put(to, "name", str_or_null(t->name), &oom);
+        put(to, "status", cJSON_CreateString(rd_verdict_name(rd_report_target_status(t))), &oom);
+        put(to, "point_id", str_or_null(t->point.id), &oom);
+        put(to, "point_created_at", time_or_null(t->point.created_at_ms), &oom);
+        put(to, "rto_seconds", secs_or_null(t->rto.seconds), &oom);
+        put(to, "rto_target_seconds", secs_or_null(t->rto.target_seconds), &oom);
+        put(to, "rpo_seconds", secs_or_null(t->rpo.seconds), &oom);
+        put(to, "rpo_target_seconds", secs_or_null(t->rpo.target_seconds), &oom);
+        put(to, "checks_failed", cJSON_CreateNumber((double)bad), &oom);
+        if (!to || !cJSON_AddItemToArray(targets, to)) {
+            cJSON_Delete(to);
+            oom = 1;
+        }
+    }
+    put(o, "targets", targets, &oom);
+    if (!oom)
+        line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return line;
+}
+
+/* Length of the last non-empty line of text (start in *start). */
+static size_t last_line(const char *text, size_t len, size_t *start)
+{
+    while (len > 0 && text[len - 1] == '\n')
+        len--;
+    size_t s = len;
+    while (s > 0 && text[s - 1] != '\n')
+        s--;
+    *start = s;
+    return len - s;
+}
+
+rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
+{
+    rd_status st = RD_OK;
+    char *old = NULL, *line = NULL;
+    size_t len = 0, start = 0, n;
+    char prev[RD_SHA256_HEX_LEN + 1];
+    rd_strbuf sb;
+    rd_error e2;
+    rd_strbuf_init(&sb, HISTORY_MAX_BYTES);
+    memcpy(prev, zeros, sizeof prev);
+    if (rd_fs_exists(path)) {
+        if ((st = rd_fs_read_file(path, HISTORY_MAX_BYTES, &old, &len, err)) != RD_OK)
+            goto out;
+        n = last_line(old, len, &start);
+        if (n > 0)
+            rd_sha256_hex(old + start, n, prev);
+    }
+    if (!(line = history_line(r, prev))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory writing the history line");
+        goto out;
+    }
+    if (old && len > 0) {
+        if ((st = rd_strbuf_append_n(&sb, old, len, err)) != RD_OK)
+            goto out;
+        if (old[len - 1] != '\n' && (st = rd_strbuf_append_char(&sb, '\n', err)) != RD_OK)
+            goto out;
+    }
+    if ((st = rd_strbuf_append(&sb, line, err)) != RD_OK ||
+        (st = rd_strbuf_append_char(&sb, '\n', err)) != RD_OK)
+        goto out;
+    st = rd_fs_write_atomic(path, sb.data, sb.len, 0644, &e2);
+    if (st != RD_OK)
+        st = RD_ERR(err, st, "cannot append to history %s: %s", path, e2.msg);
+out:
+    rd_strbuf_free(&sb);
+    free(old);
+    cJSON_free(line);
+    return st;
+}
+
+/* Check one line (NUL-terminated copy) against the expected prev hash. */
+static rd_status verify_line(const char *line, size_t no, const char *expect_prev, rd_error *err)
+{
+    rd_status st = RD_OK;
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *schema, *prev;
+    if (!o || !cJSON_IsObject(o)) {
+        st = RD_ERR(err, RD_ERR_INTEGRITY, "line %zu: not a json object", no);
+        goto out;
+    }
+    schema = cJSON_GetObjectItemCaseSensitive(o, "schema");
+    if (!cJSON_IsString(schema) || strcmp(schema->valuestring, RD_HISTORY_SCHEMA) != 0) {
+        st = RD_ERR(err, RD_ERR_INTEGRITY, "line %zu: schema is not \"%s\"", no, RD_HISTORY_SCHEMA);
+        goto out;
+    }
+    prev = cJSON_GetObjectItemCaseSensitive(o, "prev_sha256");
+    if (!cJSON_IsString(prev)) {
+        st = RD_ERR(err, RD_ERR_INTEGRITY, "line %zu: prev_sha256 is missing", no);
+        goto out;
+    }
+    if (strcmp(prev->valuestring, expect_prev) != 0) {
+        if (no == 1)
+            st = RD_ERR(err, RD_ERR_INTEGRITY,
+                        "line 1: prev_sha256 is not 64 zeros (lines before it were removed)");
+        else
+            st = RD_ERR(err, RD_ERR_INTEGRITY,
+                        "line %zu: prev_sha256 does not match line %zu (edited or removed)", no,
+                        no - 1);
+    }
+out:
+    cJSON_Delete(o);
+    return st;
+}
+
+rd_status rd_history_verify(const char *path, size_t *lines, size_t *bad_line, rd_error *err)
+{
+    rd_status st = RD_OK;
+    char *text = NULL;
+    size_t len = 0, no = 0, pos = 0;
+    char prev[RD_SHA256_HEX_LEN + 1];
+    memcpy(prev, zeros, sizeof prev);
+    if (lines)
+        *lines = 0;
+    if (bad_line)
+        *bad_line = 0;
+    if ((st = rd_fs_read_file(path, HISTORY_MAX_BYTES, &text, &len, err)) != RD_OK) {
+        if (err && err->sys_errno == ENOENT)
+            err->code = st = RD_ERR_NOTFOUND;
+        goto out;
+    }
+    while (pos < len) {
+        char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        no++;
+        if (lines)
+            *lines = no;
+        if (n == 0) {
+            st = RD_ERR(err, RD_ERR_INTEGRITY, "line %zu: empty line", no);
+            goto bad;
+        }
+        if (memchr(text + pos, '\0', n)) {
+            st = RD_ERR(err, RD_ERR_INTEGRITY, "line %zu: not a json object", no);
+            goto bad;
+        }
+        text[pos + n] = '\0'; /* the newline (or the final NUL) */
+        if ((st = verify_line(text + pos, no, prev, err)) != RD_OK)
+            goto bad;
+        rd_sha256_hex(text + pos, n, prev);
+        pos += n + 1;
+    }
+    goto out;
+bad:
+    if (bad_line)
+        *bad_line = no;
+out:
+    free(text);
+    return st;
+}
+
+rd_status rd_history_series(const char *path, const char *target, rd_hist_sample **out, size_t *n,
+                            rd_error *err)
+{
+    rd_status st = RD_OK;
+    char *text = NULL, *line, *save = NULL;
+    size_t len = 0, count = 0;
+    rd_hist_sample *arr = NULL;
+    *out = NULL;
+    *n = 0;
+    if (!path || !rd_fs_exists(path))
+        return RD_OK;
+    if ((st = rd_fs_read_file(path, HISTORY_MAX_BYTES, &text, &len, err)) != RD_OK)
+        goto out;
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "targets"), *t;
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "started_at");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "drill_id");
+        int64_t ms = 0;
+        if (!cJSON_IsString(at) || rd_time_parse(at->valuestring, &ms, NULL) != RD_OK) {
+            cJSON_Delete(o);
+            continue; /* the chart shows what it can; verify reports damage */
+        }
+        cJSON_ArrayForEach(t, ts)
+        {
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "name");
+            if (!cJSON_IsString(nm) || strcmp(nm->valuestring, target) != 0)
+                continue;
+            rd_hist_sample *grown = realloc(arr, (count + 1) * sizeof *arr);
+            if (!grown) {
+                cJSON_Delete(o);
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory reading history %s", path);
+                goto out;
+            }
+            arr = grown;
+            rd_hist_sample *s = &arr[count++];
+            const char *keys[4] = {"rto_seconds", "rto_target_seconds", "rpo_seconds",
+                                   "rpo_target_seconds"};
+            double *vals[4] = {&s->rto, &s->rto_target, &s->rpo, &s->rpo_target};
+            for (int k = 0; k < 4; k++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, keys[k]);
+                *vals[k] = cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : -1;
+            }
+            const cJSON *stv = cJSON_GetObjectItemCaseSensitive(t, "status");
+            int vv = cJSON_IsString(stv) ? rd_verdict_parse(stv->valuestring) : -1;
+            s->status = vv < 0 ? RD_ERROR : (rd_verdict)vv;
+            s->at_ms = ms;
+            snprintf(s->drill_id, sizeof s->drill_id, "%s",
+                     cJSON_IsString(id) ? id->valuestring : "");
+            break;
+        }
+        cJSON_Delete(o);
+    }
+    *out = arr;
+    *n = count;
+    arr = NULL;
+out:
+    free(arr);
+    free(text);
+    return st;
+}

@@ -1,0 +1,68 @@
+/* report_int.h: helpers shared by the report writers only: text cleaning
+ * (valid UTF-8, XML 1.0 characters), XML/HTML escaping, number and time
+ * formatting. Not part of the public contract. */
+#ifndef RESTOREDRILL_REPORT_INT_H
+#define RESTOREDRILL_REPORT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restoredrill/error.h"
+#include "restoredrill/result.h"
+#include "restoredrill/strbuf.h"
+
+#define RD_REPORT_TOOL_NAME "restoredrill"
+
+/* Append s (NULL = nothing) with invalid UTF-8 sequences replaced by U+FFFD. */
+rd_status rd_text_append_utf8(rd_strbuf *sb, const char *s, rd_error *err);
+/* Heap copy of s with invalid UTF-8 replaced by U+FFFD; NULL for NULL or on
+ * allocation failure. */
+char *rd_text_utf8_dup(const char *s);
+
+/* Heap copy of s with secrets masked by rd_redact (userinfo passwords,
+ * password= values); NULL for NULL or on allocation failure. Writers pass
+ * locations, errors and the config path through it as a second line of
+ * defence: the model should not hold secrets in the first place. */
+char *rd_text_redact_dup(const char *s);
+
+/* Append s escaped for XML 1.0 text and attribute values (also valid for
+ * HTML): & < > " ' become entities, invalid UTF-8 and characters XML 1.0
+ * does not allow (C0 controls but tab/newline/CR, U+FFFE, U+FFFF) become
+ * U+FFFD. In attributes (attr != 0) tab, newline and CR become character
+ * references so they survive attribute normalisation. */
+rd_status rd_xml_escape(rd_strbuf *sb, const char *s, int attr, rd_error *err);
+
+/* Append a duration with at most 3 decimals and no exponent ("12.345", "0",
+ * "1.5"); negative values print as "0". For JUnit time attributes. */
+rd_status rd_text_append_secs(rd_strbuf *sb, double secs, rd_error *err);
+/* Round to milliseconds (JSON numbers). */
+double rd_text_round_ms(double secs);
+
+/* "2026-01-30T15:00:00" (UTC, no zone, for JUnit timestamps) into buf
+ * (>= 20 bytes); "" when ms is 0. Returns buf. */
+char *rd_text_iso_nozone(int64_t ms, char *buf, size_t bufsz);
+
+/* The fail-closed status of a target: t->status, except that a passed or
+ * skipped target with a failed or error check is reported as the worst of
+ * those (never a green target over a red check). */
+rd_verdict rd_report_target_status(const rd_target_result *t);
+
+/* One drill of one target in the history file, for the charts. */
+typedef struct rd_hist_sample {
+    int64_t at_ms; /* drill started_at */
+    char drill_id[64];
+    double rto, rto_target, rpo, rpo_target; /* < 0 unknown */
+    rd_verdict status;
+} rd_hist_sample;
+
+/* The samples of `target` in the history file, oldest first (lines that do
+ * not parse are skipped). A NULL or missing path gives none. *out is heap. */
+rd_status rd_history_series(const char *path, const char *target, rd_hist_sample **out, size_t *n,
+                            rd_error *err);
+
+/* Append an inline SVG chart (RTO when rpo == 0, else RPO) of the samples,
+ * objective dashed; "no history yet" when nothing was measured. */
+rd_status rd_html_chart(rd_strbuf *sb, const char *title, const rd_hist_sample *s, size_t n,
+                        int rpo, rd_error *err);
+
+#endif
