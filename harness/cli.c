@@ -91,11 +91,16 @@ static const command commands[] = {
      "  --dsn DSN        protected database\n"
      "  --interval D     time between beats (default 1s)\n"
      "  --duration D     stop after this long (default: until interrupted)\n"},
-    {"report", rd_cmd_report, "restoredrill report FILE.json... [--junit F] [--html F] [--json F]",
+    {"report", rd_cmd_report,
+     "restoredrill report FILE.json... [--junit F] [--html F] [--json F] [--prometheus F]\n"
+     "                    [--history H] [--append-history H]",
      "re-render reports from JSON, merge shards",
-     "  --junit F        write JUnit XML\n"
-     "  --html F         write the HTML evidence report\n"
-     "  --json F         write the merged JSON report\n"},
+     "  --junit F            write JUnit XML\n"
+     "  --html F             write the HTML evidence report\n"
+     "  --json F             write the merged JSON report\n"
+     "  --prometheus F       write the Prometheus textfile\n"
+     "  --history H          history file whose drills feed the HTML charts\n"
+     "  --append-history H   append the (merged) drill to history H, then chart it\n"},
     {"history", rd_cmd_history, "restoredrill history verify FILE.jsonl",
      "verify the tamper-evident history chain", ""},
     {"gc", rd_cmd_gc, "restoredrill gc CONFIG [--older-than 6h] [--dry-run]",
