@@ -3,7 +3,12 @@
 
 #include <string.h>
 
+#include "scratch_int.h"
+
 const rd_scratch_type *const rd_scratch_registry[] = {
+    &rd_scratch_ephemeral,
+    &rd_scratch_server,
+    &rd_scratch_exec,
     NULL,
 };
 

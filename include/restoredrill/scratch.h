@@ -15,21 +15,22 @@
 /* How to reach a provisioned instance. All strings heap, owned by rd_scratch. */
 typedef struct rd_conninfo {
     rd_engine engine;
-    char *host;      /* "127.0.0.1" or NULL when only a socket */
-    int port;        /* TCP port, or the port number the socket file carries (PG) */
-    char *socket;    /* unix socket: PG the directory, MariaDB the socket file; NULL: TCP only */
+    char *host;   /* "127.0.0.1" or NULL when only a socket */
+    int port;     /* TCP port, or the port number the socket file carries (PG) */
+    char *socket; /* unix socket: PG the directory, MariaDB the socket file; NULL: TCP only */
     char *database;
     char *user;
-    char *password;  /* secret: never printed */
-    char *dsn;       /* for rd_db_connect, without the password */
-    char *url;       /* {scratch.url}: postgresql://user:pass@/db?host=/dir&port=N or
-                        mysql://user:pass@localhost/db?socket=/x.sock (holds the password) */
+    char *password;   /* secret: never printed */
+    char *dsn;        /* for rd_db_connect, without the password */
+    char *url;        /* {scratch.url}: postgresql://user:pass@/db?host=/dir&port=N or
+                         mysql://user:pass@localhost/db?socket=/x.sock (holds the password) */
+    char *dsn_params; /* extra "key=value ..." kept from an admin DSN (sslmode=...), or NULL */
 } rd_conninfo;
 
 typedef struct rd_scratch_req {
     const char *drill_id;
-    const char *target;      /* target name, for names and the owner file */
-    int want_tcp;            /* a smoke app needs TCP on 127.0.0.1 */
+    const char *target;             /* target name, for names and the owner file */
+    int want_tcp;                   /* a smoke app needs TCP on 127.0.0.1 */
     const char *reference_identity; /* rd_db_server_identity of the reference, or NULL */
     const char *const *tvars; /* template variables "point.id=..." for exec commands, may be NULL */
     double deadline;          /* rd_mono_now() instant; 0 none */
@@ -38,16 +39,16 @@ typedef struct rd_scratch_req {
 typedef struct rd_scratch {
     const struct rd_scratch_type *type;
     rd_conninfo conn;
-    char **env;          /* NULL-terminated "PGHOST=..." entries for native clients */
-    char *dir;           /* ephemeral: the private directory, else NULL */
-    char *server_version;/* may be NULL */
-    void *priv;          /* driver data */
+    char **env;           /* NULL-terminated "PGHOST=..." entries for native clients */
+    char *dir;            /* ephemeral: the private directory, else NULL */
+    char *server_version; /* may be NULL */
+    void *priv;           /* driver data */
     int torn_down;
 } rd_scratch;
 
 typedef struct rd_scratch_type {
-    const char *name;  /* "ephemeral" */
-    unsigned engines;  /* RD_ENGINE_PG | RD_ENGINE_MARIADB */
+    const char *name; /* "ephemeral" */
+    unsigned engines; /* RD_ENGINE_PG | RD_ENGINE_MARIADB */
     /* required */
     rd_status (*provision)(const rd_scratch_cfg *cfg, rd_engine engine, const rd_scratch_req *req,
                            rd_scratch **out, rd_error *err);
@@ -69,20 +70,32 @@ rd_status rd_scratch_provision(const rd_scratch_cfg *cfg, rd_engine engine,
 rd_status rd_scratch_teardown(rd_scratch *s, rd_error *err);
 /* Frees the struct (tearing down first when not yet done). NULL no-op. */
 void rd_scratch_free(rd_scratch *s);
-/* Abort path: tear down every registered instance. */
+/* Abort path: tear down every registered instance that this process
+ * provisioned (a forked child never tears down its parent's instances). */
 void rd_scratch_teardown_all(void);
 
 /* Expand {scratch.host} ... {point.id} ... {target.name} in a template.
  * vars: NULL-terminated "name=value" entries (e.g. "scratch.url=..."). An
- * unknown {name} is RD_ERR_CONFIG "unknown template variable {x}". *out heap. */
-rd_status rd_template_expand(const char *tmpl, const char *const *vars, char **out,
-                             rd_error *err);
+ * unknown {name} is RD_ERR_CONFIG "unknown template variable {x}". A name is
+ * [A-Za-z0-9_.-]+; "{{" is a literal "{"; a "{" not followed by a name and
+ * "}" stays as it is. *out heap. */
+rd_status rd_template_expand(const char *tmpl, const char *const *vars, char **out, rd_error *err);
 /* The scratch.* variables of an instance as "scratch.host=..." entries
- * appended to list. */
+ * appended to list: host (the socket directory for a PostgreSQL instance
+ * reached by socket only, "localhost" for MariaDB), port, socket, database,
+ * user, password, url, dsn. */
 rd_status rd_scratch_vars(const rd_scratch *s, rd_strlist *list, rd_error *err);
 
-/* The directory where ephemeral instances live: $RESTOREDRILL_RUNDIR, else
- * $TMPDIR/restoredrill, else /tmp/restoredrill (heap). gc scans it. */
+/* A DSN (without the password) for another database on the same instance,
+ * e.g. for restoring a multi-database dump or for tests. *out heap. */
+rd_status rd_scratch_dsn_for(const rd_scratch *s, const char *database, char **out, rd_error *err);
+
+/* The directory where ephemeral instances live: base_dir (scratch.base_dir)
+ * when given, else $RESTOREDRILL_RUNDIR, else $TMPDIR/restoredrill, else
+ * /tmp/restoredrill (heap; NULL on allocation failure). gc scans it.
+ * Each instance is a 0700 directory <engine>-XXXXXX in it holding an
+ * owner.json: {"pid", "pid_start" (field 22 of /proc/PID/stat), "started_at",
+ * "target", "drill_id", "engine", "driver"}. */
 char *rd_scratch_rundir(const char *base_dir);
 
 #endif
