@@ -4,6 +4,8 @@
 #include <string.h>
 
 const rd_restore_type *const rd_restore_registry[] = {
+    &rd_restore_pg_logical,
+    &rd_restore_mariadb_logical,
     NULL,
 };
 

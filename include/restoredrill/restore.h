@@ -10,14 +10,15 @@
 #include "restoredrill/strbuf.h"
 
 typedef struct rd_restore_outcome {
-    rd_strbuf log;        /* the tool's stderr tail (and notable output) for the report */
+    rd_strbuf log; /* the tool's stderr tail (and notable output) for the report */
     int exit_code;
-    int error_lines;      /* lines that looked like errors although exit was 0 */
-    char *roles_note;     /* "created roles: app, reporting" / "ignored ownership (--no-owner)"; may be NULL */
+    int error_lines;  /* lines that looked like errors although exit was 0 */
+    char *roles_note; /* "created roles: app, reporting" / "ignored ownership (--no-owner)"; may be
+                         NULL */
 } rd_restore_outcome;
 
 typedef struct rd_restore_type {
-    const char *name;   /* "pg_restore" */
+    const char *name; /* "pg_restore" */
     unsigned engines;
     /* 1 when this driver restores format f */
     int (*accepts)(rd_format f);
@@ -32,6 +33,11 @@ extern const rd_restore_type *const rd_restore_registry[]; /* NULL-terminated */
 /* The first driver that accepts the artifact's format for the engine, or NULL. */
 const rd_restore_type *rd_restore_for(rd_engine engine, rd_format f);
 void rd_restore_outcome_init(rd_restore_outcome *o);
+/* Frees what the outcome holds (not the struct); harmless twice. */
 void rd_restore_outcome_free(rd_restore_outcome *o);
+
+/* The drivers (harness/restore/), for the registry and tests. */
+extern const rd_restore_type rd_restore_pg_logical;      /* pg_restore / psql */
+extern const rd_restore_type rd_restore_mariadb_logical; /* the mariadb client */
 
 #endif

@@ -1,0 +1,64 @@
+/* drill_int.h: what the drill files share (drill.c orchestrates the targets,
+ * drill_target.c runs one target's phases, drill_verify.c the checks,
+ * measure.c phases, RTO, RPO and objectives). */
+#ifndef RESTOREDRILL_DRILL_INT_H
+#define RESTOREDRILL_DRILL_INT_H
+
+#include <stdint.h>
+
+#include "restoredrill/catalog.h"
+#include "restoredrill/config.h"
+#include "restoredrill/db.h"
+#include "restoredrill/drill.h"
+#include "restoredrill/result.h"
+#include "restoredrill/scratch.h"
+
+/* One target's drill. Owned by the orchestrator; a worker thread runs it. */
+typedef struct rd_drill_target {
+    const rd_config *cfg;
+    const rd_target_cfg *t;
+    const rd_drill_opts *opts;
+    const char *drill_id;
+    uint64_t seed;
+    rd_target_result *res; /* its slot in the report (stable: targets are added first) */
+    /* measured */
+    double t0;          /* rd_mono_now() at the start */
+    int64_t t0_ms;      /* wall clock at t0 */
+    double restore_end; /* mono; 0 when the restore did not finish */
+    double verify_end;  /* mono; 0 when verify did not run */
+    int restore_ok;
+    int verify_ok;          /* every check passed (or skipped) */
+    int64_t newest_data_ms; /* from freshness, 0 unknown */
+    const char *newest_data_basis;
+    rd_sample sample;
+    int sampled;
+    int64_t point_created_ms;
+    const rd_point *point; /* the sampled point (in points) */
+    rd_points points;
+    rd_db *reference;    /* live reference (reference.dsn), or NULL */
+    rd_scratch *scratch; /* left for the orchestrator when aborted */
+    int aborted;
+} rd_drill_target;
+
+/* Run all phases of one target (never fails: verdicts go into dt->res). */
+void rd_drill_target_run(rd_drill_target *dt);
+
+/* Sample only (dry run): fills res->point and sampling. */
+void rd_drill_target_plan(rd_drill_target *dt);
+
+/* Verify phase: connect, manifest, reference, checks. Returns 1 when every
+ * check result is passed or skipped (and at least one ran). */
+int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tvars);
+
+/* --- measure.c --- */
+/* Record a phase: seconds since `start` (mono). */
+void rd_measure_phase(rd_target_result *res, const char *name, double start, rd_verdict v);
+/* A phase that did not run. */
+void rd_measure_skip(rd_target_result *res, const char *name);
+/* Fill rto/rpo/data_ready/data_lag of res from dt and add the objective
+ * results (rto, rpo, max_age) that the target configures. */
+void rd_measure_finish(rd_drill_target *dt);
+/* max_age objective right after sampling (also when nothing could be sampled). */
+void rd_measure_max_age(rd_drill_target *dt, int have_points);
+
+#endif

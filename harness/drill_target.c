@@ -1,0 +1,438 @@
+/* drill_target.c: one target's drill: sample -> fetch -> provision ->
+ * restore -> verify -> teardown, each phase timed, teardown always (unless
+ * --keep-scratch; on abort the orchestrator tears everything down). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "drill_int.h"
+#include "restoredrill/artifact.h"
+#include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+#include "restoredrill/proc.h"
+#include "restoredrill/restore.h"
+#include "restoredrill/sha256.h"
+
+static double deadline_in(double timeout)
+{
+    return timeout > 0 ? rd_mono_now() + timeout : 0;
+}
+
+/* The target failed (or could not run) at a phase: a "restore" result makes
+ * it visible as a test case, the target's error says why. */
+static void target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+{
+    const char *object = dt->point ? dt->point->id : "(no recovery point)";
+    rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", object, v, "");
+    if (c) {
+        rd_check_set_message(c, "%s: %s", phase, msg);
+        rd_check_add_prop(c, "phase", "%s", phase);
+    }
+    if (!dt->res->error)
+        rd_target_set_error(dt->res, "%s: %s", phase, msg);
+    rd_log_error("%s: %s: %s", dt->t->name, phase, msg);
+}
+
+static void set_point_info(rd_drill_target *dt)
+{
+    const rd_point *pt = dt->point;
+    rd_point_info *pi = &dt->res->point;
+    char red[2048];
+    pi->id = rd_strdup(pt->id);
+    pi->created_at_ms = pt->created_ms;
+    pi->location = rd_strdup(rd_redact(pt->location ? pt->location : "", red, sizeof(red)));
+    pi->bytes = pt->bytes;
+    pi->sha256 = rd_strdup(pt->sha256);
+    pi->format = rd_strdup(pt->format);
+    dt->point_created_ms = pt->created_ms;
+}
+
+/* sample: list the catalog and pick. 0 on failure (recorded). */
+static int phase_sample(rd_drill_target *dt)
+{
+    const rd_target_cfg *t = dt->t;
+    rd_error err;
+    rd_status st;
+    double start = rd_mono_now();
+    rd_error_clear(&err);
+    free(dt->res->sampling_strategy);
+    dt->res->sampling_strategy = rd_strdup(t->sample.strategy ? t->sample.strategy : "latest");
+    dt->res->sampling_seed = dt->seed;
+    st = rd_catalog_list(&t->catalog, &dt->points, &err);
+    if (st == RD_OK)
+        st = rd_sample_pick(&dt->points, &t->sample, dt->seed, dt->t0_ms, &dt->sample, &err);
+    if (st != RD_OK) {
+        rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
+        rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
+        rd_measure_max_age(dt, dt->points.n > 0);
+        target_fail(dt, "sample", st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR, err.msg);
+        return 0;
+    }
+    dt->sampled = 1;
+    dt->point = &dt->points.items[dt->sample.index];
+    dt->res->sampling_candidates = dt->sample.candidates;
+    set_point_info(dt);
+    rd_measure_phase(dt->res, "sample", start, RD_PASSED);
+    rd_measure_max_age(dt, 1);
+    rd_log_info("%s: sampled %s (%s of %zu candidates, seed %llu)", t->name, dt->point->id,
+                dt->res->sampling_strategy, dt->sample.candidates, (unsigned long long)dt->seed);
+    return 1;
+}
+
+/* fetch: verify a local file's sha256, open the stream, detect the format,
+ * find the restore driver. */
+static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_type **drv)
+{
+    const rd_target_cfg *t = dt->t;
+    const rd_point *pt = dt->point;
+    const char **dec = NULL;
+    rd_error err;
+    rd_status st = RD_OK;
+    struct stat sb;
+    double start = rd_mono_now();
+    rd_error_clear(&err);
+
+    if (pt->sha256 && stat(pt->location, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        /* a local file may be read by the tool itself (pg_restore -j): check it here */
+        char hex[RD_SHA256_HEX_LEN + 1];
+        unsigned long long bytes = 0;
+        st = rd_sha256_file(pt->location, hex, &bytes, &err);
+        if (st == RD_OK && strcmp(hex, pt->sha256) != 0)
+            st = RD_ERR(&err, RD_ERR_INTEGRITY, "sha256 mismatch: expected %s, got %s", pt->sha256,
+                        hex);
+    }
+    if (st == RD_OK) {
+        dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
+        rd_artifact_opts o = {.expected_sha256 = pt->sha256,
+                              .decrypt = dec,
+                              .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0};
+        st = rd_artifact_open(pt->location, &o, a, &err);
+    }
+    if (st == RD_OK) {
+        rd_format f = rd_artifact_format(*a);
+        if (f == RD_FMT_UNKNOWN && pt->format)
+            f = rd_format_parse(pt->format);
+        free(dt->res->point.format);
+        dt->res->point.format =
+            rd_artifact_wrap(*a) == RD_WRAP_NONE
+                ? rd_strdup(rd_format_name(f))
+                : rd_asprintf("%s+%s", rd_format_name(f), rd_wrap_name(rd_artifact_wrap(*a)));
+        if (f == RD_FMT_UNKNOWN)
+            st = RD_ERR(&err, RD_ERR_FORMAT, "cannot recognise the dump format of %s", pt->id);
+        else if (!(*drv = rd_restore_for(t->engine, f)))
+            st = RD_ERR(&err, RD_ERR_UNSUPPORTED, "no restore driver for %s dumps on %s",
+                        rd_format_name(f), rd_engine_name(t->engine));
+    }
+    free(dec);
+    rd_verdict v = st == RD_OK ? RD_PASSED : st == RD_ERR_ABORTED ? RD_ABORTED : RD_FAILED;
+    rd_measure_phase(dt->res, "fetch", start, v);
+    if (st != RD_OK) {
+        if (st == RD_ERR_ABORTED)
+            dt->aborted = 1;
+        target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
+        return 0;
+    }
+    return 1;
+}
+
+static int wants_tcp(const rd_target_cfg *t)
+{
+    if (t->scratch.tcp)
+        return 1;
+    for (size_t i = 0; i < t->nchecks; i++)
+        if (t->checks[i].type && strcmp(t->checks[i].type, "smoke") == 0)
+            return 1;
+    return 0;
+}
+
+static int phase_provision(rd_drill_target *dt, const char *const *tvars)
+{
+    const rd_target_cfg *t = dt->t;
+    char *identity = NULL;
+    rd_error err;
+    rd_status st = RD_OK;
+    double start = rd_mono_now();
+    rd_error_clear(&err);
+    if (t->reference.dsn) {
+        rd_db_opts o = {.password_env = t->reference.password_env, .app_name = "restoredrill"};
+        st = rd_db_connect(t->engine, t->reference.dsn, &o, &dt->reference, &err);
+        if (st == RD_OK)
+            st = rd_db_server_identity(dt->reference, &identity, &err);
+        if (st != RD_OK)
+            rd_error_prefix(&err, "reference: ");
+    }
+    if (st == RD_OK) {
+        rd_scratch_req req = {.drill_id = dt->drill_id,
+                              .target = t->name,
+                              .want_tcp = wants_tcp(t),
+                              .reference_identity = identity,
+                              .tvars = tvars,
+                              .deadline = deadline_in(t->timeout_provision)};
+        st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
+    }
+    free(identity);
+    if (st == RD_ERR_ABORTED || rd_abort_requested())
+        dt->aborted = 1;
+    rd_measure_phase(dt->res, "provision", start,
+                     st == RD_OK   ? RD_PASSED
+                     : dt->aborted ? RD_ABORTED
+                                   : RD_ERROR);
+    if (st != RD_OK) {
+        target_fail(dt, "provision", RD_ERROR, err.msg);
+        return 0;
+    }
+    rd_log_info("%s: scratch instance ready (%s%s%s)", t->name,
+                dt->scratch->type ? dt->scratch->type->name : "scratch",
+                dt->scratch->server_version ? " " : "",
+                dt->scratch->server_version ? dt->scratch->server_version : "");
+    return 1;
+}
+
+static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv)
+{
+    const rd_target_cfg *t = dt->t;
+    rd_restore_outcome oc;
+    rd_error err;
+    char human[64];
+    double start = rd_mono_now();
+    rd_restore_outcome_init(&oc);
+    rd_error_clear(&err);
+    rd_log_info("%s: restoring %s with %s", t->name, dt->point->id, drv->name);
+    rd_status st =
+        drv->run(&t->restore, a, dt->scratch, deadline_in(t->restore.timeout), &oc, &err);
+    double secs = rd_mono_now() - start;
+    if (st == RD_ERR_ABORTED || rd_abort_requested())
+        dt->aborted = 1;
+    rd_verdict v = st == RD_OK                                                ? RD_PASSED
+                   : dt->aborted || st == RD_ERR_CONFIG || st == RD_ERR_NOMEM ? RD_ERROR
+                                                                              : RD_FAILED;
+    rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", dt->point->id, v, "");
+    if (c) {
+        c->seconds = secs;
+        if (st == RD_OK)
+            rd_check_set_message(c, "restored %s (%s) with %s in %s", dt->point->id,
+                                 dt->res->point.format ? dt->res->point.format : "?", drv->name,
+                                 rd_duration_human(secs, human, sizeof(human)));
+        else
+            rd_check_set_message(c, "%s", err.msg);
+        if (oc.log.len)
+            rd_check_set_output(c, oc.log.data);
+        rd_check_add_prop(c, "driver", "%s", drv->name);
+        rd_check_add_prop(c, "exit_code", "%d", oc.exit_code);
+        rd_check_add_prop(c, "error_lines", "%d", oc.error_lines);
+        rd_check_add_prop(c, "decoded_bytes", "%llu",
+                          (unsigned long long)rd_artifact_decoded_bytes(a));
+        if (oc.roles_note)
+            rd_check_add_prop(c, "roles", "%s", oc.roles_note);
+    }
+    rd_measure_phase(dt->res, "restore", start,
+                     st == RD_OK   ? RD_PASSED
+                     : dt->aborted ? RD_ABORTED
+                                   : v);
+    if (st != RD_OK) {
+        if (!dt->res->error)
+            rd_target_set_error(dt->res, "restore: %s", err.msg);
+        rd_log_error("%s: restore failed: %s", t->name, err.msg);
+    } else {
+        dt->restore_ok = 1;
+        dt->restore_end = rd_mono_now();
+    }
+    rd_restore_outcome_free(&oc);
+    return st == RD_OK;
+}
+
+/* --keep-scratch: say how to connect, with the password in a 0600 file. */
+static void print_kept(rd_drill_target *dt)
+{
+    const rd_scratch *s = dt->scratch;
+    const rd_conninfo *c = &s->conn;
+    char *pwfile = NULL;
+    const char *pwvar = c->engine == RD_ENGINE_PG ? "PGPASSWORD" : "MYSQL_PWD";
+    char how[512];
+    if (c->password && s->dir) {
+        rd_error err;
+        pwfile = rd_fs_join(s->dir, "password");
+        if (pwfile &&
+            rd_fs_write_atomic(pwfile, c->password, strlen(c->password), 0600, &err) != RD_OK) {
+            rd_log_warn("%s: cannot write the password file: %s", dt->t->name, err.msg);
+            free(pwfile);
+            pwfile = NULL;
+        }
+    }
+    /* the password never appears inline: it is in a 0600 file */
+    if (pwfile)
+        snprintf(how, sizeof(how), "; the password is in %s (mode 0600): put it in %s", pwfile,
+                 pwvar);
+    else
+        how[0] = '\0';
+    if (c->engine == RD_ENGINE_PG)
+        rd_log_warn("%s: scratch instance kept; connect with: psql -h %s -p %d -U %s %s%s",
+                    dt->t->name,
+                    c->socket ? c->socket
+                    : c->host ? c->host
+                              : "localhost",
+                    c->port, c->user ? c->user : "postgres", c->database ? c->database : "", how);
+    else if (c->socket)
+        rd_log_warn("%s: scratch instance kept; connect with: mariadb --socket=%s -u %s %s%s",
+                    dt->t->name, c->socket, c->user ? c->user : "root",
+                    c->database ? c->database : "", how);
+    else
+        rd_log_warn("%s: scratch instance kept; connect with: mariadb -h %s -P %d -u %s %s%s",
+                    dt->t->name, c->host ? c->host : "127.0.0.1", c->port,
+                    c->user ? c->user : "root", c->database ? c->database : "", how);
+    if (c->password && !pwfile)
+        rd_log_warn("%s: the scratch password is not shown (no private directory to write it to)",
+                    dt->t->name);
+    if (s->dir)
+        rd_log_warn("%s: remove it later with `restoredrill gc` or by stopping the server in %s",
+                    dt->t->name, s->dir);
+    free(pwfile);
+}
+
+static void phase_teardown(rd_drill_target *dt)
+{
+    rd_error err;
+    double start = rd_mono_now();
+    rd_error_clear(&err);
+    if (!dt->scratch) {
+        rd_measure_skip(dt->res, "teardown");
+        return;
+    }
+    if (dt->opts->keep_scratch && !dt->aborted) {
+        print_kept(dt);
+        dt->scratch = NULL; /* stays registered and alive on purpose: never torn down */
+        rd_measure_skip(dt->res, "teardown");
+        return;
+    }
+    if (dt->aborted) {
+        /* the orchestrator stops children and tears every instance down */
+        rd_measure_skip(dt->res, "teardown");
+        return;
+    }
+    rd_status st = rd_scratch_teardown(dt->scratch, &err);
+    rd_measure_phase(dt->res, "teardown", start, st == RD_OK ? RD_PASSED : RD_ERROR);
+    if (st != RD_OK) {
+        rd_check_result *c =
+            rd_target_add_check(dt->res, "teardown", "teardown", "scratch", RD_ERROR, "");
+        if (c)
+            rd_check_set_message(c, "teardown failed: %s", err.msg);
+        rd_log_error("%s: teardown failed: %s", dt->t->name, err.msg);
+    }
+    rd_scratch_free(dt->scratch);
+    dt->scratch = NULL;
+}
+
+static rd_status point_vars(rd_drill_target *dt, rd_strlist *vars, rd_error *err)
+{
+    char when[RD_TIME_BUFSZ];
+    const rd_point *pt = dt->point;
+    char *items[4] = {
+        rd_asprintf("point.id=%s", pt->id),
+        rd_asprintf("point.location=%s", pt->location ? pt->location : ""),
+        rd_asprintf("point.created_at=%s", rd_time_format(pt->created_ms, when, sizeof(when))),
+        rd_asprintf("target.name=%s", dt->t->name),
+    };
+    rd_status st = RD_OK;
+    for (size_t i = 0; i < 4; i++) {
+        if (st == RD_OK)
+            st = items[i] ? rd_strlist_push(vars, items[i], err)
+                          : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        free(items[i]);
+    }
+    return st;
+}
+
+void rd_drill_target_plan(rd_drill_target *dt)
+{
+    dt->t0 = rd_mono_now();
+    dt->t0_ms = rd_wall_now_ms();
+    dt->res->started_at_ms = dt->t0_ms;
+    (void)phase_sample(dt);
+    dt->res->finished_at_ms = rd_wall_now_ms();
+}
+
+void rd_drill_target_run(rd_drill_target *dt)
+{
+    const rd_target_cfg *t = dt->t;
+    rd_artifact *a = NULL;
+    const rd_restore_type *drv = NULL;
+    rd_strlist vars = {0};
+    const char **tvars = NULL;
+    rd_error err;
+    rd_error_clear(&err);
+
+    dt->t0 = rd_mono_now();
+    dt->t0_ms = rd_wall_now_ms();
+    dt->res->started_at_ms = dt->t0_ms;
+    rd_log_info("%s: drill started", t->name);
+
+    if (!phase_sample(dt))
+        goto skip_fetch;
+    if (point_vars(dt, &vars, &err) != RD_OK || !(tvars = rd_strlist_argv(&vars))) {
+        target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
+        goto skip_fetch;
+    }
+    if (!phase_fetch(dt, &a, &drv))
+        goto skip_provision;
+    if (rd_abort_requested() || !phase_provision(dt, tvars))
+        goto skip_restore;
+    if (!rd_abort_requested() && phase_restore(dt, a, drv)) {
+        double start = rd_mono_now();
+        rd_strlist_free(&vars);
+        free(tvars);
+        tvars = NULL;
+        if (point_vars(dt, &vars, &err) == RD_OK &&
+            rd_scratch_vars(dt->scratch, &vars, &err) == RD_OK)
+            tvars = rd_strlist_argv(&vars);
+        dt->verify_ok = rd_drill_verify(dt, deadline_in(t->timeout_verify), tvars);
+        dt->verify_end = rd_mono_now();
+        if (rd_abort_requested())
+            dt->aborted = 1;
+        rd_measure_phase(dt->res, "verify", start,
+                         dt->aborted     ? RD_ABORTED
+                         : dt->verify_ok ? RD_PASSED
+                                         : RD_FAILED);
+        if (!dt->verify_ok && !dt->res->error)
+            rd_target_set_error(dt->res, "verify: not every check passed");
+    } else {
+        if (!dt->restore_ok && rd_abort_requested())
+            dt->aborted = 1;
+        rd_measure_skip(dt->res, "verify");
+    }
+    goto teardown;
+
+skip_fetch:
+    rd_measure_skip(dt->res, "fetch");
+skip_provision:
+    rd_measure_skip(dt->res, "provision");
+skip_restore:
+    rd_measure_skip(dt->res, "restore");
+    rd_measure_skip(dt->res, "verify");
+teardown:
+    if (rd_abort_requested())
+        dt->aborted = 1;
+    rd_artifact_free(a);
+    phase_teardown(dt);
+    rd_db_free(dt->reference);
+    dt->reference = NULL;
+    rd_measure_finish(dt);
+    if (dt->aborted) {
+        dt->res->status = RD_ABORTED;
+        if (!dt->res->error)
+            rd_target_set_error(dt->res, "aborted by signal %d", rd_abort_requested());
+    }
+    rd_target_settle(dt->res);
+    for (size_t i = 0; !dt->res->error && dt->res->status != RD_PASSED && i < dt->res->nchecks;
+         i++) {
+        const rd_check_result *c = &dt->res->checks[i];
+        if (c->status == RD_FAILED || c->status == RD_ERROR)
+            rd_target_set_error(dt->res, "%s %s: %s", c->check ? c->check : c->type,
+                                c->object ? c->object : "", c->message ? c->message : "");
+    }
+    dt->res->finished_at_ms = rd_wall_now_ms();
+    rd_log_info("%s: %s", t->name, rd_verdict_name(dt->res->status));
+    free(tvars);
+    rd_strlist_free(&vars);
+}

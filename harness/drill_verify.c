@@ -1,0 +1,194 @@
+/* drill_verify.c: the verify phase: connect to the restored scratch
+ * database, load the reference manifest, open the live reference read-only,
+ * and run the configured checks (or the default ones) through the check
+ * interface. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drill_int.h"
+#include "restoredrill/check.h"
+#include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+#include "restoredrill/manifest.h"
+#include "restoredrill/proc.h"
+
+#define VERIFY_CONNECT_TIMEOUT 30.0
+
+static void verify_error(rd_drill_target *dt, const char *type, const char *object, const char *msg)
+{
+    rd_check_result *c = rd_target_add_check(dt->res, type, type, object, RD_ERROR, "");
+    if (c)
+        rd_check_set_message(c, "%s", msg);
+    rd_log_error("%s: %s: %s", dt->t->name, type, msg);
+}
+
+/* The manifest: reference.manifest "sidecar" or a path; without one, the
+ * sidecar the catalog found. A configured manifest that cannot be loaded is
+ * an error result; *m stays NULL when there is none. 0 on error. */
+static int load_manifest(rd_drill_target *dt, rd_manifest **m)
+{
+    const char *conf = dt->t->reference.manifest;
+    char *path = NULL;
+    rd_error err;
+    int ok = 1;
+    rd_error_clear(&err);
+    if (conf && strcmp(conf, "sidecar") == 0)
+        path = rd_manifest_sidecar_path(dt->point->location);
+    else if (conf)
+        path = rd_strdup(conf);
+    else if (dt->point->manifest)
+        path = rd_strdup(dt->point->manifest);
+    if (!path)
+        return 1;
+    if (!rd_fs_exists(path)) {
+        if (conf) {
+            char msg[RD_ERROR_MSG_MAX];
+            snprintf(msg, sizeof(msg), "manifest %s does not exist", path);
+            verify_error(dt, "manifest", path, msg);
+            ok = 0;
+        }
+    } else if (rd_manifest_load(path, m, &err) != RD_OK) {
+        verify_error(dt, "manifest", path, err.msg);
+        ok = 0;
+    } else {
+        rd_log_info("%s: reference manifest %s", dt->t->name, path);
+    }
+    free(path);
+    return ok;
+}
+
+/* Configure a default check of type name; 0 when the type is not built in. */
+static int default_check(rd_check_cfg *cc, const char *name, rd_engine engine, size_t i,
+                         rd_error *err)
+{
+    memset(cc, 0, sizeof(*cc));
+    cc->ct = rd_check_find(name);
+    if (!cc->ct || !(cc->ct->engines & (unsigned)engine))
+        return 0;
+    cJSON *params = cJSON_CreateObject();
+    if (!params || !cJSON_AddStringToObject(params, "type", name)) {
+        cJSON_Delete(params);
+        return 0;
+    }
+    cc->type = (char *)cc->ct->name;
+    cc->path = rd_asprintf("default_checks[%zu]", i);
+    cc->timeout = RD_CHECK_TIMEOUT_DEFAULT;
+    cc->params = params;
+    if (cc->ct->configure(params, cc->path, engine, &cc->state, err) != RD_OK) {
+        rd_log_warn("default check %s: %s", name, err->msg);
+        return 0;
+    }
+    return 1;
+}
+
+static void default_free(rd_check_cfg *cc)
+{
+    if (cc->ct && cc->ct->free && cc->state)
+        cc->ct->free(cc->state);
+    cJSON_Delete((cJSON *)cc->params);
+    free(cc->path);
+    memset(cc, 0, sizeof(*cc));
+}
+
+static void run_check(rd_check_ctx *ctx, const rd_check_cfg *cc, double deadline)
+{
+    double d = rd_mono_now() + (cc->timeout > 0 ? cc->timeout : RD_CHECK_TIMEOUT_DEFAULT);
+    ctx->check = cc;
+    ctx->deadline = deadline > 0 && deadline < d ? deadline : d;
+    rd_log_info("%s: check %s", ctx->target->name, cc->name ? cc->name : cc->type);
+    rd_check_run_one(ctx);
+}
+
+int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tvars)
+{
+    const rd_target_cfg *t = dt->t;
+    rd_db *db = NULL;
+    rd_manifest *m = NULL;
+    rd_error err;
+    size_t before = dt->res->nchecks, ran = 0;
+    int ok = 0;
+    rd_check_cfg defs[3];
+    size_t ndefs = 0;
+    rd_error_clear(&err);
+    memset(defs, 0, sizeof(defs));
+
+    rd_db_opts o = {.password = dt->scratch->conn.password,
+                    .connect_timeout = VERIFY_CONNECT_TIMEOUT,
+                    .app_name = "restoredrill"};
+    if (rd_db_connect(t->engine, dt->scratch->conn.dsn, &o, &db, &err) != RD_OK ||
+        rd_db_pin_session(db, &err) != RD_OK) {
+        verify_error(dt, "verify", "scratch", err.msg);
+        goto out;
+    }
+    if (!load_manifest(dt, &m))
+        goto out;
+    if (dt->reference && rd_db_begin_readonly(dt->reference, &err) != RD_OK) {
+        verify_error(dt, "verify", "reference", err.msg);
+        goto out;
+    }
+
+    rd_check_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.target = t;
+    ctx.scratch = db;
+    ctx.instance = dt->scratch;
+    ctx.tvars = tvars;
+    ctx.manifest = m;
+    ctx.reference = dt->reference;
+    ctx.point_created_ms = dt->point_created_ms;
+    ctx.result = dt->res;
+
+    if (t->checks_given && t->nchecks == 0) {
+        free(dt->res->notes);
+        dt->res->notes = rd_strdup("the target lists no checks (\"checks\": []): restore only");
+    } else if (t->checks_given) {
+        for (size_t i = 0; i < t->nchecks && !rd_abort_requested(); i++, ran++)
+            run_check(&ctx, &t->checks[i], deadline);
+    } else {
+        static const char *const with_ref[] = {"rowcount", "integrity", "schema", NULL};
+        static const char *const alone[] = {"integrity", NULL};
+        const char *const *names = m || dt->reference ? with_ref : alone;
+        rd_strbuf note;
+        rd_strbuf_init(&note, 4096);
+        (void)rd_strbuf_append(&note, "default checks:", NULL);
+        for (size_t i = 0; names[i]; i++) {
+            if (default_check(&defs[ndefs], names[i], t->engine, ndefs, &err)) {
+                (void)rd_strbuf_appendf(&note, NULL, "%s %s", ndefs ? "," : "", names[i]);
+                ndefs++;
+            }
+        }
+        (void)rd_strbuf_append(&note,
+                               m || dt->reference
+                                   ? " (the target lists no checks)"
+                                   : " (the target lists no checks and there is no manifest)",
+                               NULL);
+        free(dt->res->notes);
+        dt->res->notes = rd_strbuf_detach(&note);
+        for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
+            run_check(&ctx, &defs[i], deadline);
+    }
+    dt->newest_data_ms = ctx.newest_data_ms;
+    dt->newest_data_basis = ctx.newest_data_basis;
+    if (dt->reference)
+        (void)rd_db_commit(dt->reference, &err);
+
+    if (t->checks_given && t->nchecks == 0) {
+        ok = !rd_abort_requested();
+        goto out;
+    }
+    ok = ran > 0 && dt->res->nchecks > before && !rd_abort_requested();
+    for (size_t i = before; i < dt->res->nchecks; i++)
+        if (dt->res->checks[i].status != RD_PASSED && dt->res->checks[i].status != RD_SKIPPED)
+            ok = 0;
+    if (ran == 0 && !rd_abort_requested())
+        verify_error(dt, "verify", "checks", "no check could run");
+out:
+    for (size_t i = 0; i < ndefs; i++)
+        default_free(&defs[i]);
+    rd_manifest_free(m);
+    rd_db_free(db);
+    return ok;
+}

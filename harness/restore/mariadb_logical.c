@@ -1,0 +1,98 @@
+/* mariadb_logical.c: restore mariadb-dump / mysqldump SQL into a MariaDB
+ * scratch instance with the mariadb client, the SQL on its stdin. The client
+ * stops at the first error (no --force); the password travels in MYSQL_PWD,
+ * never on the command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "restore_int.h"
+
+#define MARIADB_TRAILER "-- Dump completed"
+
+static int my_accepts(rd_format f)
+{
+    return f == RD_FMT_MARIADB_SQL;
+}
+
+static rd_status push_opt(rd_strlist *l, const char *name, const char *value, rd_error *err)
+{
+    char *s = rd_asprintf("--%s=%s", name, value);
+    rd_status st = s ? rd_strlist_push(l, s, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    free(s);
+    return st;
+}
+
+static rd_status my_argv(const rd_restore_cfg *cfg, const rd_scratch *s, rd_strlist *l,
+                         rd_error *err)
+{
+    const rd_conninfo *c = &s->conn;
+    char port[16];
+    char *tool = rd_restore_tool_path("mariadb");
+    rd_status st =
+        tool ? rd_strlist_push(l, tool, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    free(tool);
+    /* --no-defaults must come first: no option file may redirect the restore */
+    const char *const fixed[] = {"--no-defaults", "--batch", "--silent",
+                                 "--default-character-set=utf8mb4", NULL};
+    for (size_t i = 0; fixed[i] && st == RD_OK; i++)
+        st = rd_strlist_push(l, fixed[i], err);
+    if (st == RD_OK && c->socket)
+        st = push_opt(l, "socket", c->socket, err);
+    else if (st == RD_OK) {
+        st = push_opt(l, "host", c->host ? c->host : "127.0.0.1", err);
+        if (st == RD_OK && c->port > 0) {
+            snprintf(port, sizeof(port), "%d", c->port);
+            st = push_opt(l, "port", port, err);
+        }
+        if (st == RD_OK)
+            st = push_opt(l, "protocol", "TCP", err);
+    }
+    if (st == RD_OK && c->user)
+        st = push_opt(l, "user", c->user, err);
+    if (st == RD_OK && c->database)
+        st = push_opt(l, "database", c->database, err);
+    for (size_t i = 0; i < cfg->extra_args.n && st == RD_OK; i++)
+        st = rd_strlist_push(l, cfg->extra_args.items[i], err);
+    return st;
+}
+
+static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
+                        double deadline, rd_restore_outcome *out, rd_error *err)
+{
+    rd_strlist argv = {0}, env = {0};
+    const char **av = NULL, **ev = NULL;
+    rd_status st = my_argv(cfg, s, &argv, err);
+    if (st == RD_OK)
+        st = rd_restore_client_env(s, &env, err);
+    if (st != RD_OK)
+        goto out;
+    av = rd_strlist_argv(&argv);
+    ev = rd_strlist_argv(&env);
+    if (!av || !ev) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rd_restore_job job = {.tool = "mariadb",
+                          .argv = av,
+                          .env = ev,
+                          .stream = a,
+                          .trailer = MARIADB_TRAILER,
+                          .deadline = deadline};
+    st = rd_restore_exec(&job, out, err);
+    free(out->roles_note);
+    out->roles_note = rd_strdup("definers kept as in the dump");
+out:
+    free(av);
+    free(ev);
+    rd_strlist_free(&argv);
+    rd_strlist_free(&env);
+    return st;
+}
+
+const rd_restore_type rd_restore_mariadb_logical = {
+    .name = "mariadb_logical",
+    .engines = RD_ENGINE_MARIADB,
+    .accepts = my_accepts,
+    .run = my_run,
+};

@@ -1,0 +1,98 @@
+/* restore_int.h: what the restore drivers share (harness/restore/restore.c):
+ * running a restore tool with an artifact streamed to its stdin under a
+ * deadline, scanning its stderr for error lines, the completion trailer of
+ * plain SQL dumps, and the client environment of a scratch instance. */
+#ifndef RESTOREDRILL_RESTORE_INT_H
+#define RESTOREDRILL_RESTORE_INT_H
+
+#include <stddef.h>
+
+#include "restoredrill/restore.h"
+
+/* Bytes kept from the end of the decoded stream to look for a trailer. */
+#define RD_RESTORE_TRAILER_WINDOW 4096
+/* Bytes of the tool's stderr kept for the report. */
+#define RD_RESTORE_STDERR_TAIL (64 * 1024)
+
+/* A line filter on the decoded stream: called with each complete line
+ * (including its '\n', except maybe the last line of the stream); appends
+ * what should reach the tool to `emit`. */
+typedef rd_status (*rd_restore_line_fn)(void *ud, const char *line, size_t n, rd_strbuf *emit,
+                                        rd_error *err);
+
+typedef struct rd_restore_job {
+    const char *tool;          /* display name: "pg_restore" */
+    const char *const *argv;   /* NULL-terminated */
+    const char *const *env;    /* NULL-terminated, may be NULL */
+    rd_artifact *stream;       /* decoded bytes go to the tool's stdin; NULL: stdin /dev/null */
+    const char *trailer;       /* completion marker the end of the stream must hold, or NULL */
+    rd_restore_line_fn filter; /* optional line filter (only with stream) */
+    void *filter_ud;
+    rd_strbuf *capture; /* the tool's stdout, or NULL: discarded */
+    double deadline;    /* rd_mono_now() instant, 0 none */
+} rd_restore_job;
+
+/* Run the job. RD_OK only when the tool exited 0, printed no error lines,
+ * the whole stream was decoded without error (sha256 included) and the
+ * trailer (if any) was found. Otherwise err holds one line:
+ *   the artifact's own error (corrupt gzip, sha256 mismatch), or
+ *   "TOOL exited with status N: <first error line>", or
+ *   "TOOL exited with 0 but printed N error lines: <first error line>", or
+ *   "plain SQL dump is truncated: the completion trailer is missing", or
+ *   RD_ERR_TIMEOUT "TOOL timed out after 12.0s" / RD_ERR_ABORTED.
+ * out->log gets the stderr tail, out->exit_code and out->error_lines are set. */
+rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd_error *err);
+
+/* Count the lines of text that report errors ("ERROR:", "FATAL:",
+ * "pg_restore: error:", "psql: error:", "ERROR 1064 (42000) ...",
+ * "errors ignored on restore"); copy the first one (the cause; trimmed)
+ * into first. */
+int rd_restore_scan_errors(const char *text, char *first, size_t firstsz);
+
+/* 1 when the last bytes of a decoded plain dump carry the completion
+ * trailer `marker` at the start of a line. */
+int rd_restore_has_trailer(const char *tail, size_t n, const char *marker);
+
+/* Client environment for a scratch instance: the instance's own env entries,
+ * then (overriding) PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE for
+ * PostgreSQL or MYSQL_PWD for MariaDB. Appended to list. */
+rd_status rd_restore_client_env(const rd_scratch *s, rd_strlist *list, rd_error *err);
+
+/* The tool's argv[0]: found in PATH or the PostgreSQL/MariaDB bin dirs;
+ * heap, or a heap copy of name when not found (the start then fails with
+ * an exact message). */
+char *rd_restore_tool_path(const char *name);
+
+#endif
+
+/* --- PostgreSQL roles in dumps (harness/restore/pg_roles.c) --- */
+
+typedef enum rd_pg_roles_mode {
+    RD_PG_ROLES_NO_OWNER = 0, /* drop ownership and grants */
+    RD_PG_ROLES_CREATE,       /* pre-create the roles the dump references */
+    RD_PG_ROLES_STRICT        /* restore as is */
+} rd_pg_roles_mode;
+
+/* Parse restore.roles (NULL: no-owner). -1 when unknown. */
+int rd_pg_roles_mode_parse(const char *s);
+
+/* A line filter for plain SQL from pg_dump (rd_restore_line_fn). COPY data
+ * passes untouched. no-owner drops ALTER ... OWNER TO, GRANT, REVOKE, ALTER
+ * DEFAULT PRIVILEGES and SET SESSION AUTHORIZATION lines; create inserts a
+ * CREATE ROLE (skipped when it exists) before the first line that names a
+ * role; strict passes everything. */
+typedef struct rd_pg_roles {
+    rd_pg_roles_mode mode;
+    int in_copy;
+    rd_strlist seen; /* role names (unquoted) in order of first use */
+} rd_pg_roles;
+
+void rd_pg_roles_init(rd_pg_roles *r, rd_pg_roles_mode mode);
+void rd_pg_roles_free(rd_pg_roles *r);
+rd_status rd_pg_roles_filter(void *ud, const char *line, size_t n, rd_strbuf *emit, rd_error *err);
+/* Collect the roles named by every line of a SQL text into r->seen. */
+rd_status rd_pg_roles_scan(rd_pg_roles *r, const char *sql, rd_error *err);
+/* Append `DO` statements that create each role of r->seen unless it exists. */
+rd_status rd_pg_roles_create_sql(const rd_pg_roles *r, rd_strbuf *out, rd_error *err);
+/* "created roles: a, b" / "the dump references no roles" (heap). */
+char *rd_pg_roles_note(const rd_pg_roles *r);
