@@ -3,6 +3,7 @@
  * 127.0.0.1 when TCP is wanted), with a random password. */
 #include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,10 +152,23 @@ static rd_status start_server(rd_scratch *s, mdb_priv *p, const char *server, in
     char *a_user = rd_asprintf("--user=%s", p->u.name);
     char *a_init = rd_asprintf("--init-file=%s", initfile);
     char *log = rd_asprintf("%s/server.log", s->dir);
+    /* A private tmpdir: servers sharing /tmp have been seen to lose each
+     * other's internal temporary tables ("Error on delete of #sql-temptable"). */
+    char *tmpdir = rd_asprintf("%s/tmp", s->dir);
+    char *a_tmp = rd_asprintf("--tmpdir=%s", tmpdir ? tmpdir : "");
     rd_status st = RD_OK;
 
-    if (!a_data || !a_sock || !a_pid || !a_log || !a_user || !a_init || !log) {
+    if (!a_data || !a_sock || !a_pid || !a_log || !a_user || !a_init || !log || !tmpdir ||
+        !a_tmp) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (mkdir(tmpdir, 0700) != 0 && errno != EEXIST) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", tmpdir);
+        goto out;
+    }
+    if (p->u.run_as && chown(tmpdir, p->u.uid, p->u.gid) != 0) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot give %s to %s", tmpdir, p->u.name);
         goto out;
     }
     for (int attempt = 1;; attempt++) {
@@ -175,6 +189,7 @@ static rd_status start_server(rd_scratch *s, mdb_priv *p, const char *server, in
                               "--innodb-flush-log-at-trx-commit=0",
                               "--skip-log-bin",
                               "--skip-name-resolve",
+                              a_tmp,
                               a_init,
                               tcp ? "--bind-address=127.0.0.1" : "--skip-networking",
                               tcp ? a_port : "--port=0",
@@ -212,6 +227,8 @@ out:
     free(a_user);
     free(a_init);
     free(log);
+    free(tmpdir);
+    free(a_tmp);
     return st;
 }
 
