@@ -137,18 +137,6 @@ out:
     return st;
 }
 
-/* RFC 3339 with an offset, or without one (MariaDB DATETIME/TIMESTAMP,
- * PostgreSQL timestamp without time zone): the session runs in UTC. */
-static rd_status parse_time(const char *value, int64_t *ms, rd_error *err)
-{
-    if (rd_time_parse(value, ms, NULL) == RD_OK)
-        return RD_OK;
-    char *z = rd_asprintf("%sZ", value);
-    rd_status st = z ? rd_time_parse(z, ms, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    free(z);
-    return st;
-}
-
 static void judge(rd_check_ctx *ctx, const freshness_state *s, const char *basis, const char *value,
                   double secs)
 {
@@ -156,7 +144,7 @@ static void judge(rd_check_ctx *ctx, const freshness_state *s, const char *basis
     int64_t ms = 0;
     char when[RD_TIME_BUFSZ], lagbuf[64], maxbuf[64];
     rd_check_result *c;
-    if (parse_time(value, &ms, &err) != RD_OK) {
+    if (rd_time_parse_utc(value, &ms, &err) != RD_OK) {
         c = rd_check_record(ctx, FRESHNESS_OBJECT, RD_ERROR, secs,
                             "the %s returned \"%.100s\", not a timestamp", basis, value);
         if (c)

@@ -39,14 +39,10 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
+#include "smoke_int.h"
 
 #define SMOKE_OUTPUT_TAIL ((size_t)64 * 1024)
 #define SMOKE_BODY_MAX ((size_t)1024 * 1024)
-
-/* smoke_http.c */
-rd_status rd_smoke_http(const char *method, const char *url, const char *const *headers,
-                        const char *body, double timeout, long *status, rd_strbuf *resp,
-                        double *seconds, rd_error *err);
 
 typedef struct probe {
     char *method, *url, *body;

@@ -14,11 +14,7 @@
 #include "restoredrill/error.h"
 #include "restoredrill/log.h"
 #include "restoredrill/strbuf.h"
-
-/* Declared here and in smoke.c (the checks have no internal header for it). */
-rd_status rd_smoke_http(const char *method, const char *url, const char *const *headers,
-                        const char *body, double timeout, long *status, rd_strbuf *resp,
-                        double *seconds, rd_error *err);
+#include "smoke_int.h"
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {

@@ -1,8 +1,10 @@
 /* clock.c: monotonic timers, UTC RFC 3339 instants, durations. */
 #include "restoredrill/clock.h"
+#include "restoredrill/strbuf.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -267,4 +269,18 @@ char *rd_duration_human(double secs, char *buf, size_t bufsz)
     else
         snprintf(buf, bufsz, "%s%lldm %02llds", sign, m, s);
     return buf;
+}
+
+rd_status rd_time_parse_utc(const char *s, int64_t *ms_out, rd_error *err)
+{
+    if (rd_time_parse(s, ms_out, NULL) == RD_OK)
+        return RD_OK;
+    char *z = rd_asprintf("%sZ", s);
+    if (!z)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = rd_time_parse(z, ms_out, NULL);
+    free(z);
+    if (st != RD_OK)
+        return rd_time_parse(s, ms_out, err); /* the message names the original text */
+    return RD_OK;
 }

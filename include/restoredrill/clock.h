@@ -23,6 +23,10 @@ char *rd_time_format(int64_t ms, char *buf, size_t bufsz);
 /* Parse RFC 3339 ("2026-01-30T15:00:00Z", "...:00.5+02:00", space instead
  * of T accepted, also PostgreSQL's "+00" offset form). RD_ERR_FORMAT if not. */
 rd_status rd_time_parse(const char *s, int64_t *ms_out, rd_error *err);
+/* Like rd_time_parse, but a value without an offset is taken as UTC: for
+ * values read from a session pinned to UTC (MariaDB DATETIME/TIMESTAMP,
+ * PostgreSQL timestamp without time zone). */
+rd_status rd_time_parse_utc(const char *s, int64_t *ms_out, rd_error *err);
 
 /* Parse a duration (see above) into seconds. Negative values are refused.
  * Error message: `expected a duration like "90s", "15m", "2h" or "1d", got "x"`. */

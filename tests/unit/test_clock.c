@@ -154,6 +154,21 @@ START_TEST(test_time_refused)
 }
 END_TEST
 
+START_TEST(test_time_parse_utc)
+{
+    int64_t ms = 0;
+    rd_error err;
+    /* no offset: UTC; an offset still counts */
+    ck_assert_int_eq(rd_time_parse_utc("2026-01-30 15:00:00.25", &ms, &err), RD_OK);
+    ck_assert_int_eq(ms, 1769785200250LL);
+    ck_assert_int_eq(rd_time_parse_utc("2026-01-30T15:00:00+01:00", &ms, &err), RD_OK);
+    ck_assert_int_eq(ms, 1769781600000LL);
+    ck_assert_int_eq(rd_time_parse_utc("soon", &ms, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg,
+                     "expected an RFC 3339 time like \"2026-01-30T15:00:00Z\", got \"soon\"");
+}
+END_TEST
+
 START_TEST(test_time_format)
 {
     char buf[RD_TIME_BUFSZ];
@@ -191,6 +206,7 @@ Suite *clock_suite(void)
     tcase_add_test(tc, test_duration_human);
     tcase_add_test(tc, test_time_parse);
     tcase_add_test(tc, test_time_refused);
+    tcase_add_test(tc, test_time_parse_utc);
     tcase_add_test(tc, test_time_format);
     tcase_add_test(tc, test_clocks);
     suite_add_tcase(s, tc);
