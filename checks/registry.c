@@ -3,8 +3,17 @@
 
 #include <string.h>
 
+extern const rd_check_type rd_check_rowcount;
+extern const rd_check_type rd_check_schema;
+extern const rd_check_type rd_check_integrity;
+extern const rd_check_type rd_check_sql;
+extern const rd_check_type rd_check_freshness;
+extern const rd_check_type rd_check_smoke;
+extern const rd_check_type rd_check_exec;
+
 const rd_check_type *const rd_check_registry[] = {
-    NULL,
+    &rd_check_rowcount,  &rd_check_schema, &rd_check_integrity, &rd_check_sql,
+    &rd_check_freshness, &rd_check_smoke,  &rd_check_exec,      NULL,
 };
 
 const rd_check_type *rd_check_find(const char *name)

@@ -1,23 +1,267 @@
-/* cmd_backup.c: placeholder until its issue lands. */
+/* cmd_backup.c: the `backup`, `manifest` and `heartbeat` subcommands
+ * (argument parsing and exit codes; the work is in backup.c,
+ * backup_mariadb.c, heartbeat.c and manifest*.c). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backup_int.h"
 #include "restoredrill/cli.h"
+#include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+#include "restoredrill/manifest.h"
+#include "restoredrill/proc.h"
+#include "restoredrill/strbuf.h"
+
+static int usage(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage(const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "restoredrill: %s: ", sub);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    rd_cli_usage(sub, 0);
+    return RD_EXIT_USAGE;
+}
+
+static int fail(const char *sub, rd_status st, const rd_error *err)
+{
+    fprintf(stderr, "restoredrill: %s: %s\n", sub, err->msg[0] ? err->msg : rd_strerror(st));
+    if (st == RD_ERR_ABORTED)
+        return RD_EXIT_ABORTED;
+    if (st == RD_ERR_USAGE)
+        return RD_EXIT_USAGE;
+    return RD_EXIT_FAILED;
+}
+
+/* Matches "--name VALUE" and "--name=VALUE"; advances *i. 1 when matched
+ * (*val NULL when the value is missing). */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    *val = *i + 1 < argc ? argv[++*i] : NULL;
+    return 1;
+}
+
+typedef struct common_args {
+    const char *engine, *dsn, *out, *freshness;
+} common_args;
+
+/* 1 when argv[*i] was one of the common options; -1 on a missing value. */
+static int common_opt(int argc, char **argv, int *i, common_args *c, const char **bad)
+{
+    struct {
+        const char *name;
+        const char **slot;
+    } opts[] = {{"--engine", &c->engine},
+                {"--dsn", &c->dsn},
+                {"-o", &c->out},
+                {"--output", &c->out},
+                {"--freshness-query", &c->freshness}};
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        const char *v = NULL;
+        if (opt_value(argc, argv, i, opts[k].name, &v)) {
+            if (!v) {
+                *bad = opts[k].name;
+                return -1;
+            }
+            *opts[k].slot = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int need_common(const char *sub, const common_args *c, int need_out, rd_engine *engine)
+{
+    if (!c->engine)
+        return usage(sub, "--engine is required");
+    *engine = rd_engine_parse(c->engine);
+    if (!*engine)
+        return usage(sub, "--engine: expected postgres or mariadb, got \"%s\"", c->engine);
+    if (!c->dsn)
+        return usage(sub, "--dsn is required");
+    if (need_out && !c->out)
+        return usage(sub, "-o FILE is required");
+    return 0;
+}
 
 int rd_cmd_backup(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return rd_cli_not_implemented("backup");
+    common_args c = {0};
+    const char *format = NULL, *bad = NULL;
+    rd_backup_opts o = {0};
+    for (int i = 1; i < argc; i++) {
+        int r = common_opt(argc, argv, &i, &c, &bad);
+        if (r < 0)
+            return usage("backup", "%s needs a value", bad);
+        if (r > 0)
+            continue;
+        const char *v = NULL;
+        if (opt_value(argc, argv, &i, "--format", &v)) {
+            if (!v)
+                return usage("backup", "--format needs a value");
+            format = v;
+        } else if (strcmp(argv[i], "--gzip") == 0 || strcmp(argv[i], "--zstd") == 0) {
+            rd_wrap w = argv[i][2] == 'g' ? RD_WRAP_GZIP : RD_WRAP_ZSTD;
+            if (o.wrap && o.wrap != w)
+                return usage("backup", "--gzip and --zstd exclude each other");
+            o.wrap = w;
+        } else if (argv[i][0] == '-') {
+            return usage("backup", "unknown option \"%s\"", argv[i]);
+        } else {
+            return usage("backup", "unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    if (need_common("backup", &c, 1, &o.engine))
+        return RD_EXIT_USAGE;
+    if (o.engine == RD_ENGINE_PG) {
+        if (!format || strcmp(format, "custom") == 0)
+            o.format = RD_FMT_PG_CUSTOM;
+        else if (strcmp(format, "plain") == 0)
+            o.format = RD_FMT_PG_PLAIN;
+        else if (strcmp(format, "directory") == 0)
+            o.format = RD_FMT_PG_DIRECTORY;
+        else
+            return usage("backup", "--format: expected custom, plain or directory, got \"%s\"",
+                         format);
+        if (o.format == RD_FMT_PG_DIRECTORY && o.wrap)
+            return usage("backup", "--gzip/--zstd apply to single-file dumps; pg_dump "
+                                   "compresses a directory dump itself");
+    } else {
+        if (format && strcmp(format, "sql") != 0 && strcmp(format, "plain") != 0)
+            return usage("backup", "--format: mariadb dumps are sql, got \"%s\"", format);
+        o.format = RD_FMT_MARIADB_SQL;
+    }
+    if (rd_fs_exists(c.out))
+        return usage("backup", "%s already exists", c.out);
+    o.dsn = c.dsn;
+    o.out = c.out;
+    o.freshness_query = c.freshness;
+    rd_abort_install_handlers();
+    rd_error err = {0};
+    double t0 = rd_mono_now();
+    rd_status st = rd_backup_run(&o, &err);
+    if (st != RD_OK)
+        return fail("backup", st, &err);
+    char took[32];
+    rd_log_info("backup: wrote %s and %s.manifest.json in %s", c.out, c.out,
+                rd_duration_human(rd_mono_now() - t0, took, sizeof took));
+    return RD_EXIT_OK;
 }
 
 int rd_cmd_manifest(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return rd_cli_not_implemented("manifest");
+    common_args c = {0};
+    const char *bad = NULL;
+    rd_engine engine = 0;
+    for (int i = 1; i < argc; i++) {
+        int r = common_opt(argc, argv, &i, &c, &bad);
+        if (r < 0)
+            return usage("manifest", "%s needs a value", bad);
+        if (r == 0)
+            return usage("manifest",
+                         argv[i][0] == '-' ? "unknown option \"%s\"" : "unexpected argument \"%s\"",
+                         argv[i]);
+    }
+    if (need_common("manifest", &c, 1, &engine))
+        return RD_EXIT_USAGE;
+    rd_error err = {0};
+    rd_db *db = NULL;
+    rd_manifest *m = NULL;
+    rd_manifest_opts mo = {0};
+    mo.freshness_query = c.freshness;
+    rd_status st = rd_db_connect(engine, c.dsn, NULL, &db, &err);
+    if (st == RD_OK)
+        st = rd_db_begin_readonly(db, &err);
+    if (st == RD_OK)
+        st = rd_manifest_capture(db, &mo, &m, &err);
+    if (st == RD_OK)
+        st = rd_db_commit(db, &err);
+    if (st == RD_OK)
+        st = rd_manifest_save(m, c.out, &err);
+    rd_manifest_free(m);
+    rd_db_free(db);
+    if (st != RD_OK)
+        return fail("manifest", st, &err);
+    return RD_EXIT_OK;
 }
 
 int rd_cmd_heartbeat(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return rd_cli_not_implemented("heartbeat");
+    common_args c = {0};
+    const char *bad = NULL, *interval = "1s", *duration = NULL;
+    char writer[300];
+    rd_heartbeat_opts o = {0};
+    o.table = "restoredrill_heartbeat";
+    o.writer = NULL;
+    for (int i = 1; i < argc; i++) {
+        int r = common_opt(argc, argv, &i, &c, &bad);
+        if (r < 0)
+            return usage("heartbeat", "%s needs a value", bad);
+        if (r > 0 && (c.out || c.freshness))
+            return usage("heartbeat", "takes no %s", c.out ? "-o" : "--freshness-query");
+        if (r > 0)
+            continue;
+        struct {
+            const char *name;
+            const char **slot;
+        } opts[] = {{"--interval", &interval},
+                    {"--duration", &duration},
+                    {"--table", &o.table},
+                    {"--writer", &o.writer}};
+        size_t k = 0;
+        for (; k < sizeof opts / sizeof opts[0]; k++) {
+            const char *v = NULL;
+            if (opt_value(argc, argv, &i, opts[k].name, &v)) {
+                if (!v)
+                    return usage("heartbeat", "%s needs a value", opts[k].name);
+                *opts[k].slot = v;
+                break;
+            }
+        }
+        if (k == sizeof opts / sizeof opts[0])
+            return usage("heartbeat",
+                         argv[i][0] == '-' ? "unknown option \"%s\"" : "unexpected argument \"%s\"",
+                         argv[i]);
+    }
+    if (need_common("heartbeat", &c, 0, &o.engine))
+        return RD_EXIT_USAGE;
+    o.dsn = c.dsn;
+    rd_error err = {0};
+    if (rd_duration_parse(interval, &o.interval, &err) != RD_OK || o.interval <= 0)
+        return usage("heartbeat", "--interval: %s",
+                     err.msg[0] ? err.msg : "expected a duration above zero");
+    o.duration = 0;
+    if (duration && rd_duration_parse(duration, &o.duration, &err) != RD_OK)
+        return usage("heartbeat", "--duration: %s", err.msg);
+    if (!*o.table)
+        return usage("heartbeat", "--table needs a name");
+    if (!o.writer) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf(writer, sizeof writer, "%s:%ld", host, (long)getpid());
+        o.writer = writer;
+    }
+    rd_abort_install_handlers();
+    rd_status st = rd_heartbeat_run(&o, &err);
+    if (st != RD_OK)
+        return fail("heartbeat", st, &err);
+    return RD_EXIT_OK;
 }

@@ -16,7 +16,8 @@
  *               "constraints": [{"name": "...", "type": "f", "definition": "..."}],
  *               "checksum": {"algorithm": "...", "chunks": [...]} | null }],
  *   "sequences": [{"schema": "public", "name": "orders_id_seq", "value": 120}],
- *   "views": ["public.v"], "routines": ["public.f(integer)"], "triggers": ["public.orders.trg"] } */
+ *   "views": ["public.v"], "routines": ["public.f(integer)"], "triggers": ["public.orders.trg"] }
+ */
 #ifndef RESTOREDRILL_MANIFEST_H
 #define RESTOREDRILL_MANIFEST_H
 
@@ -79,8 +80,8 @@ typedef struct rd_manifest {
     rd_manifest_named *extensions; /* name + definition=version */
     size_t nextensions;
     char *freshness_query;
-    int64_t freshness_ms;   /* 0 unknown */
-    int64_t heartbeat_ms;   /* 0 unknown */
+    int64_t freshness_ms; /* 0 unknown */
+    int64_t heartbeat_ms; /* 0 unknown */
     rd_manifest_table *tables;
     size_t ntables;
     rd_manifest_sequence *sequences;
@@ -95,20 +96,45 @@ typedef struct rd_manifest {
 
 typedef struct rd_manifest_opts {
     const char *freshness_query; /* NULL: none */
-    int with_checksums;          /* store tablehash chunk digests */
+    int with_checksums;          /* store tablehash chunk digests (not captured yet: NULL) */
     int parallel;                /* for checksums */
+    int skip_rows;               /* leave rows at -1 (schema comparisons need no counts) */
+    const char *heartbeat_table; /* NULL: "restoredrill_heartbeat"; its max(ts) when present */
 } rd_manifest_opts;
 
 /* Capture from a live connection (inside whatever transaction/snapshot the
- * caller set up). *out owned by caller. */
+ * caller set up). *out owned by caller. opts may be NULL. Tables are sorted
+ * by schema then name (byte order); rows are exact count(*) (-1 with
+ * skip_rows). PostgreSQL objects that belong to an extension are left out.
+ * MariaDB: schema is the current database; AUTO_INCREMENT counters are
+ * sequences named "<table>.auto_increment"; SEQUENCE objects carry their
+ * next_not_cached_value. The freshness query must return a timestamp
+ * (RD_ERR_FORMAT "freshness query returned \"x\", not a timestamp"). */
 rd_status rd_manifest_capture(struct rd_db *db, const rd_manifest_opts *opts, rd_manifest **out,
                               rd_error *err);
+/* Fill rows of every table with an exact count(*) (for a manifest captured
+ * with skip_rows: backups read the metadata, sequences included, before the
+ * dump tool starts, and count rows in the snapshot while it runs). */
+rd_status rd_manifest_count_rows(struct rd_db *db, rd_manifest *m, rd_error *err);
 rd_status rd_manifest_save(const rd_manifest *m, const char *path, rd_error *err);
 /* Load; a manifest with a newer version is loaded as far as understood and a
  * warning "manifest FILE has version 2, newer than this tool's 1; reading
  * the fields it knows" is logged. A corrupt one is RD_ERR_FORMAT. */
 rd_status rd_manifest_load(const char *path, rd_manifest **out, rd_error *err);
+/* Load from text; file names the source in messages ("manifest FILE:
+ * tables[0].rows: expected an integer"). */
+rd_status rd_manifest_parse(const char *text, size_t len, const char *file, rd_manifest **out,
+                            rd_error *err);
 void rd_manifest_free(rd_manifest *m);
+/* An empty manifest of the current version (artifact_bytes -1); NULL on
+ * allocation failure. */
+rd_manifest *rd_manifest_new(rd_engine engine);
+/* Free what a table holds and zero it (the struct itself is not freed). */
+void rd_manifest_table_clear(rd_manifest_table *t);
+/* Major version from a server version string: PostgreSQL "15.18" -> 15,
+ * MariaDB "10.11.6-MariaDB" -> 1011 (major*100+minor, as rd_db_server_major);
+ * -1 when it does not parse. */
+int rd_manifest_major(rd_engine engine, const char *version);
 const rd_manifest_table *rd_manifest_find_table(const rd_manifest *m, const char *schema,
                                                 const char *name);
 /* "<location>.manifest.json" (heap). */

@@ -1,0 +1,80 @@
+/* check_util.h: helpers shared by the checks: picking the reference
+ * (manifest or live database), naming and matching tables between the
+ * reference and the restore, and building capped lists for messages.
+ *
+ * Table names across engines: on PostgreSQL a table is "schema.name" and the
+ * schema is kept by a restore; on MariaDB the restore lands in a database of
+ * another name, so tables are matched (and named in results) by bare name. */
+#ifndef RESTOREDRILL_CHECK_UTIL_H
+#define RESTOREDRILL_CHECK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restoredrill/check.h"
+#include "restoredrill/config.h"
+#include "restoredrill/manifest.h"
+#include "restoredrill/strbuf.h"
+
+struct cJSON;
+
+/* The reference a comparison uses: ctx->manifest when present, else a
+ * manifest captured from ctx->reference (rows counted unless skip_rows).
+ * *ref is borrowed or points into *owned (free with rd_manifest_free).
+ * *basis is "manifest" or "reference". RD_ERR_NOTFOUND when there is
+ * neither (the caller words the message). */
+rd_status rd_cku_reference(rd_check_ctx *ctx, int skip_rows, const rd_manifest **ref,
+                           rd_manifest **owned, const char **basis, rd_error *err);
+
+/* "schema.name" (PostgreSQL) or "name" (MariaDB), heap; NULL on allocation
+ * failure. */
+char *rd_cku_table_key(rd_engine engine, const char *schema, const char *name);
+
+/* An object name from a manifest list ("db.v", "db.t.trg") with the
+ * MariaDB database prefix removed ("v", "t.trg"); PostgreSQL names unchanged.
+ * Returns a pointer into s. */
+const char *rd_cku_strip_db(rd_engine engine, const char *database, const char *s);
+
+/* 1 when the table is selected by globs (fnmatch) given as "schema.table",
+ * "table" or patterns of either; an empty list selects every table. */
+int rd_cku_table_selected(const rd_strlist *globs, const char *schema, const char *name);
+
+/* Tolerance "2%" or a number of rows, parsed from a config value. */
+typedef struct rd_cku_tolerance {
+    int percent;  /* 1: value is a percentage of the expected count */
+    double value; /* rows or percent; 0 means exact */
+} rd_cku_tolerance;
+rd_status rd_cku_parse_tolerance(const struct cJSON *item, const char *keypath,
+                                 rd_cku_tolerance *out, rd_error *err);
+/* Rows allowed to differ from expected (floor for percentages). */
+int64_t rd_cku_tolerance_rows(const rd_cku_tolerance *t, int64_t expected);
+
+/* A list of findings for one message: the first `cap` items inline
+ * ("a, b, c and 4 more"), every item in `full` (one per line). */
+typedef struct rd_cku_list {
+    rd_strbuf inline_text;
+    rd_strbuf full;
+    size_t n;
+    size_t cap;
+} rd_cku_list;
+void rd_cku_list_init(rd_cku_list *l, size_t cap);
+rd_status rd_cku_list_add(rd_cku_list *l, rd_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "a, b and 3 more" (valid until the next add or free). */
+const char *rd_cku_list_text(rd_cku_list *l);
+void rd_cku_list_free(rd_cku_list *l);
+
+/* The user tables of db as a manifest holding only tables (schema, name,
+ * rows -1), sorted by schema then name. Flat catalog queries only: joins
+ * over MariaDB's information_schema can crash MariaDB 10.11 (signal 11). */
+rd_status rd_cku_list_tables(rd_db *db, rd_manifest **out, rd_error *err);
+
+/* count(*) of a table on db, exactly. */
+rd_status rd_cku_count_rows(rd_db *db, const char *schema, const char *name, double timeout,
+                            int64_t *out, rd_error *err);
+
+/* Seconds left before ctx->deadline (at least 1; 0 deadline: the check's
+ * configured timeout, else 3600). */
+double rd_cku_timeout(const rd_check_ctx *ctx);
+
+#endif

@@ -1,0 +1,93 @@
+/* backup_int.h: `restoredrill backup` and `heartbeat` logic, shared by
+ * cmd_backup.c (arguments), backup.c (output sink, PostgreSQL),
+ * backup_mariadb.c (MariaDB) and heartbeat.c. */
+#ifndef RESTOREDRILL_BACKUP_INT_H
+#define RESTOREDRILL_BACKUP_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "restoredrill/artifact.h"
+#include "restoredrill/config.h"
+#include "restoredrill/db.h"
+#include "restoredrill/error.h"
+#include "restoredrill/manifest.h"
+#include "restoredrill/sha256.h"
+
+typedef struct rd_backup_opts {
+    rd_engine engine;
+    const char *dsn;
+    const char *out;             /* artifact path; manifest at out.manifest.json */
+    rd_format format;            /* PG: custom (default), plain, directory; MariaDB: sql */
+    rd_wrap wrap;                /* in-process gzip/zstd of single-file dumps */
+    const char *freshness_query; /* may be NULL */
+} rd_backup_opts;
+
+/* Dump + manifest of the same instant; writes out and out.manifest.json
+ * (both atomically: nothing at out unless the backup succeeded). */
+rd_status rd_backup_run(const rd_backup_opts *o, rd_error *err);
+
+typedef struct rd_heartbeat_opts {
+    rd_engine engine;
+    const char *dsn;
+    double interval;   /* seconds, > 0 */
+    double duration;   /* seconds; <= 0: until SIGINT/SIGTERM */
+    const char *table; /* "restoredrill_heartbeat" or "schema.table" */
+    const char *writer;
+} rd_heartbeat_opts;
+
+/* Upsert the writer's row every interval until duration or a signal. */
+rd_status rd_heartbeat_run(const rd_heartbeat_opts *o, rd_error *err);
+
+/* --- internals shared by backup.c and backup_mariadb.c --- */
+
+/* A file being written: optional compression, sha256 and size of what lands
+ * on disk. */
+typedef struct rd_bk_sink rd_bk_sink;
+rd_status rd_bk_sink_open(const char *path, rd_wrap wrap, rd_bk_sink **out, rd_error *err);
+rd_status rd_bk_sink_write(rd_bk_sink *s, const void *data, size_t n, rd_error *err);
+/* Flush, fsync, close; hex gets the sha256 (65 bytes), *bytes the size. */
+rd_status rd_bk_sink_finish(rd_bk_sink *s, char *hex, int64_t *bytes, rd_error *err);
+void rd_bk_sink_free(rd_bk_sink *s); /* closes without finishing */
+
+/* Reads a child's stdout into a sink on a thread; `inspect` sees every chunk
+ * first (may be NULL) and returns 1 when the dump is known to have started
+ * its snapshot, which wakes rd_bk_pump_wait_started. */
+typedef int (*rd_bk_inspect_fn)(void *ud, const char *data, size_t n);
+typedef struct rd_bk_pump {
+    int fd;
+    rd_bk_sink *sink;
+    rd_bk_inspect_fn inspect;
+    void *ud;
+    pthread_t thread;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int started; /* inspect said so */
+    int done;    /* EOF or error */
+    rd_status st;
+    rd_error err;
+} rd_bk_pump;
+rd_status rd_bk_pump_start(rd_bk_pump *p, int fd, rd_bk_sink *sink, rd_bk_inspect_fn inspect,
+                           void *ud, rd_error *err);
+/* Wait until started or done (or timeout seconds); 1 when started. */
+int rd_bk_pump_wait_started(rd_bk_pump *p, double timeout);
+/* Join; returns the pump's status (err filled from it). */
+rd_status rd_bk_pump_join(rd_bk_pump *p, rd_error *err);
+
+/* Fill the manifest's artifact fields and save it beside the artifact. */
+rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const char *sha,
+                                int64_t bytes, rd_error *err);
+/* "pg-custom+gzip" etc. (static buffer per call site: pass buf). */
+const char *rd_bk_format_name(rd_format f, rd_wrap w, char *buf, size_t n);
+
+rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err);
+
+/* Split a MariaDB DSN into client options (heap strings, NULL when absent). */
+typedef struct rd_bk_mdsn {
+    char *host, *port, *user, *password, *socket, *database;
+} rd_bk_mdsn;
+rd_status rd_bk_parse_mariadb_dsn(const char *dsn, rd_bk_mdsn *out, rd_error *err);
+void rd_bk_mdsn_free(rd_bk_mdsn *d);
+
+#endif

@@ -1,0 +1,314 @@
+/* manifest_capture.c: read a manifest from a live database through db.h:
+ * catalog queries for PostgreSQL (pg_catalog) and MariaDB
+ * (information_schema), exact count(*) per table, the heartbeat and the
+ * freshness query. Runs inside whatever transaction the caller opened, so a
+ * backup can capture in the snapshot its dump uses. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest_int.h"
+#include "restoredrill/clock.h"
+#include "restoredrill/db.h"
+#include "restoredrill/manifest.h"
+#include "restoredrill/strbuf.h"
+
+#define META_TIMEOUT 600.0
+#define DEFAULT_HEARTBEAT_TABLE "restoredrill_heartbeat"
+
+static int table_cmp(const void *a, const void *b)
+{
+    const rd_manifest_table *x = a, *y = b;
+    int c = strcmp(x->schema ? x->schema : "", y->schema ? y->schema : "");
+    return c ? c : strcmp(x->name, y->name);
+}
+
+rd_manifest_table *rd_capture_table(rd_manifest *m, const char *schema, const char *name)
+{
+    if (!name)
+        return NULL;
+    rd_manifest_table key = {0};
+    key.schema = (char *)(uintptr_t)(schema ? schema : "");
+    key.name = (char *)(uintptr_t)name;
+    return bsearch(&key, m->tables, m->ntables, sizeof *m->tables, table_cmp);
+}
+
+static rd_status nomem(rd_error *err)
+{
+    return RD_ERR(err, RD_ERR_NOMEM, "out of memory capturing the manifest");
+}
+
+static void *grow(void *arr, size_t n, size_t size)
+{
+    return realloc(arr, (n + 1) * size);
+}
+
+rd_status rd_capture_add_table(rd_manifest *m, const char *schema, const char *name, rd_error *err)
+{
+    rd_manifest_table *t = grow(m->tables, m->ntables, sizeof *t);
+    if (!t)
+        return nomem(err);
+    m->tables = t;
+    t = &m->tables[m->ntables];
+    memset(t, 0, sizeof *t);
+    t->rows = -1;
+    t->schema = rd_strdup(schema ? schema : "");
+    t->name = rd_strdup(name);
+    m->ntables++;
+    if (!t->schema || !t->name)
+        return nomem(err);
+    return RD_OK;
+}
+
+void rd_capture_sort_tables(rd_manifest *m)
+{
+    if (m->ntables > 1)
+        qsort(m->tables, m->ntables, sizeof *m->tables, table_cmp);
+}
+
+rd_status rd_capture_add_column(rd_manifest_table *t, const char *name, const char *type,
+                                int nullable, rd_error *err)
+{
+    rd_manifest_column *c = grow(t->columns, t->ncolumns, sizeof *c);
+    if (!c)
+        return nomem(err);
+    t->columns = c;
+    c = &t->columns[t->ncolumns++];
+    c->name = rd_strdup(name);
+    c->type = rd_strdup(type ? type : "");
+    c->nullable = nullable;
+    return c->name && c->type ? RD_OK : nomem(err);
+}
+
+rd_status rd_capture_add_pk(rd_manifest_table *t, const char *col, rd_error *err)
+{
+    char **v = grow(t->primary_key, t->npk, sizeof *v);
+    if (!v)
+        return nomem(err);
+    t->primary_key = v;
+    v[t->npk] = rd_strdup(col);
+    return v[t->npk++] ? RD_OK : nomem(err);
+}
+
+rd_status rd_capture_add_named(rd_manifest_named **arr, size_t *n, const char *name,
+                               const char *kind, const char *definition, rd_error *err)
+{
+    rd_manifest_named *v = grow(*arr, *n, sizeof *v);
+    if (!v)
+        return nomem(err);
+    *arr = v;
+    v = &v[(*n)++];
+    v->name = rd_strdup(name);
+    v->kind = rd_strdup(kind);
+    v->definition = rd_strdup(definition);
+    if (!v->name || (kind && !v->kind) || (definition && !v->definition))
+        return nomem(err);
+    return RD_OK;
+}
+
+rd_status rd_capture_add_str(char ***arr, size_t *n, const char *s, rd_error *err)
+{
+    char **v = grow(*arr, *n, sizeof *v);
+    if (!v)
+        return nomem(err);
+    *arr = v;
+    v[*n] = rd_strdup(s);
+    return v[(*n)++] ? RD_OK : nomem(err);
+}
+
+rd_status rd_capture_add_sequence(rd_manifest *m, const char *schema, const char *name,
+                                  int64_t value, rd_error *err)
+{
+    rd_manifest_sequence *v = grow(m->sequences, m->nsequences, sizeof *v);
+    if (!v)
+        return nomem(err);
+    m->sequences = v;
+    v = &v[m->nsequences++];
+    v->schema = rd_strdup(schema ? schema : "");
+    v->name = rd_strdup(name);
+    v->value = value;
+    return v->schema && v->name ? RD_OK : nomem(err);
+}
+
+rd_status rd_capture_parse_int(const char *s, int64_t *out, rd_error *err)
+{
+    char *end = NULL;
+    if (!s || !*s)
+        return RD_ERR(err, RD_ERR_FORMAT, "expected an integer from the server, got NULL");
+    long long v = strtoll(s, &end, 10);
+    if (*end)
+        return RD_ERR(err, RD_ERR_FORMAT, "expected an integer from the server, got \"%s\"", s);
+    *out = v;
+    return RD_OK;
+}
+
+rd_status rd_capture_parse_time(const char *s, int64_t *out, rd_error *err)
+{
+    rd_status st = RD_OK;
+    char *z = NULL;
+    if (rd_time_parse(s, out, NULL) == RD_OK)
+        return RD_OK;
+    /* MariaDB DATETIME/TIMESTAMP text has no offset; the session is UTC */
+    z = rd_asprintf("%sZ", s);
+    if (!z)
+        return nomem(err);
+    if (rd_time_parse(z, out, NULL) != RD_OK)
+        st = RD_ERR(err, RD_ERR_FORMAT, "\"%s\" is not a timestamp", s);
+    free(z);
+    return st;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int named_cmp(const void *a, const void *b)
+{
+    return strcmp(((const rd_manifest_named *)a)->name, ((const rd_manifest_named *)b)->name);
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+    const rd_manifest_sequence *x = a, *y = b;
+    int c = strcmp(x->schema ? x->schema : "", y->schema ? y->schema : "");
+    return c ? c : strcmp(x->name, y->name);
+}
+
+/* Byte order everywhere, whatever the server's collation: manifests of the
+ * same schema are identical and comparisons stable. */
+static void sort_all(rd_manifest *m)
+{
+    for (size_t i = 0; i < m->ntables; i++) {
+        rd_manifest_table *t = &m->tables[i];
+        if (t->nindexes > 1)
+            qsort(t->indexes, t->nindexes, sizeof *t->indexes, named_cmp);
+        if (t->nconstraints > 1)
+            qsort(t->constraints, t->nconstraints, sizeof *t->constraints, named_cmp);
+    }
+    if (m->nsequences > 1)
+        qsort(m->sequences, m->nsequences, sizeof *m->sequences, seq_cmp);
+    if (m->nextensions > 1)
+        qsort(m->extensions, m->nextensions, sizeof *m->extensions, named_cmp);
+    if (m->nviews > 1)
+        qsort(m->views, m->nviews, sizeof *m->views, str_cmp);
+    if (m->nroutines > 1)
+        qsort(m->routines, m->nroutines, sizeof *m->routines, str_cmp);
+    if (m->ntriggers > 1)
+        qsort(m->triggers, m->ntriggers, sizeof *m->triggers, str_cmp);
+}
+
+/* count(*) of every table, exactly. */
+rd_status rd_manifest_count_rows(rd_db *db, rd_manifest *m, rd_error *err)
+{
+    rd_status st = RD_OK;
+    rd_strbuf sql;
+    rd_strbuf_init(&sql, 0);
+    for (size_t i = 0; i < m->ntables && st == RD_OK; i++) {
+        rd_manifest_table *t = &m->tables[i];
+        char *v = NULL;
+        rd_strbuf_reset(&sql);
+        st = rd_strbuf_append(&sql, "SELECT count(*) FROM ", err);
+        if (st == RD_OK)
+            st = rd_db_quote_table(db, m->engine == RD_ENGINE_PG ? t->schema : NULL, t->name, &sql,
+                                   err);
+        if (st == RD_OK)
+            st = rd_db_scalar(db, sql.data, 0, &v, NULL, err);
+        if (st == RD_OK)
+            st = rd_capture_parse_int(v, &t->rows, err);
+        if (st != RD_OK)
+            rd_error_prefix(err, "counting rows of %s.%s: ", t->schema, t->name);
+        free(v);
+    }
+    rd_strbuf_free(&sql);
+    return st;
+}
+
+/* max(ts) of the heartbeat table when the database has one. */
+static rd_status read_heartbeat(rd_db *db, rd_manifest *m, const char *table, rd_error *err)
+{
+    rd_status st = RD_OK;
+    const rd_manifest_table *t = NULL;
+    for (size_t i = 0; i < m->ntables && !t; i++)
+        if (strcmp(m->tables[i].name, table) == 0)
+            t = &m->tables[i];
+    if (!t)
+        return RD_OK;
+    rd_strbuf sql;
+    rd_strbuf_init(&sql, 0);
+    char *v = NULL;
+    st = rd_strbuf_append(&sql, "SELECT max(ts) FROM ", err);
+    if (st == RD_OK)
+        st =
+            rd_db_quote_table(db, m->engine == RD_ENGINE_PG ? t->schema : NULL, t->name, &sql, err);
+    if (st == RD_OK)
+        st = rd_db_scalar(db, sql.data, META_TIMEOUT, &v, NULL, err);
+    if (st == RD_OK && v)
+        st = rd_capture_parse_time(v, &m->heartbeat_ms, err);
+    if (st != RD_OK)
+        rd_error_prefix(err, "reading heartbeat table %s: ", table);
+    free(v);
+    rd_strbuf_free(&sql);
+    return st;
+}
+
+static rd_status read_freshness(rd_db *db, rd_manifest *m, const char *query, rd_error *err)
+{
+    char *v = NULL;
+    rd_status st = RD_OK;
+    m->freshness_query = rd_strdup(query);
+    if (!m->freshness_query)
+        return nomem(err);
+    st = rd_db_scalar(db, query, META_TIMEOUT, &v, NULL, err);
+    if (st != RD_OK) {
+        rd_error_prefix(err, "freshness query: ");
+        goto out;
+    }
+    if (v && rd_capture_parse_time(v, &m->freshness_ms, NULL) != RD_OK)
+        st = RD_ERR(err, RD_ERR_FORMAT, "freshness query returned \"%s\", not a timestamp", v);
+out:
+    free(v);
+    return st;
+}
+
+rd_status rd_manifest_capture(rd_db *db, const rd_manifest_opts *opts, rd_manifest **out,
+                              rd_error *err)
+{
+    static const rd_manifest_opts none = {0};
+    rd_status st = RD_OK;
+    rd_engine engine = rd_db_engine(db);
+    rd_manifest *m = rd_manifest_new(engine);
+    if (!opts)
+        opts = &none;
+    if (!m)
+        return nomem(err);
+    m->tool = rd_strdup("restoredrill " RD_VERSION);
+    m->captured_at_ms = rd_wall_now_ms();
+    if (!m->tool) {
+        st = nomem(err);
+        goto out;
+    }
+    if ((st = rd_db_pin_session(db, err)) != RD_OK ||
+        (st = rd_db_server_version(db, &m->server_version, err)) != RD_OK ||
+        (st = rd_db_current_database(db, &m->database, err)) != RD_OK)
+        goto out;
+    if (engine == RD_ENGINE_PG)
+        st = rd_capture_pg(db, m, err);
+    else
+        st = rd_capture_mariadb(db, m, err);
+    if (st != RD_OK)
+        goto out;
+    sort_all(m);
+    if (!opts->skip_rows && (st = rd_manifest_count_rows(db, m, err)) != RD_OK)
+        goto out;
+    st = read_heartbeat(
+        db, m, opts->heartbeat_table ? opts->heartbeat_table : DEFAULT_HEARTBEAT_TABLE, err);
+    if (st == RD_OK && opts->freshness_query)
+        st = read_freshness(db, m, opts->freshness_query, err);
+out:
+    if (st == RD_OK)
+        *out = m;
+    else
+        rd_manifest_free(m);
+    return st;
+}
