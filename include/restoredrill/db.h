@@ -19,12 +19,19 @@
 typedef struct rd_db rd_db; /* opaque */
 
 typedef struct rd_db_opts {
-    const char *password_env;  /* env var with the password; NULL: PGPASSWORD/MYSQL_PWD/client files */
-    const char *password;      /* explicit (scratch instances we created); wins over password_env */
-    double connect_timeout;    /* seconds; 0: 10 */
-    double default_timeout;    /* per query; 0: 3600 */
-    const char *app_name;      /* application_name / program_name; NULL: "restoredrill" */
+    /* env var with the password; NULL: PGPASSWORD / MYSQL_PWD / client files */
+    const char *password_env;
+    const char *password;   /* explicit (scratch instances we created); wins over password_env */
+    double connect_timeout; /* seconds; 0: 10 */
+    double default_timeout; /* per query; 0: 3600 */
+    const char *app_name;   /* application_name / program_name; NULL: "restoredrill" */
 } rd_db_opts;
+
+/* The DSN with secrets removed, for messages, without connecting (heap):
+ * PostgreSQL as key=value conninfo ("host=/tmp/x port=5432 dbname=d"),
+ * MariaDB as "mariadb://user@host:port/db?socket=/p". RD_ERR_CONFIG when the
+ * DSN does not parse (the message never echoes a password). */
+rd_status rd_db_dsn_display(rd_engine engine, const char *dsn, char **out, rd_error *err);
 
 /* Connect. dsn: PostgreSQL conninfo or URI; MariaDB "mariadb://user@host:port/db?socket=/p"
  * (mysql:// too) or "host=... port=... user=... database=... socket=..." pairs.
@@ -50,9 +57,9 @@ rd_status rd_db_scalar(rd_db *db, const char *sql, double timeout, char **out, i
  * max_rows rows with RD_ERR_NOMEM; 0 means 1,000,000). */
 typedef struct rd_db_result {
     size_t nrows, ncols;
-    char **colnames;  /* ncols */
-    char **cells;     /* nrows * ncols, row-major; NULL for SQL NULL */
-    size_t *lens;     /* byte lengths of cells */
+    char **colnames; /* ncols */
+    char **cells;    /* nrows * ncols, row-major; NULL for SQL NULL */
+    size_t *lens;    /* byte lengths of cells */
 } rd_db_result;
 rd_status rd_db_query(rd_db *db, const char *sql, double timeout, size_t max_rows,
                       rd_db_result **out, rd_error *err);
@@ -78,9 +85,9 @@ rd_status rd_db_quote_table(rd_db *db, const char *schema, const char *table, rd
 /* User tables (PostgreSQL: every schema but pg_catalog, information_schema,
  * pg_toast*; MariaDB: the current database), sorted by schema then name. */
 typedef struct rd_db_table {
-    char *schema;     /* PostgreSQL schema / MariaDB database */
+    char *schema; /* PostgreSQL schema / MariaDB database */
     char *name;
-    char **pk;        /* primary key columns in key order, NULL-terminated; pk[0] NULL: none */
+    char **pk; /* primary key columns in key order, NULL-terminated; pk[0] NULL: none */
     size_t npk;
 } rd_db_table;
 typedef struct rd_db_tables {
@@ -96,7 +103,8 @@ rd_status rd_db_server_version(rd_db *db, char **out, rd_error *err);
  * ambiguous, so MariaDB returns major*100+minor: 1011). */
 rd_status rd_db_server_major(rd_db *db, int *out, rd_error *err);
 /* A string that is equal for two connections to the same server instance:
- * "pg:<system_identifier>" / "mariadb:<server_uuid or hostname:port>" (heap). */
+ * "pg:<system_identifier>" / "mariadb:<server_uuid or hostname:port>" (heap); a
+ * MariaDB without networking (@@port 0) gives "mariadb:<hostname>:<socket path>". */
 rd_status rd_db_server_identity(rd_db *db, char **out, rd_error *err);
 /* Name of the current database (heap). */
 rd_status rd_db_current_database(rd_db *db, char **out, rd_error *err);
