@@ -56,16 +56,23 @@ static const command commands[] = {
      "Loads CONFIG (comments and ${VAR} expansion allowed), reports the first error\n"
      "with its JSON path, and prints per target the catalog, sampling, scratch\n"
      "instance, restore settings, reference, checks and objectives. Touches nothing.\n"},
-    {"backup", rd_cmd_backup, "restoredrill backup --engine E --dsn DSN -o FILE",
+    {"backup", rd_cmd_backup,
+     "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
+     "                    [--gzip | --zstd] [--freshness-query SQL]",
      "dump + consistent manifest in one snapshot",
-     "  --engine E       postgres or mariadb\n"
-     "  --dsn DSN        database to dump (password from the environment)\n"
-     "  -o FILE          the dump; the manifest goes to FILE.manifest.json\n"},
-    {"manifest", rd_cmd_manifest, "restoredrill manifest --engine E --dsn DSN -o FILE",
+     "  --engine E            postgres or mariadb\n"
+     "  --dsn DSN             database to dump (password from the environment)\n"
+     "  -o FILE               the dump; the manifest goes to FILE.manifest.json\n"
+     "  --format F            postgres: custom (default), plain or directory\n"
+     "  --gzip, --zstd        compress the dump in process\n"
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
+    {"manifest", rd_cmd_manifest,
+     "restoredrill manifest --engine E --dsn DSN -o FILE [--freshness-query SQL]",
      "capture expected figures from a live database",
-     "  --engine E       postgres or mariadb\n"
-     "  --dsn DSN        database to read (read-only)\n"
-     "  -o FILE          manifest file to write\n"},
+     "  --engine E            postgres or mariadb\n"
+     "  --dsn DSN             database to read (read-only)\n"
+     "  -o FILE               manifest file to write\n"
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]",
      "chunked table checksums computed inside the server",
@@ -85,12 +92,15 @@ static const command commands[] = {
      "  --key COL          key column (repeatable; default: the primary key)\n"
      "  --json             print JSON\n"},
     {"heartbeat", rd_cmd_heartbeat,
-     "restoredrill heartbeat --engine E --dsn DSN [--interval 1s] [--duration D]",
+     "restoredrill heartbeat --engine E --dsn DSN [--interval 1s] [--duration D]\n"
+     "                       [--table NAME] [--writer ID]",
      "write heartbeat rows so restores can measure the exact RPO",
      "  --engine E       postgres or mariadb\n"
      "  --dsn DSN        protected database\n"
      "  --interval D     time between beats (default 1s)\n"
-     "  --duration D     stop after this long (default: until interrupted)\n"},
+     "  --duration D     stop after this long (default: until interrupted)\n"
+     "  --table NAME     heartbeat table (default restoredrill_heartbeat)\n"
+     "  --writer ID      this writer's row (default hostname:pid)\n"},
     {"report", rd_cmd_report,
      "restoredrill report FILE.json... [--junit F] [--html F] [--json F] [--prometheus F]\n"
      "                    [--history H] [--append-history H]",

@@ -144,18 +144,10 @@ rd_status rd_capture_parse_int(const char *s, int64_t *out, rd_error *err)
 
 rd_status rd_capture_parse_time(const char *s, int64_t *out, rd_error *err)
 {
-    rd_status st = RD_OK;
-    char *z = NULL;
-    if (rd_time_parse(s, out, NULL) == RD_OK)
-        return RD_OK;
     /* MariaDB DATETIME/TIMESTAMP text has no offset; the session is UTC */
-    z = rd_asprintf("%sZ", s);
-    if (!z)
-        return nomem(err);
-    if (rd_time_parse(z, out, NULL) != RD_OK)
-        st = RD_ERR(err, RD_ERR_FORMAT, "\"%s\" is not a timestamp", s);
-    free(z);
-    return st;
+    if (rd_time_parse_utc(s, out, NULL) != RD_OK)
+        return RD_ERR(err, RD_ERR_FORMAT, "\"%s\" is not a timestamp", s);
+    return RD_OK;
 }
 
 static int str_cmp(const void *a, const void *b)
