@@ -36,7 +36,8 @@ rd_status rd_eph_mariadb_provision(const rd_scratch_cfg *cfg, const rd_scratch_r
 rd_status rd_eph_mariadb_teardown(rd_scratch *s, rd_error *err);
 rd_status rd_eph_mariadb_stop_leftover(const char *dir, rd_error *err);
 
-/* --- helpers (scratch.c) --- */
+/* --- helpers: private directories, owner files, gc and processes
+ * (scratch_gc.c) --- */
 
 /* The name of the owner file in every ephemeral directory. */
 #define RD_SCRATCH_OWNER_FILE "owner.json"
@@ -55,6 +56,11 @@ rd_status rd_scratch_make_dir(const rd_scratch_cfg *cfg, rd_engine engine,
 /* Write a 0600 file owned by u (passwords, init files). */
 rd_status rd_scratch_write_private(const char *path, const char *data, const rd_eph_user *u,
                                    rd_error *err);
+/* The ephemeral driver's gc (rd_scratch_type.gc): stop and remove the
+ * directories in the rundir whose owner process is gone. */
+rd_status rd_scratch_eph_gc(const rd_scratch_cfg *cfg, rd_engine engine, double older_than,
+                            int dry_run, void (*report)(void *ud, const char *what), void *ud,
+                            rd_error *err);
 /* Start time of a process (/proc/PID/stat field 22, clock ticks since boot);
  * 0 when there is no such process. */
 unsigned long long rd_scratch_proc_starttime(pid_t pid);
@@ -65,8 +71,13 @@ int rd_scratch_pid_alive(pid_t pid);
 int rd_scratch_pid_in_dir(pid_t pid, const char *dir);
 /* Send sig, wait up to grace seconds, then SIGKILL and wait up to 5 more. */
 void rd_scratch_stop_pid(pid_t pid, int sig, double grace);
+/* Sleep ms milliseconds, resuming after signals. */
+void rd_scratch_sleep_ms(long ms);
 /* Read the first line of a pid file as a pid; 0 when absent or malformed. */
 pid_t rd_scratch_read_pidfile(const char *path);
+
+/* --- helpers: ports, names, log tails and connection info (scratch_conn.c) --- */
+
 /* A free TCP port on 127.0.0.1 (bind to port 0). */
 rd_status rd_scratch_free_port(int *port, rd_error *err);
 /* The last n bytes of a file, as a heap string with "\n" turned into " | "
@@ -84,6 +95,9 @@ rd_status rd_scratch_wait_ready(rd_scratch *s, const char *dsn, double deadline,
 /* Refuse (RD_ERR_REFUSED) when db is connected to the reference server. */
 rd_status rd_scratch_check_same_server(rd_db *db, const char *reference_identity, int allow,
                                        rd_error *err);
+
+/* --- helpers (scratch.c) --- */
+
 /* Free all fields of s and s itself (no teardown). */
 void rd_scratch_destroy(rd_scratch *s);
 /* Append "name=value" to a strlist. */

@@ -1,0 +1,72 @@
+/* config_int.h: declarations shared by config.c and config_target.c only
+ * (not a public contract): the field tables that validate a section and
+ * read it into a struct, and the target parser. */
+#ifndef RESTOREDRILL_CONFIG_INT_H
+#define RESTOREDRILL_CONFIG_INT_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "restoredrill/config.h"
+#include "restoredrill/error.h"
+
+typedef enum rd_cfg_fkind {
+    RD_CFG_SKIP,     /* allowed, read elsewhere */
+    RD_CFG_STRING,   /* optional string */
+    RD_CFG_REQUIRED, /* required non-empty string */
+    RD_CFG_ENVNAME,  /* optional environment variable name */
+    RD_CFG_ENUM,     /* optional string out of values */
+    RD_CFG_BOOL,     /* int */
+    RD_CFG_INT,      /* int within [min, max] */
+    RD_CFG_DURATION, /* double seconds */
+    RD_CFG_LIST,     /* rd_strlist: a string or an array of strings */
+    RD_CFG_COMMAND   /* rd_strlist, required, non-empty */
+} rd_cfg_fkind;
+
+typedef struct rd_cfg_field {
+    const char *key;
+    rd_cfg_fkind kind;
+    size_t off;
+    const char *const *values; /* RD_CFG_ENUM */
+    int min, max;              /* RD_CFG_INT */
+} rd_cfg_field;
+
+#define RD_FSKIP(k)                                                                                \
+    {                                                                                              \
+        k, RD_CFG_SKIP, 0, NULL, 0, 0                                                              \
+    }
+#define RD_FLD(k, kind, type, member)                                                              \
+    {                                                                                              \
+        k, kind, offsetof(type, member), NULL, 0, 0                                                \
+    }
+#define RD_FENUM(k, type, member, values)                                                          \
+    {                                                                                              \
+        k, RD_CFG_ENUM, offsetof(type, member), values, 0, 0                                       \
+    }
+#define RD_FINT(k, type, member, lo, hi)                                                           \
+    {                                                                                              \
+        k, RD_CFG_INT, offsetof(type, member), NULL, lo, hi                                        \
+    }
+#define RD_FEND                                                                                    \
+    {                                                                                              \
+        NULL, RD_CFG_SKIP, 0, NULL, 0, 0                                                           \
+    }
+
+/* --- config.c --- */
+
+/* Set *dst to a copy of s unless it is already set. */
+rd_status rd_config_dupstr(char **dst, const char *s, rd_error *err);
+/* Refuse keys of o not in the table, then read every field into base. */
+rd_status rd_config_read_fields(const cJSON *o, const char *path, const rd_cfg_field *fields,
+                                void *base, rd_error *err);
+
+/* --- config_target.c --- */
+
+/* First pass over targets[idx]: validate it and fill tc. On error tc may be
+ * partly filled; rd_config_free frees it once counted in ntargets. */
+rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_error *err);
+/* Second pass, once the whole document is valid: find the drivers and let
+ * each check validate its own parameters. */
+rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_error *err);
+
+#endif

@@ -1,0 +1,425 @@
+/* config_target.c: one target of the configuration file: catalog, sample,
+ * scratch, restore, reference, timeouts and checks (first pass), then its
+ * drivers and check parameters (second pass). */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "restoredrill/catalog.h"
+#include "restoredrill/check.h"
+#include "restoredrill/config.h"
+#include "restoredrill/scratch.h"
+#include "restoredrill/strbuf.h"
+
+static const char *const catalog_types[] = {"dir", "s3", "exec", "pg-archive", "pgbackrest", NULL};
+static const char *const scratch_types[] = {"ephemeral", "server", "exec", NULL};
+static const char *const check_types[] = {"rowcount", "integrity", "checksum", "diff", "schema",
+                                          "sql",      "freshness", "smoke",    "exec", NULL};
+
+/* `PATH.type: catalog type "s3" is not implemented yet` or engine mismatch */
+static rd_status driver_missing(const char *path, const char *what, const char *type, rd_error *err)
+{
+    return RD_ERR(err, RD_ERR_CONFIG, "%s.type: %s type \"%s\" is not implemented yet", path, what,
+                  type);
+}
+
+static rd_status engine_unsupported(const char *path, const char *what, const char *type,
+                                    rd_engine e, rd_error *err)
+{
+    return RD_ERR(err, RD_ERR_CONFIG, "%s.type: %s type \"%s\" does not support engine \"%s\"",
+                  path, what, type, rd_engine_name(e));
+}
+
+/* The object at KEY of t (optional unless required) read through fields. */
+static rd_status read_section(const cJSON *t, const char *tpath, const char *key, int required,
+                              const rd_cfg_field *fields, void *base, const cJSON **obj,
+                              rd_error *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s.%s", tpath, key);
+    const cJSON *o = NULL;
+    rd_status st = rd_cfg_object(t, tpath, key, required, &o, err);
+    if (st == RD_OK)
+        st = rd_config_read_fields(o, path, fields, base, err);
+    if (obj)
+        *obj = o;
+    return st;
+}
+
+static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
+static const char *const strategies[] = {"latest", "random", "oldest", "id", "pitr-random", NULL};
+static const char *const roles[] = {"no-owner", "create", "strict", NULL};
+
+#define C rd_catalog_cfg
+static const rd_cfg_field f_cat_dir[] = {RD_FSKIP("type"), RD_FLD("path", RD_CFG_REQUIRED, C, path),
+                                         RD_FLD("pattern", RD_CFG_STRING, C, pattern),
+                                         RD_FENUM("time_from", C, time_from, time_from), RD_FEND};
+static const rd_cfg_field f_cat_s3[] = {RD_FSKIP("type"),
+                                        RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
+                                        RD_FLD("bucket", RD_CFG_REQUIRED, C, bucket),
+                                        RD_FLD("prefix", RD_CFG_STRING, C, prefix),
+                                        RD_FLD("region", RD_CFG_STRING, C, region),
+                                        RD_FEND};
+static const rd_cfg_field f_cat_exec[] = {RD_FSKIP("type"),
+                                          RD_FLD("command", RD_CFG_COMMAND, C, command),
+                                          RD_FLD("timeout", RD_CFG_DURATION, C, timeout), RD_FEND};
+static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"), RD_FLD("path", RD_CFG_REQUIRED, C, path),
+                                         RD_FEND};
+static const rd_cfg_field f_cat_pgbr[] = {RD_FSKIP("type"),
+                                          RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza), RD_FEND};
+#undef C
+/* same order as catalog_types */
+static const rd_cfg_field *const catalog_fields[] = {f_cat_dir, f_cat_s3, f_cat_exec, f_cat_pga,
+                                                     f_cat_pgbr};
+
+#define S rd_scratch_cfg
+static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),
+                                         RD_FLD("run_as", RD_CFG_STRING, S, run_as),
+                                         RD_FLD("tcp", RD_CFG_BOOL, S, tcp),
+                                         RD_FLD("bin_dir", RD_CFG_STRING, S, bin_dir),
+                                         RD_FLD("base_dir", RD_CFG_STRING, S, base_dir),
+                                         RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+                                         RD_FEND};
+static const rd_cfg_field f_scr_srv[] = {
+    RD_FSKIP("type"),
+    RD_FLD("admin_dsn", RD_CFG_REQUIRED, S, admin_dsn),
+    RD_FLD("password_env", RD_CFG_ENVNAME, S, password_env),
+    RD_FLD("prefix", RD_CFG_STRING, S, prefix),
+    RD_FLD("allow_same_server", RD_CFG_BOOL, S, allow_same_server),
+    RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+    RD_FEND};
+static const rd_cfg_field f_scr_exec[] = {
+    RD_FSKIP("type"),
+    RD_FLD("create", RD_CFG_COMMAND, S, create),
+    RD_FLD("destroy", RD_CFG_COMMAND, S, destroy),
+    RD_FLD("allow_same_server", RD_CFG_BOOL, S, allow_same_server),
+    RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+    RD_FEND};
+#undef S
+static const rd_cfg_field *const scratch_fields[] = {f_scr_eph, f_scr_srv, f_scr_exec};
+
+static const rd_cfg_field f_sample[] = {RD_FENUM("strategy", rd_sample_cfg, strategy, strategies),
+                                        RD_FLD("window", RD_CFG_DURATION, rd_sample_cfg, window),
+                                        RD_FLD("max_age", RD_CFG_DURATION, rd_sample_cfg, max_age),
+                                        RD_FLD("id", RD_CFG_STRING, rd_sample_cfg, id),
+                                        RD_FINT("databases", rd_sample_cfg, databases, 0, 100000),
+                                        RD_FEND};
+static const rd_cfg_field f_restore[] = {
+    RD_FINT("jobs", rd_restore_cfg, jobs, 0, 64),
+    RD_FLD("timeout", RD_CFG_DURATION, rd_restore_cfg, timeout),
+    RD_FENUM("roles", rd_restore_cfg, roles, roles),
+    RD_FLD("decrypt", RD_CFG_LIST, rd_restore_cfg, decrypt),
+    RD_FLD("extra_args", RD_CFG_LIST, rd_restore_cfg, extra_args),
+    RD_FEND};
+static const rd_cfg_field f_reference[] = {
+    RD_FLD("manifest", RD_CFG_STRING, rd_reference_cfg, manifest),
+    RD_FLD("dsn", RD_CFG_STRING, rd_reference_cfg, dsn),
+    RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env), RD_FEND};
+static const rd_cfg_field f_objectives[] = {RD_FLD("rto", RD_CFG_DURATION, rd_target_cfg, rto),
+                                            RD_FLD("rpo", RD_CFG_DURATION, rd_target_cfg, rpo),
+                                            RD_FEND};
+
+/* timeouts.provision / timeouts.restore may also be given as scratch.timeout
+ * and restore.timeout: read into a scratch struct, then merged. */
+typedef struct phase_timeouts {
+    double sample, fetch, provision, restore, verify, teardown;
+} phase_timeouts;
+static const rd_cfg_field f_timeouts[] = {
+    RD_FLD("sample", RD_CFG_DURATION, phase_timeouts, sample),
+    RD_FLD("fetch", RD_CFG_DURATION, phase_timeouts, fetch),
+    RD_FLD("provision", RD_CFG_DURATION, phase_timeouts, provision),
+    RD_FLD("restore", RD_CFG_DURATION, phase_timeouts, restore),
+    RD_FLD("verify", RD_CFG_DURATION, phase_timeouts, verify),
+    RD_FLD("teardown", RD_CFG_DURATION, phase_timeouts, teardown),
+    RD_FEND};
+
+static size_t index_of(const char *const *list, const char *s)
+{
+    size_t i = 0;
+    while (list[i] && strcmp(list[i], s) != 0)
+        i++;
+    return i;
+}
+
+static rd_status parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg *c, rd_error *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s.catalog", tpath);
+    const cJSON *o = NULL;
+    c->timeout = 60;
+    rd_status st = rd_cfg_object(t, tpath, "catalog", 1, &o, err);
+    if (st == RD_OK && !cJSON_GetObjectItemCaseSensitive(o, "type"))
+        st = RD_ERR(err, RD_ERR_CONFIG, "%s.type: required key is missing", path);
+    if (st == RD_OK)
+        st = rd_cfg_enum(o, path, "type", catalog_types, &c->type, err);
+    if (st == RD_OK)
+        st = rd_config_read_fields(o, path, catalog_fields[index_of(catalog_types, c->type)], c,
+                                   err);
+    if (st == RD_OK)
+        st = rd_config_dupstr(&c->pattern, "*", err);
+    return st;
+}
+
+static rd_status check_sample(const char *tpath, const char *catalog_type, const rd_sample_cfg *s,
+                              rd_error *err)
+{
+    int by_id = strcmp(s->strategy, "id") == 0;
+    if (by_id && (!s->id || !*s->id))
+        return RD_ERR(err, RD_ERR_CONFIG, "%s.sample.id: required key is missing (strategy \"id\")",
+                      tpath);
+    if (!by_id && s->id)
+        return RD_ERR(err, RD_ERR_CONFIG, "%s.sample.id: only used with strategy \"id\"", tpath);
+    if (strcmp(s->strategy, "pitr-random") != 0)
+        return RD_OK;
+    if (strcmp(catalog_type, "pg-archive") != 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.sample.strategy: \"pitr-random\" needs a catalog of type \"pg-archive\"",
+                      tpath);
+    return RD_ERR(err, RD_ERR_CONFIG,
+                  "%s.sample.strategy: strategy \"pitr-random\" is not implemented yet", tpath);
+}
+
+static rd_status check_prefix(const cJSON *o, const char *path, const char *prefix, rd_error *err)
+{
+    int ok = prefix[0] != '\0' && strlen(prefix) <= 32 && !isdigit((unsigned char)prefix[0]);
+    for (const char *p = prefix; *p && ok; p++)
+        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_';
+    if (ok)
+        return RD_OK;
+    char got[96];
+    return RD_ERR(err, RD_ERR_CONFIG,
+                  "%s.prefix: expected up to 32 lowercase letters, digits and \"_\" (not starting "
+                  "with a digit), got %s",
+                  path, rd_cfg_got(cJSON_GetObjectItemCaseSensitive(o, "prefix"), got, sizeof got));
+}
+
+static rd_status parse_scratch(const cJSON *t, const char *tpath, rd_engine engine,
+                               rd_scratch_cfg *s, rd_error *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s.scratch", tpath);
+    s->timeout = -1;
+    const cJSON *o = NULL;
+    rd_status st = rd_cfg_object(t, tpath, "scratch", 0, &o, err);
+    if (st == RD_OK)
+        st = rd_cfg_enum(o, path, "type", scratch_types, &s->type, err);
+    if (st == RD_OK)
+        st = rd_config_dupstr(&s->type, "ephemeral", err);
+    if (st == RD_OK)
+        st = rd_config_read_fields(o, path, scratch_fields[index_of(scratch_types, s->type)], s,
+                                   err);
+    if (st == RD_OK && s->prefix)
+        st = check_prefix(o, path, s->prefix, err);
+    if (st == RD_OK)
+        st = rd_config_dupstr(&s->prefix, "rd_scratch_", err);
+    if (st == RD_OK && strcmp(s->type, "ephemeral") == 0)
+        st = rd_config_dupstr(&s->run_as, engine == RD_ENGINE_PG ? "postgres" : "mysql", err);
+    return st;
+}
+
+/* Per-phase timeout given in two places: both must agree. */
+static rd_status merge_timeout(const char *tpath, const char *key, const char *alt, double given,
+                               double *slot, double def, rd_error *err)
+{
+    if (given >= 0 && *slot >= 0 && given != *slot)
+        return RD_ERR(err, RD_ERR_CONFIG, "%s.timeouts.%s: conflicts with %s.%s (give one of them)",
+                      tpath, key, tpath, alt);
+    *slot = *slot >= 0 ? *slot : given >= 0 ? given : def;
+    return RD_OK;
+}
+
+static rd_status parse_timeouts(const cJSON *t, const char *tpath, rd_target_cfg *tc, rd_error *err)
+{
+    phase_timeouts pt = {RD_TIMEOUT_SAMPLE_DEFAULT, RD_TIMEOUT_FETCH_DEFAULT,   -1, -1,
+                         RD_TIMEOUT_VERIFY_DEFAULT, RD_TIMEOUT_TEARDOWN_DEFAULT};
+    rd_status st = read_section(t, tpath, "timeouts", 0, f_timeouts, &pt, NULL, err);
+    if (st == RD_OK)
+        st = merge_timeout(tpath, "provision", "scratch.timeout", pt.provision,
+                           &tc->scratch.timeout, RD_TIMEOUT_PROVISION_DEFAULT, err);
+    if (st == RD_OK)
+        st = merge_timeout(tpath, "restore", "restore.timeout", pt.restore, &tc->restore.timeout,
+                           RD_TIMEOUT_RESTORE_DEFAULT, err);
+    tc->timeout_sample = pt.sample;
+    tc->timeout_fetch = pt.fetch;
+    tc->timeout_provision = tc->scratch.timeout;
+    tc->timeout_verify = pt.verify;
+    tc->timeout_teardown = pt.teardown;
+    return st;
+}
+
+static rd_status parse_check(const cJSON *o, const char *path, rd_check_cfg *c, rd_error *err)
+{
+    rd_status st = RD_OK;
+    c->timeout = RD_CHECK_TIMEOUT_DEFAULT;
+    c->params = o;
+    c->path = rd_strdup(path);
+    if (!c->path)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if (!cJSON_IsObject(o)) {
+        char got[96];
+        return RD_ERR(err, RD_ERR_CONFIG, "%s: expected an object, got %s", path,
+                      rd_cfg_got(o, got, sizeof got));
+    }
+    st = rd_cfg_string(o, path, "type", 1, &c->type, err);
+    if (st == RD_OK) {
+        free(c->type);
+        c->type = NULL;
+        st = rd_cfg_enum(o, path, "type", check_types, &c->type, err);
+    }
+    if (st == RD_OK)
+        st = rd_cfg_string(o, path, "name", 0, &c->name, err);
+    if (st == RD_OK)
+        st = rd_cfg_duration(o, path, "timeout", &c->timeout, err);
+    return st;
+}
+
+static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_error *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(t, "checks");
+    if (!arr)
+        return RD_OK;
+    tc->checks_given = 1;
+    if (!cJSON_IsArray(arr)) {
+        char got[96];
+        return RD_ERR(err, RD_ERR_CONFIG, "%s.checks: expected an array of checks, got %s",
+                      tc->path, rd_cfg_got(arr, got, sizeof got));
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n == 0)
+        return RD_OK;
+    tc->checks = calloc(n, sizeof *tc->checks);
+    if (!tc->checks)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    size_t i = 0;
+    for (const cJSON *o = arr->child; o; o = o->next, i++) {
+        char path[64];
+        snprintf(path, sizeof path, "%s.checks[%zu]", tc->path, i);
+        tc->nchecks = i + 1;
+        rd_check_cfg *c = &tc->checks[i];
+        rd_status st = parse_check(o, path, c, err);
+        if (st != RD_OK)
+            return st;
+        for (size_t j = 0; c->name && j < i; j++)
+            if (tc->checks[j].name && strcmp(tc->checks[j].name, c->name) == 0)
+                return RD_ERR(err, RD_ERR_CONFIG,
+                              "%s.name: duplicate check name \"%s\" (also checks[%zu])", path,
+                              c->name, j);
+    }
+    return RD_OK;
+}
+
+static rd_status check_target_name(const cJSON *t, const char *path, const char *name,
+                                   rd_error *err)
+{
+    int ok = isalnum((unsigned char)name[0]) && strlen(name) <= 63;
+    for (const char *p = name; *p && ok; p++)
+        ok = isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
+    if (ok)
+        return RD_OK;
+    char got[96];
+    return RD_ERR(err, RD_ERR_CONFIG,
+                  "%s.name: expected up to 63 letters, digits, \"_\", \"-\" or \".\", got %s", path,
+                  rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "name"), got, sizeof got));
+}
+
+rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_error *err)
+{
+    static const char *const keys[] = {"name",      "engine",   "objectives", "catalog",
+                                       "sample",    "scratch",  "restore",    "reference",
+                                       "databases", "timeouts", "checks",     NULL};
+    char path[32];
+    snprintf(path, sizeof path, "targets[%zu]", idx);
+    tc->rto = -1;
+    tc->rpo = -1;
+    tc->sample.window = -1;
+    tc->sample.max_age = -1;
+    tc->restore.timeout = -1;
+    tc->path = rd_strdup(path);
+    if (!tc->path)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if (!cJSON_IsObject(t)) {
+        char got[96];
+        return RD_ERR(err, RD_ERR_CONFIG, "%s: expected an object, got %s", path,
+                      rd_cfg_got(t, got, sizeof got));
+    }
+    char *engine = NULL;
+    rd_status st = rd_cfg_check_keys(t, path, keys, err);
+    if (st == RD_OK)
+        st = rd_cfg_string(t, path, "name", 1, &tc->name, err);
+    if (st == RD_OK)
+        st = check_target_name(t, path, tc->name, err);
+    if (st == RD_OK)
+        st = rd_cfg_string(t, path, "engine", 1, &engine, err);
+    if (st == RD_OK) {
+        tc->engine = rd_engine_parse(engine);
+        if (!tc->engine) {
+            char got[96];
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.engine: expected \"postgres\" or \"mariadb\", got %s", path,
+                        rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "engine"), got, sizeof got));
+        }
+    }
+    free(engine);
+    if (st == RD_OK)
+        st = read_section(t, path, "objectives", 0, f_objectives, tc, NULL, err);
+    if (st == RD_OK)
+        st = parse_catalog(t, path, &tc->catalog, err);
+    if (st == RD_OK)
+        st = read_section(t, path, "sample", 0, f_sample, &tc->sample, NULL, err);
+    if (st == RD_OK)
+        st = rd_config_dupstr(&tc->sample.strategy, "latest", err);
+    if (st == RD_OK)
+        st = check_sample(path, tc->catalog.type, &tc->sample, err);
+    if (st == RD_OK)
+        st = parse_scratch(t, path, tc->engine, &tc->scratch, err);
+    if (st == RD_OK)
+        st = read_section(t, path, "restore", 0, f_restore, &tc->restore, NULL, err);
+    if (st == RD_OK)
+        st = rd_config_dupstr(&tc->restore.roles, "no-owner", err);
+    if (st == RD_OK)
+        st = read_section(t, path, "reference", 0, f_reference, &tc->reference, NULL, err);
+    if (st == RD_OK && tc->reference.manifest && !*tc->reference.manifest)
+        st = RD_ERR(err, RD_ERR_CONFIG,
+                    "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
+    if (st == RD_OK)
+        st = rd_cfg_strlist(t, path, "databases", 1, &tc->databases, err);
+    if (st == RD_OK)
+        st = parse_timeouts(t, path, tc, err);
+    if (st == RD_OK)
+        st = parse_checks(t, tc, err);
+    return st;
+}
+
+/* Second pass, once the whole document is valid: find the drivers and let
+ * each check validate its own parameters. */
+rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_error *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s.catalog", tc->path);
+    if (!rd_catalog_find(tc->catalog.type))
+        return driver_missing(path, "catalog", tc->catalog.type, err);
+    const rd_scratch_type *sty = rd_scratch_find(tc->scratch.type);
+    snprintf(path, sizeof path, "%s.scratch", tc->path);
+    if (!sty)
+        return driver_missing(path, "scratch", tc->scratch.type, err);
+    if (!(sty->engines & (unsigned)tc->engine))
+        return engine_unsupported(path, "scratch", tc->scratch.type, tc->engine, err);
+    for (size_t i = 0; i < tc->nchecks; i++) {
+        rd_check_cfg *c = &tc->checks[i];
+        c->ct = rd_check_find(c->type);
+        if (!c->ct)
+            return RD_ERR(err, RD_ERR_CONFIG, "%s.type: check type \"%s\" is not implemented yet",
+                          c->path, c->type);
+        if (!(c->ct->engines & (unsigned)tc->engine))
+            return engine_unsupported(c->path, "check", c->type, tc->engine, err);
+        rd_status st = c->ct->configure(c->params, c->path, tc->engine, &c->state, err);
+        if (st != RD_OK) {
+            c->state = NULL;
+            return st;
+        }
+    }
+    return RD_OK;
+}
