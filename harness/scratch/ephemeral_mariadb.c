@@ -3,10 +3,10 @@
  * 127.0.0.1 when TCP is wanted), with a random password. */
 #include <errno.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "restoredrill/clock.h"
@@ -78,11 +78,25 @@ static rd_status find_binaries(const rd_scratch_cfg *cfg, char **server, char **
                       : "$PATH, /usr/sbin, /usr/libexec, /usr/bin, /usr/scripts");
 }
 
+/* A private tmpdir for the install and the server: servers sharing /tmp have
+ * been seen to lose each other's internal temporary tables ("Could not remove
+ * temporary table /tmp/#sql-temptable-..."), failing installs and queries. */
+static rd_status private_tmpdir(const char *tmpdir, const mdb_priv *p, rd_error *err)
+{
+    if (mkdir(tmpdir, 0700) != 0 && errno != EEXIST)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", tmpdir);
+    if (p->u.run_as && chown(tmpdir, p->u.uid, p->u.gid) != 0)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot give %s to %s", tmpdir, p->u.name);
+    return RD_OK;
+}
+
 static rd_status install_db(const char *install, const char *dir, const mdb_priv *p, double timeout,
                             rd_error *err)
 {
     char *datadir = rd_asprintf("--datadir=%s/data", dir);
     char *user = rd_asprintf("--user=%s", p->u.name);
+    char *tmpdir = rd_asprintf("%s/tmp", dir);
+    char *a_tmp = rd_asprintf("--tmpdir=%s", tmpdir ? tmpdir : "");
     rd_proc_spec spec = {0};
     rd_strbuf outb, errb;
     int code = 0;
@@ -90,13 +104,16 @@ static rd_status install_db(const char *install, const char *dir, const mdb_priv
 
     rd_strbuf_init(&outb, 65536);
     rd_strbuf_init(&errb, 0);
-    if (!datadir || !user) {
+    if (!datadir || !user || !tmpdir || !a_tmp) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
+    if ((st = private_tmpdir(tmpdir, p, err)) != RD_OK)
+        goto out;
     const char *argv[] = {install,
                           "--no-defaults",
                           datadir,
+                          a_tmp,
                           "--auth-root-authentication-method=normal",
                           "--skip-test-db",
                           "--skip-name-resolve",
@@ -121,6 +138,8 @@ out:
     rd_strbuf_free(&errb);
     free(datadir);
     free(user);
+    free(tmpdir);
+    free(a_tmp);
     return st;
 }
 
@@ -152,25 +171,16 @@ static rd_status start_server(rd_scratch *s, mdb_priv *p, const char *server, in
     char *a_user = rd_asprintf("--user=%s", p->u.name);
     char *a_init = rd_asprintf("--init-file=%s", initfile);
     char *log = rd_asprintf("%s/server.log", s->dir);
-    /* A private tmpdir: servers sharing /tmp have been seen to lose each
-     * other's internal temporary tables ("Error on delete of #sql-temptable"). */
     char *tmpdir = rd_asprintf("%s/tmp", s->dir);
     char *a_tmp = rd_asprintf("--tmpdir=%s", tmpdir ? tmpdir : "");
     rd_status st = RD_OK;
 
-    if (!a_data || !a_sock || !a_pid || !a_log || !a_user || !a_init || !log || !tmpdir ||
-        !a_tmp) {
+    if (!a_data || !a_sock || !a_pid || !a_log || !a_user || !a_init || !log || !tmpdir || !a_tmp) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (mkdir(tmpdir, 0700) != 0 && errno != EEXIST) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", tmpdir);
+    if ((st = private_tmpdir(tmpdir, p, err)) != RD_OK)
         goto out;
-    }
-    if (p->u.run_as && chown(tmpdir, p->u.uid, p->u.gid) != 0) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot give %s to %s", tmpdir, p->u.name);
-        goto out;
-    }
     for (int attempt = 1;; attempt++) {
         char a_port[32];
         rd_proc_spec spec = {0};
