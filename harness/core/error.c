@@ -8,23 +8,40 @@
 const char *rd_strerror(rd_status code)
 {
     switch (code) {
-    case RD_OK: return "ok";
-    case RD_ERR_USAGE: return "usage error";
-    case RD_ERR_CONFIG: return "configuration error";
-    case RD_ERR_IO: return "i/o error";
-    case RD_ERR_NOMEM: return "out of memory";
-    case RD_ERR_DB: return "database error";
-    case RD_ERR_CONNECT: return "connection error";
-    case RD_ERR_TIMEOUT: return "timeout";
-    case RD_ERR_PROC: return "child process error";
-    case RD_ERR_FORMAT: return "malformed input";
-    case RD_ERR_INTEGRITY: return "integrity error";
-    case RD_ERR_NOTFOUND: return "not found";
-    case RD_ERR_UNSUPPORTED: return "not supported";
-    case RD_ERR_REFUSED: return "refused";
-    case RD_ERR_NET: return "network error";
-    case RD_ERR_ABORTED: return "aborted";
-    case RD_ERR_INTERNAL: return "internal error";
+    case RD_OK:
+        return "ok";
+    case RD_ERR_USAGE:
+        return "usage error";
+    case RD_ERR_CONFIG:
+        return "configuration error";
+    case RD_ERR_IO:
+        return "i/o error";
+    case RD_ERR_NOMEM:
+        return "out of memory";
+    case RD_ERR_DB:
+        return "database error";
+    case RD_ERR_CONNECT:
+        return "connection error";
+    case RD_ERR_TIMEOUT:
+        return "timeout";
+    case RD_ERR_PROC:
+        return "child process error";
+    case RD_ERR_FORMAT:
+        return "malformed input";
+    case RD_ERR_INTEGRITY:
+        return "integrity error";
+    case RD_ERR_NOTFOUND:
+        return "not found";
+    case RD_ERR_UNSUPPORTED:
+        return "not supported";
+    case RD_ERR_REFUSED:
+        return "refused";
+    case RD_ERR_NET:
+        return "network error";
+    case RD_ERR_ABORTED:
+        return "aborted";
+    case RD_ERR_INTERNAL:
+        return "internal error";
     }
     return "unknown error";
 }

@@ -1,8 +1,8 @@
 /* strbuf.c: growable capped string buffer. */
 #include "restoredrill/strbuf.h"
 
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -23,15 +23,15 @@ struct cJSON;
 
 typedef struct rd_check_ctx {
     const rd_target_cfg *target;
-    const rd_check_cfg *check;     /* this check's config */
-    rd_db *scratch;                /* connected to the restored database */
-    const rd_scratch *instance;    /* connection info, env for plugins/apps */
-    const char *const *tvars;      /* template variables (scratch.*, point.*, target.name) */
-    const rd_manifest *manifest;   /* reference figures, or NULL */
-    rd_db *reference;              /* live reference in a read-only transaction, or NULL */
-    int64_t point_created_ms;      /* the sampled recovery point's creation time */
-    rd_target_result *result;      /* sink (use rd_check_record) */
-    double deadline;               /* rd_mono_now() instant by which the check must end */
+    const rd_check_cfg *check;   /* this check's config */
+    rd_db *scratch;              /* connected to the restored database */
+    const rd_scratch *instance;  /* connection info, env for plugins/apps */
+    const char *const *tvars;    /* template variables (scratch.*, point.*, target.name) */
+    const rd_manifest *manifest; /* reference figures, or NULL */
+    rd_db *reference;            /* live reference in a read-only transaction, or NULL */
+    int64_t point_created_ms;    /* the sampled recovery point's creation time */
+    rd_target_result *result;    /* sink (use rd_check_record) */
+    double deadline;             /* rd_mono_now() instant by which the check must end */
     /* filled by freshness: newest data instant (ms) and its basis */
     int64_t newest_data_ms;
     const char *newest_data_basis; /* "heartbeat" | "query" (static strings) */
@@ -41,8 +41,8 @@ typedef struct rd_check_ctx {
 #define RD_CHECK_COMMON_KEYS "type", "name", "timeout"
 
 typedef struct rd_check_type {
-    const char *name;  /* "rowcount" */
-    unsigned engines;  /* RD_ENGINE_PG | RD_ENGINE_MARIADB */
+    const char *name; /* "rowcount" */
+    unsigned engines; /* RD_ENGINE_PG | RD_ENGINE_MARIADB */
     /* required: validate params (the check's whole config object) at config
      * time. path is "targets[0].checks[2]"; errors name PATH.KEY (use the
      * rd_cfg_* helpers). *state may stay NULL. */
@@ -71,15 +71,21 @@ void rd_check_run_one(rd_check_ctx *ctx);
 /* Parse an expectation "= v", "!= v", ">= 100", "< 2.5", "~ ^ok", "rows = 3".
  * Error: `expected an operator and a value like ">= 100", got "lots"`. */
 typedef enum rd_expect_op {
-    RD_EXPECT_EQ, RD_EXPECT_NE, RD_EXPECT_GE, RD_EXPECT_LE, RD_EXPECT_GT, RD_EXPECT_LT,
-    RD_EXPECT_MATCH, RD_EXPECT_ROWS
+    RD_EXPECT_EQ,
+    RD_EXPECT_NE,
+    RD_EXPECT_GE,
+    RD_EXPECT_LE,
+    RD_EXPECT_GT,
+    RD_EXPECT_LT,
+    RD_EXPECT_MATCH,
+    RD_EXPECT_ROWS
 } rd_expect_op;
 typedef struct rd_expect {
     rd_expect_op op;
-    char *value;   /* heap */
-    int numeric;   /* value parses as a number */
+    char *value; /* heap */
+    int numeric; /* value parses as a number */
     double num;
-    void *regex;   /* compiled regex_t for MATCH (heap), else NULL */
+    void *regex; /* compiled regex_t for MATCH (heap), else NULL */
 } rd_expect;
 rd_status rd_expect_parse(const char *text, rd_expect *out, rd_error *err);
 /* 1 when actual (NULL = SQL NULL, never matches but "!=") meets the

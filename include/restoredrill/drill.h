@@ -13,7 +13,7 @@ typedef struct rd_drill_opts {
     const char *const *targets; /* NULL-terminated names to run; NULL: all */
     int has_seed;
     uint64_t seed;
-    int parallel;     /* 0: config */
+    int parallel;         /* 0: config */
     int shard_k, shard_n; /* 1-based shard of the target list; n = 0: no sharding */
     const char *out_dir;  /* NULL: config output.dir */
     int keep_scratch;

@@ -32,8 +32,8 @@ typedef enum rd_status {
 
 typedef struct rd_error {
     rd_status code;
-    int sys_errno;               /* errno at the failure, 0 when not relevant */
-    char msg[RD_ERROR_MSG_MAX];  /* "cannot open /x: No such file or directory" */
+    int sys_errno;              /* errno at the failure, 0 when not relevant */
+    char msg[RD_ERROR_MSG_MAX]; /* "cannot open /x: No such file or directory" */
 } rd_error;
 
 /* Short fixed name of a status ("timeout", "database error"); never NULL. */

@@ -16,9 +16,9 @@
 typedef enum rd_verdict {
     RD_PASSED = 0,
     RD_FAILED,
-    RD_ERROR,   /* could not run: never counts as a pass */
+    RD_ERROR, /* could not run: never counts as a pass */
     RD_SKIPPED,
-    RD_ABORTED  /* drill/target only: interrupted by a signal */
+    RD_ABORTED /* drill/target only: interrupted by a signal */
 } rd_verdict;
 
 /* "passed", "failed", "error", "skipped", "aborted" */
@@ -34,11 +34,11 @@ typedef struct rd_prop {
 } rd_prop;
 
 typedef struct rd_check_result {
-    char *id;       /* "<check name or type>:<object>", unique in a target */
-    char *type;     /* check type: "rowcount", ... and the synthetic "restore",
-                       "objective" for the restore and rto/rpo/max_age results */
-    char *check;    /* the check's name (config "name", else the type) */
-    char *object;   /* "public.orders", "GET /health", "rto" */
+    char *id;     /* "<check name or type>:<object>", unique in a target */
+    char *type;   /* check type: "rowcount", ... and the synthetic "restore",
+                     "objective" for the restore and rto/rpo/max_age results */
+    char *check;  /* the check's name (config "name", else the type) */
+    char *object; /* "public.orders", "GET /health", "rto" */
     rd_verdict status;
     double seconds;
     char *message;  /* one line for humans */
@@ -46,7 +46,7 @@ typedef struct rd_check_result {
     char *actual;   /* may be NULL */
     rd_prop *props;
     size_t nprops;
-    char *output;   /* long text for <system-out>: tool stderr tail, app output; may be NULL */
+    char *output; /* long text for <system-out>: tool stderr tail, app output; may be NULL */
 } rd_check_result;
 
 typedef struct rd_phase {
@@ -65,35 +65,35 @@ typedef struct rd_point_info {
 } rd_point_info;
 
 typedef struct rd_objective {
-    double seconds;         /* measured; < 0 when not measured */
-    double target_seconds;  /* objective; < 0 when none set */
-    int met;                /* 1 met, 0 not met (or not measurable) */
+    double seconds;        /* measured; < 0 when not measured */
+    double target_seconds; /* objective; < 0 when none set */
+    int met;               /* 1 met, 0 not met (or not measurable) */
 } rd_objective;
 
 typedef struct rd_target_result {
     char *name;
-    char *engine;  /* "postgres" | "mariadb" */
+    char *engine; /* "postgres" | "mariadb" */
     rd_verdict status;
     int64_t started_at_ms;
     int64_t finished_at_ms;
-    rd_point_info point;     /* id NULL when nothing was sampled */
+    rd_point_info point; /* id NULL when nothing was sampled */
     char *sampling_strategy;
     size_t sampling_candidates;
     uint64_t sampling_seed;
-    int64_t pitr_target_ms;  /* 0 unless PITR */
+    int64_t pitr_target_ms; /* 0 unless PITR */
     rd_phase *phases;
     size_t nphases;
     rd_objective rto;
     double data_ready_seconds; /* < 0 unknown */
     rd_objective rpo;
-    char *rpo_basis;           /* "heartbeat" | "query" | "catalog" */
+    char *rpo_basis;             /* "heartbeat" | "query" | "catalog" */
     double rpo_exposure_seconds; /* largest gap in the window; < 0 unknown */
     double newest_age_seconds;   /* age of the newest point at t0; < 0 unknown */
     double data_lag_seconds;     /* created_at - newest_data_time; < 0 unknown */
     rd_check_result *checks;
     size_t nchecks;
-    char *error;    /* why the target failed/errored, one line; NULL when passed */
-    char *notes;    /* e.g. "default checks: rowcount, integrity, schema"; may be NULL */
+    char *error; /* why the target failed/errored, one line; NULL when passed */
+    char *notes; /* e.g. "default checks: rowcount, integrity, schema"; may be NULL */
 } rd_target_result;
 
 typedef struct rd_report_summary {
@@ -103,7 +103,7 @@ typedef struct rd_report_summary {
 
 typedef struct rd_report {
     char *tool_version;
-    char *drill_id;    /* random, unique per run */
+    char *drill_id; /* random, unique per run */
     char *name;
     uint64_t seed;
     int64_t started_at_ms;

@@ -13,16 +13,16 @@
 #define RD_STRBUF_DEFAULT_MAX ((size_t)64 * 1024 * 1024)
 
 typedef struct rd_strbuf {
-    char *data;  /* NUL-terminated, never NULL after init */
-    size_t len;  /* bytes used, excluding the NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* most bytes (excluding NUL) the buffer may hold */
+    char *data; /* NUL-terminated, never NULL after init */
+    size_t len; /* bytes used, excluding the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* most bytes (excluding NUL) the buffer may hold */
 } rd_strbuf;
 
 /* max == 0 means RD_STRBUF_DEFAULT_MAX. Cannot fail: allocation is lazy
  * (data points to a static "" until the first append). */
 void rd_strbuf_init(rd_strbuf *sb, size_t max);
-void rd_strbuf_free(rd_strbuf *sb); /* harmless on a zeroed or freed buffer */
+void rd_strbuf_free(rd_strbuf *sb);  /* harmless on a zeroed or freed buffer */
 void rd_strbuf_reset(rd_strbuf *sb); /* len = 0, keeps memory */
 
 rd_status rd_strbuf_append(rd_strbuf *sb, const char *s, rd_error *err);
