@@ -1,0 +1,368 @@
+/* checksum.c: the `checksum` check and the manifest's chunk digests.
+ *
+ *   { "type": "checksum",
+ *     "tables": ["public.orders", "public.*"],  optional: limit to these (globs)
+ *     "chunk_rows": 100000,                     optional
+ *     "parallel": 2 }                           optional: connections per side (default: cores)
+ *
+ * Reference: the chunk digests stored in the manifest (captured with
+ * with_checksums) when the manifest has them for a table, else the live
+ * reference database. One result per reference table: passed when every
+ * chunk's row count and digest are equal, failed naming the mismatching key
+ * ranges, failed "table missing from the restore", error when the table
+ * has no stored digests and there is no live reference. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "restoredrill/check.h"
+#include "restoredrill/clock.h"
+#include "tablehash.h"
+
+/* ---------- manifest JSON ---------- */
+
+static cJSON *keys_json(char *const *k, size_t n)
+{
+    if (!k)
+        return cJSON_CreateNull();
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(k[i]));
+    return a;
+}
+
+rd_status rd_tablehash_manifest_json(rd_db *db, const char *schema, const char *name,
+                                     int64_t chunk_rows, cJSON **out, rd_error *err)
+{
+    rd_th_table *t = NULL;
+    rd_th_sum sum;
+    rd_th_side side = {db, NULL, NULL, 0};
+    rd_th_opts o = {chunk_rows > 0 ? chunk_rows : RD_TH_CHUNK_ROWS_DEFAULT, 1, NULL, 0};
+    cJSON *j = NULL;
+    rd_status st;
+    memset(&sum, 0, sizeof sum);
+    if ((st = rd_th_describe(db, schema, name, NULL, &t, err)) != RD_OK)
+        return st;
+    rd_th_table *const tabs[1] = {t};
+    if ((st = rd_th_checksum(&side, 1, tabs, 1, &o, &sum, err)) != RD_OK)
+        goto out;
+    j = cJSON_CreateObject();
+    cJSON *cols = j ? cJSON_AddArrayToObject(j, "columns") : NULL;
+    cJSON *key = j ? cJSON_AddArrayToObject(j, "key") : NULL;
+    cJSON *chunks = NULL;
+    if (!cols || !key || !cJSON_AddStringToObject(j, "algorithm", rd_th_algorithm(t)) ||
+        !cJSON_AddNumberToObject(j, "chunk_rows", (double)o.chunk_rows) ||
+        !cJSON_AddNumberToObject(j, "rows", (double)sum.rows[0]) ||
+        !(chunks = cJSON_AddArrayToObject(j, "chunks"))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        cJSON_AddItemToArray(cols, cJSON_CreateString(t->cols[i].name));
+    for (size_t i = 0; i < t->nkey; i++)
+        cJSON_AddItemToArray(key, cJSON_CreateString(t->cols[t->key[i]].name));
+    for (size_t i = 0; i < sum.nchunks; i++) {
+        const rd_th_chunk *c = &sum.chunks[i];
+        cJSON *o2 = cJSON_CreateObject();
+        if (!o2) {
+            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        cJSON_AddItemToObject(o2, "lo", keys_json(c->lo, t->nkey));
+        cJSON_AddItemToObject(o2, "hi", keys_json(c->hi, t->nkey));
+        cJSON_AddNumberToObject(o2, "rows", (double)c->rows[0]);
+        cJSON_AddStringToObject(o2, "digest", c->digest[0] ? c->digest[0] : "0");
+        cJSON_AddItemToArray(chunks, o2);
+    }
+out:
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    if (st != RD_OK) {
+        cJSON_Delete(j);
+        return st;
+    }
+    *out = j;
+    return RD_OK;
+}
+
+/* Strings of a JSON array into a strlist; 0 when not an array of strings. */
+static int str_array(const cJSON *a, rd_strlist *out)
+{
+    if (!cJSON_IsArray(a))
+        return 0;
+    for (const cJSON *it = a->child; it; it = it->next)
+        if (!cJSON_IsString(it) || rd_strlist_push(out, it->valuestring, NULL) != RD_OK)
+            return 0;
+    return 1;
+}
+
+static int chunk_keys(const cJSON *v, size_t nkey, char ***out)
+{
+    *out = NULL;
+    if (cJSON_IsNull(v))
+        return 1;
+    rd_strlist l = {0};
+    if (!str_array(v, &l) || l.n != nkey) {
+        rd_strlist_free(&l);
+        return 0;
+    }
+    *out = l.items; /* takes the array of heap strings */
+    return 1;
+}
+
+rd_status rd_tablehash_manifest_compare(rd_th_side *side, const char *schema, const char *name,
+                                        const cJSON *stored, const rd_th_opts *opts,
+                                        rd_th_table **tab_out, rd_th_sum *out, rd_error *err)
+{
+    rd_strlist cols = {0}, key = {0};
+    rd_th_table *t = NULL;
+    rd_th_sum sum;
+    rd_status st = RD_OK;
+    memset(&sum, 0, sizeof sum);
+    const cJSON *algo = cJSON_GetObjectItemCaseSensitive(stored, "algorithm");
+    const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(stored, "chunks");
+    if (!cJSON_IsString(algo) || !cJSON_IsArray(chunks) ||
+        !str_array(cJSON_GetObjectItemCaseSensitive(stored, "columns"), &cols) ||
+        !str_array(cJSON_GetObjectItemCaseSensitive(stored, "key"), &key)) {
+        st = RD_ERR(err, RD_ERR_FORMAT, "the manifest's checksum of %s is malformed", name);
+        goto out;
+    }
+    if ((st = rd_th_describe(side->db, schema, name, &key, &t, err)) != RD_OK)
+        goto out;
+    if (strcmp(algo->valuestring, rd_th_algorithm(t)) != 0) {
+        st = RD_ERR(err, RD_ERR_UNSUPPORTED,
+                    "the manifest's checksum algorithm %s is not this engine's %s",
+                    algo->valuestring, rd_th_algorithm(t));
+        goto out;
+    }
+    int same = cols.n == t->ncols;
+    for (size_t i = 0; same && i < cols.n; i++)
+        same = strcmp(cols.items[i], t->cols[i].name) == 0;
+    if (!same) {
+        rd_strbuf a;
+        rd_strbuf_init(&a, 2048);
+        for (size_t i = 0; i < t->ncols; i++)
+            rd_strbuf_appendf(&a, NULL, "%s%s", i ? ", " : "", t->cols[i].name);
+        st = RD_ERR(err, RD_ERR_INTEGRITY, "columns differ from the manifest's (restored: %s)",
+                    a.data);
+        rd_strbuf_free(&a);
+        goto out;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(chunks);
+    sum.chunks = calloc(n ? n : 1, sizeof *sum.chunks);
+    if (!sum.chunks) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    sum.nsides = 2;
+    sum.nkey = t->nkey;
+    for (const cJSON *c = chunks->child; c; c = c->next) {
+        rd_th_chunk *k = &sum.chunks[sum.nchunks++];
+        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(c, "rows");
+        const cJSON *dig = cJSON_GetObjectItemCaseSensitive(c, "digest");
+        k->rows[0] = -1;
+        if (!chunk_keys(cJSON_GetObjectItemCaseSensitive(c, "lo"), t->nkey, &k->lo) ||
+            !chunk_keys(cJSON_GetObjectItemCaseSensitive(c, "hi"), t->nkey, &k->hi) ||
+            !cJSON_IsNumber(rows) || !cJSON_IsString(dig) ||
+            !(k->digest[1] = rd_strdup(dig->valuestring))) {
+            st = RD_ERR(err, RD_ERR_FORMAT, "the manifest's checksum of %s has a malformed chunk",
+                        name);
+            goto out;
+        }
+        k->rows[1] = (int64_t)rows->valuedouble;
+        sum.rows[1] += k->rows[1];
+    }
+    static const int which[1] = {0};
+    if ((st = rd_th_digest_ranges(side, 1, which, 1, t, sum.chunks, sum.nchunks, opts, err)) !=
+        RD_OK)
+        goto out;
+    for (size_t i = 0; i < sum.nchunks; i++) {
+        sum.rows[0] += sum.chunks[i].rows[0];
+        if (rd_th_chunk_differs(&sum.chunks[i]))
+            sum.mismatches++;
+    }
+out:
+    rd_strlist_free(&cols);
+    rd_strlist_free(&key);
+    if (st != RD_OK) {
+        rd_th_sum_clear(&sum);
+        rd_th_table_free(t);
+        return st;
+    }
+    *out = sum;
+    *tab_out = t;
+    return RD_OK;
+}
+
+/* ---------- the check ---------- */
+
+typedef struct checksum_state {
+    rd_strlist tables;
+    long long chunk_rows;
+    long long parallel;
+} checksum_state;
+
+static void checksum_free(void *p)
+{
+    checksum_state *s = p;
+    if (!s)
+        return;
+    rd_strlist_free(&s->tables);
+    free(s);
+}
+
+static rd_status checksum_configure(const cJSON *params, const char *path, rd_engine engine,
+                                    void **state, rd_error *err)
+{
+    static const char *const keys[] = {RD_CHECK_COMMON_KEYS, "tables", "chunk_rows", "parallel",
+                                       NULL};
+    (void)engine;
+    rd_status st;
+    checksum_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if ((st = rd_cfg_check_keys(params, path, keys, err)) != RD_OK ||
+        (st = rd_cfg_strlist(params, path, "tables", 1, &s->tables, err)) != RD_OK ||
+        (st = rd_cfg_int(params, path, "chunk_rows", 1, 1000000000LL, &s->chunk_rows, err)) !=
+            RD_OK ||
+        (st = rd_cfg_int(params, path, "parallel", 1, 64, &s->parallel, err)) != RD_OK) {
+        checksum_free(s);
+        return st;
+    }
+    *state = s;
+    return RD_OK;
+}
+
+/* Record the verdict of one compared table. */
+static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
+                       const rd_th_sum *sum, const char *basis, double secs)
+{
+    rd_check_result *c;
+    char d0[32] = "?", d1[32] = "?";
+    rd_th_table_digest(sum, 0, d0, sizeof d0, NULL);
+    rd_th_table_digest(sum, 1, d1, sizeof d1, NULL);
+    if (!sum->mismatches) {
+        c = rd_check_record(ctx, obj, RD_PASSED, secs, "%lld rows in %zu chunks equal the %s",
+                            (long long)sum->rows[0], sum->nchunks, basis);
+    } else {
+        rd_cku_list l;
+        rd_cku_list_init(&l, 3);
+        for (size_t i = 0; i < sum->nchunks; i++) {
+            if (!rd_th_chunk_differs(&sum->chunks[i]))
+                continue;
+            char *d = rd_th_chunk_describe(t, &sum->chunks[i]);
+            rd_cku_list_add(&l, NULL, "%s (%lld rows, %s %lld)", d ? d : "?",
+                            (long long)sum->chunks[i].rows[0], basis,
+                            (long long)sum->chunks[i].rows[1]);
+            free(d);
+        }
+        c = rd_check_record(ctx, obj, RD_FAILED, secs, "%zu of %zu chunks differ from the %s: %s",
+                            sum->mismatches, sum->nchunks, basis, rd_cku_list_text(&l));
+        if (c)
+            rd_check_set_output(c, l.full.data);
+        rd_cku_list_free(&l);
+    }
+    if (!c)
+        return;
+    rd_check_set_expected(c, "%lld rows, digest %s", (long long)sum->rows[1], d1);
+    rd_check_set_actual(c, "%lld rows, digest %s", (long long)sum->rows[0], d0);
+    rd_check_add_prop(c, "algorithm", "%s", rd_th_algorithm(t));
+    rd_check_add_prop(c, "chunks", "%zu", sum->nchunks);
+    rd_check_add_prop(c, "chunks_differing", "%zu", sum->mismatches);
+}
+
+static rd_status checksum_run(rd_check_ctx *ctx, void *state, rd_error *err)
+{
+    checksum_state none = {0};
+    checksum_state *s = state ? state : &none;
+    rd_engine engine = rd_db_engine(ctx->scratch);
+    const rd_manifest *m = ctx->manifest;
+    rd_manifest *owned = NULL;
+    rd_db_opts sopts, ropts;
+    rd_th_side sides[2];
+    rd_status st = RD_OK;
+    if (!m && !ctx->reference)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "checksum needs a manifest with checksums or a reference database");
+    memset(&sopts, 0, sizeof sopts);
+    memset(&ropts, 0, sizeof ropts);
+    sopts.password = ctx->instance ? ctx->instance->conn.password : NULL;
+    ropts.password_env = ctx->target ? ctx->target->reference.password_env : NULL;
+    sides[0] =
+        (rd_th_side){ctx->scratch, ctx->instance ? ctx->instance->conn.dsn : NULL, &sopts, 0};
+    sides[1] =
+        (rd_th_side){ctx->reference, ctx->target ? ctx->target->reference.dsn : NULL, &ropts, 1};
+    rd_th_opts o = {s->chunk_rows, (int)s->parallel, NULL, rd_cku_timeout(ctx)};
+    if (!m) {
+        const char *basis = NULL;
+        if ((st = rd_cku_reference(ctx, 1, &m, &owned, &basis, err)) != RD_OK)
+            return st;
+    }
+    size_t selected = 0;
+    for (size_t i = 0; i < m->ntables; i++) {
+        const rd_manifest_table *mt = &m->tables[i];
+        if (!rd_cku_table_selected(&s->tables, mt->schema, mt->name))
+            continue;
+        selected++;
+        char *obj = rd_cku_table_key(engine, mt->schema, mt->name);
+        const char *schema = engine == RD_ENGINE_PG ? mt->schema : NULL;
+        rd_th_table *t = NULL;
+        rd_th_sum sum;
+        rd_error e;
+        double t0 = rd_mono_now();
+        memset(&sum, 0, sizeof sum);
+        rd_error_clear(&e);
+        if (!obj) {
+            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            break;
+        }
+        rd_status ts;
+        const char *basis;
+        if (mt->checksum && ctx->manifest) {
+            basis = "manifest";
+            ts = rd_tablehash_manifest_compare(&sides[0], schema, mt->name, mt->checksum, &o, &t,
+                                               &sum, &e);
+        } else if (ctx->reference) {
+            basis = "reference";
+            ts = rd_th_describe(ctx->scratch, schema, mt->name, NULL, &t, &e);
+            if (ts == RD_OK)
+                ts = rd_th_table_other(t, ctx->reference, schema, mt->name, &e);
+            rd_th_table *const tabs[1] = {t};
+            if (ts == RD_OK)
+                ts = rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &e);
+        } else {
+            basis = "manifest";
+            ts = RD_ERR(&e, RD_ERR_NOTFOUND, "the manifest has no checksums for this table");
+        }
+        double secs = rd_mono_now() - t0;
+        if (ts == RD_ERR_NOTFOUND && strstr(e.msg, "does not exist") && !t) {
+            rd_check_result *c =
+                rd_check_record(ctx, obj, RD_FAILED, secs, "table missing from the restore");
+            if (c)
+                rd_check_set_actual(c, "missing");
+        } else if (ts != RD_OK) {
+            rd_check_record(ctx, obj, RD_ERROR, secs, "%s", e.msg);
+        } else {
+            record_sum(ctx, obj, t, &sum, basis, secs);
+        }
+        rd_th_sum_clear(&sum);
+        rd_th_table_free(t);
+        free(obj);
+    }
+    if (st == RD_OK && selected == 0)
+        rd_check_record(ctx, "*", s->tables.n ? RD_FAILED : RD_SKIPPED, 0,
+                        s->tables.n ? "no table of the reference matches \"tables\""
+                                    : "the reference has no tables");
+    rd_manifest_free(owned);
+    return st;
+}
+
+const rd_check_type rd_check_checksum = {
+    .name = "checksum",
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
+    .configure = checksum_configure,
+    .run = checksum_run,
+    .free = checksum_free,
+};

@@ -1,0 +1,676 @@
+/* tablehash.c: the chunked checksum engine: a keyset walk cuts each table
+ * into key ranges of about chunk_rows rows while a pool of worker threads,
+ * each with its own connection per side, digests the ranges inside the
+ * servers. Without a DSN for a side everything runs serially on its main
+ * connection. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "restoredrill/log.h"
+#include "tablehash.h"
+
+#define DEFAULT_TIMEOUT 3600.0
+
+static rd_status nomem(rd_error *err)
+{
+    return RD_ERR(err, RD_ERR_NOMEM, "out of memory computing checksums");
+}
+
+void rd_th_keys_free(char **k, size_t n)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(k[i]);
+    free(k);
+}
+
+char **rd_th_keys_dup(char *const *k, size_t n)
+{
+    if (!k)
+        return NULL;
+    char **d = calloc(n ? n : 1, sizeof *d);
+    for (size_t i = 0; d && i < n; i++) {
+        if (!(d[i] = rd_strdup(k[i] ? k[i] : ""))) {
+            rd_th_keys_free(d, n);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+void rd_th_chunk_clear(rd_th_chunk *c, size_t nkey)
+{
+    rd_th_keys_free(c->lo, nkey);
+    rd_th_keys_free(c->hi, nkey);
+    free(c->digest[0]);
+    free(c->digest[1]);
+    memset(c, 0, sizeof *c);
+}
+
+void rd_th_sum_clear(rd_th_sum *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nchunks; i++)
+        rd_th_chunk_clear(&s->chunks[i], s->nkey);
+    free(s->chunks);
+    memset(s, 0, sizeof *s);
+}
+
+int rd_th_chunk_differs(const rd_th_chunk *c)
+{
+    if (c->rows[0] != c->rows[1])
+        return 1;
+    return strcmp(c->digest[0] ? c->digest[0] : "", c->digest[1] ? c->digest[1] : "") != 0;
+}
+
+static rd_status append_vals(rd_strbuf *sb, char *const *v, size_t n, rd_error *err)
+{
+    rd_status st = rd_strbuf_append(sb, n > 1 ? "(" : "", err);
+    for (size_t i = 0; st == RD_OK && i < n; i++)
+        st = rd_strbuf_appendf(sb, err, "%s%s", i ? ", " : "", v[i]);
+    if (st == RD_OK && n > 1)
+        st = rd_strbuf_append(sb, ")", err);
+    return st;
+}
+
+char *rd_th_chunk_describe(const rd_th_table *t, const rd_th_chunk *c)
+{
+    rd_strbuf sb, k;
+    rd_error err;
+    rd_status st = RD_OK;
+    rd_strbuf_init(&sb, 4096);
+    rd_strbuf_init(&k, 0);
+    if (t->nkey == 0 || (!c->lo && !c->hi)) {
+        rd_strbuf_free(&k);
+        return rd_strdup("all rows");
+    }
+    for (size_t i = 0; st == RD_OK && i < t->nkey; i++)
+        st = rd_strbuf_appendf(&k, &err, "%s%s", i ? ", " : "", t->cols[t->key[i]].name);
+    const char *open = t->nkey > 1 ? "(" : "", *close = t->nkey > 1 ? ")" : "";
+    if (st == RD_OK && c->lo) {
+        st = rd_strbuf_appendf(&sb, &err, "%s%s%s > ", open, k.data, close);
+        if (st == RD_OK)
+            st = append_vals(&sb, c->lo, t->nkey, &err);
+    }
+    if (st == RD_OK && c->hi) {
+        st =
+            rd_strbuf_appendf(&sb, &err, "%s%s%s%s <= ", c->lo ? " and " : "", open, k.data, close);
+        if (st == RD_OK)
+            st = append_vals(&sb, c->hi, t->nkey, &err);
+    }
+    rd_strbuf_free(&k);
+    if (st != RD_OK && sb.len == 0) {
+        rd_strbuf_free(&sb);
+        return NULL;
+    }
+    return rd_strbuf_detach(&sb);
+}
+
+/* ---------- whole-table digest ---------- */
+
+__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
+
+static int parse_i128(const char *s, i128 *out)
+{
+    int neg = 0;
+    i128 v = 0;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return 0;
+        v = v * 10 + (*s - '0');
+    }
+    *out = neg ? -v : v;
+    return 1;
+}
+
+rd_status rd_th_table_digest(const rd_th_sum *s, int side, char *out, size_t outsz, rd_error *err)
+{
+    i128 acc[2] = {0, 0};
+    for (size_t i = 0; i < s->nchunks; i++) {
+        const char *d = s->chunks[i].digest[side];
+        if (!d)
+            continue;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", d);
+        char *colon = strchr(buf, ':');
+        if (colon)
+            *colon = '\0';
+        i128 a = 0, b = 0;
+        if (!parse_i128(buf, &a) || (colon && !parse_i128(colon + 1, &b)))
+            return RD_ERR(err, RD_ERR_FORMAT, "bad chunk digest \"%.40s\"", d);
+        acc[0] += a;
+        acc[1] += b;
+    }
+    uint64_t v;
+    int two = 0;
+    for (size_t i = 0; i < s->nchunks && !two; i++)
+        two = s->chunks[i].digest[side] && strchr(s->chunks[i].digest[side], ':');
+    if (two)
+        v = ((uint64_t)((u128)acc[0] & 0xffffffffu) << 32) | (uint64_t)((u128)acc[1] & 0xffffffffu);
+    else
+        v = (uint64_t)(u128)acc[0];
+    snprintf(out, outsz, "%016llx", (unsigned long long)v);
+    return RD_OK;
+}
+
+/* ---------- running one digest query ---------- */
+
+rd_status rd_th_run_digest(rd_db *db, const char *sql, double timeout, int64_t *rows, char **digest,
+                           rd_error *err)
+{
+    rd_db_result *r = NULL;
+    rd_status st = rd_db_query(db, sql, timeout > 0 ? timeout : DEFAULT_TIMEOUT, 2, &r, err);
+    if (st != RD_OK)
+        return st;
+    if (r->nrows != 1 || r->ncols < 2) {
+        st = RD_ERR(err, RD_ERR_INTERNAL, "digest query returned %zu rows", r->nrows);
+        goto out;
+    }
+    char *end = NULL;
+    const char *cnt = rd_db_cell(r, 0, 0);
+    long long n = cnt ? strtoll(cnt, &end, 10) : -1;
+    if (!cnt || *end || n < 0) {
+        st = RD_ERR(err, RD_ERR_FORMAT, "digest query returned a bad row count");
+        goto out;
+    }
+    rd_strbuf sb;
+    rd_strbuf_init(&sb, 0);
+    for (size_t i = 1; st == RD_OK && i < r->ncols; i++) {
+        const char *v = rd_db_cell(r, 0, i);
+        st = rd_strbuf_appendf(&sb, err, "%s%s", i > 1 ? ":" : "", v ? v : "0");
+    }
+    if (st == RD_OK) {
+        char *d = rd_strbuf_detach(&sb);
+        if (!d) {
+            st = nomem(err);
+        } else {
+            *rows = n;
+            free(*digest);
+            *digest = d;
+        }
+    }
+    rd_strbuf_free(&sb);
+out:
+    rd_db_result_free(r);
+    return st;
+}
+
+/* ---------- the worker pool ---------- */
+
+typedef struct task {
+    int side;
+    char *sql;
+    rd_th_chunk *chunk; /* stable pointer; results go to chunk->rows/digest[side] */
+} task;
+
+struct rd_th_pool {
+    rd_th_side *sides;
+    int nsides;
+    int nworkers; /* 0: serial on the main connections */
+    double timeout;
+    char *snapshot[2];
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
+    task *q;
+    size_t qhead, qlen, qcap;
+    size_t running;
+    int closing;
+    rd_status st;
+    rd_error err;
+};
+
+static void pool_fail(rd_th_pool *p, rd_status st, const rd_error *e)
+{
+    if (p->st == RD_OK) {
+        p->st = st;
+        p->err = *e;
+    }
+}
+
+static rd_status worker_connect(rd_th_pool *p, int side, rd_db **out, rd_error *err)
+{
+    const rd_th_side *s = &p->sides[side];
+    rd_db *db = NULL;
+    rd_status st = rd_db_connect(rd_db_engine(s->db), s->dsn, s->opts, &db, err);
+    if (st == RD_OK)
+        st = rd_db_pin_session(db, err);
+    if (st == RD_OK && s->snapshot) {
+        if (p->snapshot[side]) {
+            char sql[160];
+            st = rd_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err);
+            if (st == RD_OK &&
+                strspn(p->snapshot[side], "0123456789ABCDEFabcdef-") != strlen(p->snapshot[side]))
+                st = RD_ERR(err, RD_ERR_INTERNAL, "unexpected snapshot id");
+            snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", p->snapshot[side]);
+            if (st == RD_OK)
+                st = rd_db_exec(db, sql, 0, NULL, err);
+        } else {
+            st = rd_db_begin_readonly(db, err);
+        }
+    }
+    if (st != RD_OK) {
+        rd_error_prefix(err, "worker connection to %s: ", rd_db_display(s->db));
+        rd_db_free(db);
+        return st;
+    }
+    *out = db;
+    return RD_OK;
+}
+
+static void *worker_main(void *arg)
+{
+    rd_th_pool *p = arg;
+    rd_db *conns[2] = {NULL, NULL};
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->qlen == 0 && !p->closing)
+            pthread_cond_wait(&p->cv_work, &p->mu);
+        if (p->qlen == 0 && p->closing)
+            break;
+        task t = p->q[p->qhead];
+        p->qhead = (p->qhead + 1) % p->qcap;
+        p->qlen--;
+        p->running++;
+        int skip = p->st != RD_OK;
+        pthread_mutex_unlock(&p->mu);
+        rd_error err;
+        rd_error_clear(&err);
+        rd_status st = RD_OK;
+        int64_t rows = -1;
+        char *digest = NULL;
+        if (!skip && !conns[t.side])
+            st = worker_connect(p, t.side, &conns[t.side], &err);
+        if (!skip && st == RD_OK)
+            st = rd_th_run_digest(conns[t.side], t.sql, p->timeout, &rows, &digest, &err);
+        free(t.sql);
+        pthread_mutex_lock(&p->mu);
+        if (!skip && st == RD_OK) {
+            t.chunk->rows[t.side] = rows;
+            t.chunk->digest[t.side] = digest;
+        } else {
+            free(digest);
+            if (!skip)
+                pool_fail(p, st, &err);
+        }
+        p->running--;
+        if (p->qlen == 0 && p->running == 0)
+            pthread_cond_broadcast(&p->cv_done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < 2; i++) {
+        if (conns[i] && p->sides[i].snapshot)
+            rd_db_commit(conns[i], NULL);
+        rd_db_free(conns[i]);
+    }
+    return NULL;
+}
+
+int rd_th_default_parallel(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+rd_status rd_th_pool_new(rd_th_side *sides, int nsides, const rd_th_opts *o, rd_th_pool **out,
+                         rd_error *err)
+{
+    rd_th_pool *p = calloc(1, sizeof *p);
+    rd_status st = RD_OK;
+    if (!p)
+        return nomem(err);
+    p->sides = sides;
+    p->nsides = nsides;
+    p->timeout = o && o->timeout > 0 ? o->timeout : DEFAULT_TIMEOUT;
+    int par = o && o->parallel > 0 ? o->parallel : rd_th_default_parallel();
+    int have_dsn = 1;
+    for (int i = 0; i < nsides; i++)
+        have_dsn = have_dsn && sides[i].dsn;
+    p->nworkers = have_dsn ? par : 0;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv_work, NULL);
+    pthread_cond_init(&p->cv_done, NULL);
+    for (int i = 0; p->nworkers && i < nsides; i++) {
+        if (!sides[i].snapshot || rd_db_engine(sides[i].db) != RD_ENGINE_PG)
+            continue;
+        int found = 0;
+        st = rd_db_scalar(sides[i].db, "SELECT pg_export_snapshot()", 60, &p->snapshot[i], &found,
+                          err);
+        if (st != RD_OK) {
+            rd_error_prefix(err, "exporting the snapshot: ");
+            goto out;
+        }
+    }
+    if (p->nworkers) {
+        p->threads = calloc((size_t)p->nworkers, sizeof *p->threads);
+        if (!p->threads) {
+            st = nomem(err);
+            goto out;
+        }
+        for (int i = 0; i < p->nworkers; i++) {
+            if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
+                p->nworkers = i;
+                st = RD_ERR(err, RD_ERR_INTERNAL, "cannot start a checksum worker thread");
+                goto out;
+            }
+        }
+    }
+out:
+    if (st != RD_OK) {
+        rd_th_pool_free(p);
+        return st;
+    }
+    *out = p;
+    return RD_OK;
+}
+
+/* Takes sql (heap) in every case. */
+rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chunk, rd_error *err)
+{
+    rd_status st = RD_OK;
+    if (p->nworkers == 0) {
+        rd_error e;
+        rd_error_clear(&e);
+        if (p->st == RD_OK) {
+            st = rd_th_run_digest(p->sides[side].db, sql, p->timeout, &chunk->rows[side],
+                                  &chunk->digest[side], &e);
+            if (st != RD_OK)
+                pool_fail(p, st, &e);
+        }
+        free(sql);
+        if (p->st != RD_OK && err)
+            *err = p->err;
+        return p->st;
+    }
+    pthread_mutex_lock(&p->mu);
+    if (p->st != RD_OK) {
+        st = p->st;
+        if (err)
+            *err = p->err;
+        free(sql);
+        goto out;
+    }
+    if (p->qlen == p->qcap) {
+        size_t ncap = p->qcap ? p->qcap * 2 : 64;
+        task *nq = malloc(ncap * sizeof *nq);
+        if (!nq) {
+            free(sql);
+            st = nomem(err);
+            goto out;
+        }
+        for (size_t i = 0; i < p->qlen; i++)
+            nq[i] = p->q[(p->qhead + i) % p->qcap];
+        free(p->q);
+        p->q = nq;
+        p->qcap = ncap;
+        p->qhead = 0;
+    }
+    p->q[(p->qhead + p->qlen) % p->qcap] = (task){side, sql, chunk};
+    p->qlen++;
+    pthread_cond_signal(&p->cv_work);
+out:
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+rd_status rd_th_pool_wait(rd_th_pool *p, rd_error *err)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->nworkers && (p->qlen > 0 || p->running > 0))
+        pthread_cond_wait(&p->cv_done, &p->mu);
+    rd_status st = p->st;
+    if (st != RD_OK && err)
+        *err = p->err;
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+void rd_th_pool_free(rd_th_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->closing = 1;
+    pthread_cond_broadcast(&p->cv_work);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_join(p->threads[i], NULL);
+    for (size_t i = 0; i < p->qlen; i++)
+        free(p->q[(p->qhead + i) % p->qcap].sql);
+    free(p->q);
+    free(p->threads);
+    free(p->snapshot[0]);
+    free(p->snapshot[1]);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv_work);
+    pthread_cond_destroy(&p->cv_done);
+    free(p);
+}
+
+rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th_chunk *c,
+                            const char *where, rd_error *err)
+{
+    rd_strbuf sql;
+    rd_strbuf_init(&sql, 0);
+    rd_status st = rd_th_sql_digest(p->sides[side].db, t, side, c->lo, c->hi, where, &sql, err);
+    if (st != RD_OK) {
+        rd_strbuf_free(&sql);
+        return st;
+    }
+    char *s = rd_strbuf_detach(&sql);
+    if (!s)
+        return nomem(err);
+    c->rows[side] = -1;
+    return rd_th_pool_submit(p, side, s, c, err);
+}
+
+/* ---------- keyset walk ---------- */
+
+typedef struct step_ud {
+    size_t n;
+    char **vals;
+    int got;
+} step_ud;
+
+static int step_row(void *ud, size_t ncols, const char *const *vals, const size_t *lens)
+{
+    step_ud *s = ud;
+    (void)lens;
+    /* LIMIT 1: never stop early (an early stop sends a cancel that could
+     * hit the connection's next statement and abort its transaction) */
+    if (s->got)
+        return 0;
+    s->got = 1;
+    s->vals = calloc(s->n ? s->n : 1, sizeof *s->vals);
+    for (size_t i = 0; s->vals && i < s->n && i < ncols; i++)
+        s->vals[i] = rd_strdup(vals[i] ? vals[i] : "");
+    return 0;
+}
+
+rd_status rd_th_step(rd_db *db, const rd_th_table *t, int side, char *const *lo, char *const *hi,
+                     int64_t n, double timeout, char ***out, rd_error *err)
+{
+    rd_strbuf sql;
+    step_ud ud = {t->nkey, NULL, 0};
+    rd_strbuf_init(&sql, 0);
+    rd_status st = rd_th_sql_step(db, t, side, lo, hi, n, &sql, err);
+    if (st == RD_OK)
+        st =
+            rd_db_stream(db, sql.data, timeout > 0 ? timeout : DEFAULT_TIMEOUT, step_row, &ud, err);
+    rd_strbuf_free(&sql);
+    if (st == RD_OK && ud.got) {
+        for (size_t i = 0; i < t->nkey; i++)
+            if (!ud.vals || !ud.vals[i])
+                st = nomem(err);
+    }
+    if (st != RD_OK) {
+        rd_th_keys_free(ud.vals, t->nkey);
+        return st;
+    }
+    *out = ud.got ? ud.vals : NULL;
+    return RD_OK;
+}
+
+/* Growable list of stable chunk pointers. */
+typedef struct plist {
+    rd_th_chunk **v;
+    size_t n, cap;
+} plist;
+
+static rd_th_chunk *plist_add(plist *l, char **lo, char **hi)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        rd_th_chunk **nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv)
+            return NULL;
+        l->v = nv;
+        l->cap = nc;
+    }
+    rd_th_chunk *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->lo = lo;
+    c->hi = hi;
+    c->rows[0] = c->rows[1] = -1;
+    l->v[l->n++] = c;
+    return c;
+}
+
+static void plist_free(plist *l, size_t nkey)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        rd_th_chunk_clear(l->v[i], nkey);
+        free(l->v[i]);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* Move the chunks into sum (contiguous) and total them. */
+static rd_status plist_to_sum(plist *l, const rd_th_table *t, int nsides, rd_th_sum *sum,
+                              rd_error *err)
+{
+    memset(sum, 0, sizeof *sum);
+    sum->chunks = calloc(l->n ? l->n : 1, sizeof *sum->chunks);
+    if (!sum->chunks)
+        return nomem(err);
+    sum->nsides = nsides;
+    sum->nkey = t->nkey;
+    for (size_t i = 0; i < l->n; i++) {
+        sum->chunks[i] = *l->v[i];
+        free(l->v[i]);
+        rd_th_chunk *c = &sum->chunks[i];
+        for (int s = 0; s < nsides; s++)
+            sum->rows[s] += c->rows[s] > 0 ? c->rows[s] : 0;
+        if (nsides == 2 && rd_th_chunk_differs(c))
+            sum->mismatches++;
+    }
+    sum->nchunks = l->n;
+    free(l->v);
+    memset(l, 0, sizeof *l);
+    return RD_OK;
+}
+
+static rd_status walk_table(rd_th_pool *p, const rd_th_table *t, int nsides, const rd_th_opts *o,
+                            plist *l, rd_error *err)
+{
+    int64_t step = o && o->chunk_rows > 0 ? o->chunk_rows : RD_TH_CHUNK_ROWS_DEFAULT;
+    double timeout = o && o->timeout > 0 ? o->timeout : DEFAULT_TIMEOUT;
+    const char *where = o ? o->where : NULL;
+    char **lo = NULL;
+    rd_status st = RD_OK;
+    for (;;) {
+        char **hi = NULL;
+        if (t->nkey &&
+            (st = rd_th_step(p->sides[0].db, t, 0, lo, NULL, step, timeout, &hi, err)) != RD_OK)
+            break;
+        char **lo_copy = rd_th_keys_dup(lo, t->nkey);
+        rd_th_chunk *c = (!lo || lo_copy) ? plist_add(l, lo_copy, hi) : NULL;
+        if (!c) {
+            rd_th_keys_free(lo_copy, t->nkey);
+            rd_th_keys_free(hi, t->nkey);
+            st = nomem(err);
+            break;
+        }
+        for (int s = 0; st == RD_OK && s < nsides; s++)
+            st = rd_th_pool_digest(p, t, s, c, where, err);
+        if (st != RD_OK || !hi)
+            break;
+        rd_th_keys_free(lo, t->nkey);
+        lo = rd_th_keys_dup(hi, t->nkey);
+        if (!lo) {
+            st = nomem(err);
+            break;
+        }
+    }
+    rd_th_keys_free(lo, t->nkey);
+    return st;
+}
+
+rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs, size_t ntabs,
+                         const rd_th_opts *opts, rd_th_sum *sums, rd_error *err)
+{
+    rd_th_pool *p = NULL;
+    plist *lists = calloc(ntabs ? ntabs : 1, sizeof *lists);
+    rd_status st = RD_OK;
+    if (!lists)
+        return nomem(err);
+    for (int s = 0; s < nsides; s++)
+        if ((st = rd_db_pin_session(sides[s].db, err)) != RD_OK)
+            goto out;
+    if ((st = rd_th_pool_new(sides, nsides, opts, &p, err)) != RD_OK)
+        goto out;
+    for (size_t i = 0; st == RD_OK && i < ntabs; i++) {
+        st = walk_table(p, tabs[i], nsides, opts, &lists[i], err);
+        if (st != RD_OK)
+            rd_error_prefix(err, "%s: ", tabs[i]->display);
+    }
+    rd_error werr;
+    rd_status wst = rd_th_pool_wait(p, &werr);
+    if (st == RD_OK && wst != RD_OK) {
+        st = wst;
+        if (err)
+            *err = werr;
+    }
+    for (size_t i = 0; st == RD_OK && i < ntabs; i++)
+        st = plist_to_sum(&lists[i], tabs[i], nsides, &sums[i], err);
+out:
+    rd_th_pool_free(p);
+    for (size_t i = 0; i < ntabs; i++)
+        plist_free(&lists[i], tabs[i]->nkey);
+    free(lists);
+    return st;
+}
+
+rd_status rd_th_digest_ranges(rd_th_side *sides, int nsides, const int *which, size_t nwhich,
+                              const rd_th_table *t, rd_th_chunk *chunks, size_t nchunks,
+                              const rd_th_opts *opts, rd_error *err)
+{
+    rd_th_pool *p = NULL;
+    rd_status st = rd_th_pool_new(sides, nsides, opts, &p, err);
+    for (size_t i = 0; st == RD_OK && i < nchunks; i++)
+        for (size_t w = 0; st == RD_OK && w < nwhich; w++)
+            st = rd_th_pool_digest(p, t, which[w], &chunks[i], opts ? opts->where : NULL, err);
+    if (p) {
+        rd_error werr;
+        rd_status wst = rd_th_pool_wait(p, &werr);
+        if (st == RD_OK && wst != RD_OK) {
+            st = wst;
+            if (err)
+                *err = werr;
+        }
+    }
+    rd_th_pool_free(p);
+    return st;
+}

@@ -1,0 +1,204 @@
+/* tablehash.h: chunked table checksums computed inside the server.
+ *
+ * A table is cut into chunks of about chunk_rows rows by a keyset walk over
+ * its key (single or composite): chunk i covers lo < key <= hi, the first has
+ * no lo and the last no hi, so skewed keys never make giant chunks. Each
+ * chunk is reduced inside the server to its row count and a digest: the sum
+ * of 64-bit (PostgreSQL) or 2 x 32-bit (MariaDB) row hashes, so duplicates
+ * count and only digests cross the wire. A table without a key is one chunk
+ * (an order-independent multiset digest).
+ *
+ * Canonical row values (equal data gives equal digests, any change another):
+ * PostgreSQL hashes ROW(...) with hash_record_extended where the column
+ * type's hash is exact (integers, bool, bytea, dates and times, uuid, and
+ * text under COLLATE "C") and the pinned text output of every other type
+ * (numeric keeps its scale, floats all digits, json its text, jsonb its
+ * canonical text, intervals their fields), then mixes the row hash with
+ * hashint8extended so the chunk sum is not linear in the column hashes.
+ * MariaDB hashes CONCAT_WS(0x1f, null flags, string lengths, values) with
+ * CRC32 and CRC32C (64 bits per row). Sessions are pinned (rd_db_pin_session:
+ * UTC, ISO dates, full float digits, hex bytea, fixed sql_mode).
+ *
+ * Digests are comparable only between the same engine and the same column
+ * list (the algorithm name says which). */
+#ifndef RESTOREDRILL_TABLEHASH_H
+#define RESTOREDRILL_TABLEHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restoredrill/config.h"
+#include "restoredrill/db.h"
+#include "restoredrill/error.h"
+#include "restoredrill/strbuf.h"
+
+struct cJSON;
+
+#define RD_TH_CHUNK_ROWS_DEFAULT 100000
+#define RD_TH_ALGO_PG "pg-hre64-v1"
+#define RD_TH_ALGO_MARIADB "mariadb-crc32x2-v1"
+
+/* How a value of a column is written into SQL as a key literal. */
+typedef enum rd_th_lit { RD_TH_LIT_QUOTED = 0, RD_TH_LIT_NUMBER, RD_TH_LIT_HEX } rd_th_lit;
+
+typedef struct rd_th_column {
+    char *name;
+    char *type; /* as the catalog names it: "integer", "varchar(20)" */
+    int nullable;
+    char *hash_expr; /* the column's canonical expression inside the row hash */
+    char *key_expr;  /* the column selected as a key value (text form) */
+    rd_th_lit lit;
+} rd_th_column;
+
+/* A described table (heap; rd_th_table_free). Sides: index 0 is the table
+ * as described, index 1 its counterpart in a second database (same column
+ * names) set with rd_th_table_other; both quoted names are ready for SQL. */
+typedef struct rd_th_table {
+    rd_engine engine;
+    char *schema, *name; /* side 0 */
+    char *display;       /* "public.orders" (PostgreSQL) / "orders" (MariaDB) */
+    char *qname[2];      /* quoted, side 0 and side 1 (NULL until set) */
+    rd_th_column *cols;
+    size_t ncols;
+    size_t *key; /* indexes into cols, key order */
+    size_t nkey;
+    char *row_hash;    /* select list of the per-row hash (1 PG, 2 MariaDB expressions) */
+    char *digest_list; /* select list: count, then the sums */
+    char *order_by;    /* "k1, k2" (quoted) */
+    char *key_list;    /* key_expr list for select */
+    int nhash;         /* 1 PostgreSQL, 2 MariaDB */
+} rd_th_table;
+
+/* Describe schema.name (schema NULL or "": the current one on MariaDB,
+ * "public" on PostgreSQL) on db: columns in table order, key = the given
+ * columns (key non-NULL with n > 0) else the primary key, else none.
+ * RD_ERR_NOTFOUND "table x does not exist" / "key column c is not a column
+ * of x". Pins db's session. */
+rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const rd_strlist *key,
+                         rd_th_table **out, rd_error *err);
+/* Set side 1: the same table (or another name) on db2. Every column of side
+ * 0 must exist there: RD_ERR_NOTFOUND "table x does not exist in the other
+ * database", RD_ERR_INTEGRITY "column c of x is missing from the other
+ * database". Pins db2's session. */
+rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, const char *name,
+                            rd_error *err);
+void rd_th_table_free(rd_th_table *t);
+/* Algorithm name for t's engine (static). */
+const char *rd_th_algorithm(const rd_th_table *t);
+
+/* SQL builders (append to out). lo/hi are nkey key values in text form
+ * (NULL array: open end). where: an extra condition, or NULL. */
+rd_status rd_th_sql_range(rd_db *db, const rd_th_table *t, char *const *lo, char *const *hi,
+                          const char *where, rd_strbuf *out, rd_error *err);
+/* "SELECT count, sums FROM side's table WHERE range" */
+rd_status rd_th_sql_digest(rd_db *db, const rd_th_table *t, int side, char *const *lo,
+                           char *const *hi, const char *where, rd_strbuf *out, rd_error *err);
+/* Keyset step: the key of the n-th row after lo (lo excluded), within hi. */
+rd_status rd_th_sql_step(rd_db *db, const rd_th_table *t, int side, char *const *lo,
+                         char *const *hi, int64_t n, rd_strbuf *out, rd_error *err);
+/* Leaf rows: key values then the row hash(es), ordered by the key. */
+rd_status rd_th_sql_rows(rd_db *db, const rd_th_table *t, int side, char *const *lo,
+                         char *const *hi, const char *where, rd_strbuf *out, rd_error *err);
+
+/* One side of a comparison. */
+typedef struct rd_th_side {
+    rd_db *db;              /* main connection (borrowed) */
+    const char *dsn;        /* for worker connections; NULL: everything runs on db */
+    const rd_db_opts *opts; /* for worker connections; may be NULL */
+    /* db is inside a read-only transaction that workers must see: on
+     * PostgreSQL they import its snapshot (pg_export_snapshot); on MariaDB
+     * each starts its own consistent-snapshot read-only transaction. */
+    int snapshot;
+} rd_th_side;
+
+typedef struct rd_th_opts {
+    int64_t chunk_rows; /* 0: RD_TH_CHUNK_ROWS_DEFAULT */
+    int parallel;       /* worker connections per side; 0: number of cores */
+    const char *where;  /* extra row filter for digests and rows, or NULL */
+    double timeout;     /* per query; 0: 3600 */
+} rd_th_opts;
+
+typedef struct rd_th_chunk {
+    char **lo, **hi; /* nkey values each, or NULL (open) */
+    int64_t rows[2]; /* -1: not computed */
+    char *digest[2];
+} rd_th_chunk;
+
+/* Chunk digests of one table over one or two sides. */
+typedef struct rd_th_sum {
+    rd_th_chunk *chunks;
+    size_t nchunks;
+    int nsides;
+    size_t nkey; /* of the table, for freeing the chunk keys */
+    int64_t rows[2];
+    size_t mismatches; /* chunks whose rows or digests differ (two sides) */
+} rd_th_sum;
+void rd_th_sum_clear(rd_th_sum *s);
+/* 1 when chunk c differs between the sides. */
+int rd_th_chunk_differs(const rd_th_chunk *c);
+/* "id 100000 < key <= 200000" / "(a, b) > (1, x)" / "whole table" (heap). */
+char *rd_th_chunk_describe(const rd_th_table *t, const rd_th_chunk *c);
+
+/* The whole table's digest on a side, independent of the chunking: the sum
+ * of its chunk sums modulo 2^64 (PostgreSQL) or of each 32-bit CRC sum modulo
+ * 2^32 (MariaDB), as 16 hex digits into out (>= 17 bytes). */
+rd_status rd_th_table_digest(const rd_th_sum *s, int side, char *out, size_t outsz, rd_error *err);
+
+/* Chunk and digest every table on side 0 (boundaries) and, with nsides 2,
+ * the same key ranges on side 1. sums[i] belongs to tabs[i] (caller clears).
+ * Runs chunks of one table and of different tables in parallel over
+ * opts->parallel worker connections per side (when the sides have DSNs). */
+rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs, size_t ntabs,
+                         const rd_th_opts *opts, rd_th_sum *sums, rd_error *err);
+/* Digest the given key ranges (chunks[i].lo/hi set) on the given sides;
+ * fills rows/digest of those sides. */
+rd_status rd_th_digest_ranges(rd_th_side *sides, int nsides, const int *which, size_t nwhich,
+                              const rd_th_table *t, rd_th_chunk *chunks, size_t nchunks,
+                              const rd_th_opts *opts, rd_error *err);
+
+/* The manifest's table checksum: {"algorithm", "chunk_rows", "columns":
+ * [names], "key": [names], "rows", "chunks": [{"lo": [..] | null, "hi":
+ * [..] | null, "rows": n, "digest": "..."}]} for schema.name on db (run
+ * inside the caller's snapshot; serial on db). chunk_rows 0: default.
+ * *out owned by the caller (cJSON_Delete). */
+rd_status rd_tablehash_manifest_json(rd_db *db, const char *schema, const char *name,
+                                     int64_t chunk_rows, struct cJSON **out, rd_error *err);
+/* Digest side->db's table with the key ranges stored in a manifest
+ * checksum and compare: out gets the stored figures as side 1.
+ * RD_ERR_FORMAT when stored is malformed, RD_ERR_UNSUPPORTED when its
+ * algorithm is not this engine's, RD_ERR_INTEGRITY "columns differ from the
+ * manifest's (...)" when the column list differs. */
+rd_status rd_tablehash_manifest_compare(rd_th_side *side, const char *schema, const char *name,
+                                        const struct cJSON *stored, const rd_th_opts *opts,
+                                        rd_th_table **tab_out, rd_th_sum *out, rd_error *err);
+
+/* ---- internals shared by tablehash.c, tablediff.c and the checks ---- */
+
+/* Worker pool: digest tasks over per-worker connections (serial on the
+ * sides' main connections when a side has no DSN). */
+typedef struct rd_th_pool rd_th_pool;
+rd_status rd_th_pool_new(rd_th_side *sides, int nsides, const rd_th_opts *o, rd_th_pool **out,
+                         rd_error *err);
+/* Queue the digest of chunk c (stable pointer) on side; results land in
+ * c->rows[side] / c->digest[side] once rd_th_pool_wait returns. */
+rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th_chunk *c,
+                            const char *where, rd_error *err);
+/* Takes sql (heap) in every case. */
+rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chunk, rd_error *err);
+/* Wait for every queued task; the first error of any. */
+rd_status rd_th_pool_wait(rd_th_pool *p, rd_error *err);
+void rd_th_pool_free(rd_th_pool *p);
+int rd_th_default_parallel(void);
+
+/* Run a digest query: *rows and *digest ("sum[:sum2]", heap, replaces). */
+rd_status rd_th_run_digest(rd_db *db, const char *sql, double timeout, int64_t *rows, char **digest,
+                           rd_error *err);
+/* Keyset step on side's table: the key of the n-th row after lo within hi,
+ * *out NULL when there are fewer rows (heap, nkey values). */
+rd_status rd_th_step(rd_db *db, const rd_th_table *t, int side, char *const *lo, char *const *hi,
+                     int64_t n, double timeout, char ***out, rd_error *err);
+char **rd_th_keys_dup(char *const *k, size_t n);
+void rd_th_keys_free(char **k, size_t n);
+void rd_th_chunk_clear(rd_th_chunk *c, size_t nkey);
+
+#endif

@@ -1,0 +1,506 @@
+/* test_tablehash.c: chunked checksums and diffs against real PostgreSQL and
+ * MariaDB servers (itest_util): exact detection of every kind of change the
+ * canonical row forms must see, composite keys, tables without a key, empty
+ * and one-row tables, hostile identifiers, chunk boundaries, parallel
+ * workers, manifest digests and the bisection diff.
+ * Loop tests run once per engine: _i 0 = PostgreSQL, 1 = MariaDB. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "itest_util.h"
+#include "restoredrill/db.h"
+#include "tablediff.h"
+#include "tablehash.h"
+
+#define ENGINE(i) ((i) == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB)
+#define PG(e) ((e) == RD_ENGINE_PG)
+
+static void exec_ok(rd_db *db, const char *sql)
+{
+    rd_error err = {0};
+    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
+    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
+}
+
+/* Two fresh databases (A and B) on the engine's shared server; 0 without one. */
+static int pair(rd_engine e, rd_db **a, rd_db **b, char *na, char *nb)
+{
+    if (!rd_itest_server(e))
+        return 0;
+    *a = rd_itest_fresh_db(e, na);
+    *b = rd_itest_fresh_db(e, nb);
+    ck_assert_ptr_nonnull(*a);
+    ck_assert_ptr_nonnull(*b);
+    return 1;
+}
+
+static void both(rd_db *a, rd_db *b, const char *sql)
+{
+    exec_ok(a, sql);
+    exec_ok(b, sql);
+}
+
+/* Serial checksum of table name on A vs B; returns the mismatching chunk
+ * count; *sum_out (may be NULL) keeps the sums, *t_out the table. */
+static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, rd_th_sum *sum_out,
+                      rd_th_table **t_out)
+{
+    rd_error err = {0};
+    rd_th_table *t = NULL;
+    rd_th_sum sum;
+    memset(&sum, 0, sizeof sum);
+    ck_assert_msg(rd_th_describe(a, NULL, name, NULL, &t, &err) == RD_OK, "%s", err.msg);
+    ck_assert_msg(rd_th_table_other(t, b, NULL, name, &err) == RD_OK, "%s", err.msg);
+    rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
+    rd_th_opts o = {chunk_rows, 1, NULL, 60};
+    rd_th_table *const tabs[1] = {t};
+    ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
+    size_t m = sum.mismatches;
+    if (sum_out)
+        *sum_out = sum;
+    else
+        rd_th_sum_clear(&sum);
+    if (t_out)
+        *t_out = t;
+    else
+        rd_th_table_free(t);
+    return m;
+}
+
+/* ---------- exact detection of each kind of change ---------- */
+
+typedef struct vcase {
+    const char *what;
+    const char *type;
+    const char *a, *b; /* SQL literals */
+    const char *b_pre; /* session statement before B's insert, or NULL */
+    int differ;
+} vcase;
+
+static const vcase pg_cases[] = {
+    {"null vs empty", "text", "NULL", "''", NULL, 1},
+    {"empty vs 'NULL'", "text", "''", "'NULL'", NULL, 1},
+    {"null vs 'NULL'", "text", "NULL", "'NULL'", NULL, 1},
+    {"trailing space", "varchar(10)", "'a'", "'a '", NULL, 1},
+    {"fractional second", "timestamp(6)", "'2024-01-01 00:00:00'", "'2024-01-01 00:00:00.000001'",
+     NULL, 1},
+    {"other instant", "timestamptz", "'2024-01-01 10:00:00+00'", "'2024-01-01 10:00:00+02'", NULL,
+     1},
+    {"same instant, other zone", "timestamptz", "'2024-01-01 10:00:00+00'", "'2024-01-01 11:00:00'",
+     "SET TimeZone = 'Europe/Berlin'", 0},
+    {"float last digit", "float8", "0.1", "0.10000000000000002", NULL, 1},
+    {"float4 last digit", "float4", "1.0000001", "1.0000002", NULL, 1},
+    {"decimal scale", "numeric", "1.0", "1.00", NULL, 1},
+    {"decimal equal", "numeric(10,3)", "1.5", "1.500", NULL, 0},
+    {"one byte of binary", "bytea", "'\\x0001ff'", "'\\x0002ff'", NULL, 1},
+    {"json text", "json", "'{\"a\":1}'", "'{\"a\": 1}'", NULL, 1},
+    {"jsonb canonical equal", "jsonb", "'{\"a\":1, \"b\":2}'", "'{\"b\":2,\"a\":1}'", NULL, 0},
+    {"jsonb number scale", "jsonb", "'{\"a\":1.0}'", "'{\"a\":1.00}'", NULL, 1},
+    {"interval fields", "interval", "'1 day'", "'24 hours'", NULL, 1},
+    {"case", "text", "'abc'", "'Abc'", NULL, 1},
+    {"equal text", "text", "'same'", "'same'", NULL, 0},
+};
+
+static const vcase my_cases[] = {
+    {"null vs empty", "VARCHAR(10)", "NULL", "''", NULL, 1},
+    {"empty vs 'NULL'", "VARCHAR(10)", "''", "'NULL'", NULL, 1},
+    {"null vs 'NULL'", "VARCHAR(10)", "NULL", "'NULL'", NULL, 1},
+    {"trailing space (PAD SPACE collation)", "VARCHAR(10)", "'a'", "'a '", NULL, 1},
+    {"fractional second", "DATETIME(6)", "'2024-01-01 00:00:00'", "'2024-01-01 00:00:00.000001'",
+     NULL, 1},
+    {"other instant", "TIMESTAMP(3) NULL", "'2024-01-01 10:00:00'", "'2024-01-01 10:00:00'",
+     "SET time_zone = '+02:00'", 1},
+    {"same instant, other zone", "TIMESTAMP(3) NULL", "'2024-01-01 10:00:00'",
+     "'2024-01-01 12:00:00'", "SET time_zone = '+02:00'", 0},
+    {"float last digit", "DOUBLE", "0.1", "0.10000000000000002", NULL, 1},
+    {"float4 last digit", "FLOAT", "1.0000001", "1.0000002", NULL, 1},
+    {"decimal last digit", "DECIMAL(10,3)", "1.001", "1.002", NULL, 1},
+    {"one byte of binary", "VARBINARY(10)", "X'0001ff'", "X'0002ff'", NULL, 1},
+    {"json text", "JSON", "'{\"a\":1}'", "'{\"a\": 1}'", NULL, 1},
+    {"case (case-insensitive collation)", "VARCHAR(10)", "'abc'", "'Abc'", NULL, 1},
+    {"separator inside a value", "VARCHAR(10)", "CONCAT('a', CHAR(31))", "'a'", NULL, 1},
+    {"equal text", "VARCHAR(10)", "'same'", "'same'", NULL, 0},
+};
+
+START_TEST(detects_each_change)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64], sql[512];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    const vcase *cases = PG(e) ? pg_cases : my_cases;
+    size_t n = PG(e) ? sizeof pg_cases / sizeof pg_cases[0] : sizeof my_cases / sizeof my_cases[0];
+    for (size_t k = 0; k < n; k++) {
+        const vcase *c = &cases[k];
+        snprintf(sql, sizeof sql, "CREATE TABLE c%zu (id INT PRIMARY KEY, v %s, w INT)", k,
+                 c->type);
+        both(a, b, sql);
+        snprintf(sql, sizeof sql, "INSERT INTO c%zu VALUES (1, %s, 7), (2, NULL, 8)", k, c->a);
+        exec_ok(a, sql);
+        if (c->b_pre)
+            exec_ok(b, c->b_pre);
+        snprintf(sql, sizeof sql, "INSERT INTO c%zu VALUES (1, %s, 7), (2, NULL, 8)", k, c->b);
+        exec_ok(b, sql);
+        if (c->b_pre)
+            exec_ok(b, PG(e) ? "SET TimeZone = 'UTC'" : "SET time_zone = '+00:00'");
+        snprintf(sql, sizeof sql, "c%zu", k);
+        size_t m = compare(a, b, sql, 0, NULL, NULL);
+        ck_assert_msg(m == (size_t)c->differ, "%s (%s): %zu mismatching chunks, want %d", c->what,
+                      c->type, m, c->differ);
+        /* and the table itself is equal to itself */
+        ck_assert_uint_eq(compare(a, a, sql, 0, NULL, NULL), 0);
+    }
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
+/* ---------- keys, sizes and names ---------- */
+
+START_TEST(composite_key_and_boundaries)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    both(a, b, "CREATE TABLE ck (g INT, s VARCHAR(20), v INT, PRIMARY KEY (g, s))");
+    const char *fill = PG(e) ? "INSERT INTO ck SELECT i / 10, 'k' || (i % 10), i FROM "
+                               "generate_series(0, 999) i"
+                             : "INSERT INTO ck SELECT seq DIV 10, CONCAT('k', seq % 10), seq "
+                               "FROM seq_0_to_999";
+    both(a, b, fill);
+    rd_th_sum sum;
+    rd_th_table *t = NULL;
+    ck_assert_uint_eq(compare(a, b, "ck", 100, &sum, &t), 0);
+    ck_assert_uint_eq(sum.nchunks, 11); /* 10 full chunks and the open tail */
+    ck_assert_int_eq(sum.rows[0], 1000);
+    ck_assert_str_eq(sum.chunks[0].hi[0], "9");
+    ck_assert_str_eq(sum.chunks[0].hi[1], "k9");
+    char *d = rd_th_chunk_describe(t, &sum.chunks[1]);
+    ck_assert_str_eq(d, "(g, s) > (9, k9) and (g, s) <= (19, k9)");
+    free(d);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    /* first row of the second chunk and last row of the fourth */
+    exec_ok(b, "UPDATE ck SET v = -1 WHERE g = 10 AND s = 'k0'");
+    exec_ok(b, "UPDATE ck SET v = -1 WHERE g = 39 AND s = 'k9'");
+    ck_assert_uint_eq(compare(a, b, "ck", 100, &sum, &t), 2);
+    ck_assert(!rd_th_chunk_differs(&sum.chunks[0]));
+    ck_assert(rd_th_chunk_differs(&sum.chunks[1]));
+    ck_assert(!rd_th_chunk_differs(&sum.chunks[2]));
+    ck_assert(rd_th_chunk_differs(&sum.chunks[3]));
+    d = rd_th_chunk_describe(t, &sum.chunks[3]);
+    ck_assert_str_eq(d, "(g, s) > (29, k9) and (g, s) <= (39, k9)");
+    free(d);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    /* a row only in B past A's last key lands in the open tail */
+    exec_ok(b, "INSERT INTO ck VALUES (500, 'z', 0)");
+    ck_assert_uint_eq(compare(a, b, "ck", 100, &sum, &t), 3);
+    ck_assert(rd_th_chunk_differs(&sum.chunks[10]));
+    ck_assert_int_eq(sum.chunks[10].rows[0], 0);
+    ck_assert_int_eq(sum.chunks[10].rows[1], 1);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
+START_TEST(no_key_multiset)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    both(a, b, "CREATE TABLE nk (x INT, y VARCHAR(10))");
+    both(a, b, "INSERT INTO nk VALUES (1, 'a'), (1, 'a'), (2, NULL)");
+    rd_th_sum sum;
+    rd_th_table *t = NULL;
+    ck_assert_uint_eq(compare(a, b, "nk", 0, &sum, &t), 0);
+    ck_assert_uint_eq(t->nkey, 0);
+    ck_assert_uint_eq(sum.nchunks, 1);
+    char *d = rd_th_chunk_describe(t, &sum.chunks[0]);
+    ck_assert_str_eq(d, "all rows");
+    free(d);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    /* a duplicate added twice: XOR would cancel it, the sum does not */
+    exec_ok(b, "INSERT INTO nk VALUES (2, NULL), (2, NULL)");
+    exec_ok(a, "INSERT INTO nk VALUES (3, 'c'), (3, 'c')");
+    ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 1);
+    exec_ok(a, "DELETE FROM nk WHERE x = 3");
+    exec_ok(b, "DELETE FROM nk WHERE x = 2");
+    exec_ok(b, "INSERT INTO nk VALUES (2, NULL)");
+    ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 0);
+    /* one of the duplicates removed */
+    exec_ok(b, PG(e) ? "DELETE FROM nk WHERE ctid = (SELECT min(ctid) FROM nk WHERE x = 1)"
+                     : "DELETE FROM nk WHERE x = 1 LIMIT 1");
+    ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 1);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
+START_TEST(empty_one_row_and_hostile_names)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    both(a, b, "CREATE TABLE empty (id INT PRIMARY KEY)");
+    rd_th_sum sum;
+    ck_assert_uint_eq(compare(a, b, "empty", 0, &sum, NULL), 0);
+    ck_assert_uint_eq(sum.nchunks, 1);
+    ck_assert_int_eq(sum.rows[0], 0);
+    rd_th_sum_clear(&sum);
+    exec_ok(b, "INSERT INTO empty VALUES (1)");
+    ck_assert_uint_eq(compare(a, b, "empty", 0, NULL, NULL), 1);
+    exec_ok(a, "INSERT INTO empty VALUES (1)");
+    ck_assert_uint_eq(compare(a, b, "empty", 0, &sum, NULL), 0);
+    ck_assert_int_eq(sum.rows[1], 1);
+    rd_th_sum_clear(&sum);
+    const char *ddl = PG(e) ? "CREATE TABLE \"we\"\"ird `name\" (\"k'ey\" INT PRIMARY KEY, "
+                              "\"se;lect\" TEXT)"
+                            : "CREATE TABLE `we\"ird ``name` (`k'ey` INT PRIMARY KEY, "
+                              "`se;lect` TEXT)";
+    both(a, b, ddl);
+    const char *ins = PG(e) ? "INSERT INTO \"we\"\"ird `name\" SELECT i, 'v' || i FROM "
+                              "generate_series(1, 30) i"
+                            : "INSERT INTO `we\"ird ``name` SELECT seq, CONCAT('v', seq) FROM "
+                              "seq_1_to_30";
+    both(a, b, ins);
+    ck_assert_uint_eq(compare(a, b, "we\"ird `name", 7, NULL, NULL), 0);
+    exec_ok(b, PG(e) ? "UPDATE \"we\"\"ird `name\" SET \"se;lect\" = 'x' WHERE \"k'ey\" = 15"
+                     : "UPDATE `we\"ird ``name` SET `se;lect` = 'x' WHERE `k'ey` = 15");
+    rd_th_table *t = NULL;
+    ck_assert_uint_eq(compare(a, b, "we\"ird `name", 7, &sum, &t), 1);
+    ck_assert(rd_th_chunk_differs(&sum.chunks[2]));
+    char *d = rd_th_chunk_describe(t, &sum.chunks[2]);
+    ck_assert_str_eq(d, "k'ey > 14 and k'ey <= 21");
+    free(d);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    /* a missing table */
+    rd_error err = {0};
+    ck_assert_int_eq(rd_th_describe(a, NULL, "nope", NULL, &t, &err), RD_ERR_NOTFOUND);
+    ck_assert_str_eq(err.msg,
+                     PG(e) ? "table public.nope does not exist" : "table nope does not exist");
+    rd_strlist key = {0};
+    rd_strlist_push(&key, "zz", NULL);
+    ck_assert_int_eq(rd_th_describe(a, NULL, "empty", &key, &t, &err), RD_ERR_NOTFOUND);
+    ck_assert_str_eq(err.msg, PG(e) ? "key column zz is not a column of public.empty"
+                                    : "key column zz is not a column of empty");
+    rd_strlist_free(&key);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
+/* ---------- parallel workers, manifest digests ---------- */
+
+START_TEST(parallel_and_manifest)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    const rd_scratch *s = rd_itest_server(e);
+    char *dsa = NULL, *dsb = NULL;
+    rd_error err = {0};
+    ck_assert(rd_scratch_dsn_for(s, na, &dsa, &err) == RD_OK);
+    ck_assert(rd_scratch_dsn_for(s, nb, &dsb, &err) == RD_OK);
+    both(a, b, "CREATE TABLE p (id INT PRIMARY KEY, v VARCHAR(20))");
+    both(a, b, "CREATE TABLE q (id INT PRIMARY KEY, v VARCHAR(20))");
+    const char *fill = PG(e) ? "SELECT i, 'v' || i FROM generate_series(1, 2000) i"
+                             : "SELECT seq, CONCAT('v', seq) FROM seq_1_to_2000";
+    char sql[256];
+    snprintf(sql, sizeof sql, "INSERT INTO p %s", fill);
+    both(a, b, sql);
+    snprintf(sql, sizeof sql, "INSERT INTO q %s", fill);
+    both(a, b, sql);
+    /* the manifest digests of A, before B changes */
+    cJSON *mj = NULL;
+    ck_assert_msg(rd_tablehash_manifest_json(a, NULL, "p", 300, &mj, &err) == RD_OK, "%s", err.msg);
+    ck_assert_str_eq(cJSON_GetObjectItem(mj, "algorithm")->valuestring,
+                     PG(e) ? "pg-hre64-v1" : "mariadb-crc32x2-v1");
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(mj, "chunks")), 7);
+    ck_assert_int_eq((int)cJSON_GetObjectItem(mj, "rows")->valuedouble, 2000);
+    exec_ok(b, "UPDATE p SET v = 'changed' WHERE id = 1000");
+    exec_ok(b, "DELETE FROM q WHERE id = 2000");
+    /* both tables at once over 2 workers per side, in read-only snapshots */
+    rd_db_opts oa = {0}, ob = {0};
+    oa.password = ob.password = s->conn.password;
+    ck_assert(rd_db_begin_readonly(a, &err) == RD_OK);
+    ck_assert(rd_db_begin_readonly(b, &err) == RD_OK);
+    rd_th_side sides[2] = {{a, dsa, &oa, 1}, {b, dsb, &ob, 1}};
+    rd_th_table *tp = NULL, *tq = NULL;
+    ck_assert(rd_th_describe(a, NULL, "p", NULL, &tp, &err) == RD_OK);
+    ck_assert(rd_th_table_other(tp, b, NULL, "p", &err) == RD_OK);
+    ck_assert(rd_th_describe(a, NULL, "q", NULL, &tq, &err) == RD_OK);
+    ck_assert(rd_th_table_other(tq, b, NULL, "q", &err) == RD_OK);
+    rd_th_table *const tabs[2] = {tp, tq};
+    rd_th_sum sums[2];
+    memset(sums, 0, sizeof sums);
+    rd_th_opts o = {300, 2, NULL, 60};
+    ck_assert_msg(rd_th_checksum(sides, 2, tabs, 2, &o, sums, &err) == RD_OK, "%s", err.msg);
+    ck_assert_uint_eq(sums[0].mismatches, 1);
+    ck_assert_uint_eq(sums[1].mismatches, 1);
+    ck_assert_int_eq(sums[1].rows[0], 2000);
+    ck_assert_int_eq(sums[1].rows[1], 1999);
+    char *d = rd_th_chunk_describe(tp, &sums[0].chunks[3]);
+    ck_assert_str_eq(d, "id > 900 and id <= 1200");
+    ck_assert(rd_th_chunk_differs(&sums[0].chunks[3]));
+    free(d);
+    rd_th_sum_clear(&sums[0]);
+    rd_th_sum_clear(&sums[1]);
+    rd_db_commit(a, NULL);
+    rd_db_commit(b, NULL);
+    sides[0].snapshot = sides[1].snapshot = 0; /* no transaction to share any more */
+    /* B against A's stored digests: the damaged range is named; A matches */
+    rd_th_table *tm = NULL;
+    rd_th_sum ms;
+    ck_assert_msg(rd_tablehash_manifest_compare(&sides[1], NULL, "p", mj, &o, &tm, &ms, &err) ==
+                      RD_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(ms.mismatches, 1);
+    ck_assert(rd_th_chunk_differs(&ms.chunks[3]));
+    rd_th_sum_clear(&ms);
+    rd_th_table_free(tm);
+    ck_assert(rd_tablehash_manifest_compare(&sides[0], NULL, "p", mj, &o, &tm, &ms, &err) == RD_OK);
+    ck_assert_uint_eq(ms.mismatches, 0);
+    ck_assert_int_eq(ms.rows[0], 2000);
+    rd_th_sum_clear(&ms);
+    rd_th_table_free(tm);
+    /* another table's digests do not fit: the columns differ */
+    exec_ok(a, "CREATE TABLE r (id INT PRIMARY KEY, w INT)");
+    ck_assert_int_eq(rd_tablehash_manifest_compare(&sides[0], NULL, "r", mj, &o, &tm, &ms, &err),
+                     RD_ERR_INTEGRITY);
+    ck_assert_str_eq(err.msg, "columns differ from the manifest's (restored: id, w)");
+    cJSON_Delete(mj);
+    rd_th_table_free(tp);
+    rd_th_table_free(tq);
+    free(dsa);
+    free(dsb);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
+/* ---------- diff ---------- */
+
+START_TEST(diff_names_exact_keys)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    both(a, b, "CREATE TABLE d (id INT PRIMARY KEY, v VARCHAR(20), n INT)");
+    both(a, b,
+         PG(e) ? "INSERT INTO d SELECT i, 'v' || i, i FROM generate_series(1, 3000) i"
+               : "INSERT INTO d SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_3000");
+    /* B is the restore: 3 changed, 2 missing, 1 extra */
+    exec_ok(b, "UPDATE d SET v = 'x' WHERE id IN (5, 1500, 2999)");
+    exec_ok(b, "DELETE FROM d WHERE id IN (700, 701)");
+    exec_ok(b, "INSERT INTO d VALUES (5000, 'new', 0)");
+    rd_error err = {0};
+    rd_th_table *t = NULL;
+    ck_assert(rd_th_describe(b, NULL, "d", NULL, &t, &err) == RD_OK);
+    ck_assert(rd_th_table_other(t, a, NULL, "d", &err) == RD_OK);
+    rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
+    rd_diff_opts o;
+    memset(&o, 0, sizeof o);
+    o.th.chunk_rows = 500;
+    o.leaf_rows = 20;
+    o.fanout = 4;
+    o.max_rows = -1;
+    rd_diff_result r;
+    ck_assert_msg(rd_tablediff(sides, t, &o, &r, &err) == RD_OK, "%s", err.msg);
+    ck_assert_int_eq(r.changed, 3);
+    ck_assert_int_eq(r.missing, 2);
+    ck_assert_int_eq(r.extra, 1);
+    ck_assert_int_eq(r.rows_a, 2999);
+    ck_assert_int_eq(r.rows_b, 3000);
+    ck_assert_uint_eq(r.nrows, 6);
+    char seen[256] = "";
+    for (size_t i = 0; i < r.nrows; i++) {
+        char one[48];
+        snprintf(one, sizeof one, "%s%s %s", i ? "," : "", rd_diff_kind_name(r.rows[i].kind),
+                 r.rows[i].key);
+        strncat(seen, one, sizeof seen - strlen(seen) - 1);
+    }
+    ck_assert_str_eq(seen,
+                     "changed 5,missing 700,missing 701,changed 1500,changed 2999,extra 5000");
+    ck_assert_uint_eq(r.mismatched, 4); /* 2999 and 5000 share the open tail */
+    rd_diff_result_clear(&r);
+    /* capped list, exact counts; a where filter hides the newer rows */
+    o.max_rows = 2;
+    ck_assert(rd_tablediff(sides, t, &o, &r, &err) == RD_OK);
+    ck_assert_uint_eq(r.nrows, 2);
+    ck_assert_int_eq(r.changed + r.missing + r.extra, 6);
+    rd_diff_result_clear(&r);
+    o.th.where = "id < 1000";
+    ck_assert(rd_tablediff(sides, t, &o, &r, &err) == RD_OK);
+    ck_assert_int_eq(r.changed, 1);
+    ck_assert_int_eq(r.missing, 2);
+    ck_assert_int_eq(r.extra, 0);
+    rd_diff_result_clear(&r);
+    /* equal tables */
+    rd_th_table_free(t);
+    ck_assert(rd_th_describe(a, NULL, "d", NULL, &t, &err) == RD_OK);
+    ck_assert(rd_th_table_other(t, a, NULL, "d", &err) == RD_OK);
+    rd_th_side same[2] = {{a, NULL, NULL, 0}, {a, NULL, NULL, 0}};
+    o.th.where = NULL;
+    ck_assert(rd_tablediff(same, t, &o, &r, &err) == RD_OK);
+    ck_assert_int_eq(r.changed + r.missing + r.extra, 0);
+    ck_assert_int_eq(r.rows_a, 3000);
+    rd_diff_result_clear(&r);
+    rd_th_table_free(t);
+    /* no key */
+    both(a, b, "CREATE TABLE nk (x INT)");
+    ck_assert(rd_th_describe(a, NULL, "nk", NULL, &t, &err) == RD_OK);
+    ck_assert(rd_th_table_other(t, b, NULL, "nk", &err) == RD_OK);
+    ck_assert_int_eq(rd_tablediff(sides, t, &o, &r, &err), RD_ERR_UNSUPPORTED);
+    ck_assert_str_eq(err.msg, PG(e) ? "public.nk has no primary key: give --key"
+                                    : "nk has no primary key: give --key");
+    rd_th_table_free(t);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
+static void start_servers(void)
+{
+    rd_itest_server(RD_ENGINE_PG);
+    rd_itest_server(RD_ENGINE_MARIADB);
+}
+
+static void no_teardown(void)
+{
+}
+
+Suite *tablehash_suite(void);
+Suite *tablehash_suite(void)
+{
+    Suite *s = suite_create("tablehash");
+    TCase *tc = tcase_create("live");
+    tcase_add_unchecked_fixture(tc, start_servers, no_teardown);
+    tcase_set_timeout(tc, 240);
+    tcase_add_loop_test(tc, detects_each_change, 0, 2);
+    tcase_add_loop_test(tc, composite_key_and_boundaries, 0, 2);
+    tcase_add_loop_test(tc, no_key_multiset, 0, 2);
+    tcase_add_loop_test(tc, empty_one_row_and_hostile_names, 0, 2);
+    tcase_add_loop_test(tc, parallel_and_manifest, 0, 2);
+    tcase_add_loop_test(tc, diff_names_exact_keys, 0, 2);
+    suite_add_tcase(s, tc);
+    return s;
+}
