@@ -21,6 +21,7 @@ typedef struct rd_backup_opts {
     rd_format format;            /* PG: custom (default), plain, directory; MariaDB: sql */
     rd_wrap wrap;                /* in-process gzip/zstd of single-file dumps */
     const char *freshness_query; /* may be NULL */
+    int with_checksums;          /* chunk digests in the manifest (same snapshot) */
 } rd_backup_opts;
 
 /* Dump + manifest of the same instant; writes out and out.manifest.json

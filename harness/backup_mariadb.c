@@ -466,7 +466,9 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
         locked = 0;
     }
     rd_error cerr = {0};
-    rd_status cst = rd_manifest_count_rows(db, m, &cerr); /* in our snapshot */
+    rd_status cst = rd_manifest_count_rows(db, m, &cerr);
+    if (cst == RD_OK && o->with_checksums)
+        cst = rd_manifest_capture_checksums(db, m, &cerr); /* in our snapshot */
     int code = 0;
     st = rd_proc_wait(proc, 0, &code, err);
     rd_status pst = rd_bk_pump_join(&pump, st == RD_OK ? err : NULL);

@@ -117,6 +117,8 @@ int rd_cmd_backup(int argc, char **argv)
             if (!v)
                 return usage("backup", "--format needs a value");
             format = v;
+        } else if (strcmp(argv[i], "--checksums") == 0) {
+            o.with_checksums = 1;
         } else if (strcmp(argv[i], "--gzip") == 0 || strcmp(argv[i], "--zstd") == 0) {
             rd_wrap w = argv[i][2] == 'g' ? RD_WRAP_GZIP : RD_WRAP_ZSTD;
             if (o.wrap && o.wrap != w)
@@ -170,10 +172,15 @@ int rd_cmd_manifest(int argc, char **argv)
     common_args c = {0};
     const char *bad = NULL;
     rd_engine engine = 0;
+    int checksums = 0;
     for (int i = 1; i < argc; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0)
             return usage("manifest", "%s needs a value", bad);
+        if (r == 0 && strcmp(argv[i], "--checksums") == 0) {
+            checksums = 1;
+            continue;
+        }
         if (r == 0)
             return usage("manifest",
                          argv[i][0] == '-' ? "unknown option \"%s\"" : "unexpected argument \"%s\"",
@@ -186,6 +193,7 @@ int rd_cmd_manifest(int argc, char **argv)
     rd_manifest *m = NULL;
     rd_manifest_opts mo = {0};
     mo.freshness_query = c.freshness;
+    mo.with_checksums = checksums;
     rd_status st = rd_db_connect(engine, c.dsn, NULL, &db, &err);
     if (st == RD_OK)
         st = rd_db_begin_readonly(db, &err);

@@ -3,6 +3,7 @@
  * (information_schema), exact count(*) per table, the heartbeat and the
  * freshness query. Runs inside whatever transaction the caller opened, so a
  * backup can capture in the snapshot its dump uses. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "restoredrill/db.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/strbuf.h"
+#include "tablehash.h"
 
 #define META_TIMEOUT 600.0
 #define DEFAULT_HEARTBEAT_TABLE "restoredrill_heartbeat"
@@ -147,6 +149,20 @@ rd_status rd_capture_parse_time(const char *s, int64_t *out, rd_error *err)
     /* MariaDB DATETIME/TIMESTAMP text has no offset; the session is UTC */
     if (rd_time_parse_utc(s, out, NULL) != RD_OK)
         return RD_ERR(err, RD_ERR_FORMAT, "\"%s\" is not a timestamp", s);
+    return RD_OK;
+}
+
+rd_status rd_manifest_capture_checksums(rd_db *db, rd_manifest *m, rd_error *err)
+{
+    for (size_t i = 0; i < m->ntables; i++) {
+        rd_manifest_table *t = &m->tables[i];
+        struct cJSON *sum = NULL;
+        rd_status st = rd_tablehash_manifest_json(db, t->schema, t->name, 0, &sum, err);
+        if (st != RD_OK)
+            return rd_error_prefix(err, "checksums of %s.%s: ", t->schema, t->name);
+        cJSON_Delete(t->checksum);
+        t->checksum = sum;
+    }
     return RD_OK;
 }
 
@@ -292,6 +308,8 @@ rd_status rd_manifest_capture(rd_db *db, const rd_manifest_opts *opts, rd_manife
         goto out;
     sort_all(m);
     if (!opts->skip_rows && (st = rd_manifest_count_rows(db, m, err)) != RD_OK)
+        goto out;
+    if (opts->with_checksums && (st = rd_manifest_capture_checksums(db, m, err)) != RD_OK)
         goto out;
     st = read_heartbeat(
         db, m, opts->heartbeat_table ? opts->heartbeat_table : DEFAULT_HEARTBEAT_TABLE, err);
