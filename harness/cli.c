@@ -74,15 +74,21 @@ static const command commands[] = {
      "  -o FILE               manifest file to write\n"
      "  --freshness-query SQL newest data time, recorded in the manifest\n"},
     {"checksum", rd_cmd_checksum,
-     "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]",
+     "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
+     "                      [--against DSN2 | --manifest FILE] [--parallel N] [--chunk-rows N]",
      "chunked table checksums computed inside the server",
-     "  --engine E       postgres or mariadb\n"
-     "  --dsn DSN        database to read (read-only)\n"
-     "  --table T        only this table (repeatable; default: all)\n"
-     "  --json           print JSON\n"},
+     "  --engine E         postgres or mariadb\n"
+     "  --dsn DSN          database to read (read-only)\n"
+     "  --table T          only this table (repeatable; default: all)\n"
+     "  --against DSN2     compare with a live reference, naming differing key ranges\n"
+     "  --manifest FILE    compare with the chunk digests stored in a manifest\n"
+     "  --parallel N       connections per database (default: number of cores)\n"
+     "  --chunk-rows N     rows per chunk (default 100000)\n"
+     "  --json             print JSON\n"
+     "exit status: 0 equal (or digests printed), 1 differences, 2 usage\n"},
     {"diff", rd_cmd_diff,
      "restoredrill diff --engine E --dsn A --against B --table T [--against-table T2]\n"
-     "                  [--key COL]... [--json]",
+     "                  [--key COL]... [--where SQL] [--max-rows N] [--json]",
      "row-level differences of a table between two databases",
      "  --engine E         postgres or mariadb\n"
      "  --dsn A            first database\n"
@@ -90,7 +96,12 @@ static const command commands[] = {
      "  --table T          table to compare\n"
      "  --against-table T2 its name in B when it differs\n"
      "  --key COL          key column (repeatable; default: the primary key)\n"
-     "  --json             print JSON\n"},
+     "  --where SQL        only rows matching this condition (both sides)\n"
+     "  --max-rows N       list at most N differing keys (counts stay exact)\n"
+     "  --parallel N       connections per database (default: number of cores)\n"
+     "  --chunk-rows N     rows per first-level chunk; --leaf-rows N: rows per leaf\n"
+     "  --json             print JSON\n"
+     "exit status: 0 equal, 1 differences, 2 usage\n"},
     {"heartbeat", rd_cmd_heartbeat,
      "restoredrill heartbeat --engine E --dsn DSN [--interval 1s] [--duration D]\n"
      "                       [--table NAME] [--writer ID]",
