@@ -16,20 +16,6 @@
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
 
-static int usage(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int usage(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "restoredrill: %s: ", sub);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    rd_cli_usage(sub, 0);
-    return RD_EXIT_USAGE;
-}
-
 static int fail(const char *sub, rd_status st, const rd_error *err)
 {
     fprintf(stderr, "restoredrill: %s: %s\n", sub, err->msg[0] ? err->msg : rd_strerror(st));
@@ -38,24 +24,6 @@ static int fail(const char *sub, rd_status st, const rd_error *err)
     if (st == RD_ERR_USAGE)
         return RD_EXIT_USAGE;
     return RD_EXIT_FAILED;
-}
-
-/* Matches "--name VALUE" and "--name=VALUE"; advances *i. 1 when matched
- * (*val NULL when the value is missing). */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
 }
 
 typedef struct common_args {
@@ -75,7 +43,7 @@ static int common_opt(int argc, char **argv, int *i, common_args *c, const char 
                 {"--freshness-query", &c->freshness}};
     for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
         const char *v = NULL;
-        if (opt_value(argc, argv, i, opts[k].name, &v)) {
+        if (rd_cli_opt_value(argc, argv, i, opts[k].name, &v)) {
             if (!v) {
                 *bad = opts[k].name;
                 return -1;
@@ -90,14 +58,15 @@ static int common_opt(int argc, char **argv, int *i, common_args *c, const char 
 static int need_common(const char *sub, const common_args *c, int need_out, rd_engine *engine)
 {
     if (!c->engine)
-        return usage(sub, "--engine is required");
+        return rd_cli_usage_error(sub, "--engine is required");
     *engine = rd_engine_parse(c->engine);
     if (!*engine)
-        return usage(sub, "--engine: expected postgres or mariadb, got \"%s\"", c->engine);
+        return rd_cli_usage_error(sub, "--engine: expected postgres or mariadb, got \"%s\"",
+                                  c->engine);
     if (!c->dsn)
-        return usage(sub, "--dsn is required");
+        return rd_cli_usage_error(sub, "--dsn is required");
     if (need_out && !c->out)
-        return usage(sub, "-o FILE is required");
+        return rd_cli_usage_error(sub, "-o FILE is required");
     return 0;
 }
 
@@ -109,25 +78,25 @@ int rd_cmd_backup(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0)
-            return usage("backup", "%s needs a value", bad);
+            return rd_cli_usage_error("backup", "%s needs a value", bad);
         if (r > 0)
             continue;
         const char *v = NULL;
-        if (opt_value(argc, argv, &i, "--format", &v)) {
+        if (rd_cli_opt_value(argc, argv, &i, "--format", &v)) {
             if (!v)
-                return usage("backup", "--format needs a value");
+                return rd_cli_usage_error("backup", "--format needs a value");
             format = v;
         } else if (strcmp(argv[i], "--checksums") == 0) {
             o.with_checksums = 1;
         } else if (strcmp(argv[i], "--gzip") == 0 || strcmp(argv[i], "--zstd") == 0) {
             rd_wrap w = argv[i][2] == 'g' ? RD_WRAP_GZIP : RD_WRAP_ZSTD;
             if (o.wrap && o.wrap != w)
-                return usage("backup", "--gzip and --zstd exclude each other");
+                return rd_cli_usage_error("backup", "--gzip and --zstd exclude each other");
             o.wrap = w;
         } else if (argv[i][0] == '-') {
-            return usage("backup", "unknown option \"%s\"", argv[i]);
+            return rd_cli_usage_error("backup", "unknown option \"%s\"", argv[i]);
         } else {
-            return usage("backup", "unexpected argument \"%s\"", argv[i]);
+            return rd_cli_usage_error("backup", "unexpected argument \"%s\"", argv[i]);
         }
     }
     if (need_common("backup", &c, 1, &o.engine))
@@ -140,18 +109,19 @@ int rd_cmd_backup(int argc, char **argv)
         else if (strcmp(format, "directory") == 0)
             o.format = RD_FMT_PG_DIRECTORY;
         else
-            return usage("backup", "--format: expected custom, plain or directory, got \"%s\"",
-                         format);
+            return rd_cli_usage_error(
+                "backup", "--format: expected custom, plain or directory, got \"%s\"", format);
         if (o.format == RD_FMT_PG_DIRECTORY && o.wrap)
-            return usage("backup", "--gzip/--zstd apply to single-file dumps; pg_dump "
-                                   "compresses a directory dump itself");
+            return rd_cli_usage_error("backup", "--gzip/--zstd apply to single-file dumps; pg_dump "
+                                                "compresses a directory dump itself");
     } else {
         if (format && strcmp(format, "sql") != 0 && strcmp(format, "plain") != 0)
-            return usage("backup", "--format: mariadb dumps are sql, got \"%s\"", format);
+            return rd_cli_usage_error("backup", "--format: mariadb dumps are sql, got \"%s\"",
+                                      format);
         o.format = RD_FMT_MARIADB_SQL;
     }
     if (rd_fs_exists(c.out))
-        return usage("backup", "%s already exists", c.out);
+        return rd_cli_usage_error("backup", "%s already exists", c.out);
     o.dsn = c.dsn;
     o.out = c.out;
     o.freshness_query = c.freshness;
@@ -176,15 +146,16 @@ int rd_cmd_manifest(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0)
-            return usage("manifest", "%s needs a value", bad);
+            return rd_cli_usage_error("manifest", "%s needs a value", bad);
         if (r == 0 && strcmp(argv[i], "--checksums") == 0) {
             checksums = 1;
             continue;
         }
         if (r == 0)
-            return usage("manifest",
-                         argv[i][0] == '-' ? "unknown option \"%s\"" : "unexpected argument \"%s\"",
-                         argv[i]);
+            return rd_cli_usage_error("manifest",
+                                      argv[i][0] == '-' ? "unknown option \"%s\""
+                                                        : "unexpected argument \"%s\"",
+                                      argv[i]);
     }
     if (need_common("manifest", &c, 1, &engine))
         return RD_EXIT_USAGE;
@@ -221,9 +192,10 @@ int rd_cmd_heartbeat(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0)
-            return usage("heartbeat", "%s needs a value", bad);
+            return rd_cli_usage_error("heartbeat", "%s needs a value", bad);
         if (r > 0 && (c.out || c.freshness))
-            return usage("heartbeat", "takes no %s", c.out ? "-o" : "--freshness-query");
+            return rd_cli_usage_error("heartbeat", "takes no %s",
+                                      c.out ? "-o" : "--freshness-query");
         if (r > 0)
             continue;
         struct {
@@ -236,30 +208,31 @@ int rd_cmd_heartbeat(int argc, char **argv)
         size_t k = 0;
         for (; k < sizeof opts / sizeof opts[0]; k++) {
             const char *v = NULL;
-            if (opt_value(argc, argv, &i, opts[k].name, &v)) {
+            if (rd_cli_opt_value(argc, argv, &i, opts[k].name, &v)) {
                 if (!v)
-                    return usage("heartbeat", "%s needs a value", opts[k].name);
+                    return rd_cli_usage_error("heartbeat", "%s needs a value", opts[k].name);
                 *opts[k].slot = v;
                 break;
             }
         }
         if (k == sizeof opts / sizeof opts[0])
-            return usage("heartbeat",
-                         argv[i][0] == '-' ? "unknown option \"%s\"" : "unexpected argument \"%s\"",
-                         argv[i]);
+            return rd_cli_usage_error("heartbeat",
+                                      argv[i][0] == '-' ? "unknown option \"%s\""
+                                                        : "unexpected argument \"%s\"",
+                                      argv[i]);
     }
     if (need_common("heartbeat", &c, 0, &o.engine))
         return RD_EXIT_USAGE;
     o.dsn = c.dsn;
     rd_error err = {0};
     if (rd_duration_parse(interval, &o.interval, &err) != RD_OK || o.interval <= 0)
-        return usage("heartbeat", "--interval: %s",
-                     err.msg[0] ? err.msg : "expected a duration above zero");
+        return rd_cli_usage_error("heartbeat", "--interval: %s",
+                                  err.msg[0] ? err.msg : "expected a duration above zero");
     o.duration = 0;
     if (duration && rd_duration_parse(duration, &o.duration, &err) != RD_OK)
-        return usage("heartbeat", "--duration: %s", err.msg);
+        return rd_cli_usage_error("heartbeat", "--duration: %s", err.msg);
     if (!*o.table)
-        return usage("heartbeat", "--table needs a name");
+        return rd_cli_usage_error("heartbeat", "--table needs a name");
     if (!o.writer) {
         char host[256] = "localhost";
         gethostname(host, sizeof host - 1);

@@ -24,41 +24,10 @@
 #include "tablediff.h"
 #include "tablehash.h"
 
-static int usage(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int usage(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "restoredrill: %s: ", sub);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    rd_cli_usage(sub, 0);
-    return RD_EXIT_USAGE;
-}
-
 static int fail(const char *sub, rd_status st, const rd_error *err)
 {
     fprintf(stderr, "restoredrill: %s: %s\n", sub, err->msg[0] ? err->msg : rd_strerror(st));
     return st == RD_ERR_USAGE || st == RD_ERR_CONFIG ? RD_EXIT_USAGE : RD_EXIT_FAILED;
-}
-
-/* "--name VALUE" / "--name=VALUE"; 1 when matched (*val NULL: missing). */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
 }
 
 static int parse_count(const char *v, long long min, long long max, long long *out)
@@ -102,19 +71,20 @@ static int parse(const char *sub, int argc, char **argv, args *a)
                     {"--where", &a->where}};
         int done = 0;
         for (size_t k = 0; !done && k < sizeof strs / sizeof strs[0]; k++) {
-            if (opt_value(argc, argv, &i, strs[k].name, &v)) {
+            if (rd_cli_opt_value(argc, argv, &i, strs[k].name, &v)) {
                 if (!v)
-                    return usage(sub, "%s needs a value", strs[k].name);
+                    return rd_cli_usage_error(sub, "%s needs a value", strs[k].name);
                 *strs[k].slot = v;
                 done = 1;
             }
         }
         if (done)
             continue;
-        if (opt_value(argc, argv, &i, "--table", &v) || opt_value(argc, argv, &i, "--key", &v)) {
+        if (rd_cli_opt_value(argc, argv, &i, "--table", &v) ||
+            rd_cli_opt_value(argc, argv, &i, "--key", &v)) {
             int is_key = strncmp(name, "--key", 5) == 0;
             if (!v)
-                return usage(sub, "%s needs a value", is_key ? "--key" : "--table");
+                return rd_cli_usage_error(sub, "%s needs a value", is_key ? "--key" : "--table");
             if (rd_strlist_push(is_key ? &a->keys : &a->tables, v, &err) != RD_OK)
                 return fail(sub, err.code, &err);
             continue;
@@ -127,24 +97,26 @@ static int parse(const char *sub, int argc, char **argv, args *a)
                     {"--leaf-rows", &a->leaf_rows, 1, 10000000LL},
                     {"--max-rows", &a->max_rows, 0, 100000000LL}};
         for (size_t k = 0; !done && k < sizeof nums / sizeof nums[0]; k++) {
-            if (opt_value(argc, argv, &i, nums[k].name, &v)) {
+            if (rd_cli_opt_value(argc, argv, &i, nums[k].name, &v)) {
                 if (!parse_count(v, nums[k].min, nums[k].max, nums[k].slot))
-                    return usage(sub, "%s: expected an integer from %lld to %lld, got \"%s\"",
-                                 nums[k].name, nums[k].min, nums[k].max, v ? v : "");
+                    return rd_cli_usage_error(
+                        sub, "%s: expected an integer from %lld to %lld, got \"%s\"", nums[k].name,
+                        nums[k].min, nums[k].max, v ? v : "");
                 done = 1;
             }
         }
         if (done)
             continue;
-        return usage(sub, name[0] == '-' ? "unknown option \"%s\"" : "unexpected argument \"%s\"",
-                     name);
+        return rd_cli_usage_error(
+            sub, name[0] == '-' ? "unknown option \"%s\"" : "unexpected argument \"%s\"", name);
     }
     if (!a->engine)
-        return usage(sub, "--engine is required");
+        return rd_cli_usage_error(sub, "--engine is required");
     if (!rd_engine_parse(a->engine))
-        return usage(sub, "--engine: expected postgres or mariadb, got \"%s\"", a->engine);
+        return rd_cli_usage_error(sub, "--engine: expected postgres or mariadb, got \"%s\"",
+                                  a->engine);
     if (!a->dsn)
-        return usage(sub, "--dsn is required");
+        return rd_cli_usage_error(sub, "--dsn is required");
     return 0;
 }
 
@@ -335,7 +307,7 @@ int rd_cmd_checksum(int argc, char **argv)
     if (rc)
         goto done;
     if (a.against && a.manifest) {
-        rc = usage("checksum", "--against and --manifest exclude each other");
+        rc = rd_cli_usage_error("checksum", "--against and --manifest exclude each other");
         goto done;
     }
     rd_engine e = rd_engine_parse(a.engine);
@@ -515,15 +487,15 @@ int rd_cmd_diff(int argc, char **argv)
     if (rc)
         goto done;
     if (!a.against) {
-        rc = usage("diff", "--against is required");
+        rc = rd_cli_usage_error("diff", "--against is required");
         goto done;
     }
     if (a.tables.n != 1) {
-        rc = usage("diff", a.tables.n ? "give one --table" : "--table is required");
+        rc = rd_cli_usage_error("diff", a.tables.n ? "give one --table" : "--table is required");
         goto done;
     }
     if (a.manifest) {
-        rc = usage("diff", "--manifest applies to checksum; diff needs --against");
+        rc = rd_cli_usage_error("diff", "--manifest applies to checksum; diff needs --against");
         goto done;
     }
     rd_engine e = rd_engine_parse(a.engine);

@@ -21,20 +21,6 @@ typedef struct report_args {
     size_t ninputs;
 } report_args;
 
-static int usage(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int usage(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "restoredrill: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    rd_cli_usage(sub, 0);
-    return RD_EXIT_USAGE;
-}
-
 /* Match "--name VALUE" or "--name=VALUE"; 1 matched, -1 value missing. */
 static int option(const char *name, int argc, char **argv, int *i, const char **value)
 {
@@ -69,21 +55,21 @@ static int parse_args(int argc, char **argv, report_args *a)
         for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
             int m = option(names[k], argc, argv, &i, slots[k]);
             if (m < 0)
-                return usage("report", "report: %s needs a file name", names[k]);
+                return rd_cli_usage_error("report", "%s needs a file name", names[k]);
             matched = m;
         }
         if (matched)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage("report", "report: unknown option \"%s\"", argv[i]);
+            return rd_cli_usage_error("report", "unknown option \"%s\"", argv[i]);
         a->inputs[a->ninputs++] = argv[i];
     }
     if (a->ninputs == 0)
-        return usage("report", "report: %s", "no input report given");
+        return rd_cli_usage_error("report", "%s", "no input report given");
     if (!a->junit && !a->json && !a->html && !a->prometheus && !a->append_history)
-        return usage("report", "report: %s",
-                     "nothing to write: give at least one of --junit, --json, --html, "
-                     "--prometheus, --append-history");
+        return rd_cli_usage_error("report", "%s",
+                                  "nothing to write: give at least one of --junit, --json, --html, "
+                                  "--prometheus, --append-history");
     if (a->append_history && !a->history)
         a->history = a->append_history; /* the charts include the appended drill */
     return RD_EXIT_OK;
@@ -175,9 +161,10 @@ int rd_cmd_history(int argc, char **argv)
     size_t lines = 0, bad = 0;
     rd_error err;
     if (argc < 2 || strcmp(argv[1], "verify") != 0)
-        return usage("history", "history: %s", "expected \"verify FILE.jsonl\"");
+        return rd_cli_usage_error("history", "%s", "expected \"verify FILE.jsonl\"");
     if (argc != 3)
-        return usage("history", "history verify: %s", "expected exactly one history file");
+        return rd_cli_usage_error("history", "history verify: %s",
+                                  "expected exactly one history file");
     const char *path = argv[2];
     rd_status st = rd_history_verify(path, &lines, &bad, &err);
     if (st == RD_OK) {

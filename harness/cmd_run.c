@@ -18,20 +18,6 @@
 #include "restoredrill/proc.h"
 #include "restoredrill/report.h"
 
-static int usage(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int usage(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "restoredrill: %s: ", sub);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    rd_cli_usage(sub, 0);
-    return RD_EXIT_USAGE;
-}
-
 /* A non-negative decimal integer; 1 on success. */
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -55,23 +41,6 @@ static int parse_int(const char *s, int min, int max, int *out)
     return 1;
 }
 
-/* "--opt VALUE" or "--opt=VALUE": 1 and *val (NULL when missing) when
- * argv[*i] is opt; advances *i past a separate value. */
-static int opt_value(int argc, char **argv, int *i, const char *opt, const char **val)
-{
-    size_t k = strlen(opt);
-    if (strncmp(argv[*i], opt, k) != 0)
-        return 0;
-    if (argv[*i][k] == '=') {
-        *val = argv[*i] + k + 1;
-        return 1;
-    }
-    if (argv[*i][k] != '\0')
-        return 0;
-    *val = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
-}
-
 typedef struct run_args {
     const char *file;
     const char **targets; /* NULL-terminated or NULL */
@@ -84,50 +53,53 @@ static int parse_run(int argc, char **argv, run_args *a)
     const char *v;
     a->targets = calloc((size_t)argc + 1, sizeof(*a->targets));
     if (!a->targets)
-        return usage("run", "%s", "out of memory");
+        return rd_cli_usage_error("run", "%s", "out of memory");
     for (int i = 1; i < argc; i++) {
-        if (opt_value(argc, argv, &i, "--target", &v)) {
+        if (rd_cli_opt_value(argc, argv, &i, "--target", &v)) {
             if (!v || !*v)
-                return usage("run", "%s needs a target name", "--target");
+                return rd_cli_usage_error("run", "%s needs a target name", "--target");
             a->targets[a->ntargets++] = v;
-        } else if (opt_value(argc, argv, &i, "--seed", &v)) {
+        } else if (rd_cli_opt_value(argc, argv, &i, "--seed", &v)) {
             if (!parse_u64(v, &a->o.seed))
-                return usage("run", "--seed: expected a non-negative integer, got \"%s\"",
-                             v ? v : "nothing");
+                return rd_cli_usage_error("run",
+                                          "--seed: expected a non-negative integer, got \"%s\"",
+                                          v ? v : "nothing");
             a->o.has_seed = 1;
-        } else if (opt_value(argc, argv, &i, "--parallel", &v)) {
+        } else if (rd_cli_opt_value(argc, argv, &i, "--parallel", &v)) {
             if (!parse_int(v, 1, 256, &a->o.parallel))
-                return usage("run", "--parallel: expected an integer from 1 to 256, got \"%s\"",
-                             v ? v : "nothing");
-        } else if (opt_value(argc, argv, &i, "--shard", &v)) {
+                return rd_cli_usage_error(
+                    "run", "--parallel: expected an integer from 1 to 256, got \"%s\"",
+                    v ? v : "nothing");
+        } else if (rd_cli_opt_value(argc, argv, &i, "--shard", &v)) {
             const char *slash = v ? strchr(v, '/') : NULL;
             char k[32];
             if (!slash || (size_t)(slash - v) >= sizeof(k))
-                return usage("run", "--shard: expected K/N like 2/4, got \"%s\"",
-                             v ? v : "nothing");
+                return rd_cli_usage_error("run", "--shard: expected K/N like 2/4, got \"%s\"",
+                                          v ? v : "nothing");
             memcpy(k, v, (size_t)(slash - v));
             k[slash - v] = '\0';
             if (!parse_int(k, 1, 1 << 20, &a->o.shard_k) ||
                 !parse_int(slash + 1, 1, 1 << 20, &a->o.shard_n) || a->o.shard_k > a->o.shard_n)
-                return usage("run", "--shard: expected K/N with 1 <= K <= N, got \"%s\"", v);
-        } else if (opt_value(argc, argv, &i, "--out", &v)) {
+                return rd_cli_usage_error("run",
+                                          "--shard: expected K/N with 1 <= K <= N, got \"%s\"", v);
+        } else if (rd_cli_opt_value(argc, argv, &i, "--out", &v)) {
             if (!v || !*v)
-                return usage("run", "%s needs a directory", "--out");
+                return rd_cli_usage_error("run", "%s needs a directory", "--out");
             a->o.out_dir = v;
         } else if (strcmp(argv[i], "--keep-scratch") == 0) {
             a->o.keep_scratch = 1;
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             a->o.dry_run = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage("run", "unknown option \"%s\"", argv[i]);
+            return rd_cli_usage_error("run", "unknown option \"%s\"", argv[i]);
         } else if (a->file) {
-            return usage("run", "unexpected argument \"%s\"", argv[i]);
+            return rd_cli_usage_error("run", "unexpected argument \"%s\"", argv[i]);
         } else {
             a->file = argv[i];
         }
     }
     if (!a->file)
-        return usage("run", "%s", "missing CONFIG");
+        return rd_cli_usage_error("run", "%s", "missing CONFIG");
     a->o.targets = a->ntargets ? a->targets : NULL;
     return RD_EXIT_OK;
 }
@@ -219,29 +191,30 @@ static int parse_list(int argc, char **argv, list_args *a)
     const char *v;
     a->targets = calloc((size_t)argc + 1, sizeof(*a->targets));
     if (!a->targets)
-        return usage("list", "%s", "out of memory");
+        return rd_cli_usage_error("list", "%s", "out of memory");
     for (int i = 1; i < argc; i++) {
-        if (opt_value(argc, argv, &i, "--target", &v)) {
+        if (rd_cli_opt_value(argc, argv, &i, "--target", &v)) {
             if (!v || !*v)
-                return usage("list", "%s needs a target name", "--target");
+                return rd_cli_usage_error("list", "%s needs a target name", "--target");
             a->targets[a->ntargets++] = v;
-        } else if (opt_value(argc, argv, &i, "--seed", &v)) {
+        } else if (rd_cli_opt_value(argc, argv, &i, "--seed", &v)) {
             if (!parse_u64(v, &a->seed))
-                return usage("list", "--seed: expected a non-negative integer, got \"%s\"",
-                             v ? v : "nothing");
+                return rd_cli_usage_error("list",
+                                          "--seed: expected a non-negative integer, got \"%s\"",
+                                          v ? v : "nothing");
             a->has_seed = 1;
         } else if (strcmp(argv[i], "--json") == 0) {
             a->json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage("list", "unknown option \"%s\"", argv[i]);
+            return rd_cli_usage_error("list", "unknown option \"%s\"", argv[i]);
         } else if (a->file) {
-            return usage("list", "unexpected argument \"%s\"", argv[i]);
+            return rd_cli_usage_error("list", "unexpected argument \"%s\"", argv[i]);
         } else {
             a->file = argv[i];
         }
     }
     if (!a->file)
-        return usage("list", "%s", "missing CONFIG");
+        return rd_cli_usage_error("list", "%s", "missing CONFIG");
     return RD_EXIT_OK;
 }
 

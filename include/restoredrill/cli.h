@@ -27,6 +27,14 @@ int rd_cmd_report(int argc, char **argv);    /* harness/cmd_report.c */
 int rd_cmd_history(int argc, char **argv);   /* harness/cmd_report.c */
 int rd_cmd_gc(int argc, char **argv);        /* harness/cmd_gc.c */
 
+/* Report a usage error: "restoredrill: SUB: <message>" and the subcommand's
+ * short usage on stderr. Returns RD_EXIT_USAGE. */
+int rd_cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Match argv[*i] against "--name VALUE" or "--name=VALUE"; on a match
+ * advances *i past the value and returns 1, with *val NULL when the value is
+ * missing; returns 0 when argv[*i] is another argument. */
+int rd_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
+
 /* For the stubs of subcommands not built yet: "restoredrill: NAME is not
  * implemented yet" on stderr, returns RD_EXIT_USAGE. */
 int rd_cli_not_implemented(const char *name);
