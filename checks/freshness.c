@@ -79,21 +79,6 @@ out:
         freshness_free(s);
     return st;
 }
-
-/* The heartbeat table quoted (schema.table split on PostgreSQL). */
-static rd_status quoted_table(rd_db *db, const char *table, rd_strbuf *out, rd_error *err)
-{
-    const char *dot = rd_db_engine(db) == RD_ENGINE_PG ? strchr(table, '.') : NULL;
-    if (!dot)
-        return rd_db_quote_ident(db, table, out, err);
-    char *schema = rd_asprintf("%.*s", (int)(dot - table), table);
-    if (!schema)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    rd_status st = rd_db_quote_table(db, schema, dot + 1, out, err);
-    free(schema);
-    return st;
-}
-
 /* max(ts) of the heartbeat table: *present 0 when the table is absent. */
 static rd_status heartbeat_value(rd_check_ctx *ctx, const freshness_state *s, int *present,
                                  char **value, rd_error *err)
@@ -105,7 +90,7 @@ static rd_status heartbeat_value(rd_check_ctx *ctx, const freshness_state *s, in
     rd_strbuf_init(&q, 0);
     rd_strbuf_init(&sql, 0);
     *present = 0;
-    if ((st = quoted_table(db, s->table, &q, err)) != RD_OK)
+    if ((st = rd_db_quote_name(db, s->table, &q, err)) != RD_OK)
         goto out;
     if (rd_db_engine(db) == RD_ENGINE_PG) {
         st = rd_strbuf_append(&sql, "SELECT to_regclass(", err);

@@ -21,19 +21,6 @@
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
 
-static rd_status quoted_table(rd_db *db, const char *table, rd_strbuf *out, rd_error *err)
-{
-    const char *dot = rd_db_engine(db) == RD_ENGINE_PG ? strchr(table, '.') : NULL;
-    if (!dot)
-        return rd_db_quote_ident(db, table, out, err);
-    char *schema = rd_asprintf("%.*s", (int)(dot - table), table);
-    if (!schema)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    rd_status st = rd_db_quote_table(db, schema, dot + 1, out, err);
-    free(schema);
-    return st;
-}
-
 /* CREATE TABLE IF NOT EXISTS and the upsert statement. */
 static rd_status prepare(rd_db *db, const rd_heartbeat_opts *o, char **upsert, rd_error *err)
 {
@@ -41,7 +28,7 @@ static rd_status prepare(rd_db *db, const rd_heartbeat_opts *o, char **upsert, r
     rd_strbuf_init(&t, 0);
     rd_strbuf_init(&sql, 0);
     int pg = rd_db_engine(db) == RD_ENGINE_PG;
-    rd_status st = quoted_table(db, o->table, &t, err);
+    rd_status st = rd_db_quote_name(db, o->table, &t, err);
     if (st == RD_OK)
         st = rd_strbuf_appendf(&sql, err, "CREATE TABLE IF NOT EXISTS %s %s", t.data,
                                pg ? "(writer_id text PRIMARY KEY, ts timestamp with time zone "

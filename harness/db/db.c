@@ -555,3 +555,16 @@ out:
     rd_db_result_free(r);
     return st;
 }
+
+rd_status rd_db_quote_name(rd_db *db, const char *name, rd_strbuf *out, rd_error *err)
+{
+    const char *dot = rd_db_engine(db) == RD_ENGINE_PG ? strchr(name, '.') : NULL;
+    if (!dot)
+        return rd_db_quote_ident(db, name, out, err);
+    char *schema = rd_asprintf("%.*s", (int)(dot - name), name);
+    if (!schema)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = rd_db_quote_table(db, schema, dot + 1, out, err);
+    free(schema);
+    return st;
+}

@@ -82,6 +82,11 @@ rd_status rd_db_quote_literal(rd_db *db, const char *value, rd_strbuf *out, rd_e
 rd_status rd_db_quote_table(rd_db *db, const char *schema, const char *table, rd_strbuf *out,
                             rd_error *err);
 
+/* A name as users write it in options ("restoredrill_heartbeat",
+ * "ops.heartbeat"): on PostgreSQL split at the first dot into schema and
+ * table; on MariaDB quoted whole as one identifier. */
+rd_status rd_db_quote_name(rd_db *db, const char *name, rd_strbuf *out, rd_error *err);
+
 /* User tables (PostgreSQL: every schema but pg_catalog, information_schema,
  * pg_toast*; MariaDB: the current database), sorted by schema then name. */
 typedef struct rd_db_table {
