@@ -492,7 +492,7 @@ int rd_cmd_validate(int argc, char **argv)
     rd_error err;
     rd_error_clear(&err);
     if (rd_config_load(file, &cfg, &err) != RD_OK) {
-        fprintf(stderr, "restoredrill: %s\n", err.msg);
+        rd_cli_print_error(err.msg);
         return RD_EXIT_USAGE;
     }
     print_plan(cfg);
@@ -527,4 +527,15 @@ int rd_cli_opt_value(int argc, char **argv, int *i, const char *name, const char
         return 0;
     *val = *i + 1 < argc ? argv[++*i] : NULL;
     return 1;
+}
+
+void rd_cli_print_error(const char *msg)
+{
+    const char *line = msg;
+    do {
+        const char *nl = strchr(line, '\n');
+        int len = nl ? (int)(nl - line) : (int)strlen(line);
+        fprintf(stderr, "restoredrill: %.*s\n", len, line);
+        line = nl ? nl + 1 : NULL;
+    } while (line && *line);
 }

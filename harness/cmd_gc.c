@@ -105,7 +105,7 @@ int rd_cmd_gc(int argc, char **argv)
     if (!file)
         return usage("missing CONFIG", "");
     if (rd_config_load(file, &cfg, &err) != RD_OK) {
-        fprintf(stderr, "restoredrill: %s\n", err.msg);
+        rd_cli_print_error(err.msg);
         return RD_EXIT_USAGE;
     }
     /* the default rundir always: a config may have changed since the run died */

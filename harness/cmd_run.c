@@ -132,7 +132,7 @@ int rd_cmd_run(int argc, char **argv)
     if (rc != RD_EXIT_OK)
         goto out;
     if (rd_config_load(a.file, &cfg, &err) != RD_OK) {
-        fprintf(stderr, "restoredrill: %s\n", err.msg);
+        rd_cli_print_error(err.msg);
         rc = RD_EXIT_USAGE;
         goto out;
     }
@@ -382,7 +382,7 @@ int rd_cmd_list(int argc, char **argv)
     if (rc != RD_EXIT_OK)
         goto out;
     if (rd_config_load(a.file, &cfg, &err) != RD_OK) {
-        fprintf(stderr, "restoredrill: %s\n", err.msg);
+        rd_cli_print_error(err.msg);
         rc = RD_EXIT_USAGE;
         goto out;
     }

@@ -220,65 +220,113 @@ static rd_status default_name(rd_config *cfg, const char *file, rd_error *err)
     return cfg->name ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
 }
 
-static rd_status parse_root(const cJSON *root, rd_config *cfg, rd_error *err)
+rd_status rd_cfg_errors_add(rd_cfg_errors *c, rd_status st, const rd_error *e)
+{
+    if (st == RD_OK)
+        return RD_OK;
+    if (c->n++ == 0)
+        c->first = *e;
+    if (c->all.len)
+        rd_strbuf_append_char(&c->all, '\n', NULL);
+    rd_strbuf_append(&c->all, e->msg, NULL);
+    return st;
+}
+
+static rd_status parse_root(const cJSON *root, rd_config *cfg, rd_cfg_errors *errs)
 {
     static const char *const keys[] = {"version", "name",   "seed",    "parallel",
                                        "output",  "notify", "targets", NULL};
     long long version = 0, parallel = 1;
-    rd_status st = rd_cfg_check_keys(root, "", keys, err);
-    if (st != RD_OK)
-        return st;
+    rd_error e;
+    char got[96];
+    size_t before = errs->n;
+    rd_cfg_errors_add(errs, rd_cfg_check_keys(root, "", keys, &e), &e);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
     if (!v)
-        return RD_ERR(err, RD_ERR_CONFIG, "version: required key is missing");
-    if (rd_cfg_int(root, "", "version", 1, 1, &version, NULL) != RD_OK) {
-        char got[96];
-        return RD_ERR(err, RD_ERR_CONFIG, "version: expected 1, got %s",
-                      rd_cfg_got(v, got, sizeof got));
-    }
+        rd_cfg_errors_add(errs, RD_ERR(&e, RD_ERR_CONFIG, "version: required key is missing"), &e);
+    else if (rd_cfg_int(root, "", "version", 1, 1, &version, NULL) != RD_OK)
+        return rd_cfg_errors_add(errs,
+                                 RD_ERR(&e, RD_ERR_CONFIG, "version: expected 1, got %s",
+                                        rd_cfg_got(v, got, sizeof got)),
+                                 &e); /* another version: its keys mean other things; stop here */
     cfg->version = (int)version;
-    st = rd_cfg_string(root, "", "name", 0, &cfg->name, err);
+    rd_status st = rd_cfg_string(root, "", "name", 0, &cfg->name, &e);
     if (st == RD_OK && !cfg->name)
-        st = default_name(cfg, cfg->file, err);
-    if (st == RD_OK)
-        st = parse_seed(root, cfg, err);
-    if (st == RD_OK)
-        st = rd_cfg_int(root, "", "parallel", 1, 64, &parallel, err);
-    cfg->parallel = (int)parallel;
-    if (st == RD_OK)
-        st = parse_output(root, &cfg->output, err);
-    if (st == RD_OK)
-        st = parse_notify(root, &cfg->notify, err);
-    if (st != RD_OK)
-        return st;
+        st = default_name(cfg, cfg->file, &e);
+    rd_cfg_errors_add(errs, st, &e);
+    rd_cfg_errors_add(errs, parse_seed(root, cfg, &e), &e);
+    if (rd_cfg_errors_add(errs, rd_cfg_int(root, "", "parallel", 1, 64, &parallel, &e), &e) ==
+        RD_OK)
+        cfg->parallel = (int)parallel;
+    rd_cfg_errors_add(errs, parse_output(root, &cfg->output, &e), &e);
+    rd_cfg_errors_add(errs, parse_notify(root, &cfg->notify, &e), &e);
 
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "targets");
     if (!arr)
-        return RD_ERR(err, RD_ERR_CONFIG, "targets: required key is missing");
-    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
-        char got[96];
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "targets: expected an array of one or more targets, got %s",
-                      rd_cfg_got(arr, got, sizeof got));
-    }
+        return rd_cfg_errors_add(errs,
+                                 RD_ERR(&e, RD_ERR_CONFIG, "targets: required key is missing"), &e);
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return rd_cfg_errors_add(errs,
+                                 RD_ERR(&e, RD_ERR_CONFIG,
+                                        "targets: expected an array of one or more targets, got %s",
+                                        rd_cfg_got(arr, got, sizeof got)),
+                                 &e);
     size_t n = (size_t)cJSON_GetArraySize(arr);
     cfg->targets = calloc(n, sizeof *cfg->targets);
     if (!cfg->targets)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        return rd_cfg_errors_add(errs, RD_ERR(&e, RD_ERR_NOMEM, "out of memory"), &e);
     size_t i = 0;
     for (const cJSON *t = arr->child; t; t = t->next, i++) {
         cfg->ntargets = i + 1;
-        st = rd_config_parse_target(t, i, &cfg->targets[i], err);
-        if (st != RD_OK)
-            return st;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(cfg->targets[j].name, cfg->targets[i].name) == 0)
-                return RD_ERR(err, RD_ERR_CONFIG,
-                              "targets[%zu].name: duplicate target name \"%s\" (also "
-                              "targets[%zu])",
-                              i, cfg->targets[i].name, j);
+        rd_config_parse_target(t, i, &cfg->targets[i], errs);
+        for (size_t j = 0; cfg->targets[i].name && j < i; j++)
+            if (cfg->targets[j].name && strcmp(cfg->targets[j].name, cfg->targets[i].name) == 0)
+                rd_cfg_errors_add(errs,
+                                  RD_ERR(&e, RD_ERR_CONFIG,
+                                         "targets[%zu].name: duplicate target name \"%s\" (also "
+                                         "targets[%zu])",
+                                         i, cfg->targets[i].name, j),
+                                  &e);
     }
-    return RD_OK;
+    return errs->n > before ? errs->first.code : RD_OK;
+}
+
+/* The error for the caller: the first error's code, and every message, one
+ * per line, each prefixed with the file name (as many as fit). */
+static rd_status report_errors(const rd_cfg_errors *c, const char *file, rd_error *err)
+{
+    if (!err)
+        return c->first.code;
+    err->code = c->first.code;
+    err->sys_errno = c->first.sys_errno;
+    size_t used = 0, shown = 0;
+    err->msg[0] = '\0';
+    const char *line = c->all.data;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char more[64];
+        snprintf(more, sizeof more, "\n%s: and %zu more errors", file, c->n - shown);
+        size_t need = strlen(file) + 2 + len + (shown ? 1 : 0);
+        /* keep room for the "and N more" line unless this is the last one */
+        size_t room = sizeof err->msg - 1 - used - (nl ? strlen(more) : 0);
+        if (need > room) {
+            if (shown == 0) { /* at least the first error, shortened */
+                snprintf(err->msg, sizeof err->msg, "%s: %.*s", file, (int)len, line);
+                used = strlen(err->msg);
+                shown = 1;
+                snprintf(more, sizeof more, "\n%s: and %zu more errors", file, c->n - shown);
+            }
+            if (shown < c->n && used + strlen(more) < sizeof err->msg)
+                memcpy(err->msg + used, more, strlen(more) + 1);
+            break;
+        }
+        used += (size_t)snprintf(err->msg + used, sizeof err->msg - used, "%s%s: %.*s",
+                                 shown ? "\n" : "", file, (int)len, line);
+        shown++;
+        line = nl ? nl + 1 : NULL;
+    }
+    return c->first.code;
 }
 
 rd_status rd_config_parse_opts(const char *text, const char *file_name, unsigned flags,
@@ -286,6 +334,8 @@ rd_status rd_config_parse_opts(const char *text, const char *file_name, unsigned
 {
     const char *file = file_name && *file_name ? file_name : "config";
     rd_status st = RD_OK;
+    rd_cfg_errors errs = {0};
+    rd_strbuf_init(&errs.all, 64 * 1024);
     rd_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg || !(cfg->file = rd_strdup(file))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -295,13 +345,19 @@ rd_status rd_config_parse_opts(const char *text, const char *file_name, unsigned
     st = rd_cfg_parse_text(text ? text : "", &cfg->root, err);
     if (st == RD_OK)
         st = rd_cfg_expand_tree(cfg->root, "", err);
-    if (st == RD_OK)
-        st = parse_root(cfg->root, cfg, err);
-    for (size_t i = 0; st == RD_OK && !(flags & RD_CONFIG_NO_DRIVERS) && i < cfg->ntargets; i++)
-        st = rd_config_resolve_drivers(&cfg->targets[i], err);
-out:
-    if (st != RD_OK) {
+    if (st != RD_OK) { /* not a document we can walk */
         rd_error_prefix(err, "%s: ", file);
+        goto out;
+    }
+    parse_root(cfg->root, cfg, &errs);
+    if (errs.n == 0 || errs.first.code == RD_ERR_CONFIG)
+        for (size_t i = 0; !(flags & RD_CONFIG_NO_DRIVERS) && i < cfg->ntargets; i++)
+            rd_config_resolve_drivers(&cfg->targets[i], &errs);
+    if (errs.n)
+        st = report_errors(&errs, file, err);
+out:
+    rd_strbuf_free(&errs.all);
+    if (st != RD_OK) {
         rd_config_free(cfg);
         return st;
     }

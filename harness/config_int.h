@@ -9,6 +9,18 @@
 
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
+#include "restoredrill/strbuf.h"
+
+/* Every error of a configuration, so one validate run names them all: the
+ * parsers record an error and go on with the next independent section. */
+typedef struct rd_cfg_errors {
+    rd_error first; /* the first error recorded */
+    rd_strbuf all;  /* every message, one per line */
+    size_t n;
+} rd_cfg_errors;
+
+/* Record e (when st is not RD_OK). Returns st. */
+rd_status rd_cfg_errors_add(rd_cfg_errors *c, rd_status st, const rd_error *e);
 
 typedef enum rd_cfg_fkind {
     RD_CFG_SKIP,     /* allowed, read elsewhere */
@@ -64,9 +76,10 @@ rd_status rd_config_read_fields(const cJSON *o, const char *path, const rd_cfg_f
 
 /* First pass over targets[idx]: validate it and fill tc. On error tc may be
  * partly filled; rd_config_free frees it once counted in ntargets. */
-rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_error *err);
-/* Second pass, once the whole document is valid: find the drivers and let
- * each check validate its own parameters. */
-rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_error *err);
+rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc,
+                                 rd_cfg_errors *errs);
+/* Second pass: find the drivers and let each check validate its own
+ * parameters (for the parts of the target the first pass could read). */
+rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_cfg_errors *errs);
 
 #endif

@@ -276,39 +276,51 @@ static rd_status parse_check(const cJSON *o, const char *path, rd_check_cfg *c, 
     return st;
 }
 
-static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_error *err)
+static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
+    rd_error e;
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(t, "checks");
     if (!arr)
         return RD_OK;
     tc->checks_given = 1;
     if (!cJSON_IsArray(arr)) {
         char got[96];
-        return RD_ERR(err, RD_ERR_CONFIG, "%s.checks: expected an array of checks, got %s",
-                      tc->path, rd_cfg_got(arr, got, sizeof got));
+        return rd_cfg_errors_add(errs,
+                                 RD_ERR(&e, RD_ERR_CONFIG,
+                                        "%s.checks: expected an array of checks, got %s", tc->path,
+                                        rd_cfg_got(arr, got, sizeof got)),
+                                 &e);
     }
     size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0)
         return RD_OK;
     tc->checks = calloc(n, sizeof *tc->checks);
     if (!tc->checks)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        return rd_cfg_errors_add(errs, RD_ERR(&e, RD_ERR_NOMEM, "out of memory"), &e);
     size_t i = 0;
+    rd_status worst = RD_OK;
     for (const cJSON *o = arr->child; o; o = o->next, i++) {
         char path[64];
         snprintf(path, sizeof path, "%s.checks[%zu]", tc->path, i);
         tc->nchecks = i + 1;
         rd_check_cfg *c = &tc->checks[i];
-        rd_status st = parse_check(o, path, c, err);
-        if (st != RD_OK)
-            return st;
+        rd_status st = parse_check(o, path, c, &e);
+        if (st != RD_OK) {
+            worst = rd_cfg_errors_add(errs, st, &e);
+            free(c->type); /* no second pass for a check whose common keys are wrong */
+            c->type = NULL;
+            continue;
+        }
         for (size_t j = 0; c->name && j < i; j++)
             if (tc->checks[j].name && strcmp(tc->checks[j].name, c->name) == 0)
-                return RD_ERR(err, RD_ERR_CONFIG,
-                              "%s.name: duplicate check name \"%s\" (also checks[%zu])", path,
-                              c->name, j);
+                worst = rd_cfg_errors_add(
+                    errs,
+                    RD_ERR(&e, RD_ERR_CONFIG,
+                           "%s.name: duplicate check name \"%s\" (also checks[%zu])", path, c->name,
+                           j),
+                    &e);
     }
-    return RD_OK;
+    return worst;
 }
 
 static rd_status check_target_name(const cJSON *t, const char *path, const char *name,
@@ -325,12 +337,14 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
                   rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "name"), got, sizeof got));
 }
 
-rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_error *err)
+rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
     static const char *const keys[] = {"name",      "engine",   "objectives", "catalog",
                                        "sample",    "scratch",  "restore",    "reference",
                                        "databases", "timeouts", "checks",     NULL};
     char path[32];
+    rd_error e;
+    size_t before = errs->n;
     snprintf(path, sizeof path, "targets[%zu]", idx);
     tc->rto = -1;
     tc->rpo = -1;
@@ -339,87 +353,104 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     tc->restore.timeout = -1;
     tc->path = rd_strdup(path);
     if (!tc->path)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        return rd_cfg_errors_add(errs, RD_ERR(&e, RD_ERR_NOMEM, "out of memory"), &e);
     if (!cJSON_IsObject(t)) {
         char got[96];
-        return RD_ERR(err, RD_ERR_CONFIG, "%s: expected an object, got %s", path,
-                      rd_cfg_got(t, got, sizeof got));
+        return rd_cfg_errors_add(errs,
+                                 RD_ERR(&e, RD_ERR_CONFIG, "%s: expected an object, got %s", path,
+                                        rd_cfg_got(t, got, sizeof got)),
+                                 &e);
     }
+    /* each section is read on its own, so one run names every error */
+    rd_cfg_errors_add(errs, rd_cfg_check_keys(t, path, keys, &e), &e);
+    if (rd_cfg_errors_add(errs, rd_cfg_string(t, path, "name", 1, &tc->name, &e), &e) == RD_OK)
+        rd_cfg_errors_add(errs, check_target_name(t, path, tc->name, &e), &e);
     char *engine = NULL;
-    rd_status st = rd_cfg_check_keys(t, path, keys, err);
-    if (st == RD_OK)
-        st = rd_cfg_string(t, path, "name", 1, &tc->name, err);
-    if (st == RD_OK)
-        st = check_target_name(t, path, tc->name, err);
-    if (st == RD_OK)
-        st = rd_cfg_string(t, path, "engine", 1, &engine, err);
-    if (st == RD_OK) {
+    if (rd_cfg_errors_add(errs, rd_cfg_string(t, path, "engine", 1, &engine, &e), &e) == RD_OK) {
         tc->engine = rd_engine_parse(engine);
         if (!tc->engine) {
             char got[96];
-            st = RD_ERR(err, RD_ERR_CONFIG,
-                        "%s.engine: expected \"postgres\" or \"mariadb\", got %s", path,
-                        rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "engine"), got, sizeof got));
+            rd_cfg_errors_add(
+                errs,
+                RD_ERR(&e, RD_ERR_CONFIG, "%s.engine: expected \"postgres\" or \"mariadb\", got %s",
+                       path,
+                       rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "engine"), got, sizeof got)),
+                &e);
         }
     }
     free(engine);
+    rd_cfg_errors_add(errs, read_section(t, path, "objectives", 0, f_objectives, tc, NULL, &e), &e);
+    int catalog_ok = rd_cfg_errors_add(errs, parse_catalog(t, path, &tc->catalog, &e), &e) == RD_OK;
+    rd_status st = read_section(t, path, "sample", 0, f_sample, &tc->sample, NULL, &e);
     if (st == RD_OK)
-        st = read_section(t, path, "objectives", 0, f_objectives, tc, NULL, err);
+        st = rd_config_dupstr(&tc->sample.strategy, "latest", &e);
+    if (st == RD_OK && catalog_ok)
+        st = check_sample(path, tc->catalog.type, &tc->sample, &e);
+    rd_cfg_errors_add(errs, st, &e);
+    if (tc->engine)
+        rd_cfg_errors_add(errs, parse_scratch(t, path, tc->engine, &tc->scratch, &e), &e);
+    st = read_section(t, path, "restore", 0, f_restore, &tc->restore, NULL, &e);
     if (st == RD_OK)
-        st = parse_catalog(t, path, &tc->catalog, err);
-    if (st == RD_OK)
-        st = read_section(t, path, "sample", 0, f_sample, &tc->sample, NULL, err);
-    if (st == RD_OK)
-        st = rd_config_dupstr(&tc->sample.strategy, "latest", err);
-    if (st == RD_OK)
-        st = check_sample(path, tc->catalog.type, &tc->sample, err);
-    if (st == RD_OK)
-        st = parse_scratch(t, path, tc->engine, &tc->scratch, err);
-    if (st == RD_OK)
-        st = read_section(t, path, "restore", 0, f_restore, &tc->restore, NULL, err);
-    if (st == RD_OK)
-        st = rd_config_dupstr(&tc->restore.roles, "no-owner", err);
-    if (st == RD_OK)
-        st = read_section(t, path, "reference", 0, f_reference, &tc->reference, NULL, err);
+        st = rd_config_dupstr(&tc->restore.roles, "no-owner", &e);
+    rd_cfg_errors_add(errs, st, &e);
+    st = read_section(t, path, "reference", 0, f_reference, &tc->reference, NULL, &e);
     if (st == RD_OK && tc->reference.manifest && !*tc->reference.manifest)
-        st = RD_ERR(err, RD_ERR_CONFIG,
+        st = RD_ERR(&e, RD_ERR_CONFIG,
                     "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
-    if (st == RD_OK)
-        st = rd_cfg_strlist(t, path, "databases", 1, &tc->databases, err);
-    if (st == RD_OK)
-        st = parse_timeouts(t, path, tc, err);
-    if (st == RD_OK)
-        st = parse_checks(t, tc, err);
-    return st;
+    rd_cfg_errors_add(errs, st, &e);
+    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e);
+    rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
+    parse_checks(t, tc, errs);
+    return errs->n > before ? errs->first.code : RD_OK;
 }
 
-/* Second pass, once the whole document is valid: find the drivers and let
- * each check validate its own parameters. */
-rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_error *err)
+/* Second pass: find the drivers and let each check validate its own
+ * parameters, for the parts the first pass could read (so a bad check
+ * parameter is reported together with the first pass's errors). */
+rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_cfg_errors *errs)
 {
     char path[64];
+    rd_error e;
+    size_t before = errs->n;
+    if (!tc->engine)
+        return RD_OK; /* already reported; nothing can be checked against it */
     snprintf(path, sizeof path, "%s.catalog", tc->path);
-    if (!rd_catalog_find(tc->catalog.type))
-        return driver_missing(path, "catalog", tc->catalog.type, err);
-    const rd_scratch_type *sty = rd_scratch_find(tc->scratch.type);
+    if (tc->catalog.type && !rd_catalog_find(tc->catalog.type))
+        rd_cfg_errors_add(errs, driver_missing(path, "catalog", tc->catalog.type, &e), &e);
     snprintf(path, sizeof path, "%s.scratch", tc->path);
-    if (!sty)
-        return driver_missing(path, "scratch", tc->scratch.type, err);
-    if (!(sty->engines & (unsigned)tc->engine))
-        return engine_unsupported(path, "scratch", tc->scratch.type, tc->engine, err);
+    if (tc->scratch.type) {
+        const rd_scratch_type *sty = rd_scratch_find(tc->scratch.type);
+        if (!sty)
+            rd_cfg_errors_add(errs, driver_missing(path, "scratch", tc->scratch.type, &e), &e);
+        else if (!(sty->engines & (unsigned)tc->engine))
+            rd_cfg_errors_add(
+                errs, engine_unsupported(path, "scratch", tc->scratch.type, tc->engine, &e), &e);
+    }
     for (size_t i = 0; i < tc->nchecks; i++) {
         rd_check_cfg *c = &tc->checks[i];
+        if (!c->type)
+            continue; /* its first-pass error is already reported */
         c->ct = rd_check_find(c->type);
-        if (!c->ct)
-            return RD_ERR(err, RD_ERR_CONFIG, "%s.type: check type \"%s\" is not implemented yet",
-                          c->path, c->type);
-        if (!(c->ct->engines & (unsigned)tc->engine))
-            return engine_unsupported(c->path, "check", c->type, tc->engine, err);
-        rd_status st = c->ct->configure(c->params, c->path, tc->engine, &c->state, err);
+        if (!c->ct) {
+            rd_cfg_errors_add(errs,
+                              RD_ERR(&e, RD_ERR_CONFIG,
+                                     "%s.type: check type \"%s\" is not implemented yet", c->path,
+                                     c->type),
+                              &e);
+            continue;
+        }
+        if (!(c->ct->engines & (unsigned)tc->engine)) {
+            rd_cfg_errors_add(errs, engine_unsupported(c->path, "check", c->type, tc->engine, &e),
+                              &e);
+            c->ct = NULL;
+            continue;
+        }
+        rd_status st = c->ct->configure(c->params, c->path, tc->engine, &c->state, &e);
         if (st != RD_OK) {
             c->state = NULL;
-            return st;
+            c->ct = NULL;
+            rd_cfg_errors_add(errs, st, &e);
         }
     }
-    return RD_OK;
+    return errs->n > before ? errs->first.code : RD_OK;
 }

@@ -35,6 +35,10 @@ int rd_cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((for
  * missing; returns 0 when argv[*i] is another argument. */
 int rd_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* Print an error message on stderr, every line prefixed "restoredrill: "
+ * (configuration errors name several paths, one per line). */
+void rd_cli_print_error(const char *msg);
+
 /* For the stubs of subcommands not built yet: "restoredrill: NAME is not
  * implemented yet" on stderr, returns RD_EXIT_USAGE. */
 int rd_cli_not_implemented(const char *name);

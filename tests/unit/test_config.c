@@ -374,15 +374,19 @@ END_TEST
 
 START_TEST(test_required_keys)
 {
+    /* every error of the document, one per line */
     ck_assert_str_eq(error_of("{\"targets\": []}", NODRV),
-                     "drill.json: version: required key is missing");
+                     "drill.json: version: required key is missing\n"
+                     "drill.json: targets: expected an array of one or more targets, got []");
     ck_assert_str_eq(error_of("{\"version\": 1}", NODRV),
                      "drill.json: targets: required key is missing");
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"catalog\": {}}]}", NODRV),
-        "drill.json: targets[0].engine: required key is missing");
+        "drill.json: targets[0].engine: required key is missing\n"
+        "drill.json: targets[0].catalog.type: required key is missing");
     ck_assert_str_eq(error_of("{\"version\": 1, \"targets\": [{\"engine\": \"pg\"}]}", NODRV),
-                     "drill.json: targets[0].name: required key is missing");
+                     "drill.json: targets[0].name: required key is missing\n"
+                     "drill.json: targets[0].catalog: required key is missing");
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": \"pg\"}]}", NODRV),
         "drill.json: targets[0].catalog: required key is missing");
@@ -406,16 +410,63 @@ START_TEST(test_required_keys)
 }
 END_TEST
 
+/* An unknown key, a bad duration and a bad check parameter are all named in
+ * one error, in document order, the check's (second pass) last. */
+START_TEST(test_every_error_named)
+{
+    const char *text =
+        "{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": \"postgres\",\n"
+        " \"sampel\": {},\n"
+        " \"objectives\": {\"rto\": \"soon\"},\n"
+        " \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"},\n"
+        " \"checks\": [{\"type\": \"rowcount\"}, {\"type\": \"integrity\"},\n"
+        "   {\"type\": \"sql\", \"query\": \"SELECT 1\", \"expect\": \"lots\"}]}]}";
+    ck_assert_str_eq(
+        error_of(text, 0),
+        "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
+        "catalog, sample, scratch, restore, reference, databases, timeouts, checks)\n"
+        "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
+        "\"2h\" or \"1d\", got \"soon\"\n"
+        "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
+        "\">= 100\", got \"lots\"");
+}
+END_TEST
+
+/* More errors than fit: the first ones, then a count of the rest. */
+START_TEST(test_many_errors_counted)
+{
+    rd_strbuf sb;
+    rd_strbuf_init(&sb, 0);
+    rd_strbuf_append(&sb, "{\"version\": 1, \"targets\": [", NULL);
+    for (int i = 0; i < 40; i++)
+        rd_strbuf_appendf(&sb, NULL,
+                          "%s{\"name\": \"t%d\", \"engine\": \"postgres\", "
+                          "\"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}, \"oops\": 1}",
+                          i ? ", " : "", i);
+    rd_strbuf_append(&sb, "]}", NULL);
+    const char *msg = error_of(sb.data, NODRV);
+    ck_assert_msg(strncmp(msg, "drill.json: targets[0].oops: unknown key", 40) == 0, "%s", msg);
+    const char *last = strrchr(msg, '\n');
+    ck_assert_ptr_nonnull(last);
+    ck_assert_msg(strstr(last, "more errors") != NULL, "%s", last);
+    ck_assert_msg(strlen(msg) < RD_ERROR_MSG_MAX, "message overflow");
+    rd_strbuf_free(&sb);
+}
+END_TEST
+
 START_TEST(test_values_and_names)
 {
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": \"oracle\"}]}",
                  NODRV),
-        "drill.json: targets[0].engine: expected \"postgres\" or \"mariadb\", got \"oracle\"");
+        "drill.json: targets[0].engine: expected \"postgres\" or \"mariadb\", got \"oracle\"\n"
+        "drill.json: targets[0].catalog: required key is missing");
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a b\", \"engine\": \"pg\"}]}", NODRV),
         "drill.json: targets[0].name: expected up to 63 letters, digits, \"_\", \"-\" or \".\", "
-        "got \"a b\"");
+        "got \"a b\""
+        "\n"
+        "drill.json: targets[0].catalog: required key is missing");
     ck_assert_str_eq(error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": "
                               "\"pg\", \"catalog\": {\"type\": \"ftp\"}}]}",
                               NODRV),
@@ -761,6 +812,8 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_durations);
     tcase_add_test(tc, test_required_keys);
     tcase_add_test(tc, test_values_and_names);
+    tcase_add_test(tc, test_every_error_named);
+    tcase_add_test(tc, test_many_errors_counted);
     tcase_add_test(tc, test_duplicate_targets);
     tcase_add_test(tc, test_env_expansion);
     tcase_add_test(tc, test_env_values_never_echoed);
