@@ -69,7 +69,7 @@ unit: $(BUILD)/unit_tests
 
 integration: $(BUILD)/integration_tests $(BUILD)/restoredrill
 	RD_BIN=$(abspath $(BUILD)/restoredrill) $(BUILD)/integration_tests
-	RD_BIN=$(abspath $(BUILD)/restoredrill) tests/run-shell-tests.sh
+	RD_BIN=$(abspath $(BUILD)/restoredrill) RD_LDFLAGS="$(LDFLAGS)" tests/run-shell-tests.sh
 
 check: deps
 	$(MAKE) all

@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 }
 EOF
 # shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -I"$root/include" -o "$work/helper" "$work/helper.c" "$lib" \
+# RD_LDFLAGS: the flags the library was built with (sanitizers), from make
+cc -std=c11 -D_GNU_SOURCE -I"$root/include" ${RD_LDFLAGS:-} -o "$work/helper" "$work/helper.c" "$lib" \
     $(pkg-config --libs libpq libmariadb libcurl libcjson libcrypto zlib libzstd) -lpthread -lm \
     || fail "cannot build the helper"
 
