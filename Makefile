@@ -30,7 +30,7 @@ UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
 ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
-.PHONY: all deps check unit integration shell-tests sanitize format format-check demo clean bench
+.PHONY: all deps deps-build deps-bench check unit integration shell-tests sanitize format format-check demo clean bench
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -62,7 +62,11 @@ $(BUILD)/integration_tests: $(BUILD)/obj/gen/itest_main.o $(ITEST_OBJS) $(BUILD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 
 deps:
-	@tests/install-deps.sh
+	@tests/install-deps.sh test
+deps-build:
+	@tests/install-deps.sh build
+deps-bench:
+	@tests/install-deps.sh bench
 
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
@@ -85,10 +89,10 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
-demo: deps all
+demo: deps-build all
 	fixtures/demo/run-demo.sh $(abspath $(BUILD)/restoredrill)
 
-bench: deps all
+bench: deps-bench all
 	bench/run.sh $(abspath $(BUILD)/restoredrill)
 
 clean:
