@@ -180,12 +180,6 @@ void rd_cli_usage(const char *subcommand, int to_stdout)
     fprintf(f, "\nglobal options: " GLOBAL_OPTS "\n");
 }
 
-int rd_cli_not_implemented(const char *name)
-{
-    fprintf(stderr, "restoredrill: %s is not implemented yet\n", name ? name : "this command");
-    return RD_EXIT_USAGE;
-}
-
 static int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int usage_error(const char *sub, const char *fmt, ...)

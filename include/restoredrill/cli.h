@@ -39,8 +39,4 @@ int rd_cli_opt_value(int argc, char **argv, int *i, const char *name, const char
  * (configuration errors name several paths, one per line). */
 void rd_cli_print_error(const char *msg);
 
-/* For the stubs of subcommands not built yet: "restoredrill: NAME is not
- * implemented yet" on stderr, returns RD_EXIT_USAGE. */
-int rd_cli_not_implemented(const char *name);
-
 #endif
