@@ -6,7 +6,11 @@
  *     "where": "updated_at <= '{point.created_at}'",  optional, templated: rows newer
  *                                           than the recovery point are left out
  *     "max_rows": 20,                       differing keys named per table (default 20)
- *     "chunk_rows": 100000, "leaf_rows": 10000, "parallel": 2 }  optional
+ *     "leaf_rows": 10000, "parallel": 2 }  optional
+ *     "chunk_rows": N                       optional: first-level chunks of N rows,
+ *                                           bisected down to leaf_rows; by default the
+ *                                           first-level chunks are leaf_rows long and a
+ *                                           mismatching one is compared row by row at once
  *
  * One result per reference table: passed when no row differs, failed with
  * exact counts of missing / extra / changed rows and the first max_rows

@@ -1,5 +1,6 @@
 /* tablediff.c: bisection over mismatching chunks and the merge of key + row
  * hash at the leaves (see tablediff.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,50 +225,88 @@ static int note(leaf *l, rd_diff_kind kind, const char *key)
     return 1;
 }
 
-static int merge_row(void *ud, size_t ncols, const char *const *vals, const size_t *lens)
+/* Compare one row of side 0 against the loaded rows of side 1. */
+static int merge_one(leaf *l, const char *key, const char *hash)
 {
-    leaf *l = ud;
-    char *key = NULL, *hash = NULL;
-    (void)lens;
-    if (!row_strings(l->t, ncols, vals, &key, &hash)) {
-        l->failed = 1;
-        return 1;
-    }
     size_t i = l->nbuckets ? l->buckets[fnv(key) % l->nbuckets] : 0;
     while (i && strcmp(l->rows[i - 1].key, key) != 0)
         i = l->rows[i - 1].next;
-    int ok;
-    if (!i) {
-        ok = note(l, RD_DIFF_EXTRA, key);
-    } else {
-        lrow *r = &l->rows[i - 1];
-        r->seen = 1;
-        ok = strcmp(r->hash, hash) == 0 ? 1 : note(l, RD_DIFF_CHANGED, key);
-    }
-    free(key);
-    free(hash);
-    if (!ok)
-        l->failed = 1;
-    return !ok;
+    if (!i)
+        return note(l, RD_DIFF_EXTRA, key);
+    lrow *r = &l->rows[i - 1];
+    r->seen = 1;
+    return strcmp(r->hash, hash) == 0 ? 1 : note(l, RD_DIFF_CHANGED, key);
 }
 
+static void leaf_free(leaf *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->rows[i].key);
+        free(l->rows[i].hash);
+    }
+    free(l->rows);
+    free(l->buckets);
+    memset(l, 0, sizeof *l);
+}
+
+/* Loading the key + row hash of one side's leaf range. */
+typedef struct loader {
+    rd_th_side *side;
+    const rd_th_table *t;
+    int s;
+    const rd_th_chunk *c;
+    const rd_diff_opts *o;
+    leaf *l;
+    rd_status st;
+    rd_error err;
+} loader;
+
+static void *load_side(void *arg)
+{
+    loader *ld = arg;
+    rd_strbuf sql;
+    double timeout = ld->o->th.timeout > 0 ? ld->o->th.timeout : DEFAULT_TIMEOUT;
+    rd_strbuf_init(&sql, 0);
+    rd_error_clear(&ld->err);
+    ld->st = rd_th_sql_rows(ld->side->db, ld->t, ld->s, ld->c->lo, ld->c->hi, ld->o->th.where, &sql,
+                            &ld->err);
+    if (ld->st == RD_OK)
+        ld->st = rd_db_stream(ld->side->db, sql.data, timeout, load_row, ld->l, &ld->err);
+    if (ld->st == RD_OK && ld->l->failed)
+        ld->st = nomem(&ld->err);
+    rd_strbuf_free(&sql);
+    return NULL;
+}
+
+/* Both sides' rows of leaf c are loaded at the same time (one thread per
+ * side when they use different connections), then side 0's rows, in key
+ * order, are looked up among side 1's. */
 static rd_status merge_leaf(rd_th_side *sides, const rd_th_table *t, const rd_th_chunk *c,
                             const rd_diff_opts *o, rd_diff_result *res, rd_error *err)
 {
-    leaf l;
-    rd_strbuf sql;
-    double timeout = o->th.timeout > 0 ? o->th.timeout : DEFAULT_TIMEOUT;
-    rd_status st;
+    leaf l, l0;
+    rd_status st = RD_OK;
     memset(&l, 0, sizeof l);
-    l.t = t;
+    memset(&l0, 0, sizeof l0);
+    l.t = l0.t = t;
     l.res = res;
     l.max_rows = o->max_rows < 0 ? RD_DIFF_MAX_ROWS_DEFAULT : (size_t)o->max_rows;
-    rd_strbuf_init(&sql, 0);
-    st = rd_th_sql_rows(sides[1].db, t, 1, c->lo, c->hi, o->th.where, &sql, err);
-    if (st == RD_OK)
-        st = rd_db_stream(sides[1].db, sql.data, timeout, load_row, &l, err);
-    if (st == RD_OK && l.failed)
-        st = nomem(err);
+    loader ld[2] = {{&sides[0], t, 0, c, o, &l0, RD_OK, {0}},
+                    {&sides[1], t, 1, c, o, &l, RD_OK, {0}}};
+    pthread_t th;
+    int threaded = sides[0].db != sides[1].db && pthread_create(&th, NULL, load_side, &ld[1]) == 0;
+    load_side(&ld[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        load_side(&ld[1]);
+    for (int s = 1; s >= 0 && st == RD_OK; s--) {
+        if (ld[s].st != RD_OK) {
+            st = ld[s].st;
+            if (err)
+                *err = ld[s].err;
+        }
+    }
     if (st != RD_OK)
         goto out;
     l.nbuckets = l.n * 2 + 1;
@@ -280,23 +319,15 @@ static rd_status merge_leaf(rd_th_side *sides, const rd_th_table *t, const rd_th
         l.rows[i].next = l.buckets[b];
         l.buckets[b] = i + 1;
     }
-    rd_strbuf_reset(&sql);
-    st = rd_th_sql_rows(sides[0].db, t, 0, c->lo, c->hi, o->th.where, &sql, err);
-    if (st == RD_OK)
-        st = rd_db_stream(sides[0].db, sql.data, timeout, merge_row, &l, err);
-    if (st == RD_OK && l.failed)
-        st = nomem(err);
+    for (size_t i = 0; st == RD_OK && i < l0.n; i++)
+        if (!merge_one(&l, l0.rows[i].key, l0.rows[i].hash))
+            st = nomem(err);
     for (size_t i = 0; st == RD_OK && i < l.n; i++)
         if (!l.rows[i].seen && !note(&l, RD_DIFF_MISSING, l.rows[i].key))
             st = nomem(err);
 out:
-    for (size_t i = 0; i < l.n; i++) {
-        free(l.rows[i].key);
-        free(l.rows[i].hash);
-    }
-    free(l.rows);
-    free(l.buckets);
-    rd_strbuf_free(&sql);
+    leaf_free(&l);
+    leaf_free(&l0);
     return st;
 }
 
@@ -325,7 +356,13 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     int fanout = o->fanout > 1 ? o->fanout : RD_DIFF_FANOUT_DEFAULT;
     double timeout = o->th.timeout > 0 ? o->th.timeout : DEFAULT_TIMEOUT;
     rd_th_table *const tabs[1] = {(rd_th_table *)(uintptr_t)t};
-    if ((st = rd_th_checksum(sides, 2, tabs, 1, &o->th, &sum, err)) != RD_OK)
+    /* without a chunk size, first-level chunks are leaves: a mismatching
+     * chunk is merged at once instead of being hashed again by the
+     * bisection (which only runs for explicitly larger chunks) */
+    rd_th_opts first = o->th;
+    if (first.chunk_rows <= 0)
+        first.chunk_rows = leaf_rows;
+    if ((st = rd_th_checksum(sides, 2, tabs, 1, &first, &sum, err)) != RD_OK)
         goto out;
     out->chunks = sum.nchunks;
     out->mismatched = sum.mismatches;

@@ -1,10 +1,12 @@
 /* tablediff.h: row-level differences of one table between two databases,
- * found by bisection over chunk checksums (tablehash.h): mismatching chunks
- * are split into `fanout` key ranges (by a keyset walk on the side with more
- * rows) until they hold at most leaf_rows rows; at a leaf, key + row hash of
- * side 1 are loaded (bounded by the leaf size) and side 0's rows are
- * streamed in key order against them. Memory stays bounded by the leaf size,
- * whatever the table size.
+ * found by chunk checksums (tablehash.h). Without an explicit chunk_rows the
+ * first-level chunks are leaf_rows rows, so a mismatching chunk is a leaf at
+ * once and no row is hashed twice; larger chunks are bisected: split into
+ * `fanout` key ranges (by a keyset walk on the side with more rows) until
+ * they hold at most leaf_rows rows. At a leaf, key + row hash of both sides
+ * are loaded at the same time (two connections, bounded by the leaf size)
+ * and side 0's rows, in key order, are looked up among side 1's. Memory
+ * stays bounded by the leaf size, whatever the table size.
  *
  * Side 0 is the database checked (the restore, `--dsn`), side 1 the
  * reference (`--against`): a row only in the reference is "missing", a row

@@ -4,7 +4,7 @@
  * its key (single or composite): chunk i covers lo < key <= hi, the first has
  * no lo and the last no hi, so skewed keys never make giant chunks. Each
  * chunk is reduced inside the server to its row count and a digest: the sum
- * of 64-bit (PostgreSQL) or 2 x 32-bit (MariaDB) row hashes, so duplicates
+ * of 64-bit row hashes, so duplicates
  * count and only digests cross the wire. A table without a key is one chunk
  * (an order-independent multiset digest).
  *
@@ -15,8 +15,11 @@
  * (numeric keeps its scale, floats all digits, json its text, jsonb its
  * canonical text, intervals their fields), then mixes the row hash with
  * hashint8extended so the chunk sum is not linear in the column hashes.
- * MariaDB hashes CONCAT_WS(0x1f, null flags, string lengths, values) with
- * CRC32 and CRC32C (64 bits per row). Sessions are pinned (rd_db_pin_session:
+ * MariaDB builds R = CONCAT_WS(0x1f, null bits, lengths of the strings but
+ * the last, non-string values, string values) once per row and hashes it
+ * as CRC32(R) << 32 | CRC32C(R) (64 bits per row; R is passed to the second
+ * CRC through a user variable), summed exactly (DECIMAL) per chunk.
+ * Sessions are pinned (rd_db_pin_session:
  * UTC, ISO dates, full float digits, hex bytea, fixed sql_mode).
  *
  * Digests are comparable only between the same engine and the same column
@@ -36,7 +39,9 @@ struct cJSON;
 
 #define RD_TH_CHUNK_ROWS_DEFAULT 100000
 #define RD_TH_ALGO_PG "pg-hre64-v1"
-#define RD_TH_ALGO_MARIADB "mariadb-crc32x2-v1"
+/* v1 was "mariadb-crc32x2-v1" (two 32-bit sums of another row string):
+ * manifests carrying it are refused (not this engine's algorithm). */
+#define RD_TH_ALGO_MARIADB "mariadb-crc64-v2"
 
 /* How a value of a column is written into SQL as a key literal. */
 typedef enum rd_th_lit { RD_TH_LIT_QUOTED = 0, RD_TH_LIT_NUMBER, RD_TH_LIT_HEX } rd_th_lit;
@@ -62,11 +67,11 @@ typedef struct rd_th_table {
     size_t ncols;
     size_t *key; /* indexes into cols, key order */
     size_t nkey;
-    char *row_hash;    /* select list of the per-row hash (1 PG, 2 MariaDB expressions) */
+    char *row_hash;    /* the per-row hash expression (one 64-bit value) */
     char *digest_list; /* select list: count, then the sums */
     char *order_by;    /* "k1, k2" (quoted) */
     char *key_list;    /* key_expr list for select */
-    int nhash;         /* 1 PostgreSQL, 2 MariaDB */
+    int nhash;         /* hash columns of a leaf row (1) */
 } rd_th_table;
 
 /* Describe schema.name (schema NULL or "": the current one on MariaDB,
@@ -140,8 +145,7 @@ int rd_th_chunk_differs(const rd_th_chunk *c);
 char *rd_th_chunk_describe(const rd_th_table *t, const rd_th_chunk *c);
 
 /* The whole table's digest on a side, independent of the chunking: the sum
- * of its chunk sums modulo 2^64 (PostgreSQL) or of each 32-bit CRC sum modulo
- * 2^32 (MariaDB), as 16 hex digits into out (>= 17 bytes). */
+ * of its chunk sums modulo 2^64, as 16 hex digits into out (>= 17 bytes). */
 rd_status rd_th_table_digest(const rd_th_sum *s, int side, char *out, size_t outsz, rd_error *err);
 
 /* Chunk and digest every table on side 0 (boundaries) and, with nsides 2,

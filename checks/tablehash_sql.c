@@ -158,8 +158,7 @@ static rd_status describe_query(rd_db *db, const char *schema, const char *name,
 }
 
 /* Build row_hash, digest_list, order_by and key_list from the columns. */
-static rd_status build_lists(rd_th_table *t, char **quoted, char **lens, size_t nlens,
-                             rd_error *err)
+static rd_status build_lists(rd_th_table *t, char **quoted, char **lens, rd_error *err)
 {
     rd_strbuf row, sb;
     rd_status st = RD_OK;
@@ -175,34 +174,45 @@ static rd_status build_lists(rd_th_table *t, char **quoted, char **lens, size_t 
             st = rd_strbuf_appendf(&sb, err, "count(*), sum(%s)", row.data);
         t->nhash = 1;
     } else {
+        /* R = CONCAT_WS(0x1f, null bits, lengths of the strings but the
+         * last, non-string values, string values): every element but the
+         * strings is free of 0x1f and the lengths delimit the strings, so R
+         * parses back to one row. R is built once per row and hashed twice
+         * through a user variable, assigned inside the first CRC's argument
+         * (the self-test of rd_th_describe checks the server evaluates it
+         * first). */
         rd_strbuf r;
+        size_t nnull = 0, last = t->ncols;
         rd_strbuf_init(&r, 0);
         st = rd_strbuf_append(&r, "CONCAT_WS(0x1f", err);
-        size_t nnull = 0;
         for (size_t i = 0; i < t->ncols; i++)
-            nnull += t->cols[i].nullable ? 1 : 0;
-        if (st == RD_OK && nnull) {
-            st = rd_strbuf_append(&r, ", CONCAT(", err);
-            size_t k = 0;
-            for (size_t i = 0; st == RD_OK && i < t->ncols; i++)
-                if (t->cols[i].nullable)
-                    st = rd_strbuf_appendf(&r, err, "%sISNULL(%s)", k++ ? ", " : "", quoted[i]);
-            if (st == RD_OK)
-                st = rd_strbuf_append(&r, ")", err);
+            if (lens[i])
+                last = i;
+        for (size_t i = 0; st == RD_OK && i < t->ncols; i++) {
+            if (!t->cols[i].nullable)
+                continue;
+            unsigned bit = (unsigned)(nnull++ % 62);
+            if (bit == 0)
+                st = rd_strbuf_appendf(&r, err, ", ISNULL(%s)", quoted[i]);
+            else
+                st = rd_strbuf_appendf(&r, err, " | ISNULL(%s) << %u", quoted[i], bit);
         }
-        for (size_t i = 0; st == RD_OK && i < nlens; i++)
-            st = rd_strbuf_appendf(&r, err, ", %s", lens[i]);
         for (size_t i = 0; st == RD_OK && i < t->ncols; i++)
-            st = rd_strbuf_appendf(&r, err, ", %s", t->cols[i].hash_expr);
+            if (lens[i] && i != last)
+                st = rd_strbuf_appendf(&r, err, ", %s", lens[i]);
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; st == RD_OK && i < t->ncols; i++)
+                if ((lens[i] != NULL) == pass)
+                    st = rd_strbuf_appendf(&r, err, ", %s", t->cols[i].hash_expr);
         if (st == RD_OK)
             st = rd_strbuf_append(&r, ")", err);
         if (st == RD_OK)
-            st = rd_strbuf_appendf(&row, err, "CRC32(%s), CRC32C(%s)", r.data, r.data);
-        if (st == RD_OK)
-            st = rd_strbuf_appendf(&sb, err, "COUNT(*), SUM(CRC32(%s)), SUM(CRC32C(%s))", r.data,
+            st = rd_strbuf_appendf(&row, err, "CRC32(@rd_row := %s) << 32 | CRC32C(@rd_row)",
                                    r.data);
+        if (st == RD_OK)
+            st = rd_strbuf_appendf(&sb, err, "COUNT(*), SUM(%s)", row.data);
         rd_strbuf_free(&r);
-        t->nhash = 2;
+        t->nhash = 1;
     }
     if (st == RD_OK &&
         (!(t->row_hash = rd_strbuf_detach(&row)) || !(t->digest_list = rd_strbuf_detach(&sb))))
@@ -225,6 +235,25 @@ static rd_status build_lists(rd_th_table *t, char **quoted, char **lens, size_t 
     }
     rd_strbuf_free(&row);
     rd_strbuf_free(&sb);
+    return st;
+}
+
+/* MariaDB: the row hash reads back a user variable assigned earlier in the
+ * same expression; refuse to checksum on a server that would evaluate the
+ * read first (the digest would then mix neighbouring rows). */
+static rd_status check_eval_order(rd_db *db, rd_error *err)
+{
+    char *v = NULL;
+    int found = 0;
+    rd_status st = rd_db_scalar(db,
+                                "SELECT SUM(CRC32(@rd_row := x) << 32 | CRC32C(@rd_row)) = "
+                                "SUM(CRC32(x) << 32 | CRC32C(x)) FROM (SELECT 'a' AS x UNION ALL "
+                                "SELECT 'bc' UNION ALL SELECT 'def') d",
+                                META_TIMEOUT, &v, &found, err);
+    if (st == RD_OK && !(found && v && strcmp(v, "1") == 0))
+        st = RD_ERR(err, RD_ERR_UNSUPPORTED,
+                    "this server evaluates user variables out of order: cannot checksum");
+    free(v);
     return st;
 }
 
@@ -251,13 +280,13 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
     rd_db_result *res = NULL;
     rd_th_table *t = calloc(1, sizeof *t);
     char **quoted = NULL, **lens = NULL;
-    size_t nlens = 0;
     rd_status st = RD_OK;
     rd_strbuf_init(&sql, 0);
     if (!t)
         return nomem(err);
     t->engine = rd_db_engine(db);
     if ((st = rd_db_pin_session(db, err)) != RD_OK ||
+        (t->engine == RD_ENGINE_MARIADB && (st = check_eval_order(db, err)) != RD_OK) ||
         (st = describe_query(db, schema, name, &sql, err)) != RD_OK ||
         (st = rd_db_query(db, sql.data, META_TIMEOUT, 0, &res, err)) != RD_OK)
         goto out;
@@ -304,7 +333,7 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
             goto out;
         }
         if (le)
-            lens[nlens++] = le;
+            lens[i] = le;
         if (pk && npk < sizeof pkpos / sizeof pkpos[0]) {
             char *end = NULL;
             long long p = strtoll(pk, &end, 10);
@@ -337,11 +366,11 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
     }
     if ((st = quote_table(db, t->schema, name, &t->qname[0], err)) != RD_OK)
         goto out;
-    st = build_lists(t, quoted, lens, nlens, err);
+    st = build_lists(t, quoted, lens, err);
 out:
     for (size_t i = 0; quoted && i < t->ncols; i++)
         free(quoted[i]);
-    for (size_t i = 0; i < nlens; i++)
+    for (size_t i = 0; lens && i < t->ncols; i++)
         free(lens[i]);
     free(quoted);
     free(lens);
@@ -362,6 +391,7 @@ rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, cons
     rd_status st;
     rd_strbuf_init(&sql, 0);
     if ((st = rd_db_pin_session(db2, err)) != RD_OK ||
+        (t->engine == RD_ENGINE_MARIADB && (st = check_eval_order(db2, err)) != RD_OK) ||
         (st = describe_query(db2, schema, name, &sql, err)) != RD_OK ||
         (st = rd_db_query(db2, sql.data, META_TIMEOUT, 0, &res, err)) != RD_OK)
         goto out;

@@ -331,7 +331,7 @@ START_TEST(parallel_and_manifest)
     cJSON *mj = NULL;
     ck_assert_msg(rd_tablehash_manifest_json(a, NULL, "p", 300, &mj, &err) == RD_OK, "%s", err.msg);
     ck_assert_str_eq(cJSON_GetObjectItem(mj, "algorithm")->valuestring,
-                     PG(e) ? "pg-hre64-v1" : "mariadb-crc32x2-v1");
+                     PG(e) ? "pg-hre64-v1" : "mariadb-crc64-v2");
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(mj, "chunks")), 7);
     ck_assert_int_eq((int)cJSON_GetObjectItem(mj, "rows")->valuedouble, 2000);
     exec_ok(b, "UPDATE p SET v = 'changed' WHERE id = 1000");
