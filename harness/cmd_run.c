@@ -41,31 +41,62 @@ static int parse_int(const char *s, int min, int max, int *out)
     return 1;
 }
 
-typedef struct run_args {
+/* What run and list share: the config file, --target (repeatable), --seed. */
+typedef struct sel_args {
     const char *file;
     const char **targets; /* NULL-terminated or NULL */
     size_t ntargets;
+    int has_seed;
+    uint64_t seed;
+} sel_args;
+
+/* Parse argv[*i] when it is --target, --seed or the CONFIG operand, and
+ * refuse any other option. Returns -1 when argv[*i] is none of these (the
+ * caller's own option, checked first), else RD_EXIT_OK or RD_EXIT_USAGE. */
+static int sel_arg(const char *sub, int argc, char **argv, int *i, sel_args *a)
+{
+    const char *v;
+    if (rd_cli_opt_value(argc, argv, i, "--target", &v)) {
+        if (!v || !*v)
+            return rd_cli_usage_error(sub, "%s needs a target name", "--target");
+        a->targets[a->ntargets++] = v;
+    } else if (rd_cli_opt_value(argc, argv, i, "--seed", &v)) {
+        if (!parse_u64(v, &a->seed))
+            return rd_cli_usage_error(sub, "--seed: expected a non-negative integer, got \"%s\"",
+                                      v ? v : "nothing");
+        a->has_seed = 1;
+    } else if (argv[*i][0] == '-' && argv[*i][1]) {
+        return rd_cli_usage_error(sub, "unknown option \"%s\"", argv[*i]);
+    } else if (a->file) {
+        return rd_cli_usage_error(sub, "unexpected argument \"%s\"", argv[*i]);
+    } else {
+        a->file = argv[*i];
+    }
+    return RD_EXIT_OK;
+}
+
+static int sel_begin(const char *sub, int argc, sel_args *a)
+{
+    a->targets = calloc((size_t)argc + 1, sizeof(*a->targets));
+    return a->targets ? RD_EXIT_OK : rd_cli_usage_error(sub, "%s", "out of memory");
+}
+
+static int sel_end(const char *sub, const sel_args *a)
+{
+    return a->file ? RD_EXIT_OK : rd_cli_usage_error(sub, "%s", "missing CONFIG");
+}
+
+typedef struct run_args {
+    sel_args s;
     rd_drill_opts o;
 } run_args;
 
 static int parse_run(int argc, char **argv, run_args *a)
 {
     const char *v;
-    a->targets = calloc((size_t)argc + 1, sizeof(*a->targets));
-    if (!a->targets)
-        return rd_cli_usage_error("run", "%s", "out of memory");
-    for (int i = 1; i < argc; i++) {
-        if (rd_cli_opt_value(argc, argv, &i, "--target", &v)) {
-            if (!v || !*v)
-                return rd_cli_usage_error("run", "%s needs a target name", "--target");
-            a->targets[a->ntargets++] = v;
-        } else if (rd_cli_opt_value(argc, argv, &i, "--seed", &v)) {
-            if (!parse_u64(v, &a->o.seed))
-                return rd_cli_usage_error("run",
-                                          "--seed: expected a non-negative integer, got \"%s\"",
-                                          v ? v : "nothing");
-            a->o.has_seed = 1;
-        } else if (rd_cli_opt_value(argc, argv, &i, "--parallel", &v)) {
+    int rc = sel_begin("run", argc, &a->s);
+    for (int i = 1; rc == RD_EXIT_OK && i < argc; i++) {
+        if (rd_cli_opt_value(argc, argv, &i, "--parallel", &v)) {
             if (!parse_int(v, 1, 256, &a->o.parallel))
                 return rd_cli_usage_error(
                     "run", "--parallel: expected an integer from 1 to 256, got \"%s\"",
@@ -90,18 +121,16 @@ static int parse_run(int argc, char **argv, run_args *a)
             a->o.keep_scratch = 1;
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             a->o.dry_run = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return rd_cli_usage_error("run", "unknown option \"%s\"", argv[i]);
-        } else if (a->file) {
-            return rd_cli_usage_error("run", "unexpected argument \"%s\"", argv[i]);
         } else {
-            a->file = argv[i];
+            rc = sel_arg("run", argc, argv, &i, &a->s);
         }
     }
-    if (!a->file)
-        return rd_cli_usage_error("run", "%s", "missing CONFIG");
-    a->o.targets = a->ntargets ? a->targets : NULL;
-    return RD_EXIT_OK;
+    if (rc == RD_EXIT_OK)
+        rc = sel_end("run", &a->s);
+    a->o.targets = a->s.ntargets ? a->s.targets : NULL;
+    a->o.has_seed = a->s.has_seed;
+    a->o.seed = a->s.seed;
+    return rc;
 }
 
 static void print_plan(const rd_report *r)
@@ -131,7 +160,7 @@ int rd_cmd_run(int argc, char **argv)
     rc = parse_run(argc, argv, &a);
     if (rc != RD_EXIT_OK)
         goto out;
-    if (rd_config_load(a.file, &cfg, &err) != RD_OK) {
+    if (rd_config_load(a.s.file, &cfg, &err) != RD_OK) {
         rd_cli_print_error(err.msg);
         rc = RD_EXIT_USAGE;
         goto out;
@@ -171,59 +200,35 @@ int rd_cmd_run(int argc, char **argv)
 out:
     rd_report_free(r);
     rd_config_free(cfg);
-    free(a.targets);
+    free(a.s.targets);
     return rc;
 }
 
 /* ---- list ---- */
 
 typedef struct list_args {
-    const char *file;
-    const char **targets;
-    size_t ntargets;
+    sel_args s;
     int json;
-    int has_seed;
-    uint64_t seed;
 } list_args;
 
 static int parse_list(int argc, char **argv, list_args *a)
 {
-    const char *v;
-    a->targets = calloc((size_t)argc + 1, sizeof(*a->targets));
-    if (!a->targets)
-        return rd_cli_usage_error("list", "%s", "out of memory");
-    for (int i = 1; i < argc; i++) {
-        if (rd_cli_opt_value(argc, argv, &i, "--target", &v)) {
-            if (!v || !*v)
-                return rd_cli_usage_error("list", "%s needs a target name", "--target");
-            a->targets[a->ntargets++] = v;
-        } else if (rd_cli_opt_value(argc, argv, &i, "--seed", &v)) {
-            if (!parse_u64(v, &a->seed))
-                return rd_cli_usage_error("list",
-                                          "--seed: expected a non-negative integer, got \"%s\"",
-                                          v ? v : "nothing");
-            a->has_seed = 1;
-        } else if (strcmp(argv[i], "--json") == 0) {
+    int rc = sel_begin("list", argc, &a->s);
+    for (int i = 1; rc == RD_EXIT_OK && i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
             a->json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return rd_cli_usage_error("list", "unknown option \"%s\"", argv[i]);
-        } else if (a->file) {
-            return rd_cli_usage_error("list", "unexpected argument \"%s\"", argv[i]);
-        } else {
-            a->file = argv[i];
-        }
+        else
+            rc = sel_arg("list", argc, argv, &i, &a->s);
     }
-    if (!a->file)
-        return rd_cli_usage_error("list", "%s", "missing CONFIG");
-    return RD_EXIT_OK;
+    return rc == RD_EXIT_OK ? sel_end("list", &a->s) : rc;
 }
 
 static int listed(const list_args *a, const char *name)
 {
-    if (!a->ntargets)
+    if (!a->s.ntargets)
         return 1;
-    for (size_t i = 0; i < a->ntargets; i++)
-        if (strcmp(a->targets[i], name) == 0)
+    for (size_t i = 0; i < a->s.ntargets; i++)
+        if (strcmp(a->s.targets[i], name) == 0)
             return 1;
     return 0;
 }
@@ -242,9 +247,9 @@ static void list_one(const rd_target_cfg *t, const list_args *a, const rd_config
 {
     const char *strategy = t->sample.strategy ? t->sample.strategy : "latest";
     int random = strcmp(strategy, "random") == 0 || strcmp(strategy, "pitr-random") == 0;
-    uint64_t seed = a->has_seed ? a->seed : cfg->seed;
+    uint64_t seed = a->s.has_seed ? a->s.seed : cfg->seed;
     memset(lt, 0, sizeof(*lt));
-    lt->seeded = !random || a->has_seed || cfg->has_seed;
+    lt->seeded = !random || a->s.has_seed || cfg->has_seed;
     lt->list_st = rd_catalog_list(&t->catalog, &lt->pts, &lt->list_err);
     rd_sample_exposure(&lt->pts, t->sample.window, now_ms, &lt->expo);
     lt->pick_st = RD_ERR_NOTFOUND;
@@ -283,7 +288,7 @@ static void print_table(const rd_target_cfg *t, const list_target *lt, const lis
     if (lt->pick_st == RD_OK)
         printf("  a run would sample: %s (%s of %zu candidates, seed %llu)\n",
                lt->pts.items[lt->smp.index].id, strategy, lt->smp.candidates,
-               (unsigned long long)(a->has_seed ? a->seed : cfg->seed));
+               (unsigned long long)(a->s.has_seed ? a->s.seed : cfg->seed));
     else if (!lt->seeded)
         printf("  a run would sample: one of %zu candidates at random (no seed: random sampling "
                "is seeded per run; pass --seed N to see its pick)\n",
@@ -347,10 +352,15 @@ static cJSON *json_target(const rd_target_cfg *t, const list_target *lt, const l
     else
         cJSON_AddNullToObject(smp, "window_seconds");
     cJSON_AddBoolToObject(smp, "seeded", lt->seeded);
-    if (a->has_seed || cfg->has_seed)
-        cJSON_AddNumberToObject(smp, "seed", (double)(a->has_seed ? a->seed : cfg->seed));
-    else
+    if (a->s.has_seed || cfg->has_seed) {
+        /* a string, as in the JSON report: a 64-bit seed does not fit a JSON number */
+        char seedtxt[24];
+        snprintf(seedtxt, sizeof seedtxt, "%llu",
+                 (unsigned long long)(a->s.has_seed ? a->s.seed : cfg->seed));
+        cJSON_AddStringToObject(smp, "seed", seedtxt);
+    } else {
         cJSON_AddNullToObject(smp, "seed");
+    }
     cJSON_AddNumberToObject(smp, "candidates", (double)lt->expo.candidates);
     if (lt->pick_st == RD_OK)
         cJSON_AddStringToObject(smp, "would_sample", lt->pts.items[lt->smp.index].id);
@@ -381,15 +391,15 @@ int rd_cmd_list(int argc, char **argv)
     rc = parse_list(argc, argv, &a);
     if (rc != RD_EXIT_OK)
         goto out;
-    if (rd_config_load(a.file, &cfg, &err) != RD_OK) {
+    if (rd_config_load(a.s.file, &cfg, &err) != RD_OK) {
         rd_cli_print_error(err.msg);
         rc = RD_EXIT_USAGE;
         goto out;
     }
-    for (size_t i = 0; i < a.ntargets; i++) {
-        if (!rd_config_target(cfg, a.targets[i])) {
-            fprintf(stderr, "restoredrill: list: no target named \"%s\" in %s\n", a.targets[i],
-                    cfg->file ? cfg->file : a.file);
+    for (size_t i = 0; i < a.s.ntargets; i++) {
+        if (!rd_config_target(cfg, a.s.targets[i])) {
+            fprintf(stderr, "restoredrill: list: no target named \"%s\" in %s\n", a.s.targets[i],
+                    cfg->file ? cfg->file : a.s.file);
             rc = RD_EXIT_USAGE;
             goto out;
         }
@@ -440,6 +450,6 @@ int rd_cmd_list(int argc, char **argv)
 out:
     cJSON_Delete(doc);
     rd_config_free(cfg);
-    free(a.targets);
+    free(a.s.targets);
     return rc;
 }
