@@ -30,7 +30,7 @@ UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
 ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
-.PHONY: all deps deps-build deps-bench check unit integration shell-tests sanitize format format-check demo clean bench
+.PHONY: all deps deps-build deps-bench check unit integration sanitize format format-check demo clean bench
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
