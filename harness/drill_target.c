@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "drill_int.h"
@@ -94,16 +95,7 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     double start = rd_mono_now();
     rd_error_clear(&err);
 
-    if (pt->sha256 && stat(pt->location, &sb) == 0 && S_ISREG(sb.st_mode)) {
-        /* a local file may be read by the tool itself (pg_restore -j): check it here */
-        char hex[RD_SHA256_HEX_LEN + 1];
-        unsigned long long bytes = 0;
-        st = rd_sha256_file(pt->location, hex, &bytes, &err);
-        if (st == RD_OK && strcmp(hex, pt->sha256) != 0)
-            st = RD_ERR(&err, RD_ERR_INTEGRITY, "sha256 mismatch: expected %s, got %s", pt->sha256,
-                        hex);
-    }
-    if (st == RD_OK) {
+    {
         dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
         rd_artifact_opts o = {.expected_sha256 = pt->sha256,
                               .decrypt = dec,
@@ -124,6 +116,17 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
         else if (!(*drv = rd_restore_for(t->engine, f)))
             st = RD_ERR(&err, RD_ERR_UNSUPPORTED, "no restore driver for %s dumps on %s",
                         rd_format_name(f), rd_engine_name(t->engine));
+    }
+    /* A streamed artifact verifies its sha256 as the restore reads it (one
+     * read of the file); a file the tool reads itself is verified here. */
+    if (st == RD_OK && pt->sha256 && (*drv)->reads_path && (*drv)->reads_path(&t->restore, *a) &&
+        stat(pt->location, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        char hex[RD_SHA256_HEX_LEN + 1];
+        unsigned long long bytes = 0;
+        st = rd_sha256_file(pt->location, hex, &bytes, &err);
+        if (st == RD_OK && strcasecmp(hex, pt->sha256) != 0)
+            st = RD_ERR(&err, RD_ERR_INTEGRITY, "sha256 mismatch: expected %s, got %s", pt->sha256,
+                        hex);
     }
     free(dec);
     rd_verdict v = st == RD_OK ? RD_PASSED : st == RD_ERR_ABORTED ? RD_ABORTED : RD_FAILED;

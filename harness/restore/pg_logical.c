@@ -133,17 +133,24 @@ static rd_status create_archive_roles(const rd_restore_cfg *cfg, rd_artifact *a,
     return st;
 }
 
+/* pg_restore reads a local archive file itself (seekable: -j works);
+ * anything decoded or decrypted on the way comes through its stdin, and
+ * plain SQL always goes through psql's stdin. */
+static int pg_reads_path(const rd_restore_cfg *cfg, const rd_artifact *a)
+{
+    if (rd_artifact_format(a) == RD_FMT_PG_PLAIN)
+        return 0;
+    return rd_artifact_is_dir(a) || (rd_artifact_wrap(a) == RD_WRAP_NONE && cfg->decrypt.n == 0 &&
+                                     rd_fs_exists(rd_artifact_path(a)));
+}
+
 static rd_status run_archive(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
                              rd_pg_roles *roles, const rd_strlist *env, double deadline,
                              rd_restore_outcome *out, rd_error *err)
 {
     rd_strlist argv = {0};
     char jobs[32];
-    /* pg_restore reads a local file itself (seekable: -j works); anything
-     * decoded or decrypted on the way comes through its stdin */
-    int seekable =
-        rd_artifact_is_dir(a) || (rd_artifact_wrap(a) == RD_WRAP_NONE && cfg->decrypt.n == 0 &&
-                                  rd_fs_exists(rd_artifact_path(a)));
+    int seekable = pg_reads_path(cfg, a);
     int nj = seekable ? pg_jobs(cfg) : 1;
     rd_status st = RD_OK;
 
@@ -242,4 +249,5 @@ const rd_restore_type rd_restore_pg_logical = {
     .engines = RD_ENGINE_PG,
     .accepts = pg_accepts,
     .run = pg_run,
+    .reads_path = pg_reads_path,
 };

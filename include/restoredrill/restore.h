@@ -27,6 +27,11 @@ typedef struct rd_restore_type {
      * of the tool) and out->log with the tail. deadline: rd_mono_now() instant. */
     rd_status (*run)(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
                      double deadline, rd_restore_outcome *out, rd_error *err);
+    /* optional: 1 when run will let the tool read the artifact's file or
+     * directory itself instead of the stream (pg_restore -j), so the
+     * stream's sha256 check never runs and the caller must verify the file
+     * first. NULL: the driver always reads the stream. */
+    int (*reads_path)(const rd_restore_cfg *cfg, const rd_artifact *a);
 } rd_restore_type;
 
 extern const rd_restore_type *const rd_restore_registry[]; /* NULL-terminated */

@@ -39,6 +39,16 @@ cat >"$f/sha/catalog.sh" <<SH
 echo '[{"id": "shop-sha", "created_at": "2026-11-01T00:00:00Z", "location": "$f/sha/shop.dump", "sha256": "$wrong"}]'
 SH
 chmod +x "$f/sha/catalog.sh"
+# the same for a plain SQL dump, which is streamed into psql: the sha256 is
+# checked as the stream is read (the file is read once), and still fails it
+mkdir -p "$f/shaplain"
+cp "$plain" "$f/shaplain/shop.sql"
+realplain=$(sha256sum "$f/shaplain/shop.sql" | cut -d' ' -f1)
+cat >"$f/shaplain/catalog.sh" <<SH
+#!/bin/sh
+echo '[{"id": "shop-shaplain", "created_at": "2026-11-01T00:00:00Z", "location": "$f/shaplain/shop.sql", "sha256": "$wrong"}]'
+SH
+chmod +x "$f/shaplain/catalog.sh"
 
 target() { # NAME ENGINE DIR PATTERN [EXTRA]
     cat <<JSON
@@ -59,6 +69,9 @@ $(target empty postgres empty '*.dump'),
 $(target stale postgres stale '*.dump' ', "sample": {"strategy": "latest", "max_age": "26h"}'),
     {"name": "sha", "engine": "postgres",
      "catalog": {"type": "exec", "command": ["$f/sha/catalog.sh"]},
+     "checks": [{"type": "rowcount", "min_rows": {"*": 1}}]},
+    {"name": "shaplain", "engine": "postgres",
+     "catalog": {"type": "exec", "command": ["$f/shaplain/catalog.sh"]},
      "checks": [{"type": "rowcount", "min_rows": {"*": 1}}]}
   ] }
 JSON
@@ -69,7 +82,7 @@ expect_eq "$(jqr '.drill.status')" failed "drill status"
 sel() { echo ".targets[] | select(.name == \"$1\")"; }
 restore_msg() { jqr "$(sel "$1") | .checks[] | select(.type == \"restore\") | .message"; }
 restore_status() { jqr "$(sel "$1") | .checks[] | select(.type == \"restore\") | .status"; }
-for t in corrupt-gz trunc-custom trunc-plain trunc-mariadb empty sha; do
+for t in corrupt-gz trunc-custom trunc-plain trunc-mariadb empty sha shaplain; do
     expect_eq "$(jqr "$(sel $t) | .status")" failed "$t target status"
     expect_eq "$(restore_status $t)" failed "$t restore result"
 done
@@ -88,6 +101,10 @@ expect_eq "$(restore_msg trunc-mariadb)" \
 expect_eq "$(restore_msg empty)" "sample: no recovery points in the catalog" "empty message"
 expect_eq "$(jqr "$(sel empty) | .error")" "sample: no recovery points in the catalog" "empty error"
 expect_eq "$(restore_msg sha)" "fetch: sha256 mismatch: expected $wrong, got $real" "sha message"
+case "$(restore_msg shaplain)" in
+*"sha256 mismatch: expected $wrong, got $realplain") ;;
+*) fail "shaplain message: $(restore_msg shaplain)" ;;
+esac
 # the stale point restores and verifies, but max_age fails the target
 expect_eq "$(jqr "$(sel stale) | .status")" failed "stale target status"
 expect_eq "$(restore_status stale)" passed "stale restore"
