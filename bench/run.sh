@@ -97,7 +97,7 @@ measure my_checksum_against "$BIN" checksum --engine mariadb --dsn "$MYB" --agai
 measure my_diff "$BIN" diff --engine mariadb --dsn "$MYB" --against "$MYA" --table t
 "$BIN" diff --engine mariadb --dsn "$MYB" --against "$MYA" --table t --json >"$tmp/my_diff.json"
 if command -v pt-table-sync >/dev/null 2>&1; then
-    REPS=1 measure my_pt_table_sync pt-table-sync --print --no-check-triggers \
+    measure my_pt_table_sync pt-table-sync --print --no-check-triggers \
         "S=$MYS,u=root,D=a,t=t" "S=$MYS,u=root,D=b,t=t"
     ptn=$(grep -c -E '^(UPDATE|DELETE|INSERT|REPLACE)' "$tmp/out.txt")
 else

@@ -62,49 +62,28 @@ static void clist_free(clist *l, size_t nkey)
     memset(l, 0, sizeof *l);
 }
 
+typedef struct split_ud {
+    clist *out;
+    size_t nkey;
+} split_ud;
+
+static rd_status split_emit(void *ud, char **lo, char **hi, rd_error *err)
+{
+    split_ud *u = ud;
+    rd_status st = clist_add(u->out, lo, hi, err);
+    if (st != RD_OK) {
+        rd_th_keys_free(lo, u->nkey);
+        rd_th_keys_free(hi, u->nkey);
+    }
+    return st;
+}
+
 /* Split (lo, hi] into ranges of about step rows of side s. */
 static rd_status split(rd_th_side *sides, const rd_th_table *t, int s, const rd_th_chunk *c,
                        int64_t step, double timeout, clist *out, size_t *made, rd_error *err)
 {
-    char **lo = rd_th_keys_dup(c->lo, t->nkey);
-    rd_status st = RD_OK;
-    *made = 0;
-    if (c->lo && !lo)
-        return nomem(err);
-    for (;;) {
-        char **k = NULL;
-        if ((st = rd_th_step(sides[s].db, t, s, lo, c->hi, step, timeout, &k, err)) != RD_OK)
-            break;
-        /* the step landed on hi itself: the rest is the last sub-range */
-        int at_end = k && c->hi;
-        for (size_t i = 0; at_end && i < t->nkey; i++)
-            at_end = strcmp(k[i], c->hi[i]) == 0;
-        if (at_end) {
-            rd_th_keys_free(k, t->nkey);
-            k = NULL;
-        }
-        char **hi = k ? k : rd_th_keys_dup(c->hi, t->nkey);
-        if (!k && c->hi && !hi) {
-            st = nomem(err);
-            break;
-        }
-        if ((st = clist_add(out, lo, hi, err)) != RD_OK) {
-            rd_th_keys_free(lo, t->nkey);
-            rd_th_keys_free(hi, t->nkey);
-            lo = NULL;
-            break;
-        }
-        (*made)++;
-        lo = NULL;
-        if (!k)
-            break;
-        if (!(lo = rd_th_keys_dup(k, t->nkey))) {
-            st = nomem(err);
-            break;
-        }
-    }
-    rd_th_keys_free(lo, t->nkey);
-    return st;
+    split_ud u = {out, t->nkey};
+    return rd_th_split(sides[s].db, t, s, c->lo, c->hi, step, timeout, split_emit, &u, made, err);
 }
 
 /* ---------- leaf merge ---------- */
@@ -362,6 +341,7 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     rd_th_opts first = o->th;
     if (first.chunk_rows <= 0)
         first.chunk_rows = leaf_rows;
+    first.coarse_ok = 1; /* an oversized range that differs is bisected below */
     if ((st = rd_th_checksum(sides, 2, tabs, 1, &first, &sum, err)) != RD_OK)
         goto out;
     out->chunks = sum.nchunks;

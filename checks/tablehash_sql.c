@@ -58,6 +58,7 @@ static const char *const pg_native[] = {"int2", "int4",      "int8",        "boo
                                         "date", "timestamp", "timestamptz", "uuid", "oid",
                                         "time", "char",      NULL};
 static const char *const pg_textlike[] = {"text", "varchar", "bpchar", NULL};
+static const char *const pg_integer[] = {"int2", "int4", "int8", NULL};
 
 /* MariaDB data_type classes. */
 static const char *const my_number[] = {"tinyint", "smallint", "mediumint", "int", "integer",
@@ -74,6 +75,7 @@ static rd_status column_exprs(rd_engine engine, rd_th_column *c, const char *q, 
                               char **strlen_expr)
 {
     if (engine == RD_ENGINE_PG) {
+        c->integer = in_list(tn, pg_integer);
         if (in_list(tn, pg_native))
             c->hash_expr = rd_strdup(q);
         else if (in_list(tn, pg_textlike))
@@ -83,6 +85,7 @@ static rd_status column_exprs(rd_engine engine, rd_th_column *c, const char *q, 
         c->key_expr = rd_strdup(q);
         c->lit = RD_TH_LIT_QUOTED;
     } else if (in_list(tn, my_number)) {
+        c->integer = strcmp(tn, "decimal") != 0 && strcmp(tn, "year") != 0;
         c->hash_expr = rd_strdup(q);
         c->key_expr = rd_strdup(q);
         c->lit = RD_TH_LIT_NUMBER;
@@ -535,6 +538,45 @@ rd_status rd_th_sql_step(rd_db *db, const rd_th_table *t, int side, char *const 
         st = rd_strbuf_appendf(out, err, " ORDER BY %s LIMIT 1 OFFSET %lld", t->order_by,
                                (long long)(n - 1));
     return st;
+}
+
+rd_status rd_th_sql_bounds(rd_db *db, const rd_th_table *t, rd_strbuf *out, rd_error *err)
+{
+    const int side = 0;
+    rd_status st;
+    if (t->engine == RD_ENGINE_PG) {
+        st = rd_strbuf_appendf(out, err,
+                               "SELECT min(%s)::text, max(%s)::text, (SELECT c.reltuples::int8 "
+                               "FROM pg_class c WHERE c.oid = ",
+                               t->order_by, t->order_by);
+        if (st == RD_OK)
+            st = rd_db_quote_literal(db, t->qname[side], out, err);
+        if (st == RD_OK)
+            st = rd_strbuf_appendf(out, err, "::regclass)::text FROM %s", t->qname[side]);
+        return st;
+    }
+    st = rd_strbuf_appendf(out, err,
+                           "SELECT MIN(%s), MAX(%s), (SELECT s.TABLE_ROWS FROM "
+                           "information_schema.TABLES s WHERE s.TABLE_SCHEMA = ",
+                           t->order_by, t->order_by);
+    if (st == RD_OK && t->schema && *t->schema)
+        st = rd_db_quote_literal(db, t->schema, out, err);
+    else if (st == RD_OK)
+        st = rd_strbuf_append(out, "DATABASE()", err);
+    if (st == RD_OK)
+        st = rd_strbuf_append(out, " AND s.TABLE_NAME = ", err);
+    if (st == RD_OK)
+        st = rd_db_quote_literal(db, t->name, out, err);
+    if (st == RD_OK)
+        st = rd_strbuf_appendf(out, err, ") FROM %s", t->qname[side]);
+    return st;
+}
+
+rd_status rd_th_sql_count(rd_db *db, const rd_th_table *t, int side, char *const *lo,
+                          char *const *hi, rd_strbuf *out, rd_error *err)
+{
+    rd_status st = rd_strbuf_appendf(out, err, "SELECT count(*) FROM %s WHERE ", t->qname[side]);
+    return st == RD_OK ? rd_th_sql_range(db, t, lo, hi, NULL, out, err) : st;
 }
 
 rd_status rd_th_sql_rows(rd_db *db, const rd_th_table *t, int side, char *const *lo,

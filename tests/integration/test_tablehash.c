@@ -55,7 +55,7 @@ static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, 
     ck_assert_msg(rd_th_describe(a, NULL, name, NULL, &t, &err) == RD_OK, "%s", err.msg);
     ck_assert_msg(rd_th_table_other(t, b, NULL, name, &err) == RD_OK, "%s", err.msg);
     rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
-    rd_th_opts o = {chunk_rows, 1, NULL, 60};
+    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0};
     rd_th_table *const tabs[1] = {t};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
     size_t m = sum.mismatches;
@@ -350,7 +350,7 @@ START_TEST(parallel_and_manifest)
     rd_th_table *const tabs[2] = {tp, tq};
     rd_th_sum sums[2];
     memset(sums, 0, sizeof sums);
-    rd_th_opts o = {300, 2, NULL, 60};
+    rd_th_opts o = {300, 2, NULL, 60, 0};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 2, &o, sums, &err) == RD_OK, "%s", err.msg);
     ck_assert_uint_eq(sums[0].mismatches, 1);
     ck_assert_uint_eq(sums[1].mismatches, 1);
@@ -390,6 +390,119 @@ START_TEST(parallel_and_manifest)
     rd_th_table_free(tq);
     free(dsa);
     free(dsb);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
+/* ---------- value ranges of a dense integer key ---------- */
+
+static int64_t max_chunk_rows(const rd_th_sum *s)
+{
+    int64_t m = 0;
+    for (size_t i = 0; i < s->nchunks; i++)
+        for (int k = 0; k < s->nsides; k++)
+            if (s->chunks[i].rows[k] > m)
+                m = s->chunks[i].rows[k];
+    return m;
+}
+
+START_TEST(value_ranges_dense_and_skewed)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    const char *analyze = PG(e) ? "ANALYZE" : "ANALYZE TABLE";
+    char sql[128];
+    /* dense ids 1..4000: 40 value ranges of 100 (the walk would add an
+     * empty open tail: 41), same table digest as the walk's */
+    both(a, b, "CREATE TABLE r (id BIGINT PRIMARY KEY, v INT)");
+    both(a, b,
+         PG(e) ? "INSERT INTO r SELECT i, i % 7 FROM generate_series(1, 4000) i"
+               : "INSERT INTO r SELECT seq, seq % 7 FROM seq_1_to_4000");
+    exec_ok(a, "CREATE TABLE r_nostats (id BIGINT PRIMARY KEY, v INT)");
+    exec_ok(a, "INSERT INTO r_nostats SELECT * FROM r");
+    snprintf(sql, sizeof sql, "%s r", analyze);
+    both(a, b, sql);
+    rd_th_sum sum, walk;
+    rd_th_table *t = NULL, *tw = NULL;
+    ck_assert_uint_eq(compare(a, b, "r", 100, &sum, &t), 0);
+    ck_assert_uint_eq(sum.nchunks, 40);
+    ck_assert_ptr_null(sum.chunks[0].lo);
+    ck_assert_str_eq(sum.chunks[0].hi[0], "100");
+    ck_assert_str_eq(sum.chunks[39].lo[0], "3900");
+    ck_assert_ptr_null(sum.chunks[39].hi);
+    ck_assert_int_eq(max_chunk_rows(&sum), 100);
+    char d1[17], d2[17];
+    rd_error err = {0};
+    ck_assert(rd_th_table_digest(&sum, 0, d1, sizeof d1, &err) == RD_OK);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    if (PG(e)) { /* no statistics: the walk */
+        ck_assert_uint_eq(compare(a, a, "r_nostats", 100, &walk, &tw), 0);
+        ck_assert_uint_eq(walk.nchunks, 41);
+        ck_assert(rd_th_table_digest(&walk, 0, d2, sizeof d2, &err) == RD_OK);
+        ck_assert_str_eq(d1, d2);
+        rd_th_sum_clear(&walk);
+        rd_th_table_free(tw);
+    }
+    /* first row, a row in the middle, a row past the last key */
+    exec_ok(b, "DELETE FROM r WHERE id = 1");
+    exec_ok(b, "UPDATE r SET v = -1 WHERE id = 2050");
+    exec_ok(b, "INSERT INTO r VALUES (4500, 0)");
+    ck_assert_uint_eq(compare(a, b, "r", 100, &sum, &t), 3);
+    ck_assert(rd_th_chunk_differs(&sum.chunks[0]));
+    ck_assert(rd_th_chunk_differs(&sum.chunks[20]));
+    ck_assert(rd_th_chunk_differs(&sum.chunks[39]));
+    ck_assert_int_eq(sum.chunks[39].rows[1], 101);
+    rd_th_sum_clear(&sum);
+    /* the diff over value ranges names exactly those rows */
+    rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
+    rd_th_table_free(t);
+    ck_assert(rd_th_describe(b, NULL, "r", NULL, &t, &err) == RD_OK);
+    ck_assert(rd_th_table_other(t, a, NULL, "r", &err) == RD_OK);
+    rd_diff_opts o;
+    memset(&o, 0, sizeof o);
+    o.leaf_rows = 100;
+    o.max_rows = -1;
+    rd_diff_result r;
+    ck_assert_msg(rd_tablediff(sides, t, &o, &r, &err) == RD_OK, "%s", err.msg);
+    ck_assert_int_eq(r.missing, 1);
+    ck_assert_int_eq(r.changed, 1);
+    ck_assert_int_eq(r.extra, 1);
+    ck_assert_uint_eq(r.chunks, 45); /* ranges up to 4500 (the walk: 41) */
+    rd_diff_result_clear(&r);
+    rd_th_table_free(t);
+
+    /* skew between the probes: density 0.4 around a run of 2500 dense ids;
+     * the ranges there hold about 250 rows and are cut again by the walk */
+    both(a, b, "CREATE TABLE sk (id INT PRIMARY KEY, v INT)");
+    both(a, b,
+         PG(e) ? "INSERT INTO sk SELECT i, i FROM generate_series(1, 10000) i "
+                 "WHERE i BETWEEN 2001 AND 4500 OR i % 5 IN (0, 1)"
+               : "INSERT INTO sk SELECT seq, seq FROM seq_1_to_10000 "
+                 "WHERE seq BETWEEN 2001 AND 4500 OR seq % 5 IN (0, 1)");
+    snprintf(sql, sizeof sql, "%s sk", analyze);
+    both(a, b, sql);
+    ck_assert_uint_eq(compare(a, b, "sk", 100, &sum, &t), 0);
+    ck_assert_int_eq(sum.rows[0], 5500);
+    ck_assert_int_le(max_chunk_rows(&sum), 200); /* uncut ranges would hold 250 */
+    size_t short_chunks = 0;                     /* the walk's are all 100 but the last */
+    for (size_t i = 0; i + 1 < sum.nchunks; i++)
+        short_chunks += sum.chunks[i].rows[0] < 90;
+    ck_assert_uint_gt(short_chunks, 0);
+    ck_assert_ptr_null(sum.chunks[0].lo);
+    ck_assert_ptr_null(sum.chunks[sum.nchunks - 1].hi);
+    for (size_t i = 1; i < sum.nchunks; i++) /* contiguous, in key order */
+        ck_assert_str_eq(sum.chunks[i].lo[0], sum.chunks[i - 1].hi[0]);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    exec_ok(b, "UPDATE sk SET v = 0 WHERE id = 2500");
+    ck_assert_uint_eq(compare(a, b, "sk", 100, &sum, &t), 1);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
     rd_db_free(a);
     rd_db_free(b);
 }
@@ -501,6 +614,7 @@ Suite *tablehash_suite(void)
     tcase_add_loop_test(tc, empty_one_row_and_hostile_names, 0, 2);
     tcase_add_loop_test(tc, parallel_and_manifest, 0, 2);
     tcase_add_loop_test(tc, diff_names_exact_keys, 0, 2);
+    tcase_add_loop_test(tc, value_ranges_dense_and_skewed, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
