@@ -4,10 +4,14 @@
  * line breaks the chain at the line after it. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "report_int.h"
 #include "restoredrill/clock.h"
@@ -16,6 +20,8 @@
 #include "restoredrill/sha256.h"
 
 #define HISTORY_MAX_BYTES ((size_t)1024 * 1024 * 1024)
+#define HISTORY_LOCK_WAIT_MS 60000 /* another drill's append takes milliseconds */
+#define HISTORY_LOCK_POLL_MS 20
 static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 static void put(cJSON *obj, const char *key, cJSON *item, int *oom)
@@ -104,6 +110,43 @@ static size_t last_line(const char *text, size_t len, size_t *start)
     return len - s;
 }
 
+/* An exclusive lock on PATH.lock for the read-modify-write of an append
+ * (the history itself is replaced by rename, so its inode cannot carry the
+ * lock): waits up to HISTORY_LOCK_WAIT_MS for another drill's append. *fd
+ * gets the lock's descriptor; closing it releases the lock. */
+static rd_status lock_history(const char *path, int *fd, rd_error *err)
+{
+    char *lp = rd_asprintf("%s.lock", path);
+    rd_status st = RD_OK;
+    if (!lp)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory locking the history");
+    *fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot lock history %s: cannot open %s", path, lp);
+        goto out;
+    }
+    for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; waited += HISTORY_LOCK_POLL_MS) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot lock history %s", path);
+            break;
+        }
+        if (waited >= HISTORY_LOCK_WAIT_MS) {
+            st = RD_ERR(err, RD_ERR_TIMEOUT, "history %s stayed locked by another process (%s)",
+                        path, lp);
+            break;
+        }
+        struct timespec ts = {0, HISTORY_LOCK_POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (st != RD_OK) {
+        close(*fd);
+        *fd = -1;
+    }
+out:
+    free(lp);
+    return st;
+}
+
 rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
 {
     rd_status st = RD_OK;
@@ -112,8 +155,11 @@ rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
     char prev[RD_SHA256_HEX_LEN + 1];
     rd_strbuf sb;
     rd_error e2;
+    int lock = -1;
     rd_strbuf_init(&sb, HISTORY_MAX_BYTES);
     memcpy(prev, zeros, sizeof prev);
+    if ((st = lock_history(path, &lock, err)) != RD_OK)
+        goto out;
     if (rd_fs_exists(path)) {
         if ((st = rd_fs_read_file(path, HISTORY_MAX_BYTES, &old, &len, err)) != RD_OK)
             goto out;
@@ -138,6 +184,8 @@ rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
     if (st != RD_OK)
         st = RD_ERR(err, st, "cannot append to history %s: %s", path, e2.msg);
 out:
+    if (lock >= 0)
+        close(lock); /* after the rename: the next append reads this line */
     rd_strbuf_free(&sb);
     free(old);
     cJSON_free(line);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../reports/report_int.h"
@@ -26,7 +27,10 @@ static void setup(void)
 
 static void teardown(void)
 {
+    char lock[160];
+    snprintf(lock, sizeof lock, "%s.lock", path);
     unlink(path);
+    unlink(lock);
     rmdir(dir);
 }
 
@@ -114,6 +118,38 @@ START_TEST(test_chain)
     ck_assert_uint_eq(lines, 3);
     ck_assert_uint_eq(bad, 0);
     free_lines(l, n);
+}
+END_TEST
+
+/* Drills appending to one history at the same moment: every line kept,
+ * the chain intact (the append is a locked read-modify-write). */
+START_TEST(test_concurrent_appends)
+{
+    enum { PROCS = 6, EACH = 8 };
+    pid_t kids[PROCS];
+    for (int p = 0; p < PROCS; p++) {
+        kids[p] = fork();
+        ck_assert_int_ge(kids[p], 0);
+        if (kids[p] == 0) {
+            rd_error err;
+            int bad = 0;
+            for (int i = 0; i < EACH; i++) {
+                rd_report *r = fx_report();
+                bad += rd_history_append(r, path, &err) != RD_OK;
+                rd_report_free(r);
+            }
+            _exit(bad ? 1 : 0);
+        }
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int ws = 0;
+        ck_assert_int_eq(waitpid(kids[p], &ws, 0), kids[p]);
+        ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    }
+    size_t lines = 0, bad = 9;
+    rd_error err;
+    ck_assert_msg(rd_history_verify(path, &lines, &bad, &err) == RD_OK, "%s", err.msg);
+    ck_assert_uint_eq(lines, PROCS * EACH);
 }
 END_TEST
 
@@ -208,6 +244,7 @@ Suite *history_suite(void)
     TCase *tc = tcase_create("history");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_chain);
+    tcase_add_test(tc, test_concurrent_appends);
     tcase_add_test(tc, test_edited);
     tcase_add_test(tc, test_removed_and_reordered);
     tcase_add_test(tc, test_not_json_and_empty);
