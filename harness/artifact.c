@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -49,6 +50,8 @@ struct rd_artifact {
     pthread_t writer;
     int writer_started;
     atomic_int writer_abort;
+    atomic_int cancel; /* rd_artifact_cancel */
+    double deadline;   /* for reads from the filter; 0: none */
     int writer_broken; /* the filter stopped reading before the end */
     rd_status writer_st;
     rd_error writer_err;
@@ -202,6 +205,34 @@ static rd_status finish_source(rd_artifact *a, rd_error *err)
     return RD_OK;
 }
 
+/* Wait until the filter's output is readable, in slices of 0.2 s that
+ * watch the deadline, rd_artifact_cancel and the abort flag; on any of them
+ * the filter is stopped (so the writer thread sees EPIPE and ends). */
+static rd_status wait_filter(rd_artifact *a, int fd, rd_error *err)
+{
+    for (;;) {
+        const char *why = NULL;
+        rd_status code = RD_ERR_ABORTED;
+        if (atomic_load(&a->cancel))
+            why = "was cancelled";
+        else if (rd_abort_requested())
+            why = "was interrupted";
+        else if (a->deadline > 0 && rd_mono_now() >= a->deadline) {
+            why = "timed out: the decrypt command produced no output before the deadline";
+            code = RD_ERR_TIMEOUT;
+        }
+        if (why) {
+            atomic_store(&a->writer_abort, 1);
+            rd_proc_stop(a->proc);
+            return RD_ERR(err, code, "reading %s %s", a->path, why);
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = poll(&pfd, 1, 200);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            return RD_OK; /* readable, at the end, or an error the read reports */
+    }
+}
+
 /* rd_source_fn: stored bytes, or the decrypt filter's output. */
 static rd_status src_read(void *ctx, void *buf, size_t cap, size_t *n, rd_error *err)
 {
@@ -210,6 +241,9 @@ static rd_status src_read(void *ctx, void *buf, size_t cap, size_t *n, rd_error 
     if (a->have_hex)
         return RD_OK;
     int fd = a->proc ? rd_proc_stdout_fd(a->proc) : a->fd;
+    rd_status st = a->proc ? wait_filter(a, fd, err) : RD_OK;
+    if (st != RD_OK)
+        return st;
     ssize_t r = read_retry(fd, buf, cap);
     if (r < 0) {
         if (a->proc)
@@ -303,6 +337,8 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
     a->writer_fd = -1;
     atomic_init(&a->raw_bytes, 0);
     atomic_init(&a->writer_abort, 0);
+    atomic_init(&a->cancel, 0);
+    a->deadline = opts ? opts->deadline : 0;
     if (!(a->path = strdup(location)) ||
         (opts && opts->expected_sha256 && !(a->expected = strdup(opts->expected_sha256)))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -346,6 +382,17 @@ done:
 out:
     rd_artifact_free(a);
     return st;
+}
+
+void rd_artifact_set_deadline(rd_artifact *a, double deadline)
+{
+    a->deadline = deadline;
+}
+
+void rd_artifact_cancel(rd_artifact *a)
+{
+    if (a)
+        atomic_store(&a->cancel, 1);
 }
 
 int rd_artifact_is_dir(const rd_artifact *a)

@@ -99,7 +99,8 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
         dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
         rd_artifact_opts o = {.expected_sha256 = pt->sha256,
                               .decrypt = dec,
-                              .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0};
+                              .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0,
+                              .deadline = t->timeout_fetch > 0 ? start + t->timeout_fetch : 0};
         st = rd_artifact_open(pt->location, &o, a, &err);
     }
     if (st == RD_OK) {

@@ -98,7 +98,8 @@ static rd_status create_archive_roles(const rd_restore_cfg *cfg, rd_artifact *a,
         st = push(&argv, rd_artifact_path(a), err);
     if (st == RD_OK && !seekable) {
         const char **dec = cfg->decrypt.n ? rd_strlist_argv(&cfg->decrypt) : NULL;
-        rd_artifact_opts o = {.expected_sha256 = NULL, .decrypt = dec, .progress_total = 0};
+        rd_artifact_opts o = {
+            .expected_sha256 = NULL, .decrypt = dec, .progress_total = 0, .deadline = deadline};
         st = rd_artifact_open(rd_artifact_path(a), &o, &again, err);
         free(dec);
     }

@@ -280,20 +280,20 @@ static void *pump_main(void *arg)
     return NULL;
 }
 
-/* Wait for the pump thread. A pump stuck in the artifact (a decrypt filter
- * that does not produce) is released by stopping our children once the
- * drill is aborted or the deadline is well past. */
+/* Wait for the pump thread. Its reads from a decrypt filter end at the
+ * job's deadline or on an abort (rd_artifact_set_deadline); should one
+ * still wait past the deadline's grace, this artifact alone is cancelled,
+ * which stops its own filter and no other target's processes. */
 static void pump_join(pump *p, pthread_t th, double deadline)
 {
-    int killed = 0;
+    int cancelled = 0;
     atomic_store(&p->stop, 1);
     while (!atomic_load(&p->done)) {
-        if (!killed &&
+        if (!cancelled &&
             (rd_abort_requested() || (deadline > 0 && rd_mono_now() > deadline + PUMP_GRACE))) {
-            rd_log_warn("%s: the artifact stream does not end; stopping child processes",
-                        p->job->tool);
-            rd_proc_kill_all();
-            killed = 1;
+            rd_log_warn("%s: the artifact stream does not end; cancelling it", p->job->tool);
+            rd_artifact_cancel(p->job->stream);
+            cancelled = 1;
         }
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -420,6 +420,7 @@ rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd
         rd_strbuf_init(&p->line, 0);
         rd_strbuf_init(&p->emit, 0);
         (void)fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+        rd_artifact_set_deadline(job->stream, job->deadline);
         if (pthread_create(&th, NULL, pump_main, p) != 0) {
             close(p->fd);
             st = RD_ERR(err, RD_ERR_INTERNAL, "cannot start the stream thread");

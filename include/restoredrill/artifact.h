@@ -37,6 +37,10 @@ typedef struct rd_artifact_opts {
     const char *expected_sha256; /* of the raw file as stored; NULL: not verified */
     const char *const *decrypt;  /* argv of a filter command, NULL: none */
     size_t progress_total;       /* bytes expected, for progress; 0 unknown */
+    /* rd_mono_now() instant after which a read waiting on the decrypt
+     * filter fails (RD_ERR_TIMEOUT) and the filter is stopped; 0: none.
+     * Also bounds the head read of rd_artifact_open. */
+    double deadline;
 } rd_artifact_opts;
 
 /* Open a file (or a pg directory-format dump, which is never streamed: then
@@ -61,6 +65,15 @@ const char *rd_artifact_path(const rd_artifact *a);
  * a mismatch is RD_ERR_INTEGRITY "sha256 mismatch: expected X, got Y".
  * A corrupt or truncated gzip/zstd stream is RD_ERR_INTEGRITY too. */
 rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_error *err);
+
+/* Move the deadline of reads from the decrypt filter (see
+ * rd_artifact_opts.deadline); call it from the thread that reads. */
+void rd_artifact_set_deadline(rd_artifact *a, double deadline);
+/* From any thread: a read waiting on the decrypt filter stops the filter
+ * and fails with RD_ERR_ABORTED "reading X was cancelled" within 0.2 s
+ * (the reads also give up when rd_abort_requested()). Without a filter
+ * reads never wait on another process, and this is a no-op. */
+void rd_artifact_cancel(rd_artifact *a);
 
 /* Copy the whole decoded stream into fd (a restore tool's stdin). Writes
  * through EPIPE are reported as RD_ERR_IO "restore tool closed its input". */

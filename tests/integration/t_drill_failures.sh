@@ -3,8 +3,10 @@
 # a corrupt gzip, a truncated custom dump, plain dumps (pg and mariadb) cut
 # short at a statement boundary (they load "successfully": the completion
 # trailer catches them), a sha256 mismatch from an exec catalog, an empty
-# catalog, and a newest point older than sample.max_age. One target's
-# failure never stops the others; exit status 1; nothing is left behind.
+# catalog, a newest point older than sample.max_age, and decrypt filters
+# that stop producing (before the head: the fetch deadline; mid-stream: the
+# restore deadline). One target's failure never stops the others; exit
+# status 1; nothing is left behind.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 make_backups
@@ -72,7 +74,9 @@ $(target stale postgres stale '*.dump' ', "sample": {"strategy": "latest", "max_
      "checks": [{"type": "rowcount", "min_rows": {"*": 1}}]},
     {"name": "shaplain", "engine": "postgres",
      "catalog": {"type": "exec", "command": ["$f/shaplain/catalog.sh"]},
-     "checks": [{"type": "rowcount", "min_rows": {"*": 1}}]}
+     "checks": [{"type": "rowcount", "min_rows": {"*": 1}}]},
+$(target stall-fetch postgres plain '*.sql' ', "restore": {"decrypt": ["sh", "-c", "exec sleep 600"]}, "timeouts": {"fetch": "2s"}'),
+$(target stall-restore postgres plain '*.sql' ', "restore": {"decrypt": ["sh", "-c", "head -c 20000; exec sleep 600"]}, "timeouts": {"restore": "3s"}')
   ] }
 JSON
 
@@ -82,7 +86,7 @@ expect_eq "$(jqr '.drill.status')" failed "drill status"
 sel() { echo ".targets[] | select(.name == \"$1\")"; }
 restore_msg() { jqr "$(sel "$1") | .checks[] | select(.type == \"restore\") | .message"; }
 restore_status() { jqr "$(sel "$1") | .checks[] | select(.type == \"restore\") | .status"; }
-for t in corrupt-gz trunc-custom trunc-plain trunc-mariadb empty sha shaplain; do
+for t in corrupt-gz trunc-custom trunc-plain trunc-mariadb empty sha shaplain stall-fetch stall-restore; do
     expect_eq "$(jqr "$(sel $t) | .status")" failed "$t target status"
     expect_eq "$(restore_status $t)" failed "$t restore result"
 done
@@ -105,6 +109,14 @@ case "$(restore_msg shaplain)" in
 *"sha256 mismatch: expected $wrong, got $realplain") ;;
 *) fail "shaplain message: $(restore_msg shaplain)" ;;
 esac
+expect_eq "$(restore_msg stall-fetch)" \
+    "fetch: reading $f/plain/shop-$ts.sql timed out: the decrypt command produced no output before the deadline" \
+    "stall-fetch message"
+case "$(restore_msg stall-restore)" in
+*"timed out"*) ;;
+*) fail "stall-restore message: $(restore_msg stall-restore)" ;;
+esac
+pgrep -f "exec sleep 600|^sleep 600" >/dev/null && fail "a stalled decrypt filter is still running"
 # the stale point restores and verifies, but max_age fails the target
 expect_eq "$(jqr "$(sel stale) | .status")" failed "stale target status"
 expect_eq "$(restore_status stale)" passed "stale restore"

@@ -3,17 +3,21 @@
  * pumping into a reader that goes away. All samples are made here. */
 #include <check.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "restoredrill/artifact.h"
+#include "restoredrill/clock.h"
+#include "restoredrill/proc.h"
 #include "restoredrill/sha256.h"
 
 static char tmpdir[256];
@@ -381,7 +385,7 @@ START_TEST(sha256_verified)
     for (size_t i = 0; i <= RD_SHA256_HEX_LEN; i++)
         upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 'a' + 'A' : hex[i]);
 
-    rd_artifact_opts o = {upper, NULL, 0};
+    rd_artifact_opts o = {upper, NULL, 0, 0};
     rd_artifact *a = open_ok("s.sql.gz", &o);
     ck_assert_ptr_null(rd_artifact_sha256(a)); /* not before the end */
     char *data;
@@ -394,7 +398,7 @@ START_TEST(sha256_verified)
     rd_artifact_free(a);
 
     const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
-    rd_artifact_opts bad = {wrong, NULL, 0};
+    rd_artifact_opts bad = {wrong, NULL, 0, 0};
     a = open_ok("s.sql.gz", &bad);
     ck_assert_int_eq(read_all(a, &data, &len, &err), RD_ERR_INTEGRITY);
     char want[300];
@@ -427,7 +431,7 @@ START_TEST(decrypt_filters)
     const char *cat[] = {"cat", NULL};
     char hex[RD_SHA256_HEX_LEN + 1];
     rd_sha256_hex(z, zn, hex);
-    rd_artifact_opts o = {hex, cat, 0};
+    rd_artifact_opts o = {hex, cat, 0, 0};
     rd_artifact *a = open_ok("e.sql.gz", &o);
     ck_assert_int_eq(rd_artifact_wrap(a), RD_WRAP_GZIP);
     ck_assert_int_eq(rd_artifact_format(a), RD_FMT_PG_PLAIN);
@@ -450,7 +454,7 @@ START_TEST(decrypt_filters)
     unsigned long long stored_n = 0;
     ck_assert_int_eq(rd_sha256_file(path_of("e.sql.gz.b64"), stored_hex, &stored_n, NULL), RD_OK);
     const char *b64[] = {"base64", "-d", NULL};
-    rd_artifact_opts o2 = {stored_hex, b64, 0};
+    rd_artifact_opts o2 = {stored_hex, b64, 0, 0};
     a = open_ok("e.sql.gz.b64", &o2);
     ck_assert_int_eq(rd_artifact_wrap(a), RD_WRAP_GZIP);
     ck_assert_int_eq(read_all(a, &data, &len, &err), RD_OK);
@@ -463,7 +467,7 @@ START_TEST(decrypt_filters)
 
     /* a failing decrypt command: its exit code and stderr */
     const char *badkey[] = {"sh", "-c", "echo bad key >&2; exit 2", NULL};
-    rd_artifact_opts o3 = {NULL, badkey, 0};
+    rd_artifact_opts o3 = {NULL, badkey, 0, 0};
     a = NULL;
     ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o3, &a, &err), RD_ERR_PROC);
     ck_assert_str_eq(err.msg, "decrypt command exited with 2: bad key");
@@ -471,7 +475,7 @@ START_TEST(decrypt_filters)
 
     /* a filter that stops reading early but exits 0 */
     const char *head[] = {"head", "-c", "100", NULL};
-    rd_artifact_opts o4 = {NULL, head, 0};
+    rd_artifact_opts o4 = {NULL, head, 0, 0};
     a = NULL;
     ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o4, &a, &err), RD_ERR_PROC);
     char want[600];
@@ -480,7 +484,7 @@ START_TEST(decrypt_filters)
     ck_assert_str_eq(err.msg, want);
     ck_assert_ptr_null(a);
     const char *head_plain[] = {"head", "-c", "20000", NULL};
-    rd_artifact_opts o5 = {NULL, head_plain, 0};
+    rd_artifact_opts o5 = {NULL, head_plain, 0, 0};
     put("plain.sql", text, n);
     a = open_ok("plain.sql", &o5);
     ck_assert_int_eq(read_all(a, &data, &len, &err), RD_ERR_PROC);
@@ -493,7 +497,7 @@ START_TEST(decrypt_filters)
     rd_artifact_free(a);
 
     const char *missing[] = {"/nonexistent/gpg", "--decrypt", NULL};
-    rd_artifact_opts o6 = {NULL, missing, 0};
+    rd_artifact_opts o6 = {NULL, missing, 0, 0};
     ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o6, &a, &err), RD_ERR_PROC);
     ck_assert_str_eq(err.msg,
                      "decrypt command: cannot run /nonexistent/gpg: No such file or directory");
@@ -502,6 +506,73 @@ START_TEST(decrypt_filters)
     a = open_ok("e.sql.gz", &o);
     rd_artifact_free(a);
     free(z);
+    free(text);
+}
+END_TEST
+
+typedef struct reader {
+    rd_artifact *a;
+    rd_status st;
+    rd_error err;
+} reader;
+
+static void *read_thread(void *arg)
+{
+    reader *r = arg;
+    char *data = NULL;
+    size_t len = 0;
+    r->st = read_all(r->a, &data, &len, &r->err);
+    free(data);
+    return NULL;
+}
+
+/* A decrypt filter that stops producing: reads end at the deadline or on
+ * rd_artifact_cancel, the filter is stopped, and no other child is. */
+START_TEST(stuck_filter_deadline_and_cancel)
+{
+    size_t n;
+    char *text = sql_text(PG_PLAIN_HEAD, 200000, &n);
+    put("s.sql", text, n);
+    const char *bystander_argv[] = {"sleep", "600", NULL};
+    rd_proc_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.argv = bystander_argv;
+    rd_proc *bystander = NULL;
+    rd_error err;
+    ck_assert_int_eq(rd_proc_start(&spec, &bystander, &err), RD_OK);
+
+    /* nothing at all before the deadline: open fails, naming the reason */
+    const char *silent[] = {"sh", "-c", "exec sleep 600", NULL};
+    rd_artifact_opts o = {NULL, silent, 0, rd_mono_now() + 0.3};
+    rd_artifact *a = NULL;
+    ck_assert_int_eq(rd_artifact_open(path_of("s.sql"), &o, &a, &err), RD_ERR_TIMEOUT);
+    char want[700];
+    snprintf(want, sizeof want,
+             "reading %s timed out: the decrypt command produced no output before the deadline",
+             path_of("s.sql"));
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_ptr_null(a);
+
+    /* the head, then silence: a reader in another thread is cancelled */
+    const char *stall[] = {"sh", "-c", "head -c 9000; exec sleep 600", NULL};
+    rd_artifact_opts o2 = {NULL, stall, 0, 0};
+    a = open_ok("s.sql", &o2);
+    reader r = {a, RD_OK, {0}};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, read_thread, &r), 0);
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    rd_artifact_cancel(a);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(r.st, RD_ERR_ABORTED);
+    snprintf(want, sizeof want, "reading %s was cancelled", path_of("s.sql"));
+    ck_assert_str_eq(r.err.msg, want);
+    rd_artifact_free(a);
+
+    /* the other child was left alone */
+    ck_assert_int_eq(kill(rd_proc_pid(bystander), 0), 0);
+    rd_proc_stop(bystander);
+    rd_proc_free(bystander);
     free(text);
 }
 END_TEST
@@ -585,6 +656,7 @@ Suite *artifact_suite(void)
     tcase_add_test(tc, corrupt_and_truncated);
     tcase_add_test(tc, sha256_verified);
     tcase_add_test(tc, decrypt_filters);
+    tcase_add_test(tc, stuck_filter_deadline_and_cancel);
     tcase_add_test(tc, pump_to_fd);
     suite_add_tcase(s, tc);
     return s;
