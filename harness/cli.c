@@ -15,6 +15,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/config.h"
 #include "restoredrill/log.h"
+#include "tablehash.h"
 
 #ifndef RD_VERSION
 #define RD_VERSION "0.0.0"
@@ -203,6 +204,8 @@ static int cmd_version(int argc, char **argv)
     printf("  cJSON/%s\n", cJSON_Version());
     printf("  %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("  zlib/%s zstd/%s\n", zlibVersion(), ZSTD_versionString());
+    /* manifests' chunk digests are comparable only within an algorithm */
+    printf("  checksum algorithms: %s %s\n", RD_TH_ALGO_PG, RD_TH_ALGO_MARIADB);
     return RD_EXIT_OK;
 }
 

@@ -34,6 +34,7 @@ run "$RD_BIN" version
 expect_rc 0 version
 [ "$(head -n 1 "$tmp/out")" = "restoredrill 0.1.0" ] || fail "version: first line [$(head -n 1 "$tmp/out")]"
 expect_out_has "cJSON/" version
+expect_out_has "  checksum algorithms: pg-hre64-v1 mariadb-crc64-v2" "version: checksum algorithms"
 expect_out_has "libcurl/" version
 
 run "$RD_BIN" --help
