@@ -476,6 +476,35 @@ START_TEST(value_ranges_dense_and_skewed)
     rd_diff_result_clear(&r);
     rd_th_table_free(t);
 
+    /* negative keys, and (MariaDB) unsigned keys past the signed 64-bit range */
+    both(a, b,
+         PG(e) ? "CREATE TABLE ng (id INT PRIMARY KEY, v INT)"
+               : "CREATE TABLE ng (id INT PRIMARY KEY, v INT); "
+                 "CREATE TABLE ub (id BIGINT UNSIGNED PRIMARY KEY, v INT)");
+    both(a, b,
+         PG(e) ? "INSERT INTO ng SELECT i, i FROM generate_series(-500, 499) i"
+               : "INSERT INTO ng SELECT CAST(seq AS SIGNED) - 501, seq FROM seq_1_to_1000");
+    snprintf(sql, sizeof sql, "%s ng", analyze);
+    both(a, b, sql);
+    ck_assert_uint_eq(compare(a, b, "ng", 100, &sum, &t), 0);
+    ck_assert_uint_eq(sum.nchunks, 10);
+    ck_assert_str_eq(sum.chunks[0].hi[0], "-401");
+    ck_assert_str_eq(sum.chunks[9].lo[0], "399");
+    ck_assert_int_eq(max_chunk_rows(&sum), 100);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    if (!PG(e)) {
+        both(a, b, "INSERT INTO ub SELECT 18446744073709550615 + seq, seq FROM seq_1_to_1000");
+        both(a, b, "ANALYZE TABLE ub");
+        exec_ok(b, "UPDATE ub SET v = 0 WHERE id = 18446744073709551615");
+        ck_assert_uint_eq(compare(a, b, "ub", 100, &sum, &t), 1);
+        ck_assert_uint_eq(sum.nchunks, 10);
+        ck_assert_str_eq(sum.chunks[9].lo[0], "18446744073709551515");
+        ck_assert(rd_th_chunk_differs(&sum.chunks[9]));
+        rd_th_sum_clear(&sum);
+        rd_th_table_free(t);
+    }
+
     /* skew between the probes: density 0.4 around a run of 2500 dense ids;
      * the ranges there hold about 250 rows and are cut again by the walk */
     both(a, b, "CREATE TABLE sk (id INT PRIMARY KEY, v INT)");
