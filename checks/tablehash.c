@@ -228,7 +228,17 @@ struct rd_th_pool {
     int closing;
     rd_status st;
     rd_error err;
+    size_t submitted, finished; /* digests, for the progress line */
+    int64_t rows_done;
+    int shown;
 };
+
+/* The progress line: digests done of those queued so far, and rows. */
+static void pool_progress(size_t finished, size_t submitted, int64_t rows)
+{
+    rd_progress("checksums: %zu of %zu chunk digests, %lld rows", finished, submitted,
+                (long long)rows);
+}
 
 static void pool_fail(rd_th_pool *p, rd_status st, const rd_error *e)
 {
@@ -298,14 +308,22 @@ static void *worker_main(void *arg)
         if (!skip && st == RD_OK) {
             t.chunk->rows[t.side] = rows;
             t.chunk->digest[t.side] = digest;
+            p->rows_done += rows;
         } else {
             free(digest);
             if (!skip)
                 pool_fail(p, st, &err);
         }
+        p->finished++;
+        p->shown = 1;
+        size_t fin = p->finished, sub = p->submitted;
+        int64_t rd = p->rows_done;
         p->running--;
         if (p->qlen == 0 && p->running == 0)
             pthread_cond_broadcast(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
+        pool_progress(fin, sub, rd); /* throttled by rd_progress */
+        pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < 2; i++) {
@@ -386,6 +404,11 @@ rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chu
                                   &chunk->digest[side], &e);
             if (st != RD_OK)
                 pool_fail(p, st, &e);
+            p->submitted++;
+            p->finished++;
+            p->rows_done += st == RD_OK ? chunk->rows[side] : 0;
+            p->shown = 1;
+            pool_progress(p->finished, p->submitted, p->rows_done);
         }
         free(sql);
         if (p->st != RD_OK && err)
@@ -417,6 +440,7 @@ rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chu
     }
     p->q[(p->qhead + p->qlen) % p->qcap] = (task){side, sql, chunk};
     p->qlen++;
+    p->submitted++;
     pthread_cond_signal(&p->cv_work);
 out:
     pthread_mutex_unlock(&p->mu);
@@ -445,6 +469,8 @@ void rd_th_pool_free(rd_th_pool *p)
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->nworkers; i++)
         pthread_join(p->threads[i], NULL);
+    if (p->shown)
+        rd_progress_done();
     for (size_t i = 0; i < p->qlen; i++)
         free(p->q[(p->qhead + i) % p->qcap].sql);
     free(p->q);
