@@ -39,7 +39,7 @@ rd_status rd_tablehash_manifest_json(rd_db *db, const char *schema, const char *
     rd_th_table *t = NULL;
     rd_th_sum sum;
     rd_th_side side = {db, NULL, NULL, 0};
-    rd_th_opts o = {chunk_rows > 0 ? chunk_rows : RD_TH_CHUNK_ROWS_DEFAULT, 1, NULL, 0, 0};
+    rd_th_opts o = {chunk_rows > 0 ? chunk_rows : RD_TH_CHUNK_ROWS_DEFAULT, 1, NULL, 0, 0, 0};
     cJSON *j = NULL;
     rd_status st;
     memset(&sum, 0, sizeof sum);
@@ -245,7 +245,7 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
     rd_th_table_digest(sum, 1, d1, sizeof d1, NULL);
     if (!sum->mismatches) {
         c = rd_check_record(ctx, obj, RD_PASSED, secs, "%lld rows in %zu chunks equal the %s",
-                            (long long)sum->rows[0], sum->nchunks, basis);
+                            (long long)sum->rows[0], rd_th_sum_chunks(sum), basis);
     } else {
         rd_cku_list l;
         rd_cku_list_init(&l, 3);
@@ -259,7 +259,7 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
             free(d);
         }
         c = rd_check_record(ctx, obj, RD_FAILED, secs, "%zu of %zu chunks differ from the %s: %s",
-                            sum->mismatches, sum->nchunks, basis, rd_cku_list_text(&l));
+                            sum->mismatches, rd_th_sum_chunks(sum), basis, rd_cku_list_text(&l));
         if (c)
             rd_check_set_output(c, l.full.data);
         rd_cku_list_free(&l);
@@ -269,7 +269,7 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
     rd_check_set_expected(c, "%lld rows, digest %s", (long long)sum->rows[1], d1);
     rd_check_set_actual(c, "%lld rows, digest %s", (long long)sum->rows[0], d0);
     rd_check_add_prop(c, "algorithm", "%s", rd_th_algorithm(t));
-    rd_check_add_prop(c, "chunks", "%zu", sum->nchunks);
+    rd_check_add_prop(c, "chunks", "%zu", rd_th_sum_chunks(sum));
     rd_check_add_prop(c, "chunks_differing", "%zu", sum->mismatches);
 }
 
@@ -294,7 +294,7 @@ static rd_status checksum_run(rd_check_ctx *ctx, void *state, rd_error *err)
         (rd_th_side){ctx->scratch, ctx->instance ? ctx->instance->conn.dsn : NULL, &sopts, 0};
     sides[1] =
         (rd_th_side){ctx->reference, ctx->target ? ctx->target->reference.dsn : NULL, &ropts, 1};
-    rd_th_opts o = {s->chunk_rows, (int)s->parallel, NULL, rd_cku_timeout(ctx), 0};
+    rd_th_opts o = {s->chunk_rows, (int)s->parallel, NULL, rd_cku_timeout(ctx), 0, 1};
     if (!m) {
         const char *basis = NULL;
         if ((st = rd_cku_reference(ctx, 1, &m, &owned, &basis, err)) != RD_OK)

@@ -341,10 +341,11 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     rd_th_opts first = o->th;
     if (first.chunk_rows <= 0)
         first.chunk_rows = leaf_rows;
-    first.coarse_ok = 1; /* an oversized range that differs is bisected below */
+    first.coarse_ok = 1;  /* an oversized range that differs is bisected below */
+    first.fold_equal = 1; /* only the differing chunks go on */
     if ((st = rd_th_checksum(sides, 2, tabs, 1, &first, &sum, err)) != RD_OK)
         goto out;
-    out->chunks = sum.nchunks;
+    out->chunks = rd_th_sum_chunks(&sum);
     out->mismatched = sum.mismatches;
     out->rows_a = sum.rows[0];
     out->rows_b = sum.rows[1];

@@ -13,6 +13,7 @@
 #include "tablehash.h"
 
 #define DEFAULT_TIMEOUT 3600.0
+#define QUEUE_PER_WORKER 4 /* queued digests per worker before the producer waits */
 
 static rd_status nomem(rd_error *err)
 {
@@ -59,6 +60,11 @@ void rd_th_sum_clear(rd_th_sum *s)
         rd_th_chunk_clear(&s->chunks[i], s->nkey);
     free(s->chunks);
     memset(s, 0, sizeof *s);
+}
+
+size_t rd_th_sum_chunks(const rd_th_sum *s)
+{
+    return s->nchunks + s->folded;
 }
 
 int rd_th_chunk_differs(const rd_th_chunk *c)
@@ -151,6 +157,7 @@ rd_status rd_th_table_digest(const rd_th_sum *s, int side, char *out, size_t out
         acc[0] += a;
         acc[1] += b;
     }
+    acc[0] += s->fsum[side]; /* folded chunks (single sums only) */
     uint64_t v;
     int two = 0;
     for (size_t i = 0; i < s->nchunks && !two; i++)
@@ -221,7 +228,7 @@ struct rd_th_pool {
     char *snapshot[2];
     pthread_t *threads;
     pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_done;
+    pthread_cond_t cv_work, cv_done, cv_space;
     task *q;
     size_t qhead, qlen, qcap;
     size_t running;
@@ -291,6 +298,7 @@ static void *worker_main(void *arg)
         task t = p->q[p->qhead];
         p->qhead = (p->qhead + 1) % p->qcap;
         p->qlen--;
+        pthread_cond_signal(&p->cv_space);
         p->running++;
         int skip = p->st != RD_OK;
         pthread_mutex_unlock(&p->mu);
@@ -358,6 +366,7 @@ rd_status rd_th_pool_new(rd_th_side *sides, int nsides, const rd_th_opts *o, rd_
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv_work, NULL);
     pthread_cond_init(&p->cv_done, NULL);
+    pthread_cond_init(&p->cv_space, NULL);
     for (int i = 0; p->nworkers && i < nsides; i++) {
         if (!sides[i].snapshot || rd_db_engine(sides[i].db) != RD_ENGINE_PG)
             continue;
@@ -416,6 +425,10 @@ rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chu
         return p->st;
     }
     pthread_mutex_lock(&p->mu);
+    /* a bounded queue: value ranges are cut faster than they are digested,
+     * and queued SQL must not grow with the table */
+    while (p->qlen >= QUEUE_PER_WORKER * (size_t)p->nworkers && p->st == RD_OK)
+        pthread_cond_wait(&p->cv_space, &p->mu);
     if (p->st != RD_OK) {
         st = p->st;
         if (err)
@@ -480,6 +493,7 @@ void rd_th_pool_free(rd_th_pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv_work);
     pthread_cond_destroy(&p->cv_done);
+    pthread_cond_destroy(&p->cv_space);
     free(p);
 }
 
@@ -595,7 +609,12 @@ rd_status rd_th_split(rd_db *db, const rd_th_table *t, int side, char *const *lo
 typedef struct plist {
     rd_th_chunk **v;
     size_t n, cap;
-    int ranged; /* cut into value ranges (may hold oversized chunks) */
+    int ranged;       /* cut into value ranges (may hold oversized chunks) */
+    int fold;         /* fold equal chunks (rd_th_opts.fold_equal, two sides) */
+    size_t added;     /* chunks ever added (folding runs every FOLD_EVERY) */
+    size_t folded;    /* equal chunks folded into the totals below */
+    int64_t rows[2];  /* their rows */
+    uint64_t fsum[2]; /* their digests' sum modulo 2^64 */
 } plist;
 
 static rd_th_chunk *plist_add(plist *l, char **lo, char **hi)
@@ -615,6 +634,7 @@ static rd_th_chunk *plist_add(plist *l, char **lo, char **hi)
     c->hi = hi;
     c->rows[0] = c->rows[1] = -1;
     l->v[l->n++] = c;
+    l->added++;
     return c;
 }
 
@@ -655,6 +675,11 @@ static rd_status plist_to_sum(plist *l, const rd_th_table *t, int nsides, rd_th_
         return nomem(err);
     sum->nsides = nsides;
     sum->nkey = t->nkey;
+    sum->folded = l->folded;
+    for (int s = 0; s < 2; s++) {
+        sum->rows[s] = l->rows[s];
+        sum->fsum[s] = l->fsum[s];
+    }
     for (size_t i = 0; i < l->n; i++) {
         sum->chunks[i] = *l->v[i];
         free(l->v[i]);
@@ -668,6 +693,46 @@ static rd_status plist_to_sum(plist *l, const rd_th_table *t, int nsides, rd_th_
     free(l->v);
     memset(l, 0, sizeof *l);
     return RD_OK;
+}
+
+/* Fold the finished chunks that are equal on both sides (with one side:
+ * every finished chunk) into the list's totals and free them, keeping the
+ * rest in key order. Workers write
+ * results under the pool's lock, so it is held while reading them. */
+static void fold_equal(rd_th_pool *p, plist *l, int nsides, size_t nkey)
+{
+    if (!l->fold)
+        return;
+    pthread_mutex_lock(&p->mu);
+    size_t w = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        rd_th_chunk *c = l->v[i];
+        i128 d[2] = {0, 0};
+        int fold = c->rows[0] >= 0 && (nsides == 1 || (c->rows[1] >= 0 && !rd_th_chunk_differs(c)));
+        for (int s = 0; fold && s < nsides; s++)
+            fold = c->digest[s] && !strchr(c->digest[s], ':') && parse_i128(c->digest[s], &d[s]);
+        if (!fold) {
+            l->v[w++] = c;
+            continue;
+        }
+        for (int s = 0; s < nsides; s++) {
+            l->rows[s] += c->rows[s];
+            l->fsum[s] += (uint64_t)(u128)d[s];
+        }
+        l->folded++;
+        rd_th_chunk_clear(c, nkey);
+        free(c);
+    }
+    l->n = w;
+    pthread_mutex_unlock(&p->mu);
+}
+
+#define FOLD_EVERY 256 /* chunks added between two folds */
+
+static void maybe_fold(rd_th_pool *p, plist *l, int nsides, size_t nkey)
+{
+    if (l->added % FOLD_EVERY == 0)
+        fold_equal(p, l, nsides, nkey);
 }
 
 /* ---------- value ranges of a dense integer key ---------- */
@@ -813,6 +878,7 @@ static rd_status range_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
         }
         for (int s = 0; st == RD_OK && s < nsides; s++)
             st = rd_th_pool_digest(p, t, s, c, where, err);
+        maybe_fold(p, l, nsides, t->nkey);
     }
     return st;
 }
@@ -837,6 +903,7 @@ static rd_status recut_emit(void *ud, char **lo, char **hi, rd_error *err)
     rd_status st = RD_OK;
     for (int s = 0; st == RD_OK && s < u->nsides; s++)
         st = rd_th_pool_digest(u->p, u->t, s, c, u->where, err);
+    maybe_fold(u->p, u->out, u->nsides, u->t->nkey);
     return st;
 }
 
@@ -851,6 +918,7 @@ static rd_status recut_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
     plist out = {0};
     rd_status st = RD_OK;
     recut_ud u = {p, t, nsides, o ? o->where : NULL, &out};
+    out.fold = l->fold;
     for (size_t i = 0; st == RD_OK && i < l->n; i++) {
         rd_th_chunk *c = l->v[i];
         int s = nsides == 2 && c->rows[1] > c->rows[0] ? 1 : 0;
@@ -876,8 +944,14 @@ static rd_status recut_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
         plist_free(&out, t->nkey);
         return st;
     }
-    plist_free(l, t->nkey); /* the ranges that were cut */
     out.ranged = 1;
+    out.fold = l->fold;
+    out.folded += l->folded; /* the totals of what was folded before */
+    for (int k = 0; k < 2; k++) {
+        out.rows[k] += l->rows[k];
+        out.fsum[k] += l->fsum[k];
+    }
+    plist_free(l, t->nkey); /* the ranges that were cut */
     *l = out;
     return RD_OK;
 }
@@ -912,11 +986,12 @@ static rd_status walk_table(rd_th_pool *p, const rd_th_table *t, int nsides, con
         if (st != RD_OK || !hi)
             break;
         rd_th_keys_free(lo, t->nkey);
-        lo = rd_th_keys_dup(hi, t->nkey);
+        lo = rd_th_keys_dup(hi, t->nkey); /* hi belongs to c, which folding may free */
         if (!lo) {
             st = nomem(err);
             break;
         }
+        maybe_fold(p, l, nsides, t->nkey);
     }
     rd_th_keys_free(lo, t->nkey);
     return st;
@@ -935,6 +1010,8 @@ rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs
             goto out;
     if ((st = rd_th_pool_new(sides, nsides, opts, &p, err)) != RD_OK)
         goto out;
+    for (size_t i = 0; i < ntabs; i++)
+        lists[i].fold = opts && opts->fold_equal;
     for (size_t i = 0; st == RD_OK && i < ntabs; i++) {
         st = walk_table(p, tabs[i], nsides, opts, &lists[i], err);
         if (st != RD_OK)
@@ -948,9 +1025,11 @@ rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs
             *err = werr;
     }
     for (size_t i = 0; st == RD_OK && i < ntabs; i++) {
+        fold_equal(p, &lists[i], nsides, tabs[i]->nkey);
         if (lists[i].ranged && !(opts && opts->coarse_ok) &&
             (st = recut_table(p, tabs[i], nsides, opts, &lists[i], err)) != RD_OK)
             rd_error_prefix(err, "%s: ", tabs[i]->display);
+        fold_equal(p, &lists[i], nsides, tabs[i]->nkey);
     }
     for (size_t i = 0; st == RD_OK && i < ntabs; i++)
         st = plist_to_sum(&lists[i], tabs[i], nsides, &sums[i], err);

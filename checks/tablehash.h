@@ -136,6 +136,9 @@ typedef struct rd_th_opts {
     /* 1: keep a value range that holds more than 2 x chunk_rows rows as it
      * is (the diff bisects only the ranges that differ) */
     int coarse_ok;
+    /* 1: fold the chunks equal on both sides (with one side: all) into the
+     * sum's totals (rd_th_sum.folded, fsum) instead of keeping them */
+    int fold_equal;
 } rd_th_opts;
 
 typedef struct rd_th_chunk {
@@ -144,16 +147,24 @@ typedef struct rd_th_chunk {
     char *digest[2];
 } rd_th_chunk;
 
-/* Chunk digests of one table over one or two sides. */
+/* Chunk digests of one table over one or two sides. With
+ * rd_th_opts.fold_equal, the chunks equal on both sides (with one side:
+ * all) are folded into the totals as they finish and only the differing
+ * ones stay in chunks[], so memory does not grow with the table; otherwise
+ * every chunk is kept (the manifest stores them). */
 typedef struct rd_th_sum {
     rd_th_chunk *chunks;
     size_t nchunks;
     int nsides;
-    size_t nkey; /* of the table, for freeing the chunk keys */
-    int64_t rows[2];
+    size_t nkey;       /* of the table, for freeing the chunk keys */
+    int64_t rows[2];   /* every chunk's rows, folded ones included */
+    size_t folded;     /* equal chunks not kept in chunks[] */
+    uint64_t fsum[2];  /* their digests' sum modulo 2^64, per side */
     size_t mismatches; /* chunks whose rows or digests differ (two sides) */
 } rd_th_sum;
 void rd_th_sum_clear(rd_th_sum *s);
+/* Chunks compared: those kept plus those folded. */
+size_t rd_th_sum_chunks(const rd_th_sum *s);
 /* 1 when chunk c differs between the sides. */
 int rd_th_chunk_differs(const rd_th_chunk *c);
 /* "id 100000 < key <= 200000" / "(a, b) > (1, x)" / "whole table" (heap). */

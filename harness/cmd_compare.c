@@ -190,7 +190,7 @@ static void print_table(cJSON *arr, const ck_table *c, int nsides, const char *b
         } else {
             cJSON_AddStringToObject(o, "algorithm", rd_th_algorithm(c->t));
             cJSON_AddNumberToObject(o, "rows", (double)c->sum.rows[0]);
-            cJSON_AddNumberToObject(o, "chunks", (double)c->sum.nchunks);
+            cJSON_AddNumberToObject(o, "chunks", (double)rd_th_sum_chunks(&c->sum));
             cJSON_AddStringToObject(o, "digest", d0);
             if (nsides == 2) {
                 cJSON_AddStringToObject(o, "against", basis);
@@ -220,16 +220,16 @@ static void print_table(cJSON *arr, const ck_table *c, int nsides, const char *b
     }
     if (nsides == 1) {
         printf("%s: %lld rows, %zu chunks, digest %s\n", name, (long long)c->sum.rows[0],
-               c->sum.nchunks, d0);
+               rd_th_sum_chunks(&c->sum), d0);
         return;
     }
     if (!c->sum.mismatches) {
         printf("%s: equal: %lld rows, %zu chunks, digest %s\n", name, (long long)c->sum.rows[0],
-               c->sum.nchunks, d0);
+               rd_th_sum_chunks(&c->sum), d0);
         return;
     }
     printf("%s: differs: %zu of %zu chunks, %lld rows vs %lld in the %s\n", name, c->sum.mismatches,
-           c->sum.nchunks, (long long)c->sum.rows[0], (long long)c->sum.rows[1], basis);
+           rd_th_sum_chunks(&c->sum), (long long)c->sum.rows[0], (long long)c->sum.rows[1], basis);
     for (size_t i = 0; i < c->sum.nchunks; i++) {
         const rd_th_chunk *k = &c->sum.chunks[i];
         if (!rd_th_chunk_differs(k))
@@ -317,7 +317,7 @@ int rd_cmd_checksum(int argc, char **argv)
     ck_table *cts = NULL;
     size_t n = 0;
     int nsides = a.against || a.manifest ? 2 : 1;
-    rd_th_opts o = {a.chunk_rows, (int)a.parallel, NULL, 0, 0};
+    rd_th_opts o = {a.chunk_rows, (int)a.parallel, NULL, 0, 0, 1};
     rd_th_side sides[2];
     memset(sides, 0, sizeof sides);
     rd_status st = open_side(e, a.dsn, &db[0], &err);

@@ -55,7 +55,7 @@ static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, 
     ck_assert_msg(rd_th_describe(a, NULL, name, NULL, &t, &err) == RD_OK, "%s", err.msg);
     ck_assert_msg(rd_th_table_other(t, b, NULL, name, &err) == RD_OK, "%s", err.msg);
     rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
-    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0};
+    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0, 0};
     rd_th_table *const tabs[1] = {t};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
     size_t m = sum.mismatches;
@@ -350,7 +350,7 @@ START_TEST(parallel_and_manifest)
     rd_th_table *const tabs[2] = {tp, tq};
     rd_th_sum sums[2];
     memset(sums, 0, sizeof sums);
-    rd_th_opts o = {300, 2, NULL, 60, 0};
+    rd_th_opts o = {300, 2, NULL, 60, 0, 0};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 2, &o, sums, &err) == RD_OK, "%s", err.msg);
     ck_assert_uint_eq(sums[0].mismatches, 1);
     ck_assert_uint_eq(sums[1].mismatches, 1);
@@ -360,6 +360,30 @@ START_TEST(parallel_and_manifest)
     ck_assert_str_eq(d, "id > 900 and id <= 1200");
     ck_assert(rd_th_chunk_differs(&sums[0].chunks[3]));
     free(d);
+    /* folding the equal chunks: only the differing one is kept, with the
+     * same chunk count, rows and table digests */
+    char kept[2][17], folded[2][17];
+    size_t nchunks = sums[0].nchunks;
+    for (int k = 0; k < 2; k++)
+        ck_assert(rd_th_table_digest(&sums[0], k, kept[k], sizeof kept[k], &err) == RD_OK);
+    rd_th_sum_clear(&sums[0]);
+    rd_th_sum_clear(&sums[1]);
+    o.fold_equal = 1;
+    ck_assert_msg(rd_th_checksum(sides, 2, tabs, 2, &o, sums, &err) == RD_OK, "%s", err.msg);
+    ck_assert_uint_eq(sums[0].nchunks, 1);
+    ck_assert_uint_eq(sums[0].folded, nchunks - 1);
+    ck_assert_uint_eq(rd_th_sum_chunks(&sums[0]), nchunks);
+    ck_assert_uint_eq(sums[0].mismatches, 1);
+    ck_assert_int_eq(sums[0].rows[0], 2000);
+    ck_assert_int_eq(sums[1].rows[1], 1999);
+    d = rd_th_chunk_describe(tp, &sums[0].chunks[0]);
+    ck_assert_str_eq(d, "id > 900 and id <= 1200");
+    free(d);
+    for (int k = 0; k < 2; k++) {
+        ck_assert(rd_th_table_digest(&sums[0], k, folded[k], sizeof folded[k], &err) == RD_OK);
+        ck_assert_str_eq(folded[k], kept[k]);
+    }
+    o.fold_equal = 0;
     rd_th_sum_clear(&sums[0]);
     rd_th_sum_clear(&sums[1]);
     rd_db_commit(a, NULL);
