@@ -968,6 +968,7 @@ static rd_status walk_table(rd_th_pool *p, const rd_th_table *t, int nsides, con
     rd_status st = plan_ranges(p->sides[0].db, t, step, timeout, &rp, &use, err);
     if (st != RD_OK || use)
         return st == RD_OK ? range_table(p, t, nsides, where, &rp, l, err) : st;
+    rd_log_debug("%s: chunks of %lld rows by keyset walk", t->display, (long long)step);
     for (;;) {
         char **hi = NULL;
         if (t->nkey &&
