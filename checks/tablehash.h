@@ -215,6 +215,12 @@ rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th
                             const char *where, rd_error *err);
 /* Takes sql (heap) in every case. */
 rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chunk, rd_error *err);
+/* Hold the pool's lock while reading chunk results that workers may still
+ * be writing (they write under it). */
+void rd_th_pool_lock(rd_th_pool *p);
+void rd_th_pool_unlock(rd_th_pool *p);
+/* The main connection of side (the producer's; workers have their own). */
+rd_db *rd_th_pool_db(rd_th_pool *p, int side);
 /* Wait for every queued task; the first error of any. */
 rd_status rd_th_pool_wait(rd_th_pool *p, rd_error *err);
 void rd_th_pool_free(rd_th_pool *p);
