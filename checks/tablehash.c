@@ -263,35 +263,14 @@ typedef struct plist {
     rd_th_chunk **v;
     size_t n, cap;
     int ranged;       /* cut into value ranges (may hold oversized chunks) */
-    int fold;         /* fold equal chunks (rd_th_opts.fold_equal, two sides) */
+    int fold;         /* fold finished equal chunks (rd_th_opts.fold_equal) */
     size_t added;     /* chunks ever added (folding runs every FOLD_EVERY) */
     size_t folded;    /* equal chunks folded into the totals below */
     int64_t rows[2];  /* their rows */
     uint64_t fsum[2]; /* their digests' sum modulo 2^64 */
 } plist;
 
-static rd_th_chunk *plist_add(plist *l, char **lo, char **hi)
-{
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        rd_th_chunk **nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv)
-            return NULL;
-        l->v = nv;
-        l->cap = nc;
-    }
-    rd_th_chunk *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->lo = lo;
-    c->hi = hi;
-    c->rows[0] = c->rows[1] = -1;
-    l->v[l->n++] = c;
-    l->added++;
-    return c;
-}
-
-/* Append an existing chunk (taken). */
+/* Append an existing chunk (taken on success). */
 static int plist_push(plist *l, rd_th_chunk *c)
 {
     if (l->n == l->cap) {
@@ -304,6 +283,23 @@ static int plist_push(plist *l, rd_th_chunk *c)
     }
     l->v[l->n++] = c;
     return 1;
+}
+
+/* A new chunk for (lo, hi] (both taken on success), results not computed. */
+static rd_th_chunk *plist_add(plist *l, char **lo, char **hi)
+{
+    rd_th_chunk *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (!plist_push(l, c)) {
+        free(c);
+        return NULL;
+    }
+    c->lo = lo;
+    c->hi = hi;
+    c->rows[0] = c->rows[1] = -1;
+    l->added++;
+    return c;
 }
 
 static void plist_free(plist *l, size_t nkey)
@@ -598,7 +594,6 @@ static rd_status recut_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
         return st;
     }
     out.ranged = 1;
-    out.fold = l->fold;
     out.folded += l->folded; /* the totals of what was folded before */
     for (int k = 0; k < 2; k++) {
         out.rows[k] += l->rows[k];
