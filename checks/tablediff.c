@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "restoredrill/log.h"
 #include "tablediff.h"
 
 #define DEFAULT_TIMEOUT 3600.0
@@ -338,7 +339,9 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     /* without a chunk size, first-level chunks are leaves: a mismatching
      * chunk is merged at once instead of being hashed again by the
      * bisection (which only runs for explicitly larger chunks) */
-    rd_th_opts first = o->th;
+    rd_th_opts th = o->th, first;
+    th.ordered = 1; /* no table digest is needed: chunk digests may depend on row order */
+    first = th;
     if (first.chunk_rows <= 0)
         first.chunk_rows = leaf_rows;
     first.coarse_ok = 1;  /* an oversized range that differs is bisected below */
@@ -349,6 +352,8 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     out->mismatched = sum.mismatches;
     out->rows_a = sum.rows[0];
     out->rows_b = sum.rows[1];
+    rd_log_debug("%s: %zu of %zu chunks differ%s", t->display, sum.mismatches,
+                 rd_th_sum_chunks(&sum), sum.ordered ? " (ordered chunk digests)" : "");
     for (size_t i = 0; i < sum.nchunks; i++) {
         rd_th_chunk *c = &sum.chunks[i];
         if (!rd_th_chunk_differs(c))
@@ -385,7 +390,7 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
         clist_free(&pending, t->nkey);
         if (next.n == 0)
             break;
-        if ((st = rd_th_pool_new(sides, 2, &o->th, &p, err)) != RD_OK)
+        if ((st = rd_th_pool_new(sides, 2, &th, &p, err)) != RD_OK)
             goto out;
         for (size_t i = 0; st == RD_OK && i < next.n; i++)
             for (int s = 0; st == RD_OK && s < 2; s++)
@@ -413,6 +418,7 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
         }
         clist_free(&next, t->nkey);
     }
+    rd_log_debug("%s: merging %zu leaves row by row", t->display, leaves.n);
     for (size_t i = 0; st == RD_OK && i < leaves.n; i++)
         st = merge_leaf(sides, t, &leaves.v[i], o, out, err);
     out->leaves = leaves.n;

@@ -68,6 +68,8 @@ int rd_th_chunk_differs(const rd_th_chunk *c)
 {
     if (c->rows[0] != c->rows[1])
         return 1;
+    if ((c->digest[0] && *c->digest[0] == '!') || (c->digest[1] && *c->digest[1] == '!'))
+        return 1;
     return strcmp(c->digest[0] ? c->digest[0] : "", c->digest[1] ? c->digest[1] : "") != 0;
 }
 
@@ -138,32 +140,21 @@ static int parse_i128(const char *s, i128 *out)
 
 rd_status rd_th_table_digest(const rd_th_sum *s, int side, char *out, size_t outsz, rd_error *err)
 {
-    i128 acc[2] = {0, 0};
+    if (s->ordered)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "ordered chunk digests do not add up to a table digest");
+    i128 acc = 0;
     for (size_t i = 0; i < s->nchunks; i++) {
         const char *d = s->chunks[i].digest[side];
+        i128 a = 0;
         if (!d)
             continue;
-        char buf[128];
-        snprintf(buf, sizeof buf, "%s", d);
-        char *colon = strchr(buf, ':');
-        if (colon)
-            *colon = '\0';
-        i128 a = 0, b = 0;
-        if (!parse_i128(buf, &a) || (colon && !parse_i128(colon + 1, &b)))
+        if (!parse_i128(d, &a))
             return RD_ERR(err, RD_ERR_FORMAT, "bad chunk digest \"%.40s\"", d);
-        acc[0] += a;
-        acc[1] += b;
+        acc += a;
     }
-    acc[0] += s->fsum[side]; /* folded chunks (single sums only) */
-    uint64_t v;
-    int two = 0;
-    for (size_t i = 0; i < s->nchunks && !two; i++)
-        two = s->chunks[i].digest[side] && strchr(s->chunks[i].digest[side], ':');
-    if (two)
-        v = ((uint64_t)((u128)acc[0] & 0xffffffffu) << 32) | (uint64_t)((u128)acc[1] & 0xffffffffu);
-    else
-        v = (uint64_t)(u128)acc[0];
-    snprintf(out, outsz, "%016llx", (unsigned long long)v);
+    acc += s->fsum[side]; /* folded chunks */
+    snprintf(out, outsz, "%016llx", (unsigned long long)(uint64_t)(u128)acc);
     return RD_OK;
 }
 
@@ -264,6 +255,7 @@ typedef struct plist {
     size_t n, cap;
     int ranged;       /* cut into value ranges (may hold oversized chunks) */
     int fold;         /* fold finished equal chunks (rd_th_opts.fold_equal) */
+    int ordered;      /* ordered chunk digests (not summed into fsum) */
     size_t added;     /* chunks ever added (folding runs every FOLD_EVERY) */
     size_t folded;    /* equal chunks folded into the totals below */
     int64_t rows[2];  /* their rows */
@@ -325,6 +317,7 @@ static rd_status plist_to_sum(plist *l, const rd_th_table *t, int nsides, rd_th_
     sum->nsides = nsides;
     sum->nkey = t->nkey;
     sum->folded = l->folded;
+    sum->ordered = l->ordered;
     for (int s = 0; s < 2; s++) {
         sum->rows[s] = l->rows[s];
         sum->fsum[s] = l->fsum[s];
@@ -358,8 +351,8 @@ static void fold_equal(rd_th_pool *p, plist *l, int nsides, size_t nkey)
         rd_th_chunk *c = l->v[i];
         i128 d[2] = {0, 0};
         int fold = c->rows[0] >= 0 && (nsides == 1 || (c->rows[1] >= 0 && !rd_th_chunk_differs(c)));
-        for (int s = 0; fold && s < nsides; s++)
-            fold = c->digest[s] && !strchr(c->digest[s], ':') && parse_i128(c->digest[s], &d[s]);
+        for (int s = 0; fold && !l->ordered && s < nsides; s++)
+            fold = c->digest[s] && parse_i128(c->digest[s], &d[s]);
         if (!fold) {
             l->v[w++] = c;
             continue;
@@ -568,6 +561,7 @@ static rd_status recut_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
     rd_status st = RD_OK;
     recut_ud u = {p, t, nsides, o ? o->where : NULL, &out};
     out.fold = l->fold;
+    out.ordered = l->ordered;
     for (size_t i = 0; st == RD_OK && i < l->n; i++) {
         rd_th_chunk *c = l->v[i];
         int s = nsides == 2 && c->rows[1] > c->rows[0] ? 1 : 0;
@@ -659,8 +653,10 @@ rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs
             goto out;
     if ((st = rd_th_pool_new(sides, nsides, opts, &p, err)) != RD_OK)
         goto out;
-    for (size_t i = 0; i < ntabs; i++)
+    for (size_t i = 0; i < ntabs; i++) {
         lists[i].fold = opts && opts->fold_equal;
+        lists[i].ordered = opts && opts->ordered && nsides == 2 && rd_th_ordered_ok(tabs[i]);
+    }
     for (size_t i = 0; st == RD_OK && i < ntabs; i++) {
         st = walk_table(p, tabs[i], nsides, opts, &lists[i], err);
         if (st != RD_OK)

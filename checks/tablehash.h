@@ -78,6 +78,10 @@ typedef struct rd_th_table {
     char *order_by;    /* "k1, k2" (quoted) */
     char *key_list;    /* key_expr list for select */
     int nhash;         /* hash columns of a leaf row (1) */
+    /* MariaDB: R with every string's length, so that rows concatenated
+     * parse back (ordered chunk digests); NULL on PostgreSQL */
+    char *ordered_row;
+    int pk_key[2]; /* the key is the primary key of side 0 / side 1 */
 } rd_th_table;
 
 /* Describe schema.name (schema NULL or "": the current one on MariaDB,
@@ -104,6 +108,15 @@ rd_status rd_th_sql_range(rd_db *db, const rd_th_table *t, char *const *lo, char
 /* "SELECT count, sums FROM side's table WHERE range" */
 rd_status rd_th_sql_digest(rd_db *db, const rd_th_table *t, int side, char *const *lo,
                            char *const *hi, const char *where, rd_strbuf *out, rd_error *err);
+/* MariaDB, the key being the primary key of both sides: "SELECT count,
+ * 'crc32:crc32c'" of side's rows concatenated in key order (the ordered
+ * chunk digest, see rd_th_opts.ordered); the digest is "!" (never equal)
+ * when the rows exceed the concatenation limit. RD_ERR_UNSUPPORTED otherwise. */
+rd_status rd_th_sql_digest_ordered(rd_db *db, const rd_th_table *t, int side, char *const *lo,
+                                   char *const *hi, const char *where, rd_strbuf *out,
+                                   rd_error *err);
+/* 1 when t can have ordered chunk digests. */
+int rd_th_ordered_ok(const rd_th_table *t);
 /* Keyset step: the key of the n-th row after lo (lo excluded), within hi. */
 rd_status rd_th_sql_step(rd_db *db, const rd_th_table *t, int side, char *const *lo,
                          char *const *hi, int64_t n, rd_strbuf *out, rd_error *err);
@@ -139,6 +152,13 @@ typedef struct rd_th_opts {
     /* 1: fold the chunks equal on both sides (with one side: all) into the
      * sum's totals (rd_th_sum.folded, fsum) instead of keeping them */
     int fold_equal;
+    /* 1: the chunk digests may depend on the order of the rows, for a
+     * comparison of two sides chunk by chunk that needs no table digest (the
+     * diff). MariaDB with the primary key as the key then hashes each
+     * chunk's rows concatenated in key order (CRC32 and CRC32C of the
+     * concatenation, 64 bits) instead of summing a 64-bit hash per row,
+     * which costs about 13% less server CPU; elsewhere it changes nothing. */
+    int ordered;
 } rd_th_opts;
 
 typedef struct rd_th_chunk {
@@ -161,17 +181,19 @@ typedef struct rd_th_sum {
     size_t folded;     /* equal chunks not kept in chunks[] */
     uint64_t fsum[2];  /* their digests' sum modulo 2^64, per side */
     size_t mismatches; /* chunks whose rows or digests differ (two sides) */
+    int ordered;       /* ordered chunk digests: no table digest */
 } rd_th_sum;
 void rd_th_sum_clear(rd_th_sum *s);
 /* Chunks compared: those kept plus those folded. */
 size_t rd_th_sum_chunks(const rd_th_sum *s);
-/* 1 when chunk c differs between the sides. */
+/* 1 when chunk c differs between the sides (a digest "!" never equals). */
 int rd_th_chunk_differs(const rd_th_chunk *c);
 /* "id 100000 < key <= 200000" / "(a, b) > (1, x)" / "whole table" (heap). */
 char *rd_th_chunk_describe(const rd_th_table *t, const rd_th_chunk *c);
 
 /* The whole table's digest on a side, independent of the chunking: the sum
- * of its chunk sums modulo 2^64, as 16 hex digits into out (>= 17 bytes). */
+ * of its chunk sums modulo 2^64, as 16 hex digits into out (>= 17 bytes).
+ * RD_ERR_UNSUPPORTED for ordered chunk digests. */
 rd_status rd_th_table_digest(const rd_th_sum *s, int side, char *out, size_t outsz, rd_error *err);
 
 /* Chunk and digest every table on side 0 (boundaries) and, with nsides 2,

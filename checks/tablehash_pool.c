@@ -75,6 +75,7 @@ struct rd_th_pool {
     int nsides;
     int nworkers; /* 0: serial on the main connections */
     double timeout;
+    int ordered; /* rd_th_opts.ordered */
     char *snapshot[2];
     pthread_t *threads;
     pthread_mutex_t mu;
@@ -208,6 +209,7 @@ rd_status rd_th_pool_new(rd_th_side *sides, int nsides, const rd_th_opts *o, rd_
     p->sides = sides;
     p->nsides = nsides;
     p->timeout = o && o->timeout > 0 ? o->timeout : DEFAULT_TIMEOUT;
+    p->ordered = o && o->ordered && nsides == 2;
     int par = o && o->parallel > 0 ? o->parallel : rd_th_default_parallel();
     int have_dsn = 1;
     for (int i = 0; i < nsides; i++)
@@ -352,7 +354,10 @@ rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th
 {
     rd_strbuf sql;
     rd_strbuf_init(&sql, 0);
-    rd_status st = rd_th_sql_digest(p->sides[side].db, t, side, c->lo, c->hi, where, &sql, err);
+    rd_status st =
+        p->ordered && rd_th_ordered_ok(t)
+            ? rd_th_sql_digest_ordered(p->sides[side].db, t, side, c->lo, c->hi, where, &sql, err)
+            : rd_th_sql_digest(p->sides[side].db, t, side, c->lo, c->hi, where, &sql, err);
     if (st != RD_OK) {
         rd_strbuf_free(&sql);
         return st;

@@ -41,6 +41,7 @@ void rd_th_table_free(rd_th_table *t)
     free(t->digest_list);
     free(t->order_by);
     free(t->key_list);
+    free(t->ordered_row);
     free(t);
 }
 
@@ -160,6 +161,46 @@ static rd_status describe_query(rd_db *db, const char *schema, const char *name,
     return st;
 }
 
+/* MariaDB: R = CONCAT_WS(0x1f, null bits, lengths of the strings, non-string
+ * values, string values). Every element but the strings is free of 0x1f
+ * and the lengths delimit the strings, so R parses back to one row. The
+ * row hash leaves out the last string's length (R ends with it); the
+ * ordered chunk digest (all_lens) keeps it, so concatenated rows parse
+ * back too. */
+static rd_status my_row_string(const rd_th_table *t, char **quoted, char **lens, int all_lens,
+                               char **out, rd_error *err)
+{
+    rd_strbuf r;
+    size_t nnull = 0, last = t->ncols;
+    rd_strbuf_init(&r, 0);
+    rd_status st = rd_strbuf_append(&r, "CONCAT_WS(0x1f", err);
+    for (size_t i = 0; !all_lens && i < t->ncols; i++)
+        if (lens[i])
+            last = i;
+    for (size_t i = 0; st == RD_OK && i < t->ncols; i++) {
+        if (!t->cols[i].nullable)
+            continue;
+        unsigned bit = (unsigned)(nnull++ % 62);
+        if (bit == 0)
+            st = rd_strbuf_appendf(&r, err, ", ISNULL(%s)", quoted[i]);
+        else
+            st = rd_strbuf_appendf(&r, err, " | ISNULL(%s) << %u", quoted[i], bit);
+    }
+    for (size_t i = 0; st == RD_OK && i < t->ncols; i++)
+        if (lens[i] && i != last)
+            st = rd_strbuf_appendf(&r, err, ", %s", lens[i]);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; st == RD_OK && i < t->ncols; i++)
+            if ((lens[i] != NULL) == pass)
+                st = rd_strbuf_appendf(&r, err, ", %s", t->cols[i].hash_expr);
+    if (st == RD_OK)
+        st = rd_strbuf_append(&r, ")", err);
+    if (st == RD_OK && !(*out = rd_strbuf_detach(&r)))
+        st = nomem(err);
+    rd_strbuf_free(&r);
+    return st;
+}
+
 /* Build row_hash, digest_list, order_by and key_list from the columns. */
 static rd_status build_lists(rd_th_table *t, char **quoted, char **lens, rd_error *err)
 {
@@ -177,44 +218,18 @@ static rd_status build_lists(rd_th_table *t, char **quoted, char **lens, rd_erro
             st = rd_strbuf_appendf(&sb, err, "count(*), sum(%s)", row.data);
         t->nhash = 1;
     } else {
-        /* R = CONCAT_WS(0x1f, null bits, lengths of the strings but the
-         * last, non-string values, string values): every element but the
-         * strings is free of 0x1f and the lengths delimit the strings, so R
-         * parses back to one row. R is built once per row and hashed twice
-         * through a user variable, assigned inside the first CRC's argument
-         * (the self-test of rd_th_describe checks the server evaluates it
-         * first). */
-        rd_strbuf r;
-        size_t nnull = 0, last = t->ncols;
-        rd_strbuf_init(&r, 0);
-        st = rd_strbuf_append(&r, "CONCAT_WS(0x1f", err);
-        for (size_t i = 0; i < t->ncols; i++)
-            if (lens[i])
-                last = i;
-        for (size_t i = 0; st == RD_OK && i < t->ncols; i++) {
-            if (!t->cols[i].nullable)
-                continue;
-            unsigned bit = (unsigned)(nnull++ % 62);
-            if (bit == 0)
-                st = rd_strbuf_appendf(&r, err, ", ISNULL(%s)", quoted[i]);
-            else
-                st = rd_strbuf_appendf(&r, err, " | ISNULL(%s) << %u", quoted[i], bit);
-        }
-        for (size_t i = 0; st == RD_OK && i < t->ncols; i++)
-            if (lens[i] && i != last)
-                st = rd_strbuf_appendf(&r, err, ", %s", lens[i]);
-        for (int pass = 0; pass < 2; pass++)
-            for (size_t i = 0; st == RD_OK && i < t->ncols; i++)
-                if ((lens[i] != NULL) == pass)
-                    st = rd_strbuf_appendf(&r, err, ", %s", t->cols[i].hash_expr);
+        /* R is built once per row and hashed twice through a user variable,
+         * assigned inside the first CRC's argument (the self-test of
+         * rd_th_describe checks the server evaluates it first). */
+        char *r = NULL;
+        st = my_row_string(t, quoted, lens, 0, &r, err);
         if (st == RD_OK)
-            st = rd_strbuf_append(&r, ")", err);
-        if (st == RD_OK)
-            st = rd_strbuf_appendf(&row, err, "CRC32(@rd_row := %s) << 32 | CRC32C(@rd_row)",
-                                   r.data);
+            st = rd_strbuf_appendf(&row, err, "CRC32(@rd_row := %s) << 32 | CRC32C(@rd_row)", r);
         if (st == RD_OK)
             st = rd_strbuf_appendf(&sb, err, "COUNT(*), SUM(%s)", row.data);
-        rd_strbuf_free(&r);
+        free(r);
+        if (st == RD_OK)
+            st = my_row_string(t, quoted, lens, 1, &t->ordered_row, err);
         t->nhash = 1;
     }
     if (st == RD_OK &&
@@ -274,6 +289,24 @@ static rd_status quote_table(rd_db *db, const char *schema, const char *name, ch
         st = nomem(err);
     rd_strbuf_free(&sb);
     return st;
+}
+
+/* 1 when the primary key of the table described by res (describe_query's
+ * rows) is t's key, column for column. */
+static int key_is_pk(const rd_th_table *t, const rd_db_result *res)
+{
+    size_t npk = 0;
+    for (size_t r = 0; r < res->nrows; r++) {
+        const char *pk = rd_db_cell(res, r, 4);
+        if (!pk)
+            continue;
+        long p = strtol(pk, NULL, 10);
+        if (p < 1 || (size_t)p > t->nkey ||
+            strcmp(rd_db_cell(res, r, 0), t->cols[t->key[p - 1]].name) != 0)
+            return 0;
+        npk++;
+    }
+    return t->nkey > 0 && npk == t->nkey;
 }
 
 rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const rd_strlist *key,
@@ -367,6 +400,7 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
         for (size_t a = 0; a < npk; a++)
             t->key[t->nkey++] = pkpos[a] % 4096;
     }
+    t->pk_key[0] = key_is_pk(t, res);
     if ((st = quote_table(db, t->schema, name, &t->qname[0], err)) != RD_OK)
         goto out;
     st = build_lists(t, quoted, lens, err);
@@ -412,6 +446,7 @@ rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, cons
             goto out;
         }
     }
+    t->pk_key[1] = key_is_pk(t, res);
     free(t->qname[1]);
     t->qname[1] = NULL;
     st = quote_table(db2,
@@ -525,6 +560,41 @@ rd_status rd_th_sql_digest(rd_db *db, const rd_th_table *t, int side, char *cons
     rd_status st =
         rd_strbuf_appendf(out, err, "SELECT %s FROM %s WHERE ", t->digest_list, t->qname[side]);
     return st == RD_OK ? rd_th_sql_range(db, t, lo, hi, where, out, err) : st;
+}
+
+int rd_th_ordered_ok(const rd_th_table *t)
+{
+    return t->ordered_row && t->pk_key[0] && (!t->qname[1] || t->pk_key[1]);
+}
+
+/* The concatenation of a chunk's rows may hold up to ORDERED_MAX bytes (and
+ * no more than max_allowed_packet, which also caps it); a chunk whose
+ * concatenation comes within 8 bytes of the cap may have been cut (at a
+ * character boundary) and gets the digest "!". */
+#define ORDERED_MAX "16777216"
+
+rd_status rd_th_sql_digest_ordered(rd_db *db, const rd_th_table *t, int side, char *const *lo,
+                                   char *const *hi, const char *where, rd_strbuf *out,
+                                   rd_error *err)
+{
+    if (!rd_th_ordered_ok(t) || !t->pk_key[side])
+        return RD_ERR(err, RD_ERR_UNSUPPORTED, "no ordered chunk digests for %s", t->display);
+    /* FORCE INDEX (PRIMARY): the rows come in key order on both sides.
+     * Were they ever not, equal chunks would only differ, and the diff's
+     * leaf merge, which is exact, would find no row. */
+    rd_status st = rd_strbuf_appendf(
+        out, err,
+        "SET STATEMENT group_concat_max_len = " ORDERED_MAX " FOR "
+        "SELECT n, CASE WHEN g IS NULL THEN '' WHEN LENGTH(g) + 8 < "
+        "LEAST(@@group_concat_max_len, @@max_allowed_packet) THEN CONCAT(CRC32(g), ':', "
+        "CRC32C(g)) ELSE '!' END FROM (SELECT COUNT(*) AS n, GROUP_CONCAT(%s SEPARATOR 0x1e) "
+        "AS g FROM %s FORCE INDEX (PRIMARY) WHERE ",
+        t->ordered_row, t->qname[side]);
+    if (st == RD_OK)
+        st = rd_th_sql_range(db, t, lo, hi, where, out, err);
+    if (st == RD_OK)
+        st = rd_strbuf_append(out, ") d", err);
+    return st;
 }
 
 rd_status rd_th_sql_step(rd_db *db, const rd_th_table *t, int side, char *const *lo,

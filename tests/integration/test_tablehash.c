@@ -43,10 +43,11 @@ static void both(rd_db *a, rd_db *b, const char *sql)
     exec_ok(b, sql);
 }
 
-/* Serial checksum of table name on A vs B; returns the mismatching chunk
- * count; *sum_out (may be NULL) keeps the sums, *t_out the table. */
-static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, rd_th_sum *sum_out,
-                      rd_th_table **t_out)
+/* Serial checksum of table name on A vs B with rd_th_opts.ordered as given;
+ * returns the mismatching chunk count; *sum_out (may be NULL) keeps the
+ * sums, *t_out the table. */
+static size_t compare_with(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, int ordered,
+                           rd_th_sum *sum_out, rd_th_table **t_out)
 {
     rd_error err = {0};
     rd_th_table *t = NULL;
@@ -55,7 +56,7 @@ static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, 
     ck_assert_msg(rd_th_describe(a, NULL, name, NULL, &t, &err) == RD_OK, "%s", err.msg);
     ck_assert_msg(rd_th_table_other(t, b, NULL, name, &err) == RD_OK, "%s", err.msg);
     rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
-    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0, 0};
+    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0, 0, ordered};
     rd_th_table *const tabs[1] = {t};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
     size_t m = sum.mismatches;
@@ -63,6 +64,30 @@ static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, 
         *sum_out = sum;
     else
         rd_th_sum_clear(&sum);
+    if (t_out)
+        *t_out = t;
+    else
+        rd_th_table_free(t);
+    return m;
+}
+
+/* compare_with, unordered; on MariaDB with a primary key the ordered chunk
+ * digests (the diff's) must find exactly the same mismatching chunks. */
+static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, rd_th_sum *sum_out,
+                      rd_th_table **t_out)
+{
+    rd_th_table *t = NULL;
+    rd_th_sum so;
+    size_t m = compare_with(a, b, name, chunk_rows, 0, sum_out, &t);
+    size_t mo = compare_with(a, b, name, chunk_rows, 1, &so, NULL);
+    ck_assert_msg(so.ordered == (t->engine == RD_ENGINE_MARIADB && t->nkey > 0),
+                  "%s: ordered digests %s", name, so.ordered ? "used" : "not used");
+    ck_assert_msg(mo == m, "%s: %zu mismatching chunks with ordered digests, %zu without", name, mo,
+                  m);
+    for (size_t i = 0; so.ordered && i < so.nchunks; i++)
+        ck_assert_msg(so.chunks[i].rows[0] == 0 || strchr(so.chunks[i].digest[0], ':'),
+                      "%s: ordered digest %s", name, so.chunks[i].digest[0]);
+    rd_th_sum_clear(&so);
     if (t_out)
         *t_out = t;
     else
@@ -350,7 +375,7 @@ START_TEST(parallel_and_manifest)
     rd_th_table *const tabs[2] = {tp, tq};
     rd_th_sum sums[2];
     memset(sums, 0, sizeof sums);
-    rd_th_opts o = {300, 2, NULL, 60, 0, 0};
+    rd_th_opts o = {300, 2, NULL, 60, 0, 0, 0};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 2, &o, sums, &err) == RD_OK, "%s", err.msg);
     ck_assert_uint_eq(sums[0].mismatches, 1);
     ck_assert_uint_eq(sums[1].mismatches, 1);
@@ -644,6 +669,116 @@ START_TEST(diff_names_exact_keys)
 }
 END_TEST
 
+/* ---------- ordered chunk digests (MariaDB, the diff's) ---------- */
+
+static rd_th_sum ordered_sum(rd_db *a, rd_db *b, const char *na, const char *nb,
+                             const rd_strlist *key, int64_t chunk_rows)
+{
+    rd_error err = {0};
+    rd_th_table *t = NULL;
+    rd_th_sum sum;
+    memset(&sum, 0, sizeof sum);
+    ck_assert_msg(rd_th_describe(a, NULL, na, key, &t, &err) == RD_OK, "%s", err.msg);
+    ck_assert_msg(rd_th_table_other(t, b, NULL, nb, &err) == RD_OK, "%s", err.msg);
+    rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
+    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0, 0, 1};
+    rd_th_table *const tabs[1] = {t};
+    ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
+    rd_th_table_free(t);
+    return sum;
+}
+
+START_TEST(ordered_digests)
+{
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64], sql[512];
+    if (!pair(RD_ENGINE_MARIADB, &a, &b, na, nb))
+        return;
+    /* rows concatenated must still parse back: every change below keeps
+     * the concatenation's bytes but for the lengths and null bits */
+    static const char *const bs[] = {
+        "(1, 'a', 'x', 1, NULL), (2, 'bc', NULL, 2, 3)", /* text moved to the next row */
+        "(1, 'abx', '', 1, NULL), (2, 'c', NULL, 2, 3)", /* text moved to the next column */
+        "(1, 'ab', 'x', NULL, 1), (2, 'c', NULL, 2, 3)", /* NULL moved to the next column */
+        "(1, 'c', NULL, 2, 3), (2, 'ab', 'x', 1, NULL)", /* rows' values swapped */
+        "(1, 'ab', 'x', 1, NULL), (2, 'c', NULL, 2, 3)", /* equal */
+    };
+    for (size_t k = 0; k < sizeof bs / sizeof bs[0]; k++) {
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE o%zu (id INT PRIMARY KEY, s VARCHAR(20) NOT NULL, t VARCHAR(20), "
+                 "n INT, m INT)",
+                 k);
+        both(a, b, sql);
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO o%zu VALUES (1, 'ab', 'x', 1, NULL), "
+                 "(2, 'c', NULL, 2, 3)",
+                 k);
+        exec_ok(a, sql);
+        snprintf(sql, sizeof sql, "INSERT INTO o%zu VALUES %s", k, bs[k]);
+        exec_ok(b, sql);
+        snprintf(sql, sizeof sql, "o%zu", k);
+        rd_th_sum sum = ordered_sum(a, b, sql, sql, NULL, 0);
+        ck_assert(sum.ordered);
+        ck_assert_msg(sum.mismatches == (k < 4 ? 1u : 0u), "case %zu: %zu mismatches", k,
+                      sum.mismatches);
+        rd_error err = {0};
+        char dg[32];
+        ck_assert_int_eq(rd_th_table_digest(&sum, 0, dg, sizeof dg, &err), RD_ERR_UNSUPPORTED);
+        rd_th_sum_clear(&sum);
+    }
+    /* a key that is not the primary key, or another primary key on side 1:
+     * the order is not the key's, so the digests are the row sums */
+    char kc[] = "s", *kp = kc;
+    rd_strlist key = {&kp, 1};
+    rd_th_sum sum = ordered_sum(a, b, "o4", "o4", &key, 0);
+    ck_assert(!sum.ordered);
+    ck_assert_uint_eq(sum.mismatches, 0);
+    rd_th_sum_clear(&sum);
+    exec_ok(a, "CREATE TABLE pk2 (id INT PRIMARY KEY, s VARCHAR(20))");
+    exec_ok(b, "CREATE TABLE pk2 (id INT, s VARCHAR(20) PRIMARY KEY)");
+    both(a, b, "INSERT INTO pk2 VALUES (1, 'b'), (2, 'a')");
+    sum = ordered_sum(a, b, "pk2", "pk2", NULL, 0);
+    ck_assert(!sum.ordered);
+    ck_assert_uint_eq(sum.mismatches, 0);
+    rd_th_sum_clear(&sum);
+    /* a chunk longer than the concatenation limit (16 MiB, or
+     * max_allowed_packet) never compares equal, and the diff's leaf merge
+     * still finds exactly what differs, also past the limit */
+    both(a, b, "CREATE TABLE big (id INT PRIMARY KEY, v LONGTEXT)");
+    both(a, b, "INSERT INTO big SELECT seq, REPEAT(MD5(seq), 16384) FROM seq_1_to_40");
+    sum = ordered_sum(a, b, "big", "big", NULL, 1000);
+    ck_assert(sum.ordered);
+    ck_assert_uint_eq(sum.nchunks, 1);
+    ck_assert_str_eq(sum.chunks[0].digest[0], "!");
+    ck_assert_uint_eq(sum.mismatches, 1);
+    rd_th_sum_clear(&sum);
+    exec_ok(b, "UPDATE big SET v = CONCAT(v, 'x') WHERE id = 40");
+    rd_error err = {0};
+    rd_th_table *t = NULL;
+    ck_assert(rd_th_describe(b, NULL, "big", NULL, &t, &err) == RD_OK);
+    ck_assert(rd_th_table_other(t, a, NULL, "big", &err) == RD_OK);
+    rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
+    rd_diff_opts o;
+    memset(&o, 0, sizeof o);
+    o.max_rows = -1;
+    rd_diff_result r;
+    ck_assert_msg(rd_tablediff(sides, t, &o, &r, &err) == RD_OK, "%s", err.msg);
+    ck_assert_int_eq(r.changed, 1);
+    ck_assert_int_eq(r.missing + r.extra, 0);
+    ck_assert_uint_eq(r.nrows, 1);
+    ck_assert_str_eq(r.rows[0].key, "40");
+    rd_diff_result_clear(&r);
+    exec_ok(b, "UPDATE big SET v = REPEAT(MD5(id), 16384) WHERE id = 40");
+    ck_assert(rd_tablediff(sides, t, &o, &r, &err) == RD_OK);
+    ck_assert_int_eq(r.changed + r.missing + r.extra, 0);
+    ck_assert_uint_eq(r.leaves, 1); /* merged, found equal */
+    rd_diff_result_clear(&r);
+    rd_th_table_free(t);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
 static void start_servers(void)
 {
     rd_itest_server(RD_ENGINE_PG);
@@ -668,6 +803,7 @@ Suite *tablehash_suite(void)
     tcase_add_loop_test(tc, parallel_and_manifest, 0, 2);
     tcase_add_loop_test(tc, diff_names_exact_keys, 0, 2);
     tcase_add_loop_test(tc, value_ranges_dense_and_skewed, 0, 2);
+    tcase_add_test(tc, ordered_digests);
     suite_add_tcase(s, tc);
     return s;
 }
