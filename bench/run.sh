@@ -54,52 +54,68 @@ COLS="id, name, amount, created_at, note, flag"
 
 results=$tmp/results.txt
 : >"$results"
-# measure NAME CMD...: best wall time of REPS runs, the peak RSS of the
-# measured client process, and the command's last stdout line.
-measure() {
+NAMES=""
+# run1 NAME CMD...: one timed run; appends "wall rss rc" to $tmp/m.NAME and
+# keeps its stdout in $tmp/out.NAME.
+run1() {
     name=$1; shift
-    best=""; rss=0
-    i=0
-    while [ $i -lt "$REPS" ]; do
-        /usr/bin/time -v -o "$tmp/time.txt" "$@" >"$tmp/out.txt" 2>"$tmp/err.txt"
-        rc=$?
-        w=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time.txt" |
-            awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
-        r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
-        if [ -z "$best" ] || awk "BEGIN { exit !($w < $best) }"; then best=$w; fi
-        [ "$r" -gt "$rss" ] && rss=$r
-        i=$((i + 1))
-    done
-    last=$(tail -n 1 "$tmp/out.txt" | cut -c1-80)
-    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$best" "$rss" "$rc" "$last" >>"$results"
-    echo "bench: $name ${best}s ${rss}KiB rc=$rc" >&2
+    case " $NAMES " in *" $name "*) ;; *) NAMES="$NAMES $name" ;; esac
+    /usr/bin/time -v -o "$tmp/time.txt" "$@" >"$tmp/out.$name" 2>"$tmp/err.txt"
+    rc=$?
+    w=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time.txt" |
+        awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+    r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
+    printf '%s %s %s\n' "$w" "$r" "$rc" >>"$tmp/m.$name"
+    echo "bench: round $round: $name ${w}s ${r}KiB rc=$rc" >&2
 }
 
-# --- PostgreSQL ---
-measure pg_copy sh -c "psql -X -h '$PGS' -U postgres -d a -c 'COPY t TO STDOUT' >/dev/null"
-measure pg_hash_record psql -X -A -t -h "$PGS" -U postgres -d a -c "SELECT sum(hash_record_extended(t, 0)) FROM t"
-measure pg_md5_rows psql -X -A -t -h "$PGS" -U postgres -d a -c \
-    "SELECT sum(('x' || substr(md5(concat_ws('|', $COLS)), 18))::bit(60)::bigint) FROM t"
-measure pg_checksum "$BIN" checksum --engine postgres --dsn "$PGA" --table public.t
-measure pg_checksum_p1 "$BIN" checksum --engine postgres --dsn "$PGA" --table public.t --parallel 1
-measure pg_checksum_against "$BIN" checksum --engine postgres --dsn "$PGB" --against "$PGA" --table public.t
-measure pg_diff "$BIN" diff --engine postgres --dsn "$PGB" --against "$PGA" --table public.t
-"$BIN" diff --engine postgres --dsn "$PGB" --against "$PGA" --table public.t --json >"$tmp/pg_diff.json"
+# One round of every measure. The rounds are interleaved (every measure
+# once, then again) rather than each measure repeated in a row, so that a
+# burst of load on a shared machine does not fall on one measure only.
+one_round() {
+    # --- PostgreSQL ---
+    run1 pg_copy sh -c "psql -X -h '$PGS' -U postgres -d a -c 'COPY t TO STDOUT' >/dev/null"
+    run1 pg_hash_record psql -X -A -t -h "$PGS" -U postgres -d a -c "SELECT sum(hash_record_extended(t, 0)) FROM t"
+    run1 pg_md5_rows psql -X -A -t -h "$PGS" -U postgres -d a -c \
+        "SELECT sum(('x' || substr(md5(concat_ws('|', $COLS)), 18))::bit(60)::bigint) FROM t"
+    run1 pg_checksum "$BIN" checksum --engine postgres --dsn "$PGA" --table public.t
+    run1 pg_checksum_p1 "$BIN" checksum --engine postgres --dsn "$PGA" --table public.t --parallel 1
+    run1 pg_checksum_against "$BIN" checksum --engine postgres --dsn "$PGB" --against "$PGA" --table public.t
+    run1 pg_diff "$BIN" diff --engine postgres --dsn "$PGB" --against "$PGA" --table public.t
+    # --- MariaDB ---
+    run1 my_checksum_table mariadb --no-defaults -S "$MYS" -u root a -N -e "CHECKSUM TABLE t"
+    run1 my_crc32_bitxor mariadb --no-defaults -S "$MYS" -u root a -N -e "SELECT BIT_XOR(CRC32(CONCAT_WS('#', $COLS))) FROM t"
+    run1 my_md5_rows mariadb --no-defaults -S "$MYS" -u root a -N -e \
+        "SELECT SUM(CAST(CONV(SUBSTR(MD5(CONCAT_WS('#', $COLS)), 18), 16, 10) AS UNSIGNED)) FROM t"
+    run1 my_checksum "$BIN" checksum --engine mariadb --dsn "$MYA" --table t
+    run1 my_checksum_p1 "$BIN" checksum --engine mariadb --dsn "$MYA" --table t --parallel 1
+    run1 my_checksum_against "$BIN" checksum --engine mariadb --dsn "$MYB" --against "$MYA" --table t
+    run1 my_diff "$BIN" diff --engine mariadb --dsn "$MYB" --against "$MYA" --table t
+    if command -v pt-table-sync >/dev/null 2>&1; then
+        run1 my_pt_table_sync pt-table-sync --print --no-check-triggers \
+            "S=$MYS,u=root,D=a,t=t" "S=$MYS,u=root,D=b,t=t"
+    fi
+}
 
-# --- MariaDB ---
-measure my_checksum_table mariadb --no-defaults -S "$MYS" -u root a -N -e "CHECKSUM TABLE t"
-measure my_crc32_bitxor mariadb --no-defaults -S "$MYS" -u root a -N -e "SELECT BIT_XOR(CRC32(CONCAT_WS('#', $COLS))) FROM t"
-measure my_md5_rows mariadb --no-defaults -S "$MYS" -u root a -N -e \
-    "SELECT SUM(CAST(CONV(SUBSTR(MD5(CONCAT_WS('#', $COLS)), 18), 16, 10) AS UNSIGNED)) FROM t"
-measure my_checksum "$BIN" checksum --engine mariadb --dsn "$MYA" --table t
-measure my_checksum_p1 "$BIN" checksum --engine mariadb --dsn "$MYA" --table t --parallel 1
-measure my_checksum_against "$BIN" checksum --engine mariadb --dsn "$MYB" --against "$MYA" --table t
-measure my_diff "$BIN" diff --engine mariadb --dsn "$MYB" --against "$MYA" --table t
+round=1
+while [ "$round" -le "$REPS" ]; do
+    one_round
+    round=$((round + 1))
+done
+# per measure: the best wall time of the rounds, the peak RSS of the
+# measured client process, the last exit code and stdout line
+for name in $NAMES; do
+    best=$(awk 'NR == 1 || $1 < b { b = $1 } END { print b }' "$tmp/m.$name")
+    rss=$(awk '$2 > r { r = $2 } END { print r + 0 }' "$tmp/m.$name")
+    rc=$(awk 'END { print $3 }' "$tmp/m.$name")
+    last=$(tail -n 1 "$tmp/out.$name" | cut -c1-80)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$best" "$rss" "$rc" "$last" >>"$results"
+    echo "bench: $name best ${best}s ${rss}KiB rc=$rc" >&2
+done
+"$BIN" diff --engine postgres --dsn "$PGB" --against "$PGA" --table public.t --json >"$tmp/pg_diff.json"
 "$BIN" diff --engine mariadb --dsn "$MYB" --against "$MYA" --table t --json >"$tmp/my_diff.json"
-if command -v pt-table-sync >/dev/null 2>&1; then
-    measure my_pt_table_sync pt-table-sync --print --no-check-triggers \
-        "S=$MYS,u=root,D=a,t=t" "S=$MYS,u=root,D=b,t=t"
-    ptn=$(grep -c -E '^(UPDATE|DELETE|INSERT|REPLACE)' "$tmp/out.txt")
+if [ -f "$tmp/out.my_pt_table_sync" ]; then
+    ptn=$(grep -c -E '^(UPDATE|DELETE|INSERT|REPLACE)' "$tmp/out.my_pt_table_sync")
 else
     ptn=""
     printf 'my_pt_table_sync\t\t\t\tnot installed\n' >>"$results"
@@ -110,7 +126,7 @@ get() { awk -F'\t' -v n="$1" '$1 == n { print $'"${2:-2}"' }' "$results"; }
 ratio() { awk -v a="$(get "$1")" -v b="$(get "$2")" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 count() { jq -r "\"\(.missing) missing, \(.extra) extra, \(.changed) changed\"" "$1"; }
 {
-    echo "## Run of $(date -u +%Y-%m-%dT%H:%M:%SZ): $ROWS rows, best of $REPS, $(nproc) cores"
+    echo "## Run of $(date -u +%Y-%m-%dT%H:%M:%SZ): $ROWS rows, best of $REPS interleaved rounds, $(nproc) cores"
     echo
     echo "| measure | seconds | peak RSS KiB | exit | last output line |"
     echo "|---|---:|---:|---:|---|"

@@ -22,8 +22,39 @@ static rd_status nomem(rd_error *err)
 
 /* ---------- running one digest query ---------- */
 
-rd_status rd_th_run_digest(rd_db *db, const char *sql, double timeout, int64_t *rows, char **digest,
-                           rd_error *err)
+/* The ordered digest's second statement (rd_th_sql_ordered_tail): "crc32:crc32c"
+ * from the first's CRC32 and this CRC32C, "" for an empty chunk, "!" when
+ * the concatenation may have been cut. */
+static rd_status ordered_tail(rd_db *db, double timeout, const char *crc32, char **digest,
+                              rd_error *err)
+{
+    rd_db_result *r = NULL;
+    rd_status st = rd_db_query(db, rd_th_sql_ordered_tail(), timeout, 2, &r, err);
+    if (st != RD_OK)
+        return st;
+    const char *crc32c = r->nrows == 1 && r->ncols == 2 ? rd_db_cell(r, 0, 0) : NULL;
+    const char *whole = crc32c ? rd_db_cell(r, 0, 1) : NULL;
+    char *d = NULL;
+    if (!crc32 && r->nrows == 1 && !crc32c)
+        d = rd_strdup(""); /* no rows: GROUP_CONCAT is NULL */
+    else if (!crc32 || !crc32c || !whole)
+        st = RD_ERR(err, RD_ERR_INTERNAL, "ordered digest: the concatenation was not kept");
+    else if (strcmp(whole, "1") != 0)
+        d = rd_strdup("!");
+    else
+        d = rd_asprintf("%s:%s", crc32, crc32c);
+    if (st == RD_OK && !d)
+        st = nomem(err);
+    if (st == RD_OK) {
+        free(*digest);
+        *digest = d;
+    }
+    rd_db_result_free(r);
+    return st;
+}
+
+rd_status rd_th_run_digest(rd_db *db, const char *sql, int ordered, double timeout, int64_t *rows,
+                           char **digest, rd_error *err)
 {
     rd_db_result *r = NULL;
     rd_status st = rd_db_query(db, sql, timeout > 0 ? timeout : DEFAULT_TIMEOUT, 2, &r, err);
@@ -38,6 +69,13 @@ rd_status rd_th_run_digest(rd_db *db, const char *sql, double timeout, int64_t *
     long long n = cnt ? strtoll(cnt, &end, 10) : -1;
     if (!cnt || *end || n < 0) {
         st = RD_ERR(err, RD_ERR_FORMAT, "digest query returned a bad row count");
+        goto out;
+    }
+    if (ordered) {
+        st = ordered_tail(db, timeout > 0 ? timeout : DEFAULT_TIMEOUT, rd_db_cell(r, 0, 1), digest,
+                          err);
+        if (st == RD_OK)
+            *rows = n;
         goto out;
     }
     rd_strbuf sb;
@@ -66,6 +104,7 @@ out:
 
 typedef struct task {
     int side;
+    int ordered; /* sql is an ordered digest's first statement */
     char *sql;
     rd_th_chunk *chunk; /* stable pointer; results go to chunk->rows/digest[side] */
 } task;
@@ -161,7 +200,8 @@ static void *worker_main(void *arg)
         if (!skip && !conns[t.side])
             st = worker_connect(p, t.side, &conns[t.side], &err);
         if (!skip && st == RD_OK)
-            st = rd_th_run_digest(conns[t.side], t.sql, p->timeout, &rows, &digest, &err);
+            st =
+                rd_th_run_digest(conns[t.side], t.sql, t.ordered, p->timeout, &rows, &digest, &err);
         free(t.sql);
         pthread_mutex_lock(&p->mu);
         if (!skip && st == RD_OK) {
@@ -254,14 +294,15 @@ out:
 }
 
 /* Takes sql (heap) in every case. */
-rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chunk, rd_error *err)
+rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, int ordered, rd_th_chunk *chunk,
+                            rd_error *err)
 {
     rd_status st = RD_OK;
     if (p->nworkers == 0) {
         rd_error e;
         rd_error_clear(&e);
         if (p->st == RD_OK) {
-            st = rd_th_run_digest(p->sides[side].db, sql, p->timeout, &chunk->rows[side],
+            st = rd_th_run_digest(p->sides[side].db, sql, ordered, p->timeout, &chunk->rows[side],
                                   &chunk->digest[side], &e);
             if (st != RD_OK)
                 pool_fail(p, st, &e);
@@ -303,7 +344,7 @@ rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, rd_th_chunk *chu
         p->qcap = ncap;
         p->qhead = 0;
     }
-    p->q[(p->qhead + p->qlen) % p->qcap] = (task){side, sql, chunk};
+    p->q[(p->qhead + p->qlen) % p->qcap] = (task){side, ordered, sql, chunk};
     p->qlen++;
     p->submitted++;
     pthread_cond_signal(&p->cv_work);
@@ -354,8 +395,9 @@ rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th
 {
     rd_strbuf sql;
     rd_strbuf_init(&sql, 0);
+    int ordered = p->ordered && rd_th_ordered_ok(t);
     rd_status st =
-        p->ordered && rd_th_ordered_ok(t)
+        ordered
             ? rd_th_sql_digest_ordered(p->sides[side].db, t, side, c->lo, c->hi, where, &sql, err)
             : rd_th_sql_digest(p->sides[side].db, t, side, c->lo, c->hi, where, &sql, err);
     if (st != RD_OK) {
@@ -366,7 +408,7 @@ rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th
     if (!s)
         return nomem(err);
     c->rows[side] = -1;
-    return rd_th_pool_submit(p, side, s, c, err);
+    return rd_th_pool_submit(p, side, s, ordered, c, err);
 }
 
 void rd_th_pool_lock(rd_th_pool *p)

@@ -275,6 +275,32 @@ static rd_status check_eval_order(rd_db *db, rd_error *err)
     return st;
 }
 
+/* MariaDB: 1 when @rd_g := GROUP_CONCAT(...) leaves the whole aggregate in
+ * @rd_g for the next statement, as the ordered digests need (else they are
+ * not used on this server). */
+static int ordered_self_test(rd_db *db)
+{
+    char *v = NULL, *ok = NULL;
+    int found = 0, good = 0;
+    rd_error e;
+    rd_error_clear(&e);
+    if (rd_db_scalar(db,
+                     "SELECT CRC32(@rd_g := GROUP_CONCAT(x SEPARATOR 0x1e)) FROM (SELECT 'a' AS x "
+                     "UNION ALL SELECT 'bc' UNION ALL SELECT 'def') d",
+                     META_TIMEOUT, &v, &found, &e) == RD_OK &&
+        found && v && strspn(v, "0123456789") == strlen(v) && *v) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "SELECT CRC32(@rd_g) = %s AND LENGTH(@rd_g) = 8 AND @rd_g LIKE 'a%%def'", v);
+        found = 0;
+        good = rd_db_scalar(db, sql, META_TIMEOUT, &ok, &found, &e) == RD_OK && found && ok &&
+               strcmp(ok, "1") == 0;
+    }
+    free(v);
+    free(ok);
+    return good;
+}
+
 static rd_status quote_table(rd_db *db, const char *schema, const char *name, char **out,
                              rd_error *err)
 {
@@ -400,7 +426,8 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
         for (size_t a = 0; a < npk; a++)
             t->key[t->nkey++] = pkpos[a] % 4096;
     }
-    t->pk_key[0] = key_is_pk(t, res);
+    t->ordered_side[0] =
+        key_is_pk(t, res) && t->engine == RD_ENGINE_MARIADB && ordered_self_test(db);
     if ((st = quote_table(db, t->schema, name, &t->qname[0], err)) != RD_OK)
         goto out;
     st = build_lists(t, quoted, lens, err);
@@ -446,7 +473,8 @@ rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, cons
             goto out;
         }
     }
-    t->pk_key[1] = key_is_pk(t, res);
+    t->ordered_side[1] =
+        key_is_pk(t, res) && t->engine == RD_ENGINE_MARIADB && ordered_self_test(db2);
     free(t->qname[1]);
     t->qname[1] = NULL;
     st = quote_table(db2,
@@ -564,36 +592,39 @@ rd_status rd_th_sql_digest(rd_db *db, const rd_th_table *t, int side, char *cons
 
 int rd_th_ordered_ok(const rd_th_table *t)
 {
-    return t->ordered_row && t->pk_key[0] && (!t->qname[1] || t->pk_key[1]);
+    return t->ordered_row && t->ordered_side[0] && (!t->qname[1] || t->ordered_side[1]);
 }
 
 /* The concatenation of a chunk's rows may hold up to ORDERED_MAX bytes (and
- * no more than max_allowed_packet, which also caps it); a chunk whose
- * concatenation comes within 8 bytes of the cap may have been cut (at a
- * character boundary) and gets the digest "!". */
+ * no more than max_allowed_packet, which also caps it); a concatenation
+ * that comes within 8 bytes of the cap may have been cut (at a character
+ * boundary) and gets the digest "!". It is kept in @rd_g between the two
+ * statements: reading it back in a second statement is well defined, and
+ * cheaper than a derived table (which would copy it into a temporary
+ * table) or a second GROUP_CONCAT. */
 #define ORDERED_MAX "16777216"
+
+const char *rd_th_sql_ordered_tail(void)
+{
+    return "SELECT CRC32C(@rd_g), LENGTH(@rd_g) + 8 < LEAST(" ORDERED_MAX ", @@max_allowed_packet)";
+}
 
 rd_status rd_th_sql_digest_ordered(rd_db *db, const rd_th_table *t, int side, char *const *lo,
                                    char *const *hi, const char *where, rd_strbuf *out,
                                    rd_error *err)
 {
-    if (!rd_th_ordered_ok(t) || !t->pk_key[side])
+    if (!rd_th_ordered_ok(t) || !t->ordered_side[side])
         return RD_ERR(err, RD_ERR_UNSUPPORTED, "no ordered chunk digests for %s", t->display);
     /* FORCE INDEX (PRIMARY): the rows come in key order on both sides.
      * Were they ever not, equal chunks would only differ, and the diff's
      * leaf merge, which is exact, would find no row. */
     rd_status st = rd_strbuf_appendf(
         out, err,
-        "SET STATEMENT group_concat_max_len = " ORDERED_MAX " FOR "
-        "SELECT n, CASE WHEN g IS NULL THEN '' WHEN LENGTH(g) + 8 < "
-        "LEAST(@@group_concat_max_len, @@max_allowed_packet) THEN CONCAT(CRC32(g), ':', "
-        "CRC32C(g)) ELSE '!' END FROM (SELECT COUNT(*) AS n, GROUP_CONCAT(%s SEPARATOR 0x1e) "
-        "AS g FROM %s FORCE INDEX (PRIMARY) WHERE ",
+        "SET STATEMENT group_concat_max_len = " ORDERED_MAX " FOR SELECT COUNT(*), "
+        "CRC32(@rd_g := GROUP_CONCAT(%s SEPARATOR 0x1e)) FROM %s FORCE INDEX (PRIMARY) WHERE ",
         t->ordered_row, t->qname[side]);
     if (st == RD_OK)
         st = rd_th_sql_range(db, t, lo, hi, where, out, err);
-    if (st == RD_OK)
-        st = rd_strbuf_append(out, ") d", err);
     return st;
 }
 
