@@ -114,14 +114,17 @@ rd_status rd_th_sql_digest(rd_db *db, const rd_th_table *t, int side, char *cons
  * digest (see rd_th_opts.ordered) in two statements on one connection.
  * This one is "SELECT count, CRC32(@rd_g := rows concatenated in key
  * order)"; rd_th_sql_ordered_tail then reads CRC32C(@rd_g) and whether
- * @rd_g is whole (shorter than the concatenation cap): the digest is
- * "crc32:crc32c", or "!" (never equal) for a cut concatenation.
+ * @rd_g is whole (shorter than the concatenation cap) and still the one
+ * hashed: the digest is "crc32:crc32c", or "!" (never equal) for a cut
+ * concatenation.
  * RD_ERR_UNSUPPORTED when t cannot have ordered digests. */
 rd_status rd_th_sql_digest_ordered(rd_db *db, const rd_th_table *t, int side, char *const *lo,
                                    char *const *hi, const char *where, rd_strbuf *out,
                                    rd_error *err);
-/* "SELECT CRC32C(@rd_g), @rd_g is whole" (static). */
-const char *rd_th_sql_ordered_tail(void);
+/* "SELECT CRC32C(@rd_g), @rd_g is whole, CRC32(@rd_g) = crc32" (heap; NULL
+ * when crc32 is not a CRC32 value): the second statement, which also
+ * checks that @rd_g is what the first one hashed. */
+char *rd_th_sql_ordered_tail(const char *crc32);
 /* 1 when t can have ordered chunk digests. */
 int rd_th_ordered_ok(const rd_th_table *t);
 /* Keyset step: the key of the n-th row after lo (lo excluded), within hi. */

@@ -22,28 +22,36 @@ static rd_status nomem(rd_error *err)
 
 /* ---------- running one digest query ---------- */
 
-/* The ordered digest's second statement (rd_th_sql_ordered_tail): "crc32:crc32c"
- * from the first's CRC32 and this CRC32C, "" for an empty chunk, "!" when
- * the concatenation may have been cut. */
+/* The ordered digest's second statement (rd_th_sql_ordered_tail):
+ * "crc32:crc32c" from the first's CRC32 and this CRC32C, "" for an empty
+ * chunk, "!" when the concatenation may have been cut. */
 static rd_status ordered_tail(rd_db *db, double timeout, const char *crc32, char **digest,
                               rd_error *err)
 {
+    char *d = NULL;
+    if (!crc32) { /* no rows: GROUP_CONCAT is NULL */
+        d = rd_strdup("");
+        if (!d)
+            return nomem(err);
+        free(*digest);
+        *digest = d;
+        return RD_OK;
+    }
+    char *sql = rd_th_sql_ordered_tail(crc32);
+    if (!sql)
+        return RD_ERR(err, RD_ERR_FORMAT, "ordered digest: bad CRC32 \"%.20s\"", crc32);
     rd_db_result *r = NULL;
-    rd_status st = rd_db_query(db, rd_th_sql_ordered_tail(), timeout, 2, &r, err);
+    rd_status st = rd_db_query(db, sql, timeout, 2, &r, err);
+    free(sql);
     if (st != RD_OK)
         return st;
-    const char *crc32c = r->nrows == 1 && r->ncols == 2 ? rd_db_cell(r, 0, 0) : NULL;
+    const char *crc32c = r->nrows == 1 && r->ncols == 3 ? rd_db_cell(r, 0, 0) : NULL;
     const char *whole = crc32c ? rd_db_cell(r, 0, 1) : NULL;
-    char *d = NULL;
-    if (!crc32 && r->nrows == 1 && !crc32c)
-        d = rd_strdup(""); /* no rows: GROUP_CONCAT is NULL */
-    else if (!crc32 || !crc32c || !whole)
-        st = RD_ERR(err, RD_ERR_INTERNAL, "ordered digest: the concatenation was not kept");
-    else if (strcmp(whole, "1") != 0)
-        d = rd_strdup("!");
-    else
-        d = rd_asprintf("%s:%s", crc32, crc32c);
-    if (st == RD_OK && !d)
+    const char *same = crc32c ? rd_db_cell(r, 0, 2) : NULL;
+    if (!crc32c || !whole || !same || strcmp(same, "1") != 0)
+        st = RD_ERR(err, RD_ERR_INTERNAL,
+                    "ordered digest: the session lost the rows it hashed (a connection pooler?)");
+    else if (!(d = strcmp(whole, "1") == 0 ? rd_asprintf("%s:%s", crc32, crc32c) : rd_strdup("!")))
         st = nomem(err);
     if (st == RD_OK) {
         free(*digest);

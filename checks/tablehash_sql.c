@@ -604,9 +604,13 @@ int rd_th_ordered_ok(const rd_th_table *t)
  * table) or a second GROUP_CONCAT. */
 #define ORDERED_MAX "16777216"
 
-const char *rd_th_sql_ordered_tail(void)
+char *rd_th_sql_ordered_tail(const char *crc32)
 {
-    return "SELECT CRC32C(@rd_g), LENGTH(@rd_g) + 8 < LEAST(" ORDERED_MAX ", @@max_allowed_packet)";
+    if (!crc32 || !*crc32 || strspn(crc32, "0123456789") != strlen(crc32) || strlen(crc32) > 10)
+        return NULL;
+    return rd_asprintf("SELECT CRC32C(@rd_g), LENGTH(@rd_g) + 8 < LEAST(" ORDERED_MAX
+                       ", @@max_allowed_packet), CRC32(@rd_g) = %s",
+                       crc32);
 }
 
 rd_status rd_th_sql_digest_ordered(rd_db *db, const rd_th_table *t, int side, char *const *lo,

@@ -43,17 +43,17 @@ static void both(rd_db *a, rd_db *b, const char *sql)
     exec_ok(b, sql);
 }
 
-/* Serial checksum of table name on A vs B with rd_th_opts.ordered as given;
- * returns the mismatching chunk count; *sum_out (may be NULL) keeps the
- * sums, *t_out the table. */
-static size_t compare_with(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, int ordered,
-                           rd_th_sum *sum_out, rd_th_table **t_out)
+/* Serial checksum of table name on A vs B (key NULL: the primary key) with
+ * rd_th_opts.ordered as given; returns the mismatching chunk count;
+ * *sum_out (may be NULL) keeps the sums, *t_out the table. */
+static size_t compare_with(rd_db *a, rd_db *b, const char *name, const rd_strlist *key,
+                           int64_t chunk_rows, int ordered, rd_th_sum *sum_out, rd_th_table **t_out)
 {
     rd_error err = {0};
     rd_th_table *t = NULL;
     rd_th_sum sum;
     memset(&sum, 0, sizeof sum);
-    ck_assert_msg(rd_th_describe(a, NULL, name, NULL, &t, &err) == RD_OK, "%s", err.msg);
+    ck_assert_msg(rd_th_describe(a, NULL, name, key, &t, &err) == RD_OK, "%s", err.msg);
     ck_assert_msg(rd_th_table_other(t, b, NULL, name, &err) == RD_OK, "%s", err.msg);
     rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
     rd_th_opts o = {chunk_rows, 1, NULL, 60, 0, 0, ordered};
@@ -78,8 +78,8 @@ static size_t compare(rd_db *a, rd_db *b, const char *name, int64_t chunk_rows, 
 {
     rd_th_table *t = NULL;
     rd_th_sum so;
-    size_t m = compare_with(a, b, name, chunk_rows, 0, sum_out, &t);
-    size_t mo = compare_with(a, b, name, chunk_rows, 1, &so, NULL);
+    size_t m = compare_with(a, b, name, NULL, chunk_rows, 0, sum_out, &t);
+    size_t mo = compare_with(a, b, name, NULL, chunk_rows, 1, &so, NULL);
     ck_assert_msg(so.ordered == (t->engine == RD_ENGINE_MARIADB && t->nkey > 0),
                   "%s: ordered digests %s", name, so.ordered ? "used" : "not used");
     ck_assert_msg(mo == m, "%s: %zu mismatching chunks with ordered digests, %zu without", name, mo,
@@ -671,23 +671,6 @@ END_TEST
 
 /* ---------- ordered chunk digests (MariaDB, the diff's) ---------- */
 
-static rd_th_sum ordered_sum(rd_db *a, rd_db *b, const char *na, const char *nb,
-                             const rd_strlist *key, int64_t chunk_rows)
-{
-    rd_error err = {0};
-    rd_th_table *t = NULL;
-    rd_th_sum sum;
-    memset(&sum, 0, sizeof sum);
-    ck_assert_msg(rd_th_describe(a, NULL, na, key, &t, &err) == RD_OK, "%s", err.msg);
-    ck_assert_msg(rd_th_table_other(t, b, NULL, nb, &err) == RD_OK, "%s", err.msg);
-    rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
-    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0, 0, 1};
-    rd_th_table *const tabs[1] = {t};
-    ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
-    rd_th_table_free(t);
-    return sum;
-}
-
 START_TEST(ordered_digests)
 {
     rd_db *a = NULL, *b = NULL;
@@ -717,7 +700,8 @@ START_TEST(ordered_digests)
         snprintf(sql, sizeof sql, "INSERT INTO o%zu VALUES %s", k, bs[k]);
         exec_ok(b, sql);
         snprintf(sql, sizeof sql, "o%zu", k);
-        rd_th_sum sum = ordered_sum(a, b, sql, sql, NULL, 0);
+        rd_th_sum sum;
+        compare_with(a, b, sql, NULL, 0, 1, &sum, NULL);
         ck_assert(sum.ordered);
         ck_assert_msg(sum.mismatches == (k < 4 ? 1u : 0u), "case %zu: %zu mismatches", k,
                       sum.mismatches);
@@ -730,14 +714,15 @@ START_TEST(ordered_digests)
      * the order is not the key's, so the digests are the row sums */
     char kc[] = "s", *kp = kc;
     rd_strlist key = {&kp, 1};
-    rd_th_sum sum = ordered_sum(a, b, "o4", "o4", &key, 0);
+    rd_th_sum sum;
+    compare_with(a, b, "o4", &key, 0, 1, &sum, NULL);
     ck_assert(!sum.ordered);
     ck_assert_uint_eq(sum.mismatches, 0);
     rd_th_sum_clear(&sum);
     exec_ok(a, "CREATE TABLE pk2 (id INT PRIMARY KEY, s VARCHAR(20))");
     exec_ok(b, "CREATE TABLE pk2 (id INT, s VARCHAR(20) PRIMARY KEY)");
     both(a, b, "INSERT INTO pk2 VALUES (1, 'b'), (2, 'a')");
-    sum = ordered_sum(a, b, "pk2", "pk2", NULL, 0);
+    compare_with(a, b, "pk2", NULL, 0, 1, &sum, NULL);
     ck_assert(!sum.ordered);
     ck_assert_uint_eq(sum.mismatches, 0);
     rd_th_sum_clear(&sum);
@@ -746,7 +731,7 @@ START_TEST(ordered_digests)
      * still finds exactly what differs, also past the limit */
     both(a, b, "CREATE TABLE big (id INT PRIMARY KEY, v LONGTEXT)");
     both(a, b, "INSERT INTO big SELECT seq, REPEAT(MD5(seq), 16384) FROM seq_1_to_40");
-    sum = ordered_sum(a, b, "big", "big", NULL, 1000);
+    compare_with(a, b, "big", NULL, 1000, 1, &sum, NULL);
     ck_assert(sum.ordered);
     ck_assert_uint_eq(sum.nchunks, 1);
     ck_assert_str_eq(sum.chunks[0].digest[0], "!");
@@ -774,6 +759,22 @@ START_TEST(ordered_digests)
     ck_assert_uint_eq(r.leaves, 1); /* merged, found equal */
     rd_diff_result_clear(&r);
     rd_th_table_free(t);
+    /* the second statement must find what the first hashed in @rd_g: a
+     * session that lost it (a pooler switching connections) is an error */
+    int64_t rows = -1;
+    char *dg = NULL;
+    exec_ok(a, "SET @rd_g = 'other rows'");
+    ck_assert_int_eq(rd_th_run_digest(a, "SELECT 1, 12345", 1, 60, &rows, &dg, &err),
+                     RD_ERR_INTERNAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "lost the rows it hashed"));
+    ck_assert_ptr_null(dg);
+    exec_ok(a, "SET @rd_g = 'x'");
+    ck_assert(rd_th_run_digest(a, "SELECT 1, CRC32('x')", 1, 60, &rows, &dg, &err) == RD_OK);
+    ck_assert_int_eq(rows, 1);
+    ck_assert_str_eq(dg, "2363233923:2839306131"); /* CRC32 and CRC32C of "x" */
+    ck_assert(rd_th_run_digest(a, "SELECT 0, NULL", 1, 60, &rows, &dg, &err) == RD_OK);
+    ck_assert_str_eq(dg, "");
+    free(dg);
     rd_db_free(a);
     rd_db_free(b);
 }
