@@ -339,8 +339,11 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     /* without a chunk size, first-level chunks are leaves: a mismatching
      * chunk is merged at once instead of being hashed again by the
      * bisection (which only runs for explicitly larger chunks) */
+    /* no table digest is needed, so chunk digests may depend on row order
+     * where the servers keep what ordered digests need */
     rd_th_opts th = o->th, first;
-    th.ordered = 1; /* no table digest is needed: chunk digests may depend on row order */
+    th.ordered = rd_th_ordered_ok(t) && rd_th_ordered_self_test(sides[0].db) &&
+                 rd_th_ordered_self_test(sides[1].db);
     first = th;
     if (first.chunk_rows <= 0)
         first.chunk_rows = leaf_rows;

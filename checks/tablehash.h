@@ -81,9 +81,7 @@ typedef struct rd_th_table {
     /* MariaDB: R with every string's length, so that rows concatenated
      * parse back (ordered chunk digests); NULL on PostgreSQL */
     char *ordered_row;
-    /* side 0 / side 1 can have ordered digests: MariaDB, the key is the
-     * side's primary key and its server keeps @rd_g (ordered_self_test) */
-    int ordered_side[2];
+    int ordered_side[2]; /* side 0 / 1 can have ordered digests: MariaDB, the key is its PK */
 } rd_th_table;
 
 /* Describe schema.name (schema NULL or "": the current one on MariaDB,
@@ -127,6 +125,10 @@ rd_status rd_th_sql_digest_ordered(rd_db *db, const rd_th_table *t, int side, ch
 char *rd_th_sql_ordered_tail(const char *crc32);
 /* 1 when t can have ordered chunk digests. */
 int rd_th_ordered_ok(const rd_th_table *t);
+/* MariaDB: 1 when @rd_g := GROUP_CONCAT(...) leaves the whole aggregate in
+ * @rd_g for the next statement on db's server, as ordered digests need; a
+ * caller sets rd_th_opts.ordered only when both sides pass. */
+int rd_th_ordered_self_test(rd_db *db);
 /* Keyset step: the key of the n-th row after lo (lo excluded), within hi. */
 rd_status rd_th_sql_step(rd_db *db, const rd_th_table *t, int side, char *const *lo,
                          char *const *hi, int64_t n, rd_strbuf *out, rd_error *err);
@@ -168,7 +170,8 @@ typedef struct rd_th_opts {
      * chunk's rows concatenated in key order (CRC32 and CRC32C of the
      * concatenation, 64 bits) instead of summing a 64-bit hash per row,
      * which costs about a quarter less server CPU in the benchmark's diff;
-     * elsewhere it changes nothing. */
+     * elsewhere it changes nothing. Set it only when both sides pass
+     * rd_th_ordered_self_test. */
     int ordered;
 } rd_th_opts;
 

@@ -275,10 +275,7 @@ static rd_status check_eval_order(rd_db *db, rd_error *err)
     return st;
 }
 
-/* MariaDB: 1 when @rd_g := GROUP_CONCAT(...) leaves the whole aggregate in
- * @rd_g for the next statement, as the ordered digests need (else they are
- * not used on this server). */
-static int ordered_self_test(rd_db *db)
+int rd_th_ordered_self_test(rd_db *db)
 {
     char *v = NULL, *ok = NULL;
     int found = 0, good = 0;
@@ -426,8 +423,7 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
         for (size_t a = 0; a < npk; a++)
             t->key[t->nkey++] = pkpos[a] % 4096;
     }
-    t->ordered_side[0] =
-        key_is_pk(t, res) && t->engine == RD_ENGINE_MARIADB && ordered_self_test(db);
+    t->ordered_side[0] = t->engine == RD_ENGINE_MARIADB && key_is_pk(t, res);
     if ((st = quote_table(db, t->schema, name, &t->qname[0], err)) != RD_OK)
         goto out;
     st = build_lists(t, quoted, lens, err);
@@ -473,8 +469,7 @@ rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, cons
             goto out;
         }
     }
-    t->ordered_side[1] =
-        key_is_pk(t, res) && t->engine == RD_ENGINE_MARIADB && ordered_self_test(db2);
+    t->ordered_side[1] = t->engine == RD_ENGINE_MARIADB && key_is_pk(t, res);
     free(t->qname[1]);
     t->qname[1] = NULL;
     st = quote_table(db2,
