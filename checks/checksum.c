@@ -39,7 +39,8 @@ rd_status rd_tablehash_manifest_json(rd_db *db, const char *schema, const char *
     rd_th_table *t = NULL;
     rd_th_sum sum;
     rd_th_side side = {db, NULL, NULL, 0};
-    rd_th_opts o = {chunk_rows > 0 ? chunk_rows : RD_TH_CHUNK_ROWS_DEFAULT, 1, NULL, 0, 0, 0, 0};
+    rd_th_opts o = {.chunk_rows = chunk_rows > 0 ? chunk_rows : RD_TH_CHUNK_ROWS_DEFAULT,
+                    .parallel = 1};
     cJSON *j = NULL;
     rd_status st;
     memset(&sum, 0, sizeof sum);
@@ -294,7 +295,10 @@ static rd_status checksum_run(rd_check_ctx *ctx, void *state, rd_error *err)
         (rd_th_side){ctx->scratch, ctx->instance ? ctx->instance->conn.dsn : NULL, &sopts, 0};
     sides[1] =
         (rd_th_side){ctx->reference, ctx->target ? ctx->target->reference.dsn : NULL, &ropts, 1};
-    rd_th_opts o = {s->chunk_rows, (int)s->parallel, NULL, rd_cku_timeout(ctx), 0, 1, 0};
+    rd_th_opts o = {.chunk_rows = s->chunk_rows,
+                    .parallel = (int)s->parallel,
+                    .timeout = rd_cku_timeout(ctx),
+                    .fold_equal = 1};
     if (!m) {
         const char *basis = NULL;
         if ((st = rd_cku_reference(ctx, 1, &m, &owned, &basis, err)) != RD_OK)

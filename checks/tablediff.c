@@ -311,6 +311,44 @@ out:
     return st;
 }
 
+/* ---------- first level ---------- */
+
+/* A first-level chunk that differs, handed over while the first level still
+ * runs (rd_th_opts.on_differ), so differing chunks are never all kept at
+ * once: a leaf-sized one is merged at once, a larger one is moved to
+ * pending for the bisection. */
+typedef struct differ_ud {
+    rd_th_side *sides;
+    const rd_th_table *t;
+    const rd_diff_opts *o;
+    rd_diff_result *out;
+    int64_t leaf_rows;
+    clist *pending;
+    size_t leaves; /* merged here */
+} differ_ud;
+
+/* Move chunk c's range and row counts to the end of l. */
+static rd_status move_to(clist *l, rd_th_chunk *c, rd_error *err)
+{
+    rd_status st = clist_add(l, c->lo, c->hi, err);
+    if (st != RD_OK)
+        return st;
+    c->lo = c->hi = NULL;
+    l->v[l->n - 1].rows[0] = c->rows[0];
+    l->v[l->n - 1].rows[1] = c->rows[1];
+    return RD_OK;
+}
+
+static rd_status on_differ(void *ud, rd_th_chunk *c, rd_error *err)
+{
+    differ_ud *u = ud;
+    int64_t n = c->rows[0] > c->rows[1] ? c->rows[0] : c->rows[1];
+    if (n > u->leaf_rows)
+        return move_to(u->pending, c, err);
+    u->leaves++;
+    return merge_leaf(u->sides, u->t, c, u->o, u->out, err);
+}
+
 /* ---------- bisection ---------- */
 
 rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_opts *o,
@@ -348,7 +386,10 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     if (first.chunk_rows <= 0)
         first.chunk_rows = leaf_rows;
     first.coarse_ok = 1;  /* an oversized range that differs is bisected below */
-    first.fold_equal = 1; /* only the differing chunks go on */
+    first.fold_equal = 1; /* only the differing chunks go on, */
+    differ_ud du = {sides, t, o, out, leaf_rows, &pending, 0};
+    first.on_differ = on_differ; /* and as soon as they are found */
+    first.differ_ud = &du;
     if ((st = rd_th_checksum(sides, 2, tabs, 1, &first, &sum, err)) != RD_OK)
         goto out;
     out->chunks = rd_th_sum_chunks(&sum);
@@ -357,16 +398,10 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     out->rows_b = sum.rows[1];
     rd_log_debug("%s: %zu of %zu chunks differ%s", t->display, sum.mismatches,
                  rd_th_sum_chunks(&sum), sum.ordered ? " (ordered chunk digests)" : "");
-    for (size_t i = 0; i < sum.nchunks; i++) {
-        rd_th_chunk *c = &sum.chunks[i];
-        if (!rd_th_chunk_differs(c))
-            continue;
-        if ((st = clist_add(&pending, c->lo, c->hi, err)) != RD_OK)
+    for (size_t i = 0; i < sum.nchunks; i++) /* those not handed over */
+        if (rd_th_chunk_differs(&sum.chunks[i]) &&
+            (st = move_to(&pending, &sum.chunks[i], err)) != RD_OK)
             goto out;
-        c->lo = c->hi = NULL; /* moved */
-        pending.v[pending.n - 1].rows[0] = c->rows[0];
-        pending.v[pending.n - 1].rows[1] = c->rows[1];
-    }
     while (pending.n > 0) {
         for (size_t i = 0; i < pending.n; i++) {
             rd_th_chunk *c = &pending.v[i];
@@ -409,22 +444,17 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
         }
         if (st != RD_OK)
             goto out;
-        for (size_t i = 0; i < next.n; i++) {
-            rd_th_chunk *c = &next.v[i];
-            if (!rd_th_chunk_differs(c))
-                continue;
-            if ((st = clist_add(&pending, c->lo, c->hi, err)) != RD_OK)
+        for (size_t i = 0; i < next.n; i++)
+            if (rd_th_chunk_differs(&next.v[i]) &&
+                (st = move_to(&pending, &next.v[i], err)) != RD_OK)
                 goto out;
-            c->lo = c->hi = NULL;
-            pending.v[pending.n - 1].rows[0] = c->rows[0];
-            pending.v[pending.n - 1].rows[1] = c->rows[1];
-        }
         clist_free(&next, t->nkey);
     }
-    rd_log_debug("%s: merging %zu leaves row by row", t->display, leaves.n);
+    rd_log_debug("%s: %zu leaves merged during the first level, %zu more now", t->display,
+                 du.leaves, leaves.n);
     for (size_t i = 0; st == RD_OK && i < leaves.n; i++)
         st = merge_leaf(sides, t, &leaves.v[i], o, out, err);
-    out->leaves = leaves.n;
+    out->leaves = du.leaves + leaves.n;
 out:
     rd_th_pool_free(p);
     clist_free(&pending, t->nkey);

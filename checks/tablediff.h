@@ -5,8 +5,13 @@
  * `fanout` key ranges (by a keyset walk on the side with more rows) until
  * they hold at most leaf_rows rows. At a leaf, key + row hash of both sides
  * are loaded at the same time (two connections, bounded by the leaf size)
- * and side 0's rows, in key order, are looked up among side 1's. Memory
- * stays bounded by the leaf size, whatever the table size.
+ * and side 0's rows, in key order, are looked up among side 1's. A
+ * differing first-level chunk is handed over as soon as it and the chunks
+ * before it are done (rd_th_opts.on_differ): merged at once when leaf-sized,
+ * so differing chunks are not all kept. Memory stays bounded by the leaf
+ * size, whatever the table size and however much of it differs. On MariaDB
+ * the first level uses ordered chunk digests (rd_th_opts.ordered) when the
+ * key is the primary key and both servers pass rd_th_ordered_self_test.
  *
  * Side 0 is the database checked (the restore, `--dsn`), side 1 the
  * reference (`--against`): a row only in the reference is "missing", a row

@@ -61,7 +61,7 @@ void rd_th_sum_clear(rd_th_sum *s)
 
 size_t rd_th_sum_chunks(const rd_th_sum *s)
 {
-    return s->nchunks + s->folded;
+    return s->nchunks + s->folded + s->handed;
 }
 
 int rd_th_chunk_differs(const rd_th_chunk *c)
@@ -253,12 +253,15 @@ rd_status rd_th_split(rd_db *db, const rd_th_table *t, int side, char *const *lo
 typedef struct plist {
     rd_th_chunk **v;
     size_t n, cap;
-    int ranged;       /* cut into value ranges (may hold oversized chunks) */
-    int fold;         /* fold finished equal chunks (rd_th_opts.fold_equal) */
-    int ordered;      /* ordered chunk digests (not summed into fsum) */
+    int ranged;                /* cut into value ranges (may hold oversized chunks) */
+    int fold;                  /* fold finished equal chunks (rd_th_opts.fold_equal) */
+    int ordered;               /* ordered chunk digests (not summed into fsum) */
+    rd_th_differ_fn on_differ; /* differing chunks handed over (fold only) */
+    void *differ_ud;
     size_t added;     /* chunks ever added (folding runs every FOLD_EVERY) */
     size_t folded;    /* equal chunks folded into the totals below */
-    int64_t rows[2];  /* their rows */
+    size_t handed;    /* differing chunks handed to on_differ */
+    int64_t rows[2];  /* their rows (and the handed chunks') */
     uint64_t fsum[2]; /* their digests' sum modulo 2^64 */
 } plist;
 
@@ -317,6 +320,8 @@ static rd_status plist_to_sum(plist *l, const rd_th_table *t, int nsides, rd_th_
     sum->nsides = nsides;
     sum->nkey = t->nkey;
     sum->folded = l->folded;
+    sum->handed = l->handed;
+    sum->mismatches = l->handed;
     sum->ordered = l->ordered;
     for (int s = 0; s < 2; s++) {
         sum->rows[s] = l->rows[s];
@@ -339,20 +344,34 @@ static rd_status plist_to_sum(plist *l, const rd_th_table *t, int nsides, rd_th_
 
 /* Fold the finished chunks that are equal on both sides (with one side:
  * every finished chunk) into the list's totals and free them, keeping the
- * rest in key order. Workers write
- * results under the pool's lock, so it is held while reading them. */
-static void fold_equal(rd_th_pool *p, plist *l, int nsides, size_t nkey)
+ * rest in key order. With on_differ, the finished differing chunks before
+ * the first unfinished one are handed to it (after the lock is released)
+ * instead of kept. Workers write results under the pool's lock, so it is
+ * held while reading them. */
+static rd_status fold_equal(rd_th_pool *p, plist *l, int nsides, size_t nkey, rd_error *err)
 {
     if (!l->fold)
-        return;
+        return RD_OK;
+    rd_th_chunk **hand = NULL;
+    size_t nhand = 0, w = 0;
+    int prefix = nsides == 2 && l->on_differ; /* every chunk so far finished */
+    if (prefix && !(hand = malloc((l->n ? l->n : 1) * sizeof *hand)))
+        return nomem(err);
     rd_th_pool_lock(p);
-    size_t w = 0;
     for (size_t i = 0; i < l->n; i++) {
         rd_th_chunk *c = l->v[i];
         i128 d[2] = {0, 0};
-        int fold = c->rows[0] >= 0 && (nsides == 1 || (c->rows[1] >= 0 && !rd_th_chunk_differs(c)));
+        int done = c->rows[0] >= 0 && (nsides == 1 || c->rows[1] >= 0);
+        int fold = done && (nsides == 1 || !rd_th_chunk_differs(c));
         for (int s = 0; fold && !l->ordered && s < nsides; s++)
             fold = c->digest[s] && parse_i128(c->digest[s], &d[s]);
+        prefix = prefix && done;
+        if (!fold && prefix) {
+            hand[nhand++] = c;
+            for (int s = 0; s < nsides; s++)
+                l->rows[s] += c->rows[s];
+            continue;
+        }
         if (!fold) {
             l->v[w++] = c;
             continue;
@@ -367,14 +386,23 @@ static void fold_equal(rd_th_pool *p, plist *l, int nsides, size_t nkey)
     }
     l->n = w;
     rd_th_pool_unlock(p);
+    rd_status st = RD_OK;
+    for (size_t i = 0; i < nhand; i++) {
+        if (st == RD_OK)
+            st = l->on_differ(l->differ_ud, hand[i], err);
+        l->handed++;
+        rd_th_chunk_clear(hand[i], nkey);
+        free(hand[i]);
+    }
+    free(hand);
+    return st;
 }
 
 #define FOLD_EVERY 256 /* chunks added between two folds */
 
-static void maybe_fold(rd_th_pool *p, plist *l, int nsides, size_t nkey)
+static rd_status maybe_fold(rd_th_pool *p, plist *l, int nsides, size_t nkey, rd_error *err)
 {
-    if (l->added % FOLD_EVERY == 0)
-        fold_equal(p, l, nsides, nkey);
+    return l->added % FOLD_EVERY == 0 ? fold_equal(p, l, nsides, nkey, err) : RD_OK;
 }
 
 /* ---------- value ranges of a dense integer key ---------- */
@@ -520,7 +548,8 @@ static rd_status range_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
         }
         for (int s = 0; st == RD_OK && s < nsides; s++)
             st = rd_th_pool_digest(p, t, s, c, where, err);
-        maybe_fold(p, l, nsides, t->nkey);
+        if (st == RD_OK)
+            st = maybe_fold(p, l, nsides, t->nkey, err);
     }
     return st;
 }
@@ -545,8 +574,7 @@ static rd_status recut_emit(void *ud, char **lo, char **hi, rd_error *err)
     rd_status st = RD_OK;
     for (int s = 0; st == RD_OK && s < u->nsides; s++)
         st = rd_th_pool_digest(u->p, u->t, s, c, u->where, err);
-    maybe_fold(u->p, u->out, u->nsides, u->t->nkey);
-    return st;
+    return st == RD_OK ? maybe_fold(u->p, u->out, u->nsides, u->t->nkey, err) : st;
 }
 
 /* After the digests of a ranged table: cut every range holding more than
@@ -562,6 +590,8 @@ static rd_status recut_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
     recut_ud u = {p, t, nsides, o ? o->where : NULL, &out};
     out.fold = l->fold;
     out.ordered = l->ordered;
+    out.on_differ = l->on_differ;
+    out.differ_ud = l->differ_ud;
     for (size_t i = 0; st == RD_OK && i < l->n; i++) {
         rd_th_chunk *c = l->v[i];
         int s = nsides == 2 && c->rows[1] > c->rows[0] ? 1 : 0;
@@ -588,7 +618,8 @@ static rd_status recut_table(rd_th_pool *p, const rd_th_table *t, int nsides, co
         return st;
     }
     out.ranged = 1;
-    out.folded += l->folded; /* the totals of what was folded before */
+    out.folded += l->folded; /* the totals of what was folded or handed before */
+    out.handed += l->handed;
     for (int k = 0; k < 2; k++) {
         out.rows[k] += l->rows[k];
         out.fsum[k] += l->fsum[k];
@@ -634,7 +665,8 @@ static rd_status walk_table(rd_th_pool *p, const rd_th_table *t, int nsides, con
             st = nomem(err);
             break;
         }
-        maybe_fold(p, l, nsides, t->nkey);
+        if ((st = maybe_fold(p, l, nsides, t->nkey, err)) != RD_OK)
+            break;
     }
     rd_th_keys_free(lo, t->nkey);
     return st;
@@ -656,6 +688,10 @@ rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs
     for (size_t i = 0; i < ntabs; i++) {
         lists[i].fold = opts && opts->fold_equal;
         lists[i].ordered = opts && opts->ordered && nsides == 2 && rd_th_ordered_ok(tabs[i]);
+        if (opts && ntabs == 1) {
+            lists[i].on_differ = opts->on_differ;
+            lists[i].differ_ud = opts->differ_ud;
+        }
     }
     for (size_t i = 0; st == RD_OK && i < ntabs; i++) {
         st = walk_table(p, tabs[i], nsides, opts, &lists[i], err);
@@ -670,11 +706,13 @@ rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs
             *err = werr;
     }
     for (size_t i = 0; st == RD_OK && i < ntabs; i++) {
-        fold_equal(p, &lists[i], nsides, tabs[i]->nkey);
-        if (lists[i].ranged && !(opts && opts->coarse_ok) &&
-            (st = recut_table(p, tabs[i], nsides, opts, &lists[i], err)) != RD_OK)
+        st = fold_equal(p, &lists[i], nsides, tabs[i]->nkey, err);
+        if (st == RD_OK && lists[i].ranged && !(opts && opts->coarse_ok))
+            st = recut_table(p, tabs[i], nsides, opts, &lists[i], err);
+        if (st == RD_OK)
+            st = fold_equal(p, &lists[i], nsides, tabs[i]->nkey, err);
+        if (st != RD_OK)
             rd_error_prefix(err, "%s: ", tabs[i]->display);
-        fold_equal(p, &lists[i], nsides, tabs[i]->nkey);
     }
     for (size_t i = 0; st == RD_OK && i < ntabs; i++)
         st = plist_to_sum(&lists[i], tabs[i], nsides, &sums[i], err);

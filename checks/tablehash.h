@@ -153,6 +153,11 @@ typedef struct rd_th_side {
     int snapshot;
 } rd_th_side;
 
+struct rd_th_chunk;
+/* Takes a finished chunk that differs between the two sides (it may move
+ * c->lo / c->hi out, setting them NULL; the chunk is freed after). */
+typedef rd_status (*rd_th_differ_fn)(void *ud, struct rd_th_chunk *c, rd_error *err);
+
 typedef struct rd_th_opts {
     int64_t chunk_rows; /* 0: RD_TH_CHUNK_ROWS_DEFAULT */
     int parallel;       /* worker connections per side; 0: number of cores */
@@ -173,6 +178,13 @@ typedef struct rd_th_opts {
      * elsewhere it changes nothing. Set it only when both sides pass
      * rd_th_ordered_self_test. */
     int ordered;
+    /* with fold_equal and two sides: differing chunks are handed to
+     * on_differ as soon as they and every chunk before them are done (so
+     * in key order), instead of being kept, so memory stays flat even when
+     * every chunk differs; only those still unfinished at the end are kept.
+     * One table only (rd_th_checksum ignores it for several). */
+    rd_th_differ_fn on_differ;
+    void *differ_ud;
 } rd_th_opts;
 
 typedef struct rd_th_chunk {
@@ -191,14 +203,15 @@ typedef struct rd_th_sum {
     size_t nchunks;
     int nsides;
     size_t nkey;       /* of the table, for freeing the chunk keys */
-    int64_t rows[2];   /* every chunk's rows, folded ones included */
+    int64_t rows[2];   /* every chunk's rows, folded and handed ones included */
     size_t folded;     /* equal chunks not kept in chunks[] */
+    size_t handed;     /* differing chunks handed to rd_th_opts.on_differ */
     uint64_t fsum[2];  /* their digests' sum modulo 2^64, per side */
-    size_t mismatches; /* chunks whose rows or digests differ (two sides) */
+    size_t mismatches; /* chunks whose rows or digests differ (two sides), handed included */
     int ordered;       /* ordered chunk digests: no table digest */
 } rd_th_sum;
 void rd_th_sum_clear(rd_th_sum *s);
-/* Chunks compared: those kept plus those folded. */
+/* Chunks compared: those kept, folded and handed. */
 size_t rd_th_sum_chunks(const rd_th_sum *s);
 /* 1 when chunk c differs between the sides (a digest "!" never equals). */
 int rd_th_chunk_differs(const rd_th_chunk *c);

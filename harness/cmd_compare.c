@@ -317,7 +317,7 @@ int rd_cmd_checksum(int argc, char **argv)
     ck_table *cts = NULL;
     size_t n = 0;
     int nsides = a.against || a.manifest ? 2 : 1;
-    rd_th_opts o = {a.chunk_rows, (int)a.parallel, NULL, 0, 0, 1, 0};
+    rd_th_opts o = {.chunk_rows = a.chunk_rows, .parallel = (int)a.parallel, .fold_equal = 1};
     rd_th_side sides[2];
     memset(sides, 0, sizeof sides);
     rd_status st = open_side(e, a.dsn, &db[0], &err);

@@ -56,7 +56,7 @@ static size_t compare_with(rd_db *a, rd_db *b, const char *name, const rd_strlis
     ck_assert_msg(rd_th_describe(a, NULL, name, key, &t, &err) == RD_OK, "%s", err.msg);
     ck_assert_msg(rd_th_table_other(t, b, NULL, name, &err) == RD_OK, "%s", err.msg);
     rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
-    rd_th_opts o = {chunk_rows, 1, NULL, 60, 0, 0, ordered};
+    rd_th_opts o = {.chunk_rows = chunk_rows, .parallel = 1, .timeout = 60, .ordered = ordered};
     rd_th_table *const tabs[1] = {t};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
     size_t m = sum.mismatches;
@@ -375,7 +375,7 @@ START_TEST(parallel_and_manifest)
     rd_th_table *const tabs[2] = {tp, tq};
     rd_th_sum sums[2];
     memset(sums, 0, sizeof sums);
-    rd_th_opts o = {300, 2, NULL, 60, 0, 0, 0};
+    rd_th_opts o = {.chunk_rows = 300, .parallel = 2, .timeout = 60};
     ck_assert_msg(rd_th_checksum(sides, 2, tabs, 2, &o, sums, &err) == RD_OK, "%s", err.msg);
     ck_assert_uint_eq(sums[0].mismatches, 1);
     ck_assert_uint_eq(sums[1].mismatches, 1);
@@ -587,6 +587,82 @@ START_TEST(value_ranges_dense_and_skewed)
 END_TEST
 
 /* ---------- diff ---------- */
+
+typedef struct handed {
+    char seen[256];
+    size_t n;
+} handed;
+
+static rd_status record_differ(void *ud, rd_th_chunk *c, rd_error *err)
+{
+    handed *h = ud;
+    (void)err;
+    char one[40];
+    snprintf(one, sizeof one, "%s%s", h->n++ ? "," : "", c->hi ? c->hi[0] : "end");
+    strncat(h->seen, one, sizeof h->seen - strlen(h->seen) - 1);
+    return RD_OK;
+}
+
+/* Differing chunks handed over as found (rd_th_opts.on_differ), in key
+ * order, none kept; a diff where every row differs stays exact. */
+START_TEST(differing_chunks_handed_over)
+{
+    rd_engine e = ENGINE(_i);
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64];
+    if (!pair(e, &a, &b, na, nb))
+        return;
+    both(a, b, "CREATE TABLE h (id INT PRIMARY KEY, v INT)");
+    both(a, b,
+         PG(e) ? "INSERT INTO h SELECT i, i FROM generate_series(1, 1000) i"
+               : "INSERT INTO h SELECT seq, seq FROM seq_1_to_1000");
+    exec_ok(b, "UPDATE h SET v = -v WHERE id IN (5, 450, 451, 1000)");
+    if (PG(e)) /* statistics, so both engines cut value ranges (the last one open) */
+        both(a, b, "ANALYZE h");
+    rd_error err = {0};
+    rd_th_table *t = NULL;
+    ck_assert(rd_th_describe(a, NULL, "h", NULL, &t, &err) == RD_OK);
+    ck_assert(rd_th_table_other(t, b, NULL, "h", &err) == RD_OK);
+    rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
+    handed h = {"", 0};
+    rd_th_opts o = {.chunk_rows = 100,
+                    .parallel = 1,
+                    .timeout = 60,
+                    .fold_equal = 1,
+                    .on_differ = record_differ,
+                    .differ_ud = &h};
+    rd_th_table *const tabs[1] = {t};
+    rd_th_sum sum;
+    ck_assert_msg(rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &err) == RD_OK, "%s", err.msg);
+    ck_assert_str_eq(h.seen, "100,500,end"); /* the chunks holding 5, 450-451 and 1000 */
+    ck_assert_uint_eq(sum.nchunks, 0);
+    ck_assert_uint_eq(sum.handed, 3);
+    ck_assert_uint_eq(sum.mismatches, 3);
+    ck_assert_uint_eq(rd_th_sum_chunks(&sum), 10);
+    ck_assert_int_eq(sum.rows[0], 1000);
+    ck_assert_int_eq(sum.rows[1], 1000);
+    rd_th_sum_clear(&sum);
+    /* every row differs: 50 leaves of 20 rows, merged as they are found */
+    exec_ok(b, "UPDATE h SET v = v + 1000000");
+    rd_diff_opts d;
+    memset(&d, 0, sizeof d);
+    d.leaf_rows = 20;
+    d.max_rows = 3;
+    rd_diff_result r;
+    ck_assert_msg(rd_tablediff(sides, t, &d, &r, &err) == RD_OK, "%s", err.msg);
+    ck_assert_int_eq(r.changed, 1000);
+    ck_assert_int_eq(r.missing + r.extra, 0);
+    ck_assert_uint_eq(r.leaves, 50);
+    ck_assert_uint_eq(r.mismatched, 50);
+    ck_assert_uint_eq(r.nrows, 3);
+    ck_assert_str_eq(r.rows[0].key, "1");
+    ck_assert_str_eq(r.rows[2].key, "3");
+    rd_diff_result_clear(&r);
+    rd_th_table_free(t);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
 
 START_TEST(diff_names_exact_keys)
 {
@@ -806,6 +882,7 @@ Suite *tablehash_suite(void)
     tcase_add_loop_test(tc, diff_names_exact_keys, 0, 2);
     tcase_add_loop_test(tc, value_ranges_dense_and_skewed, 0, 2);
     tcase_add_test(tc, ordered_digests);
+    tcase_add_loop_test(tc, differing_chunks_handed_over, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
