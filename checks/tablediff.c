@@ -374,11 +374,11 @@ rd_status rd_tablediff(rd_th_side sides[2], const rd_th_table *t, const rd_diff_
     int fanout = o->fanout > 1 ? o->fanout : RD_DIFF_FANOUT_DEFAULT;
     double timeout = o->th.timeout > 0 ? o->th.timeout : DEFAULT_TIMEOUT;
     rd_th_table *const tabs[1] = {(rd_th_table *)(uintptr_t)t};
-    /* without a chunk size, first-level chunks are leaves: a mismatching
-     * chunk is merged at once instead of being hashed again by the
-     * bisection (which only runs for explicitly larger chunks) */
-    /* no table digest is needed, so chunk digests may depend on row order
-     * where the servers keep what ordered digests need */
+    /* No table digest is needed, so chunk digests may depend on row order
+     * where the servers keep what ordered digests need. Without a chunk
+     * size, first-level chunks are leaves: a mismatching chunk is merged at
+     * once instead of being hashed again by the bisection (which only runs
+     * for explicitly larger chunks). */
     rd_th_opts th = o->th, first;
     th.ordered = rd_th_ordered_ok(t) && rd_th_ordered_self_test(sides[0].db) &&
                  rd_th_ordered_self_test(sides[1].db);
