@@ -687,7 +687,7 @@ rd_status rd_th_checksum(rd_th_side *sides, int nsides, rd_th_table *const *tabs
         goto out;
     for (size_t i = 0; i < ntabs; i++) {
         lists[i].fold = opts && opts->fold_equal;
-        lists[i].ordered = opts && opts->ordered && nsides == 2 && rd_th_ordered_ok(tabs[i]);
+        lists[i].ordered = rd_th_pool_ordered(p, tabs[i]); /* as the pool digests it */
         if (opts && ntabs == 1) {
             lists[i].on_differ = opts->on_differ;
             lists[i].differ_ud = opts->differ_ud;

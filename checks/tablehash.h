@@ -262,6 +262,9 @@ rd_status rd_th_pool_new(rd_th_side *sides, int nsides, const rd_th_opts *o, rd_
  * c->rows[side] / c->digest[side] once rd_th_pool_wait returns. */
 rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th_chunk *c,
                             const char *where, rd_error *err);
+/* 1 when p digests t's chunks in the ordered form (rd_th_opts.ordered with
+ * two sides, and t can have them). */
+int rd_th_pool_ordered(const rd_th_pool *p, const rd_th_table *t);
 /* Takes sql (heap) in every case; ordered: sql is rd_th_sql_digest_ordered's. */
 rd_status rd_th_pool_submit(rd_th_pool *p, int side, char *sql, int ordered, rd_th_chunk *chunk,
                             rd_error *err);

@@ -398,12 +398,17 @@ void rd_th_pool_free(rd_th_pool *p)
     free(p);
 }
 
+int rd_th_pool_ordered(const rd_th_pool *p, const rd_th_table *t)
+{
+    return p->ordered && rd_th_ordered_ok(t);
+}
+
 rd_status rd_th_pool_digest(rd_th_pool *p, const rd_th_table *t, int side, rd_th_chunk *c,
                             const char *where, rd_error *err)
 {
     rd_strbuf sql;
     rd_strbuf_init(&sql, 0);
-    int ordered = p->ordered && rd_th_ordered_ok(t);
+    int ordered = rd_th_pool_ordered(p, t);
     rd_status st =
         ordered
             ? rd_th_sql_digest_ordered(p->sides[side].db, t, side, c->lo, c->hi, where, &sql, err)
