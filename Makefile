@@ -14,7 +14,7 @@ ifeq ($(SAN),1)
 CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ichecks -DRD_VERSION=\"$(VERSION)\"
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -DRD_VERSION=\"$(VERSION)\"
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

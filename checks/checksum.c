@@ -19,7 +19,7 @@
 #include "check_util.h"
 #include "restoredrill/check.h"
 #include "restoredrill/clock.h"
-#include "tablehash.h"
+#include "restoredrill/tablehash.h"
 
 /* ---------- manifest JSON ---------- */
 

@@ -25,7 +25,7 @@
 #include "restoredrill/check.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/scratch.h"
-#include "tablediff.h"
+#include "restoredrill/tablediff.h"
 
 typedef struct diff_state {
     rd_strlist tables;

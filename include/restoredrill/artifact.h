@@ -86,7 +86,7 @@ uint64_t rd_artifact_decoded_bytes(const rd_artifact *a);
 const char *rd_artifact_sha256(const rd_artifact *a);
 void rd_artifact_free(rd_artifact *a);
 
-/* --- the decoder under rd_artifact (harness/artifact_decode.c) ---
+/* --- the decoder under rd_artifact (harness/artifact/artifact_decode.c) ---
  * A source fills buf with up to cap raw bytes; *n = 0 at the end. */
 typedef rd_status (*rd_source_fn)(void *ctx, void *buf, size_t cap, size_t *n, rd_error *err);
 typedef struct rd_decoder rd_decoder; /* opaque */

@@ -15,17 +15,17 @@ int rd_cli_main(int argc, char **argv);
  * name: the overview of all commands. */
 void rd_cli_usage(const char *subcommand, int to_stdout);
 
-int rd_cmd_run(int argc, char **argv);       /* harness/cmd_run.c */
-int rd_cmd_list(int argc, char **argv);      /* harness/cmd_run.c */
-int rd_cmd_validate(int argc, char **argv);  /* harness/cli.c */
-int rd_cmd_backup(int argc, char **argv);    /* harness/cmd_backup.c */
-int rd_cmd_manifest(int argc, char **argv);  /* harness/cmd_backup.c */
-int rd_cmd_heartbeat(int argc, char **argv); /* harness/cmd_backup.c */
-int rd_cmd_checksum(int argc, char **argv);  /* harness/cmd_compare.c */
-int rd_cmd_diff(int argc, char **argv);      /* harness/cmd_compare.c */
-int rd_cmd_report(int argc, char **argv);    /* harness/cmd_report.c */
-int rd_cmd_history(int argc, char **argv);   /* harness/cmd_report.c */
-int rd_cmd_gc(int argc, char **argv);        /* harness/cmd_gc.c */
+int rd_cmd_run(int argc, char **argv);       /* harness/cli/cmd_run.c */
+int rd_cmd_list(int argc, char **argv);      /* harness/cli/cmd_run.c */
+int rd_cmd_validate(int argc, char **argv);  /* harness/cli/cli.c */
+int rd_cmd_backup(int argc, char **argv);    /* harness/cli/cmd_backup.c */
+int rd_cmd_manifest(int argc, char **argv);  /* harness/cli/cmd_backup.c */
+int rd_cmd_heartbeat(int argc, char **argv); /* harness/cli/cmd_backup.c */
+int rd_cmd_checksum(int argc, char **argv);  /* harness/cli/cmd_compare.c */
+int rd_cmd_diff(int argc, char **argv);      /* harness/cli/cmd_compare.c */
+int rd_cmd_report(int argc, char **argv);    /* harness/cli/cmd_report.c */
+int rd_cmd_history(int argc, char **argv);   /* harness/cli/cmd_report.c */
+int rd_cmd_gc(int argc, char **argv);        /* harness/cli/cmd_gc.c */
 
 /* Report a usage error: "restoredrill: SUB: <message>" and the subcommand's
  * short usage on stderr. Returns RD_EXIT_USAGE. */

@@ -116,7 +116,7 @@ rd_status rd_manifest_capture(struct rd_db *db, const rd_manifest_opts *opts, rd
  * with skip_rows: backups read the metadata, sequences included, before the
  * dump tool starts, and count rows in the snapshot while it runs). */
 rd_status rd_manifest_count_rows(struct rd_db *db, rd_manifest *m, rd_error *err);
-/* Store tablehash chunk digests (checks/tablehash.h) in every table's
+/* Store tablehash chunk digests (restoredrill/tablehash.h) in every table's
  * `checksum`, computed in the caller's transaction/snapshot, so a drill
  * without access to production can still name damaged key ranges. */
 rd_status rd_manifest_capture_checksums(struct rd_db *db, rd_manifest *m, rd_error *err);

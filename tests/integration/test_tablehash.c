@@ -12,8 +12,8 @@
 
 #include "itest_util.h"
 #include "restoredrill/db.h"
-#include "tablediff.h"
-#include "tablehash.h"
+#include "restoredrill/tablediff.h"
+#include "restoredrill/tablehash.h"
 
 #define ENGINE(i) ((i) == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB)
 #define PG(e) ((e) == RD_ENGINE_PG)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "restoredrill/log.h"
-#include "tablehash.h"
+#include "restoredrill/tablehash.h"
 
 #define DEFAULT_TIMEOUT 3600.0
 

@@ -1,6 +1,6 @@
 /* cmd_compare.c: the `checksum` and `diff` subcommands (argument parsing,
- * connections, output and exit codes; the work is in checks/tablehash.c and
- * checks/tablediff.c).
+ * connections, output and exit codes; the work is in harness/tablehash/tablehash.c and
+ * harness/tablehash/tablediff.c).
  *
  *   checksum --engine E --dsn DSN [--table T]... [--json] [--against DSN2]
  *            [--manifest FILE] [--parallel N] [--chunk-rows N]
@@ -21,8 +21,8 @@
 #include "restoredrill/log.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/strbuf.h"
-#include "tablediff.h"
-#include "tablehash.h"
+#include "restoredrill/tablediff.h"
+#include "restoredrill/tablehash.h"
 
 static int fail(const char *sub, rd_status st, const rd_error *err)
 {

@@ -33,7 +33,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "backup_int.h"
+#include "source_int.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "restoredrill/log.h"
-#include "tablediff.h"
+#include "restoredrill/tablediff.h"
 
 #define DEFAULT_TIMEOUT 3600.0
 

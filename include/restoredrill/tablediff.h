@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tablehash.h"
+#include "restoredrill/tablehash.h"
 
 #define RD_DIFF_LEAF_ROWS_DEFAULT 10000
 #define RD_DIFF_FANOUT_DEFAULT 16

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backup_int.h"
+#include "source_int.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"

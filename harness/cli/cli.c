@@ -15,7 +15,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/config.h"
 #include "restoredrill/log.h"
-#include "tablehash.h"
+#include "restoredrill/tablehash.h"
 
 #ifndef RD_VERSION
 #define RD_VERSION "0.0.0"

@@ -13,7 +13,7 @@
 #include "restoredrill/db.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/strbuf.h"
-#include "tablehash.h"
+#include "restoredrill/tablehash.h"
 
 #define META_TIMEOUT 600.0
 #define DEFAULT_HEARTBEAT_TABLE "restoredrill_heartbeat"

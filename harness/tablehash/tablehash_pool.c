@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "restoredrill/log.h"
-#include "tablehash.h"
+#include "restoredrill/tablehash.h"
 
 #define DEFAULT_TIMEOUT 3600.0
 #define QUEUE_PER_WORKER 4 /* queued digests per worker before the producer waits */

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backup_int.h"
+#include "restoredrill/db.h"
+#include "restoredrill/source.h"
 #include "restoredrill/cli.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/fs.h"

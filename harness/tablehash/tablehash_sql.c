@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "restoredrill/strbuf.h"
-#include "tablehash.h"
+#include "restoredrill/tablehash.h"
 
 #define META_TIMEOUT 120.0
 

@@ -1,8 +1,8 @@
-/* backup_int.h: `restoredrill backup` and `heartbeat` logic, shared by
- * cmd_backup.c (arguments), backup.c (output sink, PostgreSQL),
- * backup_mariadb.c (MariaDB) and heartbeat.c. */
-#ifndef RESTOREDRILL_BACKUP_INT_H
-#define RESTOREDRILL_BACKUP_INT_H
+/* source_int.h: declarations shared inside harness/source/ only: the output
+ * sink and dump pump of backup.c, used by backup_mariadb.c. The public API
+ * is include/restoredrill/source.h. */
+#ifndef RESTOREDRILL_SOURCE_INT_H
+#define RESTOREDRILL_SOURCE_INT_H
 
 #include <pthread.h>
 #include <stdint.h>
@@ -11,34 +11,9 @@
 #include "restoredrill/config.h"
 #include "restoredrill/db.h"
 #include "restoredrill/error.h"
+#include "restoredrill/source.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/sha256.h"
-
-typedef struct rd_backup_opts {
-    rd_engine engine;
-    const char *dsn;
-    const char *out;             /* artifact path; manifest at out.manifest.json */
-    rd_format format;            /* PG: custom (default), plain, directory; MariaDB: sql */
-    rd_wrap wrap;                /* in-process gzip/zstd of single-file dumps */
-    const char *freshness_query; /* may be NULL */
-    int with_checksums;          /* chunk digests in the manifest (same snapshot) */
-} rd_backup_opts;
-
-/* Dump + manifest of the same instant; writes out and out.manifest.json
- * (both atomically: nothing at out unless the backup succeeded). */
-rd_status rd_backup_run(const rd_backup_opts *o, rd_error *err);
-
-typedef struct rd_heartbeat_opts {
-    rd_engine engine;
-    const char *dsn;
-    double interval;   /* seconds, > 0 */
-    double duration;   /* seconds; <= 0: until SIGINT/SIGTERM */
-    const char *table; /* "restoredrill_heartbeat" or "schema.table" */
-    const char *writer;
-} rd_heartbeat_opts;
-
-/* Upsert the writer's row every interval until duration or a signal. */
-rd_status rd_heartbeat_run(const rd_heartbeat_opts *o, rd_error *err);
 
 /* --- internals shared by backup.c and backup_mariadb.c --- */
 
