@@ -15,7 +15,7 @@
 #include "restoredrill/manifest.h"
 #include "restoredrill/sha256.h"
 
-/* --- internals shared by backup.c and backup_mariadb.c --- */
+/* --- backup_sink.c: used by every engine's backup --- */
 
 /* A file being written: optional compression, sha256 and size of what lands
  * on disk. */
@@ -57,6 +57,8 @@ rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const c
 /* "pg-custom+gzip" etc. (static buffer per call site: pass buf). */
 const char *rd_bk_format_name(rd_format f, rd_wrap w, char *buf, size_t n);
 
+/* The engines' backups (backup_pg.c, backup_mariadb.c), called by backup.c. */
+rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err);
 rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err);
 
 /* Split a MariaDB DSN into client options (heap strings, NULL when absent). */

@@ -1,0 +1,178 @@
+/* backup_pg.c: `restoredrill backup` for PostgreSQL.
+ *
+ * PostgreSQL consistency: our connection opens a REPEATABLE READ READ ONLY
+ * transaction and exports its snapshot (pg_export_snapshot); pg_dump runs
+ * with --snapshot=<id>, so it reads exactly the data our transaction sees;
+ * the manifest is captured inside that same transaction, which stays open
+ * until pg_dump has finished. The dump and its manifest describe one
+ * instant, for every table. Sequences are the exception PostgreSQL makes
+ * (nextval is not transactional): the manifest reads them before pg_dump
+ * starts, so a restored sequence is never behind its manifest value. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "source_int.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+#include "restoredrill/proc.h"
+#include "restoredrill/strbuf.h"
+
+/* ---------- PostgreSQL ---------- */
+
+/* Total size of the files of a directory-format dump (pg_dump -F d writes
+ * toc.dat and one file per table, no subdirectories); -1 when unreadable. */
+static int64_t dir_bytes(const char *dir)
+{
+    int64_t total = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat sb;
+        if (e->d_name[0] == '.')
+            continue;
+        char *p = rd_fs_join(dir, e->d_name);
+        if (p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+            total += (int64_t)sb.st_size;
+        free(p);
+    }
+    closedir(d);
+    return total;
+}
+
+rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
+{
+    rd_status st = RD_OK;
+    rd_db *db = NULL;
+    rd_manifest *m = NULL;
+    rd_proc *proc = NULL;
+    rd_bk_sink *sink = NULL;
+    rd_bk_pump pump = {0};
+    char *snap = NULL, *snaparg = NULL;
+    char *partial = rd_asprintf("%s.partial", o->out);
+    char *parent = rd_strdup(o->out);
+    int in_tx = 0, dir = o->format == RD_FMT_PG_DIRECTORY;
+    char sha[RD_SHA256_HEX_LEN + 1] = "";
+    int64_t bytes = -1;
+    const char *fmtflag = o->format == RD_FMT_PG_PLAIN ? "-Fp" : dir ? "-Fd" : "-Fc";
+
+    if (!partial || !parent) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        snprintf(parent, strlen(parent) + 1, ".");
+    else if (slash == parent)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    if ((st = rd_db_connect(RD_ENGINE_PG, o->dsn, NULL, &db, err)) != RD_OK)
+        goto out;
+    if ((st = rd_db_exec(db, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0,
+                         NULL, err)) != RD_OK)
+        goto out;
+    in_tx = 1;
+    if ((st = rd_db_scalar(db, "SELECT pg_export_snapshot()", 60, &snap, NULL, err)) != RD_OK)
+        goto out;
+    if (!snap) {
+        st = RD_ERR(err, RD_ERR_DB, "pg_export_snapshot returned nothing");
+        goto out;
+    }
+    snaparg = rd_asprintf("--snapshot=%s", snap);
+    if (!snaparg) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (dir && rd_fs_exists(partial) && (st = rd_fs_rmtree(partial, parent, err)) != RD_OK)
+        goto out;
+    const char *argv[] = {"pg_dump",         fmtflag, snaparg, "--no-password", "-d", o->dsn,
+                          dir ? "-f" : NULL, partial, NULL};
+    rd_proc_spec spec = {0};
+    spec.argv = argv;
+    spec.stdout_mode = dir ? RD_PROC_IO_NULL : RD_PROC_IO_PIPE;
+    /* metadata first: sequence values are not transactional, so they are
+     * read before pg_dump reads them (a restore can then only be ahead) */
+    rd_manifest_opts mo = {0};
+    mo.freshness_query = o->freshness_query;
+    mo.skip_rows = 1;
+    if ((st = rd_manifest_capture(db, &mo, &m, err)) != RD_OK) {
+        rd_error_prefix(err, "capturing the manifest: ");
+        goto out;
+    }
+    if (!dir && (st = rd_bk_sink_open(partial, o->wrap, &sink, err)) != RD_OK)
+        goto out;
+    if ((st = rd_proc_start(&spec, &proc, err)) != RD_OK)
+        goto out;
+    if (!dir &&
+        (st = rd_bk_pump_start(&pump, rd_proc_stdout_fd(proc), sink, NULL, NULL, err)) != RD_OK)
+        goto out;
+    /* row counts in the exported snapshot while pg_dump runs */
+    rd_error cerr = {0};
+    rd_status cst = rd_manifest_count_rows(db, m, &cerr);
+    if (cst == RD_OK && o->with_checksums)
+        cst = rd_manifest_capture_checksums(db, m, &cerr);
+    int code = 0;
+    st = rd_proc_wait(proc, 0, &code, err);
+    rd_status pst = rd_bk_pump_join(&pump, st == RD_OK ? err : NULL);
+    if (st != RD_OK)
+        goto out;
+    if (code != 0) {
+        st = rd_proc_fail(err, "pg_dump", code, rd_proc_stderr_tail(proc));
+        goto out;
+    }
+    if ((st = pst) != RD_OK)
+        goto out;
+    if (cst != RD_OK) {
+        *err = cerr;
+        st = rd_error_prefix(err, "capturing the manifest: ");
+        goto out;
+    }
+    m->snapshot = rd_strdup(snap);
+    if ((st = rd_db_exec(db, "COMMIT", 0, NULL, err)) != RD_OK)
+        goto out;
+    in_tx = 0;
+    if (!dir) {
+        if ((st = rd_bk_sink_finish(sink, sha, &bytes, err)) != RD_OK)
+            goto out;
+    } else {
+        bytes = dir_bytes(partial);
+    }
+    if (rename(partial, o->out) != 0) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot rename %s to %s", partial, o->out);
+        goto out;
+    }
+    st = rd_bk_finish_manifest(m, o, dir ? NULL : sha, bytes, err);
+out:
+    if (proc) {
+        rd_proc_stop(proc);
+        rd_bk_pump_join(&pump, NULL);
+    }
+    rd_proc_free(proc);
+    rd_bk_sink_free(sink);
+    if (in_tx)
+        rd_db_exec(db, "ROLLBACK", 10, NULL, NULL);
+    if (st != RD_OK && partial) {
+        if (dir)
+            rd_fs_rmtree(partial, parent, NULL);
+        else
+            unlink(partial);
+    }
+    rd_db_free(db);
+    rd_manifest_free(m);
+    free(snap);
+    free(snaparg);
+    free(partial);
+    free(parent);
+    return st;
+}
