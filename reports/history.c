@@ -15,6 +15,7 @@
 
 #include "report_int.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/evidence.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/report.h"
 #include "restoredrill/sha256.h"
@@ -149,6 +150,12 @@ out:
 
 rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
 {
+    return rd_history_append_signed(r, path, NULL, err);
+}
+
+rd_status rd_history_append_signed(const rd_report *r, const char *path, const rd_sign_key *key,
+                                   rd_error *err)
+{
     rd_status st = RD_OK;
     char *old = NULL, *line = NULL;
     size_t len = 0, start = 0, n;
@@ -170,6 +177,13 @@ rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
     if (!(line = history_line(r, prev))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory writing the history line");
         goto out;
+    }
+    if (key) {
+        char *signed_line = NULL;
+        if ((st = rd_evidence_sign_line(line, key, &signed_line, err)) != RD_OK)
+            goto out;
+        cJSON_free(line);
+        line = signed_line; /* malloc'ed like cJSON's (default hooks) */
     }
     if (old && len > 0) {
         if ((st = rd_strbuf_append_n(&sb, old, len, err)) != RD_OK)

@@ -341,7 +341,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
 {
     static const char *const keys[] = {"name",      "engine",   "objectives", "catalog",
                                        "sample",    "scratch",  "restore",    "reference",
-                                       "databases", "timeouts", "checks",     NULL};
+                                       "databases", "timeouts", "checks",     "controls",
+                                       NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -399,6 +400,7 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
                     "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
     rd_cfg_errors_add(errs, st, &e);
     rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "controls", 1, &tc->controls, &e), &e);
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);
     return errs->n > before ? errs->first.code : RD_OK;

@@ -151,6 +151,37 @@ static int wants_tcp(const rd_target_cfg *t)
     return 0;
 }
 
+/* The report's proof of isolation: what the scratch instance is and why it
+ * is not the reference server. */
+static void record_isolation(rd_drill_target *dt, int compared)
+{
+    const rd_scratch_cfg *sc = &dt->t->scratch;
+    const char *type = dt->scratch->type ? dt->scratch->type->name : "ephemeral";
+    free(dt->res->scratch_type);
+    free(dt->res->isolation);
+    dt->res->scratch_type = rd_strdup(type);
+    if (strcmp(type, "ephemeral") == 0)
+        dt->res->isolation = rd_strdup(
+            "a private server initialised by this drill in its own 0700 directory, listening on a "
+            "unix socket (and 127.0.0.1 only when asked), torn down afterwards: it cannot be the "
+            "reference server");
+    else if (!compared)
+        dt->res->isolation = rd_asprintf(
+            "%s: scratch databases carry the prefix \"%s\" and only they are written; no live "
+            "reference is configured, so no server identity was compared",
+            type, sc->prefix ? sc->prefix : "rd_scratch_");
+    else if (sc->allow_same_server)
+        dt->res->isolation = rd_asprintf(
+            "%s: server identity compared with the reference; the configuration allows the same "
+            "server (allow_same_server), so isolation rests on the scratch database prefix",
+            type);
+    else
+        dt->res->isolation = rd_asprintf(
+            "%s: server identity (PostgreSQL system_identifier, MariaDB server_uuid) compared "
+            "with the reference and found different",
+            type);
+}
+
 static int phase_provision(rd_drill_target *dt, const char *const *tvars)
 {
     const rd_target_cfg *t = dt->t;
@@ -176,6 +207,8 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
                               .deadline = deadline_in(t->timeout_provision)};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
     }
+    if (st == RD_OK)
+        record_isolation(dt, identity != NULL);
     free(identity);
     if (st == RD_ERR_ABORTED || rd_abort_requested())
         dt->aborted = 1;

@@ -104,11 +104,13 @@ typedef struct rd_target_cfg {
     rd_check_cfg *checks;
     size_t nchecks;
     int checks_given; /* 0: "checks" absent, default checks apply */
+    rd_strlist controls; /* "controls": audit controls its results support; empty: the drill's */
 } rd_target_cfg;
 
 typedef struct rd_output_cfg {
     char *dir;                                        /* default "out" */
     char *junit, *json, *html, *prometheus, *history; /* file names (relative to dir) or NULL */
+    char *sign_key; /* output.sign.key: Ed25519 private key (PEM) path; NULL: unsigned */
 } rd_output_cfg;
 
 typedef struct rd_notify_cfg {
@@ -128,6 +130,8 @@ typedef struct rd_config {
     rd_notify_cfg notify;
     rd_target_cfg *targets;
     size_t ntargets;
+    rd_strlist controls; /* "controls": e.g. "SOC2 A1.3"; may be empty */
+    char sha256[65];     /* of the configuration text as read (before expansion) */
     struct cJSON *root; /* the expanded document; checks borrow from it */
 } rd_config;
 

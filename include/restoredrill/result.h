@@ -53,6 +53,7 @@ typedef struct rd_phase {
     char *name; /* sample fetch provision restore recover verify teardown */
     double seconds;
     rd_verdict status;
+    int64_t started_at_ms, finished_at_ms; /* wall clock; 0 unknown (skipped phases) */
 } rd_phase;
 
 typedef struct rd_point_info {
@@ -94,6 +95,10 @@ typedef struct rd_target_result {
     size_t nchecks;
     char *error; /* why the target failed/errored, one line; NULL when passed */
     char *notes; /* e.g. "default checks: rowcount, integrity, schema"; may be NULL */
+    char **controls; /* audit controls its results support (target's, else the drill's) */
+    size_t ncontrols;
+    char *scratch_type; /* ephemeral | server | exec; NULL when nothing was provisioned */
+    char *isolation;    /* one line: why the scratch instance is not the reference; may be NULL */
 } rd_target_result;
 
 typedef struct rd_report_summary {
@@ -112,6 +117,11 @@ typedef struct rd_report {
     char *user;
     rd_verdict status; /* passed failed error aborted */
     char *config_path; /* may be NULL */
+    char *config_sha256; /* of the configuration file's bytes; may be NULL */
+    char *ci_job_url;    /* CI job that ran the drill (from the environment); may be NULL */
+    char *signing_key;   /* fingerprint of the key that signs this report; NULL: unsigned */
+    char **controls;     /* the drill's audit controls ("SOC2 A1.3") */
+    size_t ncontrols;
     rd_target_result *targets;
     size_t ntargets;
 } rd_report;
@@ -138,6 +148,10 @@ void rd_check_add_prop(rd_check_result *c, const char *name, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 void rd_target_set_error(rd_target_result *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Append a copy of s to a string vector (controls). RD_ERR_NOMEM on failure. */
+rd_status rd_strv_push(char ***v, size_t *n, const char *s, rd_error *err);
+void rd_strv_free(char **v, size_t n);
 
 /* Recompute t->status from its checks (worst verdict; skipped-only = passed)
  * unless the target already carries a worse status. */
