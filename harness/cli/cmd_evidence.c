@@ -13,6 +13,7 @@
 #include "restoredrill/cli.h"
 #include "restoredrill/evidence.h"
 #include "restoredrill/fs.h"
+#include "restoredrill/strbuf.h"
 #include "restoredrill/report.h"
 #include "restoredrill/sign.h"
 
