@@ -203,11 +203,10 @@ static rd_status readme(const pack *p, const cJSON *rep, const char *report_name
             st = rd_strbuf_appendf(&sb, err, __VA_ARGS__);                                         \
     } while (0)
     W("restoredrill evidence pack\n==========================\n\n");
-    W("Drill %s (%s), status %s\n", rs(rep, "drill", "id"),
-      rs(rep, "drill", "name"), rs(rep, "drill", "status"));
+    W("Drill %s (%s), status %s\n", rs(rep, "drill", "id"), rs(rep, "drill", "name"),
+      rs(rep, "drill", "status"));
     W("Ran from %s to %s by %s on %s", rs(rep, "drill", "started_at"),
-      rs(rep, "drill", "finished_at"), rs(rep, "drill", "user"),
-      rs(rep, "drill", "host"));
+      rs(rep, "drill", "finished_at"), rs(rep, "drill", "user"), rs(rep, "drill", "host"));
     if (report_str(rep, "drill", "ci_job_url"))
         W(", CI job %s", report_str(rep, "drill", "ci_job_url"));
     W(".\nTool: restoredrill %s.\n\n", rs(rep, "tool", "version"));

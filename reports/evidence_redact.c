@@ -17,7 +17,7 @@
  * holds one: "password_env" stays). */
 static int secret_key(const char *key)
 {
-    static const char *const words[] = {"password", "passwd", "secret", "token", "webhook",
+    static const char *const words[] = {"password",   "passwd",  "secret", "token", "webhook",
                                         "credential", "api_key", "apikey", NULL};
     char low[128];
     size_t n = 0;
@@ -79,7 +79,7 @@ static int walk(cJSON *node, size_t *count)
                 changed = 1;
             } else {
                 char *d = strstr(it->valuestring, "${") ? redact_defaults(it->valuestring, &changed)
-                                                       : rd_strdup(it->valuestring);
+                                                        : rd_strdup(it->valuestring);
                 size_t cap = d ? strlen(d) + 64 : 0;
                 if (!d || !(repl = malloc(cap))) {
                     free(d);

@@ -89,8 +89,8 @@ rd_status rd_evidence_verify_file(const char *path, const char *sig_path, const 
     }
     if ((st = rd_fs_read_file(sig_path, SIG_FILE_MAX_BYTES, &sigtext, &siglen, &e)) != RD_OK) {
         if (e.sys_errno == ENOENT)
-            st = RD_ERR(err, RD_ERR_NOTFOUND, "%s is not signed: %s does not exist", path,
-                        sig_path);
+            st =
+                RD_ERR(err, RD_ERR_NOTFOUND, "%s is not signed: %s does not exist", path, sig_path);
         else if (err)
             *err = e;
         goto out;
@@ -119,8 +119,8 @@ rd_status rd_evidence_verify_file(const char *path, const char *sig_path, const 
     }
     rd_sha256_hex(data, len, hex);
     if (strcmp(hex, sha) != 0) {
-        st = RD_ERR(err, RD_ERR_INTEGRITY, "%s changed after it was signed (sha256 %s, signed %.64s)",
-                    path, hex, sha);
+        st = RD_ERR(err, RD_ERR_INTEGRITY,
+                    "%s changed after it was signed (sha256 %s, signed %.64s)", path, hex, sha);
         goto out;
     }
     if ((st = rd_sign_verify(pub, data, len, b64, &e)) != RD_OK)
@@ -133,8 +133,7 @@ out:
     return st;
 }
 
-rd_status rd_evidence_sign_line(const char *line, const rd_sign_key *key, char **out,
-                                rd_error *err)
+rd_status rd_evidence_sign_line(const char *line, const rd_sign_key *key, char **out, rd_error *err)
 {
     char b64[RD_SIGN_B64_LEN + 1];
     size_t n = strlen(line);
@@ -224,8 +223,8 @@ rd_status rd_evidence_verify_history(const char *path, const rd_sign_key *pub, s
         no++;
         rd_status ls = rd_evidence_verify_line(text + pos, n, pub, &e);
         if (ls != RD_OK && ls != RD_ERR_NOTFOUND) {
-            st = RD_ERR(err, ls == RD_ERR_FORMAT ? RD_ERR_INTEGRITY : ls, "line %zu: %s", no,
-                        e.msg);
+            st =
+                RD_ERR(err, ls == RD_ERR_FORMAT ? RD_ERR_INTEGRITY : ls, "line %zu: %s", no, e.msg);
             if (bad_line)
                 *bad_line = no;
             goto out;
@@ -235,7 +234,8 @@ rd_status rd_evidence_verify_history(const char *path, const rd_sign_key *pub, s
         pos += n + 1;
     }
     /* the chain pins every earlier line to the last one: it must be signed */
-    if (no > 0 && rd_evidence_verify_line(text + last_start, last_len, pub, &e) == RD_ERR_NOTFOUND) {
+    if (no > 0 &&
+        rd_evidence_verify_line(text + last_start, last_len, pub, &e) == RD_ERR_NOTFOUND) {
         st = RD_ERR(err, RD_ERR_INTEGRITY, "line %zu: the last line is not signed", no);
         if (bad_line)
             *bad_line = no;

@@ -13,9 +13,9 @@
 #include "restoredrill/cli.h"
 #include "restoredrill/evidence.h"
 #include "restoredrill/fs.h"
-#include "restoredrill/strbuf.h"
 #include "restoredrill/report.h"
 #include "restoredrill/sign.h"
+#include "restoredrill/strbuf.h"
 
 /* 1 when the file's first line is a restoredrill history line. */
 static int is_history(const char *path)

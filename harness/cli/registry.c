@@ -88,14 +88,16 @@ const rd_cli_command rd_cli_commands[] = {
      "  --writer ID      this writer's row (default hostname:pid)\n"},
     {"report", rd_cmd_report,
      "restoredrill report FILE.json... [--junit F] [--html F] [--json F] [--prometheus F]\n"
-     "                    [--history H] [--append-history H]",
+     "                    [--history H] [--append-history H] [--sign KEY]",
      "re-render reports from JSON, merge shards",
      "  --junit F            write JUnit XML\n"
      "  --html F             write the HTML evidence report\n"
      "  --json F             write the merged JSON report\n"
      "  --prometheus F       write the Prometheus textfile\n"
      "  --history H          history file whose drills feed the HTML charts\n"
-     "  --append-history H   append the (merged) drill to history H, then chart it\n"},
+     "  --append-history H   append the (merged) drill to history H, then chart it\n"
+     "  --sign KEY           sign the written JSON (F.sig) and the appended history line\n"
+     "                       with this Ed25519 private key; without it they are unsigned\n"},
     {"history", rd_cmd_history, "restoredrill history verify FILE.jsonl",
      "verify the tamper-evident history chain", ""},
     {"gc", rd_cmd_gc, "restoredrill gc CONFIG [--older-than 6h] [--dry-run]",

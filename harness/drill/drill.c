@@ -182,8 +182,7 @@ rd_status rd_drill_run(const rd_config *cfg, const rd_drill_opts *opts, rd_repor
         dt->res->newest_age_seconds = dt->res->data_lag_seconds = -1;
         const rd_strlist *ctl = sel[i]->controls.n ? &sel[i]->controls : &cfg->controls;
         for (size_t k = 0; k < ctl->n; k++)
-            if (rd_strv_push(&dt->res->controls, &dt->res->ncontrols, ctl->items[k], NULL) !=
-                RD_OK)
+            if (rd_strv_push(&dt->res->controls, &dt->res->ncontrols, ctl->items[k], NULL) != RD_OK)
                 rd_log_error("out of memory recording controls");
     }
     if (!(opts && opts->dry_run))

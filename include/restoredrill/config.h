@@ -104,7 +104,7 @@ typedef struct rd_target_cfg {
     double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
     rd_check_cfg *checks;
     size_t nchecks;
-    int checks_given; /* 0: "checks" absent, default checks apply */
+    int checks_given;    /* 0: "checks" absent, default checks apply */
     rd_strlist controls; /* "controls": audit controls its results support; empty: the drill's */
 } rd_target_cfg;
 
@@ -133,7 +133,7 @@ typedef struct rd_config {
     size_t ntargets;
     rd_strlist controls; /* "controls": e.g. "SOC2 A1.3"; may be empty */
     char sha256[65];     /* of the configuration text as read (before expansion) */
-    struct cJSON *root; /* the expanded document; checks borrow from it */
+    struct cJSON *root;  /* the expanded document; checks borrow from it */
 } rd_config;
 
 /* Defaults of the per-phase timeouts (seconds) when the config gives none.

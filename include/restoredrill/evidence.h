@@ -72,7 +72,7 @@ rd_status rd_evidence_pack(const char *outdir, const char *config_path, const ch
                            rd_error *err);
 
 /* rd_history_append with the new line signed by key (NULL: unsigned). */
-rd_status rd_history_append_signed(const rd_report *r, const char *path,
-                                   const rd_sign_key *key, rd_error *err);
+rd_status rd_history_append_signed(const rd_report *r, const char *path, const rd_sign_key *key,
+                                   rd_error *err);
 
 #endif

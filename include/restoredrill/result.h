@@ -93,8 +93,8 @@ typedef struct rd_target_result {
     double data_lag_seconds;     /* created_at - newest_data_time; < 0 unknown */
     rd_check_result *checks;
     size_t nchecks;
-    char *error; /* why the target failed/errored, one line; NULL when passed */
-    char *notes; /* e.g. "default checks: rowcount, integrity, schema"; may be NULL */
+    char *error;     /* why the target failed/errored, one line; NULL when passed */
+    char *notes;     /* e.g. "default checks: rowcount, integrity, schema"; may be NULL */
     char **controls; /* audit controls its results support (target's, else the drill's) */
     size_t ncontrols;
     char *scratch_type; /* ephemeral | server | exec; NULL when nothing was provisioned */
@@ -115,8 +115,8 @@ typedef struct rd_report {
     int64_t finished_at_ms;
     char *host;
     char *user;
-    rd_verdict status; /* passed failed error aborted */
-    char *config_path; /* may be NULL */
+    rd_verdict status;   /* passed failed error aborted */
+    char *config_path;   /* may be NULL */
     char *config_sha256; /* of the configuration file's bytes; may be NULL */
     char *ci_job_url;    /* CI job that ran the drill (from the environment); may be NULL */
     char *signing_key;   /* fingerprint of the key that signs this report; NULL: unsigned */

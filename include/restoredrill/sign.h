@@ -12,8 +12,8 @@
 
 #include "restoredrill/error.h"
 
-#define RD_SIGN_B64_LEN 88                    /* base64 of 64 bytes, without NUL */
-#define RD_SIGN_FINGERPRINT_LEN (7 + 64)      /* "sha256:" + 64 hex, without NUL */
+#define RD_SIGN_B64_LEN 88               /* base64 of 64 bytes, without NUL */
+#define RD_SIGN_FINGERPRINT_LEN (7 + 64) /* "sha256:" + 64 hex, without NUL */
 
 typedef struct rd_sign_key rd_sign_key; /* opaque */
 

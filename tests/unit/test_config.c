@@ -288,11 +288,11 @@ START_TEST(test_unknown_keys)
 {
     ASSERT_TOP_ERR("\"sampel\": 1,", NODRV,
                    "drill.json: sampel: unknown key (expected one of: version, name, seed, "
-                   "parallel, output, notify, targets)");
+                   "parallel, output, notify, targets, controls)");
     ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
                       "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
                       "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks)");
+                      "timeouts, checks, controls)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key (expected one of: "
                       "strategy, window, max_age, id, databases)");
@@ -301,7 +301,7 @@ START_TEST(test_unknown_keys)
                       "rpo)");
     ASSERT_TOP_ERR("\"output\": {\"xml\": \"a\"},", NODRV,
                    "drill.json: output.xml: unknown key (expected one of: dir, junit, json, html, "
-                   "prometheus, history)");
+                   "prometheus, history, sign)");
     /* keys depend on the type */
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"ephemeral\", \"admin_dsn\": \"x\"}", NODRV,
                       "drill.json: targets[0].scratch.admin_dsn: unknown key (expected one of: "
@@ -426,7 +426,7 @@ START_TEST(test_every_error_named)
     ck_assert_str_eq(
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks)\n"
+        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "

@@ -1,0 +1,365 @@
+/* test_evidence.c: Ed25519 keys and signatures (core/sign.c), detached
+ * signature files and signed history lines (reports/evidence_sign.c), and
+ * the configuration redaction of the evidence pack. Keys are generated
+ * here with libcrypto and written as PEM, as `openssl genpkey` would. */
+#include <check.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report_fixture.h"
+#include "restoredrill/config.h"
+#include "restoredrill/evidence.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/report.h"
+#include "restoredrill/sha256.h"
+#include "restoredrill/sign.h"
+#include "restoredrill/strbuf.h"
+
+Suite *evidence_suite(void);
+
+static char dir[64];
+static char priv1[128], pub1[128], priv2[128], pub2[128], ecpriv[128];
+
+static void write_key(EVP_PKEY *k, const char *priv, const char *pub)
+{
+    FILE *f = fopen(priv, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+    if (pub) {
+        f = fopen(pub, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(PEM_write_PUBKEY(f, k), 1);
+        fclose(f);
+    }
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rd-evidence-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(priv1, sizeof priv1, "%s/k1.pem", dir);
+    snprintf(pub1, sizeof pub1, "%s/k1.pub", dir);
+    snprintf(priv2, sizeof priv2, "%s/k2.pem", dir);
+    snprintf(pub2, sizeof pub2, "%s/k2.pub", dir);
+    snprintf(ecpriv, sizeof ecpriv, "%s/ec.pem", dir);
+    EVP_PKEY *k1 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    ck_assert_ptr_nonnull(k1);
+    ck_assert_ptr_nonnull(k2);
+    ck_assert_ptr_nonnull(ec);
+    write_key(k1, priv1, pub1);
+    write_key(k2, priv2, pub2);
+    write_key(ec, ecpriv, NULL);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(ec);
+}
+
+static void teardown(void)
+{
+    rd_error err;
+    rd_fs_rmtree(dir, "/tmp", &err);
+}
+
+static rd_sign_key *load(const char *path, int priv)
+{
+    rd_sign_key *k = NULL;
+    rd_error err;
+    rd_status st =
+        priv ? rd_sign_load_private(path, &k, &err) : rd_sign_load_public(path, &k, &err);
+    ck_assert_msg(st == RD_OK, "%s", err.msg);
+    return k;
+}
+
+static char *file_in(const char *name)
+{
+    return rd_asprintf("%s/%s", dir, name);
+}
+
+static void put(const char *path, const char *text)
+{
+    rd_error err;
+    ck_assert_int_eq(rd_fs_write_atomic(path, text, strlen(text), 0644, &err), RD_OK);
+}
+
+START_TEST(sign_and_verify_bytes)
+{
+    rd_sign_key *k = load(priv1, 1), *p = load(pub1, 0), *other = load(pub2, 0);
+    char b64[RD_SIGN_B64_LEN + 1];
+    rd_error err;
+    const char msg[] = "the exact bytes of drill.json";
+    ck_assert_int_eq(rd_sign_data(k, msg, strlen(msg), b64, sizeof b64, &err), RD_OK);
+    ck_assert_uint_eq(strlen(b64), RD_SIGN_B64_LEN);
+    ck_assert_int_eq(rd_sign_verify(p, msg, strlen(msg), b64, &err), RD_OK);
+    /* the private key verifies too (its public half), and has the same fingerprint */
+    ck_assert_int_eq(rd_sign_verify(k, msg, strlen(msg), b64, &err), RD_OK);
+    ck_assert_str_eq(rd_sign_fingerprint(k), rd_sign_fingerprint(p));
+    ck_assert_int_eq(strncmp(rd_sign_fingerprint(p), "sha256:", 7), 0);
+    ck_assert_uint_eq(strlen(rd_sign_fingerprint(p)), RD_SIGN_FINGERPRINT_LEN);
+    ck_assert_str_ne(rd_sign_fingerprint(p), rd_sign_fingerprint(other));
+    /* one byte changed, another key, a damaged signature */
+    char edited[sizeof msg];
+    memcpy(edited, msg, sizeof msg);
+    edited[3] ^= 1;
+    ck_assert_int_eq(rd_sign_verify(p, edited, strlen(edited), b64, &err), RD_ERR_INTEGRITY);
+    ck_assert_str_eq(err.msg, "signature does not match");
+    ck_assert_int_eq(rd_sign_verify(other, msg, strlen(msg), b64, &err), RD_ERR_INTEGRITY);
+    b64[10] = b64[10] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(rd_sign_verify(p, msg, strlen(msg), b64, &err), RD_ERR_INTEGRITY);
+    ck_assert_int_eq(rd_sign_verify(p, msg, strlen(msg), "AAAA", &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "signature is not base64 of 64 bytes");
+    /* a public key cannot sign */
+    ck_assert_int_eq(rd_sign_data(p, msg, strlen(msg), b64, sizeof b64, &err), RD_ERR_USAGE);
+    ck_assert_str_eq(err.msg, "cannot sign with a public key");
+    rd_sign_key_free(k);
+    rd_sign_key_free(p);
+    rd_sign_key_free(other);
+}
+END_TEST
+
+START_TEST(bad_keys_are_refused)
+{
+    rd_sign_key *k = NULL;
+    rd_error err;
+    char *missing = file_in("nope.pem"), *junk = file_in("junk.pem"), *want = NULL;
+    put(junk, "not a key\n");
+    ck_assert_int_eq(rd_sign_load_private(missing, &k, &err), RD_ERR_NOTFOUND);
+    ck_assert_int_eq(rd_sign_load_private(junk, &k, &err), RD_ERR_FORMAT);
+    want = rd_asprintf("%s: not a PEM private key", junk);
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+    ck_assert_int_eq(rd_sign_load_private(pub1, &k, &err), RD_ERR_FORMAT); /* public only */
+    ck_assert_int_eq(rd_sign_load_public(junk, &k, &err), RD_ERR_FORMAT);
+    want = rd_asprintf("%s: not a PEM public or private key", junk);
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+    ck_assert_int_eq(rd_sign_load_private(ecpriv, &k, &err), RD_ERR_FORMAT);
+    want = rd_asprintf("%s: not an ed25519 key (id-ecPublicKey)", ecpriv);
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+    ck_assert_ptr_null(k);
+    free(missing);
+    free(junk);
+}
+END_TEST
+
+START_TEST(detached_file_signature)
+{
+    rd_sign_key *k = load(priv1, 1), *p = load(pub1, 0), *other = load(pub2, 0);
+    rd_error err;
+    char *f = file_in("drill.json"), *sig = file_in("drill.json.sig"), *want;
+    put(f, "{\"a\": 1}\n");
+    ck_assert_int_eq(rd_evidence_verify_file(f, NULL, p, &err), RD_ERR_NOTFOUND);
+    want = rd_asprintf("%s is not signed: %s does not exist", f, sig);
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+    ck_assert_int_eq(rd_evidence_sign_file(f, k, &err), RD_OK);
+    ck_assert_int_eq(rd_evidence_verify_file(f, NULL, p, &err), RD_OK);
+    ck_assert_int_eq(rd_evidence_verify_file(f, sig, p, &err), RD_OK);
+    /* another key */
+    ck_assert_int_eq(rd_evidence_verify_file(f, NULL, other, &err), RD_ERR_INTEGRITY);
+    want = rd_asprintf("%s was signed by key %s, not by %s", f, rd_sign_fingerprint(p),
+                       rd_sign_fingerprint(other));
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+    /* a one-byte edit */
+    put(f, "{\"a\": 2}\n");
+    ck_assert_int_eq(rd_evidence_verify_file(f, NULL, p, &err), RD_ERR_INTEGRITY);
+    ck_assert_msg(strstr(err.msg, "changed after it was signed (sha256 ") != NULL, "%s", err.msg);
+    /* the sha256 in the .sig edited to match: the signature still fails */
+    {
+        char *text = NULL, *hex_edit;
+        size_t len = 0;
+        char hex_new[65];
+        ck_assert_int_eq(rd_fs_read_file(sig, 0, &text, &len, &err), RD_OK);
+        ck_assert_int_eq(rd_sha256_file(f, hex_new, NULL, &err), RD_OK);
+        hex_edit = strstr(text, "\"sha256\":\t\"");
+        ck_assert_ptr_nonnull(hex_edit);
+        memcpy(hex_edit + 11, hex_new, 64);
+        put(sig, text);
+        free(text);
+        ck_assert_int_eq(rd_evidence_verify_file(f, NULL, p, &err), RD_ERR_INTEGRITY);
+        want = rd_asprintf("%s: signature does not match", f);
+        ck_assert_str_eq(err.msg, want);
+        free(want);
+    }
+    put(sig, "{\"schema\": \"other\"}");
+    ck_assert_int_eq(rd_evidence_verify_file(f, NULL, p, &err), RD_ERR_FORMAT);
+    rd_sign_key_free(k);
+    rd_sign_key_free(p);
+    rd_sign_key_free(other);
+    free(f);
+    free(sig);
+}
+END_TEST
+
+START_TEST(signed_history_lines)
+{
+    rd_sign_key *k = load(priv1, 1), *p = load(pub1, 0), *other = load(pub2, 0);
+    rd_error err;
+    size_t lines = 0, bad = 0;
+    char *h = file_in("history.jsonl");
+    rd_report *r = fx_report();
+    /* an unsigned line, then two signed ones: the chain pins the first */
+    ck_assert_int_eq(rd_history_append(r, h, &err), RD_OK);
+    ck_assert_int_eq(rd_evidence_verify_history(h, p, &lines, &bad, &err), RD_ERR_INTEGRITY);
+    ck_assert_str_eq(err.msg, "line 1: the last line is not signed");
+    ck_assert_int_eq(rd_history_append_signed(r, h, k, &err), RD_OK);
+    ck_assert_int_eq(rd_history_append_signed(r, h, k, &err), RD_OK);
+    ck_assert_int_eq(rd_evidence_verify_history(h, p, &lines, &bad, &err), RD_OK);
+    ck_assert_uint_eq(lines, 3);
+    ck_assert_uint_eq(bad, 0);
+    /* the plain chain check still accepts signed lines */
+    ck_assert_int_eq(rd_history_verify(h, &lines, &bad, &err), RD_OK);
+    ck_assert_int_eq(rd_evidence_verify_history(h, other, &lines, &bad, &err), RD_ERR_INTEGRITY);
+    ck_assert_uint_eq(bad, 2);
+    ck_assert_msg(strstr(err.msg, "line 2: signed by key sha256:") != NULL, "%s", err.msg);
+    /* edit a value of the last line (no later line carries its hash): the signature catches it */
+    {
+        char *text = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(rd_fs_read_file(h, 0, &text, &len, &err), RD_OK);
+        char *last = text + len - 2;
+        while (last > text && last[-1] != '\n')
+            last--;
+        char *st = strstr(last, "\"status\":\"");
+        ck_assert_ptr_nonnull(st);
+        st[10] = st[10] == 'p' ? 'f' : 'p';
+        put(h, text);
+        free(text);
+    }
+    ck_assert_int_eq(rd_history_verify(h, &lines, &bad, &err), RD_OK); /* undetectable before */
+    ck_assert_int_eq(rd_evidence_verify_history(h, p, &lines, &bad, &err), RD_ERR_INTEGRITY);
+    ck_assert_str_eq(err.msg, "line 3: signature does not match");
+    ck_assert_uint_eq(bad, 3);
+    rd_report_free(r);
+    rd_sign_key_free(k);
+    rd_sign_key_free(p);
+    rd_sign_key_free(other);
+    free(h);
+}
+END_TEST
+
+START_TEST(signed_line_format)
+{
+    rd_sign_key *k = load(priv1, 1), *p = load(pub1, 0);
+    rd_error err;
+    char *out = NULL;
+    const char *line = "{\"schema\":\"x\",\"n\":1}";
+    ck_assert_int_eq(rd_evidence_sign_line(line, k, &out, &err), RD_OK);
+    ck_assert_int_eq(
+        strncmp(out, "{\"schema\":\"x\",\"n\":1,\"signature\":{\"key_fingerprint\":\"", 52), 0);
+    ck_assert_int_eq(rd_evidence_verify_line(out, strlen(out), p, &err), RD_OK);
+    ck_assert_int_eq(rd_evidence_verify_line(line, strlen(line), p, &err), RD_ERR_NOTFOUND);
+    ck_assert_str_eq(err.msg, "not signed");
+    /* a member appended after the signature is refused */
+    char *more = rd_asprintf("%.*s,\"x\":1}", (int)strlen(out) - 1, out);
+    ck_assert_int_eq(rd_evidence_verify_line(more, strlen(more), p, &err), RD_ERR_FORMAT);
+    free(more);
+    free(out);
+    rd_sign_key_free(k);
+    rd_sign_key_free(p);
+}
+END_TEST
+
+START_TEST(config_redaction)
+{
+    rd_error err;
+    char *out = NULL;
+    size_t n = 0;
+    const char *cfg =
+        "// comment\n"
+        "{ \"version\": 1,\n"
+        "  \"notify\": { \"webhook\": \"https://hooks.example/T0K3N\" },\n"
+        "  \"targets\": [ { \"name\": \"a\",\n"
+        "    \"reference\": { \"dsn\": \"postgres://u:PW123@db/x\", \"password_env\": \"REF_PW\" "
+        "},\n"
+        "    \"catalog\": { \"path\": \"${BACKUPS:-/srv/S3CRET-DEFAULT}/pg\", \"x\": \"${ONLY}\" "
+        "},\n"
+        "    \"scratch\": { \"admin_dsn\": \"host=h password=PW456 dbname=postgres\" },\n"
+        "    \"checks\": [ { \"type\": \"smoke\", \"app\": { \"env\": { \"API_TOKEN\": \"TK789\" } "
+        "} } ]\n"
+        "} ] }\n";
+    ck_assert_int_eq(rd_evidence_redact_config(cfg, &out, &n, &err), RD_OK);
+    ck_assert_ptr_null(strstr(out, "T0K3N"));
+    ck_assert_ptr_null(strstr(out, "PW123"));
+    ck_assert_ptr_null(strstr(out, "PW456"));
+    ck_assert_ptr_null(strstr(out, "TK789"));
+    ck_assert_ptr_null(strstr(out, "S3CRET-DEFAULT"));
+    ck_assert_ptr_nonnull(strstr(out, "\"${BACKUPS:-[redacted]}/pg\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"${ONLY}\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"password_env\":\t\"REF_PW\"")); /* a name, not a secret */
+    ck_assert_ptr_nonnull(strstr(out, "\"webhook\":\t\"[redacted]\""));
+    ck_assert_uint_eq(n, 5);
+    free(out);
+    ck_assert_int_eq(rd_evidence_redact_config("{ nope", &out, &n, &err), RD_ERR_FORMAT);
+}
+END_TEST
+
+START_TEST(config_keys)
+{
+    rd_config *cfg = NULL;
+    rd_error err;
+    char hex[65];
+    char *text = rd_asprintf(
+        "{\"version\": 1, \"controls\": [\"SOC2 A1.3\", \"ISO27001 A.8.13\"],\n"
+        " \"output\": {\"sign\": {\"key\": \"%s\"}},\n"
+        " \"targets\": [{\"name\": \"a\", \"engine\": \"postgres\", \"controls\": \"PCI "
+        "12.10.2\",\n"
+        "   \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}},\n"
+        "  {\"name\": \"b\", \"engine\": \"postgres\", \"catalog\": {\"type\": \"dir\", \"path\": "
+        "\"/b\"}}]}",
+        priv1);
+    ck_assert_msg(rd_config_parse(text, "drill.json", NULL, &cfg, &err) == RD_OK, "%s", err.msg);
+    ck_assert_str_eq(cfg->output.sign_key, priv1);
+    ck_assert_uint_eq(cfg->controls.n, 2);
+    ck_assert_str_eq(cfg->controls.items[1], "ISO27001 A.8.13");
+    ck_assert_uint_eq(cfg->targets[0].controls.n, 1);
+    ck_assert_str_eq(cfg->targets[0].controls.items[0], "PCI 12.10.2");
+    ck_assert_uint_eq(cfg->targets[1].controls.n, 0);
+    rd_sha256_hex(text, strlen(text), hex);
+    ck_assert_str_eq(cfg->sha256, hex);
+    rd_config_free(cfg);
+    free(text);
+    /* a public key cannot sign: refused at load, before anything runs */
+    text = rd_asprintf("{\"version\": 1, \"output\": {\"sign\": {\"key\": \"%s\"}}, \"targets\": "
+                       "[{\"name\": \"a\", \"engine\": \"postgres\", \"catalog\": {\"type\": "
+                       "\"dir\", \"path\": \"/b\"}}]}",
+                       pub1);
+    ck_assert_int_eq(rd_config_parse(text, "drill.json", NULL, &cfg, &err), RD_ERR_CONFIG);
+    char *want = rd_asprintf("drill.json: output.sign.key: %s: not a PEM private key", pub1);
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+    free(text);
+    text = rd_asprintf("{\"version\": 1, \"output\": {\"sign\": {\"path\": \"x\"}}, \"targets\": "
+                       "[{\"name\": \"a\", \"engine\": \"postgres\", \"catalog\": {\"type\": "
+                       "\"dir\", \"path\": \"/b\"}}]}");
+    ck_assert_int_eq(rd_config_parse(text, "drill.json", NULL, &cfg, &err), RD_ERR_CONFIG);
+    ck_assert_str_eq(err.msg, "drill.json: output.sign.path: unknown key (expected one of: key)");
+    free(text);
+}
+END_TEST
+
+Suite *evidence_suite(void)
+{
+    Suite *s = suite_create("evidence");
+    TCase *tc = tcase_create("sign");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, sign_and_verify_bytes);
+    tcase_add_test(tc, bad_keys_are_refused);
+    tcase_add_test(tc, detached_file_signature);
+    tcase_add_test(tc, signed_history_lines);
+    tcase_add_test(tc, signed_line_format);
+    tcase_add_test(tc, config_keys);
+    suite_add_tcase(s, tc);
+    TCase *rc = tcase_create("redact");
+    tcase_add_test(rc, config_redaction);
+    suite_add_tcase(s, rc);
+    return s;
+}
