@@ -86,8 +86,7 @@ static rd_status add_dir(pack *p, const char *dir, const char **report, rd_error
     struct dirent *de;
     DIR *d = opendir(dir);
     if (!d)
-        return RD_ERR_ERRNO(err, errno == ENOENT ? RD_ERR_NOTFOUND : RD_ERR_IO,
-                            "cannot read directory %s", dir);
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read directory %s", dir);
     while ((de = readdir(d)) && n < PACK_MAX_FILES - 4)
         if (!skip_name(de->d_name) && (names[n] = rd_strdup(de->d_name)) != NULL)
             n++;

@@ -1,0 +1,151 @@
+#!/bin/sh
+# t_evidence.sh: signed evidence and the auditor's record from REAL drills
+# (a PostgreSQL and a MariaDB target, keys made with the openssl CLI):
+# drill.json.sig and the signed history line verify with the public key
+# (`evidence verify`, and independently with `openssl pkeyutl`); a one-byte
+# edit and a wrong key fail (exit 1); bad usage exits 2; a `report`
+# re-rendering or merge is unsigned unless re-signed with --sign; the
+# record's fields (who, config sha256, CI URL, controls, isolation, phase
+# timestamps) are in the JSON and pass the schema; `evidence pack` holds
+# every file, verifies after extraction and carries no secret.
+. "$(dirname "$0")/../../fixtures/testlib.sh"
+need_bin
+command -v openssl >/dev/null 2>&1 || { echo "skipping: openssl is not installed"; exit 77; }
+validate="$(cd "$(dirname "$0")/.." && pwd)/validate-reports.sh"
+make_backups
+CANARY="rd-ev-canary-81c2"
+export RD_CANARY="$CANARY" CI_JOB_URL="https://ci.example/jobs/4711"
+unset GITHUB_RUN_ID BUILD_URL CIRCLE_BUILD_URL BUILDKITE_BUILD_URL
+cd "$tmp" || exit 1
+openssl genpkey -algorithm ed25519 -out k.pem 2>/dev/null &&
+    openssl pkey -in k.pem -pubout -out k.pub &&
+    openssl genpkey -algorithm ed25519 -out other.pem 2>/dev/null &&
+    openssl pkey -in other.pem -pubout -out other.pub || { echo "openssl cannot make ed25519 keys"; exit 1; }
+fp="sha256:$(openssl pkey -pubin -in k.pub -outform DER | tail -c 32 | sha256sum | cut -c1-64)"
+cat >"$tmp/drill.json" <<EOF
+// evidence drill
+{ "version": 1, "name": "evidence-drill", "parallel": 2,
+  "controls": ["SOC2 A1.3", "ISO27001 A.8.13"],
+  "output": { "dir": "$tmp/out", "sign": { "key": "$tmp/k.pem" } },
+  "notify": { "webhook": "http://127.0.0.1:9/hook?token=$CANARY", "on": "never" },
+  "targets": [
+    { "name": "pg", "engine": "postgres", "objectives": { "rto": "10m", "rpo": "2d" },
+      "controls": ["PCI 12.10.2"],
+      "catalog": { "type": "dir", "path": "\${RD_EV_BACKUPS:-$tmp/backups}/pg-custom",
+                   "pattern": "shop-*.dump", "time_from": "name" } },
+    { "name": "my", "engine": "mariadb", "objectives": { "rto": "10m" },
+      "catalog": { "type": "dir", "path": "$tmp/backups/mariadb-sql", "pattern": "shop-*.sql",
+                   "time_from": "name" } }
+  ] }
+EOF
+run "$RD_BIN" run "$tmp/drill.json"
+expect_rc 0 "signed drill"
+[ -s out/drill.json.sig ] || fail "drill.json.sig was not written"
+
+# the record
+expect_eq "$(jqr '.drill.signing_key')" "$fp" "signing key fingerprint (as openssl computes it)"
+expect_eq "$(jqr '.drill.config_sha256')" "$(sha256sum drill.json | cut -c1-64)" "config sha256"
+expect_eq "$(jqr '.drill.ci_job_url')" "https://ci.example/jobs/4711" "CI job URL"
+expect_eq "$(jqr '.drill.user')" "$(id -un)" "who ran it"
+expect_eq "$(jqr '.drill.host')" "$(hostname)" "host"
+expect_eq "$(jqr '.drill.controls | join(",")')" "SOC2 A1.3,ISO27001 A.8.13" "drill controls"
+expect_eq "$(jqr '.targets[] | select(.name == "pg") | .controls | join(",")')" "PCI 12.10.2" \
+    "a target's own controls"
+expect_eq "$(jqr '.targets[] | select(.name == "my") | .controls | join(",")')" \
+    "SOC2 A1.3,ISO27001 A.8.13" "a target without controls carries the drill's"
+expect_eq "$(jqr '[.targets[].isolation.scratch_type] | join(",")')" "ephemeral,ephemeral" \
+    "isolation scratch type"
+expect_has "$report" "it cannot be the reference server" "isolation statement"
+expect_eq "$(jqr '[.targets[].phases[] | select(.status != "skipped") | select(.started_at == null or .finished_at == null)] | length')" \
+    0 "every phase that ran has timestamps"
+"$validate" out >validate.txt 2>&1 ||
+    { cat validate.txt; fail "external validators rejected a signed drill's reports"; }
+# (the junit XSD lives in ../shared, absent from a worktree: t_drill_reports.sh is strict about it)
+grep "^skip" validate.txt | grep -v "junit-10.xsd is absent" | grep -q . &&
+    { cat validate.txt; fail "a validator was skipped"; }
+
+# verify: valid, independently with openssl, edited, wrong key, usage
+run "$RD_BIN" evidence verify out/drill.json --pub k.pub
+expect_rc 0 "verify the report"
+expect_eq "$(cat "$tmp/out.txt")" "out/drill.json: valid signature by $fp" "verify output"
+jq -r .signature out/drill.json.sig | base64 -d >sig.bin
+openssl pkeyutl -verify -pubin -inkey k.pub -rawin -in out/drill.json -sigfile sig.bin \
+    >/dev/null 2>&1 || fail "openssl does not verify drill.json.sig"
+run "$RD_BIN" evidence verify out/history.jsonl --pub k.pub
+expect_rc 0 "verify the history"
+expect_eq "$(cat "$tmp/out.txt")" "out/history.jsonl: 1 line, chain intact, last line signed by $fp" \
+    "history verify output"
+run "$RD_BIN" history verify out/history.jsonl
+expect_rc 0 "history verify keeps working on signed lines"
+run "$RD_BIN" evidence verify out/drill.json --pub other.pub
+expect_rc 1 "a wrong key"
+expect_has "$tmp/out.txt" "out/drill.json: INVALID: out/drill.json was signed by key $fp, not by sha256:" \
+    "wrong key message"
+cp out/drill.json edited.json
+cp out/drill.json.sig edited.json.sig
+# one byte: the drill name's first letter
+sed -i '0,/"evidence-drill"/s//"Evidence-drill"/' edited.json
+cmp -s out/drill.json edited.json && fail "the edit did not change the file"
+expect_eq "$(($(wc -c <edited.json) - $(wc -c <out/drill.json)))" 0 "the edit kept the size"
+run "$RD_BIN" evidence verify edited.json --pub k.pub
+expect_rc 1 "a one-byte edit"
+expect_has "$tmp/out.txt" "edited.json: INVALID: edited.json changed after it was signed" "edit message"
+run "$RD_BIN" evidence verify out/drill.json
+expect_rc 2 "no --pub"
+run "$RD_BIN" evidence verify out/drill.json --pub k.nope
+expect_rc 2 "unreadable public key"
+run "$RD_BIN" evidence verify nope.json --pub k.pub
+expect_rc 2 "missing file"
+
+# report: re-rendered or merged reports are signed only when signed again
+mkdir -p merged
+run "$RD_BIN" report out/drill.json out/drill.json --json merged/drill.json
+expect_rc 0 "merge"
+expect_eq "$(jq -r .drill.signing_key merged/drill.json)" null "a merged report claims no signer"
+run "$RD_BIN" evidence verify merged/drill.json --pub k.pub
+expect_rc 1 "the merged report is not signed"
+expect_has "$tmp/out.txt" "merged/drill.json is not signed: merged/drill.json.sig does not exist" \
+    "unsigned message"
+cp out/drill.json.sig merged/drill.json.sig
+run "$RD_BIN" evidence verify merged/drill.json --pub k.pub
+expect_rc 1 "the old signature does not cover the merged report"
+run "$RD_BIN" report out/drill.json out/drill.json --json merged/drill.json --sign k.pem \
+    --append-history merged/history.jsonl
+expect_rc 0 "merge and re-sign"
+expect_eq "$(jq -r .drill.signing_key merged/drill.json)" "$fp" "the re-signed report names its key"
+run "$RD_BIN" evidence verify merged/drill.json --pub k.pub
+expect_rc 0 "the re-signed merged report verifies"
+run "$RD_BIN" evidence verify merged/history.jsonl --pub k.pub
+expect_rc 0 "the re-signed appended history line verifies"
+run "$RD_BIN" report out/drill.json --json merged/x.json --sign k.pub
+expect_rc 2 "--sign with a public key"
+
+# pack
+run "$RD_BIN" evidence pack out -o evidence.tar.gz
+expect_rc 0 "evidence pack"
+id=$(jqr .drill.id)
+tar -tzf evidence.tar.gz | sort >list.txt || fail "tar cannot list the pack"
+for f in README.txt SHA256SUMS config.redacted.json drill.json drill.json.sig evidence.html \
+    history.jsonl junit.xml restoredrill.prom; do
+    grep -qx "restoredrill-evidence-$id/$f" list.txt || { cat list.txt; fail "the pack lacks $f"; }
+done
+grep -q 'lock$' list.txt && fail "the pack holds a lock file"
+mkdir x && tar -xzf evidence.tar.gz -C x || fail "tar cannot extract the pack"
+p="x/restoredrill-evidence-$id"
+(cd "$p" && sha256sum -c --quiet SHA256SUMS) || fail "SHA256SUMS does not match the packed files"
+cmp -s "$p/drill.json" out/drill.json || fail "the packed report differs from the original"
+run "$RD_BIN" evidence verify "$p/drill.json" --pub k.pub
+expect_rc 0 "the packed report verifies"
+grep -rqF "$CANARY" "$p" && fail "the pack contains the planted secret"
+expect_has "$p/config.redacted.json" '"webhook":	"[redacted]"' "webhook redacted"
+expect_has "$p/config.redacted.json" '${RD_EV_BACKUPS:-[redacted]}/pg-custom' "env default redacted"
+expect_has "$p/README.txt" "restoredrill evidence verify drill.json --pub KEY.pub" "README says how to verify"
+expect_has "$p/README.txt" "$fp" "README names the key"
+run "$RD_BIN" evidence pack "$tmp/no-such-dir" -o e.tar.gz
+expect_rc 2 "pack of a missing directory"
+mkdir empty2
+run "$RD_BIN" evidence pack empty2 -o e.tar.gz
+expect_rc 1 "pack of a directory without a report"
+expect_has "$tmp/err.txt" "empty2 holds no restoredrill json report" "empty pack message"
+no_leftovers "evidence drill"
+finish
