@@ -58,10 +58,18 @@ static const char css[] =
     "svg .series{fill:none;stroke:#0969da;stroke-width:2}svg circle.ok{fill:#1a7f37}"
     "svg circle.bad{fill:#cf222e}\n"
     "footer{margin-top:24px;color:#57606a;font-size:12px}\n"
-    "@media print{body{max-width:none;padding:0;font-size:11px}.target{break-inside:auto;"
-    "border-color:#999}"
-    "th{background:#eee !important}.badge,.obj,tr.bad td,.errbox{-webkit-print-color-adjust:"
-    "exact;print-color-adjust:exact}a{color:inherit;text-decoration:none}}\n";
+    ".ok{color:#1a7f37;font-weight:600}.nok{color:#cf222e;font-weight:700}\n"
+    ".summary{margin:16px 0}.summary td,.summary th{white-space:nowrap}\n"
+    "@page{size:A4;margin:14mm 12mm}\n"
+    "@media print{body{max-width:none;padding:0;font-size:10.5px}"
+    "header,.summary{break-after:avoid-page}.summary{break-after:page}"
+    ".target{break-before:page;break-inside:auto;border:none;padding:0}"
+    "table{page-break-inside:auto}tr,figure.chart,.objs{break-inside:avoid-page}"
+    "thead{display:table-header-group}pre.out{max-height:none;overflow:visible}"
+    ".charts{display:block}figure.chart{margin:6px 0}"
+    "th{background:#eee !important}.badge,.obj,tr.bad td,tr.err td,.errbox{"
+    "-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    "a{color:inherit;text-decoration:none}footer{break-before:avoid-page}}\n";
 
 static rd_status esc(rd_strbuf *sb, const char *s, rd_error *err)
 {
@@ -142,6 +150,7 @@ static rd_status header(rd_strbuf *sb, const rd_report *r, rd_error *err)
     snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
     TRY(kv(sb, "Seed", seed, 1, err));
     TRY(kv_redacted(sb, "Configuration", r->config_path, 1, err));
+    TRY(rd_html_record_rows(sb, r, err));
     TRY(rd_strbuf_appendf(sb, err,
                           "<tr><th>Summary</th><td>%zu of %zu targets passed; checks: %zu passed, "
                           "%zu failed, %zu errors, %zu skipped</td></tr>\n</table></header>\n",
@@ -208,7 +217,7 @@ static rd_status phases(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
 {
     rd_status st = RD_OK;
     double total = 0, x = 0;
-    char buf[64];
+    char buf[64], t0[RD_TIME_BUFSZ], t1[RD_TIME_BUFSZ];
     TRY(rd_strbuf_append(sb, "<h3>Phases</h3>\n", err));
     if (t->nphases == 0) {
         TRY(rd_strbuf_append(sb, "<p class=\"muted\">no phase was timed</p>\n", err));
@@ -239,8 +248,8 @@ static rd_status phases(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
     }
     TRY(rd_strbuf_append(
         sb,
-        "<table><tr><th></th><th>Phase</th><th class=\"num\">Time</th><th class=\"num\">Share</th>"
-        "<th>Status</th></tr>\n",
+        "<table><tr><th></th><th>Phase</th><th>Started</th><th>Finished</th>"
+        "<th class=\"num\">Time</th><th class=\"num\">Share</th><th>Status</th></tr>\n",
         err));
     for (size_t i = 0; i < t->nphases; i++) {
         const rd_phase *p = &t->phases[i];
@@ -249,6 +258,10 @@ static rd_status phases(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
                               "height=\"12\" fill=\"%s\"/></svg></td><td>",
                               phase_colors[i % 7]));
         TRY(esc(sb, p->name, err));
+        TRY(rd_strbuf_appendf(
+            sb, err, "</td><td class=\"mono\">%s</td><td class=\"mono\">%s",
+            p->started_at_ms ? rd_time_format(p->started_at_ms, t0, sizeof t0) : "",
+            p->finished_at_ms ? rd_time_format(p->finished_at_ms, t1, sizeof t1) : ""));
         TRY(rd_strbuf_appendf(sb, err, "</td><td class=\"num\">%s</td><td class=\"num\">",
                               p->seconds >= 0 ? rd_duration_human(p->seconds, buf, sizeof buf)
                                               : "unknown"));
@@ -344,7 +357,8 @@ static rd_status checks(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
     TRY(rd_strbuf_append(
         sb,
         "<table><tr><th>Verdict</th><th>Check</th><th>Object</th>"
-        "<th class=\"num\">Time</th><th>Details</th><th>Expected</th><th>Actual</th></tr>\n",
+        "<th class=\"num\">Time</th><th>Details</th><th>Expected (threshold)</th><th>Actual</th>"
+        "</tr>\n",
         err));
     for (int pass = 0; pass < 4; pass++)
         for (size_t i = 0; i < t->nchecks; i++)
@@ -433,6 +447,7 @@ static rd_status target(rd_strbuf *sb, const rd_report *r, const rd_target_resul
     TRY(checks(sb, t, err));
     TRY(point_table(sb, t, err));
     TRY(phases(sb, t, err));
+    TRY(rd_html_target_record(sb, t, err));
     if (t->notes) {
         TRY(rd_strbuf_append(sb, "<h3>Notes</h3><p>", err));
         TRY(esc(sb, t->notes, err));
@@ -461,6 +476,8 @@ rd_status rd_report_to_html(const rd_report *r, const char *history_path, char *
     TRY(rd_strbuf_append(&sb, css, err));
     TRY(rd_strbuf_append(&sb, "</style></head><body>\n", err));
     TRY(header(&sb, r, err));
+    if (r->ntargets)
+        TRY(rd_html_summary(&sb, r, history_path, err));
     if (r->ntargets == 0)
         TRY(rd_strbuf_append(&sb, "<p class=\"muted\">no target was drilled</p>\n", err));
     for (size_t i = 0; i < r->ntargets; i++)

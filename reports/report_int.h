@@ -65,4 +65,17 @@ rd_status rd_history_series(const char *path, const char *target, rd_hist_sample
 rd_status rd_html_chart(rd_strbuf *sb, const char *title, const rd_hist_sample *s, size_t n,
                         int rpo, rd_error *err);
 
+/* html_evidence.c */
+/* 1 when current is more than 10% above previous, -1 more than 10% below, 0
+ * otherwise or when either is unknown (< 0). */
+int rd_html_trend(double previous, double current);
+/* The one-screen summary of every target (verdict, point, RTO/RPO against
+ * objectives, RTO trend from the history, controls). */
+rd_status rd_html_summary(rd_strbuf *sb, const rd_report *r, const char *history, rd_error *err);
+/* Rows of the drill's record table: configuration sha256, CI job, signing
+ * key, controls. */
+rd_status rd_html_record_rows(rd_strbuf *sb, const rd_report *r, rd_error *err);
+/* A target's isolation and controls. */
+rd_status rd_html_target_record(rd_strbuf *sb, const rd_target_result *t, rd_error *err);
+
 #endif

@@ -64,6 +64,25 @@ expect_eq "$(jqr '[.targets[].phases[] | select(.status != "skipped") | select(.
 grep "^skip" validate.txt | grep -v "junit-10.xsd is absent" | grep -q . &&
     { cat validate.txt; fail "a validator was skipped"; }
 
+# the HTML prints to PDF: a summary page first, then a page (or more) per target
+if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then
+    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$tmp/chromium" --no-pdf-header-footer --print-to-pdf="$tmp/evidence.pdf" \
+        "file://$tmp/out/evidence.html" >/dev/null 2>&1
+    [ -s evidence.pdf ] || fail "chromium did not print evidence.html to PDF"
+    pages=$(pdfinfo evidence.pdf | sed -n 's/^Pages: *//p')
+    [ "${pages:-0}" -ge 3 ] || fail "the PDF has ${pages:-0} pages, want a summary page and one per target"
+    pdftotext -f 1 -l 1 -layout evidence.pdf page1.txt
+    expect_has page1.txt "Summary" "page 1 holds the summary"
+    expect_has page1.txt "$fp" "page 1 names the signing key"
+    grep -q "Target: pg" page1.txt && fail "a target section starts on the summary page"
+    pdftotext -f 2 -l 2 evidence.pdf page2.txt
+    grep -q "^Target: \(pg\|my\)" page2.txt || fail "page 2 does not open with a target"
+else
+    echo "note: chromium or pdftotext is not installed: the PDF print is not checked"
+fi
+
 # verify: valid, independently with openssl, edited, wrong key, usage
 run "$RD_BIN" evidence verify out/drill.json --pub k.pub
 expect_rc 0 "verify the report"

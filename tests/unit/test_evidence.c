@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../reports/report_int.h"
 #include "report_fixture.h"
 #include "restoredrill/config.h"
 #include "restoredrill/evidence.h"
@@ -346,6 +347,105 @@ START_TEST(config_keys)
 }
 END_TEST
 
+/* fx_report with the record's fields set */
+static rd_report *record_report(void)
+{
+    rd_report *r = fx_report();
+    rd_target_result *t = &r->targets[0];
+    r->config_sha256 =
+        rd_strdup("ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12");
+    r->ci_job_url = rd_strdup("https://ci.example/job/7");
+    r->signing_key = rd_strdup("sha256:00ff");
+    rd_strv_push(&r->controls, &r->ncontrols, "SOC2 A1.3", NULL);
+    rd_strv_push(&r->controls, &r->ncontrols, "ISO <27001>", NULL);
+    rd_strv_push(&t->controls, &t->ncontrols, "PCI 12.10.2", NULL);
+    t->scratch_type = rd_strdup("server");
+    t->isolation = rd_strdup("server: identity compared");
+    t->phases[1].started_at_ms = FX_T0 + 1000;
+    t->phases[1].finished_at_ms = FX_T0 + 61250;
+    return r;
+}
+
+START_TEST(record_round_trip)
+{
+    rd_report *r = record_report(), *back = NULL;
+    char *json = NULL, *again = NULL;
+    rd_error err;
+    ck_assert_int_eq(rd_report_to_json(r, &json, &err), RD_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"signing_key\":\t\"sha256:00ff\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"started_at\":\t\"2026-01-30T15:00:01.000Z\""));
+    ck_assert_int_eq(rd_report_parse_json(json, "r.json", &back, &err), RD_OK);
+    ck_assert_str_eq(back->config_sha256, r->config_sha256);
+    ck_assert_str_eq(back->ci_job_url, "https://ci.example/job/7");
+    ck_assert_uint_eq(back->ncontrols, 2);
+    ck_assert_str_eq(back->controls[1], "ISO <27001>");
+    ck_assert_uint_eq(back->targets[0].ncontrols, 1);
+    ck_assert_str_eq(back->targets[0].isolation, "server: identity compared");
+    ck_assert_int_eq(back->targets[0].phases[1].finished_at_ms, FX_T0 + 61250);
+    ck_assert_int_eq(rd_report_to_json(back, &again, &err), RD_OK);
+    ck_assert_str_eq(again, json);
+    /* a merge keeps the record but not the signer */
+    rd_report *m = NULL;
+    ck_assert_int_eq(rd_report_merge(&back, 1, &m, &err), RD_OK);
+    ck_assert_ptr_null(m->signing_key);
+    ck_assert_str_eq(m->config_sha256, r->config_sha256);
+    ck_assert_str_eq(m->targets[0].controls[0], "PCI 12.10.2");
+    rd_report_free(m);
+    rd_report_free(back);
+    rd_report_free(r);
+    free(json);
+    free(again);
+}
+END_TEST
+
+START_TEST(html_summary_and_record)
+{
+    rd_report *r = record_report();
+    char *doc = NULL, *h = file_in("history.jsonl");
+    rd_error err;
+    /* a previous drill of "orders" with RTO 50s: 82.5s is slower */
+    rd_report *prev = fx_report();
+    free(prev->drill_id);
+    prev->drill_id = rd_strdup("d-0000");
+    prev->targets[0].rto.seconds = 50;
+    ck_assert_int_eq(rd_history_append(prev, h, &err), RD_OK);
+    ck_assert_int_eq(rd_history_append(r, h, &err), RD_OK);
+    ck_assert_int_eq(rd_report_to_html(r, h, &doc, &err), RD_OK);
+    char *sum = strstr(doc, "<h2>Summary</h2>");
+    ck_assert_ptr_nonnull(sum);
+    ck_assert_msg(sum < strstr(doc, "Target: orders"), "the summary comes first");
+    ck_assert_ptr_nonnull(strstr(sum, "<td title=\"previous drill: 50.0 s\"><span "
+                                      "class=\"nok\">&#8593; slower</span></td>"));
+    ck_assert_ptr_nonnull(strstr(doc, "<tr><th>Configuration sha256</th><td class=\"mono\">ab12"));
+    ck_assert_ptr_nonnull(
+        strstr(doc, "<tr><th>CI job</th><td class=\"mono\">https://ci.example/job/7</td></tr>"));
+    ck_assert_ptr_nonnull(
+        strstr(doc, "<tr><th>Signed by key</th><td class=\"mono\">sha256:00ff</td></tr>"));
+    ck_assert_ptr_nonnull(strstr(doc, "<tr><th>Controls</th><td>SOC2 A1.3, ISO &lt;27001&gt;"));
+    ck_assert_ptr_nonnull(
+        strstr(doc, "<tr><th>Controls these results support</th><td>PCI 12.10.2</td></tr>"));
+    ck_assert_ptr_nonnull(strstr(doc, "<tr><th>Not the reference server because</th><td>server: "
+                                      "identity compared</td></tr>"));
+    ck_assert_ptr_nonnull(strstr(doc, "<td class=\"mono\">2026-01-30T15:00:01.000Z</td>"));
+    ck_assert_ptr_nonnull(strstr(doc, "@page{size:A4"));
+    ck_assert_ptr_nonnull(strstr(doc, ".target{break-before:page"));
+    ck_assert_ptr_null(strstr(doc, "href="));
+    free(doc);
+    /* no earlier drill: no trend */
+    ck_assert_int_eq(rd_report_to_html(prev, NULL, &doc, &err), RD_OK);
+    ck_assert_ptr_nonnull(strstr(doc, "&#8212; no earlier drill"));
+    ck_assert_ptr_nonnull(strstr(doc, "not signed (no output.sign.key)"));
+    free(doc);
+    ck_assert_int_eq(rd_html_trend(100, 111), 1);
+    ck_assert_int_eq(rd_html_trend(100, 109), 0);
+    ck_assert_int_eq(rd_html_trend(100, 89), -1);
+    ck_assert_int_eq(rd_html_trend(-1, 89), 0);
+    rd_report_free(prev);
+    rd_report_free(r);
+    free(h);
+}
+END_TEST
+
 Suite *evidence_suite(void)
 {
     Suite *s = suite_create("evidence");
@@ -357,9 +457,11 @@ Suite *evidence_suite(void)
     tcase_add_test(tc, signed_history_lines);
     tcase_add_test(tc, signed_line_format);
     tcase_add_test(tc, config_keys);
+    tcase_add_test(tc, html_summary_and_record);
     suite_add_tcase(s, tc);
     TCase *rc = tcase_create("redact");
     tcase_add_test(rc, config_redaction);
+    tcase_add_test(rc, record_round_trip);
     suite_add_tcase(s, rc);
     return s;
 }
