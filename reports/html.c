@@ -55,7 +55,8 @@ static const char css[] =
     "600}\n"
     "svg .grid{stroke:#d8dee4}svg .axis{font-size:11px;fill:#57606a}svg .objective{stroke:"
     "#cf222e;stroke-width:1.5}svg .obj{fill:#cf222e}\n"
-    "svg .series{fill:none;stroke:#0969da;stroke-width:2}svg circle.ok{fill:#1a7f37}"
+    "svg .series{fill:none;stroke:#0969da;stroke-width:2}svg .fit{stroke:#8250df;stroke-width:"
+    "1.5}svg circle.ok{fill:#1a7f37}"
     "svg circle.bad{fill:#cf222e}\n"
     "footer{margin-top:24px;color:#57606a;font-size:12px}\n"
     ".ok{color:#1a7f37;font-weight:600}.nok{color:#cf222e;font-weight:700}\n"
@@ -376,6 +377,7 @@ static rd_status history(rd_strbuf *sb, const rd_report *r, const rd_target_resu
     rd_hist_sample *s = NULL;
     size_t n = 0;
     rd_error e;
+    rd_forecast fc;
     int seen = 0;
     if (rd_history_series(history_path, t->name, &s, &n, &e) != RD_OK) {
         s = NULL;
@@ -399,6 +401,8 @@ static rd_status history(rd_strbuf *sb, const rd_report *r, const rd_target_resu
         c->rto_target = t->rto.target_seconds;
         c->rpo = t->rpo.seconds;
         c->rpo_target = t->rpo.target_seconds;
+        c->bytes = t->point.bytes >= 0 ? (double)t->point.bytes : -1;
+        c->restore = -1;
         c->status = rd_report_target_status(t);
     }
     TRY(rd_strbuf_append(sb, "<h3>History</h3>\n", err));
@@ -410,6 +414,8 @@ static rd_status history(rd_strbuf *sb, const rd_report *r, const rd_target_resu
     TRY(rd_strbuf_append(sb, "<div class=\"charts\">\n", err));
     TRY(rd_html_chart(sb, "RTO per drill", s, n, 0, err));
     TRY(rd_html_chart(sb, "RPO per drill", s, n, 1, err));
+    rd_forecast_fit(s, n, &fc);
+    TRY(rd_html_forecast_chart(sb, s, n, &fc, err));
     TRY(rd_strbuf_append(sb, "</div>\n", err));
 out:
     free(s);

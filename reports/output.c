@@ -36,7 +36,7 @@ static rd_status write_one(kind k, const rd_report *r, const char *path, const c
     case K_HTML:
         return rd_report_write_html(r, history, path, err);
     case K_PROM:
-        return rd_report_write_prometheus(r, path, err);
+        return rd_report_write_prometheus_history(r, history, path, err);
     }
     return RD_ERR(err, RD_ERR_INTERNAL, "unknown report kind");
 }

@@ -52,6 +52,8 @@ typedef struct rd_hist_sample {
     int64_t at_ms; /* drill started_at */
     char drill_id[64];
     double rto, rto_target, rpo, rpo_target; /* < 0 unknown */
+    double bytes;                            /* recovery point size; < 0 unknown */
+    double restore;                          /* restore (+ recover) phase seconds; < 0 unknown */
     rd_verdict status;
 } rd_hist_sample;
 
@@ -64,6 +66,29 @@ rd_status rd_history_series(const char *path, const char *target, rd_hist_sample
  * objective dashed; "no history yet" when nothing was measured. */
 rd_status rd_html_chart(rd_strbuf *sb, const char *title, const rd_hist_sample *s, size_t n,
                         int rpo, rd_error *err);
+
+/* forecast.c: RTO against recovery point size: the restore seconds fitted
+ * by least squares over the history, plus the mean of the rest of the RTO
+ * (RTO = intercept + slope x bytes). */
+#define RD_FORECAST_MIN_POINTS 3
+typedef struct rd_forecast {
+    int fitted;                /* 1 when a line was fitted (enough distinct sizes) */
+    size_t points;             /* drills with a measured RTO and a known size */
+    double intercept, slope;   /* seconds, seconds per byte */
+    double r2;                 /* of the restore-time fit; < 0 when undefined */
+    double objective;          /* the latest RTO objective; < 0 none */
+    double bytes_at_objective; /* size at which the fitted RTO reaches the objective; < 0 none */
+    double last_bytes;         /* size of the newest point in the fit */
+    char note[200];            /* why there is no forecast, or what it says */
+} rd_forecast;
+/* Fit the samples (oldest first); never fails. */
+void rd_forecast_fit(const rd_hist_sample *s, size_t n, rd_forecast *f);
+/* "1.5 GiB" style size into buf. Returns buf. */
+char *rd_text_bytes(double bytes, char *buf, size_t bufsz);
+/* The scatter chart of RTO against size with the fitted line, the objective
+ * and the forecast size, or the note when there is no fit. */
+rd_status rd_html_forecast_chart(rd_strbuf *sb, const rd_hist_sample *s, size_t n,
+                                 const rd_forecast *f, rd_error *err);
 
 /* html_evidence.c */
 /* 1 when current is more than 10% above previous, -1 more than 10% below, 0

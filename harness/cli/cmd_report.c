@@ -144,7 +144,7 @@ int rd_cmd_report(int argc, char **argv)
         rd_status (*fn)(const rd_report *, const char *, rd_error *);
     } plain[] = {{a.json, rd_report_write_json},
                  {a.junit, rd_report_write_junit},
-                 {a.prometheus, rd_report_write_prometheus}};
+                 {NULL, rd_report_write_prometheus}};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
         if (plain[i].path && plain[i].fn(r, plain[i].path, &err) != RD_OK) {
             fprintf(stderr, "restoredrill: report: %s\n", err.msg);
@@ -156,6 +156,12 @@ int rd_cmd_report(int argc, char **argv)
         rc = RD_EXIT_ABORTED;
     }
     if (a.append_history && rd_history_append_signed(r, a.append_history, key, &err) != RD_OK) {
+        fprintf(stderr, "restoredrill: report: %s\n", err.msg);
+        rc = RD_EXIT_ABORTED;
+    }
+    /* after the append: the forecast includes the appended drill */
+    if (a.prometheus &&
+        rd_report_write_prometheus_history(r, a.history, a.prometheus, &err) != RD_OK) {
         fprintf(stderr, "restoredrill: report: %s\n", err.msg);
         rc = RD_EXIT_ABORTED;
     }

@@ -166,5 +166,55 @@ mkdir empty2
 run "$RD_BIN" evidence pack empty2 -o e.tar.gz
 expect_rc 1 "pack of a directory without a report"
 expect_has "$tmp/err.txt" "empty2 holds no restoredrill json report" "empty pack message"
+# RTO forecast from real drills of three plain dumps of growing size
+mkdir big
+gen() { # ROWS FILE: a plain pg_dump-like file with ROWS rows
+    {
+        printf -- '--\n-- PostgreSQL database dump\n--\n\n'
+        echo "CREATE TABLE big (id int PRIMARY KEY, v text);"
+        echo "COPY big (id, v) FROM stdin;"
+        awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "%d\tsome padding text for row %d\n", i, i }'
+        echo '\.'
+        echo "-- PostgreSQL database dump complete"
+    } >"$2"
+}
+gen 50000 big/big-20261201T000000Z.sql
+gen 200000 big/big-20261202T000000Z.sql
+gen 400000 big/big-20261203T000000Z.sql
+cat >big.json <<EOF
+{ "version": 1, "output": { "dir": "$tmp/bigout" },
+  "targets": [ { "name": "big", "engine": "postgres", "objectives": { "rto": "10m" },
+    "catalog": { "type": "dir", "path": "$tmp/big", "pattern": "big-*.sql", "time_from": "name" },
+    "sample": { "strategy": "id", "id": "\${RD_POINT}" },
+    "checks": [ { "type": "sql", "query": "SELECT count(*) FROM big", "expect": ">= 50000" } ] } ] }
+EOF
+n=0
+for p in big-20261201T000000Z.sql big-20261202T000000Z.sql big-20261203T000000Z.sql; do
+    n=$((n + 1))
+    RD_POINT=$p run "$RD_BIN" run big.json
+    expect_rc 0 "forecast drill $n"
+    if [ $n -lt 3 ]; then
+        grep -q rto_forecast bigout/restoredrill.prom && fail "a forecast metric after $n drills"
+        expect_has bigout/evidence.html "history too short for a fit: $n passed drill" \
+            "the HTML says the history is too short ($n drills)"
+    fi
+done
+expect_has bigout/evidence.html "Fitted over 3 drills: RTO = " "the HTML shows the fit"
+# the same fit, computed independently from the history with awk
+want=$(jq -r '.targets[0] | "\(.point_bytes) \(.restore_seconds) \(.rto_seconds) \(.rto_target_seconds)"' \
+    bigout/history.jsonl | awk '{ x[NR] = $1; y[NR] = $2; rest += $3 - $2; t = $4 }
+    END { n = NR; for (i = 1; i <= n; i++) { sx += x[i]; sy += y[i]; sxx += x[i] * x[i]; sxy += x[i] * y[i] }
+          b = (sxy - sx * sy / n) / (sxx - sx * sx / n); a = (sy - b * sx) / n + rest / n
+          if (b <= 0) print "none"; else { v = (t - a) / b; if (v < 0) v = 0; printf "%.0f\n", v } }')
+got=$(sed -n 's/^restoredrill_rto_forecast_bytes{target="big"} //p' bigout/restoredrill.prom)
+if [ "$want" = none ]; then
+    [ -z "$got" ] || fail "a forecast metric ($got) though the restore time does not grow with size"
+    expect_has bigout/evidence.html "the RTO does not grow with size" "no-growth note"
+else
+    [ -n "$got" ] || fail "no restoredrill_rto_forecast_bytes after 3 drills"
+    awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1 + b * 1e-9) }' ||
+        fail "forecast $got bytes, the history gives $want"
+fi
+"$validate" bigout >validate.txt 2>&1 || { cat validate.txt; fail "validators rejected the forecast drill"; }
 no_leftovers "evidence drill"
 finish

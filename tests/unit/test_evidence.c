@@ -446,6 +446,110 @@ START_TEST(html_summary_and_record)
 }
 END_TEST
 
+static rd_hist_sample hs(double mib, double rto, double target, rd_verdict v)
+{
+    rd_hist_sample x;
+    memset(&x, 0, sizeof x);
+    x.bytes = mib * 1048576.0;
+    x.rto = rto;
+    x.rto_target = target;
+    x.rpo = x.rpo_target = -1;
+    x.restore = rto < 0 ? -1 : rto - 4; /* 4 s outside the restore */
+    x.status = v;
+    return x;
+}
+
+START_TEST(forecast_fit)
+{
+    rd_forecast f;
+    /* 10 s per MiB, no intercept; a failed drill (elapsed time, not an RTO) is left out */
+    rd_hist_sample s[] = {hs(1, 10, 100, RD_PASSED), hs(2, 20, 100, RD_PASSED),
+                          hs(5, 999, 100, RD_FAILED), hs(3, 30, 100, RD_PASSED)};
+    rd_forecast_fit(s, 4, &f);
+    ck_assert_int_eq(f.fitted, 1);
+    ck_assert_uint_eq(f.points, 3);
+    ck_assert_double_eq_tol(f.slope * 1048576.0, 10.0, 1e-9);
+    ck_assert_double_eq_tol(f.intercept, 0.0, 1e-9);
+    ck_assert_double_eq_tol(f.r2, 1.0, 1e-12);
+    ck_assert_double_eq_tol(f.bytes_at_objective, 10.0 * 1048576.0, 1e-3);
+    ck_assert_str_eq(f.note,
+                     "the RTO objective (100s) would be missed at about 10.0 MiB (3.3x the newest "
+                     "size)");
+    /* too short */
+    rd_forecast_fit(s, 2, &f);
+    ck_assert_int_eq(f.fitted, 0);
+    ck_assert_double_eq(f.bytes_at_objective, -1);
+    ck_assert_str_eq(f.note, "history too short for a fit: 2 passed drills with a measured restore "
+                             "time and a known size, at least 3 needed");
+    /* one size only */
+    rd_hist_sample same[] = {hs(2, 10, 100, RD_PASSED), hs(2, 11, 100, RD_PASSED),
+                             hs(2, 12, 100, RD_PASSED)};
+    rd_forecast_fit(same, 3, &f);
+    ck_assert_int_eq(f.fitted, 0);
+    ck_assert_str_eq(f.note, "no fit: all 3 drills restored recovery points of the same size");
+    /* shrinking RTO, no objective */
+    rd_hist_sample down[] = {hs(1, 30, 100, RD_PASSED), hs(2, 20, 100, RD_PASSED),
+                             hs(3, 10, 100, RD_PASSED)};
+    rd_forecast_fit(down, 3, &f);
+    ck_assert_int_eq(f.fitted, 1);
+    ck_assert_double_eq(f.bytes_at_objective, -1);
+    ck_assert_str_eq(f.note, "the RTO does not grow with size in this history: no size is "
+                             "forecast to miss the objective");
+    rd_hist_sample noobj[] = {hs(1, 10, -1, RD_PASSED), hs(2, 20, -1, RD_PASSED),
+                              hs(3, 30, -1, RD_PASSED)};
+    rd_forecast_fit(noobj, 3, &f);
+    ck_assert_str_eq(f.note, "no RTO objective: nothing to forecast against");
+    char b[64];
+    ck_assert_str_eq(rd_text_bytes(123456, b, sizeof b), "121 KiB");
+    ck_assert_str_eq(rd_text_bytes(1536.0 * 1048576, b, sizeof b), "1.50 GiB");
+    ck_assert_str_eq(rd_text_bytes(100, b, sizeof b), "100 bytes");
+}
+END_TEST
+
+START_TEST(forecast_in_prometheus_and_html)
+{
+    rd_error err;
+    char *h = file_in("history.jsonl"), *prom = NULL, *doc = NULL;
+    rd_report *r = NULL;
+    /* two drills: too short, no metric */
+    for (int i = 1; i <= 3; i++) {
+        rd_report_free(r);
+        r = fx_report();
+        r->targets[0].status = RD_PASSED;
+        for (size_t k = 0; k < r->targets[0].nchecks; k++)
+            r->targets[0].checks[k].status = RD_PASSED;
+        free(r->drill_id);
+        r->drill_id = rd_asprintf("d-%d", i);
+        r->targets[0].point.bytes = (int64_t)i * 1048576;
+        r->targets[0].rto.seconds = 5.0 + 2.0 * i;       /* 5 s + 2 s per MiB */
+        r->targets[0].phases[1].seconds = 1.0 + 2.0 * i; /* the restore phase: 4 s elsewhere */
+        r->targets[0].rto.target_seconds = 25;
+        ck_assert_int_eq(rd_history_append(r, h, &err), RD_OK);
+        ck_assert_int_eq(rd_report_to_prometheus_history(r, NULL, h, &prom, &err), RD_OK);
+        if (i < 3) {
+            ck_assert_ptr_null(strstr(prom, "restoredrill_rto_forecast_bytes"));
+        } else {
+            /* (25 - 5) / 2 = 10 MiB */
+            ck_assert_ptr_nonnull(strstr(prom, "# TYPE restoredrill_rto_forecast_bytes gauge\n"
+                                               "restoredrill_rto_forecast_bytes{target=\"orders\"} "
+                                               "10485760\n"));
+        }
+        free(prom);
+        ck_assert_int_eq(rd_report_to_html(r, h, &doc, &err), RD_OK);
+        if (i < 3)
+            ck_assert_ptr_nonnull(strstr(doc, "history too short for a fit: "));
+        else
+            ck_assert_ptr_nonnull(
+                strstr(doc, "Fitted over 3 drills: RTO = 5 s + 2 s per MiB (r&#178; = 1.00): the "
+                            "RTO objective (25s) would be missed at about 10.0 MiB (3.3x the "
+                            "newest size).</p>"));
+        free(doc);
+    }
+    rd_report_free(r);
+    free(h);
+}
+END_TEST
+
 Suite *evidence_suite(void)
 {
     Suite *s = suite_create("evidence");
@@ -458,10 +562,12 @@ Suite *evidence_suite(void)
     tcase_add_test(tc, signed_line_format);
     tcase_add_test(tc, config_keys);
     tcase_add_test(tc, html_summary_and_record);
+    tcase_add_test(tc, forecast_in_prometheus_and_html);
     suite_add_tcase(s, tc);
     TCase *rc = tcase_create("redact");
     tcase_add_test(rc, config_redaction);
     tcase_add_test(rc, record_round_trip);
+    tcase_add_test(rc, forecast_fit);
     suite_add_tcase(s, rc);
     return s;
 }
