@@ -454,6 +454,7 @@ static rd_status target(rd_strbuf *sb, const rd_report *r, const rd_target_resul
     TRY(point_table(sb, t, err));
     TRY(phases(sb, t, err));
     TRY(rd_html_target_record(sb, t, err));
+    TRY(rd_html_coverage(sb, t, err));
     if (t->notes) {
         TRY(rd_strbuf_append(sb, "<h3>Notes</h3><p>", err));
         TRY(esc(sb, t->notes, err));

@@ -36,6 +36,59 @@ out:
     return st;
 }
 
+int rd_report_coverage(const rd_target_result *t, size_t *points, size_t *verified)
+{
+    int passed = rd_report_target_status(t) == RD_PASSED;
+    *points = *verified = 0;
+    if (!t->coverage_map)
+        return 0;
+    for (const char *c = t->coverage_map; *c; c++) {
+        (*points)++;
+        if (*c == 'V' || *c == 'B' || (*c == 'T' && passed))
+            (*verified)++;
+    }
+    return 1;
+}
+
+/* One box per recovery point of the window, oldest left: green verified,
+ * blue this drill (when it passed), grey never verified. */
+rd_status rd_html_coverage(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
+{
+    rd_status st = RD_OK;
+    size_t points, verified;
+    int passed = rd_report_target_status(t) == RD_PASSED;
+    TRY(rd_strbuf_append(sb, "<h3>Coverage of the retention window</h3>\n", err));
+    if (!rd_report_coverage(t, &points, &verified) || points == 0) {
+        TRY(rd_strbuf_append(sb, "<p class=\"muted\">unknown: no recovery point was listed</p>\n",
+                             err));
+        goto out;
+    }
+    double w = 1000.0 / (double)points;
+    TRY(rd_strbuf_append(sb,
+                         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1000 18\" "
+                         "width=\"100%\" height=\"18\" preserveAspectRatio=\"none\" role=\"img\" "
+                         "aria-label=\"coverage\">",
+                         err));
+    for (size_t i = 0; i < points; i++) {
+        char c = t->coverage_map[i];
+        const char *fill = c == 'V' || c == 'B' ? "#1a7f37"
+                           : c == 'T'           ? (passed ? "#0969da" : "#cf222e")
+                                                : "#d0d7de";
+        TRY(rd_strbuf_appendf(sb, err,
+                              "<rect x=\"%.2f\" y=\"0\" width=\"%.2f\" height=\"18\" "
+                              "fill=\"%s\" stroke=\"#fff\" stroke-width=\"%s\"/>",
+                              w * (double)i, w, fill, points > 200 ? "0" : "1"));
+    }
+    TRY(rd_strbuf_appendf(sb, err,
+                          "</svg>\n<p>%zu of %zu recovery points in the window proven "
+                          "restorable (%.0f%%); oldest on the left. <span class=\"muted\">Green: "
+                          "verified by a passed drill in the history; blue: this drill; grey: "
+                          "never verified.</span></p>\n",
+                          verified, points, 100.0 * (double)verified / (double)points));
+out:
+    return st;
+}
+
 int rd_html_trend(double previous, double current)
 {
     if (previous < 0 || current < 0)
@@ -81,13 +134,14 @@ static rd_status objective_cell(rd_strbuf *sb, const rd_objective *o, rd_error *
 rd_status rd_html_summary(rd_strbuf *sb, const rd_report *r, const char *history, rd_error *err)
 {
     rd_status st = RD_OK;
-    TRY(rd_strbuf_append(sb,
-                         "<section class=\"summary\"><h2>Summary</h2>\n"
-                         "<table><tr><th>Target</th><th>Verdict</th><th>Recovery point</th>"
-                         "<th class=\"num\">RTO</th><th class=\"num\">RTO objective</th>"
-                         "<th class=\"num\">RPO</th><th class=\"num\">RPO objective</th>"
-                         "<th>RTO trend</th><th>Controls</th></tr>\n",
-                         err));
+    TRY(rd_strbuf_append(
+        sb,
+        "<section class=\"summary\"><h2>Summary</h2>\n"
+        "<table><tr><th>Target</th><th>Verdict</th><th>Recovery point</th>"
+        "<th class=\"num\">RTO</th><th class=\"num\">RTO objective</th>"
+        "<th class=\"num\">RPO</th><th class=\"num\">RPO objective</th>"
+        "<th>RTO trend</th><th class=\"num\">Window coverage</th><th>Controls</th></tr>\n",
+        err));
     for (size_t i = 0; i < r->ntargets; i++) {
         const rd_target_result *t = &r->targets[i];
         double prev = previous_rto(r, t, history);
@@ -110,6 +164,11 @@ rd_status rd_html_summary(rd_strbuf *sb, const rd_report *r, const char *history
                                   trend > 0   ? "<span class=\"nok\">&#8593; slower</span>"
                                   : trend < 0 ? "<span class=\"ok\">&#8595; faster</span>"
                                               : "&#8594; steady"));
+        size_t cp, cv;
+        if (rd_report_coverage(t, &cp, &cv) && cp)
+            TRY(rd_strbuf_appendf(sb, err, "<td class=\"num\">%zu/%zu</td>", cv, cp));
+        else
+            TRY(rd_strbuf_append(sb, "<td class=\"num muted\">unknown</td>", err));
         TRY(rd_strbuf_append(sb, "<td>", err));
         TRY(join(sb, t->controls, t->ncontrols, err));
         TRY(rd_strbuf_append(sb, "</td></tr>\n", err));

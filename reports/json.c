@@ -203,6 +203,16 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
     put_redacted(o, "error", t->error, oom);
     put_str(o, "notes", t->notes, oom);
     put(o, "controls", strv_json(t->controls, t->ncontrols, oom), oom);
+    size_t cp, cv;
+    if (rd_report_coverage(t, &cp, &cv)) {
+        cJSON *cov = cJSON_CreateObject();
+        put_count(cov, "window_points", cp, oom);
+        put_count(cov, "verified_points", cv, oom);
+        put_str(cov, "map", t->coverage_map, oom);
+        put(o, "coverage", cov, oom);
+    } else {
+        put(o, "coverage", cJSON_CreateNull(), oom);
+    }
     if (t->scratch_type || t->isolation) {
         cJSON *iso = cJSON_CreateObject();
         put_str(iso, "scratch_type", t->scratch_type, oom);

@@ -90,6 +90,11 @@ char *rd_text_bytes(double bytes, char *buf, size_t bufsz);
 rd_status rd_html_forecast_chart(rd_strbuf *sb, const rd_hist_sample *s, size_t n,
                                  const rd_forecast *f, rd_error *err);
 
+/* Recovery points in t's retention window and how many of them a passed
+ * drill verified (this one included when it passed), from t->coverage_map.
+ * 0 when the map is unknown (both set to 0). */
+int rd_report_coverage(const rd_target_result *t, size_t *points, size_t *verified);
+
 /* html_evidence.c */
 /* 1 when current is more than 10% above previous, -1 more than 10% below, 0
  * otherwise or when either is unknown (< 0). */
@@ -100,6 +105,8 @@ rd_status rd_html_summary(rd_strbuf *sb, const rd_report *r, const char *history
 /* Rows of the drill's record table: configuration sha256, CI job, signing
  * key, controls. */
 rd_status rd_html_record_rows(rd_strbuf *sb, const rd_report *r, rd_error *err);
+/* The coverage strip of the retention window. */
+rd_status rd_html_coverage(rd_strbuf *sb, const rd_target_result *t, rd_error *err);
 /* A target's isolation and controls. */
 rd_status rd_html_target_record(rd_strbuf *sb, const rd_target_result *t, rd_error *err);
 

@@ -104,6 +104,16 @@ const rd_cli_command rd_cli_commands[] = {
      "remove leftover scratch instances",
      "  --older-than D   prefixed scratch databases older than this (default 6h)\n"
      "  --dry-run        print what would be removed, remove nothing\n"},
+    {"coverage", rd_cmd_coverage,
+     "restoredrill coverage CONFIG [--history FILE] [--target NAME]... [--json]",
+     "which recovery points of the retention window drills have verified",
+     "Lists each target's catalog and, from the history, the recovery points of\n"
+     "the retention window (sample.window, else every point) that a passed drill\n"
+     "restored, and the share of the window proven restorable.\n"
+     "  --history FILE   history to read (default: the configuration's)\n"
+     "  --target NAME    only this target (repeatable)\n"
+     "  --json           print JSON\n"
+     "PITR windows (share of the time span) are not covered yet: no PITR catalog exists.\n"},
     {"evidence", rd_cmd_evidence,
      "restoredrill evidence verify FILE --pub KEY.pub [--sig FILE.sig]\n"
      "       restoredrill evidence pack OUTDIR -o FILE.tar.gz [--config CONFIG]",

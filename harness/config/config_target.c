@@ -47,7 +47,8 @@ static rd_status read_section(const cJSON *t, const char *tpath, const char *key
 }
 
 static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
-static const char *const strategies[] = {"latest", "random", "oldest", "id", "pitr-random", NULL};
+static const char *const strategies[] = {"latest",      "random",         "oldest", "id",
+                                         "pitr-random", "least-verified", NULL};
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg

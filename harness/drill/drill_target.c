@@ -50,10 +50,44 @@ static void set_point_info(rd_drill_target *dt)
     dt->point_created_ms = pt->created_ms;
 }
 
+/* Passed drills of each listed point in the history (all 0 when the caller
+ * knows no history); NULL on allocation failure. */
+static size_t *verified_counts(const rd_drill_target *dt)
+{
+    size_t *c = calloc(dt->points.n ? dt->points.n : 1, sizeof *c);
+    for (size_t i = 0; c && dt->opts && dt->opts->verified && i < dt->points.n; i++)
+        c[i] = dt->opts->verified(dt->opts->verified_ud, dt->t->name, dt->points.items[i].id);
+    return c;
+}
+
+/* The report's coverage of the retention window (sample.window, else every
+ * point up to t0), oldest first: '.' never verified, 'V' verified by an
+ * earlier drill, 'T' this drill's point (not verified before), 'B' this
+ * drill's point, verified before too. */
+static void record_coverage(rd_drill_target *dt, const size_t *counts)
+{
+    const rd_points *p = &dt->points;
+    double window = dt->t->sample.window;
+    int64_t lo = window >= 0 ? dt->t0_ms - (int64_t)(window * 1000.0) : INT64_MIN;
+    rd_strbuf sb;
+    rd_strbuf_init(&sb, 0);
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->items[i].created_ms > dt->t0_ms || p->items[i].created_ms < lo)
+            continue;
+        char c = i == dt->sample.index ? (counts[i] ? 'B' : 'T') : counts[i] ? 'V' : '.';
+        if (rd_strbuf_append_char(&sb, c, NULL) != RD_OK)
+            break;
+    }
+    free(dt->res->coverage_map);
+    dt->res->coverage_map = rd_strbuf_detach(&sb);
+    rd_strbuf_free(&sb);
+}
+
 /* sample: list the catalog and pick. 0 on failure (recorded). */
 static int phase_sample(rd_drill_target *dt)
 {
     const rd_target_cfg *t = dt->t;
+    size_t *counts = NULL;
     rd_error err;
     rd_status st;
     double start = rd_mono_now();
@@ -62,8 +96,14 @@ static int phase_sample(rd_drill_target *dt)
     dt->res->sampling_strategy = rd_strdup(t->sample.strategy ? t->sample.strategy : "latest");
     dt->res->sampling_seed = dt->seed;
     st = rd_catalog_list(&t->catalog, &dt->points, &err);
+    if (st == RD_OK && !(counts = verified_counts(dt)))
+        st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
     if (st == RD_OK)
-        st = rd_sample_pick(&dt->points, &t->sample, dt->seed, dt->t0_ms, &dt->sample, &err);
+        st = rd_sample_pick_counts(&dt->points, &t->sample, dt->seed, dt->t0_ms, counts,
+                                   &dt->sample, &err);
+    if (st == RD_OK)
+        record_coverage(dt, counts);
+    free(counts);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);

@@ -99,6 +99,7 @@ static void free_target(rd_target_result *t)
     rd_strv_free(t->controls, t->ncontrols);
     free(t->scratch_type);
     free(t->isolation);
+    free(t->coverage_map);
 }
 
 void rd_report_free(rd_report *r)

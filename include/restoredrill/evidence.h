@@ -71,6 +71,20 @@ rd_status rd_evidence_redact_config(const char *text, char **out, size_t *redact
 rd_status rd_evidence_pack(const char *outdir, const char *config_path, const char *out_path,
                            rd_error *err);
 
+/* Which recovery points passed drills verified, from a history file (for
+ * `coverage`, strategy least-verified and the report's coverage). */
+typedef struct rd_coverage rd_coverage; /* opaque */
+/* Load the history at path; a missing file gives an empty index. Lines
+ * that do not parse are skipped (`history verify` reports damage).
+ * *out is the caller's. */
+rd_status rd_coverage_load(const char *path, rd_coverage **out, rd_error *err);
+void rd_coverage_free(rd_coverage *c);
+/* Passed drills of target that restored point_id; cov is an rd_coverage
+ * (void * so that it fits rd_drill_opts.verified). Thread-safe (reads). */
+size_t rd_coverage_verified(void *cov, const char *target, const char *point_id);
+/* started_at of the newest passed drill of that point; 0 none. */
+int64_t rd_coverage_last(const rd_coverage *c, const char *target, const char *point_id);
+
 /* rd_history_append with the new line signed by key (NULL: unsigned). */
 rd_status rd_history_append_signed(const rd_report *r, const char *path, const rd_sign_key *key,
                                    rd_error *err);

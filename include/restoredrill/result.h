@@ -99,6 +99,10 @@ typedef struct rd_target_result {
     size_t ncontrols;
     char *scratch_type; /* ephemeral | server | exec; NULL when nothing was provisioned */
     char *isolation;    /* one line: why the scratch instance is not the reference; may be NULL */
+    /* recovery points of the retention window, oldest first: '.' never
+     * verified, 'V' verified by an earlier drill, 'T' this drill's point, 'B'
+     * this drill's point verified before too; NULL unknown */
+    char *coverage_map;
 } rd_target_result;
 
 typedef struct rd_report_summary {

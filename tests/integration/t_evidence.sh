@@ -216,5 +216,37 @@ else
         fail "forecast $got bytes, the history gives $want"
 fi
 "$validate" bigout >validate.txt 2>&1 || { cat validate.txt; fail "validators rejected the forecast drill"; }
+# coverage and least-verified over real drills: three points in the window,
+# three drills, each picks a point no drill verified yet
+cat >cov.json <<EOF
+{ "version": 1, "output": { "dir": "$tmp/covout" },
+  "targets": [ { "name": "pg", "engine": "postgres",
+    "catalog": { "type": "dir", "path": "$tmp/backups/pg-custom", "pattern": "shop-*.dump",
+                 "time_from": "name" },
+    "sample": { "strategy": "least-verified", "window": "7d" } } ] }
+EOF
+run "$RD_BIN" coverage cov.json
+expect_rc 0 "coverage before any drill"
+expect_has "$tmp/out.txt" "pg: 0 of 3 recovery points in the 7d window verified (0.0%)" "empty coverage"
+expect_has "$tmp/err.txt" "does not exist: nothing verified yet" "no history yet"
+for i in 1 2 3; do
+    run "$RD_BIN" run cov.json --seed "$i"
+    expect_rc 0 "least-verified drill $i"
+    expect_eq "$(jq -r '.targets[0].coverage | "\(.verified_points)/\(.window_points)"' covout/drill.json)" \
+        "$i/3" "coverage in the report after drill $i"
+done
+expect_eq "$(jq -r '.targets[0].coverage.map' covout/drill.json | tr -d 'V')" "T" \
+    "the third drill took the one point not verified yet"
+run "$RD_BIN" coverage cov.json
+expect_has "$tmp/out.txt" "pg: 3 of 3 recovery points in the 7d window verified (100.0%)" "full coverage"
+[ "$(grep -c '^  VERIFIED .*, 1 drill, last ' "$tmp/out.txt")" -eq 3 ] ||
+    { cat "$tmp/out.txt"; fail "each point should be verified by exactly one drill"; }
+run "$RD_BIN" coverage cov.json --json --history covout/history.jsonl
+expect_eq "$(jq -r '.targets[0] | "\(.verified_points) \(.share) \(.points | length)"' "$tmp/out.txt")" \
+    "3 1 3" "coverage --json"
+expect_has covout/evidence.html "3 of 3 recovery points in the window proven restorable (100%)" \
+    "the HTML shows the coverage"
+run "$RD_BIN" coverage cov.json --target nope
+expect_rc 2 "coverage of an unknown target"
 no_leftovers "evidence drill"
 finish

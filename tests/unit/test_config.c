@@ -576,10 +576,11 @@ START_TEST(test_env_values_never_echoed)
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": \"${RD_T_SECRET}\"}", NODRV,
                       "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", "
                       "\"15m\", \"2h\" or \"1d\", got a value from the environment");
-    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
-                      "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
-                      "\"random\", \"oldest\", \"id\", \"pitr-random\", got a value from the "
-                      "environment");
+    ASSERT_TARGET_ERR(
+        ", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
+        "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
+        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"least-verified\", got a value from the "
+        "environment");
     ck_assert_ptr_null(strstr(errmsg, "hunter2"));
     /* integers and booleans from the environment arrive as strings */
     char *t = top(

@@ -12,6 +12,7 @@
 
 #include "../../reports/report_int.h"
 #include "report_fixture.h"
+#include "restoredrill/catalog.h"
 #include "restoredrill/config.h"
 #include "restoredrill/evidence.h"
 #include "restoredrill/fs.h"
@@ -550,6 +551,92 @@ START_TEST(forecast_in_prometheus_and_html)
 }
 END_TEST
 
+START_TEST(least_verified_sampling)
+{
+    rd_points p = {NULL, 0};
+    rd_error err;
+    const int64_t base = 1767225600000LL, hour = 3600000LL, t0 = base + 100 * hour;
+    for (int i = 0; i < 5; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "p%d", i);
+        rd_point pt = {.id = strdup(id), .created_ms = base + i * 20 * hour, .bytes = -1};
+        ck_assert_int_eq(rd_points_push(&p, &pt, NULL), RD_OK);
+    }
+    rd_points_sort(&p);
+    rd_sample_cfg c = {.strategy = (char *)"least-verified", .window = 45 * 3600.0, .max_age = -1};
+    rd_sample s;
+    /* points at 0, 20, 40, 60, 80 h after base; t0 at 100 h: the 45 h window holds p3 and p4,
+     * verified 2 and 1 times; p0-p2, never verified, are outside it */
+    size_t counts[5] = {0, 0, 0, 2, 1};
+    ck_assert_int_eq(rd_sample_pick_counts(&p, &c, 1, t0, counts, &s, &err), RD_OK);
+    ck_assert_uint_eq(s.index, 4);
+    ck_assert_uint_eq(s.candidates, 2);
+    /* the never-verified points outside the window do not count */
+    counts[4] = 3;
+    ck_assert_int_eq(rd_sample_pick_counts(&p, &c, 1, t0, counts, &s, &err), RD_OK);
+    ck_assert_uint_eq(s.index, 3);
+    /* ties: the seed draws among the least verified, every one reachable */
+    c.window = -1;
+    size_t tie[5] = {1, 0, 4, 0, 0}, seen[5] = {0};
+    for (uint64_t seed = 0; seed < 64; seed++) {
+        ck_assert_int_eq(rd_sample_pick_counts(&p, &c, seed, t0, tie, &s, &err), RD_OK);
+        ck_assert_msg(tie[s.index] == 0, "picked a point verified %zu times", tie[s.index]);
+        seen[s.index]++;
+        rd_sample again;
+        ck_assert_int_eq(rd_sample_pick_counts(&p, &c, seed, t0, tie, &again, &err), RD_OK);
+        ck_assert_uint_eq(again.index, s.index); /* reproducible */
+    }
+    ck_assert(seen[1] > 0 && seen[3] > 0 && seen[4] > 0);
+    /* no history: every point is least verified */
+    ck_assert_int_eq(rd_sample_pick_counts(&p, &c, 7, t0, NULL, &s, &err), RD_OK);
+    c.window = 1;
+    ck_assert_int_eq(rd_sample_pick_counts(&p, &c, 7, t0, NULL, &s, &err), RD_ERR_NOTFOUND);
+    ck_assert_str_eq(err.msg, "no recovery points inside the 1s window");
+    rd_points_free(&p);
+}
+END_TEST
+
+START_TEST(coverage_index)
+{
+    rd_error err;
+    char *h = file_in("history.jsonl");
+    rd_coverage *cov = NULL;
+    rd_report *r = fx_report(); /* orders, failed, point orders-20260130T030000Z.dump */
+    ck_assert_int_eq(rd_coverage_load(h, &cov, &err), RD_OK); /* no file: empty */
+    ck_assert_uint_eq(rd_coverage_verified(cov, "orders", r->targets[0].point.id), 0);
+    rd_coverage_free(cov);
+    ck_assert_int_eq(rd_history_append(r, h, &err), RD_OK); /* failed: not a verification */
+    r->targets[0].status = RD_PASSED;
+    for (size_t k = 0; k < r->targets[0].nchecks; k++)
+        r->targets[0].checks[k].status = RD_PASSED;
+    ck_assert_int_eq(rd_history_append(r, h, &err), RD_OK);
+    r->started_at_ms += 86400000;
+    ck_assert_int_eq(rd_history_append(r, h, &err), RD_OK);
+    ck_assert_int_eq(rd_coverage_load(h, &cov, &err), RD_OK);
+    ck_assert_uint_eq(rd_coverage_verified(cov, "orders", "orders-20260130T030000Z.dump"), 2);
+    ck_assert_uint_eq(rd_coverage_verified(cov, "billing", "orders-20260130T030000Z.dump"), 0);
+    ck_assert_int_eq(rd_coverage_last(cov, "orders", "orders-20260130T030000Z.dump"),
+                     FX_T0 + 86400000);
+    rd_coverage_free(cov);
+    /* the report's coverage: T counts only when the target passed */
+    size_t pts, ver;
+    r->targets[0].coverage_map = rd_strdup(".VTB.");
+    ck_assert_int_eq(rd_report_coverage(&r->targets[0], &pts, &ver), 1);
+    ck_assert_uint_eq(pts, 5);
+    ck_assert_uint_eq(ver, 3);
+    r->targets[0].status = RD_FAILED;
+    ck_assert_int_eq(rd_report_coverage(&r->targets[0], &pts, &ver), 1);
+    ck_assert_uint_eq(ver, 2);
+    char *doc = NULL;
+    ck_assert_int_eq(rd_report_to_html(r, NULL, &doc, &err), RD_OK);
+    ck_assert_ptr_nonnull(strstr(doc, "<p>2 of 5 recovery points in the window proven restorable "
+                                      "(40%); oldest on the left."));
+    free(doc);
+    rd_report_free(r);
+    free(h);
+}
+END_TEST
+
 Suite *evidence_suite(void)
 {
     Suite *s = suite_create("evidence");
@@ -563,11 +650,13 @@ Suite *evidence_suite(void)
     tcase_add_test(tc, config_keys);
     tcase_add_test(tc, html_summary_and_record);
     tcase_add_test(tc, forecast_in_prometheus_and_html);
+    tcase_add_test(tc, coverage_index);
     suite_add_tcase(s, tc);
     TCase *rc = tcase_create("redact");
     tcase_add_test(rc, config_redaction);
     tcase_add_test(rc, record_round_trip);
     tcase_add_test(rc, forecast_fit);
+    tcase_add_test(rc, least_verified_sampling);
     suite_add_tcase(s, rc);
     return s;
 }
