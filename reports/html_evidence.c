@@ -226,6 +226,21 @@ rd_status rd_html_target_record(rd_strbuf *sb, const rd_target_result *t, rd_err
             err));
     TRY(row(sb, "Not the reference server because",
             t->isolation ? t->isolation : "nothing was restored", 0, err));
+    if (t->kept_connect) {
+        char when[RD_TIME_BUFSZ];
+        char *red = rd_text_redact_dup(t->kept_connect);
+        TRY(rd_strbuf_append(sb, "<tr><th>Scratch instance kept</th><td class=\"mono\">", err));
+        st = rd_xml_escape(sb, red ? red : "", 0, err);
+        free(red);
+        if (st != RD_OK)
+            goto out;
+        if (t->kept_until_ms)
+            TRY(rd_strbuf_appendf(sb, err,
+                                  "<div class=\"muted\">until %s (then removed by "
+                                  "restoredrill gc)</div>",
+                                  rd_time_format(t->kept_until_ms, when, sizeof when)));
+        TRY(rd_strbuf_append(sb, "</td></tr>\n", err));
+    }
     TRY(rd_strbuf_append(sb, "<tr><th>Controls these results support</th><td>", err));
     if (t->ncontrols)
         TRY(join(sb, t->controls, t->ncontrols, err));

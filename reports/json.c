@@ -203,6 +203,14 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
     put_redacted(o, "error", t->error, oom);
     put_str(o, "notes", t->notes, oom);
     put(o, "controls", strv_json(t->controls, t->ncontrols, oom), oom);
+    if (t->kept_connect) {
+        cJSON *k = cJSON_CreateObject();
+        put_redacted(k, "connect", t->kept_connect, oom);
+        put_time(k, "until", t->kept_until_ms, oom);
+        put(o, "kept_scratch", k, oom);
+    } else {
+        put(o, "kept_scratch", cJSON_CreateNull(), oom);
+    }
     size_t cp, cv;
     if (rd_report_coverage(t, &cp, &cv)) {
         cJSON *cov = cJSON_CreateObject();

@@ -234,6 +234,11 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
     TRY(get_str(c, j, path, "error", &t->error));
     TRY(get_str(c, j, path, "notes", &t->notes));
     TRY(get_strv(c, j, path, "controls", &t->controls, &t->ncontrols));
+    if ((o = get_obj(j, "kept_scratch"))) {
+        snprintf(sub, sizeof sub, "%s.kept_scratch", path);
+        TRY(get_str(c, o, sub, "connect", &t->kept_connect));
+        TRY(get_time(c, o, sub, "until", &t->kept_until_ms));
+    }
     if ((o = get_obj(j, "coverage"))) {
         snprintf(sub, sizeof sub, "%s.coverage", path);
         TRY(get_str(c, o, sub, "map", &t->coverage_map));

@@ -72,6 +72,7 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
         !dup_into(&d->rpo_basis, s->rpo_basis) || !dup_into(&d->error, s->error) ||
         !dup_into(&d->notes, s->notes) || !dup_into(&d->scratch_type, s->scratch_type) ||
         !dup_into(&d->isolation, s->isolation) || !dup_into(&d->coverage_map, s->coverage_map) ||
+        !dup_into(&d->kept_connect, s->kept_connect) ||
         !copy_strv(&d->controls, &d->ncontrols, s->controls, s->ncontrols))
         return 0;
     for (size_t i = 0; i < s->nphases; i++) {
@@ -82,6 +83,7 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
         p->started_at_ms = s->phases[i].started_at_ms;
         p->finished_at_ms = s->phases[i].finished_at_ms;
     }
+    d->kept_until_ms = s->kept_until_ms;
     if (s->nchecks) {
         d->checks = calloc(s->nchecks, sizeof *d->checks);
         if (!d->checks)

@@ -357,6 +357,7 @@ static void free_target(rd_target_cfg *t)
     }
     free(t->checks);
     rd_strlist_free(&t->controls);
+    free(t->keep_scratch);
 }
 
 void rd_config_free(rd_config *cfg)

@@ -320,12 +320,14 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     return st == RD_OK;
 }
 
-/* --keep-scratch: say how to connect, with the password in a 0600 file. */
-static void print_kept(rd_drill_target *dt)
+/* How to connect to a kept instance (heap; NULL on allocation failure):
+ * the client command, and where the password is (a 0600 file in the
+ * instance's private directory); the password itself never appears. */
+static char *kept_connect(rd_drill_target *dt)
 {
     const rd_scratch *s = dt->scratch;
     const rd_conninfo *c = &s->conn;
-    char *pwfile = NULL;
+    char *pwfile = NULL, *out = NULL;
     const char *pwvar = c->engine == RD_ENGINE_PG ? "PGPASSWORD" : "MYSQL_PWD";
     char how[512];
     if (c->password && s->dir) {
@@ -338,34 +340,56 @@ static void print_kept(rd_drill_target *dt)
             pwfile = NULL;
         }
     }
-    /* the password never appears inline: it is in a 0600 file */
     if (pwfile)
         snprintf(how, sizeof(how), "; the password is in %s (mode 0600): put it in %s", pwfile,
                  pwvar);
+    else if (c->password)
+        snprintf(how, sizeof(how), "; the password is not shown (no private directory)");
     else
         how[0] = '\0';
     if (c->engine == RD_ENGINE_PG)
-        rd_log_warn("%s: scratch instance kept; connect with: psql -h %s -p %d -U %s %s%s",
-                    dt->t->name,
-                    c->socket ? c->socket
-                    : c->host ? c->host
-                              : "localhost",
-                    c->port, c->user ? c->user : "postgres", c->database ? c->database : "", how);
+        out = rd_asprintf("psql -h %s -p %d -U %s %s%s",
+                          c->socket ? c->socket
+                          : c->host ? c->host
+                                    : "localhost",
+                          c->port, c->user ? c->user : "postgres", c->database ? c->database : "",
+                          how);
     else if (c->socket)
-        rd_log_warn("%s: scratch instance kept; connect with: mariadb --socket=%s -u %s %s%s",
-                    dt->t->name, c->socket, c->user ? c->user : "root",
-                    c->database ? c->database : "", how);
+        out = rd_asprintf("mariadb --socket=%s -u %s %s%s", c->socket, c->user ? c->user : "root",
+                          c->database ? c->database : "", how);
     else
-        rd_log_warn("%s: scratch instance kept; connect with: mariadb -h %s -P %d -u %s %s%s",
-                    dt->t->name, c->host ? c->host : "127.0.0.1", c->port,
-                    c->user ? c->user : "root", c->database ? c->database : "", how);
-    if (c->password && !pwfile)
-        rd_log_warn("%s: the scratch password is not shown (no private directory to write it to)",
-                    dt->t->name);
-    if (s->dir)
-        rd_log_warn("%s: remove it later with `restoredrill gc` or by stopping the server in %s",
-                    dt->t->name, s->dir);
+        out = rd_asprintf("mariadb -h %s -P %d -u %s %s%s", c->host ? c->host : "127.0.0.1",
+                          c->port, c->user ? c->user : "root", c->database ? c->database : "", how);
     free(pwfile);
+    return out;
+}
+
+/* Keep the instance (--keep-scratch, keep_scratch "always", or
+ * "on-failure" when the restore or a check failed): say how to connect, in
+ * the log and the report; with keep_scratch, record the time to live that
+ * gc honours. */
+static void keep(rd_drill_target *dt, int by_config)
+{
+    char when[RD_TIME_BUFSZ];
+    char *how = kept_connect(dt);
+    int64_t until = 0;
+    if (by_config) {
+        rd_error err;
+        until = rd_wall_now_ms() + (int64_t)(dt->t->keep_scratch_ttl * 1000.0);
+        if (rd_scratch_keep_until(dt->scratch, until, dt->drill_id, &err) != RD_OK) {
+            rd_log_warn("%s: %s: gc removes it by its own rules", dt->t->name, err.msg);
+            until = 0;
+        }
+    }
+    rd_log_warn("%s: scratch instance kept%s%s; connect with: %s", dt->t->name,
+                until ? " until " : "", until ? rd_time_format(until, when, sizeof when) : "",
+                how ? how : "(out of memory)");
+    if (dt->scratch->dir)
+        rd_log_warn("%s: `restoredrill gc` removes it %s, or stop the server in %s", dt->t->name,
+                    until ? "once that time is over" : "(its owner is gone)", dt->scratch->dir);
+    free(dt->res->kept_connect);
+    dt->res->kept_connect = how;
+    dt->res->kept_until_ms = until;
 }
 
 static void phase_teardown(rd_drill_target *dt)
@@ -377,8 +401,11 @@ static void phase_teardown(rd_drill_target *dt)
         rd_measure_skip(dt->res, "teardown");
         return;
     }
-    if (dt->opts->keep_scratch && !dt->aborted) {
-        print_kept(dt);
+    const char *ks = dt->t->keep_scratch ? dt->t->keep_scratch : "never";
+    int failed = !dt->restore_ok || !dt->verify_ok;
+    int by_config = strcmp(ks, "always") == 0 || (failed && strcmp(ks, "on-failure") == 0);
+    if ((dt->opts->keep_scratch || by_config) && !dt->aborted) {
+        keep(dt, by_config);
         dt->scratch = NULL; /* stays registered and alive on purpose: never torn down */
         rd_measure_skip(dt->res, "teardown");
         return;

@@ -100,6 +100,7 @@ static void free_target(rd_target_result *t)
     free(t->scratch_type);
     free(t->isolation);
     free(t->coverage_map);
+    free(t->kept_connect);
 }
 
 void rd_report_free(rd_report *r)

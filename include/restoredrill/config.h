@@ -106,6 +106,8 @@ typedef struct rd_target_cfg {
     size_t nchecks;
     int checks_given;    /* 0: "checks" absent, default checks apply */
     rd_strlist controls; /* "controls": audit controls its results support; empty: the drill's */
+    char *keep_scratch;  /* never (default) | on-failure | always */
+    double keep_scratch_ttl; /* seconds gc leaves a kept ephemeral instance; default 1d */
 } rd_target_cfg;
 
 typedef struct rd_output_cfg {

@@ -103,6 +103,8 @@ typedef struct rd_target_result {
      * verified, 'V' verified by an earlier drill, 'T' this drill's point, 'B'
      * this drill's point verified before too; NULL unknown */
     char *coverage_map;
+    char *kept_connect;    /* the scratch instance was kept: how to connect (no password) */
+    int64_t kept_until_ms; /* until when gc leaves it; 0: no time to live recorded */
 } rd_target_result;
 
 typedef struct rd_report_summary {

@@ -248,5 +248,49 @@ expect_has covout/evidence.html "3 of 3 recovery points in the window proven res
     "the HTML shows the coverage"
 run "$RD_BIN" coverage cov.json --target nope
 expect_rc 2 "coverage of an unknown target"
+# keep_scratch on-failure: the failing target keeps its instance (the report
+# says how to connect, without the password) until its time to live is over,
+# then gc removes it; the passing target is torn down
+cat >keep.json <<EOF
+{ "version": 1, "output": { "dir": "$tmp/keepout" },
+  "targets": [
+    { "name": "bad", "engine": "mariadb", "keep_scratch": "on-failure", "keep_scratch_ttl": "4s",
+      "catalog": { "type": "dir", "path": "$tmp/backups/mariadb-sql", "pattern": "shop-*.sql",
+                   "time_from": "name" },
+      "checks": [ { "type": "sql", "name": "wrong", "query": "SELECT count(*) FROM orders",
+                    "expect": "= 1" } ] },
+    { "name": "good", "engine": "postgres", "keep_scratch": "on-failure",
+      "catalog": { "type": "dir", "path": "$tmp/backups/pg-custom", "pattern": "shop-*.dump",
+                   "time_from": "name" } } ] }
+EOF
+run "$RD_BIN" run keep.json
+expect_rc 1 "a failing drill with keep_scratch on-failure"
+connect=$(jq -r '.targets[] | select(.name == "bad") | .kept_scratch.connect' keepout/drill.json)
+case $connect in
+"mariadb --socket="*"; the password is in "*"/password (mode 0600): put it in MYSQL_PWD") ;;
+*) fail "kept_scratch.connect is [$connect]" ;;
+esac
+expect_eq "$(jq -r '.targets[] | select(.name == "good") | .kept_scratch' keepout/drill.json)" null \
+    "the passing target was not kept"
+pwfile=$(printf '%s' "$connect" | sed 's/.*the password is in \(.*\) (mode 0600).*/\1/')
+[ -s "$pwfile" ] || fail "no password file at [$pwfile]"
+grep -qF "$(cat "$pwfile")" keepout/drill.json keepout/evidence.html keepout/junit.xml &&
+    fail "a report contains the kept instance's password"
+expect_has keepout/evidence.html "Scratch instance kept" "the HTML says the instance was kept"
+"$validate" keepout >validate.txt 2>&1 || { cat validate.txt; fail "validators rejected the kept drill"; }
+sock=$(printf '%s' "$connect" | sed 's/^mariadb --socket=\([^ ]*\) .*/\1/')
+ls -A "$RESTOREDRILL_RUNDIR" | grep -q '^mariadb-' || fail "the kept instance's directory is gone"
+ls -A "$RESTOREDRILL_RUNDIR" | grep -q '^postgres-' && fail "the passing target's instance was kept"
+if command -v mariadb >/dev/null 2>&1; then
+    got=$(MYSQL_PWD=$(cat "$pwfile") mariadb --socket="$sock" -u root -N -e 'SELECT 40 + 2' 2>&1)
+    expect_eq "$got" 42 "the kept instance answers with the password from the file"
+fi
+run "$RD_BIN" gc keep.json
+expect_rc 0 "gc within the time to live"
+ls -A "$RESTOREDRILL_RUNDIR" | grep -q '^mariadb-' || fail "gc removed the kept instance before its time"
+sleep 5
+run "$RD_BIN" gc keep.json
+expect_rc 0 "gc after the time to live"
+expect_has "$tmp/out.txt" "time to live over" "gc says why it removes the kept instance"
 no_leftovers "evidence drill"
 finish
