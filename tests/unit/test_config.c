@@ -292,7 +292,7 @@ START_TEST(test_unknown_keys)
     ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
                       "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
                       "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks, controls)");
+                      "timeouts, checks, controls, keep_scratch, keep_scratch_ttl)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key (expected one of: "
                       "strategy, window, max_age, id, databases)");
@@ -426,7 +426,8 @@ START_TEST(test_every_error_named)
     ck_assert_str_eq(
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls)\n"
+        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, "
+        "keep_scratch, keep_scratch_ttl)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "

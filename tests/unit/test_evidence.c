@@ -339,6 +339,26 @@ START_TEST(config_keys)
     ck_assert_str_eq(err.msg, want);
     free(want);
     free(text);
+    /* keep_scratch */
+    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": \"postgres\", "
+                       "\"keep_scratch\": \"on-failure\", \"keep_scratch_ttl\": \"2h\", "
+                       "\"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}}, {\"name\": \"b\", "
+                       "\"engine\": \"postgres\", \"catalog\": {\"type\": \"dir\", \"path\": "
+                       "\"/b\"}}]}");
+    ck_assert_msg(rd_config_parse(text, "drill.json", NULL, &cfg, &err) == RD_OK, "%s", err.msg);
+    ck_assert_str_eq(cfg->targets[0].keep_scratch, "on-failure");
+    ck_assert_double_eq(cfg->targets[0].keep_scratch_ttl, 7200);
+    ck_assert_str_eq(cfg->targets[1].keep_scratch, "never");
+    ck_assert_double_eq(cfg->targets[1].keep_scratch_ttl, 86400);
+    rd_config_free(cfg);
+    free(text);
+    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": \"postgres\", "
+                       "\"keep_scratch_ttl\": \"2h\", \"catalog\": {\"type\": \"dir\", \"path\": "
+                       "\"/b\"}}]}");
+    ck_assert_int_eq(rd_config_parse(text, "drill.json", NULL, &cfg, &err), RD_ERR_CONFIG);
+    ck_assert_str_eq(err.msg, "drill.json: targets[0].keep_scratch_ttl: only used with "
+                              "keep_scratch \"on-failure\" or \"always\"");
+    free(text);
     text = rd_asprintf("{\"version\": 1, \"output\": {\"sign\": {\"path\": \"x\"}}, \"targets\": "
                        "[{\"name\": \"a\", \"engine\": \"postgres\", \"catalog\": {\"type\": "
                        "\"dir\", \"path\": \"/b\"}}]}");
