@@ -121,6 +121,8 @@ static int parse_run(int argc, char **argv, run_args *a)
             a->o.out_dir = v;
         } else if (strcmp(argv[i], "--keep-scratch") == 0) {
             a->o.keep_scratch = 1;
+        } else if (strcmp(argv[i], "--negative-control") == 0) {
+            a->o.negative_control = 1;
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             a->o.dry_run = 1;
         } else {

@@ -10,7 +10,7 @@ const rd_cli_command rd_cli_commands[] = {
     {"run", rd_cmd_run,
      "restoredrill run CONFIG [--target NAME]... [--seed N] [--parallel N]\n"
      "                        [--shard K/N] [--out DIR] [--keep-scratch] [--dry-run]\n"
-     "                        [--quiet | --verbose] [--no-progress]",
+     "                        [--negative-control] [--quiet | --verbose] [--no-progress]",
      "run the drill: sample, restore, check, measure RTO/RPO, report",
      "  --target NAME    run only this target (repeatable)\n"
      "  --seed N         sampling seed (default: the config's, else chosen and recorded)\n"
@@ -19,6 +19,8 @@ const rd_cli_command rd_cli_commands[] = {
      "  --out DIR        report directory (default: output.dir of the config)\n"
      "  --keep-scratch   leave scratch instances running for inspection\n"
      "  --dry-run        list and sample only: restore and check nothing\n"
+     "  --negative-control  after the checks pass, plant known faults and expect the\n"
+     "                   checks to catch each (as the target key negative_control)\n"
      "exit status: 0 every target passed, 1 something failed, 2 usage or\n"
      "configuration error, 3 aborted\n"},
     {"list", rd_cmd_list, "restoredrill list CONFIG [--target NAME] [--json]",

@@ -338,9 +338,9 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
     static const char *const keys[] = {
-        "name",    "engine",   "objectives",   "catalog",          "sample",
-        "scratch", "restore",  "reference",    "databases",        "timeouts",
-        "checks",  "controls", "keep_scratch", "keep_scratch_ttl", NULL};
+        "name",         "engine",           "objectives",       "catalog",  "sample", "scratch",
+        "restore",      "reference",        "databases",        "timeouts", "checks", "controls",
+        "keep_scratch", "keep_scratch_ttl", "negative_control", NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -399,6 +399,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     rd_cfg_errors_add(errs, st, &e);
     rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e);
     rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "controls", 1, &tc->controls, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_bool(t, path, "negative_control", &tc->negative_control, &e),
+                      &e);
     {
         static const char *const keep[] = {"never", "on-failure", "always", NULL};
         tc->keep_scratch_ttl = 86400;

@@ -498,6 +498,14 @@ void rd_drill_target_run(rd_drill_target *dt)
                          dt->aborted     ? RD_ABORTED
                          : dt->verify_ok ? RD_PASSED
                                          : RD_FAILED);
+        if ((t->negative_control || dt->opts->negative_control) && !dt->aborted) {
+            if (dt->verify_ok)
+                rd_drill_negative_control(dt, deadline_in(t->timeout_verify), tvars);
+            else
+                (void)rd_target_add_check(
+                    dt->res, "negative_control", "negative_control", "faults", RD_SKIPPED,
+                    "not run: the checks did not pass, so there is nothing to prove them on");
+        }
         if (!dt->verify_ok && !dt->res->error)
             rd_target_set_error(dt->res, "verify: not every check passed");
     } else {

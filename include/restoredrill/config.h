@@ -104,9 +104,10 @@ typedef struct rd_target_cfg {
     double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
     rd_check_cfg *checks;
     size_t nchecks;
-    int checks_given;    /* 0: "checks" absent, default checks apply */
-    rd_strlist controls; /* "controls": audit controls its results support; empty: the drill's */
-    char *keep_scratch;  /* never (default) | on-failure | always */
+    int checks_given;     /* 0: "checks" absent, default checks apply */
+    rd_strlist controls;  /* "controls": audit controls its results support; empty: the drill's */
+    int negative_control; /* plant faults after the checks pass (docs/evidence.md) */
+    char *keep_scratch;   /* never (default) | on-failure | always */
     double keep_scratch_ttl; /* seconds gc leaves a kept ephemeral instance; default 1d */
 } rd_target_cfg;
 

@@ -289,10 +289,11 @@ START_TEST(test_unknown_keys)
     ASSERT_TOP_ERR("\"sampel\": 1,", NODRV,
                    "drill.json: sampel: unknown key (expected one of: version, name, seed, "
                    "parallel, output, notify, targets, controls)");
-    ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
-                      "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
-                      "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks, controls, keep_scratch, keep_scratch_ttl)");
+    ASSERT_TARGET_ERR(
+        ", \"sampel\": {}", NODRV,
+        "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
+        "objectives, catalog, sample, scratch, restore, reference, databases, "
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key (expected one of: "
                       "strategy, window, max_age, id, databases)");
@@ -427,7 +428,7 @@ START_TEST(test_every_error_named)
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
         "catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, "
-        "keep_scratch, keep_scratch_ttl)\n"
+        "keep_scratch, keep_scratch_ttl, negative_control)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
