@@ -195,6 +195,7 @@ static rd_status point_table(rd_strbuf *sb, const rd_target_result *t, rd_error 
     TRY(kv(sb, "Size", t->point.bytes >= 0 ? n : NULL, 0, err));
     TRY(kv(sb, "SHA-256", t->point.sha256, 1, err));
     TRY(kv(sb, "Sampling strategy", t->sampling_strategy, 0, err));
+    TRY(kv(sb, "How it was chosen", t->sampling_reason, 0, err));
     snprintf(n, sizeof n, "%zu", t->sampling_candidates);
     TRY(kv(sb, "Candidates", n, 0, err));
     snprintf(n, sizeof n, "%" PRIu64, t->sampling_seed);

@@ -157,6 +157,7 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
     put_count(s, "candidates", t->sampling_candidates, oom);
     put_u64(s, "seed", t->sampling_seed, oom);
     put_time(s, "pitr_target", t->pitr_target_ms, oom);
+    put_str(s, "reason", t->sampling_reason, oom);
     put(o, "sampling", s, oom);
 
     cJSON *ph = cJSON_CreateArray();

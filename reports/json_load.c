@@ -265,6 +265,7 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
         TRY(get_count(c, o, sub, "candidates", &t->sampling_candidates));
         TRY(get_u64(c, o, sub, "seed", &t->sampling_seed));
         TRY(get_time(c, o, sub, "pitr_target", &t->pitr_target_ms));
+        TRY(get_str(c, o, sub, "reason", &t->sampling_reason));
     }
     if ((o = get_obj(j, "rto"))) {
         snprintf(sub, sizeof sub, "%s.rto", path);

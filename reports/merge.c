@@ -69,6 +69,7 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
         !dup_into(&d->point.sha256, s->point.sha256) ||
         !dup_into(&d->point.format, s->point.format) ||
         !dup_into(&d->sampling_strategy, s->sampling_strategy) ||
+        !dup_into(&d->sampling_reason, s->sampling_reason) ||
         !dup_into(&d->rpo_basis, s->rpo_basis) || !dup_into(&d->error, s->error) ||
         !dup_into(&d->notes, s->notes) || !dup_into(&d->scratch_type, s->scratch_type) ||
         !dup_into(&d->isolation, s->isolation) || !dup_into(&d->coverage_map, s->coverage_map) ||

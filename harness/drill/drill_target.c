@@ -83,6 +83,40 @@ static void record_coverage(rd_drill_target *dt, const size_t *counts)
     rd_strbuf_free(&sb);
 }
 
+/* How the point was chosen, in one sentence for the auditor. */
+static void record_reason(rd_drill_target *dt, const size_t *counts)
+{
+    const rd_sample_cfg *s = &dt->t->sample;
+    const char *st = s->strategy ? s->strategy : "latest";
+    char w[64], seed[32];
+    if (s->window >= 0)
+        snprintf(w, sizeof w, "the %s window", rd_duration_format(s->window, seed, sizeof seed));
+    else
+        snprintf(w, sizeof w, "the catalog");
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)dt->seed);
+    free(dt->res->sampling_reason);
+    if (strcmp(st, "latest") == 0)
+        dt->res->sampling_reason = rd_asprintf(
+            "latest: the newest of %zu recovery points created before the drill started",
+            dt->points.n);
+    else if (strcmp(st, "oldest") == 0)
+        dt->res->sampling_reason = rd_asprintf("oldest: the oldest of %zu recovery points in %s",
+                                               dt->sample.candidates, w);
+    else if (strcmp(st, "random") == 0)
+        dt->res->sampling_reason =
+            rd_asprintf("random: one draw seeded with %s among the %zu recovery points in %s", seed,
+                        dt->sample.candidates, w);
+    else if (strcmp(st, "least-verified") == 0)
+        dt->res->sampling_reason = rd_asprintf(
+            "least-verified: one draw seeded with %s among the recovery points in %s that passed "
+            "drills in the history verified the fewest times (%zu before this drill)",
+            seed, w, counts[dt->sample.index]);
+    else if (strcmp(st, "id") == 0)
+        dt->res->sampling_reason = rd_asprintf("id: named by the configuration (%s)", s->id);
+    else
+        dt->res->sampling_reason = rd_asprintf("%s", st);
+}
+
 /* sample: list the catalog and pick. 0 on failure (recorded). */
 static int phase_sample(rd_drill_target *dt)
 {
@@ -101,8 +135,10 @@ static int phase_sample(rd_drill_target *dt)
     if (st == RD_OK)
         st = rd_sample_pick_counts(&dt->points, &t->sample, dt->seed, dt->t0_ms, counts,
                                    &dt->sample, &err);
-    if (st == RD_OK)
+    if (st == RD_OK) {
         record_coverage(dt, counts);
+        record_reason(dt, counts);
+    }
     free(counts);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);

@@ -87,6 +87,7 @@ static void free_target(rd_target_result *t)
     free(t->point.sha256);
     free(t->point.format);
     free(t->sampling_strategy);
+    free(t->sampling_reason);
     for (size_t i = 0; i < t->nphases; i++)
         free(t->phases[i].name);
     free(t->phases);

@@ -79,6 +79,7 @@ typedef struct rd_target_result {
     int64_t finished_at_ms;
     rd_point_info point; /* id NULL when nothing was sampled */
     char *sampling_strategy;
+    char *sampling_reason; /* how the point was chosen, one sentence; may be NULL */
     size_t sampling_candidates;
     uint64_t sampling_seed;
     int64_t pitr_target_ms; /* 0 unless PITR */

@@ -56,6 +56,8 @@ expect_eq "$(jqr '.targets[] | select(.name == "my") | .controls | join(",")')" 
 expect_eq "$(jqr '[.targets[].isolation.scratch_type] | join(",")')" "ephemeral,ephemeral" \
     "isolation scratch type"
 expect_has "$report" "it cannot be the reference server" "isolation statement"
+expect_eq "$(jqr '.targets[] | select(.name == "pg") | .sampling.reason')" \
+    "latest: the newest of 3 recovery points created before the drill started" "how the point was chosen"
 expect_eq "$(jqr '[.targets[].phases[] | select(.status != "skipped") | select(.started_at == null or .finished_at == null)] | length')" \
     0 "every phase that ran has timestamps"
 "$validate" out >validate.txt 2>&1 ||
