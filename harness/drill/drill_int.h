@@ -61,6 +61,18 @@ int rd_drill_default_check(rd_check_cfg *cc, const char *name, rd_engine engine,
                            rd_error *err);
 void rd_drill_default_free(rd_check_cfg *cc);
 
+/* --- drill_record.c --- */
+/* Passed drills of each listed point in the history (all 0 without one);
+ * heap, NULL on allocation failure. */
+size_t *rd_drill_verified_counts(const rd_drill_target *dt);
+/* The report's coverage of the retention window and sampling reason. */
+void rd_drill_record_sampling(rd_drill_target *dt, const size_t *counts);
+/* The report's proof of isolation; compared: a reference identity existed. */
+void rd_drill_record_isolation(rd_drill_target *dt, int compared);
+/* Keep the scratch instance (say how to connect, in the log and the
+ * report); by_config: keep_scratch asked, so record its time to live. */
+void rd_drill_keep(rd_drill_target *dt, int by_config);
+
 /* --- negative.c --- */
 /* The negative control (negative_control / --negative-control), after the
  * checks passed: plant known faults into the scratch database, re-run the
