@@ -577,7 +577,7 @@ START_TEST(least_verified_sampling)
     rd_error err;
     const int64_t base = 1767225600000LL, hour = 3600000LL, t0 = base + 100 * hour;
     for (int i = 0; i < 5; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "p%d", i);
         rd_point pt = {.id = strdup(id), .created_ms = base + i * 20 * hour, .bytes = -1};
         ck_assert_int_eq(rd_points_push(&p, &pt, NULL), RD_OK);
