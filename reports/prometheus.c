@@ -162,6 +162,33 @@ out:
     return st;
 }
 
+/* restoredrill_control_info{target, control} 1: the controls each
+ * target's results support. */
+static rd_status controls(const rd_report *r, rd_strbuf *sb, rd_error *err)
+{
+    rd_status st = RD_OK;
+    int header = 0;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        for (size_t k = 0; k < r->targets[i].ncontrols; k++) {
+            if (!header) {
+                TRY(rd_strbuf_append(sb,
+                                     "# HELP restoredrill_control_info Audit controls the "
+                                     "target's drill results support (configuration controls)\n"
+                                     "# TYPE restoredrill_control_info gauge\n",
+                                     err));
+                header = 1;
+            }
+            TRY(rd_strbuf_append(sb, "restoredrill_control_info{target=\"", err));
+            TRY(label(sb, r->targets[i].name, err));
+            TRY(rd_strbuf_append(sb, "\",control=\"", err));
+            TRY(label(sb, r->targets[i].controls[k], err));
+            TRY(rd_strbuf_append(sb, "\"} 1\n", err));
+        }
+    }
+out:
+    return st;
+}
+
 /* restoredrill_rto_forecast_bytes per target whose history gives one. */
 static rd_status forecast(const rd_report *r, const char *history, rd_strbuf *sb, rd_error *err)
 {
@@ -207,6 +234,8 @@ rd_status rd_report_to_prometheus_history(const rd_report *r, const char *previo
     rd_strbuf sb;
     rd_strbuf_init(&sb, 0);
     rd_status st = render(r, previous, &sb, err);
+    if (st == RD_OK)
+        st = controls(r, &sb, err);
     if (st == RD_OK)
         st = forecast(r, history, &sb, err);
     if (st == RD_OK && !(*out = rd_strbuf_detach(&sb)))

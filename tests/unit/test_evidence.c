@@ -452,6 +452,16 @@ START_TEST(html_summary_and_record)
     ck_assert_ptr_nonnull(strstr(doc, ".target{break-before:page"));
     ck_assert_ptr_null(strstr(doc, "href="));
     free(doc);
+    /* JUnit and Prometheus carry the controls too */
+    ck_assert_int_eq(rd_report_to_junit(r, &doc, &err), RD_OK);
+    ck_assert_ptr_nonnull(strstr(doc, "<property name=\"controls\" value=\"PCI 12.10.2\"/>"));
+    ck_assert_ptr_nonnull(
+        strstr(doc, "<property name=\"drill.signing_key\" value=\"sha256:00ff\"/>"));
+    free(doc);
+    ck_assert_int_eq(rd_report_to_prometheus(r, NULL, &doc, &err), RD_OK);
+    ck_assert_ptr_nonnull(
+        strstr(doc, "restoredrill_control_info{target=\"orders\",control=\"PCI 12.10.2\"} 1\n"));
+    free(doc);
     /* no earlier drill: no trend */
     ck_assert_int_eq(rd_report_to_html(prev, NULL, &doc, &err), RD_OK);
     ck_assert_ptr_nonnull(strstr(doc, "&#8212; no earlier drill"));
