@@ -6,9 +6,10 @@
  * --history feeds the HTML charts; --append-history appends the (merged)
  * drill to H once (for sharded runs) and charts it. --sign KEY signs the
  * written JSON (F.sig) and the appended history line; without it the output
- * is unsigned (a re-rendered or merged report is not what was signed). Exit: the merged drill
- * status (0 passed, 1 failed/error, 3 aborted); 2 bad arguments or an input
- * that does not load; 3 when an output could not be written. */
+ * is unsigned (a re-rendered or merged report is not what was signed).
+ * Exit: the merged drill status (0 passed, 1 failed/error, 3 aborted); 2
+ * bad arguments or an input that does not load; 3 when an output could not
+ * be written. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
