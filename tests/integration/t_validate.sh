@@ -174,6 +174,8 @@ expect_out_has "  scratch:    ephemeral" "good config"
 expect_out_has "  restore:    jobs 2, timeout 2h, roles no-owner" "good config"
 expect_out_has "  checks:     the default checks" "good config"
 expect_out_has "  objectives: rto 2h, rpo 1d" "good config"
+expect_out_has "  evidence:   negative control off, keep scratch never" "good config"
+expect_out_has "  signed:     no" "good config"
 expect_out_has "configuration OK" "good config"
 grep -q "hunter2\|topsecret" "$tmp/out" "$tmp/err" && fail "good config: a secret was printed"
 # global options after the subcommand; --quiet with --verbose is a usage error
