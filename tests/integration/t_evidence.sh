@@ -256,7 +256,7 @@ expect_rc 2 "coverage of an unknown target"
 cat >keep.json <<EOF
 { "version": 1, "output": { "dir": "$tmp/keepout" },
   "targets": [
-    { "name": "bad", "engine": "mariadb", "keep_scratch": "on-failure", "keep_scratch_ttl": "4s",
+    { "name": "bad", "engine": "mariadb", "keep_scratch": "on-failure", "keep_scratch_ttl": "15s",
       "catalog": { "type": "dir", "path": "$tmp/backups/mariadb-sql", "pattern": "shop-*.sql",
                    "time_from": "name" },
       "checks": [ { "type": "sql", "name": "wrong", "query": "SELECT count(*) FROM orders",
@@ -267,6 +267,9 @@ cat >keep.json <<EOF
 EOF
 run "$RD_BIN" run keep.json
 expect_rc 1 "a failing drill with keep_scratch on-failure"
+run "$RD_BIN" gc keep.json # at once: well within the time to live
+expect_rc 0 "gc within the time to live"
+ls -A "$RESTOREDRILL_RUNDIR" | grep -q '^mariadb-' || fail "gc removed the kept instance before its time"
 connect=$(jq -r '.targets[] | select(.name == "bad") | .kept_scratch.connect' keepout/drill.json)
 case $connect in
 "mariadb --socket="*"; the password is in "*"/password (mode 0600): put it in MYSQL_PWD") ;;
@@ -287,10 +290,11 @@ if command -v mariadb >/dev/null 2>&1; then
     got=$(MYSQL_PWD=$(cat "$pwfile") mariadb --socket="$sock" -u root -N -e 'SELECT 40 + 2' 2>&1)
     expect_eq "$got" 42 "the kept instance answers with the password from the file"
 fi
-run "$RD_BIN" gc keep.json
-expect_rc 0 "gc within the time to live"
-ls -A "$RESTOREDRILL_RUNDIR" | grep -q '^mariadb-' || fail "gc removed the kept instance before its time"
-sleep 5
+until=$(jq -r '.targets[] | select(.name == "bad") | .kept_scratch.until' keepout/drill.json)
+until_s=$(date -d "$until" +%s) || fail "kept_scratch.until is [$until]"
+now=$(date +%s)
+[ "$((until_s - now))" -le 16 ] || fail "kept until $until, more than the 15s time to live away"
+[ "$until_s" -ge "$now" ] && sleep $((until_s - now + 1))
 run "$RD_BIN" gc keep.json
 expect_rc 0 "gc after the time to live"
 expect_has "$tmp/out.txt" "time to live over" "gc says why it removes the kept instance"
