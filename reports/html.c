@@ -60,7 +60,7 @@ static const char css[] =
     "svg circle.bad{fill:#cf222e}\n"
     "footer{margin-top:24px;color:#57606a;font-size:12px}\n"
     ".ok{color:#1a7f37;font-weight:600}.nok{color:#cf222e;font-weight:700}\n"
-    ".summary{margin:16px 0}.summary td,.summary th{white-space:nowrap}\n"
+    ".summary{margin:16px 0}.summary td.num,.summary th{white-space:nowrap}\n"
     "@page{size:A4;margin:14mm 12mm}\n"
     "@media print{body{max-width:none;padding:0;font-size:10.5px}"
     "header,.summary{break-after:avoid-page}.summary{break-after:page}"

@@ -1,6 +1,6 @@
 /* html_evidence.c: the parts of the HTML evidence an auditor looks for
  * first: a one-screen summary of every target (verdict, RTO, RPO,
- * objectives, trend against the previous drill), the drill's record (who,
+ * objectives, trend against the previous passed drill), the drill's record (who,
  * configuration sha256, tool, CI job, signing key, controls) and each
  * target's record (isolation, controls). */
 #include <stdio.h>
@@ -99,7 +99,8 @@ int rd_html_trend(double previous, double current)
     return d > TREND_STEADY ? 1 : d < -TREND_STEADY ? -1 : 0;
 }
 
-/* The RTO of t's drill before r in the history; < 0 when none. */
+/* The RTO of t's last passed drill before r in the history (a failed
+ * drill's "RTO" is only the time it ran); < 0 when none. */
 static double previous_rto(const rd_report *r, const rd_target_result *t, const char *history)
 {
     rd_hist_sample *s = NULL;
@@ -111,7 +112,7 @@ static double previous_rto(const rd_report *r, const rd_target_result *t, const 
     for (size_t i = 0; i < n; i++) {
         if (r->drill_id && strcmp(s[i].drill_id, r->drill_id) == 0)
             break; /* drills after this one do not count */
-        if (s[i].rto >= 0)
+        if (s[i].rto >= 0 && s[i].status == RD_PASSED)
             prev = s[i].rto;
     }
     free(s);
@@ -160,7 +161,8 @@ rd_status rd_html_summary(rd_strbuf *sb, const rd_report *r, const char *history
         if (prev < 0 || t->rto.seconds < 0)
             TRY(rd_strbuf_append(sb, "<td class=\"muted\">&#8212; no earlier drill</td>", err));
         else
-            TRY(rd_strbuf_appendf(sb, err, "<td title=\"previous drill: %.1f s\">%s</td>", prev,
+            TRY(rd_strbuf_appendf(sb, err, "<td title=\"previous passed drill: %.1f s\">%s</td>",
+                                  prev,
                                   trend > 0   ? "<span class=\"nok\">&#8593; slower</span>"
                                   : trend < 0 ? "<span class=\"ok\">&#8595; faster</span>"
                                               : "&#8594; steady"));
@@ -177,7 +179,7 @@ rd_status rd_html_summary(rd_strbuf *sb, const rd_report *r, const char *history
         sb,
         "</table>\n<p class=\"muted\">RTO: from the start of the target's drill to the end of "
         "its checks. RPO: data that would have been lost. Trend: this RTO against the previous "
-        "drill of the target in the history (steady within 10%).</p></section>\n",
+        "passed drill of the target in the history (steady within 10%).</p></section>\n",
         err));
 out:
     return st;

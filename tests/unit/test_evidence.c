@@ -424,18 +424,26 @@ START_TEST(html_summary_and_record)
     rd_report *r = record_report();
     char *doc = NULL, *h = file_in("history.jsonl");
     rd_error err;
-    /* a previous drill of "orders" with RTO 50s: 82.5s is slower */
+    /* a passed drill of "orders" with RTO 50s, then a failed one that ran 200s (not an RTO):
+     * 82.5s is slower than the last passed drill */
     rd_report *prev = fx_report();
     free(prev->drill_id);
     prev->drill_id = rd_strdup("d-0000");
     prev->targets[0].rto.seconds = 50;
+    prev->targets[0].status = RD_PASSED;
+    for (size_t k = 0; k < prev->targets[0].nchecks; k++)
+        prev->targets[0].checks[k].status = RD_PASSED;
     ck_assert_int_eq(rd_history_append(prev, h, &err), RD_OK);
+    rd_report *bad = fx_report();
+    bad->targets[0].rto.seconds = 200;
+    ck_assert_int_eq(rd_history_append(bad, h, &err), RD_OK);
+    rd_report_free(bad);
     ck_assert_int_eq(rd_history_append(r, h, &err), RD_OK);
     ck_assert_int_eq(rd_report_to_html(r, h, &doc, &err), RD_OK);
     char *sum = strstr(doc, "<h2>Summary</h2>");
     ck_assert_ptr_nonnull(sum);
     ck_assert_msg(sum < strstr(doc, "Target: orders"), "the summary comes first");
-    ck_assert_ptr_nonnull(strstr(sum, "<td title=\"previous drill: 50.0 s\"><span "
+    ck_assert_ptr_nonnull(strstr(sum, "<td title=\"previous passed drill: 50.0 s\"><span "
                                       "class=\"nok\">&#8593; slower</span></td>"));
     ck_assert_ptr_nonnull(strstr(doc, "<tr><th>Configuration sha256</th><td class=\"mono\">ab12"));
     ck_assert_ptr_nonnull(
