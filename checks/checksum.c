@@ -5,12 +5,13 @@
  *     "chunk_rows": 100000,                     optional
  *     "parallel": 2 }                           optional: connections per side (default: cores)
  *
- * Reference: the chunk digests stored in the manifest (captured with
- * with_checksums) when the manifest has them for a table, else the live
- * reference database. One result per reference table: passed when every
- * chunk's row count and digest are equal, failed naming the mismatching key
- * ranges, failed "table missing from the restore", error when the table
- * has no stored digests and there is no live reference. */
+ * Reference: the chunk digests stored in the manifest (`backup` and
+ * `manifest` store them unless --no-checksums) when the manifest has them
+ * for a table, else the live reference database. One result per reference
+ * table: passed when every chunk's row count and digest are equal, failed
+ * naming the mismatching key ranges, failed "table missing from the
+ * restore", error when the table has no stored digests and there is no live
+ * reference (the message says how to capture a manifest with them). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,7 +339,11 @@ static rd_status checksum_run(rd_check_ctx *ctx, void *state, rd_error *err)
                 ts = rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &e);
         } else {
             basis = "manifest";
-            ts = RD_ERR(&e, RD_ERR_NOTFOUND, "the manifest has no checksums for this table");
+            ts = RD_ERR(&e, RD_ERR_NOTFOUND,
+                        "the manifest has no chunk digests for this table: capture it again with "
+                        "`restoredrill backup` or `restoredrill manifest` (they store digests "
+                        "unless --no-checksums), or give reference.dsn to compare with a live "
+                        "database");
         }
         double secs = rd_mono_now() - t0;
         if (ts == RD_ERR_NOTFOUND && strstr(e.msg, "does not exist") && !t) {

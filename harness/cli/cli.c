@@ -25,6 +25,18 @@
 
 static int cmd_version(int argc, char **argv);
 
+/* Printed by `help` for every command that takes --dsn. */
+static const char dsn_help[] =
+    "DSN forms (a password never goes in a DSN: it comes from PGPASSWORD, MYSQL_PWD,\n"
+    "~/.pgpass or ~/.my.cnf):\n"
+    "  postgres  libpq conninfo or URI:\n"
+    "              \"host=/var/run/postgresql dbname=shop user=app\"\n"
+    "              \"postgresql://app@db.example.com:5432/shop?sslmode=require\"\n"
+    "  mariadb   URL (mysql:// too) or key=value pairs (host port user database socket):\n"
+    "              \"mariadb://app@db.example.com:3306/shop\"\n"
+    "              \"mariadb://app@localhost/shop?socket=/run/mysqld/mysqld.sock\"\n"
+    "              \"host=127.0.0.1 port=3306 user=app database=shop\"\n";
+
 typedef struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -59,20 +71,26 @@ static const command commands[] = {
      "instance, restore settings, reference, checks and objectives. Touches nothing.\n"},
     {"backup", rd_cmd_backup,
      "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
-     "                    [--gzip | --zstd] [--freshness-query SQL]",
+     "                    [--gzip | --zstd] [--no-checksums] [--freshness-query SQL]",
      "dump + consistent manifest in one snapshot",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to dump (password from the environment)\n"
      "  -o FILE               the dump; the manifest goes to FILE.manifest.json\n"
      "  --format F            postgres: custom (default), plain or directory\n"
      "  --gzip, --zstd        compress the dump in process\n"
+     "  --no-checksums        leave the chunk digests out of the manifest (by default it\n"
+     "                        holds them, from the dump's own snapshot, for the `checksum`\n"
+     "                        check; --checksums is accepted and changes nothing)\n"
      "  --freshness-query SQL newest data time, recorded in the manifest\n"},
     {"manifest", rd_cmd_manifest,
-     "restoredrill manifest --engine E --dsn DSN -o FILE [--freshness-query SQL]",
+     "restoredrill manifest --engine E --dsn DSN -o FILE [--no-checksums]\n"
+     "                      [--freshness-query SQL]",
      "capture expected figures from a live database",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to read (read-only)\n"
      "  -o FILE               manifest file to write\n"
+     "  --no-checksums        leave the chunk digests out (by default the manifest holds\n"
+     "                        them, for the `checksum` check; --checksums changes nothing)\n"
      "  --freshness-query SQL newest data time, recorded in the manifest\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
@@ -178,6 +196,8 @@ void rd_cli_usage(const char *subcommand, int to_stdout)
     fprintf(f, "\n%s\n", c->summary);
     if (c->details[0])
         fprintf(f, "\n%s", c->details);
+    if (strstr(c->synopsis, "--dsn"))
+        fprintf(f, "\n%s", dsn_help);
     fprintf(f, "\nglobal options: " GLOBAL_OPTS "\n");
 }
 

@@ -285,7 +285,10 @@ static rd_status checksum_manifest(const args *a, rd_th_side *side, const rd_th_
         rd_error_clear(&e);
         const char *schema = m->engine == RD_ENGINE_PG ? mt->schema : NULL;
         if (!mt->checksum)
-            c->error = rd_asprintf("the manifest has no checksums for %s", full);
+            c->error = rd_asprintf("the manifest has no chunk digests for %s: capture it again "
+                                   "with `restoredrill manifest` or `restoredrill backup` (they "
+                                   "store digests unless --no-checksums)",
+                                   full);
         else if (rd_tablehash_manifest_compare(side, schema, mt->name, mt->checksum, o, &c->t,
                                                &c->sum, &e) != RD_OK)
             c->error = rd_strdup(e.msg);
