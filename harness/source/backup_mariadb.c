@@ -33,10 +33,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "source_int.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
+#include "source_int.h"
 
 #define START_TIMEOUT 600.0
 

@@ -20,11 +20,11 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "source_int.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
+#include "source_int.h"
 
 /* ---------- PostgreSQL ---------- */
 

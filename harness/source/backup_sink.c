@@ -14,11 +14,11 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "source_int.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
+#include "source_int.h"
 
 #define CHUNK 65536
 
@@ -306,4 +306,3 @@ rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const c
     free(side);
     return st;
 }
-

@@ -11,9 +11,9 @@
 #include "restoredrill/config.h"
 #include "restoredrill/db.h"
 #include "restoredrill/error.h"
-#include "restoredrill/source.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/sha256.h"
+#include "restoredrill/source.h"
 
 /* --- backup_sink.c: used by every engine's backup --- */
 
