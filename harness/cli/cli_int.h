@@ -3,6 +3,8 @@
 #ifndef RESTOREDRILL_CLI_INT_H
 #define RESTOREDRILL_CLI_INT_H
 
+#include <stddef.h>
+
 typedef struct rd_cli_command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -13,5 +15,11 @@ typedef struct rd_cli_command {
 
 /* Terminated by an entry whose name is NULL. */
 extern const rd_cli_command rd_cli_commands[];
+
+struct rd_config;
+/* validate_probe.c: check what can be checked without a scratch instance
+ * (a dir catalog's directory and pattern, the live reference's connection);
+ * one stderr line per problem; returns how many. */
+size_t rd_cli_validate_probe(const struct rd_config *cfg);
 
 #endif

@@ -25,11 +25,15 @@ const rd_cli_command rd_cli_commands[] = {
      "recovery points, ages, RPO exposure",
      "  --target NAME    only this target (repeatable)\n"
      "  --json           print JSON instead of a table\n"},
-    {"validate", rd_cmd_validate, "restoredrill validate CONFIG",
+    {"validate", rd_cmd_validate, "restoredrill validate CONFIG [--offline]",
      "check a config, print what a run would do",
-     "Loads CONFIG (comments and ${VAR} expansion allowed), reports the first error\n"
+     "Loads CONFIG (comments and ${VAR} expansion allowed), reports every error\n"
      "with its JSON path, and prints per target the catalog, sampling, scratch\n"
-     "instance, restore settings, reference, checks and objectives. Touches nothing.\n"},
+     "instance, restore settings, reference, checks and objectives. Then it checks\n"
+     "what can be checked without a scratch instance: a dir catalog's directory\n"
+     "exists, can be read and has files matching the pattern; reference.dsn accepts\n"
+     "a connection (5s). Each problem is a line naming the setting; exit 2.\n"
+     "  --offline        check the file only: list no catalog, connect to nothing\n"},
     {"backup", rd_cmd_backup,
      "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
      "                    [--gzip | --zstd] [--no-checksums] [--freshness-query SQL]",
