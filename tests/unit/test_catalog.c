@@ -236,7 +236,7 @@ START_TEST(dir_time_from_name)
 
     c = dir_cfg("orders-*.dump", "name");
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_NOTFOUND);
-    char want[600];
+    char want[1200];
     snprintf(want, sizeof want,
              "catalog time_from is \"name\" but the file name %s/orders-nostamp.dump has no "
              "timestamp",
@@ -259,7 +259,7 @@ START_TEST(dir_time_from_manifest)
 
     c = dir_cfg("orders-*.dump", "manifest");
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_NOTFOUND);
-    char want[600];
+    char want[1200];
     snprintf(want, sizeof want,
              "catalog time_from is \"manifest\" but %s/orders-20260130-150000.dump has no "
              "sidecar manifest with captured_at",
@@ -281,7 +281,7 @@ START_TEST(dir_bad_manifest)
     rd_points p = {NULL, 0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_FORMAT);
-    char want[600];
+    char want[1200];
     snprintf(want, sizeof want,
              "%s/a-20260130-150000.dump.manifest.json: captured_at: expected an RFC 3339 time, "
              "got \"last tuesday\"",
@@ -312,7 +312,7 @@ START_TEST(dir_missing)
     snprintf(path, sizeof path, "%s/plain-file", tmpdir);
     c.path = path;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_IO);
-    char want[600];
+    char want[1200];
     snprintf(want, sizeof want, "catalog.path: cannot read directory %s: Not a directory", path);
     ck_assert_str_eq(err.msg, want);
     /* a directory restoredrill cannot read (as root: not enforced, skip) */
