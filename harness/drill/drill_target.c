@@ -21,12 +21,12 @@ static double deadline_in(double timeout)
     return timeout > 0 ? rd_mono_now() + timeout : 0;
 }
 
-/* The target failed (or could not run) at a phase: a "restore" result makes
- * it visible as a test case, the target's error says why. */
-static void target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+/* The target failed (or could not run) at a phase: a result of `type` on
+ * `object` makes it visible as a test case, the target's error says why. */
+static void phase_fail(rd_drill_target *dt, const char *type, const char *object, const char *phase,
+                       rd_verdict v, const char *msg)
 {
-    const char *object = dt->point ? dt->point->id : "(no recovery point)";
-    rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", object, v, "");
+    rd_check_result *c = rd_target_add_check(dt->res, type, type, object, v, "");
     if (c) {
         rd_check_set_message(c, "%s: %s", phase, msg);
         rd_check_add_prop(c, "phase", "%s", phase);
@@ -34,6 +34,12 @@ static void target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, co
     if (!dt->res->error)
         rd_target_set_error(dt->res, "%s: %s", phase, msg);
     rd_log_error("%s: %s: %s", dt->t->name, phase, msg);
+}
+
+/* The same as a "restore" result on the recovery point. */
+static void target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+{
+    phase_fail(dt, "restore", dt->point ? dt->point->id : "(no recovery point)", phase, v, msg);
 }
 
 static void set_point_info(rd_drill_target *dt)
@@ -164,8 +170,19 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
         st = rd_db_connect(t->engine, t->reference.dsn, &o, &dt->reference, &err);
         if (st == RD_OK)
             st = rd_db_server_identity(dt->reference, &identity, &err);
+        if (st != RD_OK && st != RD_ERR_ABORTED && !rd_abort_requested()) {
+            /* the reference, not the restore, failed: say so, and that nothing
+             * was restored (the message names host and port, never a secret) */
+            rd_error_prefix(&err, "reference.dsn: ");
+            rd_measure_phase(dt->res, "provision", start, RD_ERROR);
+            phase_fail(dt, "reference", "reference.dsn", "provision", RD_ERROR, err.msg);
+            rd_log_error("%s: nothing was restored: the reference database is needed first",
+                         t->name);
+            free(identity);
+            return 0;
+        }
         if (st != RD_OK)
-            rd_error_prefix(&err, "reference: ");
+            rd_error_prefix(&err, "reference.dsn: ");
     }
     if (st == RD_OK) {
         rd_scratch_req req = {.drill_id = dt->drill_id,
@@ -194,6 +211,16 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
     return 1;
 }
 
+/* What restores the point, as a user knows it (the driver's name is ours). */
+static const char *restore_tool(const rd_restore_type *drv, const rd_artifact *a)
+{
+    if (strcmp(drv->name, "pg_logical") == 0)
+        return rd_artifact_format(a) == RD_FMT_PG_PLAIN ? "psql" : "pg_restore";
+    if (strcmp(drv->name, "mariadb_logical") == 0)
+        return "the mariadb client";
+    return drv->name;
+}
+
 static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv)
 {
     const rd_target_cfg *t = dt->t;
@@ -203,7 +230,8 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     double start = rd_mono_now();
     rd_restore_outcome_init(&oc);
     rd_error_clear(&err);
-    rd_log_info("%s: restoring %s with %s", t->name, dt->point->id, drv->name);
+    const char *tool = restore_tool(drv, a);
+    rd_log_info("%s: restoring %s with %s", t->name, dt->point->id, tool);
     rd_status st =
         drv->run(&t->restore, a, dt->scratch, deadline_in(t->restore.timeout), &oc, &err);
     double secs = rd_mono_now() - start;
@@ -217,7 +245,7 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
         c->seconds = secs;
         if (st == RD_OK)
             rd_check_set_message(c, "restored %s (%s) with %s in %s", dt->point->id,
-                                 dt->res->point.format ? dt->res->point.format : "?", drv->name,
+                                 dt->res->point.format ? dt->res->point.format : "?", tool,
                                  rd_duration_human(secs, human, sizeof(human)));
         else
             rd_check_set_message(c, "%s", err.msg);
@@ -226,8 +254,12 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
         rd_check_add_prop(c, "driver", "%s", drv->name);
         rd_check_add_prop(c, "exit_code", "%d", oc.exit_code);
         rd_check_add_prop(c, "error_lines", "%d", oc.error_lines);
-        rd_check_add_prop(c, "decoded_bytes", "%llu",
-                          (unsigned long long)rd_artifact_decoded_bytes(a));
+        rd_check_add_prop(c, "tool", "%s", tool);
+        /* when the tool reads the file itself, restoredrill streamed only
+         * the bytes it looked at to detect the format: no figure to show */
+        if (!drv->reads_path || !drv->reads_path(&t->restore, a))
+            rd_check_add_prop(c, "decoded_bytes", "%llu",
+                              (unsigned long long)rd_artifact_decoded_bytes(a));
         if (oc.roles_note)
             rd_check_add_prop(c, "roles", "%s", oc.roles_note);
     }

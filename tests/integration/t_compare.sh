@@ -43,7 +43,8 @@ for e in postgres mariadb; do
     expect_rc 0 "$e: equal tables"
     # dense ids 1..1000 with statistics: 10 value ranges (the walk: 11)
     expect_has "$tmp/out.txt" "$T: equal: 1000 rows, 10 chunks, digest " "$e: equal line"
-    expect_has "$tmp/err.txt" "checksums: 1 of " "$e: progress line on stderr"
+    # off a TTY a progress line comes only after 10 s: none for a short checksum
+    grep -q "checksums:" "$tmp/err.txt" && fail "$e: a short checksum wrote a progress line off a TTY"
     # the same digest alone
     d1=$(sed -n 's/.*digest //p' "$tmp/out.txt")
     run "$RD_BIN" checksum --engine $e --dsn "$B" --table $T --chunk-rows 7
