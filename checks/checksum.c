@@ -179,8 +179,9 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
     rd_th_table_digest(sum, 0, d0, sizeof d0, NULL);
     rd_th_table_digest(sum, 1, d1, sizeof d1, NULL);
     if (!sum->mismatches) {
-        c = rd_check_record(ctx, obj, RD_PASSED, secs, "%lld rows in %zu chunks equal the %s",
-                            (long long)sum->rows[0], rd_th_sum_chunks(sum), basis);
+        size_t n = rd_th_sum_chunks(sum);
+        c = rd_check_record(ctx, obj, RD_PASSED, secs, "%lld rows in %zu chunk%s equal the %s",
+                            (long long)sum->rows[0], n, n == 1 ? "" : "s", basis);
     } else {
         rd_cku_list l;
         rd_cku_list_init(&l, 3);
@@ -193,8 +194,11 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
                             (long long)sum->chunks[i].rows[1]);
             free(d);
         }
-        c = rd_check_record(ctx, obj, RD_FAILED, secs, "%zu of %zu chunks differ from the %s: %s",
-                            sum->mismatches, rd_th_sum_chunks(sum), basis, rd_cku_list_text(&l));
+        size_t n = rd_th_sum_chunks(sum);
+        c = rd_check_record(ctx, obj, RD_FAILED, secs,
+                            "%zu of %zu chunk%s differ%s from the %s: %s", sum->mismatches, n,
+                            n == 1 ? "" : "s", sum->mismatches == 1 ? "s" : "", basis,
+                            rd_cku_list_text(&l));
         if (c)
             rd_check_set_output(c, l.full.data);
         rd_cku_list_free(&l);

@@ -219,17 +219,18 @@ static void print_table(cJSON *arr, const ck_table *c, int nsides, const char *b
         return;
     }
     if (nsides == 1) {
-        printf("%s: %lld rows, %zu chunks, digest %s\n", name, (long long)c->sum.rows[0],
-               rd_th_sum_chunks(&c->sum), d0);
+        printf("%s: %lld rows, %zu chunk%s, digest %s\n", name, (long long)c->sum.rows[0],
+               rd_th_sum_chunks(&c->sum), rd_th_sum_chunks(&c->sum) == 1 ? "" : "s", d0);
         return;
     }
     if (!c->sum.mismatches) {
-        printf("%s: equal: %lld rows, %zu chunks, digest %s\n", name, (long long)c->sum.rows[0],
-               rd_th_sum_chunks(&c->sum), d0);
+        printf("%s: equal: %lld rows, %zu chunk%s, digest %s\n", name, (long long)c->sum.rows[0],
+               rd_th_sum_chunks(&c->sum), rd_th_sum_chunks(&c->sum) == 1 ? "" : "s", d0);
         return;
     }
-    printf("%s: differs: %zu of %zu chunks, %lld rows vs %lld in the %s\n", name, c->sum.mismatches,
-           rd_th_sum_chunks(&c->sum), (long long)c->sum.rows[0], (long long)c->sum.rows[1], basis);
+    printf("%s: differs: %zu of %zu chunk%s, %lld rows vs %lld in the %s\n", name,
+           c->sum.mismatches, rd_th_sum_chunks(&c->sum), rd_th_sum_chunks(&c->sum) == 1 ? "" : "s",
+           (long long)c->sum.rows[0], (long long)c->sum.rows[1], basis);
     for (size_t i = 0; i < c->sum.nchunks; i++) {
         const rd_th_chunk *k = &c->sum.chunks[i];
         if (!rd_th_chunk_differs(k))
