@@ -75,7 +75,8 @@ static void print_sample(const rd_target_cfg *t)
     printf("\n  databases:  ");
     if (t->databases.n == 0)
         printf(t->engine == RD_ENGINE_PG
-                   ? "the dump's database, restored into a scratch database named after the target"
+                   ? "the dump's database, under its own name (a plain SQL dump names none: "
+                     "then a database named after the target)"
                    : "those in the dump, restored under their own names");
     for (size_t i = 0; i < t->databases.n; i++)
         printf("%s%s", i ? ", " : "", t->databases.items[i]);

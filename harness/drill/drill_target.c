@@ -157,7 +157,23 @@ static int wants_tcp(const rd_target_cfg *t)
     return 0;
 }
 
-static int phase_provision(rd_drill_target *dt, const char *const *tvars)
+/* The database a PostgreSQL archive was dumped from, to restore it under the
+ * same name (a plain SQL dump names none: NULL, the target's name is used). */
+static char *dump_dbname(const rd_drill_target *dt, const rd_artifact *a)
+{
+    size_t n = 0;
+    char *name = NULL;
+    rd_error err;
+    const void *head = rd_artifact_head(a, &n);
+    if (dt->t->engine != RD_ENGINE_PG || rd_artifact_format(a) != RD_FMT_PG_CUSTOM || !head)
+        return NULL;
+    rd_error_clear(&err);
+    if (rd_pg_archive_dbname(head, n, &name, &err) != RD_OK)
+        rd_log_debug("%s: the dump's database name: %s", dt->t->name, err.msg);
+    return name;
+}
+
+static int phase_provision(rd_drill_target *dt, const char *const *tvars, const rd_artifact *a)
 {
     const rd_target_cfg *t = dt->t;
     char *identity = NULL;
@@ -185,13 +201,16 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
             rd_error_prefix(&err, "reference.dsn: ");
     }
     if (st == RD_OK) {
+        char *dbname = dump_dbname(dt, a);
         rd_scratch_req req = {.drill_id = dt->drill_id,
                               .target = t->name,
+                              .database = dbname,
                               .want_tcp = wants_tcp(t),
                               .reference_identity = identity,
                               .tvars = tvars,
                               .deadline = deadline_in(t->timeout_provision)};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
+        free(dbname);
     }
     free(identity);
     if (st == RD_ERR_ABORTED || rd_abort_requested())
@@ -412,7 +431,7 @@ void rd_drill_target_run(rd_drill_target *dt)
     }
     if (!phase_fetch(dt, &a, &drv))
         goto skip_provision;
-    if (rd_abort_requested() || !phase_provision(dt, tvars))
+    if (rd_abort_requested() || !phase_provision(dt, tvars, a))
         goto skip_restore;
     if (!rd_abort_requested() && phase_restore(dt, a, drv)) {
         double start = rd_mono_now();

@@ -221,7 +221,7 @@ restoredrill: drill.json: targets[1].catalog.pattern: \"orders-*.sql\" matches n
 [ "$(cat "$tmp/err")" = "$want" ] || fail "validate probes: stderr is [$(cat "$tmp/err")], want [$want]"
 expect_out_has "configuration has 3 problems (on stderr)" "validate probes"
 grep -q "configuration OK" "$tmp/out" && fail "validate probes: said configuration OK"
-expect_out_has "  databases:  the dump's database, restored into a scratch database named after the target" "pg databases line"
+expect_out_has "  databases:  the dump's database, under its own name (a plain SQL dump names none: then a database named after the target)" "pg databases line"
 expect_out_has "  databases:  those in the dump, restored under their own names" "mariadb databases line"
 expect_out_has "  restore:    one mariadb client (a SQL dump restores through one connection), timeout 2h" "mariadb restore line"
 expect_out_has "  reference:  the recovery point's sidecar manifest (<artifact>.manifest.json) when it has one, else none" "default reference line"
