@@ -67,9 +67,16 @@ static int phase_sample(rd_drill_target *dt)
     free(dt->res->sampling_strategy);
     dt->res->sampling_strategy = rd_strdup(t->sample.strategy ? t->sample.strategy : "latest");
     dt->res->sampling_seed = dt->seed;
-    st = rd_catalog_list(&t->catalog, &dt->points, &err);
+    rd_status lst = rd_catalog_list(&t->catalog, &dt->points, &err);
+    st = lst;
     if (st == RD_OK)
         st = rd_sample_pick(&dt->points, &t->sample, dt->seed, dt->t0_ms, &dt->sample, &err);
+    if (lst == RD_OK && st == RD_ERR_NOTFOUND && dt->points.n == 0 && t->catalog.type &&
+        strcmp(t->catalog.type, "dir") == 0)
+        RD_ERR(&err, RD_ERR_NOTFOUND,
+               "no recovery points in the catalog: catalog.pattern \"%s\" matches no file in %s",
+               t->catalog.pattern && *t->catalog.pattern ? t->catalog.pattern : "*",
+               t->catalog.path);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
