@@ -30,7 +30,8 @@ UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
 ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
-.PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench
+.PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench \
+        fuzz fuzz-smoke fuzz-build
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -100,7 +101,33 @@ demo: deps-build all
 bench: deps-bench all
 	bench/run.sh $(abspath $(BUILD)/restoredrill)
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c, clang from Debian): the library
+# built again with clang and the sanitizers in $(FUZZ_BUILD). `make fuzz`
+# runs each target FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/);
+# `make fuzz-smoke` runs each for FUZZ_SMOKE_SECONDS (CI).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(BUILD)/librestoredrill.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) $< \
+	    $(BUILD)/librestoredrill.a -o $@ $(LIBS)
+
+fuzz-build:
+	@tests/install-deps.sh fuzz
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+	    $(addprefix $(FUZZ_BUILD)/fuzz/,$(FUZZ_TARGETS))
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-smoke: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -117,8 +117,7 @@ static rd_status parse_point(const cJSON *obj, size_t i, rd_point *pt, rd_error 
     return RD_OK;
 }
 
-/* Parse the command's stdout into points (exposed for tests through the driver). */
-static rd_status parse_output(const char *text, size_t len, rd_points *out, rd_error *err)
+rd_status rd_catalog_exec_parse(const char *text, size_t len, rd_points *out, rd_error *err)
 {
     rd_status st = RD_OK;
     rd_points pts = {NULL, 0};
@@ -197,7 +196,7 @@ static rd_status exec_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *
         st = rd_proc_fail(err, "catalog command", code, serr.data);
         goto out;
     }
-    st = parse_output(sout.data, sout.len, out, err);
+    st = rd_catalog_exec_parse(sout.data, sout.len, out, err);
 out:
     free(argv);
     rd_strbuf_free(&sout);
