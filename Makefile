@@ -31,7 +31,7 @@ ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
 .PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench \
-        fuzz fuzz-smoke fuzz-build
+        fuzz fuzz-smoke fuzz-build install uninstall
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -100,6 +100,27 @@ demo: deps-build all
 
 bench: deps-bench all
 	bench/run.sh $(abspath $(BUILD)/restoredrill)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the
+# JSON Schema and JUnit schema, the examples and the bash completion.
+PREFIX ?= /usr/local
+INSTALL ?= install
+install: all
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/restoredrill/schema \
+	    $(DESTDIR)$(PREFIX)/share/doc/restoredrill/examples \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	$(INSTALL) -m 0755 $(BUILD)/restoredrill $(DESTDIR)$(PREFIX)/bin/restoredrill
+	$(INSTALL) -m 0644 dist/restoredrill.1 $(DESTDIR)$(PREFIX)/share/man/man1/restoredrill.1
+	$(INSTALL) -m 0644 reports/schema/report-v1.schema.json reports/schema/junit.xsd \
+	    $(DESTDIR)$(PREFIX)/share/restoredrill/schema/
+	cp -R fixtures/examples/. $(DESTDIR)$(PREFIX)/share/doc/restoredrill/examples/
+	$(INSTALL) -m 0644 dist/restoredrill.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/restoredrill
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/restoredrill $(DESTDIR)$(PREFIX)/share/man/man1/restoredrill.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/restoredrill
+	rm -rf $(DESTDIR)$(PREFIX)/share/restoredrill $(DESTDIR)$(PREFIX)/share/doc/restoredrill
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c, clang from Debian): the library
 # built again with clang and the sanitizers in $(FUZZ_BUILD). `make fuzz`
