@@ -83,10 +83,11 @@ static rd_status parse_point(const cJSON *obj, size_t i, rd_point *pt, rd_error 
         return RD_ERR(err, RD_ERR_FORMAT,
                       WHAT "[%zu].created_at: expected an RFC 3339 time, got \"%.64s\"", i,
                       created);
-    if (format && rd_format_parse(format) == RD_FMT_UNKNOWN)
+    /* "snapshot": a cloud snapshot that an exec scratch's create command restores */
+    if (format && strcmp(format, "snapshot") != 0 && rd_format_parse(format) == RD_FMT_UNKNOWN)
         return RD_ERR(err, RD_ERR_FORMAT,
                       WHAT "[%zu].format: expected one of pg-custom, pg-directory, pg-plain, "
-                           "mariadb-sql, got \"%.64s\"",
+                           "mariadb-sql, snapshot, got \"%.64s\"",
                       i, format);
     if (sha && !is_hex64(sha))
         return RD_ERR(err, RD_ERR_FORMAT,

@@ -468,7 +468,7 @@ START_TEST(exec_bad_output)
                "\"format\":\"tarball\"}]'",
                RD_ERR_FORMAT,
                "catalog command output[0].format: expected one of pg-custom, pg-directory, "
-               "pg-plain, mariadb-sql, got \"tarball\"");
+               "pg-plain, mariadb-sql, snapshot, got \"tarball\"");
     exec_fails("echo '[{\"id\":\"a\",\"created_at\":\"2026-01-01T00:00:00Z\",\"location\":\"x\"},"
                "{\"id\":\"a\",\"created_at\":\"2026-01-02T00:00:00Z\",\"location\":\"y\"}]'",
                RD_ERR_FORMAT, "catalog command output[1].id: duplicate id \"a\"");
