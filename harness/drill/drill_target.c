@@ -136,6 +136,19 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     rd_error_clear(&err);
     if (is_snapshot(pt))
         return fetch_snapshot(dt, start);
+    long wpid = 0;
+    char wcomm[64];
+    if (pt->location && rd_fs_writer(pt->location, &wpid, wcomm, sizeof wcomm)) {
+        /* a dump still being written would restore truncated or fail late */
+        char msg[RD_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg,
+                 "%s is still being written (%s, pid %ld, has it open for writing): run the "
+                 "drill once the backup has finished",
+                 pt->id, wcomm[0] ? wcomm : "a process", wpid);
+        rd_measure_phase(dt->res, "fetch", start, RD_ERROR);
+        target_fail(dt, "fetch", RD_ERROR, msg);
+        return 0;
+    }
 
     {
         dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
@@ -295,6 +308,22 @@ static int restored_by_scratch(rd_drill_target *dt)
     return 1;
 }
 
+/* The ephemeral scratch server logged that its disk is full (the tool may
+ * only have seen the connection drop when the server stopped on it). */
+static int scratch_disk_full(const rd_drill_target *dt)
+{
+    if (!dt->scratch || !dt->scratch->dir)
+        return 0;
+    char *log = rd_fs_join(dt->scratch->dir, "server.log");
+    char *text = NULL;
+    size_t len = 0;
+    int full = log && rd_fs_read_file(log, 4 << 20, &text, &len, NULL) == RD_OK && text &&
+               strstr(text, "No space left on device") != NULL;
+    free(text);
+    free(log);
+    return full;
+}
+
 static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv)
 {
     if (!a)
@@ -316,6 +345,19 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     rd_verdict v = st == RD_OK                                                ? RD_PASSED
                    : dt->aborted || st == RD_ERR_CONFIG || st == RD_ERR_NOMEM ? RD_ERROR
                                                                               : RD_FAILED;
+    if (st != RD_OK && (strstr(err.msg, "No space left on device") || scratch_disk_full(dt))) {
+        /* the scratch instance's disk, not the recovery point: say where and what to do */
+        v = RD_ERROR;
+        const char *where = dt->scratch && dt->scratch->dir ? dt->scratch->dir : NULL;
+        char hint[RD_ERROR_MSG_MAX];
+        snprintf(hint, sizeof hint,
+                 " (the scratch instance's disk is full%s%s: give it more space, or point "
+                 "scratch.base_dir at a larger file system)",
+                 where ? " under " : "", where ? where : "");
+        size_t n = strlen(err.msg);
+        if (n + strlen(hint) < sizeof err.msg)
+            memcpy(err.msg + n, hint, strlen(hint) + 1);
+    }
     rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", dt->point->id, v, "");
     if (c) {
         c->seconds = secs;

@@ -431,6 +431,19 @@ rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd
         spec.stdin_fd = pfd[0];
     }
     log_command(job);
+    if (!strchr(job->argv[0], '/')) {
+        /* rd_restore_tool_path found it nowhere: an installation problem, not
+         * a bad recovery point */
+        st = RD_ERR(err, RD_ERR_CONFIG,
+                    "the restore tool %s was not found (searched PATH, /usr/lib/postgresql/*/bin, "
+                    "/usr/sbin, /usr/local/bin): install %s",
+                    job->argv[0],
+                    strncmp(job->argv[0], "mariadb", 7) == 0 ||
+                            strncmp(job->argv[0], "mysql", 5) == 0
+                        ? "the MariaDB client (apt-get install mariadb-client)"
+                        : "the PostgreSQL client (apt-get install postgresql-client)");
+        goto out;
+    }
     st = rd_proc_start(&spec, &proc, err);
     if (pfd[0] >= 0) {
         close(pfd[0]);
