@@ -53,7 +53,7 @@ wait)
 describe-db-instances)
     printf '%s\t5432\tpostgres\t%s\n' "$srv/pg" "\$id" ;;
 delete-db-instance)
-    psql -d postgres -c "DROP DATABASE IF EXISTS \\"\$id\\"" >/dev/null ;;
+    psql -d postgres -c "DROP DATABASE IF EXISTS \\"\$id\\" WITH (FORCE)" >/dev/null ;;
 *) echo "stand-in aws: unexpected rds \$sub" >&2; exit 2 ;;
 esac
 EOF
@@ -80,6 +80,36 @@ rds wait db-instance-deleted --db-instance-identifier $id"
 [ -z "$(pg -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'rd-%'")" ] ||
     fail "instance left behind: $(pg -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'rd-%'")"
 grep -qF 'with" \quotes' "$tmp/out/drill.json" "$tmp/err.txt" && fail "the master password was written out"
+[ -z "$(ls -d "$RESTOREDRILL_RUNDIR"/exec-* 2>/dev/null)" ] || fail "the exec record outlived the teardown"
+
+# the drill is killed (kill -9) after the create: `gc` runs the destroy
+# command it recorded, once the drill is gone
+sed 's|"checks": \[|"checks": [ { "type": "sql", "name": "slow", "query": "SELECT 1 FROM (SELECT pg_sleep(30)) s", "expect": "= 1" },|' \
+    "$tmp/drill.jsonc" >"$tmp/slow.jsonc"
+: >"$tmp/aws.log"
+PATH="$tmp/bin:$PATH" "$RD_BIN" run "$tmp/slow.jsonc" --out "$tmp/out3" --no-progress >"$tmp/out.txt" 2>"$tmp/err.txt" &
+drill=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q "orders: check slow" "$tmp/err.txt"; do sleep 0.1; i=$((i + 1)); done
+kill -9 $drill
+wait $drill 2>/dev/null
+[ -n "$(pg -d postgres -Atc "SELECT datname FROM pg_database WHERE datname = '$id'")" ] ||
+    fail "the killed drill's instance is not there to collect"
+[ "$(ls -d "$RESTOREDRILL_RUNDIR"/exec-* 2>/dev/null | wc -l)" = 1 ] || fail "no record of the exec instance"
+PATH="$tmp/bin:$PATH" run "$RD_BIN" gc "$tmp/slow.jsonc" --dry-run
+expect_rc 0 "gc --dry-run"
+expect_eq "$(cat "$tmp/out.txt")" "would remove exec scratch instance of target orders (owner pid $drill is gone): would run $ex/rds-destroy.sh" "gc --dry-run output"
+grep -q delete-db-instance "$tmp/aws.log" && fail "gc --dry-run deleted the instance"
+PATH="$tmp/bin:$PATH" run "$RD_BIN" gc "$tmp/slow.jsonc"
+expect_rc 0 "gc"
+expect_eq "$(cat "$tmp/out.txt")" "removed exec scratch instance of target orders (owner pid $drill is gone): ran $ex/rds-destroy.sh" "gc output"
+grep -q "^rds delete-db-instance --db-instance-identifier $id --skip-final-snapshot" "$tmp/aws.log" ||
+    fail "gc did not run the destroy command: $(cat "$tmp/aws.log")"
+[ -z "$(pg -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'rd-%'")" ] ||
+    fail "gc left the instance behind"
+[ -z "$(ls -d "$RESTOREDRILL_RUNDIR"/exec-* 2>/dev/null)" ] || fail "gc left the record behind"
+PATH="$tmp/bin:$PATH" run "$RD_BIN" gc "$tmp/slow.jsonc"
+expect_has "$tmp/err.txt" "restoredrill: gc: nothing to remove" "gc again"
 
 # the instance does not become available: the create script deletes it
 : >"$tmp/aws.log"
