@@ -163,6 +163,9 @@ static rd_status start(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_er
         int in_use = tail && strstr(tail, "Address already in use");
         free(tail);
         if (in_use && attempt < EPH_START_ATTEMPTS) {
+            rd_log_warn("%s scratch server: port %d on 127.0.0.1 was taken by another process; "
+                        "trying another port",
+                        e->eng->label, s->conn.port);
             e->eng->stop(s, e);
             continue;
         }

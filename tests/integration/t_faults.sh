@@ -1,13 +1,16 @@
 #!/bin/sh
 # t_faults.sh: faults that must end in a clear failure, a teardown and
 # nothing left behind, each with its exact message:
-#   - the disk filling up during a restore (a 64 MiB tmpfs as scratch.base_dir,
+#   - the disk filling up during a restore (a 128 MiB tmpfs as scratch.base_dir,
 #     a dump that needs more): error naming the full scratch directory
 #   - the scratch server killed (kill -9) while checks run: every check after
 #     the kill is an error, none passed
 #   - a dump that is still being written when the drill reaches it
 #   - a restore tool missing from PATH (the mariadb client)
 #   - a catalog directory the drill's user cannot read (run as nobody)
+#   - the TCP port of the scratch server taken by another process (a shim,
+#     helpers/taken_port.c): another port is tried; taken every time, the
+#     drill fails naming the port
 # (an unreachable reference: t_first_contact.sh; a killed drill: t_drill_kill.sh)
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
@@ -15,10 +18,10 @@ make_backups
 sel() { echo ".targets[] | select(.name == \"$1\")"; }
 
 # --- the disk fills up during the restore ---
-if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=64M,mode=0755 tmpfs "$tmp/small" 2>/dev/null; then
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=128M,mode=0755 tmpfs "$tmp/small" 2>/dev/null; then
     mkdir -p "$tmp/big"
     { printf -- '--\n-- PostgreSQL database dump\n--\n\nCREATE TABLE public.big (id integer, v text);\nCOPY public.big (id, v) FROM stdin;\n'
-      awk 'BEGIN { s = sprintf("%0200d", 0); for (i = 1; i <= 200000; i++) printf "%d\t%s\n", i, s }'
+      awk 'BEGIN { s = sprintf("%0200d", 0); for (i = 1; i <= 300000; i++) printf "%d\t%s\n", i, s }'
       printf '\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n'; } | gzip -1 >"$tmp/big/big-20260101T000000Z.sql.gz"
     cat >"$tmp/disk.json" <<EOF
 { "version": 1, "output": { "dir": "$tmp/out-disk" }, "targets": [
@@ -34,7 +37,8 @@ EOF
     "psql exited with status "*" (the scratch instance's disk is full under $tmp/small/postgres-"*": give it more space, or point scratch.base_dir at a larger file system)") ;;
     *) fail "disk full: message [$msg]" ;;
     esac
-    [ -z "$(ls -A "$tmp/small")" ] || fail "disk full: left in the scratch base dir: $(ls -A "$tmp/small")"
+    # (templates/ is the ephemeral scratch's cache of initialised clusters, kept on purpose)
+    [ -z "$(ls -A "$tmp/small" | grep -vx templates)" ] || fail "disk full: left in the scratch base dir: $(ls -A "$tmp/small")"
     for p in /proc/[0-9]*; do
         { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$tmp/small" && fail "disk full: process $(basename "$p") still runs"
     done
@@ -73,6 +77,45 @@ n=$(jqr "[$(sel pg) | .checks[] | select(.type == \"rowcount\" or .type == \"sch
 expect_eq "$(jqr "[$(sel pg) | .checks[] | select(.type == \"rowcount\" or .type == \"schema\" or .type == \"integrity\") | .status] | unique | join(\",\")")" \
     error "server killed: the later checks are errors"
 no_leftovers "server killed"
+
+# --- a TCP port taken by another process ---
+# a shim makes the scratch's port probe answer with a port this test holds
+# open: the server cannot bind it, restoredrill says so and tries another;
+# taken on every attempt, the drill fails saying which port
+if command -v cc >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 &&
+    cc -shared -fPIC -o "$tmp/taken_port.so" "$(dirname "$0")/helpers/taken_port.c" -ldl 2>"$tmp/cc.log"; then
+    python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(120)' >"$tmp/port.txt" &
+    holder=$!
+    i=0
+    while [ $i -lt 50 ] && [ ! -s "$tmp/port.txt" ]; do sleep 0.1; i=$((i + 1)); done
+    taken=$(cat "$tmp/port.txt")
+    cat >"$tmp/port.json" <<EOF
+{ "version": 1, "output": { "dir": "$tmp/out-port" }, "targets": [
+  { "name": "pg", "engine": "postgres", "scratch": { "tcp": true },
+    "catalog": { "type": "dir", "path": "$pgdir", "pattern": "shop-*.dump", "time_from": "name" },
+    "checks": [ { "type": "rowcount" } ] } ] }
+EOF
+    LD_PRELOAD="$tmp/taken_port.so" RD_TAKEN_PORT=$taken RD_TAKEN_TIMES=1 run "$RD_BIN" run "$tmp/port.json" --no-progress
+    expect_rc 0 "port taken once"
+    expect_has "$tmp/err.txt" "warning: postgresql scratch server: port $taken on 127.0.0.1 was taken by another process; trying another port" \
+        "port taken once: the warning"
+    report="$tmp/out-port/drill.json"
+    expect_eq "$(jqr "$(sel pg) | .status")" passed "port taken once: status"
+    no_leftovers "port taken once"
+    LD_PRELOAD="$tmp/taken_port.so" RD_TAKEN_PORT=$taken RD_TAKEN_TIMES=99 run "$RD_BIN" run "$tmp/port.json" --no-progress
+    expect_rc 1 "port always taken"
+    case "$(jqr "$(sel pg) | .error")" in
+    "provision: postgresql server refused to start: port $taken in use: "*) ;;
+    *) fail "port always taken: error [$(jqr "$(sel pg) | .error")]" ;;
+    esac
+    no_leftovers "port always taken"
+    kill "$holder" 2>/dev/null
+else
+    fail "cannot build the port shim: $(cat "$tmp/cc.log")"
+fi
 
 # --- a dump that is still being written ---
 mkdir -p "$tmp/writing"
