@@ -123,7 +123,7 @@ static rd_status take_string(const cJSON *o, const char *key, char **out, rd_err
     return *out ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
 }
 
-static rd_status parse_conn(const char *text, rd_scratch *s, char **dsn, rd_error *err)
+rd_status rd_scratch_exec_parse_conn(const char *text, rd_scratch *s, char **dsn, rd_error *err)
 {
     cJSON *o = cJSON_Parse(text);
     char *port = NULL;
@@ -251,7 +251,7 @@ static rd_status ex_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     if ((st = run_cmd("create", &cfg->create, &p->vars, p->timeout, &sout, err)) != RD_OK)
         goto fail;
     created = 1;
-    if ((st = parse_conn(sout.data, s, &dsn, err)) != RD_OK ||
+    if ((st = rd_scratch_exec_parse_conn(sout.data, s, &dsn, err)) != RD_OK ||
         (st = rd_scratch_finish_conn(s, err)) != RD_OK)
         goto fail;
     if (dsn) {

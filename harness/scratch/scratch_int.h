@@ -130,6 +130,11 @@ rd_status rd_scratch_write_owner(const char *dir, rd_engine engine, const rd_scr
 rd_status rd_scratch_exec_record(const rd_scratch_cfg *cfg, rd_engine engine,
                                  const rd_scratch_req *req, const rd_strlist *destroy,
                                  double timeout, char **dir, rd_error *err);
+/* exec.c: the create command's JSON output (host, port, socket, database,
+ * user, password, dsn) into s->conn and *dsn (heap, or NULL); RD_ERR_FORMAT
+ * naming what is missing or malformed. The output is outside input
+ * (tests/fuzz/fuzz_exec_scratch.c). */
+rd_status rd_scratch_exec_parse_conn(const char *text, rd_scratch *s, char **dsn, rd_error *err);
 /* Remove a record (after a successful destroy). NULL is a no-op. */
 void rd_scratch_exec_unrecord(const char *dir);
 /* The exec driver's gc: run the destroy command of every record whose
