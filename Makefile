@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libpq libmariadb libcurl libcjson libcrypto zlib libzstd
+PKGS    := libpq libmariadb libcurl libcjson libcrypto zlib libzstd libxml-2.0
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \

@@ -6,6 +6,7 @@
  * filter's stdin (hashing it on the way) while the caller reads the filter's
  * stdout, so neither side can block the other. */
 #include "restoredrill/artifact.h"
+#include "artifact_int.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
@@ -36,6 +37,7 @@ struct rd_artifact {
     rd_format fmt;
     rd_wrap wrap;
     int fd;
+    art_s3 *s3; /* an s3:// location: fd is its pipe */
     rd_sha256 *sha;
     char *expected;
     char hex[RD_SHA256_HEX_LEN + 1];
@@ -197,6 +199,11 @@ static rd_status finish_source(rd_artifact *a, rd_error *err)
             return RD_ERR(err, RD_ERR_PROC, "decrypt command exited before reading all of %s",
                           a->path);
     }
+    if (a->s3) {
+        rd_status st = art_s3_finish(a->s3, err);
+        if (st != RD_OK)
+            return st;
+    }
     rd_sha256_final_hex(a->sha, a->hex);
     a->have_hex = 1;
     if (a->expected && strcasecmp(a->expected, a->hex) != 0)
@@ -327,7 +334,7 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         return RD_ERR(err, RD_ERR_NOTFOUND, "recovery point has no location");
     if (strncmp(location, "file://", 7) == 0)
         location += 7;
-    else if (strstr(location, "://"))
+    else if (strstr(location, "://") && !rd_s3_is_url(location))
         return RD_ERR(err, RD_ERR_UNSUPPORTED, "fetching %.*s locations is not implemented yet",
                       (int)(strstr(location, "://") - location + 3), location);
     a = calloc(1, sizeof *a);
@@ -343,6 +350,14 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         (opts && opts->expected_sha256 && !(a->expected = strdup(opts->expected_sha256)))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
+    }
+    if (rd_s3_is_url(location)) {
+        uint64_t size = 0;
+        st = art_s3_open(location, opts ? opts->s3 : NULL, &a->s3, &a->fd, &size, err);
+        if (st != RD_OK)
+            goto out;
+        a->total = opts && opts->progress_total ? opts->progress_total : size;
+        goto stream;
     }
     if (stat(location, &sb) != 0) {
         st = RD_ERR_ERRNO(err, errno == ENOENT ? RD_ERR_NOTFOUND : RD_ERR_IO, "cannot open %s",
@@ -369,6 +384,7 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         goto out;
     }
     a->total = opts && opts->progress_total ? opts->progress_total : (uint64_t)sb.st_size;
+stream:
     if ((st = rd_sha256_new(&a->sha, err)) != RD_OK)
         goto out;
     if (opts && opts->decrypt && opts->decrypt[0] &&
@@ -542,6 +558,10 @@ void rd_artifact_free(rd_artifact *a)
         close(a->writer_fd);
     rd_decoder_free(a->dec);
     rd_sha256_free(a->sha);
+    if (a->s3) {
+        art_s3_free(a->s3); /* closes the pipe a->fd reads */
+        a->fd = -1;
+    }
     if (a->fd >= 0)
         close(a->fd);
     free(a->path);

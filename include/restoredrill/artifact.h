@@ -10,6 +10,7 @@
 
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
+#include "restoredrill/s3.h"
 
 typedef enum rd_format {
     RD_FMT_UNKNOWN = 0,
@@ -41,6 +42,7 @@ typedef struct rd_artifact_opts {
      * filter fails (RD_ERR_TIMEOUT) and the filter is stopped; 0: none.
      * Also bounds the head read of rd_artifact_open. */
     double deadline;
+    const rd_s3_opts *s3; /* endpoint, region, path style of s3:// locations; NULL: defaults */
 } rd_artifact_opts;
 
 /* Open a file (or a pg directory-format dump, which is never streamed: then
@@ -50,7 +52,9 @@ typedef struct rd_artifact_opts {
  * stream head, a failing decrypt command (RD_ERR_PROC "decrypt command exited
  * with 2: <last stderr line>"), a sha256 mismatch of a file shorter than the
  * head. RD_ERR_NOTFOUND "cannot open X: No such file or directory";
- * RD_ERR_UNSUPPORTED for URL locations other than file:// (not yet). A decrypt
+ * RD_ERR_UNSUPPORTED for URL locations other than file:// and s3:// (not
+ * yet). An s3:// location is streamed from S3 (rd_s3_get: Range resume,
+ * retries) through the same pipeline; S3 errors are those of s3.h. A decrypt
  * filter that exits 0 without reading all its input is RD_ERR_PROC "decrypt
  * command exited before reading all of X". *out is owned by the caller. */
 rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, rd_artifact **out,
