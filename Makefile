@@ -30,7 +30,7 @@ UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
 ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
-.PHONY: all deps deps-build deps-bench check unit integration sanitize format format-check demo clean bench
+.PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -75,8 +75,13 @@ integration: $(BUILD)/integration_tests $(BUILD)/restoredrill
 	RD_BIN=$(abspath $(BUILD)/restoredrill) $(BUILD)/integration_tests
 	RD_BIN=$(abspath $(BUILD)/restoredrill) RD_LDFLAGS="$(LDFLAGS)" tests/run-shell-tests.sh
 
+# The include graph follows the layers of docs/ARCHITECTURE.md.
+layers:
+	sh tests/layers.sh
+
 check: deps
 	$(MAKE) all
+	$(MAKE) layers
 	$(MAKE) unit
 	$(MAKE) integration
 

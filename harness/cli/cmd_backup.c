@@ -7,14 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "restoredrill/db.h"
-#include "restoredrill/source.h"
 #include "restoredrill/cli.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/db.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/source.h"
 #include "restoredrill/strbuf.h"
 
 static int fail(const char *sub, rd_status st, const rd_error *err)

@@ -10,6 +10,7 @@
 #include "restoredrill/cli.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/config.h"
+#include "restoredrill/drill.h"
 #include "restoredrill/scratch.h"
 #include "restoredrill/strbuf.h"
 
@@ -104,7 +105,7 @@ int rd_cmd_gc(int argc, char **argv)
     }
     if (!file)
         return usage("missing CONFIG", "");
-    if (rd_config_load(file, &cfg, &err) != RD_OK) {
+    if (rd_config_load(file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
         rd_cli_print_error(err.msg);
         return RD_EXIT_USAGE;
     }

@@ -160,7 +160,7 @@ int rd_cmd_run(int argc, char **argv)
     rc = parse_run(argc, argv, &a);
     if (rc != RD_EXIT_OK)
         goto out;
-    if (rd_config_load(a.s.file, &cfg, &err) != RD_OK) {
+    if (rd_config_load(a.s.file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
         rd_cli_print_error(err.msg);
         rc = RD_EXIT_USAGE;
         goto out;
@@ -391,7 +391,7 @@ int rd_cmd_list(int argc, char **argv)
     rc = parse_list(argc, argv, &a);
     if (rc != RD_EXIT_OK)
         goto out;
-    if (rd_config_load(a.s.file, &cfg, &err) != RD_OK) {
+    if (rd_config_load(a.s.file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
         rd_cli_print_error(err.msg);
         rc = RD_EXIT_USAGE;
         goto out;

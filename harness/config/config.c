@@ -16,111 +16,10 @@
 #include <string.h>
 
 #include "config_int.h"
-#include "restoredrill/check.h"
 #include "restoredrill/strbuf.h"
 
 #define CONFIG_MAX_BYTES ((size_t)4 * 1024 * 1024)
 #define SEED_MAX_EXACT 9007199254740992.0 /* 2^53 */
-
-const char *rd_engine_name(rd_engine e)
-{
-    switch (e) {
-    case RD_ENGINE_PG:
-        return "postgres";
-    case RD_ENGINE_MARIADB:
-        return "mariadb";
-    }
-    return "unknown";
-}
-
-rd_engine rd_engine_parse(const char *s)
-{
-    if (!s)
-        return (rd_engine)0;
-    if (strcmp(s, "postgres") == 0 || strcmp(s, "postgresql") == 0 || strcmp(s, "pg") == 0)
-        return RD_ENGINE_PG;
-    if (strcmp(s, "mariadb") == 0 || strcmp(s, "mysql") == 0)
-        return RD_ENGINE_MARIADB;
-    return (rd_engine)0;
-}
-
-rd_status rd_config_dupstr(char **dst, const char *s, rd_error *err)
-{
-    if (*dst)
-        return RD_OK;
-    *dst = rd_strdup(s);
-    return *dst ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-}
-
-/* ---- table-driven sections ---- */
-
-static rd_status read_field(const cJSON *o, const char *path, const rd_cfg_field *f, char *base,
-                            rd_error *err)
-{
-    void *p = base + f->off;
-    long long v = 0;
-    rd_status st = RD_OK;
-    switch (f->kind) {
-    case RD_CFG_SKIP:
-        return RD_OK;
-    case RD_CFG_STRING:
-        return rd_cfg_string(o, path, f->key, 0, (char **)p, err);
-    case RD_CFG_REQUIRED:
-        return rd_cfg_string(o, path, f->key, 1, (char **)p, err);
-    case RD_CFG_ENUM:
-        return rd_cfg_enum(o, path, f->key, f->values, (char **)p, err);
-    case RD_CFG_BOOL:
-        return rd_cfg_bool(o, path, f->key, (int *)p, err);
-    case RD_CFG_DURATION:
-        return rd_cfg_duration(o, path, f->key, (double *)p, err);
-    case RD_CFG_LIST:
-        return rd_cfg_strlist(o, path, f->key, 1, (rd_strlist *)p, err);
-    case RD_CFG_INT:
-        st = rd_cfg_int(o, path, f->key, f->min, f->max, &v, err);
-        if (st == RD_OK && cJSON_GetObjectItemCaseSensitive(o, f->key))
-            *(int *)p = (int)v;
-        return st;
-    case RD_CFG_ENVNAME: {
-        char **out = (char **)p;
-        st = rd_cfg_string(o, path, f->key, 0, out, err);
-        int ok = !*out || isalpha((unsigned char)**out) || **out == '_';
-        for (const char *s = *out; s && *s && ok; s++)
-            ok = isalnum((unsigned char)*s) || *s == '_';
-        if (st == RD_OK && !ok) {
-            char got[96];
-            return RD_ERR(err, RD_ERR_CONFIG,
-                          "%s.%s: expected an environment variable name, got %s", path, f->key,
-                          rd_cfg_got(cJSON_GetObjectItemCaseSensitive(o, f->key), got, sizeof got));
-        }
-        return st;
-    }
-    case RD_CFG_COMMAND: {
-        rd_strlist *l = (rd_strlist *)p;
-        if (!cJSON_GetObjectItemCaseSensitive(o, f->key))
-            return RD_ERR(err, RD_ERR_CONFIG, "%s.%s: required key is missing", path, f->key);
-        st = rd_cfg_strlist(o, path, f->key, 1, l, err);
-        if (st == RD_OK && l->n == 0)
-            return RD_ERR(err, RD_ERR_CONFIG, "%s.%s: expected a command, got []", path, f->key);
-        return st;
-    }
-    }
-    return st;
-}
-
-/* Refuse keys not in the table, then read every field into base. */
-rd_status rd_config_read_fields(const cJSON *o, const char *path, const rd_cfg_field *fields,
-                                void *base, rd_error *err)
-{
-    const char *keys[24];
-    size_t n = 0;
-    for (; fields[n].key && n < 23; n++)
-        keys[n] = fields[n].key;
-    keys[n] = NULL;
-    rd_status st = rd_cfg_check_keys(o, path, keys, err);
-    for (size_t i = 0; st == RD_OK && fields[i].key; i++)
-        st = read_field(o, path, &fields[i], base, err);
-    return st;
-}
 
 /* ---- top level ---- */
 
@@ -220,18 +119,6 @@ static rd_status default_name(rd_config *cfg, const char *file, rd_error *err)
     return cfg->name ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
 }
 
-rd_status rd_cfg_errors_add(rd_cfg_errors *c, rd_status st, const rd_error *e)
-{
-    if (st == RD_OK)
-        return RD_OK;
-    if (c->n++ == 0)
-        c->first = *e;
-    if (c->all.len)
-        rd_strbuf_append_char(&c->all, '\n', NULL);
-    rd_strbuf_append(&c->all, e->msg, NULL);
-    return st;
-}
-
 static rd_status parse_root(const cJSON *root, rd_config *cfg, rd_cfg_errors *errs)
 {
     static const char *const keys[] = {"version", "name",   "seed",    "parallel",
@@ -329,8 +216,8 @@ static rd_status report_errors(const rd_cfg_errors *c, const char *file, rd_erro
     return c->first.code;
 }
 
-rd_status rd_config_parse_opts(const char *text, const char *file_name, unsigned flags,
-                               rd_config **out, rd_error *err)
+rd_status rd_config_parse(const char *text, const char *file_name, const rd_config_drivers *drivers,
+                          rd_config **out, rd_error *err)
 {
     const char *file = file_name && *file_name ? file_name : "config";
     rd_status st = RD_OK;
@@ -351,8 +238,8 @@ rd_status rd_config_parse_opts(const char *text, const char *file_name, unsigned
     }
     parse_root(cfg->root, cfg, &errs);
     if (errs.n == 0 || errs.first.code == RD_ERR_CONFIG)
-        for (size_t i = 0; !(flags & RD_CONFIG_NO_DRIVERS) && i < cfg->ntargets; i++)
-            rd_config_resolve_drivers(&cfg->targets[i], &errs);
+        for (size_t i = 0; drivers && i < cfg->ntargets; i++)
+            rd_config_resolve_drivers(&cfg->targets[i], drivers, &errs);
     if (errs.n)
         st = report_errors(&errs, file, err);
 out:
@@ -365,12 +252,8 @@ out:
     return RD_OK;
 }
 
-rd_status rd_config_parse(const char *text, const char *file_name, rd_config **out, rd_error *err)
-{
-    return rd_config_parse_opts(text, file_name, 0, out, err);
-}
-
-rd_status rd_config_load(const char *path, rd_config **out, rd_error *err)
+rd_status rd_config_load(const char *path, const rd_config_drivers *drivers, rd_config **out,
+                         rd_error *err)
 {
     rd_status st = RD_OK;
     rd_strbuf sb;
@@ -396,7 +279,7 @@ rd_status rd_config_load(const char *path, rd_config **out, rd_error *err)
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read %s", path);
         goto out;
     }
-    st = rd_config_parse(sb.data, path, out, err);
+    st = rd_config_parse(sb.data, path, drivers, out, err);
 out:
     if (f)
         fclose(f);
@@ -440,8 +323,8 @@ static void free_target(rd_target_cfg *t)
     rd_strlist_free(&t->databases);
     for (size_t i = 0; i < t->nchecks; i++) {
         rd_check_cfg *k = &t->checks[i];
-        if (k->ct && k->ct->free && k->state)
-            k->ct->free(k->state);
+        if (k->state_free && k->state)
+            k->state_free(k->state);
         free(k->type);
         free(k->name);
         free(k->path);

@@ -64,7 +64,7 @@ typedef struct rd_cfg_field {
         NULL, RD_CFG_SKIP, 0, NULL, 0, 0                                                           \
     }
 
-/* --- config.c --- */
+/* --- config_fields.c --- */
 
 /* Set *dst to a copy of s unless it is already set. */
 rd_status rd_config_dupstr(char **dst, const char *s, rd_error *err);
@@ -80,6 +80,7 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc,
                                  rd_cfg_errors *errs);
 /* Second pass: find the drivers and let each check validate its own
  * parameters (for the parts of the target the first pass could read). */
-rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_cfg_errors *errs);
+rd_status rd_config_resolve_drivers(rd_target_cfg *tc, const rd_config_drivers *drivers,
+                                    rd_cfg_errors *errs);
 
 #endif

@@ -8,10 +8,7 @@
 #include <string.h>
 
 #include "config_int.h"
-#include "restoredrill/catalog.h"
-#include "restoredrill/check.h"
 #include "restoredrill/config.h"
-#include "restoredrill/scratch.h"
 #include "restoredrill/strbuf.h"
 
 static const char *const catalog_types[] = {"dir", "s3", "exec", "pg-archive", "pgbackrest", NULL};
@@ -407,7 +404,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
 /* Second pass: find the drivers and let each check validate its own
  * parameters, for the parts the first pass could read (so a bad check
  * parameter is reported together with the first pass's errors). */
-rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_cfg_errors *errs)
+rd_status rd_config_resolve_drivers(rd_target_cfg *tc, const rd_config_drivers *drv,
+                                    rd_cfg_errors *errs)
 {
     char path[64];
     rd_error e;
@@ -415,14 +413,14 @@ rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_cfg_errors *errs)
     if (!tc->engine)
         return RD_OK; /* already reported; nothing can be checked against it */
     snprintf(path, sizeof path, "%s.catalog", tc->path);
-    if (tc->catalog.type && !rd_catalog_find(tc->catalog.type))
+    if (tc->catalog.type && !drv->catalog_known(tc->catalog.type))
         rd_cfg_errors_add(errs, driver_missing(path, "catalog", tc->catalog.type, &e), &e);
     snprintf(path, sizeof path, "%s.scratch", tc->path);
     if (tc->scratch.type) {
-        const rd_scratch_type *sty = rd_scratch_find(tc->scratch.type);
-        if (!sty)
+        unsigned engines = drv->scratch_engines(tc->scratch.type);
+        if (!engines)
             rd_cfg_errors_add(errs, driver_missing(path, "scratch", tc->scratch.type, &e), &e);
-        else if (!(sty->engines & (unsigned)tc->engine))
+        else if (!(engines & (unsigned)tc->engine))
             rd_cfg_errors_add(
                 errs, engine_unsupported(path, "scratch", tc->scratch.type, tc->engine, &e), &e);
     }
@@ -430,8 +428,8 @@ rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_cfg_errors *errs)
         rd_check_cfg *c = &tc->checks[i];
         if (!c->type)
             continue; /* its first-pass error is already reported */
-        c->ct = rd_check_find(c->type);
-        if (!c->ct) {
+        unsigned engines = drv->check_engines(c->type);
+        if (!engines) {
             rd_cfg_errors_add(errs,
                               RD_ERR(&e, RD_ERR_CONFIG,
                                      "%s.type: check type \"%s\" is not implemented yet", c->path,
@@ -439,16 +437,16 @@ rd_status rd_config_resolve_drivers(rd_target_cfg *tc, rd_cfg_errors *errs)
                               &e);
             continue;
         }
-        if (!(c->ct->engines & (unsigned)tc->engine)) {
+        if (!(engines & (unsigned)tc->engine)) {
             rd_cfg_errors_add(errs, engine_unsupported(c->path, "check", c->type, tc->engine, &e),
                               &e);
-            c->ct = NULL;
             continue;
         }
-        rd_status st = c->ct->configure(c->params, c->path, tc->engine, &c->state, &e);
+        rd_status st = drv->check_configure(c, tc->engine, &e);
         if (st != RD_OK) {
             c->state = NULL;
             c->ct = NULL;
+            c->state_free = NULL;
             rd_cfg_errors_add(errs, st, &e);
         }
     }

@@ -25,30 +25,6 @@
 #define GRACE_DEFAULT 5.0
 #define DRAIN_BUF 4096
 
-/* ---- small helpers ---- */
-
-void rd_proc_nap(double secs)
-{
-    if (secs <= 0)
-        return;
-    struct timespec ts;
-    ts.tv_sec = (time_t)secs;
-    ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* 1 when the child has exited (it stays a zombie: not reaped), 0 while it
- * runs, -1 when it is not our child any more. */
-int rd_proc_child_exited(pid_t pid)
-{
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
-        return errno == EINTR ? 0 : -1;
-    return si.si_pid == pid ? 1 : 0;
-}
-
 static void close_fd(int *fd)
 {
     if (*fd >= 0) {

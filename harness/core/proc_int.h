@@ -63,14 +63,6 @@ typedef struct rd_proc_child_plan {
     int report_fd;
 } rd_proc_child_plan;
 
-/* --- proc.c --- */
-
-/* 1 when the child has exited (it stays a zombie: not reaped), 0 while it
- * runs, -1 when it is not our child any more. */
-int rd_proc_child_exited(pid_t pid);
-/* Sleep secs seconds, resuming after signals. */
-void rd_proc_nap(double secs);
-
 /* --- proc_exec.c --- */
 
 /* The child after fork(): set up fds, ids and directory, then exec c->path;
@@ -94,6 +86,12 @@ char *rd_proc_search_path(const char *name, const char *pathvar, int *found_noex
 gid_t *rd_proc_user_groups(uid_t uid, gid_t gid, int *n);
 
 /* --- proc_table.c --- */
+
+/* 1 when the child has exited (it stays a zombie: not reaped), 0 while it
+ * runs, -1 when it is not our child any more. */
+int rd_proc_child_exited(pid_t pid);
+/* Sleep secs seconds, resuming after signals. */
+void rd_proc_nap(double secs);
 
 /* Add / remove a child in the table rd_proc_kill_all stops. */
 void rd_proc_live_add(pid_t pid);

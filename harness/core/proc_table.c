@@ -1,9 +1,12 @@
-/* proc_table.c: the abort flag and its signal handlers, and the table of
- * live children that rd_proc_kill_all stops on the abort path. */
+/* proc_table.c: the abort flag and its signal handlers, the table of live
+ * children that rd_proc_kill_all stops on the abort path, and the two
+ * primitives under every wait (rd_proc_nap, rd_proc_child_exited). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proc_int.h"
@@ -11,6 +14,30 @@
 
 #define KILL_ALL_GRACE 5.0
 #define MAX_LIVE 1024
+
+/* ---- waiting for children ---- */
+
+void rd_proc_nap(double secs)
+{
+    if (secs <= 0)
+        return;
+    struct timespec ts;
+    ts.tv_sec = (time_t)secs;
+    ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* 1 when the child has exited (it stays a zombie: not reaped), 0 while it
+ * runs, -1 when it is not our child any more. */
+int rd_proc_child_exited(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno == EINTR ? 0 : -1;
+    return si.si_pid == pid ? 1 : 0;
+}
 
 /* ---- abort flag ---- */
 

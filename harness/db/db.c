@@ -1,5 +1,5 @@
-/* db.c: the engine-neutral database API: dispatch to the PostgreSQL and
- * MariaDB drivers, materialised results, scalars, quoting of dotted names,
+/* db.c: the engine-neutral database API: dispatch to the drivers of
+ * registry.c, materialised results, scalars, quoting of dotted names,
  * table listing and the server facts built on plain SQL. */
 #include "db_int.h"
 
@@ -8,12 +8,9 @@
 
 static const rd_db_driver *driver_for(rd_engine engine)
 {
-    switch (engine) {
-    case RD_ENGINE_PG:
-        return &rd_db_pg_driver;
-    case RD_ENGINE_MARIADB:
-        return &rd_db_mariadb_driver;
-    }
+    for (const rd_db_driver *const *d = rd_db_drivers; *d; d++)
+        if ((*d)->engine == engine)
+            return *d;
     return NULL;
 }
 
@@ -60,28 +57,10 @@ char *rd_db_clean_message(const char *msg, const char *secret, char *buf, size_t
 
 rd_status rd_db_dsn_display(rd_engine engine, const char *dsn, char **out, rd_error *err)
 {
-    rd_status st = RD_OK;
-    rd_db_my_dsn d = {0};
-    char *s = NULL;
-    switch (engine) {
-    case RD_ENGINE_PG:
-        return rd_db_pg_display(dsn, out, err);
-    case RD_ENGINE_MARIADB:
-        st = rd_db_my_dsn_parse(dsn, &d, err);
-        if (st != RD_OK)
-            goto out;
-        s = rd_db_my_dsn_display(&d);
-        if (!s) {
-            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        *out = s;
-        goto out;
-    }
-    st = RD_ERR(err, RD_ERR_USAGE, "unknown database engine %d", (int)engine);
-out:
-    rd_db_my_dsn_free(&d);
-    return st;
+    const rd_db_driver *drv = driver_for(engine);
+    if (!drv)
+        return RD_ERR(err, RD_ERR_USAGE, "unknown database engine %d", (int)engine);
+    return drv->display(dsn, out, err);
 }
 
 rd_status rd_db_connect(rd_engine engine, const char *dsn, const rd_db_opts *opts, rd_db **out,

@@ -1,6 +1,7 @@
 /* db_int.h: the driver interface behind db.h, shared by db.c (dispatch and
- * engine-neutral helpers), pg.c (libpq) and mariadb.c (Connector/C). Nothing
- * outside harness/db includes this file (unit tests of the DSN parser do). */
+ * engine-neutral helpers), registry.c, pg.c (libpq) and mariadb.c
+ * (Connector/C). Nothing outside harness/db includes this file (unit tests
+ * of the DSN parser do). */
 #ifndef RESTOREDRILL_DB_INT_H
 #define RESTOREDRILL_DB_INT_H
 
@@ -45,6 +46,8 @@ typedef struct rd_db_driver {
     rd_status (*quote_literal)(void *conn, const char *value, rd_strbuf *out, rd_error *err);
     /* Server identity without the engine prefix (heap). */
     rd_status (*identity)(rd_db *db, char **out, rd_error *err);
+    /* The DSN without secrets, for messages (heap). */
+    rd_status (*display)(const char *dsn, char **out, rd_error *err);
     /* SQL texts. list_tables returns rows (schema, table, pk column or NULL)
      * ordered by schema, table, key position. */
     const char *sql_list_tables;
@@ -61,8 +64,10 @@ struct rd_db {
     double default_timeout;
 };
 
-extern const rd_db_driver rd_db_pg_driver;
-extern const rd_db_driver rd_db_mariadb_driver;
+extern const rd_db_driver rd_db_pg_driver;      /* pg.c */
+extern const rd_db_driver rd_db_mariadb_driver; /* mariadb.c */
+/* Every driver (registry.c), NULL-terminated. */
+extern const rd_db_driver *const rd_db_drivers[];
 
 /* Resolve the password: opts->password, else the variable opts->password_env
  * (RD_ERR_CONFIG "password variable X is not set" when unset), else
@@ -91,6 +96,8 @@ void rd_db_my_dsn_free(rd_db_my_dsn *d);
 /* "mariadb://user@host:port/db?socket=/p" with only the parts present (heap,
  * NULL on allocation failure). */
 char *rd_db_my_dsn_display(const rd_db_my_dsn *d);
+/* Parse and display a MariaDB DSN in one step (the driver's display). */
+rd_status rd_db_my_display(const char *dsn, char **out, rd_error *err);
 
 /* PostgreSQL DSN without secrets as key=value conninfo (heap). */
 rd_status rd_db_pg_display(const char *dsn, char **out, rd_error *err);

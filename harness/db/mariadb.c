@@ -416,6 +416,7 @@ const rd_db_driver rd_db_mariadb_driver = {
     .quote_ident = my_quote_ident,
     .quote_literal = my_quote_literal,
     .identity = my_identity,
+    .display = rd_db_my_display,
     /* BINARY: information_schema compares names case-insensitively */
     .sql_list_tables =
         "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, k.COLUMN_NAME, k.ORDINAL_POSITION"

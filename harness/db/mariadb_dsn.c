@@ -280,3 +280,17 @@ char *rd_db_my_dsn_display(const rd_db_my_dsn *d)
 }
 
 /* ---- connections ---- */
+
+rd_status rd_db_my_display(const char *dsn, char **out, rd_error *err)
+{
+    rd_db_my_dsn d = {0};
+    rd_status st = rd_db_my_dsn_parse(dsn, &d, err);
+    if (st != RD_OK)
+        return st;
+    char *s = rd_db_my_dsn_display(&d);
+    rd_db_my_dsn_free(&d);
+    if (!s)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    *out = s;
+    return RD_OK;
+}

@@ -484,6 +484,7 @@ const rd_db_driver rd_db_pg_driver = {
     .quote_ident = pg_quote_ident,
     .quote_literal = pg_quote_literal,
     .identity = pg_identity,
+    .display = rd_db_pg_display,
     .sql_list_tables =
         "SELECT n.nspname, c.relname, a.attname, k.ord::text"
         " FROM pg_catalog.pg_class c"

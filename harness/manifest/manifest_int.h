@@ -1,5 +1,6 @@
-/* manifest_int.h: helpers shared by the manifest capture files
- * (manifest_capture.c and the engine files manifest_pg.c, manifest_mariadb.c). */
+/* manifest_int.h: declarations shared by the manifest capture files only:
+ * manifest_capture.c calls the engines' catalog readers (manifest_pg.c,
+ * manifest_mariadb.c), which fill the manifest through manifest_build.c. */
 #ifndef RESTOREDRILL_MANIFEST_INT_H
 #define RESTOREDRILL_MANIFEST_INT_H
 
@@ -12,6 +13,8 @@
  * constraints, sequences, views, routines, triggers, extensions. */
 rd_status rd_capture_pg(rd_db *db, rd_manifest *m, rd_error *err);
 rd_status rd_capture_mariadb(rd_db *db, rd_manifest *m, rd_error *err);
+
+/* --- manifest_build.c --- */
 
 /* Append helpers (copy their strings). */
 rd_status rd_capture_add_table(rd_manifest *m, const char *schema, const char *name, rd_error *err);

@@ -1,4 +1,5 @@
-/* registry.c: the scratch instance drivers. Adding one is one file and one line. */
+/* registry.c: the scratch instance drivers, and the engines of the
+ * ephemeral driver. Adding either is one file and one line. */
 #include "restoredrill/scratch.h"
 
 #include <string.h>
@@ -9,6 +10,13 @@ const rd_scratch_type *const rd_scratch_registry[] = {
     &rd_scratch_ephemeral,
     &rd_scratch_server,
     &rd_scratch_exec,
+    NULL,
+};
+
+/* The engines of the ephemeral driver. */
+const rd_eph_engine *const rd_eph_engines[] = {
+    &rd_eph_pg,
+    &rd_eph_mariadb,
     NULL,
 };
 

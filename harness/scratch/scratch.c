@@ -1,7 +1,8 @@
 /* scratch.c: provisioning through the registry, the table of live instances
- * for the abort path, template variables, and the ephemeral driver's front
- * (engine dispatch). Connection info lives in scratch_conn.c; owner files,
- * private directories, gc and process helpers in scratch_gc.c. */
+ * for the abort path, and template variables. The drivers: ephemeral.c
+ * (with its engines ephemeral_pg.c, ephemeral_mariadb.c), server.c, exec.c;
+ * their shared helpers: scratch_util.c (directories, owner files,
+ * processes) and scratch_conn.c (connection info). */
 #include "restoredrill/scratch.h"
 
 #include <pthread.h>
@@ -222,16 +223,6 @@ out:
     return st;
 }
 
-rd_status rd_scratch_var(rd_strlist *l, const char *name, const char *value, rd_error *err)
-{
-    char *e = rd_asprintf("%s=%s", name, value ? value : "");
-    if (!e)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    rd_status st = rd_strlist_push(l, e, err);
-    free(e);
-    return st;
-}
-
 rd_status rd_scratch_vars(const rd_scratch *s, rd_strlist *list, rd_error *err)
 {
     const rd_conninfo *c = &s->conn;
@@ -253,54 +244,3 @@ rd_status rd_scratch_vars(const rd_scratch *s, rd_strlist *list, rd_error *err)
         return st;
     return RD_OK;
 }
-
-char *rd_scratch_rundir(const char *base_dir)
-{
-    const char *e;
-    if (base_dir && *base_dir)
-        return rd_strdup(base_dir);
-    if ((e = getenv("RESTOREDRILL_RUNDIR")) && *e)
-        return rd_strdup(e);
-    if ((e = getenv("TMPDIR")) && *e)
-        return rd_asprintf("%s/restoredrill", e);
-    return rd_strdup("/tmp/restoredrill");
-}
-
-/* --- the ephemeral driver --- */
-
-static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
-                               const rd_scratch_req *req, rd_scratch **out, rd_error *err)
-{
-    rd_scratch *s = calloc(1, sizeof *s);
-    rd_status st;
-
-    if (!s)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    s->type = &rd_scratch_ephemeral;
-    s->conn.engine = engine;
-    if (engine == RD_ENGINE_PG)
-        st = rd_eph_pg_provision(cfg, req, s, err);
-    else
-        st = rd_eph_mariadb_provision(cfg, req, s, err);
-    if (st != RD_OK) {
-        rd_scratch_destroy(s);
-        return st;
-    }
-    *out = s;
-    return RD_OK;
-}
-
-static rd_status eph_teardown(rd_scratch *s, rd_error *err)
-{
-    if (s->conn.engine == RD_ENGINE_PG)
-        return rd_eph_pg_teardown(s, err);
-    return rd_eph_mariadb_teardown(s, err);
-}
-
-const rd_scratch_type rd_scratch_ephemeral = {
-    .name = "ephemeral",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
-    .provision = eph_provision,
-    .teardown = eph_teardown,
-    .gc = rd_scratch_eph_gc,
-};

@@ -43,44 +43,6 @@ out:
     return st;
 }
 
-char *rd_scratch_file_tail(const char *path, size_t n)
-{
-    rd_strbuf sb;
-    char buf[4096];
-    FILE *f = fopen(path, "re");
-
-    rd_strbuf_init(&sb, 0);
-    if (f) {
-        size_t got;
-        while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
-            if (rd_strbuf_append_n(&sb, buf, got, NULL) != RD_OK)
-                break;
-            if (sb.len > 4 * n)
-                rd_strbuf_keep_tail(&sb, n);
-        }
-        fclose(f);
-    }
-    int cut = sb.len > n;
-    rd_strbuf_keep_tail(&sb, n);
-    char *s = sb.data;
-    if (cut && strchr(s, '\n'))
-        s = strchr(s, '\n') + 1; /* drop a partial first line */
-    while (*s == '\n')
-        s++;
-    rd_strbuf out;
-    rd_strbuf_init(&out, 0);
-    for (; *s; s++) {
-        if (*s == '\n') {
-            if (s[1] != '\0')
-                rd_strbuf_append(&out, " | ", NULL);
-        } else {
-            rd_strbuf_append_char(&out, *s, NULL);
-        }
-    }
-    rd_strbuf_free(&sb);
-    return rd_strbuf_detach(&out);
-}
-
 char *rd_scratch_sanitize(const char *name, size_t max)
 {
     rd_strbuf sb;

@@ -1,5 +1,5 @@
-/* scratch_int.h: declarations shared by the scratch drivers only (not a
- * public contract): the driver structs, the ephemeral engine back ends, and
+/* scratch_int.h: declarations shared inside harness/scratch/ only (not a
+ * public contract): the driver structs, the ephemeral driver's engines, and
  * helpers for private directories, owner files, ports and connection info. */
 #ifndef RESTOREDRILL_SCRATCH_INT_H
 #define RESTOREDRILL_SCRATCH_INT_H
@@ -12,7 +12,7 @@
 #include "restoredrill/error.h"
 #include "restoredrill/scratch.h"
 
-extern const rd_scratch_type rd_scratch_ephemeral; /* scratch.c: dispatches on the engine */
+extern const rd_scratch_type rd_scratch_ephemeral; /* ephemeral.c */
 extern const rd_scratch_type rd_scratch_server;    /* server.c */
 extern const rd_scratch_type rd_scratch_exec;      /* exec.c */
 
@@ -24,20 +24,60 @@ typedef struct rd_eph_user {
     char name[64];
 } rd_eph_user;
 
-/* Engine back ends of the ephemeral driver. provision fills a new instance
- * (dir, conn, env, priv); teardown stops the server and removes the dir;
- * stop_leftover stops a server still running in a dead run's dir (gc). */
-rd_status rd_eph_pg_provision(const rd_scratch_cfg *cfg, const rd_scratch_req *req, rd_scratch *s,
-                              rd_error *err);
-rd_status rd_eph_pg_teardown(rd_scratch *s, rd_error *err);
-rd_status rd_eph_pg_stop_leftover(const char *dir, rd_error *err);
-rd_status rd_eph_mariadb_provision(const rd_scratch_cfg *cfg, const rd_scratch_req *req,
-                                   rd_scratch *s, rd_error *err);
-rd_status rd_eph_mariadb_teardown(rd_scratch *s, rd_error *err);
-rd_status rd_eph_mariadb_stop_leftover(const char *dir, rd_error *err);
+/* --- the ephemeral driver (ephemeral.c) and its engines ---
+ *
+ * ephemeral.c owns the lifecycle every engine shares: the run_as user, the
+ * private directory and its owner file, credentials, the scratch database
+ * name, starting with retries when another process takes the TCP port,
+ * teardown that verifies the server stopped, and gc of dead runs'
+ * directories. An engine (one file, one line in rd_eph_engines) supplies
+ * the steps that differ. */
 
-/* --- helpers: private directories, owner files, gc and processes
- * (scratch_gc.c) --- */
+/* The shared part of an ephemeral instance (rd_scratch.priv). */
+typedef struct rd_eph {
+    const struct rd_eph_engine *eng;
+    rd_eph_user u;
+    char *rundir; /* parent of the instance's directory */
+    char *log;    /* <dir>/server.log */
+    void *priv;   /* the engine's own data */
+} rd_eph;
+
+typedef struct rd_eph_engine {
+    rd_engine engine;
+    const char *label;               /* "postgresql" / "mariadb", in messages */
+    const char *default_user;        /* run_as default when we are root */
+    const char *socket_file;         /* socket file name inside the directory */
+    int socket_is_dir;               /* conn.socket is the directory (PostgreSQL) */
+    size_t db_name_max;              /* longest database name */
+    const char *const *reserved_dbs; /* names the scratch database must not take */
+    int leftover_signal;             /* how gc stops a dead run's server ... */
+    double leftover_grace;           /* ... and how long it waits before SIGKILL */
+    /* required */
+    /* Find the binaries; *priv is the engine's per-instance data. */
+    rd_status (*prepare)(const rd_scratch_cfg *cfg, void **priv, rd_error *err);
+    /* Fill the new directory (s->dir) with an empty cluster whose admin user
+     * is s->conn.user with s->conn.password and which holds s->conn.database
+     * once started; tcp: it will also listen on 127.0.0.1. */
+    rd_status (*init)(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err);
+    /* Start the server (on s->conn.port when tcp) and wait until it answers;
+     * s->server_version is set. The caller retries when the log says
+     * "Address already in use". */
+    rd_status (*start)(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err);
+    /* Stop the server this instance started (orderly first). */
+    void (*stop)(rd_scratch *s, rd_eph *e);
+    /* The pid in the pid file of a server whose files are in dir; 0: none. */
+    pid_t (*server_pid)(const char *dir);
+    void (*priv_free)(void *priv);
+    /* optional: after start (NULL: nothing) */
+    rd_status (*ready)(rd_scratch *s, rd_eph *e, rd_error *err);
+} rd_eph_engine;
+
+extern const rd_eph_engine rd_eph_pg;               /* ephemeral_pg.c */
+extern const rd_eph_engine rd_eph_mariadb;          /* ephemeral_mariadb.c */
+extern const rd_eph_engine *const rd_eph_engines[]; /* registry.c, NULL-terminated */
+
+/* --- helpers: private directories, owner files, processes, server tools
+ * and template variables (scratch_util.c) --- */
 
 /* The name of the owner file in every ephemeral directory. */
 #define RD_SCRATCH_OWNER_FILE "owner.json"
@@ -56,11 +96,6 @@ rd_status rd_scratch_make_dir(const rd_scratch_cfg *cfg, rd_engine engine,
 /* Write a 0600 file owned by u (passwords, init files). */
 rd_status rd_scratch_write_private(const char *path, const char *data, const rd_eph_user *u,
                                    rd_error *err);
-/* The ephemeral driver's gc (rd_scratch_type.gc): stop and remove the
- * directories in the rundir whose owner process is gone. */
-rd_status rd_scratch_eph_gc(const rd_scratch_cfg *cfg, rd_engine engine, double older_than,
-                            int dry_run, void (*report)(void *ud, const char *what), void *ud,
-                            rd_error *err);
 /* Start time of a process (/proc/PID/stat field 22, clock ticks since boot);
  * 0 when there is no such process. */
 unsigned long long rd_scratch_proc_starttime(pid_t pid);
@@ -75,14 +110,21 @@ void rd_scratch_stop_pid(pid_t pid, int sig, double grace);
 void rd_scratch_sleep_ms(long ms);
 /* Read the first line of a pid file as a pid; 0 when absent or malformed. */
 pid_t rd_scratch_read_pidfile(const char *path);
+/* The last n bytes of a file, as a heap string with "\n" turned into " | "
+ * for one-line messages; "" when unreadable. Never NULL unless out of memory. */
+char *rd_scratch_file_tail(const char *path, size_t n);
+/* Run a server tool as u to completion; a failure names the tool and
+ * carries its output tail, or the tail of log when given ("disk full: "
+ * first when the device is full). */
+rd_status rd_scratch_run_tool(const rd_eph_user *u, const char *const *argv, const char *cwd,
+                              double timeout, const char *log, rd_error *err);
+/* Append "name=value" to a strlist. */
+rd_status rd_scratch_var(rd_strlist *l, const char *name, const char *value, rd_error *err);
 
 /* --- helpers: ports, names, log tails and connection info (scratch_conn.c) --- */
 
 /* A free TCP port on 127.0.0.1 (bind to port 0). */
 rd_status rd_scratch_free_port(int *port, rd_error *err);
-/* The last n bytes of a file, as a heap string with "\n" turned into " | "
- * for one-line messages; "" when unreadable. Never NULL unless out of memory. */
-char *rd_scratch_file_tail(const char *path, size_t n);
 /* Lowercase [a-z0-9_] copy of name of at most max bytes (empty: "db"). */
 char *rd_scratch_sanitize(const char *name, size_t max);
 /* Fill conn->dsn, conn->url and s->env from the conn fields. */
@@ -100,7 +142,5 @@ rd_status rd_scratch_check_same_server(rd_db *db, const char *reference_identity
 
 /* Free all fields of s and s itself (no teardown). */
 void rd_scratch_destroy(rd_scratch *s);
-/* Append "name=value" to a strlist. */
-rd_status rd_scratch_var(rd_strlist *l, const char *name, const char *value, rd_error *err);
 
 #endif

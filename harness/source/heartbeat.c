@@ -15,11 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "source_int.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
+#include "source_int.h"
 
 /* CREATE TABLE IF NOT EXISTS and the upsert statement. */
 static rd_status prepare(rd_db *db, const rd_heartbeat_opts *o, char **upsert, rd_error *err)

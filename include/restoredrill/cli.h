@@ -17,7 +17,8 @@ void rd_cli_usage(const char *subcommand, int to_stdout);
 
 int rd_cmd_run(int argc, char **argv);       /* harness/cli/cmd_run.c */
 int rd_cmd_list(int argc, char **argv);      /* harness/cli/cmd_run.c */
-int rd_cmd_validate(int argc, char **argv);  /* harness/cli/cli.c */
+int rd_cmd_validate(int argc, char **argv);  /* harness/cli/cmd_validate.c */
+int rd_cmd_version(int argc, char **argv);   /* harness/cli/cmd_version.c */
 int rd_cmd_backup(int argc, char **argv);    /* harness/cli/cmd_backup.c */
 int rd_cmd_manifest(int argc, char **argv);  /* harness/cli/cmd_backup.c */
 int rd_cmd_heartbeat(int argc, char **argv); /* harness/cli/cmd_backup.c */

@@ -80,12 +80,13 @@ typedef struct rd_reference_cfg {
 
 typedef struct rd_check_cfg {
     char *type;
-    char *name;                 /* config "name", else NULL */
-    char *path;                 /* "targets[0].checks[2]" for messages */
-    double timeout;             /* "timeout", default 3600 */
-    const struct cJSON *params; /* the check's whole object (borrowed from the config) */
-    const struct rd_check_type *ct;
-    void *state; /* from ct->configure, freed with ct->free */
+    char *name;                      /* config "name", else NULL */
+    char *path;                      /* "targets[0].checks[2]" for messages */
+    double timeout;                  /* "timeout", default 3600 */
+    const struct cJSON *params;      /* the check's whole object (borrowed from the config) */
+    const struct rd_check_type *ct;  /* set by rd_config_drivers.check_configure */
+    void *state;                     /* the check's validated parameters */
+    void (*state_free)(void *state); /* frees state; NULL when nothing to free */
 } rd_check_cfg;
 
 typedef struct rd_target_cfg {
@@ -142,20 +143,33 @@ typedef struct rd_config {
 #define RD_TIMEOUT_TEARDOWN_DEFAULT 300.0
 #define RD_CHECK_TIMEOUT_DEFAULT 3600.0
 
-/* Flags for rd_config_parse_opts. */
-/* Check catalog/scratch types against the contract only and do not look up
- * or configure checks (ct and state stay NULL): for tests and tools that do
- * not need drivers. */
-#define RD_CONFIG_NO_DRIVERS 1u
+/* The drivers a configuration is checked against. The configuration layer
+ * knows no driver (catalogs, scratch types and checks sit above it): the
+ * caller hands in these lookups (rd_drill_drivers of drill.h), so that one
+ * load names every error of a file, the drivers' own included. */
+typedef struct rd_config_drivers {
+    /* 1 when a catalog driver of this type exists */
+    int (*catalog_known)(const char *type);
+    /* the engines (RD_ENGINE_*) a scratch driver supports; 0: no such driver */
+    unsigned (*scratch_engines)(const char *type);
+    /* the engines a check type supports; 0: no such check type */
+    unsigned (*check_engines)(const char *type);
+    /* find c->type, let it validate its parameters (c->params, c->path) for
+     * the engine, and set c->ct, c->state and c->state_free; on error the
+     * message names the check's path and c->ct, c->state stay NULL */
+    rd_status (*check_configure)(rd_check_cfg *c, rd_engine engine, rd_error *err);
+} rd_config_drivers;
 
 /* Read, strip comments, expand variables, validate and type the file.
- * RD_ERR_CONFIG / RD_ERR_IO on failure with the path-precise message. */
-rd_status rd_config_load(const char *path, rd_config **out, rd_error *err);
+ * drivers NULL: catalog and scratch types are checked against the contract
+ * only and checks are not configured (ct and state stay NULL), for tests and
+ * tools that need no drivers. RD_ERR_CONFIG / RD_ERR_IO on failure with the
+ * path-precise message. */
+rd_status rd_config_load(const char *path, const rd_config_drivers *drivers, rd_config **out,
+                         rd_error *err);
 /* Same from text; file_name is used in messages. */
-rd_status rd_config_parse(const char *text, const char *file_name, rd_config **out, rd_error *err);
-/* rd_config_parse with RD_CONFIG_* flags. */
-rd_status rd_config_parse_opts(const char *text, const char *file_name, unsigned flags,
-                               rd_config **out, rd_error *err);
+rd_status rd_config_parse(const char *text, const char *file_name, const rd_config_drivers *drivers,
+                          rd_config **out, rd_error *err);
 void rd_config_free(rd_config *cfg);
 
 /* Find a target by name; NULL when absent. */

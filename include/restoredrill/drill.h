@@ -20,6 +20,10 @@ typedef struct rd_drill_opts {
     int dry_run;
 } rd_drill_opts;
 
+/* The driver lookups for rd_config_load: catalogs, scratch types and checks
+ * of the registries (harness/drill/drivers.c). */
+extern const rd_config_drivers rd_drill_drivers;
+
 /* Run the drill. Always produces a report in *out (even on failure or abort)
  * unless allocation fails; returns RD_OK when the drill ran (whatever the
  * verdicts), RD_ERR_ABORTED when interrupted, another error when it could not

@@ -11,10 +11,11 @@
 #include "restoredrill/catalog.h"
 #include "restoredrill/check.h"
 #include "restoredrill/config.h"
+#include "restoredrill/drill.h"
 #include "restoredrill/scratch.h"
 #include "restoredrill/strbuf.h"
 
-#define NODRV RD_CONFIG_NO_DRIVERS
+#define NODRV 1u /* no driver lookups: rd_config_parse with drivers NULL */
 
 static char errmsg[RD_ERROR_MSG_MAX];
 static rd_status errcode;
@@ -25,7 +26,8 @@ static rd_config *parse(const char *text, unsigned flags)
     rd_config *cfg = NULL;
     rd_error err;
     rd_error_clear(&err);
-    errcode = rd_config_parse_opts(text, "drill.json", flags, &cfg, &err);
+    errcode =
+        rd_config_parse(text, "drill.json", (flags & NODRV) ? NULL : &rd_drill_drivers, &cfg, &err);
     snprintf(errmsg, sizeof errmsg, "%s", errcode == RD_OK ? "" : err.msg);
     if (errcode != RD_OK)
         ck_assert_ptr_null(cfg);
@@ -698,7 +700,8 @@ START_TEST(test_load_file)
     rd_config *cfg = NULL;
     rd_error err;
     rd_error_clear(&err);
-    ck_assert_int_eq(rd_config_load("/nonexistent/drill.json", &cfg, &err), RD_ERR_IO);
+    ck_assert_int_eq(rd_config_load("/nonexistent/drill.json", &rd_drill_drivers, &cfg, &err),
+                     RD_ERR_IO);
     ck_assert_str_eq(err.msg, "cannot read /nonexistent/drill.json: No such file or directory");
     ck_assert_ptr_null(cfg);
 
@@ -710,7 +713,7 @@ START_TEST(test_load_file)
           "{\"type\": \"dir\", \"path\": \"/a\", \"pattren\": \"*\"}}]}",
           f);
     fclose(f);
-    ck_assert_int_eq(rd_config_load(path, &cfg, &err), RD_ERR_CONFIG);
+    ck_assert_int_eq(rd_config_load(path, &rd_drill_drivers, &cfg, &err), RD_ERR_CONFIG);
     char want[256];
     snprintf(want, sizeof want,
              "%s: targets[0].catalog.pattren: unknown key (expected one of: type, path, pattern, "

@@ -1,8 +1,8 @@
-/* scratch_gc.c: the ephemeral driver's private directories and the owner
- * files in them, gc of directories whose owner died, and the process
- * helpers (start times, liveness, stopping, pid files) both rely on. */
+/* scratch_util.c: the helpers under every scratch driver: the run
+ * directory and private 0700 directories with their owner files, the run_as
+ * user, private files, processes (start times, liveness, stopping, pid
+ * files), running a server tool as the run_as user, template variables. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,7 +23,29 @@
 #include "restoredrill/strbuf.h"
 #include "scratch_int.h"
 
-/* --- owner files and gc of ephemeral directories --- */
+char *rd_scratch_rundir(const char *base_dir)
+{
+    const char *e;
+    if (base_dir && *base_dir)
+        return rd_strdup(base_dir);
+    if ((e = getenv("RESTOREDRILL_RUNDIR")) && *e)
+        return rd_strdup(e);
+    if ((e = getenv("TMPDIR")) && *e)
+        return rd_asprintf("%s/restoredrill", e);
+    return rd_strdup("/tmp/restoredrill");
+}
+
+rd_status rd_scratch_var(rd_strlist *l, const char *name, const char *value, rd_error *err)
+{
+    char *e = rd_asprintf("%s=%s", name, value ? value : "");
+    if (!e)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = rd_strlist_push(l, e, err);
+    free(e);
+    return st;
+}
+
+/* --- owner files --- */
 
 static rd_status owner_write(const char *dir, rd_engine engine, const rd_scratch_req *req,
                              rd_error *err)
@@ -56,145 +78,6 @@ out:
     free(text);
     cJSON_Delete(o);
     free(path);
-    return st;
-}
-
-typedef struct owner_info {
-    pid_t pid;
-    unsigned long long start;
-    char target[128];
-    rd_engine engine;
-} owner_info;
-
-/* 1 when the owner file was read, 0 when absent or unreadable. */
-static int owner_read(const char *dir, owner_info *oi)
-{
-    char *path = rd_fs_join(dir, RD_SCRATCH_OWNER_FILE);
-    char *text = NULL;
-    size_t len = 0;
-    cJSON *o = NULL;
-    int ok = 0;
-    rd_error e;
-
-    memset(oi, 0, sizeof *oi);
-    if (!path || rd_fs_read_file(path, 65536, &text, &len, &e) != RD_OK)
-        goto out;
-    o = cJSON_Parse(text);
-    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
-    const cJSON *start = cJSON_GetObjectItemCaseSensitive(o, "pid_start");
-    const cJSON *target = cJSON_GetObjectItemCaseSensitive(o, "target");
-    const cJSON *engine = cJSON_GetObjectItemCaseSensitive(o, "engine");
-    if (!cJSON_IsNumber(pid) || !cJSON_IsNumber(start) || pid->valuedouble < 1)
-        goto out;
-    oi->pid = (pid_t)pid->valuedouble;
-    oi->start = (unsigned long long)start->valuedouble;
-    if (cJSON_IsString(target))
-        snprintf(oi->target, sizeof oi->target, "%s", target->valuestring);
-    if (cJSON_IsString(engine))
-        oi->engine = rd_engine_parse(engine->valuestring);
-    ok = 1;
-out:
-    cJSON_Delete(o);
-    free(text);
-    free(path);
-    return ok;
-}
-
-static rd_engine engine_of_dirname(const char *name)
-{
-    if (strncmp(name, "postgres-", 9) == 0)
-        return RD_ENGINE_PG;
-    if (strncmp(name, "mariadb-", 8) == 0)
-        return RD_ENGINE_MARIADB;
-    return 0;
-}
-
-/* Decide about one entry of the rundir: 1 and a reason when it is a leftover. */
-static int is_leftover(const char *path, const struct stat *sb, double older_than, owner_info *oi,
-                       char *why, size_t whysz)
-{
-    if (owner_read(path, oi)) {
-        unsigned long long now_start = rd_scratch_proc_starttime(oi->pid);
-        if (now_start != 0 && now_start == oi->start)
-            return 0;
-        snprintf(why, whysz, "owner pid %d is gone", (int)oi->pid);
-        return 1;
-    }
-    /* No owner file: a run that died between mkdtemp and writing it. */
-    double age = difftime(time(NULL), sb->st_mtime);
-    if (older_than >= 0 && age < older_than)
-        return 0;
-    snprintf(why, whysz, "no owner file, %.0fs old", age);
-    return 1;
-}
-
-rd_status rd_scratch_eph_gc(const rd_scratch_cfg *cfg, rd_engine engine, double older_than,
-                            int dry_run, void (*report)(void *ud, const char *what), void *ud,
-                            rd_error *err)
-{
-    char *rundir = rd_scratch_rundir(cfg ? cfg->base_dir : NULL);
-    DIR *d = NULL;
-    struct dirent *de;
-    rd_status st = RD_OK;
-
-    (void)engine; /* every engine's leftovers live in the same rundir */
-    if (!rundir)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    d = opendir(rundir);
-    if (!d) {
-        if (errno != ENOENT)
-            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", rundir);
-        goto out;
-    }
-    while ((de = readdir(d)) != NULL) {
-        rd_engine e = engine_of_dirname(de->d_name);
-        struct stat sb;
-        owner_info oi;
-        char why[128], msg[1024];
-        char *path;
-
-        if (!e)
-            continue;
-        path = rd_fs_join(rundir, de->d_name);
-        if (!path) {
-            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-            !is_leftover(path, &sb, older_than, &oi, why, sizeof why)) {
-            free(path);
-            continue;
-        }
-        if (oi.engine)
-            e = oi.engine;
-        snprintf(msg, sizeof msg, "%s ephemeral %s instance %s (target %s, %s)",
-                 dry_run ? "would remove" : "removed", rd_engine_name(e), path,
-                 oi.target[0] ? oi.target : "unknown", why);
-        if (!dry_run) {
-            rd_error e2;
-            rd_error_clear(&e2);
-            rd_status s2 = e == RD_ENGINE_PG ? rd_eph_pg_stop_leftover(path, &e2)
-                                             : rd_eph_mariadb_stop_leftover(path, &e2);
-            if (s2 == RD_OK)
-                s2 = rd_fs_rmtree(path, rundir, &e2);
-            if (s2 != RD_OK) {
-                if (st == RD_OK) {
-                    st = s2;
-                    if (err)
-                        *err = e2;
-                }
-                rd_log_error("cannot remove %s: %s", path, e2.msg);
-                free(path);
-                continue;
-            }
-        }
-        report(ud, msg);
-        free(path);
-    }
-out:
-    if (d)
-        closedir(d);
-    free(rundir);
     return st;
 }
 
@@ -426,4 +309,85 @@ pid_t rd_scratch_read_pidfile(const char *path)
     if (errno != 0 || end == buf || v <= 0 || v > INT_MAX)
         return 0;
     return (pid_t)v;
+}
+
+/* --- server tools --- */
+
+char *rd_scratch_file_tail(const char *path, size_t n)
+{
+    rd_strbuf sb;
+    char buf[4096];
+    FILE *f = fopen(path, "re");
+
+    rd_strbuf_init(&sb, 0);
+    if (f) {
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+            if (rd_strbuf_append_n(&sb, buf, got, NULL) != RD_OK)
+                break;
+            if (sb.len > 4 * n)
+                rd_strbuf_keep_tail(&sb, n);
+        }
+        fclose(f);
+    }
+    int cut = sb.len > n;
+    rd_strbuf_keep_tail(&sb, n);
+    char *s = sb.data;
+    if (cut && strchr(s, '\n'))
+        s = strchr(s, '\n') + 1; /* drop a partial first line */
+    while (*s == '\n')
+        s++;
+    rd_strbuf out;
+    rd_strbuf_init(&out, 0);
+    for (; *s; s++) {
+        if (*s == '\n') {
+            if (s[1] != '\0')
+                rd_strbuf_append(&out, " | ", NULL);
+        } else {
+            rd_strbuf_append_char(&out, *s, NULL);
+        }
+    }
+    rd_strbuf_free(&sb);
+    return rd_strbuf_detach(&out);
+}
+
+rd_status rd_scratch_run_tool(const rd_eph_user *u, const char *const *argv, const char *cwd,
+                              double timeout, const char *log, rd_error *err)
+{
+    rd_proc_spec spec = {0};
+    rd_strbuf outb, errb;
+    int code = 0;
+    rd_status st;
+    char *tail = NULL;
+
+    rd_strbuf_init(&outb, 65536);
+    rd_strbuf_init(&errb, 0);
+    spec.argv = argv;
+    spec.cwd = cwd;
+    spec.stdin_mode = RD_PROC_IO_NULL;
+    spec.stdout_mode = RD_PROC_IO_PIPE;
+    spec.run_as = u->run_as;
+    spec.uid = u->uid;
+    spec.gid = u->gid;
+    st = rd_proc_run(&spec, timeout, &outb, &errb, &code, err);
+    if (st != RD_OK)
+        goto out;
+    if (code != 0) {
+        const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+        tail = log ? rd_scratch_file_tail(log, 600) : NULL;
+        rd_strbuf *b = errb.len ? &errb : &outb;
+        rd_strbuf_keep_tail(b, 600);
+        for (char *c = b->data; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        st = RD_ERR(err, RD_ERR_PROC, "%s exited with %d: %s", base, code,
+                    tail && *tail ? tail : b->data);
+        if (strstr(err ? err->msg : "", "No space left on device"))
+            rd_error_prefix(err, "disk full: ");
+    }
+out:
+    free(tail);
+    rd_strbuf_free(&outb);
+    rd_strbuf_free(&errb);
+    return st;
 }

@@ -1,0 +1,17 @@
+/* cli_int.h: declarations shared inside harness/cli/ only: the subcommand
+ * table (registry.c) that cli.c dispatches through. */
+#ifndef RESTOREDRILL_CLI_INT_H
+#define RESTOREDRILL_CLI_INT_H
+
+typedef struct rd_cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *synopsis; /* after "usage: " */
+    const char *summary;  /* one line for the overview */
+    const char *details;  /* options and notes, may be "" */
+} rd_cli_command;
+
+/* Terminated by an entry whose name is NULL. */
+extern const rd_cli_command rd_cli_commands[];
+
+#endif

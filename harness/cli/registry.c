@@ -1,0 +1,108 @@
+/* registry.c: the subcommands: name, entry point and usage texts. Adding a
+ * subcommand is one cmd_<name>.c and one entry here. */
+#include <stddef.h>
+
+#include "cli_int.h"
+
+#include "restoredrill/cli.h"
+
+const rd_cli_command rd_cli_commands[] = {
+    {"run", rd_cmd_run,
+     "restoredrill run CONFIG [--target NAME]... [--seed N] [--parallel N]\n"
+     "                        [--shard K/N] [--out DIR] [--keep-scratch] [--dry-run]\n"
+     "                        [--quiet | --verbose] [--no-progress]",
+     "run the drill: sample, restore, check, measure RTO/RPO, report",
+     "  --target NAME    run only this target (repeatable)\n"
+     "  --seed N         sampling seed (default: the config's, else chosen and recorded)\n"
+     "  --parallel N     targets restored at once (default: the config's)\n"
+     "  --shard K/N      run the K-th of N equal shares of the targets (CI fan-out)\n"
+     "  --out DIR        report directory (default: output.dir of the config)\n"
+     "  --keep-scratch   leave scratch instances running for inspection\n"
+     "  --dry-run        list and sample only: restore and check nothing\n"
+     "exit status: 0 every target passed, 1 something failed, 2 usage or\n"
+     "configuration error, 3 aborted\n"},
+    {"list", rd_cmd_list, "restoredrill list CONFIG [--target NAME] [--json]",
+     "recovery points, ages, RPO exposure",
+     "  --target NAME    only this target (repeatable)\n"
+     "  --json           print JSON instead of a table\n"},
+    {"validate", rd_cmd_validate, "restoredrill validate CONFIG",
+     "check a config, print what a run would do",
+     "Loads CONFIG (comments and ${VAR} expansion allowed), reports the first error\n"
+     "with its JSON path, and prints per target the catalog, sampling, scratch\n"
+     "instance, restore settings, reference, checks and objectives. Touches nothing.\n"},
+    {"backup", rd_cmd_backup,
+     "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
+     "                    [--gzip | --zstd] [--freshness-query SQL]",
+     "dump + consistent manifest in one snapshot",
+     "  --engine E            postgres or mariadb\n"
+     "  --dsn DSN             database to dump (password from the environment)\n"
+     "  -o FILE               the dump; the manifest goes to FILE.manifest.json\n"
+     "  --format F            postgres: custom (default), plain or directory\n"
+     "  --gzip, --zstd        compress the dump in process\n"
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
+    {"manifest", rd_cmd_manifest,
+     "restoredrill manifest --engine E --dsn DSN -o FILE [--freshness-query SQL]",
+     "capture expected figures from a live database",
+     "  --engine E            postgres or mariadb\n"
+     "  --dsn DSN             database to read (read-only)\n"
+     "  -o FILE               manifest file to write\n"
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
+    {"checksum", rd_cmd_checksum,
+     "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
+     "                      [--against DSN2 | --manifest FILE] [--parallel N] [--chunk-rows N]",
+     "chunked table checksums computed inside the server",
+     "  --engine E         postgres or mariadb\n"
+     "  --dsn DSN          database to read (read-only)\n"
+     "  --table T          only this table (repeatable; default: all)\n"
+     "  --against DSN2     compare with a live reference, naming differing key ranges\n"
+     "  --manifest FILE    compare with the chunk digests stored in a manifest\n"
+     "  --parallel N       connections per database (default: number of cores)\n"
+     "  --chunk-rows N     rows per chunk (default 100000)\n"
+     "  --json             print JSON\n"
+     "exit status: 0 equal (or digests printed), 1 differences, 2 usage\n"},
+    {"diff", rd_cmd_diff,
+     "restoredrill diff --engine E --dsn A --against B --table T [--against-table T2]\n"
+     "                  [--key COL]... [--where SQL] [--max-rows N] [--json]",
+     "row-level differences of a table between two databases",
+     "  --engine E         postgres or mariadb\n"
+     "  --dsn A            first database\n"
+     "  --against B        second database\n"
+     "  --table T          table to compare\n"
+     "  --against-table T2 its name in B when it differs\n"
+     "  --key COL          key column (repeatable; default: the primary key)\n"
+     "  --where SQL        only rows matching this condition (both sides)\n"
+     "  --max-rows N       list at most N differing keys (counts stay exact)\n"
+     "  --parallel N       connections per database (default: number of cores)\n"
+     "  --chunk-rows N     rows per first-level chunk; --leaf-rows N: rows per leaf\n"
+     "  --json             print JSON\n"
+     "exit status: 0 equal, 1 differences, 2 usage\n"},
+    {"heartbeat", rd_cmd_heartbeat,
+     "restoredrill heartbeat --engine E --dsn DSN [--interval 1s] [--duration D]\n"
+     "                       [--table NAME] [--writer ID]",
+     "write heartbeat rows so restores can measure the exact RPO",
+     "  --engine E       postgres or mariadb\n"
+     "  --dsn DSN        protected database\n"
+     "  --interval D     time between beats (default 1s)\n"
+     "  --duration D     stop after this long (default: until interrupted)\n"
+     "  --table NAME     heartbeat table (default restoredrill_heartbeat)\n"
+     "  --writer ID      this writer's row (default hostname:pid)\n"},
+    {"report", rd_cmd_report,
+     "restoredrill report FILE.json... [--junit F] [--html F] [--json F] [--prometheus F]\n"
+     "                    [--history H] [--append-history H]",
+     "re-render reports from JSON, merge shards",
+     "  --junit F            write JUnit XML\n"
+     "  --html F             write the HTML evidence report\n"
+     "  --json F             write the merged JSON report\n"
+     "  --prometheus F       write the Prometheus textfile\n"
+     "  --history H          history file whose drills feed the HTML charts\n"
+     "  --append-history H   append the (merged) drill to history H, then chart it\n"},
+    {"history", rd_cmd_history, "restoredrill history verify FILE.jsonl",
+     "verify the tamper-evident history chain", ""},
+    {"gc", rd_cmd_gc, "restoredrill gc CONFIG [--older-than 6h] [--dry-run]",
+     "remove leftover scratch instances",
+     "  --older-than D   prefixed scratch databases older than this (default 6h)\n"
+     "  --dry-run        print what would be removed, remove nothing\n"},
+    {"version", rd_cmd_version, "restoredrill version", "print the version and linked libraries",
+     ""},
+    {NULL, NULL, NULL, NULL, NULL},
+};
