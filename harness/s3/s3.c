@@ -71,7 +71,7 @@ static rd_status list_all(rd_s3 *s, const char *bucket, const char *prefix, int 
         free(next_version);
         next = next_version = NULL;
         if ((st = rd_s3_xml_list(r.resp.data, r.resp.len, versions, &acc, &next,
-                              versions ? &next_version : NULL, err)) != RD_OK) {
+                                 versions ? &next_version : NULL, err)) != RD_OK) {
             rd_error_prefix(err, "s3://%s/%s: ", bucket, prefix ? prefix : "");
             goto out;
         }
@@ -96,8 +96,8 @@ rd_status rd_s3_list(rd_s3 *s, const char *bucket, const char *prefix, rd_s3_obj
     return list_all(s, bucket, prefix, 0, out, err);
 }
 
-rd_status rd_s3_list_versions(rd_s3 *s, const char *bucket, const char *prefix,
-                              rd_s3_objects *out, rd_error *err)
+rd_status rd_s3_list_versions(rd_s3 *s, const char *bucket, const char *prefix, rd_s3_objects *out,
+                              rd_error *err)
 {
     return list_all(s, bucket, prefix, 1, out, err);
 }
@@ -151,8 +151,7 @@ rd_status rd_s3_get(rd_s3 *s, const char *bucket, const char *key, const rd_s3_g
         const char *hdrs[3] = {NULL, NULL, NULL};
         size_t nh = 0;
         if (start + done > 0) {
-            snprintf(range, sizeof range, "Range: bytes=%llu-",
-                     (unsigned long long)(start + done));
+            snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)(start + done));
             hdrs[nh++] = range;
         }
         if (etag[0]) { /* a resumed read must continue the same object */
@@ -179,8 +178,7 @@ rd_status rd_s3_get(rd_s3 *s, const char *bucket, const char *key, const rd_s3_g
             if (++resumes > MAX_RESUMES)
                 transient = 0;
             else
-                rd_log_info("s3 GET s3://%s/%s: %s; resuming at byte %llu", bucket, key, e.msg,
-                            (unsigned long long)(start + done));
+                rd_log_info("%s; resuming at byte %llu", e.msg, (unsigned long long)(start + done));
         }
         if (!transient || attempt >= s->max_attempts) {
             if (err)
@@ -235,8 +233,8 @@ rd_status rd_s3_get_mem(rd_s3 *s, const char *bucket, const char *key, size_t ma
 }
 
 static rd_status simple(rd_s3 *s, const char *method, const char *bucket, const char *key,
-                        const char *query, const char *const *headers, const void *body,
-                        size_t len, s3_req *r, rd_error *err)
+                        const char *query, const char *const *headers, const void *body, size_t len,
+                        s3_req *r, rd_error *err)
 {
     s3_req_init(r, method, bucket, key);
     r->query = query;
@@ -257,8 +255,8 @@ rd_status rd_s3_put(rd_s3 *s, const char *bucket, const char *key, const void *d
     return st;
 }
 
-rd_status rd_s3_copy(rd_s3 *s, const char *src_bucket, const char *src_key,
-                     const char *dst_bucket, const char *dst_key, rd_error *err)
+rd_status rd_s3_copy(rd_s3 *s, const char *src_bucket, const char *src_key, const char *dst_bucket,
+                     const char *dst_key, rd_error *err)
 {
     s3_req r;
     char *src = rd_s3_uri_encode(src_key, 1);
@@ -291,8 +289,8 @@ rd_status rd_s3_delete(rd_s3 *s, const char *bucket, const char *key, rd_error *
     return st;
 }
 
-rd_status rd_s3_raw_get(rd_s3 *s, const char *bucket, const char *key,
-                        const char *const *headers, long *status, rd_error *err)
+rd_status rd_s3_raw_get(rd_s3 *s, const char *bucket, const char *key, const char *const *headers,
+                        long *status, rd_error *err)
 {
     s3_req r;
     int transient = 0;
@@ -444,8 +442,8 @@ rd_status rd_s3_upload_finish(rd_s3_upload *u, rd_error *err)
         char code[128], msg[512];
         rd_s3_xml_error(r.resp.data, r.resp.len, code, sizeof code, msg, sizeof msg);
         if (code[0])
-            st = RD_ERR(err, RD_ERR_NET, "s3 complete upload s3://%s/%s: %s: %s", u->bucket,
-                        u->key, code, msg);
+            st = RD_ERR(err, RD_ERR_NET, "s3 complete upload s3://%s/%s: %s: %s", u->bucket, u->key,
+                        code, msg);
     }
 out:
     s3_req_free(&r);

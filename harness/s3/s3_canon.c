@@ -183,8 +183,8 @@ rd_status rd_s3_new(const rd_s3_opts *opts, rd_s3 **out, rd_error *err)
     size_t bl = strlen(s->base_path);
     while (bl > 0 && s->base_path[bl - 1] == '/')
         s->base_path[--bl] = '\0';
-    s->path_style = !opts || opts->path_style < 0 ? host_is_ip_or_local(s->host)
-                                                  : opts->path_style != 0;
+    s->path_style =
+        !opts || opts->path_style < 0 ? host_is_ip_or_local(s->host) : opts->path_style != 0;
     *out = s;
     s = NULL;
 out:

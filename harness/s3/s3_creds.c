@@ -129,8 +129,8 @@ static rd_status from_profile(s3_creds *c, int *found, rd_error *err)
     char *cpath = shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
     char *fpath = shared_file("AWS_CONFIG_FILE", "config");
     char *ctext = read_small(cpath), *ftext = read_small(fpath);
-    char *section = strcmp(profile, "default") == 0 ? rd_strdup("default")
-                                                     : rd_asprintf("profile %s", profile);
+    char *section =
+        strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
     *found = 0;
     const char *where = cpath;
     if (ctext) {
@@ -152,7 +152,8 @@ static rd_status from_profile(s3_creds *c, int *found, rd_error *err)
         *found = 1;
     } else if (c->key_id || c->secret) {
         st = RD_ERR(err, RD_ERR_CONFIG, "profile %s in %s has %s but not %s", profile,
-                    where ? where : "~/.aws", c->key_id ? "aws_access_key_id" : "aws_secret_access_key",
+                    where ? where : "~/.aws",
+                    c->key_id ? "aws_access_key_id" : "aws_secret_access_key",
                     c->key_id ? "aws_secret_access_key" : "aws_access_key_id");
     } else if (env("AWS_PROFILE")) {
         st = RD_ERR(err, RD_ERR_CONFIG,
@@ -182,8 +183,8 @@ char *s3_region_from_env(void)
         return rd_strdup(env("AWS_DEFAULT_REGION"));
     const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
     char *fpath = shared_file("AWS_CONFIG_FILE", "config"), *ftext = read_small(fpath);
-    char *section = strcmp(profile, "default") == 0 ? rd_strdup("default")
-                                                     : rd_asprintf("profile %s", profile);
+    char *section =
+        strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
     char *region = ftext && section ? ini_get(ftext, section, "region") : NULL;
     free(fpath);
     free(ftext);
@@ -207,8 +208,8 @@ static rd_status parse_json_creds(const char *text, size_t len, const char *what
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "Expiration");
     if (!cJSON_IsString(id) || !cJSON_IsString(secret) || !*id->valuestring ||
         !*secret->valuestring) {
-        st = RD_ERR(err, RD_ERR_FORMAT,
-                    "%s: expected JSON with AccessKeyId and SecretAccessKey", what);
+        st = RD_ERR(err, RD_ERR_FORMAT, "%s: expected JSON with AccessKeyId and SecretAccessKey",
+                    what);
         goto out;
     }
     int64_t ms = 0;
@@ -282,8 +283,9 @@ out:
 static rd_status from_imds(s3_creds *c, int *found, rd_error *err)
 {
     rd_status st = RD_OK;
-    const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT") ? env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-                                                                : "http://169.254.169.254";
+    const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                           ? env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                           : "http://169.254.169.254";
     char *url = NULL, *tokhdr = NULL, *role = NULL;
     rd_strbuf body;
     long status = 0;

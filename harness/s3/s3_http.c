@@ -117,8 +117,8 @@ static size_t on_write(char *buf, size_t size, size_t nitems, void *ud)
         r->sunk += n;
         return n;
     }
-    size_t max = code >= 200 && code < 300 ? (r->resp_max ? r->resp_max : RESP_MAX_DEFAULT)
-                                           : ERROR_BODY_MAX;
+    size_t max =
+        code >= 200 && code < 300 ? (r->resp_max ? r->resp_max : RESP_MAX_DEFAULT) : ERROR_BODY_MAX;
     if (r->resp.len + n > max) {
         if (code >= 200 && code < 300) {
             w->overflow = 1;
@@ -147,9 +147,8 @@ static rd_status ensure_creds(rd_s3 *s, rd_error *err)
 {
     if (s->test_creds)
         return RD_OK;
-    if (s->have_creds &&
-        (s->creds.expires_ms == 0 ||
-         rd_wall_now_ms() < s->creds.expires_ms - (int64_t)S3_CREDS_MARGIN * 1000))
+    if (s->have_creds && (s->creds.expires_ms == 0 ||
+                          rd_wall_now_ms() < s->creds.expires_ms - (int64_t)S3_CREDS_MARGIN * 1000))
         return RD_OK;
     s3_creds fresh;
     memset(&fresh, 0, sizeof fresh);
@@ -324,14 +323,22 @@ int s3_is_transient_status(long status, const char *code)
 static const char *status_text(long status)
 {
     switch (status) {
-    case 301: return "PermanentRedirect";
-    case 304: return "NotModified";
-    case 400: return "BadRequest";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 412: return "PreconditionFailed";
-    case 416: return "InvalidRange";
-    default: return status >= 500 ? "ServerError" : "Error";
+    case 301:
+        return "PermanentRedirect";
+    case 304:
+        return "NotModified";
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "NotFound";
+    case 412:
+        return "PreconditionFailed";
+    case 416:
+        return "InvalidRange";
+    default:
+        return status >= 500 ? "ServerError" : "Error";
     }
 }
 
@@ -339,11 +346,19 @@ rd_status s3_fail(const s3_req *r, rd_error *err)
 {
     char code[128], msg[512];
     rd_s3_xml_error(r->resp.data, r->resp.len, code, sizeof code, msg, sizeof msg);
-    rd_status st = r->status == 404 ? RD_ERR_NOTFOUND
-                   : r->status == 403 || strcmp(code, "SignatureDoesNotMatch") == 0 ||
-                           strcmp(code, "InvalidAccessKeyId") == 0
-                       ? RD_ERR_REFUSED
-                       : RD_ERR_NET;
+    static const char *const refused[] = {"SignatureDoesNotMatch",
+                                          "InvalidAccessKeyId",
+                                          "InvalidToken",
+                                          "ExpiredToken",
+                                          "AccessDenied",
+                                          "InvalidClientTokenId",
+                                          NULL};
+    rd_status st = r->status == 404   ? RD_ERR_NOTFOUND
+                   : r->status == 403 ? RD_ERR_REFUSED
+                                      : RD_ERR_NET;
+    for (size_t i = 0; refused[i]; i++)
+        if (strcmp(code, refused[i]) == 0)
+            st = RD_ERR_REFUSED;
     const char *c = code[0] ? code : status_text(r->status);
     const char *hint = "";
     if (strcmp(c, "SignatureDoesNotMatch") == 0 || strcmp(c, "InvalidAccessKeyId") == 0)
@@ -390,8 +405,8 @@ rd_status s3_request(rd_s3 *s, s3_req *r, rd_error *err)
         if (st == RD_OK) {
             char code[64], msg[8];
             rd_s3_xml_error(r->resp.data, r->resp.len, code, sizeof code, msg, sizeof msg);
-            if (!refreshed && !s->test_creds && (strcmp(code, "ExpiredToken") == 0 ||
-                                                 strcmp(code, "TokenRefreshRequired") == 0)) {
+            if (!refreshed && !s->test_creds &&
+                (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "TokenRefreshRequired") == 0)) {
                 refreshed = 1; /* temporary credentials ran out early: load them again */
                 s->have_creds = 0;
                 attempt--;

@@ -45,25 +45,25 @@ struct rd_s3 {
 typedef struct s3_req {
     const char *method; /* GET HEAD PUT POST DELETE */
     const char *bucket;
-    const char *key;             /* NULL: a bucket request */
-    const char *query;           /* canonical query, NULL: none */
-    const char *const *headers;  /* NULL-terminated extra headers, signed; NULL: none */
-    const void *body;            /* PUT/POST body or NULL */
+    const char *key;            /* NULL: a bucket request */
+    const char *query;          /* canonical query, NULL: none */
+    const char *const *headers; /* NULL-terminated extra headers, signed; NULL: none */
+    const void *body;           /* PUT/POST body or NULL */
     size_t body_len;
-    rd_s3_sink_fn sink;          /* a 2xx body goes here; NULL: into resp */
+    rd_s3_sink_fn sink; /* a 2xx body goes here; NULL: into resp */
     void *sink_ctx;
     volatile int *cancel;
-    size_t resp_max;             /* cap of resp; 0: 16 MiB */
+    size_t resp_max; /* cap of resp; 0: 16 MiB */
     /* results of the last attempt */
     long status;
-    rd_strbuf resp;              /* body of an error, or of a 2xx without a sink */
+    rd_strbuf resp; /* body of an error, or of a 2xx without a sink */
     char etag[130];
     char version_id[256];
     char content_range[128];
-    int64_t content_length;      /* -1 unknown */
-    int64_t mtime_ms;            /* Last-Modified, -1 unknown */
-    uint64_t sunk;               /* bytes given to the sink by this attempt */
-    rd_status sink_st;           /* the sink's failure, if any */
+    int64_t content_length; /* -1 unknown */
+    int64_t mtime_ms;       /* Last-Modified, -1 unknown */
+    uint64_t sunk;          /* bytes given to the sink by this attempt */
+    rd_status sink_st;      /* the sink's failure, if any */
     rd_error sink_err;
 } s3_req;
 

@@ -55,7 +55,8 @@ static void copy_child(const xmlNode *n, const char *name, char *dst, size_t dsz
     free(t);
 }
 
-void rd_s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz)
+void rd_s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg,
+                     size_t msgsz)
 {
     code[0] = msg[0] = '\0';
     xmlDocPtr doc = parse(xml, len);
@@ -145,8 +146,8 @@ static rd_status add_object(const xmlNode *n, int url_encoded, int marker, rd_s3
     return RD_OK;
 }
 
-rd_status rd_s3_xml_list(const char *xml, size_t len, int versions, rd_s3_objects *out,
-                      char **next, char **next_version, rd_error *err)
+rd_status rd_s3_xml_list(const char *xml, size_t len, int versions, rd_s3_objects *out, char **next,
+                         char **next_version, rd_error *err)
 {
     rd_status st = RD_OK;
     *next = NULL;

@@ -44,13 +44,13 @@ int rd_s3_is_url(const char *s);
 rd_status rd_s3_url_split(const char *url, char **bucket, char **key, rd_error *err);
 
 typedef struct rd_s3_object {
-    char *key;          /* decoded */
-    int64_t size;       /* bytes */
-    int64_t mtime_ms;   /* LastModified */
-    char *etag;         /* with its quotes removed; NULL when absent */
-    char *version_id;   /* versions only, else NULL */
-    int is_latest;      /* versions only */
-    int delete_marker;  /* versions only: a delete marker (size 0) */
+    char *key;         /* decoded */
+    int64_t size;      /* bytes */
+    int64_t mtime_ms;  /* LastModified */
+    char *etag;        /* with its quotes removed; NULL when absent */
+    char *version_id;  /* versions only, else NULL */
+    int is_latest;     /* versions only */
+    int delete_marker; /* versions only: a delete marker (size 0) */
 } rd_s3_object;
 
 typedef struct rd_s3_objects {
@@ -66,8 +66,8 @@ void rd_s3_object_clear(rd_s3_object *o);
 rd_status rd_s3_list(rd_s3 *s, const char *bucket, const char *prefix, rd_s3_objects *out,
                      rd_error *err);
 /* Every version and delete marker under prefix (ListObjectVersions), all pages. */
-rd_status rd_s3_list_versions(rd_s3 *s, const char *bucket, const char *prefix,
-                              rd_s3_objects *out, rd_error *err);
+rd_status rd_s3_list_versions(rd_s3 *s, const char *bucket, const char *prefix, rd_s3_objects *out,
+                              rd_error *err);
 
 /* HEAD: size, LastModified, ETag (version_id when the bucket is versioned).
  * RD_ERR_NOTFOUND "s3 HEAD s3://b/k: 404 NotFound" when absent. */
@@ -98,8 +98,8 @@ rd_status rd_s3_get_mem(rd_s3 *s, const char *bucket, const char *key, size_t ma
 rd_status rd_s3_put(rd_s3 *s, const char *bucket, const char *key, const void *data, size_t len,
                     rd_error *err);
 /* Server-side copy (CopyObject, up to 5 GiB). */
-rd_status rd_s3_copy(rd_s3 *s, const char *src_bucket, const char *src_key,
-                     const char *dst_bucket, const char *dst_key, rd_error *err);
+rd_status rd_s3_copy(rd_s3 *s, const char *src_bucket, const char *src_key, const char *dst_bucket,
+                     const char *dst_key, rd_error *err);
 /* DeleteObject (a missing key is not an error, as in S3). */
 rd_status rd_s3_delete(rd_s3 *s, const char *bucket, const char *key, rd_error *err);
 
@@ -139,8 +139,8 @@ void rd_s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, cha
  * continuation token (versions: the key marker), heap, NULL at the end;
  * *next_version the version-id marker (versions only, may be NULL).
  * RD_ERR_FORMAT for a document that is not a listing. */
-rd_status rd_s3_xml_list(const char *xml, size_t len, int versions, rd_s3_objects *out,
-                         char **next, char **next_version, rd_error *err);
+rd_status rd_s3_xml_list(const char *xml, size_t len, int versions, rd_s3_objects *out, char **next,
+                         char **next_version, rd_error *err);
 
 /* Resolve credentials now (the chain, or the cached ones while they are
  * valid): *source names where they came from ("environment", "profile x",
@@ -157,7 +157,7 @@ void rd_s3_set_test_signing(rd_s3 *s, const char *amz_date, const char *access_k
 void rd_s3_set_test_connect(rd_s3 *s, const char *connect_to);
 /* One request with extra headers ("Range: bytes=0-9"), body discarded;
  * *status is the HTTP status. For tests. */
-rd_status rd_s3_raw_get(rd_s3 *s, const char *bucket, const char *key,
-                        const char *const *headers, long *status, rd_error *err);
+rd_status rd_s3_raw_get(rd_s3 *s, const char *bucket, const char *key, const char *const *headers,
+                        long *status, rd_error *err);
 
 #endif

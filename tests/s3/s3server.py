@@ -21,8 +21,8 @@ import urllib.parse
 import urllib.request
 
 # Requests made without authentication before it is enforced: CreateUser,
-# PutUserPolicy, CreateAccessKey.
-NOAUTH = 3
+# PutUserPolicy, CreateAccessKey, CreateRole, PutRolePolicy.
+NOAUTH = 5
 
 
 def free_port():
@@ -85,9 +85,33 @@ def start(d):
         PolicyDocument=json.dumps(policy))
     out = iam(endpoint, "CreateAccessKey", UserName="drill")
     key, secret = between(out, "AccessKeyId"), between(out, "SecretAccessKey")
+    trust = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+    iam(endpoint, "CreateRole", RoleName="drill-role", AssumeRolePolicyDocument=json.dumps(trust))
+    iam(endpoint, "PutRolePolicy", RoleName="drill-role", PolicyName="s3",
+        PolicyDocument=json.dumps(policy))
+    env = {"RD_S3_ENDPOINT": endpoint, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
+           "AWS_REGION": "us-east-1"}
+    sts = client(env, "sts")
+    c = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/drill-role",
+                        RoleSessionName="restoredrill-test")["Credentials"]
+    env.update(RD_S3_TEMP_KEY=c["AccessKeyId"], RD_S3_TEMP_SECRET=c["SecretAccessKey"],
+               RD_S3_TEMP_TOKEN=c["SessionToken"])
     with open(os.path.join(d, "env"), "w") as f:
-        f.write("RD_S3_ENDPOINT=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n"
-                "AWS_REGION=us-east-1\n" % (endpoint, key, secret))
+        for k, v in env.items():
+            f.write("%s=%s\n" % (k, v))
+
+
+def load_env(d):
+    with open(os.path.join(d, "env")) as f:
+        return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+
+
+def client(env, service):
+    import boto3
+    return boto3.client(service, endpoint_url=env["RD_S3_ENDPOINT"], region_name="us-east-1",
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
 
 
 def stop(d):
@@ -102,7 +126,23 @@ def stop(d):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("start", "stop"):
+    cmd, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 2 else ("", [])
+    if cmd == "start" and len(args) == 1:
+        start(args[0])
+    elif cmd == "stop" and len(args) == 1:
+        stop(args[0])
+    elif cmd == "mb" and len(args) >= 2:
+        s3 = client(load_env(args[0]), "s3")
+        for b in args[1:]:
+            s3.create_bucket(Bucket=b)
+    elif cmd == "put" and len(args) == 4:
+        client(load_env(args[0]), "s3").upload_file(args[3], args[1], args[2])
+    elif cmd == "ls" and len(args) in (2, 3):
+        s3 = client(load_env(args[0]), "s3")
+        kw = {"Bucket": args[1], "Prefix": args[2] if len(args) == 3 else ""}
+        for page in s3.get_paginator("list_objects_v2").paginate(**kw):
+            for o in page.get("Contents", []):
+                print(o["Key"])
+    else:
         print(__doc__)
         sys.exit(2)
-    (start if sys.argv[1] == "start" else stop)(sys.argv[2])

@@ -717,7 +717,7 @@ START_TEST(test_load_file)
     char want[256];
     snprintf(want, sizeof want,
              "%s: targets[0].catalog.pattren: unknown key (expected one of: type, path, pattern, "
-             "time_from)",
+             "time_from, endpoint, region, path_style)",
              path);
     ck_assert_str_eq(err.msg, want);
     unlink(path);

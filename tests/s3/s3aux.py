@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""tests/s3/s3aux.py: small local servers for the S3 tests, on 127.0.0.1 only.
+
+  s3aux.py cutproxy UPSTREAM_PORT CUT_BYTES DIR
+      a TCP proxy to 127.0.0.1:UPSTREAM_PORT that, once, cuts the connection of
+      a GET whose path contains "cutme" after CUT_BYTES bytes of its response;
+      writes DIR/cutproxy.port, counts cuts in DIR/cuts.
+  s3aux.py creds JSONFILE TOKEN DIR
+      a container credentials endpoint: any GET with "Authorization: TOKEN"
+      gets JSONFILE's content (re-read each time), others 401; counts served
+      requests in DIR/creds.count; writes DIR/creds.port.
+Both run until killed."""
+import http.server
+import os
+import socket
+import sys
+import threading
+
+
+def write(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def cutproxy(upstream_port, cut_bytes, d):
+    state = {"armed": True, "cuts": 0}
+    lock = threading.Lock()
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+
+    def serve(c):
+        u = socket.create_connection(("127.0.0.1", upstream_port))
+        cut = {"on": False}
+
+        def up():  # client -> upstream; arms the cut on a GET for "cutme"
+            try:
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    if b.startswith(b"GET ") and b"cutme" in b.split(b"\r\n", 1)[0]:
+                        with lock:
+                            if state["armed"]:
+                                state["armed"] = False
+                                cut["on"] = True
+                    u.sendall(b)
+            except OSError:
+                pass
+            try:
+                u.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+        threading.Thread(target=up, daemon=True).start()
+        sent = 0
+        try:
+            while True:
+                b = u.recv(65536)
+                if not b:
+                    break
+                if cut["on"] and sent + len(b) >= cut_bytes:
+                    c.sendall(b[:cut_bytes - sent])
+                    with lock:
+                        state["cuts"] += 1
+                        write(os.path.join(d, "cuts"), "%d\n" % state["cuts"])
+                    break
+                c.sendall(b)
+                if cut["on"]:
+                    sent += len(b)
+        except OSError:
+            pass
+        for s in (c, u):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    write(os.path.join(d, "cutproxy.port"), "%d\n" % srv.getsockname()[1])
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def creds(jsonfile, token, d):
+    count = {"n": 0}
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.headers.get("Authorization") != token:
+                self.send_response(401)
+                self.end_headers()
+                return
+            body = open(jsonfile, "rb").read()
+            count["n"] += 1
+            write(os.path.join(d, "creds.count"), "%d\n" % count["n"])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    write(os.path.join(d, "creds.port"), "%d\n" % srv.server_address[1])
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "cutproxy":
+        cutproxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 5 and sys.argv[1] == "creds":
+        creds(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        print(__doc__)
+        sys.exit(2)
