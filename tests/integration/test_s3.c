@@ -92,13 +92,13 @@ static void server_up(void)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "python3 tests/s3/s3server.py start '%s'", dir);
     int rc = sh(cmd);
-    if (rc == 77)
-        return; /* the script printed "skipping: ..." */
-    ck_assert_msg(rc == 0, "s3server.py start failed (%d)", rc);
-    load_env();
-    snprintf(cmd, sizeof cmd, "python3 tests/s3/s3server.py mb '%s' bkt keys pages big", dir);
-    ck_assert_int_eq(sh(cmd), 0);
-    have_server = 1;
+    if (rc != 77) { /* 77: moto is not installed (the script printed "skipping: ...") */
+        ck_assert_msg(rc == 0, "s3server.py start failed (%d)", rc);
+        load_env();
+        snprintf(cmd, sizeof cmd, "python3 tests/s3/s3server.py mb '%s' bkt keys pages big", dir);
+        ck_assert_int_eq(sh(cmd), 0);
+        have_server = 1;
+    }
     /* @20minutes/s3rver also verifies SigV4 and takes any key */
     if (sh("command -v node >/dev/null && { [ -d tests/s3/npm/node_modules/@20minutes/s3rver ] || "
            "npm ci --prefix tests/s3/npm --no-audit --no-fund --silent >/dev/null 2>&1; }") != 0 ||
@@ -237,7 +237,10 @@ static void keys_round_trip(rd_s3 *s, const char *bucket, const char *const *key
 
 START_TEST(awkward_keys)
 {
-    NEED_SERVER();
+    if (!have_server && !s3rver_ep[0]) {
+        fprintf(stderr, "skipping awkward_keys: neither moto_server nor s3rver is installed\n");
+        return;
+    }
     /* moto 5.2.1 (with its werkzeug) refuses correctly signed requests for keys with
      * '=', '&', '+' or non-ASCII bytes and prefixes with '/' (boto3 too): those go to
      * s3rver below */
@@ -248,9 +251,13 @@ START_TEST(awkward_keys)
                                             "with space.txt",
                                             "sp ace/x y.txt",
                                             NULL};
-    rd_s3 *s = client();
-    keys_round_trip(s, "keys", moto_keys, "sp ace", "sp ace/x y.txt");
-    rd_s3_free(s);
+    rd_s3 *s = NULL;
+    if (have_server) {
+        use_keys(key_id, secret, NULL);
+        s = client();
+        keys_round_trip(s, "keys", moto_keys, "sp ace", "sp ace/x y.txt");
+        rd_s3_free(s);
+    }
     if (!s3rver_ep[0]) {
         fprintf(stderr, "skipping the other keys: s3rver is not installed\n");
         return;
@@ -307,10 +314,13 @@ static void pages_of(rd_s3 *s, const char *prefix)
 
 START_TEST(pagination)
 {
-    NEED_SERVER();
-    rd_s3 *s = client();
-    pages_of(s, "pg-"); /* moto refuses prefixes with '/' */
-    rd_s3_free(s);
+    rd_s3 *s = NULL;
+    if (have_server) {
+        use_keys(key_id, secret, NULL);
+        s = client();
+        pages_of(s, "pg-"); /* moto refuses prefixes with '/' */
+        rd_s3_free(s);
+    }
     if (!s3rver_ep[0])
         return;
     use_keys("S3RVER", "S3RVER", NULL);
