@@ -147,8 +147,13 @@ rd_status rd_s3_new(const rd_s3_opts *opts, rd_s3 **out, rd_error *err)
         s->region = rd_strdup("us-east-1");
     s->max_attempts = opts && opts->max_attempts > 0 ? opts->max_attempts : DEFAULT_ATTEMPTS;
     s->timeout = opts && opts->timeout > 0 ? opts->timeout : DEFAULT_TIMEOUT;
+    const char *env_ep = getenv("AWS_ENDPOINT_URL_S3");
+    if (!env_ep || !*env_ep)
+        env_ep = getenv("AWS_ENDPOINT_URL");
     if (opts && opts->endpoint && *opts->endpoint)
         endpoint = rd_strdup(opts->endpoint);
+    else if (env_ep && *env_ep)
+        endpoint = rd_strdup(env_ep);
     else
         endpoint = rd_asprintf("https://s3.%s.amazonaws.com", s->region ? s->region : "");
     if (!s->region || !endpoint) {

@@ -18,7 +18,8 @@
 #include "restoredrill/error.h"
 
 typedef struct rd_s3_opts {
-    const char *endpoint; /* "https://s3.eu-west-1.amazonaws.com"; NULL: from the region */
+    const char *endpoint; /* "https://s3.eu-west-1.amazonaws.com"; NULL: AWS_ENDPOINT_URL_S3,
+                             AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com */
     const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1 */
     int path_style;       /* 1: endpoint/bucket/key; 0: bucket.endpoint/key; -1: automatic
                              (path style when the endpoint's host is an IP address or localhost) */

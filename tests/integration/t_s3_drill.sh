@@ -24,9 +24,10 @@ export AWS_EC2_METADATA_DISABLED=true HOME="$tmp"
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
 put() { python3 "$here/s3/s3server.py" put "$s3dir" "$@" || fail "upload of $2"; }
 
-make_backups
-b="$tmp/backups"
 python3 "$here/s3/s3server.py" mb "$s3dir" backups mariadb tampered || { echo "mb failed"; exit 1; }
+# `restoredrill backup -o s3://backups/up-...` streams one dump per engine into S3
+AWS_ENDPOINT_URL_S3=$RD_S3_ENDPOINT RD_FIXTURE_S3=s3://backups/up- make_backups
+b="$tmp/backups"
 for f in "$b"/pg-custom/shop-*; do put backups "pg-$(basename "$f")" "$f"; done
 for f in "$b"/mariadb-sql/shop-*; do put mariadb "$(basename "$f")" "$f"; done
 # the newest point's bytes changed after its manifest was written
@@ -48,6 +49,13 @@ cat >"$tmp/drill.json" <<JSON
      "catalog": {"type": "dir", "path": "s3://mariadb", "pattern": "shop-*.sql",
                  "endpoint": "$RD_S3_ENDPOINT", "path_style": true, "time_from": "name"},
      "sample": {"strategy": "oldest"}},
+    {"name": "pg-uploaded", "engine": "postgres",
+     "catalog": {"type": "s3", "bucket": "backups", "prefix": "up-pg-", "pattern": "shop-*.dump",
+                 "endpoint": "$RD_S3_ENDPOINT"},
+     "reference": {"manifest": "sidecar"}},
+    {"name": "maria-uploaded", "engine": "mariadb",
+     "catalog": {"type": "s3", "bucket": "backups", "prefix": "up-maria-", "endpoint": "$RD_S3_ENDPOINT"},
+     "reference": {"manifest": "sidecar"}},
     {"name": "tampered", "engine": "postgres",
      "catalog": {"type": "s3", "bucket": "tampered", "endpoint": "$RD_S3_ENDPOINT",
                  "time_from": "name"}}
@@ -76,10 +84,23 @@ expect_eq "$(jqr '.targets[1].status')" passed "mariadb target"
 oldest=$(ls "$b"/mariadb-sql/shop-*.sql | sort | head -n 1)
 expect_eq "$(jqr '.targets[1].recovery_point.location')" "s3://mariadb/$(basename "$oldest")" "mariadb point"
 expect_eq "$(jqr '[.targets[1].checks[] | select(.type == "rowcount") | .status] | unique | join(",")')" passed "mariadb rowcounts"
-expect_eq "$(jqr '.targets[2].status')" failed "tampered target"
-jqr '.targets[2].error' | grep -q "sha256 mismatch: expected $(sha256sum "$newest" | cut -d' ' -f1), got $(sha256sum "$tmp/tampered.dump" | cut -d' ' -f1)" ||
-    fail "tampered: $(jqr '.targets[2].error')"
+expect_eq "$(jqr '.targets[4].status')" failed "tampered target"
+jqr '.targets[4].error' | grep -q "sha256 mismatch: expected $(sha256sum "$newest" | cut -d' ' -f1), got $(sha256sum "$tmp/tampered.dump" | cut -d' ' -f1)" ||
+    fail "tampered: $(jqr '.targets[4].error')"
+for i in 2 3; do
+    expect_eq "$(jqr ".targets[$i].status")" passed "uploaded target $i"
+    expect_eq "$(jqr ".targets[$i].recovery_point.sha256 | length")" 64 "uploaded target $i sha256 from its manifest"
+    expect_eq "$(jqr "[.targets[$i].checks[] | select(.type == \"rowcount\") | .status] | unique | join(\",\")")" passed "uploaded target $i rowcounts"
+done
 no_leftovers "run"
+# a backup whose dump fails leaves no object behind (the multipart upload is aborted)
+AWS_ENDPOINT_URL_S3=$RD_S3_ENDPOINT run "$RD_BIN" backup --engine postgres --dsn "host=/nonexistent dbname=x" -o s3://backups/failed.dump
+expect_rc 1 "backup to S3 with a bad DSN"
+python3 "$here/s3/s3server.py" ls "$s3dir" backups failed >"$tmp/failed.txt"
+expect_eq "$(cat "$tmp/failed.txt")" "" "no failed.dump object"
+AWS_ENDPOINT_URL_S3=$RD_S3_ENDPOINT run "$RD_BIN" backup --engine postgres --dsn "dbname=x" --format directory -o s3://backups/dir
+expect_rc 2 "directory format to S3"
+expect_has "$tmp/err.txt" "--format directory cannot be written to s3://backups/dir" "directory format refused"
 
 # a wrong secret: S3's refusal, never the secret
 AWS_SECRET_ACCESS_KEY=wrong-secret-do-not-print run "$RD_BIN" list "$tmp/drill.json" --target pg

@@ -29,6 +29,8 @@ static void unset_aws(void)
                                        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                       "AWS_ENDPOINT_URL",
+                                       "AWS_ENDPOINT_URL_S3",
                                        NULL};
     for (size_t i = 0; vars[i]; i++)
         unsetenv(vars[i]);
@@ -91,6 +93,13 @@ START_TEST(request_urls)
     ck_assert_int_eq(rd_s3_new(&bad, &s, &err), RD_ERR_CONFIG);
     ck_assert_str_eq(err.msg, "s3 endpoint: expected http://host[:port] or https://host[:port], "
                               "got \"ftp://x\"");
+    setenv("AWS_ENDPOINT_URL_S3", "http://localhost:4566", 1);
+    ck_assert_int_eq(rd_s3_new(NULL, &s, &err), RD_OK);
+    u = rd_s3_request_url(s, "b", "k", NULL);
+    ck_assert_str_eq(u, "http://localhost:4566/b/k"); /* localhost: path style */
+    free(u);
+    rd_s3_free(s);
+    unsetenv("AWS_ENDPOINT_URL_S3");
     setenv("AWS_REGION", "ap-south-1", 1);
     ck_assert_int_eq(rd_s3_new(NULL, &s, &err), RD_OK);
     u = rd_s3_request_url(s, "b", "k", NULL);
