@@ -30,7 +30,7 @@ UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
 ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
-.PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench
+.PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench bench-s3
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -99,6 +99,12 @@ demo: deps-build all
 
 bench: deps-bench all
 	bench/run.sh $(abspath $(BUILD)/restoredrill)
+
+# S3 streaming against curl (bench/s3.sh; needs moto_server)
+$(BUILD)/s3_fetch: $(BUILD)/obj/bench/s3_fetch.o $(BUILD)/librestoredrill.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+bench-s3: deps-bench $(BUILD)/s3_fetch
+	bench/s3.sh $(abspath $(BUILD)/s3_fetch)
 
 clean:
 	rm -rf build build-san

@@ -37,7 +37,7 @@ struct rd_artifact {
     rd_format fmt;
     rd_wrap wrap;
     int fd;
-    art_s3 *s3; /* an s3:// location: fd is its pipe */
+    art_s3 *s3; /* an s3:// location: read instead of fd */
     rd_sha256 *sha;
     char *expected;
     char hex[RD_SHA256_HEX_LEN + 1];
@@ -124,8 +124,14 @@ static void *writer_main(void *arg)
         goto out;
     }
     while (!atomic_load(&a->writer_abort)) {
-        ssize_t r = read_retry(a->fd, buf, RAW_CAP);
-        if (r < 0) {
+        ssize_t r;
+        if (a->s3) {
+            size_t got = 0;
+            a->writer_st = art_s3_read(a->s3, buf, RAW_CAP, &got, &a->writer_err);
+            if (a->writer_st != RD_OK)
+                break;
+            r = (ssize_t)got;
+        } else if ((r = read_retry(a->fd, buf, RAW_CAP)) < 0) {
             a->writer_st = RD_ERR_ERRNO(&a->writer_err, RD_ERR_IO, "cannot read %s", a->path);
             break;
         }
@@ -199,11 +205,6 @@ static rd_status finish_source(rd_artifact *a, rd_error *err)
             return RD_ERR(err, RD_ERR_PROC, "decrypt command exited before reading all of %s",
                           a->path);
     }
-    if (a->s3) {
-        rd_status st = art_s3_finish(a->s3, err);
-        if (st != RD_OK)
-            return st;
-    }
     rd_sha256_final_hex(a->sha, a->hex);
     a->have_hex = 1;
     if (a->expected && strcasecmp(a->expected, a->hex) != 0)
@@ -251,7 +252,15 @@ static rd_status src_read(void *ctx, void *buf, size_t cap, size_t *n, rd_error 
     rd_status st = a->proc ? wait_filter(a, fd, err) : RD_OK;
     if (st != RD_OK)
         return st;
-    ssize_t r = read_retry(fd, buf, cap);
+    ssize_t r;
+    if (a->s3 && !a->proc) {
+        size_t got = 0;
+        if ((st = art_s3_read(a->s3, buf, cap, &got, err)) != RD_OK)
+            return st;
+        r = (ssize_t)got;
+    } else {
+        r = read_retry(fd, buf, cap);
+    }
     if (r < 0) {
         if (a->proc)
             return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read the decrypt command's output");
@@ -353,7 +362,7 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
     }
     if (rd_s3_is_url(location)) {
         uint64_t size = 0;
-        st = art_s3_open(location, opts ? opts->s3 : NULL, &a->s3, &a->fd, &size, err);
+        st = art_s3_open(location, opts ? opts->s3 : NULL, &a->s3, &size, err);
         if (st != RD_OK)
             goto out;
         a->total = opts && opts->progress_total ? opts->progress_total : size;
@@ -407,8 +416,10 @@ void rd_artifact_set_deadline(rd_artifact *a, double deadline)
 
 void rd_artifact_cancel(rd_artifact *a)
 {
-    if (a)
+    if (a) {
         atomic_store(&a->cancel, 1);
+        art_s3_stop(a->s3); /* a read waiting on the S3 transfer */
+    }
 }
 
 int rd_artifact_is_dir(const rd_artifact *a)
@@ -546,6 +557,7 @@ void rd_artifact_free(rd_artifact *a)
 {
     if (!a)
         return;
+    art_s3_stop(a->s3); /* a writer thread waiting on the transfer */
     if (a->proc) {
         atomic_store(&a->writer_abort, 1);
         if (a->writer_started) {
@@ -558,10 +570,7 @@ void rd_artifact_free(rd_artifact *a)
         close(a->writer_fd);
     rd_decoder_free(a->dec);
     rd_sha256_free(a->sha);
-    if (a->s3) {
-        art_s3_free(a->s3); /* closes the pipe a->fd reads */
-        a->fd = -1;
-    }
+    art_s3_free(a->s3);
     if (a->fd >= 0)
         close(a->fd);
     free(a->path);

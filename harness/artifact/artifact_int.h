@@ -11,15 +11,18 @@
 typedef struct art_s3 art_s3;
 
 /* HEAD the object (fail fast: 403, 404, credentials), then stream it from a
- * thread into a pipe whose read end is *fd (borrowed: art_s3_free closes
- * it). *size is the object's size. A directory-format dump (KEY/toc.dat)
- * is RD_ERR_UNSUPPORTED. */
-rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, int *fd,
-                      uint64_t *size, rd_error *err);
-/* After the pipe's end: the transfer's own result (a failed GET closes the
- * pipe early, which must not pass for the end of the object). */
-rd_status art_s3_finish(art_s3 *a, rd_error *err);
-/* Stop the transfer, close the pipe, join the thread. NULL is a no-op. */
+ * thread into a bounded ring buffer. *size is the object's size. A
+ * directory-format dump (KEY/toc.dat) is RD_ERR_UNSUPPORTED. */
+rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, uint64_t *size,
+                      rd_error *err);
+/* Up to cap bytes into buf, waiting for the transfer; *n = 0 at the clean
+ * end of the object; the transfer's failure (after its retries and resumes)
+ * is returned once the bytes before it were read. */
+rd_status art_s3_read(art_s3 *a, void *buf, size_t cap, size_t *n, rd_error *err);
+/* From any thread: stop the transfer; waiting and later reads fail with
+ * RD_ERR_ABORTED "reading URL was cancelled". NULL is a no-op. */
+void art_s3_stop(art_s3 *a);
+/* Stop the transfer, join the thread. NULL is a no-op. */
 void art_s3_free(art_s3 *a);
 
 #endif

@@ -1,84 +1,100 @@
 /* artifact_s3.c: an S3 object as the raw byte source of an artifact. A
  * thread runs the streamed GET (with its Range resume and retries) into a
- * pipe; the artifact reads the other end like a file, so hashing,
- * decryption and decoding are the same code as for local files, and memory
- * stays flat (the pipe and libcurl's buffer). */
+ * bounded ring buffer; the artifact's reader takes from it (one copy, no
+ * system call per chunk), so hashing, decryption and decoding are the same
+ * code as for local files and run beside the transfer, and memory stays flat
+ * (the ring and libcurl's buffer). */
 #include "artifact_int.h"
 
 #include "restoredrill/log.h"
 #include "restoredrill/strbuf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define PIPE_SIZE (1024 * 1024)
+#define RING_SIZE ((size_t)4 * 1024 * 1024)
 
 struct art_s3 {
     rd_s3 *s3;
     char *url, *bucket, *key;
-    int rfd, wfd;
     pthread_t th;
     int started, joined;
     volatile int cancel;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned char *ring;
+    size_t head, len; /* next byte to read, bytes held */
+    int done;         /* the transfer ended (st says how) */
+    int closed;       /* the reader went away */
     rd_status st;
     rd_error err;
     uint64_t bytes, size;
 };
 
-static rd_status to_pipe(void *ctx, const void *buf, size_t n, rd_error *err)
+static rd_status to_ring(void *ctx, const void *buf, size_t n, rd_error *err)
 {
     art_s3 *a = ctx;
     const unsigned char *p = buf;
+    pthread_mutex_lock(&a->mu);
     while (n > 0) {
-        ssize_t w = write(a->wfd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EPIPE)
-                return RD_ERR(err, RD_ERR_ABORTED, "reading %s was stopped", a->url);
-            return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot write the stream of %s", a->url);
+        while (a->len == RING_SIZE && !a->closed)
+            pthread_cond_wait(&a->cv, &a->mu);
+        if (a->closed) {
+            pthread_mutex_unlock(&a->mu);
+            return RD_ERR(err, RD_ERR_ABORTED, "reading %s was stopped", a->url);
         }
-        p += w;
-        n -= (size_t)w;
+        size_t tail = (a->head + a->len) % RING_SIZE;
+        size_t k = RING_SIZE - a->len;
+        if (k > RING_SIZE - tail)
+            k = RING_SIZE - tail;
+        if (k > n)
+            k = n;
+        memcpy(a->ring + tail, p, k);
+        int was_empty = a->len == 0;
+        a->len += k;
+        p += k;
+        n -= k;
+        if (was_empty)
+            pthread_cond_broadcast(&a->cv);
     }
+    pthread_mutex_unlock(&a->mu);
     return RD_OK;
 }
 
 static void *get_main(void *arg)
 {
     art_s3 *a = arg;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* a closed reader gives EPIPE */
     rd_s3_get_opts o = {.cancel = &a->cancel};
-    rd_error_clear(&a->err);
-    a->st = rd_s3_get(a->s3, a->bucket, a->key, &o, to_pipe, a, &a->bytes, &a->err);
-    if (a->st == RD_OK && a->bytes != a->size)
-        a->st = RD_ERR(&a->err, RD_ERR_INTEGRITY, "%s: got %llu bytes, expected %llu", a->url,
-                       (unsigned long long)a->bytes, (unsigned long long)a->size);
-    close(a->wfd);
-    a->wfd = -1;
+    rd_error e;
+    uint64_t got = 0;
+    rd_error_clear(&e);
+    rd_status st = rd_s3_get(a->s3, a->bucket, a->key, &o, to_ring, a, &got, &e);
+    if (st == RD_OK && got != a->size)
+        st = RD_ERR(&e, RD_ERR_INTEGRITY, "%s: got %llu bytes, expected %llu", a->url,
+                    (unsigned long long)got, (unsigned long long)a->size);
+    pthread_mutex_lock(&a->mu);
+    a->st = st;
+    a->err = e;
+    a->bytes = got;
+    a->done = 1;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
     return NULL;
 }
 
-rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, int *fd,
-                      uint64_t *size, rd_error *err)
+rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, uint64_t *size,
+                      rd_error *err)
 {
     rd_status st = RD_OK;
     rd_s3_object obj;
-    int p[2] = {-1, -1};
     memset(&obj, 0, sizeof obj);
     art_s3 *a = calloc(1, sizeof *a);
     if (!a)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    a->rfd = a->wfd = -1;
-    if (!(a->url = rd_strdup(url))) {
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    if (!(a->url = rd_strdup(url)) || !(a->ring = malloc(RING_SIZE))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -104,20 +120,12 @@ rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, int
     if (st != RD_OK)
         goto out;
     a->size = obj.size >= 0 ? (uint64_t)obj.size : 0;
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create a pipe");
-        goto out;
-    }
-    (void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE); /* fewer wake-ups; the default works too */
-    a->rfd = p[0];
-    a->wfd = p[1];
     int rc = pthread_create(&a->th, NULL, get_main, a);
     if (rc != 0) {
         st = rd_error_set(err, RD_ERR_INTERNAL, rc, "cannot start the s3 reader thread");
         goto out;
     }
     a->started = 1;
-    *fd = a->rfd;
     *size = a->size;
     *out = a;
     a = NULL;
@@ -125,6 +133,39 @@ out:
     rd_s3_object_clear(&obj);
     art_s3_free(a);
     return st;
+}
+
+rd_status art_s3_read(art_s3 *a, void *buf, size_t cap, size_t *n, rd_error *err)
+{
+    *n = 0;
+    pthread_mutex_lock(&a->mu);
+    while (a->len == 0 && !a->done && !a->closed)
+        pthread_cond_wait(&a->cv, &a->mu);
+    if (a->closed) {
+        pthread_mutex_unlock(&a->mu);
+        return RD_ERR(err, RD_ERR_ABORTED, "reading %s was cancelled", a->url);
+    }
+    if (a->len == 0) { /* the end: clean, or the transfer's failure */
+        rd_status st = a->st;
+        if (st != RD_OK && err)
+            *err = a->err;
+        pthread_mutex_unlock(&a->mu);
+        return st;
+    }
+    size_t k = a->len;
+    if (k > RING_SIZE - a->head)
+        k = RING_SIZE - a->head;
+    if (k > cap)
+        k = cap;
+    memcpy(buf, a->ring + a->head, k);
+    int was_full = a->len == RING_SIZE;
+    a->head = (a->head + k) % RING_SIZE;
+    a->len -= k;
+    if (was_full)
+        pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    *n = k;
+    return RD_OK;
 }
 
 static void join(art_s3 *a)
@@ -135,26 +176,27 @@ static void join(art_s3 *a)
     }
 }
 
-rd_status art_s3_finish(art_s3 *a, rd_error *err)
+void art_s3_stop(art_s3 *a)
 {
-    join(a);
-    if (a->st != RD_OK && err)
-        *err = a->err;
-    return a->st;
+    if (!a)
+        return;
+    a->cancel = 1; /* the transfer stops at its next progress call */
+    pthread_mutex_lock(&a->mu);
+    a->closed = 1; /* waiters on either side give up */
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
 }
 
 void art_s3_free(art_s3 *a)
 {
     if (!a)
         return;
-    a->cancel = 1;
-    if (a->rfd >= 0)
-        close(a->rfd); /* a writer blocked on the pipe gets EPIPE */
-    a->rfd = -1;
+    art_s3_stop(a);
     join(a);
-    if (a->wfd >= 0)
-        close(a->wfd);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
     rd_s3_free(a->s3);
+    free(a->ring);
     free(a->url);
     free(a->bucket);
     free(a->key);

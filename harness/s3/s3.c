@@ -173,7 +173,7 @@ rd_status rd_s3_get(rd_s3 *s, const char *bucket, const char *key, const rd_s3_g
             break; /* the cut came right at the end: nothing is left */
         if (st == RD_OK)
             st = s3_fail(&r, &e);
-        if (r.sunk > 0) { /* progress: resume from the byte reached */
+        if (r.sunk > 0 && transient) { /* progress: resume from the byte reached */
             attempt = 1;
             if (++resumes > MAX_RESUMES)
                 transient = 0;

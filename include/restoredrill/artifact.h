@@ -75,8 +75,9 @@ rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_
 void rd_artifact_set_deadline(rd_artifact *a, double deadline);
 /* From any thread: a read waiting on the decrypt filter stops the filter
  * and fails with RD_ERR_ABORTED "reading X was cancelled" within 0.2 s
- * (the reads also give up when rd_abort_requested()). Without a filter
- * reads never wait on another process, and this is a no-op. */
+ * (the reads also give up when rd_abort_requested()); a read waiting on an
+ * S3 transfer fails the same way at once. Without a filter or S3, reads never
+ * wait on another process or thread, and this is a no-op. */
 void rd_artifact_cancel(rd_artifact *a);
 
 /* Copy the whole decoded stream into fd (a restore tool's stdin). Writes

@@ -633,6 +633,48 @@ START_TEST(multipart_copy_delete)
 }
 END_TEST
 
+START_TEST(artifact_through_decrypt_filter)
+{
+    NEED_SERVER();
+    rd_s3 *s = client();
+    rd_error err;
+    size_t n = (size_t)3 * 1024 * 1024 + 17;
+    unsigned char *data = malloc(n);
+    ck_assert_ptr_nonnull(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (unsigned char)((i * 2654435761u) >> 13);
+    char hex[RD_SHA256_HEX_LEN + 1];
+    rd_sha256_hex(data, n, hex);
+    ck_assert_int_eq(rd_s3_put(s, "bkt", "enc/blob.bin", data, n, &err), RD_OK);
+    rd_s3_free(s);
+    const char *cat[] = {"cat", NULL};
+    rd_s3_opts so = {.endpoint = endpoint, .region = "us-east-1", .path_style = -1};
+    rd_artifact_opts o = {.expected_sha256 = hex, .decrypt = cat, .s3 = &so};
+    rd_artifact *a = NULL;
+    ck_assert_msg(rd_artifact_open("s3://bkt/enc/blob.bin", &o, &a, &err) == RD_OK, "%s", err.msg);
+    unsigned char *back = malloc(n + 1);
+    size_t got = 0, k = 0;
+    rd_status st;
+    while ((st = rd_artifact_read(a, back + got, n + 1 - got, &k, &err)) == RD_OK && k > 0)
+        got += k;
+    ck_assert_msg(st == RD_OK, "%s", err.msg);
+    ck_assert_uint_eq(got, n);
+    ck_assert_int_eq(memcmp(back, data, n), 0);
+    ck_assert_str_eq(rd_artifact_sha256(a), hex);
+    rd_artifact_free(a);
+    /* a missing object fails the open with S3's answer */
+    ck_assert_int_eq(rd_artifact_open("s3://bkt/enc/missing.bin", &o, &a, &err), RD_ERR_NOTFOUND);
+    ck_assert_str_eq(err.msg, "s3 HEAD s3://bkt/enc/missing.bin: 404 NotFound");
+    /* freed half-way, the transfer thread is stopped */
+    rd_artifact_opts plain = {.s3 = &so};
+    ck_assert_int_eq(rd_artifact_open("s3://bkt/enc/blob.bin", &plain, &a, &err), RD_OK);
+    ck_assert_int_eq(rd_artifact_read(a, back, 1000, &k, &err), RD_OK);
+    rd_artifact_free(a);
+    free(back);
+    free(data);
+}
+END_TEST
+
 Suite *s3_suite(void);
 Suite *s3_suite(void)
 {
@@ -648,6 +690,7 @@ Suite *s3_suite(void)
     tcase_add_test(tc, container_credentials);
     tcase_add_test(tc, big_object_flat_memory_and_cut);
     tcase_add_test(tc, multipart_copy_delete);
+    tcase_add_test(tc, artifact_through_decrypt_filter);
     suite_add_tcase(s, tc);
     return s;
 }
