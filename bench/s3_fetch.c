@@ -34,8 +34,8 @@ int main(int argc, char **argv)
         rd_artifact_free(a);
         return 1;
     }
-    printf("%llu bytes in %.3f s, sha256 %s\n", (unsigned long long)rd_artifact_raw_bytes(a),
-           secs, rd_artifact_sha256(a));
+    printf("%llu bytes in %.3f s, sha256 %s\n", (unsigned long long)rd_artifact_raw_bytes(a), secs,
+           rd_artifact_sha256(a));
     rd_artifact_free(a);
     return 0;
 }
