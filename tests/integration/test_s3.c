@@ -489,6 +489,51 @@ START_TEST(container_credentials)
 }
 END_TEST
 
+START_TEST(imds_credentials)
+{
+    NEED_SERVER();
+    char json[4096], path[400], ep[64], exp[40];
+    rd_error err;
+    rd_s3_objects l = {NULL, 0};
+    snprintf(path, sizeof path, "%s/imds.json", dir);
+    rd_time_format(rd_wall_now_ms() + 6 * 3600 * 1000, exp, sizeof exp);
+    snprintf(json, sizeof json,
+             "{\"Code\": \"Success\", \"Type\": \"AWS-HMAC\", \"AccessKeyId\": \"%s\", "
+             "\"SecretAccessKey\": \"%s\", \"Token\": \"%s\", \"Expiration\": \"%s\"}",
+             temp_key, temp_secret, temp_token, exp);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(json, f);
+    fclose(f);
+    const char *argv[] = {"python3", "tests/s3/s3aux.py", "imds", path, dir, NULL};
+    pid_t pid = spawn_aux(argv);
+    int port = read_int_file("imds.port", 20);
+    ck_assert_int_gt(port, 0);
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d", port);
+    use_keys(NULL, NULL, NULL);
+    /* disabled: the chain ends without credentials */
+    rd_s3 *s = client();
+    ck_assert_int_eq(rd_s3_list(s, "bkt", NULL, &l, &err), RD_ERR_CONFIG);
+    ck_assert_msg(strncmp(err.msg, "no AWS credentials", 18) == 0, "%s", err.msg);
+    rd_s3_free(s);
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", ep, 1);
+    s = client();
+    const char *src = NULL;
+    int64_t expires = 0;
+    ck_assert_msg(rd_s3_credentials(s, &src, &expires, &err) == RD_OK, "%s", err.msg);
+    ck_assert_str_eq(src, "instance metadata service (IMDSv2)");
+    ck_assert_msg(rd_s3_list(s, "bkt", NULL, &l, &err) == RD_OK, "%s", err.msg);
+    rd_s3_objects_free(&l);
+    ck_assert_int_eq(read_int_file("imds.count", 1), 1);
+    rd_s3_free(s);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+END_TEST
+
 /* A file of n pseudo-random bytes; its sha256 into hex. */
 static void make_file(const char *path, size_t n, char *hex)
 {
@@ -688,6 +733,7 @@ Suite *s3_suite(void)
     tcase_add_test(tc, not_found_and_forbidden);
     tcase_add_test(tc, session_token);
     tcase_add_test(tc, container_credentials);
+    tcase_add_test(tc, imds_credentials);
     tcase_add_test(tc, big_object_flat_memory_and_cut);
     tcase_add_test(tc, multipart_copy_delete);
     tcase_add_test(tc, artifact_through_decrypt_filter);

@@ -9,7 +9,12 @@
       a container credentials endpoint: any GET with "Authorization: TOKEN"
       gets JSONFILE's content (re-read each time), others 401; counts served
       requests in DIR/creds.count; writes DIR/creds.port.
-Both run until killed."""
+  s3aux.py imds JSONFILE DIR
+      an IMDSv2 stand-in: PUT /latest/api/token (with the TTL header) gives a
+      token; with it, GET /latest/meta-data/iam/security-credentials/ names the
+      role "drill-role" and .../drill-role serves JSONFILE; anything else 401.
+      Counts credential answers in DIR/imds.count; writes DIR/imds.port.
+All run until killed."""
 import http.server
 import os
 import socket
@@ -111,11 +116,52 @@ def creds(jsonfile, token, d):
     srv.serve_forever()
 
 
+def imds(jsonfile, d):
+    count = {"n": 0}
+    token = "imds-token-42"
+    base = "/latest/meta-data/iam/security-credentials/"
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def reply(self, code, body=b""):
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_PUT(self):
+            if self.path == "/latest/api/token" and \
+                    self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+                self.reply(200, token.encode())
+            else:
+                self.reply(401)
+
+        def do_GET(self):
+            if self.headers.get("X-aws-ec2-metadata-token") != token:
+                self.reply(401)
+            elif self.path == base:
+                self.reply(200, b"drill-role\n")
+            elif self.path == base + "drill-role":
+                count["n"] += 1
+                write(os.path.join(d, "imds.count"), "%d\n" % count["n"])
+                self.reply(200, open(jsonfile, "rb").read())
+            else:
+                self.reply(404)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    write(os.path.join(d, "imds.port"), "%d\n" % srv.server_address[1])
+    srv.serve_forever()
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "cutproxy":
         cutproxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 5 and sys.argv[1] == "creds":
         creds(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 4 and sys.argv[1] == "imds":
+        imds(sys.argv[2], sys.argv[3])
     else:
         print(__doc__)
         sys.exit(2)
