@@ -183,6 +183,8 @@ rd_status rd_s3_get(rd_s3 *s, const char *bucket, const char *key, const rd_s3_g
         if (!transient || attempt >= s->max_attempts) {
             if (err)
                 *err = e;
+            if (transient && attempt > 1)
+                rd_error_prefix(err, "after %d attempts: ", attempt);
             goto out;
         }
         if ((st = s3_backoff(attempt, r.cancel, err)) != RD_OK)

@@ -534,6 +534,49 @@ START_TEST(imds_credentials)
 }
 END_TEST
 
+START_TEST(retries_with_backoff)
+{
+    NEED_SERVER();
+    char sub[400], port[16], ep[64];
+    rd_error err;
+    rd_s3 *s = client();
+    ck_assert_int_eq(rd_s3_put(s, "bkt", "flaky.txt", "flaky body", 10, &err), RD_OK);
+    ck_assert_int_eq(rd_s3_put(s, "bkt", "always503.txt", "x", 1, &err), RD_OK);
+    rd_s3_free(s);
+    snprintf(sub, sizeof sub, "%s/retry", dir);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    snprintf(port, sizeof port, "%s", strrchr(endpoint, ':') + 1);
+    const char *argv[] = {"python3", "tests/s3/s3aux.py", "cutproxy", port, "0", sub, NULL};
+    pid_t pid = spawn_aux(argv);
+    int pport = read_int_file("retry/cutproxy.port", 20);
+    ck_assert_int_gt(pport, 0);
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d", pport);
+    /* two "503 SlowDown" answers, then the object: the third attempt gets it */
+    s = client_at(ep);
+    rd_strbuf sb;
+    rd_strbuf_init(&sb, 0);
+    double t0 = rd_mono_now();
+    ck_assert_msg(rd_s3_get(s, "bkt", "flaky.txt", NULL, sink_buf, &sb, NULL, &err) == RD_OK, "%s",
+                  err.msg);
+    ck_assert_str_eq(sb.data, "flaky body");
+    ck_assert_int_eq(read_int_file("retry/slowdowns", 1), 2);
+    rd_s3_free(s);
+    /* always refused: 3 attempts (the client's max_attempts), then S3's message */
+    s = client_at(ep);
+    ck_assert_int_eq(rd_s3_get(s, "bkt", "always503.txt", NULL, sink_buf, &sb, NULL, &err),
+                     RD_ERR_NET);
+    ck_assert_str_eq(err.msg, "after 3 attempts: s3 GET s3://bkt/always503.txt: 503 SlowDown: "
+                              "Please reduce your request rate.");
+    ck_assert_int_eq(read_int_file("retry/slowdowns", 1), 5);
+    /* the waits are bounded: full jitter over 0.4 s and 0.8 s at most per retry */
+    ck_assert_double_lt(rd_mono_now() - t0, 2 * (0.4 + 0.8) + 10);
+    rd_s3_free(s);
+    rd_strbuf_free(&sb);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+END_TEST
+
 /* A file of n pseudo-random bytes; its sha256 into hex. */
 static void make_file(const char *path, size_t n, char *hex)
 {
@@ -734,6 +777,7 @@ Suite *s3_suite(void)
     tcase_add_test(tc, session_token);
     tcase_add_test(tc, container_credentials);
     tcase_add_test(tc, imds_credentials);
+    tcase_add_test(tc, retries_with_backoff);
     tcase_add_test(tc, big_object_flat_memory_and_cut);
     tcase_add_test(tc, multipart_copy_delete);
     tcase_add_test(tc, artifact_through_decrypt_filter);

@@ -4,7 +4,10 @@
   s3aux.py cutproxy UPSTREAM_PORT CUT_BYTES DIR
       a TCP proxy to 127.0.0.1:UPSTREAM_PORT that, once, cuts the connection of
       a GET whose path contains "cutme" after CUT_BYTES bytes of its response;
-      writes DIR/cutproxy.port, counts cuts in DIR/cuts.
+      writes DIR/cutproxy.port, counts cuts in DIR/cuts. A request (first on
+      its connection) whose path contains "flaky" gets "503 SlowDown" twice,
+      then goes through; "always503" gets it every time; both counted in
+      DIR/slowdowns.
   s3aux.py creds JSONFILE TOKEN DIR
       a container credentials endpoint: any GET with "Authorization: TOKEN"
       gets JSONFILE's content (re-read each time), others 401; counts served
@@ -29,7 +32,11 @@ def write(path, text):
 
 
 def cutproxy(upstream_port, cut_bytes, d):
-    state = {"armed": True, "cuts": 0}
+    state = {"armed": True, "cuts": 0, "flaky": 0, "slowdowns": 0}
+    body = (b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
+            b"<Message>Please reduce your request rate.</Message></Error>")
+    slowdown = (b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nConnection: close\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body)) + body
     lock = threading.Lock()
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -37,8 +44,27 @@ def cutproxy(upstream_port, cut_bytes, d):
     srv.listen(16)
 
     def serve(c):
+        first = c.recv(65536)
+        line = first.split(b"\r\n", 1)[0]
+        with lock:
+            refuse = b"always503" in line or (b"flaky" in line and state["flaky"] < 2)
+            if b"flaky" in line:
+                state["flaky"] += 1
+            if refuse:
+                state["slowdowns"] += 1
+                write(os.path.join(d, "slowdowns"), "%d\n" % state["slowdowns"])
+        if refuse:
+            c.sendall(slowdown)
+            c.close()
+            return
         u = socket.create_connection(("127.0.0.1", upstream_port))
         cut = {"on": False}
+        if first.startswith(b"GET ") and b"cutme" in line:
+            with lock:
+                if state["armed"]:
+                    state["armed"] = False
+                    cut["on"] = True
+        u.sendall(first)
 
         def up():  # client -> upstream; arms the cut on a GET for "cutme"
             try:
