@@ -84,11 +84,14 @@ static char *trim(char *s)
 /* The value of key in section [want] of an INI file; heap or NULL. */
 static char *ini_get(const char *text, const char *want, const char *key)
 {
-    char *copy = rd_strdup(text), *save = NULL, *result = NULL;
+    char *copy = rd_strdup(text), *result = NULL, *next = NULL;
     int in = 0;
     if (!copy)
         return NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = copy; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
         char *l = trim(line);
         if (*l == '#' || *l == ';' || !*l)
             continue;
