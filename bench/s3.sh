@@ -33,7 +33,8 @@ measure() { # NAME CMD...: seconds and peak RSS (KiB) into $tmp/NAME.runs
     /usr/bin/time -v "$@" >"$tmp/out" 2>"$tmp/time" || { cat "$tmp/out" "$tmp/time"; exit 1; }
     secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tmp/time")
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time")
-    echo "$secs $rss" >>"$tmp/$name.runs"
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$tmp/time")
+    echo "$secs $rss $cpu" >>"$tmp/$name.runs"
 }
 for r in $(seq 1 "$REPS"); do
     measure curl curl -sS -f -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" \
@@ -44,13 +45,14 @@ for r in $(seq 1 "$REPS"); do
 done
 best() { sort -n "$tmp/$1.runs" | head -n 1; }
 cb=$(best curl); ob=$(best ours)
-echo "| measure | best s | MB/s | peak RSS KiB (max of runs) | runs (s) |"
-echo "|---|---:|---:|---:|---|"
+echo "| measure | best s | MB/s | peak RSS KiB (max of runs) | CPU s (user+sys, best run) | runs (s) |"
+echo "|---|---:|---:|---:|---:|---|"
 for m in curl ours; do
     b=$(best $m)
-    s=${b% *}
+    s=${b%% *}
+    cpu=${b##* }
     rssmax=$(awk '{print $2}' "$tmp/$m.runs" | sort -n | tail -n 1)
     runs=$(awk '{printf "%s ", $1}' "$tmp/$m.runs")
-    echo "| $m | $s | $(awk -v s="$s" -v mb="$MB" 'BEGIN {printf "%.1f", mb / s}') | $rssmax | $runs|"
+    echo "| $m | $s | $(awk -v s="$s" -v mb="$MB" 'BEGIN {printf "%.1f", mb / s}') | $rssmax | $cpu | $runs|"
 done
-awk -v c="${cb% *}" -v o="${ob% *}" 'BEGIN {printf "ratio (ours / curl throughput, best of each): %.3f\n", c / o}'
+awk -v c="${cb%% *}" -v o="${ob%% *}" 'BEGIN {printf "ratio (ours / curl throughput, best of each): %.3f\n", c / o}'
