@@ -8,6 +8,7 @@
 #include "restoredrill/artifact.h"
 #include "artifact_int.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/sha256.h"
@@ -37,7 +38,9 @@ struct rd_artifact {
     rd_format fmt;
     rd_wrap wrap;
     int fd;
-    art_s3 *s3; /* an s3:// location: read instead of fd */
+    art_s3 *s3;    /* an s3:// location: read instead of fd */
+    char *tmpdir;  /* a directory-format dump downloaded from S3, removed by free */
+    char *tmpbase; /* the directory tmpdir was made in */
     rd_sha256 *sha;
     char *expected;
     char hex[RD_SHA256_HEX_LEN + 1];
@@ -362,9 +365,32 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
     }
     if (rd_s3_is_url(location)) {
         uint64_t size = 0;
-        st = art_s3_open(location, opts ? opts->s3 : NULL, &a->s3, &size, err);
+        int is_dir = 0;
+        st = art_s3_open(location, opts ? opts->s3 : NULL, &a->s3, &size, &is_dir, err);
         if (st != RD_OK)
             goto out;
+        if (is_dir) {
+            const char *t = getenv("TMPDIR");
+            if (!(a->tmpbase = rd_strdup(t && *t ? t : "/tmp"))) {
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if ((st = art_s3_fetch_dir(location, opts ? opts->s3 : NULL, a->tmpbase, &a->tmpdir,
+                                       err)) != RD_OK)
+                goto out;
+            free(a->path);
+            a->path = rd_strdup(a->tmpdir);
+            location = a->path;
+            if (!a->path) {
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if (stat(location, &sb) != 0) {
+                st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", location);
+                goto out;
+            }
+            goto local_dir;
+        }
         a->total = opts && opts->progress_total ? opts->progress_total : size;
         goto stream;
     }
@@ -373,6 +399,7 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
                           location);
         goto out;
     }
+local_dir:
     if (S_ISDIR(sb.st_mode)) {
         if (!has_toc(location)) {
             st = RD_ERR(err, RD_ERR_FORMAT,
@@ -573,6 +600,13 @@ void rd_artifact_free(rd_artifact *a)
     art_s3_free(a->s3);
     if (a->fd >= 0)
         close(a->fd);
+    if (a->tmpdir) {
+        rd_error e;
+        if (rd_fs_rmtree(a->tmpdir, a->tmpbase, &e) != RD_OK)
+            rd_log_warn("cannot remove %s: %s", a->tmpdir, e.msg);
+    }
+    free(a->tmpdir);
+    free(a->tmpbase);
     free(a->path);
     free(a->expected);
     free(a);

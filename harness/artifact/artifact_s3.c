@@ -6,12 +6,16 @@
  * (the ring and libcurl's buffer). */
 #include "artifact_int.h"
 
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/strbuf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RING_SIZE ((size_t)4 * 1024 * 1024)
 
@@ -84,7 +88,7 @@ static void *get_main(void *arg)
 }
 
 rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, uint64_t *size,
-                      rd_error *err)
+                      int *is_dir, rd_error *err)
 {
     rd_status st = RD_OK;
     rd_s3_object obj;
@@ -109,11 +113,14 @@ rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, uin
         char *tk = rd_asprintf("%s%stoc.dat", a->key,
                                *a->key && a->key[strlen(a->key) - 1] == '/' ? "" : "/");
         memset(&toc, 0, sizeof toc);
-        if (tk && rd_s3_head(a->s3, a->bucket, tk, &toc, &e2) == RD_OK)
-            st = RD_ERR(err, RD_ERR_UNSUPPORTED,
-                        "%s is a pg_dump directory-format dump: restoring those from S3 is not "
-                        "implemented yet (pg_restore reads their files itself)",
-                        url);
+        if (tk && rd_s3_head(a->s3, a->bucket, tk, &toc, &e2) == RD_OK) {
+            *is_dir = 1; /* a directory-format dump: art_s3_fetch_dir */
+            *out = NULL;
+            st = RD_OK;
+            rd_s3_object_clear(&toc);
+            free(tk);
+            goto out;
+        }
         rd_s3_object_clear(&toc);
         free(tk);
     }
@@ -166,6 +173,89 @@ rd_status art_s3_read(art_s3 *a, void *buf, size_t cap, size_t *n, rd_error *err
     pthread_mutex_unlock(&a->mu);
     *n = k;
     return RD_OK;
+}
+
+static rd_status to_fd(void *ctx, const void *buf, size_t n, rd_error *err)
+{
+    const int *fd = ctx;
+    const unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(*fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot write a downloaded dump file");
+        p += w;
+        n -= (size_t)w;
+    }
+    return RD_OK;
+}
+
+rd_status art_s3_fetch_dir(const char *url, const rd_s3_opts *opts, const char *base,
+                           char **dir_out, rd_error *err)
+{
+    rd_status st = RD_OK;
+    rd_s3 *s3 = NULL;
+    rd_s3_objects l = {NULL, 0};
+    char *bucket = NULL, *key = NULL, *prefix = NULL, *dir = NULL, *path = NULL;
+    int fd = -1;
+    if ((st = rd_s3_url_split(url, &bucket, &key, err)) != RD_OK)
+        goto out;
+    size_t kl = strlen(key);
+    prefix = rd_asprintf("%s%s", key, kl && key[kl - 1] == '/' ? "" : "/");
+    if (!prefix) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* listed under KEY (not KEY/) and filtered here: the same objects, and a
+     * prefix without '/' also suits stores that mishandle one (moto 5.2.1) */
+    if ((st = rd_s3_new(opts, &s3, err)) != RD_OK ||
+        (st = rd_s3_list(s3, bucket, kl && key[kl - 1] == '/' ? prefix : key, &l, err)) != RD_OK)
+        goto out;
+    if ((st = rd_fs_mkdtemp(base, "rd-s3dump-", 0, 0, 0, &dir, err)) != RD_OK)
+        goto out;
+    rd_log_info("downloading the directory-format dump %s into %s (pg_restore reads its files)",
+                url, dir);
+    for (size_t i = 0; i < l.n; i++) {
+        if (strncmp(l.items[i].key, prefix, strlen(prefix)) != 0)
+            continue; /* a sibling such as KEY2/... */
+        const char *name = l.items[i].key + strlen(prefix);
+        if (!*name || strchr(name, '/') || name[0] == '.')
+            continue; /* a pg_dump directory is flat */
+        free(path);
+        if (!(path = rd_asprintf("%s/%s", dir, name))) {
+            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", path);
+            goto out;
+        }
+        if ((st = rd_s3_get(s3, bucket, l.items[i].key, NULL, to_fd, &fd, NULL, err)) != RD_OK)
+            goto out;
+        if (close(fd) != 0) {
+            fd = -1;
+            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot close %s", path);
+            goto out;
+        }
+        fd = -1;
+    }
+    *dir_out = dir;
+    dir = NULL;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (dir)
+        rd_fs_rmtree(dir, base, NULL);
+    free(dir);
+    free(path);
+    free(bucket);
+    free(key);
+    free(prefix);
+    rd_s3_objects_free(&l);
+    rd_s3_free(s3);
+    return st;
 }
 
 static void join(art_s3 *a)

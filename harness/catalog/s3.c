@@ -1,7 +1,9 @@
 /* s3.c: the "s3" catalog: objects under bucket/prefix matched by a glob,
  * listed with ListObjectsV2, like dir: creation time from the sidecar
  * <key>.manifest.json object, else a timestamp in the name, else the
- * object's LastModified (time_from "mtime"). Also dir's s3://bucket/prefix. */
+ * object's LastModified (time_from "mtime"). A "directory" NAME/ holding
+ * toc.dat is a pg_dump directory-format dump (its size the sum of its
+ * files). Also dir's s3://bucket/prefix. */
 #include "restoredrill/s3.h"
 #include "catalog_int.h"
 #include "restoredrill/log.h"
@@ -39,6 +41,20 @@ static int has_key(const rd_s3_objects *l, const char *key)
 static int key_cmp(const void *a, const void *b)
 {
     return strcmp(((const rd_s3_object *)a)->key, ((const rd_s3_object *)b)->key);
+}
+
+/* Sum of the objects directly under key/ (a directory-format dump's files). */
+static int64_t dir_bytes(const rd_s3_objects *l, const char *key)
+{
+    int64_t sum = 0;
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < l->n; i++) {
+        const char *k = l->items[i].key;
+        if (strncmp(k, key, kl) == 0 && k[kl] == '/' && k[kl + 1] && !strchr(k + kl + 1, '/') &&
+            l->items[i].size > 0)
+            sum += l->items[i].size;
+    }
+    return sum;
 }
 
 static rd_status make_point(rd_s3 *s3, const char *bucket, const rd_s3_objects *l,
@@ -101,9 +117,36 @@ rd_status rd_cat_s3_list(const rd_catalog_cfg *cfg, const char *bucket, const ch
     for (size_t i = 0; i < l.n; i++) {
         const rd_s3_object *obj = &l.items[i];
         const char *name = obj->key + plen;
+        const char *slash = strchr(name, '/');
+        rd_s3_object dirobj;
+        char *dirname = NULL;
+        if (slash && strcmp(slash, "/toc.dat") == 0 && slash > name) {
+            /* NAME/toc.dat: a pg_dump directory-format dump NAME */
+            if (!(dirname = strndup(name, (size_t)(slash - name))) ||
+                !(dirobj.key = strndup(obj->key, (size_t)(slash - obj->key)))) {
+                free(dirname);
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory listing s3://%s", bucket);
+                goto out;
+            }
+            dirobj.size = dir_bytes(&l, dirobj.key);
+            dirobj.mtime_ms = obj->mtime_ms;
+            if (dirname[0] == '.' || fnmatch(pattern, dirname, 0) != 0) {
+                free(dirname);
+                free(dirobj.key);
+                continue;
+            }
+            st = make_point(s3, bucket, &l, &dirobj, dirname, src, &pt, err);
+            free(dirname);
+            free(dirobj.key);
+            if (st != RD_OK)
+                goto out;
+            if ((st = rd_points_push(&pts, &pt, err)) != RD_OK)
+                goto out;
+            continue;
+        }
         /* like a directory: direct children only, no sidecars, no "folder" markers */
-        if (!*name || name[0] == '.' || strchr(name, '/') ||
-            ends_with(name, RD_CAT_SIDECAR_SUFFIX) || fnmatch(pattern, name, 0) != 0)
+        if (!*name || name[0] == '.' || slash || ends_with(name, RD_CAT_SIDECAR_SUFFIX) ||
+            fnmatch(pattern, name, 0) != 0)
             continue;
         if ((st = make_point(s3, bucket, &l, obj, name, src, &pt, err)) != RD_OK)
             goto out;

@@ -54,7 +54,10 @@ typedef struct rd_artifact_opts {
  * head. RD_ERR_NOTFOUND "cannot open X: No such file or directory";
  * RD_ERR_UNSUPPORTED for URL locations other than file:// and s3:// (not
  * yet). An s3:// location is streamed from S3 (rd_s3_get: Range resume,
- * retries) through the same pipeline; S3 errors are those of s3.h. A decrypt
+ * retries) through the same pipeline; S3 errors are those of s3.h. An
+ * s3:// pg_dump directory-format dump (KEY/toc.dat) is downloaded into a
+ * private directory under $TMPDIR (rd_artifact_path names it) and removed
+ * by rd_artifact_free. A decrypt
  * filter that exits 0 without reading all its input is RD_ERR_PROC "decrypt
  * command exited before reading all of X". *out is owned by the caller. */
 rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, rd_artifact **out,

@@ -30,6 +30,12 @@ AWS_ENDPOINT_URL_S3=$RD_S3_ENDPOINT RD_FIXTURE_S3=s3://backups/up- make_backups
 b="$tmp/backups"
 for f in "$b"/pg-custom/shop-*; do put backups "pg-$(basename "$f")" "$f"; done
 for f in "$b"/mariadb-sql/shop-*; do put mariadb "$(basename "$f")" "$f"; done
+# a pg_dump directory-format dump: its files under pgdir-NAME/, the sidecar beside
+for d in "$b"/pg-directory/shop-*.dir; do
+    for f in "$d"/*; do put backups "pgdir-$(basename "$d")/$(basename "$f")" "$f"; done
+    [ -f "$d.manifest.json" ] && put backups "pgdir-$(basename "$d").manifest.json" "$d.manifest.json"
+done
+pgdir=$(ls -d "$b"/pg-directory/shop-*.dir | head -n 1)
 # the newest point's bytes changed after its manifest was written
 newest=$(ls "$b"/pg-custom/shop-*.dump | sort | tail -n 1)
 put tampered "$(basename "$newest").manifest.json" "$newest.manifest.json"
@@ -56,6 +62,10 @@ cat >"$tmp/drill.json" <<JSON
     {"name": "maria-uploaded", "engine": "mariadb",
      "catalog": {"type": "s3", "bucket": "backups", "prefix": "up-maria-", "endpoint": "$RD_S3_ENDPOINT"},
      "reference": {"manifest": "sidecar"}},
+    {"name": "pg-dir", "engine": "postgres",
+     "catalog": {"type": "s3", "bucket": "backups", "prefix": "pgdir-", "pattern": "shop-*.dir",
+                 "endpoint": "$RD_S3_ENDPOINT", "time_from": "name"},
+     "restore": {"jobs": 2}},
     {"name": "tampered", "engine": "postgres",
      "catalog": {"type": "s3", "bucket": "tampered", "endpoint": "$RD_S3_ENDPOINT",
                  "time_from": "name"}}
@@ -73,7 +83,8 @@ expect_eq "$(jq -r '.targets[0].points[2].bytes' "$tmp/list.json")" "$(stat -c %
 expect_eq "$(jq -r '.targets[0].rpo_exposure_seconds | floor' "$tmp/list.json")" 86400 "pg RPO exposure (24h gap)"
 expect_eq "$(jq -r '.targets[1].points | length' "$tmp/list.json")" 3 "mariadb points listed"
 
-run "$RD_BIN" run "$tmp/drill.json" --no-progress
+mkdir -p "$tmp/tmpdir"
+TMPDIR="$tmp/tmpdir" run "$RD_BIN" run "$tmp/drill.json" --no-progress
 expect_rc 1 "run (the tampered target fails)"
 expect_eq "$(jqr '.targets[0].status')" passed "pg target"
 expect_eq "$(jqr '.targets[0].recovery_point.location')" "s3://backups/pg-$(basename "$newest")" "pg point"
@@ -84,14 +95,20 @@ expect_eq "$(jqr '.targets[1].status')" passed "mariadb target"
 oldest=$(ls "$b"/mariadb-sql/shop-*.sql | sort | head -n 1)
 expect_eq "$(jqr '.targets[1].recovery_point.location')" "s3://mariadb/$(basename "$oldest")" "mariadb point"
 expect_eq "$(jqr '[.targets[1].checks[] | select(.type == "rowcount") | .status] | unique | join(",")')" passed "mariadb rowcounts"
-expect_eq "$(jqr '.targets[4].status')" failed "tampered target"
-jqr '.targets[4].error' | grep -q "sha256 mismatch: expected $(sha256sum "$newest" | cut -d' ' -f1), got $(sha256sum "$tmp/tampered.dump" | cut -d' ' -f1)" ||
-    fail "tampered: $(jqr '.targets[4].error')"
+expect_eq "$(jqr '.targets[5].status')" failed "tampered target"
+jqr '.targets[5].error' | grep -q "sha256 mismatch: expected $(sha256sum "$newest" | cut -d' ' -f1), got $(sha256sum "$tmp/tampered.dump" | cut -d' ' -f1)" ||
+    fail "tampered: $(jqr '.targets[5].error')"
 for i in 2 3; do
     expect_eq "$(jqr ".targets[$i].status")" passed "uploaded target $i"
     expect_eq "$(jqr ".targets[$i].recovery_point.sha256 | length")" 64 "uploaded target $i sha256 from its manifest"
     expect_eq "$(jqr "[.targets[$i].checks[] | select(.type == \"rowcount\") | .status] | unique | join(\",\")")" passed "uploaded target $i rowcounts"
 done
+expect_eq "$(jqr '.targets[4].status')" passed "pg directory dump from S3"
+expect_eq "$(jqr '.targets[4].recovery_point.format')" pg-directory "pg directory format"
+expect_eq "$(jqr '.targets[4].recovery_point.bytes')" "$(cat "$pgdir"/* | wc -c)" "pg directory bytes"
+expect_eq "$(jqr '[.targets[4].checks[] | select(.type == "rowcount") | .status] | unique | join(",")')" passed "pg directory rowcounts"
+expect_has "$tmp/err.txt" "downloading the directory-format dump s3://backups/pgdir-$(basename "$pgdir")" "download logged"
+expect_eq "$(ls -A "$tmp/tmpdir" | grep rd-s3dump || true)" "" "downloaded dump removed"
 no_leftovers "run"
 # a backup whose dump fails leaves no object behind (the multipart upload is aborted)
 AWS_ENDPOINT_URL_S3=$RD_S3_ENDPOINT run "$RD_BIN" backup --engine postgres --dsn "host=/nonexistent dbname=x" -o s3://backups/failed.dump
