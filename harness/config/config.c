@@ -321,6 +321,7 @@ static void free_target(rd_target_cfg *t)
     free(t->reference.dsn);
     free(t->reference.password_env);
     rd_strlist_free(&t->databases);
+    rd_strlist_free(&t->key);
     for (size_t i = 0; i < t->nchecks; i++) {
         rd_check_cfg *k = &t->checks[i];
         if (k->state_free && k->state)

@@ -17,12 +17,15 @@
 struct cJSON;
 struct rd_check_type;
 
-typedef enum rd_engine { RD_ENGINE_PG = 1, RD_ENGINE_MARIADB = 2 } rd_engine;
+typedef enum rd_engine { RD_ENGINE_PG = 1, RD_ENGINE_MARIADB = 2, RD_ENGINE_DYNAMODB = 4 } rd_engine;
+/* The SQL engines: what a driver or check that speaks SQL through db.h
+ * supports. DynamoDB is not among them: a driver supports it by naming it. */
 #define RD_ENGINE_ANY (RD_ENGINE_PG | RD_ENGINE_MARIADB)
 
-/* "postgres" / "mariadb" */
+/* "postgres" / "mariadb" / "dynamodb" */
 const char *rd_engine_name(rd_engine e);
-/* Accepts postgres|postgresql|pg and mariadb|mysql; 0 when unknown. */
+/* Accepts postgres|postgresql|pg, mariadb|mysql and dynamodb; 0 when
+ * unknown. */
 rd_engine rd_engine_parse(const char *s);
 
 typedef struct rd_strlist {
@@ -31,8 +34,8 @@ typedef struct rd_strlist {
 } rd_strlist;
 
 typedef struct rd_catalog_cfg {
-    char *type;                                /* dir | exec | s3 | pg-archive | pgbackrest */
-    char *path;                                /* dir, pg-archive */
+    char *type; /* dir | exec | s3 | pg-archive | pgbackrest | dynamodb-export */
+    char *path; /* dir, pg-archive, dynamodb-export */
     char *pattern;                             /* dir: glob, default "*" */
     char *time_from;                           /* dir: NULL (auto) | manifest | name | mtime */
     rd_strlist command;                        /* exec: argv */
@@ -102,6 +105,8 @@ typedef struct rd_target_cfg {
     rd_restore_cfg restore;
     rd_reference_cfg reference;
     rd_strlist databases; /* globs; empty: the dump's own databases */
+    rd_strlist key;       /* dynamodb: the table's key attributes, [partition] or
+                             [partition, sort] */
     double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
     rd_check_cfg *checks;
     size_t nchecks;
