@@ -23,7 +23,7 @@ static double deadline_in(double timeout)
 
 /* The target failed (or could not run) at a phase: a "restore" result makes
  * it visible as a test case, the target's error says why. */
-static void target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
 {
     const char *object = dt->point ? dt->point->id : "(no recovery point)";
     rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", object, v, "");
@@ -68,7 +68,7 @@ static int phase_sample(rd_drill_target *dt)
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
         rd_measure_max_age(dt, dt->points.n > 0);
-        target_fail(dt, "sample", st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR, err.msg);
+        rd_drill_target_fail(dt, "sample", st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR, err.msg);
         return 0;
     }
     dt->sampled = 1;
@@ -135,7 +135,7 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     if (st != RD_OK) {
         if (st == RD_ERR_ABORTED)
             dt->aborted = 1;
-        target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
+        rd_drill_target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
         return 0;
     }
     return 1;
@@ -184,7 +184,7 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
                      : dt->aborted ? RD_ABORTED
                                    : RD_ERROR);
     if (st != RD_OK) {
-        target_fail(dt, "provision", RD_ERROR, err.msg);
+        rd_drill_target_fail(dt, "provision", RD_ERROR, err.msg);
         return 0;
     }
     rd_log_info("%s: scratch instance ready (%s%s%s)", t->name,
@@ -255,6 +255,11 @@ static void print_kept(rd_drill_target *dt)
     char *pwfile = NULL;
     const char *pwvar = c->engine == RD_ENGINE_PG ? "PGPASSWORD" : "MYSQL_PWD";
     char how[512];
+    if (c->engine == RD_ENGINE_DYNAMODB) {
+        rd_log_warn("%s: scratch dynalite kept on %s, table %s (it stops when restoredrill exits)",
+                    dt->t->name, c->url ? c->url : "?", c->database ? c->database : "?");
+        return;
+    }
     if (c->password && s->dir) {
         rd_error err;
         pwfile = rd_fs_join(s->dir, "password");
@@ -375,14 +380,15 @@ void rd_drill_target_run(rd_drill_target *dt)
     if (!phase_sample(dt))
         goto skip_fetch;
     if (point_vars(dt, &vars, &err) != RD_OK || !(tvars = rd_strlist_argv(&vars))) {
-        target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
+        rd_drill_target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
         goto skip_fetch;
     }
-    if (!phase_fetch(dt, &a, &drv))
+    if (t->engine == RD_ENGINE_DYNAMODB ? !rd_drill_dyn_fetch(dt) : !phase_fetch(dt, &a, &drv))
         goto skip_provision;
     if (rd_abort_requested() || !phase_provision(dt, tvars))
         goto skip_restore;
-    if (!rd_abort_requested() && phase_restore(dt, a, drv)) {
+    if (!rd_abort_requested() &&
+        (t->engine == RD_ENGINE_DYNAMODB ? rd_drill_dyn_restore(dt) : phase_restore(dt, a, drv))) {
         double start = rd_mono_now();
         rd_strlist_free(&vars);
         free(tvars);
@@ -421,6 +427,9 @@ teardown:
     phase_teardown(dt);
     rd_db_free(dt->reference);
     dt->reference = NULL;
+    rd_dyn_verify_free(dt->dyn);
+    free(dt->dyn);
+    dt->dyn = NULL;
     rd_measure_finish(dt);
     if (dt->aborted) {
         dt->res->status = RD_ABORTED;
