@@ -12,8 +12,7 @@
 
 #define SCAN_SEGMENTS 4
 
-rd_status rd_check_dyn_configure(const cJSON *params, const char *path, void **state,
-                                 rd_error *err)
+rd_status rd_check_dyn_configure(const cJSON *params, const char *path, void **state, rd_error *err)
 {
     static const char *const keys[] = {RD_CHECK_COMMON_KEYS, NULL};
     rd_status st = rd_cfg_check_keys(params, path, keys, err);
@@ -42,13 +41,12 @@ rd_status rd_check_dyn_rowcount(rd_check_ctx *ctx, rd_error *err)
     int64_t want = v->manifest_items >= 0 ? v->manifest_items : v->items;
     const char *basis = v->manifest_items >= 0 ? "manifest-summary.json" : "the scan file";
     const char *table = ctx->instance->conn.database;
-    rd_check_result *r =
-        d.items == want
-            ? rd_check_record(ctx, table, RD_PASSED, rd_mono_now() - t0,
-                              "%lld items, as %s says", (long long)d.items, basis)
-            : rd_check_record(ctx, table, RD_FAILED, rd_mono_now() - t0,
-                              "%lld items restored, %s says %lld", (long long)d.items, basis,
-                              (long long)want);
+    rd_check_result *r = d.items == want
+                             ? rd_check_record(ctx, table, RD_PASSED, rd_mono_now() - t0,
+                                               "%lld items, as %s says", (long long)d.items, basis)
+                             : rd_check_record(ctx, table, RD_FAILED, rd_mono_now() - t0,
+                                               "%lld items restored, %s says %lld",
+                                               (long long)d.items, basis, (long long)want);
     if (r) {
         rd_check_add_prop(r, "expected", "%lld", (long long)want);
         rd_check_add_prop(r, "actual", "%lld", (long long)d.items);

@@ -43,8 +43,7 @@ static rd_status export_point(const char *dir, const char *id, rd_points *out, r
     struct stat sb;
     if (rd_dyn_export_summary(dir, &ms, &items, &ignore) == RD_OK)
         return push(out, id, dir, ms, "manifest", -1, "dynamodb-export", err);
-    ms = stat(dir, &sb) == 0 ? (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000
-                             : 0;
+    ms = stat(dir, &sb) == 0 ? (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000 : 0;
     return push(out, id, dir, ms, "mtime", -1, "dynamodb-export", err);
 }
 

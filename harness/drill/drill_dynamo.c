@@ -55,8 +55,7 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
     int ok = 1;
     rd_error_clear(&err);
     rd_log_info("%s: verifying %s", t->name, pt->id);
-    st = v ? rd_dyn_verify_point(pt->location, dec, &t->key, deadline_in(t->timeout_fetch), v,
-                                 &err)
+    st = v ? rd_dyn_verify_point(pt->location, dec, &t->key, deadline_in(t->timeout_fetch), v, &err)
            : RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
     free(dec);
     double secs = rd_mono_now() - start;
@@ -93,10 +92,9 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
         ok &= export_result(dt, "keys", 1, 0, fnd, "%lld keys (%s) unique", (long long)v->items,
                             keyname);
     else
-        ok &= export_result(dt, "keys", 0, 0, fnd,
-                            "%zu duplicate keys and %zu items without a valid key (%s): %s",
-                            v->duplicate_keys, v->key_errors, keyname,
-                            v->first_key ? v->first_key : "");
+        ok &= export_result(
+            dt, "keys", 0, 0, fnd, "%zu duplicate keys and %zu items without a valid key (%s): %s",
+            v->duplicate_keys, v->key_errors, keyname, v->first_key ? v->first_key : "");
     if (v->parse_errors == 0)
         ok &= export_result(dt, "parse", 1, 0, fnd, "%lld items parsed", (long long)v->items);
     else

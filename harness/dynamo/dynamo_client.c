@@ -117,7 +117,9 @@ rd_status rd_dyn_call(rd_dyn_client *c, const char *op, const char *body, double
         const char *type = cJSON_IsString(t) ? t->valuestring : "";
         const char *hash = strchr(type, '#');
         st = RD_ERR(err, code >= 500 ? RD_ERR_NET : RD_ERR_PROC, "dynamodb %s: %s: %s", op,
-                    hash ? hash + 1 : *type ? type : "HTTP error",
+                    hash    ? hash + 1
+                    : *type ? type
+                            : "HTTP error",
                     cJSON_IsString(m) ? m->valuestring : "(no message)");
         cJSON_Delete(j);
         return st;

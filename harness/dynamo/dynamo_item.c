@@ -155,8 +155,7 @@ static rd_status value_canon(const char *name, const cJSON *v, rd_strbuf *out, r
         return rd_strbuf_append(out, cJSON_IsTrue(d) ? "T" : "F", err);
     if (strcmp(t, "NULL") == 0 && cJSON_IsTrue(d))
         return rd_strbuf_append(out, "0", err);
-    if ((strcmp(t, "SS") == 0 || strcmp(t, "NS") == 0 || strcmp(t, "BS") == 0) &&
-        cJSON_IsArray(d))
+    if ((strcmp(t, "SS") == 0 || strcmp(t, "NS") == 0 || strcmp(t, "BS") == 0) && cJSON_IsArray(d))
         return set_canon(name, t, d, out, err);
     if (strcmp(t, "M") == 0 && cJSON_IsObject(d)) {
         rd_status st = rd_strbuf_append_char(out, 'M', err);

@@ -304,8 +304,8 @@ static void *scan_segment(void *arg)
             break;
         }
         if (rd_abort_requested())
-            s->st = RD_ERR(&s->err, RD_ERR_ABORTED, "interrupted by signal %d",
-                           rd_abort_requested());
+            s->st =
+                RD_ERR(&s->err, RD_ERR_ABORTED, "interrupted by signal %d", rd_abort_requested());
         else if (s->deadline > 0 && rd_mono_now() > s->deadline)
             s->st = RD_ERR(&s->err, RD_ERR_TIMEOUT, "scanning table %s timed out", s->table);
         else

@@ -3,8 +3,8 @@
  * total against itemCount, every line parsed, key uniqueness, and the digest
  * of the canonical items that the checksum check compares. */
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +75,8 @@ typedef struct vctx {
     int64_t file_items;
 } vctx;
 
-static void finding(vctx *c, char **first, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void finding(vctx *c, char **first, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void finding(vctx *c, char **first, const char *fmt, ...)
 {
     char line[512];
