@@ -316,7 +316,7 @@ out:
 
 /* engine dynamodb: checks/dynamodb.c */
 static rd_status rowcount_configure_any(const cJSON *params, const char *path, rd_engine engine,
-                                  void **state, rd_error *err)
+                                        void **state, rd_error *err)
 {
     if (engine == RD_ENGINE_DYNAMODB)
         return rd_check_dyn_configure(params, path, state, err);

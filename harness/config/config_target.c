@@ -11,9 +11,8 @@
 #include "restoredrill/config.h"
 #include "restoredrill/strbuf.h"
 
-static const char *const catalog_types[] = {"dir",        "s3",         "exec",
-                                            "pg-archive", "pgbackrest", "dynamodb-export",
-                                            NULL};
+static const char *const catalog_types[] = {
+    "dir", "s3", "exec", "pg-archive", "pgbackrest", "dynamodb-export", NULL};
 static const char *const scratch_types[] = {"ephemeral", "server", "exec", NULL};
 static const char *const check_types[] = {"rowcount", "integrity", "checksum", "diff", "schema",
                                           "sql",      "freshness", "smoke",    "exec", NULL};
@@ -80,8 +79,8 @@ static const rd_cfg_field f_cat_dyn[] = {RD_FSKIP("type"),
                                          RD_FEND};
 #undef C
 /* same order as catalog_types */
-static const rd_cfg_field *const catalog_fields[] = {f_cat_dir,  f_cat_s3,   f_cat_exec,
-                                                     f_cat_pga,  f_cat_pgbr, f_cat_dyn};
+static const rd_cfg_field *const catalog_fields[] = {f_cat_dir, f_cat_s3,   f_cat_exec,
+                                                     f_cat_pga, f_cat_pgbr, f_cat_dyn};
 
 #define S rd_scratch_cfg
 static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),
@@ -396,10 +395,9 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",      "engine",   "objectives", "catalog",
-                                       "sample",    "scratch",  "restore",    "reference",
-                                       "databases", "timeouts", "checks",     "key",
-                                       NULL};
+    static const char *const keys[] = {"name",    "engine",  "objectives", "catalog",   "sample",
+                                       "scratch", "restore", "reference",  "databases", "timeouts",
+                                       "checks",  "key",     NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -428,13 +426,14 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
         tc->engine = rd_engine_parse(engine);
         if (strcmp(engine, "s3") == 0)
             rd_cfg_errors_add(
-                errs, RD_ERR(&e, RD_ERR_CONFIG, "%s.engine: engine s3 is not implemented yet", path),
-                &e);
+                errs,
+                RD_ERR(&e, RD_ERR_CONFIG, "%s.engine: engine s3 is not implemented yet", path), &e);
         else if (!tc->engine) {
             char got[96];
             rd_cfg_errors_add(
                 errs,
-                RD_ERR(&e, RD_ERR_CONFIG, "%s.engine: expected \"postgres\", \"mariadb\" or \"dynamodb\", got %s",
+                RD_ERR(&e, RD_ERR_CONFIG,
+                       "%s.engine: expected \"postgres\", \"mariadb\" or \"dynamodb\", got %s",
                        path,
                        rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "engine"), got, sizeof got)),
                 &e);

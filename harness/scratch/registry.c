@@ -7,11 +7,7 @@
 #include "scratch_int.h"
 
 const rd_scratch_type *const rd_scratch_registry[] = {
-    &rd_scratch_ephemeral,
-    &rd_scratch_server,
-    &rd_scratch_exec,
-    &rd_scratch_dynalite,
-    NULL,
+    &rd_scratch_ephemeral, &rd_scratch_server, &rd_scratch_exec, &rd_scratch_dynalite, NULL,
 };
 
 /* The engines of the ephemeral driver. */

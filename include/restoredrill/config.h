@@ -17,7 +17,11 @@
 struct cJSON;
 struct rd_check_type;
 
-typedef enum rd_engine { RD_ENGINE_PG = 1, RD_ENGINE_MARIADB = 2, RD_ENGINE_DYNAMODB = 4 } rd_engine;
+typedef enum rd_engine {
+    RD_ENGINE_PG = 1,
+    RD_ENGINE_MARIADB = 2,
+    RD_ENGINE_DYNAMODB = 4
+} rd_engine;
 /* The SQL engines: what a driver or check that speaks SQL through db.h
  * supports. DynamoDB is not among them: a driver supports it by naming it. */
 #define RD_ENGINE_ANY (RD_ENGINE_PG | RD_ENGINE_MARIADB)
@@ -34,12 +38,12 @@ typedef struct rd_strlist {
 } rd_strlist;
 
 typedef struct rd_catalog_cfg {
-    char *type; /* dir | exec | s3 | pg-archive | pgbackrest | dynamodb-export */
-    char *path; /* dir, pg-archive, dynamodb-export */
-    char *pattern;                             /* dir: glob, default "*" */
-    char *time_from;                           /* dir: NULL (auto) | manifest | name | mtime */
-    rd_strlist command;                        /* exec: argv */
-    double timeout;                            /* exec: seconds, default 60 */
+    char *type;         /* dir | exec | s3 | pg-archive | pgbackrest | dynamodb-export */
+    char *path;         /* dir, pg-archive, dynamodb-export */
+    char *pattern;      /* dir: glob, default "*" */
+    char *time_from;    /* dir: NULL (auto) | manifest | name | mtime */
+    rd_strlist command; /* exec: argv */
+    double timeout;     /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 */
     char *stanza;                              /* pgbackrest */
 } rd_catalog_cfg;
