@@ -309,7 +309,7 @@ START_TEST(test_unknown_keys)
     ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
                       "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
                       "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks)");
+                      "timeouts, checks, key)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key (expected one of: "
                       "strategy, window, max_age, id, databases)");
@@ -450,7 +450,7 @@ START_TEST(test_every_error_named)
     ck_assert_str_eq(
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks)\n"
+        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, key)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -498,7 +498,7 @@ START_TEST(test_values_and_names)
                               "\"pg\", \"catalog\": {\"type\": \"ftp\"}}]}",
                               NODRV),
                      "drill.json: targets[0].catalog.type: expected one of \"dir\", \"s3\", "
-                     "\"exec\", \"pg-archive\", \"pgbackrest\", got \"ftp\"");
+                     "\"exec\", \"pg-archive\", \"pgbackrest\", \"dynamodb-export\", got \"ftp\"");
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"docker\"}", NODRV,
                       "drill.json: targets[0].scratch.type: expected one of \"ephemeral\", "
                       "\"server\", \"exec\", got \"docker\"");
