@@ -122,12 +122,15 @@ static rd_status check_key(vctx *c, const cJSON *item, const char *where, rd_err
             finding(c, &c->v->first_key, "%s: key attribute \"%s\" is of type %s, earlier items %c",
                     where, name, d->string, c->v->key_type[i]);
         }
-        st = rd_strbuf_appendf(&kb, err, "%c", d->string[0]);
+        /* name=T"value", ...: readable in findings, and unambiguous (quoted) */
+        st = rd_strbuf_appendf(&kb, err, "%s%s=%c\"", i ? ", " : "", name, d->string[0]);
+        if (st == RD_OK && d->string[0] == 'N')
+            st = rd_dyn_number_canon(d->valuestring, &kb, err);
+        for (const char *p = d->string[0] == 'N' ? "" : d->valuestring; st == RD_OK && *p; p++)
+            st = (*p == '"' || *p == '\\') ? rd_strbuf_appendf(&kb, err, "\\%c", *p)
+                                           : rd_strbuf_append_char(&kb, *p, err);
         if (st == RD_OK)
-            st = d->string[0] == 'N' ? rd_dyn_number_canon(d->valuestring, &kb, err)
-                                     : rd_strbuf_append(&kb, d->valuestring, err);
-        if (st == RD_OK)
-            st = rd_strbuf_append_n(&kb, "\x1f", 1, err);
+            st = rd_strbuf_append_char(&kb, '"', err);
         if (st == RD_ERR_FORMAT) { /* an invalid number: already a parse finding */
             rd_strbuf_free(&kb);
             return RD_OK;

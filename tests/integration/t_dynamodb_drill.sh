@@ -89,7 +89,7 @@ expect_eq "$(st badcount export files)" passed "badcount files"
 
 # dupkey
 expect_eq "$(st dupkey export keys)" failed "dupkey keys"
-msg dupkey export keys | grep -q '^1 duplicate keys and 0 items without a valid key (pk, sk): data/0003-77de68da.json.gz line 5000: duplicate key Suser#0' ||
+msg dupkey export keys | grep -q '^1 duplicate keys and 0 items without a valid key (pk, sk): data/0003-77de68da.json.gz line 5000: duplicate key pk=S"user#0", sk=N"0"' ||
     fail "dupkey message: $(msg dupkey export keys)"
 
 # scan, gpg-encrypted

@@ -197,7 +197,7 @@ START_TEST(scan_findings)
     ck_assert_int_eq(v.duplicate_keys, 1);
     ck_assert_int_eq(v.key_errors, 1);
     ck_assert_int_eq(v.parse_errors, 1);
-    ck_assert_str_eq(v.first_key, "item 2: duplicate key Sa\x1fN1e0\x1f");
+    ck_assert_str_eq(v.first_key, "item 2: duplicate key pk=S\"a\", sk=N\"1e0\"");
     ck_assert_str_eq(v.first_parse, "item 4: attribute \"sk\": unknown type descriptor \"Q\"");
     rd_dyn_verify_free(&v);
 
