@@ -21,13 +21,25 @@ rd_status rd_check_dyn_configure(const cJSON *params, const char *path, void **s
     return st;
 }
 
-/* The table's count and digest, read once per verify (both checks use it). */
+/* The table's count and digest, read once per verify (both checks use it;
+ * the seconds of the first check include the Scan). */
 static rd_status scan(rd_check_ctx *ctx, rd_dyn_digest *d, rd_error *err)
 {
     const rd_conninfo *c = &ctx->instance->conn;
     if (!ctx->dyn)
         return RD_ERR(err, RD_ERR_INTERNAL, "no verified recovery point to compare with");
-    return rd_dyn_scan_digest(c->url, NULL, c->database, SCAN_SEGMENTS, ctx->deadline, d, err);
+    if (!ctx->dyn_scanned) {
+        rd_status st =
+            rd_dyn_scan_digest(c->url, NULL, c->database, SCAN_SEGMENTS, ctx->deadline, d, err);
+        if (st != RD_OK)
+            return st;
+        memcpy(ctx->dyn_scan.lane, d->lane, sizeof d->lane);
+        ctx->dyn_scan.items = d->items;
+        ctx->dyn_scanned = 1;
+    }
+    memcpy(d->lane, ctx->dyn_scan.lane, sizeof d->lane);
+    d->items = ctx->dyn_scan.items;
+    return RD_OK;
 }
 
 rd_status rd_check_dyn_rowcount(rd_check_ctx *ctx, rd_error *err)

@@ -36,6 +36,13 @@ typedef struct rd_check_ctx {
     /* engine dynamodb: what verifying the recovery point found (its item
      * count and digest are the reference figures), else NULL */
     const struct rd_dyn_verify *dyn;
+    /* engine dynamodb: the restored table read once (rowcount and checksum
+     * share the Scan); dyn_scanned 1 once dyn_scan holds it */
+    int dyn_scanned;
+    struct rd_dyn_digest_cache {
+        uint64_t lane[4];
+        int64_t items;
+    } dyn_scan;
     /* filled by freshness: newest data instant (ms) and its basis */
     int64_t newest_data_ms;
     const char *newest_data_basis; /* "heartbeat" | "query" (static strings) */
