@@ -55,6 +55,11 @@ $(target dupkey "$tmp/dupkey"),
 $(target scan "$tmp/scan" "\"restore\": { \"decrypt\": [\"gpg\", \"--batch\", \"--quiet\", \"--homedir\", \"$tmp/gnupg\", \"--pinentry-mode\", \"loopback\", \"--passphrase-file\", \"$tmp/passphrase\", \"--decrypt\"] },")
   ] }
 EOF
+run "$RD_BIN" validate "$tmp/drill.json"
+expect_rc 0 "validate"
+expect_has "$tmp/out.txt" "  key:        pk, sk" "validate shows the key"
+expect_has "$tmp/out.txt" "  scratch:    ephemeral (dynalite under node on 127.0.0.1, a free port; table rd_scratch_<target>)" \
+    "validate shows the dynalite scratch"
 run "$RD_BIN" run "$tmp/drill.json"
 expect_rc 1 "drill with broken exports"
 st() { jqr ".targets[] | select(.name == \"$1\") | .checks[] | select(.type == \"$2\" and .object == \"$3\") | .status"; }
