@@ -94,6 +94,9 @@ static void print_scratch(const rd_scratch_cfg *s, rd_engine engine, const cJSON
     printf("  scratch:    %s", s->type);
     if (strcmp(s->type, "ephemeral") == 0 && engine == RD_ENGINE_DYNAMODB) {
         printf(" (dynalite under node on 127.0.0.1, a free port; table %s<target>)", s->prefix);
+    } else if (strcmp(s->type, "server") == 0 && engine == RD_ENGINE_DYNAMODB) {
+        printf(" %s, tables named %s<target>_<time>_<random>",
+               rd_redact(s->endpoint, red, sizeof red), s->prefix);
     } else if (strcmp(s->type, "ephemeral") == 0) {
         printf(" (private server in a temp dir, run as %s when root%s%s%s)", s->run_as,
                s->tcp ? ", also TCP on 127.0.0.1" : ", unix socket only",

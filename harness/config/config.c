@@ -310,6 +310,7 @@ static void free_target(rd_target_cfg *t)
     free(s->bin_dir);
     free(s->base_dir);
     free(s->admin_dsn);
+    free(s->endpoint);
     free(s->password_env);
     free(s->prefix);
     rd_strlist_free(&s->create);

@@ -106,6 +106,11 @@ static const rd_cfg_field f_scr_exec[] = {
     RD_FLD("allow_same_server", RD_CFG_BOOL, S, allow_same_server),
     RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
     RD_FEND};
+/* server for engine dynamodb: a prefixed table on a DynamoDB-compatible endpoint */
+static const rd_cfg_field f_scr_dyn_srv[] = {
+    RD_FSKIP("type"), RD_FLD("endpoint", RD_CFG_REQUIRED, S, endpoint),
+    RD_FLD("prefix", RD_CFG_STRING, S, prefix), RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+    RD_FEND};
 #undef S
 static const rd_cfg_field *const scratch_fields[] = {f_scr_eph, f_scr_srv, f_scr_exec};
 
@@ -261,8 +266,11 @@ static rd_status parse_scratch(const cJSON *t, const char *tpath, rd_engine engi
     if (st == RD_OK)
         st = rd_config_dupstr(&s->type, "ephemeral", err);
     if (st == RD_OK)
-        st = rd_config_read_fields(o, path, scratch_fields[index_of(scratch_types, s->type)], s,
-                                   err);
+        st = rd_config_read_fields(o, path,
+                                   engine == RD_ENGINE_DYNAMODB && strcmp(s->type, "server") == 0
+                                       ? f_scr_dyn_srv
+                                       : scratch_fields[index_of(scratch_types, s->type)],
+                                   s, err);
     if (st == RD_OK && s->prefix)
         st = check_prefix(o, path, s->prefix, err);
     if (st == RD_OK)

@@ -35,6 +35,19 @@ void rd_dyn_credentials(const char **access, const char **secret)
     }
 }
 
+/* "https://dynamodb.eu-west-1.amazonaws.com" -> "eu-west-1"; else us-east-1 */
+static const char *region_of(const char *endpoint, char *buf, size_t cap)
+{
+    const char *h = strstr(endpoint ? endpoint : "", "dynamodb.");
+    const char *end = h ? strstr(h, ".amazonaws.com") : NULL;
+    size_t n = end ? (size_t)(end - (h + 9)) : 0;
+    if (!h || !end || n == 0 || n >= cap || memchr(h + 9, '/', n))
+        return "us-east-1";
+    memcpy(buf, h + 9, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 rd_status rd_dyn_client_new(const char *endpoint, const char *region, const char *access,
                             const char *secret, rd_dyn_client **out, rd_error *err)
 {
@@ -44,7 +57,10 @@ rd_status rd_dyn_client_new(const char *endpoint, const char *region, const char
     rd_strbuf_init(&c->body, RESPONSE_MAX);
     c->h = curl_easy_init();
     c->endpoint = rd_strdup(endpoint);
-    c->sigv4 = rd_asprintf("aws:amz:%s:dynamodb", region ? region : "us-east-1");
+    char derived[64];
+    if (!region)
+        region = region_of(endpoint, derived, sizeof derived);
+    c->sigv4 = rd_asprintf("aws:amz:%s:dynamodb", region);
     c->userpwd = rd_asprintf("%s:%s", access, secret);
     if (!c->h || !c->endpoint || !c->sigv4 || !c->userpwd) {
         rd_dyn_client_free(c);

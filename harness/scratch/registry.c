@@ -6,9 +6,17 @@
 
 #include "scratch_int.h"
 
+/* one line each (clang-format off keeps it so) */
+// clang-format off
 const rd_scratch_type *const rd_scratch_registry[] = {
-    &rd_scratch_ephemeral, &rd_scratch_server, &rd_scratch_exec, &rd_scratch_dynalite, NULL,
+    &rd_scratch_ephemeral,
+    &rd_scratch_server,
+    &rd_scratch_exec,
+    &rd_scratch_dynalite,         /* "ephemeral" for dynamodb */
+    &rd_scratch_dynamodb_server,  /* "server" for dynamodb */
+    NULL,
 };
+// clang-format on
 
 /* The engines of the ephemeral driver. */
 const rd_eph_engine *const rd_eph_engines[] = {

@@ -66,6 +66,7 @@ typedef struct rd_scratch_cfg {
     char *admin_dsn;    /* server */
     char *password_env; /* server: env var holding the admin password */
     char *prefix;       /* server: default "rd_scratch_" */
+    char *endpoint;     /* server for dynamodb: the DynamoDB-compatible endpoint URL */
     int allow_same_server;
     rd_strlist create;  /* exec */
     rd_strlist destroy; /* exec */

@@ -102,8 +102,9 @@ rd_status rd_dyn_export_summary(const char *dir, int64_t *time_ms, int64_t *item
 typedef struct rd_dyn_client rd_dyn_client; /* opaque; one thread at a time */
 
 /* A client for endpoint ("http://127.0.0.1:4567"), signing with SigV4 for
- * region ("us-east-1" when NULL) with access/secret (a local emulator takes
- * any). Nothing is sent yet. *out is the caller's. */
+ * region (NULL: from an endpoint dynamodb.<region>.amazonaws.com, else
+ * "us-east-1") with access/secret (a local emulator takes any). Nothing is
+ * sent yet. *out is the caller's. */
 rd_status rd_dyn_client_new(const char *endpoint, const char *region, const char *access,
                             const char *secret, rd_dyn_client **out, rd_error *err);
 void rd_dyn_client_free(rd_dyn_client *c); /* NULL is a no-op */

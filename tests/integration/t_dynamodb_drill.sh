@@ -9,8 +9,10 @@
 # - badcount: manifest-summary.json claims one item more: "items" fails;
 # - dupkey: the last item repeats the first item's key: "keys" fails;
 # - scan: a gzipped, gpg-encrypted scan file ({"Items": [...]}) restores
-#   through the decrypt filter and passes rowcount and checksum.
-# No dynalite process is left running.
+#   through the decrypt filter and passes rowcount and checksum;
+# - server: scratch "server" on a DynamoDB-compatible endpoint (a dynalite
+#   the test starts): a prefixed table is created, checked, and deleted.
+# No dynalite process of the drill is left running, no table on the endpoint.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +30,13 @@ python3 "$gen" "$tmp/clean" --items 100000 --files 8 || fail "generate clean"
 python3 "$gen" "$tmp/flipped" --items 100000 --files 8 --flip-byte || fail "generate flipped"
 python3 "$gen" "$tmp/badcount" --items 20000 --bad-count || fail "generate badcount"
 python3 "$gen" "$tmp/dupkey" --items 20000 --dup-key || fail "generate dupkey"
+python3 "$gen" "$tmp/small" --items 3000 || fail "generate small"
+# an endpoint for the server scratch (its command line names the run dir, so
+# testlib's cleanup stops it whatever happens)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+node "$RESTOREDRILL_DYNALITE/cli.js" --host 127.0.0.1 --port "$port" --createTableMs 0 \
+    --deleteTableMs 0 --tag "$RESTOREDRILL_RUNDIR" >/dev/null 2>&1 &
+endpoint_pid=$!
 mkdir -p "$tmp/scan" "$tmp/gnupg"
 chmod 0700 "$tmp/gnupg"
 python3 "$gen" "$tmp/plain" --items 5000 --scan orders-20260130T150000Z.json.gz || fail "generate scan"
@@ -52,6 +61,7 @@ $(target clean "$tmp/clean"),
 $(target flipped "$tmp/flipped"),
 $(target badcount "$tmp/badcount"),
 $(target dupkey "$tmp/dupkey"),
+$(target server "$tmp/small" "\"scratch\": { \"type\": \"server\", \"endpoint\": \"http://127.0.0.1:$port\", \"prefix\": \"srv_\" },"),
 $(target scan "$tmp/scan" "\"restore\": { \"decrypt\": [\"gpg\", \"--batch\", \"--quiet\", \"--homedir\", \"$tmp/gnupg\", \"--pinentry-mode\", \"loopback\", \"--passphrase-file\", \"$tmp/passphrase\", \"--decrypt\"] },")
   ] }
 EOF
@@ -103,6 +113,17 @@ expect_eq "$(msg scan rowcount rd_scratch_scan)" "5000 items, as the scan file s
 expect_eq "$(st scan checksum rd_scratch_scan)" passed "scan checksum"
 expect_eq "$(jqr '.targets[] | select(.name == "scan") | .recovery_point.id')" \
     "orders-20260130T150000Z.json.gz.gpg" "scan point"
+
+# server: a prefixed table, checked, then deleted from the endpoint
+expect_eq "$(jqr '.targets[] | select(.name == "server") | .status')" passed "server status"
+table=$(jqr '.targets[] | select(.name == "server") | .checks[] | select(.type == "rowcount") | .object')
+echo "$table" | grep -Eq '^srv_server_[0-9]{8}T[0-9]{6}Z_[a-z0-9]{6}$' || fail "server table name: $table"
+expect_eq "$(msg server rowcount "$table")" "3000 items, as manifest-summary.json says" "server rowcount"
+tables=$(curl -s -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+    -H 'Content-Type: application/x-amz-json-1.0' --aws-sigv4 "aws:amz:us-east-1:dynamodb" -u k:s \
+    "http://127.0.0.1:$port/" -d '{}')
+expect_eq "$tables" '{"TableNames":[]}' "the scratch table is deleted at teardown"
+kill "$endpoint_pid" 2>/dev/null
 
 left=$(pgrep -f "node -e const d=require" || true)
 [ -z "$left" ] || fail "dynalite left running: $left"

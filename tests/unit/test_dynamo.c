@@ -336,11 +336,20 @@ START_TEST(config)
         config_error(DYN "\"key\": [\"pk\"], " CAT ", \"checks\": [{\"type\": \"schema\"}]}"),
         "drill.json: targets[0].checks[0].type: check type \"schema\" does not support "
         "engine \"dynamodb\"");
-    ck_assert_str_eq(
-        config_error(DYN "\"key\": [\"pk\"], " CAT
-                         ", \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"x\"}}"),
-        "drill.json: targets[0].scratch.type: scratch type \"server\" does not support "
-        "engine \"dynamodb\"");
+    ck_assert_str_eq(config_error(DYN
+                                  "\"key\": [\"pk\"], " CAT
+                                  ", \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"x\"}}"),
+                     "drill.json: targets[0].scratch.admin_dsn: unknown key (expected one of: "
+                     "type, endpoint, prefix, timeout)");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+                                      ", \"scratch\": {\"type\": \"server\", \"endpoint\": "
+                                      "\"http://127.0.0.1:8000\"}}"),
+                     "(loaded)");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+                                      ", \"scratch\": {\"type\": \"exec\", \"create\": [\"x\"], "
+                                      "\"destroy\": [\"y\"]}}"),
+                     "drill.json: targets[0].scratch.type: scratch type \"exec\" does not support "
+                     "engine \"dynamodb\"");
     ck_assert_str_eq(config_error(DYN
                                   "\"key\": [\"pk\"], " CAT
                                   ", \"checks\": [{\"type\": \"rowcount\", \"tables\": [\"x\"]}]}"),
