@@ -23,7 +23,10 @@ if [ ! -f "$here/npm/node_modules/dynalite/index.js" ]; then
 fi
 [ -f "$here/npm/node_modules/dynalite/index.js" ] ||
     { echo "skipping: dynalite is not installed (npm ci --prefix tests/npm failed)"; exit 77; }
-export RESTOREDRILL_DYNALITE="$here/npm/node_modules/dynalite"
+# through a link in this test's own directory, so that the dynalite processes
+# of this test (their command line names the package) can be told apart
+ln -s "$here/npm/node_modules/dynalite" "$tmp/dynalite"
+export RESTOREDRILL_DYNALITE="$tmp/dynalite"
 gen="$fixtures/dynamodb/gen-export.py"
 
 python3 "$gen" "$tmp/clean" --items 100000 --files 8 || fail "generate clean"
@@ -34,7 +37,7 @@ python3 "$gen" "$tmp/small" --items 3000 || fail "generate small"
 # an endpoint for the server scratch (its command line names the run dir, so
 # testlib's cleanup stops it whatever happens)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-node "$RESTOREDRILL_DYNALITE/cli.js" --host 127.0.0.1 --port "$port" --createTableMs 0 \
+node "$here/npm/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$port" --createTableMs 0 \
     --deleteTableMs 0 --tag "$RESTOREDRILL_RUNDIR" >/dev/null 2>&1 &
 endpoint_pid=$!
 mkdir -p "$tmp/scan" "$tmp/gnupg"
@@ -125,7 +128,7 @@ tables=$(curl -s -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
 expect_eq "$tables" '{"TableNames":[]}' "the scratch table is deleted at teardown"
 kill "$endpoint_pid" 2>/dev/null
 
-left=$(pgrep -f "node -e const d=require" || true)
+left=$(pgrep -f "$tmp/dynalite" || true)
 [ -z "$left" ] || fail "dynalite left running: $left"
 no_leftovers "dynamodb drill"
 finish
