@@ -20,6 +20,7 @@ struct rd_dyn_client {
     char *endpoint;
     char *sigv4;
     char *userpwd;
+    char *token_header; /* "X-Amz-Security-Token: ..." or NULL */
     rd_strbuf body;
 };
 
@@ -62,7 +63,12 @@ rd_status rd_dyn_client_new(const char *endpoint, const char *region, const char
         region = region_of(endpoint, derived, sizeof derived);
     c->sigv4 = rd_asprintf("aws:amz:%s:dynamodb", region);
     c->userpwd = rd_asprintf("%s:%s", access, secret);
-    if (!c->h || !c->endpoint || !c->sigv4 || !c->userpwd) {
+    /* temporary credentials from the environment carry a session token */
+    const char *env_key = getenv("AWS_ACCESS_KEY_ID"), *tok = getenv("AWS_SESSION_TOKEN");
+    if (env_key && tok && *tok && strcmp(env_key, access) == 0)
+        c->token_header = rd_asprintf("X-Amz-Security-Token: %s", tok);
+    if (!c->h || !c->endpoint || !c->sigv4 || !c->userpwd ||
+        (env_key && tok && *tok && strcmp(env_key, access) == 0 && !c->token_header)) {
         rd_dyn_client_free(c);
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     }
@@ -82,6 +88,9 @@ void rd_dyn_client_free(rd_dyn_client *c)
     if (c->userpwd)
         memset(c->userpwd, 0, strlen(c->userpwd));
     free(c->userpwd);
+    if (c->token_header)
+        memset(c->token_header, 0, strlen(c->token_header));
+    free(c->token_header);
     free(c);
 }
 
@@ -103,6 +112,8 @@ rd_status rd_dyn_call(rd_dyn_client *c, const char *op, const char *body, double
     hdr = curl_slist_append(hdr, "Content-Type: application/x-amz-json-1.0");
     hdr = curl_slist_append(hdr, target);
     hdr = curl_slist_append(hdr, "Expect:");
+    if (c->token_header)
+        hdr = curl_slist_append(hdr, c->token_header);
     rd_strbuf_reset(&c->body);
     curl_easy_reset(c->h);
     curl_easy_setopt(c->h, CURLOPT_URL, c->endpoint);
