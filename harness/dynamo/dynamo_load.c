@@ -272,9 +272,12 @@ rd_status rd_dyn_load(const char *endpoint, const char *region, const char *tabl
 
 typedef struct scanner {
     const char *endpoint, *region, *table;
+    const char *attr; /* newest-value mode: only this attribute is read */
     int segment, total;
     double deadline;
     rd_dyn_digest digest;
+    int64_t newest_ms; /* newest-value mode */
+    int found;
     rd_status st;
     rd_error err;
 } scanner;
@@ -296,6 +299,11 @@ static void *scan_segment(void *arg)
         cJSON_AddNumberToObject(req, "TotalSegments", s->total);
         if (start)
             cJSON_AddItemToObject(req, "ExclusiveStartKey", start);
+        if (s->attr) {
+            cJSON_AddStringToObject(req, "ProjectionExpression", "#a");
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(req, "ExpressionAttributeNames"), "#a",
+                                    s->attr);
+        }
         start = NULL;
         char *body = cJSON_PrintUnformatted(req);
         cJSON_Delete(req);
@@ -316,6 +324,15 @@ static void *scan_segment(void *arg)
         const cJSON *items = cJSON_GetObjectItemCaseSensitive(resp, "Items");
         for (const cJSON *it = cJSON_IsArray(items) ? items->child : NULL; it && s->st == RD_OK;
              it = it->next) {
+            if (s->attr) {
+                int64_t ms = 0;
+                if (rd_dyn_time_value(cJSON_GetObjectItemCaseSensitive(it, s->attr), &ms) &&
+                    (!s->found || ms > s->newest_ms)) {
+                    s->newest_ms = ms;
+                    s->found = 1;
+                }
+                continue;
+            }
             rd_strbuf_reset(&canon);
             s->st = rd_dyn_item_canon(it, &canon, &s->err);
             if (s->st == RD_OK)
@@ -369,5 +386,69 @@ rd_status rd_dyn_scan_digest(const char *endpoint, const char *region, const cha
     }
     if (st == RD_OK)
         *out = d;
+    return st;
+}
+
+int rd_dyn_time_value(const cJSON *v, int64_t *ms)
+{
+    const cJSON *d = cJSON_IsObject(v) ? v->child : NULL;
+    rd_error ignore;
+    if (!d || !cJSON_IsString(d) || !d->string)
+        return 0;
+    if (strcmp(d->string, "S") == 0)
+        return rd_time_parse_utc(d->valuestring, ms, &ignore) == RD_OK;
+    if (strcmp(d->string, "N") == 0) {
+        char *end = NULL;
+        double x = strtod(d->valuestring, &end);
+        if (!end || *end || x < 0)
+            return 0;
+        *ms = x < 1e11 ? (int64_t)(x * 1000.0) : (int64_t)x; /* epoch seconds, else ms */
+        return 1;
+    }
+    return 0;
+}
+
+rd_status rd_dyn_scan_newest(const char *endpoint, const char *region, const char *table,
+                             const char *attribute, int segments, double deadline, int64_t *ms,
+                             int *found, rd_error *err)
+{
+    scanner s[64];
+    pthread_t th[64];
+    int started = 0, any = 0;
+    int64_t best = 0;
+    rd_status st = RD_OK;
+    if (segments < 1)
+        segments = 1;
+    if (segments > 64)
+        segments = 64;
+    memset(s, 0, sizeof s);
+    for (int i = 0; i < segments; i++)
+        s[i] = (scanner){.endpoint = endpoint,
+                         .region = region,
+                         .table = table,
+                         .attr = attribute,
+                         .segment = i,
+                         .total = segments,
+                         .deadline = deadline};
+    for (; started < segments; started++)
+        if (pthread_create(&th[started], NULL, scan_segment, &s[started]) != 0) {
+            st = RD_ERR(err, RD_ERR_NOMEM, "cannot start a scan thread");
+            break;
+        }
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        if (st == RD_OK && s[i].st != RD_OK) {
+            st = s[i].st;
+            *err = s[i].err;
+        }
+        if (s[i].found && (!any || s[i].newest_ms > best)) {
+            best = s[i].newest_ms;
+            any = 1;
+        }
+    }
+    if (st == RD_OK) {
+        *ms = best;
+        *found = any;
+    }
     return st;
 }

@@ -138,6 +138,16 @@ rd_status rd_dyn_load(const char *endpoint, const char *region, const char *tabl
 rd_status rd_dyn_scan_digest(const char *endpoint, const char *region, const char *table,
                              int segments, double deadline, rd_dyn_digest *out, rd_error *err);
 
+/* The newest instant among the values of one attribute over the whole table
+ * (a parallel Scan reading only that attribute): an S value is a timestamp
+ * (ISO 8601, UTC without an offset), an N value epoch seconds (below 1e11)
+ * or milliseconds. *found is 0 when no item has a usable value. */
+rd_status rd_dyn_scan_newest(const char *endpoint, const char *region, const char *table,
+                             const char *attribute, int segments, double deadline, int64_t *ms,
+                             int *found, rd_error *err);
+/* One attribute value as an instant (rules above); 1 when it is one. */
+int rd_dyn_time_value(const struct cJSON *v, int64_t *ms);
+
 /* Credentials for an endpoint: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
  * when set, else a placeholder pair that local emulators accept. */
 void rd_dyn_credentials(const char **access, const char **secret);

@@ -8,6 +8,7 @@
 #   anything is restored (MD5 mismatch named, restore not run);
 # - badcount: manifest-summary.json claims one item more: "items" fails;
 # - dupkey: the last item repeats the first item's key: "keys" fails;
+#   freshness finds the newest "updated_at" one second before exportTime;
 # - scan: a gzipped, gpg-encrypted scan file ({"Items": [...]}) restores
 #   through the decrypt filter and passes rowcount and checksum;
 # - server: scratch "server" on a DynamoDB-compatible endpoint (a dynalite
@@ -53,7 +54,8 @@ target() { # NAME DIR [EXTRA]
     { "name": "$1", "engine": "dynamodb", "key": ["pk", "sk"],
       "catalog": { "type": "dynamodb-export", "path": "$2" },
       $3
-      "checks": [ { "type": "rowcount" }, { "type": "checksum" }, { "type": "sql", "query": "select 1" } ] }
+      "checks": [ { "type": "rowcount" }, { "type": "checksum" }, { "type": "sql", "query": "select 1" },
+                  { "type": "freshness", "attribute": "updated_at", "max_lag": "1m" } ] }
 EOF
 }
 cat >"$tmp/drill.json" <<EOF
@@ -87,6 +89,10 @@ expect_eq "$(msg clean rowcount rd_scratch_clean)" "100000 items, as manifest-su
 expect_eq "$(st clean checksum rd_scratch_clean)" passed "clean checksum"
 expect_eq "$(msg clean sql '*')" "not supported for dynamodb" "sql skipped"
 expect_eq "$(st clean sql '*')" skipped "sql status"
+expect_eq "$(msg clean freshness 'newest data')" \
+    "newest data 2026-01-30T14:59:59.000Z (query), 1.00s before the recovery point, within max_lag 1m" \
+    "clean freshness: the newest updated_at"
+expect_eq "$(jqr '.targets[] | select(.name == "clean") | .rpo.data_lag_seconds')" 1 "clean data lag"
 expect_eq "$(jqr '.targets[] | select(.name == "clean") | .checks[] | select(.type == "restore") | .properties.items' | head -n 1)" \
     "100000" "clean restore items"
 expect_eq "$(jqr '.targets[] | select(.name == "clean") | .recovery_point.created_at' | cut -c1-19)" \

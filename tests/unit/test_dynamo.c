@@ -305,6 +305,15 @@ static const char *config_error(const char *target)
 START_TEST(config)
 {
     ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\", \"sk\"], " CAT "}"), "(loaded)");
+    ck_assert_str_eq(
+        config_error(DYN "\"key\": [\"pk\"], " CAT
+                         ", \"checks\": [{\"type\": \"freshness\", \"max_lag\": \"1h\"}]}"),
+        "drill.json: targets[0].checks[0].attribute: required key is missing");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+                                      ", \"checks\": [{\"type\": \"freshness\", \"query\": \"x\", "
+                                      "\"attribute\": \"t\"}]}"),
+                     "drill.json: targets[0].checks[0].query: unknown key (expected one of: type, "
+                     "name, timeout, attribute, max_lag)");
     ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
                                       ", \"checks\": [{\"type\": \"sql\", \"query\": \"x\"}, "
                                       "{\"type\": \"integrity\"}, {\"type\": \"diff\"}]}"),
