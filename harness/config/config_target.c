@@ -208,6 +208,18 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
             st = RD_ERR(err, RD_ERR_CONFIG, "%s.databases: not supported for dynamodb", tpath);
         if (st == RD_OK && tc->reference.dsn)
             st = RD_ERR(err, RD_ERR_CONFIG, "%s.reference.dsn: not supported for dynamodb", tpath);
+        /* keys that mean nothing for dynamodb are refused, never ignored */
+        static const struct {
+            const char *section, *key;
+        } unused[] = {{"reference", "manifest"}, {"restore", "roles"},   {"restore", "extra_args"},
+                      {"scratch", "tcp"},        {"scratch", "run_as"},  {"scratch", "base_dir"},
+                      {"scratch", "template"},   {"sample", "databases"}};
+        for (size_t i = 0; st == RD_OK && i < sizeof unused / sizeof unused[0]; i++) {
+            const cJSON *sec = cJSON_GetObjectItemCaseSensitive(t, unused[i].section);
+            if (cJSON_IsObject(sec) && cJSON_GetObjectItemCaseSensitive(sec, unused[i].key))
+                st = RD_ERR(err, RD_ERR_CONFIG, "%s.%s.%s: not supported for dynamodb", tpath,
+                            unused[i].section, unused[i].key);
+        }
     } else {
         if (cJSON_GetObjectItemCaseSensitive(t, "key"))
             st = RD_ERR(err, RD_ERR_CONFIG, "%s.key: only used with engine \"dynamodb\"", tpath);

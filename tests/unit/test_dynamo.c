@@ -318,6 +318,12 @@ START_TEST(config)
                                       ", \"checks\": [{\"type\": \"sql\", \"query\": \"x\"}, "
                                       "{\"type\": \"integrity\"}, {\"type\": \"diff\"}]}"),
                      "(loaded)");
+    ck_assert_str_eq(
+        config_error(DYN "\"key\": [\"pk\"], " CAT ", \"reference\": {\"manifest\": \"sidecar\"}}"),
+        "drill.json: targets[0].reference.manifest: not supported for dynamodb");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+                                      ", \"scratch\": {\"type\": \"ephemeral\", \"tcp\": true}}"),
+                     "drill.json: targets[0].scratch.tcp: not supported for dynamodb");
     ck_assert_str_eq(config_error(DYN CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
                      "[\"partition\"] or [\"partition\", \"sort\"] (required for dynamodb)");
