@@ -48,7 +48,8 @@ static rd_status read_section(const cJSON *t, const char *tpath, const char *key
 }
 
 static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
-static const char *const strategies[] = {"latest", "random", "oldest", "id", "pitr-random", NULL};
+static const char *const strategies[] = {"latest",      "random",         "oldest", "id",
+                                         "pitr-random", "least-verified", NULL};
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg
@@ -214,6 +215,14 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
         } unused[] = {{"reference", "manifest"}, {"restore", "roles"},   {"restore", "extra_args"},
                       {"scratch", "tcp"},        {"scratch", "run_as"},  {"scratch", "base_dir"},
                       {"scratch", "template"},   {"sample", "databases"}};
+        const cJSON *ks = cJSON_GetObjectItemCaseSensitive(t, "keep_scratch");
+        if (st == RD_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.negative_control: not supported for dynamodb (not implemented yet)",
+                        tpath);
+        if (st == RD_OK && cJSON_IsString(ks) && strcmp(ks->valuestring, "never") != 0)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.keep_scratch: not supported for dynamodb (not implemented yet)", tpath);
         for (size_t i = 0; st == RD_OK && i < sizeof unused / sizeof unused[0]; i++) {
             const cJSON *sec = cJSON_GetObjectItemCaseSensitive(t, unused[i].section);
             if (cJSON_IsObject(sec) && cJSON_GetObjectItemCaseSensitive(sec, unused[i].key))
@@ -415,9 +424,10 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",    "engine",  "objectives", "catalog",   "sample",
-                                       "scratch", "restore", "reference",  "databases", "timeouts",
-                                       "checks",  "key",     NULL};
+    static const char *const keys[] = {
+        "name",         "engine",           "objectives",       "catalog",  "sample", "scratch",
+        "restore",      "reference",        "databases",        "timeouts", "checks", "controls",
+        "keep_scratch", "keep_scratch_ttl", "negative_control", "key",      NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -480,6 +490,25 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
                     "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
     rd_cfg_errors_add(errs, st, &e);
     rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "controls", 1, &tc->controls, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_bool(t, path, "negative_control", &tc->negative_control, &e),
+                      &e);
+    {
+        static const char *const keep[] = {"never", "on-failure", "always", NULL};
+        tc->keep_scratch_ttl = 86400;
+        st = rd_cfg_enum(t, path, "keep_scratch", keep, &tc->keep_scratch, &e);
+        if (st == RD_OK)
+            st = rd_config_dupstr(&tc->keep_scratch, "never", &e);
+        if (st == RD_OK)
+            st = rd_cfg_duration(t, path, "keep_scratch_ttl", &tc->keep_scratch_ttl, &e);
+        if (st == RD_OK && cJSON_GetObjectItemCaseSensitive(t, "keep_scratch_ttl") &&
+            strcmp(tc->keep_scratch, "never") == 0)
+            st = RD_ERR(&e, RD_ERR_CONFIG,
+                        "%s.keep_scratch_ttl: only used with keep_scratch \"on-failure\" or "
+                        "\"always\"",
+                        path);
+        rd_cfg_errors_add(errs, st, &e);
+    }
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     if (catalog_ok)
         rd_cfg_errors_add(errs, check_dynamodb(t, path, tc, &e), &e);

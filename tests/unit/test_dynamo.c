@@ -324,6 +324,12 @@ START_TEST(config)
     ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
                                       ", \"scratch\": {\"type\": \"ephemeral\", \"tcp\": true}}"),
                      "drill.json: targets[0].scratch.tcp: not supported for dynamodb");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"negative_control\": true, " CAT "}"),
+                     "drill.json: targets[0].negative_control: not supported for dynamodb (not "
+                     "implemented yet)");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"keep_scratch\": \"always\", " CAT "}"),
+                     "drill.json: targets[0].keep_scratch: not supported for dynamodb (not "
+                     "implemented yet)");
     ck_assert_str_eq(config_error(DYN CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
                      "[\"partition\"] or [\"partition\", \"sort\"] (required for dynamodb)");
