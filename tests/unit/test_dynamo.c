@@ -241,7 +241,9 @@ START_TEST(export_layout)
 {
     char md5a[64], md5b[64], buf[2048];
     rd_error err;
-    ck_assert_int_eq(rd_fs_mkdir_p(rd_fs_join(dir, "AWSDynamoDB/X1/data"), 0755, &err), RD_OK);
+    char *data_dir = rd_fs_join(dir, "AWSDynamoDB/X1/data");
+    ck_assert_int_eq(rd_fs_mkdir_p(data_dir, 0755, &err), RD_OK);
+    free(data_dir);
     write_gz("AWSDynamoDB/X1/data/a.json.gz",
              "{\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}}}\n"
              "{\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"2\"}}}\n",
