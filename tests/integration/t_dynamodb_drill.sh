@@ -75,6 +75,13 @@ expect_rc 0 "validate"
 expect_has "$tmp/out.txt" "  key:        pk, sk" "validate shows the key"
 expect_has "$tmp/out.txt" "  scratch:    ephemeral (dynalite under node on 127.0.0.1, a free port; table rd_scratch_<target>)" \
     "validate shows the dynalite scratch"
+# validate probes the catalog's directory: no export and no scan file is a problem
+mkdir -p "$tmp/empty"
+sed "s#\"path\": \"$tmp/clean\"#\"path\": \"$tmp/empty\"#" "$tmp/drill.json" >"$tmp/empty.json"
+run "$RD_BIN" validate "$tmp/empty.json"
+expect_rc 2 "validate with an empty catalog directory"
+expect_has "$tmp/err.txt" "targets[0].catalog.path: no export (AWSDynamoDB/<id>/manifest-summary.json) and no scan file (*.json*) in $tmp/empty" \
+    "validate names the empty catalog"
 run "$RD_BIN" run "$tmp/drill.json"
 expect_rc 1 "drill with broken exports"
 st() { jqr ".targets[] | select(.name == \"$1\") | .checks[] | select(.type == \"$2\" and .object == \"$3\") | .status"; }
