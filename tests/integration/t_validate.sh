@@ -232,7 +232,7 @@ expect_rc 0 "validate --offline"
 expect_out_has "configuration OK" "validate --offline"
 
 # --- the shipped examples ---
-for f in full.jsonc minimal.json; do
+for f in full.jsonc minimal.json dynamodb.jsonc; do
     run env -u DRILL_WEBHOOK_URL "$RD_BIN" validate --offline "$here/fixtures/examples/$f"
     expect_rc 0 "example $f"
     expect_out_has "configuration OK" "example $f"
