@@ -37,7 +37,7 @@ static void phase_fail(rd_drill_target *dt, const char *type, const char *object
 }
 
 /* The same as a "restore" result on the recovery point. */
-static void target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
 {
     phase_fail(dt, "restore", dt->point ? dt->point->id : "(no recovery point)", phase, v, msg);
 }
@@ -88,7 +88,7 @@ static int phase_sample(rd_drill_target *dt)
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
         rd_measure_max_age(dt, dt->points.n > 0);
-        target_fail(dt, "sample", st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR, err.msg);
+        rd_drill_target_fail(dt, "sample", st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR, err.msg);
         return 0;
     }
     dt->sampled = 1;
@@ -124,7 +124,7 @@ static int fetch_snapshot(rd_drill_target *dt, double start)
                  "scratch can restore it; set scratch.type to \"exec\"",
                  dt->point->id);
         rd_measure_phase(dt->res, "fetch", start, RD_ERROR);
-        target_fail(dt, "fetch", RD_ERROR, msg);
+        rd_drill_target_fail(dt, "fetch", RD_ERROR, msg);
         return 0;
     }
     rd_measure_phase(dt->res, "fetch", start, RD_PASSED); /* nothing to fetch */
@@ -153,7 +153,7 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
                  "drill once the backup has finished",
                  pt->id, wcomm[0] ? wcomm : "a process", wpid);
         rd_measure_phase(dt->res, "fetch", start, RD_ERROR);
-        target_fail(dt, "fetch", RD_ERROR, msg);
+        rd_drill_target_fail(dt, "fetch", RD_ERROR, msg);
         return 0;
     }
 
@@ -201,7 +201,7 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     if (st != RD_OK) {
         if (st == RD_ERR_ABORTED)
             dt->aborted = 1;
-        target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
+        rd_drill_target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
         return 0;
     }
     return 1;
@@ -282,7 +282,7 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars, const 
                      : dt->aborted ? RD_ABORTED
                                    : RD_ERROR);
     if (st != RD_OK) {
-        target_fail(dt, "provision", RD_ERROR, err.msg);
+        rd_drill_target_fail(dt, "provision", RD_ERROR, err.msg);
         return 0;
     }
     rd_log_info("%s: scratch instance ready (%s%s%s)", t->name,
@@ -493,14 +493,15 @@ void rd_drill_target_run(rd_drill_target *dt)
     if (!phase_sample(dt))
         goto skip_fetch;
     if (point_vars(dt, &vars, &err) != RD_OK || !(tvars = rd_strlist_argv(&vars))) {
-        target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
+        rd_drill_target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
         goto skip_fetch;
     }
-    if (!phase_fetch(dt, &a, &drv))
+    if (t->engine == RD_ENGINE_DYNAMODB ? !rd_drill_dyn_fetch(dt) : !phase_fetch(dt, &a, &drv))
         goto skip_provision;
     if (rd_abort_requested() || !phase_provision(dt, tvars, a))
         goto skip_restore;
-    if (!rd_abort_requested() && phase_restore(dt, a, drv)) {
+    if (!rd_abort_requested() &&
+        (t->engine == RD_ENGINE_DYNAMODB ? rd_drill_dyn_restore(dt) : phase_restore(dt, a, drv))) {
         double start = rd_mono_now();
         rd_strlist_free(&vars);
         free(tvars);
@@ -517,7 +518,11 @@ void rd_drill_target_run(rd_drill_target *dt)
                          : dt->verify_ok ? RD_PASSED
                                          : RD_FAILED);
         if ((t->negative_control || dt->opts->negative_control) && !dt->aborted) {
-            if (dt->verify_ok)
+            if (t->engine == RD_ENGINE_DYNAMODB) /* --negative-control: faults are SQL */
+                (void)rd_target_add_check(dt->res, "negative_control", "negative_control", "faults",
+                                          RD_SKIPPED,
+                                          "not supported for dynamodb (not implemented yet)");
+            else if (dt->verify_ok)
                 rd_drill_negative_control(dt, deadline_in(t->timeout_verify), tvars);
             else
                 (void)rd_target_add_check(
@@ -547,6 +552,9 @@ teardown:
     phase_teardown(dt);
     rd_db_free(dt->reference);
     dt->reference = NULL;
+    rd_dyn_verify_free(dt->dyn);
+    free(dt->dyn);
+    dt->dyn = NULL;
     rd_measure_finish(dt);
     if (dt->aborted) {
         dt->res->status = RD_ABORTED;

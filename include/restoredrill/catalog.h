@@ -49,6 +49,7 @@ extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
 extern const rd_catalog_type rd_catalog_s3;
+extern const rd_catalog_type rd_catalog_dynamodb_export; /* harness/catalog/dynamodb_export.c */
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* The exec catalog's output (a JSON array of recovery points, len bytes of
  * text, NUL not needed) into points, in the order given; RD_ERR_FORMAT naming
