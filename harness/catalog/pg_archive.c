@@ -557,6 +557,11 @@ static rd_status compute(arch *a, backup *bs, size_t n, rd_archive *ar, rd_error
     return RD_OK;
 }
 
+static int plain_wal_dir(const char *s)
+{
+    return strpbrk(s, "'%\\\n") == NULL;
+}
+
 static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *err)
 {
     arch a;
@@ -574,6 +579,11 @@ static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
     if (!cfg->wal_dir || !rd_fs_is_dir(cfg->wal_dir))
         return RD_ERR(err, RD_ERR_CONFIG, "catalog.wal_dir: %s is not a directory",
                       cfg->wal_dir ? cfg->wal_dir : "(none)");
+    if (!plain_wal_dir(cfg->wal_dir))
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "catalog.wal_dir: %s has a quote, %%, backslash or newline, which the "
+                      "restore_command cannot carry",
+                      cfg->wal_dir);
     if (!(a.waldump = rd_pg_tool("pg_waldump")))
         return RD_ERR(err, RD_ERR_NOTFOUND,
                       "pg_waldump not found (the pg-archive catalog reads the archive with it); "
@@ -632,7 +642,28 @@ out:
     return st;
 }
 
+static rd_status pga_check(const rd_catalog_cfg *cfg, rd_error *err)
+{
+    char *waldump = NULL;
+    if (cfg->base_dir && !rd_fs_is_dir(cfg->base_dir))
+        return RD_ERR(err, RD_ERR_CONFIG, "base_dir: %s is not a directory", cfg->base_dir);
+    if (cfg->wal_dir && !rd_fs_is_dir(cfg->wal_dir))
+        return RD_ERR(err, RD_ERR_CONFIG, "wal_dir: %s is not a directory", cfg->wal_dir);
+    if (cfg->wal_dir && !plain_wal_dir(cfg->wal_dir))
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "wal_dir: %s has a quote, %%, backslash or newline, which the "
+                      "restore_command cannot carry",
+                      cfg->wal_dir);
+    if (!(waldump = rd_pg_tool("pg_waldump")))
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "type: pg-archive reads the archive with pg_waldump, which is not "
+                      "installed (Debian: postgresql-15)");
+    free(waldump);
+    return RD_OK;
+}
+
 const rd_catalog_type rd_catalog_pg_archive = {
     .name = "pg-archive",
     .list = pga_list,
+    .check = pga_check,
 };

@@ -24,6 +24,7 @@ typedef struct rd_pg_recovery_log {
     char fatal[512];   /* the first FATAL / PANIC line (without the prefix) */
     char pause[512];   /* the line that says recovery paused */
     char invalid[512]; /* the last "invalid record ..." style end-of-WAL line */
+    char died[512];    /* the first "startup process ... terminated by signal" style line */
 } rd_pg_recovery_log;
 
 /* Feed one line of the server's log (without the newline). */

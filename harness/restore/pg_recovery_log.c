@@ -108,6 +108,10 @@ void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line)
     time_after(msg, "last completed transaction was at log time ", &l->reached_ms);
     if (strstr(msg, "recovery stopping before commit of transaction"))
         time_after(msg, ", time ", &l->stopped_ms);
+    if (strcmp(level, "LOG:") == 0 && !l->died[0] &&
+        (strstr(msg, "terminated by signal") || strstr(msg, "exited with exit code") ||
+         strstr(msg, "aborting startup due to startup process failure")))
+        copy_line(l->died, sizeof l->died, msg);
     if ((strcmp(level, "FATAL:") == 0 || strcmp(level, "PANIC:") == 0) && !l->fatal[0])
         copy_line(l->fatal, sizeof l->fatal, msg);
     if (strcmp(level, "LOG:") == 0 &&
@@ -186,7 +190,10 @@ rd_status rd_pg_recovery_watch(rd_scratch *s, const rd_recovery_target *t, doubl
         }
         if (rd_scratch_server_pid(s) == 0) {
             read_new(s->log, &off, &l, &out->log);
-            const char *why = l.fatal[0] ? l.fatal : l.invalid[0] ? l.invalid : "no FATAL line";
+            const char *why = l.fatal[0]     ? l.fatal
+                              : l.died[0]    ? l.died
+                              : l.invalid[0] ? l.invalid
+                                             : "it logged no FATAL line";
             fill_out(&l, out, why);
             return RD_ERR(err, RD_ERR_PROC, "the postgresql server exited during recovery: %s",
                           why);
