@@ -203,7 +203,8 @@ rd_status rd_pg_recovery_watch(rd_scratch *s, const rd_recovery_target *t, doubl
         if (deadline > 0 && rd_mono_now() >= deadline) {
             fill_out(&l, out, l.wal_last[0] ? l.wal_last : NULL);
             return RD_ERR(err, RD_ERR_TIMEOUT,
-                          "recovery did not finish within %s (last restored segment: %s)",
+                          "recovery did not finish before recovery.timeout (%s of recovery; last "
+                          "restored segment: %s)",
                           rd_duration_human(rd_mono_now() - started, human, sizeof human),
                           l.wal_last[0] ? l.wal_last : "none");
         }
