@@ -23,50 +23,27 @@
 #include "restoredrill/strbuf.h"
 
 #define SEG_DEFAULT (UINT64_C(16) << 20)
-#define COMMIT_LOOKBACK 64
 
-typedef struct seg_file {
-    rd_wal_seg seg;
-    char *file; /* file name in wal_dir */
-} seg_file;
-
-typedef struct tl_range {
-    uint32_t tli;
-    uint64_t begin, end; /* segnos: [begin, end]; end UINT64_MAX for the newest */
-} tl_range;
-
-typedef struct commit_cache {
-    uint64_t segno;
-    int64_t ms;
-} commit_cache;
-
+/* The archive directory and its .backup files. */
 typedef struct arch {
+    rd_pg_arch w;
     const char *dir;
-    char *waldump;
-    uint64_t segsize;
-    rd_strlist names; /* segment file names, read before segsize is known */
-    seg_file *segs;
-    size_t nsegs;
     rd_strlist backups; /* .backup file names */
-    uint32_t newest_tli;
-    tl_range *chain;
-    size_t nchain;
-    char *tl_problem; /* a timeline inconsistency, or NULL */
-    commit_cache *cache;
-    size_t ncache;
 } arch;
 
 static void arch_free(arch *a)
 {
-    for (size_t i = 0; i < a->nsegs; i++)
-        free(a->segs[i].file);
-    free(a->segs);
-    rd_strlist_free(&a->names);
+    rd_pg_arch_free(&a->w);
     rd_strlist_free(&a->backups);
-    free(a->chain);
-    free(a->tl_problem);
-    free(a->cache);
-    free(a->waldump);
+}
+
+static rd_status dir_fetch(void *ud, const char *file, const char *name, const char *tmpdir,
+                           char **local, rd_error *err)
+{
+    (void)name;
+    (void)tmpdir;
+    *local = rd_fs_join(ud, file);
+    return *local ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
 }
 
 static int is_hex(const char *s, size_t n)
@@ -89,19 +66,19 @@ static int strip_ext(const char *name, char *out, size_t n)
 }
 
 /* Segment size: an uncompressed segment's size, else a decompressed one's. */
-static rd_status find_segsize(arch *a, rd_error *err)
+static uint64_t find_segsize(const arch *a)
 {
-    a->segsize = SEG_DEFAULT;
+    const rd_strlist *names = &a->w.pending_files;
     for (size_t pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < a->names.n; i++) {
-            const char *n = a->names.items[i];
+        for (size_t i = 0; i < names->n; i++) {
+            const char *n = names->items[i];
             int plain = strlen(n) == 24;
             if ((pass == 0) != plain)
                 continue;
             char *path = rd_fs_join(a->dir, n);
             uint64_t size = 0;
             if (!path)
-                return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+                return SEG_DEFAULT;
             if (plain) {
                 struct stat sb;
                 size = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
@@ -113,20 +90,10 @@ static rd_status find_segsize(arch *a, rd_error *err)
                 free(data);
             }
             free(path);
-            if (size >= (1u << 20) && size <= (1u << 30) && (size & (size - 1)) == 0) {
-                a->segsize = size;
-                return RD_OK;
-            }
+            if (size >= (1u << 20) && size <= (1u << 30) && (size & (size - 1)) == 0)
+                return size;
         }
-    return RD_OK;
-}
-
-static int seg_cmp(const void *x, const void *y)
-{
-    const seg_file *a = x, *b = y;
-    if (a->seg.segno != b->seg.segno)
-        return a->seg.segno < b->seg.segno ? -1 : 1;
-    return a->seg.tli < b->seg.tli ? -1 : a->seg.tli > b->seg.tli;
+    return SEG_DEFAULT;
 }
 
 static rd_status scan(arch *a, rd_error *err)
@@ -142,172 +109,18 @@ static rd_status scan(arch *a, rd_error *err)
         strip_ext(n, base, sizeof base);
         size_t l = strlen(base);
         if (l == 24 && is_hex(base, 24))
-            st = rd_strlist_push(&a->names, n, err);
+            st = rd_pg_arch_add_seg(&a->w, n, base, err);
         else if (l == 24 + 1 + 8 + 7 && is_hex(base, 24) && base[24] == '.' &&
                  strcmp(base + 33, ".backup") == 0)
             st = rd_strlist_push(&a->backups, n, err);
-        else if (l == 16 && is_hex(base, 8) && strcmp(base + 8, ".history") == 0) {
-            uint32_t t = (uint32_t)strtoul(base, NULL, 16);
-            if (t > a->newest_tli)
-                a->newest_tli = t;
-        }
+        else if (l == 16 && is_hex(base, 8) && strcmp(base + 8, ".history") == 0)
+            st = rd_pg_arch_add_history(&a->w, n, (uint32_t)strtoul(base, NULL, 16), err);
     }
     closedir(d);
-    if (st != RD_OK || (st = find_segsize(a, err)) != RD_OK)
+    if (st != RD_OK)
         return st;
-    a->segs = calloc(a->names.n ? a->names.n : 1, sizeof *a->segs);
-    if (!a->segs)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < a->names.n; i++) {
-        seg_file *f = &a->segs[a->nsegs];
-        if (!rd_wal_parse_name(a->names.items[i], a->segsize, &f->seg, 1))
-            continue;
-        if (!(f->file = rd_strdup(a->names.items[i])))
-            return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        if (f->seg.tli > a->newest_tli)
-            a->newest_tli = f->seg.tli;
-        a->nsegs++;
-    }
-    qsort(a->segs, a->nsegs, sizeof *a->segs, seg_cmp);
-    if (a->newest_tli == 0)
-        a->newest_tli = 1;
-    return RD_OK;
+    return rd_pg_arch_index(&a->w, find_segsize(a), err);
 }
-
-/* The history file of the newest timeline gives the chain of its ancestors. */
-static rd_status read_chain(arch *a, rd_error *err)
-{
-    char name[32];
-    char *path = NULL, *text = NULL;
-    size_t len = 0;
-    static const char *const ext[] = {"", ".gz", ".zst", NULL};
-    a->chain = calloc(64, sizeof *a->chain);
-    if (!a->chain)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    snprintf(name, sizeof name, "%08X.history", (unsigned)a->newest_tli);
-    for (size_t i = 0; a->newest_tli > 1 && ext[i] && !text; i++) {
-        path = rd_asprintf("%s/%s%s", a->dir, name, ext[i]);
-        if (path && rd_fs_exists(path) &&
-            rd_pg_read_file(path, 1u << 20, &text, &len, err) != RD_OK)
-            rd_log_warn("pg-archive: cannot read %s", path);
-        free(path);
-        path = NULL;
-    }
-    uint64_t begin = 0;
-    if (a->newest_tli > 1 && !text) {
-        a->tl_problem =
-            rd_asprintf("timeline %u has segments but %s is missing", a->newest_tli, name);
-        a->chain[0] = (tl_range){a->newest_tli, 0, UINT64_MAX};
-        a->nchain = 1;
-        return RD_OK;
-    }
-    for (const char *p = text; p && *p && a->nchain < 63;) {
-        unsigned tli;
-        char lsn[32];
-        uint64_t sw;
-        if (sscanf(p, "%u %31s", &tli, lsn) == 2 && rd_wal_parse_lsn(lsn, &sw)) {
-            a->chain[a->nchain++] = (tl_range){tli, begin, sw / a->segsize};
-            begin = sw / a->segsize;
-        }
-        p = strchr(p, '\n');
-        p = p ? p + 1 : NULL;
-    }
-    a->chain[a->nchain++] = (tl_range){a->newest_tli, begin, UINT64_MAX};
-    free(text);
-    return RD_OK;
-}
-
-static int in_chain(const arch *a, uint32_t tli)
-{
-    for (size_t i = 0; i < a->nchain; i++)
-        if (a->chain[i].tli == tli)
-            return 1;
-    return 0;
-}
-
-/* The archived file for segno on the chain (the newest timeline covering
- * it first), or NULL. */
-static const seg_file *find_seg(const arch *a, uint64_t segno)
-{
-    const seg_file *best = NULL;
-    size_t lo = 0, hi = a->nsegs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (a->segs[mid].seg.segno < segno)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < a->nsegs && a->segs[i].seg.segno == segno; i++)
-        for (size_t c = 0; c < a->nchain; c++)
-            if (a->chain[c].tli == a->segs[i].seg.tli && a->chain[c].begin <= segno &&
-                segno <= a->chain[c].end && (!best || a->segs[i].seg.tli > best->seg.tli))
-                best = &a->segs[i];
-    return best;
-}
-
-/* The timeline the chain expects at segno (for naming missing files). */
-static uint32_t expected_tli(const arch *a, uint64_t segno)
-{
-    uint32_t t = a->chain[0].tli;
-    for (size_t c = 0; c < a->nchain; c++)
-        if (a->chain[c].begin <= segno)
-            t = a->chain[c].tli;
-    return t;
-}
-
-static uint64_t max_segno(const arch *a)
-{
-    for (size_t i = a->nsegs; i > 0; i--)
-        if (find_seg(a, a->segs[i - 1].seg.segno))
-            return a->segs[i - 1].seg.segno;
-    return 0;
-}
-
-/* The last commit in one segment (cached). */
-static int64_t seg_commit(arch *a, uint64_t segno)
-{
-    for (size_t i = 0; i < a->ncache; i++)
-        if (a->cache[i].segno == segno)
-            return a->cache[i].ms;
-    const seg_file *f = find_seg(a, segno);
-    int64_t ms = 0;
-    if (f) {
-        char *path = rd_fs_join(a->dir, f->file);
-        char plain[64];
-        rd_error e;
-        strip_ext(f->file, plain, sizeof plain);
-        if (path && rd_pg_last_commit(a->waldump, path, plain, &ms, &e) != RD_OK)
-            rd_log_warn("pg-archive: cannot read %s with pg_waldump: %s", f->file, e.msg);
-        free(path);
-    }
-    commit_cache *c = realloc(a->cache, (a->ncache + 1) * sizeof *c);
-    if (c) {
-        a->cache = c;
-        a->cache[a->ncache++] = (commit_cache){segno, ms};
-    }
-    return ms;
-}
-
-/* The last commit at or before segment `to`, not looking before `floor`. */
-static int64_t commit_upto(arch *a, uint64_t to, uint64_t floor)
-{
-    for (uint64_t s = to, n = 0; s >= floor && n < COMMIT_LOOKBACK; s--, n++) {
-        int64_t ms = seg_commit(a, s);
-        if (ms > 0)
-            return ms;
-        if (s == 0)
-            break;
-    }
-    return 0;
-}
-
-/* One base backup's facts. */
-typedef struct backup {
-    rd_point pt;
-    uint64_t start_seg, stop_seg, reach_seg;
-    int usable;
-} backup;
 
 static rd_status read_label(const char *dir, int tar, char **text, rd_error *err)
 {
@@ -350,7 +163,7 @@ static rd_status read_history(arch *a, const rd_pg_label *l, rd_pg_label *out, c
 {
     char want[64];
     snprintf(want, sizeof want, "%s.%08X.backup", l->start_file,
-             (unsigned)(l->start_lsn % a->segsize));
+             (unsigned)(l->start_lsn % a->w.segsize));
     snprintf(name, namesz, "%s", want);
     for (size_t i = 0; i < a->backups.n; i++) {
         char base[64];
@@ -394,7 +207,7 @@ static int backup_has_wal(const char *dir, int tar, const char *segname)
 }
 
 /* Read one base backup directory into b (b->pt.broken says why it cannot be used). */
-static rd_status read_backup(arch *a, const char *base_dir, const char *name, backup *b,
+static rd_status read_backup(arch *a, const char *base_dir, const char *name, rd_pg_backup *b,
                              rd_error *err)
 {
     char *dir = rd_fs_join(base_dir, name);
@@ -442,19 +255,19 @@ static rd_status read_backup(arch *a, const char *base_dir, const char *name, ba
     }
     b->pt.created_ms = h.stop_ms;
     b->pt.wal_stop = rd_strdup(h.stop_file);
-    b->start_seg = l.start_lsn / a->segsize;
-    b->stop_seg = h.stop_lsn / a->segsize;
-    if (!in_chain(a, l.start_tli)) {
+    b->start_seg = l.start_lsn / a->w.segsize;
+    b->stop_seg = h.stop_lsn / a->w.segsize;
+    if (!rd_pg_arch_in_chain(&a->w, l.start_tli)) {
         snprintf(why, sizeof why,
                  "it is on timeline %u, which the archive's newest timeline %u does not descend "
                  "from",
-                 (unsigned)l.start_tli, (unsigned)a->newest_tli);
+                 (unsigned)l.start_tli, (unsigned)a->w.newest_tli);
         goto broken;
     }
     for (uint64_t s = b->start_seg; s <= b->stop_seg; s++) {
         char segname[32];
-        rd_wal_name(expected_tli(a, s), s, a->segsize, segname, sizeof segname);
-        if (!find_seg(a, s) && !backup_has_wal(dir, tar, segname)) {
+        rd_wal_name(rd_pg_arch_tli_at(&a->w, s), s, a->w.segsize, segname, sizeof segname);
+        if (!rd_pg_arch_find(&a->w, s) && !backup_has_wal(dir, tar, segname)) {
             snprintf(why, sizeof why,
                      "it needs WAL segment %s, missing from the archive and the backup", segname);
             goto broken;
@@ -471,92 +284,6 @@ broken:
     return b->pt.broken && b->pt.base ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
 }
 
-static int backup_cmp(const void *x, const void *y)
-{
-    const backup *a = x, *b = y;
-    return a->pt.created_ms < b->pt.created_ms ? -1 : a->pt.created_ms > b->pt.created_ms;
-}
-
-/* Reach of each backup, the gaps and the window. */
-static rd_status compute(arch *a, backup *bs, size_t n, rd_archive *ar, rd_error *err)
-{
-    char name[32];
-    size_t oldest = n;
-    uint64_t top = max_segno(a);
-    qsort(bs, n, sizeof *bs, backup_cmp);
-    for (size_t i = 0; i < n; i++)
-        if (bs[i].usable && oldest == n)
-            oldest = i;
-    ar->files = a->nsegs;
-    if (a->nsegs) {
-        const seg_file *nf = find_seg(a, top);
-        ar->newest = rd_strdup(nf ? nf->file : a->segs[a->nsegs - 1].file);
-    }
-    if (a->tl_problem)
-        ar->timelines = rd_strdup(a->tl_problem);
-    else {
-        rd_strbuf sb;
-        rd_strbuf_init(&sb, 1024);
-        for (size_t c = 0; c < a->nchain; c++)
-            rd_strbuf_appendf(&sb, NULL, "%s%u", c ? "->" : "", (unsigned)a->chain[c].tli);
-        ar->timelines = sb.data ? rd_strbuf_detach(&sb) : rd_strdup("1");
-        rd_strbuf_free(&sb);
-    }
-    if (a->tl_problem) {
-        char hist[32];
-        snprintf(hist, sizeof hist, "%08X.history", (unsigned)a->newest_tli);
-        rd_status st = rd_archive_add_gap(ar, hist, hist, 0, 0, err);
-        if (st != RD_OK)
-            return st;
-    }
-    if (oldest == n)
-        return RD_OK;
-    for (size_t i = 0; i < n; i++) {
-        backup *b = &bs[i];
-        if (!b->usable)
-            continue;
-        uint64_t s = b->stop_seg;
-        while (s < top && find_seg(a, s + 1))
-            s++;
-        b->reach_seg = s;
-        int64_t ms = commit_upto(a, s, b->stop_seg);
-        b->pt.reach_ms = ms > b->pt.created_ms ? ms : b->pt.created_ms;
-        if (b->pt.reach_ms > ar->end_ms)
-            ar->end_ms = b->pt.reach_ms;
-    }
-    backup *o = &bs[oldest];
-    ar->start_ms = o->pt.created_ms;
-    ar->first = rd_strdup(
-        rd_wal_name(expected_tli(a, o->start_seg), o->start_seg, a->segsize, name, sizeof name));
-    ar->last = rd_strdup(
-        rd_wal_name(expected_tli(a, o->reach_seg), o->reach_seg, a->segsize, name, sizeof name));
-    if (a->nsegs && top >= o->start_seg)
-        ar->newest_ms = seg_commit(a, top);
-    /* gaps: missing runs between the oldest usable backup's start and the newest segment */
-    for (uint64_t s = o->start_seg; s <= top; s++) {
-        if (find_seg(a, s))
-            continue;
-        uint64_t e = s;
-        while (e + 1 <= top && !find_seg(a, e + 1))
-            e++;
-        char first[32], last[32];
-        rd_wal_name(expected_tli(a, s), s, a->segsize, first, sizeof first);
-        rd_wal_name(expected_tli(a, e), e, a->segsize, last, sizeof last);
-        int64_t from = s > o->start_seg ? commit_upto(a, s - 1, o->start_seg) : 0;
-        int64_t to = 0;
-        for (size_t i = 0; i < n && !to; i++)
-            if (bs[i].usable && bs[i].start_seg > e)
-                to = bs[i].pt.created_ms;
-        /* a base backup that covers the gap with its own WAL is no gap for it;
-         * the archive still lacks the files */
-        rd_status st = rd_archive_add_gap(ar, first, last, from, to, err);
-        if (st != RD_OK)
-            return st;
-        s = e;
-    }
-    return RD_OK;
-}
-
 static int plain_wal_dir(const char *s)
 {
     return strpbrk(s, "'%\\\n") == NULL;
@@ -565,7 +292,7 @@ static int plain_wal_dir(const char *s)
 static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *err)
 {
     arch a;
-    backup *bs = NULL;
+    rd_pg_backup *bs = NULL;
     size_t nb = 0, cap = 0;
     rd_archive *ar = NULL;
     DIR *d = NULL;
@@ -573,6 +300,8 @@ static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
     rd_status st;
     memset(&a, 0, sizeof a);
     a.dir = cfg->wal_dir;
+    a.w.fetch = dir_fetch;
+    a.w.fetch_ud = (void *)cfg->wal_dir;
     if (!cfg->base_dir || !rd_fs_is_dir(cfg->base_dir))
         return RD_ERR(err, RD_ERR_CONFIG, "catalog.base_dir: %s is not a directory",
                       cfg->base_dir ? cfg->base_dir : "(none)");
@@ -584,11 +313,11 @@ static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
                       "catalog.wal_dir: %s has a quote, %%, backslash or newline, which the "
                       "restore_command cannot carry",
                       cfg->wal_dir);
-    if (!(a.waldump = rd_pg_tool("pg_waldump")))
+    if (!(a.w.waldump = rd_pg_tool("pg_waldump")))
         return RD_ERR(err, RD_ERR_NOTFOUND,
                       "pg_waldump not found (the pg-archive catalog reads the archive with it); "
                       "install the postgresql package");
-    if ((st = scan(&a, err)) != RD_OK || (st = read_chain(&a, err)) != RD_OK)
+    if ((st = scan(&a, err)) != RD_OK)
         goto out;
     d = opendir(cfg->base_dir);
     if (!d) {
@@ -605,7 +334,7 @@ static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
             continue;
         if (nb == cap) {
             size_t nc = cap ? cap * 2 : 8;
-            backup *nbs = realloc(bs, nc * sizeof *bs);
+            rd_pg_backup *nbs = realloc(bs, nc * sizeof *bs);
             if (!nbs) {
                 st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
                 goto out;
@@ -623,7 +352,7 @@ static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = compute(&a, bs, nb, ar, err)) != RD_OK)
+    if ((st = rd_pg_arch_compute(&a.w, bs, nb, ar, err)) != RD_OK)
         goto out;
     for (size_t i = 0; i < nb; i++) {
         if ((st = rd_points_push(out, &bs[i].pt, err)) != RD_OK)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "restoredrill/catalog.h"
+#include "restoredrill/config.h"
 #include "restoredrill/error.h"
 
 /* A WAL segment file name: TTTTTTTTLLLLLLLLSSSSSSSS (24 hex digits). */
@@ -53,6 +55,66 @@ rd_status rd_pg_last_commit(const char *waldump, const char *path, const char *n
                             rd_error *err);
 /* Parse pg_waldump output: the time of its last "desc: COMMIT" record (0 none). */
 int64_t rd_pg_waldump_last_commit(const char *text);
+
+/* --- a WAL archive (pg_arch.c) --- */
+
+typedef struct rd_pg_seg {
+    rd_wal_seg seg;
+    char *file; /* as stored (a file name in wal_dir, a repository path) */
+} rd_pg_seg;
+
+typedef struct rd_pg_tl {
+    uint32_t tli;
+    uint64_t begin, end; /* segnos [begin, end]; end UINT64_MAX for the newest timeline */
+} rd_pg_tl;
+
+/* Make a local file of an archived one (file as stored, name its plain
+ * name) in tmpdir, or point at it; *local heap. */
+typedef rd_status (*rd_pg_fetch_fn)(void *ud, const char *file, const char *name,
+                                    const char *tmpdir, char **local, rd_error *err);
+
+struct rd_pg_commit;
+typedef struct rd_pg_arch {
+    char *waldump; /* owned */
+    uint64_t segsize;
+    rd_pg_fetch_fn fetch;
+    void *fetch_ud;
+    int fetched_copies; /* fetch makes copies in tmpdir: remove them after use */
+    char *tmpdir;
+    rd_strlist pending_files, pending_names, hist_files;
+    rd_pg_seg *segs; /* sorted by segno, tli */
+    size_t nsegs;
+    uint32_t newest_tli;
+    rd_pg_tl *chain;
+    size_t nchain;
+    char *tl_problem; /* a timeline inconsistency, or NULL */
+    struct rd_pg_commit *cache;
+    size_t ncache;
+} rd_pg_arch;
+
+/* A base backup as the archive sees it; pt.broken set when it cannot be used. */
+typedef struct rd_pg_backup {
+    rd_point pt;
+    uint64_t start_seg, stop_seg, reach_seg;
+    int usable;
+} rd_pg_backup;
+
+/* Register an archived segment (file as stored; name its 24-digit name) and
+ * a history file; then index with the segment size: parse, sort, read the
+ * newest timeline's history through fetch. */
+rd_status rd_pg_arch_add_seg(rd_pg_arch *a, const char *file, const char *name, rd_error *err);
+rd_status rd_pg_arch_add_history(rd_pg_arch *a, const char *file, uint32_t tli, rd_error *err);
+rd_status rd_pg_arch_index(rd_pg_arch *a, uint64_t segsize, rd_error *err);
+void rd_pg_arch_free(rd_pg_arch *a);
+int rd_pg_arch_in_chain(const rd_pg_arch *a, uint32_t tli);
+/* The archived file of segno on the chain (newest timeline first), or NULL. */
+const rd_pg_seg *rd_pg_arch_find(const rd_pg_arch *a, uint64_t segno);
+/* The timeline the chain expects at segno. */
+uint32_t rd_pg_arch_tli_at(const rd_pg_arch *a, uint64_t segno);
+/* Sort the backups by end, compute each usable one's reach (pt.reach_ms),
+ * the window, the gaps and the timelines into ar. */
+rd_status rd_pg_arch_compute(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_archive *ar,
+                             rd_error *err);
 
 /* The path of a PostgreSQL client tool (pg_waldump, ...): PATH, then the
  * newest /usr/lib/postgresql/N/bin. Heap or NULL. */
