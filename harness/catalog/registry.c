@@ -4,10 +4,7 @@
 #include <string.h>
 
 const rd_catalog_type *const rd_catalog_registry[] = {
-    &rd_catalog_dir,
-    &rd_catalog_exec,
-    &rd_catalog_pg_archive,
-    NULL,
+    &rd_catalog_dir, &rd_catalog_exec, &rd_catalog_pg_archive, &rd_catalog_pgbackrest, NULL,
 };
 
 const rd_catalog_type *rd_catalog_find(const char *name)

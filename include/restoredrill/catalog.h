@@ -94,6 +94,7 @@ extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
 extern const rd_catalog_type rd_catalog_pg_archive;
+extern const rd_catalog_type rd_catalog_pgbackrest;
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* List and sort through the registry. RD_ERR_UNSUPPORTED "catalog type \"s3\"
  * is not implemented yet" for contract types without a driver. */
