@@ -38,9 +38,9 @@ typedef struct rd_point {
 typedef struct rd_wal_gap {
     char *first, *last; /* first and last missing file (segment name or binlog name) */
     int64_t from_ms;    /* last commit reachable before the gap (0 unknown) */
-    int64_t to_ms;      /* first instant recoverable again: the end of the next base backup +
-                           RD_PITR_END_SLACK_MS      after the gap (0: none, nothing after the gap is
-                           recoverable) */
+    int64_t to_ms;      /* first instant recoverable again: the end of the next base backup
+                           after the gap, plus RD_PITR_END_SLACK_MS (0: none, nothing after the
+                           gap is recoverable) */
 } rd_wal_gap;
 
 /* The archive of a physical catalog (rd_points.archive). */
