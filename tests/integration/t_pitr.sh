@@ -79,6 +79,9 @@ for seed in 1 2 3 4; do
     expect_eq "$(rep seed$seed '.targets[0].recovery_point.wal_range.first | length')" 24 "seed $seed: wal_range"
 done
 no_leftovers "pitr-random"
+# the reports of a PITR drill validate (JSON Schema, Jenkins XSD, promtool, HTML)
+RD_BIN=$RD_BIN "$(dirname "$0")/../validate-reports.sh" "$tmp/out-seed1" >"$tmp/validate.txt" 2>&1 ||
+    { cat "$tmp/validate.txt"; fail "pitr-random: reports do not validate"; }
 
 # --- latest: the last reachable commit; consistency points ---
 config latest "$A" '{"strategy": "pitr", "time": "latest"}'
@@ -140,6 +143,8 @@ fails_with died '{"settings": {"restore_command": "kill -9 $PPID"}}' \
 late=$(date -u -d "@$(($(mark "$A" late) / 1000))" "+%Y-%m-%d %H:%M:%S+00")
 fails_with pause "{\"settings\": {\"hot_standby\": \"on\", \"recovery_target_action\": \"pause\", \"recovery_target_time\": \"$late\"}}" \
     "pausing at the end of recovery"
+RD_BIN=$RD_BIN "$(dirname "$0")/../validate-reports.sh" "$tmp/out-died" >"$tmp/validate.txt" 2>&1 ||
+    { cat "$tmp/validate.txt"; fail "died: reports do not validate"; }
 fails_with timeout '{"timeout": "2s", "settings": {"restore_command": "sleep 30"}}' \
     "recovery did not finish before recovery.timeout (*s of recovery; last restored segment: none)"
 
