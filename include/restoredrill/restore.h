@@ -23,6 +23,7 @@ typedef struct rd_restore_outcome {
     int manifest_checked; /* 0: not checked (no manifest; manifest_note says why) */
     int manifest_ok;      /* 1: every file matched the manifest */
     char *manifest_note;  /* the tool's verdict line or first error, may be NULL */
+    double manifest_seconds; /* how long the verification took (part of the restore phase) */
 } rd_restore_outcome;
 
 typedef struct rd_restore_type {
