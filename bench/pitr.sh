@@ -52,6 +52,7 @@ mkdir -p "$work/wal" "$work/base" "$work/run"
 chown -R postgres: "$work"
 chmod 0711 "$work"
 sock="$work"
+export PGHOST="$sock" PGPORT=5432 PGUSER=postgres
 
 if [ -z "$reuse" ]; then
 echo "== source: pgbench -i -s $scale" >&2
@@ -71,7 +72,6 @@ log_timezone = 'UTC'
 CONF
 as_pg "$pgbin/pg_ctl" -D "$work/src" -l "$work/src.log" -w start >/dev/null
 started=1
-export PGHOST="$sock" PGPORT=5432 PGUSER=postgres
 as_pg "$pgbin/createdb" -h "$sock" bench
 as_pg "$pgbin/pgbench" -h "$sock" -i -s "$scale" -q bench >/dev/null 2>&1
 db_bytes=$(psql -X -A -t -d bench -c "SELECT pg_database_size('bench')")
