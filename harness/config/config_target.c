@@ -49,8 +49,8 @@ static rd_status read_section(const cJSON *t, const char *tpath, const char *key
 }
 
 static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
-static const char *const strategies[] = {"latest",      "random", "oldest", "id",
-                                         "pitr-random", "pitr",   NULL};
+static const char *const strategies[] = {"latest",      "random", "oldest",         "id",
+                                         "pitr-random", "pitr",   "least-verified", NULL};
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg
@@ -376,9 +376,10 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",    "engine",   "objectives", "catalog",   "sample",
-                                       "scratch", "restore",  "reference",  "databases", "timeouts",
-                                       "checks",  "recovery", "database",   NULL};
+    static const char *const keys[] = {
+        "name",         "engine",           "objectives",       "catalog",  "sample",   "scratch",
+        "restore",      "reference",        "databases",        "timeouts", "checks",   "controls",
+        "keep_scratch", "keep_scratch_ttl", "negative_control", "recovery", "database", NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -452,6 +453,25 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     rd_cfg_errors_add(
         errs, read_section(t, path, "recovery", 0, f_recovery, &tc->recovery, NULL, &e), &e);
     rd_cfg_errors_add(errs, rd_cfg_string(t, path, "database", 0, &tc->database, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "controls", 1, &tc->controls, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_bool(t, path, "negative_control", &tc->negative_control, &e),
+                      &e);
+    {
+        static const char *const keep[] = {"never", "on-failure", "always", NULL};
+        tc->keep_scratch_ttl = 86400;
+        st = rd_cfg_enum(t, path, "keep_scratch", keep, &tc->keep_scratch, &e);
+        if (st == RD_OK)
+            st = rd_config_dupstr(&tc->keep_scratch, "never", &e);
+        if (st == RD_OK)
+            st = rd_cfg_duration(t, path, "keep_scratch_ttl", &tc->keep_scratch_ttl, &e);
+        if (st == RD_OK && cJSON_GetObjectItemCaseSensitive(t, "keep_scratch_ttl") &&
+            strcmp(tc->keep_scratch, "never") == 0)
+            st = RD_ERR(&e, RD_ERR_CONFIG,
+                        "%s.keep_scratch_ttl: only used with keep_scratch \"on-failure\" or "
+                        "\"always\"",
+                        path);
+        rd_cfg_errors_add(errs, st, &e);
+    }
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);
     return errs->n > before ? errs->first.code : RD_OK;

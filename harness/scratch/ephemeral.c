@@ -403,15 +403,42 @@ static const rd_eph_engine *engine_of_dirname(const char *name)
     return NULL;
 }
 
+/* The keep_until of a kept instance's RD_SCRATCH_KEEP_FILE; 0 when none. */
+static int64_t kept_until(const char *dir)
+{
+    char *path = rd_fs_join(dir, RD_SCRATCH_KEEP_FILE), *text = NULL;
+    size_t len = 0;
+    int64_t ms = 0;
+    rd_error e;
+    if (path && rd_fs_read_file(path, 65536, &text, &len, &e) == RD_OK) {
+        cJSON *o = cJSON_Parse(text);
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "keep_until");
+        if (!cJSON_IsString(u) || rd_time_parse(u->valuestring, &ms, NULL) != RD_OK)
+            ms = 0;
+        cJSON_Delete(o);
+    }
+    free(text);
+    free(path);
+    return ms;
+}
+
 /* Decide about one entry of the rundir: 1 and a reason when it is a leftover. */
 static int is_leftover(const char *path, const struct stat *sb, double older_than, owner_info *oi,
                        char *why, size_t whysz)
 {
     if (owner_read(path, oi)) {
         unsigned long long now_start = rd_scratch_proc_starttime(oi->pid);
+        int64_t until = kept_until(path);
+        char when[RD_TIME_BUFSZ];
         if (now_start != 0 && now_start == oi->start)
             return 0;
-        snprintf(why, whysz, "owner pid %d is gone", (int)oi->pid);
+        if (until > rd_wall_now_ms())
+            return 0; /* kept for investigation (keep_scratch), time to live not over */
+        if (until)
+            snprintf(why, whysz, "kept until %s: time to live over",
+                     rd_time_format(until, when, sizeof when));
+        else
+            snprintf(why, whysz, "owner pid %d is gone", (int)oi->pid);
         return 1;
     }
     /* No owner file: a run that died between mkdtemp and writing it. */

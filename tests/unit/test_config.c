@@ -305,11 +305,13 @@ START_TEST(test_unknown_keys)
 {
     ASSERT_TOP_ERR("\"sampel\": 1,", NODRV,
                    "drill.json: sampel: unknown key (expected one of: version, name, seed, "
-                   "parallel, output, notify, targets)");
-    ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
-                      "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
-                      "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks, recovery, database)");
+                   "parallel, output, notify, targets, controls)");
+    ASSERT_TARGET_ERR(
+        ", \"sampel\": {}", NODRV,
+        "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
+        "objectives, catalog, sample, scratch, restore, reference, databases, "
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, "
+        "recovery, database)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key (expected one of: "
                       "strategy, window, max_age, id, time, databases)");
@@ -318,7 +320,7 @@ START_TEST(test_unknown_keys)
                       "rpo)");
     ASSERT_TOP_ERR("\"output\": {\"xml\": \"a\"},", NODRV,
                    "drill.json: output.xml: unknown key (expected one of: dir, junit, json, html, "
-                   "prometheus, history)");
+                   "prometheus, history, sign)");
     /* keys depend on the type */
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"ephemeral\", \"admin_dsn\": \"x\"}", NODRV,
                       "drill.json: targets[0].scratch.admin_dsn: unknown key (expected one of: "
@@ -450,8 +452,8 @@ START_TEST(test_every_error_named)
     ck_assert_str_eq(
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, "
-        "recovery, database)\n"
+        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, "
+        "keep_scratch, keep_scratch_ttl, negative_control, recovery, database)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -618,7 +620,8 @@ START_TEST(test_env_values_never_echoed)
     ASSERT_TARGET_ERR(
         ", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
         "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
-        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", got a value from the "
+        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", \"least-verified\", got a "
+        "value from the "
         "environment");
     ck_assert_ptr_null(strstr(errmsg, "hunter2"));
     /* integers and booleans from the environment arrive as strings */
