@@ -4,7 +4,8 @@
 #include <string.h>
 
 const rd_catalog_type *const rd_catalog_registry[] = {
-    &rd_catalog_dir, &rd_catalog_exec, &rd_catalog_s3, &rd_catalog_dynamodb_export, NULL,
+    &rd_catalog_dir,        &rd_catalog_exec,       &rd_catalog_s3, &rd_catalog_dynamodb_export,
+    &rd_catalog_pg_archive, &rd_catalog_pgbackrest, NULL,
 };
 
 const rd_catalog_type *rd_catalog_find(const char *name)

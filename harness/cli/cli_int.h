@@ -3,6 +3,7 @@
 #ifndef RESTOREDRILL_CLI_INT_H
 #define RESTOREDRILL_CLI_INT_H
 
+#include "restoredrill/catalog.h"
 #include <stddef.h>
 
 typedef struct rd_cli_command {
@@ -16,6 +17,12 @@ typedef struct rd_cli_command {
 /* Terminated by an entry whose name is NULL. */
 extern const rd_cli_command rd_cli_commands[];
 
+/* `list` of a physical catalog (cmd_list_archive.c): base backups, the
+ * restorable window, gaps. Nothing when pts->archive is NULL. picked: smp
+ * holds the pick a run would make. */
+struct cJSON;
+void rd_cli_print_archive(const rd_points *pts, const rd_sample *smp, int picked);
+void rd_cli_json_archive(struct cJSON *o, const rd_points *pts, const rd_sample *smp, int picked);
 /* cmd_coverage.c: the history file a run of cfg appends to (out_dir NULL:
  * output.dir), heap, NULL when output.history is null; the history index a
  * run hands to the drill (NULL when there is none or it cannot be read,

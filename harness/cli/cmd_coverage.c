@@ -59,7 +59,7 @@ static int wanted(const cov_args *a, const char *name)
 /* One target: print (or add to arr) its coverage. */
 static int one(const rd_target_cfg *t, const rd_coverage *cov, int64_t now, cJSON *arr)
 {
-    rd_points pts = {NULL, 0};
+    rd_points pts = {0};
     rd_error err;
     char when[RD_TIME_BUFSZ], last[RD_TIME_BUFSZ], win[64];
     size_t total = 0, verified = 0;

@@ -22,7 +22,7 @@ static void problem(const rd_config *cfg, size_t i, const char *msg)
 static size_t probe_catalog(const rd_config *cfg, size_t i)
 {
     const rd_catalog_cfg *c = &cfg->targets[i].catalog;
-    rd_points pts = {NULL, 0};
+    rd_points pts = {0};
     rd_error err;
     size_t n = 0;
     rd_error_clear(&err);

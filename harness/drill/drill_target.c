@@ -1,5 +1,6 @@
 /* drill_target.c: one target's drill: sample -> fetch -> provision ->
- * restore -> verify -> teardown, each phase timed, teardown always (unless
+ * restore (-> recover for physical points, drill_physical.c) -> verify -> teardown, each phase
+ * timed, teardown always (unless
  * --keep-scratch; on abort the orchestrator tears everything down). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,14 @@ static void set_point_info(rd_drill_target *dt)
     pi->sha256 = rd_strdup(pt->sha256);
     pi->format = rd_strdup(pt->format);
     dt->point_created_ms = pt->created_ms;
+    if (pt->base) {
+        pi->base = rd_strdup(pt->base);
+        pi->target_time_ms = dt->sample.target_ms;
+        if (dt->sample.pitr == RD_PITR_TIME || dt->sample.pitr == RD_PITR_LATEST) {
+            dt->res->pitr_target_ms = dt->sample.target_ms;
+            dt->point_created_ms = dt->sample.target_ms; /* the state restored */
+        }
+    }
 }
 
 /* sample: list the catalog and pick. 0 on failure (recorded). */
@@ -84,6 +93,7 @@ static int phase_sample(rd_drill_target *dt)
                "no recovery points in the catalog: catalog.pattern \"%s\" matches no file in %s",
                t->catalog.pattern && *t->catalog.pattern ? t->catalog.pattern : "*",
                t->catalog.path);
+    rd_drill_archive_result(dt);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
@@ -268,7 +278,8 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars, const 
                               .want_tcp = wants_tcp(t),
                               .reference_identity = identity,
                               .tvars = tvars,
-                              .deadline = deadline_in(t->timeout_provision)};
+                              .deadline = deadline_in(t->timeout_provision),
+                              .physical = dt->physical};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
         free(dbname);
     }
@@ -480,6 +491,7 @@ void rd_drill_target_run(rd_drill_target *dt)
     const rd_target_cfg *t = dt->t;
     rd_artifact *a = NULL;
     const rd_restore_type *drv = NULL;
+    const rd_physical_type *pdrv = NULL;
     rd_strlist vars = {0};
     const char **tvars = NULL;
     rd_error err;
@@ -496,12 +508,16 @@ void rd_drill_target_run(rd_drill_target *dt)
         rd_drill_target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
         goto skip_fetch;
     }
-    if (t->engine == RD_ENGINE_DYNAMODB ? !rd_drill_dyn_fetch(dt) : !phase_fetch(dt, &a, &drv))
+    dt->physical = dt->point->base != NULL;
+    if (t->engine == RD_ENGINE_DYNAMODB ? !rd_drill_dyn_fetch(dt)
+        : dt->physical                  ? !rd_drill_physical_fetch(dt, &pdrv)
+                                        : !phase_fetch(dt, &a, &drv))
         goto skip_provision;
     if (rd_abort_requested() || !phase_provision(dt, tvars, a))
         goto skip_restore;
-    if (!rd_abort_requested() &&
-        (t->engine == RD_ENGINE_DYNAMODB ? rd_drill_dyn_restore(dt) : phase_restore(dt, a, drv))) {
+    if (!rd_abort_requested() && (t->engine == RD_ENGINE_DYNAMODB ? rd_drill_dyn_restore(dt)
+                                  : dt->physical ? rd_drill_physical_restore(dt, pdrv)
+                                                 : phase_restore(dt, a, drv))) {
         double start = rd_mono_now();
         rd_strlist_free(&vars);
         free(tvars);
@@ -544,6 +560,8 @@ skip_provision:
     rd_measure_skip(dt->res, "provision");
 skip_restore:
     rd_measure_skip(dt->res, "restore");
+    if (dt->physical)
+        rd_measure_skip(dt->res, "recover");
     rd_measure_skip(dt->res, "verify");
 teardown:
     if (rd_abort_requested())

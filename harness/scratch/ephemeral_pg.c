@@ -18,11 +18,7 @@
 #include "restoredrill/strbuf.h"
 #include "scratch_int.h"
 
-typedef struct pg_priv {
-    char *bindir;
-    char *postgres;  /* the server binary: a template's identity */
-    rd_proc *server; /* the postmaster, our child */
-} pg_priv;
+typedef rd_eph_pg_priv pg_priv;
 
 static void priv_free(void *priv)
 {
@@ -346,4 +342,8 @@ const rd_eph_engine rd_eph_pg = {
     .server_pid = pg_server_pid,
     .priv_free = priv_free,
     .ready = pg_ready,
+    .start_physical = rd_eph_pg_start_physical,
+    .running_pid = rd_eph_pg_running_pid,
+    .attach = rd_eph_pg_attach,
+    .verify_pages = rd_eph_pg_verify_pages,
 };

@@ -10,6 +10,7 @@
 #include "restoredrill/config.h"
 #include "restoredrill/db.h"
 #include "restoredrill/error.h"
+#include "restoredrill/proc.h"
 #include "restoredrill/scratch.h"
 
 extern const rd_scratch_type rd_scratch_ephemeral;       /* ephemeral.c */
@@ -42,6 +43,7 @@ typedef struct rd_eph {
     char *rundir;      /* parent of the instance's directory */
     char *log;         /* <dir>/server.log */
     int from_template; /* the data directory is a copy of a template */
+    int tcp;           /* also listen on 127.0.0.1 */
     void *priv;        /* the engine's own data */
 } rd_eph;
 
@@ -86,6 +88,21 @@ typedef struct rd_eph_engine {
     /* A copy of a template is given its password by ready once started
      * (PostgreSQL), not by configure before the start (MariaDB). */
     int takes_password;
+    /* optional, physical restores (NULL: the engine has none). Start a
+     * server on s->data_dir (filled by a restore) with the scratch's own
+     * configuration and authentication, o->settings winning over the data
+     * directory's own files and the scratch's safety settings winning over
+     * o->settings; return once the process runs, without waiting. */
+    rd_status (*start_physical)(rd_scratch *s, rd_eph *e, const rd_scratch_start *o, rd_error *err);
+    /* The pid of the server started by start_physical while it runs; 0 when not. */
+    pid_t (*running_pid)(rd_scratch *s, rd_eph *e);
+    /* Connect the drill's own way and pick the database (rd_scratch_attach);
+     * set s->conn.user, .password, .database and s->server_version. */
+    rd_status (*attach)(rd_scratch *s, rd_eph *e, const char *database, const char *target,
+                        double deadline, rd_error *err);
+    /* rd_scratch_verify_pages: stop, verify offline, start again, wait */
+    rd_status (*verify_pages)(rd_scratch *s, rd_eph *e, double deadline, rd_scratch_offline *out,
+                              rd_error *err);
 } rd_eph_engine;
 
 /* The admin user of every ephemeral instance (and of templates). */
@@ -102,7 +119,22 @@ rd_status rd_eph_template_copy(rd_eph *e, const char *dst, double deadline, char
 rd_status rd_eph_template_gc(const char *rundir, int dry_run,
                              void (*report)(void *ud, const char *what), void *ud, rd_error *err);
 
-extern const rd_eph_engine rd_eph_pg;               /* ephemeral_pg.c */
+extern const rd_eph_engine rd_eph_pg; /* ephemeral_pg.c */
+
+/* The PostgreSQL engine's per-instance data (ephemeral_pg.c), shared with
+ * its physical part (ephemeral_pg_phys.c). */
+typedef struct rd_eph_pg_priv {
+    char *bindir;
+    char *postgres;  /* the server binary: a template's identity */
+    rd_proc *server; /* the postmaster, our child (also for physical restores) */
+} rd_eph_pg_priv;
+rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_start *o,
+                                   rd_error *err);
+pid_t rd_eph_pg_running_pid(rd_scratch *s, rd_eph *e);
+rd_status rd_eph_pg_attach(rd_scratch *s, rd_eph *e, const char *database, const char *target,
+                           double deadline, rd_error *err);
+rd_status rd_eph_pg_verify_pages(rd_scratch *s, rd_eph *e, double deadline, rd_scratch_offline *out,
+                                 rd_error *err);
 extern const rd_eph_engine rd_eph_mariadb;          /* ephemeral_mariadb.c */
 extern const rd_eph_engine *const rd_eph_engines[]; /* registry.c, NULL-terminated */
 

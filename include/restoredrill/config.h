@@ -47,10 +47,15 @@ typedef struct rd_catalog_cfg {
     char *endpoint, *bucket, *prefix, *region; /* s3 (endpoint, region: also dir on s3://) */
     int path_style; /* s3: 1 path style, 0 virtual-hosted, -1 (default) automatic */
     char *stanza;   /* pgbackrest */
+    char *base_dir; /* pg-archive, mariabackup: base backups */
+    char *wal_dir;  /* pg-archive: the WAL archive */
+    char *config;   /* pgbackrest: --config */
+    int repo;       /* pgbackrest: --repo, default 1 */
 } rd_catalog_cfg;
 
 typedef struct rd_sample_cfg {
-    char *strategy; /* latest (default) | random | oldest | id | pitr-random */
+    char *strategy; /* latest (default) | random | oldest | id | pitr-random | pitr */
+    char *time;     /* strategy pitr: RFC 3339 time or "latest" */
     double window;  /* seconds back from t0 that random/oldest consider; < 0: all */
     double max_age; /* objective on the newest point; < 0: none */
     char *id;       /* strategy id */
@@ -80,7 +85,18 @@ typedef struct rd_restore_cfg {
     char *roles;           /* no-owner (default) | create | strict */
     rd_strlist decrypt;    /* argv of a decrypt filter ("gpg", "--decrypt"), empty: none */
     rd_strlist extra_args; /* appended to the restore tool's argv */
+    int verify_manifest;   /* physical: pg_verifybackup the laid base backup (default 1) */
 } rd_restore_cfg;
+
+/* Physical restores (DESIGN section 11): the recover phase and the
+ * recovery result. */
+typedef struct rd_recovery_cfg {
+    double timeout;      /* recover phase, default 7200 */
+    double tolerance;    /* newest heartbeat row within this of the target; default 3s (three
+                            intervals of the heartbeat's default 1s) */
+    rd_strlist settings; /* extra server settings "name=value" (they win over the data
+                            directory's own, never over the drill's safety settings) */
+} rd_recovery_cfg;
 
 typedef struct rd_reference_cfg {
     char *manifest; /* NULL: none; "sidecar": <artifact>.manifest.json; else a path */
@@ -110,6 +126,9 @@ typedef struct rd_target_cfg {
     rd_scratch_cfg scratch;
     rd_restore_cfg restore;
     rd_reference_cfg reference;
+    rd_recovery_cfg recovery;
+    char *database;       /* physical restores: the database checks connect to (NULL: the one
+                             named like the target, else the only non-system one) */
     rd_strlist databases; /* globs; empty: the dump's own databases */
     rd_strlist key;       /* dynamodb: the table's key attributes, [partition] or
                              [partition, sort] */
@@ -161,6 +180,8 @@ typedef struct rd_config {
 #define RD_TIMEOUT_VERIFY_DEFAULT 14400.0
 #define RD_TIMEOUT_TEARDOWN_DEFAULT 300.0
 #define RD_CHECK_TIMEOUT_DEFAULT 3600.0
+#define RD_RECOVER_TIMEOUT_DEFAULT 7200.0
+#define RD_RECOVERY_TOLERANCE_DEFAULT 3.0
 
 /* The drivers a configuration is checked against. The configuration layer
  * knows no driver (catalogs, scratch types and checks sit above it): the
@@ -177,6 +198,11 @@ typedef struct rd_config_drivers {
      * the engine, and set c->ct, c->state and c->state_free; on error the
      * message names the check's path and c->ct, c->state stay NULL */
     rd_status (*check_configure)(rd_check_cfg *c, rd_engine engine, rd_error *err);
+    /* optional: let the catalog driver check what a user may get wrong
+     * before anything starts (a directory that does not exist, a stanza that
+     * does not exist, a tool that is not installed); the message starts with
+     * the key ("wal_dir: ...") and is prefixed with the catalog's path */
+    rd_status (*catalog_check)(const rd_catalog_cfg *c, rd_error *err);
 } rd_config_drivers;
 
 /* Read, strip comments, expand variables, validate and type the file.

@@ -5,7 +5,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    rd_points pts = {NULL, 0};
+    rd_points pts = {0};
     rd_error err;
     rd_error_clear(&err);
     if (rd_catalog_exec_parse((const char *)data, size, &pts, &err) == RD_OK) {

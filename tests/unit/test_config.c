@@ -310,10 +310,11 @@ START_TEST(test_unknown_keys)
         ", \"sampel\": {}", NODRV,
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one "
         "of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
-        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key)");
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
+        "recovery, database)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key, did you mean \"window\"? "
-                      "(expected one of: strategy, window, max_age, id, databases)");
+                      "(expected one of: strategy, window, max_age, id, time, databases)");
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": 5, \"RPO\": 6}", NODRV,
                       "drill.json: targets[0].objectives.RPO: unknown key, did you mean \"rpo\"? "
                       "(expected one of: rto, rpo)");
@@ -452,7 +453,8 @@ START_TEST(test_every_error_named)
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: "
         "name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
-        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key)\n"
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
+        "recovery, database)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -507,7 +509,7 @@ START_TEST(test_values_and_names)
     ASSERT_TARGET_ERR(", \"checks\": [{\"type\": \"rowcount\"}, {\"type\": \"bogus\"}]", NODRV,
                       "drill.json: targets[0].checks[1].type: expected one of \"rowcount\", "
                       "\"integrity\", \"checksum\", \"diff\", \"schema\", \"sql\", \"freshness\", "
-                      "\"smoke\", \"exec\", got \"bogus\"");
+                      "\"smoke\", \"exec\", \"page_checksums\", got \"bogus\"");
     ASSERT_TARGET_ERR(", \"checks\": [{\"type\": \"sql\", \"name\": \"q\"}, {\"type\": \"sql\", "
                       "\"name\": \"q\"}]",
                       NODRV,
@@ -524,14 +526,28 @@ START_TEST(test_values_and_names)
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"latest\", \"id\": \"x\"}", NODRV,
                       "drill.json: targets[0].sample.id: only used with strategy \"id\"");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"pitr-random\"}", NODRV,
-                      "drill.json: targets[0].sample.strategy: \"pitr-random\" needs a catalog of "
-                      "type \"pg-archive\"");
+                      "drill.json: targets[0].sample.strategy: \"pitr-random\" needs a catalog "
+                      "with a WAL or binlog archive (\"pg-archive\", \"pgbackrest\" or "
+                      "\"mariabackup\"), not \"dir\"");
+    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"pitr\"}", NODRV,
+                      "drill.json: targets[0].sample.time: required key is missing (strategy "
+                      "\"pitr\": an RFC 3339 time such as \"2026-01-30T15:00:00Z\", or "
+                      "\"latest\")");
+    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"latest\", \"time\": \"latest\"}", NODRV,
+                      "drill.json: targets[0].sample.time: only used with strategy \"pitr\"");
     ck_assert_str_eq(error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": "
-                              "\"pg\", \"catalog\": {\"type\": \"pg-archive\", \"path\": \"/w\"}, "
-                              "\"sample\": {\"strategy\": \"pitr-random\"}}]}",
+                              "\"pg\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
+                              "\"/b\", \"wal_dir\": \"/w\"}, \"sample\": {\"strategy\": "
+                              "\"pitr\", \"time\": \"2026-01-30 15:00\"}}]}",
                               NODRV),
-                     "drill.json: targets[0].sample.strategy: strategy \"pitr-random\" is not "
-                     "implemented yet");
+                     "drill.json: targets[0].sample.time: expected an RFC 3339 time with a zone "
+                     "such as \"2026-01-30T15:00:00Z\" or \"2026-01-30T16:00:00.250+01:00\", or "
+                     "\"latest\", got \"2026-01-30 15:00\"");
+    ck_assert_str_eq(error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": "
+                              "\"pg\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
+                              "\"/b\"}}]}",
+                              NODRV),
+                     "drill.json: targets[0].catalog.wal_dir: required key is missing");
     ASSERT_TARGET_ERR(", \"restore\": {\"timeout\": \"1h\"}, \"timeouts\": {\"restore\": \"2h\"}",
                       NODRV,
                       "drill.json: targets[0].timeouts.restore: conflicts with "
@@ -606,7 +622,8 @@ START_TEST(test_env_values_never_echoed)
     ASSERT_TARGET_ERR(
         ", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
         "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
-        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"least-verified\", got a value from the "
+        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", \"least-verified\", got a "
+        "value from the "
         "environment");
     ck_assert_ptr_null(strstr(errmsg, "hunter2"));
     /* integers and booleans from the environment arrive as strings */

@@ -591,7 +591,7 @@ END_TEST
 
 START_TEST(least_verified_sampling)
 {
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     const int64_t base = 1767225600000LL, hour = 3600000LL, t0 = base + 100 * hour;
     for (int i = 0; i < 5; i++) {
