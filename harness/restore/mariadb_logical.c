@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "restore_int.h"
+#include "restoredrill/proc.h"
 
 #define MARIADB_TRAILER "-- Dump completed"
 
@@ -57,11 +58,71 @@ static rd_status my_argv(const rd_restore_cfg *cfg, const rd_scratch *s, rd_strl
     return st;
 }
 
+static rd_status my_chunk(void *ud, const char *buf, size_t n, int final, rd_strbuf *emit,
+                          rd_error *err)
+{
+    return rd_mdb_filter_feed(ud, buf, n, final, emit, err);
+}
+
+/* After a restore through the section filter: a cut dump names the section
+ * it ends in; a chosen database without a section fails. */
+static rd_status check_sections(const rd_mdb_filter *f, const rd_strlist *databases, rd_status st,
+                                rd_error *err)
+{
+    if (st == RD_ERR_INTEGRITY && f->current && strstr(err->msg, "completion trailer"))
+        return RD_ERR(err, RD_ERR_INTEGRITY,
+                      "plain SQL dump is truncated inside the section of database `%s`: the "
+                      "completion trailer is missing",
+                      f->current);
+    if (st != RD_OK)
+        return st;
+    for (size_t i = 0; i < databases->n; i++) {
+        size_t j = 0;
+        while (j < f->seen.n && strcmp(f->seen.items[j], databases->items[i]) != 0)
+            j++;
+        if (j == f->seen.n)
+            return RD_ERR(err, RD_ERR_INTEGRITY, "database %s is not in the dump",
+                          databases->items[i]);
+    }
+    return RD_OK;
+}
+
+static rd_status my_list(rd_artifact *a, rd_strlist *out, rd_error *err)
+{
+    rd_mdb_filter f;
+    rd_strbuf none;
+    char *buf = malloc(64 * 1024);
+    rd_status st = buf ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_mdb_filter_init(&f, NULL);
+    rd_strbuf_init(&none, 0);
+    while (st == RD_OK) {
+        size_t n = 0;
+        if (rd_abort_requested()) {
+            st = RD_ERR(err, RD_ERR_ABORTED, "interrupted while listing the dump's databases");
+            break;
+        }
+        st = rd_artifact_read(a, buf, 64 * 1024, &n, err);
+        if (st == RD_OK)
+            st = rd_mdb_filter_feed(&f, buf, n, n == 0, &none, err);
+        if (n == 0)
+            break;
+    }
+    for (size_t i = 0; st == RD_OK && i < f.seen.n; i++)
+        st = rd_strlist_push(out, f.seen.items[i], err);
+    free(buf);
+    rd_strbuf_free(&none);
+    rd_mdb_filter_free(&f);
+    return st;
+}
+
 static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
-                        double deadline, rd_restore_outcome *out, rd_error *err)
+                        const rd_strlist *databases, double deadline, rd_restore_outcome *out,
+                        rd_error *err)
 {
     rd_strlist argv = {0}, env = {0};
     const char **av = NULL, **ev = NULL;
+    rd_mdb_filter sections;
+    rd_mdb_filter_init(&sections, databases);
     rd_status st = my_argv(cfg, s, &argv, err);
     if (st == RD_OK)
         st = rd_restore_client_env(s, &env, err);
@@ -78,11 +139,16 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
                           .env = ev,
                           .stream = a,
                           .trailer = MARIADB_TRAILER,
+                          .chunk_filter = databases ? my_chunk : NULL,
+                          .chunk_ud = &sections,
                           .deadline = deadline};
     st = rd_restore_exec(&job, out, err);
+    if (databases)
+        st = check_sections(&sections, databases, st, err);
     free(out->roles_note);
     out->roles_note = rd_strdup("definers kept as in the dump");
 out:
+    rd_mdb_filter_free(&sections);
     free(av);
     free(ev);
     rd_strlist_free(&argv);
@@ -95,4 +161,5 @@ const rd_restore_type rd_restore_mariadb_logical = {
     .engines = RD_ENGINE_MARIADB,
     .accepts = my_accepts,
     .run = my_run,
+    .list_databases = my_list,
 };

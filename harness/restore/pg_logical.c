@@ -209,13 +209,17 @@ static rd_status run_plain(const rd_restore_cfg *cfg, rd_artifact *a, const rd_s
 }
 
 static rd_status pg_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
-                        double deadline, rd_restore_outcome *out, rd_error *err)
+                        const rd_strlist *databases, double deadline, rd_restore_outcome *out,
+                        rd_error *err)
 {
     rd_strlist env = {0};
     rd_pg_roles roles;
     int mode = rd_pg_roles_mode_parse(cfg->roles);
     int plain = rd_artifact_format(a) == RD_FMT_PG_PLAIN;
     rd_status st;
+    if (databases)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "restoring chosen databases of a pg_dumpall dump is not implemented yet");
     if (mode < 0)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "restore.roles: expected one of \"no-owner\", \"create\", \"strict\", got "

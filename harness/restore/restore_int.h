@@ -19,6 +19,11 @@
  * what should reach the tool to `emit`. */
 typedef rd_status (*rd_restore_line_fn)(void *ud, const char *line, size_t n, rd_strbuf *emit,
                                         rd_error *err);
+/* A byte filter on the decoded stream: called with each chunk as read (any
+ * split) and once more with final = 1 at the end; appends what should reach
+ * the tool to `emit`. Runs before the line filter. */
+typedef rd_status (*rd_restore_chunk_fn)(void *ud, const char *buf, size_t n, int final,
+                                         rd_strbuf *emit, rd_error *err);
 
 typedef struct rd_restore_job {
     const char *tool;          /* display name: "pg_restore" */
@@ -28,6 +33,8 @@ typedef struct rd_restore_job {
     const char *trailer;       /* completion marker the end of the stream must hold, or NULL */
     rd_restore_line_fn filter; /* optional line filter (only with stream) */
     void *filter_ud;
+    rd_restore_chunk_fn chunk_filter; /* optional byte filter (only with stream) */
+    void *chunk_ud;
     rd_strbuf *capture; /* the tool's stdout, or NULL: discarded */
     double deadline;    /* rd_mono_now() instant, 0 none */
 } rd_restore_job;
@@ -96,3 +103,43 @@ rd_status rd_pg_roles_scan(rd_pg_roles *r, const char *sql, rd_error *err);
 rd_status rd_pg_roles_create_sql(const rd_pg_roles *r, rd_strbuf *out, rd_error *err);
 /* "created roles: a, b" / "the dump references no roles" (heap). */
 char *rd_pg_roles_note(const rd_pg_roles *r);
+
+/* --- sections of a cluster-wide mariadb-dump (harness/restore/mariadb_filter.c) ---
+ *
+ * `mariadb-dump --all-databases` and `--databases A B` write a preamble, then
+ * one section per database opening with the line "-- Current Database:
+ * `NAME`" (backticks inside NAME doubled) followed by CREATE DATABASE and
+ * USE, and at the end a second, short section per database (USE, then its
+ * views). The filter is a state machine over the byte stream: it buffers at
+ * most the head of one line (RD_MDB_HEAD_MAX bytes) to recognise a section
+ * header and passes or skips everything else as it streams by, so its memory
+ * does not depend on the dump. The preamble always passes; a section passes
+ * when its database is in `keep`; sections of system databases (mysql,
+ * information_schema, performance_schema, sys) never pass and are never
+ * listed. A line inside a routine body that reads like a section header
+ * would be taken for one (mariadb-dump escapes newlines in data, not in
+ * routine bodies). */
+#define RD_MDB_HEAD_MAX 1024
+
+typedef struct rd_mdb_filter {
+    const rd_strlist *keep; /* databases whose sections pass; NULL: list only, emit nothing */
+    rd_strlist seen;        /* non-system databases with a section, dump order, each once */
+    char *current;          /* database of the section being read (heap); NULL in the preamble */
+    int pass;               /* the bytes being read pass */
+    int at_start, in_head;  /* the next byte starts a line / a line head is being buffered */
+    char head[RD_MDB_HEAD_MAX];
+    size_t head_len;
+    unsigned long long bytes_in, bytes_out;
+} rd_mdb_filter;
+
+/* keep is borrowed and must outlive the filter. */
+void rd_mdb_filter_init(rd_mdb_filter *f, const rd_strlist *keep);
+void rd_mdb_filter_free(rd_mdb_filter *f);
+/* Feed the next n bytes of the decoded dump (any split), final = 1 once at
+ * the end (n may be 0); what passes is appended to emit. Errors: "the dump's
+ * section header at byte N is longer than 1024 bytes", "the dump's section
+ * header at byte N is malformed: ...". */
+rd_status rd_mdb_filter_feed(rd_mdb_filter *f, const char *buf, size_t n, int final,
+                             rd_strbuf *emit, rd_error *err);
+/* 1 for mysql, information_schema, performance_schema and sys. */
+int rd_mdb_is_system_db(const char *name);
