@@ -191,8 +191,13 @@ int rd_cmd_run(int argc, char **argv)
     else
         rd_log_info("reports written to %s", dir);
     rd_notify_send(&cfg->notify, r);
+    int config_error = 0;
+    for (size_t i = 0; i < r->ntargets; i++)
+        config_error |= r->targets[i].config_error;
     if (st == RD_ERR_ABORTED || r->status == RD_ABORTED)
         rc = RD_EXIT_ABORTED;
+    else if (config_error)
+        rc = RD_EXIT_USAGE; /* found while running (a databases glob matching nothing) */
     else if (r->status == RD_PASSED && wst == RD_OK)
         rc = RD_EXIT_OK;
     else

@@ -320,6 +320,51 @@ static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_cfg_errors *
     return worst;
 }
 
+/* databases / sample.databases (DESIGN section 11, "Tenants"): what is
+ * built is a cluster-wide mariadb-dump restored into an ephemeral instance;
+ * everything else is refused rather than ignored. */
+static rd_status check_databases(const cJSON *t, const char *path, const rd_target_cfg *tc,
+                                 rd_error *err)
+{
+    const rd_strlist *d = &tc->databases;
+    for (size_t i = 0; i < d->n; i++) {
+        if (!d->items[i][0])
+            return RD_ERR(err, RD_ERR_CONFIG,
+                          "%s.databases[%zu]: expected a database name or a glob, got \"\"", path,
+                          i);
+        if (strlen(d->items[i]) > 256)
+            return RD_ERR(err, RD_ERR_CONFIG,
+                          "%s.databases[%zu]: expected at most 256 bytes, got %zu", path, i,
+                          strlen(d->items[i]));
+    }
+    if (tc->sample.databases > 0 && d->n == 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.sample.databases: needs \"databases\" on the target (the names or globs "
+                      "to sample from)",
+                      path);
+    if (!cJSON_GetObjectItemCaseSensitive(t, "databases"))
+        return RD_OK;
+    if (d->n == 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: expected at least one database name or glob, got []", path);
+    if (tc->engine == RD_ENGINE_PG)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet for postgres (pg_dumpall dumps and "
+                      "per-database dumps); built for mariadb",
+                      path);
+    if (tc->scratch.type && strcmp(tc->scratch.type, "ephemeral") != 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet with scratch type \"%s\" (only "
+                      "\"ephemeral\")",
+                      path, tc->scratch.type);
+    if (tc->reference.manifest || tc->reference.dsn)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet with reference.%s (per-database "
+                      "manifests and references)",
+                      path, tc->reference.manifest ? "manifest" : "dsn");
+    return RD_OK;
+}
+
 static rd_status check_target_name(const cJSON *t, const char *path, const char *name,
                                    rd_error *err)
 {
@@ -395,7 +440,9 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
         st = RD_ERR(&e, RD_ERR_CONFIG,
                     "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
     rd_cfg_errors_add(errs, st, &e);
-    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e);
+    if (rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e) ==
+        RD_OK)
+        rd_cfg_errors_add(errs, check_databases(t, path, tc, &e), &e);
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);
     return errs->n > before ? errs->first.code : RD_OK;

@@ -37,6 +37,7 @@ typedef struct rd_drill_target {
     rd_points points;
     rd_db *reference;    /* live reference (reference.dsn), or NULL */
     rd_scratch *scratch; /* left for the orchestrator when aborted */
+    rd_strlist dbs;      /* multi-database targets: the databases drilled (sampled) */
     int aborted;
 } rd_drill_target;
 
@@ -49,6 +50,19 @@ void rd_drill_target_plan(rd_drill_target *dt);
 /* Verify phase: connect, manifest, reference, checks. Returns 1 when every
  * check result is passed or skipped (and at least one ran). */
 int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tvars);
+
+/* --- databases.c --- */
+/* 1 when name matches the shell glob (fnmatch without flags: "*", "?",
+ * "[...]", "\" escapes; "_" and "%" are plain characters). */
+int rd_db_glob_match(const char *glob, const char *name);
+/* The databases of `all` (a recovery point's, system databases left out)
+ * that match t->databases, in name order, into matched; t->sample.databases
+ * of them (all when 0 or more than there are) drawn with rd_prng from seed,
+ * in name order, into picked. A glob that matches nothing is RD_ERR_CONFIG
+ * `targets[0].databases[1]: "x*" matches none of the 51 databases of the
+ * recovery point`. */
+rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all, uint64_t seed,
+                                  rd_strlist *matched, rd_strlist *picked, rd_error *err);
 
 /* --- measure.c --- */
 /* Record a phase: seconds since `start` (mono). */

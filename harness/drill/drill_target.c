@@ -82,6 +82,48 @@ static int phase_sample(rd_drill_target *dt)
     return 1;
 }
 
+/* Multi-database targets: list the point's databases (a read of the dump
+ * through the driver's section scanner), match the globs and sample. A glob
+ * that matches nothing is a configuration error (the run exits 2). */
+static rd_status choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
+                                  const rd_artifact_opts *o, rd_error *err)
+{
+    const rd_target_cfg *t = dt->t;
+    rd_artifact *scan = NULL;
+    rd_strlist all = {0}, matched = {0};
+    rd_status st;
+    if (!drv->list_databases)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "the %s restore driver cannot choose databases in a %s dump", drv->name,
+                      dt->res->point.format ? dt->res->point.format : "?");
+    st = rd_artifact_open(dt->point->location, o, &scan, err);
+    if (st == RD_OK)
+        st = drv->list_databases(scan, &all, err);
+    if (st == RD_OK && all.n == 0)
+        st = RD_ERR(err, RD_ERR_FORMAT,
+                    "%s holds no database sections (a cluster-wide dump is made with "
+                    "mariadb-dump --all-databases or --databases)",
+                    dt->point->id);
+    if (st == RD_OK) {
+        st = rd_drill_pick_databases(t, &all, dt->seed, &matched, &dt->dbs, err);
+        if (st == RD_ERR_CONFIG)
+            dt->res->config_error = 1;
+    }
+    if (st == RD_OK) {
+        dt->res->databases_total = all.n;
+        dt->res->databases_matched = matched.n;
+        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
+            st = rd_target_add_database(dt->res, dt->dbs.items[i], err);
+        rd_log_info("%s: %zu of the %zu databases matching %s (%zu in the point): %s%s", t->name,
+                    dt->dbs.n, matched.n, t->databases.n == 1 ? t->databases.items[0] : "the globs",
+                    all.n, dt->dbs.n ? dt->dbs.items[0] : "", dt->dbs.n > 1 ? ", ..." : "");
+    }
+    rd_artifact_free(scan);
+    rd_strlist_free(&all);
+    rd_strlist_free(&matched);
+    return st;
+}
+
 /* fetch: verify a local file's sha256, open the stream, detect the format,
  * find the restore driver. */
 static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_type **drv)
@@ -95,14 +137,12 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     double start = rd_mono_now();
     rd_error_clear(&err);
 
-    {
-        dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
-        rd_artifact_opts o = {.expected_sha256 = pt->sha256,
-                              .decrypt = dec,
-                              .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0,
-                              .deadline = t->timeout_fetch > 0 ? start + t->timeout_fetch : 0};
-        st = rd_artifact_open(pt->location, &o, a, &err);
-    }
+    dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
+    rd_artifact_opts o = {.expected_sha256 = pt->sha256,
+                          .decrypt = dec,
+                          .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0,
+                          .deadline = t->timeout_fetch > 0 ? start + t->timeout_fetch : 0};
+    st = rd_artifact_open(pt->location, &o, a, &err);
     if (st == RD_OK) {
         rd_format f = rd_artifact_format(*a);
         if (f == RD_FMT_UNKNOWN && pt->format)
@@ -129,13 +169,18 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
             st = RD_ERR(&err, RD_ERR_INTEGRITY, "sha256 mismatch: expected %s, got %s", pt->sha256,
                         hex);
     }
+    if (st == RD_OK && t->databases.n)
+        st = choose_databases(dt, *drv, &o, &err);
     free(dec);
-    rd_verdict v = st == RD_OK ? RD_PASSED : st == RD_ERR_ABORTED ? RD_ABORTED : RD_FAILED;
+    rd_verdict v = st == RD_OK             ? RD_PASSED
+                   : st == RD_ERR_ABORTED  ? RD_ABORTED
+                   : dt->res->config_error ? RD_ERROR
+                                           : RD_FAILED;
     rd_measure_phase(dt->res, "fetch", start, v);
     if (st != RD_OK) {
         if (st == RD_ERR_ABORTED)
             dt->aborted = 1;
-        target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
+        target_fail(dt, "fetch", v == RD_FAILED ? RD_FAILED : RD_ERROR, err.msg);
         return 0;
     }
     return 1;
@@ -204,8 +249,8 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     rd_restore_outcome_init(&oc);
     rd_error_clear(&err);
     rd_log_info("%s: restoring %s with %s", t->name, dt->point->id, drv->name);
-    rd_status st =
-        drv->run(&t->restore, a, dt->scratch, deadline_in(t->restore.timeout), &oc, &err);
+    rd_status st = drv->run(&t->restore, a, dt->scratch, t->databases.n ? &dt->dbs : NULL,
+                            deadline_in(t->restore.timeout), &oc, &err);
     double secs = rd_mono_now() - start;
     if (st == RD_ERR_ABORTED || rd_abort_requested())
         dt->aborted = 1;
@@ -230,6 +275,8 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
                           (unsigned long long)rd_artifact_decoded_bytes(a));
         if (oc.roles_note)
             rd_check_add_prop(c, "roles", "%s", oc.roles_note);
+        if (t->databases.n)
+            rd_check_add_prop(c, "databases", "%zu of %zu", dt->dbs.n, dt->res->databases_total);
     }
     rd_measure_phase(dt->res, "restore", start,
                      st == RD_OK   ? RD_PASSED
@@ -439,4 +486,5 @@ teardown:
     rd_log_info("%s: %s", t->name, rd_verdict_name(dt->res->status));
     free(tvars);
     rd_strlist_free(&vars);
+    rd_strlist_free(&dt->dbs);
 }

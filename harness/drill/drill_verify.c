@@ -102,6 +102,87 @@ static void run_check(rd_check_ctx *ctx, const rd_check_cfg *cc, double deadline
     rd_check_run_one(ctx);
 }
 
+/* The checks of one database (the target's own, or one of a multi-database
+ * target's): configured ones, else the defaults in defs. Returns how many
+ * checks ran. */
+static size_t run_checks(rd_drill_target *dt, rd_check_ctx *ctx, const rd_check_cfg *defs,
+                         size_t ndefs, double deadline)
+{
+    const rd_target_cfg *t = dt->t;
+    size_t ran = 0;
+    if (t->checks_given) {
+        for (size_t i = 0; i < t->nchecks && !rd_abort_requested(); i++, ran++)
+            run_check(ctx, &t->checks[i], deadline);
+    } else {
+        for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
+            run_check(ctx, &defs[i], deadline);
+    }
+    if (ctx->newest_data_ms && (!dt->newest_data_ms || ctx->newest_data_ms < dt->newest_data_ms)) {
+        /* several databases: the RPO rests on the one that lags most */
+        dt->newest_data_ms = ctx->newest_data_ms;
+        dt->newest_data_basis = ctx->newest_data_basis;
+    }
+    return ran;
+}
+
+/* Multi-database targets: connect to each drilled database and run the
+ * checks there; each result's object names its database. */
+static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd_check_cfg *defs,
+                               size_t ndefs, double deadline, const char *const *tvars)
+{
+    size_t ran = 0;
+    for (size_t d = 0; d < dt->dbs.n && !rd_abort_requested(); d++) {
+        const char *name = dt->dbs.items[d];
+        rd_scratch *view = NULL;
+        rd_db *db = NULL;
+        rd_strlist vars = {0};
+        const char **dvars = NULL;
+        rd_error err;
+        rd_error_clear(&err);
+        rd_status st = rd_scratch_view(dt->scratch, name, &view, &err);
+        for (size_t i = 0; st == RD_OK && tvars && tvars[i]; i++)
+            if (strncmp(tvars[i], "scratch.", 8) != 0)
+                st = rd_strlist_push(&vars, tvars[i], &err);
+        if (st == RD_OK)
+            st = rd_scratch_vars(view, &vars, &err);
+        if (st == RD_OK && !(dvars = rd_strlist_argv(&vars)))
+            st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
+        if (st == RD_OK) {
+            rd_db_opts o = {.password = view->conn.password,
+                            .connect_timeout = VERIFY_CONNECT_TIMEOUT,
+                            .app_name = "restoredrill"};
+            st = rd_db_connect(dt->t->engine, view->conn.dsn, &o, &db, &err);
+            if (st == RD_OK)
+                st = rd_db_pin_session(db, &err);
+        }
+        if (st != RD_OK) {
+            rd_check_result *c =
+                rd_target_add_check(dt->res, "verify", "verify", name, RD_ERROR, "");
+            if (c) {
+                rd_check_set_message(c, "database %s: %s", name, err.msg);
+                rd_check_set_database(c, name);
+            }
+            rd_log_error("%s: database %s: %s", dt->t->name, name, err.msg);
+        } else {
+            rd_check_ctx ctx = *base;
+            ctx.scratch = db;
+            ctx.database = name;
+            ctx.instance = view;
+            ctx.tvars = dvars;
+            ctx.newest_data_ms = 0;
+            ctx.newest_data_basis = NULL;
+            rd_log_info("%s: checks in database %s (%zu of %zu)", dt->t->name, name, d + 1,
+                        dt->dbs.n);
+            ran += run_checks(dt, &ctx, defs, ndefs, deadline);
+        }
+        rd_db_free(db);
+        free(dvars);
+        rd_strlist_free(&vars);
+        rd_scratch_view_free(view);
+    }
+    return ran;
+}
+
 int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tvars)
 {
     const rd_target_cfg *t = dt->t;
@@ -110,21 +191,24 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     rd_error err;
     size_t before = dt->res->nchecks, ran = 0;
     int ok = 0;
+    int multi = t->databases.n > 0;
     rd_check_cfg defs[3];
     size_t ndefs = 0;
     rd_error_clear(&err);
     memset(defs, 0, sizeof(defs));
 
-    rd_db_opts o = {.password = dt->scratch->conn.password,
-                    .connect_timeout = VERIFY_CONNECT_TIMEOUT,
-                    .app_name = "restoredrill"};
-    if (rd_db_connect(t->engine, dt->scratch->conn.dsn, &o, &db, &err) != RD_OK ||
-        rd_db_pin_session(db, &err) != RD_OK) {
-        verify_error(dt, "verify", "scratch", err.msg);
-        goto out;
+    if (!multi) {
+        rd_db_opts o = {.password = dt->scratch->conn.password,
+                        .connect_timeout = VERIFY_CONNECT_TIMEOUT,
+                        .app_name = "restoredrill"};
+        if (rd_db_connect(t->engine, dt->scratch->conn.dsn, &o, &db, &err) != RD_OK ||
+            rd_db_pin_session(db, &err) != RD_OK) {
+            verify_error(dt, "verify", "scratch", err.msg);
+            goto out;
+        }
+        if (!load_manifest(dt, &m))
+            goto out;
     }
-    if (!load_manifest(dt, &m))
-        goto out;
     if (dt->reference && rd_db_begin_readonly(dt->reference, &err) != RD_OK) {
         verify_error(dt, "verify", "reference", err.msg);
         goto out;
@@ -144,10 +228,7 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     if (t->checks_given && t->nchecks == 0) {
         free(dt->res->notes);
         dt->res->notes = rd_strdup("the target lists no checks (\"checks\": []): restore only");
-    } else if (t->checks_given) {
-        for (size_t i = 0; i < t->nchecks && !rd_abort_requested(); i++, ran++)
-            run_check(&ctx, &t->checks[i], deadline);
-    } else {
+    } else if (!t->checks_given) {
         static const char *const with_ref[] = {"rowcount", "integrity", "schema", NULL};
         static const char *const alone[] = {"integrity", NULL};
         const char *const *names = m || dt->reference ? with_ref : alone;
@@ -167,11 +248,10 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
                                NULL);
         free(dt->res->notes);
         dt->res->notes = rd_strbuf_detach(&note);
-        for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
-            run_check(&ctx, &defs[i], deadline);
     }
-    dt->newest_data_ms = ctx.newest_data_ms;
-    dt->newest_data_basis = ctx.newest_data_basis;
+    if (!(t->checks_given && t->nchecks == 0))
+        ran = multi ? verify_databases(dt, &ctx, defs, ndefs, deadline, tvars)
+                    : run_checks(dt, &ctx, defs, ndefs, deadline);
     if (dt->reference)
         (void)rd_db_commit(dt->reference, &err);
 

@@ -46,7 +46,7 @@ typedef struct rd_check_result {
     char *actual;   /* may be NULL */
     rd_prop *props;
     size_t nprops;
-    char *output; /* long text for <system-out>: tool stderr tail, app output; may be NULL */
+    char *output;   /* long text for <system-out>: tool stderr tail, app output; may be NULL */
     char *database; /* the database of a multi-database target the result is about (object
                        then reads "DB.object"); NULL for a whole-target result */
 } rd_check_result;
