@@ -103,11 +103,34 @@ static rd_status flush_head(rd_mdb_filter *f, rd_strbuf *emit, rd_error *err)
     return st;
 }
 
+static void keep_tail(rd_mdb_filter *f, const char *buf, size_t n)
+{
+    const size_t w = sizeof f->tail;
+    if (n >= w) {
+        memcpy(f->tail, buf + n - w, w);
+        f->tail_len = w;
+        return;
+    }
+    if (f->tail_len + n > w) {
+        size_t drop = f->tail_len + n - w;
+        memmove(f->tail, f->tail + drop, f->tail_len - drop);
+        f->tail_len -= drop;
+    }
+    memcpy(f->tail + f->tail_len, buf, n);
+    f->tail_len += n;
+}
+
+int rd_mdb_filter_completed(const rd_mdb_filter *f)
+{
+    return rd_restore_has_trailer(f->tail, f->tail_len, "-- Dump completed");
+}
+
 rd_status rd_mdb_filter_feed(rd_mdb_filter *f, const char *buf, size_t n, int final,
                              rd_strbuf *emit, rd_error *err)
 {
     rd_status st = RD_OK;
     size_t i = 0;
+    keep_tail(f, buf, n);
     while (st == RD_OK && i < n) {
         if (f->at_start) {
             f->at_start = 0;
@@ -158,5 +181,7 @@ rd_status rd_mdb_filter_feed(rd_mdb_filter *f, const char *buf, size_t n, int fi
     }
     if (st == RD_OK && final && f->in_head)
         st = flush_head(f, emit, err); /* a last line without newline is no header */
+    if (final)
+        f->ended = 1;
     return st;
 }

@@ -69,11 +69,22 @@ static rd_status my_chunk(void *ud, const char *buf, size_t n, int final, rd_str
 static rd_status check_sections(const rd_mdb_filter *f, const rd_strlist *databases, rd_status st,
                                 rd_error *err)
 {
-    if (st == RD_ERR_INTEGRITY && f->current && strstr(err->msg, "completion trailer"))
+    /* a dump cut short: the cause, whatever the client said about the
+     * statement it was cut in (when the stream was read to its end) */
+    if (st != RD_OK && st != RD_ERR_ABORTED && st != RD_ERR_TIMEOUT && f->current && f->ended &&
+        !rd_mdb_filter_completed(f) && (st == RD_ERR_INTEGRITY || st == RD_ERR_PROC)) {
+        char was[RD_ERROR_MSG_MAX];
+        snprintf(was, sizeof was, "%s", err->msg);
+        if (strstr(was, "completion trailer"))
+            return RD_ERR(err, RD_ERR_INTEGRITY,
+                          "plain SQL dump is truncated inside the section of database `%s`: the "
+                          "completion trailer is missing",
+                          f->current);
         return RD_ERR(err, RD_ERR_INTEGRITY,
                       "plain SQL dump is truncated inside the section of database `%s`: the "
-                      "completion trailer is missing",
-                      f->current);
+                      "completion trailer is missing (%s)",
+                      f->current, was);
+    }
     if (st != RD_OK)
         return st;
     for (size_t i = 0; i < databases->n; i++) {

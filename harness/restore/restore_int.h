@@ -130,6 +130,9 @@ typedef struct rd_mdb_filter {
     char head[RD_MDB_HEAD_MAX];
     size_t head_len;
     unsigned long long bytes_in, bytes_out;
+    char tail[96]; /* the last bytes read, for the completion trailer */
+    size_t tail_len;
+    int ended; /* the final call came: the stream was read to its end */
 } rd_mdb_filter;
 
 /* keep is borrowed and must outlive the filter. */
@@ -141,5 +144,8 @@ void rd_mdb_filter_free(rd_mdb_filter *f);
  * header at byte N is malformed: ...". */
 rd_status rd_mdb_filter_feed(rd_mdb_filter *f, const char *buf, size_t n, int final,
                              rd_strbuf *emit, rd_error *err);
+/* 1 when the bytes fed so far end with mariadb-dump's completion trailer
+ * ("-- Dump completed" at the start of one of the last lines). */
+int rd_mdb_filter_completed(const rd_mdb_filter *f);
 /* 1 for mysql, information_schema, performance_schema and sys. */
 int rd_mdb_is_system_db(const char *name);

@@ -80,6 +80,8 @@ START_TEST(test_list)
     ck_assert_uint_eq(strlen(f.seen.items[3]), 64);
     ck_assert_str_eq(f.current, "it's"); /* the last section (the views pass) */
     ck_assert_uint_eq(f.bytes_in, strlen(DUMP));
+    ck_assert_int_eq(rd_mdb_filter_completed(&f), 1);
+    ck_assert_int_eq(f.ended, 1);
     rd_mdb_filter_free(&f);
     rd_strbuf_free(&out);
 }
@@ -177,6 +179,7 @@ START_TEST(test_cut_mid_section)
     rd_mdb_filter_init(&f, &keep);
     ck_assert_int_eq(feed(&f, DUMP, len, 5, &out, &err), RD_OK);
     ck_assert_str_eq(f.current, "tenant_ünïcødé");
+    ck_assert_int_eq(rd_mdb_filter_completed(&f), 0);
     const char *want = "USE `tenant_ünïcødé`;\nINSERT INTO ";
     ck_assert_uint_ge(out.len, strlen(want));
     ck_assert_str_eq(out.data + out.len - strlen(want), want);
