@@ -657,6 +657,19 @@ static void compare_pair(rd_engine e, rd_db **restored, rd_db **reference)
     exec_ok(*restored, "INSERT INTO t VALUES (61, 'v61')");
 }
 
+/* Configure and run one check on restored with reference as the live reference. */
+static void run_against(run *r, rd_engine e, const char *json, rd_db *restored, rd_db *reference)
+{
+    rd_error err = {0};
+    ck_assert_msg(configure(r, e, json, &err) == RD_OK, "configure: %s", err.msg);
+    r->ctx.reference = reference;
+    r->ctx.target = &r->tc;
+    r->ctx.check = &r->cc;
+    r->ctx.scratch = restored;
+    r->ctx.result = r->t;
+    rd_check_run_one(&r->ctx);
+}
+
 START_TEST(compare_against_reference)
 {
     rd_engine e = _i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
@@ -668,14 +681,7 @@ START_TEST(compare_against_reference)
     const char *t = obj(e, "t", b1, sizeof b1), *only = obj(e, "only_ref", b2, sizeof b2);
     run r;
 
-    rd_error err = {0};
-    ck_assert_int_eq(configure(&r, e, "{\"type\": \"diff\", \"parallel\": 1}", &err), RD_OK);
-    r.ctx.reference = reference;
-    r.ctx.target = &r.tc;
-    r.ctx.check = &r.cc;
-    r.ctx.scratch = restored;
-    r.ctx.result = r.t;
-    rd_check_run_one(&r.ctx);
+    run_against(&r, e, "{\"type\": \"diff\", \"parallel\": 1}", restored, reference);
     ck_assert_uint_eq(r.t->nchecks, 2);
     const rd_check_result *c = expect(
         &r, t, RD_FAILED, "1 missing, 1 extra, 1 changed rows: changed 7, extra 61, missing 5");
@@ -683,13 +689,7 @@ START_TEST(compare_against_reference)
     expect(&r, only, RD_FAILED, "table missing from the restore");
     run_free(&r);
 
-    ck_assert_int_eq(configure(&r, e, "{\"type\": \"checksum\", \"parallel\": 1}", &err), RD_OK);
-    r.ctx.reference = reference;
-    r.ctx.target = &r.tc;
-    r.ctx.check = &r.cc;
-    r.ctx.scratch = restored;
-    r.ctx.result = r.t;
-    rd_check_run_one(&r.ctx);
+    run_against(&r, e, "{\"type\": \"checksum\", \"parallel\": 1}", restored, reference);
     ck_assert_uint_eq(r.t->nchecks, 2);
     c = expect(&r, t, RD_FAILED, NULL);
     ck_assert_msg(strstr(c->message, "chunks differ from the reference"), "%s", c->message);
@@ -697,14 +697,7 @@ START_TEST(compare_against_reference)
     run_free(&r);
 
     /* a selection that matches no table of the reference */
-    ck_assert_int_eq(configure(&r, e, "{\"type\": \"diff\", \"tables\": [\"nosuch*\"]}", &err),
-                     RD_OK);
-    r.ctx.reference = reference;
-    r.ctx.target = &r.tc;
-    r.ctx.check = &r.cc;
-    r.ctx.scratch = restored;
-    r.ctx.result = r.t;
-    rd_check_run_one(&r.ctx);
+    run_against(&r, e, "{\"type\": \"diff\", \"tables\": [\"nosuch*\"]}", restored, reference);
     ck_assert_uint_eq(r.t->nchecks, 1);
     expect(&r, "*", RD_FAILED, "no table of the reference matches \"tables\"");
     run_free(&r);
