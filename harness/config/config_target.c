@@ -357,11 +357,11 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
                       "%s.databases: not implemented yet with scratch type \"%s\" (only "
                       "\"ephemeral\")",
                       path, tc->scratch.type);
-    if (tc->reference.manifest || tc->reference.dsn)
+    if (tc->reference.dsn)
         return RD_ERR(err, RD_ERR_CONFIG,
-                      "%s.databases: not implemented yet with reference.%s (per-database "
-                      "manifests and references)",
-                      path, tc->reference.manifest ? "manifest" : "dsn");
+                      "%s.databases: not implemented yet with reference.dsn (a live reference "
+                      "per database; use a cluster manifest)",
+                      path);
     return RD_OK;
 }
 

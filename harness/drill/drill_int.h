@@ -35,9 +35,11 @@ typedef struct rd_drill_target {
     int64_t point_created_ms;
     const rd_point *point; /* the sampled point (in points) */
     rd_points points;
-    rd_db *reference;    /* live reference (reference.dsn), or NULL */
-    rd_scratch *scratch; /* left for the orchestrator when aborted */
-    rd_strlist dbs;      /* multi-database targets: the databases drilled (sampled) */
+    rd_db *reference;            /* live reference (reference.dsn), or NULL */
+    rd_scratch *scratch;         /* left for the orchestrator when aborted */
+    rd_strlist dbs;              /* multi-database targets: the databases drilled (sampled) */
+    struct rd_manifest *cluster; /* their cluster manifest (sidecar or reference.manifest), or
+                                    NULL: then the databases were listed from the dump */
     int aborted;
 } rd_drill_target;
 

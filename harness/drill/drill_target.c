@@ -12,6 +12,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
+#include "restoredrill/manifest.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/restore.h"
 #include "restoredrill/sha256.h"
@@ -85,6 +86,43 @@ static int phase_sample(rd_drill_target *dt)
 /* Multi-database targets: list the point's databases (a read of the dump
  * through the driver's section scanner), match the globs and sample. A glob
  * that matches nothing is a configuration error (the run exits 2). */
+/* The point's cluster manifest (reference.manifest, else the sidecar the
+ * catalog found) into dt->cluster. A configured manifest that cannot be
+ * loaded or holds no databases is an error; a sidecar of one database is
+ * left aside (the databases are then listed from the dump). */
+static rd_status load_cluster(rd_drill_target *dt, rd_error *err)
+{
+    const char *conf = dt->t->reference.manifest;
+    char *path = conf && strcmp(conf, "sidecar") == 0
+                     ? rd_manifest_sidecar_path(dt->point->location)
+                 : conf ? rd_strdup(conf)
+                        : rd_strdup(dt->point->manifest);
+    rd_manifest *m = NULL;
+    rd_status st = RD_OK;
+    if (!path)
+        return conf ? RD_ERR(err, RD_ERR_NOMEM, "out of memory") : RD_OK;
+    if (!rd_fs_exists(path)) {
+        if (conf)
+            st = RD_ERR(err, RD_ERR_NOTFOUND, "manifest %s does not exist", path);
+    } else if ((st = rd_manifest_load(path, &m, err)) == RD_OK && m->ndatabases == 0) {
+        if (conf)
+            st = RD_ERR(err, RD_ERR_FORMAT,
+                        "manifest %s describes one database, not a cluster-wide dump (make it "
+                        "with backup or manifest --all-databases / --databases)",
+                        path);
+        else
+            rd_log_warn("%s: the manifest %s describes one database: listing the dump's instead",
+                        dt->t->name, path);
+        rd_manifest_free(m);
+        m = NULL;
+    }
+    if (m)
+        rd_log_info("%s: cluster manifest %s (%zu databases)", dt->t->name, path, m->ndatabases);
+    free(path);
+    dt->cluster = m;
+    return st;
+}
+
 static rd_status choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
                                   const rd_artifact_opts *o, rd_error *err)
 {
@@ -96,9 +134,16 @@ static rd_status choose_databases(rd_drill_target *dt, const rd_restore_type *dr
         return RD_ERR(err, RD_ERR_UNSUPPORTED,
                       "the %s restore driver cannot choose databases in a %s dump", drv->name,
                       dt->res->point.format ? dt->res->point.format : "?");
-    st = rd_artifact_open(dt->point->location, o, &scan, err);
-    if (st == RD_OK)
-        st = drv->list_databases(scan, &all, err);
+    st = load_cluster(dt, err);
+    if (st == RD_OK && dt->cluster) {
+        /* the manifest lists the point's databases: no read of the dump */
+        for (size_t i = 0; st == RD_OK && i < dt->cluster->ndatabases; i++)
+            st = rd_strlist_push(&all, dt->cluster->databases[i]->database, err);
+    } else if (st == RD_OK) {
+        st = rd_artifact_open(dt->point->location, o, &scan, err);
+        if (st == RD_OK)
+            st = drv->list_databases(scan, &all, err);
+    }
     if (st == RD_OK && all.n == 0)
         st = RD_ERR(err, RD_ERR_FORMAT,
                     "%s holds no database sections (a cluster-wide dump is made with "
@@ -239,6 +284,32 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
     return 1;
 }
 
+/* A cluster manifest promises every database it lists: each one whose
+ * section the dump lacks fails (sampled or not). */
+static rd_status missing_databases(rd_drill_target *dt, const rd_restore_outcome *oc, rd_error *err)
+{
+    size_t missing = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < dt->cluster->ndatabases; i++) {
+        const char *name = dt->cluster->databases[i]->database;
+        size_t j = 0;
+        while (j < oc->databases_seen.n && strcmp(oc->databases_seen.items[j], name) != 0)
+            j++;
+        if (j < oc->databases_seen.n)
+            continue;
+        rd_check_result *c =
+            rd_target_add_check(dt->res, "restore", "databases", name, RD_FAILED, "");
+        if (c)
+            rd_check_set_message(c, "database %s is in the manifest but not in the dump", name);
+        if (!missing++)
+            first = name;
+    }
+    if (!missing)
+        return RD_OK;
+    return RD_ERR(err, RD_ERR_INTEGRITY, "database %s is in the manifest but not in the dump%s",
+                  first, missing > 1 ? " (and others: see the databases results)" : "");
+}
+
 static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv)
 {
     const rd_target_cfg *t = dt->t;
@@ -277,6 +348,12 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
             rd_check_add_prop(c, "roles", "%s", oc.roles_note);
         if (t->databases.n)
             rd_check_add_prop(c, "databases", "%zu of %zu", dt->dbs.n, dt->res->databases_total);
+    }
+    if (dt->cluster &&
+        (st == RD_OK || (st == RD_ERR_INTEGRITY && strstr(err.msg, " is not in the dump")))) {
+        /* the whole dump went through the section filter: every section seen */
+        if ((st = missing_databases(dt, &oc, &err)) != RD_OK)
+            v = RD_FAILED;
     }
     rd_measure_phase(dt->res, "restore", start,
                      st == RD_OK   ? RD_PASSED
@@ -487,4 +564,6 @@ teardown:
     free(tvars);
     rd_strlist_free(&vars);
     rd_strlist_free(&dt->dbs);
+    rd_manifest_free(dt->cluster);
+    dt->cluster = NULL;
 }

@@ -167,6 +167,7 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
             rd_check_ctx ctx = *base;
             ctx.scratch = db;
             ctx.database = name;
+            ctx.manifest = rd_manifest_find_database(dt->cluster, name);
             ctx.instance = view;
             ctx.tvars = dvars;
             ctx.newest_data_ms = 0;
@@ -231,7 +232,8 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     } else if (!t->checks_given) {
         static const char *const with_ref[] = {"rowcount", "integrity", "schema", NULL};
         static const char *const alone[] = {"integrity", NULL};
-        const char *const *names = m || dt->reference ? with_ref : alone;
+        int have_ref = m || dt->reference || (multi && dt->cluster);
+        const char *const *names = have_ref ? with_ref : alone;
         rd_strbuf note;
         rd_strbuf_init(&note, 4096);
         (void)rd_strbuf_append(&note, "default checks:", NULL);
@@ -242,9 +244,8 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
             }
         }
         (void)rd_strbuf_append(&note,
-                               m || dt->reference
-                                   ? " (the target lists no checks)"
-                                   : " (the target lists no checks and there is no manifest)",
+                               have_ref ? " (the target lists no checks)"
+                                        : " (the target lists no checks and there is no manifest)",
                                NULL);
         free(dt->res->notes);
         dt->res->notes = rd_strbuf_detach(&note);

@@ -156,6 +156,9 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
     st = rd_restore_exec(&job, out, err);
     if (databases)
         st = check_sections(&sections, databases, st, err);
+    for (size_t i = 0; databases && i < sections.seen.n; i++)
+        if (rd_strlist_push(&out->databases_seen, sections.seen.items[i], NULL) != RD_OK)
+            break;
     free(out->roles_note);
     out->roles_note = rd_strdup("definers kept as in the dump");
 out:

@@ -36,6 +36,7 @@ void rd_restore_outcome_free(rd_restore_outcome *o)
     rd_strbuf_free(&o->log);
     free(o->roles_note);
     o->roles_note = NULL;
+    rd_strlist_free(&o->databases_seen);
 }
 
 static int is_error_line(const char *s, size_t n)

@@ -15,6 +15,8 @@ typedef struct rd_restore_outcome {
     int error_lines;  /* lines that looked like errors although exit was 0 */
     char *roles_note; /* "created roles: app, reporting" / "ignored ownership (--no-owner)"; may be
                          NULL */
+    rd_strlist databases_seen; /* restores of chosen databases: every (non-system) database
+                                  whose section the dump held, in dump order */
 } rd_restore_outcome;
 
 typedef struct rd_restore_type {

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
-sh "$fixtures/tenants/make-tenants-mariadb.sh" "$tmp/t" 50 >"$tmp/make.log" 2>&1
+RD_BIN="$RD_BIN" sh "$fixtures/tenants/make-tenants-mariadb.sh" "$tmp/t" 50 >"$tmp/make.log" 2>&1
 mrc=$?
 [ $mrc -eq 77 ] && { echo "skipping: no mariadb server binaries"; exit 77; }
 [ $mrc -eq 0 ] || { cat "$tmp/make.log"; echo "make-tenants-mariadb.sh failed ($mrc)"; exit 1; }
@@ -138,4 +138,60 @@ case $msg in
 *) fail "cut: the restore message does not name tenant_20: $msg" ;;
 esac
 no_leftovers "failures"
+
+# backup --all-databases: a cluster manifest from the dump's snapshot; the
+# databases are listed from it (no scan), the default checks run per
+# database against its section
+b="$tmp/t/backup"
+expect_eq "$(jq -r '[.database, (.databases | length), .databases[0].database, (.databases[] | select(.database == "tenant_7") | .tables[] | select(.name == "orders") | .rows)] | map(tostring) | join(" ")' "$b/tenants-$ts.sql.manifest.json")" \
+    "null 55 back\`tick 10" "cluster manifest"
+expect_eq "$(jq -r '[.databases[].database] | join(" ")' "$tmp/t/some/tenants-$ts.sql.manifest.json")" \
+    "central tenant_10 tenant_11 tenant_12 tenant_13 tenant_14 tenant_15 tenant_16 tenant_17 tenant_18 tenant_19" \
+    "backup --databases"
+cat >"$tmp/drill.json" <<JSON
+{ "version": 1, "output": {"dir": "$tmp/out", "json": "drill.json"},
+  "targets": [ { "name": "tenants", "engine": "mariadb",
+    "catalog": {"type": "dir", "path": "$b", "pattern": "*.sql", "time_from": "name"},
+    "databases": ["tenant_*", "central"], "sample": {"databases": 3} } ] }
+JSON
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 2 --no-progress
+expect_rc 0 "backup --all-databases drill"
+# shellcheck disable=SC2086
+want=$(python3 "$fixtures/tenants/pick.py" 2 3 $names | tr '\n' ' ')
+expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "manifest: picks"
+expect_has "$tmp/err.txt" "cluster manifest $b/tenants-$ts.sql.manifest.json (55 databases)" "listed from the manifest"
+first=$(echo "$want" | cut -d' ' -f1)
+expect_eq "$(jqr "[.targets[0].checks[] | select(.database == \"$first\") | .type] | unique | join(\" \")")" \
+    "integrity rowcount schema" "manifest: default checks per database"
+expect_eq "$(jqr ".targets[0].checks[] | select(.type == \"rowcount\" and .object == \"$first.orders\") | .actual")" \
+    10 "manifest: rowcount"
+
+# a database in the manifest but not in the dump (its section removed, the
+# manifest's sha256 set to the edited file's)
+mkdir -p "$tmp/gone"
+python3 - "$b/tenants-$ts.sql" "$tmp/gone/tenants-$ts.sql" <<'PY'
+import hashlib, json, sys
+src, dst = sys.argv[1], sys.argv[2]
+out, cur = [], None
+for line in open(src, encoding="utf-8"):
+    if line.startswith("-- Current Database: `"):
+        cur = line.strip()[len("-- Current Database: `"):-1]
+    if cur != "tenant_7":
+        out.append(line)
+data = "".join(out).encode()
+open(dst, "wb").write(data)
+m = json.load(open(src + ".manifest.json"))
+m["artifact"]["sha256"] = hashlib.sha256(data).hexdigest()
+m["artifact"]["bytes"] = len(data)
+json.dump(m, open(dst + ".manifest.json", "w"))
+PY
+sed -i "s|\"path\": \"$b\"|\"path\": \"$tmp/gone\"|" "$tmp/drill.json"
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 2 --no-progress
+expect_rc 1 "database missing from the dump"
+expect_eq "$(jqr '.targets[0].checks[] | select(.name == "databases") | "\(.object): \(.status): \(.message)"')" \
+    "tenant_7: failed: database tenant_7 is in the manifest but not in the dump" "missing database result"
+expect_eq "$(jqr '.targets[0].error')" "restore: database tenant_7 is in the manifest but not in the dump" "missing database error"
+no_leftovers "manifests"
 finish

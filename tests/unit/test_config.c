@@ -204,12 +204,14 @@ START_TEST(test_databases)
                        "\"admin_dsn\": \"mariadb://root@h/x\"}",
                        "drill.json: targets[0].databases: not implemented yet with scratch type "
                        "\"server\" (only \"ephemeral\")");
-    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"reference\": {\"manifest\": \"sidecar\"}",
-                       "drill.json: targets[0].databases: not implemented yet with "
-                       "reference.manifest (per-database manifests and references)");
     ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}",
                        "drill.json: targets[0].databases: not implemented yet with reference.dsn "
-                       "(per-database manifests and references)");
+                       "(a live reference per database; use a cluster manifest)");
+    text = mtarget(", \"databases\": \"t*\", \"reference\": {\"manifest\": \"sidecar\"}");
+    cfg = ok(text, 0);
+    ck_assert_str_eq(cfg->targets[0].reference.manifest, "sidecar");
+    rd_config_free(cfg);
+    free(text);
     ASSERT_TARGET_ERR(", \"databases\": [\"tenant_*\"]", 0,
                       "drill.json: targets[0].databases: not implemented yet for postgres "
                       "(pg_dumpall dumps and per-database dumps); built for mariadb");
