@@ -32,21 +32,29 @@ const rd_cli_command rd_cli_commands[] = {
      "instance, restore settings, reference, checks and objectives. Touches nothing.\n"},
     {"backup", rd_cmd_backup,
      "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
-     "                    [--gzip | --zstd] [--freshness-query SQL]",
+     "                    [--gzip | --zstd] [--freshness-query SQL]\n"
+     "                    [--all-databases | --databases GLOB...]",
      "dump + consistent manifest in one snapshot",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to dump (password from the environment)\n"
      "  -o FILE               the dump; the manifest goes to FILE.manifest.json\n"
      "  --format F            postgres: custom (default), plain or directory\n"
      "  --gzip, --zstd        compress the dump in process\n"
-     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"
+     "  --all-databases       mariadb: every database (mariadb-dump --all-databases) and a\n"
+     "                        cluster manifest with a section per database\n"
+     "  --databases GLOB...   mariadb: the databases matching the shell globs (\"_\" and\n"
+     "                        \"%\" are plain characters)\n"},
     {"manifest", rd_cmd_manifest,
-     "restoredrill manifest --engine E --dsn DSN -o FILE [--freshness-query SQL]",
+     "restoredrill manifest --engine E --dsn DSN -o FILE [--freshness-query SQL]\n"
+     "                      [--all-databases | --databases GLOB...]",
      "capture expected figures from a live database",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to read (read-only)\n"
      "  -o FILE               manifest file to write\n"
-     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"
+     "  --all-databases       mariadb: a section per database, one snapshot\n"
+     "  --databases GLOB...   mariadb: the databases matching the shell globs\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
      "                      [--against DSN2 | --manifest FILE] [--parallel N] [--chunk-rows N]",
