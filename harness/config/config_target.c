@@ -347,11 +347,6 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
     if (d->n == 0)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: expected at least one database name or glob, got []", path);
-    if (tc->engine == RD_ENGINE_PG)
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "%s.databases: not implemented yet for postgres (pg_dumpall dumps and "
-                      "per-database dumps); built for mariadb",
-                      path);
     if (tc->scratch.type && strcmp(tc->scratch.type, "ephemeral") != 0)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: not implemented yet with scratch type \"%s\" (only "

@@ -147,7 +147,7 @@ static rd_status choose_databases(rd_drill_target *dt, const rd_restore_type *dr
     if (st == RD_OK && all.n == 0)
         st = RD_ERR(err, RD_ERR_FORMAT,
                     "%s holds no database sections (a cluster-wide dump is made with "
-                    "mariadb-dump --all-databases or --databases)",
+                    "pg_dumpall, or mariadb-dump --all-databases or --databases)",
                     dt->point->id);
     if (st == RD_OK) {
         st = rd_drill_pick_databases(t, &all, dt->seed, &matched, &dt->dbs, err);

@@ -61,69 +61,12 @@ static rd_status my_argv(const rd_restore_cfg *cfg, const rd_scratch *s, rd_strl
 static rd_status my_chunk(void *ud, const char *buf, size_t n, int final, rd_strbuf *emit,
                           rd_error *err)
 {
-    return rd_mdb_filter_feed(ud, buf, n, final, emit, err);
-}
-
-/* After a restore through the section filter: a cut dump names the section
- * it ends in; a chosen database without a section fails. */
-static rd_status check_sections(const rd_mdb_filter *f, const rd_strlist *databases, rd_status st,
-                                rd_error *err)
-{
-    /* a dump cut short: the cause, whatever the client said about the
-     * statement it was cut in (when the stream was read to its end) */
-    if (st != RD_OK && st != RD_ERR_ABORTED && st != RD_ERR_TIMEOUT && f->current && f->ended &&
-        !rd_mdb_filter_completed(f) && (st == RD_ERR_INTEGRITY || st == RD_ERR_PROC)) {
-        char was[RD_ERROR_MSG_MAX];
-        snprintf(was, sizeof was, "%s", err->msg);
-        if (strstr(was, "completion trailer"))
-            return RD_ERR(err, RD_ERR_INTEGRITY,
-                          "plain SQL dump is truncated inside the section of database `%s`: the "
-                          "completion trailer is missing",
-                          f->current);
-        return RD_ERR(err, RD_ERR_INTEGRITY,
-                      "plain SQL dump is truncated inside the section of database `%s`: the "
-                      "completion trailer is missing (%s)",
-                      f->current, was);
-    }
-    if (st != RD_OK)
-        return st;
-    for (size_t i = 0; i < databases->n; i++) {
-        size_t j = 0;
-        while (j < f->seen.n && strcmp(f->seen.items[j], databases->items[i]) != 0)
-            j++;
-        if (j == f->seen.n)
-            return RD_ERR(err, RD_ERR_INTEGRITY, "database %s is not in the dump",
-                          databases->items[i]);
-    }
-    return RD_OK;
+    return rd_section_feed(ud, buf, n, final, emit, err);
 }
 
 static rd_status my_list(rd_artifact *a, rd_strlist *out, rd_error *err)
 {
-    rd_mdb_filter f;
-    rd_strbuf none;
-    char *buf = malloc(64 * 1024);
-    rd_status st = buf ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    rd_mdb_filter_init(&f, NULL);
-    rd_strbuf_init(&none, 0);
-    while (st == RD_OK) {
-        size_t n = 0;
-        if (rd_abort_requested()) {
-            st = RD_ERR(err, RD_ERR_ABORTED, "interrupted while listing the dump's databases");
-            break;
-        }
-        st = rd_artifact_read(a, buf, 64 * 1024, &n, err);
-        if (st == RD_OK)
-            st = rd_mdb_filter_feed(&f, buf, n, n == 0, &none, err);
-        if (n == 0)
-            break;
-    }
-    for (size_t i = 0; st == RD_OK && i < f.seen.n; i++)
-        st = rd_strlist_push(out, f.seen.items[i], err);
-    free(buf);
-    rd_strbuf_free(&none);
-    rd_mdb_filter_free(&f);
-    return st;
+    return rd_section_list(&rd_section_mariadb, a, out, err);
 }
 
 static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
@@ -132,8 +75,8 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
 {
     rd_strlist argv = {0}, env = {0};
     const char **av = NULL, **ev = NULL;
-    rd_mdb_filter sections;
-    rd_mdb_filter_init(&sections, databases);
+    rd_section_filter sections;
+    rd_section_init(&sections, &rd_section_mariadb, databases);
     rd_status st = my_argv(cfg, s, &argv, err);
     if (st == RD_OK)
         st = rd_restore_client_env(s, &env, err);
@@ -155,14 +98,14 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
                           .deadline = deadline};
     st = rd_restore_exec(&job, out, err);
     if (databases)
-        st = check_sections(&sections, databases, st, err);
+        st = rd_section_verdict(&sections, databases, st, err);
     for (size_t i = 0; databases && i < sections.seen.n; i++)
         if (rd_strlist_push(&out->databases_seen, sections.seen.items[i], NULL) != RD_OK)
             break;
     free(out->roles_note);
     out->roles_note = rd_strdup("definers kept as in the dump");
 out:
-    rd_mdb_filter_free(&sections);
+    rd_section_free(&sections);
     free(av);
     free(ev);
     rd_strlist_free(&argv);

@@ -212,9 +212,12 @@ START_TEST(test_databases)
     ck_assert_str_eq(cfg->targets[0].reference.manifest, "sidecar");
     rd_config_free(cfg);
     free(text);
-    ASSERT_TARGET_ERR(", \"databases\": [\"tenant_*\"]", 0,
-                      "drill.json: targets[0].databases: not implemented yet for postgres "
-                      "(pg_dumpall dumps and per-database dumps); built for mariadb");
+    text = target(", \"databases\": [\"tenant_*\"], \"sample\": {\"databases\": 2}");
+    cfg = ok(text, 0);
+    ck_assert_int_eq(cfg->targets[0].engine, RD_ENGINE_PG);
+    ck_assert_int_eq(cfg->targets[0].sample.databases, 2);
+    rd_config_free(cfg);
+    free(text);
 }
 END_TEST
 

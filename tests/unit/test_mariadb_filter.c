@@ -54,22 +54,22 @@ static const char DUMP[] = "/*!40101 SET NAMES utf8mb4 */;\n"
                            "-- Dump completed on 2026-01-30 15:00:00\n";
 
 /* Feed text in chunks of `step` bytes (the last may be shorter). */
-static rd_status feed(rd_mdb_filter *f, const char *text, size_t len, size_t step, rd_strbuf *out,
-                      rd_error *err)
+static rd_status feed(rd_section_filter *f, const char *text, size_t len, size_t step,
+                      rd_strbuf *out, rd_error *err)
 {
     rd_status st = RD_OK;
     for (size_t i = 0; st == RD_OK && i < len; i += step)
-        st = rd_mdb_filter_feed(f, text + i, len - i < step ? len - i : step, 0, out, err);
-    return st == RD_OK ? rd_mdb_filter_feed(f, "", 0, 1, out, err) : st;
+        st = rd_section_feed(f, text + i, len - i < step ? len - i : step, 0, out, err);
+    return st == RD_OK ? rd_section_feed(f, "", 0, 1, out, err) : st;
 }
 
 START_TEST(test_list)
 {
-    rd_mdb_filter f;
+    rd_section_filter f;
     rd_strbuf out;
     rd_error err;
     rd_strbuf_init(&out, 0);
-    rd_mdb_filter_init(&f, NULL);
+    rd_section_init(&f, &rd_section_mariadb, NULL);
     ck_assert_int_eq(feed(&f, DUMP, strlen(DUMP), 4096, &out, &err), RD_OK);
     ck_assert_uint_eq(out.len, 0); /* listing emits nothing */
     ck_assert_uint_eq(f.seen.n, 4);
@@ -80,9 +80,9 @@ START_TEST(test_list)
     ck_assert_uint_eq(strlen(f.seen.items[3]), 64);
     ck_assert_str_eq(f.current, "it's"); /* the last section (the views pass) */
     ck_assert_uint_eq(f.bytes_in, strlen(DUMP));
-    ck_assert_int_eq(rd_mdb_filter_completed(&f), 1);
+    ck_assert_int_eq(rd_section_completed(&f), 1);
     ck_assert_int_eq(f.ended, 1);
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     rd_strbuf_free(&out);
 }
 END_TEST
@@ -118,14 +118,14 @@ START_TEST(test_keep_any_chunking)
     ck_assert_int_eq(rd_strlist_push(&keep, "it's", &err), RD_OK);
     size_t len = strlen(DUMP);
     for (size_t step = 1; step <= len; step++) {
-        rd_mdb_filter f;
+        rd_section_filter f;
         rd_strbuf out;
         rd_strbuf_init(&out, 0);
-        rd_mdb_filter_init(&f, &keep);
+        rd_section_init(&f, &rd_section_mariadb, &keep);
         ck_assert_int_eq(feed(&f, DUMP, len, step, &out, &err), RD_OK);
         ck_assert_msg(strcmp(out.data, KEPT) == 0, "chunks of %zu bytes gave:\n%s", step, out.data);
         ck_assert_uint_eq(f.bytes_out, strlen(KEPT));
-        rd_mdb_filter_free(&f);
+        rd_section_free(&f);
         rd_strbuf_free(&out);
     }
     rd_strlist_free(&keep);
@@ -139,12 +139,12 @@ START_TEST(test_hostile_and_system)
     rd_strlist keep = {0};
     rd_strbuf out;
     rd_error err;
-    rd_mdb_filter f;
+    rd_section_filter f;
     ck_assert_int_eq(rd_strlist_push(&keep, "back`tick", &err), RD_OK);
     ck_assert_int_eq(rd_strlist_push(&keep, "tenant_ünïcødé", &err), RD_OK);
     ck_assert_int_eq(rd_strlist_push(&keep, "mysql", &err), RD_OK);
     rd_strbuf_init(&out, 0);
-    rd_mdb_filter_init(&f, &keep);
+    rd_section_init(&f, &rd_section_mariadb, &keep);
     ck_assert_int_eq(feed(&f, DUMP, strlen(DUMP), 7, &out, &err), RD_OK);
     ck_assert_ptr_nonnull(strstr(out.data, "INSERT INTO `t` VALUES (1,'-- Current Database: "));
     ck_assert_ptr_nonnull(strstr(out.data, "INSERT INTO `t` VALUES (3);\n"));
@@ -157,7 +157,7 @@ START_TEST(test_hostile_and_system)
     ck_assert(rd_mdb_is_system_db("mysql") && rd_mdb_is_system_db("sys") &&
               rd_mdb_is_system_db("information_schema") &&
               rd_mdb_is_system_db("performance_schema") && !rd_mdb_is_system_db("mysql2"));
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     rd_strbuf_free(&out);
     rd_strlist_free(&keep);
 }
@@ -173,27 +173,27 @@ START_TEST(test_cut_mid_section)
     rd_strlist keep = {0};
     rd_strbuf out;
     rd_error err;
-    rd_mdb_filter f;
+    rd_section_filter f;
     ck_assert_int_eq(rd_strlist_push(&keep, "tenant_ünïcødé", &err), RD_OK);
     rd_strbuf_init(&out, 0);
-    rd_mdb_filter_init(&f, &keep);
+    rd_section_init(&f, &rd_section_mariadb, &keep);
     ck_assert_int_eq(feed(&f, DUMP, len, 5, &out, &err), RD_OK);
     ck_assert_str_eq(f.current, "tenant_ünïcødé");
-    ck_assert_int_eq(rd_mdb_filter_completed(&f), 0);
+    ck_assert_int_eq(rd_section_completed(&f), 0);
     const char *want = "USE `tenant_ünïcødé`;\nINSERT INTO ";
     ck_assert_uint_ge(out.len, strlen(want));
     ck_assert_str_eq(out.data + out.len - strlen(want), want);
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     rd_strbuf_free(&out);
     /* cut in the middle of a header line: not a section */
     const char *hdr = strstr(DUMP, "-- Current Database: `it's`");
     len = (size_t)(hdr - DUMP) + 25;
     rd_strbuf_init(&out, 0);
-    rd_mdb_filter_init(&f, &keep);
+    rd_section_init(&f, &rd_section_mariadb, &keep);
     ck_assert_int_eq(feed(&f, DUMP, len, 3, &out, &err), RD_OK);
     ck_assert_str_eq(f.current, "back`tick");
     ck_assert_uint_eq(f.seen.n, 1);
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     rd_strbuf_free(&out);
     rd_strlist_free(&keep);
 }
@@ -201,22 +201,22 @@ END_TEST
 
 START_TEST(test_malformed_headers)
 {
-    rd_mdb_filter f;
+    rd_section_filter f;
     rd_strbuf out;
     rd_error err;
     const char *lone = "SET x;\n-- Current Database: `a`b`\n";
     rd_strbuf_init(&out, 0);
-    rd_mdb_filter_init(&f, NULL);
+    rd_section_init(&f, &rd_section_mariadb, NULL);
     ck_assert_int_eq(feed(&f, lone, strlen(lone), 64, &out, &err), RD_ERR_FORMAT);
     ck_assert_str_eq(err.msg, "the dump's section header at byte 7 is malformed: a lone backtick "
                               "inside the name");
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     const char *open = "-- Current Database: `abc\n";
-    rd_mdb_filter_init(&f, NULL);
+    rd_section_init(&f, &rd_section_mariadb, NULL);
     ck_assert_int_eq(feed(&f, open, strlen(open), 64, &out, &err), RD_ERR_FORMAT);
     ck_assert_str_eq(err.msg,
                      "the dump's section header at byte 0 is malformed: no closing backtick");
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     /* a header line longer than the bound is refused, not buffered */
     rd_strbuf big;
     rd_strbuf_init(&big, 0);
@@ -224,10 +224,10 @@ START_TEST(test_malformed_headers)
     for (int i = 0; i < 2000; i++)
         ck_assert_int_eq(rd_strbuf_append_char(&big, 'a', &err), RD_OK);
     ck_assert_int_eq(rd_strbuf_append(&big, "`\n", &err), RD_OK);
-    rd_mdb_filter_init(&f, NULL);
+    rd_section_init(&f, &rd_section_mariadb, NULL);
     ck_assert_int_eq(feed(&f, big.data, big.len, 100, &out, &err), RD_ERR_FORMAT);
     ck_assert_str_eq(err.msg, "the dump's section header at byte 0 is longer than 1024 bytes");
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     rd_strbuf_free(&big);
     rd_strbuf_free(&out);
 }
@@ -240,12 +240,12 @@ START_TEST(test_skip_is_flat)
     rd_strlist keep = {0};
     rd_error err;
     rd_strbuf out;
-    rd_mdb_filter f;
+    rd_section_filter f;
     ck_assert_int_eq(rd_strlist_push(&keep, "b", &err), RD_OK);
     rd_strbuf_init(&out, 0);
-    rd_mdb_filter_init(&f, &keep);
+    rd_section_init(&f, &rd_section_mariadb, &keep);
     const char *head = "-- Current Database: `a`\nINSERT INTO t VALUES ";
-    ck_assert_int_eq(rd_mdb_filter_feed(&f, head, strlen(head), 0, &out, &err), RD_OK);
+    ck_assert_int_eq(rd_section_feed(&f, head, strlen(head), 0, &out, &err), RD_OK);
     size_t after_preamble = out.len;
     ck_assert_uint_eq(after_preamble, 0);
     char *chunk = malloc(65536);
@@ -253,14 +253,14 @@ START_TEST(test_skip_is_flat)
     memset(chunk, 'x', 65536);
     chunk[32768] = '\n'; /* one line break per chunk: lines of 64 KiB */
     for (int i = 0; i < 1024; i++)
-        ck_assert_int_eq(rd_mdb_filter_feed(&f, chunk, 65536, 0, &out, &err), RD_OK);
+        ck_assert_int_eq(rd_section_feed(&f, chunk, 65536, 0, &out, &err), RD_OK);
     const char *tail = "\n-- Current Database: `b`\nUSE `b`;\n";
-    ck_assert_int_eq(rd_mdb_filter_feed(&f, tail, strlen(tail), 1, &out, &err), RD_OK);
+    ck_assert_int_eq(rd_section_feed(&f, tail, strlen(tail), 1, &out, &err), RD_OK);
     ck_assert_str_eq(out.data, "-- Current Database: `b`\nUSE `b`;\n");
     ck_assert_uint_eq(out.cap < 4096 ? 1 : 0, 1);
     ck_assert_uint_eq(f.bytes_in, strlen(head) + 1024ull * 65536 + strlen(tail));
     free(chunk);
-    rd_mdb_filter_free(&f);
+    rd_section_free(&f);
     rd_strbuf_free(&out);
     rd_strlist_free(&keep);
 }
