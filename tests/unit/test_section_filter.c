@@ -1,7 +1,8 @@
-/* test_mariadb_filter.c: the section filter of cluster-wide mariadb-dump
- * streams (harness/restore/mariadb_filter.c): listing, passing the chosen
- * sections whatever the chunking, hostile names, bounded memory, malformed
- * and cut dumps. */
+/* test_section_filter.c: the section filter of cluster-wide dumps
+ * (harness/restore/section_filter.c with the mariadb-dump and pg_dumpall
+ * dialects): listing, passing the chosen sections whatever the chunking,
+ * hostile names, bounded memory, malformed and cut dumps; the pg_dumpall
+ * globals filter. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,10 +267,134 @@ START_TEST(test_skip_is_flat)
 }
 END_TEST
 
-Suite *mariadb_filter_suite(void);
-Suite *mariadb_filter_suite(void)
+#define LONG63 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+
+static const char PGDUMP[] = "--\n-- PostgreSQL database cluster dump\n--\n\n"
+                             "CREATE ROLE app;\n"
+                             "ALTER ROLE app WITH NOSUPERUSER NOLOGIN;\n"
+                             "CREATE ROLE postgres;\n"
+                             "ALTER ROLE postgres WITH SUPERUSER LOGIN;\n"
+                             "--\n-- Database \"template1\" dump\n--\n\n"
+                             "\\connect template1\n"
+                             "CREATE TABLE tpl (x int);\n"
+                             "--\n-- Database \"a\"b\" dump\n--\n\n"
+                             "CREATE DATABASE \"a\"\"b\";\n"
+                             "\\connect -reuse-previous=on \"dbname='a\"\"b'\"\n"
+                             "COPY public.t (id) FROM stdin;\n1\n\\.\n"
+                             "--\n-- Database \"it's\" dump\n--\n\n"
+                             "CREATE DATABASE \"it's\";\n"
+                             "ALTER DATABASE \"it's\" OWNER TO app;\n"
+                             "--\n-- Database \"postgres\" dump\n--\n\n"
+                             "\\connect postgres\n"
+                             "--\n-- Database \"" LONG63 "\" dump\n--\n\n"
+                             "CREATE DATABASE " LONG63 ";\n"
+                             "--\n-- PostgreSQL database cluster dump complete\n--\n\n";
+
+START_TEST(test_pg_list_and_keep)
 {
-    Suite *s = suite_create("mariadb_filter");
+    rd_section_filter f;
+    rd_strbuf out;
+    rd_error err;
+    rd_strlist keep = {0};
+    rd_strbuf_init(&out, 0);
+    rd_section_init(&f, &rd_section_pgdumpall, NULL);
+    ck_assert_int_eq(feed(&f, PGDUMP, strlen(PGDUMP), 11, &out, &err), RD_OK);
+    ck_assert_uint_eq(f.seen.n, 3); /* template1 and postgres are system databases */
+    ck_assert_str_eq(f.seen.items[0], "a\"b");
+    ck_assert_str_eq(f.seen.items[1], "it's");
+    ck_assert_str_eq(f.seen.items[2], LONG63);
+    ck_assert_int_eq(rd_section_completed(&f), 1);
+    rd_section_free(&f);
+    ck_assert_int_eq(rd_strlist_push(&keep, "a\"b", &err), RD_OK);
+    size_t len = strlen(PGDUMP);
+    for (size_t step = 1; step <= len; step += 7) {
+        rd_strbuf_reset(&out);
+        rd_section_init(&f, &rd_section_pgdumpall, &keep);
+        ck_assert_int_eq(feed(&f, PGDUMP, len, step, &out, &err), RD_OK);
+        ck_assert_str_eq(out.data, "--\n-- PostgreSQL database cluster dump\n--\n\n"
+                                   "CREATE ROLE app;\n"
+                                   "ALTER ROLE app WITH NOSUPERUSER NOLOGIN;\n"
+                                   "CREATE ROLE postgres;\n"
+                                   "ALTER ROLE postgres WITH SUPERUSER LOGIN;\n"
+                                   "--\n"
+                                   "-- Database \"a\"b\" dump\n--\n\n"
+                                   "CREATE DATABASE \"a\"\"b\";\n"
+                                   "\\connect -reuse-previous=on \"dbname='a\"\"b'\"\n"
+                                   "COPY public.t (id) FROM stdin;\n1\n\\.\n"
+                                   "--\n");
+        rd_section_free(&f);
+    }
+    /* cut inside it's section */
+    const char *cut = strstr(PGDUMP, "ALTER DATABASE");
+    rd_section_init(&f, &rd_section_pgdumpall, &keep);
+    ck_assert_int_eq(feed(&f, PGDUMP, (size_t)(cut - PGDUMP) + 5, 4, &out, &err), RD_OK);
+    ck_assert_str_eq(f.current, "it's");
+    ck_assert_int_eq(rd_section_completed(&f), 0);
+    rd_section_free(&f);
+    /* malformed */
+    const char *bad = "-- Database \"x\" dumped\n";
+    rd_section_init(&f, &rd_section_pgdumpall, NULL);
+    ck_assert_int_eq(feed(&f, bad, strlen(bad), 64, &out, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "the dump's section header at byte 0 is malformed: it does not end "
+                              "with \"\\\" dump\"");
+    rd_section_free(&f);
+    rd_strlist_free(&keep);
+    rd_strbuf_free(&out);
+}
+END_TEST
+
+/* Pass text line by line through the globals filter. */
+static char *globals(rd_pg_roles_mode mode, const char *text)
+{
+    rd_pg_roles roles;
+    rd_pgda_lines g;
+    rd_strbuf out;
+    rd_error err;
+    rd_pg_roles_init(&roles, mode);
+    g.roles = &roles;
+    g.scratch_user = "postgres";
+    g.in_sections = 0;
+    rd_strbuf_init(&out, 0);
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        ck_assert_int_eq(rd_pgda_lines_filter(&g, p, n, &out, &err), RD_OK);
+        p += n;
+    }
+    rd_pg_roles_free(&roles);
+    return rd_strbuf_detach(&out);
+}
+
+START_TEST(test_pg_globals)
+{
+    const char *text = "SET x = 1;\n"
+                       "CREATE ROLE app;\n"
+                       "ALTER ROLE app WITH NOLOGIN;\n"
+                       "ALTER ROLE postgres WITH SUPERUSER PASSWORD 'x';\n"
+                       "CREATE TABLESPACE t LOCATION '/x';\n"
+                       "-- Database \"a\" dump\n"
+                       "CREATE ROLE inside;\n"
+                       "ALTER TABLE t OWNER TO app;\n";
+    char *got = globals(RD_PG_ROLES_NO_OWNER, text);
+    ck_assert_str_eq(got, "SET x = 1;\n-- Database \"a\" dump\nCREATE ROLE inside;\n");
+    free(got);
+    got = globals(RD_PG_ROLES_STRICT, text);
+    ck_assert_str_eq(got, "SET x = 1;\n"
+                          "DO $rd$ BEGIN CREATE ROLE app; EXCEPTION WHEN duplicate_object THEN "
+                          "NULL; END $rd$;\n"
+                          "ALTER ROLE app WITH NOLOGIN;\n"
+                          "CREATE TABLESPACE t LOCATION '/x';\n"
+                          "-- Database \"a\" dump\n"
+                          "CREATE ROLE inside;\n"
+                          "ALTER TABLE t OWNER TO app;\n");
+    free(got);
+}
+END_TEST
+
+Suite *section_filter_suite(void);
+Suite *section_filter_suite(void)
+{
+    Suite *s = suite_create("section_filter");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_list);
@@ -278,6 +403,8 @@ Suite *mariadb_filter_suite(void)
     tcase_add_test(tc, test_cut_mid_section);
     tcase_add_test(tc, test_malformed_headers);
     tcase_add_test(tc, test_skip_is_flat);
+    tcase_add_test(tc, test_pg_list_and_keep);
+    tcase_add_test(tc, test_pg_globals);
     suite_add_tcase(s, tc);
     return s;
 }
