@@ -51,9 +51,12 @@ static const char *const strategies[] = {"latest", "random", "oldest", "id", "pi
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg
-static const rd_cfg_field f_cat_dir[] = {RD_FSKIP("type"), RD_FLD("path", RD_CFG_REQUIRED, C, path),
+static const rd_cfg_field f_cat_dir[] = {RD_FSKIP("type"),
+                                         RD_FLD("path", RD_CFG_REQUIRED, C, path),
                                          RD_FLD("pattern", RD_CFG_STRING, C, pattern),
-                                         RD_FENUM("time_from", C, time_from, time_from), RD_FEND};
+                                         RD_FENUM("time_from", C, time_from, time_from),
+                                         RD_FLD("per_database", RD_CFG_BOOL, C, per_database),
+                                         RD_FEND};
 static const rd_cfg_field f_cat_s3[] = {RD_FSKIP("type"),
                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
                                         RD_FLD("bucket", RD_CFG_REQUIRED, C, bucket),
@@ -157,6 +160,9 @@ static rd_status parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg
                                    err);
     if (st == RD_OK)
         st = rd_config_dupstr(&c->pattern, "*", err);
+    /* per-database files are grouped by the time in their names */
+    if (st == RD_OK && c->per_database)
+        st = rd_config_dupstr(&c->time_from, "name", err);
     return st;
 }
 
@@ -341,6 +347,11 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.sample.databases: needs \"databases\" on the target (the names or globs "
                       "to sample from)",
+                      path);
+    if (tc->catalog.per_database && d->n == 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.catalog.per_database: needs \"databases\" on the target (the names or "
+                      "globs to drill)",
                       path);
     if (!cJSON_GetObjectItemCaseSensitive(t, "databases"))
         return RD_OK;

@@ -35,9 +35,10 @@ typedef struct rd_drill_target {
     int64_t point_created_ms;
     const rd_point *point; /* the sampled point (in points) */
     rd_points points;
-    rd_db *reference;            /* live reference (reference.dsn), or NULL */
-    rd_scratch *scratch;         /* left for the orchestrator when aborted */
-    rd_strlist dbs;              /* multi-database targets: the databases drilled (sampled) */
+    rd_db *reference;    /* live reference (reference.dsn), or NULL */
+    rd_scratch *scratch; /* left for the orchestrator when aborted */
+    rd_strlist dbs;      /* multi-database targets: the databases drilled (sampled) */
+    rd_points files;     /* catalog.per_database: the catalog's files (points are their groups) */
     struct rd_manifest *cluster; /* their cluster manifest (sidecar or reference.manifest), or
                                     NULL: then the databases were listed from the dump */
     int aborted;
@@ -65,6 +66,28 @@ int rd_db_glob_match(const char *glob, const char *name);
  * recovery point`. */
 rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all, uint64_t seed,
                                   rd_strlist *matched, rd_strlist *picked, rd_error *err);
+
+/* --- per_database.c (catalog.per_database) --- */
+/* The database a per-database dump's file name names: the part before the
+ * first "-", "_" or "." followed by a year (4 digits, then a digit or "-"):
+ * "tenant_42-20260130T020000Z.dump" -> "tenant_42". Heap; NULL when there
+ * is none (or out of memory). */
+char *rd_drill_file_database(const char *name);
+/* One point per creation time of files (sorted): id "<time> (N database
+ * dumps)", location the catalog's path, bytes the sum, format
+ * "per-database". */
+rd_status rd_drill_group_points(const rd_catalog_cfg *cat, rd_points *files, rd_points *groups,
+                                rd_error *err);
+/* The databases of a group point (its files' names), appended to out;
+ * RD_ERR_FORMAT for a file without a name or two files of one database. */
+rd_status rd_drill_point_databases(const rd_points *files, const rd_point *group, rd_strlist *out,
+                                   rd_error *err);
+/* The sidecar manifest of database db's own file, or NULL (not a
+ * per-database point, or no sidecar). */
+const char *rd_drill_file_manifest(const rd_drill_target *dt, const char *db);
+/* Restore dt->dbs each from its own file into a database of its name (a
+ * restore result per database). 1 when all were restored. */
+int rd_drill_restore_per_database(rd_drill_target *dt, double deadline);
 
 /* --- measure.c --- */
 /* Record a phase: seconds since `start` (mono). */

@@ -63,6 +63,12 @@ static int phase_sample(rd_drill_target *dt)
     dt->res->sampling_strategy = rd_strdup(t->sample.strategy ? t->sample.strategy : "latest");
     dt->res->sampling_seed = dt->seed;
     st = rd_catalog_list(&t->catalog, &dt->points, &err);
+    if (st == RD_OK && t->catalog.per_database) {
+        /* the files of one time are one point */
+        dt->files = dt->points;
+        memset(&dt->points, 0, sizeof dt->points);
+        st = rd_drill_group_points(&t->catalog, &dt->files, &dt->points, &err);
+    }
     if (st == RD_OK)
         st = rd_sample_pick(&dt->points, &t->sample, dt->seed, dt->t0_ms, &dt->sample, &err);
     if (st != RD_OK) {
@@ -169,10 +175,43 @@ static rd_status choose_databases(rd_drill_target *dt, const rd_restore_type *dr
     return st;
 }
 
+/* fetch for a per-database point: its databases are its files' names; the
+ * files are opened one by one as they are restored. */
+static int fetch_per_database(rd_drill_target *dt)
+{
+    rd_strlist all = {0}, matched = {0};
+    rd_error err;
+    double start = rd_mono_now();
+    rd_error_clear(&err);
+    rd_status st = rd_drill_point_databases(&dt->files, dt->point, &all, &err);
+    if (st == RD_OK) {
+        st = rd_drill_pick_databases(dt->t, &all, dt->seed, &matched, &dt->dbs, &err);
+        if (st == RD_ERR_CONFIG)
+            dt->res->config_error = 1;
+    }
+    if (st == RD_OK) {
+        dt->res->databases_total = all.n;
+        dt->res->databases_matched = matched.n;
+        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
+            st = rd_target_add_database(dt->res, dt->dbs.items[i], &err);
+    }
+    rd_strlist_free(&all);
+    rd_strlist_free(&matched);
+    rd_verdict v = st == RD_OK ? RD_PASSED : dt->res->config_error ? RD_ERROR : RD_FAILED;
+    rd_measure_phase(dt->res, "fetch", start, v);
+    if (st != RD_OK) {
+        target_fail(dt, "fetch", v, err.msg);
+        return 0;
+    }
+    return 1;
+}
+
 /* fetch: verify a local file's sha256, open the stream, detect the format,
  * find the restore driver. */
 static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_type **drv)
 {
+    if (dt->t->catalog.per_database)
+        return fetch_per_database(dt);
     const rd_target_cfg *t = dt->t;
     const rd_point *pt = dt->point;
     const char **dec = NULL;
@@ -310,9 +349,31 @@ static rd_status missing_databases(rd_drill_target *dt, const rd_restore_outcome
                   first, missing > 1 ? " (and others: see the databases results)" : "");
 }
 
+static int restore_per_database(rd_drill_target *dt)
+{
+    double start = rd_mono_now();
+    int ok = rd_drill_restore_per_database(dt, deadline_in(dt->t->restore.timeout));
+    if (!ok && rd_abort_requested())
+        dt->aborted = 1;
+    rd_measure_phase(dt->res, "restore", start,
+                     ok            ? RD_PASSED
+                     : dt->aborted ? RD_ABORTED
+                                   : RD_FAILED);
+    if (!ok) {
+        if (!dt->res->error)
+            rd_target_set_error(dt->res, "restore: not every database was restored");
+        return 0;
+    }
+    dt->restore_ok = 1;
+    dt->restore_end = rd_mono_now();
+    return 1;
+}
+
 static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv)
 {
     const rd_target_cfg *t = dt->t;
+    if (t->catalog.per_database)
+        return restore_per_database(dt);
     rd_restore_outcome oc;
     rd_error err;
     char human[64];

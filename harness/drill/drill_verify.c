@@ -134,6 +134,7 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
     for (size_t d = 0; d < dt->dbs.n && !rd_abort_requested(); d++) {
         const char *name = dt->dbs.items[d];
         rd_scratch *view = NULL;
+        rd_manifest *file_manifest = NULL;
         rd_db *db = NULL;
         rd_strlist vars = {0};
         const char **dvars = NULL;
@@ -168,6 +169,17 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
             ctx.scratch = db;
             ctx.database = name;
             ctx.manifest = rd_manifest_find_database(dt->cluster, name);
+            const char *own = rd_drill_file_manifest(dt, name);
+            if (!ctx.manifest && own && rd_manifest_load(own, &file_manifest, &err) != RD_OK) {
+                rd_check_result *c =
+                    rd_target_add_check(dt->res, "manifest", "manifest", name, RD_ERROR, "");
+                if (c) {
+                    rd_check_set_message(c, "%s", err.msg);
+                    rd_check_set_database(c, name);
+                }
+            }
+            if (file_manifest)
+                ctx.manifest = file_manifest;
             ctx.instance = view;
             ctx.tvars = dvars;
             ctx.newest_data_ms = 0;
@@ -177,6 +189,7 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
             ran += run_checks(dt, &ctx, defs, ndefs, deadline);
         }
         rd_db_free(db);
+        rd_manifest_free(file_manifest);
         free(dvars);
         rd_strlist_free(&vars);
         rd_scratch_view_free(view);
@@ -232,7 +245,8 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     } else if (!t->checks_given) {
         static const char *const with_ref[] = {"rowcount", "integrity", "schema", NULL};
         static const char *const alone[] = {"integrity", NULL};
-        int have_ref = m || dt->reference || (multi && dt->cluster);
+        int have_ref = m || dt->reference || (multi && dt->cluster) ||
+                       (multi && dt->dbs.n && rd_drill_file_manifest(dt, dt->dbs.items[0]));
         const char *const *names = have_ref ? with_ref : alone;
         rd_strbuf note;
         rd_strbuf_init(&note, 4096);

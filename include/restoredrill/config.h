@@ -31,12 +31,14 @@ typedef struct rd_strlist {
 } rd_strlist;
 
 typedef struct rd_catalog_cfg {
-    char *type;                                /* dir | exec | s3 | pg-archive | pgbackrest */
-    char *path;                                /* dir, pg-archive */
-    char *pattern;                             /* dir: glob, default "*" */
-    char *time_from;                           /* dir: NULL (auto) | manifest | name | mtime */
-    rd_strlist command;                        /* exec: argv */
-    double timeout;                            /* exec: seconds, default 60 */
+    char *type;         /* dir | exec | s3 | pg-archive | pgbackrest */
+    char *path;         /* dir, pg-archive */
+    char *pattern;      /* dir: glob, default "*" */
+    char *time_from;    /* dir: NULL (auto) | manifest | name | mtime */
+    int per_database;   /* dir: each file one database's dump, "<database>-<time>.<ext>"; the files
+                           of one time are one recovery point (targets with "databases") */
+    rd_strlist command; /* exec: argv */
+    double timeout;     /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 */
     char *stanza;                              /* pgbackrest */
 } rd_catalog_cfg;

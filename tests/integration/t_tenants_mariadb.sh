@@ -194,4 +194,51 @@ expect_eq "$(jqr '.targets[0].checks[] | select(.name == "databases") | "\(.obje
     "tenant_7: failed: database tenant_7 is in the manifest but not in the dump" "missing database result"
 expect_eq "$(jqr '.targets[0].error')" "restore: database tenant_7 is in the manifest but not in the dump" "missing database error"
 no_leftovers "manifests"
+
+# per-database dumps: tenant_<k>-<ts>.sql (each of its database alone, with
+# its sidecar manifest) grouped into one point by the time in their names;
+# each sampled database is restored from its own file under its own name
+cat >"$tmp/drill.json" <<JSON
+{ "version": 1, "output": {"dir": "$tmp/out", "json": "drill.json"},
+  "targets": [ { "name": "tenants", "engine": "mariadb",
+    "catalog": {"type": "dir", "path": "$tmp/t/one", "pattern": "tenant_*.sql", "per_database": true},
+    "databases": ["tenant_*"], "sample": {"databases": 5} } ] }
+JSON
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 7 --no-progress
+expect_rc 0 "per-database dumps"
+want=$(python3 "$fixtures/tenants/pick.py" 7 5 $(seq -f 'tenant_%g' 1 50) | tr '\n' ' ')
+expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "per-database: picks"
+expect_eq "$(jqr '.targets[0].databases | "\(.total) \(.matched)"')" "50 50" "per-database: counts"
+expect_eq "$(jqr '.targets[0].recovery_point.format')" "per-database" "per-database: format"
+expect_eq "$(jqr '[.targets[0].checks[] | select(.type == "restore") | .object] | join(" ")') " "$want" \
+    "per-database: one restore per database"
+first=$(echo "$want" | cut -d' ' -f1)
+expect_eq "$(jqr ".targets[0].checks[] | select(.type == \"rowcount\" and .object == \"$first.orders\") | .message")" \
+    "10 rows, as in the manifest" "per-database: its own manifest"
+# a tenant whose dump lacks a row its manifest counts: that database fails,
+# the others pass
+mkdir -p "$tmp/onebad"
+cp "$tmp/t/one/"* "$tmp/onebad/"
+f="$tmp/onebad/$first-$ts.sql"
+python3 - "$f" <<'PY'
+import hashlib, json, sys
+data = open(sys.argv[1], "rb").read()
+m = json.load(open(sys.argv[1] + ".manifest.json"))
+m["artifact"]["sha256"] = hashlib.sha256(data).hexdigest()
+m["artifact"]["bytes"] = len(data)
+for t in m["tables"]:
+    if t["name"] == "orders":
+        t["rows"] = 11
+json.dump(m, open(sys.argv[1] + ".manifest.json", "w"))
+PY
+sed -i "s|\"path\": \"$tmp/t/one\"|\"path\": \"$tmp/onebad\"|" "$tmp/drill.json"
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 7 --no-progress
+expect_rc 1 "per-database: a damaged tenant"
+expect_eq "$(jqr ".targets[0].checks[] | select(.type == \"rowcount\" and .object == \"$first.orders\") | \"\(.status) \(.expected) \(.actual)\"")" \
+    "failed 11 10" "per-database: the damaged tenant fails"
+expect_eq "$(jqr "[.targets[0].checks[] | select(.database != \"$first\") | .status] | unique | join(\" \")")" \
+    "passed" "per-database: the others pass"
+no_leftovers "per-database"
 finish

@@ -212,6 +212,13 @@ START_TEST(test_databases)
     ck_assert_str_eq(cfg->targets[0].reference.manifest, "sidecar");
     rd_config_free(cfg);
     free(text);
+    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": \"mariadb\", "
+                       "\"catalog\": {\"type\": \"dir\", \"path\": \"/b\", \"per_database\": "
+                       "true}}]}");
+    ck_assert_str_eq(error_of(text, 0), "drill.json: targets[0].catalog.per_database: needs "
+                                        "\"databases\" on the target (the names or globs to "
+                                        "drill)");
+    free(text);
     text = target(", \"databases\": [\"tenant_*\"], \"sample\": {\"databases\": 2}");
     cfg = ok(text, 0);
     ck_assert_int_eq(cfg->targets[0].engine, RD_ENGINE_PG);
@@ -794,7 +801,7 @@ START_TEST(test_load_file)
     char want[256];
     snprintf(want, sizeof want,
              "%s: targets[0].catalog.pattren: unknown key (expected one of: type, path, pattern, "
-             "time_from)",
+             "time_from, per_database)",
              path);
     ck_assert_str_eq(err.msg, want);
     unlink(path);
