@@ -69,9 +69,9 @@ rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all,
 
 /* --- per_database.c (catalog.per_database) --- */
 /* The database a per-database dump's file name names: the part before the
- * first "-", "_" or "." followed by a year (4 digits, then a digit or "-"):
- * "tenant_42-20260130T020000Z.dump" -> "tenant_42". Heap; NULL when there
- * is none (or out of memory). */
+ * first "-", "_" or "." followed by a date (YYYYMMDD not followed by a
+ * digit, or YYYY-MM-DD): "tenant_42-20260130T020000Z.dump" -> "tenant_42".
+ * Heap; NULL when there is none (or out of memory). */
 char *rd_drill_file_database(const char *name);
 /* One point per creation time of files (sorted): id "<time> (N database
  * dumps)", location the catalog's path, bytes the sum, format

@@ -17,17 +17,44 @@
 #include "restoredrill/restore.h"
 #include "restoredrill/sha256.h"
 
+static int digits(const char *p, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isdigit((unsigned char)p[i]))
+            return 0;
+    return 1;
+}
+
+static int num(const char *p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (p[i] - '0');
+    return v;
+}
+
+/* p starts with a date: YYYYMMDD not followed by a digit, or YYYY-MM-DD. */
+static int starts_with_date(const char *p)
+{
+    int m, d;
+    if (digits(p, 8) && !isdigit((unsigned char)p[8])) {
+        m = num(p + 4, 2);
+        d = num(p + 6, 2);
+    } else if (digits(p, 4) && p[4] == '-' && digits(p + 5, 2) && p[7] == '-' && digits(p + 8, 2)) {
+        m = num(p + 5, 2);
+        d = num(p + 8, 2);
+    } else {
+        return 0;
+    }
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
 char *rd_drill_file_database(const char *name)
 {
-    /* the database ends where a separator is followed by a year: 4 digits,
-     * then a digit or a "-" */
+    /* the database ends at the first "-", "_" or "." followed by a date */
     for (size_t i = 1; name[i]; i++) {
-        if (name[i] != '-' && name[i] != '_' && name[i] != '.')
-            continue;
-        const char *p = name + i + 1;
-        if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-            isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[3]) &&
-            (isdigit((unsigned char)p[4]) || p[4] == '-')) {
+        if ((name[i] == '-' || name[i] == '_' || name[i] == '.') &&
+            starts_with_date(name + i + 1)) {
             char *db = malloc(i + 1);
             if (db) {
                 memcpy(db, name, i);

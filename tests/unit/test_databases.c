@@ -165,6 +165,76 @@ START_TEST(test_glob_matches_nothing)
 }
 END_TEST
 
+START_TEST(test_file_database)
+{
+    static const char *const cases[][2] = {
+        {"tenant_42-20260130T020000Z.dump", "tenant_42"},
+        {"tenant_42-20260130-020000.sql.gz", "tenant_42"},
+        {"tenant_42_2026-01-30T02:00:00Z.sql", "tenant_42"},
+        {"tenant_2026-20260130.dump", "tenant_2026"},
+        {"a-b-20260130.dump", "a-b"},
+        {"central.20260130T020000Z.sql", "central"},
+        {"nodate.sql", NULL},
+        {"tenant_1-202.sql", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = rd_drill_file_database(cases[i][0]);
+        if (cases[i][1])
+            ck_assert_msg(got && strcmp(got, cases[i][1]) == 0, "%s: got %s", cases[i][0],
+                          got ? got : "NULL");
+        else
+            ck_assert_msg(got == NULL, "%s: got %s", cases[i][0], got);
+        free(got);
+    }
+}
+END_TEST
+
+static void add_file(rd_points *p, const char *id, int64_t ms, int64_t bytes)
+{
+    rd_point pt;
+    rd_error err;
+    memset(&pt, 0, sizeof pt);
+    pt.id = rd_strdup(id);
+    pt.location = rd_asprintf("/b/%s", id);
+    pt.created_ms = ms;
+    pt.bytes = bytes;
+    ck_assert_int_eq(rd_points_push(p, &pt, &err), RD_OK);
+}
+
+START_TEST(test_group_points)
+{
+    rd_points files = {0}, groups = {0};
+    rd_catalog_cfg cat;
+    rd_strlist dbs = {0};
+    rd_error err;
+    memset(&cat, 0, sizeof cat);
+    cat.path = (char *)"/b";
+    add_file(&files, "a-20260129T020000Z.sql", 1000, 10);
+    add_file(&files, "b-20260129T020000Z.sql", 1000, 20);
+    add_file(&files, "a-20260130T020000Z.sql", 2000, 30);
+    add_file(&files, "b-20260130T020000Z.sql", 2000, 40);
+    add_file(&files, "c-20260130T020000Z.sql", 2000, -1);
+    ck_assert_int_eq(rd_drill_group_points(&cat, &files, &groups, &err), RD_OK);
+    ck_assert_uint_eq(groups.n, 2);
+    ck_assert_str_eq(groups.items[0].id, "1970-01-01T00:00:01.000Z (2 database dumps)");
+    ck_assert_int_eq(groups.items[0].bytes, 30);
+    ck_assert_str_eq(groups.items[1].id, "1970-01-01T00:00:02.000Z (3 database dumps)");
+    ck_assert_int_eq(groups.items[1].bytes, -1);
+    ck_assert_str_eq(groups.items[1].location, "/b");
+    ck_assert_int_eq(rd_drill_point_databases(&files, &groups.items[1], &dbs, &err), RD_OK);
+    ck_assert_uint_eq(dbs.n, 3);
+    ck_assert_str_eq(dbs.items[2], "c");
+    rd_strlist_free(&dbs);
+    add_file(&files, "a-2026-01-30T02:00:00Z.sql.gz", 2000, 1);
+    ck_assert_int_eq(rd_drill_point_databases(&files, &groups.items[1], &dbs, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "two dumps of database a at 1970-01-01T00:00:02.000Z (3 database "
+                              "dumps)");
+    rd_strlist_free(&dbs);
+    rd_points_free(&files);
+    rd_points_free(&groups);
+}
+END_TEST
+
 Suite *databases_suite(void);
 Suite *databases_suite(void)
 {
@@ -174,6 +244,8 @@ Suite *databases_suite(void)
     tcase_add_test(tc, test_pick_all_and_sample);
     tcase_add_test(tc, test_pick_order_independent);
     tcase_add_test(tc, test_glob_matches_nothing);
+    tcase_add_test(tc, test_file_database);
+    tcase_add_test(tc, test_group_points);
     suite_add_tcase(s, tc);
     return s;
 }
