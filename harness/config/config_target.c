@@ -82,6 +82,7 @@ static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),
                                          RD_FLD("bin_dir", RD_CFG_STRING, S, bin_dir),
                                          RD_FLD("base_dir", RD_CFG_STRING, S, base_dir),
                                          RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+                                         RD_FSKIP("template"),
                                          RD_FEND};
 static const rd_cfg_field f_scr_srv[] = {
     RD_FSKIP("type"),
@@ -220,6 +221,10 @@ static rd_status parse_scratch(const cJSON *t, const char *tpath, rd_engine engi
         st = rd_config_dupstr(&s->prefix, "rd_scratch_", err);
     if (st == RD_OK && strcmp(s->type, "ephemeral") == 0)
         st = rd_config_dupstr(&s->run_as, engine == RD_ENGINE_PG ? "postgres" : "mysql", err);
+    int use_template = 1;
+    if (st == RD_OK && strcmp(s->type, "ephemeral") == 0 &&
+        (st = rd_cfg_bool(o, path, "template", &use_template, err)) == RD_OK)
+        s->no_template = !use_template;
     return st;
 }
 

@@ -37,9 +37,10 @@ typedef struct rd_eph_user {
 typedef struct rd_eph {
     const struct rd_eph_engine *eng;
     rd_eph_user u;
-    char *rundir; /* parent of the instance's directory */
-    char *log;    /* <dir>/server.log */
-    void *priv;   /* the engine's own data */
+    char *rundir;      /* parent of the instance's directory */
+    char *log;         /* <dir>/server.log */
+    int from_template; /* the data directory is a copy of a template */
+    void *priv;        /* the engine's own data */
 } rd_eph;
 
 typedef struct rd_eph_engine {
@@ -55,10 +56,18 @@ typedef struct rd_eph_engine {
     /* required */
     /* Find the binaries; *priv is the engine's per-instance data. */
     rd_status (*prepare)(const rd_scratch_cfg *cfg, void **priv, rd_error *err);
-    /* Fill the new directory (s->dir) with an empty cluster whose admin user
-     * is s->conn.user with s->conn.password and which holds s->conn.database
-     * once started; tcp: it will also listen on 127.0.0.1. */
-    rd_status (*init)(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err);
+    /* Make an empty cluster in datadir (the instance's <dir>/data, or a
+     * template's) whose admin user is user with password. The engine's
+     * init_flags say what it is made with. */
+    rd_status (*init_data)(const char *datadir, rd_eph *e, const char *user, const char *password,
+                           double deadline, rd_error *err);
+    /* The instance's own settings on its data directory (socket, TCP when
+     * tcp, the start-up files that hold s->conn's credentials). */
+    rd_status (*configure)(rd_scratch *s, rd_eph *e, int tcp, rd_error *err);
+    /* The server binary (heap-free, borrowed from priv): with init_flags,
+     * the identity of a template data directory. */
+    const char *(*binary)(const void *priv);
+    const char *init_flags;
     /* Start the server (on s->conn.port when tcp) and wait until it answers;
      * s->server_version is set. The caller retries when the log says
      * "Address already in use". */
@@ -68,9 +77,28 @@ typedef struct rd_eph_engine {
     /* The pid in the pid file of a server whose files are in dir; 0: none. */
     pid_t (*server_pid)(const char *dir);
     void (*priv_free)(void *priv);
-    /* optional: after start (NULL: nothing) */
-    rd_status (*ready)(rd_scratch *s, rd_eph *e, rd_error *err);
+    /* optional: after start (NULL: nothing). own_pw: a copy of a template
+     * whose engine takes_password still has the template's password
+     * (s->conn.password): ready gives the instance its own; else NULL. */
+    rd_status (*ready)(rd_scratch *s, rd_eph *e, const char *own_pw, rd_error *err);
+    /* A copy of a template is given its password by ready once started
+     * (PostgreSQL), not by configure before the start (MariaDB). */
+    int takes_password;
 } rd_eph_engine;
+
+/* The admin user of every ephemeral instance (and of templates). */
+#define RD_EPH_USER "restoredrill"
+
+/* ephemeral_template.c: copy the template data directory of e's engine,
+ * binary and run_as user to dst (made on first use, under a lock, and
+ * rebuilt when it no longer matches); *password (heap) is the template's
+ * admin password, which the copy still has. */
+rd_status rd_eph_template_copy(rd_eph *e, const char *dst, double deadline, char **password,
+                               rd_error *err);
+/* Remove templates whose server binary is gone or changed, and builds that
+ * died, unless in use; one line per removal through report. */
+rd_status rd_eph_template_gc(const char *rundir, int dry_run,
+                             void (*report)(void *ud, const char *what), void *ud, rd_error *err);
 
 extern const rd_eph_engine rd_eph_pg;               /* ephemeral_pg.c */
 extern const rd_eph_engine rd_eph_mariadb;          /* ephemeral_mariadb.c */

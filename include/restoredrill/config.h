@@ -57,6 +57,7 @@ typedef struct rd_scratch_cfg {
     int tcp;            /* ephemeral: also listen on 127.0.0.1:<free port> */
     char *bin_dir;      /* ephemeral: server binaries dir; NULL = search */
     char *base_dir;     /* ephemeral: parent of the private dir; NULL = $TMPDIR or /tmp */
+    int no_template;    /* ephemeral: "template": false, initialise every instance afresh */
     char *admin_dsn;    /* server */
     char *password_env; /* server: env var holding the admin password */
     char *prefix;       /* server: default "rd_scratch_" */
