@@ -146,8 +146,8 @@ static void print_plan(const rd_report *r)
         else
             printf("%s\t-\t-\t%s\n", t->name, t->error ? t->error : "nothing sampled");
         if (t->point.id && t->databases_total) {
-            printf("%s\tdatabases\t%zu of %zu matching (%zu in the point):", t->name,
-                   t->ndatabases, t->databases_matched, t->databases_total);
+            printf("%s\tdatabases\t%zu of %zu matching (%zu in the point):", t->name, t->ndatabases,
+                   t->databases_matched, t->databases_total);
             for (size_t d = 0; d < t->ndatabases; d++)
                 printf(" %s", t->databases[d]);
             printf("\n");
