@@ -143,7 +143,7 @@ for round in 1 2 3; do
     echo "$wall" >>"$tmp/r.drill_wall"
     echo "$rss" >>"$tmp/r.rss_full"
     jq -r '[.targets[0].phases[] | select(.name == "fetch" or .name == "restore") | .seconds] | add' \
-        "$tmp/out/drill.json" >>"$tmp/r.drill_restore"
+        "$tmp/out/drill.json" | awk '{printf "%.2f\n", $1}' >>"$tmp/r.drill_restore"
     [ "$(jq -r '.targets[0].databases.drilled | join(" ")' "$tmp/out/drill.json")" = "$picks" ] ||
         { echo "bench: the drill picked other databases"; exit 1; }
     for db in $picks; do mariadb --no-defaults -S "$B_SOCK" -u root -e "DROP DATABASE IF EXISTS $db"; done
