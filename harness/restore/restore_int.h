@@ -148,6 +148,7 @@ typedef struct rd_section_filter {
     int at_start, in_head;  /* the next byte starts a line / a line head is being buffered */
     char head[RD_SECTION_HEAD_MAX];
     size_t head_len, hdr_len;
+    char nlhdr[64]; /* "\n" + the header start: what a body is searched for */
     unsigned long long bytes_in, bytes_out;
     char tail[96]; /* the last bytes read, for the completion trailer */
     size_t tail_len;

@@ -14,6 +14,8 @@ void rd_section_init(rd_section_filter *f, const rd_section_dialect *d, const rd
     memset(f, 0, sizeof(*f));
     f->d = d;
     f->hdr_len = strlen(d->header);
+    f->nlhdr[0] = '\n';
+    memcpy(f->nlhdr + 1, d->header, f->hdr_len < sizeof f->nlhdr - 1 ? f->hdr_len + 1 : 1);
     f->keep = keep;
     f->pass = keep != NULL; /* the preamble passes */
     f->at_start = 1;
@@ -125,33 +127,40 @@ rd_status rd_section_feed(rd_section_filter *f, const char *buf, size_t n, int f
             i += k;
             continue;
         }
-        const char *nl = memchr(buf + i, '\n', n - i);
-        size_t take = nl ? (size_t)(nl - (buf + i)) + 1 : n - i;
-        if (f->in_head) {
-            if (f->head_len + take > sizeof(f->head))
-                return RD_ERR(err, RD_ERR_FORMAT,
-                              "the dump's section header at byte %llu is longer than %d bytes",
-                              f->bytes_in - f->head_len, RD_SECTION_HEAD_MAX);
-            memcpy(f->head + f->head_len, buf + i, take);
-            f->head_len += take;
+        if (!f->in_head) {
+            /* a body: everything up to the next header line at once, else
+             * up to the chunk's last complete line (a header cut by the
+             * chunk's end starts a line there and goes through the head) */
+            const char *hit = memmem(buf + i, n - i, f->nlhdr, f->hdr_len + 1);
+            const char *last = hit ? hit : memrchr(buf + i, '\n', n - i);
+            size_t take = last ? (size_t)(last - (buf + i)) + 1 : n - i;
+            if (f->pass) {
+                st = rd_strbuf_append_n(emit, buf + i, take, err);
+                f->bytes_out += take;
+            }
             f->bytes_in += take;
             i += take;
-            if (nl) {
-                st = header(f, emit, err);
-                f->in_head = 0;
-                f->head_len = 0;
+            if (buf[i - 1] == '\n')
                 f->at_start = 1;
-            }
             continue;
         }
-        if (f->pass) {
-            st = rd_strbuf_append_n(emit, buf + i, take, err);
-            f->bytes_out += take;
-        }
+        /* the rest of a line that starts like a header */
+        const char *nl = memchr(buf + i, '\n', n - i);
+        size_t take = nl ? (size_t)(nl - (buf + i)) + 1 : n - i;
+        if (f->head_len + take > sizeof(f->head))
+            return RD_ERR(err, RD_ERR_FORMAT,
+                          "the dump's section header at byte %llu is longer than %d bytes",
+                          f->bytes_in - f->head_len, RD_SECTION_HEAD_MAX);
+        memcpy(f->head + f->head_len, buf + i, take);
+        f->head_len += take;
         f->bytes_in += take;
         i += take;
-        if (nl)
+        if (nl) {
+            st = header(f, emit, err);
+            f->in_head = 0;
+            f->head_len = 0;
             f->at_start = 1;
+        }
     }
     if (st == RD_OK && final && f->in_head)
         st = flush_head(f, emit, err); /* a last line without newline is no header */
