@@ -130,7 +130,7 @@ static rd_status make_data(const rd_scratch_cfg *cfg, rd_scratch *s, rd_eph *e, 
     if (!data)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     if (cfg && cfg->no_template) {
-        st = e->eng->init_data(data, e, s->conn.user, s->conn.password, deadline, err);
+        st = e->eng->init_data(s->dir, e, s->conn.user, s->conn.password, deadline, err);
     } else if ((st = rd_eph_template_copy(e, data, deadline, &tpw, err)) == RD_OK) {
         e->from_template = 1;
         if (e->eng->takes_password) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
@@ -118,23 +119,20 @@ static char *init_sql(const char *pw, const char *db)
 
 /* An empty data directory; the users and the password come from the init
  * file of each start (mdb_configure), so user and password are not used. */
-static rd_status mdb_init_data(const char *datadir, rd_eph *e, const char *user,
-                               const char *password, double deadline, rd_error *err)
+static rd_status mdb_init_data(const char *dir, rd_eph *e, const char *user, const char *password,
+                               double deadline, rd_error *err)
 {
     mdb_priv *p = e->priv;
-    char *parent = rd_strdup(datadir);
-    char *slash = parent ? strrchr(parent, '/') : NULL;
-    if (slash)
-        *slash = '\0';
+    char *datadir = rd_fs_join(dir, "data");
     char *a_data = rd_asprintf("--datadir=%s", datadir);
     char *a_user = rd_asprintf("--user=%s", e->u.name);
-    char *tmpdir = parent ? rd_asprintf("%s/tmp", parent) : NULL;
+    char *tmpdir = rd_fs_join(dir, "tmp");
     char *a_tmp = rd_asprintf("--tmpdir=%s", tmpdir ? tmpdir : "");
     rd_status st;
 
     (void)user;
     (void)password;
-    if (!parent || !a_data || !a_user || !tmpdir || !a_tmp) {
+    if (!datadir || !a_data || !a_user || !tmpdir || !a_tmp) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -150,9 +148,9 @@ static rd_status mdb_init_data(const char *datadir, rd_eph *e, const char *user,
                           e->u.run_as ? a_user : NULL,
                           NULL};
     double left = deadline - rd_mono_now();
-    st = rd_scratch_run_tool(&e->u, argv, parent, left > 5 ? left : 5, NULL, err);
+    st = rd_scratch_run_tool(&e->u, argv, dir, left > 5 ? left : 5, NULL, err);
 out:
-    free(parent);
+    free(datadir);
     free(a_data);
     free(a_user);
     free(tmpdir);

@@ -151,20 +151,17 @@ out:
 #define PG_INIT_FLAGS "--data-checksums --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8"
 
 /* An empty cluster in datadir whose superuser is user with password. */
-static rd_status pg_init_data(const char *datadir, rd_eph *e, const char *user,
-                              const char *password, double deadline, rd_error *err)
+static rd_status pg_init_data(const char *dir, rd_eph *e, const char *user, const char *password,
+                              double deadline, rd_error *err)
 {
     pg_priv *p = e->priv;
-    char *parent = rd_strdup(datadir);
-    char *slash = parent ? strrchr(parent, '/') : NULL;
-    if (slash)
-        *slash = '\0';
-    char *pwfile = parent ? rd_asprintf("%s/pwfile", parent) : NULL;
+    char *datadir = rd_fs_join(dir, "data");
+    char *pwfile = rd_fs_join(dir, "pwfile");
     char *initdb = rd_asprintf("%s/initdb", p->bindir);
     char *pwopt = pwfile ? rd_asprintf("--pwfile=%s", pwfile) : NULL;
     rd_status st;
 
-    if (!parent || !pwfile || !initdb || !pwopt) {
+    if (!datadir || !pwfile || !initdb || !pwopt) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -184,10 +181,10 @@ static rd_status pg_init_data(const char *datadir, rd_eph *e, const char *user,
                           "--no-sync",
                           "--no-instructions",
                           NULL};
-    st = rd_scratch_run_tool(&e->u, argv, parent, left(deadline), NULL, err);
+    st = rd_scratch_run_tool(&e->u, argv, dir, left(deadline), NULL, err);
     unlink(pwfile);
 out:
-    free(parent);
+    free(datadir);
     free(pwfile);
     free(initdb);
     free(pwopt);

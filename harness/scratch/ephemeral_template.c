@@ -122,7 +122,7 @@ static int template_valid(const char *tdir, const tident *t)
  * into place. Called under the exclusive lock. */
 static rd_status build(const char *tdir, const tident *t, rd_eph *e, double deadline, rd_error *err)
 {
-    char *parent = rd_strdup(tdir), *tmp = NULL, *data = NULL, *info = NULL, *pwf = NULL;
+    char *parent = rd_strdup(tdir), *tmp = NULL, *info = NULL, *pwf = NULL;
     char *json = ident_json(t);
     char *slash = parent ? strrchr(parent, '/') : NULL;
     char pw[33];
@@ -139,15 +139,14 @@ static rd_status build(const char *tdir, const tident *t, rd_eph *e, double dead
     if ((st = rd_fs_mkdtemp(parent, prefix, e->u.run_as, e->u.uid, e->u.gid, &tmp, err)) != RD_OK)
         goto out;
     rd_random_token(pw, 32);
-    data = rd_fs_join(tmp, "data");
     info = rd_fs_join(tmp, TEMPLATE_INFO);
     pwf = rd_fs_join(tmp, TEMPLATE_PW);
-    if (!data || !info || !pwf) {
+    if (!info || !pwf) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
     double t0 = rd_mono_now();
-    if ((st = e->eng->init_data(data, e, RD_EPH_USER, pw, deadline, err)) != RD_OK ||
+    if ((st = e->eng->init_data(tmp, e, RD_EPH_USER, pw, deadline, err)) != RD_OK ||
         (st = rd_scratch_write_private(pwf, pw, NULL, err)) != RD_OK ||
         (st = rd_fs_write_atomic(info, json, strlen(json), 0644, err)) != RD_OK)
         goto out;
@@ -167,7 +166,6 @@ out:
     memset(pw, 0, sizeof pw);
     free(parent);
     free(tmp);
-    free(data);
     free(info);
     free(pwf);
     free(json);

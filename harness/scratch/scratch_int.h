@@ -56,10 +56,10 @@ typedef struct rd_eph_engine {
     /* required */
     /* Find the binaries; *priv is the engine's per-instance data. */
     rd_status (*prepare)(const rd_scratch_cfg *cfg, void **priv, rd_error *err);
-    /* Make an empty cluster in datadir (the instance's <dir>/data, or a
-     * template's) whose admin user is user with password. The engine's
+    /* Make an empty cluster in <dir>/data (dir: the instance's directory,
+     * or a template's) whose admin user is user with password. The engine's
      * init_flags say what it is made with. */
-    rd_status (*init_data)(const char *datadir, rd_eph *e, const char *user, const char *password,
+    rd_status (*init_data)(const char *dir, rd_eph *e, const char *user, const char *password,
                            double deadline, rd_error *err);
     /* The instance's own settings on its data directory (socket, TCP when
      * tcp, the start-up files that hold s->conn's credentials). */
