@@ -73,11 +73,15 @@ static void print_sample(const rd_target_cfg *t)
         printf(", max_age %s", dur(s->max_age, b2, sizeof b2));
     printf("\n  databases:  ");
     if (t->databases.n == 0)
-        printf("those in the recovery point");
+        printf("the recovery point's own (one database)");
     for (size_t i = 0; i < t->databases.n; i++)
         printf("%s%s", i ? ", " : "", t->databases.items[i]);
-    if (s->databases > 0)
-        printf(" (a random %d of them)", s->databases);
+    if (t->databases.n && s->databases > 0)
+        printf(" (%d of the matching databases, drawn from the seed)", s->databases);
+    else if (t->databases.n)
+        printf(" (every matching database)");
+    if (t->catalog.per_database)
+        printf("; one dump per database, grouped by the time in the file names");
     printf("\n");
 }
 
