@@ -130,4 +130,28 @@ case $msg in
 *) fail "cut: the restore message does not name tenant_20: $msg" ;;
 esac
 no_leftovers "failures"
+
+# per-database dumps: tenant_<k>-<ts>.dump (pg_dump -Fc of the database
+# alone) grouped into one point by the time in their names; each sampled
+# database restored with pg_restore from its own file under its own name
+cat >"$tmp/drill.json" <<JSON
+{ "version": 1, "output": {"dir": "$tmp/out", "json": "drill.json"},
+  "targets": [ { "name": "tenants", "engine": "postgres",
+    "catalog": {"type": "dir", "path": "$tmp/t/one", "pattern": "tenant_*.dump", "per_database": true},
+    "databases": ["tenant_*"], "sample": {"databases": 5},
+    "checks": [ {"type": "integrity"},
+      {"type": "sql", "name": "where", "query": "SELECT current_database()", "expect": "~ ."},
+      {"type": "sql", "name": "order total", "query": "SELECT sum(amount) FROM orders", "expect": "= 550.00"} ] } ] }
+JSON
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 7 --no-progress
+expect_rc 0 "per-database dumps"
+# shellcheck disable=SC2086
+want=$(python3 "$fixtures/tenants/pick.py" 7 5 $(seq -f 'tenant_%g' 1 50) | tr '\n' ' ')
+expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "per-database: picks"
+expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | join(" ")') " \
+    "$want" "per-database: each under its own name"
+expect_eq "$(jqr '[.targets[0].checks[] | select(.type == "restore") | .status] | unique | join(" ")')" \
+    passed "per-database: one restore per database"
+no_leftovers "per-database"
 finish
