@@ -11,6 +11,8 @@
 #                  the report measures them (the listing comes from the
 #                  manifest, the whole dump streams through the section filter)
 #   drill_wall     the whole drill, server provisioning and teardown included
+#   drill_perdb    fetch + restore phases of a drill of the same 5 own dumps
+#                  laid out as a per-database point (catalog.per_database)
 #   by_hand        the same 5 tenants restored with the mariadb client from
 #                  their own dumps (mariadb-dump --databases tenant_k) into a
 #                  second private server, one after the other
@@ -79,6 +81,15 @@ for db in $picks; do
         --default-character-set=utf8mb4 --databases "$db" >"$tmp/own/$db.sql" || exit 1
 done
 own_bytes=$(cat "$tmp/own/"*.sql | wc -c)
+# the same 5 dumps as a per-database point (catalog.per_database)
+mkdir -p "$tmp/perdb"
+for db in $picks; do cp "$tmp/own/$db.sql" "$tmp/perdb/$db-$ts.sql"; done
+cat >"$tmp/perdb.json" <<JSON
+{ "version": 1, "seed": 42, "output": {"dir": "$tmp/out", "json": "drill.json"},
+  "targets": [ { "name": "tenants", "engine": "mariadb",
+    "catalog": {"type": "dir", "path": "$tmp/perdb", "pattern": "*.sql", "per_database": true},
+    "databases": ["tenant_*"], "sample": {"databases": 5}, "checks": [] } ] }
+JSON
 bench_start_my "$tmp/b" || { echo "bench: second mariadb did not start"; exit 1; }
 B_SOCK="$tmp/b/my/sock"
 
@@ -132,7 +143,7 @@ hwm_run() {
 }
 
 best() { sort -n | head -n 1; }
-: >"$tmp/r.drill_restore"; : >"$tmp/r.drill_wall"; : >"$tmp/r.by_hand"
+: >"$tmp/r.drill_restore"; : >"$tmp/r.drill_wall"; : >"$tmp/r.by_hand"; : >"$tmp/r.drill_perdb"
 : >"$tmp/r.list_scan"; : >"$tmp/r.list_manifest"; : >"$tmp/r.rss_full"; : >"$tmp/r.rss_small"
 for round in 1 2 3; do
     echo "round $round" >&2
@@ -146,6 +157,11 @@ for round in 1 2 3; do
         "$tmp/out/drill.json" | awk '{printf "%.2f\n", $1}' >>"$tmp/r.drill_restore"
     [ "$(jq -r '.targets[0].databases.drilled | join(" ")' "$tmp/out/drill.json")" = "$picks" ] ||
         { echo "bench: the drill picked other databases"; exit 1; }
+    rm -rf "$tmp/out"
+    "$bin" --quiet run "$tmp/perdb.json" --no-progress >/dev/null 2>"$tmp/perdb.err" ||
+        { cat "$tmp/perdb.err"; echo "bench: the per-database drill failed"; exit 1; }
+    jq -r '[.targets[0].phases[] | select(.name == "fetch" or .name == "restore") | .seconds] | add' \
+        "$tmp/out/drill.json" | awk '{printf "%.2f\n", $1}' >>"$tmp/r.drill_perdb"
     for db in $picks; do mariadb --no-defaults -S "$B_SOCK" -u root -e "DROP DATABASE IF EXISTS $db"; done
     start=$(date +%s.%N)
     for db in $picks; do mariadb --no-defaults -S "$B_SOCK" -u root <"$tmp/own/$db.sql" || exit 1; done
@@ -170,11 +186,13 @@ all_of() { tr '\n' ' ' <"$1" | sed 's/ $//'; }
 dr="$(best <"$tmp/r.drill_restore") ($(all_of "$tmp/r.drill_restore"))"
 dw="$(best <"$tmp/r.drill_wall") ($(all_of "$tmp/r.drill_wall"))"
 bh="$(best <"$tmp/r.by_hand") ($(all_of "$tmp/r.by_hand"))"
+dp="$(best <"$tmp/r.drill_perdb") ($(all_of "$tmp/r.drill_perdb"))"
 ls_="$(best <"$tmp/r.list_scan") ($(all_of "$tmp/r.list_scan"))"
 lm="$(best <"$tmp/r.list_manifest") ($(all_of "$tmp/r.list_manifest"))"
 rf="$(sort -n "$tmp/r.rss_full" | tail -n 1) ($(all_of "$tmp/r.rss_full"))"
 rs="$(sort -n "$tmp/r.rss_small" | tail -n 1) ($(all_of "$tmp/r.rss_small"))"
 ratio=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand")" | awk '{printf "%.2f", $1 / $2}')
+ratio_p=$(echo "$(best <"$tmp/r.drill_perdb") $(best <"$tmp/r.by_hand")" | awk '{printf "%.2f", $1 / $2}')
 {
     echo "| measure | best (every round) |"
     echo "|---|---:|"
@@ -185,6 +203,8 @@ ratio=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand")" | awk '
     echo "| drill_restore (fetch + restore phases), s | $dr |"
     echo "| by_hand (5 own dumps, mariadb client), s | $bh |"
     echo "| **ratio drill_restore / by_hand** | **$ratio** |"
+    echo "| drill_perdb (fetch + restore, the same 5 own dumps as a per-database point), s | $dp |"
+    echo "| ratio drill_perdb / by_hand | $ratio_p |"
     echo "| drill_wall (whole drill, provisioning included), s | $dw |"
     echo "| list_scan (2,000-database dump, no manifest, run --dry-run), s | $ls_ |"
     echo "| list_manifest (2,000-database point, cluster manifest, run --dry-run), s | $lm |"

@@ -1,12 +1,20 @@
 /* databases.c: which databases of a multi-database recovery point a target
- * drills: those matching the target's `databases` globs, then a seeded
- * sample of `sample.databases` of them (DESIGN section 11, "Tenants"). */
+ * drills: the point's databases (from its cluster manifest, else from a scan
+ * of the dump), those matching the target's `databases` globs, then a seeded
+ * sample of `sample.databases` of them (DESIGN section 11, "Tenants"); and
+ * after the restore, the databases a cluster manifest lists but the dump
+ * lacks. */
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drill_int.h"
+#include "restoredrill/artifact.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+#include "restoredrill/manifest.h"
 #include "restoredrill/prng.h"
+#include "restoredrill/restore.h"
 
 /* Mixed into the seed so that the databases drawn do not repeat the draws
  * that picked the recovery point ("databases" in ASCII). */
@@ -89,4 +97,114 @@ out:
     free(cand);
     free(idx);
     return st;
+}
+
+/* The point's cluster manifest (reference.manifest, else the sidecar the
+ * catalog found) into dt->cluster. A configured manifest that cannot be
+ * loaded or holds no databases is an error; a sidecar of one database is
+ * left aside (the databases are then listed from the dump). */
+static rd_status load_cluster(rd_drill_target *dt, rd_error *err)
+{
+    const char *conf = dt->t->reference.manifest;
+    char *path = conf && strcmp(conf, "sidecar") == 0
+                     ? rd_manifest_sidecar_path(dt->point->location)
+                 : conf ? rd_strdup(conf)
+                        : rd_strdup(dt->point->manifest);
+    rd_manifest *m = NULL;
+    rd_status st = RD_OK;
+    if (!path)
+        return conf ? RD_ERR(err, RD_ERR_NOMEM, "out of memory") : RD_OK;
+    if (!rd_fs_exists(path)) {
+        if (conf)
+            st = RD_ERR(err, RD_ERR_NOTFOUND, "manifest %s does not exist", path);
+    } else if ((st = rd_manifest_load(path, &m, err)) == RD_OK && m->ndatabases == 0) {
+        if (conf)
+            st = RD_ERR(err, RD_ERR_FORMAT,
+                        "manifest %s describes one database, not a cluster-wide dump (make it "
+                        "with backup or manifest --all-databases / --databases)",
+                        path);
+        else
+            rd_log_warn("%s: the manifest %s describes one database: listing the dump's instead",
+                        dt->t->name, path);
+        rd_manifest_free(m);
+        m = NULL;
+    }
+    if (m)
+        rd_log_info("%s: cluster manifest %s (%zu databases)", dt->t->name, path, m->ndatabases);
+    free(path);
+    dt->cluster = m;
+    return st;
+}
+
+rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
+                                    const rd_artifact_opts *o, rd_error *err)
+{
+    const rd_target_cfg *t = dt->t;
+    rd_artifact *scan = NULL;
+    rd_strlist all = {0}, matched = {0};
+    rd_status st;
+    if (!drv->list_databases)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "the %s restore driver cannot choose databases in a %s dump", drv->name,
+                      dt->res->point.format ? dt->res->point.format : "?");
+    st = load_cluster(dt, err);
+    if (st == RD_OK && dt->cluster) {
+        /* the manifest lists the point's databases: no read of the dump */
+        for (size_t i = 0; st == RD_OK && i < dt->cluster->ndatabases; i++)
+            st = rd_strlist_push(&all, dt->cluster->databases[i]->database, err);
+    } else if (st == RD_OK) {
+        st = rd_artifact_open(dt->point->location, o, &scan, err);
+        if (st == RD_OK)
+            st = drv->list_databases(scan, &all, err);
+    }
+    if (st == RD_OK && all.n == 0)
+        st = RD_ERR(err, RD_ERR_FORMAT,
+                    "%s holds no database sections (a cluster-wide dump is made with "
+                    "pg_dumpall, or mariadb-dump --all-databases or --databases)",
+                    dt->point->id);
+    if (st == RD_OK) {
+        st = rd_drill_pick_databases(t, &all, dt->seed, &matched, &dt->dbs, err);
+        if (st == RD_ERR_CONFIG)
+            dt->res->config_error = 1;
+    }
+    if (st == RD_OK) {
+        dt->res->databases_total = all.n;
+        dt->res->databases_matched = matched.n;
+        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
+            st = rd_target_add_database(dt->res, dt->dbs.items[i], err);
+        rd_log_info("%s: %zu of the %zu databases matching %s (%zu in the point): %s%s", t->name,
+                    dt->dbs.n, matched.n, t->databases.n == 1 ? t->databases.items[0] : "the globs",
+                    all.n, dt->dbs.n ? dt->dbs.items[0] : "", dt->dbs.n > 1 ? ", ..." : "");
+    }
+    rd_artifact_free(scan);
+    rd_strlist_free(&all);
+    rd_strlist_free(&matched);
+    return st;
+}
+
+/* A cluster manifest promises every database it lists: each one whose
+ * section the dump lacks fails (sampled or not). */
+rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outcome *oc,
+                                     rd_error *err)
+{
+    size_t missing = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < dt->cluster->ndatabases; i++) {
+        const char *name = dt->cluster->databases[i]->database;
+        size_t j = 0;
+        while (j < oc->databases_seen.n && strcmp(oc->databases_seen.items[j], name) != 0)
+            j++;
+        if (j < oc->databases_seen.n)
+            continue;
+        rd_check_result *c =
+            rd_target_add_check(dt->res, "restore", "databases", name, RD_FAILED, "");
+        if (c)
+            rd_check_set_message(c, "database %s is in the manifest but not in the dump", name);
+        if (!missing++)
+            first = name;
+    }
+    if (!missing)
+        return RD_OK;
+    return RD_ERR(err, RD_ERR_INTEGRITY, "database %s is in the manifest but not in the dump%s",
+                  first, missing > 1 ? " (and others: see the databases results)" : "");
 }

@@ -6,10 +6,12 @@
 
 #include <stdint.h>
 
+#include "restoredrill/artifact.h"
 #include "restoredrill/catalog.h"
 #include "restoredrill/config.h"
 #include "restoredrill/db.h"
 #include "restoredrill/drill.h"
+#include "restoredrill/restore.h"
 #include "restoredrill/result.h"
 #include "restoredrill/scratch.h"
 
@@ -66,6 +68,18 @@ int rd_db_glob_match(const char *glob, const char *name);
  * recovery point`. */
 rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all, uint64_t seed,
                                   rd_strlist *matched, rd_strlist *picked, rd_error *err);
+
+/* For a cluster-wide point: load its cluster manifest (dt->cluster), list
+ * its databases (from the manifest, else a scan of the dump through drv's
+ * lister, opened again with o), pick them (dt->dbs) and record the counts
+ * in dt->res. A glob matching nothing sets dt->res->config_error. */
+rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
+                                    const rd_artifact_opts *o, rd_error *err);
+/* After the restore: a failed "databases" result per database that
+ * dt->cluster lists but the dump had no section for (oc->databases_seen);
+ * the first one's message in err. */
+rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outcome *oc,
+                                     rd_error *err);
 
 /* --- per_database.c (catalog.per_database) --- */
 /* The database a per-database dump's file name names: the part before the
