@@ -11,6 +11,9 @@
 #                  the report measures them (the listing comes from the
 #                  manifest, the whole dump streams through the section filter)
 #   drill_wall     the whole drill, server provisioning and teardown included
+#   by_hand_scratch the same into a third server started with the settings of
+#                  the drill's ephemeral scratch instance (64M buffer pool...):
+#                  the same server, so the ratio isolates the drill's cost
 #   drill_perdb    fetch + restore phases of a drill of the same 5 own dumps
 #                  laid out as a per-database point (catalog.per_database)
 #   by_hand        the same 5 tenants restored with the mariadb client from
@@ -35,7 +38,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/rd-bench-tenants.XXXXXX")
 chmod 0711 "$tmp"
 export RESTOREDRILL_RUNDIR="$tmp/run"
 mkdir -p "$RESTOREDRILL_RUNDIR" "$tmp/all" "$tmp/own" "$tmp/small" "$tmp/two"
-cleanup() { bench_stop "$tmp/a"; bench_stop "$tmp/b"; rm -rf "$tmp"; }
+cleanup() { bench_stop "$tmp/a"; bench_stop "$tmp/b"; bench_stop "$tmp/c"; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/a" "$tmp/b"
@@ -92,6 +95,24 @@ cat >"$tmp/perdb.json" <<JSON
 JSON
 bench_start_my "$tmp/b" || { echo "bench: second mariadb did not start"; exit 1; }
 B_SOCK="$tmp/b/my/sock"
+# a third server with exactly the settings of restoredrill's ephemeral
+# MariaDB scratch instance (harness/scratch/ephemeral_mariadb.c: 64M buffer
+# pool, flush at commit 0, no binlog, doublewrite and log size by default),
+# so that a by-hand restore runs against the same server the drill uses
+c="$tmp/c/my"
+mkdir -p "$c/tmp"
+[ "$(id -u)" = 0 ] && chown -R mysql "$tmp/c"
+as_user mysql mariadb-install-db --no-defaults --datadir="$c/data" --auth-root-authentication-method=normal \
+    --skip-test-db >"$tmp/c-install.log" 2>&1 || { echo "bench: third mariadb did not install"; exit 1; }
+as_user mysql /usr/sbin/mariadbd --no-defaults --datadir="$c/data" --socket="$c/sock" \
+    --pid-file="$c/pid" --log-error="$c/err" --innodb-buffer-pool-size=64M \
+    --innodb-flush-log-at-trx-commit=0 --skip-log-bin --skip-name-resolve --tmpdir="$c/tmp" \
+    --skip-networking >/dev/null 2>&1 &
+i=0
+until mariadb --no-defaults -S "$c/sock" -u root -e 'SELECT 1' >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 120 ] && { echo "bench: third mariadb did not start"; exit 1; }; sleep 0.5
+done
+C_SOCK="$c/sock"
 
 # a synthetic 2,000-database point (tiny sections) with and without manifest
 mkdir -p "$tmp/two/scan" "$tmp/two/man"
@@ -144,6 +165,7 @@ hwm_run() {
 
 best() { sort -n | head -n 1; }
 : >"$tmp/r.drill_restore"; : >"$tmp/r.drill_wall"; : >"$tmp/r.by_hand"; : >"$tmp/r.drill_perdb"
+: >"$tmp/r.by_hand_scratch"
 : >"$tmp/r.list_scan"; : >"$tmp/r.list_manifest"; : >"$tmp/r.rss_full"; : >"$tmp/r.rss_small"
 for round in 1 2 3; do
     echo "round $round" >&2
@@ -167,6 +189,11 @@ for round in 1 2 3; do
     for db in $picks; do mariadb --no-defaults -S "$B_SOCK" -u root <"$tmp/own/$db.sql" || exit 1; done
     end=$(date +%s.%N)
     echo "$start $end" | awk '{printf "%.2f\n", $2 - $1}' >>"$tmp/r.by_hand"
+    for db in $picks; do mariadb --no-defaults -S "$C_SOCK" -u root -e "DROP DATABASE IF EXISTS $db"; done
+    start=$(date +%s.%N)
+    for db in $picks; do mariadb --no-defaults -S "$C_SOCK" -u root <"$tmp/own/$db.sql" || exit 1; done
+    end=$(date +%s.%N)
+    echo "$start $end" | awk '{printf "%.2f\n", $2 - $1}' >>"$tmp/r.by_hand_scratch"
     for kind in scan manifest; do
         cfgf="$tmp/scan.json"
         [ $kind = manifest ] && cfgf="$tmp/man.json"
@@ -187,12 +214,14 @@ dr="$(best <"$tmp/r.drill_restore") ($(all_of "$tmp/r.drill_restore"))"
 dw="$(best <"$tmp/r.drill_wall") ($(all_of "$tmp/r.drill_wall"))"
 bh="$(best <"$tmp/r.by_hand") ($(all_of "$tmp/r.by_hand"))"
 dp="$(best <"$tmp/r.drill_perdb") ($(all_of "$tmp/r.drill_perdb"))"
+bs="$(best <"$tmp/r.by_hand_scratch") ($(all_of "$tmp/r.by_hand_scratch"))"
 ls_="$(best <"$tmp/r.list_scan") ($(all_of "$tmp/r.list_scan"))"
 lm="$(best <"$tmp/r.list_manifest") ($(all_of "$tmp/r.list_manifest"))"
 rf="$(sort -n "$tmp/r.rss_full" | tail -n 1) ($(all_of "$tmp/r.rss_full"))"
 rs="$(sort -n "$tmp/r.rss_small" | tail -n 1) ($(all_of "$tmp/r.rss_small"))"
 ratio=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand")" | awk '{printf "%.2f", $1 / $2}')
 ratio_p=$(echo "$(best <"$tmp/r.drill_perdb") $(best <"$tmp/r.by_hand")" | awk '{printf "%.2f", $1 / $2}')
+ratio_s=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand_scratch")" | awk '{printf "%.2f", $1 / $2}')
 {
     echo "| measure | best (every round) |"
     echo "|---|---:|"
@@ -203,6 +232,8 @@ ratio_p=$(echo "$(best <"$tmp/r.drill_perdb") $(best <"$tmp/r.by_hand")" | awk '
     echo "| drill_restore (fetch + restore phases), s | $dr |"
     echo "| by_hand (5 own dumps, mariadb client), s | $bh |"
     echo "| **ratio drill_restore / by_hand** | **$ratio** |"
+    echo "| by_hand_scratch (the same, into a server with the scratch instance's settings), s | $bs |"
+    echo "| **ratio drill_restore / by_hand_scratch** | **$ratio_s** |"
     echo "| drill_perdb (fetch + restore, the same 5 own dumps as a per-database point), s | $dp |"
     echo "| ratio drill_perdb / by_hand | $ratio_p |"
     echo "| drill_wall (whole drill, provisioning included), s | $dw |"
