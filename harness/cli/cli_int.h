@@ -3,6 +3,8 @@
 #ifndef RESTOREDRILL_CLI_INT_H
 #define RESTOREDRILL_CLI_INT_H
 
+#include <stddef.h>
+
 typedef struct rd_cli_command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -13,5 +15,18 @@ typedef struct rd_cli_command {
 
 /* Terminated by an entry whose name is NULL. */
 extern const rd_cli_command rd_cli_commands[];
+
+/* cmd_coverage.c: the history file a run of cfg appends to (out_dir NULL:
+ * output.dir), heap, NULL when output.history is null; the history index a
+ * run hands to the drill (NULL when there is none or it cannot be read,
+ * logged), freed with rd_coverage_free. */
+struct rd_config;
+struct rd_coverage;
+char *rd_cli_history_path(const struct rd_config *cfg, const char *out_dir);
+struct rd_coverage *rd_cli_coverage_for_run(const struct rd_config *cfg, const char *out_dir);
+/* validate_probe.c: check what can be checked without a scratch instance
+ * (a dir catalog's directory and pattern, the live reference's connection);
+ * one stderr line per problem; returns how many. */
+size_t rd_cli_validate_probe(const struct rd_config *cfg);
 
 #endif

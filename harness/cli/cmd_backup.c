@@ -98,6 +98,7 @@ int rd_cmd_backup(int argc, char **argv)
     common_args c = {0};
     const char *format = NULL, *bad = NULL;
     rd_backup_opts o = {0};
+    o.with_checksums = 1; /* the contract's manifest holds chunk checksums */
     rd_strlist globs = {0};
     int rc = backup_args(argc, argv, &c, &format, &o, &globs, &bad);
     const char **gv = NULL;
@@ -134,8 +135,8 @@ static int backup_args(int argc, char **argv, common_args *cp, const char **form
             if (!v)
                 return rd_cli_usage_error("backup", "--format needs a value");
             *formatp = v;
-        } else if (strcmp(argv[i], "--checksums") == 0) {
-            o->with_checksums = 1;
+        } else if (strcmp(argv[i], "--checksums") == 0 || strcmp(argv[i], "--no-checksums") == 0) {
+            o->with_checksums = argv[i][2] != 'n';
         } else if (strcmp(argv[i], "--gzip") == 0 || strcmp(argv[i], "--zstd") == 0) {
             rd_wrap w = argv[i][2] == 'g' ? RD_WRAP_GZIP : RD_WRAP_ZSTD;
             if (o->wrap && o->wrap != w)
@@ -200,7 +201,7 @@ int rd_cmd_manifest(int argc, char **argv)
     common_args c = {0};
     const char *bad = NULL;
     rd_engine engine = 0;
-    int checksums = 0;
+    int checksums = 1; /* the contract's manifest holds chunk checksums */
     rd_strlist globs = {0};
     int rc = RD_EXIT_OK;
     for (int i = 1; i < argc && rc == RD_EXIT_OK; i++) {
@@ -209,8 +210,9 @@ int rd_cmd_manifest(int argc, char **argv)
             rc = rd_cli_usage_error("manifest", "%s needs a value", bad);
             break;
         }
-        if (r == 0 && strcmp(argv[i], "--checksums") == 0) {
-            checksums = 1;
+        if (r == 0 &&
+            (strcmp(argv[i], "--checksums") == 0 || strcmp(argv[i], "--no-checksums") == 0)) {
+            checksums = argv[i][2] != 'n';
             continue;
         }
         if (r == 0 && (r = databases_opt(argc, argv, &i, &globs)) < 0)

@@ -47,7 +47,8 @@ static rd_status read_section(const cJSON *t, const char *tpath, const char *key
 }
 
 static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
-static const char *const strategies[] = {"latest", "random", "oldest", "id", "pitr-random", NULL};
+static const char *const strategies[] = {"latest",      "random",         "oldest", "id",
+                                         "pitr-random", "least-verified", NULL};
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg
@@ -368,6 +369,11 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
                       "%s.databases: not implemented yet with scratch type \"%s\" (only "
                       "\"ephemeral\")",
                       path, tc->scratch.type);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet with negative_control (faults planted "
+                      "per database)",
+                      path);
     if (tc->reference.dsn)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: not implemented yet with reference.dsn (a live reference "
@@ -392,9 +398,10 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",      "engine",   "objectives", "catalog",
-                                       "sample",    "scratch",  "restore",    "reference",
-                                       "databases", "timeouts", "checks",     NULL};
+    static const char *const keys[] = {
+        "name",         "engine",           "objectives",       "catalog",  "sample", "scratch",
+        "restore",      "reference",        "databases",        "timeouts", "checks", "controls",
+        "keep_scratch", "keep_scratch_ttl", "negative_control", NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -451,8 +458,29 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
         st = RD_ERR(&e, RD_ERR_CONFIG,
                     "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
     rd_cfg_errors_add(errs, st, &e);
-    if (rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e) ==
-        RD_OK)
+    int dbs_ok =
+        rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e) ==
+        RD_OK;
+    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "controls", 1, &tc->controls, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_bool(t, path, "negative_control", &tc->negative_control, &e),
+                      &e);
+    {
+        static const char *const keep[] = {"never", "on-failure", "always", NULL};
+        tc->keep_scratch_ttl = 86400;
+        st = rd_cfg_enum(t, path, "keep_scratch", keep, &tc->keep_scratch, &e);
+        if (st == RD_OK)
+            st = rd_config_dupstr(&tc->keep_scratch, "never", &e);
+        if (st == RD_OK)
+            st = rd_cfg_duration(t, path, "keep_scratch_ttl", &tc->keep_scratch_ttl, &e);
+        if (st == RD_OK && cJSON_GetObjectItemCaseSensitive(t, "keep_scratch_ttl") &&
+            strcmp(tc->keep_scratch, "never") == 0)
+            st = RD_ERR(&e, RD_ERR_CONFIG,
+                        "%s.keep_scratch_ttl: only used with keep_scratch \"on-failure\" or "
+                        "\"always\"",
+                        path);
+        rd_cfg_errors_add(errs, st, &e);
+    }
+    if (dbs_ok)
         rd_cfg_errors_add(errs, check_databases(t, path, tc, &e), &e);
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);

@@ -88,6 +88,7 @@ static void free_target(rd_target_result *t)
     free(t->point.sha256);
     free(t->point.format);
     free(t->sampling_strategy);
+    free(t->sampling_reason);
     for (size_t i = 0; i < t->nphases; i++)
         free(t->phases[i].name);
     free(t->phases);
@@ -97,6 +98,11 @@ static void free_target(rd_target_result *t)
     free(t->checks);
     free(t->error);
     free(t->notes);
+    rd_strv_free(t->controls, t->ncontrols);
+    free(t->scratch_type);
+    free(t->isolation);
+    free(t->coverage_map);
+    free(t->kept_connect);
     for (size_t i = 0; i < t->ndatabases; i++)
         free(t->databases[i]);
     free(t->databases);
@@ -132,10 +138,33 @@ void rd_report_free(rd_report *r)
     free(r->host);
     free(r->user);
     free(r->config_path);
+    free(r->config_sha256);
+    free(r->ci_job_url);
+    free(r->signing_key);
+    rd_strv_free(r->controls, r->ncontrols);
     for (size_t i = 0; i < r->ntargets; i++)
         free_target(&r->targets[i]);
     free(r->targets);
     free(r);
+}
+
+rd_status rd_strv_push(char ***v, size_t *n, const char *s, rd_error *err)
+{
+    char **grown = realloc(*v, (*n + 1) * sizeof *grown);
+    if (!grown)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    *v = grown;
+    if (!(grown[*n] = rd_strdup(s ? s : "")))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    (*n)++;
+    return RD_OK;
+}
+
+void rd_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 rd_target_result *rd_report_add_target(rd_report *r, const char *name, const char *engine)
@@ -212,11 +241,14 @@ rd_phase *rd_target_add_phase(rd_target_result *t, const char *name, double seco
         return NULL;
     p->seconds = seconds;
     p->status = status;
+    p->started_at_ms = p->finished_at_ms = 0;
     t->nphases++;
     return p;
 }
 
 /* Format into a new heap string; NULL for a NULL format or on failure. */
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *vformat(const char *fmt, va_list ap)
 {
     if (!fmt)

@@ -56,11 +56,15 @@ static int plain_path(const char *s)
     return 1;
 }
 
-/* The scratch database: named after the target, never a system database. */
+/* The scratch database: named after the dump's database when the request
+ * gives it, else after the target; never a system database. */
 static rd_status database_name(const rd_eph_engine *eng, const rd_scratch_req *req, char **out,
                                rd_error *err)
 {
-    char *name = rd_scratch_sanitize(req ? req->target : NULL, eng->db_name_max);
+    const char *want = req && req->database && *req->database ? req->database
+                       : req                                  ? req->target
+                                                              : NULL;
+    char *name = rd_scratch_sanitize(want, eng->db_name_max);
     for (const char *const *r = eng->reserved_dbs; name && r && *r; r++) {
         size_t n = strlen(*r);
         /* a trailing '*' reserves a prefix ("template*") */
@@ -159,6 +163,9 @@ static rd_status start(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_er
         int in_use = tail && strstr(tail, "Address already in use");
         free(tail);
         if (in_use && attempt < EPH_START_ATTEMPTS) {
+            rd_log_warn("%s scratch server: port %d on 127.0.0.1 was taken by another process; "
+                        "trying another port",
+                        e->eng->label, s->conn.port);
             e->eng->stop(s, e);
             continue;
         }
@@ -328,15 +335,42 @@ static const rd_eph_engine *engine_of_dirname(const char *name)
     return NULL;
 }
 
+/* The keep_until of a kept instance's RD_SCRATCH_KEEP_FILE; 0 when none. */
+static int64_t kept_until(const char *dir)
+{
+    char *path = rd_fs_join(dir, RD_SCRATCH_KEEP_FILE), *text = NULL;
+    size_t len = 0;
+    int64_t ms = 0;
+    rd_error e;
+    if (path && rd_fs_read_file(path, 65536, &text, &len, &e) == RD_OK) {
+        cJSON *o = cJSON_Parse(text);
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "keep_until");
+        if (!cJSON_IsString(u) || rd_time_parse(u->valuestring, &ms, NULL) != RD_OK)
+            ms = 0;
+        cJSON_Delete(o);
+    }
+    free(text);
+    free(path);
+    return ms;
+}
+
 /* Decide about one entry of the rundir: 1 and a reason when it is a leftover. */
 static int is_leftover(const char *path, const struct stat *sb, double older_than, owner_info *oi,
                        char *why, size_t whysz)
 {
     if (owner_read(path, oi)) {
         unsigned long long now_start = rd_scratch_proc_starttime(oi->pid);
+        int64_t until = kept_until(path);
+        char when[RD_TIME_BUFSZ];
         if (now_start != 0 && now_start == oi->start)
             return 0;
-        snprintf(why, whysz, "owner pid %d is gone", (int)oi->pid);
+        if (until > rd_wall_now_ms())
+            return 0; /* kept for investigation (keep_scratch), time to live not over */
+        if (until)
+            snprintf(why, whysz, "kept until %s: time to live over",
+                     rd_time_format(until, when, sizeof when));
+        else
+            snprintf(why, whysz, "owner pid %d is gone", (int)oi->pid);
         return 1;
     }
     /* No owner file: a run that died between mkdtemp and writing it. */

@@ -47,6 +47,11 @@ extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
 const rd_catalog_type *rd_catalog_find(const char *name);
+/* The exec catalog's output (a JSON array of recovery points, len bytes of
+ * text, NUL not needed) into points, in the order given; RD_ERR_FORMAT naming
+ * the item and key of the first mistake. The command's stdout is outside
+ * input (tests/fuzz/fuzz_exec_catalog.c). */
+rd_status rd_catalog_exec_parse(const char *text, size_t len, rd_points *out, rd_error *err);
 /* List and sort through the registry. RD_ERR_UNSUPPORTED "catalog type \"s3\"
  * is not implemented yet" for contract types without a driver. */
 rd_status rd_catalog_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *err);
@@ -82,6 +87,13 @@ typedef struct rd_sample {
  * exposure_seconds and newest_age_seconds are -1 when no point exists. */
 rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
                          int64_t now_ms, rd_sample *out, rd_error *err);
+/* rd_sample_pick with, per point, the number of passed drills the history
+ * holds of it (verified[i] for pts->items[i]; NULL: none), which strategy
+ * least-verified needs: one seeded draw among the points inside the window
+ * verified the fewest times. The other strategies ignore verified. */
+rd_status rd_sample_pick_counts(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
+                                int64_t now_ms, const size_t *verified, rd_sample *out,
+                                rd_error *err);
 /* RPO exposure only (for list): same window rules, no pick. */
 void rd_sample_exposure(const rd_points *pts, double window, int64_t now_ms, rd_sample *out);
 

@@ -386,20 +386,21 @@ START_TEST(test_unknown_keys)
 {
     ASSERT_TOP_ERR("\"sampel\": 1,", NODRV,
                    "drill.json: sampel: unknown key (expected one of: version, name, seed, "
-                   "parallel, output, notify, targets)");
-    ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
-                      "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
-                      "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks)");
+                   "parallel, output, notify, targets, controls)");
+    ASSERT_TARGET_ERR(
+        ", \"sampel\": {}", NODRV,
+        "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one "
+        "of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
-                      "drill.json: targets[0].sample.windw: unknown key (expected one of: "
-                      "strategy, window, max_age, id, databases)");
+                      "drill.json: targets[0].sample.windw: unknown key, did you mean \"window\"? "
+                      "(expected one of: strategy, window, max_age, id, databases)");
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": 5, \"RPO\": 6}", NODRV,
-                      "drill.json: targets[0].objectives.RPO: unknown key (expected one of: rto, "
-                      "rpo)");
+                      "drill.json: targets[0].objectives.RPO: unknown key, did you mean \"rpo\"? "
+                      "(expected one of: rto, rpo)");
     ASSERT_TOP_ERR("\"output\": {\"xml\": \"a\"},", NODRV,
                    "drill.json: output.xml: unknown key (expected one of: dir, junit, json, html, "
-                   "prometheus, history)");
+                   "prometheus, history, sign)");
     /* keys depend on the type */
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"ephemeral\", \"admin_dsn\": \"x\"}", NODRV,
                       "drill.json: targets[0].scratch.admin_dsn: unknown key (expected one of: "
@@ -530,8 +531,9 @@ START_TEST(test_every_error_named)
         "   {\"type\": \"sql\", \"query\": \"SELECT 1\", \"expect\": \"lots\"}]}]}";
     ck_assert_str_eq(
         error_of(text, 0),
-        "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks)\n"
+        "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: "
+        "name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -684,10 +686,11 @@ START_TEST(test_env_values_never_echoed)
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": \"${RD_T_SECRET}\"}", NODRV,
                       "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", "
                       "\"15m\", \"2h\" or \"1d\", got a value from the environment");
-    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
-                      "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
-                      "\"random\", \"oldest\", \"id\", \"pitr-random\", got a value from the "
-                      "environment");
+    ASSERT_TARGET_ERR(
+        ", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
+        "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
+        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"least-verified\", got a value from the "
+        "environment");
     ck_assert_ptr_null(strstr(errmsg, "hunter2"));
     /* integers and booleans from the environment arrive as strings */
     char *t = top(
@@ -824,8 +827,8 @@ START_TEST(test_load_file)
     ck_assert_int_eq(rd_config_load(path, &rd_drill_drivers, &cfg, &err), RD_ERR_CONFIG);
     char want[256];
     snprintf(want, sizeof want,
-             "%s: targets[0].catalog.pattren: unknown key (expected one of: type, path, pattern, "
-             "time_from, per_database)",
+             "%s: targets[0].catalog.pattren: unknown key, did you mean \"pattern\"? (expected one "
+             "of: type, path, pattern, time_from, per_database)",
              path);
     ck_assert_str_eq(err.msg, want);
     unlink(path);

@@ -157,7 +157,8 @@ START_TEST(failures)
                "sample strategy pitr-random needs a pg-archive catalog, which is not "
                "implemented yet");
     pick_fails(&p, "newest", -1, NULL, T0, RD_ERR_CONFIG,
-               "sample.strategy: expected one of latest, random, oldest, id, pitr-random, got "
+               "sample.strategy: expected one of latest, random, oldest, id, pitr-random, "
+               "least-verified, got "
                "\"newest\"");
     rd_points_free(&p);
 }
