@@ -286,9 +286,14 @@ static void print_table(const rd_target_cfg *t, const list_target *lt, const lis
 {
     char when[RD_TIME_BUFSZ], age[64], buf[64], red[1024];
     const char *strategy = t->sample.strategy ? t->sample.strategy : "latest";
-    printf("%s (%s, catalog %s%s%s)\n", t->name, rd_engine_name(t->engine),
-           t->catalog.type ? t->catalog.type : "?", t->catalog.path ? " " : "",
-           t->catalog.path ? rd_redact(t->catalog.path, red, sizeof(red)) : "");
+    if (t->catalog.bucket) /* s3 */
+        printf("%s (%s, catalog %s s3://%s/%s)\n", t->name, rd_engine_name(t->engine),
+               t->catalog.type ? t->catalog.type : "?", t->catalog.bucket,
+               t->catalog.prefix ? t->catalog.prefix : "");
+    else
+        printf("%s (%s, catalog %s%s%s)\n", t->name, rd_engine_name(t->engine),
+               t->catalog.type ? t->catalog.type : "?", t->catalog.path ? " " : "",
+               t->catalog.path ? rd_redact(t->catalog.path, red, sizeof(red)) : "");
     if (lt->list_st != RD_OK) {
         printf("  error: %s\n", lt->list_err.msg);
         return;

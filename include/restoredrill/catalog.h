@@ -19,7 +19,7 @@ typedef struct rd_point {
     int64_t bytes;      /* -1 unknown */
     char *sha256;       /* expected digest, NULL unknown */
     char *format;       /* declared format or NULL (detected from content at fetch) */
-    char *manifest;     /* sidecar manifest path if one exists, else NULL */
+    char *manifest;     /* sidecar manifest path (or s3:// URL) if one exists, else NULL */
 } rd_point;
 
 typedef struct rd_points {
@@ -43,9 +43,12 @@ typedef struct rd_catalog_type {
 } rd_catalog_type;
 
 extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
-/* The drivers (harness/catalog/dir.c, exec.c), for the registry and tests. */
+/* The drivers (harness/catalog/dir.c, exec.c, s3.c), for the registry and tests.
+ * dir's path may be s3://bucket/prefix: then it lists like s3 (with the
+ * catalog's endpoint, region and path_style). */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
+extern const rd_catalog_type rd_catalog_s3;
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* The exec catalog's output (a JSON array of recovery points, len bytes of
  * text, NUL not needed) into points, in the order given; RD_ERR_FORMAT naming

@@ -39,8 +39,9 @@ typedef struct rd_catalog_cfg {
                            of one time are one recovery point (targets with "databases") */
     rd_strlist command; /* exec: argv */
     double timeout;     /* exec: seconds, default 60 */
-    char *endpoint, *bucket, *prefix, *region; /* s3 */
-    char *stanza;                              /* pgbackrest */
+    char *endpoint, *bucket, *prefix, *region; /* s3 (endpoint, region: also dir on s3://) */
+    int path_style; /* s3: 1 path style, 0 virtual-hosted, -1 (default) automatic */
+    char *stanza;   /* pgbackrest */
 } rd_catalog_cfg;
 
 typedef struct rd_sample_cfg {

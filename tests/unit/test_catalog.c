@@ -336,14 +336,18 @@ START_TEST(list_types)
     memset(&c, 0, sizeof c);
     rd_points p = {NULL, 0};
     rd_error err;
-    c.type = (char *)"s3";
+    c.type = (char *)"pgbackrest";
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_UNSUPPORTED);
-    ck_assert_str_eq(err.msg, "catalog type \"s3\" is not implemented yet");
+    ck_assert_str_eq(err.msg, "catalog type \"pgbackrest\" is not implemented yet");
+    c.type = (char *)"s3";
+    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
+    ck_assert_str_eq(err.msg, "catalog.bucket: expected a bucket name");
     c.type = (char *)"ftp";
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
     ck_assert_str_eq(err.msg, "unknown catalog type \"ftp\"");
     ck_assert_ptr_eq(rd_catalog_find("dir"), &rd_catalog_dir);
     ck_assert_ptr_eq(rd_catalog_find("exec"), &rd_catalog_exec);
+    ck_assert_ptr_eq(rd_catalog_find("s3"), &rd_catalog_s3);
     ck_assert_ptr_null(rd_catalog_find("pgbackrest"));
 }
 END_TEST
