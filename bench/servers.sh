@@ -4,7 +4,9 @@
 #   bench_start_pg DIR     initdb + postgres, socket dir DIR/pg; sets PGDSN
 #   bench_start_my DIR     mariadb-install-db + mariadbd, socket DIR/my/sock; sets MYDSN
 #   bench_stop DIR         stop both (fast shutdown) and leave DIR to the caller
-# The servers get settings for a throwaway load: no fsync, generous buffers.
+# The servers get settings for a throwaway load: no fsync, generous buffers;
+# MariaDB a private --tmpdir (servers sharing /tmp lose each other's internal
+# temporary tables).
 
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 
@@ -27,12 +29,13 @@ bench_start_pg() {
 
 bench_start_my() {
     d=$1/my
-    mkdir -p "$d"
-    [ "$(id -u)" = 0 ] && chown mysql "$d"
+    mkdir -p "$d" "$d/tmp"
+    [ "$(id -u)" = 0 ] && chown mysql "$d" "$d/tmp"
     as_user mysql mariadb-install-db --no-defaults --datadir="$d/data" --auth-root-authentication-method=normal \
         --skip-test-db >"$1/my-install.log" 2>&1 || return 1
     as_user mysql /usr/sbin/mariadbd --no-defaults --datadir="$d/data" --socket="$d/sock" \
-        --skip-networking --pid-file="$d/pid" --log-error="$d/err" --innodb-buffer-pool-size=1G \
+        --skip-networking --pid-file="$d/pid" --log-error="$d/err" --tmpdir="$d/tmp" \
+        --innodb-buffer-pool-size=1G \
         --innodb-flush-log-at-trx-commit=0 --innodb-log-file-size=512M --skip-log-bin \
         --innodb-doublewrite=0 >/dev/null 2>&1 &
     i=0

@@ -34,9 +34,19 @@ rd_check_result *rd_check_record(rd_check_ctx *ctx, const char *object, rd_verdi
     }
     const char *type = check_type_name(ctx);
     const char *name = ctx->check && ctx->check->name ? ctx->check->name : type;
-    rd_check_result *c = rd_target_add_check(ctx->result, type, name, object, v, msg);
+    char *qualified = NULL;
+    if (ctx->database && !(qualified = rd_asprintf("%s.%s", ctx->database, object ? object : "*")))
+        return NULL;
+    rd_check_result *c =
+        rd_target_add_check(ctx->result, type, name, qualified ? qualified : object, v, msg);
+    free(qualified);
     if (!c)
         return NULL;
+    if (ctx->database) {
+        rd_check_set_database(c, ctx->database);
+        if (!c->database)
+            return NULL;
+    }
     c->seconds = seconds < 0 ? 0 : seconds;
     return c;
 }

@@ -147,6 +147,15 @@ void rd_report_print_console(const rd_report *r)
                  off, ctl(t->name, a, sizeof a),
                  t->point.id ? ctl(t->point.id, b, sizeof b) : "none", rto, rpo);
         emit(line);
+        if (t->databases_total) {
+            int n = snprintf(line, sizeof line,
+                             "    databases: %zu drilled of %zu matching (%zu in the point):",
+                             t->ndatabases, t->databases_matched, t->databases_total);
+            for (size_t k = 0; n >= 0 && (size_t)n < sizeof line && k < t->ndatabases; k++)
+                n += snprintf(line + n, sizeof line - (size_t)n, " %s",
+                              ctl(t->databases[k], b, sizeof b));
+            emit(line);
+        }
         for (size_t j = 0; j < t->nchecks; j++) {
             const rd_check_result *c = &t->checks[j];
             if (c->status == RD_PASSED || c->status == RD_SKIPPED)

@@ -59,6 +59,7 @@ static const char css[] =
     "1.5}svg circle.ok{fill:#1a7f37}"
     "svg circle.bad{fill:#cf222e}\n"
     "footer{margin-top:24px;color:#57606a;font-size:12px}\n"
+    "tr.group th{background:#eaeef2;text-align:left;padding-top:10px}\n"
     ".ok{color:#1a7f37;font-weight:600}.nok{color:#cf222e;font-weight:700}\n"
     ".summary{margin:16px 0}.summary td.num,.summary th{white-space:nowrap}\n"
     "@page{size:A4;margin:14mm 12mm}\n"
@@ -215,6 +216,19 @@ static rd_status point_table(rd_strbuf *sb, const rd_target_result *t, rd_error 
     TRY(kv(sb, "Sampling seed", n, 1, err));
     if (t->pitr_target_ms)
         TRY(kv(sb, "PITR target time", time_or_null(t->pitr_target_ms, p, sizeof p), 0, err));
+    if (t->databases_total > 0) {
+        rd_strbuf dbs;
+        rd_strbuf_init(&dbs, 0);
+        st = rd_strbuf_appendf(&dbs, err, "%zu drilled of %zu matching (%zu in the point)",
+                               t->ndatabases, t->databases_matched, t->databases_total);
+        for (size_t i = 0; st == RD_OK && i < t->ndatabases; i++)
+            st = rd_strbuf_appendf(&dbs, err, "%s%s", i ? ", " : ": ", t->databases[i]);
+        if (st == RD_OK)
+            st = kv(sb, "Databases", dbs.data, 1, err);
+        rd_strbuf_free(&dbs);
+        if (st != RD_OK)
+            goto out;
+    }
     TRY(kv(sb, "RPO basis", t->rpo_basis, 0, err));
     TRY(kv(sb, "RPO exposure (largest gap)", secs_or_null(t->rpo_exposure_seconds, n, sizeof n), 0,
            err));
@@ -361,6 +375,38 @@ out:
     return st;
 }
 
+/* One database's results under a heading row: worst first. */
+static rd_status database_group(rd_strbuf *sb, const rd_target_result *t, const char *db,
+                                rd_error *err)
+{
+    rd_status st = RD_OK;
+    size_t n = 0, bad = 0;
+    rd_verdict worst = RD_SKIPPED;
+    for (size_t i = 0; i < t->nchecks; i++) {
+        const rd_check_result *c = &t->checks[i];
+        if (!c->database || strcmp(c->database, db) != 0)
+            continue;
+        n++;
+        bad += c->status != RD_PASSED && c->status != RD_SKIPPED;
+        worst = rd_verdict_worse(worst, c->status);
+    }
+    TRY(rd_strbuf_append(sb, "<tr class=\"group\"><th colspan=\"7\">", err));
+    TRY(badge(sb, n ? worst : RD_ERROR, err));
+    TRY(rd_strbuf_append(sb, " Database <span class=\"mono\">", err));
+    TRY(esc(sb, db, err));
+    TRY(rd_strbuf_appendf(
+        sb, err, "</span> <span class=\"muted\">(%zu result%s, %zu not passed)</span></th></tr>\n",
+        n, n == 1 ? "" : "s", bad));
+    for (int pass = 0; pass < 4; pass++)
+        for (size_t i = 0; i < t->nchecks; i++) {
+            const rd_check_result *c = &t->checks[i];
+            if (c->database && strcmp(c->database, db) == 0 && order(c->status) == pass)
+                TRY(check_row(sb, c, err));
+        }
+out:
+    return st;
+}
+
 static rd_status checks(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
 {
     rd_status st = RD_OK;
@@ -375,10 +421,13 @@ static rd_status checks(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
         "<th class=\"num\">Time</th><th>Details</th><th>Expected (threshold)</th><th>Actual</th>"
         "</tr>\n",
         err));
+    /* results about the whole target first, then one group per database */
     for (int pass = 0; pass < 4; pass++)
         for (size_t i = 0; i < t->nchecks; i++)
-            if (order(t->checks[i].status) == pass)
+            if (!t->checks[i].database && order(t->checks[i].status) == pass)
                 TRY(check_row(sb, &t->checks[i], err));
+    for (size_t d = 0; d < t->ndatabases; d++)
+        TRY(database_group(sb, t, t->databases[d], err));
     TRY(rd_strbuf_append(sb, "</table>\n", err));
 out:
     return st;

@@ -148,6 +148,8 @@ static cJSON *check_json(const rd_check_result *c, int *oom)
     }
     put(o, "properties", props, oom);
     put_str(o, "output", c->output, oom);
+    if (c->database)
+        put_str(o, "database", c->database, oom);
     return o;
 }
 
@@ -212,6 +214,21 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
     put(o, "checks", checks, oom);
     put_redacted(o, "error", t->error, oom);
     put_str(o, "notes", t->notes, oom);
+    if (t->databases_total > 0) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON *drilled = cJSON_CreateArray();
+        put_count(d, "total", t->databases_total, oom);
+        put_count(d, "matched", t->databases_matched, oom);
+        for (size_t i = 0; drilled && i < t->ndatabases; i++) {
+            cJSON *n = str_or_null(t->databases[i]);
+            if (!n || !cJSON_AddItemToArray(drilled, n)) {
+                cJSON_Delete(n);
+                *oom = 1;
+            }
+        }
+        put(d, "drilled", drilled, oom);
+        put(o, "databases", d, oom);
+    }
     put(o, "controls", strv_json(t->controls, t->ncontrols, oom), oom);
     if (t->kept_connect) {
         cJSON *k = cJSON_CreateObject();

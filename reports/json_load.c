@@ -166,6 +166,7 @@ static rd_status load_check(ld *c, const cJSON *j, const char *path, rd_target_r
     TRY(get_str(c, j, path, "expected", &ck->expected));
     TRY(get_str(c, j, path, "actual", &ck->actual));
     TRY(get_str(c, j, path, "output", &ck->output));
+    TRY(get_str(c, j, path, "database", &ck->database));
     const cJSON *props = field(j, "properties");
     if (props && !cJSON_IsObject(props)) {
         st = bad(c, path, "properties", "an object of strings");
@@ -276,6 +277,20 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
         TRY(get_u64(c, o, sub, "seed", &t->sampling_seed));
         TRY(get_time(c, o, sub, "pitr_target", &t->pitr_target_ms));
         TRY(get_str(c, o, sub, "reason", &t->sampling_reason));
+    }
+    if ((o = get_obj(j, "databases"))) {
+        const cJSON *d;
+        snprintf(sub, sizeof sub, "%s.databases", path);
+        TRY(get_count(c, o, sub, "total", &t->databases_total));
+        TRY(get_count(c, o, sub, "matched", &t->databases_matched));
+        cJSON_ArrayForEach(d, field(o, "drilled"))
+        {
+            if (!cJSON_IsString(d)) {
+                st = bad(c, sub, "drilled", "an array of strings");
+                goto out;
+            }
+            TRY(rd_target_add_database(t, d->valuestring, c->err));
+        }
     }
     if ((o = get_obj(j, "rto"))) {
         snprintf(sub, sizeof sub, "%s.rto", path);

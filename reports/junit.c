@@ -184,7 +184,11 @@ static rd_status testcase(rd_strbuf *sb, const rd_target_result *t, const rd_che
                           rd_error *err)
 {
     rd_status st = RD_OK;
-    char *classname = rd_asprintf("restoredrill.%s.%s", t->name, c->check ? c->check : c->type);
+    const char *check = c->check ? c->check : c->type;
+    /* multi-database targets: restoredrill.<target>.<database>.<check> */
+    char *classname = c->database
+                          ? rd_asprintf("restoredrill.%s.%s.%s", t->name, c->database, check)
+                          : rd_asprintf("restoredrill.%s.%s", t->name, check);
     char *msg = verdict_message(c);
     const char *el = NULL;
     if (!classname || !msg) {

@@ -22,7 +22,8 @@ static int copy_check(rd_check_result *d, const rd_check_result *s)
     if (!dup_into(&d->id, s->id) || !dup_into(&d->type, s->type) ||
         !dup_into(&d->check, s->check) || !dup_into(&d->object, s->object) ||
         !dup_into(&d->message, s->message) || !dup_into(&d->expected, s->expected) ||
-        !dup_into(&d->actual, s->actual) || !dup_into(&d->output, s->output))
+        !dup_into(&d->actual, s->actual) || !dup_into(&d->output, s->output) ||
+        !dup_into(&d->database, s->database))
         return 0;
     if (s->nprops) {
         d->props = calloc(s->nprops, sizeof *d->props);
@@ -67,6 +68,12 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
     d->rpo_exposure_seconds = s->rpo_exposure_seconds;
     d->newest_age_seconds = s->newest_age_seconds;
     d->data_lag_seconds = s->data_lag_seconds;
+    d->databases_total = s->databases_total;
+    d->databases_matched = s->databases_matched;
+    d->config_error = s->config_error;
+    for (size_t i = 0; i < s->ndatabases; i++)
+        if (rd_target_add_database(d, s->databases[i], NULL) != RD_OK)
+            return 0;
     if (!dup_into(&d->point.id, s->point.id) || !dup_into(&d->point.location, s->point.location) ||
         !dup_into(&d->point.sha256, s->point.sha256) ||
         !dup_into(&d->point.format, s->point.format) || !dup_into(&d->point.base, s->point.base) ||

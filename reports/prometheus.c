@@ -162,6 +162,56 @@ out:
     return st;
 }
 
+/* Multi-database targets: one success sample and the check counts per
+ * drilled database, with a `database` label. */
+static rd_status render_databases(const rd_report *r, rd_strbuf *sb, rd_error *err)
+{
+    static const char *const names[] = {"restoredrill_database_success",
+                                        "restoredrill_database_checks"};
+    static const char *const helps[] = {
+        "1 when every result of the database in the last drill passed, else 0",
+        "Check results of the database in the last drill by status"};
+    static const rd_verdict kinds[] = {RD_PASSED, RD_FAILED, RD_ERROR, RD_SKIPPED};
+    rd_status st = RD_OK;
+    for (size_t m = 0; m < 2; m++) {
+        int header = 0;
+        for (size_t i = 0; i < r->ntargets; i++) {
+            const rd_target_result *t = &r->targets[i];
+            for (size_t d = 0; d < t->ndatabases; d++) {
+                size_t n[4] = {0, 0, 0, 0};
+                for (size_t j = 0; j < t->nchecks; j++) {
+                    const rd_check_result *c = &t->checks[j];
+                    if (!c->database || strcmp(c->database, t->databases[d]) != 0)
+                        continue;
+                    for (size_t k = 0; k < 4; k++)
+                        if (c->status == kinds[k] ||
+                            (kinds[k] == RD_ERROR && c->status == RD_ABORTED))
+                            n[k]++;
+                }
+                if (!header) {
+                    TRY(rd_strbuf_appendf(sb, err, "# HELP %s %s\n# TYPE %s gauge\n", names[m],
+                                          helps[m], names[m]));
+                    header = 1;
+                }
+                for (size_t k = 0; k < (m == 0 ? 1u : 4u); k++) {
+                    TRY(rd_strbuf_appendf(sb, err, "%s{target=\"", names[m]));
+                    TRY(label(sb, t->name, err));
+                    TRY(rd_strbuf_append(sb, "\",database=\"", err));
+                    TRY(label(sb, t->databases[d], err));
+                    if (m == 0)
+                        TRY(rd_strbuf_appendf(sb, err, "\"} %d\n",
+                                              n[0] > 0 && n[1] + n[2] == 0 ? 1 : 0));
+                    else
+                        TRY(rd_strbuf_appendf(sb, err, "\",status=\"%s\"} %zu\n",
+                                              rd_verdict_name(kinds[k]), n[k]));
+                }
+            }
+        }
+    }
+out:
+    return st;
+}
+
 /* restoredrill_control_info{target, control} 1: the controls each
  * target's results support. */
 static rd_status controls(const rd_report *r, rd_strbuf *sb, rd_error *err)
@@ -234,6 +284,8 @@ rd_status rd_report_to_prometheus_history(const rd_report *r, const char *previo
     rd_strbuf sb;
     rd_strbuf_init(&sb, 0);
     rd_status st = render(r, previous, &sb, err);
+    if (st == RD_OK)
+        st = render_databases(r, &sb, err);
     if (st == RD_OK)
         st = controls(r, &sb, err);
     if (st == RD_OK)

@@ -56,6 +56,24 @@ static int common_opt(int argc, char **argv, int *i, common_args *c, const char 
     return 0;
 }
 
+/* --all-databases / --databases GLOB... (the globs run to the next option).
+ * 1 when argv[*i] was one of them, -1 when --databases has no glob. */
+static int databases_opt(int argc, char **argv, int *i, rd_strlist *globs)
+{
+    rd_error e;
+    if (strcmp(argv[*i], "--all-databases") == 0)
+        return rd_strlist_push(globs, "*", &e) == RD_OK ? 1 : -1;
+    if (strcmp(argv[*i], "--databases") != 0)
+        return 0;
+    int n = 0;
+    while (*i + 1 < argc && argv[*i + 1][0] != '-') {
+        if (rd_strlist_push(globs, argv[++*i], &e) != RD_OK)
+            return -1;
+        n++;
+    }
+    return n ? 1 : -1;
+}
+
 static int need_common(const char *sub, const common_args *c, int need_out, rd_engine *engine)
 {
     if (!c->engine)
@@ -71,38 +89,77 @@ static int need_common(const char *sub, const common_args *c, int need_out, rd_e
     return 0;
 }
 
+static int backup_args(int argc, char **argv, common_args *cp, const char **formatp,
+                       rd_backup_opts *op, rd_strlist *globs, const char **badp);
+static int backup_go(common_args *cp, const char *format, rd_backup_opts *op);
+
 int rd_cmd_backup(int argc, char **argv)
 {
     common_args c = {0};
     const char *format = NULL, *bad = NULL;
     rd_backup_opts o = {0};
     o.with_checksums = 1; /* the contract's manifest holds chunk checksums */
+    rd_strlist globs = {0};
+    int rc = backup_args(argc, argv, &c, &format, &o, &globs, &bad);
+    const char **gv = NULL;
+    if (rc == RD_EXIT_OK && globs.n) {
+        if (!(gv = rd_strlist_argv(&globs)))
+            rc = RD_EXIT_ABORTED;
+        o.databases = gv;
+        o.ndatabases = globs.n;
+    }
+    if (rc == RD_EXIT_OK)
+        rc = backup_go(&c, format, &o);
+    free(gv);
+    rd_strlist_free(&globs);
+    return rc;
+}
+
+static int backup_args(int argc, char **argv, common_args *cp, const char **formatp,
+                       rd_backup_opts *op, rd_strlist *globs, const char **badp)
+{
+    common_args *c = cp;
+    rd_backup_opts *o = op;
     for (int i = 1; i < argc; i++) {
-        int r = common_opt(argc, argv, &i, &c, &bad);
+        int r = common_opt(argc, argv, &i, c, badp);
         if (r < 0)
-            return rd_cli_usage_error("backup", "%s needs a value", bad);
+            return rd_cli_usage_error("backup", "%s needs a value", *badp);
+        if (r > 0)
+            continue;
+        if ((r = databases_opt(argc, argv, &i, globs)) < 0)
+            return rd_cli_usage_error("backup", "--databases needs at least one name or glob");
         if (r > 0)
             continue;
         const char *v = NULL;
         if (rd_cli_opt_value(argc, argv, &i, "--format", &v)) {
             if (!v)
                 return rd_cli_usage_error("backup", "--format needs a value");
-            format = v;
+            *formatp = v;
         } else if (strcmp(argv[i], "--checksums") == 0 || strcmp(argv[i], "--no-checksums") == 0) {
-            o.with_checksums = argv[i][2] != 'n';
+            o->with_checksums = argv[i][2] != 'n';
         } else if (strcmp(argv[i], "--gzip") == 0 || strcmp(argv[i], "--zstd") == 0) {
             rd_wrap w = argv[i][2] == 'g' ? RD_WRAP_GZIP : RD_WRAP_ZSTD;
-            if (o.wrap && o.wrap != w)
+            if (o->wrap && o->wrap != w)
                 return rd_cli_usage_error("backup", "--gzip and --zstd exclude each other");
-            o.wrap = w;
+            o->wrap = w;
         } else if (argv[i][0] == '-') {
             return rd_cli_usage_error("backup", "unknown option \"%s\"", argv[i]);
         } else {
             return rd_cli_usage_error("backup", "unexpected argument \"%s\"", argv[i]);
         }
     }
+    return RD_EXIT_OK;
+}
+
+static int backup_go(common_args *cp, const char *format, rd_backup_opts *op)
+{
+    common_args c = *cp;
+    rd_backup_opts o = *op;
     if (need_common("backup", &c, 1, &o.engine))
         return RD_EXIT_USAGE;
+    if (o.ndatabases && o.engine != RD_ENGINE_MARIADB)
+        return rd_cli_usage_error("backup", "--all-databases and --databases are not implemented "
+                                            "yet for postgres (built for mariadb)");
     if (o.engine == RD_ENGINE_PG) {
         if (!format || strcmp(format, "custom") == 0)
             o.format = RD_FMT_PG_CUSTOM;
@@ -145,23 +202,37 @@ int rd_cmd_manifest(int argc, char **argv)
     const char *bad = NULL;
     rd_engine engine = 0;
     int checksums = 1; /* the contract's manifest holds chunk checksums */
-    for (int i = 1; i < argc; i++) {
+    rd_strlist globs = {0};
+    int rc = RD_EXIT_OK;
+    for (int i = 1; i < argc && rc == RD_EXIT_OK; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
-        if (r < 0)
-            return rd_cli_usage_error("manifest", "%s needs a value", bad);
+        if (r < 0) {
+            rc = rd_cli_usage_error("manifest", "%s needs a value", bad);
+            break;
+        }
         if (r == 0 &&
             (strcmp(argv[i], "--checksums") == 0 || strcmp(argv[i], "--no-checksums") == 0)) {
             checksums = argv[i][2] != 'n';
             continue;
         }
-        if (r == 0)
-            return rd_cli_usage_error("manifest",
-                                      argv[i][0] == '-' ? "unknown option \"%s\""
-                                                        : "unexpected argument \"%s\"",
-                                      argv[i]);
+        if (r == 0 && (r = databases_opt(argc, argv, &i, &globs)) < 0)
+            rc = rd_cli_usage_error("manifest", "--databases needs at least one name or glob");
+        else if (r == 0)
+            rc = rd_cli_usage_error("manifest",
+                                    argv[i][0] == '-' ? "unknown option \"%s\""
+                                                      : "unexpected argument \"%s\"",
+                                    argv[i]);
     }
-    if (need_common("manifest", &c, 1, &engine))
-        return RD_EXIT_USAGE;
+    if (rc == RD_EXIT_OK && need_common("manifest", &c, 1, &engine))
+        rc = RD_EXIT_USAGE;
+    if (rc == RD_EXIT_OK && globs.n && engine != RD_ENGINE_MARIADB)
+        rc = rd_cli_usage_error("manifest", "--all-databases and --databases are not implemented "
+                                            "yet for postgres (built for mariadb)");
+    if (rc != RD_EXIT_OK) {
+        rd_strlist_free(&globs);
+        return rc;
+    }
+    const char **gv = globs.n ? rd_strlist_argv(&globs) : NULL;
     rd_error err = {0};
     rd_db *db = NULL;
     rd_manifest *m = NULL;
@@ -171,7 +242,9 @@ int rd_cmd_manifest(int argc, char **argv)
     rd_status st = rd_db_connect(engine, c.dsn, NULL, &db, &err);
     if (st == RD_OK)
         st = rd_db_begin_readonly(db, &err);
-    if (st == RD_OK)
+    if (st == RD_OK && gv)
+        st = rd_manifest_capture_databases(db, &mo, gv, globs.n, &m, &err);
+    else if (st == RD_OK)
         st = rd_manifest_capture(db, &mo, &m, &err);
     if (st == RD_OK)
         st = rd_db_commit(db, &err);
@@ -179,6 +252,8 @@ int rd_cmd_manifest(int argc, char **argv)
         st = rd_manifest_save(m, c.out, &err);
     rd_manifest_free(m);
     rd_db_free(db);
+    free(gv);
+    rd_strlist_free(&globs);
     if (st != RD_OK)
         return fail("manifest", st, &err);
     return RD_EXIT_OK;

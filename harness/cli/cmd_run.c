@@ -149,6 +149,15 @@ static void print_plan(const rd_report *r)
                    t->sampling_strategy ? t->sampling_strategy : "latest", t->sampling_candidates);
         else
             printf("%s\t-\t-\t%s\n", t->name, t->error ? t->error : "nothing sampled");
+        if (t->point.id && t->databases_total) {
+            printf("%s\tdatabases\t%zu of %zu matching (%zu in the point):", t->name, t->ndatabases,
+                   t->databases_matched, t->databases_total);
+            for (size_t d = 0; d < t->ndatabases; d++)
+                printf(" %s", t->databases[d]);
+            printf("\n");
+        } else if (t->point.id && t->error) {
+            printf("%s\t-\t-\t%s\n", t->name, t->error);
+        }
     }
 }
 
@@ -186,8 +195,8 @@ int rd_cmd_run(int argc, char **argv)
         print_plan(r);
         rc = RD_EXIT_OK;
         for (size_t i = 0; i < r->ntargets; i++)
-            if (!r->targets[i].point.id)
-                rc = RD_EXIT_FAILED;
+            if (!r->targets[i].point.id || r->targets[i].error)
+                rc = r->targets[i].config_error ? RD_EXIT_USAGE : RD_EXIT_FAILED;
         goto out;
     }
     const char *dir = a.o.out_dir ? a.o.out_dir : cfg->output.dir ? cfg->output.dir : "out";
@@ -200,8 +209,13 @@ int rd_cmd_run(int argc, char **argv)
     else
         rd_log_info("reports written to %s", dir);
     rd_notify_send(&cfg->notify, r);
+    int config_error = 0;
+    for (size_t i = 0; i < r->ntargets; i++)
+        config_error |= r->targets[i].config_error;
     if (st == RD_ERR_ABORTED || r->status == RD_ABORTED)
         rc = RD_EXIT_ABORTED;
+    else if (config_error)
+        rc = RD_EXIT_USAGE; /* found while running (a databases glob matching nothing) */
     else if (r->status == RD_PASSED && wst == RD_OK)
         rc = RD_EXIT_OK;
     else

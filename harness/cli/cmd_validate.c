@@ -87,8 +87,12 @@ static void print_sample(const rd_target_cfg *t)
                    : "those in the dump, restored under their own names");
     for (size_t i = 0; i < t->databases.n; i++)
         printf("%s%s", i ? ", " : "", t->databases.items[i]);
-    if (s->databases > 0)
-        printf(" (a random %d of them)", s->databases);
+    if (t->databases.n && s->databases > 0)
+        printf(" (%d of the matching databases, drawn from the seed)", s->databases);
+    else if (t->databases.n)
+        printf(" (every matching database)");
+    if (t->catalog.per_database)
+        printf("; one dump per database, grouped by the time in the file names");
     printf("\n");
 }
 

@@ -38,7 +38,8 @@ const rd_cli_command rd_cli_commands[] = {
      "  --offline        check the file only: list no catalog, connect to nothing\n"},
     {"backup", rd_cmd_backup,
      "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
-     "                    [--gzip | --zstd] [--no-checksums] [--freshness-query SQL]",
+     "                    [--gzip | --zstd] [--no-checksums] [--freshness-query SQL]\n"
+     "                    [--all-databases | --databases GLOB...]",
      "dump + consistent manifest in one snapshot",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to dump (password from the environment)\n"
@@ -48,17 +49,23 @@ const rd_cli_command rd_cli_commands[] = {
      "  --no-checksums        leave the chunk digests out of the manifest (by default it\n"
      "                        holds them, from the dump's own snapshot, for the `checksum`\n"
      "                        check; --checksums is accepted and changes nothing)\n"
-     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"
+     "  --all-databases       mariadb: every database (mariadb-dump --all-databases) and a\n"
+     "                        cluster manifest with a section per database\n"
+     "  --databases GLOB...   mariadb: the databases matching the shell globs (\"_\" and\n"
+     "                        \"%\" are plain characters)\n"},
     {"manifest", rd_cmd_manifest,
      "restoredrill manifest --engine E --dsn DSN -o FILE [--no-checksums]\n"
-     "                      [--freshness-query SQL]",
+     "                      [--freshness-query SQL] [--all-databases | --databases GLOB...]",
      "capture expected figures from a live database",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to read (read-only)\n"
      "  -o FILE               manifest file to write\n"
      "  --no-checksums        leave the chunk digests out (by default the manifest holds\n"
      "                        them, for the `checksum` check; --checksums changes nothing)\n"
-     "  --freshness-query SQL newest data time, recorded in the manifest\n"},
+     "  --freshness-query SQL newest data time, recorded in the manifest\n"
+     "  --all-databases       mariadb: a section per database, one snapshot\n"
+     "  --databases GLOB...   mariadb: the databases matching the shell globs\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
      "                      [--against DSN2 | --manifest FILE] [--parallel N] [--chunk-rows N]",

@@ -60,6 +60,7 @@ static const rd_cfg_field f_cat_dir[] = {RD_FSKIP("type"),
                                          RD_FLD("path", RD_CFG_REQUIRED, C, path),
                                          RD_FLD("pattern", RD_CFG_STRING, C, pattern),
                                          RD_FENUM("time_from", C, time_from, time_from),
+                                         RD_FLD("per_database", RD_CFG_BOOL, C, per_database),
                                          RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
                                          RD_FLD("region", RD_CFG_STRING, C, region),
                                          RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
@@ -203,6 +204,9 @@ static rd_status parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg
     }
     if (st == RD_OK)
         st = rd_config_dupstr(&c->pattern, "*", err);
+    /* per-database files are grouped by the time in their names */
+    if (st == RD_OK && c->per_database)
+        st = rd_config_dupstr(&c->time_from, "name", err);
     return st;
 }
 
@@ -452,6 +456,56 @@ static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_cfg_errors *
     return worst;
 }
 
+/* databases / sample.databases (DESIGN section 11, "Tenants"): what is
+ * built is a cluster-wide mariadb-dump restored into an ephemeral instance;
+ * everything else is refused rather than ignored. */
+static rd_status check_databases(const cJSON *t, const char *path, const rd_target_cfg *tc,
+                                 rd_error *err)
+{
+    const rd_strlist *d = &tc->databases;
+    for (size_t i = 0; i < d->n; i++) {
+        if (!d->items[i][0])
+            return RD_ERR(err, RD_ERR_CONFIG,
+                          "%s.databases[%zu]: expected a database name or a glob, got \"\"", path,
+                          i);
+        if (strlen(d->items[i]) > 256)
+            return RD_ERR(err, RD_ERR_CONFIG,
+                          "%s.databases[%zu]: expected at most 256 bytes, got %zu", path, i,
+                          strlen(d->items[i]));
+    }
+    if (tc->sample.databases > 0 && d->n == 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.sample.databases: needs \"databases\" on the target (the names or globs "
+                      "to sample from)",
+                      path);
+    if (tc->catalog.per_database && d->n == 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.catalog.per_database: needs \"databases\" on the target (the names or "
+                      "globs to drill)",
+                      path);
+    if (!cJSON_GetObjectItemCaseSensitive(t, "databases"))
+        return RD_OK;
+    if (d->n == 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: expected at least one database name or glob, got []", path);
+    if (tc->scratch.type && strcmp(tc->scratch.type, "ephemeral") != 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet with scratch type \"%s\" (only "
+                      "\"ephemeral\")",
+                      path, tc->scratch.type);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet with negative_control (faults planted "
+                      "per database)",
+                      path);
+    if (tc->reference.dsn)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet with reference.dsn (a live reference "
+                      "per database; use a cluster manifest)",
+                      path);
+    return RD_OK;
+}
+
 static rd_status check_target_name(const cJSON *t, const char *path, const char *name,
                                    rd_error *err)
 {
@@ -561,7 +615,9 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
         st = RD_ERR(&e, RD_ERR_CONFIG,
                     "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
     rd_cfg_errors_add(errs, st, &e);
-    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e);
+    int dbs_ok =
+        rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e) ==
+        RD_OK;
     rd_cfg_errors_add(
         errs, read_section(t, path, "recovery", 0, f_recovery, &tc->recovery, NULL, &e), &e);
     rd_cfg_errors_add(errs, rd_cfg_string(t, path, "database", 0, &tc->database, &e), &e);
@@ -584,6 +640,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
                         path);
         rd_cfg_errors_add(errs, st, &e);
     }
+    if (dbs_ok)
+        rd_cfg_errors_add(errs, check_databases(t, path, tc, &e), &e);
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     if (catalog_ok)
         rd_cfg_errors_add(errs, check_dynamodb(t, path, tc, &e), &e);

@@ -227,6 +227,7 @@ rd_status rd_drill_run(const rd_config *cfg, const rd_drill_opts *opts, rd_repor
             rd_target_set_error(dt->res, "the drill was aborted before this target started");
         }
         rd_points_free(&dt->points);
+        rd_points_free(&dt->files);
     }
     r->finished_at_ms = rd_wall_now_ms();
     rd_report_settle(r);

@@ -6,11 +6,13 @@
 
 #include <stdint.h>
 
+#include "restoredrill/artifact.h"
 #include "restoredrill/catalog.h"
 #include "restoredrill/config.h"
 #include "restoredrill/db.h"
 #include "restoredrill/drill.h"
 #include "restoredrill/dynamo.h"
+#include "restoredrill/restore.h"
 #include "restoredrill/result.h"
 #include "restoredrill/scratch.h"
 
@@ -38,6 +40,10 @@ typedef struct rd_drill_target {
     rd_points points;
     rd_db *reference;    /* live reference (reference.dsn), or NULL */
     rd_scratch *scratch; /* left for the orchestrator when aborted */
+    rd_strlist dbs;      /* multi-database targets: the databases drilled (sampled) */
+    rd_points files;     /* catalog.per_database: the catalog's files (points are their groups) */
+    struct rd_manifest *cluster; /* their cluster manifest (sidecar or reference.manifest), or
+                                    NULL: then the databases were listed from the dump */
     int aborted;
     rd_dyn_verify *dyn; /* engine dynamodb: what verifying the point found, or NULL */
     int physical;       /* the sampled point is a base backup (point->base) */
@@ -78,6 +84,52 @@ void rd_drill_target_plan(rd_drill_target *dt);
  * check result is passed or skipped (and at least one ran). */
 int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tvars);
 
+/* --- databases.c --- */
+/* 1 when name matches the shell glob (fnmatch without flags: "*", "?",
+ * "[...]", "\" escapes; "_" and "%" are plain characters). */
+int rd_db_glob_match(const char *glob, const char *name);
+/* The databases of `all` (a recovery point's, system databases left out)
+ * that match t->databases, in name order, into matched; t->sample.databases
+ * of them (all when 0 or more than there are) drawn with rd_prng from seed,
+ * in name order, into picked. A glob that matches nothing is RD_ERR_CONFIG
+ * `targets[0].databases[1]: "x*" matches none of the 51 databases of the
+ * recovery point`. */
+rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all, uint64_t seed,
+                                  rd_strlist *matched, rd_strlist *picked, rd_error *err);
+
+/* For a cluster-wide point: load its cluster manifest (dt->cluster), list
+ * its databases (from the manifest, else a scan of the dump through drv's
+ * lister, opened again with o), pick them (dt->dbs) and record the counts
+ * in dt->res. A glob matching nothing sets dt->res->config_error. */
+rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
+                                    const rd_artifact_opts *o, rd_error *err);
+/* After the restore: a failed "databases" result per database that
+ * dt->cluster lists but the dump had no section for (oc->databases_seen);
+ * the first one's message in err. */
+rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outcome *oc,
+                                     rd_error *err);
+
+/* --- per_database.c (catalog.per_database) --- */
+/* The database a per-database dump's file name names: the part before the
+ * first "-", "_" or "." followed by a date (YYYYMMDD not followed by a
+ * digit, or YYYY-MM-DD): "tenant_42-20260130T020000Z.dump" -> "tenant_42".
+ * Heap; NULL when there is none (or out of memory). */
+char *rd_drill_file_database(const char *name);
+/* One point per creation time of files (sorted): id "<time> (N database
+ * dumps)", location the catalog's path, bytes the sum, format
+ * "per-database". */
+rd_status rd_drill_group_points(const rd_catalog_cfg *cat, rd_points *files, rd_points *groups,
+                                rd_error *err);
+/* The databases of a group point (its files' names), appended to out;
+ * RD_ERR_FORMAT for a file without a name or two files of one database. */
+rd_status rd_drill_point_databases(const rd_points *files, const rd_point *group, rd_strlist *out,
+                                   rd_error *err);
+/* The sidecar manifest of database db's own file, or NULL (not a
+ * per-database point, or no sidecar). */
+const char *rd_drill_file_manifest(const rd_drill_target *dt, const char *db);
+/* Restore dt->dbs each from its own file into a database of its name (a
+ * restore result per database). 1 when all were restored. */
+int rd_drill_restore_per_database(rd_drill_target *dt, double deadline);
 /* The reference manifest of the sampled point (reference.manifest, else
  * the catalog's sidecar); *m stays NULL when there is none. 0 (with an
  * error result recorded) when a configured one cannot be loaded. */

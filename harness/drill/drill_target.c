@@ -13,6 +13,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
+#include "restoredrill/manifest.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/restore.h"
 #include "restoredrill/sha256.h"
@@ -79,6 +80,12 @@ static int phase_sample(rd_drill_target *dt)
     dt->res->sampling_seed = dt->seed;
     rd_status lst = rd_catalog_list(&t->catalog, &dt->points, &err);
     st = lst;
+    if (st == RD_OK && t->catalog.per_database) {
+        /* the files of one time are one point */
+        dt->files = dt->points;
+        memset(&dt->points, 0, sizeof dt->points);
+        st = rd_drill_group_points(&t->catalog, &dt->files, &dt->points, &err);
+    }
     if (st == RD_OK && !(counts = rd_drill_verified_counts(dt)))
         st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
     if (st == RD_OK)
@@ -109,6 +116,40 @@ static int phase_sample(rd_drill_target *dt)
     rd_measure_max_age(dt, 1);
     rd_log_info("%s: sampled %s (%s of %zu candidates, seed %llu)", t->name, dt->point->id,
                 dt->res->sampling_strategy, dt->sample.candidates, (unsigned long long)dt->seed);
+    return 1;
+}
+
+/* Multi-database targets: list the point's databases (a read of the dump
+ * through the driver's section scanner), match the globs and sample. A glob
+ * that matches nothing is a configuration error (the run exits 2). */
+/* fetch for a per-database point: its databases are its files' names; the
+ * files are opened one by one as they are restored. */
+static int fetch_per_database(rd_drill_target *dt)
+{
+    rd_strlist all = {0}, matched = {0};
+    rd_error err;
+    double start = rd_mono_now();
+    rd_error_clear(&err);
+    rd_status st = rd_drill_point_databases(&dt->files, dt->point, &all, &err);
+    if (st == RD_OK) {
+        st = rd_drill_pick_databases(dt->t, &all, dt->seed, &matched, &dt->dbs, &err);
+        if (st == RD_ERR_CONFIG)
+            dt->res->config_error = 1;
+    }
+    if (st == RD_OK) {
+        dt->res->databases_total = all.n;
+        dt->res->databases_matched = matched.n;
+        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
+            st = rd_target_add_database(dt->res, dt->dbs.items[i], &err);
+    }
+    rd_strlist_free(&all);
+    rd_strlist_free(&matched);
+    rd_verdict v = st == RD_OK ? RD_PASSED : dt->res->config_error ? RD_ERROR : RD_FAILED;
+    rd_measure_phase(dt->res, "fetch", start, v);
+    if (st != RD_OK) {
+        rd_drill_target_fail(dt, "fetch", v, err.msg);
+        return 0;
+    }
     return 1;
 }
 
@@ -143,6 +184,8 @@ static int fetch_snapshot(rd_drill_target *dt, double start)
 
 static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_type **drv)
 {
+    if (dt->t->catalog.per_database)
+        return fetch_per_database(dt);
     const rd_target_cfg *t = dt->t;
     const rd_point *pt = dt->point;
     const char **dec = NULL;
@@ -167,18 +210,16 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
         return 0;
     }
 
-    {
-        dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
-        rd_s3_opts s3o = {.endpoint = t->catalog.endpoint,
-                          .region = t->catalog.region,
-                          .path_style = t->catalog.path_style};
-        rd_artifact_opts o = {.expected_sha256 = pt->sha256,
-                              .s3 = &s3o,
-                              .decrypt = dec,
-                              .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0,
-                              .deadline = t->timeout_fetch > 0 ? start + t->timeout_fetch : 0};
-        st = rd_artifact_open(pt->location, &o, a, &err);
-    }
+    dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
+    rd_s3_opts s3o = {.endpoint = t->catalog.endpoint,
+                      .region = t->catalog.region,
+                      .path_style = t->catalog.path_style};
+    rd_artifact_opts o = {.expected_sha256 = pt->sha256,
+                          .s3 = &s3o,
+                          .decrypt = dec,
+                          .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0,
+                          .deadline = t->timeout_fetch > 0 ? start + t->timeout_fetch : 0};
+    st = rd_artifact_open(pt->location, &o, a, &err);
     if (st == RD_OK) {
         rd_format f = rd_artifact_format(*a);
         if (f == RD_FMT_UNKNOWN && pt->format)
@@ -205,13 +246,18 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
             st = RD_ERR(&err, RD_ERR_INTEGRITY, "sha256 mismatch: expected %s, got %s", pt->sha256,
                         hex);
     }
+    if (st == RD_OK && t->databases.n)
+        st = rd_drill_choose_databases(dt, *drv, &o, &err);
     free(dec);
-    rd_verdict v = st == RD_OK ? RD_PASSED : st == RD_ERR_ABORTED ? RD_ABORTED : RD_FAILED;
+    rd_verdict v = st == RD_OK             ? RD_PASSED
+                   : st == RD_ERR_ABORTED  ? RD_ABORTED
+                   : dt->res->config_error ? RD_ERROR
+                                           : RD_FAILED;
     rd_measure_phase(dt->res, "fetch", start, v);
     if (st != RD_OK) {
         if (st == RD_ERR_ABORTED)
             dt->aborted = 1;
-        rd_drill_target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
+        rd_drill_target_fail(dt, "fetch", v == RD_FAILED ? RD_FAILED : RD_ERROR, err.msg);
         return 0;
     }
     return 1;
@@ -303,6 +349,26 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars, const 
     return 1;
 }
 
+static int restore_per_database(rd_drill_target *dt)
+{
+    double start = rd_mono_now();
+    int ok = rd_drill_restore_per_database(dt, deadline_in(dt->t->restore.timeout));
+    if (!ok && rd_abort_requested())
+        dt->aborted = 1;
+    rd_measure_phase(dt->res, "restore", start,
+                     ok            ? RD_PASSED
+                     : dt->aborted ? RD_ABORTED
+                                   : RD_FAILED);
+    if (!ok) {
+        if (!dt->res->error)
+            rd_target_set_error(dt->res, "restore: not every database was restored");
+        return 0;
+    }
+    dt->restore_ok = 1;
+    dt->restore_end = rd_mono_now();
+    return 1;
+}
+
 /* What restores the point, as a user knows it (the driver's name is ours). */
 static const char *restore_tool(const rd_restore_type *drv, const rd_artifact *a)
 {
@@ -350,9 +416,11 @@ static int scratch_disk_full(const rd_drill_target *dt)
 
 static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv)
 {
+    const rd_target_cfg *t = dt->t;
+    if (t->catalog.per_database)
+        return restore_per_database(dt);
     if (!a)
         return restored_by_scratch(dt);
-    const rd_target_cfg *t = dt->t;
     rd_restore_outcome oc;
     rd_error err;
     char human[64];
@@ -361,8 +429,8 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     rd_error_clear(&err);
     const char *tool = restore_tool(drv, a);
     rd_log_info("%s: restoring %s with %s", t->name, dt->point->id, tool);
-    rd_status st =
-        drv->run(&t->restore, a, dt->scratch, deadline_in(t->restore.timeout), &oc, &err);
+    rd_status st = drv->run(&t->restore, a, dt->scratch, t->databases.n ? &dt->dbs : NULL,
+                            deadline_in(t->restore.timeout), &oc, &err);
     double secs = rd_mono_now() - start;
     if (st == RD_ERR_ABORTED || rd_abort_requested())
         dt->aborted = 1;
@@ -404,6 +472,14 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
                               (unsigned long long)rd_artifact_decoded_bytes(a));
         if (oc.roles_note)
             rd_check_add_prop(c, "roles", "%s", oc.roles_note);
+        if (t->databases.n)
+            rd_check_add_prop(c, "databases", "%zu of %zu", dt->dbs.n, dt->res->databases_total);
+    }
+    if (dt->cluster &&
+        (st == RD_OK || (st == RD_ERR_INTEGRITY && strstr(err.msg, " is not in the dump")))) {
+        /* the whole dump went through the section filter: every section seen */
+        if ((st = rd_drill_missing_databases(dt, &oc, &err)) != RD_OK)
+            v = RD_FAILED;
     }
     rd_measure_phase(dt->res, "restore", start,
                      st == RD_OK   ? RD_PASSED
@@ -482,7 +558,13 @@ void rd_drill_target_plan(rd_drill_target *dt)
     dt->t0 = rd_mono_now();
     dt->t0_ms = rd_wall_now_ms();
     dt->res->started_at_ms = dt->t0_ms;
-    (void)phase_sample(dt);
+    if (phase_sample(dt) && dt->t->databases.n) {
+        /* which databases a run would drill: the fetch's listing and pick */
+        rd_artifact *a = NULL;
+        const rd_restore_type *drv = NULL;
+        (void)phase_fetch(dt, &a, &drv);
+        rd_artifact_free(a);
+    }
     dt->res->finished_at_ms = rd_wall_now_ms();
 }
 
@@ -534,10 +616,18 @@ void rd_drill_target_run(rd_drill_target *dt)
                          : dt->verify_ok ? RD_PASSED
                                          : RD_FAILED);
         if ((t->negative_control || dt->opts->negative_control) && !dt->aborted) {
+            rd_check_result *nc = NULL;
             if (t->engine == RD_ENGINE_DYNAMODB) /* --negative-control: faults are SQL */
                 (void)rd_target_add_check(dt->res, "negative_control", "negative_control", "faults",
                                           RD_SKIPPED,
                                           "not supported for dynamodb (not implemented yet)");
+            else if (t->databases.n &&
+                     (nc = rd_target_add_check(dt->res, "negative_control", "negative_control",
+                                               "faults", RD_ERROR, "")))
+                rd_check_set_message(nc, "the negative control is not implemented yet for "
+                                         "targets with \"databases\"");
+            else if (t->databases.n)
+                ;
             else if (dt->verify_ok)
                 rd_drill_negative_control(dt, deadline_in(t->timeout_verify), tvars);
             else
@@ -591,4 +681,7 @@ teardown:
     rd_log_info("%s: %s", t->name, rd_verdict_name(dt->res->status));
     free(tvars);
     rd_strlist_free(&vars);
+    rd_strlist_free(&dt->dbs);
+    rd_manifest_free(dt->cluster);
+    dt->cluster = NULL;
 }

@@ -150,6 +150,102 @@ static void run_check(rd_check_ctx *ctx, const rd_check_cfg *cc, double deadline
     rd_check_run_one(ctx);
 }
 
+/* The checks of one database (the target's own, or one of a multi-database
+ * target's): configured ones, else the defaults in defs. Returns how many
+ * checks ran. */
+static size_t run_checks(rd_drill_target *dt, rd_check_ctx *ctx, const rd_check_cfg *defs,
+                         size_t ndefs, double deadline)
+{
+    const rd_target_cfg *t = dt->t;
+    size_t ran = 0;
+    if (t->checks_given) {
+        for (size_t i = 0; i < t->nchecks && !rd_abort_requested(); i++, ran++)
+            if (!(dt->physical && t->checks[i].ct && t->checks[i].ct->run_offline))
+                run_check(ctx, &t->checks[i], deadline); /* offline ones ran after recovery */
+    } else {
+        for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
+            run_check(ctx, &defs[i], deadline);
+    }
+    if (ctx->newest_data_ms && (!dt->newest_data_ms || ctx->newest_data_ms < dt->newest_data_ms)) {
+        /* several databases: the RPO rests on the one that lags most */
+        dt->newest_data_ms = ctx->newest_data_ms;
+        dt->newest_data_basis = ctx->newest_data_basis;
+    }
+    return ran;
+}
+
+/* Multi-database targets: connect to each drilled database and run the
+ * checks there; each result's object names its database. */
+static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd_check_cfg *defs,
+                               size_t ndefs, double deadline, const char *const *tvars)
+{
+    size_t ran = 0;
+    for (size_t d = 0; d < dt->dbs.n && !rd_abort_requested(); d++) {
+        const char *name = dt->dbs.items[d];
+        rd_scratch *view = NULL;
+        rd_manifest *file_manifest = NULL;
+        rd_db *db = NULL;
+        rd_strlist vars = {0};
+        const char **dvars = NULL;
+        rd_error err;
+        rd_error_clear(&err);
+        rd_status st = rd_scratch_view(dt->scratch, name, &view, &err);
+        for (size_t i = 0; st == RD_OK && tvars && tvars[i]; i++)
+            if (strncmp(tvars[i], "scratch.", 8) != 0)
+                st = rd_strlist_push(&vars, tvars[i], &err);
+        if (st == RD_OK)
+            st = rd_scratch_vars(view, &vars, &err);
+        if (st == RD_OK && !(dvars = rd_strlist_argv(&vars)))
+            st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
+        if (st == RD_OK) {
+            rd_db_opts o = {.password = view->conn.password,
+                            .connect_timeout = VERIFY_CONNECT_TIMEOUT,
+                            .app_name = "restoredrill"};
+            st = rd_db_connect(dt->t->engine, view->conn.dsn, &o, &db, &err);
+            if (st == RD_OK)
+                st = rd_db_pin_session(db, &err);
+        }
+        if (st != RD_OK) {
+            rd_check_result *c =
+                rd_target_add_check(dt->res, "verify", "verify", name, RD_ERROR, "");
+            if (c) {
+                rd_check_set_message(c, "database %s: %s", name, err.msg);
+                rd_check_set_database(c, name);
+            }
+            rd_log_error("%s: database %s: %s", dt->t->name, name, err.msg);
+        } else {
+            rd_check_ctx ctx = *base;
+            ctx.scratch = db;
+            ctx.database = name;
+            ctx.manifest = rd_manifest_find_database(dt->cluster, name);
+            const char *own = rd_drill_file_manifest(dt, name);
+            if (!ctx.manifest && own && rd_manifest_load(own, &file_manifest, &err) != RD_OK) {
+                rd_check_result *c =
+                    rd_target_add_check(dt->res, "manifest", "manifest", name, RD_ERROR, "");
+                if (c) {
+                    rd_check_set_message(c, "%s", err.msg);
+                    rd_check_set_database(c, name);
+                }
+            }
+            if (file_manifest)
+                ctx.manifest = file_manifest;
+            ctx.instance = view;
+            ctx.tvars = dvars;
+            ctx.newest_data_ms = 0;
+            ctx.newest_data_basis = NULL;
+            rd_log_info("%s: checks in database %s (%zu of %zu)", dt->t->name, name, d + 1,
+                        dt->dbs.n);
+            ran += run_checks(dt, &ctx, defs, ndefs, deadline);
+        }
+        rd_db_free(db);
+        rd_manifest_free(file_manifest);
+        free(dvars);
+        rd_strlist_free(&vars);
+        rd_scratch_view_free(view);
+    }
+    return ran;
+}
+
 int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tvars)
 {
     const rd_target_cfg *t = dt->t;
@@ -158,23 +254,26 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     rd_error err;
     size_t before = dt->res->nchecks, ran = 0;
     int ok = 0;
+    int multi = t->databases.n > 0;
     rd_check_cfg defs[3];
     size_t ndefs = 0;
     rd_error_clear(&err);
     memset(defs, 0, sizeof(defs));
 
-    rd_db_opts o = {.password = dt->scratch->conn.password,
-                    .connect_timeout = VERIFY_CONNECT_TIMEOUT,
-                    .app_name = "restoredrill"};
     int dyn = t->engine == RD_ENGINE_DYNAMODB; /* no SQL connection, no manifest: the
                                                    verified point is the reference */
-    if (!dyn && (rd_db_connect(t->engine, dt->scratch->conn.dsn, &o, &db, &err) != RD_OK ||
-                 rd_db_pin_session(db, &err) != RD_OK)) {
-        verify_error(dt, "verify", "scratch", err.msg);
-        goto out;
+    if (!multi && !dyn) {
+        rd_db_opts o = {.password = dt->scratch->conn.password,
+                        .connect_timeout = VERIFY_CONNECT_TIMEOUT,
+                        .app_name = "restoredrill"};
+        if (rd_db_connect(t->engine, dt->scratch->conn.dsn, &o, &db, &err) != RD_OK ||
+            rd_db_pin_session(db, &err) != RD_OK) {
+            verify_error(dt, "verify", "scratch", err.msg);
+            goto out;
+        }
+        if (!rd_drill_load_manifest(dt, &m))
+            goto out;
     }
-    if (!dyn && !rd_drill_load_manifest(dt, &m))
-        goto out;
     if (dt->reference && rd_db_begin_readonly(dt->reference, &err) != RD_OK) {
         verify_error(dt, "verify", "reference", err.msg);
         goto out;
@@ -195,15 +294,13 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     if (t->checks_given && t->nchecks == 0) {
         free(dt->res->notes);
         dt->res->notes = rd_strdup("the target lists no checks (\"checks\": []): restore only");
-    } else if (t->checks_given) {
-        for (size_t i = 0; i < t->nchecks && !rd_abort_requested(); i++, ran++)
-            if (!(dt->physical && t->checks[i].ct && t->checks[i].ct->run_offline))
-                run_check(&ctx, &t->checks[i], deadline); /* offline ones ran after recovery */
-    } else {
+    } else if (!t->checks_given) {
         static const char *const with_ref[] = {"rowcount", "integrity", "schema", NULL};
         static const char *const alone[] = {"integrity", NULL};
         static const char *const dynamodb[] = {"rowcount", "checksum", NULL};
-        const char *const *names = dyn ? dynamodb : m || dt->reference ? with_ref : alone;
+        int have_ref = dyn || m || dt->reference || (multi && dt->cluster) ||
+                       (multi && dt->dbs.n && rd_drill_file_manifest(dt, dt->dbs.items[0]));
+        const char *const *names = dyn ? dynamodb : have_ref ? with_ref : alone;
         rd_strbuf note;
         rd_strbuf_init(&note, 4096);
         (void)rd_strbuf_append(&note, "default checks:", NULL);
@@ -214,20 +311,15 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
             }
         }
         (void)rd_strbuf_append(&note,
-                               m || dt->reference || dyn
-                                   ? " (the target lists no checks)"
-                                   : " (the target lists no checks and there is no manifest)",
+                               have_ref ? " (the target lists no checks)"
+                                        : " (the target lists no checks and there is no manifest)",
                                NULL);
         free(dt->res->notes);
         dt->res->notes = rd_strbuf_detach(&note);
-        for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
-            run_check(&ctx, &defs[i], deadline);
     }
-    if (ctx.newest_data_ms > 0 || !dt->physical) {
-        /* a physical restore's recovery result already read the heartbeat */
-        dt->newest_data_ms = ctx.newest_data_ms;
-        dt->newest_data_basis = ctx.newest_data_basis;
-    }
+    if (!(t->checks_given && t->nchecks == 0))
+        ran = multi ? verify_databases(dt, &ctx, defs, ndefs, deadline, tvars)
+                    : run_checks(dt, &ctx, defs, ndefs, deadline);
     if (dt->reference)
         (void)rd_db_commit(dt->reference, &err);
 

@@ -67,7 +67,18 @@ void rd_manifest_free(rd_manifest *m)
     free_strv(m->views, m->nviews);
     free_strv(m->routines, m->nroutines);
     free_strv(m->triggers, m->ntriggers);
+    for (size_t i = 0; m->databases && i < m->ndatabases; i++)
+        rd_manifest_free(m->databases[i]);
+    free(m->databases);
     free(m);
+}
+
+const rd_manifest *rd_manifest_find_database(const rd_manifest *m, const char *name)
+{
+    for (size_t i = 0; m && name && i < m->ndatabases; i++)
+        if (m->databases[i]->database && strcmp(m->databases[i]->database, name) == 0)
+            return m->databases[i];
+    return NULL;
 }
 
 rd_manifest *rd_manifest_new(rd_engine engine)

@@ -4,6 +4,7 @@
  * freshness query. Runs inside whatever transaction the caller opened, so a
  * backup can capture in the snapshot its dump uses. */
 #include <cjson/cJSON.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,4 +193,98 @@ out:
     else
         rd_manifest_free(m);
     return st;
+}
+
+/* --- cluster manifests (several databases of one server, one snapshot) --- */
+
+static int glob_any(const char *const *globs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(globs[i], name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_system_db(const char *name)
+{
+    static const char *const sys[] = {"mysql", "information_schema", "performance_schema", "sys",
+                                      NULL};
+    for (size_t i = 0; sys[i]; i++)
+        if (strcmp(name, sys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+rd_status rd_manifest_list_databases(rd_db *db, const char *const *globs, size_t nglobs,
+                                     rd_strlist *out, rd_error *err)
+{
+    rd_db_result *r = NULL;
+    if (rd_db_engine(db) != RD_ENGINE_MARIADB)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "several databases in one manifest are not implemented yet for postgres "
+                      "(its databases cannot share one snapshot)");
+    rd_status st = rd_db_query(db,
+                               "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY "
+                               "BINARY SCHEMA_NAME",
+                               600, 0, &r, err);
+    for (size_t i = 0; st == RD_OK && i < r->nrows; i++) {
+        const char *name = rd_db_cell(r, i, 0);
+        if (name && !is_system_db(name) && glob_any(globs, nglobs, name))
+            st = rd_strlist_push(out, name, err);
+    }
+    for (size_t g = 0; st == RD_OK && g < nglobs; g++) {
+        size_t hits = 0;
+        for (size_t i = 0; i < r->nrows; i++) {
+            const char *name = rd_db_cell(r, i, 0);
+            hits += name && !is_system_db(name) && fnmatch(globs[g], name, 0) == 0;
+        }
+        if (!hits)
+            st = RD_ERR(err, RD_ERR_USAGE, "--databases: \"%s\" matches no database", globs[g]);
+    }
+    rd_db_result_free(r);
+    return st;
+}
+
+rd_status rd_manifest_capture_databases(rd_db *db, const rd_manifest_opts *opts,
+                                        const char *const *globs, size_t nglobs, rd_manifest **out,
+                                        rd_error *err)
+{
+    rd_strlist names = {0};
+    rd_strbuf sql;
+    rd_manifest *m = rd_manifest_new(rd_db_engine(db));
+    rd_strbuf_init(&sql, 0);
+    rd_status st = m ? RD_OK : nomem(err);
+    if (st == RD_OK)
+        st = rd_manifest_list_databases(db, globs, nglobs, &names, err);
+    if (st == RD_OK) {
+        m->tool = rd_strdup("restoredrill " RD_VERSION);
+        m->captured_at_ms = rd_wall_now_ms();
+        m->databases = calloc(names.n ? names.n : 1, sizeof *m->databases);
+        if (!m->tool || !m->databases)
+            st = nomem(err);
+    }
+    if (st == RD_OK)
+        st = rd_db_server_version(db, &m->server_version, err);
+    for (size_t i = 0; st == RD_OK && i < names.n; i++) {
+        rd_strbuf_reset(&sql);
+        st = rd_strbuf_append(&sql, "USE ", err);
+        if (st == RD_OK)
+            st = rd_db_quote_ident(db, names.items[i], &sql, err);
+        if (st == RD_OK)
+            st = rd_db_exec(db, sql.data, 60, NULL, err);
+        if (st == RD_OK)
+            st = rd_manifest_capture(db, opts, &m->databases[m->ndatabases], err);
+        if (st == RD_OK)
+            m->ndatabases++;
+        else
+            rd_error_prefix(err, "database %s: ", names.items[i]);
+    }
+    rd_strbuf_free(&sql);
+    rd_strlist_free(&names);
+    if (st != RD_OK) {
+        rd_manifest_free(m);
+        return st;
+    }
+    *out = m;
+    return RD_OK;
 }

@@ -130,6 +130,17 @@ static cJSON *manifest_json(const rd_manifest *m)
     cJSON_AddItemToObject(root, "views", strv_json(m->views, m->nviews));
     cJSON_AddItemToObject(root, "routines", strv_json(m->routines, m->nroutines));
     cJSON_AddItemToObject(root, "triggers", strv_json(m->triggers, m->ntriggers));
+    if (m->ndatabases) {
+        cJSON *dbs = cJSON_AddArrayToObject(root, "databases");
+        for (size_t i = 0; dbs && i < m->ndatabases; i++) {
+            cJSON *d = manifest_json(m->databases[i]);
+            if (!d || !cJSON_AddItemToArray(dbs, d)) {
+                cJSON_Delete(d);
+                cJSON_Delete(root);
+                return NULL;
+            }
+        }
+    }
     return root;
 }
 
@@ -476,6 +487,30 @@ static rd_status load_root(loader *ld, const cJSON *root, rd_manifest *m)
         (st = load_strv(ld, root, "routines", "", &m->routines, &m->nroutines)) != RD_OK ||
         (st = load_strv(ld, root, "triggers", "", &m->triggers, &m->ntriggers)) != RD_OK)
         return st;
+    const cJSON *dbs = get_array(ld, root, "databases", "databases", &st);
+    if (st != RD_OK)
+        return st;
+    size_t nd = dbs ? (size_t)cJSON_GetArraySize(dbs) : 0;
+    if (nd) {
+        m->databases = calloc(nd, sizeof *m->databases);
+        if (!m->databases)
+            return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
+        const cJSON *d;
+        cJSON_ArrayForEach(d, dbs)
+        {
+            size_t i = m->ndatabases;
+            if (!(m->databases[i] = rd_manifest_new(m->engine)))
+                return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
+            m->ndatabases++;
+            if ((st = load_root(ld, d, m->databases[i])) != RD_OK)
+                return rd_error_prefix(ld->err, "databases[%zu]: ", i);
+            if (!m->databases[i]->database) {
+                char fld[48];
+                snprintf(fld, sizeof fld, "databases[%zu].database", i);
+                return bad(ld, fld, "a string");
+            }
+        }
+    }
     return RD_OK;
 }
 

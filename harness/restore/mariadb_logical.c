@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "restore_int.h"
+#include "restoredrill/proc.h"
 
 #define MARIADB_TRAILER "-- Dump completed"
 
@@ -57,11 +58,25 @@ static rd_status my_argv(const rd_restore_cfg *cfg, const rd_scratch *s, rd_strl
     return st;
 }
 
+static rd_status my_chunk(void *ud, const char *buf, size_t n, int final, rd_strbuf *emit,
+                          rd_error *err)
+{
+    return rd_section_feed(ud, buf, n, final, emit, err);
+}
+
+static rd_status my_list(rd_artifact *a, rd_strlist *out, rd_error *err)
+{
+    return rd_section_list(&rd_section_mariadb, a, out, err);
+}
+
 static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
-                        double deadline, rd_restore_outcome *out, rd_error *err)
+                        const rd_strlist *databases, double deadline, rd_restore_outcome *out,
+                        rd_error *err)
 {
     rd_strlist argv = {0}, env = {0};
     const char **av = NULL, **ev = NULL;
+    rd_section_filter sections;
+    rd_section_init(&sections, &rd_section_mariadb, databases);
     rd_status st = my_argv(cfg, s, &argv, err);
     if (st == RD_OK)
         st = rd_restore_client_env(s, &env, err);
@@ -78,11 +93,19 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
                           .env = ev,
                           .stream = a,
                           .trailer = MARIADB_TRAILER,
+                          .chunk_filter = databases ? my_chunk : NULL,
+                          .chunk_ud = &sections,
                           .deadline = deadline};
     st = rd_restore_exec(&job, out, err);
+    if (databases)
+        st = rd_section_verdict(&sections, databases, st, err);
+    for (size_t i = 0; databases && i < sections.seen.n; i++)
+        if (rd_strlist_push(&out->databases_seen, sections.seen.items[i], NULL) != RD_OK)
+            break;
     free(out->roles_note);
     out->roles_note = rd_strdup("definers kept as in the dump");
 out:
+    rd_section_free(&sections);
     free(av);
     free(ev);
     rd_strlist_free(&argv);
@@ -95,4 +118,5 @@ const rd_restore_type rd_restore_mariadb_logical = {
     .engines = RD_ENGINE_MARIADB,
     .accepts = my_accepts,
     .run = my_run,
+    .list_databases = my_list,
 };

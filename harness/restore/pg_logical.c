@@ -208,14 +208,81 @@ static rd_status run_plain(const rd_restore_cfg *cfg, rd_artifact *a, const rd_s
     return st;
 }
 
+static rd_status pg_chunk(void *ud, const char *buf, size_t n, int final, rd_strbuf *emit,
+                          rd_error *err)
+{
+    return rd_section_feed(ud, buf, n, final, emit, err);
+}
+
+/* Chosen databases of a pg_dumpall dump: psql on the instance's postgres
+ * database; the section filter passes the globals and the chosen sections
+ * (each creates its database and \connects to it), the globals filter
+ * deals with roles. */
+static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
+                             const rd_strlist *databases, rd_pg_roles *roles, const rd_strlist *env,
+                             double deadline, rd_restore_outcome *out, rd_error *err)
+{
+    rd_strlist argv = {0};
+    const char **av = NULL, **ev = NULL;
+    rd_section_filter sections;
+    rd_pgda_lines globals = {.roles = roles, .scratch_user = s->conn.user, .in_sections = 0};
+    rd_section_init(&sections, &rd_section_pgdumpall, databases);
+    rd_status st = tool_argv(&argv, "psql", err);
+    const char *const fixed[] = {"-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", "postgres", NULL};
+    for (size_t i = 0; fixed[i] && st == RD_OK; i++)
+        st = push(&argv, fixed[i], err);
+    if (st == RD_OK)
+        st = push_extra(&argv, cfg, err);
+    if (st == RD_OK && (!(av = rd_strlist_argv(&argv)) || !(ev = rd_strlist_argv(env))))
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if (st == RD_OK) {
+        rd_restore_job job = {.tool = "psql",
+                              .argv = av,
+                              .env = ev,
+                              .stream = a,
+                              .trailer = rd_section_pgdumpall.trailer,
+                              .filter = rd_pgda_lines_filter,
+                              .filter_ud = &globals,
+                              .chunk_filter = pg_chunk,
+                              .chunk_ud = &sections,
+                              .deadline = deadline};
+        st = rd_restore_exec(&job, out, err);
+        st = rd_section_verdict(&sections, databases, st, err);
+        for (size_t i = 0; i < sections.seen.n; i++)
+            if (rd_strlist_push(&out->databases_seen, sections.seen.items[i], NULL) != RD_OK)
+                break;
+    }
+    free(av);
+    free(ev);
+    rd_section_free(&sections);
+    rd_strlist_free(&argv);
+    return st;
+}
+
+static rd_status pg_list(rd_artifact *a, rd_strlist *out, rd_error *err)
+{
+    if (rd_artifact_format(a) != RD_FMT_PG_PLAIN)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "chosen databases are restored from pg_dumpall's plain SQL, not from a %s "
+                      "archive",
+                      rd_format_name(rd_artifact_format(a)));
+    return rd_section_list(&rd_section_pgdumpall, a, out, err);
+}
+
 static rd_status pg_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
-                        double deadline, rd_restore_outcome *out, rd_error *err)
+                        const rd_strlist *databases, double deadline, rd_restore_outcome *out,
+                        rd_error *err)
 {
     rd_strlist env = {0};
     rd_pg_roles roles;
     int mode = rd_pg_roles_mode_parse(cfg->roles);
     int plain = rd_artifact_format(a) == RD_FMT_PG_PLAIN;
     rd_status st;
+    if (databases && !plain)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "chosen databases are restored from pg_dumpall's plain SQL, not from a %s "
+                      "archive",
+                      rd_format_name(rd_artifact_format(a)));
     if (mode < 0)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "restore.roles: expected one of \"no-owner\", \"create\", \"strict\", got "
@@ -223,7 +290,9 @@ static rd_status pg_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
                       cfg->roles);
     rd_pg_roles_init(&roles, (rd_pg_roles_mode)mode);
     st = rd_restore_client_env(s, &env, err);
-    if (st == RD_OK)
+    if (st == RD_OK && databases)
+        st = run_cluster(cfg, a, s, databases, &roles, &env, deadline, out, err);
+    else if (st == RD_OK)
         st = plain ? run_plain(cfg, a, s, &roles, &env, deadline, out, err)
                    : run_archive(cfg, a, s, &roles, &env, deadline, out, err);
     free(out->roles_note);
@@ -251,4 +320,5 @@ const rd_restore_type rd_restore_pg_logical = {
     .accepts = pg_accepts,
     .run = pg_run,
     .reads_path = pg_reads_path,
+    .list_databases = pg_list,
 };

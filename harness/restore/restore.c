@@ -39,6 +39,7 @@ void rd_restore_outcome_free(rd_restore_outcome *o)
     o->roles_note = NULL;
     free(o->manifest_note);
     o->manifest_note = NULL;
+    rd_strlist_free(&o->databases_seen);
 }
 
 void rd_recovery_outcome_init(rd_recovery_outcome *o)
@@ -188,7 +189,7 @@ typedef struct pump {
     int epipe;
     char tail[RD_RESTORE_TRAILER_WINDOW];
     size_t tail_len;
-    rd_strbuf line, emit;
+    rd_strbuf line, emit, chunk;
 } pump;
 
 static int pump_should_stop(pump *p)
@@ -270,6 +271,23 @@ static rd_status pump_filter(pump *p, const char *buf, size_t n, int final)
     return st;
 }
 
+/* The chunk filter (if any), then the line filter (if any), then the tool. */
+static rd_status pump_pass(pump *p, const char *buf, size_t n, int final)
+{
+    rd_status st = RD_OK;
+    if (p->job->chunk_filter) {
+        rd_strbuf_reset(&p->chunk);
+        st = p->job->chunk_filter(p->job->chunk_ud, buf, n, final, &p->chunk, &p->err);
+        buf = p->chunk.data;
+        n = p->chunk.len;
+    }
+    if (st == RD_OK && p->job->filter)
+        st = pump_filter(p, buf, n, final);
+    else if (st == RD_OK && n)
+        st = pump_write(p, buf, n);
+    return st;
+}
+
 static void *pump_main(void *arg)
 {
     pump *p = arg;
@@ -285,12 +303,11 @@ static void *pump_main(void *arg)
         if (st != RD_OK)
             break;
         if (n == 0) {
-            if (p->job->filter)
-                st = pump_filter(p, "", 0, 1);
+            st = pump_pass(p, "", 0, 1);
             break;
         }
         keep_tail(p, buf, n);
-        st = p->job->filter ? pump_filter(p, buf, n, 0) : pump_write(p, buf, n);
+        st = pump_pass(p, buf, n, 0);
     }
     free(buf);
     close(p->fd);
@@ -481,6 +498,7 @@ rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd
         pfd[1] = -1;
         rd_strbuf_init(&p->line, 0);
         rd_strbuf_init(&p->emit, 0);
+        rd_strbuf_init(&p->chunk, 0);
         (void)fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
         rd_artifact_set_deadline(job->stream, job->deadline);
         if (pthread_create(&th, NULL, pump_main, p) != 0) {
@@ -506,6 +524,7 @@ out:
     if (p) {
         rd_strbuf_free(&p->line);
         rd_strbuf_free(&p->emit);
+        rd_strbuf_free(&p->chunk);
         free(p);
     }
     for (int i = 0; i < 2; i++)

@@ -19,6 +19,11 @@
  * what should reach the tool to `emit`. */
 typedef rd_status (*rd_restore_line_fn)(void *ud, const char *line, size_t n, rd_strbuf *emit,
                                         rd_error *err);
+/* A byte filter on the decoded stream: called with each chunk as read (any
+ * split) and once more with final = 1 at the end; appends what should reach
+ * the tool to `emit`. Runs before the line filter. */
+typedef rd_status (*rd_restore_chunk_fn)(void *ud, const char *buf, size_t n, int final,
+                                         rd_strbuf *emit, rd_error *err);
 
 typedef struct rd_restore_job {
     const char *tool;          /* display name: "pg_restore" */
@@ -28,6 +33,8 @@ typedef struct rd_restore_job {
     const char *trailer;       /* completion marker the end of the stream must hold, or NULL */
     rd_restore_line_fn filter; /* optional line filter (only with stream) */
     void *filter_ud;
+    rd_restore_chunk_fn chunk_filter; /* optional byte filter (only with stream) */
+    void *chunk_ud;
     rd_strbuf *capture; /* the tool's stdout, or NULL: discarded */
     double deadline;    /* rd_mono_now() instant, 0 none */
 } rd_restore_job;
@@ -96,3 +103,98 @@ rd_status rd_pg_roles_scan(rd_pg_roles *r, const char *sql, rd_error *err);
 rd_status rd_pg_roles_create_sql(const rd_pg_roles *r, rd_strbuf *out, rd_error *err);
 /* "created roles: a, b" / "the dump references no roles" (heap). */
 char *rd_pg_roles_note(const rd_pg_roles *r);
+
+/* --- sections of a cluster-wide dump (harness/restore/section_filter.c) ---
+ *
+ * `mariadb-dump --all-databases` / `--databases A B` and `pg_dumpall` write
+ * a preamble (session settings; pg_dumpall: roles and tablespaces), then
+ * one section per database opening with a header line:
+ *   mariadb-dump: "-- Current Database: `NAME`" (backticks inside NAME
+ *                 doubled), then CREATE DATABASE and USE; at the end a short
+ *                 second section per database (USE, then its views);
+ *   pg_dumpall:   "-- Database \"NAME\" dump" (NAME as is), then pg_dump's
+ *                 output with CREATE DATABASE and \connect.
+ * The filter is a state machine over the byte stream: it buffers at most
+ * the head of one line (RD_SECTION_HEAD_MAX bytes) to recognise a header and
+ * passes or skips everything else as it streams by, so its memory does not
+ * depend on the dump. The preamble always passes; a section passes when its
+ * database is in `keep`; sections of system databases (MariaDB: mysql,
+ * information_schema, performance_schema, sys; PostgreSQL: postgres,
+ * template0, template1) never pass and are never listed. A line inside a
+ * routine or function body that reads like a header would be taken for one
+ * (the dump tools escape newlines in data, not in bodies). */
+#define RD_SECTION_HEAD_MAX 1024
+
+typedef struct rd_section_dialect {
+    const char *name;    /* "mariadb-dump" / "pg_dumpall" */
+    const char *header;  /* the header line's fixed start */
+    const char *trailer; /* the completion trailer at the end of the dump */
+    /* the database named by a complete header line (head[0..n), its line end
+     * included) into name (NUL-terminated, at most cap bytes); RD_ERR_FORMAT
+     * "malformed: ..." (the caller adds where) */
+    rd_status (*parse)(const char *head, size_t n, char *name, size_t cap, rd_error *err);
+    int (*is_system)(const char *name);
+} rd_section_dialect;
+
+extern const rd_section_dialect rd_section_mariadb;   /* mariadb_filter.c */
+extern const rd_section_dialect rd_section_pgdumpall; /* pg_dumpall_filter.c */
+
+typedef struct rd_section_filter {
+    const rd_section_dialect *d;
+    const rd_strlist *keep; /* databases whose sections pass; NULL: list only, emit nothing */
+    rd_strlist seen;        /* non-system databases with a section, dump order, each once */
+    char *current;          /* database of the section being read (heap); NULL in the preamble */
+    int pass;               /* the bytes being read pass */
+    int at_start, in_head;  /* the next byte starts a line / a line head is being buffered */
+    char head[RD_SECTION_HEAD_MAX];
+    size_t head_len, hdr_len;
+    char nlhdr[64]; /* "\n" + the header start: what a body is searched for */
+    unsigned long long bytes_in, bytes_out;
+    char tail[96]; /* the last bytes read, for the completion trailer */
+    size_t tail_len;
+    int ended; /* the final call came: the stream was read to its end */
+} rd_section_filter;
+
+/* keep is borrowed and must outlive the filter. */
+void rd_section_init(rd_section_filter *f, const rd_section_dialect *d, const rd_strlist *keep);
+void rd_section_free(rd_section_filter *f);
+/* Feed the next n bytes of the decoded dump (any split), final = 1 once at
+ * the end (n may be 0); what passes is appended to emit. Errors: "the dump's
+ * section header at byte N is longer than 1024 bytes", "the dump's section
+ * header at byte N is malformed: ...". */
+rd_status rd_section_feed(rd_section_filter *f, const char *buf, size_t n, int final,
+                          rd_strbuf *emit, rd_error *err);
+/* 1 when the bytes fed so far end with the dialect's completion trailer (at
+ * the start of one of the last lines). */
+int rd_section_completed(const rd_section_filter *f);
+/* Read an artifact to its end through a listing filter: its non-system
+ * databases in dump order appended to out. */
+rd_status rd_section_list(const rd_section_dialect *d, rd_artifact *a, rd_strlist *out,
+                          rd_error *err);
+/* After a restore through the filter: a dump cut short (read to its end
+ * without the trailer) names the section it ends in, whatever the tool said
+ * about the statement it was cut in; a chosen database without a section is
+ * "database X is not in the dump". Returns st or the better error. */
+rd_status rd_section_verdict(const rd_section_filter *f, const rd_strlist *databases, rd_status st,
+                             rd_error *err);
+/* 1 for mysql, information_schema, performance_schema and sys. */
+int rd_mdb_is_system_db(const char *name);
+/* 1 for postgres, template0 and template1. */
+int rd_pgda_is_system_db(const char *name);
+
+/* --- pg_dumpall globals (harness/restore/pg_dumpall_filter.c) ---
+ * A line filter (rd_restore_line_fn) for pg_dumpall output that went
+ * through the section filter: in the preamble (up to the first section
+ * header) role and tablespace statements are dropped with roles no-owner
+ * and create (create makes the roles the sections use, through the pg_roles
+ * filter); with strict they pass, CREATE ROLE made idempotent and ALTER ROLE
+ * of the scratch instance's own user dropped (it must keep its login). Every
+ * line then goes through rd_pg_roles_filter. */
+typedef struct rd_pgda_lines {
+    rd_pg_roles *roles;
+    const char *scratch_user; /* may be NULL */
+    int in_sections;
+} rd_pgda_lines;
+
+rd_status rd_pgda_lines_filter(void *ud, const char *line, size_t n, rd_strbuf *emit,
+                               rd_error *err);

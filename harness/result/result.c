@@ -76,6 +76,7 @@ static void free_check(rd_check_result *c)
     }
     free(c->props);
     free(c->output);
+    free(c->database);
 }
 
 static void free_target(rd_target_result *t)
@@ -105,6 +106,29 @@ static void free_target(rd_target_result *t)
     free(t->isolation);
     free(t->coverage_map);
     free(t->kept_connect);
+    for (size_t i = 0; i < t->ndatabases; i++)
+        free(t->databases[i]);
+    free(t->databases);
+}
+
+rd_status rd_target_add_database(rd_target_result *t, const char *name, rd_error *err)
+{
+    char **arr = realloc(t->databases, (t->ndatabases + 1) * sizeof *arr);
+    if (!arr)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    t->databases = arr;
+    if (!(arr[t->ndatabases] = rd_strdup(name)))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    t->ndatabases++;
+    return RD_OK;
+}
+
+void rd_check_set_database(rd_check_result *c, const char *database)
+{
+    if (!c)
+        return;
+    free(c->database);
+    c->database = rd_strdup(database);
 }
 
 void rd_report_free(rd_report *r)

@@ -245,6 +245,61 @@ rd_status rd_scratch_finish_conn(rd_scratch *s, rd_error *err)
     return build_env(&s->conn, &s->env, err);
 }
 
+void rd_scratch_view_free(rd_scratch *v)
+{
+    if (!v)
+        return;
+    rd_conninfo *c = &v->conn;
+    free(c->host);
+    free(c->socket);
+    free(c->database);
+    free(c->user);
+    free(c->password);
+    free(c->dsn);
+    free(c->url);
+    free(c->dsn_params);
+    for (size_t i = 0; v->env && v->env[i]; i++)
+        free(v->env[i]);
+    free(v->env);
+    free(v->dir);
+    free(v->server_version);
+    free(v);
+}
+
+rd_status rd_scratch_view(const rd_scratch *s, const char *database, rd_scratch **out,
+                          rd_error *err)
+{
+    rd_scratch *v = calloc(1, sizeof *v);
+    if (!v)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    const rd_conninfo *c = &s->conn;
+    v->conn.engine = c->engine;
+    v->conn.port = c->port;
+    v->conn.host = rd_strdup(c->host);
+    v->conn.socket = rd_strdup(c->socket);
+    v->conn.database = rd_strdup(database);
+    v->conn.user = rd_strdup(c->user);
+    v->conn.password = rd_strdup(c->password);
+    v->conn.dsn_params = rd_strdup(c->dsn_params);
+    v->dir = rd_strdup(s->dir);
+    v->server_version = rd_strdup(s->server_version);
+    v->torn_down = 1;
+    rd_status st = RD_OK;
+    if ((c->host && !v->conn.host) || (c->socket && !v->conn.socket) || !v->conn.database ||
+        (c->user && !v->conn.user) || (c->password && !v->conn.password) ||
+        (c->dsn_params && !v->conn.dsn_params) || (s->dir && !v->dir) ||
+        (s->server_version && !v->server_version))
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if (st == RD_OK)
+        st = rd_scratch_finish_conn(v, err);
+    if (st != RD_OK) {
+        rd_scratch_view_free(v);
+        return st;
+    }
+    *out = v;
+    return RD_OK;
+}
+
 rd_status rd_scratch_wait_ready(rd_scratch *s, const char *dsn, double deadline, pid_t alive_pid,
                                 const char *log, rd_error *err)
 {

@@ -159,11 +159,15 @@ typedef struct tcount {
     int64_t rows;
 } tcount;
 
+/* Rows are counted per "<database>\x01<table>" ("" as the database in a
+ * one-database dump, which has no USE lines). */
 typedef struct scan {
-    enum { S_LINE, S_NAME, S_NAME_TICK, S_AFTER, S_TUPLES, S_SKIP } state;
+    enum { S_LINE, S_NAME, S_NAME_TICK, S_AFTER, S_TUPLES, S_SKIP, S_DB, S_DB_TICK } state;
     char head[48];
     size_t hlen;
     rd_strbuf name;
+    rd_strbuf db; /* the database of the last USE line */
+    rd_strbuf key;
     size_t after;
     int in_str, esc, depth;
     long cur;
@@ -174,6 +178,7 @@ typedef struct scan {
 } scan;
 
 static const char INSERT_HEAD[] = "INSERT INTO `";
+static const char USE_HEAD[] = "USE `";
 static const char AFTER_NAME[] = " VALUES"; /* then a space or a newline */
 static const char *const MARKERS[] = {"-- Table structure for table",
                                       "-- Temporary table structure for view",
@@ -184,8 +189,14 @@ static const char *const MARKERS[] = {"-- Table structure for table",
                                       "CREATE TABLE",
                                       NULL};
 
-static long table_slot(scan *s, const char *name)
+static long table_slot(scan *s, const char *table)
 {
+    rd_strbuf_reset(&s->key);
+    if (rd_strbuf_append_n(&s->key, s->db.data, s->db.len, NULL) != RD_OK ||
+        rd_strbuf_append_char(&s->key, '\x01', NULL) != RD_OK ||
+        rd_strbuf_append(&s->key, table, NULL) != RD_OK)
+        return -1;
+    const char *name = s->key.data;
     for (size_t i = 0; i < s->nt; i++)
         if (strcmp(s->t[i].name, name) == 0)
             return (long)i;
@@ -216,6 +227,9 @@ static void scan_char(scan *s, char ch)
             s->started = 1;
             s->state = S_NAME;
             rd_strbuf_reset(&s->name);
+        } else if (s->hlen == sizeof USE_HEAD - 1 && memcmp(s->head, USE_HEAD, s->hlen) == 0) {
+            s->state = S_DB;
+            rd_strbuf_reset(&s->db);
         } else if (s->hlen == sizeof s->head) {
             s->state = S_SKIP;
         }
@@ -276,6 +290,22 @@ static void scan_char(scan *s, char ch)
             s->hlen = 0;
         }
         return;
+    case S_DB:
+        if (ch == '`')
+            s->state = S_DB_TICK;
+        else if (rd_strbuf_append_char(&s->db, ch, NULL) != RD_OK)
+            s->oom = 1;
+        return;
+    case S_DB_TICK:
+        if (ch == '`') {
+            if (rd_strbuf_append_char(&s->db, ch, NULL) != RD_OK)
+                s->oom = 1;
+            s->state = S_DB;
+            return;
+        }
+        s->state = ch == '\n' ? S_LINE : S_SKIP;
+        s->hlen = 0;
+        return;
     }
 }
 
@@ -293,30 +323,76 @@ static void scan_free(scan *s)
         free(s->t[i].name);
     free(s->t);
     rd_strbuf_free(&s->name);
+    rd_strbuf_free(&s->db);
+    rd_strbuf_free(&s->key);
 }
 
-/* Each manifest table's rows must equal what the dump holds. */
+/* The manifest of a scan key's database: m itself for a one-database dump
+ * (database ""), its section for a cluster manifest; NULL when none. */
+static const rd_manifest *key_manifest(const rd_manifest *m, const char *key, const char **table)
+{
+    const char *sep = strchr(key, '\x01');
+    *table = sep ? sep + 1 : key;
+    if (!sep || sep == key)
+        return m->ndatabases ? NULL : m;
+    char db[1024];
+    size_t n = (size_t)(sep - key) < sizeof db - 1 ? (size_t)(sep - key) : sizeof db - 1;
+    memcpy(db, key, n);
+    db[n] = '\0';
+    return rd_manifest_find_database(m, db);
+}
+
+static int64_t counted(const scan *s, const char *db, const char *table)
+{
+    size_t dl = strlen(db);
+    for (size_t j = 0; j < s->nt; j++)
+        if (strncmp(s->t[j].name, db, dl) == 0 && s->t[j].name[dl] == '\x01' &&
+            strcmp(s->t[j].name + dl + 1, table) == 0)
+            return s->t[j].rows;
+    return 0;
+}
+
+static int is_system_db(const char *key)
+{
+    static const char *const sys[] = {"mysql", "information_schema", "performance_schema", "sys",
+                                      NULL};
+    for (size_t i = 0; sys[i]; i++) {
+        size_t n = strlen(sys[i]);
+        if (strncmp(key, sys[i], n) == 0 && key[n] == '\x01')
+            return 1;
+    }
+    return 0;
+}
+
+/* Each manifest table's rows must equal what the dump holds (per database
+ * for a cluster manifest). */
 static rd_status verify_counts(const scan *s, const rd_manifest *m, rd_error *err)
 {
     if (s->oom)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory counting the dump's rows");
-    for (size_t i = 0; i < m->ntables; i++) {
-        const rd_manifest_table *t = &m->tables[i];
-        int64_t n = 0;
-        for (size_t j = 0; j < s->nt; j++)
-            if (strcmp(s->t[j].name, t->name) == 0)
-                n = s->t[j].rows;
-        if (n != t->rows)
-            return RD_ERR(err, RD_ERR_INTEGRITY,
-                          "dump and manifest disagree on table %s: the manifest has %lld rows, "
-                          "the dump %lld",
-                          t->name, (long long)t->rows, (long long)n);
+    size_t nm = m->ndatabases ? m->ndatabases : 1;
+    for (size_t k = 0; k < nm; k++) {
+        const rd_manifest *dm = m->ndatabases ? m->databases[k] : m;
+        const char *db = m->ndatabases ? dm->database : "";
+        for (size_t i = 0; i < dm->ntables; i++) {
+            const rd_manifest_table *t = &dm->tables[i];
+            int64_t n = counted(s, db, t->name);
+            if (n != t->rows)
+                return RD_ERR(err, RD_ERR_INTEGRITY,
+                              "dump and manifest disagree on table %s%s%s: the manifest has %lld "
+                              "rows, the dump %lld",
+                              db, *db ? "." : "", t->name, (long long)t->rows, (long long)n);
+        }
     }
-    for (size_t j = 0; j < s->nt; j++)
-        if (!rd_manifest_find_table(m, NULL, s->t[j].name))
+    for (size_t j = 0; j < s->nt; j++) {
+        const char *table;
+        const rd_manifest *dm = key_manifest(m, s->t[j].name, &table);
+        if (!dm && m->ndatabases && is_system_db(s->t[j].name))
+            continue; /* --all-databases also dumps mysql: not in the manifest */
+        if (!dm || !rd_manifest_find_table(dm, NULL, table))
             return RD_ERR(err, RD_ERR_INTEGRITY,
-                          "the dump holds rows of table %s that the manifest does not list",
-                          s->t[j].name);
+                          "the dump holds rows of table %s that the manifest does not list", table);
+    }
     return RD_OK;
 }
 
@@ -369,8 +445,12 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     char sha[RD_SHA256_HEX_LEN + 1] = "";
     int64_t bytes = -1;
 
+    const char **dargv = NULL;
+    int cluster = o->ndatabases > 0;
     memset(&sc, 0, sizeof sc);
     rd_strbuf_init(&sc.name, 4096);
+    rd_strbuf_init(&sc.db, 4096);
+    rd_strbuf_init(&sc.key, 8192);
     sc.cur = -1;
     if (!partial)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -379,9 +459,9 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     if ((st = rd_db_connect(RD_ENGINE_MARIADB, o->dsn, NULL, &db, err)) != RD_OK ||
         (st = rd_db_pin_session(db, err)) != RD_OK)
         goto out;
-    if (!d.database && (st = rd_db_current_database(db, &d.database, err)) != RD_OK)
+    if (!cluster && !d.database && (st = rd_db_current_database(db, &d.database, err)) != RD_OK)
         goto out;
-    if (!d.database || !*d.database) {
+    if (!cluster && (!d.database || !*d.database)) {
         st = RD_ERR(err, RD_ERR_USAGE, "no database selected: name one in the dsn");
         goto out;
     }
@@ -392,9 +472,13 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     }
     locked = 1;
     if ((st = rd_db_scalar(db,
-                           "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-                           "DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND COALESCE(ENGINE, '') "
-                           "<> 'InnoDB'",
+                           cluster ? "SELECT count(*) FROM information_schema.TABLES WHERE "
+                                     "TABLE_SCHEMA NOT IN ('mysql', 'information_schema', "
+                                     "'performance_schema', 'sys') AND TABLE_TYPE = 'BASE TABLE' "
+                                     "AND COALESCE(ENGINE, '') <> 'InnoDB'"
+                                   : "SELECT count(*) FROM information_schema.TABLES WHERE "
+                                     "TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND "
+                                     "COALESCE(ENGINE, '') <> 'InnoDB'",
                            60, &nontx, NULL, err)) != RD_OK)
         goto out;
     int hold_lock = nontx && strcmp(nontx, "0") != 0;
@@ -414,30 +498,46 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     rd_manifest_opts mo = {0};
     mo.freshness_query = o->freshness_query;
     mo.skip_rows = 1;
-    if ((st = rd_manifest_capture(db, &mo, &m, err)) != RD_OK) {
-        rd_error_prefix(err, "capturing the manifest: ");
+    st = cluster ? rd_manifest_capture_databases(db, &mo, o->databases, o->ndatabases, &m, err)
+                 : rd_manifest_capture(db, &mo, &m, err);
+    if (st != RD_OK) {
+        if (st != RD_ERR_USAGE)
+            rd_error_prefix(err, "capturing the manifest: ");
         goto out;
     }
 
-    const char *argv[24];
+    size_t cap = 24 + (cluster ? m->ndatabases : 0);
+    const char **argv = dargv = calloc(cap, sizeof *argv);
     size_t n = 0;
-    argv[0] = NULL;
-    push(argv, &n, 24, "mariadb-dump");
-    push(argv, &n, 24, "--single-transaction");
-    push(argv, &n, 24, "--routines");
-    push(argv, &n, 24, "--triggers");
-    push(argv, &n, 24, "--hex-blob");
-    push(argv, &n, 24, "--default-character-set=utf8mb4");
+    if (!argv) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    push(argv, &n, cap, "mariadb-dump");
+    push(argv, &n, cap, "--single-transaction");
+    push(argv, &n, cap, "--routines");
+    push(argv, &n, cap, "--triggers");
+    push(argv, &n, cap, "--hex-blob");
+    push(argv, &n, cap, "--default-character-set=utf8mb4");
     if (d.host && (a_host = rd_asprintf("--host=%s", d.host)))
-        push(argv, &n, 24, a_host);
+        push(argv, &n, cap, a_host);
     if (d.port && (a_port = rd_asprintf("--port=%s", d.port)))
-        push(argv, &n, 24, a_port);
+        push(argv, &n, cap, a_port);
     if (d.user && (a_user = rd_asprintf("--user=%s", d.user)))
-        push(argv, &n, 24, a_user);
+        push(argv, &n, cap, a_user);
     if (d.socket && (a_sock = rd_asprintf("--socket=%s", d.socket)))
-        push(argv, &n, 24, a_sock);
-    push(argv, &n, 24, "--");
-    push(argv, &n, 24, d.database);
+        push(argv, &n, cap, a_sock);
+    if (!cluster) {
+        push(argv, &n, cap, "--");
+        push(argv, &n, cap, d.database);
+    } else if (o->ndatabases == 1 && strcmp(o->databases[0], "*") == 0) {
+        push(argv, &n, cap, "--all-databases");
+    } else {
+        push(argv, &n, cap, "--databases");
+        push(argv, &n, cap, "--");
+        for (size_t i = 0; i < m->ndatabases; i++)
+            push(argv, &n, cap, m->databases[i]->database);
+    }
     /* a password from the dsn goes to the child's environment only */
     const char *env[2] = {NULL, NULL};
     if (d.password) {
@@ -467,8 +567,34 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
             goto out;
         locked = 0;
     }
-    if ((st = rd_bk_count_while_dumping(db, m, o->with_checksums, proc, "mariadb-dump", &pump,
-                                        err)) != RD_OK)
+    if (cluster) {
+        /* each database's rows in our snapshot, then wait for the dump */
+        rd_status cst = RD_OK;
+        rd_error cerr = {0};
+        rd_strbuf use;
+        rd_strbuf_init(&use, 0);
+        for (size_t i = 0; cst == RD_OK && i < m->ndatabases; i++) {
+            rd_strbuf_reset(&use);
+            cst = rd_strbuf_append(&use, "USE ", &cerr);
+            if (cst == RD_OK)
+                cst = rd_db_quote_ident(db, m->databases[i]->database, &use, &cerr);
+            if (cst == RD_OK)
+                cst = rd_db_exec(db, use.data, 60, NULL, &cerr);
+            if (cst == RD_OK)
+                cst = rd_manifest_count_rows(db, m->databases[i], &cerr);
+            if (cst == RD_OK && o->with_checksums)
+                cst = rd_manifest_capture_checksums(db, m->databases[i], &cerr);
+        }
+        rd_strbuf_free(&use);
+        st = rd_bk_count_while_dumping(db, m, 0, proc, "mariadb-dump", &pump, err);
+        if (st == RD_OK && cst != RD_OK) {
+            *err = cerr;
+            st = rd_error_prefix(err, "capturing the manifest: ");
+        }
+        if (st != RD_OK)
+            goto out;
+    } else if ((st = rd_bk_count_while_dumping(db, m, o->with_checksums, proc, "mariadb-dump",
+                                               &pump, err)) != RD_OK)
         goto out;
     if ((st = verify_counts(&sc, m, err)) != RD_OK)
         goto out;
@@ -512,5 +638,6 @@ out:
     free(a_sock);
     free(pwenv);
     free(partial);
+    free(dargv);
     return st;
 }

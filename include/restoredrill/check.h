@@ -26,6 +26,9 @@ typedef struct rd_check_ctx {
     const rd_target_cfg *target;
     const rd_check_cfg *check;   /* this check's config */
     rd_db *scratch;              /* connected to the restored database */
+    const char *database;        /* multi-database targets: the database scratch is connected
+                                    to; rd_check_record then names each object "DB.object" and
+                                    sets the result's database. NULL otherwise */
     const rd_scratch *instance;  /* connection info, env for plugins/apps */
     const char *const *tvars;    /* template variables (scratch.*, point.*, target.name) */
     const rd_manifest *manifest; /* reference figures, or NULL */
@@ -78,8 +81,8 @@ typedef struct rd_check_type {
 extern const rd_check_type *const rd_check_registry[]; /* NULL-terminated */
 const rd_check_type *rd_check_find(const char *name);
 
-/* Record one result for `object` with the check's type and name, timed by
- * the caller (seconds). Returns the result for adding expected/actual/props
+/* Record one result for `object` (prefixed "DB." when ctx->database is set) with the check's type
+ * and name, timed by the caller (seconds). Returns the result for adding expected/actual/props
  * (valid until the next record on the same target); NULL on allocation
  * failure. */
 rd_check_result *rd_check_record(rd_check_ctx *ctx, const char *object, rd_verdict v,

@@ -42,6 +42,8 @@ typedef struct rd_catalog_cfg {
     char *path;         /* dir, pg-archive, dynamodb-export */
     char *pattern;      /* dir: glob, default "*" */
     char *time_from;    /* dir: NULL (auto) | manifest | name | mtime */
+    int per_database;   /* dir: each file one database's dump, "<database>-<time>.<ext>"; the files
+                           of one time are one recovery point (targets with "databases") */
     rd_strlist command; /* exec: argv */
     double timeout;     /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 (endpoint, region: also dir on s3://) */

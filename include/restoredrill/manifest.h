@@ -17,6 +17,11 @@
  *               "checksum": {"algorithm": "...", "chunks": [...]} | null }],
  *   "sequences": [{"schema": "public", "name": "orders_id_seq", "value": 120}],
  *   "views": ["public.v"], "routines": ["public.f(integer)"], "triggers": ["public.orders.trg"] }
+ *
+ * A cluster manifest (`manifest`/`backup --all-databases` or `--databases
+ * GLOB...`, MariaDB) has "database": null, no tables of its own, and
+ * "databases": [<one manifest object as above per database, in name order>],
+ * every one captured in the same snapshot.
  */
 #ifndef RESTOREDRILL_MANIFEST_H
 #define RESTOREDRILL_MANIFEST_H
@@ -92,6 +97,8 @@ typedef struct rd_manifest {
     size_t nroutines;
     char **triggers;
     size_t ntriggers;
+    struct rd_manifest **databases; /* a cluster manifest: one per database, in name order */
+    size_t ndatabases;
 } rd_manifest;
 
 typedef struct rd_manifest_opts {
@@ -112,6 +119,22 @@ typedef struct rd_manifest_opts {
  * (RD_ERR_FORMAT "freshness query returned \"x\", not a timestamp"). */
 rd_status rd_manifest_capture(struct rd_db *db, const rd_manifest_opts *opts, rd_manifest **out,
                               rd_error *err);
+/* A cluster manifest of the databases (system databases left out) whose
+ * names match one of the shell globs (fnmatch, no flags; "_" and "%" plain),
+ * each captured with rd_manifest_capture after a USE on the same connection
+ * (so inside the caller's snapshot). MariaDB only (RD_ERR_UNSUPPORTED for
+ * PostgreSQL, whose databases cannot share a snapshot); a glob matching no
+ * database is RD_ERR_USAGE "--databases: \"x*\" matches no database". The
+ * connection is left in the last database. */
+rd_status rd_manifest_capture_databases(struct rd_db *db, const rd_manifest_opts *opts,
+                                        const char *const *globs, size_t nglobs, rd_manifest **out,
+                                        rd_error *err);
+/* The names of the databases (system databases left out) matching the
+ * globs, in name order, appended to out. */
+rd_status rd_manifest_list_databases(struct rd_db *db, const char *const *globs, size_t nglobs,
+                                     rd_strlist *out, rd_error *err);
+/* The section of database name in a cluster manifest, or NULL. */
+const rd_manifest *rd_manifest_find_database(const rd_manifest *m, const char *name);
 /* Fill rows of every table with an exact count(*) (for a manifest captured
  * with skip_rows: backups read the metadata, sequences included, before the
  * dump tool starts, and count rows in the snapshot while it runs). */

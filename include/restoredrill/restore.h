@@ -20,10 +20,12 @@ typedef struct rd_restore_outcome {
                          NULL */
     /* physical: the laid base backup verified against the backup's own
      * manifest (pg_verifybackup), reported as a `basebackup` result */
-    int manifest_checked;    /* 0: not checked (no manifest; manifest_note says why) */
-    int manifest_ok;         /* 1: every file matched the manifest */
-    char *manifest_note;     /* the tool's verdict line or first error, may be NULL */
-    double manifest_seconds; /* how long the verification took (part of the restore phase) */
+    int manifest_checked;      /* 0: not checked (no manifest; manifest_note says why) */
+    int manifest_ok;           /* 1: every file matched the manifest */
+    char *manifest_note;       /* the tool's verdict line or first error, may be NULL */
+    double manifest_seconds;   /* how long the verification took (part of the restore phase) */
+    rd_strlist databases_seen; /* restores of chosen databases: every (non-system) database
+                                  whose section the dump held, in dump order */
 } rd_restore_outcome;
 
 typedef struct rd_restore_type {
@@ -33,9 +35,18 @@ typedef struct rd_restore_type {
     int (*accepts)(rd_format f);
     /* required: restore; RD_OK only when the tool succeeded AND printed no
      * errors. A failure fills err with a one-line reason (the last error line
-     * of the tool) and out->log with the tail. deadline: rd_mono_now() instant. */
+     * of the tool) and out->log with the tail. deadline: rd_mono_now() instant.
+     * databases: restore only these databases of a cluster-wide dump, each
+     * under its own name (NULL: the whole dump); a driver that cannot select
+     * databases returns RD_ERR_UNSUPPORTED. */
     rd_status (*run)(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
-                     double deadline, rd_restore_outcome *out, rd_error *err);
+                     const rd_strlist *databases, double deadline, rd_restore_outcome *out,
+                     rd_error *err);
+    /* optional: the databases a cluster-wide dump holds, in dump order,
+     * system databases left out, appended to out (reads the artifact to its
+     * end: the caller opens it again to restore). NULL: the driver cannot
+     * list databases. */
+    rd_status (*list_databases)(rd_artifact *a, rd_strlist *out, rd_error *err);
     /* optional: 1 when run will let the tool read the artifact's file or
      * directory itself instead of the stream (pg_restore -j), so the
      * stream's sha256 check never runs and the caller must verify the file

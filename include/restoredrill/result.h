@@ -46,7 +46,9 @@ typedef struct rd_check_result {
     char *actual;   /* may be NULL */
     rd_prop *props;
     size_t nprops;
-    char *output; /* long text for <system-out>: tool stderr tail, app output; may be NULL */
+    char *output;   /* long text for <system-out>: tool stderr tail, app output; may be NULL */
+    char *database; /* the database of a multi-database target the result is about (object
+                       then reads "DB.object"); NULL for a whole-target result */
 } rd_check_result;
 
 typedef struct rd_phase {
@@ -112,6 +114,14 @@ typedef struct rd_target_result {
     char *coverage_map;
     char *kept_connect;    /* the scratch instance was kept: how to connect (no password) */
     int64_t kept_until_ms; /* until when gc leaves it; 0: no time to live recorded */
+    /* multi-database targets ("databases"): how many non-system databases the
+     * recovery point holds, how many matched the globs, and the ones drilled
+     * (sampled), sorted by name; databases_total 0 for other targets */
+    size_t databases_total, databases_matched;
+    char **databases;
+    size_t ndatabases;
+    int config_error; /* a configuration error found while running (a databases glob that
+                         matched nothing): `run` exits 2 */
 } rd_target_result;
 
 typedef struct rd_report_summary {
@@ -159,6 +169,10 @@ void rd_check_set_actual(rd_check_result *c, const char *fmt, ...)
 void rd_check_set_output(rd_check_result *c, const char *text);
 void rd_check_add_prop(rd_check_result *c, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Append a drilled database to t->databases (a copy). */
+rd_status rd_target_add_database(rd_target_result *t, const char *name, rd_error *err);
+/* Set c->database (a copy; NULL clears). */
+void rd_check_set_database(rd_check_result *c, const char *database);
 void rd_target_set_error(rd_target_result *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

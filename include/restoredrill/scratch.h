@@ -181,6 +181,14 @@ rd_status rd_scratch_vars(const rd_scratch *s, rd_strlist *list, rd_error *err);
  * e.g. for restoring a multi-database dump or for tests. *out heap. */
 rd_status rd_scratch_dsn_for(const rd_scratch *s, const char *database, char **out, rd_error *err);
 
+/* A view of instance s for another of its databases (multi-database
+ * targets): a new rd_scratch whose conn, dsn, url and env name `database`,
+ * the rest copied (type and priv NULL: never provisioned, never torn down).
+ * Free it with rd_scratch_view_free, never rd_scratch_free. */
+rd_status rd_scratch_view(const rd_scratch *s, const char *database, rd_scratch **out,
+                          rd_error *err);
+void rd_scratch_view_free(rd_scratch *v);
+
 /* The directory where ephemeral instances live: base_dir (scratch.base_dir)
  * when given, else $RESTOREDRILL_RUNDIR, else $TMPDIR/restoredrill, else
  * /tmp/restoredrill (heap; NULL on allocation failure). gc scans it.

@@ -16,6 +16,12 @@ typedef struct rd_backup_opts {
     rd_wrap wrap;                /* in-process gzip/zstd of single-file dumps */
     const char *freshness_query; /* may be NULL */
     int with_checksums;          /* chunk digests in the manifest (same snapshot) */
+    /* MariaDB: a cluster-wide dump of the databases matching these globs
+     * ("*" alone: mariadb-dump --all-databases, else --databases with the
+     * matching names) and a cluster manifest of them from the same
+     * snapshot; NULL: the DSN's database only */
+    const char *const *databases;
+    size_t ndatabases;
 } rd_backup_opts;
 
 /* Dump + manifest of the same instant; writes out and out.manifest.json

@@ -167,6 +167,84 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* One mariadb target with a dir catalog plus `extra` target keys. */
+static char *mtarget(const char *extra)
+{
+    char *s = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
+                          "\"mariadb\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}%s}]}",
+                          extra);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+#define ASSERT_MTARGET_ERR(extra, expected)                                                        \
+    do {                                                                                           \
+        char *t_ = mtarget(extra);                                                                 \
+        ck_assert_str_eq(error_of(t_, 0), expected);                                               \
+        free(t_);                                                                                  \
+    } while (0)
+
+/* databases / sample.databases: accepted where built (mariadb, ephemeral),
+ * refused everywhere else, never ignored (issue 16). */
+START_TEST(test_databases)
+{
+    char *text = mtarget(", \"databases\": [\"tenant_*\", \"central\"], \"sample\": "
+                         "{\"databases\": 5}");
+    rd_config *cfg = ok(text, 0);
+    const rd_target_cfg *t = &cfg->targets[0];
+    ck_assert_uint_eq(t->databases.n, 2);
+    ck_assert_str_eq(t->databases.items[0], "tenant_*");
+    ck_assert_str_eq(t->databases.items[1], "central");
+    ck_assert_int_eq(t->sample.databases, 5);
+    rd_config_free(cfg);
+    free(text);
+    text = mtarget(", \"databases\": \"tenant_*\"");
+    cfg = ok(text, 0);
+    ck_assert_uint_eq(cfg->targets[0].databases.n, 1);
+    ck_assert_int_eq(cfg->targets[0].sample.databases, 0);
+    rd_config_free(cfg);
+    free(text);
+
+    ASSERT_MTARGET_ERR(", \"sample\": {\"databases\": 3}",
+                       "drill.json: targets[0].sample.databases: needs \"databases\" on the target "
+                       "(the names or globs to sample from)");
+    ASSERT_MTARGET_ERR(", \"databases\": []",
+                       "drill.json: targets[0].databases: expected at least one database name or "
+                       "glob, got []");
+    ASSERT_MTARGET_ERR(", \"databases\": [\"a\", \"\"]",
+                       "drill.json: targets[0].databases[1]: expected a database name or a glob, "
+                       "got \"\"");
+    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"sample\": {\"databases\": -1}",
+                       "drill.json: targets[0].sample.databases: expected an integer from 0 to "
+                       "100000, got -1");
+    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"scratch\": {\"type\": \"server\", "
+                       "\"admin_dsn\": \"mariadb://root@h/x\"}",
+                       "drill.json: targets[0].databases: not implemented yet with scratch type "
+                       "\"server\" (only \"ephemeral\")");
+    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}",
+                       "drill.json: targets[0].databases: not implemented yet with reference.dsn "
+                       "(a live reference per database; use a cluster manifest)");
+    text = mtarget(", \"databases\": \"t*\", \"reference\": {\"manifest\": \"sidecar\"}");
+    cfg = ok(text, 0);
+    ck_assert_str_eq(cfg->targets[0].reference.manifest, "sidecar");
+    rd_config_free(cfg);
+    free(text);
+    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": \"mariadb\", "
+                       "\"catalog\": {\"type\": \"dir\", \"path\": \"/b\", \"per_database\": "
+                       "true}}]}");
+    ck_assert_str_eq(error_of(text, 0), "drill.json: targets[0].catalog.per_database: needs "
+                                        "\"databases\" on the target (the names or globs to "
+                                        "drill)");
+    free(text);
+    text = target(", \"databases\": [\"tenant_*\"], \"sample\": {\"databases\": 2}");
+    cfg = ok(text, 0);
+    ck_assert_int_eq(cfg->targets[0].engine, RD_ENGINE_PG);
+    ck_assert_int_eq(cfg->targets[0].sample.databases, 2);
+    rd_config_free(cfg);
+    free(text);
+}
+END_TEST
+
 START_TEST(test_mariadb_defaults_and_values)
 {
     const char *text =
@@ -181,7 +259,6 @@ START_TEST(test_mariadb_defaults_and_values)
         "   \"password_env\": \"ADMIN_PW\", \"prefix\": \"rdx_\", \"allow_same_server\": true},"
         "  \"restore\": {\"jobs\": 4, \"roles\": \"strict\", \"decrypt\": [\"gpg\", \"-d\"]},"
         "  \"reference\": {\"manifest\": \"sidecar\", \"dsn\": \"host=r\"},"
-        "  \"databases\": \"tenant_*\","
         "  \"timeouts\": {\"restore\": \"3h\", \"provision\": \"1m\", \"verify\": \"1d\"},"
         "  \"checks\": [{\"type\": \"rowcount\", \"name\": \"rows\", \"timeout\": \"90s\"},"
         "              {\"type\": \"sql\", \"query\": \"select 1\"}]}]}";
@@ -221,8 +298,7 @@ START_TEST(test_mariadb_defaults_and_values)
     ck_assert_str_eq(t->restore.decrypt.items[1], "-d");
     ck_assert_str_eq(t->reference.manifest, "sidecar");
     ck_assert_str_eq(t->reference.dsn, "host=r");
-    ck_assert_uint_eq(t->databases.n, 1);
-    ck_assert_str_eq(t->databases.items[0], "tenant_*");
+    ck_assert_uint_eq(t->databases.n, 0);
     ck_assert(t->timeout_verify == 86400 && t->timeout_sample == 300);
     ck_assert_int_eq(t->checks_given, 1);
     ck_assert_uint_eq(t->nchecks, 2);
@@ -240,10 +316,11 @@ END_TEST
 
 START_TEST(test_example_files)
 {
-    const char *files[] = {"fixtures/examples/full.jsonc", "fixtures/examples/minimal.json"};
+    const char *files[] = {"fixtures/examples/full.jsonc", "fixtures/examples/minimal.json",
+                           "fixtures/examples/tenants.jsonc"};
     unsetenv("DRILL_WEBHOOK_URL");
     unsetenv("BACKUP_DIR");
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         FILE *f = fopen(files[i], "r");
         ck_assert_msg(f != NULL, "run the unit tests from the repository root");
         static char buf[65536];
@@ -260,8 +337,12 @@ START_TEST(test_example_files)
             ck_assert_uint_eq(cfg->targets[0].nchecks, 3);
             ck_assert_int_eq(cfg->targets[1].checks_given, 1);
             ck_assert_uint_eq(cfg->targets[1].nchecks, 0);
-        } else {
+        } else if (i == 1) {
             ck_assert_str_eq(cfg->targets[0].name, "orders");
+        } else {
+            ck_assert_str_eq(cfg->targets[0].name, "tenants");
+            ck_assert_uint_eq(cfg->targets[0].databases.n, 2);
+            ck_assert_int_eq(cfg->targets[0].sample.databases, 5);
         }
         rd_config_free(cfg);
     }
@@ -578,9 +659,8 @@ START_TEST(test_env_expansion)
     setenv("RD_T_EMPTY", "", 1);
     unsetenv("RD_T_UNSET");
     unsetenv("DRILL_WEBHOOK_URL");
-    char *t = target(", \"databases\": [\"${RD_T_UNSET:-app}_*\", \"$${RD_T_DIR}\", "
-                     "\"${RD_T_EMPTY:-dflt}\", \"x${RD_T_EMPTY}y\", \"a$b\"],"
-                     " \"reference\": {\"manifest\": \"${RD_T_DIR}/m.json\"}");
+    char *t = mtarget(", \"databases\": [\"${RD_T_UNSET:-app}_*\", \"$${RD_T_DIR}\", "
+                      "\"${RD_T_EMPTY:-dflt}\", \"x${RD_T_EMPTY}y\", \"a$b\"]");
     rd_config *cfg = ok(t, NODRV);
     free(t);
     const rd_strlist *d = &cfg->targets[0].databases;
@@ -590,6 +670,10 @@ START_TEST(test_env_expansion)
     ck_assert_str_eq(d->items[2], "dflt");
     ck_assert_str_eq(d->items[3], "xy");
     ck_assert_str_eq(d->items[4], "a$b");
+    rd_config_free(cfg);
+    t = target(", \"reference\": {\"manifest\": \"${RD_T_DIR}/m.json\"}");
+    cfg = ok(t, NODRV);
+    free(t);
     ck_assert_str_eq(cfg->targets[0].reference.manifest, "/srv/backups/m.json");
     rd_config_free(cfg);
 
@@ -762,7 +846,7 @@ START_TEST(test_load_file)
     char want[256];
     snprintf(want, sizeof want,
              "%s: targets[0].catalog.pattren: unknown key, did you mean \"pattern\"? (expected one "
-             "of: type, path, pattern, time_from, endpoint, region, path_style)",
+             "of: type, path, pattern, time_from, per_database, endpoint, region, path_style)",
              path);
     ck_assert_str_eq(err.msg, want);
     unlink(path);
@@ -868,6 +952,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_env_values_never_echoed);
     tcase_add_test(tc, test_checks_presence);
     tcase_add_test(tc, test_driver_not_implemented);
+    tcase_add_test(tc, test_databases);
     tcase_add_test(tc, test_check_drivers);
     tcase_add_test(tc, test_load_file);
     tcase_add_test(tc, test_expand_env_direct);

@@ -1,0 +1,210 @@
+/* databases.c: which databases of a multi-database recovery point a target
+ * drills: the point's databases (from its cluster manifest, else from a scan
+ * of the dump), those matching the target's `databases` globs, then a seeded
+ * sample of `sample.databases` of them (DESIGN section 11, "Tenants"); and
+ * after the restore, the databases a cluster manifest lists but the dump
+ * lacks. */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drill_int.h"
+#include "restoredrill/artifact.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+#include "restoredrill/manifest.h"
+#include "restoredrill/prng.h"
+#include "restoredrill/restore.h"
+
+/* Mixed into the seed so that the databases drawn do not repeat the draws
+ * that picked the recovery point ("databases" in ASCII). */
+#define DB_SEED_TAG 0x6461746162617365ULL
+
+int rd_db_glob_match(const char *glob, const char *name)
+{
+    /* no flags: '*' and '?' also match '/' and a leading '.', '\' escapes;
+     * '_' and '%' are ordinary characters (never SQL LIKE wildcards) */
+    return fnmatch(glob, name, 0) == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all, uint64_t seed,
+                                  rd_strlist *matched, rd_strlist *picked, rd_error *err)
+{
+    rd_status st = RD_OK;
+    char **cand = NULL;
+    size_t *idx = NULL;
+    size_t n = 0;
+    for (size_t g = 0; g < t->databases.n; g++) {
+        size_t hits = 0;
+        for (size_t i = 0; i < all->n; i++)
+            hits += rd_db_glob_match(t->databases.items[g], all->items[i]);
+        if (hits == 0)
+            return RD_ERR(err, RD_ERR_CONFIG,
+                          "%s.databases[%zu]: \"%s\" matches none of the %zu databases of the "
+                          "recovery point",
+                          t->path, g, t->databases.items[g], all->n);
+    }
+    cand = calloc(all->n ? all->n : 1, sizeof *cand);
+    idx = calloc(all->n ? all->n : 1, sizeof *idx);
+    if (!cand || !idx) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < all->n; i++)
+        for (size_t g = 0; g < t->databases.n; g++)
+            if (rd_db_glob_match(t->databases.items[g], all->items[i])) {
+                cand[n++] = all->items[i];
+                break;
+            }
+    /* candidates in name order: the picks depend on the seed and the set of
+     * names, not on the order of the dump */
+    qsort(cand, n, sizeof *cand, by_name);
+    size_t k = t->sample.databases > 0 && (size_t)t->sample.databases < n
+                   ? (size_t)t->sample.databases
+                   : n;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    if (k < n) {
+        /* a partial Fisher-Yates shuffle: k unbiased draws without repetition */
+        rd_prng p;
+        rd_prng_seed(&p, seed ^ DB_SEED_TAG);
+        for (size_t i = 0; i < k; i++) {
+            size_t j = i + (size_t)rd_prng_below(&p, (uint64_t)(n - i));
+            size_t tmp = idx[i];
+            idx[i] = idx[j];
+            idx[j] = tmp;
+        }
+    }
+    char **pick = calloc(k ? k : 1, sizeof *pick);
+    if (!pick) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < k; i++)
+        pick[i] = cand[idx[i]];
+    qsort(pick, k, sizeof *pick, by_name);
+    for (size_t i = 0; st == RD_OK && i < n; i++)
+        st = rd_strlist_push(matched, cand[i], err);
+    for (size_t i = 0; st == RD_OK && i < k; i++)
+        st = rd_strlist_push(picked, pick[i], err);
+    free(pick);
+out:
+    free(cand);
+    free(idx);
+    return st;
+}
+
+/* The point's cluster manifest (reference.manifest, else the sidecar the
+ * catalog found) into dt->cluster. A configured manifest that cannot be
+ * loaded or holds no databases is an error; a sidecar of one database is
+ * left aside (the databases are then listed from the dump). */
+static rd_status load_cluster(rd_drill_target *dt, rd_error *err)
+{
+    const char *conf = dt->t->reference.manifest;
+    char *path = conf && strcmp(conf, "sidecar") == 0
+                     ? rd_manifest_sidecar_path(dt->point->location)
+                 : conf ? rd_strdup(conf)
+                        : rd_strdup(dt->point->manifest);
+    rd_manifest *m = NULL;
+    rd_status st = RD_OK;
+    if (!path)
+        return conf ? RD_ERR(err, RD_ERR_NOMEM, "out of memory") : RD_OK;
+    if (!rd_fs_exists(path)) {
+        if (conf)
+            st = RD_ERR(err, RD_ERR_NOTFOUND, "manifest %s does not exist", path);
+    } else if ((st = rd_manifest_load(path, &m, err)) == RD_OK && m->ndatabases == 0) {
+        if (conf)
+            st = RD_ERR(err, RD_ERR_FORMAT,
+                        "manifest %s describes one database, not a cluster-wide dump (make it "
+                        "with backup or manifest --all-databases / --databases)",
+                        path);
+        else
+            rd_log_warn("%s: the manifest %s describes one database: listing the dump's instead",
+                        dt->t->name, path);
+        rd_manifest_free(m);
+        m = NULL;
+    }
+    if (m)
+        rd_log_info("%s: cluster manifest %s (%zu databases)", dt->t->name, path, m->ndatabases);
+    free(path);
+    dt->cluster = m;
+    return st;
+}
+
+rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
+                                    const rd_artifact_opts *o, rd_error *err)
+{
+    const rd_target_cfg *t = dt->t;
+    rd_artifact *scan = NULL;
+    rd_strlist all = {0}, matched = {0};
+    rd_status st;
+    if (!drv->list_databases)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "the %s restore driver cannot choose databases in a %s dump", drv->name,
+                      dt->res->point.format ? dt->res->point.format : "?");
+    st = load_cluster(dt, err);
+    if (st == RD_OK && dt->cluster) {
+        /* the manifest lists the point's databases: no read of the dump */
+        for (size_t i = 0; st == RD_OK && i < dt->cluster->ndatabases; i++)
+            st = rd_strlist_push(&all, dt->cluster->databases[i]->database, err);
+    } else if (st == RD_OK) {
+        st = rd_artifact_open(dt->point->location, o, &scan, err);
+        if (st == RD_OK)
+            st = drv->list_databases(scan, &all, err);
+    }
+    if (st == RD_OK && all.n == 0)
+        st = RD_ERR(err, RD_ERR_FORMAT,
+                    "%s holds no database sections (a cluster-wide dump is made with "
+                    "pg_dumpall, or mariadb-dump --all-databases or --databases)",
+                    dt->point->id);
+    if (st == RD_OK) {
+        st = rd_drill_pick_databases(t, &all, dt->seed, &matched, &dt->dbs, err);
+        if (st == RD_ERR_CONFIG)
+            dt->res->config_error = 1;
+    }
+    if (st == RD_OK) {
+        dt->res->databases_total = all.n;
+        dt->res->databases_matched = matched.n;
+        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
+            st = rd_target_add_database(dt->res, dt->dbs.items[i], err);
+        rd_log_info("%s: %zu of the %zu databases matching %s (%zu in the point): %s%s", t->name,
+                    dt->dbs.n, matched.n, t->databases.n == 1 ? t->databases.items[0] : "the globs",
+                    all.n, dt->dbs.n ? dt->dbs.items[0] : "", dt->dbs.n > 1 ? ", ..." : "");
+    }
+    rd_artifact_free(scan);
+    rd_strlist_free(&all);
+    rd_strlist_free(&matched);
+    return st;
+}
+
+/* A cluster manifest promises every database it lists: each one whose
+ * section the dump lacks fails (sampled or not). */
+rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outcome *oc,
+                                     rd_error *err)
+{
+    size_t missing = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < dt->cluster->ndatabases; i++) {
+        const char *name = dt->cluster->databases[i]->database;
+        size_t j = 0;
+        while (j < oc->databases_seen.n && strcmp(oc->databases_seen.items[j], name) != 0)
+            j++;
+        if (j < oc->databases_seen.n)
+            continue;
+        rd_check_result *c =
+            rd_target_add_check(dt->res, "restore", "databases", name, RD_FAILED, "");
+        if (c)
+            rd_check_set_message(c, "database %s is in the manifest but not in the dump", name);
+        if (!missing++)
+            first = name;
+    }
+    if (!missing)
+        return RD_OK;
+    return RD_ERR(err, RD_ERR_INTEGRITY, "database %s is in the manifest but not in the dump%s",
+                  first, missing > 1 ? " (and others: see the databases results)" : "");
+}
