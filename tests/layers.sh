@@ -28,7 +28,7 @@ owner_of() {
     db) echo db ;;
     s3) echo s3 ;;
     artifact) echo artifact ;;
-    catalog) echo catalog ;;
+    catalog | mariabackup) echo catalog ;;
     scratch) echo scratch ;;
     restore) echo restore ;;
     tablehash | tablediff) echo tablehash ;;

@@ -6,6 +6,7 @@
 const rd_catalog_type *const rd_catalog_registry[] = {
     &rd_catalog_dir,
     &rd_catalog_exec,
+    &rd_catalog_mariabackup,
     NULL,
 };
 

@@ -302,6 +302,9 @@ static void free_target(rd_target_cfg *t)
     free(c->prefix);
     free(c->region);
     free(c->stanza);
+    free(c->base_dir);
+    free(c->binlog_dir);
+    free(c->timezone);
     free(t->sample.strategy);
     free(t->sample.id);
     rd_scratch_cfg *s = &t->scratch;

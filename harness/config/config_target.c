@@ -11,7 +11,8 @@
 #include "restoredrill/config.h"
 #include "restoredrill/strbuf.h"
 
-static const char *const catalog_types[] = {"dir", "s3", "exec", "pg-archive", "pgbackrest", NULL};
+static const char *const catalog_types[] = {"dir",        "s3",          "exec", "pg-archive",
+                                            "pgbackrest", "mariabackup", NULL};
 static const char *const scratch_types[] = {"ephemeral", "server", "exec", NULL};
 static const char *const check_types[] = {"rowcount", "integrity", "checksum", "diff", "schema",
                                           "sql",      "freshness", "smoke",    "exec", NULL};
@@ -67,10 +68,14 @@ static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"), RD_FLD("path", RD_CFG
                                          RD_FEND};
 static const rd_cfg_field f_cat_pgbr[] = {RD_FSKIP("type"),
                                           RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza), RD_FEND};
+static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
+                                        RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
+                                        RD_FLD("binlog_dir", RD_CFG_REQUIRED, C, binlog_dir),
+                                        RD_FLD("timezone", RD_CFG_STRING, C, timezone), RD_FEND};
 #undef C
 /* same order as catalog_types */
-static const rd_cfg_field *const catalog_fields[] = {f_cat_dir, f_cat_s3, f_cat_exec, f_cat_pga,
-                                                     f_cat_pgbr};
+static const rd_cfg_field *const catalog_fields[] = {f_cat_dir, f_cat_s3,   f_cat_exec,
+                                                     f_cat_pga, f_cat_pgbr, f_cat_mb};
 
 #define S rd_scratch_cfg
 static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),

@@ -43,9 +43,11 @@ typedef struct rd_catalog_type {
 } rd_catalog_type;
 
 extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
-/* The drivers (harness/catalog/dir.c, exec.c), for the registry and tests. */
+/* The drivers (harness/catalog/dir.c, exec.c, mariabackup.c), for the
+ * registry and tests. */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
+extern const rd_catalog_type rd_catalog_mariabackup; /* model: mariabackup.h */
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* List and sort through the registry. RD_ERR_UNSUPPORTED "catalog type \"s3\"
  * is not implemented yet" for contract types without a driver. */

@@ -31,14 +31,17 @@ typedef struct rd_strlist {
 } rd_strlist;
 
 typedef struct rd_catalog_cfg {
-    char *type;                                /* dir | exec | s3 | pg-archive | pgbackrest */
-    char *path;                                /* dir, pg-archive */
-    char *pattern;                             /* dir: glob, default "*" */
-    char *time_from;                           /* dir: NULL (auto) | manifest | name | mtime */
-    rd_strlist command;                        /* exec: argv */
-    double timeout;                            /* exec: seconds, default 60 */
+    char *type;         /* dir | exec | s3 | pg-archive | pgbackrest | mariabackup */
+    char *path;         /* dir, pg-archive */
+    char *pattern;      /* dir: glob, default "*" */
+    char *time_from;    /* dir: NULL (auto) | manifest | name | mtime */
+    rd_strlist command; /* exec: argv */
+    double timeout;     /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 */
     char *stanza;                              /* pgbackrest */
+    char *base_dir;   /* mariabackup: one directory per mariadb-backup --backup */
+    char *binlog_dir; /* mariabackup: archived binary logs */
+    char *timezone;   /* mariabackup: zone of the times in xtrabackup_info; NULL: UTC */
 } rd_catalog_cfg;
 
 typedef struct rd_sample_cfg {
