@@ -30,7 +30,7 @@ owner_of() {
     artifact) echo artifact ;;
     catalog | mariabackup) echo catalog ;;
     scratch) echo scratch ;;
-    restore) echo restore ;;
+    restore | restore_mariabackup) echo restore ;;
     tablehash | tablediff) echo tablehash ;;
     manifest) echo manifest ;;
     check) echo checks ;;
