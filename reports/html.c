@@ -184,6 +184,19 @@ static rd_status point_table(rd_strbuf *sb, const rd_target_result *t, rd_error 
         snprintf(n, sizeof n, "%" PRId64 " bytes", t->point.bytes);
     TRY(kv(sb, "Size", t->point.bytes >= 0 ? n : NULL, 0, err));
     TRY(kv(sb, "SHA-256", t->point.sha256, 1, err));
+    if (t->point.base) {
+        char w[160];
+        TRY(kv(sb, "Base backup", t->point.base, 1, err));
+        TRY(kv(sb, "Recovery target",
+               t->point.target_time_ms ? time_or_null(t->point.target_time_ms, a, sizeof a)
+                                       : "consistency point",
+               0, err));
+        snprintf(w, sizeof w, "%s .. %s", t->point.wal_first ? t->point.wal_first : "?",
+                 t->point.wal_last ? t->point.wal_last : "?");
+        TRY(kv(sb, "WAL replayed", w, 1, err));
+        TRY(kv(sb, "Reached (last replayed commit)",
+               time_or_null(t->point.reached_time_ms, p, sizeof p), 0, err));
+    }
     TRY(kv(sb, "Sampling strategy", t->sampling_strategy, 0, err));
     snprintf(n, sizeof n, "%zu", t->sampling_candidates);
     TRY(kv(sb, "Candidates", n, 0, err));

@@ -98,6 +98,15 @@ static cJSON *point_json(const rd_point_info *p, int *oom)
     put(o, "bytes", p->bytes < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)p->bytes), oom);
     put_str(o, "sha256", p->sha256, oom);
     put_str(o, "format", p->format, oom);
+    if (p->base) {
+        put_str(o, "base", p->base, oom);
+        put_time(o, "target_time", p->target_time_ms, oom);
+        cJSON *w = cJSON_CreateObject();
+        put_str(w, "first", p->wal_first, oom);
+        put_str(w, "last", p->wal_last, oom);
+        put(o, "wal_range", w, oom);
+        put_time(o, "reached_time", p->reached_time_ms, oom);
+    }
     return o;
 }
 

@@ -224,6 +224,16 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
         t->point.bytes = bytes < 0 ? -1 : (int64_t)bytes;
         TRY(get_str(c, o, sub, "sha256", &t->point.sha256));
         TRY(get_str(c, o, sub, "format", &t->point.format));
+        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "base"))) {
+            const cJSON *w = get_obj(o, "wal_range");
+            TRY(get_str(c, o, sub, "base", &t->point.base));
+            TRY(get_time(c, o, sub, "target_time", &t->point.target_time_ms));
+            TRY(get_time(c, o, sub, "reached_time", &t->point.reached_time_ms));
+            if (w) {
+                TRY(get_str(c, w, sub, "first", &t->point.wal_first));
+                TRY(get_str(c, w, sub, "last", &t->point.wal_last));
+            }
+        }
     }
     if ((o = get_obj(j, "sampling"))) {
         snprintf(sub, sizeof sub, "%s.sampling", path);

@@ -97,6 +97,13 @@ static rd_status properties(rd_strbuf *sb, const rd_report *r, const rd_target_r
     TRY(prop_redacted(sb, "recovery_point.location", t->point.location, err));
     TRY(prop(sb, "recovery_point.format", t->point.format, err));
     TRY(prop(sb, "recovery_point.sha256", t->point.sha256, err));
+    if (t->point.base) {
+        TRY(prop(sb, "recovery_point.base", t->point.base, err));
+        TRY(prop_time(sb, "recovery_point.target_time", t->point.target_time_ms, err));
+        TRY(prop(sb, "recovery_point.wal_range.first", t->point.wal_first, err));
+        TRY(prop(sb, "recovery_point.wal_range.last", t->point.wal_last, err));
+        TRY(prop_time(sb, "recovery_point.reached_time", t->point.reached_time_ms, err));
+    }
     TRY(prop(sb, "sampling.strategy", t->sampling_strategy, err));
     snprintf(buf, sizeof buf, "%" PRIu64, t->sampling_seed);
     TRY(prop(sb, "seed", buf, err));

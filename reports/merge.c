@@ -47,6 +47,8 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
     d->finished_at_ms = s->finished_at_ms;
     d->point.created_at_ms = s->point.created_at_ms;
     d->point.bytes = s->point.bytes;
+    d->point.target_time_ms = s->point.target_time_ms;
+    d->point.reached_time_ms = s->point.reached_time_ms;
     d->sampling_candidates = s->sampling_candidates;
     d->sampling_seed = s->sampling_seed;
     d->pitr_target_ms = s->pitr_target_ms;
@@ -58,7 +60,9 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
     d->data_lag_seconds = s->data_lag_seconds;
     if (!dup_into(&d->point.id, s->point.id) || !dup_into(&d->point.location, s->point.location) ||
         !dup_into(&d->point.sha256, s->point.sha256) ||
-        !dup_into(&d->point.format, s->point.format) ||
+        !dup_into(&d->point.format, s->point.format) || !dup_into(&d->point.base, s->point.base) ||
+        !dup_into(&d->point.wal_first, s->point.wal_first) ||
+        !dup_into(&d->point.wal_last, s->point.wal_last) ||
         !dup_into(&d->sampling_strategy, s->sampling_strategy) ||
         !dup_into(&d->rpo_basis, s->rpo_basis) || !dup_into(&d->error, s->error) ||
         !dup_into(&d->notes, s->notes))

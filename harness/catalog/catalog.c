@@ -1,6 +1,7 @@
 /* catalog.c: recovery point lists: freeing, sorting, listing through the
  * registry, and timestamps embedded in file names. */
 #include "restoredrill/catalog.h"
+#include "restoredrill/strbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@ void rd_point_clear(rd_point *pt)
     free(pt->sha256);
     free(pt->format);
     free(pt->manifest);
+    free(pt->base);
+    free(pt->wal_start);
+    free(pt->wal_stop);
+    free(pt->broken);
     memset(pt, 0, sizeof *pt);
     pt->bytes = -1;
 }
@@ -28,6 +33,45 @@ void rd_points_free(rd_points *p)
     free(p->items);
     p->items = NULL;
     p->n = 0;
+    rd_archive_free(p->archive);
+    p->archive = NULL;
+}
+
+void rd_archive_free(rd_archive *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->ngaps; i++) {
+        free(a->gaps[i].first);
+        free(a->gaps[i].last);
+    }
+    free(a->gaps);
+    free(a->first);
+    free(a->last);
+    free(a->newest);
+    free(a->timelines);
+    free(a);
+}
+
+rd_status rd_archive_add_gap(rd_archive *a, const char *first, const char *last, int64_t from_ms,
+                             int64_t to_ms, rd_error *err)
+{
+    rd_wal_gap *g = realloc(a->gaps, (a->ngaps + 1) * sizeof *g);
+    if (!g)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    a->gaps = g;
+    g = &a->gaps[a->ngaps];
+    g->first = rd_strdup(first);
+    g->last = rd_strdup(last);
+    g->from_ms = from_ms;
+    g->to_ms = to_ms;
+    if (!g->first || !g->last) {
+        free(g->first);
+        free(g->last);
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    }
+    a->ngaps++;
+    return RD_OK;
 }
 
 static int str_cmp_null(const char *a, const char *b)
@@ -81,7 +125,7 @@ rd_status rd_catalog_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
                               type);
         return RD_ERR(err, RD_ERR_CONFIG, "unknown catalog type \"%s\"", type);
     }
-    rd_points pts = {NULL, 0};
+    rd_points pts = {0};
     rd_status st = ct->list(cfg, &pts, err);
     if (st != RD_OK) {
         rd_points_free(&pts);

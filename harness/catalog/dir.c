@@ -263,7 +263,7 @@ static int name_cmp(const void *a, const void *b)
 static rd_status dir_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *err)
 {
     rd_status st = RD_OK;
-    rd_points pts = {NULL, 0};
+    rd_points pts = {0};
     rd_point pt;
     char **names = NULL;
     size_t nnames = 0;

@@ -121,7 +121,7 @@ static rd_status parse_point(const cJSON *obj, size_t i, rd_point *pt, rd_error 
 static rd_status parse_output(const char *text, size_t len, rd_points *out, rd_error *err)
 {
     rd_status st = RD_OK;
-    rd_points pts = {NULL, 0};
+    rd_points pts = {0};
     rd_point pt;
     const char *end = NULL;
     memset(&pt, 0, sizeof pt);

@@ -305,8 +305,13 @@ static void free_target(rd_target_cfg *t)
     free(c->base_dir);
     free(c->binlog_dir);
     free(c->timezone);
+    free(c->wal_dir);
+    free(c->config);
     free(t->sample.strategy);
     free(t->sample.id);
+    free(t->sample.time);
+    rd_strlist_free(&t->recovery.settings);
+    free(t->database);
     rd_scratch_cfg *s = &t->scratch;
     free(s->type);
     free(s->run_as);

@@ -68,6 +68,8 @@ static rd_status read_field(const cJSON *o, const char *path, const rd_cfg_field
         return rd_cfg_duration(o, path, f->key, (double *)p, err);
     case RD_CFG_LIST:
         return rd_cfg_strlist(o, path, f->key, 1, (rd_strlist *)p, err);
+    case RD_CFG_MAP:
+        return rd_cfg_strmap(o, path, f->key, (rd_strlist *)p, err);
     case RD_CFG_INT:
         st = rd_cfg_int(o, path, f->key, f->min, f->max, &v, err);
         if (st == RD_OK && cJSON_GetObjectItemCaseSensitive(o, f->key))

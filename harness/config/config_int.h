@@ -32,7 +32,8 @@ typedef enum rd_cfg_fkind {
     RD_CFG_INT,      /* int within [min, max] */
     RD_CFG_DURATION, /* double seconds */
     RD_CFG_LIST,     /* rd_strlist: a string or an array of strings */
-    RD_CFG_COMMAND   /* rd_strlist, required, non-empty */
+    RD_CFG_COMMAND,  /* rd_strlist, required, non-empty */
+    RD_CFG_MAP       /* rd_strlist of "NAME=VALUE" from an object of strings */
 } rd_cfg_fkind;
 
 typedef struct rd_cfg_field {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "restoredrill/clock.h"
 #include "restoredrill/config.h"
 #include "restoredrill/strbuf.h"
 
@@ -48,7 +49,8 @@ static rd_status read_section(const cJSON *t, const char *tpath, const char *key
 }
 
 static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
-static const char *const strategies[] = {"latest", "random", "oldest", "id", "pitr-random", NULL};
+static const char *const strategies[] = {"latest",      "random", "oldest", "id",
+                                         "pitr-random", "pitr",   NULL};
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg
@@ -64,10 +66,12 @@ static const rd_cfg_field f_cat_s3[] = {RD_FSKIP("type"),
 static const rd_cfg_field f_cat_exec[] = {RD_FSKIP("type"),
                                           RD_FLD("command", RD_CFG_COMMAND, C, command),
                                           RD_FLD("timeout", RD_CFG_DURATION, C, timeout), RD_FEND};
-static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"), RD_FLD("path", RD_CFG_REQUIRED, C, path),
-                                         RD_FEND};
-static const rd_cfg_field f_cat_pgbr[] = {RD_FSKIP("type"),
-                                          RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza), RD_FEND};
+static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"),
+                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
+                                         RD_FLD("wal_dir", RD_CFG_REQUIRED, C, wal_dir), RD_FEND};
+static const rd_cfg_field f_cat_pgbr[] = {
+    RD_FSKIP("type"), RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza),
+    RD_FLD("config", RD_CFG_STRING, C, config), RD_FINT("repo", C, repo, 1, 256), RD_FEND};
 static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
                                         RD_FLD("binlog_dir", RD_CFG_REQUIRED, C, binlog_dir),
@@ -107,6 +111,7 @@ static const rd_cfg_field f_sample[] = {RD_FENUM("strategy", rd_sample_cfg, stra
                                         RD_FLD("window", RD_CFG_DURATION, rd_sample_cfg, window),
                                         RD_FLD("max_age", RD_CFG_DURATION, rd_sample_cfg, max_age),
                                         RD_FLD("id", RD_CFG_STRING, rd_sample_cfg, id),
+                                        RD_FLD("time", RD_CFG_STRING, rd_sample_cfg, time),
                                         RD_FINT("databases", rd_sample_cfg, databases, 0, 100000),
                                         RD_FEND};
 static const rd_cfg_field f_restore[] = {
@@ -120,6 +125,10 @@ static const rd_cfg_field f_reference[] = {
     RD_FLD("manifest", RD_CFG_STRING, rd_reference_cfg, manifest),
     RD_FLD("dsn", RD_CFG_STRING, rd_reference_cfg, dsn),
     RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env), RD_FEND};
+static const rd_cfg_field f_recovery[] = {
+    RD_FLD("timeout", RD_CFG_DURATION, rd_recovery_cfg, timeout),
+    RD_FLD("tolerance", RD_CFG_DURATION, rd_recovery_cfg, tolerance),
+    RD_FLD("settings", RD_CFG_MAP, rd_recovery_cfg, settings), RD_FEND};
 static const rd_cfg_field f_objectives[] = {RD_FLD("rto", RD_CFG_DURATION, rd_target_cfg, rto),
                                             RD_FLD("rpo", RD_CFG_DURATION, rd_target_cfg, rpo),
                                             RD_FEND};
@@ -165,23 +174,47 @@ static rd_status parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg
     return st;
 }
 
+/* Catalog types that list physical points with an archive (PITR). */
+static int physical_catalog(const char *type)
+{
+    return strcmp(type, "pg-archive") == 0 || strcmp(type, "pgbackrest") == 0 ||
+           strcmp(type, "mariabackup") == 0;
+}
+
 static rd_status check_sample(const char *tpath, const char *catalog_type, const rd_sample_cfg *s,
                               rd_error *err)
 {
     int by_id = strcmp(s->strategy, "id") == 0;
+    int pitr = strcmp(s->strategy, "pitr") == 0;
     if (by_id && (!s->id || !*s->id))
         return RD_ERR(err, RD_ERR_CONFIG, "%s.sample.id: required key is missing (strategy \"id\")",
                       tpath);
     if (!by_id && s->id)
         return RD_ERR(err, RD_ERR_CONFIG, "%s.sample.id: only used with strategy \"id\"", tpath);
-    if (strcmp(s->strategy, "pitr-random") != 0)
-        return RD_OK;
-    if (strcmp(catalog_type, "pg-archive") != 0)
+    if (pitr && (!s->time || !*s->time))
         return RD_ERR(err, RD_ERR_CONFIG,
-                      "%s.sample.strategy: \"pitr-random\" needs a catalog of type \"pg-archive\"",
+                      "%s.sample.time: required key is missing (strategy \"pitr\": an RFC 3339 "
+                      "time such as \"2026-01-30T15:00:00Z\", or \"latest\")",
                       tpath);
-    return RD_ERR(err, RD_ERR_CONFIG,
-                  "%s.sample.strategy: strategy \"pitr-random\" is not implemented yet", tpath);
+    if (!pitr && s->time)
+        return RD_ERR(err, RD_ERR_CONFIG, "%s.sample.time: only used with strategy \"pitr\"",
+                      tpath);
+    if (pitr && strcmp(s->time, "latest") != 0) {
+        int64_t ms;
+        rd_error e2;
+        if (rd_time_parse(s->time, &ms, &e2) != RD_OK)
+            return RD_ERR(err, RD_ERR_CONFIG,
+                          "%s.sample.time: expected an RFC 3339 time with a zone such as "
+                          "\"2026-01-30T15:00:00Z\" or \"2026-01-30T16:00:00.250+01:00\", or "
+                          "\"latest\", got \"%.64s\"",
+                          tpath, s->time);
+    }
+    if ((pitr || strcmp(s->strategy, "pitr-random") == 0) && !physical_catalog(catalog_type))
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.sample.strategy: \"%s\" needs a catalog with a WAL or binlog archive "
+                      "(\"pg-archive\", \"pgbackrest\" or \"mariabackup\"), not \"%s\"",
+                      tpath, s->strategy, catalog_type);
+    return RD_OK;
 }
 
 static rd_status check_prefix(const cJSON *o, const char *path, const char *prefix, rd_error *err)
@@ -341,9 +374,9 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",      "engine",   "objectives", "catalog",
-                                       "sample",    "scratch",  "restore",    "reference",
-                                       "databases", "timeouts", "checks",     NULL};
+    static const char *const keys[] = {"name",    "engine",   "objectives", "catalog",   "sample",
+                                       "scratch", "restore",  "reference",  "databases", "timeouts",
+                                       "checks",  "recovery", "database",   NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -353,6 +386,9 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     tc->sample.window = -1;
     tc->sample.max_age = -1;
     tc->restore.timeout = -1;
+    tc->recovery.timeout = RD_RECOVER_TIMEOUT_DEFAULT;
+    tc->recovery.tolerance = RD_RECOVERY_TOLERANCE_DEFAULT;
+    tc->catalog.repo = 1;
     tc->path = rd_strdup(path);
     if (!tc->path)
         return rd_cfg_errors_add(errs, RD_ERR(&e, RD_ERR_NOMEM, "out of memory"), &e);
@@ -401,6 +437,9 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
                     "%s.reference.manifest: expected \"sidecar\" or a file path, got \"\"", path);
     rd_cfg_errors_add(errs, st, &e);
     rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "databases", 1, &tc->databases, &e), &e);
+    rd_cfg_errors_add(
+        errs, read_section(t, path, "recovery", 0, f_recovery, &tc->recovery, NULL, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_string(t, path, "database", 0, &tc->database, &e), &e);
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);
     return errs->n > before ? errs->first.code : RD_OK;
@@ -420,6 +459,9 @@ rd_status rd_config_resolve_drivers(rd_target_cfg *tc, const rd_config_drivers *
     snprintf(path, sizeof path, "%s.catalog", tc->path);
     if (tc->catalog.type && !drv->catalog_known(tc->catalog.type))
         rd_cfg_errors_add(errs, driver_missing(path, "catalog", tc->catalog.type, &e), &e);
+    else if (tc->catalog.type && drv->catalog_check &&
+             drv->catalog_check(&tc->catalog, &e) != RD_OK)
+        rd_cfg_errors_add(errs, rd_error_prefix(&e, "%s.", tc->path), &e);
     snprintf(path, sizeof path, "%s.scratch", tc->path);
     if (tc->scratch.type) {
         unsigned engines = drv->scratch_engines(tc->scratch.type);

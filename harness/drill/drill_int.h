@@ -38,7 +38,23 @@ typedef struct rd_drill_target {
     rd_db *reference;    /* live reference (reference.dsn), or NULL */
     rd_scratch *scratch; /* left for the orchestrator when aborted */
     int aborted;
+    int physical; /* the sampled point is a base backup (point->base) */
 } rd_drill_target;
+
+/* The target failed (or could not run) at a phase: a "restore" result and
+ * the target's error (drill_target.c). */
+void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg);
+
+/* --- drill_physical.c: physical points (DESIGN section 11) --- */
+struct rd_physical_type;
+/* The archive result of a physical catalog (nothing for logical catalogs). */
+void rd_drill_archive_result(rd_drill_target *dt);
+/* fetch for a physical point: find the driver. 0 on failure (recorded). */
+int rd_drill_physical_fetch(rd_drill_target *dt, const struct rd_physical_type **drv);
+/* restore (lay the data directory) and recover (replay, promote, accept
+ * writes) phases, the restore and recovery results. 1 when the instance is
+ * ready for the checks (dt->restore_ok, dt->restore_end set after recover). */
+int rd_drill_physical_restore(rd_drill_target *dt, const struct rd_physical_type *drv);
 
 /* Run all phases of one target (never fails: verdicts go into dt->res). */
 void rd_drill_target_run(rd_drill_target *dt);

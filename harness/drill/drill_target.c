@@ -1,5 +1,6 @@
 /* drill_target.c: one target's drill: sample -> fetch -> provision ->
- * restore -> verify -> teardown, each phase timed, teardown always (unless
+ * restore (-> recover for physical points, drill_physical.c) -> verify -> teardown, each phase
+ * timed, teardown always (unless
  * --keep-scratch; on abort the orchestrator tears everything down). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static double deadline_in(double timeout)
 
 /* The target failed (or could not run) at a phase: a "restore" result makes
  * it visible as a test case, the target's error says why. */
-static void target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
 {
     const char *object = dt->point ? dt->point->id : "(no recovery point)";
     rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", object, v, "");
@@ -48,6 +49,14 @@ static void set_point_info(rd_drill_target *dt)
     pi->sha256 = rd_strdup(pt->sha256);
     pi->format = rd_strdup(pt->format);
     dt->point_created_ms = pt->created_ms;
+    if (pt->base) {
+        pi->base = rd_strdup(pt->base);
+        pi->target_time_ms = dt->sample.target_ms;
+        if (dt->sample.pitr == RD_PITR_TIME || dt->sample.pitr == RD_PITR_LATEST) {
+            dt->res->pitr_target_ms = dt->sample.target_ms;
+            dt->point_created_ms = dt->sample.target_ms; /* the state restored */
+        }
+    }
 }
 
 /* sample: list the catalog and pick. 0 on failure (recorded). */
@@ -64,11 +73,12 @@ static int phase_sample(rd_drill_target *dt)
     st = rd_catalog_list(&t->catalog, &dt->points, &err);
     if (st == RD_OK)
         st = rd_sample_pick(&dt->points, &t->sample, dt->seed, dt->t0_ms, &dt->sample, &err);
+    rd_drill_archive_result(dt);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
         rd_measure_max_age(dt, dt->points.n > 0);
-        target_fail(dt, "sample", st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR, err.msg);
+        rd_drill_target_fail(dt, "sample", st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR, err.msg);
         return 0;
     }
     dt->sampled = 1;
@@ -135,7 +145,7 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     if (st != RD_OK) {
         if (st == RD_ERR_ABORTED)
             dt->aborted = 1;
-        target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
+        rd_drill_target_fail(dt, "fetch", st == RD_ERR_ABORTED ? RD_ERROR : RD_FAILED, err.msg);
         return 0;
     }
     return 1;
@@ -173,7 +183,8 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
                               .want_tcp = wants_tcp(t),
                               .reference_identity = identity,
                               .tvars = tvars,
-                              .deadline = deadline_in(t->timeout_provision)};
+                              .deadline = deadline_in(t->timeout_provision),
+                              .physical = dt->physical};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
     }
     free(identity);
@@ -184,7 +195,7 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
                      : dt->aborted ? RD_ABORTED
                                    : RD_ERROR);
     if (st != RD_OK) {
-        target_fail(dt, "provision", RD_ERROR, err.msg);
+        rd_drill_target_fail(dt, "provision", RD_ERROR, err.msg);
         return 0;
     }
     rd_log_info("%s: scratch instance ready (%s%s%s)", t->name,
@@ -362,6 +373,7 @@ void rd_drill_target_run(rd_drill_target *dt)
     const rd_target_cfg *t = dt->t;
     rd_artifact *a = NULL;
     const rd_restore_type *drv = NULL;
+    const rd_physical_type *pdrv = NULL;
     rd_strlist vars = {0};
     const char **tvars = NULL;
     rd_error err;
@@ -375,14 +387,16 @@ void rd_drill_target_run(rd_drill_target *dt)
     if (!phase_sample(dt))
         goto skip_fetch;
     if (point_vars(dt, &vars, &err) != RD_OK || !(tvars = rd_strlist_argv(&vars))) {
-        target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
+        rd_drill_target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
         goto skip_fetch;
     }
-    if (!phase_fetch(dt, &a, &drv))
+    dt->physical = dt->point->base != NULL;
+    if (dt->physical ? !rd_drill_physical_fetch(dt, &pdrv) : !phase_fetch(dt, &a, &drv))
         goto skip_provision;
     if (rd_abort_requested() || !phase_provision(dt, tvars))
         goto skip_restore;
-    if (!rd_abort_requested() && phase_restore(dt, a, drv)) {
+    if (!rd_abort_requested() &&
+        (dt->physical ? rd_drill_physical_restore(dt, pdrv) : phase_restore(dt, a, drv))) {
         double start = rd_mono_now();
         rd_strlist_free(&vars);
         free(tvars);
@@ -413,6 +427,8 @@ skip_provision:
     rd_measure_skip(dt->res, "provision");
 skip_restore:
     rd_measure_skip(dt->res, "restore");
+    if (dt->physical)
+        rd_measure_skip(dt->res, "recover");
     rd_measure_skip(dt->res, "verify");
 teardown:
     if (rd_abort_requested())

@@ -30,6 +30,8 @@ static span window_span(const rd_points *pts, double window, int64_t now_ms)
     return s;
 }
 
+static void archive_exposure(const rd_archive *a, int64_t now_ms, rd_sample *out);
+
 static void fill_exposure(const rd_points *pts, span s, int64_t now_ms, rd_sample *out)
 {
     memset(out, 0, sizeof *out);
@@ -54,8 +56,9 @@ static void fill_exposure(const rd_points *pts, span s, int64_t now_ms, rd_sampl
 
 void rd_sample_exposure(const rd_points *pts, double window, int64_t now_ms, rd_sample *out)
 {
-    rd_points none = {NULL, 0};
+    rd_points none = {0};
     fill_exposure(pts ? pts : &none, window_span(pts ? pts : &none, window, now_ms), now_ms, out);
+    archive_exposure(pts ? pts->archive : NULL, now_ms, out);
 }
 
 static rd_status empty_window(const rd_points *pts, span s, double window, int64_t now_ms,
@@ -73,34 +76,158 @@ static rd_status empty_window(const rd_points *pts, span s, double window, int64
                   rd_duration_format(window, buf, sizeof buf));
 }
 
+static int usable(const rd_point *pt)
+{
+    return pt->broken == NULL;
+}
+
+/* The index of the k-th usable point of [first, upto), or upto. */
+static size_t nth_usable(const rd_points *pts, size_t first, size_t upto, uint64_t k)
+{
+    for (size_t i = first; i < upto; i++)
+        if (usable(&pts->items[i]) && k-- == 0)
+            return i;
+    return upto;
+}
+
+static size_t count_usable(const rd_points *pts, size_t first, size_t upto)
+{
+    size_t n = 0;
+    for (size_t i = first; i < upto; i++)
+        n += usable(&pts->items[i]);
+    return n;
+}
+
+/* RPO exposure of an archive: the longest span a gap makes unrecoverable,
+ * and the time since the last reachable commit. */
+static void archive_exposure(const rd_archive *a, int64_t now_ms, rd_sample *out)
+{
+    if (!a || a->end_ms <= 0)
+        return;
+    int64_t worst = now_ms - a->end_ms;
+    for (size_t i = 0; i < a->ngaps; i++)
+        if (a->gaps[i].from_ms > 0 && a->gaps[i].to_ms > a->gaps[i].from_ms &&
+            a->gaps[i].to_ms - a->gaps[i].from_ms > worst)
+            worst = a->gaps[i].to_ms - a->gaps[i].from_ms;
+    out->exposure_seconds = (double)worst / 1000.0;
+    out->newest_ms = a->end_ms;
+    out->newest_age_seconds = (double)(now_ms - a->end_ms) / 1000.0;
+}
+
+/* Why no base backup reaches target (RD_ERR_NOTFOUND). */
+static rd_status unreachable(const rd_archive *a, int64_t target, rd_error *err)
+{
+    char t[RD_TIME_BUFSZ], b[RD_TIME_BUFSZ], c[RD_TIME_BUFSZ];
+    rd_time_format(target, t, sizeof t);
+    if (a->start_ms <= 0)
+        return RD_ERR(err, RD_ERR_NOTFOUND,
+                      "target %s is not restorable: the archive has no usable base backup", t);
+    if (target < a->start_ms)
+        return RD_ERR(err, RD_ERR_NOTFOUND,
+                      "target %s is before the end of the oldest usable base backup (%s)", t,
+                      rd_time_format(a->start_ms, b, sizeof b));
+    for (size_t i = 0; i < a->ngaps; i++) {
+        const rd_wal_gap *g = &a->gaps[i];
+        if (g->from_ms > 0 && g->from_ms < target && (g->to_ms <= 0 || target < g->to_ms))
+            return RD_ERR(err, RD_ERR_NOTFOUND,
+                          "target %s lies past a gap in the archive: %s to %s missing, %s to %s "
+                          "cannot be recovered",
+                          t, g->first, g->last, rd_time_format(g->from_ms, b, sizeof b),
+                          g->to_ms > 0 ? rd_time_format(g->to_ms, c, sizeof c) : "the end");
+    }
+    return RD_ERR(err, RD_ERR_NOTFOUND, "target %s is past the last archived commit (%s)", t,
+                  rd_time_format(a->end_ms, b, sizeof b));
+}
+
+static rd_status pick_pitr(const rd_points *pts, const rd_sample_cfg *cfg, const char *strategy,
+                           uint64_t seed, int64_t now_ms, rd_sample *out, rd_error *err)
+{
+    const rd_archive *a = pts->archive;
+    int64_t target;
+    rd_pitr_kind kind = RD_PITR_TIME;
+    if (!a)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "sample.strategy: %s needs a catalog with a WAL or binlog archive", strategy);
+    if (strcmp(strategy, "pitr-random") == 0) {
+        int64_t lo = a->start_ms, hi = a->end_ms < now_ms ? a->end_ms : now_ms;
+        if (cfg->window >= 0 && now_ms - (int64_t)llround(cfg->window * 1000.0) > lo)
+            lo = now_ms - (int64_t)llround(cfg->window * 1000.0);
+        if (a->start_ms <= 0 || a->end_ms <= 0 || hi < lo) {
+            char w1[RD_TIME_BUFSZ], w2[RD_TIME_BUFSZ];
+            return RD_ERR(err, RD_ERR_NOTFOUND,
+                          "the restorable window (%s to %s) has no instant inside the sampling "
+                          "window",
+                          a->start_ms > 0 ? rd_time_format(a->start_ms, w1, sizeof w1) : "none",
+                          a->end_ms > 0 ? rd_time_format(a->end_ms, w2, sizeof w2) : "none");
+        }
+        rd_prng prng;
+        rd_prng_seed(&prng, seed);
+        target = lo + (int64_t)rd_prng_below(&prng, (uint64_t)(hi - lo) + 1);
+    } else if (cfg->time && strcmp(cfg->time, "latest") == 0) {
+        if (a->end_ms <= 0)
+            return RD_ERR(err, RD_ERR_NOTFOUND,
+                          "no commit is reachable in the archive (no usable base backup)");
+        target = a->end_ms;
+        kind = RD_PITR_LATEST;
+    } else {
+        rd_error e2;
+        if (!cfg->time || rd_time_parse(cfg->time, &target, &e2) != RD_OK)
+            return RD_ERR(err, RD_ERR_CONFIG,
+                          "sample.time: expected an RFC 3339 time or "
+                          "\"latest\"");
+    }
+    size_t best = pts->n;
+    for (size_t i = 0; i < pts->n; i++) {
+        const rd_point *pt = &pts->items[i];
+        if (usable(pt) && pt->created_ms <= target && pt->reach_ms >= target)
+            best = i;
+    }
+    if (best == pts->n)
+        return unreachable(a, target, err);
+    rd_sample r;
+    fill_exposure(pts, window_span(pts, cfg->window, now_ms), now_ms, &r);
+    archive_exposure(a, now_ms, &r);
+    r.candidates = count_usable(pts, 0, pts->n);
+    r.index = best;
+    r.pitr = kind;
+    r.target_ms = target;
+    r.incident_ms = target;
+    *out = r;
+    return RD_OK;
+}
+
 rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
                          int64_t now_ms, rd_sample *out, rd_error *err)
 {
     const char *strategy = cfg && cfg->strategy ? cfg->strategy : "latest";
     double window = cfg ? cfg->window : -1;
-    rd_points none = {NULL, 0};
+    rd_points none = {0};
     if (!pts)
         pts = &none;
     span s = window_span(pts, window, now_ms);
     size_t index = 0;
 
-    if (strcmp(strategy, "pitr-random") == 0)
-        return RD_ERR(err, RD_ERR_UNSUPPORTED,
-                      "sample strategy pitr-random needs a pg-archive catalog, which is not "
-                      "implemented yet");
+    if (strcmp(strategy, "pitr-random") == 0 || strcmp(strategy, "pitr") == 0) {
+        rd_sample_cfg dflt = {0};
+        dflt.window = -1;
+        return pick_pitr(pts, cfg ? cfg : &dflt, strategy, seed, now_ms, out, err);
+    }
     if (strcmp(strategy, "latest") == 0) {
-        if (s.upto == 0)
+        size_t n = count_usable(pts, 0, s.upto);
+        if (n == 0)
             return empty_window(pts, s, window, now_ms, err);
-        index = s.upto - 1;
+        index = nth_usable(pts, 0, s.upto, n - 1);
     } else if (strcmp(strategy, "oldest") == 0 || strcmp(strategy, "random") == 0) {
-        if (s.upto == s.first)
+        size_t n = count_usable(pts, s.first, s.upto);
+        if (n == 0)
             return empty_window(pts, s, window, now_ms, err);
-        index = s.first;
+        uint64_t k = 0;
         if (strategy[0] == 'r') {
             rd_prng prng;
             rd_prng_seed(&prng, seed);
-            index += (size_t)rd_prng_below(&prng, (uint64_t)(s.upto - s.first));
+            k = rd_prng_below(&prng, (uint64_t)n);
         }
+        index = nth_usable(pts, s.first, s.upto, k);
     } else if (strcmp(strategy, "id") == 0) {
         if (!cfg || !cfg->id || !*cfg->id)
             return RD_ERR(err, RD_ERR_CONFIG, "sample.id: strategy id needs an id");
@@ -109,18 +236,26 @@ rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_
             i++;
         if (i == pts->n)
             return RD_ERR(err, RD_ERR_NOTFOUND, "no recovery point with id %s", cfg->id);
+        if (!usable(&pts->items[i]))
+            return RD_ERR(err, RD_ERR_NOTFOUND, "recovery point %s is broken: %s", cfg->id,
+                          pts->items[i].broken);
         index = i;
     } else {
         return RD_ERR(err, RD_ERR_CONFIG,
                       "sample.strategy: expected one of latest, random, oldest, id, pitr-random, "
-                      "got \"%s\"",
+                      "pitr, got \"%s\"",
                       strategy);
     }
 
     rd_sample r;
     fill_exposure(pts, s, now_ms, &r);
+    archive_exposure(pts->archive, now_ms, &r);
     r.index = index;
     r.incident_ms = index + 1 < s.upto ? pts->items[index + 1].created_ms : now_ms;
+    if (pts->items[index].base) {
+        r.pitr = RD_PITR_CONSISTENT;
+        r.target_ms = pts->items[index].created_ms;
+    }
     *out = r;
     return RD_OK;
 }

@@ -318,7 +318,7 @@ rd_status rd_mb_replay(const rd_mb_archive *a, size_t index, const rd_mb_replay_
         return st;
     if (o->stop_ms >= 0) {
         size_t pick;
-        if (o->stop_ms < b->end_ms || o->stop_ms >= end + 1000)
+        if (o->stop_ms < b->end_ms || o->stop_ms > end)
             return rd_mb_pick_for_target(a, o->stop_ms, &pick, err) == RD_OK
                        ? RD_ERR(err, RD_ERR_NOTFOUND, "backup %s does not reach the target",
                                 b->name)

@@ -18,3 +18,17 @@ const rd_restore_type *rd_restore_for(rd_engine engine, rd_format f)
     }
     return NULL;
 }
+
+const rd_physical_type *const rd_physical_registry[] = {
+    NULL,
+};
+
+const rd_physical_type *rd_physical_for(rd_engine engine, const rd_point *pt)
+{
+    for (size_t i = 0; pt && pt->base && rd_physical_registry[i]; i++) {
+        const rd_physical_type *t = rd_physical_registry[i];
+        if ((t->engines & (unsigned)engine) && t->accepts(pt))
+            return t;
+    }
+    return NULL;
+}

@@ -38,6 +38,23 @@ void rd_restore_outcome_free(rd_restore_outcome *o)
     o->roles_note = NULL;
 }
 
+void rd_recovery_outcome_init(rd_recovery_outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    rd_strbuf_init(&o->log, 0);
+}
+
+void rd_recovery_outcome_free(rd_recovery_outcome *o)
+{
+    if (!o)
+        return;
+    rd_strbuf_free(&o->log);
+    free(o->wal_first);
+    free(o->wal_last);
+    free(o->server_line);
+    o->wal_first = o->wal_last = o->server_line = NULL;
+}
+
 static int is_error_line(const char *s, size_t n)
 {
     char line[512];

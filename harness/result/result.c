@@ -86,6 +86,9 @@ static void free_target(rd_target_result *t)
     free(t->point.location);
     free(t->point.sha256);
     free(t->point.format);
+    free(t->point.base);
+    free(t->point.wal_first);
+    free(t->point.wal_last);
     free(t->sampling_strategy);
     for (size_t i = 0; i < t->nphases; i++)
         free(t->phases[i].name);

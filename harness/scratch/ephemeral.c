@@ -170,6 +170,64 @@ static rd_status eph_teardown(rd_scratch *s, rd_error *err)
     return st;
 }
 
+/* Physical: an empty data directory owned by the run_as user; no server. */
+static rd_status lay_out_physical(rd_scratch *s, rd_eph *e, rd_error *err)
+{
+    if (!e->eng->start_physical)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED, "no physical restores into an ephemeral %s yet",
+                      e->eng->label);
+    s->data_dir = rd_fs_join(s->dir, "data");
+    s->log = rd_strdup(e->log);
+    s->run_as = rd_strdup(e->u.run_as ? e->u.name : "");
+    if (!s->data_dir || !s->log || !s->run_as)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if (mkdir(s->data_dir, 0700) != 0)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", s->data_dir);
+    if (e->u.run_as && chown(s->data_dir, e->u.uid, e->u.gid) != 0)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot give %s to %s", s->data_dir, e->u.name);
+    return RD_OK;
+}
+
+static rd_status eph_start_physical(rd_scratch *s, const rd_scratch_start *o, rd_error *err)
+{
+    rd_eph *e = s->priv;
+    rd_status st;
+    if (e->tcp && (st = rd_scratch_free_port(&s->conn.port, err)) != RD_OK)
+        return st;
+    if ((st = e->eng->start_physical(s, e, o, err)) != RD_OK)
+        return st;
+    if (e->tcp && !s->conn.host && !(s->conn.host = rd_strdup("127.0.0.1")))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    return RD_OK;
+}
+
+static pid_t eph_server_pid(const rd_scratch *s)
+{
+    rd_eph *e = s->priv;
+    return e && e->eng->running_pid ? e->eng->running_pid((rd_scratch *)s, e) : 0;
+}
+
+static rd_status eph_attach(rd_scratch *s, const char *database, const char *target,
+                            double deadline, rd_error *err)
+{
+    rd_eph *e = s->priv;
+    rd_status st = e->eng->attach(s, e, database, target, deadline, err);
+    if (st == RD_OK)
+        st = rd_scratch_finish_conn(s, err);
+    return st;
+}
+
+static rd_status eph_stop_server(rd_scratch *s, rd_error *err)
+{
+    rd_eph *e = s->priv;
+    e->eng->stop(s, e);
+    pid_t pid = e->eng->server_pid(s->dir);
+    if (pid > 0 && rd_scratch_pid_alive(pid) && rd_scratch_pid_in_dir(pid, s->dir))
+        return RD_ERR(err, RD_ERR_PROC, "%s scratch server (pid %d) in %s does not stop",
+                      e->eng->label, (int)pid, s->dir);
+    return RD_OK;
+}
+
 static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
                                const rd_scratch_req *req, rd_scratch **out, rd_error *err)
 {
@@ -195,8 +253,15 @@ static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     s->conn.engine = engine;
     s->priv = e;
     e->eng = eng;
+    e->tcp = tcp;
     if ((st = lay_out(cfg, req, s, e, err)) != RD_OK)
         goto fail;
+    if (req && req->physical) {
+        if ((st = lay_out_physical(s, e, err)) != RD_OK)
+            goto fail;
+        *out = s;
+        return RD_OK;
+    }
     if ((st = eng->init(s, e, tcp, deadline, err)) != RD_OK) {
         rd_error_prefix(err, "cannot initialise a %s scratch cluster: ", eng->label);
         goto fail;
@@ -388,4 +453,8 @@ const rd_scratch_type rd_scratch_ephemeral = {
     .provision = eph_provision,
     .teardown = eph_teardown,
     .gc = eph_gc,
+    .start_physical = eph_start_physical,
+    .server_pid = eph_server_pid,
+    .attach = eph_attach,
+    .stop_server = eph_stop_server,
 };

@@ -17,15 +17,14 @@
 #include "restoredrill/strbuf.h"
 #include "scratch_int.h"
 
-typedef struct pg_priv {
-    char *bindir;
-} pg_priv;
+typedef rd_eph_pg_priv pg_priv;
 
 static void priv_free(void *priv)
 {
     pg_priv *p = priv;
     if (!p)
         return;
+    rd_proc_free(p->server_proc);
     free(p->bindir);
     free(p);
 }
@@ -220,12 +219,26 @@ out:
     return st;
 }
 
+/* Reap a server started by start_physical once it is gone. */
+static void reap(pg_priv *p)
+{
+    if (p && p->server_proc && !rd_scratch_pid_alive(rd_proc_pid(p->server_proc))) {
+        int code;
+        rd_error e2;
+        rd_proc_wait(p->server_proc, rd_mono_now() + 5, &code, &e2);
+        rd_proc_free(p->server_proc);
+        p->server_proc = NULL;
+    }
+}
+
 static void pg_stop(rd_scratch *s, rd_eph *e)
 {
     pg_priv *p = e->priv;
     pid_t pid = pg_server_pid(s->dir);
-    if (!p || pid <= 0 || !rd_scratch_pid_alive(pid))
+    if (!p || pid <= 0 || !rd_scratch_pid_alive(pid)) {
+        reap(p);
         return;
+    }
     char *pg_ctl = rd_asprintf("%s/pg_ctl", p->bindir);
     char *data = rd_asprintf("%s/data", s->dir);
     if (pg_ctl && data) {
@@ -237,6 +250,7 @@ static void pg_stop(rd_scratch *s, rd_eph *e)
             rd_scratch_run_tool(&e->u, imm, s->dir, 20, NULL, &e2);
         }
     }
+    reap(p);
     free(pg_ctl);
     free(data);
 }
@@ -286,4 +300,7 @@ const rd_eph_engine rd_eph_pg = {
     .server_pid = pg_server_pid,
     .priv_free = priv_free,
     .ready = pg_ready,
+    .start_physical = rd_eph_pg_start_physical,
+    .running_pid = rd_eph_pg_running_pid,
+    .attach = rd_eph_pg_attach,
 };

@@ -76,6 +76,11 @@ rd_status rd_scratch_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     if (!(t->engines & engine))
         return RD_ERR(err, RD_ERR_UNSUPPORTED, "scratch type %s does not support %s", name,
                       rd_engine_name(engine));
+    if (req && req->physical && !t->start_physical)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "scratch.type: a physical restore needs scratch type \"ephemeral\" (a "
+                      "server of its own), not \"%s\"",
+                      name);
     st = t->provision(cfg, engine, req, &s, err);
     if (st != RD_OK)
         return st;
@@ -87,6 +92,37 @@ rd_status rd_scratch_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     }
     *out = s;
     return RD_OK;
+}
+
+rd_status rd_scratch_start_physical(rd_scratch *s, const rd_scratch_start *o, rd_error *err)
+{
+    if (!s->type->start_physical || !s->data_dir)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "scratch type %s cannot start a server on a restored data directory",
+                      s->type->name);
+    return s->type->start_physical(s, o, err);
+}
+
+pid_t rd_scratch_server_pid(const rd_scratch *s)
+{
+    return s && s->type->server_pid ? s->type->server_pid(s) : 0;
+}
+
+rd_status rd_scratch_attach(rd_scratch *s, const char *database, const char *target,
+                            double deadline, rd_error *err)
+{
+    if (!s->type->attach)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED, "scratch type %s cannot attach to a restored server",
+                      s->type->name);
+    return s->type->attach(s, database, target, deadline, err);
+}
+
+rd_status rd_scratch_stop_server(rd_scratch *s, rd_error *err)
+{
+    if (!s->type->stop_server)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED, "scratch type %s cannot stop its server",
+                      s->type->name);
+    return s->type->stop_server(s, err);
 }
 
 rd_status rd_scratch_teardown(rd_scratch *s, rd_error *err)
@@ -159,6 +195,9 @@ void rd_scratch_destroy(rd_scratch *s)
     free(s->env);
     free(s->dir);
     free(s->server_version);
+    free(s->data_dir);
+    free(s->log);
+    free(s->run_as);
     free(s);
 }
 

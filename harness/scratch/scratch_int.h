@@ -10,6 +10,7 @@
 #include "restoredrill/config.h"
 #include "restoredrill/db.h"
 #include "restoredrill/error.h"
+#include "restoredrill/proc.h"
 #include "restoredrill/scratch.h"
 
 extern const rd_scratch_type rd_scratch_ephemeral; /* ephemeral.c */
@@ -39,6 +40,7 @@ typedef struct rd_eph {
     rd_eph_user u;
     char *rundir; /* parent of the instance's directory */
     char *log;    /* <dir>/server.log */
+    int tcp;      /* also listen on 127.0.0.1 */
     void *priv;   /* the engine's own data */
 } rd_eph;
 
@@ -70,9 +72,33 @@ typedef struct rd_eph_engine {
     void (*priv_free)(void *priv);
     /* optional: after start (NULL: nothing) */
     rd_status (*ready)(rd_scratch *s, rd_eph *e, rd_error *err);
+    /* optional, physical restores (NULL: the engine has none). Start a
+     * server on s->data_dir (filled by a restore) with the scratch's own
+     * configuration and authentication, o->settings winning over the data
+     * directory's own files and the scratch's safety settings winning over
+     * o->settings; return once the process runs, without waiting. */
+    rd_status (*start_physical)(rd_scratch *s, rd_eph *e, const rd_scratch_start *o, rd_error *err);
+    /* The pid of the server started by start_physical while it runs; 0 when not. */
+    pid_t (*running_pid)(rd_scratch *s, rd_eph *e);
+    /* Connect the drill's own way and pick the database (rd_scratch_attach);
+     * set s->conn.user, .password, .database and s->server_version. */
+    rd_status (*attach)(rd_scratch *s, rd_eph *e, const char *database, const char *target,
+                        double deadline, rd_error *err);
 } rd_eph_engine;
 
-extern const rd_eph_engine rd_eph_pg;               /* ephemeral_pg.c */
+extern const rd_eph_engine rd_eph_pg; /* ephemeral_pg.c */
+
+/* The PostgreSQL engine's per-instance data (ephemeral_pg.c), shared with
+ * its physical part (ephemeral_pg_phys.c). */
+typedef struct rd_eph_pg_priv {
+    char *bindir;
+    rd_proc *server_proc; /* the postmaster started by start_physical, or NULL */
+} rd_eph_pg_priv;
+rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_start *o,
+                                   rd_error *err);
+pid_t rd_eph_pg_running_pid(rd_scratch *s, rd_eph *e);
+rd_status rd_eph_pg_attach(rd_scratch *s, rd_eph *e, const char *database, const char *target,
+                           double deadline, rd_error *err);
 extern const rd_eph_engine rd_eph_mariadb;          /* ephemeral_mariadb.c */
 extern const rd_eph_engine *const rd_eph_engines[]; /* registry.c, NULL-terminated */
 

@@ -20,12 +20,54 @@ typedef struct rd_point {
     char *sha256;       /* expected digest, NULL unknown */
     char *format;       /* declared format or NULL (detected from content at fetch) */
     char *manifest;     /* sidecar manifest path if one exists, else NULL */
+    /* Physical points (pg-archive, pgbackrest, mariabackup): a base backup
+     * that restores to its consistency point (created_ms, the end of the
+     * backup) and, with the archive, to any time up to reach_ms. All NULL / 0
+     * for logical points: `base` non-NULL marks a physical point. */
+    char *base;       /* base backup label (pgBackRest set, pg_basebackup label) */
+    char *wal_start;  /* first WAL segment (or binlog file:pos) the backup needs */
+    char *wal_stop;   /* WAL segment (or binlog file:pos) of its consistency point */
+    int64_t start_ms; /* when the base backup started (0 unknown) */
+    int64_t reach_ms; /* last commit reachable from it without a gap (0: only its
+                         consistency point) */
+    char *broken;     /* why it cannot be restored (never sampled), else NULL */
 } rd_point;
+
+/* One gap in a WAL / binlog archive: files that are missing, and the span of
+ * time that cannot be recovered because of them. */
+typedef struct rd_wal_gap {
+    char *first, *last; /* first and last missing file (segment name or binlog name) */
+    int64_t from_ms;    /* last commit reachable before the gap (0 unknown) */
+    int64_t to_ms;      /* first instant recoverable again: the end of the next base backup
+                           after the gap (0: none, nothing after the gap is recoverable) */
+} rd_wal_gap;
+
+/* The archive of a physical catalog (rd_points.archive). */
+typedef struct rd_archive {
+    int64_t start_ms;  /* restorable window: end of the oldest usable base backup */
+    int64_t end_ms;    /* ... to the last commit reachable without a gap (from the newest
+                          base backup before it); gaps inside are holes in the window */
+    char *first;       /* first file the oldest usable base backup needs */
+    char *last;        /* last file of the gap-free run from it */
+    char *newest;      /* newest archived file */
+    int64_t newest_ms; /* last commit in the newest archived file (0 unknown) */
+    size_t files;      /* archived files seen */
+    rd_wal_gap *gaps;  /* every gap after `first`, oldest first */
+    size_t ngaps;
+    char *timelines; /* timeline path ("1", "1->2 at 0/3000000"), may be NULL */
+} rd_archive;
 
 typedef struct rd_points {
     rd_point *items;
     size_t n;
+    rd_archive *archive; /* physical catalogs: the WAL / binlog archive; else NULL */
 } rd_points;
+
+/* Free an archive and its gaps. NULL is a no-op. */
+void rd_archive_free(rd_archive *a);
+/* Append a gap (strings copied). */
+rd_status rd_archive_add_gap(rd_archive *a, const char *first, const char *last, int64_t from_ms,
+                             int64_t to_ms, rd_error *err);
 
 void rd_points_free(rd_points *p);
 /* Free one point's strings and reset it (bytes = -1). NULL is a no-op. */
@@ -40,13 +82,18 @@ typedef struct rd_catalog_type {
     const char *name; /* "dir" */
     /* required */
     rd_status (*list)(const rd_catalog_cfg *cfg, rd_points *out, rd_error *err);
+    /* optional: settings that must hold before a drill starts (directories
+     * exist, tools installed), checked when the configuration is loaded:
+     * RD_ERR_CONFIG "catalog.KEY: ..." (exit 2). NULL: nothing to check. */
+    rd_status (*check)(const rd_catalog_cfg *cfg, rd_error *err);
 } rd_catalog_type;
 
 extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
-/* The drivers (harness/catalog/dir.c, exec.c, mariabackup.c), for the
- * registry and tests. */
+/* The drivers (harness/catalog/dir.c, exec.c, pg_archive.c, mariabackup.c),
+ * for the registry and tests. */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
+extern const rd_catalog_type rd_catalog_pg_archive;
 extern const rd_catalog_type rd_catalog_mariabackup; /* model: mariabackup.h */
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* List and sort through the registry. RD_ERR_UNSUPPORTED "catalog type \"s3\"
@@ -60,8 +107,19 @@ rd_status rd_catalog_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
  * Returns 1 and sets *ms when found, else 0 (and *ms is untouched). */
 int rd_catalog_time_from_name(const char *name, int64_t *ms);
 
+/* What a physical restore recovers to. */
+typedef enum rd_pitr_kind {
+    RD_PITR_NONE = 0,   /* a logical point: nothing to recover */
+    RD_PITR_CONSISTENT, /* the base backup's consistency point (latest/oldest/random/id) */
+    RD_PITR_TIME,       /* a target time (pitr with a time, pitr-random) */
+    RD_PITR_LATEST      /* the last reachable commit (pitr "latest") */
+} rd_pitr_kind;
+
 typedef struct rd_sample {
     size_t index;        /* into the sorted points */
+    rd_pitr_kind pitr;   /* RD_PITR_NONE for logical points */
+    int64_t target_ms;   /* RD_PITR_TIME: the target; RD_PITR_LATEST: the archive's end_ms;
+                            RD_PITR_CONSISTENT: the point's created_ms */
     size_t candidates;   /* points inside the window */
     int64_t incident_ms; /* RPO incident time: t0 for the newest, else next newer point's time */
     int64_t newest_ms;   /* newest point's creation time */
@@ -78,8 +136,20 @@ typedef struct rd_sample {
  * (window < 0: all); id: cfg->id.
  * RD_ERR_NOTFOUND "no recovery points in the catalog" / "no recovery points
  * inside the 30d window" / "no recovery point with id X" / "no recovery
- * points created at or before t0 (...)"; RD_ERR_UNSUPPORTED for pitr-random;
- * RD_ERR_CONFIG for an unknown strategy or id without an id. *out is written
+ * points created at or before t0 (...)"; RD_ERR_CONFIG for an unknown
+ * strategy or id without an id.
+ * Physical points (pts->archive set): latest/oldest/random/id never pick a
+ * broken point (id naming one is RD_ERR_NOTFOUND with its reason) and
+ * recover to the point's consistency point; pitr-random draws a target
+ * uniformly (millisecond resolution, one rd_prng_below draw) inside the
+ * restorable window [archive start_ms, end_ms] intersected with
+ * [t0 - window, t0]; pitr takes cfg->time (RFC 3339) or "latest" (end_ms).
+ * The base backup is the newest point that ended at or before the target and
+ * reaches it without a gap. A target the archive cannot reach (before the
+ * oldest base backup ended, past a gap, past the last archived commit) is
+ * RD_ERR_NOTFOUND naming the reason: a finding, not a configuration error.
+ * pitr strategies on a catalog without an archive are RD_ERR_CONFIG.
+ * incident_ms is the target time for PITR. *out is written
  * only on success. The pick depends only on (seed, points, cfg, now_ms).
  * exposure_seconds and newest_age_seconds are -1 when no point exists. */
 rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,

@@ -32,20 +32,24 @@ typedef struct rd_strlist {
 
 typedef struct rd_catalog_cfg {
     char *type;         /* dir | exec | s3 | pg-archive | pgbackrest | mariabackup */
-    char *path;         /* dir, pg-archive */
+    char *path;         /* dir */
     char *pattern;      /* dir: glob, default "*" */
     char *time_from;    /* dir: NULL (auto) | manifest | name | mtime */
     rd_strlist command; /* exec: argv */
     double timeout;     /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 */
     char *stanza;                              /* pgbackrest */
-    char *base_dir;   /* mariabackup: one directory per mariadb-backup --backup */
-    char *binlog_dir; /* mariabackup: archived binary logs */
-    char *timezone;   /* mariabackup: zone of the times in xtrabackup_info; NULL: UTC */
+    char *base_dir;                            /* pg-archive, mariabackup: base backups */
+    char *wal_dir;                             /* pg-archive: the WAL archive */
+    char *config;                              /* pgbackrest: --config */
+    int repo;                                  /* pgbackrest: --repo, default 1 */
+    char *binlog_dir;                          /* mariabackup: archived binary logs */
+    char *timezone; /* mariabackup: zone of the times in xtrabackup_info; NULL: UTC */
 } rd_catalog_cfg;
 
 typedef struct rd_sample_cfg {
-    char *strategy; /* latest (default) | random | oldest | id | pitr-random */
+    char *strategy; /* latest (default) | random | oldest | id | pitr-random | pitr */
+    char *time;     /* strategy pitr: RFC 3339 time or "latest" */
     double window;  /* seconds back from t0 that random/oldest consider; < 0: all */
     double max_age; /* objective on the newest point; < 0: none */
     char *id;       /* strategy id */
@@ -75,6 +79,16 @@ typedef struct rd_restore_cfg {
     rd_strlist extra_args; /* appended to the restore tool's argv */
 } rd_restore_cfg;
 
+/* Physical restores (DESIGN section 11): the recover phase and the
+ * recovery result. */
+typedef struct rd_recovery_cfg {
+    double timeout;      /* recover phase, default 7200 */
+    double tolerance;    /* newest heartbeat row within this of the target; default 3s (three
+                            intervals of the heartbeat's default 1s) */
+    rd_strlist settings; /* extra server settings "name=value" (they win over the data
+                            directory's own, never over the drill's safety settings) */
+} rd_recovery_cfg;
+
 typedef struct rd_reference_cfg {
     char *manifest; /* NULL: none; "sidecar": <artifact>.manifest.json; else a path */
     char *dsn;      /* live reference (read-only), NULL: none */
@@ -103,6 +117,9 @@ typedef struct rd_target_cfg {
     rd_scratch_cfg scratch;
     rd_restore_cfg restore;
     rd_reference_cfg reference;
+    rd_recovery_cfg recovery;
+    char *database;       /* physical restores: the database checks connect to (NULL: the one
+                             named like the target, else the only non-system one) */
     rd_strlist databases; /* globs; empty: the dump's own databases */
     double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
     rd_check_cfg *checks;
@@ -145,6 +162,8 @@ typedef struct rd_config {
 #define RD_TIMEOUT_VERIFY_DEFAULT 14400.0
 #define RD_TIMEOUT_TEARDOWN_DEFAULT 300.0
 #define RD_CHECK_TIMEOUT_DEFAULT 3600.0
+#define RD_RECOVER_TIMEOUT_DEFAULT 7200.0
+#define RD_RECOVERY_TOLERANCE_DEFAULT 3.0
 
 /* The drivers a configuration is checked against. The configuration layer
  * knows no driver (catalogs, scratch types and checks sit above it): the
@@ -153,6 +172,9 @@ typedef struct rd_config {
 typedef struct rd_config_drivers {
     /* 1 when a catalog driver of this type exists */
     int (*catalog_known)(const char *type);
+    /* optional: the catalog driver's own checks of its settings (directories,
+     * tools); the message starts "catalog.KEY: " and gets the target's path */
+    rd_status (*catalog_check)(const rd_catalog_cfg *cfg, rd_error *err);
     /* the engines (RD_ENGINE_*) a scratch driver supports; 0: no such driver */
     unsigned (*scratch_engines)(const char *type);
     /* the engines a check type supports; 0: no such check type */

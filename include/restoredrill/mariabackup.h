@@ -95,8 +95,8 @@ rd_status rd_mb_reach(const rd_mb_archive *a, size_t i, size_t *first, size_t *l
                       int64_t *end_ms, rd_error *err);
 
 /* The newest usable backup that ended at or before target_ms and whose
- * window reaches it. Event times have one-second resolution: a target
- * reaches an event stamped S when it is before S + 1 s. RD_ERR_NOTFOUND with the reason when none
+ * window reaches it (target_ms <= the window's end: the last event's time,
+ * whole seconds). RD_ERR_NOTFOUND with the reason when none
  * does: "target 2026-... is before the oldest backup ended (...)", "target ... is past the gap in
  * the binary logs (mysql-bin.000003 missing: nothing between
  * ... and ... can be recovered)", "target ... is past the last event of the

@@ -3,7 +3,10 @@
 #ifndef RESTOREDRILL_RESTORE_H
 #define RESTOREDRILL_RESTORE_H
 
+#include <stdint.h>
+
 #include "restoredrill/artifact.h"
+#include "restoredrill/catalog.h"
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
 #include "restoredrill/scratch.h"
@@ -40,6 +43,63 @@ const rd_restore_type *rd_restore_for(rd_engine engine, rd_format f);
 void rd_restore_outcome_init(rd_restore_outcome *o);
 /* Frees what the outcome holds (not the struct); harmless twice. */
 void rd_restore_outcome_free(rd_restore_outcome *o);
+
+/* --- physical restores (DESIGN section 11) ---
+ *
+ * A physical driver restores a base backup into the data directory of a
+ * scratch instance provisioned with req.physical (before any server runs),
+ * then recovers: starts the server through rd_scratch_start_physical with
+ * its recovery settings, watches the server's log and process until the
+ * recovery reached its target and the instance was promoted and accepts
+ * writes, or failed. The drill then attaches (rd_scratch_attach) and checks. */
+
+/* What to recover to (from rd_sample). */
+typedef struct rd_recovery_target {
+    rd_pitr_kind kind;             /* RD_PITR_CONSISTENT, RD_PITR_TIME or RD_PITR_LATEST */
+    int64_t time_ms;               /* RD_PITR_TIME: the target; RD_PITR_LATEST: the last reachable
+                                      commit the catalog saw; RD_PITR_CONSISTENT: the backup's end */
+    const rd_archive *archive;     /* the catalog's archive (may be NULL) */
+    const rd_catalog_cfg *catalog; /* where the WAL / binlogs are */
+    const rd_strlist *settings;    /* recovery.settings: extra server settings */
+    const char *database;          /* for rd_scratch_attach: the target's database key */
+    const char *target_name;       /* ... and the target's name */
+} rd_recovery_target;
+
+typedef struct rd_recovery_outcome {
+    int reached;        /* 1: recovery reached its target, promoted, and accepts writes */
+    int64_t reached_ms; /* the last replayed commit (0 unknown) */
+    int64_t stopped_ms; /* the commit recovery stopped before (0: none / unknown) */
+    char *wal_first;    /* first WAL segment (binlog file:pos) replayed, NULL unknown */
+    char *wal_last;     /* last one, NULL unknown */
+    char *server_line;  /* the server's own log line explaining a failure, NULL when none */
+    rd_strbuf log;      /* tail of the server's log during recovery */
+} rd_recovery_outcome;
+
+void rd_recovery_outcome_init(rd_recovery_outcome *o);
+void rd_recovery_outcome_free(rd_recovery_outcome *o); /* not the struct; harmless twice */
+
+typedef struct rd_physical_type {
+    const char *name; /* "pg_basebackup" */
+    unsigned engines;
+    /* required: 1 when this driver restores the point (by its format) */
+    int (*accepts)(const rd_point *pt);
+    /* required: fill s->data_dir (as s->run_as) from the point before any
+     * server runs. A failure fills err with a one-line reason and out->log
+     * with the tool's tail. */
+    rd_status (*lay)(const rd_restore_cfg *cfg, const rd_point *pt, const rd_recovery_target *t,
+                     rd_scratch *s, double deadline, rd_restore_outcome *out, rd_error *err);
+    /* required: start the server, replay to t, promote, wait until writes are
+     * accepted. RD_OK with out->reached = 1 only then; a recovery that fails
+     * (ends before the target, dies, pauses, times out) returns
+     * RD_ERR_INTEGRITY / RD_ERR_PROC / RD_ERR_TIMEOUT with err naming it and
+     * out->server_line set to the server's own line. */
+    rd_status (*recover)(const rd_restore_cfg *cfg, const rd_point *pt, const rd_recovery_target *t,
+                         rd_scratch *s, double deadline, rd_recovery_outcome *out, rd_error *err);
+} rd_physical_type;
+
+extern const rd_physical_type *const rd_physical_registry[]; /* NULL-terminated */
+/* The physical driver for a point (pt->base set) and engine, or NULL. */
+const rd_physical_type *rd_physical_for(rd_engine engine, const rd_point *pt);
 
 /* The drivers (harness/restore/), for the registry and tests. */
 extern const rd_restore_type rd_restore_pg_logical;      /* pg_restore / psql */

@@ -62,6 +62,12 @@ typedef struct rd_point_info {
     int64_t bytes;  /* -1 unknown */
     char *sha256;   /* may be NULL */
     char *format;   /* "pg-custom", "pg-directory", "pg-plain", "mariadb-sql", + "+gzip"... */
+    /* physical points (DESIGN section 11); NULL / 0 otherwise */
+    char *base;              /* base backup label or directory; non-NULL marks a physical point */
+    int64_t target_time_ms;  /* what recovery was asked to reach (0: none) */
+    char *wal_first;         /* first WAL segment (binlog file:pos) replayed */
+    char *wal_last;          /* last one */
+    int64_t reached_time_ms; /* the last replayed commit (0 unknown) */
 } rd_point_info;
 
 typedef struct rd_objective {

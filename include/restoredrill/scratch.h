@@ -34,7 +34,25 @@ typedef struct rd_scratch_req {
     const char *reference_identity; /* rd_db_server_identity of the reference, or NULL */
     const char *const *tvars; /* template variables "point.id=..." for exec commands, may be NULL */
     double deadline;          /* rd_mono_now() instant; 0 none */
+    /* Physical restores: lay out the directory, run_as user, credentials and
+     * connection fields, create the empty 0700 data directory (data_dir) for
+     * the restore to fill, but neither initialise nor start a server; the
+     * restore then calls rd_scratch_start_physical and rd_scratch_attach.
+     * Only drivers with start_physical accept it (ephemeral). */
+    int physical;
 } rd_scratch_req;
+
+/* Starting a server on a data directory that a physical restore laid. */
+typedef struct rd_scratch_start {
+    /* Server settings from the restore ("name=value": PostgreSQL
+     * `-c name=value`, MariaDB `--name=value`), e.g. restore_command and the
+     * recovery target. They win over the data directory's own configuration;
+     * the scratch's safety settings (socket directory, no TCP unless wanted,
+     * no archiving, its own authentication) win over them. NULL-terminated,
+     * may be NULL. */
+    const char *const *settings;
+    double deadline; /* rd_mono_now() instant; 0 none */
+} rd_scratch_start;
 
 typedef struct rd_scratch {
     const struct rd_scratch_type *type;
@@ -42,6 +60,9 @@ typedef struct rd_scratch {
     char **env;           /* NULL-terminated "PGHOST=..." entries for native clients */
     char *dir;            /* ephemeral: the private directory, else NULL */
     char *server_version; /* may be NULL */
+    char *data_dir;       /* physical: the data directory the restore fills, else NULL */
+    char *log;            /* the server's log file (ephemeral), else NULL */
+    char *run_as;         /* physical: the user the server runs as (files must be its), else NULL */
     void *priv;           /* driver data */
     int torn_down;
 } rd_scratch;
@@ -57,6 +78,12 @@ typedef struct rd_scratch_type {
      * to stdout through `report`. NULL when not applicable. */
     rd_status (*gc)(const rd_scratch_cfg *cfg, rd_engine engine, double older_than, int dry_run,
                     void (*report)(void *ud, const char *what), void *ud, rd_error *err);
+    /* optional (physical restores; NULL: the driver refuses req->physical) */
+    rd_status (*start_physical)(rd_scratch *s, const rd_scratch_start *o, rd_error *err);
+    pid_t (*server_pid)(const rd_scratch *s);
+    rd_status (*attach)(rd_scratch *s, const char *database, const char *target, double deadline,
+                        rd_error *err);
+    rd_status (*stop_server)(rd_scratch *s, rd_error *err);
 } rd_scratch_type;
 
 extern const rd_scratch_type *const rd_scratch_registry[]; /* NULL-terminated */
@@ -73,6 +100,34 @@ void rd_scratch_free(rd_scratch *s);
 /* Abort path: tear down every registered instance that this process
  * provisioned (a forked child never tears down its parent's instances). */
 void rd_scratch_teardown_all(void);
+
+/* --- physical restores (req->physical) ---
+ *
+ * provision(physical) -> the restore lays s->data_dir (as s->run_as) ->
+ * rd_scratch_start_physical -> the restore watches s->log and
+ * rd_scratch_server_pid until its recovery is done -> rd_scratch_attach ->
+ * checks -> teardown (stops the server, removes everything). */
+
+/* Start the server on s->data_dir with the scratch's own settings plus
+ * o->settings, in the background: returns once the server process runs,
+ * without waiting for it to accept connections (a recovery may take hours).
+ * RD_ERR_UNSUPPORTED for a driver without physical support. */
+rd_status rd_scratch_start_physical(rd_scratch *s, const rd_scratch_start *o, rd_error *err);
+/* The pid of the server started by rd_scratch_start_physical while it runs
+ * (not a zombie); 0 when it is not running. */
+pid_t rd_scratch_server_pid(const rd_scratch *s);
+/* The drill's own way in, once the server accepts connections: connects
+ * without the restored cluster's passwords (PostgreSQL: trust on the private
+ * 0700 socket only, as the bootstrap superuser; MariaDB: the account of its
+ * --init-file), picks the database checks use (database, else the one named
+ * like target, else the only non-system one; otherwise RD_ERR_CONFIG naming
+ * the choices), fills s->conn (user, database, dsn, url), s->env and
+ * s->server_version. */
+rd_status rd_scratch_attach(rd_scratch *s, const char *database, const char *target,
+                            double deadline, rd_error *err);
+/* Stop the server cleanly (for offline checks such as pg_checksums); start
+ * it again with rd_scratch_start_physical (settings NULL). */
+rd_status rd_scratch_stop_server(rd_scratch *s, rd_error *err);
 
 /* Expand {scratch.host} ... {point.id} ... {target.name} in a template.
  * vars: NULL-terminated "name=value" entries (e.g. "scratch.url=..."). An

@@ -454,7 +454,7 @@ START_TEST(incremental_without_its_base)
     ck_assert_msg(strstr(a->backups[0].broken, why), "%s", a->backups[0].broken);
     ck_assert_int_eq(rd_mb_chain(a, backup_named(a, "inc2"), NULL, NULL, &err), RD_ERR_REFUSED);
     ck_assert_msg(strncmp(err.msg, "backup inc2 cannot be restored: ", 32) == 0, "%s", err.msg);
-    rd_points pts = {NULL, 0};
+    rd_points pts = {0};
     rd_catalog_cfg c;
     char b[400], bl[400];
     memset(&c, 0, sizeof c);
@@ -464,7 +464,9 @@ START_TEST(incremental_without_its_base)
     c.base_dir = b;
     c.binlog_dir = bl;
     ck_assert_int_eq(rd_catalog_list(&c, &pts, &err), RD_OK);
-    ck_assert_uint_eq(pts.n, 0); /* never sampled */
+    ck_assert_uint_eq(pts.n, 2); /* listed with the reason, never sampled */
+    ck_assert_ptr_nonnull(pts.items[0].broken);
+    ck_assert_ptr_nonnull(pts.items[1].broken);
     rd_points_free(&pts);
     rd_mb_archive_free(a);
 }

@@ -142,7 +142,7 @@ START_TEST(dir_auto_times)
 {
     make_tree();
     rd_catalog_cfg c = dir_cfg("orders-*", NULL);
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
     ck_assert_uint_eq(p.n, 4);
@@ -186,7 +186,7 @@ START_TEST(dir_default_pattern)
 {
     make_tree();
     rd_catalog_cfg c = dir_cfg(NULL, NULL);
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
     ck_assert_uint_eq(p.n, 5); /* + other-...txt; no hidden file, no sidecar, no plain dir */
@@ -206,7 +206,7 @@ START_TEST(dir_time_from_mtime)
 {
     make_tree();
     rd_catalog_cfg c = dir_cfg("orders-*.dump", "mtime");
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
     ck_assert_uint_eq(p.n, 3);
@@ -225,7 +225,7 @@ START_TEST(dir_time_from_name)
 {
     make_tree();
     rd_catalog_cfg c = dir_cfg("orders-2*.dump", "name");
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
     ck_assert_uint_eq(p.n, 2);
@@ -250,7 +250,7 @@ START_TEST(dir_time_from_manifest)
 {
     make_tree();
     rd_catalog_cfg c = dir_cfg("orders-20260101-*", "manifest");
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
     ck_assert_uint_eq(p.n, 1);
@@ -278,7 +278,7 @@ START_TEST(dir_bad_manifest)
     put("a-20260130-150000.dump", "x", 0);
     put("a-20260130-150000.dump.manifest.json", "{\"captured_at\": \"last tuesday\"}", 0);
     rd_catalog_cfg c = dir_cfg("*", NULL);
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_FORMAT);
     char want[600];
@@ -302,7 +302,7 @@ START_TEST(dir_missing)
 {
     rd_catalog_cfg c = dir_cfg("*", NULL);
     c.path = (char *)"/nonexistent/rd-backups";
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_NOTFOUND);
     ck_assert_str_eq(err.msg,
@@ -323,7 +323,7 @@ START_TEST(list_types)
 {
     rd_catalog_cfg c;
     memset(&c, 0, sizeof c);
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     c.type = (char *)"s3";
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_UNSUPPORTED);
@@ -350,7 +350,7 @@ static void add_point(rd_points *p, const char *id, int64_t ms)
 
 START_TEST(sort_time_then_id)
 {
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     add_point(&p, "c", 3000);
     add_point(&p, "b", 1000);
     add_point(&p, "z", 2000);
@@ -382,7 +382,7 @@ static rd_status run_exec(const char *script, double timeout, rd_points *p, rd_e
 
 START_TEST(exec_happy)
 {
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     const char *script =
         "cat <<'EOF'\n"
@@ -419,7 +419,7 @@ END_TEST
 
 static void exec_fails(const char *script, rd_status code, const char *msg)
 {
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(run_exec(script, 10, &p, &err), code);
     ck_assert_str_eq(err.msg, msg);
@@ -466,7 +466,7 @@ END_TEST
 
 START_TEST(exec_command_fails)
 {
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(run_exec("echo '[]'; echo 'first line' >&2; echo 'access denied' >&2; exit 3",
                               10, &p, &err),
@@ -491,7 +491,7 @@ END_TEST
 
 START_TEST(exec_timeout)
 {
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     rd_error err;
     ck_assert_int_eq(run_exec("sleep 30", 0.3, &p, &err), RD_ERR_TIMEOUT);
     ck_assert_str_eq(err.msg, "catalog command: sh timed out after 0.3s");

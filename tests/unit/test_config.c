@@ -292,10 +292,10 @@ START_TEST(test_unknown_keys)
     ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
                       "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
                       "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks)");
+                      "timeouts, checks, recovery, database)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key (expected one of: "
-                      "strategy, window, max_age, id, databases)");
+                      "strategy, window, max_age, id, time, databases)");
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": 5, \"RPO\": 6}", NODRV,
                       "drill.json: targets[0].objectives.RPO: unknown key (expected one of: rto, "
                       "rpo)");
@@ -426,7 +426,8 @@ START_TEST(test_every_error_named)
     ck_assert_str_eq(
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks)\n"
+        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, "
+        "recovery, database)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -473,7 +474,7 @@ START_TEST(test_values_and_names)
                               "\"pg\", \"catalog\": {\"type\": \"ftp\"}}]}",
                               NODRV),
                      "drill.json: targets[0].catalog.type: expected one of \"dir\", \"s3\", "
-                     "\"exec\", \"pg-archive\", \"pgbackrest\", got \"ftp\"");
+                     "\"exec\", \"pg-archive\", \"pgbackrest\", \"mariabackup\", got \"ftp\"");
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"docker\"}", NODRV,
                       "drill.json: targets[0].scratch.type: expected one of \"ephemeral\", "
                       "\"server\", \"exec\", got \"docker\"");
@@ -497,14 +498,28 @@ START_TEST(test_values_and_names)
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"latest\", \"id\": \"x\"}", NODRV,
                       "drill.json: targets[0].sample.id: only used with strategy \"id\"");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"pitr-random\"}", NODRV,
-                      "drill.json: targets[0].sample.strategy: \"pitr-random\" needs a catalog of "
-                      "type \"pg-archive\"");
+                      "drill.json: targets[0].sample.strategy: \"pitr-random\" needs a catalog "
+                      "with a WAL or binlog archive (\"pg-archive\", \"pgbackrest\" or "
+                      "\"mariabackup\"), not \"dir\"");
+    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"pitr\"}", NODRV,
+                      "drill.json: targets[0].sample.time: required key is missing (strategy "
+                      "\"pitr\": an RFC 3339 time such as \"2026-01-30T15:00:00Z\", or "
+                      "\"latest\")");
+    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"latest\", \"time\": \"latest\"}", NODRV,
+                      "drill.json: targets[0].sample.time: only used with strategy \"pitr\"");
     ck_assert_str_eq(error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": "
-                              "\"pg\", \"catalog\": {\"type\": \"pg-archive\", \"path\": \"/w\"}, "
-                              "\"sample\": {\"strategy\": \"pitr-random\"}}]}",
+                              "\"pg\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
+                              "\"/b\", \"wal_dir\": \"/w\"}, \"sample\": {\"strategy\": "
+                              "\"pitr\", \"time\": \"2026-01-30 15:00\"}}]}",
                               NODRV),
-                     "drill.json: targets[0].sample.strategy: strategy \"pitr-random\" is not "
-                     "implemented yet");
+                     "drill.json: targets[0].sample.time: expected an RFC 3339 time with a zone "
+                     "such as \"2026-01-30T15:00:00Z\" or \"2026-01-30T16:00:00.250+01:00\", or "
+                     "\"latest\", got \"2026-01-30 15:00\"");
+    ck_assert_str_eq(error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": "
+                              "\"pg\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
+                              "\"/b\"}}]}",
+                              NODRV),
+                     "drill.json: targets[0].catalog.wal_dir: required key is missing");
     ASSERT_TARGET_ERR(", \"restore\": {\"timeout\": \"1h\"}, \"timeouts\": {\"restore\": \"2h\"}",
                       NODRV,
                       "drill.json: targets[0].timeouts.restore: conflicts with "
@@ -576,10 +591,11 @@ START_TEST(test_env_values_never_echoed)
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": \"${RD_T_SECRET}\"}", NODRV,
                       "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", "
                       "\"15m\", \"2h\" or \"1d\", got a value from the environment");
-    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
-                      "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
-                      "\"random\", \"oldest\", \"id\", \"pitr-random\", got a value from the "
-                      "environment");
+    ASSERT_TARGET_ERR(
+        ", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
+        "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
+        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", got a value from the "
+        "environment");
     ck_assert_ptr_null(strstr(errmsg, "hunter2"));
     /* integers and booleans from the environment arrive as strings */
     char *t = top(

@@ -427,12 +427,12 @@ START_TEST(archive_chains_gaps_windows)
     ck_assert_uint_eq(idx, 0);
     ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 200) * 1000, &idx, &err), RD_OK);
     ck_assert_uint_eq(idx, 2);
-    /* one-second resolution: the last event at +302 is reached until +303 */
-    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 302) * 1000 + 999, &idx, &err), RD_OK);
+    /* the window ends at the last event (+302, whole seconds) */
+    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 302) * 1000, &idx, &err), RD_OK);
     ck_assert_uint_eq(idx, 2);
-    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 303) * 1000, &idx, &err),
+    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 302) * 1000 + 1, &idx, &err),
                      RD_ERR_NOTFOUND);
-    ck_assert_str_eq(err.msg, "target 2026-01-30T15:05:03.000Z is past the gap in the binary logs "
+    ck_assert_str_eq(err.msg, "target 2026-01-30T15:05:02.001Z is past the gap in the binary logs "
                               "after mysql-bin.000002 (mysql-bin.000003 missing: nothing between "
                               "2026-01-30T15:05:02.000Z and 2026-01-30T15:30:01.000Z can be "
                               "recovered)");
@@ -448,13 +448,35 @@ START_TEST(archive_chains_gaps_windows)
                               "binary logs (2026-01-30T15:30:02.000Z in mysql-bin.000004)");
     rd_mb_archive_free(a);
 
-    /* the driver lists the usable backups only */
-    rd_points pts = {NULL, 0};
+    /* the driver lists every backup as a physical point, the broken one with
+     * its reason, and the archive */
+    rd_points pts = {0};
     ck_assert_int_eq(rd_catalog_list(&c, &pts, &err), RD_OK);
-    ck_assert_uint_eq(pts.n, 4);
-    ck_assert_str_eq(pts.items[3].id, "late");
-    ck_assert_str_eq(pts.items[3].format, "mariabackup");
+    ck_assert_uint_eq(pts.n, 5);
+    ck_assert_str_eq(pts.items[0].base, "full");
+    ck_assert_str_eq(pts.items[0].format, "mariabackup");
+    ck_assert_str_eq(pts.items[0].wal_start, "mysql-bin.000001:300");
     ck_assert_int_eq(pts.items[0].created_ms, (int64_t)(T0 + 10) * 1000);
+    ck_assert_int_eq(pts.items[0].start_ms, (int64_t)(T0 + 5) * 1000);
+    ck_assert_int_eq(pts.items[0].reach_ms, (int64_t)(T0 + 302) * 1000);
+    ck_assert_ptr_null(pts.items[0].broken);
+    ck_assert_str_eq(pts.items[3].id, "orphan");
+    ck_assert_ptr_nonnull(pts.items[3].broken);
+    ck_assert_str_eq(pts.items[4].id, "late");
+    ck_assert_int_eq(pts.items[4].reach_ms, (int64_t)(T0 + 1802) * 1000);
+    const rd_archive *ar = pts.archive;
+    ck_assert_ptr_nonnull(ar);
+    ck_assert_int_eq(ar->start_ms, (int64_t)(T0 + 10) * 1000);
+    ck_assert_int_eq(ar->end_ms, (int64_t)(T0 + 1802) * 1000);
+    ck_assert_str_eq(ar->first, "mysql-bin.000001");
+    ck_assert_str_eq(ar->last, "mysql-bin.000002");
+    ck_assert_str_eq(ar->newest, "mysql-bin.000004");
+    ck_assert_uint_eq(ar->files, 3);
+    ck_assert_uint_eq(ar->ngaps, 1);
+    ck_assert_str_eq(ar->gaps[0].first, "mysql-bin.000003");
+    ck_assert_str_eq(ar->gaps[0].last, "mysql-bin.000003");
+    ck_assert_int_eq(ar->gaps[0].from_ms, (int64_t)(T0 + 302) * 1000);
+    ck_assert_int_eq(ar->gaps[0].to_ms, (int64_t)(T0 + 1800) * 1000); /* "late" ended */
     rd_points_free(&pts);
 }
 END_TEST

@@ -18,7 +18,7 @@ static const int hours[10] = {0, 24, 48, 50, 96, 120, 121, 168, 192, 216};
 
 static rd_points fixture(void)
 {
-    rd_points p = {NULL, 0};
+    rd_points p = {0};
     for (int i = 9; i >= 0; i--) { /* pushed newest first: the sort must order them */
         rd_point pt;
         memset(&pt, 0, sizeof pt);
@@ -141,7 +141,7 @@ END_TEST
 START_TEST(failures)
 {
     rd_points p = fixture();
-    rd_points none = {NULL, 0};
+    rd_points none = {0};
     pick_fails(&p, "random", 10 * 3600, NULL, T0, RD_ERR_NOTFOUND,
                "no recovery points inside the 10h window");
     pick_fails(&p, "oldest", 30 * 60, NULL, T0, RD_ERR_NOTFOUND,
@@ -153,12 +153,11 @@ START_TEST(failures)
                "oldest is from 2026-01-01T00:00:00.000Z");
     pick_fails(&p, "id", -1, "nope", T0, RD_ERR_NOTFOUND, "no recovery point with id nope");
     pick_fails(&p, "id", -1, NULL, T0, RD_ERR_CONFIG, "sample.id: strategy id needs an id");
-    pick_fails(&p, "pitr-random", -1, NULL, T0, RD_ERR_UNSUPPORTED,
-               "sample strategy pitr-random needs a pg-archive catalog, which is not "
-               "implemented yet");
+    pick_fails(&p, "pitr-random", -1, NULL, T0, RD_ERR_CONFIG,
+               "sample.strategy: pitr-random needs a catalog with a WAL or binlog archive");
     pick_fails(&p, "newest", -1, NULL, T0, RD_ERR_CONFIG,
-               "sample.strategy: expected one of latest, random, oldest, id, pitr-random, got "
-               "\"newest\"");
+               "sample.strategy: expected one of latest, random, oldest, id, pitr-random, pitr, "
+               "got \"newest\"");
     rd_points_free(&p);
 }
 END_TEST
@@ -204,7 +203,7 @@ START_TEST(exposure_only)
     /* the gap to t0 dominates */
     rd_sample_exposure(&p, -1, T0 + 40 * HOUR, &s);
     ck_assert(s.exposure_seconds == 54 * 3600.0);
-    rd_points none = {NULL, 0};
+    rd_points none = {0};
     rd_sample_exposure(&none, -1, T0, &s);
     ck_assert_uint_eq(s.candidates, 0);
     ck_assert(s.exposure_seconds < 0);

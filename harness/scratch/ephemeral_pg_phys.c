@@ -1,0 +1,308 @@
+/* ephemeral_pg_phys.c: the PostgreSQL engine's physical part (ephemeral_pg.c
+ * is the rest): start a postmaster on a data directory that a restore laid,
+ * with the scratch's own postgresql.conf, pg_hba.conf and pg_ident.conf
+ * outside the data directory (a data directory from a Debian cluster has
+ * none, and the host's /etc/postgresql is never read), and attach the drill
+ * through trust on the private 0700 socket directory only.
+ *
+ * The postmaster is our child (no pg_ctl -w: it reports "started" while a
+ * recovery can still die), its output goes to the scratch's server.log. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "restoredrill/clock.h"
+#include "restoredrill/db.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+#include "restoredrill/proc.h"
+#include "restoredrill/strbuf.h"
+#include "scratch_int.h"
+
+/* Our own configuration files, in the instance directory (not the data
+ * directory, which holds the restored cluster's files untouched). */
+static rd_status write_files(rd_scratch *s, rd_eph *e, rd_error *err)
+{
+    char *conf = rd_fs_join(s->dir, "postgresql.conf");
+    char *hba = rd_fs_join(s->dir, "pg_hba.conf");
+    char *ident = rd_fs_join(s->dir, "pg_ident.conf");
+    char *hba_text = NULL;
+    rd_status st;
+    if (!conf || !hba || !ident) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* The drill's way in: trust on the socket of a 0700 directory that only
+     * the run_as user (and root) can enter. TCP, when a smoke app needs it,
+     * keeps password authentication against the restored roles: nothing an
+     * application sees is weakened. */
+    hba_text = rd_asprintf("# restoredrill scratch instance\n"
+                           "local all all trust\n%s",
+                           e->tcp ? "host all all 127.0.0.1/32 scram-sha-256\n"
+                                    "host all all 127.0.0.1/32 md5\n"
+                                  : "");
+    if (!hba_text) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = rd_scratch_write_private(conf,
+                                       "# restoredrill scratch instance: the settings that "
+                                       "matter are given on the command line\n",
+                                       &e->u, err)) != RD_OK ||
+        (st = rd_scratch_write_private(hba, hba_text, &e->u, err)) != RD_OK ||
+        (st = rd_scratch_write_private(ident, "", &e->u, err)) != RD_OK)
+        goto out;
+out:
+    free(conf);
+    free(hba);
+    free(ident);
+    free(hba_text);
+    return st;
+}
+
+/* "-c" "name=value" pairs appended to argv. */
+static rd_status add_setting(rd_strlist *argv, const char *name, const char *value, rd_error *err)
+{
+    char *kv = rd_asprintf("%s=%s", name, value);
+    rd_status st = kv ? rd_strlist_push(argv, "-c", err) : RD_ERR(err, RD_ERR_NOMEM, "oom");
+    if (st == RD_OK)
+        st = rd_strlist_push(argv, kv, err);
+    free(kv);
+    return st;
+}
+
+rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_start *o,
+                                   rd_error *err)
+{
+    rd_eph_pg_priv *p = e->priv;
+    rd_strlist argv = {0};
+    const char **av = NULL;
+    char *postgres = rd_asprintf("%s/postgres", p->bindir);
+    char *conf = rd_fs_join(s->dir, "postgresql.conf");
+    char *hba = rd_fs_join(s->dir, "pg_hba.conf");
+    char *ident = rd_fs_join(s->dir, "pg_ident.conf");
+    char port[16];
+    int fd = -1;
+    rd_status st;
+
+    if (!postgres || !conf || !hba || !ident) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (p->server_proc) {
+        rd_proc_free(p->server_proc);
+        p->server_proc = NULL;
+    }
+    if (!e->tcp)
+        s->conn.port = 5432; /* socket only: the number only names the socket file */
+    snprintf(port, sizeof port, "%d", s->conn.port);
+    if ((st = write_files(s, e, err)) != RD_OK)
+        goto out;
+    if ((st = rd_strlist_push(&argv, postgres, err)) != RD_OK ||
+        (st = rd_strlist_push(&argv, "-D", err)) != RD_OK ||
+        (st = rd_strlist_push(&argv, s->data_dir, err)) != RD_OK)
+        goto out;
+    /* the restore's settings first: later -c options win */
+    for (size_t i = 0; o && o->settings && o->settings[i]; i++) {
+        const char *eq = strchr(o->settings[i], '=');
+        if (!eq || eq == o->settings[i]) {
+            st = RD_ERR(err, RD_ERR_CONFIG, "server setting \"%s\" is not name=value",
+                        o->settings[i]);
+            goto out;
+        }
+        if ((st = rd_strlist_push(&argv, "-c", err)) != RD_OK ||
+            (st = rd_strlist_push(&argv, o->settings[i], err)) != RD_OK)
+            goto out;
+    }
+    /* the scratch's own settings and safety: never archive into the
+     * production archive, never listen beyond 127.0.0.1, log in UTC */
+    const char *const safety[][2] = {
+        {"config_file", conf},
+        {"hba_file", hba},
+        {"ident_file", ident},
+        {"listen_addresses", e->tcp ? "127.0.0.1" : ""},
+        {"port", port},
+        {"unix_socket_directories", s->dir},
+        {"unix_socket_permissions", "0700"},
+        {"unix_socket_group", ""},
+        {"archive_mode", "off"},
+        {"archive_command", ""},
+        {"archive_library", ""},
+        {"primary_conninfo", ""},
+        {"primary_slot_name", ""},
+        {"hot_standby", "off"},
+        {"ssl", "off"},
+        {"logging_collector", "off"},
+        {"log_destination", "stderr"},
+        {"log_timezone", "UTC"},
+        {"timezone", "UTC"},
+        {"log_line_prefix", "%m [%p] "},
+        {"data_sync_retry", "off"},
+        {"fsync", "off"},
+        {"full_page_writes", "off"},
+        {"synchronous_commit", "off"},
+        {"synchronous_standby_names", ""},
+    };
+    for (size_t i = 0; i < sizeof safety / sizeof safety[0]; i++)
+        if ((st = add_setting(&argv, safety[i][0], safety[i][1], err)) != RD_OK)
+            goto out;
+    if (!(av = rd_strlist_argv(&argv))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    fd = open(e->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", e->log);
+        goto out;
+    }
+    if (e->u.run_as && fchown(fd, e->u.uid, e->u.gid) != 0) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot give %s to %s", e->log, e->u.name);
+        goto out;
+    }
+    rd_proc_spec spec = {.argv = av,
+                         .cwd = s->dir,
+                         .stdout_mode = RD_PROC_IO_FD,
+                         .stdout_fd = fd,
+                         .stderr_to_stdout = 1,
+                         .run_as = e->u.run_as,
+                         .uid = e->u.uid,
+                         .gid = e->u.gid,
+                         .term_grace = 30};
+    if ((st = rd_proc_start(&spec, &p->server_proc, err)) != RD_OK)
+        rd_error_prefix(err, "cannot start the postgresql server: ");
+out:
+    if (fd >= 0)
+        close(fd);
+    free(av);
+    rd_strlist_free(&argv);
+    free(postgres);
+    free(conf);
+    free(hba);
+    free(ident);
+    return st;
+}
+
+pid_t rd_eph_pg_running_pid(rd_scratch *s, rd_eph *e)
+{
+    (void)s;
+    rd_eph_pg_priv *p = e->priv;
+    if (!p || !p->server_proc)
+        return 0;
+    pid_t pid = rd_proc_pid(p->server_proc);
+    return rd_scratch_pid_alive(pid) ? pid : 0;
+}
+
+/* Connect over the socket as the first of the usual bootstrap superuser
+ * names that exists: trust authenticates, the role must still exist. */
+static rd_status connect_super(rd_scratch *s, rd_eph *e, double deadline, rd_db **db, char **user,
+                               rd_error *err)
+{
+    const char *names[] = {"postgres", e->u.run_as ? e->u.name : NULL, "restoredrill", NULL};
+    rd_db_opts opts = {.connect_timeout = 5, .app_name = "restoredrill"};
+    rd_error last;
+    rd_error_clear(&last);
+    for (;;) {
+        for (size_t i = 0; i < sizeof names / sizeof names[0] && names[i]; i++) {
+            char *dsn = rd_asprintf("host=%s port=%d user=%s dbname=postgres", s->dir, s->conn.port,
+                                    names[i]);
+            if (!dsn)
+                return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            rd_status st = rd_db_connect(RD_ENGINE_PG, dsn, &opts, db, &last);
+            free(dsn);
+            if (st == RD_OK) {
+                *user = rd_strdup(names[i]);
+                return *user ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            }
+            if (!strstr(last.msg, "does not exist"))
+                break; /* not a missing role: the server is not ready yet */
+        }
+        if (!strstr(last.msg, "does not exist") && deadline > 0 && rd_mono_now() < deadline &&
+            rd_eph_pg_running_pid(s, e) > 0) {
+            rd_scratch_sleep_ms(100);
+            continue;
+        }
+        return RD_ERR(err, RD_ERR_CONNECT, "cannot attach to the restored cluster: %s%s", last.msg,
+                      strstr(last.msg, "does not exist")
+                          ? " (the drill connects as \"postgres\" or the run_as user: the restored "
+                            "cluster has neither role)"
+                          : "");
+    }
+}
+
+static int is_system_db(const char *n)
+{
+    return strcmp(n, "postgres") == 0 || strncmp(n, "template", 8) == 0;
+}
+
+rd_status rd_eph_pg_attach(rd_scratch *s, rd_eph *e, const char *database, const char *target,
+                           double deadline, rd_error *err)
+{
+    rd_db *db = NULL;
+    rd_db_result *r = NULL;
+    char *user = NULL, *chosen = NULL;
+    rd_strbuf names;
+    rd_status st;
+    size_t nuser = 0;
+
+    rd_strbuf_init(&names, 4096);
+    if ((st = connect_super(s, e, deadline, &db, &user, err)) != RD_OK)
+        goto out;
+    if ((st = rd_db_query(db, "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname",
+                          60, 10000, &r, err)) != RD_OK)
+        goto out;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const char *n = rd_db_cell(r, i, 0);
+        if (!n)
+            continue;
+        if (database && strcmp(n, database) == 0)
+            chosen = rd_strdup(n);
+        if (is_system_db(n))
+            continue;
+        nuser++;
+        if (names.len)
+            rd_strbuf_append(&names, ", ", NULL);
+        rd_strbuf_append(&names, n, NULL);
+    }
+    if (database && !chosen) {
+        st = RD_ERR(err, RD_ERR_CONFIG,
+                    "database: the restored cluster has no database \"%s\" (it holds: %s)",
+                    database, names.len ? names.data : "no user database");
+        goto out;
+    }
+    for (size_t i = 0; !chosen && target && i < r->nrows; i++)
+        if (rd_db_cell(r, i, 0) && strcmp(rd_db_cell(r, i, 0), target) == 0)
+            chosen = rd_strdup(target);
+    for (size_t i = 0; !chosen && nuser == 1 && i < r->nrows; i++)
+        if (rd_db_cell(r, i, 0) && !is_system_db(rd_db_cell(r, i, 0)))
+            chosen = rd_strdup(rd_db_cell(r, i, 0));
+    if (!chosen && nuser == 0)
+        chosen = rd_strdup("postgres");
+    if (!chosen) {
+        st = RD_ERR(err, RD_ERR_CONFIG,
+                    "database: the restored cluster holds several databases (%s) and none is "
+                    "named like the target: set the target's \"database\"",
+                    names.data);
+        goto out;
+    }
+    free(s->server_version);
+    s->server_version = NULL;
+    if ((st = rd_db_server_version(db, &s->server_version, err)) != RD_OK)
+        goto out;
+    free(s->conn.user);
+    free(s->conn.database);
+    free(s->conn.password); /* trust on the private socket: no password */
+    s->conn.user = user;
+    s->conn.database = chosen;
+    s->conn.password = NULL;
+    user = chosen = NULL;
+out:
+    rd_db_result_free(r);
+    rd_db_free(db);
+    rd_strbuf_free(&names);
+    free(user);
+    free(chosen);
+    return st;
+}
