@@ -225,3 +225,55 @@ double rd_cku_timeout(const rd_check_ctx *ctx)
     }
     return t < 1 ? 1 : t;
 }
+
+/* --- per-table comparisons --- */
+
+void rd_cku_sides(const rd_check_ctx *ctx, rd_db_opts opts[2], rd_th_side sides[2])
+{
+    memset(opts, 0, 2 * sizeof *opts);
+    opts[0].password = ctx->instance ? ctx->instance->conn.password : NULL;
+    opts[1].password_env = ctx->target ? ctx->target->reference.password_env : NULL;
+    sides[0] =
+        (rd_th_side){ctx->scratch, ctx->instance ? ctx->instance->conn.dsn : NULL, &opts[0], 0};
+    sides[1] =
+        (rd_th_side){ctx->reference, ctx->target ? ctx->target->reference.dsn : NULL, &opts[1], 1};
+}
+
+rd_status rd_cku_each_table(rd_check_ctx *ctx, const rd_strlist *selection, size_t n,
+                            rd_cku_table_at at, const void *list, rd_cku_table_fn fn, void *ud,
+                            rd_error *err)
+{
+    rd_engine engine = rd_db_engine(ctx->scratch);
+    size_t selected = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *schema, *name;
+        at(list, i, &schema, &name);
+        if (!rd_cku_table_selected(selection, schema, name))
+            continue;
+        selected++;
+        char *obj = rd_cku_table_key(engine, schema, name);
+        if (!obj)
+            return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        int missing = 0;
+        rd_error e;
+        rd_error_clear(&e);
+        double t0 = rd_mono_now();
+        rd_status ts =
+            fn(ctx, i, engine == RD_ENGINE_PG ? schema : NULL, name, obj, ud, &missing, &e);
+        double secs = rd_mono_now() - t0;
+        if (missing) {
+            rd_check_result *c =
+                rd_check_record(ctx, obj, RD_FAILED, secs, "table missing from the restore");
+            if (c)
+                rd_check_set_actual(c, "missing");
+        } else if (ts != RD_OK) {
+            rd_check_record(ctx, obj, RD_ERROR, secs, "%s", e.msg);
+        }
+        free(obj);
+    }
+    if (selected == 0)
+        rd_check_record(ctx, "*", selection->n ? RD_FAILED : RD_SKIPPED, 0,
+                        selection->n ? "no table of the reference matches \"tables\""
+                                     : "the reference has no tables");
+    return RD_OK;
+}

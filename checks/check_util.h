@@ -15,6 +15,7 @@
 #include "restoredrill/config.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/strbuf.h"
+#include "restoredrill/tablehash.h"
 
 struct cJSON;
 
@@ -72,6 +73,33 @@ rd_status rd_cku_list_tables(rd_db *db, rd_manifest **out, rd_error *err);
 /* count(*) of a table on db, exactly. */
 rd_status rd_cku_count_rows(rd_db *db, const char *schema, const char *name, double timeout,
                             int64_t *out, rd_error *err);
+
+/* --- per-table comparisons (checksum, diff) --- */
+
+/* The two sides of a table comparison: the restored instance (side 0,
+ * workers connect with its password) and the live reference (side 1, its
+ * password from reference.password_env). opts must outlive sides. */
+void rd_cku_sides(const rd_check_ctx *ctx, rd_db_opts opts[2], rd_th_side sides[2]);
+
+/* Compare one table and record its result through ctx, returning RD_OK; or
+ * return an error for the walk to record: *missing set (and any status)
+ * when the table is absent from the restore ("table missing from the
+ * restore"), else an `error` result with err's message. schema is NULL on
+ * MariaDB; i is the table's index in the walked list; obj names the result. */
+typedef rd_status (*rd_cku_table_fn)(rd_check_ctx *ctx, size_t i, const char *schema,
+                                     const char *name, const char *obj, void *ud, int *missing,
+                                     rd_error *err);
+/* How the walk reads table i of a reference list (schema, name borrowed). */
+typedef void (*rd_cku_table_at)(const void *list, size_t i, const char **schema, const char **name);
+
+/* Run fn on each of the n reference tables of list that `selection`
+ * selects (rd_cku_table_selected), in order; then, when none was selected,
+ * record "*" failed (a non-empty selection matched nothing) or skipped (the
+ * reference has no tables). Returns an error only when the walk cannot go
+ * on (out of memory); per-table errors become results. */
+rd_status rd_cku_each_table(rd_check_ctx *ctx, const rd_strlist *selection, size_t n,
+                            rd_cku_table_at at, const void *list, rd_cku_table_fn fn, void *ud,
+                            rd_error *err);
 
 /* Seconds left before ctx->deadline (at least 1; 0 deadline: the check's
  * configured timeout, else 3600). */

@@ -207,91 +207,76 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
     rd_check_add_prop(c, "chunks_differing", "%zu", sum->mismatches);
 }
 
+typedef struct checksum_walk {
+    const rd_manifest *m;
+    rd_th_side sides[2];
+    rd_th_opts o;
+} checksum_walk;
+
+static void manifest_table_at(const void *list, size_t i, const char **schema, const char **name)
+{
+    const rd_manifest *m = list;
+    *schema = m->tables[i].schema;
+    *name = m->tables[i].name;
+}
+
+static rd_status checksum_table(rd_check_ctx *ctx, size_t i, const char *schema, const char *name,
+                                const char *obj, void *ud, int *missing, rd_error *err)
+{
+    checksum_walk *w = ud;
+    const rd_manifest_table *mt = &w->m->tables[i];
+    rd_th_table *t = NULL;
+    rd_th_sum sum;
+    rd_status st;
+    const char *basis = "manifest";
+    double t0 = rd_mono_now();
+    memset(&sum, 0, sizeof sum);
+    if (mt->checksum && ctx->manifest) {
+        st = rd_tablehash_manifest_compare(&w->sides[0], schema, name, mt->checksum, &w->o, &t,
+                                           &sum, err);
+    } else if (ctx->reference) {
+        basis = "reference";
+        st = rd_th_describe(ctx->scratch, schema, name, NULL, &t, err);
+        if (st == RD_OK)
+            st = rd_th_table_other(t, ctx->reference, schema, name, err);
+        rd_th_table *const tabs[1] = {t};
+        if (st == RD_OK)
+            st = rd_th_checksum(w->sides, 2, tabs, 1, &w->o, &sum, err);
+    } else {
+        st = RD_ERR(err, RD_ERR_NOTFOUND, "the manifest has no checksums for this table");
+    }
+    if (st == RD_ERR_NOTFOUND && strstr(err->msg, "does not exist") && !t)
+        *missing = 1;
+    else if (st == RD_OK)
+        record_sum(ctx, obj, t, &sum, basis, rd_mono_now() - t0);
+    rd_th_sum_clear(&sum);
+    rd_th_table_free(t);
+    return st;
+}
+
 static rd_status checksum_run(rd_check_ctx *ctx, void *state, rd_error *err)
 {
     checksum_state none = {0};
     checksum_state *s = state ? state : &none;
-    rd_engine engine = rd_db_engine(ctx->scratch);
-    const rd_manifest *m = ctx->manifest;
     rd_manifest *owned = NULL;
-    rd_db_opts sopts, ropts;
-    rd_th_side sides[2];
-    rd_status st = RD_OK;
-    if (!m && !ctx->reference)
+    rd_db_opts opts[2];
+    checksum_walk w = {.m = ctx->manifest};
+    rd_status st;
+    if (!w.m && !ctx->reference)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "checksum needs a manifest with checksums or a reference database");
-    memset(&sopts, 0, sizeof sopts);
-    memset(&ropts, 0, sizeof ropts);
-    sopts.password = ctx->instance ? ctx->instance->conn.password : NULL;
-    ropts.password_env = ctx->target ? ctx->target->reference.password_env : NULL;
-    sides[0] =
-        (rd_th_side){ctx->scratch, ctx->instance ? ctx->instance->conn.dsn : NULL, &sopts, 0};
-    sides[1] =
-        (rd_th_side){ctx->reference, ctx->target ? ctx->target->reference.dsn : NULL, &ropts, 1};
-    rd_th_opts o = {.chunk_rows = s->chunk_rows,
-                    .parallel = (int)s->parallel,
-                    .timeout = rd_cku_timeout(ctx),
-                    .fold_equal = 1};
-    if (!m) {
+    rd_cku_sides(ctx, opts, w.sides);
+    w.o = (rd_th_opts){.chunk_rows = s->chunk_rows,
+                       .parallel = (int)s->parallel,
+                       .timeout = rd_cku_timeout(ctx),
+                       .fold_equal = 1};
+    if (!w.m) {
         const char *basis = NULL;
-        if ((st = rd_cku_reference(ctx, 1, &m, &owned, &basis, err)) != RD_OK)
+        if ((st = rd_cku_reference(ctx, 1, &w.m, &owned, &basis, err)) != RD_OK)
             return st;
     }
-    size_t selected = 0;
-    for (size_t i = 0; i < m->ntables; i++) {
-        const rd_manifest_table *mt = &m->tables[i];
-        if (!rd_cku_table_selected(&s->tables, mt->schema, mt->name))
-            continue;
-        selected++;
-        char *obj = rd_cku_table_key(engine, mt->schema, mt->name);
-        const char *schema = engine == RD_ENGINE_PG ? mt->schema : NULL;
-        rd_th_table *t = NULL;
-        rd_th_sum sum;
-        rd_error e;
-        double t0 = rd_mono_now();
-        memset(&sum, 0, sizeof sum);
-        rd_error_clear(&e);
-        if (!obj) {
-            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-            break;
-        }
-        rd_status ts;
-        const char *basis;
-        if (mt->checksum && ctx->manifest) {
-            basis = "manifest";
-            ts = rd_tablehash_manifest_compare(&sides[0], schema, mt->name, mt->checksum, &o, &t,
-                                               &sum, &e);
-        } else if (ctx->reference) {
-            basis = "reference";
-            ts = rd_th_describe(ctx->scratch, schema, mt->name, NULL, &t, &e);
-            if (ts == RD_OK)
-                ts = rd_th_table_other(t, ctx->reference, schema, mt->name, &e);
-            rd_th_table *const tabs[1] = {t};
-            if (ts == RD_OK)
-                ts = rd_th_checksum(sides, 2, tabs, 1, &o, &sum, &e);
-        } else {
-            basis = "manifest";
-            ts = RD_ERR(&e, RD_ERR_NOTFOUND, "the manifest has no checksums for this table");
-        }
-        double secs = rd_mono_now() - t0;
-        if (ts == RD_ERR_NOTFOUND && strstr(e.msg, "does not exist") && !t) {
-            rd_check_result *c =
-                rd_check_record(ctx, obj, RD_FAILED, secs, "table missing from the restore");
-            if (c)
-                rd_check_set_actual(c, "missing");
-        } else if (ts != RD_OK) {
-            rd_check_record(ctx, obj, RD_ERROR, secs, "%s", e.msg);
-        } else {
-            record_sum(ctx, obj, t, &sum, basis, secs);
-        }
-        rd_th_sum_clear(&sum);
-        rd_th_table_free(t);
-        free(obj);
-    }
-    if (st == RD_OK && selected == 0)
-        rd_check_record(ctx, "*", s->tables.n ? RD_FAILED : RD_SKIPPED, 0,
-                        s->tables.n ? "no table of the reference matches \"tables\""
-                                    : "the reference has no tables");
+    st = rd_cku_each_table(ctx, &s->tables, w.m->ntables, manifest_table_at, w.m, checksum_table,
+                           &w, err);
     rd_manifest_free(owned);
     return st;
 }

@@ -100,11 +100,49 @@ static void record(rd_check_ctx *ctx, const char *obj, const rd_diff_result *r, 
     rd_check_add_prop(c, "changed", "%lld", (long long)r->changed);
 }
 
+typedef struct diff_walk {
+    rd_th_side sides[2];
+    rd_diff_opts o;
+} diff_walk;
+
+static void db_table_at(const void *list, size_t i, const char **schema, const char **name)
+{
+    const rd_db_tables *t = list;
+    *schema = t->items[i].schema;
+    *name = t->items[i].name;
+}
+
+static rd_status diff_table(rd_check_ctx *ctx, size_t i, const char *schema, const char *name,
+                            const char *obj, void *ud, int *missing, rd_error *err)
+{
+    diff_walk *w = ud;
+    rd_th_table *t = NULL;
+    rd_diff_result r;
+    double t0 = rd_mono_now();
+    (void)i;
+    memset(&r, 0, sizeof r);
+    rd_status st = rd_th_describe(ctx->scratch, schema, name, NULL, &t, err);
+    if (st == RD_ERR_NOTFOUND && !t) {
+        *missing = 1;
+    } else if (st == RD_OK && t->nkey == 0) {
+        rd_check_record(ctx, obj, RD_SKIPPED, 0, "no primary key to diff by");
+    } else {
+        if (st == RD_OK)
+            st = rd_th_table_other(t, ctx->reference, schema, name, err);
+        if (st == RD_OK)
+            st = rd_tablediff(w->sides, t, &w->o, &r, err);
+        if (st == RD_OK)
+            record(ctx, obj, &r, rd_mono_now() - t0);
+    }
+    rd_diff_result_clear(&r);
+    rd_th_table_free(t);
+    return st;
+}
+
 static rd_status diff_run(rd_check_ctx *ctx, void *state, rd_error *err)
 {
     diff_state none = {0};
     diff_state *s = state ? state : &none;
-    rd_engine engine = rd_db_engine(ctx->scratch);
     rd_db_tables tabs = {0};
     char *where = NULL;
     rd_status st = RD_OK;
@@ -116,66 +154,17 @@ static rd_status diff_run(rd_check_ctx *ctx, void *state, rd_error *err)
         rd_error_prefix(err, "listing reference tables: ");
         goto out;
     }
-    rd_db_opts sopts, ropts;
-    memset(&sopts, 0, sizeof sopts);
-    memset(&ropts, 0, sizeof ropts);
-    sopts.password = ctx->instance ? ctx->instance->conn.password : NULL;
-    ropts.password_env = ctx->target ? ctx->target->reference.password_env : NULL;
-    rd_th_side sides[2] = {
-        {ctx->scratch, ctx->instance ? ctx->instance->conn.dsn : NULL, &sopts, 0},
-        {ctx->reference, ctx->target ? ctx->target->reference.dsn : NULL, &ropts, 1}};
-    rd_diff_opts o;
-    memset(&o, 0, sizeof o);
-    o.th.chunk_rows = s->chunk_rows;
-    o.th.parallel = (int)s->parallel;
-    o.th.where = where;
-    o.th.timeout = rd_cku_timeout(ctx);
-    o.leaf_rows = s->leaf_rows;
-    o.max_rows = state ? s->max_rows : 20;
-    size_t selected = 0;
-    for (size_t i = 0; i < tabs.n; i++) {
-        const rd_db_table *rt = &tabs.items[i];
-        if (!rd_cku_table_selected(&s->tables, rt->schema, rt->name))
-            continue;
-        selected++;
-        char *obj = rd_cku_table_key(engine, rt->schema, rt->name);
-        const char *schema = engine == RD_ENGINE_PG ? rt->schema : NULL;
-        rd_th_table *t = NULL;
-        rd_diff_result r;
-        rd_error e;
-        double t0 = rd_mono_now();
-        memset(&r, 0, sizeof r);
-        rd_error_clear(&e);
-        if (!obj) {
-            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-            break;
-        }
-        rd_status ts = rd_th_describe(ctx->scratch, schema, rt->name, NULL, &t, &e);
-        if (ts == RD_ERR_NOTFOUND && !t) {
-            rd_check_result *c = rd_check_record(ctx, obj, RD_FAILED, rd_mono_now() - t0,
-                                                 "table missing from the restore");
-            if (c)
-                rd_check_set_actual(c, "missing");
-        } else if (ts == RD_OK && t->nkey == 0) {
-            rd_check_record(ctx, obj, RD_SKIPPED, 0, "no primary key to diff by");
-        } else {
-            if (ts == RD_OK)
-                ts = rd_th_table_other(t, ctx->reference, schema, rt->name, &e);
-            if (ts == RD_OK)
-                ts = rd_tablediff(sides, t, &o, &r, &e);
-            if (ts != RD_OK)
-                rd_check_record(ctx, obj, RD_ERROR, rd_mono_now() - t0, "%s", e.msg);
-            else
-                record(ctx, obj, &r, rd_mono_now() - t0);
-        }
-        rd_diff_result_clear(&r);
-        rd_th_table_free(t);
-        free(obj);
-    }
-    if (st == RD_OK && selected == 0)
-        rd_check_record(ctx, "*", s->tables.n ? RD_FAILED : RD_SKIPPED, 0,
-                        s->tables.n ? "no table of the reference matches \"tables\""
-                                    : "the reference has no tables");
+    rd_db_opts opts[2];
+    diff_walk w;
+    memset(&w, 0, sizeof w);
+    rd_cku_sides(ctx, opts, w.sides);
+    w.o.th.chunk_rows = s->chunk_rows;
+    w.o.th.parallel = (int)s->parallel;
+    w.o.th.where = where;
+    w.o.th.timeout = rd_cku_timeout(ctx);
+    w.o.leaf_rows = s->leaf_rows;
+    w.o.max_rows = state ? s->max_rows : 20;
+    st = rd_cku_each_table(ctx, &s->tables, tabs.n, db_table_at, &tabs, diff_table, &w, err);
 out:
     rd_db_tables_free(&tabs);
     free(where);

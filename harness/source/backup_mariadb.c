@@ -465,26 +465,9 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
             goto out;
         locked = 0;
     }
-    rd_error cerr = {0};
-    rd_status cst = rd_manifest_count_rows(db, m, &cerr);
-    if (cst == RD_OK && o->with_checksums)
-        cst = rd_manifest_capture_checksums(db, m, &cerr); /* in our snapshot */
-    int code = 0;
-    st = rd_proc_wait(proc, 0, &code, err);
-    rd_status pst = rd_bk_pump_join(&pump, st == RD_OK ? err : NULL);
-    if (st != RD_OK)
+    if ((st = rd_bk_count_while_dumping(db, m, o->with_checksums, proc, "mariadb-dump", &pump,
+                                        err)) != RD_OK)
         goto out;
-    if (code != 0) {
-        st = rd_proc_fail(err, "mariadb-dump", code, rd_proc_stderr_tail(proc));
-        goto out;
-    }
-    if ((st = pst) != RD_OK)
-        goto out;
-    if (cst != RD_OK) {
-        *err = cerr;
-        st = rd_error_prefix(err, "capturing the manifest: ");
-        goto out;
-    }
     if ((st = verify_counts(&sc, m, err)) != RD_OK)
         goto out;
     m->snapshot = snapshot;

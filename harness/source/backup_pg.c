@@ -118,26 +118,9 @@ rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
         (st = rd_bk_pump_start(&pump, rd_proc_stdout_fd(proc), sink, NULL, NULL, err)) != RD_OK)
         goto out;
     /* row counts in the exported snapshot while pg_dump runs */
-    rd_error cerr = {0};
-    rd_status cst = rd_manifest_count_rows(db, m, &cerr);
-    if (cst == RD_OK && o->with_checksums)
-        cst = rd_manifest_capture_checksums(db, m, &cerr);
-    int code = 0;
-    st = rd_proc_wait(proc, 0, &code, err);
-    rd_status pst = rd_bk_pump_join(&pump, st == RD_OK ? err : NULL);
-    if (st != RD_OK)
+    if ((st = rd_bk_count_while_dumping(db, m, o->with_checksums, proc, "pg_dump", &pump, err)) !=
+        RD_OK)
         goto out;
-    if (code != 0) {
-        st = rd_proc_fail(err, "pg_dump", code, rd_proc_stderr_tail(proc));
-        goto out;
-    }
-    if ((st = pst) != RD_OK)
-        goto out;
-    if (cst != RD_OK) {
-        *err = cerr;
-        st = rd_error_prefix(err, "capturing the manifest: ");
-        goto out;
-    }
     m->snapshot = rd_strdup(snap);
     if ((st = rd_db_exec(db, "COMMIT", 0, NULL, err)) != RD_OK)
         goto out;

@@ -14,8 +14,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "restoredrill/db.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
+#include "restoredrill/manifest.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
 #include "source_int.h"
@@ -305,4 +307,30 @@ rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const c
         st = rd_manifest_save(m, side, err);
     free(side);
     return st;
+}
+
+/* ---------- the dump's second half ---------- */
+
+rd_status rd_bk_count_while_dumping(rd_db *db, rd_manifest *m, int with_checksums, rd_proc *proc,
+                                    const char *tool, rd_bk_pump *pump, rd_error *err)
+{
+    rd_error cerr = {0};
+    rd_status cst = rd_manifest_count_rows(db, m, &cerr);
+    if (cst == RD_OK && with_checksums)
+        cst = rd_manifest_capture_checksums(db, m, &cerr);
+    int code = 0;
+    rd_status st = rd_proc_wait(proc, 0, &code, err);
+    rd_status pst = rd_bk_pump_join(pump, st == RD_OK ? err : NULL);
+    if (st != RD_OK)
+        return st;
+    if (code != 0)
+        return rd_proc_fail(err, tool, code, rd_proc_stderr_tail(proc));
+    if (pst != RD_OK)
+        return pst;
+    if (cst != RD_OK) {
+        if (err)
+            *err = cerr;
+        return rd_error_prefix(err, "capturing the manifest: ");
+    }
+    return RD_OK;
 }

@@ -12,6 +12,7 @@
 #include "restoredrill/db.h"
 #include "restoredrill/error.h"
 #include "restoredrill/manifest.h"
+#include "restoredrill/proc.h"
 #include "restoredrill/sha256.h"
 #include "restoredrill/source.h"
 
@@ -51,6 +52,14 @@ int rd_bk_pump_wait_started(rd_bk_pump *p, double timeout);
 /* Join; returns the pump's status (err filled from it). */
 rd_status rd_bk_pump_join(rd_bk_pump *p, rd_error *err);
 
+/* The second half of every dump: while the dump tool runs, count the rows
+ * of m (and capture chunk digests when with_checksums) in db's snapshot;
+ * then wait for the tool and join its pump (a pump never started is fine).
+ * RD_OK only when the tool exited 0, the pump wrote everything and the
+ * manifest figures were taken; else the first failure in that order (a
+ * failed tool with its stderr tail, "capturing the manifest: ..."). */
+rd_status rd_bk_count_while_dumping(rd_db *db, rd_manifest *m, int with_checksums, rd_proc *proc,
+                                    const char *tool, rd_bk_pump *pump, rd_error *err);
 /* Fill the manifest's artifact fields and save it beside the artifact. */
 rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const char *sha,
                                 int64_t bytes, rd_error *err);

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../harness/source/source_int.h"
 #include "../../checks/check_util.h"
+#include "../../harness/source/source_int.h"
 #include "itest_util.h"
 #include "restoredrill/check.h"
 #include "restoredrill/clock.h"

@@ -634,6 +634,78 @@ START_TEST(freshness_config_errors)
 }
 END_TEST
 
+/* ---------- checksum and diff against a live reference ---------- */
+
+/* The reference holds t (ids 1..60) and only_ref; the restore lacks id 5,
+ * has id 7 changed and an extra id 61, and has no only_ref. */
+static void compare_pair(rd_engine e, rd_db **restored, rd_db **reference)
+{
+    *restored = sample_db(e, 0);
+    *reference = sample_db(e, 0);
+    if (!*restored)
+        return;
+    ck_assert_ptr_nonnull(*reference);
+    rd_db *dbs[2] = {*restored, *reference};
+    for (int i = 0; i < 2; i++) {
+        exec_ok(dbs[i], "CREATE TABLE t (id integer PRIMARY KEY, v varchar(20))");
+        exec_ok(dbs[i], PG(e) ? "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 60) g"
+                              : "INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_60");
+    }
+    exec_ok(*reference, "CREATE TABLE only_ref (id integer PRIMARY KEY)");
+    exec_ok(*restored, "DELETE FROM t WHERE id = 5");
+    exec_ok(*restored, "UPDATE t SET v = 'changed' WHERE id = 7");
+    exec_ok(*restored, "INSERT INTO t VALUES (61, 'v61')");
+}
+
+/* Configure and run one check on restored with reference as the live reference. */
+static void run_against(run *r, rd_engine e, const char *json, rd_db *restored, rd_db *reference)
+{
+    rd_error err = {0};
+    ck_assert_msg(configure(r, e, json, &err) == RD_OK, "configure: %s", err.msg);
+    r->ctx.reference = reference;
+    r->ctx.target = &r->tc;
+    r->ctx.check = &r->cc;
+    r->ctx.scratch = restored;
+    r->ctx.result = r->t;
+    rd_check_run_one(&r->ctx);
+}
+
+START_TEST(compare_against_reference)
+{
+    rd_engine e = _i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
+    rd_db *restored = NULL, *reference = NULL;
+    char b1[64], b2[64];
+    compare_pair(e, &restored, &reference);
+    if (!restored)
+        return;
+    const char *t = obj(e, "t", b1, sizeof b1), *only = obj(e, "only_ref", b2, sizeof b2);
+    run r;
+
+    run_against(&r, e, "{\"type\": \"diff\", \"parallel\": 1}", restored, reference);
+    ck_assert_uint_eq(r.t->nchecks, 2);
+    const rd_check_result *c = expect(
+        &r, t, RD_FAILED, "1 missing, 1 extra, 1 changed rows: changed 7, extra 61, missing 5");
+    ck_assert_str_eq(prop(c, "missing"), "1");
+    expect(&r, only, RD_FAILED, "table missing from the restore");
+    run_free(&r);
+
+    run_against(&r, e, "{\"type\": \"checksum\", \"parallel\": 1}", restored, reference);
+    ck_assert_uint_eq(r.t->nchecks, 2);
+    c = expect(&r, t, RD_FAILED, NULL);
+    ck_assert_msg(strstr(c->message, "chunks differ from the reference"), "%s", c->message);
+    expect(&r, only, RD_FAILED, "table missing from the restore");
+    run_free(&r);
+
+    /* a selection that matches no table of the reference */
+    run_against(&r, e, "{\"type\": \"diff\", \"tables\": [\"nosuch*\"]}", restored, reference);
+    ck_assert_uint_eq(r.t->nchecks, 1);
+    expect(&r, "*", RD_FAILED, "no table of the reference matches \"tables\"");
+    run_free(&r);
+    rd_db_free(restored);
+    rd_db_free(reference);
+}
+END_TEST
+
 static void start_servers(void)
 {
     rd_itest_server(RD_ENGINE_PG);
@@ -653,6 +725,7 @@ Suite *checks_more_suite(void)
     tcase_add_test(tc, integrity_mariadb_check_table_fails);
     tcase_add_loop_test(tc, sql_expectations, 0, 2);
     tcase_add_loop_test(tc, freshness_sources, 0, 2);
+    tcase_add_loop_test(tc, compare_against_reference, 0, 2);
     suite_add_tcase(s, tc);
     TCase *cfg = tcase_create("config");
     tcase_add_test(cfg, integrity_config_errors);
