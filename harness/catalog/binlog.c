@@ -7,8 +7,8 @@
  * without decoding a body, so a file of several hundred MB is scanned at
  * disk speed in one process (running mariadb-binlog over it would decode and
  * print every row event), and a file whose last event runs past its end is
- * found to be truncated. The bodies (and their CRC32) are checked by
- * mariadb-binlog itself when the drill replays them. */
+ * found to be truncated (see LAST_MS_OF_SECOND for the times). The bodies (and their CRC32) are
+ * checked by mariadb-binlog itself when the drill replays them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,6 +20,11 @@
 #include "restoredrill/strbuf.h"
 
 #define HEADER_LEN 19
+/* An event stamped S happened in [S, S + 1 s): first times are taken as
+ * the start of their second, last times as its end (the latest instant the
+ * event can stand for), so a target at or after a last time is never before
+ * the event. */
+#define LAST_MS_OF_SECOND 999
 #define BUF_LEN ((size_t)1 << 20)
 
 enum {
@@ -152,7 +157,7 @@ rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err)
         if (!is_housekeeping(type)) {
             if (first < 0)
                 first = when;
-            last = when;
+            last = when + LAST_MS_OF_SECOND;
         }
         rotated = type == EV_ROTATE;
         pos += len;
@@ -170,7 +175,7 @@ rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err)
     }
     b->bytes = (int64_t)size;
     b->first_ms = first >= 0 ? first : fde;
-    b->last_ms = last >= 0 ? last : fde;
+    b->last_ms = last >= 0 ? last : fde >= 0 ? fde + LAST_MS_OF_SECOND : -1;
     b->end_pos = pos;
     b->rotated = rotated && !trunc;
     free(b->truncated);
@@ -178,6 +183,54 @@ rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err)
     trunc = NULL;
 out:
     free(trunc);
+    free(r.buf);
+    if (r.fd >= 0)
+        close(r.fd);
+    return st;
+}
+
+rd_status rd_mb_binlog_stop_scan(const char *path, uint64_t from_pos, int64_t stop_ms,
+                                 rd_mb_stop_scan *sc, rd_error *err)
+{
+    rd_status st = RD_OK;
+    reader r = {-1, NULL, 0, 0};
+    struct stat sb;
+    uint64_t pos = from_pos < 4 ? 4 : from_pos;
+    r.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r.fd < 0)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", path);
+    if (fstat(r.fd, &sb) != 0) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot stat %s", path);
+        goto out;
+    }
+    if (!(r.buf = malloc(BUF_LEN))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory reading %s", path);
+        goto out;
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    while (pos < size && !sc->stopped) {
+        const unsigned char *h;
+        int g = get(&r, pos, HEADER_LEN, &h);
+        if (g < 0) {
+            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read %s", path);
+            goto out;
+        }
+        uint32_t len = g ? le32(h + 9) : 0;
+        if (g == 0 || len < HEADER_LEN || pos + len > size)
+            break; /* the replay fails there with the tool's message */
+        int64_t when = (int64_t)le32(h) * 1000;
+        if (stop_ms >= 0 && when >= stop_ms) {
+            sc->stopped = 1;
+            break;
+        }
+        if (!is_housekeeping(h[4])) {
+            sc->last_ms = when + LAST_MS_OF_SECOND;
+            sc->last_end = pos + len;
+            sc->found = 1;
+        }
+        pos += len;
+    }
+out:
     free(r.buf);
     if (r.fd >= 0)
         close(r.fd);

@@ -122,6 +122,9 @@ static rd_status read_backup(const char *base, const char *name, const char *tz,
             pst = RD_ERR(&e, RD_ERR_FORMAT, "missing (no xtrabackup_info or mariadb_backup_info)");
         if (pst == RD_OK)
             pst = rd_mb_parse_info(info, tz, b, &e);
+        /* end_time has whole seconds: the backup ended by the end of it */
+        if (pst == RD_OK)
+            b->end_ms += 999;
     }
     if (pst == RD_OK) {
         what = "binlog_info";

@@ -170,8 +170,10 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
         for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
             run_check(&ctx, &defs[i], deadline);
     }
-    dt->newest_data_ms = ctx.newest_data_ms;
-    dt->newest_data_basis = ctx.newest_data_basis;
+    if (ctx.newest_data_ms > 0 || !dt->newest_data_ms) { /* keep the recovery's heartbeat */
+        dt->newest_data_ms = ctx.newest_data_ms;
+        dt->newest_data_basis = ctx.newest_data_basis;
+    }
     if (dt->reference)
         (void)rd_db_commit(dt->reference, &err);
 

@@ -231,7 +231,8 @@ out:
 
 int64_t rd_mb_stop_second(int64_t target_ms)
 {
-    return target_ms >= 0 ? target_ms / 1000 : -((-target_ms + 999) / 1000);
+    int64_t t = target_ms + 1;
+    return t >= 0 ? t / 1000 : -((-t + 999) / 1000);
 }
 
 /* mariadb-binlog ... | mariadb ...: both started on one pipe, both waited. */

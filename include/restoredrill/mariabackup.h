@@ -26,7 +26,8 @@ typedef struct rd_mb_backup {
     uint64_t from_lsn;   /* xtrabackup_checkpoints */
     uint64_t to_lsn;     /* xtrabackup_checkpoints */
     int64_t start_ms;    /* start_time of xtrabackup_info, in UTC */
-    int64_t end_ms;      /* end_time: the point's creation time and the earliest target */
+    int64_t end_ms;      /* end_time + 999 ms (it has whole seconds): the point's creation
+                            time and the earliest target */
     char *binlog_file;   /* xtrabackup_binlog_info: the binlog coordinates of the copy; NULL when
                             the source had no binary log */
     uint64_t binlog_pos; /* position in binlog_file */
@@ -129,5 +130,22 @@ rd_status rd_mb_check_timezone(const char *tz, rd_error *err);
  * truncated). RD_ERR_FORMAT "PATH: not a binary log (bad magic)", or
  * "PATH: encrypted binary logs are not supported". */
 rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err);
+
+/* Where a replay with mariadb-binlog --stop-datetime stops: it replays every
+ * event until the first one stamped at or after the stop time (stop_ms, a
+ * whole second; < 0: none), across files. Scan the files in order (the
+ * first from the backup's position, the others from 4) with one
+ * rd_mb_stop_scan zeroed before the first: after each call, `stopped` says
+ * the stop was met (scan no further file); `found`, `last_ms` and `last_end`
+ * describe the last transaction event replayed so far (last_end: its end
+ * position in the file of the call that found it). */
+typedef struct rd_mb_stop_scan {
+    int stopped;
+    int found;
+    int64_t last_ms;
+    uint64_t last_end;
+} rd_mb_stop_scan;
+rd_status rd_mb_binlog_stop_scan(const char *path, uint64_t from_pos, int64_t stop_ms,
+                                 rd_mb_stop_scan *sc, rd_error *err);
 
 #endif

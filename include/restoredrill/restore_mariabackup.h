@@ -55,10 +55,11 @@ typedef struct rd_mb_replay_result {
 } rd_mb_replay_result;
 
 /* mariadb-binlog --stop-datetime reads whole seconds and stops at the first
- * event stamped at or after it: the events replayed for a target T are
- * those stamped before floor(T) seconds, so nothing after the target is
- * ever replayed and at most the last second before it is lost. This
- * returns floor(T) in seconds. */
+ * event stamped at or after it. An event stamped S happened somewhere in
+ * [S, S + 1 s): the replay for a target T takes the events that certainly
+ * happened at or before T (S + 0.999 <= T), so nothing after the target is
+ * ever replayed, and the events of the last (partial) second before it are
+ * left out. This returns that stop second: floor((T + 1 ms) / 1 s). */
 int64_t rd_mb_stop_second(int64_t target_ms);
 
 /* Replay the binary logs of backup `index` (rd_mb_reach) into the server.

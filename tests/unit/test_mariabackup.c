@@ -12,6 +12,7 @@
 
 #include "restoredrill/catalog.h"
 #include "restoredrill/mariabackup.h"
+#include "restoredrill/restore_mariabackup.h"
 
 static char tmpdir[256];
 
@@ -182,6 +183,16 @@ START_TEST(info_times)
 }
 END_TEST
 
+START_TEST(stop_second_replays_only_whole_seconds_before)
+{
+    /* events stamped S happened in [S, S+1): replayed only when S + 0.999 <= T */
+    ck_assert_int_eq(rd_mb_stop_second(INT64_C(1796480112999)), INT64_C(1796480113));
+    ck_assert_int_eq(rd_mb_stop_second(INT64_C(1796480112998)), INT64_C(1796480112));
+    ck_assert_int_eq(rd_mb_stop_second(INT64_C(1796480112000)), INT64_C(1796480112));
+    ck_assert_int_eq(rd_mb_stop_second(INT64_C(1796480113000)), INT64_C(1796480113));
+}
+END_TEST
+
 /* --- synthetic binary logs --- */
 
 typedef struct blog {
@@ -233,7 +244,7 @@ START_TEST(scan_complete_and_truncated)
     ck_assert_int_eq(rd_mb_scan_binlog(path, &out, &err), RD_OK);
     ck_assert_int_eq(out.bytes, (int64_t)b.len);
     ck_assert_int_eq(out.first_ms, 1001000);
-    ck_assert_int_eq(out.last_ms, 1002000);
+    ck_assert_int_eq(out.last_ms, 1002999);
     ck_assert_int_eq(out.rotated, 1);
     ck_assert_ptr_null(out.truncated);
     ck_assert_uint_eq(out.end_pos, b.len);
@@ -243,7 +254,7 @@ START_TEST(scan_complete_and_truncated)
     put("bl.000002", b.data, b.len - 10);
     snprintf(path, sizeof path, "%s/bl.000002", tmpdir);
     ck_assert_int_eq(rd_mb_scan_binlog(path, &out, &err), RD_OK);
-    ck_assert_int_eq(out.last_ms, 1001000);
+    ck_assert_int_eq(out.last_ms, 1001999);
     ck_assert_int_eq(out.rotated, 0);
     ck_assert_uint_eq(out.end_pos, b.len - 31);
     ck_assert_str_eq(out.truncated, "truncated at byte 266 of 287: the event there needs 31 bytes");
@@ -381,7 +392,7 @@ START_TEST(archive_chains_gaps_windows)
     ck_assert_str_eq(a->backups[2].name, "inc2");
     ck_assert_str_eq(a->backups[3].name, "orphan");
     ck_assert_str_eq(a->backups[4].name, "late");
-    ck_assert_int_eq(a->backups[0].end_ms, (int64_t)(T0 + 10) * 1000);
+    ck_assert_int_eq(a->backups[0].end_ms, (int64_t)(T0 + 10) * 1000 + 999);
     ck_assert_int_eq(a->backups[0].bytes, 10 + 54 + 64 + 27); /* ibdata1 and the three files */
     ck_assert_uint_eq(a->backups[1].base, 0);
     ck_assert_uint_eq(a->backups[2].base, 1);
@@ -397,7 +408,7 @@ START_TEST(archive_chains_gaps_windows)
     ck_assert_uint_eq(a->binlogs[2].seq, 4);
     ck_assert_uint_eq(a->ngaps, 1);
     ck_assert_str_eq(a->gaps[0].missing, "mysql-bin.000003");
-    ck_assert_int_eq(a->gaps[0].from_ms, (int64_t)(T0 + 302) * 1000);
+    ck_assert_int_eq(a->gaps[0].from_ms, (int64_t)(T0 + 302) * 1000 + 999);
     ck_assert_int_eq(a->gaps[0].to_ms, (int64_t)(T0 + 1801) * 1000);
 
     size_t *order = NULL, n = 0, first = 0, last = 0, idx = 0;
@@ -416,11 +427,12 @@ START_TEST(archive_chains_gaps_windows)
     ck_assert_int_eq(rd_mb_reach(a, 0, &first, &last, &end, &err), RD_OK);
     ck_assert_uint_eq(first, 0);
     ck_assert_uint_eq(last, 1);
-    ck_assert_int_eq(end, (int64_t)(T0 + 302) * 1000);
+    ck_assert_int_eq(end, (int64_t)(T0 + 302) * 1000 + 999);
     ck_assert_int_eq(rd_mb_reach(a, 4, &first, &last, &end, &err), RD_OK);
     ck_assert_uint_eq(first, 2);
     ck_assert_uint_eq(last, 2);
-    ck_assert_int_eq(end, (int64_t)(T0 + 1802) * 1000); /* the backup ended before the events */
+    ck_assert_int_eq(end,
+                     (int64_t)(T0 + 1802) * 1000 + 999); /* the backup ended before the events */
 
     /* the newest backup that ended before the target and reaches it */
     ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 60) * 1000, &idx, &err), RD_OK);
@@ -428,24 +440,24 @@ START_TEST(archive_chains_gaps_windows)
     ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 200) * 1000, &idx, &err), RD_OK);
     ck_assert_uint_eq(idx, 2);
     /* the window ends at the last event (+302, whole seconds) */
-    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 302) * 1000, &idx, &err), RD_OK);
+    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 302) * 1000 + 999, &idx, &err), RD_OK);
     ck_assert_uint_eq(idx, 2);
-    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 302) * 1000 + 1, &idx, &err),
+    ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 303) * 1000, &idx, &err),
                      RD_ERR_NOTFOUND);
-    ck_assert_str_eq(err.msg, "target 2026-01-30T15:05:02.001Z is past the gap in the binary logs "
+    ck_assert_str_eq(err.msg, "target 2026-01-30T15:05:03.000Z is past the gap in the binary logs "
                               "after mysql-bin.000002 (mysql-bin.000003 missing: nothing between "
-                              "2026-01-30T15:05:02.000Z and 2026-01-30T15:30:01.000Z can be "
+                              "2026-01-30T15:05:02.999Z and 2026-01-30T15:30:01.000Z can be "
                               "recovered)");
     ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 5) * 1000, &idx, &err),
                      RD_ERR_NOTFOUND);
     ck_assert_str_eq(err.msg, "target 2026-01-30T15:00:05.000Z is before the oldest backup ended "
-                              "(full at 2026-01-30T15:00:10.000Z)");
+                              "(full at 2026-01-30T15:00:10.999Z)");
     ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 1801) * 1000, &idx, &err), RD_OK);
     ck_assert_uint_eq(idx, 4);
     ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 1803) * 1000, &idx, &err),
                      RD_ERR_NOTFOUND);
     ck_assert_str_eq(err.msg, "target 2026-01-30T15:30:03.000Z is past the last event of the "
-                              "binary logs (2026-01-30T15:30:02.000Z in mysql-bin.000004)");
+                              "binary logs (2026-01-30T15:30:02.999Z in mysql-bin.000004)");
     rd_mb_archive_free(a);
 
     /* the driver lists every backup as a physical point, the broken one with
@@ -456,18 +468,18 @@ START_TEST(archive_chains_gaps_windows)
     ck_assert_str_eq(pts.items[0].base, "full");
     ck_assert_str_eq(pts.items[0].format, "mariabackup");
     ck_assert_str_eq(pts.items[0].wal_start, "mysql-bin.000001:300");
-    ck_assert_int_eq(pts.items[0].created_ms, (int64_t)(T0 + 10) * 1000);
+    ck_assert_int_eq(pts.items[0].created_ms, (int64_t)(T0 + 10) * 1000 + 999);
     ck_assert_int_eq(pts.items[0].start_ms, (int64_t)(T0 + 5) * 1000);
-    ck_assert_int_eq(pts.items[0].reach_ms, (int64_t)(T0 + 302) * 1000);
+    ck_assert_int_eq(pts.items[0].reach_ms, (int64_t)(T0 + 302) * 1000 + 999);
     ck_assert_ptr_null(pts.items[0].broken);
     ck_assert_str_eq(pts.items[3].id, "orphan");
     ck_assert_ptr_nonnull(pts.items[3].broken);
     ck_assert_str_eq(pts.items[4].id, "late");
-    ck_assert_int_eq(pts.items[4].reach_ms, (int64_t)(T0 + 1802) * 1000);
+    ck_assert_int_eq(pts.items[4].reach_ms, (int64_t)(T0 + 1802) * 1000 + 999);
     const rd_archive *ar = pts.archive;
     ck_assert_ptr_nonnull(ar);
-    ck_assert_int_eq(ar->start_ms, (int64_t)(T0 + 10) * 1000);
-    ck_assert_int_eq(ar->end_ms, (int64_t)(T0 + 1802) * 1000);
+    ck_assert_int_eq(ar->start_ms, (int64_t)(T0 + 10) * 1000 + 999);
+    ck_assert_int_eq(ar->end_ms, (int64_t)(T0 + 1802) * 1000 + 999);
     ck_assert_str_eq(ar->first, "mysql-bin.000001");
     ck_assert_str_eq(ar->last, "mysql-bin.000002");
     ck_assert_str_eq(ar->newest, "mysql-bin.000004");
@@ -475,8 +487,8 @@ START_TEST(archive_chains_gaps_windows)
     ck_assert_uint_eq(ar->ngaps, 1);
     ck_assert_str_eq(ar->gaps[0].first, "mysql-bin.000003");
     ck_assert_str_eq(ar->gaps[0].last, "mysql-bin.000003");
-    ck_assert_int_eq(ar->gaps[0].from_ms, (int64_t)(T0 + 302) * 1000);
-    ck_assert_int_eq(ar->gaps[0].to_ms, (int64_t)(T0 + 1800) * 1000); /* "late" ended */
+    ck_assert_int_eq(ar->gaps[0].from_ms, (int64_t)(T0 + 302) * 1000 + 999);
+    ck_assert_int_eq(ar->gaps[0].to_ms, (int64_t)(T0 + 1800) * 1000 + 999); /* "late" ended */
     rd_points_free(&pts);
 }
 END_TEST
@@ -503,7 +515,7 @@ START_TEST(archive_missing_link_breaks_the_rest)
     ck_assert_int_eq(rd_mb_pick_for_target(a, (int64_t)(T0 + 200) * 1000, &idx, &err),
                      RD_ERR_NOTFOUND);
     ck_assert_str_eq(err.msg, "target 2026-01-30T15:03:20.000Z is before the oldest backup ended "
-                              "(late at 2026-01-30T15:30:00.000Z)");
+                              "(late at 2026-01-30T15:30:00.999Z)");
     rd_mb_archive_free(a);
 }
 END_TEST
@@ -553,7 +565,7 @@ START_TEST(archive_timezone_moves_times)
     make_archive();
     c.timezone = (char *)"+01:00";
     ck_assert_int_eq(rd_mb_archive_load(&c, &a, &err), RD_OK);
-    ck_assert_int_eq(a->backups[0].end_ms, (int64_t)(T0 + 10 - 3600) * 1000);
+    ck_assert_int_eq(a->backups[0].end_ms, (int64_t)(T0 + 10 - 3600) * 1000 + 999);
     rd_mb_archive_free(a);
 }
 END_TEST
@@ -568,6 +580,7 @@ Suite *mariabackup_suite(void)
     tcase_add_test(f, binlog_info_forms);
     tcase_add_test(f, local_times_in_zones);
     tcase_add_test(f, info_times);
+    tcase_add_test(f, stop_second_replays_only_whole_seconds_before);
     suite_add_tcase(s, f);
     TCase *b = tcase_create("binlog");
     tcase_add_checked_fixture(b, setup, teardown);
