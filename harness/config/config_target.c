@@ -425,8 +425,17 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     if (st == RD_OK && catalog_ok)
         st = check_sample(path, tc->catalog.type, &tc->sample, &e);
     rd_cfg_errors_add(errs, st, &e);
-    if (tc->engine)
-        rd_cfg_errors_add(errs, parse_scratch(t, path, tc->engine, &tc->scratch, &e), &e);
+    if (tc->engine &&
+        rd_cfg_errors_add(errs, parse_scratch(t, path, tc->engine, &tc->scratch, &e), &e) ==
+            RD_OK &&
+        catalog_ok && physical_catalog(tc->catalog.type) &&
+        strcmp(tc->scratch.type, "ephemeral") != 0)
+        rd_cfg_errors_add(errs,
+                          RD_ERR(&e, RD_ERR_CONFIG,
+                                 "%s.scratch.type: a physical restore (catalog \"%s\") needs "
+                                 "scratch type \"ephemeral\" (a server of its own), not \"%s\"",
+                                 path, tc->catalog.type, tc->scratch.type),
+                          &e);
     st = read_section(t, path, "restore", 0, f_restore, &tc->restore, NULL, &e);
     if (st == RD_OK)
         st = rd_config_dupstr(&tc->restore.roles, "no-owner", &e);
@@ -459,9 +468,13 @@ rd_status rd_config_resolve_drivers(rd_target_cfg *tc, const rd_config_drivers *
     snprintf(path, sizeof path, "%s.catalog", tc->path);
     if (tc->catalog.type && !drv->catalog_known(tc->catalog.type))
         rd_cfg_errors_add(errs, driver_missing(path, "catalog", tc->catalog.type, &e), &e);
-    else if (tc->catalog.type && drv->catalog_check &&
-             drv->catalog_check(&tc->catalog, &e) != RD_OK)
-        rd_cfg_errors_add(errs, rd_error_prefix(&e, "%s.", tc->path), &e);
+    else if (tc->catalog.type && drv->catalog_check) {
+        rd_status st = drv->catalog_check(&tc->catalog, &e);
+        if (st != RD_OK) {
+            rd_error_prefix(&e, "%s.", path);
+            rd_cfg_errors_add(errs, st, &e);
+        }
+    }
     snprintf(path, sizeof path, "%s.scratch", tc->path);
     if (tc->scratch.type) {
         unsigned engines = drv->scratch_engines(tc->scratch.type);

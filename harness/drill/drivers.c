@@ -12,12 +12,6 @@ static int catalog_known(const char *type)
     return rd_catalog_find(type) != NULL;
 }
 
-static rd_status catalog_check(const rd_catalog_cfg *cfg, rd_error *err)
-{
-    const rd_catalog_type *t = rd_catalog_find(cfg->type);
-    return t && t->check ? t->check(cfg, err) : RD_OK;
-}
-
 static unsigned scratch_engines(const char *type)
 {
     const rd_scratch_type *t = rd_scratch_find(type);
@@ -46,9 +40,15 @@ static rd_status check_configure(rd_check_cfg *c, rd_engine engine, rd_error *er
     return RD_OK;
 }
 
+static rd_status catalog_check(const rd_catalog_cfg *c, rd_error *err)
+{
+    const rd_catalog_type *t = rd_catalog_find(c->type);
+    return t && t->check ? t->check(c, err) : RD_OK;
+}
+
 const rd_config_drivers rd_drill_drivers = {
-    .catalog_known = catalog_known,
     .catalog_check = catalog_check,
+    .catalog_known = catalog_known,
     .scratch_engines = scratch_engines,
     .check_engines = check_engines,
     .check_configure = check_configure,

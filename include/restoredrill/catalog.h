@@ -82,9 +82,9 @@ typedef struct rd_catalog_type {
     const char *name; /* "dir" */
     /* required */
     rd_status (*list)(const rd_catalog_cfg *cfg, rd_points *out, rd_error *err);
-    /* optional: settings that must hold before a drill starts (directories
-     * exist, tools installed), checked when the configuration is loaded:
-     * RD_ERR_CONFIG "catalog.KEY: ..." (exit 2). NULL: nothing to check. */
+    /* optional: what a user may get wrong, checked when the configuration
+     * loads (RD_ERR_CONFIG "wal_dir: /x does not exist"; the caller prefixes
+     * the catalog's path): missing directories, stanzas, tools */
     rd_status (*check)(const rd_catalog_cfg *cfg, rd_error *err);
 } rd_catalog_type;
 

@@ -172,9 +172,6 @@ typedef struct rd_config {
 typedef struct rd_config_drivers {
     /* 1 when a catalog driver of this type exists */
     int (*catalog_known)(const char *type);
-    /* optional: the catalog driver's own checks of its settings (directories,
-     * tools); the message starts "catalog.KEY: " and gets the target's path */
-    rd_status (*catalog_check)(const rd_catalog_cfg *cfg, rd_error *err);
     /* the engines (RD_ENGINE_*) a scratch driver supports; 0: no such driver */
     unsigned (*scratch_engines)(const char *type);
     /* the engines a check type supports; 0: no such check type */
@@ -183,6 +180,11 @@ typedef struct rd_config_drivers {
      * the engine, and set c->ct, c->state and c->state_free; on error the
      * message names the check's path and c->ct, c->state stay NULL */
     rd_status (*check_configure)(rd_check_cfg *c, rd_engine engine, rd_error *err);
+    /* optional: let the catalog driver check what a user may get wrong
+     * before anything starts (a directory that does not exist, a stanza that
+     * does not exist, a tool that is not installed); the message starts with
+     * the key ("wal_dir: ...") and is prefixed with the catalog's path */
+    rd_status (*catalog_check)(const rd_catalog_cfg *c, rd_error *err);
 } rd_config_drivers;
 
 /* Read, strip comments, expand variables, validate and type the file.
