@@ -3,6 +3,8 @@
 #ifndef RESTOREDRILL_CLI_INT_H
 #define RESTOREDRILL_CLI_INT_H
 
+#include "restoredrill/catalog.h"
+
 typedef struct rd_cli_command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -13,5 +15,12 @@ typedef struct rd_cli_command {
 
 /* Terminated by an entry whose name is NULL. */
 extern const rd_cli_command rd_cli_commands[];
+
+/* `list` of a physical catalog (cmd_list_archive.c): base backups, the
+ * restorable window, gaps. Nothing when pts->archive is NULL. picked: smp
+ * holds the pick a run would make. */
+struct cJSON;
+void rd_cli_print_archive(const rd_points *pts, const rd_sample *smp, int picked);
+void rd_cli_json_archive(struct cJSON *o, const rd_points *pts, const rd_sample *smp, int picked);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_int.h"
 #include "restoredrill/catalog.h"
 #include "restoredrill/cli.h"
 #include "restoredrill/clock.h"
@@ -262,9 +263,12 @@ static void print_table(const rd_target_cfg *t, const list_target *lt, const lis
 {
     char when[RD_TIME_BUFSZ], age[64], buf[64], red[1024];
     const char *strategy = t->sample.strategy ? t->sample.strategy : "latest";
+    const char *where = t->catalog.path       ? t->catalog.path
+                        : t->catalog.base_dir ? t->catalog.base_dir
+                                              : t->catalog.stanza;
     printf("%s (%s, catalog %s%s%s)\n", t->name, rd_engine_name(t->engine),
-           t->catalog.type ? t->catalog.type : "?", t->catalog.path ? " " : "",
-           t->catalog.path ? rd_redact(t->catalog.path, red, sizeof(red)) : "");
+           t->catalog.type ? t->catalog.type : "?", where ? " " : "",
+           where ? rd_redact(where, red, sizeof(red)) : "");
     if (lt->list_st != RD_OK) {
         printf("  error: %s\n", lt->list_err.msg);
         return;
@@ -301,6 +305,7 @@ static void print_table(const rd_target_cfg *t, const list_target *lt, const lis
                rd_duration_human(lt->expo.newest_age_seconds, buf, sizeof(buf)));
     else
         printf("  RPO exposure: unknown (no recovery points)\n");
+    rd_cli_print_archive(&lt->pts, &lt->smp, lt->pick_st == RD_OK);
 }
 
 static cJSON *json_target(const rd_target_cfg *t, const list_target *lt, const list_args *a,
@@ -376,6 +381,7 @@ static cJSON *json_target(const rd_target_cfg *t, const list_target *lt, const l
         cJSON_AddNullToObject(o, "rpo_exposure_seconds");
         cJSON_AddNullToObject(o, "newest_age_seconds");
     }
+    rd_cli_json_archive(o, &lt->pts, &lt->smp, lt->pick_st == RD_OK);
     return o;
 }
 

@@ -170,7 +170,8 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
         for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
             run_check(&ctx, &defs[i], deadline);
     }
-    if (ctx.newest_data_ms > 0 || !dt->newest_data_ms) { /* keep the recovery's heartbeat */
+    if (ctx.newest_data_ms > 0 || !dt->physical) {
+        /* a physical restore's recovery result already read the heartbeat */
         dt->newest_data_ms = ctx.newest_data_ms;
         dt->newest_data_basis = ctx.newest_data_basis;
     }

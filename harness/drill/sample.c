@@ -122,7 +122,7 @@ static rd_status unreachable(const rd_archive *a, int64_t target, rd_error *err)
     if (a->start_ms <= 0)
         return RD_ERR(err, RD_ERR_NOTFOUND,
                       "target %s is not restorable: the archive has no usable base backup", t);
-    if (target < a->start_ms)
+    if (target < a->start_ms + RD_PITR_END_SLACK_MS)
         return RD_ERR(err, RD_ERR_NOTFOUND,
                       "target %s is before the end of the oldest usable base backup (%s)", t,
                       rd_time_format(a->start_ms, b, sizeof b));
@@ -149,7 +149,8 @@ static rd_status pick_pitr(const rd_points *pts, const rd_sample_cfg *cfg, const
         return RD_ERR(err, RD_ERR_CONFIG,
                       "sample.strategy: %s needs a catalog with a WAL or binlog archive", strategy);
     if (strcmp(strategy, "pitr-random") == 0) {
-        int64_t lo = a->start_ms, hi = a->end_ms < now_ms ? a->end_ms : now_ms;
+        int64_t lo = a->start_ms + RD_PITR_END_SLACK_MS;
+        int64_t hi = a->end_ms < now_ms ? a->end_ms : now_ms;
         if (cfg->window >= 0 && now_ms - (int64_t)llround(cfg->window * 1000.0) > lo)
             lo = now_ms - (int64_t)llround(cfg->window * 1000.0);
         if (a->start_ms <= 0 || a->end_ms <= 0 || hi < lo) {
@@ -179,7 +180,7 @@ static rd_status pick_pitr(const rd_points *pts, const rd_sample_cfg *cfg, const
     size_t best = pts->n;
     for (size_t i = 0; i < pts->n; i++) {
         const rd_point *pt = &pts->items[i];
-        if (usable(pt) && pt->created_ms <= target && pt->reach_ms >= target)
+        if (usable(pt) && pt->created_ms + RD_PITR_END_SLACK_MS <= target && pt->reach_ms >= target)
             best = i;
     }
     if (best == pts->n)

@@ -133,7 +133,6 @@ rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_st
         {"archive_library", ""},
         {"primary_conninfo", ""},
         {"primary_slot_name", ""},
-        {"hot_standby", "off"},
         {"ssl", "off"},
         {"logging_collector", "off"},
         {"log_destination", "stderr"},

@@ -94,6 +94,7 @@ extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
 extern const rd_catalog_type rd_catalog_pg_archive;
+extern const rd_catalog_type rd_catalog_pgbackrest;
 extern const rd_catalog_type rd_catalog_mariabackup; /* model: mariabackup.h */
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* List and sort through the registry. RD_ERR_UNSUPPORTED "catalog type \"s3\"
@@ -106,6 +107,12 @@ rd_status rd_catalog_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
  * not preceded or followed by a digit wins; impossible dates do not match.
  * Returns 1 and sets *ms when found, else 0 (and *ms is untouched). */
 int rd_catalog_time_from_name(const char *name, int64_t *ms);
+
+/* A base backup's end is known to the second (backup_label, pgBackRest's
+ * timestamp.stop): it ended in [created_ms, created_ms + 1s). A time target
+ * uses a base backup only from created_ms + RD_PITR_END_SLACK_MS on, so a
+ * target is never before the backup's consistency point. */
+#define RD_PITR_END_SLACK_MS 1000
 
 /* What a physical restore recovers to. */
 typedef enum rd_pitr_kind {
@@ -142,10 +149,10 @@ typedef struct rd_sample {
  * broken point (id naming one is RD_ERR_NOTFOUND with its reason) and
  * recover to the point's consistency point; pitr-random draws a target
  * uniformly (millisecond resolution, one rd_prng_below draw) inside the
- * restorable window [archive start_ms, end_ms] intersected with
- * [t0 - window, t0]; pitr takes cfg->time (RFC 3339) or "latest" (end_ms).
- * The base backup is the newest point that ended at or before the target and
- * reaches it without a gap. A target the archive cannot reach (before the
+ * restorable window [archive start_ms + RD_PITR_END_SLACK_MS, end_ms]
+ * intersected with [t0 - window, t0]; pitr takes cfg->time (RFC 3339) or
+ * "latest" (end_ms). The base backup is the newest point with
+ * created_ms + RD_PITR_END_SLACK_MS <= target that reaches it without a gap. A target the archive cannot reach (before the
  * oldest base backup ended, past a gap, past the last archived commit) is
  * RD_ERR_NOTFOUND naming the reason: a finding, not a configuration error.
  * pitr strategies on a catalog without an archive are RD_ERR_CONFIG.

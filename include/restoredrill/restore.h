@@ -106,5 +106,7 @@ const rd_physical_type *rd_physical_for(rd_engine engine, const rd_point *pt);
 /* The drivers (harness/restore/), for the registry and tests. */
 extern const rd_restore_type rd_restore_pg_logical;      /* pg_restore / psql */
 extern const rd_restore_type rd_restore_mariadb_logical; /* the mariadb client */
+extern const rd_physical_type rd_physical_pg;            /* pg_basebackup + WAL archive */
+extern const rd_physical_type rd_physical_pgbackrest;    /* pgbackrest restore */
 
 #endif

@@ -64,7 +64,7 @@ START_TEST(pitr_random_frozen)
     rd_points p = fixture();
     rd_sample s;
     rd_error err;
-    /* one rd_prng_below(7200001) draw per seed */
+    /* start + 1s + one rd_prng_below(7199001) draw per seed */
     for (uint64_t seed = 1; seed <= 3; seed++) {
         rd_status st = pick(&p, "pitr-random", NULL, seed, &s, &err);
         rd_sample again;
@@ -85,13 +85,13 @@ START_TEST(pitr_random_frozen)
     }
     /* computed independently (SplitMix64 + xoshiro256** + Lemire in Python) */
     ck_assert_int_eq(pick(&p, "pitr-random", NULL, 1, &s, &err), RD_OK);
-    ck_assert(s.target_ms == BASE + INT64_C(5061037));
+    ck_assert(s.target_ms == BASE + INT64_C(5061334));
     ck_assert_str_eq(p.items[s.index].id, "b2");
     ck_assert_int_eq(pick(&p, "pitr-random", NULL, 2, &s, &err), RD_OK);
-    ck_assert(s.target_ms == BASE + INT64_C(735689));
+    ck_assert(s.target_ms == BASE + INT64_C(736587));
     ck_assert_str_eq(p.items[s.index].id, "b1");
     ck_assert_int_eq(pick(&p, "pitr-random", NULL, 3, &s, &err), RD_OK);
-    ck_assert(s.target_ms == BASE + INT64_C(4972596));
+    ck_assert(s.target_ms == BASE + INT64_C(4972905));
     ck_assert_str_eq(p.items[s.index].id, "b2");
     /* a window that ends before the archive's start: nothing to draw */
     rd_sample_cfg c = cfg("pitr-random", NULL);
@@ -112,8 +112,11 @@ START_TEST(pitr_time_and_latest)
     ck_assert_int_eq(pick(&p, "pitr", "2026-01-01T00:30:00.250Z", 0, &s, &err), RD_OK);
     ck_assert(s.target_ms == BASE + 30 * MIN + 250);
     ck_assert_str_eq(p.items[s.index].id, "b1");
-    ck_assert_int_eq(pick(&p, "pitr", "2026-01-01T02:00:00+01:00", 0, &s, &err), RD_OK);
+    ck_assert_int_eq(pick(&p, "pitr", "2026-01-01T02:00:01+01:00", 0, &s, &err), RD_OK);
     ck_assert_str_eq(p.items[s.index].id, "b2");
+    /* b2 ended within 01:00:00 (second resolution): a target in that second uses b1,
+       which does not reach it (the gap) */
+    ck_assert_int_eq(pick(&p, "pitr", "2026-01-01T01:00:00.999Z", 0, &s, &err), RD_ERR_NOTFOUND);
     ck_assert_int_eq(pick(&p, "pitr", "latest", 0, &s, &err), RD_OK);
     ck_assert_int_eq(s.pitr, RD_PITR_LATEST);
     ck_assert(s.target_ms == BASE + 120 * MIN);

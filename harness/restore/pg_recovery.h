@@ -1,0 +1,50 @@
+/* pg_recovery.h: watching a PostgreSQL recovery (pg_recovery_log.c), shared
+ * by the physical drivers in harness/restore/ only (pg_physical.c, and the
+ * pgBackRest driver). Not a public contract. */
+#ifndef RESTOREDRILL_PG_RECOVERY_H
+#define RESTOREDRILL_PG_RECOVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restoredrill/error.h"
+#include "restoredrill/restore.h"
+#include "restoredrill/scratch.h"
+
+/* What the server's log said so far. */
+typedef struct rd_pg_recovery_log {
+    int ready;           /* "database system is ready to accept connections" */
+    int paused;          /* "recovery has paused" / "pausing at the end of recovery" */
+    int shutdown_target; /* "shutdown at recovery target" */
+    int ended_early;     /* "recovery ended before configured recovery target was reached" */
+    int64_t reached_ms;  /* "last completed transaction was at log time T" */
+    int64_t stopped_ms;  /* "recovery stopping before commit of transaction N, time T" */
+    char wal_first[64];  /* first and last "restored log file \"X\" from archive" */
+    char wal_last[64];
+    char fatal[512];   /* the first FATAL / PANIC line (without the prefix) */
+    char pause[512];   /* the line that says recovery paused */
+    char invalid[512]; /* the last "invalid record ..." style end-of-WAL line */
+    char died[512];    /* the first "startup process ... terminated by signal" style line */
+} rd_pg_recovery_log;
+
+/* Feed one line of the server's log (without the newline). */
+void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line);
+
+/* "2026-01-30 15:00:00.250+00" (explicit UTC offset) into buf. */
+char *rd_pg_recovery_time(int64_t ms, char *buf, size_t bufsz);
+
+/* Watch s->log and the server process until the recovery promoted
+ * ("database system is ready to accept connections" after recovery) or
+ * failed: the postmaster died, recovery ended before its target, paused, or
+ * the deadline passed. Fills out (reached_ms, wal range, server_line, log
+ * tail). RD_ERR_INTEGRITY (recovery ended before target / paused),
+ * RD_ERR_PROC (server died), RD_ERR_TIMEOUT. */
+rd_status rd_pg_recovery_watch(rd_scratch *s, const rd_recovery_target *t, double deadline,
+                               rd_recovery_outcome *out, rd_error *err);
+
+/* After rd_scratch_attach: the instance is out of recovery and assigns a
+ * transaction id (accepts writes); sets out->reached. */
+rd_status rd_pg_recovery_accepts_writes(rd_scratch *s, double deadline, rd_recovery_outcome *out,
+                                        rd_error *err);
+
+#endif
