@@ -375,6 +375,9 @@ static rd_status load_binlogs(const rd_catalog_cfg *cfg, rd_mb_archive *a, rd_er
             free(b.truncated);
             break;
         }
+        if (b.truncated)
+            rd_log_warn("catalog: binary log %s is %s: a replay through it fails", b.path,
+                        b.truncated);
         a->binlogs = nb;
         a->binlogs[a->nbinlogs++] = b;
     }
