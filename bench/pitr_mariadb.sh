@@ -81,11 +81,14 @@ if [ ! -f "$arch/.done" ]; then
         >"$work/backup.log" 2>&1
     echo "source: full backup in $(since "$t0")s, $(du -sm "$arch/base/full" | cut -f1) MB"
     t0=$(now)
+    # binary logs written after the backup (the prepare's own are before its position)
+    mariadb --no-defaults --socket="$sock" -uroot -e 'FLUSH BINARY LOGS'
+    before=$(du -cm "$work/src/binlog"/mysql-bin.0* | tail -n 1 | cut -f1)
     written=0
     while [ "$written" -lt "$binlog_mb" ]; do
         # shellcheck disable=SC2086
         sysbench oltp_write_only $sb --threads=2 --time=30 --report-interval=0 run >>"$work/run.log"
-        written=$(du -cm "$work/src/binlog"/mysql-bin.0* | tail -n 1 | cut -f1)
+        written=$(( $(du -cm "$work/src/binlog"/mysql-bin.0* | tail -n 1 | cut -f1) - before ))
     done
     mariadb --no-defaults --socket="$sock" -uroot -e 'FLUSH BINARY LOGS'
     echo "source: ${written} MB of binary logs in $(since "$t0")s"
@@ -96,7 +99,10 @@ if [ ! -f "$arch/.done" ]; then
     rm -rf "$work/src"
     touch "$arch/.done"
 fi
-echo "archive: full backup $(du -sm "$arch/base/full" | cut -f1) MB, binary logs $(du -cm "$arch/binlog"/mysql-bin.0* | tail -n 1 | cut -f1) MB in $(ls "$arch/binlog" | wc -l) files"
+first=$(cut -f1 "$arch/base/full/xtrabackup_binlog_info")
+replayed=$(ls "$arch/binlog"/mysql-bin.0* | awk -v f="$first" '{ n = $0; sub(".*/", "", n); if (n >= f) print }')
+# shellcheck disable=SC2086
+echo "archive: full backup $(du -sm "$arch/base/full" | cut -f1) MB; binary logs from the backup's position: $(du -cm $replayed | tail -n 1 | cut -f1) MB in $(echo $replayed | wc -w) files ($(ls "$arch/binlog" | wc -l) archived)"
 
 # --- by hand: the drill's steps as a shell script
 hand() {

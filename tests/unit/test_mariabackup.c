@@ -272,6 +272,40 @@ START_TEST(scan_complete_and_truncated)
 }
 END_TEST
 
+START_TEST(stop_scan_follows_mariadb_binlog)
+{
+    blog b;
+    rd_error err;
+    char p1[512], p2[512];
+    make_binlog(&b, 1000, 1); /* events at 1000 (fd, gtid list), 1001, 1001, 1002, rotate 1010 */
+    put("bl.000001", b.data, b.len);
+    make_binlog(&b, 2000, 0);
+    put("bl.000002", b.data, b.len);
+    snprintf(p1, sizeof p1, "%s/bl.000001", tmpdir);
+    snprintf(p2, sizeof p2, "%s/bl.000002", tmpdir);
+    /* stop at 1002: the XID stamped 1002 is the first event not replayed */
+    rd_mb_stop_scan sc = {0};
+    ck_assert_int_eq(rd_mb_binlog_stop_scan(p1, 4, 1002000, &sc, &err), RD_OK);
+    ck_assert_int_eq(sc.stopped, 1);
+    ck_assert_int_eq(sc.found, 1);
+    ck_assert_int_eq(sc.last_ms, 1001999);
+    ck_assert_uint_eq(sc.last_end, 4 + 120 + 40 + 42 + 60);
+    /* no stop: both files, the last transaction event of the second */
+    memset(&sc, 0, sizeof sc);
+    ck_assert_int_eq(rd_mb_binlog_stop_scan(p1, 4, -1, &sc, &err), RD_OK);
+    ck_assert_int_eq(sc.stopped, 0);
+    ck_assert_int_eq(rd_mb_binlog_stop_scan(p2, 4, -1, &sc, &err), RD_OK);
+    ck_assert_int_eq(sc.last_ms, 2002999);
+    ck_assert_uint_eq(sc.last_end, b.len);
+    /* from a position past the transaction: nothing replayed in the first file */
+    memset(&sc, 0, sizeof sc);
+    ck_assert_int_eq(rd_mb_binlog_stop_scan(p1, 4 + 120 + 40 + 42 + 60 + 31, 1500000, &sc, &err),
+                     RD_OK);
+    ck_assert_int_eq(sc.found, 0);
+    ck_assert_int_eq(sc.stopped, 0);
+}
+END_TEST
+
 START_TEST(scan_refuses)
 {
     blog b;
@@ -586,6 +620,7 @@ Suite *mariabackup_suite(void)
     tcase_add_checked_fixture(b, setup, teardown);
     tcase_add_test(b, scan_complete_and_truncated);
     tcase_add_test(b, scan_refuses);
+    tcase_add_test(b, stop_scan_follows_mariadb_binlog);
     suite_add_tcase(s, b);
     TCase *a = tcase_create("archive");
     tcase_add_checked_fixture(a, setup, teardown);
