@@ -169,11 +169,11 @@ JSON
     rm -rf "$d"
 }
 
-i=1
-while [ $i -le "$rounds" ]; do
-    echo "round $i"
+round=1
+while [ $round -le "$rounds" ]; do
+    echo "round $round"
     hand
     drill
-    echo "round $i: drill / by hand = $(echo "$drill_total $hand_total" | awk '{printf "%.3f", $1 / $2}')"
-    i=$((i + 1))
+    echo "round $round: drill / by hand = $(echo "$drill_total $hand_total" | awk '{printf "%.3f", $1 / $2}')"
+    round=$((round + 1))
 done

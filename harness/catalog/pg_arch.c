@@ -307,7 +307,7 @@ rd_status rd_pg_arch_compute(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_archi
         int64_t to = 0;
         for (size_t i = 0; i < n && !to; i++)
             if (bs[i].usable && bs[i].start_seg > e)
-                to = bs[i].pt.created_ms;
+                to = bs[i].pt.created_ms + RD_PITR_END_SLACK_MS;
         /* a base backup that covers the gap with its own WAL is no gap for it;
          * the archive still lacks the files */
         rd_status st = rd_archive_add_gap(ar, first, last, from, to, err);

@@ -2,6 +2,8 @@
  * their zone abbreviations, compressed files, and the last commit of a
  * segment through pg_waldump, for the pg-archive catalog. */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,39 +244,93 @@ int64_t rd_pg_waldump_last_commit(const char *text)
     return last;
 }
 
+/* Decompress path into dst with the tool writing straight into the file. */
+static rd_status decompress_to(const char *path, const char *dst, rd_error *err)
+{
+    const char *argv[] = {decompressor(path), "-dc", path, NULL};
+    int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int code = 0;
+    if (fd < 0)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", dst);
+    rd_proc_spec spec = {.argv = argv, .stdout_mode = RD_PROC_IO_FD, .stdout_fd = fd};
+    rd_proc *p = NULL;
+    rd_status st = rd_proc_start(&spec, &p, err);
+    close(fd);
+    if (st == RD_OK)
+        st = rd_proc_wait(p, rd_mono_now() + 300, &code, err);
+    if (st == RD_OK && code != 0)
+        st = rd_proc_fail(err, argv[0], code, rd_proc_stderr_tail(p));
+    rd_proc_free(p);
+    return st;
+}
+
+/* Run pg_waldump over one file and keep only the last commit time: its
+ * output (one line per record, tens of MB for a busy segment) is read line
+ * by line, never held. pg_waldump exits 1 at the end of a segment's valid
+ * records: its output up to there is what counts. */
+static rd_status waldump_stream(const char *waldump, const char *file, int64_t *ms, rd_error *err)
+{
+    const char *argv[] = {waldump, file, file, NULL};
+    const char *env[] = {"TZ=UTC", "LC_ALL=C", NULL};
+    rd_proc_spec spec = {.argv = argv, .env = env, .stdout_mode = RD_PROC_IO_PIPE};
+    rd_proc *p = NULL;
+    char buf[65536], line[1024];
+    size_t ll = 0;
+    int64_t last = 0;
+    int code = 0;
+    rd_status st = rd_proc_start(&spec, &p, err);
+    if (st != RD_OK)
+        return st;
+    FILE *f = fdopen(dup(rd_proc_stdout_fd(p)), "r");
+    if (!f) {
+        rd_proc_free(p);
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read pg_waldump's output");
+    }
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (buf[i] != '\n') {
+                if (ll < sizeof line - 1)
+                    line[ll++] = buf[i];
+                continue;
+            }
+            line[ll] = '\0';
+            ll = 0;
+            if (strstr(line, "desc: COMMIT ")) {
+                int64_t t = rd_pg_waldump_last_commit(line);
+                if (t > last)
+                    last = t;
+            }
+        }
+    }
+    fclose(f);
+    st = rd_proc_wait(p, rd_mono_now() + 300, &code, err);
+    rd_proc_free(p);
+    if (st == RD_OK)
+        *ms = last;
+    return st;
+}
+
 rd_status rd_pg_last_commit(const char *waldump, const char *path, const char *name, int64_t *ms,
                             rd_error *err)
 {
-    char *tmp = NULL, *seg = NULL, *data = NULL;
+    char *tmp = NULL, *seg = NULL;
     const char *file = path;
-    rd_strbuf out;
-    int code = 0;
-    size_t len = 0;
     rd_status st = RD_OK;
-    rd_strbuf_init(&out, 256u << 20);
     if (decompressor(path)) {
         /* pg_waldump reads files only: decompress into a private directory */
         if ((st = rd_fs_mkdtemp(NULL, "rd-wal-", 0, 0, 0, &tmp, err)) != RD_OK)
-            goto out;
-        if ((st = rd_pg_read_file(path, 1u << 30, &data, &len, err)) != RD_OK)
             goto out;
         seg = rd_fs_join(tmp, name);
         if (!seg) {
             st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
             goto out;
         }
-        if ((st = rd_fs_write_atomic(seg, data, len, 0600, err)) != RD_OK)
+        if ((st = decompress_to(path, seg, err)) != RD_OK)
             goto out;
         file = seg;
     }
-    const char *argv[] = {waldump, file, file, NULL};
-    const char *env[] = {"TZ=UTC", "LC_ALL=C", NULL};
-    rd_proc_spec spec = {.argv = argv, .env = env};
-    /* pg_waldump exits 1 at the end of a segment's valid records: its
-     * output up to there is what counts */
-    st = rd_proc_run(&spec, 300, &out, NULL, &code, err);
-    if (st == RD_OK)
-        *ms = out.data ? rd_pg_waldump_last_commit(out.data) : 0;
+    st = waldump_stream(waldump, file, ms, err);
 out:
     if (tmp) {
         rd_error e2;
@@ -288,8 +344,6 @@ out:
     }
     free(tmp);
     free(seg);
-    free(data);
-    rd_strbuf_free(&out);
     return st;
 }
 

@@ -15,8 +15,9 @@
 static const char *const catalog_types[] = {"dir",        "s3",          "exec", "pg-archive",
                                             "pgbackrest", "mariabackup", NULL};
 static const char *const scratch_types[] = {"ephemeral", "server", "exec", NULL};
-static const char *const check_types[] = {"rowcount", "integrity", "checksum", "diff", "schema",
-                                          "sql",      "freshness", "smoke",    "exec", NULL};
+static const char *const check_types[] = {
+    "rowcount",  "integrity", "checksum", "diff",           "schema", "sql",
+    "freshness", "smoke",     "exec",     "page_checksums", NULL};
 
 /* `PATH.type: catalog type "s3" is not implemented yet` or engine mismatch */
 static rd_status driver_missing(const char *path, const char *what, const char *type, rd_error *err)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "drill_int.h"
+#include "restoredrill/check.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
@@ -240,6 +241,27 @@ static void recovery_failed(rd_drill_target *dt, rd_status st, const rd_error *e
     rd_log_error("%s: recovery failed: %s", dt->t->name, err->msg);
 }
 
+/* Checks that need the server stopped (page_checksums), before the others. */
+static void run_offline_checks(rd_drill_target *dt)
+{
+    const rd_target_cfg *t = dt->t;
+    for (size_t i = 0; i < t->nchecks && !rd_abort_requested(); i++) {
+        const rd_check_cfg *cc = &t->checks[i];
+        rd_error err;
+        if (!cc->ct || !cc->ct->run_offline)
+            continue;
+        rd_error_clear(&err);
+        rd_log_info("%s: check %s (offline)", t->name, cc->name ? cc->name : cc->type);
+        if (cc->ct->run_offline(dt->scratch, cc, dt->res, deadline_in(cc->timeout), &err) !=
+            RD_OK) {
+            rd_check_result *c = rd_target_add_check(
+                dt->res, cc->type, cc->name ? cc->name : cc->type, "*", RD_ERROR, "");
+            if (c)
+                rd_check_set_message(c, "%s", err.msg);
+        }
+    }
+}
+
 int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
 {
     const rd_target_cfg *t = dt->t;
@@ -278,6 +300,22 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
             rd_check_set_output(c, oc.log.data);
         rd_check_add_prop(c, "driver", "%s", drv->name);
     }
+    if (st == RD_OK && (oc.manifest_checked || oc.manifest_note)) {
+        rd_check_result *m = rd_target_add_check(dt->res, "basebackup", "basebackup", dt->point->id,
+                                                 !oc.manifest_checked ? RD_SKIPPED
+                                                 : oc.manifest_ok     ? RD_PASSED
+                                                                      : RD_FAILED,
+                                                 "");
+        if (m) {
+            rd_check_set_message(m, "%s%s",
+                                 !oc.manifest_checked ? ""
+                                 : oc.manifest_ok     ? "pg_verifybackup: "
+                                                      : "pg_verifybackup failed: ",
+                                 oc.manifest_note ? oc.manifest_note : "");
+            if (!oc.manifest_ok && oc.log.len)
+                rd_check_set_output(m, oc.log.data);
+        }
+    }
     rd_measure_phase(dt->res, "restore", start, dt->aborted ? RD_ABORTED : v);
     if (st != RD_OK) {
         if (!dt->res->error)
@@ -311,6 +349,7 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
     dt->restore_ok = 1;
     dt->restore_end = rd_mono_now();
     recovery_result(dt, &ro, secs);
+    run_offline_checks(dt);
     ok = 1;
 out:
     rd_restore_outcome_free(&oc);

@@ -134,6 +134,51 @@ static rd_status lay_plain(const rd_point *pt, const char *data, double deadline
     return st;
 }
 
+/* pg_verifybackup of the laid files against the backup's backup_manifest
+ * (checksums and sizes of every file; WAL is replayed later, so -n). The
+ * verdict goes into out; only a tool that cannot run is an error. */
+static rd_status verify_manifest(const rd_point *pt, const char *data, double deadline,
+                                 rd_restore_outcome *out, rd_error *err)
+{
+    char *manifest = rd_fs_join(pt->location, "backup_manifest");
+    char *tool = rd_restore_tool_path("pg_verifybackup");
+    rd_strbuf sout, errtail;
+    int code = 0;
+    rd_status st = RD_OK;
+    rd_strbuf_init(&sout, 65536);
+    rd_strbuf_init(&errtail, 16384);
+    if (!manifest || !tool) {
+        st = manifest ? RD_ERR(err, RD_ERR_NOTFOUND, "pg_verifybackup not found")
+                      : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (!rd_fs_exists(manifest)) {
+        out->manifest_note = rd_strdup("the base backup has no backup_manifest");
+        goto out;
+    }
+    const char *argv[] = {tool, "-n", "-m", manifest, data, NULL};
+    double timeout = deadline > 0 ? deadline - rd_mono_now() : 0;
+    rd_proc_spec spec = {.argv = argv};
+    if ((st = rd_proc_run(&spec, deadline > 0 && timeout < 1 ? 1 : timeout, &sout, &errtail, &code,
+                          err)) != RD_OK)
+        goto out;
+    out->manifest_checked = 1;
+    out->manifest_ok = code == 0;
+    const char *text = code == 0 ? sout.data : errtail.len ? errtail.data : sout.data;
+    size_t n = text ? strcspn(text, "\n") : 0;
+    out->manifest_note = text ? rd_asprintf("%.*s", (int)(n > 400 ? 400 : n), text) : NULL;
+    if (code != 0 && errtail.len) {
+        rd_strbuf_append(&out->log, errtail.data, NULL);
+        rd_strbuf_keep_tail(&out->log, 16384);
+    }
+out:
+    rd_strbuf_free(&sout);
+    rd_strbuf_free(&errtail);
+    free(manifest);
+    free(tool);
+    return st;
+}
+
 /* Files of the source's own life that must not steer the scratch server. */
 static void remove_leftovers(const char *data)
 {
@@ -163,7 +208,7 @@ static rd_status pgb_lay(const rd_restore_cfg *cfg, const rd_point *pt, const rd
         st = lay_tar(pt, s->data_dir, deadline, out, err);
     else
         st = lay_plain(pt, s->data_dir, deadline, out, err);
-    if (st != RD_OK)
+    if (st != RD_OK || (st = verify_manifest(pt, s->data_dir, deadline, out, err)) != RD_OK)
         return st;
     remove_leftovers(s->data_dir);
     if (chmod(s->data_dir, 0700) != 0)

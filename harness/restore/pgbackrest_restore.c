@@ -96,8 +96,18 @@ static rd_status pgbr_lay(const rd_restore_cfg *cfg, const rd_point *pt,
         rd_strbuf_append(&out->log, errtail.data, NULL);
     out->exit_code = code;
     if (st == RD_OK && code != 0) {
-        const char *why = errtail.len ? errtail.data : sout.data ? sout.data : "";
-        st = rd_proc_fail(err, "pgbackrest restore", code, why);
+        /* pgBackRest's own "ERROR: [055]: ..." line, not the retry note after it */
+        const char *all = errtail.len ? errtail.data : sout.data ? sout.data : "";
+        const char *e = strstr(all, "ERROR: [");
+        char line[600];
+        if (e) {
+            size_t len = strcspn(e, "\n");
+            snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1),
+                     e);
+            st = RD_ERR(err, RD_ERR_PROC, "pgbackrest restore exited with %d: %s", code, line);
+        } else {
+            st = rd_proc_fail(err, "pgbackrest restore", code, all);
+        }
     }
 out:
     free(av);

@@ -36,6 +36,8 @@ void rd_restore_outcome_free(rd_restore_outcome *o)
     rd_strbuf_free(&o->log);
     free(o->roles_note);
     o->roles_note = NULL;
+    free(o->manifest_note);
+    o->manifest_note = NULL;
 }
 
 void rd_recovery_outcome_init(rd_recovery_outcome *o)

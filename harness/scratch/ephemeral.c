@@ -228,6 +228,16 @@ static rd_status eph_stop_server(rd_scratch *s, rd_error *err)
     return RD_OK;
 }
 
+static rd_status eph_verify_pages(rd_scratch *s, double deadline, rd_scratch_offline *out,
+                                  rd_error *err)
+{
+    rd_eph *e = s->priv;
+    if (!e->eng->verify_pages)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED, "no offline page verification for %s",
+                      e->eng->label);
+    return e->eng->verify_pages(s, e, deadline, out, err);
+}
+
 static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
                                const rd_scratch_req *req, rd_scratch **out, rd_error *err)
 {
@@ -457,4 +467,5 @@ const rd_scratch_type rd_scratch_ephemeral = {
     .server_pid = eph_server_pid,
     .attach = eph_attach,
     .stop_server = eph_stop_server,
+    .verify_pages = eph_verify_pages,
 };

@@ -303,4 +303,5 @@ const rd_eph_engine rd_eph_pg = {
     .start_physical = rd_eph_pg_start_physical,
     .running_pid = rd_eph_pg_running_pid,
     .attach = rd_eph_pg_attach,
+    .verify_pages = rd_eph_pg_verify_pages,
 };

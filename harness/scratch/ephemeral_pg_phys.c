@@ -305,3 +305,76 @@ out:
     free(chosen);
     return st;
 }
+
+/* "pg_checksums: error: checksum verification failed in file ..." style
+ * first complaint, else the "Bad checksums: N" line. */
+static void summarise(const char *text, int code, rd_scratch_offline *out)
+{
+    const char *p = text ? strstr(text, "checksum verification failed") : NULL;
+    const char *bad = text ? strstr(text, "Bad checksums:") : NULL;
+    const char *use = p ? p : bad ? bad : text ? text : "";
+    size_t n = strcspn(use, "\n");
+    if (code == 0 && bad)
+        use = bad, n = strcspn(bad, "\n");
+    snprintf(out->summary, sizeof out->summary, "%.*s", (int)(n > 500 ? 500 : n), use);
+}
+
+rd_status rd_eph_pg_verify_pages(rd_scratch *s, rd_eph *e, double deadline, rd_scratch_offline *out,
+                                 rd_error *err)
+{
+    rd_eph_pg_priv *p = e->priv;
+    const char *dirs[] = {p->bindir, "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
+                          "/usr/lib/postgresql/15/bin", NULL};
+    char *tool = rd_proc_which("pg_checksums", dirs);
+    rd_strbuf text;
+    int code = 0;
+    rd_status st;
+    rd_strbuf_init(&text, 65536);
+    if (!tool) {
+        st =
+            RD_ERR(err, RD_ERR_NOTFOUND,
+                   "pg_checksums not found (Debian: postgresql-15); searched $PATH, %s", p->bindir);
+        goto out;
+    }
+    e->eng->stop(s, e);
+    pid_t pid = e->eng->server_pid(s->dir);
+    if (pid > 0 && rd_scratch_pid_alive(pid)) {
+        st = RD_ERR(err, RD_ERR_PROC, "the restored server (pid %d) did not stop for pg_checksums",
+                    (int)pid);
+        goto out;
+    }
+    const char *argv[] = {tool, "--check", "-D", s->data_dir, NULL};
+    rd_proc_spec spec = {.argv = argv,
+                         .cwd = s->dir,
+                         .stderr_to_stdout = 1,
+                         .run_as = e->u.run_as,
+                         .uid = e->u.uid,
+                         .gid = e->u.gid};
+    double left = deadline > 0 ? deadline - rd_mono_now() : 0;
+    st = rd_proc_run(&spec, deadline > 0 && left < 1 ? 1 : left, &text, NULL, &code, err);
+    if (st == RD_OK) {
+        out->applies = !(text.data && strstr(text.data, "data checksums are not enabled"));
+        out->ok = code == 0;
+        summarise(text.data, code, out);
+        if (text.len)
+            rd_strbuf_append(&out->output, text.data, NULL);
+    }
+    /* start again with the scratch's own settings (no recovery left to do),
+     * also when pg_checksums could not run: the online checks follow */
+    rd_error e2;
+    rd_scratch_start so = {.settings = NULL, .deadline = deadline};
+    rd_status st2 = rd_eph_pg_start_physical(s, e, &so, &e2);
+    if (st2 == RD_OK)
+        st2 = rd_scratch_wait_ready(s, s->conn.dsn, deadline, rd_eph_pg_running_pid(s, e), e->log,
+                                    &e2);
+    if (st2 != RD_OK && st == RD_OK) {
+        st = st2;
+        if (err)
+            *err = e2;
+        rd_error_prefix(err, "restarting after pg_checksums: ");
+    }
+out:
+    rd_strbuf_free(&text);
+    free(tool);
+    return st;
+}

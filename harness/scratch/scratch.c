@@ -125,6 +125,17 @@ rd_status rd_scratch_stop_server(rd_scratch *s, rd_error *err)
     return s->type->stop_server(s, err);
 }
 
+rd_status rd_scratch_verify_pages(rd_scratch *s, double deadline, rd_scratch_offline *out,
+                                  rd_error *err)
+{
+    if (!s->type->verify_pages || !s->data_dir)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "scratch type %s cannot verify data files offline (a physical restore "
+                      "into an ephemeral instance can)",
+                      s->type->name);
+    return s->type->verify_pages(s, deadline, out, err);
+}
+
 rd_status rd_scratch_teardown(rd_scratch *s, rd_error *err)
 {
     if (!s || s->torn_down)

@@ -84,6 +84,9 @@ typedef struct rd_eph_engine {
      * set s->conn.user, .password, .database and s->server_version. */
     rd_status (*attach)(rd_scratch *s, rd_eph *e, const char *database, const char *target,
                         double deadline, rd_error *err);
+    /* rd_scratch_verify_pages: stop, verify offline, start again, wait */
+    rd_status (*verify_pages)(rd_scratch *s, rd_eph *e, double deadline, rd_scratch_offline *out,
+                              rd_error *err);
 } rd_eph_engine;
 
 extern const rd_eph_engine rd_eph_pg; /* ephemeral_pg.c */
@@ -99,6 +102,8 @@ rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_st
 pid_t rd_eph_pg_running_pid(rd_scratch *s, rd_eph *e);
 rd_status rd_eph_pg_attach(rd_scratch *s, rd_eph *e, const char *database, const char *target,
                            double deadline, rd_error *err);
+rd_status rd_eph_pg_verify_pages(rd_scratch *s, rd_eph *e, double deadline, rd_scratch_offline *out,
+                                 rd_error *err);
 
 /* The MariaDB engine's per-instance data (ephemeral_mariadb.c), shared with
  * its physical part (ephemeral_mariadb_phys.c). */

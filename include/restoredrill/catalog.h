@@ -39,7 +39,8 @@ typedef struct rd_wal_gap {
     char *first, *last; /* first and last missing file (segment name or binlog name) */
     int64_t from_ms;    /* last commit reachable before the gap (0 unknown) */
     int64_t to_ms;      /* first instant recoverable again: the end of the next base backup
-                           after the gap (0: none, nothing after the gap is recoverable) */
+                           after the gap, plus RD_PITR_END_SLACK_MS (0: none, nothing after the
+                           gap is recoverable) */
 } rd_wal_gap;
 
 /* The archive of a physical catalog (rd_points.archive). */
@@ -152,8 +153,8 @@ typedef struct rd_sample {
  * restorable window [archive start_ms + RD_PITR_END_SLACK_MS, end_ms]
  * intersected with [t0 - window, t0]; pitr takes cfg->time (RFC 3339) or
  * "latest" (end_ms). The base backup is the newest point with
- * created_ms + RD_PITR_END_SLACK_MS <= target that reaches it without a gap. A target the archive cannot reach (before the
- * oldest base backup ended, past a gap, past the last archived commit) is
+ * created_ms + RD_PITR_END_SLACK_MS <= target that reaches it without a gap. A target the archive
+ * cannot reach (before the oldest base backup ended, past a gap, past the last archived commit) is
  * RD_ERR_NOTFOUND naming the reason: a finding, not a configuration error.
  * pitr strategies on a catalog without an archive are RD_ERR_CONFIG.
  * incident_ms is the target time for PITR. *out is written

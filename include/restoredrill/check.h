@@ -51,6 +51,13 @@ typedef struct rd_check_type {
     rd_status (*run)(rd_check_ctx *ctx, void *state, rd_error *err);
     /* optional */
     void (*free)(void *state);
+    /* optional: a check that needs the server stopped (physical restores):
+     * the drill calls it after recovery and before the online checks, on
+     * the scratch instance (which it must leave running and attached); it
+     * records its results in res. An error status becomes an `error`
+     * result. NULL: an online check. */
+    rd_status (*run_offline)(rd_scratch *s, const rd_check_cfg *cc, rd_target_result *res,
+                             double deadline, rd_error *err);
 } rd_check_type;
 
 extern const rd_check_type *const rd_check_registry[]; /* NULL-terminated */

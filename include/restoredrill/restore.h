@@ -18,6 +18,11 @@ typedef struct rd_restore_outcome {
     int error_lines;  /* lines that looked like errors although exit was 0 */
     char *roles_note; /* "created roles: app, reporting" / "ignored ownership (--no-owner)"; may be
                          NULL */
+    /* physical: the laid base backup verified against the backup's own
+     * manifest (pg_verifybackup), reported as a `basebackup` result */
+    int manifest_checked; /* 0: not checked (no manifest; manifest_note says why) */
+    int manifest_ok;      /* 1: every file matched the manifest */
+    char *manifest_note;  /* the tool's verdict line or first error, may be NULL */
 } rd_restore_outcome;
 
 typedef struct rd_restore_type {

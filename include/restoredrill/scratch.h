@@ -11,6 +11,7 @@
 
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
+#include "restoredrill/strbuf.h"
 
 /* How to reach a provisioned instance. All strings heap, owned by rd_scratch. */
 typedef struct rd_conninfo {
@@ -67,6 +68,14 @@ typedef struct rd_scratch {
     int torn_down;
 } rd_scratch;
 
+/* An offline verification of the data files (rd_scratch_verify_pages). */
+typedef struct rd_scratch_offline {
+    int applies;       /* 0: nothing to verify (PostgreSQL: data checksums are off) */
+    int ok;            /* 1: no bad page */
+    char summary[512]; /* one line: the tool's verdict or its first complaint */
+    rd_strbuf output;  /* the tool's output tail (init before the call, free after) */
+} rd_scratch_offline;
+
 typedef struct rd_scratch_type {
     const char *name; /* "ephemeral" */
     unsigned engines; /* RD_ENGINE_PG | RD_ENGINE_MARIADB */
@@ -84,6 +93,8 @@ typedef struct rd_scratch_type {
     rd_status (*attach)(rd_scratch *s, const char *database, const char *target, double deadline,
                         rd_error *err);
     rd_status (*stop_server)(rd_scratch *s, rd_error *err);
+    rd_status (*verify_pages)(rd_scratch *s, double deadline, rd_scratch_offline *out,
+                              rd_error *err);
 } rd_scratch_type;
 
 extern const rd_scratch_type *const rd_scratch_registry[]; /* NULL-terminated */
@@ -125,9 +136,17 @@ pid_t rd_scratch_server_pid(const rd_scratch *s);
  * s->server_version. */
 rd_status rd_scratch_attach(rd_scratch *s, const char *database, const char *target,
                             double deadline, rd_error *err);
-/* Stop the server cleanly (for offline checks such as pg_checksums); start
- * it again with rd_scratch_start_physical (settings NULL). */
+/* Stop the server cleanly; start it again with rd_scratch_start_physical
+ * (settings NULL). */
 rd_status rd_scratch_stop_server(rd_scratch *s, rd_error *err);
+
+/* Stop the attached server cleanly, verify its data files offline
+ * (PostgreSQL: pg_checksums --check), start it again with the scratch's own
+ * settings and wait until it accepts connections (s->conn stays valid).
+ * RD_ERR_* only when the verification could not run or the server does not
+ * come back; a bad page is out->ok = 0. */
+rd_status rd_scratch_verify_pages(rd_scratch *s, double deadline, rd_scratch_offline *out,
+                                  rd_error *err);
 
 /* Expand {scratch.host} ... {point.id} ... {target.name} in a template.
  * vars: NULL-terminated "name=value" entries (e.g. "scratch.url=..."). An

@@ -79,6 +79,9 @@ for seed in 1 2 3 4; do
     expect_eq "$(rep seed$seed '.targets[0].recovery_point.wal_range.first | length')" 24 "seed $seed: wal_range"
 done
 no_leftovers "pitr-random"
+# the reports of a PITR drill validate (JSON Schema, Jenkins XSD, promtool, HTML)
+RD_BIN=$RD_BIN "$(dirname "$0")/../validate-reports.sh" "$tmp/out-seed1" >"$tmp/validate.txt" 2>&1 ||
+    { cat "$tmp/validate.txt"; fail "pitr-random: reports do not validate"; }
 
 # --- latest: the last reachable commit; consistency points ---
 config latest "$A" '{"strategy": "pitr", "time": "latest"}'
@@ -86,15 +89,39 @@ run "$RD_BIN" --quiet run "$tmp/latest.json"
 expect_rc 0 "pitr latest"
 expect_eq "$(rep latest '.targets[0].recovery_point.reached_time')" "$wend" "latest: reached the window's end"
 expect_eq "$(rep latest '.targets[0].recovery_point.id')" b2-tar "latest: newest base backup"
-config cons "$A" '{"strategy": "oldest"}'
+config cons "$A" '{"strategy": "oldest"}' "" '[{"type": "page_checksums"}, {"type": "integrity"},
+    {"type": "sql", "query": "SELECT count(*) FROM orders", "expect": ">= 100"}]'
 run "$RD_BIN" --quiet run "$tmp/cons.json"
 expect_rc 0 "oldest (consistency point)"
 expect_eq "$(rep cons '.targets[0].recovery_point.id')" b1-plain "oldest: plain backup"
 expect_eq "$(rep cons '.targets[0].checks[] | select(.type == "recovery") | .object')" "consistency point" "oldest: recovery object"
 jq -e '.targets[0].checks[] | select(.type == "sql") | select(.status == "passed")' "$tmp/out-cons/drill.json" >/dev/null \
     || fail "oldest: the sql check did not pass"
+expect_eq "$(rep cons '.targets[0].checks[] | select(.type == "page_checksums") | .status')" passed "oldest: page checksums"
+expect_eq "$(rep cons '.targets[0].checks[] | select(.type == "basebackup") | .message')" \
+    "pg_verifybackup: backup successfully verified" "oldest: pg_verifybackup"
 run "$RD_BIN" validate "$tmp/cons.json"
 expect_rc 0 "validate"
+
+# a page of the plain base backup damaged after the backup: pg_verifybackup
+# and pg_checksums both name it
+F="$tmp/f"
+cp -a "$A" "$F"
+vic=$(cat "$A/victim")
+dd if=/dev/urandom of="$F/base/b1-plain/$vic" bs=1 seek=$((8192 + 100)) count=32 conv=notrunc 2>/dev/null
+config damaged "$F" '{"strategy": "oldest"}' "" '[{"type": "page_checksums"}]'
+run "$RD_BIN" --quiet run "$tmp/damaged.json"
+expect_rc 1 "damaged base backup"
+case $(rep damaged '.targets[0].checks[] | select(.type == "basebackup") | .message') in
+"pg_verifybackup failed: pg_verifybackup: error: checksum mismatch for file \"$vic\"") ;;
+*) fail "damaged: basebackup [$(rep damaged '.targets[0].checks[] | select(.type == "basebackup") | .message')]" ;;
+esac
+case $(rep damaged '.targets[0].checks[] | select(.type == "page_checksums") | .message') in
+"pg_checksums --check: checksum verification failed in file \"$F/"*|"pg_checksums --check: checksum verification failed in file \""*"$vic\", block 1:"*) ;;
+*) fail "damaged: page_checksums [$(rep damaged '.targets[0].checks[] | select(.type == "page_checksums") | .message')]" ;;
+esac
+expect_eq "$(rep damaged '.targets[0].checks[] | select(.type == "page_checksums") | .status')" failed "damaged: page checksums fail"
+no_leftovers "damaged"
 
 # --- failures, each with the server's own line ---
 fails_with() { # fails_with NAME SETTINGS PATTERN: the server line matches the shell pattern
@@ -116,6 +143,8 @@ fails_with died '{"settings": {"restore_command": "kill -9 $PPID"}}' \
 late=$(date -u -d "@$(($(mark "$A" late) / 1000))" "+%Y-%m-%d %H:%M:%S+00")
 fails_with pause "{\"settings\": {\"hot_standby\": \"on\", \"recovery_target_action\": \"pause\", \"recovery_target_time\": \"$late\"}}" \
     "pausing at the end of recovery"
+RD_BIN=$RD_BIN "$(dirname "$0")/../validate-reports.sh" "$tmp/out-died" >"$tmp/validate.txt" 2>&1 ||
+    { cat "$tmp/validate.txt"; fail "died: reports do not validate"; }
 fails_with timeout '{"timeout": "2s", "settings": {"restore_command": "sleep 30"}}' \
     "recovery did not finish before recovery.timeout (*s of recovery; last restored segment: none)"
 
@@ -123,7 +152,9 @@ fails_with timeout '{"timeout": "2s", "settings": {"restore_command": "sleep 30"
 C="$tmp/c"
 cp -a "$A" "$C"
 last=$(ls "$C/wal" | grep -E '^[0-9A-F]{24}$' | tail -n 2 | head -n 1)
-dd if=/dev/urandom of="$C/wal/$last" bs=8192 seek=1 count=64 conv=notrunc 2>/dev/null
+# the records right after the page header of its first page (the segment may
+# hold only a few kB of records)
+dd if=/dev/urandom of="$C/wal/$last" bs=1 seek=64 count=16000 conv=notrunc 2>/dev/null
 config corrupt "$C" "{\"strategy\": \"pitr\", \"time\": \"$(iso "$(mark "$A" late)")\"}"
 run "$RD_BIN" --quiet run "$tmp/corrupt.json"
 expect_rc 1 "corrupt segment"
@@ -188,10 +219,11 @@ no_leftovers "compressed"
 # --- a heap page corrupted in the source before the base backup ---
 E="$tmp/e"
 pitr_fixture "$E" RD_PITR_CORRUPT_HEAP=1
-config heap "$E" '{"strategy": "oldest"}' "" '[{"type": "integrity"}]'
+config heap "$E" '{"strategy": "oldest"}' "" '[{"type": "integrity"}, {"type": "page_checksums"}]'
 run "$RD_BIN" --quiet run "$tmp/heap.json"
 expect_rc 1 "corrupt heap"
 expect_eq "$(rep heap '.targets[0].checks[] | select(.object == "public.victim") | .status')" failed "corrupt heap: victim"
 expect_eq "$(rep heap '.targets[0].checks[] | select(.object == "public.orders") | .status')" passed "corrupt heap: orders"
+expect_eq "$(rep heap '.targets[0].checks[] | select(.type == "page_checksums") | .status')" skipped "corrupt heap: checksums off"
 no_leftovers "heap"
 finish

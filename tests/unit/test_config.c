@@ -481,7 +481,7 @@ START_TEST(test_values_and_names)
     ASSERT_TARGET_ERR(", \"checks\": [{\"type\": \"rowcount\"}, {\"type\": \"bogus\"}]", NODRV,
                       "drill.json: targets[0].checks[1].type: expected one of \"rowcount\", "
                       "\"integrity\", \"checksum\", \"diff\", \"schema\", \"sql\", \"freshness\", "
-                      "\"smoke\", \"exec\", got \"bogus\"");
+                      "\"smoke\", \"exec\", \"page_checksums\", got \"bogus\"");
     ASSERT_TARGET_ERR(", \"checks\": [{\"type\": \"sql\", \"name\": \"q\"}, {\"type\": \"sql\", "
                       "\"name\": \"q\"}]",
                       NODRV,

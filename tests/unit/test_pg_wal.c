@@ -1,0 +1,119 @@
+/* test_pg_wal.c: what the pg-archive catalog reads from files: WAL segment
+ * names and LSNs, backup_label / .backup history files with their zone
+ * abbreviations (parsed exactly, an unknown one refused), and the last
+ * commit in pg_waldump's output. */
+#include <check.h>
+#include <string.h>
+
+#include "../../harness/catalog/pg_wal.h"
+
+#define MB16 (UINT64_C(16) << 20)
+
+START_TEST(names_and_lsns)
+{
+    rd_wal_seg s;
+    char buf[32];
+    ck_assert(rd_wal_parse_name("00000002000000010000003F", MB16, &s, 0));
+    ck_assert_uint_eq(s.tli, 2);
+    ck_assert_uint_eq(s.segno, 256 + 63);
+    ck_assert_str_eq(rd_wal_name(2, 256 + 63, MB16, buf, sizeof buf), "00000002000000010000003F");
+    ck_assert(rd_wal_parse_name("000000010000000000000002.gz", MB16, &s, 1));
+    ck_assert(!rd_wal_parse_name("000000010000000000000002.gz", MB16, &s, 0));
+    ck_assert(!rd_wal_parse_name("0000000100000000000001FF", MB16, &s, 0)); /* seg >= 256 */
+    ck_assert(rd_wal_parse_name("0000000100000000000001FF", UINT64_C(1) << 20, &s, 0));
+    ck_assert(!rd_wal_parse_name("00000001000000000000000g", MB16, &s, 0));
+    uint64_t lsn;
+    ck_assert(rd_wal_parse_lsn("1/3000028", &lsn));
+    ck_assert(lsn == ((UINT64_C(1) << 32) | 0x3000028));
+    ck_assert(!rd_wal_parse_lsn("13000028", &lsn));
+}
+END_TEST
+
+START_TEST(label_times)
+{
+    int64_t ms;
+    rd_error err;
+    ck_assert_int_eq(rd_pg_label_time("2026-12-05 14:20:31 UTC", &ms, &err), RD_OK);
+    ck_assert(ms == INT64_C(1796480431000));
+    ck_assert_int_eq(rd_pg_label_time("2026-12-05 15:20:31 CET", &ms, &err), RD_OK);
+    ck_assert(ms == INT64_C(1796480431000));
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 16:20:31 CEST", &ms, &err), RD_OK);
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 14:20:31 UTC", &ms, &err), RD_OK);
+    int64_t utc = ms;
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 16:20:31 CEST", &ms, &err), RD_OK);
+    ck_assert(ms == utc);
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 19:50:31 +0530", &ms, &err), RD_OK);
+    ck_assert(ms == utc);
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 11:20:31 -03", &ms, &err), RD_OK);
+    ck_assert(ms == utc);
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 10:20:31 EDT", &ms, &err), RD_OK);
+    ck_assert(ms == utc);
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 14:20:31 XYZ", &ms, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "time zone abbreviation \"XYZ\" is unknown (set the source's "
+                              "log_timezone to UTC)");
+    ck_assert_int_eq(rd_pg_label_time("2026-07-05 14:20:31", &ms, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "the time \"2026-07-05 14:20:31\" has no time zone");
+}
+END_TEST
+
+START_TEST(label_files)
+{
+    static const char *backup = "START WAL LOCATION: 0/5000028 (file 000000010000000000000005)\n"
+                                "STOP WAL LOCATION: 0/5000138 (file 000000010000000000000005)\n"
+                                "CHECKPOINT LOCATION: 0/5000060\n"
+                                "BACKUP METHOD: streamed\n"
+                                "BACKUP FROM: primary\n"
+                                "START TIME: 2026-12-05 14:26:29 UTC\n"
+                                "LABEL: b2\n"
+                                "START TIMELINE: 1\n"
+                                "STOP TIME: 2026-12-05 14:26:30 UTC\n"
+                                "STOP TIMELINE: 1\n";
+    rd_pg_label l;
+    rd_error err;
+    ck_assert_int_eq(rd_pg_label_parse(backup, &l, &err), RD_OK);
+    ck_assert(l.start_lsn == 0x5000028 && l.stop_lsn == 0x5000138);
+    ck_assert_str_eq(l.start_file, "000000010000000000000005");
+    ck_assert_str_eq(l.label, "b2");
+    ck_assert(l.start_ms == INT64_C(1796480789000));
+    ck_assert(l.stop_ms == INT64_C(1796480790000));
+    ck_assert_uint_eq(l.start_tli, 1);
+    ck_assert_int_eq(rd_pg_label_parse("LABEL: x\n", &l, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "START WAL LOCATION is missing");
+    ck_assert_int_eq(
+        rd_pg_label_parse("START WAL LOCATION: 0/5000028 (file 000000010000000000000005)\n"
+                          "START TIME: 2026-12-05 14:26:29 QQQ\n",
+                          &l, &err),
+        RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "START TIME: time zone abbreviation \"QQQ\" is unknown (set the "
+                              "source's log_timezone to UTC)");
+}
+END_TEST
+
+START_TEST(waldump_commits)
+{
+    static const char *out =
+        "rmgr: Heap        len (rec/tot):     54/    54, tx:        795, lsn: 0/06000140, prev "
+        "0/060000D8, desc: INSERT off 136 flags 0x00, blkref #0: rel 1663/16384/16386 blk 0\n"
+        "rmgr: Transaction len (rec/tot):     34/    34, tx:        795, lsn: 0/06000178, prev "
+        "0/06000140, desc: COMMIT 2026-12-05 14:26:31.831025 UTC\n"
+        "rmgr: Transaction len (rec/tot):     34/    34, tx:        796, lsn: 0/060001A0, prev "
+        "0/06000178, desc: ABORT 2026-12-05 14:26:32.000000 UTC\n"
+        "rmgr: Transaction len (rec/tot):     34/    34, tx:        797, lsn: 0/060001C8, prev "
+        "0/060001A0, desc: COMMIT 2026-12-05 14:26:31.900999 UTC; inval msgs: catcache 7\n";
+    ck_assert(rd_pg_waldump_last_commit(out) == INT64_C(1796480791900));
+    ck_assert(rd_pg_waldump_last_commit("no records\n") == 0);
+}
+END_TEST
+
+Suite *pg_wal_suite(void);
+Suite *pg_wal_suite(void)
+{
+    Suite *s = suite_create("pg_wal");
+    TCase *tc = tcase_create("files");
+    tcase_add_test(tc, names_and_lsns);
+    tcase_add_test(tc, label_times);
+    tcase_add_test(tc, label_files);
+    tcase_add_test(tc, waldump_commits);
+    suite_add_tcase(s, tc);
+    return s;
+}
