@@ -15,6 +15,7 @@
 
 #include "report_int.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/evidence.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/report.h"
 #include "restoredrill/sha256.h"
@@ -53,6 +54,18 @@ static cJSON *time_or_null(int64_t ms)
     return ms == 0 ? cJSON_CreateNull() : cJSON_CreateString(rd_time_format(ms, buf, sizeof buf));
 }
 
+/* Seconds of the restore and recover phases; < 0 when neither passed. */
+static double restore_seconds(const rd_target_result *t)
+{
+    double s = -1;
+    for (size_t i = 0; i < t->nphases; i++)
+        if ((strcmp(t->phases[i].name, "restore") == 0 ||
+             strcmp(t->phases[i].name, "recover") == 0) &&
+            t->phases[i].status == RD_PASSED && t->phases[i].seconds >= 0)
+            s = (s < 0 ? 0 : s) + t->phases[i].seconds;
+    return s;
+}
+
 /* The line for r (compact JSON, no newline); NULL on allocation failure. */
 static char *history_line(const rd_report *r, const char *prev)
 {
@@ -86,6 +99,10 @@ static char *history_line(const rd_report *r, const char *prev)
         put(to, "rpo_seconds", secs_or_null(t->rpo.seconds), &oom);
         put(to, "rpo_target_seconds", secs_or_null(t->rpo.target_seconds), &oom);
         put(to, "checks_failed", cJSON_CreateNumber((double)bad), &oom);
+        put(to, "point_bytes",
+            t->point.bytes < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)t->point.bytes),
+            &oom);
+        put(to, "restore_seconds", secs_or_null(restore_seconds(t)), &oom);
         if (!to || !cJSON_AddItemToArray(targets, to)) {
             cJSON_Delete(to);
             oom = 1;
@@ -149,6 +166,12 @@ out:
 
 rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
 {
+    return rd_history_append_signed(r, path, NULL, err);
+}
+
+rd_status rd_history_append_signed(const rd_report *r, const char *path, const rd_sign_key *key,
+                                   rd_error *err)
+{
     rd_status st = RD_OK;
     char *old = NULL, *line = NULL;
     size_t len = 0, start = 0, n;
@@ -170,6 +193,13 @@ rd_status rd_history_append(const rd_report *r, const char *path, rd_error *err)
     if (!(line = history_line(r, prev))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory writing the history line");
         goto out;
+    }
+    if (key) {
+        char *signed_line = NULL;
+        if ((st = rd_evidence_sign_line(line, key, &signed_line, err)) != RD_OK)
+            goto out;
+        cJSON_free(line);
+        line = signed_line; /* malloc'ed like cJSON's (default hooks) */
     }
     if (old && len > 0) {
         if ((st = rd_strbuf_append_n(&sb, old, len, err)) != RD_OK)
@@ -307,10 +337,11 @@ rd_status rd_history_series(const char *path, const char *target, rd_hist_sample
             }
             arr = grown;
             rd_hist_sample *s = &arr[count++];
-            const char *keys[4] = {"rto_seconds", "rto_target_seconds", "rpo_seconds",
-                                   "rpo_target_seconds"};
-            double *vals[4] = {&s->rto, &s->rto_target, &s->rpo, &s->rpo_target};
-            for (int k = 0; k < 4; k++) {
+            const char *keys[6] = {"rto_seconds",        "rto_target_seconds", "rpo_seconds",
+                                   "rpo_target_seconds", "point_bytes",        "restore_seconds"};
+            double *vals[6] = {&s->rto,        &s->rto_target, &s->rpo,
+                               &s->rpo_target, &s->bytes,      &s->restore};
+            for (int k = 0; k < 6; k++) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, keys[k]);
                 *vals[k] = cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : -1;
             }

@@ -55,13 +55,22 @@ static const char css[] =
     "600}\n"
     "svg .grid{stroke:#d8dee4}svg .axis{font-size:11px;fill:#57606a}svg .objective{stroke:"
     "#cf222e;stroke-width:1.5}svg .obj{fill:#cf222e}\n"
-    "svg .series{fill:none;stroke:#0969da;stroke-width:2}svg circle.ok{fill:#1a7f37}"
+    "svg .series{fill:none;stroke:#0969da;stroke-width:2}svg .fit{stroke:#8250df;stroke-width:"
+    "1.5}svg circle.ok{fill:#1a7f37}"
     "svg circle.bad{fill:#cf222e}\n"
     "footer{margin-top:24px;color:#57606a;font-size:12px}\n"
-    "@media print{body{max-width:none;padding:0;font-size:11px}.target{break-inside:auto;"
-    "border-color:#999}"
-    "th{background:#eee !important}.badge,.obj,tr.bad td,.errbox{-webkit-print-color-adjust:"
-    "exact;print-color-adjust:exact}a{color:inherit;text-decoration:none}}\n";
+    ".ok{color:#1a7f37;font-weight:600}.nok{color:#cf222e;font-weight:700}\n"
+    ".summary{margin:16px 0}.summary td.num,.summary th{white-space:nowrap}\n"
+    "@page{size:A4;margin:14mm 12mm}\n"
+    "@media print{body{max-width:none;padding:0;font-size:10.5px}"
+    "header,.summary{break-after:avoid-page}.summary{break-after:page}"
+    ".target{break-before:page;break-inside:auto;border:none;padding:0}"
+    "table{page-break-inside:auto}tr,figure.chart,.objs{break-inside:avoid-page}"
+    "thead{display:table-header-group}pre.out{max-height:none;overflow:visible}"
+    ".charts{display:block}figure.chart{margin:6px 0}"
+    "th{background:#eee !important}.badge,.obj,tr.bad td,tr.err td,.errbox{"
+    "-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    "a{color:inherit;text-decoration:none}footer{break-before:avoid-page}}\n";
 
 static rd_status esc(rd_strbuf *sb, const char *s, rd_error *err)
 {
@@ -142,6 +151,7 @@ static rd_status header(rd_strbuf *sb, const rd_report *r, rd_error *err)
     snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
     TRY(kv(sb, "Seed", seed, 1, err));
     TRY(kv_redacted(sb, "Configuration", r->config_path, 1, err));
+    TRY(rd_html_record_rows(sb, r, err));
     TRY(rd_strbuf_appendf(sb, err,
                           "<tr><th>Summary</th><td>%zu of %zu targets passed; checks: %zu passed, "
                           "%zu failed, %zu errors, %zu skipped</td></tr>\n</table></header>\n",
@@ -198,6 +208,7 @@ static rd_status point_table(rd_strbuf *sb, const rd_target_result *t, rd_error 
                time_or_null(t->point.reached_time_ms, p, sizeof p), 0, err));
     }
     TRY(kv(sb, "Sampling strategy", t->sampling_strategy, 0, err));
+    TRY(kv(sb, "How it was chosen", t->sampling_reason, 0, err));
     snprintf(n, sizeof n, "%zu", t->sampling_candidates);
     TRY(kv(sb, "Candidates", n, 0, err));
     snprintf(n, sizeof n, "%" PRIu64, t->sampling_seed);
@@ -221,7 +232,7 @@ static rd_status phases(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
 {
     rd_status st = RD_OK;
     double total = 0, x = 0;
-    char buf[64];
+    char buf[64], t0[RD_TIME_BUFSZ], t1[RD_TIME_BUFSZ];
     TRY(rd_strbuf_append(sb, "<h3>Phases</h3>\n", err));
     if (t->nphases == 0) {
         TRY(rd_strbuf_append(sb, "<p class=\"muted\">no phase was timed</p>\n", err));
@@ -252,8 +263,8 @@ static rd_status phases(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
     }
     TRY(rd_strbuf_append(
         sb,
-        "<table><tr><th></th><th>Phase</th><th class=\"num\">Time</th><th class=\"num\">Share</th>"
-        "<th>Status</th></tr>\n",
+        "<table><tr><th></th><th>Phase</th><th>Started</th><th>Finished</th>"
+        "<th class=\"num\">Time</th><th class=\"num\">Share</th><th>Status</th></tr>\n",
         err));
     for (size_t i = 0; i < t->nphases; i++) {
         const rd_phase *p = &t->phases[i];
@@ -262,6 +273,10 @@ static rd_status phases(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
                               "height=\"12\" fill=\"%s\"/></svg></td><td>",
                               phase_colors[i % 7]));
         TRY(esc(sb, p->name, err));
+        TRY(rd_strbuf_appendf(
+            sb, err, "</td><td class=\"mono\">%s</td><td class=\"mono\">%s",
+            p->started_at_ms ? rd_time_format(p->started_at_ms, t0, sizeof t0) : "",
+            p->finished_at_ms ? rd_time_format(p->finished_at_ms, t1, sizeof t1) : ""));
         TRY(rd_strbuf_appendf(sb, err, "</td><td class=\"num\">%s</td><td class=\"num\">",
                               p->seconds >= 0 ? rd_duration_human(p->seconds, buf, sizeof buf)
                                               : "unknown"));
@@ -357,7 +372,8 @@ static rd_status checks(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
     TRY(rd_strbuf_append(
         sb,
         "<table><tr><th>Verdict</th><th>Check</th><th>Object</th>"
-        "<th class=\"num\">Time</th><th>Details</th><th>Expected</th><th>Actual</th></tr>\n",
+        "<th class=\"num\">Time</th><th>Details</th><th>Expected (threshold)</th><th>Actual</th>"
+        "</tr>\n",
         err));
     for (int pass = 0; pass < 4; pass++)
         for (size_t i = 0; i < t->nchecks; i++)
@@ -375,6 +391,7 @@ static rd_status history(rd_strbuf *sb, const rd_report *r, const rd_target_resu
     rd_hist_sample *s = NULL;
     size_t n = 0;
     rd_error e;
+    rd_forecast fc;
     int seen = 0;
     if (rd_history_series(history_path, t->name, &s, &n, &e) != RD_OK) {
         s = NULL;
@@ -398,6 +415,8 @@ static rd_status history(rd_strbuf *sb, const rd_report *r, const rd_target_resu
         c->rto_target = t->rto.target_seconds;
         c->rpo = t->rpo.seconds;
         c->rpo_target = t->rpo.target_seconds;
+        c->bytes = t->point.bytes >= 0 ? (double)t->point.bytes : -1;
+        c->restore = -1;
         c->status = rd_report_target_status(t);
     }
     TRY(rd_strbuf_append(sb, "<h3>History</h3>\n", err));
@@ -409,6 +428,8 @@ static rd_status history(rd_strbuf *sb, const rd_report *r, const rd_target_resu
     TRY(rd_strbuf_append(sb, "<div class=\"charts\">\n", err));
     TRY(rd_html_chart(sb, "RTO per drill", s, n, 0, err));
     TRY(rd_html_chart(sb, "RPO per drill", s, n, 1, err));
+    rd_forecast_fit(s, n, &fc);
+    TRY(rd_html_forecast_chart(sb, s, n, &fc, err));
     TRY(rd_strbuf_append(sb, "</div>\n", err));
 out:
     free(s);
@@ -446,6 +467,8 @@ static rd_status target(rd_strbuf *sb, const rd_report *r, const rd_target_resul
     TRY(checks(sb, t, err));
     TRY(point_table(sb, t, err));
     TRY(phases(sb, t, err));
+    TRY(rd_html_target_record(sb, t, err));
+    TRY(rd_html_coverage(sb, t, err));
     if (t->notes) {
         TRY(rd_strbuf_append(sb, "<h3>Notes</h3><p>", err));
         TRY(esc(sb, t->notes, err));
@@ -474,6 +497,8 @@ rd_status rd_report_to_html(const rd_report *r, const char *history_path, char *
     TRY(rd_strbuf_append(&sb, css, err));
     TRY(rd_strbuf_append(&sb, "</style></head><body>\n", err));
     TRY(header(&sb, r, err));
+    if (r->ntargets)
+        TRY(rd_html_summary(&sb, r, history_path, err));
     if (r->ntargets == 0)
         TRY(rd_strbuf_append(&sb, "<p class=\"muted\">no target was drilled</p>\n", err));
     for (size_t i = 0; i < r->ntargets; i++)

@@ -87,6 +87,19 @@ static void put_met(cJSON *obj, const rd_objective *o, int *oom)
         oom);
 }
 
+static cJSON *strv_json(char *const *v, size_t n, int *oom)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *it = str_or_null(v[i]);
+        if (!it || !cJSON_AddItemToArray(a, it)) {
+            cJSON_Delete(it);
+            *oom = 1;
+        }
+    }
+    return a;
+}
+
 static cJSON *point_json(const rd_point_info *p, int *oom)
 {
     if (!p->id)
@@ -153,6 +166,7 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
     put_count(s, "candidates", t->sampling_candidates, oom);
     put_u64(s, "seed", t->sampling_seed, oom);
     put_time(s, "pitr_target", t->pitr_target_ms, oom);
+    put_str(s, "reason", t->sampling_reason, oom);
     put(o, "sampling", s, oom);
 
     cJSON *ph = cJSON_CreateArray();
@@ -161,6 +175,8 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
         put_str(p, "name", t->phases[i].name, oom);
         put_secs(p, "seconds", t->phases[i].seconds, oom);
         put_str(p, "status", rd_verdict_name(t->phases[i].status), oom);
+        put_time(p, "started_at", t->phases[i].started_at_ms, oom);
+        put_time(p, "finished_at", t->phases[i].finished_at_ms, oom);
         if (!p || !cJSON_AddItemToArray(ph, p)) {
             cJSON_Delete(p);
             *oom = 1;
@@ -196,6 +212,33 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
     put(o, "checks", checks, oom);
     put_redacted(o, "error", t->error, oom);
     put_str(o, "notes", t->notes, oom);
+    put(o, "controls", strv_json(t->controls, t->ncontrols, oom), oom);
+    if (t->kept_connect) {
+        cJSON *k = cJSON_CreateObject();
+        put_redacted(k, "connect", t->kept_connect, oom);
+        put_time(k, "until", t->kept_until_ms, oom);
+        put(o, "kept_scratch", k, oom);
+    } else {
+        put(o, "kept_scratch", cJSON_CreateNull(), oom);
+    }
+    size_t cp, cv;
+    if (rd_report_coverage(t, &cp, &cv)) {
+        cJSON *cov = cJSON_CreateObject();
+        put_count(cov, "window_points", cp, oom);
+        put_count(cov, "verified_points", cv, oom);
+        put_str(cov, "map", t->coverage_map, oom);
+        put(o, "coverage", cov, oom);
+    } else {
+        put(o, "coverage", cJSON_CreateNull(), oom);
+    }
+    if (t->scratch_type || t->isolation) {
+        cJSON *iso = cJSON_CreateObject();
+        put_str(iso, "scratch_type", t->scratch_type, oom);
+        put_str(iso, "statement", t->isolation, oom);
+        put(o, "isolation", iso, oom);
+    } else {
+        put(o, "isolation", cJSON_CreateNull(), oom);
+    }
     return o;
 }
 
@@ -220,6 +263,10 @@ static cJSON *report_json(const rd_report *r, int *oom)
     put_str(d, "user", r->user, oom);
     put_str(d, "status", rd_verdict_name(r->status), oom);
     put_redacted(d, "config", r->config_path, oom);
+    put_str(d, "config_sha256", r->config_sha256, oom);
+    put_redacted(d, "ci_job_url", r->ci_job_url, oom);
+    put_str(d, "signing_key", r->signing_key, oom);
+    put(d, "controls", strv_json(r->controls, r->ncontrols, oom), oom);
     put(root, "drill", d, oom);
 
     cJSON *targets = cJSON_CreateArray();

@@ -188,6 +188,25 @@ out:
     return st;
 }
 
+/* Optional array of strings into a string vector. */
+static rd_status get_strv(ld *c, const cJSON *obj, const char *path, const char *key, char ***v,
+                          size_t *n)
+{
+    const cJSON *a = field(obj, key), *it;
+    if (!a)
+        return RD_OK;
+    if (!cJSON_IsArray(a))
+        return bad(c, path, key, "an array of strings");
+    cJSON_ArrayForEach(it, a)
+    {
+        if (!cJSON_IsString(it))
+            return bad(c, path, key, "an array of strings");
+        if (rd_strv_push(v, n, it->valuestring, c->err) != RD_OK)
+            return RD_ERR(c->err, RD_ERR_NOMEM, "out of memory loading %s", c->name);
+    }
+    return RD_OK;
+}
+
 static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report *r)
 {
     rd_status st = RD_OK;
@@ -214,6 +233,21 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
     TRY(get_time(c, j, path, "finished_at", &t->finished_at_ms));
     TRY(get_str(c, j, path, "error", &t->error));
     TRY(get_str(c, j, path, "notes", &t->notes));
+    TRY(get_strv(c, j, path, "controls", &t->controls, &t->ncontrols));
+    if ((o = get_obj(j, "kept_scratch"))) {
+        snprintf(sub, sizeof sub, "%s.kept_scratch", path);
+        TRY(get_str(c, o, sub, "connect", &t->kept_connect));
+        TRY(get_time(c, o, sub, "until", &t->kept_until_ms));
+    }
+    if ((o = get_obj(j, "coverage"))) {
+        snprintf(sub, sizeof sub, "%s.coverage", path);
+        TRY(get_str(c, o, sub, "map", &t->coverage_map));
+    }
+    if ((o = get_obj(j, "isolation"))) {
+        snprintf(sub, sizeof sub, "%s.isolation", path);
+        TRY(get_str(c, o, sub, "scratch_type", &t->scratch_type));
+        TRY(get_str(c, o, sub, "statement", &t->isolation));
+    }
     if ((o = get_obj(j, "recovery_point"))) {
         double bytes;
         snprintf(sub, sizeof sub, "%s.recovery_point", path);
@@ -241,6 +275,7 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
         TRY(get_count(c, o, sub, "candidates", &t->sampling_candidates));
         TRY(get_u64(c, o, sub, "seed", &t->sampling_seed));
         TRY(get_time(c, o, sub, "pitr_target", &t->pitr_target_ms));
+        TRY(get_str(c, o, sub, "reason", &t->sampling_reason));
     }
     if ((o = get_obj(j, "rto"))) {
         snprintf(sub, sizeof sub, "%s.rto", path);
@@ -266,12 +301,20 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
         char *pname = NULL;
         double secs;
         rd_verdict v = RD_PASSED;
+        int64_t pstart = 0, pend = 0;
+        rd_phase *ph = NULL;
         snprintf(sub, sizeof sub, "%s.phases[%zu]", path, i++);
         if ((st = get_str(c, it, sub, "name", &pname)) == RD_OK &&
             (st = get_secs(c, it, sub, "seconds", &secs)) == RD_OK &&
             (st = get_verdict(c, it, sub, "status", &v)) == RD_OK &&
-            !rd_target_add_phase(t, pname ? pname : "", secs, v))
+            (st = get_time(c, it, sub, "started_at", &pstart)) == RD_OK &&
+            (st = get_time(c, it, sub, "finished_at", &pend)) == RD_OK &&
+            !(ph = rd_target_add_phase(t, pname ? pname : "", secs, v)))
             st = RD_ERR(c->err, RD_ERR_NOMEM, "out of memory loading %s", c->name);
+        if (ph) {
+            ph->started_at_ms = pstart;
+            ph->finished_at_ms = pend;
+        }
         free(pname);
         if (st != RD_OK)
             goto out;
@@ -325,6 +368,10 @@ rd_status rd_report_parse_json(const char *text, const char *name, rd_report **o
     TRY(get_str(&c, d, "drill", "user", &r->user));
     TRY(get_verdict(&c, d, "drill", "status", &r->status));
     TRY(get_str(&c, d, "drill", "config", &r->config_path));
+    TRY(get_str(&c, d, "drill", "config_sha256", &r->config_sha256));
+    TRY(get_str(&c, d, "drill", "ci_job_url", &r->ci_job_url));
+    TRY(get_str(&c, d, "drill", "signing_key", &r->signing_key));
+    TRY(get_strv(&c, d, "drill", "controls", &r->controls, &r->ncontrols));
     a = field(root, "targets");
     if (!a || !cJSON_IsArray(a)) {
         st = bad(&c, "", "targets", "an array");

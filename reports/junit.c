@@ -120,6 +120,20 @@ static rd_status properties(rd_strbuf *sb, const rd_report *r, const rd_target_r
     TRY(prop(sb, "rpo.basis", t->rpo_basis, err));
     TRY(prop_secs(sb, "rpo.exposure_seconds", t->rpo_exposure_seconds, err));
     TRY(prop_secs(sb, "rpo.data_lag_seconds", t->data_lag_seconds, err));
+    TRY(prop(sb, "drill.config_sha256", r->config_sha256, err));
+    TRY(prop_redacted(sb, "drill.ci_job_url", r->ci_job_url, err));
+    TRY(prop(sb, "drill.signing_key", r->signing_key, err));
+    if (t->ncontrols) {
+        rd_strbuf cs;
+        rd_strbuf_init(&cs, 64 * 1024);
+        for (size_t i = 0; i < t->ncontrols && st == RD_OK; i++)
+            st = rd_strbuf_appendf(&cs, err, "%s%s", i ? ", " : "", t->controls[i]);
+        if (st == RD_OK)
+            st = prop(sb, "controls", cs.data, err);
+        rd_strbuf_free(&cs);
+        if (st != RD_OK)
+            goto out;
+    }
     TRY(rd_strbuf_append(sb, "    </properties>\n", err));
 out:
     return st;

@@ -40,6 +40,15 @@ static int copy_check(rd_check_result *d, const rd_check_result *s)
 /* Copy target s into d (a fresh target from rd_report_add_target, whose
  * name and engine are already set). 0 on allocation failure; d stays
  * freeable either way. */
+/* Append copies of v[0..n) to *dv; 0 on allocation failure. */
+static int copy_strv(char ***dv, size_t *dn, char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rd_strv_push(dv, dn, v[i], NULL) != RD_OK)
+            return 0;
+    return 1;
+}
+
 static int copy_target(rd_target_result *d, const rd_target_result *s)
 {
     d->status = s->status;
@@ -64,12 +73,22 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
         !dup_into(&d->point.wal_first, s->point.wal_first) ||
         !dup_into(&d->point.wal_last, s->point.wal_last) ||
         !dup_into(&d->sampling_strategy, s->sampling_strategy) ||
+        !dup_into(&d->sampling_reason, s->sampling_reason) ||
         !dup_into(&d->rpo_basis, s->rpo_basis) || !dup_into(&d->error, s->error) ||
-        !dup_into(&d->notes, s->notes))
+        !dup_into(&d->notes, s->notes) || !dup_into(&d->scratch_type, s->scratch_type) ||
+        !dup_into(&d->isolation, s->isolation) || !dup_into(&d->coverage_map, s->coverage_map) ||
+        !dup_into(&d->kept_connect, s->kept_connect) ||
+        !copy_strv(&d->controls, &d->ncontrols, s->controls, s->ncontrols))
         return 0;
-    for (size_t i = 0; i < s->nphases; i++)
-        if (!rd_target_add_phase(d, s->phases[i].name, s->phases[i].seconds, s->phases[i].status))
+    for (size_t i = 0; i < s->nphases; i++) {
+        rd_phase *p =
+            rd_target_add_phase(d, s->phases[i].name, s->phases[i].seconds, s->phases[i].status);
+        if (!p)
             return 0;
+        p->started_at_ms = s->phases[i].started_at_ms;
+        p->finished_at_ms = s->phases[i].finished_at_ms;
+    }
+    d->kept_until_ms = s->kept_until_ms;
     if (s->nchecks) {
         d->checks = calloc(s->nchecks, sizeof *d->checks);
         if (!d->checks)
@@ -97,8 +116,11 @@ rd_status rd_report_merge(rd_report *const *reports, size_t n, rd_report **out, 
     if (!dup_into(&m->tool_version, first->tool_version) ||
         !dup_into(&m->drill_id, first->drill_id) || !dup_into(&m->name, first->name) ||
         !dup_into(&m->host, first->host) || !dup_into(&m->user, first->user) ||
-        !dup_into(&m->config_path, first->config_path))
-        goto oom;
+        !dup_into(&m->config_path, first->config_path) ||
+        !dup_into(&m->config_sha256, first->config_sha256) ||
+        !dup_into(&m->ci_job_url, first->ci_job_url) ||
+        !copy_strv(&m->controls, &m->ncontrols, first->controls, first->ncontrols))
+        goto oom; /* not signing_key: a merged report is signed only when signed again */
     for (size_t i = 0; i < n; i++) {
         const rd_report *r = reports[i];
         if (r->started_at_ms && (!m->started_at_ms || r->started_at_ms < m->started_at_ms))

@@ -162,12 +162,82 @@ out:
     return st;
 }
 
+/* restoredrill_control_info{target, control} 1: the controls each
+ * target's results support. */
+static rd_status controls(const rd_report *r, rd_strbuf *sb, rd_error *err)
+{
+    rd_status st = RD_OK;
+    int header = 0;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        for (size_t k = 0; k < r->targets[i].ncontrols; k++) {
+            if (!header) {
+                TRY(rd_strbuf_append(sb,
+                                     "# HELP restoredrill_control_info Audit controls the "
+                                     "target's drill results support (configuration controls)\n"
+                                     "# TYPE restoredrill_control_info gauge\n",
+                                     err));
+                header = 1;
+            }
+            TRY(rd_strbuf_append(sb, "restoredrill_control_info{target=\"", err));
+            TRY(label(sb, r->targets[i].name, err));
+            TRY(rd_strbuf_append(sb, "\",control=\"", err));
+            TRY(label(sb, r->targets[i].controls[k], err));
+            TRY(rd_strbuf_append(sb, "\"} 1\n", err));
+        }
+    }
+out:
+    return st;
+}
+
+/* restoredrill_rto_forecast_bytes per target whose history gives one. */
+static rd_status forecast(const rd_report *r, const char *history, rd_strbuf *sb, rd_error *err)
+{
+    rd_status st = RD_OK;
+    int header = 0;
+    for (size_t i = 0; history && i < r->ntargets; i++) {
+        rd_hist_sample *s = NULL;
+        size_t n = 0;
+        rd_forecast f;
+        rd_error e;
+        if (rd_history_series(history, r->targets[i].name, &s, &n, &e) != RD_OK)
+            continue; /* an unreadable history gives no forecast; the HTML says why */
+        rd_forecast_fit(s, n, &f);
+        free(s);
+        if (f.bytes_at_objective < 0)
+            continue;
+        if (!header) {
+            TRY(rd_strbuf_append(sb,
+                                 "# HELP restoredrill_rto_forecast_bytes Recovery point size at "
+                                 "which the RTO fitted over the history reaches the objective "
+                                 "(absent: too few drills, no growth or no objective)\n"
+                                 "# TYPE restoredrill_rto_forecast_bytes gauge\n",
+                                 err));
+            header = 1;
+        }
+        TRY(rd_strbuf_append(sb, "restoredrill_rto_forecast_bytes{target=\"", err));
+        TRY(label(sb, r->targets[i].name, err));
+        TRY(rd_strbuf_appendf(sb, err, "\"} %.0f\n", floor(f.bytes_at_objective)));
+    }
+out:
+    return st;
+}
+
 rd_status rd_report_to_prometheus(const rd_report *r, const char *previous, char **out,
                                   rd_error *err)
+{
+    return rd_report_to_prometheus_history(r, previous, NULL, out, err);
+}
+
+rd_status rd_report_to_prometheus_history(const rd_report *r, const char *previous,
+                                          const char *history, char **out, rd_error *err)
 {
     rd_strbuf sb;
     rd_strbuf_init(&sb, 0);
     rd_status st = render(r, previous, &sb, err);
+    if (st == RD_OK)
+        st = controls(r, &sb, err);
+    if (st == RD_OK)
+        st = forecast(r, history, &sb, err);
     if (st == RD_OK && !(*out = rd_strbuf_detach(&sb)))
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory writing metrics");
     rd_strbuf_free(&sb);
@@ -176,12 +246,18 @@ rd_status rd_report_to_prometheus(const rd_report *r, const char *previous, char
 
 rd_status rd_report_write_prometheus(const rd_report *r, const char *path, rd_error *err)
 {
+    return rd_report_write_prometheus_history(r, NULL, path, err);
+}
+
+rd_status rd_report_write_prometheus_history(const rd_report *r, const char *history,
+                                             const char *path, rd_error *err)
+{
     char *prev = NULL, *doc = NULL;
     size_t len = 0;
     rd_status st;
     if (rd_fs_exists(path) && rd_fs_read_file(path, 16 * 1024 * 1024, &prev, &len, NULL) != RD_OK)
         prev = NULL; /* an unreadable old file only loses the last success time */
-    if ((st = rd_report_to_prometheus(r, prev, &doc, err)) == RD_OK)
+    if ((st = rd_report_to_prometheus_history(r, prev, history, &doc, err)) == RD_OK)
         st = rd_fs_write_atomic(path, doc, strlen(doc), 0644, err);
     free(prev);
     free(doc);

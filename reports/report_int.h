@@ -52,6 +52,8 @@ typedef struct rd_hist_sample {
     int64_t at_ms; /* drill started_at */
     char drill_id[64];
     double rto, rto_target, rpo, rpo_target; /* < 0 unknown */
+    double bytes;                            /* recovery point size; < 0 unknown */
+    double restore;                          /* restore (+ recover) phase seconds; < 0 unknown */
     rd_verdict status;
 } rd_hist_sample;
 
@@ -64,5 +66,48 @@ rd_status rd_history_series(const char *path, const char *target, rd_hist_sample
  * objective dashed; "no history yet" when nothing was measured. */
 rd_status rd_html_chart(rd_strbuf *sb, const char *title, const rd_hist_sample *s, size_t n,
                         int rpo, rd_error *err);
+
+/* forecast.c: RTO against recovery point size: the restore seconds fitted
+ * by least squares over the history, plus the mean of the rest of the RTO
+ * (RTO = intercept + slope x bytes). */
+#define RD_FORECAST_MIN_POINTS 3
+typedef struct rd_forecast {
+    int fitted;                /* 1 when a line was fitted (enough distinct sizes) */
+    size_t points;             /* drills with a measured RTO and a known size */
+    double intercept, slope;   /* seconds, seconds per byte */
+    double r2;                 /* of the restore-time fit; < 0 when undefined */
+    double objective;          /* the latest RTO objective; < 0 none */
+    double bytes_at_objective; /* size at which the fitted RTO reaches the objective; < 0 none */
+    double last_bytes;         /* size of the newest point in the fit */
+    char note[200];            /* why there is no forecast, or what it says */
+} rd_forecast;
+/* Fit the samples (oldest first); never fails. */
+void rd_forecast_fit(const rd_hist_sample *s, size_t n, rd_forecast *f);
+/* "1.5 GiB" style size into buf. Returns buf. */
+char *rd_text_bytes(double bytes, char *buf, size_t bufsz);
+/* The scatter chart of RTO against size with the fitted line, the objective
+ * and the forecast size, or the note when there is no fit. */
+rd_status rd_html_forecast_chart(rd_strbuf *sb, const rd_hist_sample *s, size_t n,
+                                 const rd_forecast *f, rd_error *err);
+
+/* Recovery points in t's retention window and how many of them a passed
+ * drill verified (this one included when it passed), from t->coverage_map.
+ * 0 when the map is unknown (both set to 0). */
+int rd_report_coverage(const rd_target_result *t, size_t *points, size_t *verified);
+
+/* html_evidence.c */
+/* 1 when current is more than 10% above previous, -1 more than 10% below, 0
+ * otherwise or when either is unknown (< 0). */
+int rd_html_trend(double previous, double current);
+/* The one-screen summary of every target (verdict, point, RTO/RPO against
+ * objectives, RTO trend from the history, controls). */
+rd_status rd_html_summary(rd_strbuf *sb, const rd_report *r, const char *history, rd_error *err);
+/* Rows of the drill's record table: configuration sha256, CI job, signing
+ * key, controls. */
+rd_status rd_html_record_rows(rd_strbuf *sb, const rd_report *r, rd_error *err);
+/* The coverage strip of the retention window. */
+rd_status rd_html_coverage(rd_strbuf *sb, const rd_target_result *t, rd_error *err);
+/* A target's isolation and controls. */
+rd_status rd_html_target_record(rd_strbuf *sb, const rd_target_result *t, rd_error *err);
 
 #endif

@@ -9,7 +9,7 @@ build_pkgs="gcc make pkg-config libpq-dev libmariadb-dev libcurl4-openssl-dev li
  libssl-dev zlib1g-dev libzstd-dev check libsubunit-dev
  postgresql-15 postgresql-client-15 postgresql-contrib mariadb-server mariadb-client
  mariadb-backup pgbackrest gzip zstd"
-test_pkgs="libxml2-utils prometheus chromium clang-format gnupg jq python3 curl"
+test_pkgs="libxml2-utils prometheus chromium poppler-utils clang-format gnupg jq python3 curl"
 bench_pkgs="percona-toolkit time jq sysbench"
 
 case "$what" in

@@ -3,6 +3,12 @@
 # anything else (fail). Prints "shell: N passed, N failed" last.
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0; fail=0; skip=0; failed=""
+# One cache of scratch template data directories for every test (each test
+# has its own run directory); removed at the end.
+RESTOREDRILL_TEMPLATES=$(mktemp -d "${TMPDIR:-/tmp}/rd-templates.XXXXXX")
+chmod 0711 "$RESTOREDRILL_TEMPLATES"
+export RESTOREDRILL_TEMPLATES
+trap 'rm -rf "$RESTOREDRILL_TEMPLATES"' EXIT
 for t in "$here"/integration/t_*.sh; do
     [ -e "$t" ] || continue
     name=$(basename "$t" .sh)

@@ -22,5 +22,13 @@ extern const rd_cli_command rd_cli_commands[];
 struct cJSON;
 void rd_cli_print_archive(const rd_points *pts, const rd_sample *smp, int picked);
 void rd_cli_json_archive(struct cJSON *o, const rd_points *pts, const rd_sample *smp, int picked);
+/* cmd_coverage.c: the history file a run of cfg appends to (out_dir NULL:
+ * output.dir), heap, NULL when output.history is null; the history index a
+ * run hands to the drill (NULL when there is none or it cannot be read,
+ * logged), freed with rd_coverage_free. */
+struct rd_config;
+struct rd_coverage;
+char *rd_cli_history_path(const struct rd_config *cfg, const char *out_dir);
+struct rd_coverage *rd_cli_coverage_for_run(const struct rd_config *cfg, const char *out_dir);
 
 #endif

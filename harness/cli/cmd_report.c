@@ -2,21 +2,27 @@
  * and `restoredrill history verify`.
  *
  *   report FILE.json... [--junit F] [--json F] [--html F] [--prometheus F]
- *          [--history H] [--append-history H]
+ *          [--history H] [--append-history H] [--sign KEY]
  * --history feeds the HTML charts; --append-history appends the (merged)
- * drill to H once (for sharded runs) and charts it. Exit: the merged drill
- * status (0 passed, 1 failed/error, 3 aborted); 2 bad arguments or an input
- * that does not load; 3 when an output could not be written. */
+ * drill to H once (for sharded runs) and charts it. --sign KEY signs the
+ * written JSON (F.sig) and the appended history line; without it the output
+ * is unsigned (a re-rendered or merged report is not what was signed).
+ * Exit: the merged drill status (0 passed, 1 failed/error, 3 aborted); 2
+ * bad arguments or an input that does not load; 3 when an output could not
+ * be written. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "restoredrill/cli.h"
+#include "restoredrill/evidence.h"
 #include "restoredrill/report.h"
+#include "restoredrill/sign.h"
+#include "restoredrill/strbuf.h"
 
 typedef struct report_args {
-    const char *junit, *json, *html, *prometheus, *history, *append_history;
+    const char *junit, *json, *html, *prometheus, *history, *append_history, *sign;
     const char **inputs;
     size_t ninputs;
 } report_args;
@@ -41,10 +47,10 @@ static int option(const char *name, int argc, char **argv, int *i, const char **
 
 static int parse_args(int argc, char **argv, report_args *a)
 {
-    static const char *const names[] = {"--junit",      "--json",    "--html",
-                                        "--prometheus", "--history", "--append-history"};
-    const char **slots[] = {&a->junit,      &a->json,    &a->html,
-                            &a->prometheus, &a->history, &a->append_history};
+    static const char *const names[] = {"--junit",   "--json",           "--html", "--prometheus",
+                                        "--history", "--append-history", "--sign"};
+    const char **slots[] = {&a->junit,   &a->json,           &a->html, &a->prometheus,
+                            &a->history, &a->append_history, &a->sign};
     for (int i = 1; i < argc; i++) {
         int matched = 0;
         if (strcmp(argv[i], "--") == 0) {
@@ -95,7 +101,8 @@ int rd_cmd_report(int argc, char **argv)
     int rc = RD_EXIT_OK;
     report_args a;
     rd_report **in = NULL, *merged = NULL;
-    const rd_report *r;
+    rd_report *r;
+    rd_sign_key *key = NULL;
     rd_error err;
     memset(&a, 0, sizeof a);
     a.inputs = calloc((size_t)(argc > 0 ? argc : 1), sizeof *a.inputs);
@@ -124,19 +131,40 @@ int rd_cmd_report(int argc, char **argv)
     } else {
         r = in[0];
     }
+    /* a re-rendered or merged report is signed only when signed again */
+    free(r->signing_key);
+    r->signing_key = NULL;
+    if (a.sign) {
+        if (rd_sign_load_private(a.sign, &key, &err) != RD_OK) {
+            fprintf(stderr, "restoredrill: report: --sign %s\n", err.msg);
+            rc = RD_EXIT_USAGE;
+            goto out;
+        }
+        r->signing_key = rd_strdup(rd_sign_fingerprint(key));
+    }
     struct {
         const char *path;
         rd_status (*fn)(const rd_report *, const char *, rd_error *);
     } plain[] = {{a.json, rd_report_write_json},
                  {a.junit, rd_report_write_junit},
-                 {a.prometheus, rd_report_write_prometheus}};
+                 {NULL, rd_report_write_prometheus}};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
         if (plain[i].path && plain[i].fn(r, plain[i].path, &err) != RD_OK) {
             fprintf(stderr, "restoredrill: report: %s\n", err.msg);
             rc = RD_EXIT_ABORTED;
         }
     }
-    if (a.append_history && rd_history_append(r, a.append_history, &err) != RD_OK) {
+    if (a.json && key && rd_evidence_sign_file(a.json, key, &err) != RD_OK) {
+        fprintf(stderr, "restoredrill: report: %s\n", err.msg);
+        rc = RD_EXIT_ABORTED;
+    }
+    if (a.append_history && rd_history_append_signed(r, a.append_history, key, &err) != RD_OK) {
+        fprintf(stderr, "restoredrill: report: %s\n", err.msg);
+        rc = RD_EXIT_ABORTED;
+    }
+    /* after the append: the forecast includes the appended drill */
+    if (a.prometheus &&
+        rd_report_write_prometheus_history(r, a.history, a.prometheus, &err) != RD_OK) {
         fprintf(stderr, "restoredrill: report: %s\n", err.msg);
         rc = RD_EXIT_ABORTED;
     }
@@ -151,6 +179,7 @@ out:
     for (size_t i = 0; in && i < a.ninputs; i++)
         rd_report_free(in[i]);
     rd_report_free(merged);
+    rd_sign_key_free(key);
     free(in);
     free(a.inputs);
     return rc;

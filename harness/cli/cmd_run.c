@@ -15,6 +15,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/config.h"
 #include "restoredrill/drill.h"
+#include "restoredrill/evidence.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/report.h"
@@ -120,6 +121,8 @@ static int parse_run(int argc, char **argv, run_args *a)
             a->o.out_dir = v;
         } else if (strcmp(argv[i], "--keep-scratch") == 0) {
             a->o.keep_scratch = 1;
+        } else if (strcmp(argv[i], "--negative-control") == 0) {
+            a->o.negative_control = 1;
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             a->o.dry_run = 1;
         } else {
@@ -154,6 +157,7 @@ int rd_cmd_run(int argc, char **argv)
     run_args a;
     rd_config *cfg = NULL;
     rd_report *r = NULL;
+    struct rd_coverage *cov = NULL;
     rd_error err;
     int rc;
     memset(&a, 0, sizeof(a));
@@ -168,6 +172,10 @@ int rd_cmd_run(int argc, char **argv)
     }
     if (!a.o.dry_run)
         rd_abort_install_handlers();
+    if ((cov = rd_cli_coverage_for_run(cfg, a.o.out_dir))) { /* least-verified, coverage */
+        a.o.verified = rd_coverage_verified;
+        a.o.verified_ud = cov;
+    }
     rd_status st = rd_drill_run(cfg, &a.o, &r, &err);
     if (!r) {
         fprintf(stderr, "restoredrill: %s\n", err.msg);
@@ -201,6 +209,7 @@ int rd_cmd_run(int argc, char **argv)
 out:
     rd_report_free(r);
     rd_config_free(cfg);
+    rd_coverage_free(cov);
     free(a.s.targets);
     return rc;
 }

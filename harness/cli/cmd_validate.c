@@ -159,6 +159,16 @@ static void print_target(const rd_target_cfg *t, const cJSON *to)
            dur(t->timeout_sample, b[0], 32), dur(t->timeout_fetch, b[1], 32),
            dur(t->timeout_provision, b[2], 32), dur(t->restore.timeout, b[3], 32),
            dur(t->timeout_verify, b[4], 32), dur(t->timeout_teardown, b[5], 32));
+    printf("  evidence:   negative control %s, keep scratch %s", t->negative_control ? "on" : "off",
+           t->keep_scratch ? t->keep_scratch : "never");
+    if (t->keep_scratch && strcmp(t->keep_scratch, "never") != 0)
+        printf(" (for %s)", dur(t->keep_scratch_ttl, b[0], 32));
+    if (t->controls.n) {
+        printf(", controls");
+        for (size_t i = 0; i < t->controls.n; i++)
+            printf("%s %s", i ? "," : "", t->controls.items[i]);
+    }
+    printf("\n");
 }
 
 static void print_plan(const rd_config *cfg)
@@ -181,6 +191,14 @@ static void print_plan(const rd_config *cfg)
                dur(cfg->notify.timeout, b, sizeof b));
     else
         printf("  notify:     none\n");
+    printf("  signed:     %s\n",
+           o->sign_key ? "yes (output.sign.key: drill.json.sig, history lines)" : "no");
+    if (cfg->controls.n) {
+        printf("  controls:  ");
+        for (size_t i = 0; i < cfg->controls.n; i++)
+            printf("%s %s", i ? "," : "", cfg->controls.items[i]);
+        printf("\n");
+    }
     const cJSON *targets = item_at(cfg->root, "targets");
     for (size_t i = 0; i < cfg->ntargets; i++)
         print_target(&cfg->targets[i], cJSON_GetArrayItem(targets, (int)i));

@@ -10,7 +10,7 @@ const rd_cli_command rd_cli_commands[] = {
     {"run", rd_cmd_run,
      "restoredrill run CONFIG [--target NAME]... [--seed N] [--parallel N]\n"
      "                        [--shard K/N] [--out DIR] [--keep-scratch] [--dry-run]\n"
-     "                        [--quiet | --verbose] [--no-progress]",
+     "                        [--negative-control] [--quiet | --verbose] [--no-progress]",
      "run the drill: sample, restore, check, measure RTO/RPO, report",
      "  --target NAME    run only this target (repeatable)\n"
      "  --seed N         sampling seed (default: the config's, else chosen and recorded)\n"
@@ -19,6 +19,8 @@ const rd_cli_command rd_cli_commands[] = {
      "  --out DIR        report directory (default: output.dir of the config)\n"
      "  --keep-scratch   leave scratch instances running for inspection\n"
      "  --dry-run        list and sample only: restore and check nothing\n"
+     "  --negative-control  after the checks pass, plant known faults and expect the\n"
+     "                   checks to catch each (as the target key negative_control)\n"
      "exit status: 0 every target passed, 1 something failed, 2 usage or\n"
      "configuration error, 3 aborted\n"},
     {"list", rd_cmd_list, "restoredrill list CONFIG [--target NAME] [--json]",
@@ -88,20 +90,44 @@ const rd_cli_command rd_cli_commands[] = {
      "  --writer ID      this writer's row (default hostname:pid)\n"},
     {"report", rd_cmd_report,
      "restoredrill report FILE.json... [--junit F] [--html F] [--json F] [--prometheus F]\n"
-     "                    [--history H] [--append-history H]",
+     "                    [--history H] [--append-history H] [--sign KEY]",
      "re-render reports from JSON, merge shards",
      "  --junit F            write JUnit XML\n"
      "  --html F             write the HTML evidence report\n"
      "  --json F             write the merged JSON report\n"
      "  --prometheus F       write the Prometheus textfile\n"
      "  --history H          history file whose drills feed the HTML charts\n"
-     "  --append-history H   append the (merged) drill to history H, then chart it\n"},
+     "  --append-history H   append the (merged) drill to history H, then chart it\n"
+     "  --sign KEY           sign the written JSON (F.sig) and the appended history line\n"
+     "                       with this Ed25519 private key; without it they are unsigned\n"},
     {"history", rd_cmd_history, "restoredrill history verify FILE.jsonl",
      "verify the tamper-evident history chain", ""},
     {"gc", rd_cmd_gc, "restoredrill gc CONFIG [--older-than 6h] [--dry-run]",
      "remove leftover scratch instances",
      "  --older-than D   prefixed scratch databases older than this (default 6h)\n"
      "  --dry-run        print what would be removed, remove nothing\n"},
+    {"coverage", rd_cmd_coverage,
+     "restoredrill coverage CONFIG [--history FILE] [--target NAME]... [--json]",
+     "which recovery points of the retention window drills have verified",
+     "Lists each target's catalog and, from the history, the recovery points of\n"
+     "the retention window (sample.window, else every point) that a passed drill\n"
+     "restored, and the share of the window proven restorable.\n"
+     "  --history FILE   history to read (default: the configuration's)\n"
+     "  --target NAME    only this target (repeatable)\n"
+     "  --json           print JSON\n"
+     "PITR windows (share of the time span) are not covered yet: no PITR catalog exists.\n"},
+    {"evidence", rd_cmd_evidence,
+     "restoredrill evidence verify FILE --pub KEY.pub [--sig FILE.sig]\n"
+     "       restoredrill evidence pack OUTDIR -o FILE.tar.gz [--config CONFIG]",
+     "verify signed evidence, pack it for an auditor",
+     "verify: check FILE against its detached signature (FILE.sig, or --sig); for a\n"
+     "  history file without FILE.sig: the chain, every signed line, and that the\n"
+     "  last line is signed. Exit 0 valid, 1 invalid (edited, another key, not\n"
+     "  signed), 2 usage.\n"
+     "pack: one .tar.gz with every report of OUTDIR, the signatures, the history,\n"
+     "  the configuration with secrets removed (the one the report names, or\n"
+     "  --config), SHA256SUMS and a README for the auditor. Exit 0 written,\n"
+     "  1 OUTDIR holds no report or the configuration is missing, 2 usage.\n"},
     {"version", rd_cmd_version, "restoredrill version", "print the version and linked libraries",
      ""},
     {NULL, NULL, NULL, NULL, NULL},

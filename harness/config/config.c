@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "restoredrill/sha256.h"
+#include "restoredrill/sign.h"
 #include "restoredrill/strbuf.h"
 
 #define CONFIG_MAX_BYTES ((size_t)4 * 1024 * 1024)
@@ -23,10 +25,30 @@
 
 /* ---- top level ---- */
 
+/* output.sign: {"key": PATH}. The key is loaded now, so a run never starts
+ * with a key it cannot sign with (the key's text is never echoed). */
+static rd_status parse_sign(const cJSON *output, rd_output_cfg *o, rd_error *err)
+{
+    static const char *const keys[] = {"key", NULL};
+    const cJSON *obj = NULL;
+    rd_sign_key *k = NULL;
+    rd_error e;
+    rd_status st = rd_cfg_object(output, "output", "sign", 0, &obj, err);
+    if (st != RD_OK || !obj)
+        return st;
+    if ((st = rd_cfg_check_keys(obj, "output.sign", keys, err)) != RD_OK ||
+        (st = rd_cfg_string(obj, "output.sign", "key", 1, &o->sign_key, err)) != RD_OK)
+        return st;
+    if ((st = rd_sign_load_private(o->sign_key, &k, &e)) != RD_OK)
+        return RD_ERR(err, RD_ERR_CONFIG, "output.sign.key: %s", e.msg);
+    rd_sign_key_free(k);
+    return RD_OK;
+}
+
 static rd_status parse_output(const cJSON *root, rd_output_cfg *o, rd_error *err)
 {
     static const char *const keys[] = {"dir",        "junit",   "json", "html",
-                                       "prometheus", "history", NULL};
+                                       "prometheus", "history", "sign", NULL};
     char **slots[] = {&o->junit, &o->json, &o->html, &o->prometheus, &o->history};
     static const char *const defaults[] = {"junit.xml", "drill.json", "evidence.html",
                                            "restoredrill.prom", "history.jsonl"};
@@ -52,6 +74,8 @@ static rd_status parse_output(const cJSON *root, rd_output_cfg *o, rd_error *err
             st = rd_config_dupstr(slots[i], it ? it->valuestring : defaults[i], err);
         }
     }
+    if (st == RD_OK)
+        st = parse_sign(obj, o, err);
     return st;
 }
 
@@ -121,8 +145,8 @@ static rd_status default_name(rd_config *cfg, const char *file, rd_error *err)
 
 static rd_status parse_root(const cJSON *root, rd_config *cfg, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"version", "name",   "seed",    "parallel",
-                                       "output",  "notify", "targets", NULL};
+    static const char *const keys[] = {"version", "name",    "seed",     "parallel", "output",
+                                       "notify",  "targets", "controls", NULL};
     long long version = 0, parallel = 1;
     rd_error e;
     char got[96];
@@ -147,6 +171,7 @@ static rd_status parse_root(const cJSON *root, rd_config *cfg, rd_cfg_errors *er
         cfg->parallel = (int)parallel;
     rd_cfg_errors_add(errs, parse_output(root, &cfg->output, &e), &e);
     rd_cfg_errors_add(errs, parse_notify(root, &cfg->notify, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_strlist(root, "", "controls", 1, &cfg->controls, &e), &e);
 
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "targets");
     if (!arr)
@@ -229,6 +254,7 @@ rd_status rd_config_parse(const char *text, const char *file_name, const rd_conf
         goto out;
     }
     cfg->parallel = 1;
+    rd_sha256_hex(text ? text : "", text ? strlen(text) : 0, cfg->sha256);
     st = rd_cfg_parse_text(text ? text : "", &cfg->root, err);
     if (st == RD_OK)
         st = rd_cfg_expand_tree(cfg->root, "", err);
@@ -338,6 +364,8 @@ static void free_target(rd_target_cfg *t)
         free(k->path);
     }
     free(t->checks);
+    rd_strlist_free(&t->controls);
+    free(t->keep_scratch);
 }
 
 void rd_config_free(rd_config *cfg)
@@ -356,6 +384,8 @@ void rd_config_free(rd_config *cfg)
     free(o->html);
     free(o->prometheus);
     free(o->history);
+    free(o->sign_key);
+    rd_strlist_free(&cfg->controls);
     free(cfg->notify.webhook);
     free(cfg->notify.on);
     cJSON_Delete(cfg->root);

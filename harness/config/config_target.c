@@ -50,8 +50,8 @@ static rd_status read_section(const cJSON *t, const char *tpath, const char *key
 }
 
 static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
-static const char *const strategies[] = {"latest",      "random", "oldest", "id",
-                                         "pitr-random", "pitr",   NULL};
+static const char *const strategies[] = {"latest",      "random", "oldest",         "id",
+                                         "pitr-random", "pitr",   "least-verified", NULL};
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg
@@ -89,6 +89,7 @@ static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),
                                          RD_FLD("bin_dir", RD_CFG_STRING, S, bin_dir),
                                          RD_FLD("base_dir", RD_CFG_STRING, S, base_dir),
                                          RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+                                         RD_FSKIP("template"),
                                          RD_FEND};
 static const rd_cfg_field f_scr_srv[] = {
     RD_FSKIP("type"),
@@ -253,6 +254,10 @@ static rd_status parse_scratch(const cJSON *t, const char *tpath, rd_engine engi
         st = rd_config_dupstr(&s->prefix, "rd_scratch_", err);
     if (st == RD_OK && strcmp(s->type, "ephemeral") == 0)
         st = rd_config_dupstr(&s->run_as, engine == RD_ENGINE_PG ? "postgres" : "mysql", err);
+    int use_template = 1;
+    if (st == RD_OK && strcmp(s->type, "ephemeral") == 0 &&
+        (st = rd_cfg_bool(o, path, "template", &use_template, err)) == RD_OK)
+        s->no_template = !use_template;
     return st;
 }
 
@@ -375,9 +380,10 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",    "engine",   "objectives", "catalog",   "sample",
-                                       "scratch", "restore",  "reference",  "databases", "timeouts",
-                                       "checks",  "recovery", "database",   NULL};
+    static const char *const keys[] = {
+        "name",         "engine",           "objectives",       "catalog",  "sample",   "scratch",
+        "restore",      "reference",        "databases",        "timeouts", "checks",   "controls",
+        "keep_scratch", "keep_scratch_ttl", "negative_control", "recovery", "database", NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -450,6 +456,25 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     rd_cfg_errors_add(
         errs, read_section(t, path, "recovery", 0, f_recovery, &tc->recovery, NULL, &e), &e);
     rd_cfg_errors_add(errs, rd_cfg_string(t, path, "database", 0, &tc->database, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "controls", 1, &tc->controls, &e), &e);
+    rd_cfg_errors_add(errs, rd_cfg_bool(t, path, "negative_control", &tc->negative_control, &e),
+                      &e);
+    {
+        static const char *const keep[] = {"never", "on-failure", "always", NULL};
+        tc->keep_scratch_ttl = 86400;
+        st = rd_cfg_enum(t, path, "keep_scratch", keep, &tc->keep_scratch, &e);
+        if (st == RD_OK)
+            st = rd_config_dupstr(&tc->keep_scratch, "never", &e);
+        if (st == RD_OK)
+            st = rd_cfg_duration(t, path, "keep_scratch_ttl", &tc->keep_scratch_ttl, &e);
+        if (st == RD_OK && cJSON_GetObjectItemCaseSensitive(t, "keep_scratch_ttl") &&
+            strcmp(tc->keep_scratch, "never") == 0)
+            st = RD_ERR(&e, RD_ERR_CONFIG,
+                        "%s.keep_scratch_ttl: only used with keep_scratch \"on-failure\" or "
+                        "\"always\"",
+                        path);
+        rd_cfg_errors_add(errs, st, &e);
+    }
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);
     return errs->n > before ? errs->first.code : RD_OK;

@@ -84,6 +84,30 @@ static rd_status select_targets(const rd_config *cfg, const rd_drill_opts *opts,
     return RD_OK;
 }
 
+/* The URL of the CI job running this drill, from the variables the common
+ * CI systems set (GitHub Actions, GitLab, Jenkins, CircleCI, Buildkite,
+ * Azure Pipelines); NULL outside CI. */
+static char *ci_job_url(void)
+{
+    const char *gh = getenv("GITHUB_RUN_ID");
+    const char *direct[] = {"CI_JOB_URL", "BUILD_URL", "CIRCLE_BUILD_URL", "BUILDKITE_BUILD_URL"};
+    if (gh && *gh && getenv("GITHUB_REPOSITORY"))
+        return rd_asprintf("%s/%s/actions/runs/%s",
+                           getenv("GITHUB_SERVER_URL") ? getenv("GITHUB_SERVER_URL")
+                                                       : "https://github.com",
+                           getenv("GITHUB_REPOSITORY"), gh);
+    for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++) {
+        const char *v = getenv(direct[i]);
+        if (v && *v)
+            return rd_strdup(v);
+    }
+    const char *az = getenv("SYSTEM_COLLECTIONURI"), *azp = getenv("SYSTEM_TEAMPROJECT"),
+               *azb = getenv("BUILD_BUILDID");
+    if (az && azp && azb)
+        return rd_asprintf("%s%s/_build/results?buildId=%s", az, azp, azb);
+    return NULL;
+}
+
 static void fill_identity(rd_report *r, const rd_config *cfg, uint64_t seed)
 {
     char host[256], token[9], when[RD_TIME_BUFSZ];
@@ -102,6 +126,12 @@ static void fill_identity(rd_report *r, const rd_config *cfg, uint64_t seed)
     else
         r->user = rd_asprintf("uid %u", (unsigned)geteuid());
     r->config_path = rd_strdup(cfg->file);
+    if (cfg->sha256[0])
+        r->config_sha256 = rd_strdup(cfg->sha256);
+    r->ci_job_url = ci_job_url();
+    for (size_t i = 0; i < cfg->controls.n; i++)
+        if (rd_strv_push(&r->controls, &r->ncontrols, cfg->controls.items[i], NULL) != RD_OK)
+            rd_log_error("out of memory recording controls");
     rd_random_token(token, 8);
     /* 2026-01-30T15:00:00.000Z -> 20260130T150000Z-token */
     rd_time_format(r->started_at_ms, when, sizeof(when));
@@ -150,6 +180,10 @@ rd_status rd_drill_run(const rd_config *cfg, const rd_drill_opts *opts, rd_repor
         dt->res->rpo.target_seconds = sel[i]->rpo;
         dt->res->data_ready_seconds = dt->res->rpo_exposure_seconds = -1;
         dt->res->newest_age_seconds = dt->res->data_lag_seconds = -1;
+        const rd_strlist *ctl = sel[i]->controls.n ? &sel[i]->controls : &cfg->controls;
+        for (size_t k = 0; k < ctl->n; k++)
+            if (rd_strv_push(&dt->res->controls, &dt->res->ncontrols, ctl->items[k], NULL) != RD_OK)
+                rd_log_error("out of memory recording controls");
     }
     if (!(opts && opts->dry_run))
         rd_log_info("drill %s: %zu target%s, seed %llu", r->drill_id, n, n == 1 ? "" : "s",

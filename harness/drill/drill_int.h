@@ -66,6 +66,36 @@ void rd_drill_target_plan(rd_drill_target *dt);
  * check result is passed or skipped (and at least one ran). */
 int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tvars);
 
+/* The reference manifest of the sampled point (reference.manifest, else
+ * the catalog's sidecar); *m stays NULL when there is none. 0 (with an
+ * error result recorded) when a configured one cannot be loaded. */
+struct rd_manifest;
+int rd_drill_load_manifest(rd_drill_target *dt, struct rd_manifest **m);
+/* Configure the built-in check `name` as a default check (cc is the
+ * caller's; free with rd_drill_default_free); 0 when not available. */
+int rd_drill_default_check(rd_check_cfg *cc, const char *name, rd_engine engine, size_t i,
+                           rd_error *err);
+void rd_drill_default_free(rd_check_cfg *cc);
+
+/* --- drill_record.c --- */
+/* Passed drills of each listed point in the history (all 0 without one);
+ * heap, NULL on allocation failure. */
+size_t *rd_drill_verified_counts(const rd_drill_target *dt);
+/* The report's coverage of the retention window and sampling reason. */
+void rd_drill_record_sampling(rd_drill_target *dt, const size_t *counts);
+/* The report's proof of isolation; compared: a reference identity existed. */
+void rd_drill_record_isolation(rd_drill_target *dt, int compared);
+/* Keep the scratch instance (say how to connect, in the log and the
+ * report); by_config: keep_scratch asked, so record its time to live. */
+void rd_drill_keep(rd_drill_target *dt, int by_config);
+
+/* --- negative.c --- */
+/* The negative control (negative_control / --negative-control), after the
+ * checks passed: plant known faults into the scratch database, re-run the
+ * checks that should catch each, record one negative_control result per
+ * fault, timed as the phase "negative_control" (not part of the RTO). */
+void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char *const *tvars);
+
 /* --- measure.c --- */
 /* Record a phase: seconds since `start` (mono). */
 void rd_measure_phase(rd_target_result *res, const char *name, double start, rd_verdict v);

@@ -63,6 +63,7 @@ static void set_point_info(rd_drill_target *dt)
 static int phase_sample(rd_drill_target *dt)
 {
     const rd_target_cfg *t = dt->t;
+    size_t *counts = NULL;
     rd_error err;
     rd_status st;
     double start = rd_mono_now();
@@ -71,9 +72,15 @@ static int phase_sample(rd_drill_target *dt)
     dt->res->sampling_strategy = rd_strdup(t->sample.strategy ? t->sample.strategy : "latest");
     dt->res->sampling_seed = dt->seed;
     st = rd_catalog_list(&t->catalog, &dt->points, &err);
+    if (st == RD_OK && !(counts = rd_drill_verified_counts(dt)))
+        st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
     if (st == RD_OK)
-        st = rd_sample_pick(&dt->points, &t->sample, dt->seed, dt->t0_ms, &dt->sample, &err);
+        st = rd_sample_pick_counts(&dt->points, &t->sample, dt->seed, dt->t0_ms, counts,
+                                   &dt->sample, &err);
     rd_drill_archive_result(dt);
+    if (st == RD_OK)
+        rd_drill_record_sampling(dt, counts);
+    free(counts);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
@@ -187,6 +194,8 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
                               .physical = dt->physical};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
     }
+    if (st == RD_OK)
+        rd_drill_record_isolation(dt, identity != NULL);
     free(identity);
     if (st == RD_ERR_ABORTED || rd_abort_requested())
         dt->aborted = 1;
@@ -258,54 +267,6 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     return st == RD_OK;
 }
 
-/* --keep-scratch: say how to connect, with the password in a 0600 file. */
-static void print_kept(rd_drill_target *dt)
-{
-    const rd_scratch *s = dt->scratch;
-    const rd_conninfo *c = &s->conn;
-    char *pwfile = NULL;
-    const char *pwvar = c->engine == RD_ENGINE_PG ? "PGPASSWORD" : "MYSQL_PWD";
-    char how[512];
-    if (c->password && s->dir) {
-        rd_error err;
-        pwfile = rd_fs_join(s->dir, "password");
-        if (pwfile &&
-            rd_fs_write_atomic(pwfile, c->password, strlen(c->password), 0600, &err) != RD_OK) {
-            rd_log_warn("%s: cannot write the password file: %s", dt->t->name, err.msg);
-            free(pwfile);
-            pwfile = NULL;
-        }
-    }
-    /* the password never appears inline: it is in a 0600 file */
-    if (pwfile)
-        snprintf(how, sizeof(how), "; the password is in %s (mode 0600): put it in %s", pwfile,
-                 pwvar);
-    else
-        how[0] = '\0';
-    if (c->engine == RD_ENGINE_PG)
-        rd_log_warn("%s: scratch instance kept; connect with: psql -h %s -p %d -U %s %s%s",
-                    dt->t->name,
-                    c->socket ? c->socket
-                    : c->host ? c->host
-                              : "localhost",
-                    c->port, c->user ? c->user : "postgres", c->database ? c->database : "", how);
-    else if (c->socket)
-        rd_log_warn("%s: scratch instance kept; connect with: mariadb --socket=%s -u %s %s%s",
-                    dt->t->name, c->socket, c->user ? c->user : "root",
-                    c->database ? c->database : "", how);
-    else
-        rd_log_warn("%s: scratch instance kept; connect with: mariadb -h %s -P %d -u %s %s%s",
-                    dt->t->name, c->host ? c->host : "127.0.0.1", c->port,
-                    c->user ? c->user : "root", c->database ? c->database : "", how);
-    if (c->password && !pwfile)
-        rd_log_warn("%s: the scratch password is not shown (no private directory to write it to)",
-                    dt->t->name);
-    if (s->dir)
-        rd_log_warn("%s: remove it later with `restoredrill gc` or by stopping the server in %s",
-                    dt->t->name, s->dir);
-    free(pwfile);
-}
-
 static void phase_teardown(rd_drill_target *dt)
 {
     rd_error err;
@@ -315,8 +276,11 @@ static void phase_teardown(rd_drill_target *dt)
         rd_measure_skip(dt->res, "teardown");
         return;
     }
-    if (dt->opts->keep_scratch && !dt->aborted) {
-        print_kept(dt);
+    const char *ks = dt->t->keep_scratch ? dt->t->keep_scratch : "never";
+    int failed = !dt->restore_ok || !dt->verify_ok;
+    int by_config = strcmp(ks, "always") == 0 || (failed && strcmp(ks, "on-failure") == 0);
+    if ((dt->opts->keep_scratch || by_config) && !dt->aborted) {
+        rd_drill_keep(dt, by_config);
         dt->scratch = NULL; /* stays registered and alive on purpose: never torn down */
         rd_measure_skip(dt->res, "teardown");
         return;
@@ -412,6 +376,14 @@ void rd_drill_target_run(rd_drill_target *dt)
                          dt->aborted     ? RD_ABORTED
                          : dt->verify_ok ? RD_PASSED
                                          : RD_FAILED);
+        if ((t->negative_control || dt->opts->negative_control) && !dt->aborted) {
+            if (dt->verify_ok)
+                rd_drill_negative_control(dt, deadline_in(t->timeout_verify), tvars);
+            else
+                (void)rd_target_add_check(
+                    dt->res, "negative_control", "negative_control", "faults", RD_SKIPPED,
+                    "not run: the checks did not pass, so there is nothing to prove them on");
+        }
         if (!dt->verify_ok && !dt->res->error)
             rd_target_set_error(dt->res, "verify: not every check passed");
     } else {

@@ -28,7 +28,7 @@ static void verify_error(rd_drill_target *dt, const char *type, const char *obje
 /* The manifest: reference.manifest "sidecar" or a path; without one, the
  * sidecar the catalog found. A configured manifest that cannot be loaded is
  * an error result; *m stays NULL when there is none. 0 on error. */
-static int load_manifest(rd_drill_target *dt, rd_manifest **m)
+int rd_drill_load_manifest(rd_drill_target *dt, rd_manifest **m)
 {
     const char *conf = dt->t->reference.manifest;
     char *path = NULL;
@@ -61,8 +61,8 @@ static int load_manifest(rd_drill_target *dt, rd_manifest **m)
 }
 
 /* Configure a default check of type name; 0 when the type is not built in. */
-static int default_check(rd_check_cfg *cc, const char *name, rd_engine engine, size_t i,
-                         rd_error *err)
+int rd_drill_default_check(rd_check_cfg *cc, const char *name, rd_engine engine, size_t i,
+                           rd_error *err)
 {
     memset(cc, 0, sizeof(*cc));
     cc->ct = rd_check_find(name);
@@ -84,7 +84,7 @@ static int default_check(rd_check_cfg *cc, const char *name, rd_engine engine, s
     return 1;
 }
 
-static void default_free(rd_check_cfg *cc)
+void rd_drill_default_free(rd_check_cfg *cc)
 {
     if (cc->ct && cc->ct->free && cc->state)
         cc->ct->free(cc->state);
@@ -123,7 +123,7 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
         verify_error(dt, "verify", "scratch", err.msg);
         goto out;
     }
-    if (!load_manifest(dt, &m))
+    if (!rd_drill_load_manifest(dt, &m))
         goto out;
     if (dt->reference && rd_db_begin_readonly(dt->reference, &err) != RD_OK) {
         verify_error(dt, "verify", "reference", err.msg);
@@ -156,7 +156,7 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
         rd_strbuf_init(&note, 4096);
         (void)rd_strbuf_append(&note, "default checks:", NULL);
         for (size_t i = 0; names[i]; i++) {
-            if (default_check(&defs[ndefs], names[i], t->engine, ndefs, &err)) {
+            if (rd_drill_default_check(&defs[ndefs], names[i], t->engine, ndefs, &err)) {
                 (void)rd_strbuf_appendf(&note, NULL, "%s %s", ndefs ? "," : "", names[i]);
                 ndefs++;
             }
@@ -191,7 +191,7 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
         verify_error(dt, "verify", "checks", "no check could run");
 out:
     for (size_t i = 0; i < ndefs; i++)
-        default_free(&defs[i]);
+        rd_drill_default_free(&defs[i]);
     rd_manifest_free(m);
     rd_db_free(db);
     return ok;

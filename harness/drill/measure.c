@@ -13,8 +13,13 @@
 void rd_measure_phase(rd_target_result *res, const char *name, double start, rd_verdict v)
 {
     double secs = rd_mono_now() - start;
-    if (!rd_target_add_phase(res, name, secs < 0 ? 0 : secs, v))
+    rd_phase *p = rd_target_add_phase(res, name, secs < 0 ? 0 : secs, v);
+    if (!p) {
         rd_log_error("out of memory recording phase %s", name);
+        return;
+    }
+    p->finished_at_ms = rd_wall_now_ms(); /* the start: the same span back, to the ms */
+    p->started_at_ms = p->finished_at_ms - (int64_t)(p->seconds * 1000.0 + 0.5);
 }
 
 void rd_measure_skip(rd_target_result *res, const char *name)

@@ -10,6 +10,7 @@
 #include "restoredrill/prng.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct span {
@@ -200,6 +201,36 @@ static rd_status pick_pitr(const rd_points *pts, const rd_sample_cfg *cfg, const
 rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
                          int64_t now_ms, rd_sample *out, rd_error *err)
 {
+    return rd_sample_pick_counts(pts, cfg, seed, now_ms, NULL, out, err);
+}
+
+/* least-verified: the k-th (k drawn from the seed) of the window's points
+ * with the fewest verifications. */
+static size_t least_verified(span s, const size_t *verified, uint64_t seed)
+{
+    size_t min = SIZE_MAX, ties = 0, k;
+    for (size_t i = s.first; i < s.upto; i++) {
+        size_t v = verified ? verified[i] : 0;
+        if (v < min) {
+            min = v;
+            ties = 0;
+        }
+        if (v == min)
+            ties++;
+    }
+    rd_prng prng;
+    rd_prng_seed(&prng, seed);
+    k = (size_t)rd_prng_below(&prng, (uint64_t)ties);
+    for (size_t i = s.first; i < s.upto; i++)
+        if ((verified ? verified[i] : 0) == min && k-- == 0)
+            return i;
+    return s.first; /* not reached */
+}
+
+rd_status rd_sample_pick_counts(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
+                                int64_t now_ms, const size_t *verified, rd_sample *out,
+                                rd_error *err)
+{
     const char *strategy = cfg && cfg->strategy ? cfg->strategy : "latest";
     double window = cfg ? cfg->window : -1;
     rd_points none = {0};
@@ -229,6 +260,10 @@ rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_
             k = rd_prng_below(&prng, (uint64_t)n);
         }
         index = nth_usable(pts, s.first, s.upto, k);
+    } else if (strcmp(strategy, "least-verified") == 0) {
+        if (s.upto == s.first)
+            return empty_window(pts, s, window, now_ms, err);
+        index = least_verified(s, verified, seed);
     } else if (strcmp(strategy, "id") == 0) {
         if (!cfg || !cfg->id || !*cfg->id)
             return RD_ERR(err, RD_ERR_CONFIG, "sample.id: strategy id needs an id");
@@ -244,7 +279,7 @@ rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_
     } else {
         return RD_ERR(err, RD_ERR_CONFIG,
                       "sample.strategy: expected one of latest, random, oldest, id, pitr-random, "
-                      "pitr, got \"%s\"",
+                      "pitr, least-verified, got \"%s\"",
                       strategy);
     }
 

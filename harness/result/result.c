@@ -90,6 +90,7 @@ static void free_target(rd_target_result *t)
     free(t->point.wal_first);
     free(t->point.wal_last);
     free(t->sampling_strategy);
+    free(t->sampling_reason);
     for (size_t i = 0; i < t->nphases; i++)
         free(t->phases[i].name);
     free(t->phases);
@@ -99,6 +100,11 @@ static void free_target(rd_target_result *t)
     free(t->checks);
     free(t->error);
     free(t->notes);
+    rd_strv_free(t->controls, t->ncontrols);
+    free(t->scratch_type);
+    free(t->isolation);
+    free(t->coverage_map);
+    free(t->kept_connect);
 }
 
 void rd_report_free(rd_report *r)
@@ -111,10 +117,33 @@ void rd_report_free(rd_report *r)
     free(r->host);
     free(r->user);
     free(r->config_path);
+    free(r->config_sha256);
+    free(r->ci_job_url);
+    free(r->signing_key);
+    rd_strv_free(r->controls, r->ncontrols);
     for (size_t i = 0; i < r->ntargets; i++)
         free_target(&r->targets[i]);
     free(r->targets);
     free(r);
+}
+
+rd_status rd_strv_push(char ***v, size_t *n, const char *s, rd_error *err)
+{
+    char **grown = realloc(*v, (*n + 1) * sizeof *grown);
+    if (!grown)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    *v = grown;
+    if (!(grown[*n] = rd_strdup(s ? s : "")))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    (*n)++;
+    return RD_OK;
+}
+
+void rd_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 rd_target_result *rd_report_add_target(rd_report *r, const char *name, const char *engine)
@@ -191,6 +220,7 @@ rd_phase *rd_target_add_phase(rd_target_result *t, const char *name, double seco
         return NULL;
     p->seconds = seconds;
     p->status = status;
+    p->started_at_ms = p->finished_at_ms = 0;
     t->nphases++;
     return p;
 }

@@ -24,7 +24,6 @@
 #include "restoredrill/strbuf.h"
 #include "scratch_int.h"
 
-#define EPH_USER "restoredrill"
 #define EPH_START_ATTEMPTS 3
 #define EPH_DEFAULT_TIMEOUT 600.0
 
@@ -101,7 +100,7 @@ static rd_status lay_out(const rd_scratch_cfg *cfg, const rd_scratch_req *req, r
                       s->dir);
     rd_random_token(pw, 32);
     e->log = rd_asprintf("%s/server.log", s->dir);
-    s->conn.user = rd_strdup(EPH_USER);
+    s->conn.user = rd_strdup(RD_EPH_USER);
     s->conn.password = rd_strdup(pw);
     s->conn.socket =
         eng->socket_is_dir ? rd_strdup(s->dir) : rd_asprintf("%s/%s", s->dir, eng->socket_file);
@@ -109,6 +108,40 @@ static rd_status lay_out(const rd_scratch_cfg *cfg, const rd_scratch_req *req, r
     if (!e->log || !s->conn.user || !s->conn.password || !s->conn.socket)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     return database_name(eng, req, &s->conn.database, err);
+}
+
+static void wipe_free(char *secret)
+{
+    if (secret)
+        memset(secret, 0, strlen(secret));
+    free(secret);
+}
+
+/* The data directory: a copy of the template (scratch.template, the
+ * default) or a cluster initialised for this instance alone. A copy keeps
+ * the template's password until started: then *own_pw holds the instance's
+ * own (set_password gives it) and s->conn.password the template's. */
+static rd_status make_data(const rd_scratch_cfg *cfg, rd_scratch *s, rd_eph *e, double deadline,
+                           char **own_pw, rd_error *err)
+{
+    char *data = rd_asprintf("%s/data", s->dir);
+    char *tpw = NULL;
+    rd_status st;
+    if (!data)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if (cfg && cfg->no_template) {
+        st = e->eng->init_data(s->dir, e, s->conn.user, s->conn.password, deadline, err);
+    } else if ((st = rd_eph_template_copy(e, data, deadline, &tpw, err)) == RD_OK) {
+        e->from_template = 1;
+        if (e->eng->takes_password) {
+            *own_pw = s->conn.password;
+            s->conn.password = tpw;
+            tpw = NULL;
+        }
+    }
+    wipe_free(tpw);
+    free(data);
+    return st;
 }
 
 /* Start, retrying with another port when a process took ours between the
@@ -247,6 +280,7 @@ static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     double deadline = req && req->deadline > 0 ? req->deadline : rd_mono_now() + timeout;
     rd_scratch *s = NULL;
     rd_eph *e = NULL;
+    char *own_pw = NULL;
     rd_status st;
 
     if (!eng)
@@ -272,24 +306,37 @@ static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
         *out = s;
         return RD_OK;
     }
-    if ((st = eng->init(s, e, tcp, deadline, err)) != RD_OK) {
+    double t0 = rd_mono_now(), t1, t2;
+    if ((st = make_data(cfg, s, e, deadline, &own_pw, err)) != RD_OK) {
         rd_error_prefix(err, "cannot initialise a %s scratch cluster: ", eng->label);
         goto fail;
     }
-    if ((st = start(s, e, tcp, deadline, err)) != RD_OK)
+    t1 = rd_mono_now();
+    if ((st = eng->configure(s, e, tcp, err)) != RD_OK ||
+        (st = start(s, e, tcp, deadline, err)) != RD_OK)
         goto fail;
+    t2 = rd_mono_now();
+    if (eng->ready && (st = eng->ready(s, e, own_pw, err)) != RD_OK)
+        goto fail;
+    if (own_pw) { /* a copy of a template: from now on the instance's own password */
+        wipe_free(s->conn.password);
+        s->conn.password = own_pw;
+        own_pw = NULL;
+    }
     if (tcp && !(s->conn.host = rd_strdup("127.0.0.1"))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    if ((eng->ready && (st = eng->ready(s, e, err)) != RD_OK) ||
-        (st = rd_scratch_finish_conn(s, err)) != RD_OK)
+    if ((st = rd_scratch_finish_conn(s, err)) != RD_OK)
         goto fail;
-    rd_log_debug("ephemeral %s %s ready in %s", eng->label,
-                 s->server_version ? s->server_version : "", s->dir);
+    rd_log_debug("ephemeral %s %s ready in %s: data directory %.3fs (%s), start %.3fs, "
+                 "rest %.3fs",
+                 eng->label, s->server_version ? s->server_version : "", s->dir, t1 - t0,
+                 e->from_template ? "template copy" : "initialised", t2 - t1, rd_mono_now() - t2);
     *out = s;
     return RD_OK;
 fail:
+    wipe_free(own_pw);
     if (s->dir) {
         rd_error e2;
         if (eph_teardown(s, &e2) != RD_OK)
@@ -356,15 +403,42 @@ static const rd_eph_engine *engine_of_dirname(const char *name)
     return NULL;
 }
 
+/* The keep_until of a kept instance's RD_SCRATCH_KEEP_FILE; 0 when none. */
+static int64_t kept_until(const char *dir)
+{
+    char *path = rd_fs_join(dir, RD_SCRATCH_KEEP_FILE), *text = NULL;
+    size_t len = 0;
+    int64_t ms = 0;
+    rd_error e;
+    if (path && rd_fs_read_file(path, 65536, &text, &len, &e) == RD_OK) {
+        cJSON *o = cJSON_Parse(text);
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "keep_until");
+        if (!cJSON_IsString(u) || rd_time_parse(u->valuestring, &ms, NULL) != RD_OK)
+            ms = 0;
+        cJSON_Delete(o);
+    }
+    free(text);
+    free(path);
+    return ms;
+}
+
 /* Decide about one entry of the rundir: 1 and a reason when it is a leftover. */
 static int is_leftover(const char *path, const struct stat *sb, double older_than, owner_info *oi,
                        char *why, size_t whysz)
 {
     if (owner_read(path, oi)) {
         unsigned long long now_start = rd_scratch_proc_starttime(oi->pid);
+        int64_t until = kept_until(path);
+        char when[RD_TIME_BUFSZ];
         if (now_start != 0 && now_start == oi->start)
             return 0;
-        snprintf(why, whysz, "owner pid %d is gone", (int)oi->pid);
+        if (until > rd_wall_now_ms())
+            return 0; /* kept for investigation (keep_scratch), time to live not over */
+        if (until)
+            snprintf(why, whysz, "kept until %s: time to live over",
+                     rd_time_format(until, when, sizeof when));
+        else
+            snprintf(why, whysz, "owner pid %d is gone", (int)oi->pid);
         return 1;
     }
     /* No owner file: a run that died between mkdtemp and writing it. */
@@ -450,6 +524,8 @@ static rd_status eph_gc(const rd_scratch_cfg *cfg, rd_engine engine, double olde
         report(ud, msg);
         free(path);
     }
+    if (st == RD_OK)
+        st = rd_eph_template_gc(rundir, dry_run, report, ud, err);
 out:
     if (d)
         closedir(d);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
@@ -110,19 +111,25 @@ static char *init_sql(const char *pw, const char *db)
         pw, pw, pw, db);
 }
 
-static rd_status mdb_init(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err)
+/* What mariadb-install-db is run with: part of a template's identity. */
+#define MDB_INIT_FLAGS "--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve"
+
+/* An empty data directory; the users and the password come from the init
+ * file of each start (mdb_configure), so user and password are not used. */
+static rd_status mdb_init_data(const char *dir, rd_eph *e, const char *user, const char *password,
+                               double deadline, rd_error *err)
 {
     mdb_priv *p = e->priv;
-    char *datadir = rd_asprintf("--datadir=%s/data", s->dir);
-    char *user = rd_asprintf("--user=%s", e->u.name);
-    char *tmpdir = rd_asprintf("%s/tmp", s->dir);
+    char *datadir = rd_fs_join(dir, "data");
+    char *a_data = rd_asprintf("--datadir=%s", datadir);
+    char *a_user = rd_asprintf("--user=%s", e->u.name);
+    char *tmpdir = rd_fs_join(dir, "tmp");
     char *a_tmp = rd_asprintf("--tmpdir=%s", tmpdir ? tmpdir : "");
-    char *sql = NULL;
     rd_status st;
 
-    (void)tcp;
-    p->initfile = rd_asprintf("%s/init.sql", s->dir);
-    if (!datadir || !user || !tmpdir || !a_tmp || !p->initfile) {
+    (void)user;
+    (void)password;
+    if (!datadir || !a_data || !a_user || !tmpdir || !a_tmp) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -130,15 +137,40 @@ static rd_status mdb_init(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd
         goto out;
     const char *argv[] = {p->install,
                           "--no-defaults",
-                          datadir,
+                          a_data,
                           a_tmp,
                           "--auth-root-authentication-method=normal",
                           "--skip-test-db",
                           "--skip-name-resolve",
-                          e->u.run_as ? user : NULL,
+                          e->u.run_as ? a_user : NULL,
                           NULL};
     double left = deadline - rd_mono_now();
-    if ((st = rd_scratch_run_tool(&e->u, argv, s->dir, left > 5 ? left : 5, NULL, err)) != RD_OK)
+    st = rd_scratch_run_tool(&e->u, argv, dir, left > 5 ? left : 5, NULL, err);
+out:
+    free(datadir);
+    free(a_data);
+    free(a_user);
+    free(tmpdir);
+    free(a_tmp);
+    return st;
+}
+
+/* The instance's own tmpdir, and the init file that sets its password and
+ * creates its database at start. */
+static rd_status mdb_configure(rd_scratch *s, rd_eph *e, int tcp, rd_error *err)
+{
+    mdb_priv *p = e->priv;
+    char *tmpdir = rd_asprintf("%s/tmp", s->dir);
+    char *sql = NULL;
+    rd_status st;
+
+    (void)tcp;
+    p->initfile = rd_asprintf("%s/init.sql", s->dir);
+    if (!tmpdir || !p->initfile) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = private_tmpdir(tmpdir, &e->u, err)) != RD_OK)
         goto out;
     if (!(sql = init_sql(s->conn.password, s->conn.database))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -147,12 +179,15 @@ static rd_status mdb_init(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd
     st = rd_scratch_write_private(p->initfile, sql, &e->u, err);
     memset(sql, 0, strlen(sql));
 out:
-    free(datadir);
-    free(user);
     free(tmpdir);
-    free(a_tmp);
     free(sql);
     return st;
+}
+
+static const char *mdb_binary(const void *priv)
+{
+    const mdb_priv *p = priv;
+    return p->server;
 }
 
 static rd_status mdb_start(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err)
@@ -177,8 +212,6 @@ static rd_status mdb_start(rd_scratch *s, rd_eph *e, int tcp, double deadline, r
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = private_tmpdir(tmpdir, &e->u, err)) != RD_OK)
-        goto out;
     snprintf(a_port, sizeof a_port, "--port=%d", s->conn.port);
     const char *argv[] = {server,
                           "--no-defaults",
@@ -218,8 +251,9 @@ out:
 }
 
 /* The init file holds the password: gone once the server has read it. */
-static rd_status mdb_ready(rd_scratch *s, rd_eph *e, rd_error *err)
+static rd_status mdb_ready(rd_scratch *s, rd_eph *e, const char *own_pw, rd_error *err)
 {
+    (void)own_pw;
     mdb_priv *p = e->priv;
     (void)s;
     (void)err;
@@ -264,7 +298,10 @@ const rd_eph_engine rd_eph_mariadb = {
     .leftover_signal = SIGTERM,
     .leftover_grace = 60,
     .prepare = mdb_prepare,
-    .init = mdb_init,
+    .init_flags = MDB_INIT_FLAGS,
+    .init_data = mdb_init_data,
+    .configure = mdb_configure,
+    .binary = mdb_binary,
     .start = mdb_start,
     .stop = mdb_stop,
     .server_pid = mdb_server_pid,

@@ -2,6 +2,7 @@
  * (ephemeral.c): initdb with data checksums and scram-sha-256, a server
  * configured for a throwaway instance, started and stopped with pg_ctl. */
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,8 +25,9 @@ static void priv_free(void *priv)
     pg_priv *p = priv;
     if (!p)
         return;
-    rd_proc_free(p->server_proc);
+    rd_proc_free(p->server);
     free(p->bindir);
+    free(p->postgres);
     free(p);
 }
 
@@ -94,6 +96,8 @@ static rd_status pg_prepare(const rd_scratch_cfg *cfg, void **priv, rd_error *er
     if (!p)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     rd_status st = find_bindir(cfg, &p->bindir, err);
+    if (st == RD_OK && !(p->postgres = rd_asprintf("%s/postgres", p->bindir)))
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     if (st != RD_OK) {
         priv_free(p);
         return st;
@@ -139,28 +143,32 @@ out:
     return st;
 }
 
-static rd_status pg_init(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err)
+/* What initdb is run with: part of a template's identity. */
+#define PG_INIT_FLAGS "--data-checksums --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8"
+
+/* An empty cluster in datadir whose superuser is user with password. */
+static rd_status pg_init_data(const char *dir, rd_eph *e, const char *user, const char *password,
+                              double deadline, rd_error *err)
 {
     pg_priv *p = e->priv;
-    char *pwfile = rd_asprintf("%s/pwfile", s->dir);
-    char *data = rd_asprintf("%s/data", s->dir);
+    char *datadir = rd_fs_join(dir, "data");
+    char *pwfile = rd_fs_join(dir, "pwfile");
     char *initdb = rd_asprintf("%s/initdb", p->bindir);
     char *pwopt = pwfile ? rd_asprintf("--pwfile=%s", pwfile) : NULL;
     rd_status st;
 
-    s->conn.port = 5432; /* socket only: the number only names the socket file */
-    if (!pwfile || !data || !initdb || !pwopt) {
+    if (!datadir || !pwfile || !initdb || !pwopt) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = rd_scratch_write_private(pwfile, s->conn.password, &e->u, err)) != RD_OK)
+    if ((st = rd_scratch_write_private(pwfile, password, &e->u, err)) != RD_OK)
         goto out;
     const char *argv[] = {initdb,
                           "-D",
-                          data,
+                          datadir,
                           "--data-checksums",
                           "-U",
-                          s->conn.user,
+                          user,
                           "--auth=scram-sha-256",
                           pwopt,
                           "-E",
@@ -169,16 +177,28 @@ static rd_status pg_init(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_
                           "--no-sync",
                           "--no-instructions",
                           NULL};
-    st = rd_scratch_run_tool(&e->u, argv, s->dir, left(deadline), NULL, err);
+    st = rd_scratch_run_tool(&e->u, argv, dir, left(deadline), NULL, err);
     unlink(pwfile);
-    if (st == RD_OK)
-        st = write_conf(s->dir, tcp, err);
 out:
+    free(datadir);
     free(pwfile);
-    free(data);
     free(initdb);
     free(pwopt);
     return st;
+}
+
+/* The instance's own settings, appended to its copy of postgresql.conf. */
+static rd_status pg_configure(rd_scratch *s, rd_eph *e, int tcp, rd_error *err)
+{
+    (void)e;
+    s->conn.port = 5432; /* socket only: the number only names the socket file */
+    return write_conf(s->dir, tcp, err);
+}
+
+static const char *pg_binary(const void *priv)
+{
+    const pg_priv *p = priv;
+    return p->postgres;
 }
 
 static pid_t pg_server_pid(const char *dir)
@@ -189,92 +209,110 @@ static pid_t pg_server_pid(const char *dir)
     return pid;
 }
 
+/* The postmaster runs as our child (not daemonised by pg_ctl, whose wait
+ * polls in steps of 100 ms): its output goes to the log, and we know at once
+ * when it accepts connections or dies. */
 static rd_status pg_start(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err)
 {
     pg_priv *p = e->priv;
-    char *pg_ctl = rd_asprintf("%s/pg_ctl", p->bindir);
     char *data = rd_asprintf("%s/data", s->dir);
     char *dsn = NULL;
-    char opts[64], wait_s[32];
+    char port[16];
+    int logfd = -1;
     rd_status st;
 
-    if (!pg_ctl || !data) {
+    (void)tcp; /* listen_addresses is in postgresql.conf; the port is given here */
+    if (!data) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    (void)tcp; /* listen_addresses is in postgresql.conf; the port is given here */
-    snprintf(opts, sizeof opts, "-p %d", s->conn.port);
-    snprintf(wait_s, sizeof wait_s, "%d", (int)left(deadline));
+    snprintf(port, sizeof port, "%d", s->conn.port);
     unlink(e->log);
-    const char *argv[] = {pg_ctl, "-D",   data, "-l", e->log,  "-w",
-                          "-t",   wait_s, "-o", opts, "start", NULL};
-    if ((st = rd_scratch_run_tool(&e->u, argv, s->dir, left(deadline) + 10, e->log, err)) != RD_OK)
+    logfd = open(e->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (logfd < 0 || (e->u.run_as && fchown(logfd, e->u.uid, e->u.gid) != 0)) {
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", e->log);
+        goto out;
+    }
+    const char *argv[] = {p->postgres, "-D", data, "-p", port, NULL};
+    rd_proc_spec spec = {0};
+    spec.argv = argv;
+    spec.cwd = s->dir;
+    spec.stdout_mode = RD_PROC_IO_FD;
+    spec.stdout_fd = logfd;
+    spec.stderr_to_stdout = 1;
+    spec.run_as = e->u.run_as;
+    spec.uid = e->u.uid;
+    spec.gid = e->u.gid;
+    spec.term_grace = 30; /* SIGTERM is a smart shutdown */
+    rd_proc_free(p->server);
+    p->server = NULL;
+    if ((st = rd_proc_start(&spec, &p->server, err)) != RD_OK)
         goto out;
     if ((st = rd_scratch_dsn_for(s, "postgres", &dsn, err)) == RD_OK)
-        st = rd_scratch_wait_ready(s, dsn, deadline, pg_server_pid(s->dir), e->log, err);
+        st = rd_scratch_wait_ready(s, dsn, deadline, rd_proc_pid(p->server), e->log, err);
 out:
-    free(pg_ctl);
+    if (logfd >= 0)
+        close(logfd);
     free(data);
     free(dsn);
     return st;
 }
 
-/* Reap a server started by start_physical once it is gone. */
-static void reap(pg_priv *p)
-{
-    if (p && p->server_proc && !rd_scratch_pid_alive(rd_proc_pid(p->server_proc))) {
-        int code;
-        rd_error e2;
-        rd_proc_wait(p->server_proc, rd_mono_now() + 5, &code, &e2);
-        rd_proc_free(p->server_proc);
-        p->server_proc = NULL;
-    }
-}
-
+/* A fast shutdown (SIGINT); after 30 s rd_proc_wait sends SIGTERM, then
+ * SIGKILL. The child is reaped. */
 static void pg_stop(rd_scratch *s, rd_eph *e)
 {
     pg_priv *p = e->priv;
-    pid_t pid = pg_server_pid(s->dir);
-    if (!p || pid <= 0 || !rd_scratch_pid_alive(pid)) {
-        reap(p);
+    (void)s;
+    if (!p || !p->server)
         return;
+    pid_t pid = rd_proc_pid(p->server);
+    int code;
+    rd_error e2;
+    kill(pid, SIGINT);
+    if (rd_proc_wait(p->server, rd_mono_now() + 30, &code, &e2) != RD_OK) {
+        rd_log_warn("postgresql scratch server (pid %d) ignored a fast shutdown: %s", (int)pid,
+                    e2.msg);
     }
-    char *pg_ctl = rd_asprintf("%s/pg_ctl", p->bindir);
-    char *data = rd_asprintf("%s/data", s->dir);
-    if (pg_ctl && data) {
-        const char *fast[] = {pg_ctl, "-D", data, "-m", "fast", "-w", "-t", "30", "stop", NULL};
-        const char *imm[] = {pg_ctl, "-D", data, "-m", "immediate", "-w", "-t", "10", "stop", NULL};
-        rd_error e2;
-        if (rd_scratch_run_tool(&e->u, fast, s->dir, 40, NULL, &e2) != RD_OK) {
-            rd_log_warn("pg_ctl stop -m fast failed: %s", e2.msg);
-            rd_scratch_run_tool(&e->u, imm, s->dir, 20, NULL, &e2);
-        }
-    }
-    reap(p);
-    free(pg_ctl);
-    free(data);
+    rd_proc_free(p->server);
+    p->server = NULL;
 }
 
-static rd_status pg_ready(rd_scratch *s, rd_eph *e, rd_error *err)
+/* On one connection: the instance's own password when it is a copy of a
+ * template (own_pw), and its scratch database. */
+static rd_status pg_ready(rd_scratch *s, rd_eph *e, const char *own_pw, rd_error *err)
 {
-    (void)e;
     rd_db_opts opts = {0};
     rd_db *db = NULL;
     rd_strbuf sql;
     char *dsn = NULL;
     rd_status st;
 
+    (void)e;
     rd_strbuf_init(&sql, 0);
     opts.password = s->conn.password;
-    if (strcmp(s->conn.database, "postgres") == 0)
+    int create = strcmp(s->conn.database, "postgres") != 0;
+    if (!create && !own_pw)
         return RD_OK;
     if ((st = rd_scratch_dsn_for(s, "postgres", &dsn, err)) != RD_OK ||
-        (st = rd_db_connect(RD_ENGINE_PG, dsn, &opts, &db, err)) != RD_OK ||
-        (st = rd_strbuf_append(&sql, "CREATE DATABASE ", err)) != RD_OK ||
-        (st = rd_db_quote_ident(db, s->conn.database, &sql, err)) != RD_OK ||
-        (st = rd_db_exec(db, sql.data, 60, NULL, err)) != RD_OK)
+        (st = rd_db_connect(RD_ENGINE_PG, dsn, &opts, &db, err)) != RD_OK)
+        goto out;
+    if (own_pw && ((st = rd_strbuf_append(&sql, "ALTER ROLE ", err)) != RD_OK ||
+                   (st = rd_db_quote_ident(db, s->conn.user, &sql, err)) != RD_OK ||
+                   (st = rd_strbuf_append(&sql, " PASSWORD ", err)) != RD_OK ||
+                   (st = rd_db_quote_literal(db, own_pw, &sql, err)) != RD_OK ||
+                   (st = rd_db_exec(db, sql.data, 60, NULL, err)) != RD_OK))
+        goto out;
+    if (sql.data)
+        memset(sql.data, 0, sql.len); /* it held the password */
+    rd_strbuf_reset(&sql);
+    if (create && ((st = rd_strbuf_append(&sql, "CREATE DATABASE ", err)) != RD_OK ||
+                   (st = rd_db_quote_ident(db, s->conn.database, &sql, err)) != RD_OK ||
+                   (st = rd_db_exec(db, sql.data, 60, NULL, err)) != RD_OK))
         goto out;
 out:
+    if (sql.data)
+        memset(sql.data, 0, sql.len);
     rd_db_free(db);
     free(dsn);
     rd_strbuf_free(&sql);
@@ -294,7 +332,11 @@ const rd_eph_engine rd_eph_pg = {
     .leftover_signal = SIGINT, /* fast shutdown */
     .leftover_grace = 30,
     .prepare = pg_prepare,
-    .init = pg_init,
+    .init_flags = PG_INIT_FLAGS,
+    .init_data = pg_init_data,
+    .configure = pg_configure,
+    .binary = pg_binary,
+    .takes_password = 1,
     .start = pg_start,
     .stop = pg_stop,
     .server_pid = pg_server_pid,

@@ -92,9 +92,9 @@ rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_st
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (p->server_proc) {
-        rd_proc_free(p->server_proc);
-        p->server_proc = NULL;
+    if (p->server) {
+        rd_proc_free(p->server);
+        p->server = NULL;
     }
     if (!e->tcp)
         s->conn.port = 5432; /* socket only: the number only names the socket file */
@@ -170,7 +170,7 @@ rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_st
                          .uid = e->u.uid,
                          .gid = e->u.gid,
                          .term_grace = 30};
-    if ((st = rd_proc_start(&spec, &p->server_proc, err)) != RD_OK)
+    if ((st = rd_proc_start(&spec, &p->server, err)) != RD_OK)
         rd_error_prefix(err, "cannot start the postgresql server: ");
 out:
     if (fd >= 0)
@@ -188,9 +188,9 @@ pid_t rd_eph_pg_running_pid(rd_scratch *s, rd_eph *e)
 {
     (void)s;
     rd_eph_pg_priv *p = e->priv;
-    if (!p || !p->server_proc)
+    if (!p || !p->server)
         return 0;
-    pid_t pid = rd_proc_pid(p->server_proc);
+    pid_t pid = rd_proc_pid(p->server);
     return rd_scratch_pid_alive(pid) ? pid : 0;
 }
 

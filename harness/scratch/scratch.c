@@ -5,12 +5,15 @@
  * processes) and scratch_conn.c (connection info). */
 #include "restoredrill/scratch.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/strbuf.h"
 #include "scratch_int.h"
@@ -145,6 +148,33 @@ rd_status rd_scratch_teardown(rd_scratch *s, rd_error *err)
         s->torn_down = 1;
         live_remove(s);
     }
+    return st;
+}
+
+rd_status rd_scratch_keep_until(const rd_scratch *s, int64_t until_ms, const char *reason,
+                                rd_error *err)
+{
+    char when[RD_TIME_BUFSZ];
+    rd_status st;
+    if (!s->dir)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "a %s scratch instance has no private directory to record a time to live",
+                      s->type ? s->type->name : "scratch");
+    char *path = rd_fs_join(s->dir, RD_SCRATCH_KEEP_FILE);
+    cJSON *o = cJSON_CreateObject();
+    char *text = NULL;
+    if (!path || !o ||
+        !cJSON_AddStringToObject(o, "keep_until", rd_time_format(until_ms, when, sizeof when)) ||
+        !cJSON_AddStringToObject(o, "reason", reason ? reason : "") ||
+        !(text = cJSON_PrintUnformatted(o))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    st = rd_fs_write_atomic(path, text, strlen(text), 0600, err);
+out:
+    cJSON_free(text);
+    cJSON_Delete(o);
+    free(path);
     return st;
 }
 

@@ -257,7 +257,7 @@ rd_status rd_scratch_wait_ready(rd_scratch *s, const char *dsn, double deadline,
     opts.password = s->conn.password;
     opts.connect_timeout = 2;
     rd_error_clear(&last);
-    for (;;) {
+    for (int tries = 0;; tries++) {
         st = rd_db_connect(s->conn.engine, dsn, &opts, &db, &last);
         if (st == RD_OK)
             break;
@@ -278,7 +278,7 @@ rd_status rd_scratch_wait_ready(rd_scratch *s, const char *dsn, double deadline,
                         tail ? tail : "");
             goto out;
         }
-        rd_scratch_sleep_ms(50);
+        rd_scratch_sleep_ms(tries < 50 ? 10 : 50); /* a server is usually up in well under 1s */
     }
     free(s->server_version);
     s->server_version = NULL;

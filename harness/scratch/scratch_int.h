@@ -38,10 +38,11 @@ typedef struct rd_eph_user {
 typedef struct rd_eph {
     const struct rd_eph_engine *eng;
     rd_eph_user u;
-    char *rundir; /* parent of the instance's directory */
-    char *log;    /* <dir>/server.log */
-    int tcp;      /* also listen on 127.0.0.1 */
-    void *priv;   /* the engine's own data */
+    char *rundir;      /* parent of the instance's directory */
+    char *log;         /* <dir>/server.log */
+    int from_template; /* the data directory is a copy of a template */
+    int tcp;           /* also listen on 127.0.0.1 */
+    void *priv;        /* the engine's own data */
 } rd_eph;
 
 typedef struct rd_eph_engine {
@@ -57,10 +58,18 @@ typedef struct rd_eph_engine {
     /* required */
     /* Find the binaries; *priv is the engine's per-instance data. */
     rd_status (*prepare)(const rd_scratch_cfg *cfg, void **priv, rd_error *err);
-    /* Fill the new directory (s->dir) with an empty cluster whose admin user
-     * is s->conn.user with s->conn.password and which holds s->conn.database
-     * once started; tcp: it will also listen on 127.0.0.1. */
-    rd_status (*init)(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err);
+    /* Make an empty cluster in <dir>/data (dir: the instance's directory,
+     * or a template's) whose admin user is user with password. The engine's
+     * init_flags say what it is made with. */
+    rd_status (*init_data)(const char *dir, rd_eph *e, const char *user, const char *password,
+                           double deadline, rd_error *err);
+    /* The instance's own settings on its data directory (socket, TCP when
+     * tcp, the start-up files that hold s->conn's credentials). */
+    rd_status (*configure)(rd_scratch *s, rd_eph *e, int tcp, rd_error *err);
+    /* The server binary (heap-free, borrowed from priv): with init_flags,
+     * the identity of a template data directory. */
+    const char *(*binary)(const void *priv);
+    const char *init_flags;
     /* Start the server (on s->conn.port when tcp) and wait until it answers;
      * s->server_version is set. The caller retries when the log says
      * "Address already in use". */
@@ -70,8 +79,13 @@ typedef struct rd_eph_engine {
     /* The pid in the pid file of a server whose files are in dir; 0: none. */
     pid_t (*server_pid)(const char *dir);
     void (*priv_free)(void *priv);
-    /* optional: after start (NULL: nothing) */
-    rd_status (*ready)(rd_scratch *s, rd_eph *e, rd_error *err);
+    /* optional: after start (NULL: nothing). own_pw: a copy of a template
+     * whose engine takes_password still has the template's password
+     * (s->conn.password): ready gives the instance its own; else NULL. */
+    rd_status (*ready)(rd_scratch *s, rd_eph *e, const char *own_pw, rd_error *err);
+    /* A copy of a template is given its password by ready once started
+     * (PostgreSQL), not by configure before the start (MariaDB). */
+    int takes_password;
     /* optional, physical restores (NULL: the engine has none). Start a
      * server on s->data_dir (filled by a restore) with the scratch's own
      * configuration and authentication, o->settings winning over the data
@@ -89,13 +103,28 @@ typedef struct rd_eph_engine {
                               rd_error *err);
 } rd_eph_engine;
 
+/* The admin user of every ephemeral instance (and of templates). */
+#define RD_EPH_USER "restoredrill"
+
+/* ephemeral_template.c: copy the template data directory of e's engine,
+ * binary and run_as user to dst (made on first use, under a lock, and
+ * rebuilt when it no longer matches); *password (heap) is the template's
+ * admin password, which the copy still has. */
+rd_status rd_eph_template_copy(rd_eph *e, const char *dst, double deadline, char **password,
+                               rd_error *err);
+/* Remove templates whose server binary is gone or changed, and builds that
+ * died, unless in use; one line per removal through report. */
+rd_status rd_eph_template_gc(const char *rundir, int dry_run,
+                             void (*report)(void *ud, const char *what), void *ud, rd_error *err);
+
 extern const rd_eph_engine rd_eph_pg; /* ephemeral_pg.c */
 
 /* The PostgreSQL engine's per-instance data (ephemeral_pg.c), shared with
  * its physical part (ephemeral_pg_phys.c). */
 typedef struct rd_eph_pg_priv {
     char *bindir;
-    rd_proc *server_proc; /* the postmaster started by start_physical, or NULL */
+    char *postgres;  /* the server binary: a template's identity */
+    rd_proc *server; /* the postmaster, our child (also the one start_physical starts) */
 } rd_eph_pg_priv;
 rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_start *o,
                                    rd_error *err);

@@ -162,6 +162,13 @@ typedef struct rd_sample {
  * exposure_seconds and newest_age_seconds are -1 when no point exists. */
 rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
                          int64_t now_ms, rd_sample *out, rd_error *err);
+/* rd_sample_pick with, per point, the number of passed drills the history
+ * holds of it (verified[i] for pts->items[i]; NULL: none), which strategy
+ * least-verified needs: one seeded draw among the points inside the window
+ * verified the fewest times. The other strategies ignore verified. */
+rd_status rd_sample_pick_counts(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
+                                int64_t now_ms, const size_t *verified, rd_sample *out,
+                                rd_error *err);
 /* RPO exposure only (for list): same window rules, no pick. */
 void rd_sample_exposure(const rd_points *pts, double window, int64_t now_ms, rd_sample *out);
 

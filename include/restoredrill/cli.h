@@ -27,6 +27,8 @@ int rd_cmd_diff(int argc, char **argv);      /* harness/cli/cmd_compare.c */
 int rd_cmd_report(int argc, char **argv);    /* harness/cli/cmd_report.c */
 int rd_cmd_history(int argc, char **argv);   /* harness/cli/cmd_report.c */
 int rd_cmd_gc(int argc, char **argv);        /* harness/cli/cmd_gc.c */
+int rd_cmd_evidence(int argc, char **argv);  /* harness/cli/cmd_evidence.c */
+int rd_cmd_coverage(int argc, char **argv);  /* harness/cli/cmd_coverage.c */
 
 /* Report a usage error: "restoredrill: SUB: <message>" and the subcommand's
  * short usage on stderr. Returns RD_EXIT_USAGE. */

@@ -62,6 +62,7 @@ typedef struct rd_scratch_cfg {
     int tcp;            /* ephemeral: also listen on 127.0.0.1:<free port> */
     char *bin_dir;      /* ephemeral: server binaries dir; NULL = search */
     char *base_dir;     /* ephemeral: parent of the private dir; NULL = $TMPDIR or /tmp */
+    int no_template;    /* ephemeral: "template": false, initialise every instance afresh */
     char *admin_dsn;    /* server */
     char *password_env; /* server: env var holding the admin password */
     char *prefix;       /* server: default "rd_scratch_" */
@@ -124,12 +125,17 @@ typedef struct rd_target_cfg {
     double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
     rd_check_cfg *checks;
     size_t nchecks;
-    int checks_given; /* 0: "checks" absent, default checks apply */
+    int checks_given;     /* 0: "checks" absent, default checks apply */
+    rd_strlist controls;  /* "controls": audit controls its results support; empty: the drill's */
+    int negative_control; /* plant faults after the checks pass (docs/evidence.md) */
+    char *keep_scratch;   /* never (default) | on-failure | always */
+    double keep_scratch_ttl; /* seconds gc leaves a kept ephemeral instance; default 1d */
 } rd_target_cfg;
 
 typedef struct rd_output_cfg {
     char *dir;                                        /* default "out" */
     char *junit, *json, *html, *prometheus, *history; /* file names (relative to dir) or NULL */
+    char *sign_key; /* output.sign.key: Ed25519 private key (PEM) path; NULL: unsigned */
 } rd_output_cfg;
 
 typedef struct rd_notify_cfg {
@@ -149,7 +155,9 @@ typedef struct rd_config {
     rd_notify_cfg notify;
     rd_target_cfg *targets;
     size_t ntargets;
-    struct cJSON *root; /* the expanded document; checks borrow from it */
+    rd_strlist controls; /* "controls": e.g. "SOC2 A1.3"; may be empty */
+    char sha256[65];     /* of the configuration text as read (before expansion) */
+    struct cJSON *root;  /* the expanded document; checks borrow from it */
 } rd_config;
 
 /* Defaults of the per-phase timeouts (seconds) when the config gives none.

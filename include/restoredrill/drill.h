@@ -18,6 +18,12 @@ typedef struct rd_drill_opts {
     const char *out_dir;  /* NULL: config output.dir */
     int keep_scratch;
     int dry_run;
+    int negative_control; /* every target, as negative_control: true */
+    /* Passed drills the history holds of a target's recovery point (for
+     * strategy least-verified and the report's coverage); NULL: none known.
+     * Called from worker threads: must only read ud. */
+    size_t (*verified)(void *ud, const char *target, const char *point_id);
+    void *verified_ud;
 } rd_drill_opts;
 
 /* The driver lookups for rd_config_load: catalogs, scratch types and checks

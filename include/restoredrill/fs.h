@@ -1,5 +1,5 @@
 /* fs.h: file system helpers: private temp dirs, guarded recursive delete,
- * atomic writes, whole-file reads. */
+ * atomic writes, whole-file reads, locks, tree copies. */
 #ifndef RESTOREDRILL_FS_H
 #define RESTOREDRILL_FS_H
 
@@ -44,5 +44,22 @@ int rd_fs_is_dir(const char *path);
 
 /* Join two path parts with one '/'. Heap result; NULL on allocation failure. */
 char *rd_fs_join(const char *a, const char *b);
+
+/* Take a flock on lock_path (created 0600 when missing), shared when shared
+ * is true, else exclusive, waiting up to wait_s seconds (polling, resumed
+ * after signals; 0: one try). *fd is the lock's
+ * descriptor for rd_fs_unlock. RD_ERR_TIMEOUT "LOCK stayed locked by another
+ * process" when the wait runs out; RD_ERR_IO when it cannot be opened. */
+rd_status rd_fs_lock(const char *lock_path, double wait_s, int shared, int *fd, rd_error *err);
+/* Release and close a lock from rd_fs_lock; fd < 0 is a no-op. */
+void rd_fs_unlock(int fd);
+
+/* Copy the tree at src to dst (which must not exist): directories and
+ * regular files with their modes (copy_file_range, so the kernel copies the
+ * bytes), symlinks as symlinks; everything created is owned by uid:gid when
+ * chown_to. On failure the partial dst stays for the caller to remove.
+ * "disk full: " starts the message when the device is full. */
+rd_status rd_fs_copy_tree(const char *src, const char *dst, int chown_to, uid_t uid, gid_t gid,
+                          rd_error *err);
 
 #endif

@@ -40,6 +40,14 @@ rd_status rd_report_write_prometheus(const rd_report *r, const char *path, rd_er
  * carried over. */
 rd_status rd_report_to_prometheus(const rd_report *r, const char *previous, char **out,
                                   rd_error *err);
+/* The same plus restoredrill_rto_forecast_bytes{target} for each target
+ * whose drills in the history file (NULL: none) give an RTO forecast: the
+ * recovery point size at which the RTO fitted against size reaches the
+ * objective (see docs/evidence.md). */
+rd_status rd_report_to_prometheus_history(const rd_report *r, const char *previous,
+                                          const char *history, char **out, rd_error *err);
+rd_status rd_report_write_prometheus_history(const rd_report *r, const char *history,
+                                             const char *path, rd_error *err);
 
 /* Append one line for this drill, carrying "prev_sha256" of the previous
  * line (64 zeros for the first). */

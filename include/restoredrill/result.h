@@ -53,6 +53,7 @@ typedef struct rd_phase {
     char *name; /* sample fetch provision restore recover verify teardown */
     double seconds;
     rd_verdict status;
+    int64_t started_at_ms, finished_at_ms; /* wall clock; 0 unknown (skipped phases) */
 } rd_phase;
 
 typedef struct rd_point_info {
@@ -84,6 +85,7 @@ typedef struct rd_target_result {
     int64_t finished_at_ms;
     rd_point_info point; /* id NULL when nothing was sampled */
     char *sampling_strategy;
+    char *sampling_reason; /* how the point was chosen, one sentence; may be NULL */
     size_t sampling_candidates;
     uint64_t sampling_seed;
     int64_t pitr_target_ms; /* 0 unless PITR */
@@ -98,8 +100,18 @@ typedef struct rd_target_result {
     double data_lag_seconds;     /* created_at - newest_data_time; < 0 unknown */
     rd_check_result *checks;
     size_t nchecks;
-    char *error; /* why the target failed/errored, one line; NULL when passed */
-    char *notes; /* e.g. "default checks: rowcount, integrity, schema"; may be NULL */
+    char *error;     /* why the target failed/errored, one line; NULL when passed */
+    char *notes;     /* e.g. "default checks: rowcount, integrity, schema"; may be NULL */
+    char **controls; /* audit controls its results support (target's, else the drill's) */
+    size_t ncontrols;
+    char *scratch_type; /* ephemeral | server | exec; NULL when nothing was provisioned */
+    char *isolation;    /* one line: why the scratch instance is not the reference; may be NULL */
+    /* recovery points of the retention window, oldest first: '.' never
+     * verified, 'V' verified by an earlier drill, 'T' this drill's point, 'B'
+     * this drill's point verified before too; NULL unknown */
+    char *coverage_map;
+    char *kept_connect;    /* the scratch instance was kept: how to connect (no password) */
+    int64_t kept_until_ms; /* until when gc leaves it; 0: no time to live recorded */
 } rd_target_result;
 
 typedef struct rd_report_summary {
@@ -116,8 +128,13 @@ typedef struct rd_report {
     int64_t finished_at_ms;
     char *host;
     char *user;
-    rd_verdict status; /* passed failed error aborted */
-    char *config_path; /* may be NULL */
+    rd_verdict status;   /* passed failed error aborted */
+    char *config_path;   /* may be NULL */
+    char *config_sha256; /* of the configuration file's bytes; may be NULL */
+    char *ci_job_url;    /* CI job that ran the drill (from the environment); may be NULL */
+    char *signing_key;   /* fingerprint of the key that signs this report; NULL: unsigned */
+    char **controls;     /* the drill's audit controls ("SOC2 A1.3") */
+    size_t ncontrols;
     rd_target_result *targets;
     size_t ntargets;
 } rd_report;
@@ -144,6 +161,10 @@ void rd_check_add_prop(rd_check_result *c, const char *name, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 void rd_target_set_error(rd_target_result *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Append a copy of s to a string vector (controls). RD_ERR_NOMEM on failure. */
+rd_status rd_strv_push(char ***v, size_t *n, const char *s, rd_error *err);
+void rd_strv_free(char **v, size_t n);
 
 /* Recompute t->status from its checks (worst verdict; skipped-only = passed)
  * unless the target already carries a worse status. */

@@ -106,6 +106,14 @@ rd_status rd_scratch_provision(const rd_scratch_cfg *cfg, rd_engine engine,
                                const rd_scratch_req *req, rd_scratch **out, rd_error *err);
 /* Tear down (idempotent) and unregister. Does not free. */
 rd_status rd_scratch_teardown(rd_scratch *s, rd_error *err);
+/* Leave the instance running for investigation until until_ms (epoch ms):
+ * an ephemeral instance gets RD_SCRATCH_KEEP_FILE in its directory, and
+ * `gc` leaves it alone until then (and removes it after). RD_ERR_UNSUPPORTED
+ * for instances without a private directory (server, exec), which gc treats
+ * as before (server: --older-than). */
+#define RD_SCRATCH_KEEP_FILE "keep.json"
+rd_status rd_scratch_keep_until(const rd_scratch *s, int64_t until_ms, const char *reason,
+                                rd_error *err);
 /* Frees the struct (tearing down first when not yet done). NULL no-op. */
 void rd_scratch_free(rd_scratch *s);
 /* Abort path: tear down every registered instance that this process

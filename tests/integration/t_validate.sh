@@ -101,7 +101,7 @@ cat >drill.json <<EOF
 EOF
 run "$RD_BIN" validate drill.json
 expect_rc 2 "unknown key"
-expect_err_line "restoredrill: drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks)" "unknown key"
+expect_err_line "restoredrill: drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control)" "unknown key"
 expect_no_stdout "unknown key"
 
 cat >drill.json <<EOF
@@ -174,6 +174,8 @@ expect_out_has "  scratch:    ephemeral" "good config"
 expect_out_has "  restore:    jobs 2, timeout 2h, roles no-owner" "good config"
 expect_out_has "  checks:     the default checks" "good config"
 expect_out_has "  objectives: rto 2h, rpo 1d" "good config"
+expect_out_has "  evidence:   negative control off, keep scratch never" "good config"
+expect_out_has "  signed:     no" "good config"
 expect_out_has "configuration OK" "good config"
 grep -q "hunter2\|topsecret" "$tmp/out" "$tmp/err" && fail "good config: a secret was printed"
 # global options after the subcommand; --quiet with --verbose is a usage error
@@ -194,7 +196,7 @@ EOF
 run "$RD_BIN" validate drill.json
 expect_rc 2 "three errors"
 expect_no_stdout "three errors"
-want='restoredrill: drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks)
+want='restoredrill: drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control)
 restoredrill: drill.json: targets[0].objectives.rto: expected a duration like "90s", "15m", "2h" or "1d", got "soon"
 restoredrill: drill.json: targets[0].checks[0].expect: expected an operator and a value like ">= 100", got "lots"'
 [ "$(cat "$tmp/err")" = "$want" ] || fail "three errors: stderr is [$(cat "$tmp/err")], want [$want]"

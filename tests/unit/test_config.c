@@ -87,6 +87,22 @@ static char *top(const char *extra)
         free(t_);                                                                                  \
     } while (0)
 
+START_TEST(test_scratch_template)
+{
+    char *text = target(", \"scratch\": {\"template\": false, \"tcp\": true}");
+    rd_config *cfg = ok(text, NODRV);
+    free(text);
+    ck_assert_int_eq(cfg->targets[0].scratch.no_template, 1);
+    ck_assert_int_eq(cfg->targets[0].scratch.tcp, 1);
+    rd_config_free(cfg);
+    text = target(", \"scratch\": {\"template\": true}");
+    cfg = ok(text, NODRV);
+    free(text);
+    ck_assert_int_eq(cfg->targets[0].scratch.no_template, 0);
+    rd_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
     char *text = target("");
@@ -126,6 +142,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(t->scratch.type, "ephemeral");
     ck_assert_str_eq(t->scratch.run_as, "postgres");
     ck_assert_int_eq(t->scratch.tcp, 0);
+    ck_assert_int_eq(t->scratch.no_template, 0); /* templates are the default */
     ck_assert_ptr_null(t->scratch.bin_dir);
     ck_assert_ptr_null(t->scratch.admin_dsn);
     ck_assert_str_eq(t->scratch.prefix, "rd_scratch_");
@@ -288,11 +305,13 @@ START_TEST(test_unknown_keys)
 {
     ASSERT_TOP_ERR("\"sampel\": 1,", NODRV,
                    "drill.json: sampel: unknown key (expected one of: version, name, seed, "
-                   "parallel, output, notify, targets)");
-    ASSERT_TARGET_ERR(", \"sampel\": {}", NODRV,
-                      "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
-                      "objectives, catalog, sample, scratch, restore, reference, databases, "
-                      "timeouts, checks, recovery, database)");
+                   "parallel, output, notify, targets, controls)");
+    ASSERT_TARGET_ERR(
+        ", \"sampel\": {}", NODRV,
+        "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
+        "objectives, catalog, sample, scratch, restore, reference, databases, "
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, recovery, "
+        "database)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key (expected one of: "
                       "strategy, window, max_age, id, time, databases)");
@@ -301,11 +320,11 @@ START_TEST(test_unknown_keys)
                       "rpo)");
     ASSERT_TOP_ERR("\"output\": {\"xml\": \"a\"},", NODRV,
                    "drill.json: output.xml: unknown key (expected one of: dir, junit, json, html, "
-                   "prometheus, history)");
+                   "prometheus, history, sign)");
     /* keys depend on the type */
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"ephemeral\", \"admin_dsn\": \"x\"}", NODRV,
                       "drill.json: targets[0].scratch.admin_dsn: unknown key (expected one of: "
-                      "type, run_as, tcp, bin_dir, base_dir, timeout)");
+                      "type, run_as, tcp, bin_dir, base_dir, timeout, template)");
     ASSERT_TARGET_ERR(", \"timeouts\": {\"fetch\": 1, \"fetch\": 2}", NODRV,
                       "drill.json: targets[0].timeouts.fetch: duplicate key");
 }
@@ -331,6 +350,13 @@ START_TEST(test_wrong_types)
                    "up to 2^64-1), got -1");
     ASSERT_TARGET_ERR(", \"scratch\": {\"tcp\": \"yes\"}", NODRV,
                       "drill.json: targets[0].scratch.tcp: expected true or false, got \"yes\"");
+    ASSERT_TARGET_ERR(", \"scratch\": {\"template\": 0}", NODRV,
+                      "drill.json: targets[0].scratch.template: expected true or false, got 0");
+    ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"x\", "
+                      "\"template\": false}",
+                      NODRV,
+                      "drill.json: targets[0].scratch.template: unknown key (expected one of: "
+                      "type, admin_dsn, password_env, prefix, allow_same_server, timeout)");
     ASSERT_TARGET_ERR(", \"restore\": {\"decrypt\": [\"gpg\", 5]}", NODRV,
                       "drill.json: targets[0].restore.decrypt[1]: expected a string, got 5");
     ASSERT_TARGET_ERR(", \"databases\": {}", NODRV,
@@ -426,8 +452,8 @@ START_TEST(test_every_error_named)
     ck_assert_str_eq(
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, "
-        "recovery, database)\n"
+        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, "
+        "keep_scratch, keep_scratch_ttl, negative_control, recovery, database)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -591,11 +617,11 @@ START_TEST(test_env_values_never_echoed)
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": \"${RD_T_SECRET}\"}", NODRV,
                       "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", "
                       "\"15m\", \"2h\" or \"1d\", got a value from the environment");
-    ASSERT_TARGET_ERR(
-        ", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
-        "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
-        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", got a value from the "
-        "environment");
+    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
+                      "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
+                      "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", "
+                      "\"least-verified\", got a value from the "
+                      "environment");
     ck_assert_ptr_null(strstr(errmsg, "hunter2"));
     /* integers and booleans from the environment arrive as strings */
     char *t = top(
@@ -822,6 +848,7 @@ Suite *config_suite(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_scratch_template);
     tcase_add_test(tc, test_mariadb_defaults_and_values);
     tcase_add_test(tc, test_example_files);
     tcase_add_test(tc, test_comments_and_urls);

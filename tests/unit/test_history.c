@@ -106,12 +106,13 @@ START_TEST(test_chain)
     rd_sha256_hex(l[1], strlen(l[1]), hex);
     snprintf(want, sizeof want, "\"prev_sha256\":\"%s\"", hex);
     ck_assert_ptr_nonnull(strstr(l[2], want));
-    ck_assert_ptr_nonnull(strstr(l[2], "\"targets\":[{\"name\":\"orders\",\"status\":\"failed\","
-                                       "\"point_id\":\"orders-20260130T030000Z.dump\","
-                                       "\"point_created_at\":\"2026-01-30T03:00:00.000Z\","
-                                       "\"rto_seconds\":30,\"rto_target_seconds\":60,"
-                                       "\"rpo_seconds\":43200,\"rpo_target_seconds\":86400,"
-                                       "\"checks_failed\":3}"));
+    ck_assert_ptr_nonnull(
+        strstr(l[2], "\"targets\":[{\"name\":\"orders\",\"status\":\"failed\","
+                     "\"point_id\":\"orders-20260130T030000Z.dump\","
+                     "\"point_created_at\":\"2026-01-30T03:00:00.000Z\","
+                     "\"rto_seconds\":30,\"rto_target_seconds\":60,"
+                     "\"rpo_seconds\":43200,\"rpo_target_seconds\":86400,"
+                     "\"checks_failed\":3,\"point_bytes\":123456,\"restore_seconds\":60.25}"));
     ck_assert_ptr_nonnull(strstr(l[0], "\"seed\":\"18446744073709551615\""));
     ck_assert_ptr_null(strstr(l[0], FX_CANARY));
     ck_assert_int_eq(rd_history_verify(path, &lines, &bad, &err), RD_OK);

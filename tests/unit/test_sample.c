@@ -157,7 +157,7 @@ START_TEST(failures)
                "sample.strategy: pitr-random needs a catalog with a WAL or binlog archive");
     pick_fails(&p, "newest", -1, NULL, T0, RD_ERR_CONFIG,
                "sample.strategy: expected one of latest, random, oldest, id, pitr-random, pitr, "
-               "got \"newest\"");
+               "least-verified, got \"newest\"");
     rd_points_free(&p);
 }
 END_TEST

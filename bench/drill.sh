@@ -1,0 +1,160 @@
+#!/bin/sh
+# bench/drill.sh BIN [PGBENCH_SCALE] [SYSBENCH_ROWS]: the whole drill against
+# the same work done by hand, in one run (issue 18, item 5).
+#
+# Builds two sources on private servers (servers.sh): pgbench -i -s SCALE
+# (default 20) on PostgreSQL and sysbench oltp 4 tables x SYSBENCH_ROWS
+# (default 250,000) on MariaDB; dumps them (pg_dump -Fc, mariadb-dump
+# --single-transaction) with a manifest (restoredrill backup); then, REPS
+# rounds (BENCH_REPS, default 3), interleaved:
+#   - the drill: `restoredrill run` with the default checks; its own phase
+#     timings (provision, restore, verify) and RTO from the JSON report;
+#   - by hand, "drill settings": initdb / mariadb-install-db and start a
+#     server with the settings the drill's ephemeral instance uses, then
+#     pg_restore --jobs=2 / mariadb < dump;
+#   - by hand, "defaults": the same with a default-configured server.
+# Prints the medians as a markdown table (stdout and $BENCH_OUT, default
+# bench/last-drill.md). Needs pgbench (PostgreSQL), sysbench, jq.
+set -u
+BIN=${1:?usage: bench/drill.sh BIN [PGBENCH_SCALE] [SYSBENCH_ROWS]}
+SCALE=${2:-20}
+SBROWS=${3:-250000}
+REPS=${BENCH_REPS:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+OUT=${BENCH_OUT:-$here/last-drill.md}
+. "$here/servers.sh"
+for t in jq sysbench; do
+    command -v $t >/dev/null 2>&1 || { echo "bench: needs $t (apt-get install $t)" >&2; exit 2; }
+done
+[ -x "$PGBIN/pgbench" ] || { echo "bench: needs $PGBIN/pgbench" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rd-drillbench.XXXXXX")
+chmod 0755 "$tmp"
+hand=$tmp/hand
+cleanup() {
+    bench_stop "$tmp"
+    hand_stop_pg
+    hand_stop_my
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+now() { date +%s.%N; }
+since() { echo "$(now) $1" | awk '{printf "%.3f", $1 - $2}'; }
+
+echo "bench: building the sources (pgbench -s $SCALE, sysbench 4 x $SBROWS)" >&2
+bench_start_pg "$tmp" || { cat "$tmp"/pg-*.log; exit 1; }
+bench_start_my "$tmp" || { tail "$tmp/my/err"; exit 1; }
+psql -X -q -h "$tmp/pg" -U postgres -c "CREATE DATABASE pgb" || exit 1
+"$PGBIN/pgbench" -q -i -s "$SCALE" -h "$tmp/pg" -U postgres pgb >/dev/null 2>&1 || exit 1
+sysbench oltp_read_write --db-driver=mysql --mysql-socket="$tmp/my/sock" --mysql-user=root \
+    --mysql-db=bench --tables=4 --table-size="$SBROWS" prepare >/dev/null || exit 1
+mkdir -p "$tmp/backups/pg" "$tmp/backups/my"
+chmod -R 0755 "$tmp/backups"
+"$BIN" --quiet backup --engine postgres --dsn "host=$tmp/pg user=postgres dbname=pgb" \
+    -o "$tmp/backups/pg/pgb-20260101-000000.dump" || exit 1
+"$BIN" --quiet backup --engine mariadb --dsn "mariadb://root@localhost/bench?socket=$tmp/my/sock" \
+    -o "$tmp/backups/my/sb-20260101-000000.sql" || exit 1
+bench_stop "$tmp"
+ls -l "$tmp/backups/pg" "$tmp/backups/my" >&2
+
+cat >"$tmp/drill.json" <<EOF
+{ "version": 1, "name": "drill-bench",
+  "output": { "dir": "$tmp/out", "json": "drill.json", "junit": null, "html": null,
+              "prometheus": null, "history": null },
+  "targets": [
+    { "name": "pg", "engine": "postgres", "restore": { "jobs": 2 },
+      "catalog": { "type": "dir", "path": "$tmp/backups/pg", "pattern": "*.dump" } },
+    { "name": "my", "engine": "mariadb",
+      "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } } ] }
+EOF
+
+# --- by hand ---
+PGCONF_DRILL="-c listen_addresses='' -c unix_socket_directories='$hand/pg' -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+PGCONF_DEFAULT="-c listen_addresses='' -c unix_socket_directories='$hand/pg'"
+hand_stop_pg() {
+    [ -f "$hand/pg/data/postmaster.pid" ] &&
+        as_user postgres "$PGBIN/pg_ctl" -D "$hand/pg/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$hand/pg"
+}
+hand_stop_my() {
+    if [ -S "$hand/my/sock" ]; then
+        mariadb-admin --no-defaults -S "$hand/my/sock" -u root shutdown >/dev/null 2>&1
+        i=0
+        while [ -S "$hand/my/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    fi
+    rm -rf "$hand/my"
+}
+# hand_pg OPTS: prints "provision restore"
+hand_pg() {
+    mkdir -p "$hand/pg"
+    [ "$(id -u)" = 0 ] && chown postgres "$hand" "$hand/pg"
+    t0=$(now)
+    as_user postgres "$PGBIN/initdb" -D "$hand/pg/data" -U postgres -A trust --no-sync \
+        --data-checksums -E UTF8 --locale=C.UTF-8 >/dev/null 2>&1 || return 1
+    as_user postgres "$PGBIN/pg_ctl" -D "$hand/pg/data" -l "$hand/pg/log" -w -o "$1" start >/dev/null 2>&1 || return 1
+    psql -X -q -h "$hand/pg" -U postgres -c "CREATE DATABASE pgb" || return 1
+    p=$(since "$t0")
+    t0=$(now)
+    pg_restore -h "$hand/pg" -U postgres -d pgb --jobs=2 --no-owner --no-acl \
+        "$tmp/backups/pg/pgb-20260101-000000.dump" || return 1
+    echo "$p $(since "$t0")"
+    hand_stop_pg
+}
+# hand_my FLAGS: prints "provision restore"
+hand_my() {
+    mkdir -p "$hand/my"
+    [ "$(id -u)" = 0 ] && chown mysql "$hand" "$hand/my"
+    t0=$(now)
+    as_user mysql mariadb-install-db --no-defaults --datadir="$hand/my/data" \
+        --auth-root-authentication-method=normal --skip-test-db >/dev/null 2>&1 || return 1
+    # shellcheck disable=SC2086
+    as_user mysql /usr/sbin/mariadbd --no-defaults --datadir="$hand/my/data" --socket="$hand/my/sock" \
+        --skip-networking --pid-file="$hand/my/pid" --log-error="$hand/my/err" $1 >/dev/null 2>&1 &
+    i=0
+    until mariadb --no-defaults -S "$hand/my/sock" -u root -e 'SELECT 1' >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.02
+    done
+    mariadb --no-defaults -S "$hand/my/sock" -u root -e 'CREATE DATABASE sb' || return 1
+    p=$(since "$t0")
+    t0=$(now)
+    mariadb --no-defaults --batch --silent -S "$hand/my/sock" -u root sb \
+        <"$tmp/backups/my/sb-20260101-000000.sql" || return 1
+    echo "$p $(since "$t0")"
+    hand_stop_my
+}
+MYFLAGS_DRILL="--innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --skip-log-bin --skip-name-resolve"
+MYFLAGS_DEFAULT=""
+
+rows=$tmp/rows
+: >"$rows"
+r=1
+while [ $r -le "$REPS" ]; do
+    echo "bench: round $r of $REPS" >&2
+    "$BIN" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
+    [ -s "$tmp/out/drill.json" ] || { echo "bench: the drill wrote no report" >&2; exit 1; }
+    jq -r '.targets[] | [ "drill-" + .name,
+          ((.phases[] | select(.name=="provision") | .seconds) // "-"),
+          ((.phases[] | select(.name=="restore") | .seconds) // "-"),
+          ((.phases[] | select(.name=="verify") | .seconds) // "-"),
+          (.rto.seconds // "-"), .status] | @tsv' "$tmp/out/drill.json" >>"$rows"
+    for mode in drill default; do
+        if [ $mode = drill ]; then o=$PGCONF_DRILL; f=$MYFLAGS_DRILL; else o=$PGCONF_DEFAULT; f=$MYFLAGS_DEFAULT; fi
+        set -- $(hand_pg "$o") && printf 'hand-pg-%s\t%s\t%s\t-\t-\tpassed\n' $mode "$1" "$2" >>"$rows"
+        set -- $(hand_my "$f") && printf 'hand-my-%s\t%s\t%s\t-\t-\tpassed\n' $mode "$1" "$2" >>"$rows"
+    done
+    r=$((r + 1))
+done
+
+median() { grep -v '^-$' | sort -n | awk '{a[NR]=$1} END {if (!NR) {print "-"; exit} m=int((NR+1)/2); printf "%.3f", (NR%2 ? a[m] : (a[m]+a[m+1])/2)}'; }
+col() { awk -F'\t' -v k="$1" -v c="$2" '$1==k {print $c}' "$rows" | median; }
+{
+    echo "## bench/drill.sh: pgbench -s $SCALE, sysbench 4 x $SBROWS, median of $REPS rounds ($(date -u +%Y-%m-%dT%H:%MZ))"
+    echo
+    echo "| run | provision s | restore s | verify s | RTO s |"
+    echo "|---|---:|---:|---:|---:|"
+    for k in drill-pg hand-pg-drill hand-pg-default drill-my hand-my-drill hand-my-default; do
+        echo "| $k | $(col $k 2) | $(col $k 3) | $(col $k 4) | $(col $k 5) |"
+    done
+    echo
+    echo "drill statuses: $(awk -F'\t' '$1 ~ /^drill-/ {print $1 "=" $6}' "$rows" | sort | uniq -c | tr '\n' ' ')"
+} | tee "$OUT"
