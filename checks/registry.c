@@ -15,9 +15,17 @@ extern const rd_check_type rd_check_diff;
 extern const rd_check_type rd_check_page_checksums;
 
 const rd_check_type *const rd_check_registry[] = {
-    &rd_check_rowcount, &rd_check_schema, &rd_check_integrity, &rd_check_sql,  &rd_check_freshness,
-    &rd_check_smoke,    &rd_check_exec,   &rd_check_checksum,  &rd_check_diff,
-    &rd_check_page_checksums, NULL,
+    &rd_check_rowcount,
+    &rd_check_schema,
+    &rd_check_integrity,
+    &rd_check_sql,
+    &rd_check_freshness,
+    &rd_check_smoke,
+    &rd_check_exec,
+    &rd_check_checksum,
+    &rd_check_diff,
+    &rd_check_page_checksums,
+    NULL,
 };
 
 const rd_check_type *rd_check_find(const char *name)
