@@ -30,7 +30,8 @@ UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
 ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
-.PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench
+.PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench \
+        fuzz fuzz-smoke fuzz-build install uninstall
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -100,7 +101,54 @@ demo: deps-build all
 bench: deps-bench all
 	bench/run.sh $(abspath $(BUILD)/restoredrill)
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the
+# JSON Schema and JUnit schema, the examples and the bash completion.
+PREFIX ?= /usr/local
+INSTALL ?= install
+install: all
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/restoredrill/schema \
+	    $(DESTDIR)$(PREFIX)/share/doc/restoredrill/examples \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	$(INSTALL) -m 0755 $(BUILD)/restoredrill $(DESTDIR)$(PREFIX)/bin/restoredrill
+	$(INSTALL) -m 0644 dist/restoredrill.1 $(DESTDIR)$(PREFIX)/share/man/man1/restoredrill.1
+	$(INSTALL) -m 0644 reports/schema/report-v1.schema.json reports/schema/junit.xsd \
+	    $(DESTDIR)$(PREFIX)/share/restoredrill/schema/
+	cp -R fixtures/examples/. $(DESTDIR)$(PREFIX)/share/doc/restoredrill/examples/
+	$(INSTALL) -m 0644 dist/restoredrill.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/restoredrill
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/restoredrill $(DESTDIR)$(PREFIX)/share/man/man1/restoredrill.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/restoredrill
+	rm -rf $(DESTDIR)$(PREFIX)/share/restoredrill $(DESTDIR)$(PREFIX)/share/doc/restoredrill
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c, clang from Debian): the library
+# built again with clang and the sanitizers in $(FUZZ_BUILD). `make fuzz`
+# runs each target FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/);
+# `make fuzz-smoke` runs each for FUZZ_SMOKE_SECONDS (CI).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(BUILD)/librestoredrill.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) $< \
+	    $(BUILD)/librestoredrill.a -o $@ $(LIBS)
+
+fuzz-build:
+	@tests/install-deps.sh fuzz
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+	    $(addprefix $(FUZZ_BUILD)/fuzz/,$(FUZZ_TARGETS))
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-smoke: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

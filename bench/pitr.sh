@@ -17,7 +17,8 @@
 # counted). Rounds alternate (hand, drill, hand, drill, ...; BENCH_ROUNDS, default 2).
 # Prints a Markdown table; BENCH_OUT=FILE writes it there too. Needs root
 # (servers run as postgres), pgbench, jq, bc. Work dir: BENCH_DIR
-# (default /tmp/rd-bench-pitr), removed at the end unless BENCH_KEEP=1.
+# (default /tmp/rd-bench-pitr), removed at the end unless BENCH_KEEP=1;
+# BENCH_REUSE=1 keeps it and reuses its source, base backup and archive.
 set -eu
 bin=${1:?usage: bench/pitr.sh RESTOREDRILL [SCALE] [WAL_MB]}
 scale=${2:-100}
@@ -35,17 +36,25 @@ cleanup() {
     if [ -f "$work/hand/data/postmaster.pid" ]; then
         as_pg "$pgbin/pg_ctl" -D "$work/hand/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    [ "${BENCH_KEEP:-}" = 1 ] || rm -rf "$work"
+    [ "${BENCH_KEEP:-}" = 1 ] || [ "${BENCH_REUSE:-}" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-rm -rf "$work"
+if [ "${BENCH_REUSE:-}" = 1 ] && [ -f "$work/ready" ]; then
+    echo "== reusing the source, base backup and archive in $work" >&2
+    reuse=1
+else
+    reuse=""
+    rm -rf "$work"
+fi
 mkdir -p "$work/wal" "$work/base" "$work/run"
 chown -R postgres: "$work"
 chmod 0711 "$work"
 sock="$work"
+export PGHOST="$sock" PGPORT=5432 PGUSER=postgres
 
+if [ -z "$reuse" ]; then
 echo "== source: pgbench -i -s $scale" >&2
 as_pg "$pgbin/initdb" -D "$work/src" -U postgres --auth=trust --no-sync >/dev/null
 cat >>"$work/src/postgresql.conf" <<CONF
@@ -63,7 +72,6 @@ log_timezone = 'UTC'
 CONF
 as_pg "$pgbin/pg_ctl" -D "$work/src" -l "$work/src.log" -w start >/dev/null
 started=1
-export PGHOST="$sock" PGPORT=5432 PGUSER=postgres
 as_pg "$pgbin/createdb" -h "$sock" bench
 as_pg "$pgbin/pgbench" -h "$sock" -i -s "$scale" -q bench >/dev/null 2>&1
 db_bytes=$(psql -X -A -t -d bench -c "SELECT pg_database_size('bench')")
@@ -84,6 +92,9 @@ until [ "$(psql -X -A -t -d bench -c "SELECT coalesce(last_archived_wal, '') FRO
 done
 as_pg "$pgbin/pg_ctl" -D "$work/src" -m fast -w stop >/dev/null
 started=""
+echo "$db_bytes" >"$work/ready"
+fi
+db_bytes=$(cat "$work/ready")
 segs=$(ls "$work/wal" | grep -cE '^[0-9A-F]{24}$')
 base_bytes=$(du -sb "$work/base/full" | cut -f1)
 echo "== $segs segments archived, base backup $base_bytes bytes" >&2
@@ -114,16 +125,21 @@ hand() {
     wait 2>/dev/null || true
     echo "$(echo "$t1 - $t0" | bc) $(echo "$t2 - $t1" | bc)"
 }
-cat >"$work/drill.json" <<JSON
+# the same work as by hand: no pg_verifybackup (restore.verify_manifest
+# false); one more run with it measures what the verification adds
+for v in false true; do
+    cat >"$work/drill-$v.json" <<JSON
 { "version": 1, "output": {"dir": "$work/out"},
   "targets": [ { "name": "bench", "engine": "postgres",
     "catalog": {"type": "pg-archive", "base_dir": "$work/base", "wal_dir": "$work/wal"},
-    "sample": {"strategy": "pitr", "time": "latest"}, "checks": [] } ] }
+    "sample": {"strategy": "pitr", "time": "latest"}, "restore": {"verify_manifest": $v},
+    "checks": [] } ] }
 JSON
-drill() {
+done
+drill() { # drill false|true
     # restoredrill's own peak RSS (VmHWM), polled until it exits: GNU time's
     # figure would include the postgres server it reaps
-    RESTOREDRILL_RUNDIR="$work/run" "$bin" --quiet --no-progress run "$work/drill.json" \
+    RESTOREDRILL_RUNDIR="$work/run" "$bin" --quiet --no-progress run "$work/drill-$1.json" \
         >/dev/null 2>"$work/drill.err" &
     pid=$!
     hwm=0
@@ -136,8 +152,8 @@ drill() {
     echo "$hwm" >"$work/rss"
     r=$(jq -r '.targets[0].phases[] | select(.name == "restore") | .seconds' "$work/out/drill.json")
     c=$(jq -r '.targets[0].phases[] | select(.name == "recover") | .seconds' "$work/out/drill.json")
-    v=$(jq -r '.targets[0].checks[] | select(.type == "basebackup") | .seconds // 0' "$work/out/drill.json")
-    echo "$r $c $(cat "$work/rss")"
+    v=$(jq -r '[.targets[0].checks[] | select(.type == "basebackup") | .seconds // 0] | add // 0' "$work/out/drill.json")
+    echo "$r $c $(cat "$work/rss") $v"
 }
 results=""
 i=1
@@ -145,14 +161,16 @@ while [ $i -le "$rounds" ]; do
     echo "== round $i: hand" >&2
     h=$(hand)
     echo "== round $i: drill" >&2
-    d=$(drill)
+    d=$(drill false)
     results="$results
 $i $h $d"
     i=$((i + 1))
 done
 
+echo "== drill with pg_verifybackup" >&2
+dv=$(drill true)
 table=$(echo "$results" | awk -v segs="$segs" -v base="$base_bytes" -v db="$db_bytes" '
-NF == 6 {
+NF == 7 {
     hand = $2 + $3; drl = $4 + $5
     printf "| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %d |\n", $1, $2, $3, hand, $4, $5, drl, drl / hand, $6
     if (!bh || hand < bh) bh = hand
@@ -161,6 +179,8 @@ NF == 6 {
 END {
     printf "\nBest of each: hand %.2f s, drill %.2f s, ratio %.3f. Database %d bytes, base backup %d bytes, %d WAL segments replayed.\n", bh, bd, bd / bh, db, base, segs
 }')
+table="$table
+$(echo "$dv" | awk '{printf "\nWith pg_verifybackup (the default, restore.verify_manifest true): restore %.2f s of which verification %.2f s, recover %.2f s, peak RSS %d KiB.\n", $1, $4, $2, $3}')"
 out="| round | hand extract s | hand recover s | hand total s | drill restore s | drill recover s | drill total s | ratio | drill peak RSS KiB |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
 $table"

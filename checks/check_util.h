@@ -105,4 +105,12 @@ rd_status rd_cku_each_table(rd_check_ctx *ctx, const rd_strlist *selection, size
  * configured timeout, else 3600). */
 double rd_cku_timeout(const rd_check_ctx *ctx);
 
+/* One row of MariaDB's CHECK TABLE output (Msg_type, Msg_text; NULL as ""):
+ * a status OK (or "Table is already up to date") sets *ok_status, another
+ * status, an error or a warning is added to bad, a note that the engine
+ * does not support check sets *unsupported (integrity.c; the server's text
+ * is outside input: tests/fuzz/fuzz_check_table.c). */
+void rd_integrity_check_table_row(const char *type, const char *text, int *ok_status,
+                                  int *unsupported, rd_cku_list *bad);
+
 #endif

@@ -5,12 +5,13 @@
  *     "chunk_rows": 100000,                     optional
  *     "parallel": 2 }                           optional: connections per side (default: cores)
  *
- * Reference: the chunk digests stored in the manifest (captured with
- * with_checksums) when the manifest has them for a table, else the live
- * reference database. One result per reference table: passed when every
- * chunk's row count and digest are equal, failed naming the mismatching key
- * ranges, failed "table missing from the restore", error when the table
- * has no stored digests and there is no live reference. */
+ * Reference: the chunk digests stored in the manifest (`backup` and
+ * `manifest` store them unless --no-checksums) when the manifest has them
+ * for a table, else the live reference database. One result per reference
+ * table: passed when every chunk's row count and digest are equal, failed
+ * naming the mismatching key ranges, failed "table missing from the
+ * restore", error when the table has no stored digests and there is no live
+ * reference (the message says how to capture a manifest with them). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,8 +179,9 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
     rd_th_table_digest(sum, 0, d0, sizeof d0, NULL);
     rd_th_table_digest(sum, 1, d1, sizeof d1, NULL);
     if (!sum->mismatches) {
-        c = rd_check_record(ctx, obj, RD_PASSED, secs, "%lld rows in %zu chunks equal the %s",
-                            (long long)sum->rows[0], rd_th_sum_chunks(sum), basis);
+        size_t n = rd_th_sum_chunks(sum);
+        c = rd_check_record(ctx, obj, RD_PASSED, secs, "%lld rows in %zu chunk%s equal the %s",
+                            (long long)sum->rows[0], n, n == 1 ? "" : "s", basis);
     } else {
         rd_cku_list l;
         rd_cku_list_init(&l, 3);
@@ -192,8 +194,11 @@ static void record_sum(rd_check_ctx *ctx, const char *obj, const rd_th_table *t,
                             (long long)sum->chunks[i].rows[1]);
             free(d);
         }
-        c = rd_check_record(ctx, obj, RD_FAILED, secs, "%zu of %zu chunks differ from the %s: %s",
-                            sum->mismatches, rd_th_sum_chunks(sum), basis, rd_cku_list_text(&l));
+        size_t n = rd_th_sum_chunks(sum);
+        c = rd_check_record(ctx, obj, RD_FAILED, secs,
+                            "%zu of %zu chunk%s differ%s from the %s: %s", sum->mismatches, n,
+                            n == 1 ? "" : "s", sum->mismatches == 1 ? "s" : "", basis,
+                            rd_cku_list_text(&l));
         if (c)
             rd_check_set_output(c, l.full.data);
         rd_cku_list_free(&l);
@@ -243,7 +248,11 @@ static rd_status checksum_table(rd_check_ctx *ctx, size_t i, const char *schema,
         if (st == RD_OK)
             st = rd_th_checksum(w->sides, 2, tabs, 1, &w->o, &sum, err);
     } else {
-        st = RD_ERR(err, RD_ERR_NOTFOUND, "the manifest has no checksums for this table");
+        st = RD_ERR(err, RD_ERR_NOTFOUND,
+                    "the manifest has no chunk digests for this table: capture it again with "
+                    "`restoredrill backup` or `restoredrill manifest` (they store digests "
+                    "unless --no-checksums), or give reference.dsn to compare with a live "
+                    "database");
     }
     if (st == RD_ERR_NOTFOUND && strstr(err->msg, "does not exist") && !t)
         *missing = 1;

@@ -5,6 +5,9 @@
  *     "tables": ["public.orders"],          optional globs; default: every reference table
  *     "where": "updated_at <= '{point.created_at}'",  optional, templated: rows newer
  *                                           than the recovery point are left out
+ *     "key": ["id"],                        optional key column(s), as `diff --key`: for
+ *                                           tables without a primary key, or to diff by
+ *                                           another unique key; a lone string is one column
  *     "max_rows": 20,                       differing keys named per table (default 20)
  *     "leaf_rows": 10000, "parallel": 2 }  optional
  *     "chunk_rows": N                       optional: first-level chunks of N rows,
@@ -15,7 +18,8 @@
  * One result per reference table: passed when no row differs, failed with
  * exact counts of missing / extra / changed rows and the first max_rows
  * keys, failed "table missing from the restore", skipped for a table
- * without a primary key. Needs reference.dsn (an error otherwise). */
+ * without a primary key when no "key" is given. Needs reference.dsn (an
+ * error otherwise). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +32,7 @@
 #include "restoredrill/tablediff.h"
 
 typedef struct diff_state {
-    rd_strlist tables;
+    rd_strlist tables, key;
     char *where;
     long long max_rows, chunk_rows, leaf_rows, parallel;
 } diff_state;
@@ -39,6 +43,7 @@ static void diff_free(void *p)
     if (!s)
         return;
     rd_strlist_free(&s->tables);
+    rd_strlist_free(&s->key);
     free(s->where);
     free(s);
 }
@@ -46,8 +51,9 @@ static void diff_free(void *p)
 static rd_status diff_configure(const cJSON *params, const char *path, rd_engine engine,
                                 void **state, rd_error *err)
 {
-    static const char *const keys[] = {RD_CHECK_COMMON_KEYS, "tables",    "where",    "max_rows",
-                                       "chunk_rows",         "leaf_rows", "parallel", NULL};
+    static const char *const keys[] = {
+        RD_CHECK_COMMON_KEYS, "tables",    "key",      "where", "max_rows",
+        "chunk_rows",         "leaf_rows", "parallel", NULL};
     (void)engine;
     rd_status st;
     diff_state *s = calloc(1, sizeof *s);
@@ -56,6 +62,7 @@ static rd_status diff_configure(const cJSON *params, const char *path, rd_engine
     s->max_rows = 20;
     if ((st = rd_cfg_check_keys(params, path, keys, err)) != RD_OK ||
         (st = rd_cfg_strlist(params, path, "tables", 1, &s->tables, err)) != RD_OK ||
+        (st = rd_cfg_strlist(params, path, "key", 1, &s->key, err)) != RD_OK ||
         (st = rd_cfg_string(params, path, "where", 0, &s->where, err)) != RD_OK ||
         (st = rd_cfg_int(params, path, "max_rows", 0, 100000, &s->max_rows, err)) != RD_OK ||
         (st = rd_cfg_int(params, path, "chunk_rows", 1, 1000000000LL, &s->chunk_rows, err)) !=
@@ -103,6 +110,7 @@ static void record(rd_check_ctx *ctx, const char *obj, const rd_diff_result *r, 
 typedef struct diff_walk {
     rd_th_side sides[2];
     rd_diff_opts o;
+    const rd_strlist *key; /* the check's "key", or NULL */
 } diff_walk;
 
 static void db_table_at(const void *list, size_t i, const char **schema, const char **name)
@@ -121,11 +129,13 @@ static rd_status diff_table(rd_check_ctx *ctx, size_t i, const char *schema, con
     double t0 = rd_mono_now();
     (void)i;
     memset(&r, 0, sizeof r);
-    rd_status st = rd_th_describe(ctx->scratch, schema, name, NULL, &t, err);
-    if (st == RD_ERR_NOTFOUND && !t) {
+    rd_status st =
+        rd_th_describe(ctx->scratch, schema, name, w->key && w->key->n ? w->key : NULL, &t, err);
+    /* "key column c is not a column of x" is no missing table */
+    if (st == RD_ERR_NOTFOUND && !t && strstr(err->msg, "does not exist")) {
         *missing = 1;
     } else if (st == RD_OK && t->nkey == 0) {
-        rd_check_record(ctx, obj, RD_SKIPPED, 0, "no primary key to diff by");
+        rd_check_record(ctx, obj, RD_SKIPPED, 0, "no primary key to diff by (give \"key\")");
     } else {
         if (st == RD_OK)
             st = rd_th_table_other(t, ctx->reference, schema, name, err);
@@ -164,6 +174,7 @@ static rd_status diff_run(rd_check_ctx *ctx, void *state, rd_error *err)
     w.o.th.timeout = rd_cku_timeout(ctx);
     w.o.leaf_rows = s->leaf_rows;
     w.o.max_rows = state ? s->max_rows : 20;
+    w.key = &s->key;
     st = rd_cku_each_table(ctx, &s->tables, tabs.n, db_table_at, &tabs, diff_table, &w, err);
 out:
     rd_db_tables_free(&tabs);

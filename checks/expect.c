@@ -20,6 +20,62 @@ static const struct {
     {">", RD_EXPECT_GT},  {"<", RD_EXPECT_LT},  {"~", RD_EXPECT_MATCH},
 };
 
+#define REGEX_MAX_BOUND 100 /* largest m or n in {m,n} */
+#define REGEX_MAX_BOUNDED 2 /* {m,n} repetitions per expression */
+
+/* glibc's regcomp copies a repeated part once per repetition, and again for
+ * every enclosing repetition: "a++++..." or "((a{200}){200}){200}" take
+ * gigabytes to compile (found by tests/fuzz/fuzz_expect.c). Refuse a
+ * repetition operator right after another (undefined in POSIX EREs anyway),
+ * a bound above REGEX_MAX_BOUND and more than REGEX_MAX_BOUNDED bounded
+ * repetitions; NULL when the expression is fine, else why not. */
+static const char *regex_too_costly(const char *re)
+{
+    int prev_rep = 0, bounded = 0;
+    const char *bracket = NULL; /* the first character inside an open [...] */
+    for (const char *p = re; *p; p++) {
+        if (bracket) {
+            /* a "]" first (after "[" or "[^") is a character; [:x:] [.x.] [=x=] hold one */
+            if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                const char *end = strstr(p + 2, (char[]){p[1], ']', '\0'});
+                if (end)
+                    p = end + 1;
+            } else if (*p == ']' && p != bracket) {
+                bracket = NULL;
+            }
+            continue;
+        }
+        if (*p == '\\' && p[1]) {
+            p++;
+            prev_rep = 0;
+            continue;
+        }
+        if (*p == '[') {
+            bracket = p[1] == '^' ? p + 2 : p + 1;
+            prev_rep = 0;
+            continue;
+        }
+        int rep = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+        if (rep && prev_rep)
+            return "a repetition operator follows another (write one, or group with ( ))";
+        if (*p == '{') {
+            long v = 0;
+            for (const char *q = p + 1; *q && *q != '}'; q++) {
+                v = isdigit((unsigned char)*q) ? v * 10 + (*q - '0') : 0;
+                if (v > REGEX_MAX_BOUND)
+                    return "a repetition bound above 100";
+            }
+            if (++bounded > REGEX_MAX_BOUNDED)
+                return "more than 2 {m,n} repetitions";
+            const char *close = strchr(p, '}');
+            if (close)
+                p = close;
+        }
+        prev_rep = rep;
+    }
+    return NULL;
+}
+
 /* A plain decimal number (no hex, inf or nan), surrounding blanks allowed. */
 static int parse_number(const char *s, double *out)
 {
@@ -118,6 +174,12 @@ rd_status rd_expect_parse(const char *text, rd_expect *out, rd_error *err)
         e.op = RD_EXPECT_ROWS;
     }
     if (e.op == RD_EXPECT_MATCH) {
+        const char *why_not = regex_too_costly(e.value);
+        if (why_not) {
+            st = RD_ERR(err, RD_ERR_CONFIG, "invalid regular expression \"%s\": %s", e.value,
+                        why_not);
+            goto out;
+        }
         regex_t *re = calloc(1, sizeof *re);
         if (!re) {
             st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");

@@ -309,6 +309,23 @@ static rd_status pg_tables(rd_check_ctx *ctx, const integrity_state *s, rd_error
 
 /* ---------- MariaDB: CHECK TABLE ---------- */
 
+void rd_integrity_check_table_row(const char *type, const char *text, int *ok_status,
+                                  int *unsupported, rd_cku_list *bad)
+{
+    type = type ? type : "";
+    text = text ? text : "";
+    if (strcasecmp(type, "status") == 0) {
+        if (strcmp(text, "OK") == 0 || strcmp(text, "Table is already up to date") == 0)
+            *ok_status = 1;
+        else
+            rd_cku_list_add(bad, NULL, "status: %s", text);
+    } else if (strcasecmp(type, "error") == 0 || strcasecmp(type, "warning") == 0) {
+        rd_cku_list_add(bad, NULL, "%s: %s", type, text);
+    } else if (strcasecmp(type, "note") == 0 && strstr(text, "doesn't support check")) {
+        *unsupported = 1;
+    }
+}
+
 static void my_table(rd_check_ctx *ctx, const integrity_state *s, const char *schema,
                      const char *name, const char *engine_name)
 {
@@ -333,21 +350,9 @@ static void my_table(rd_check_ctx *ctx, const integrity_state *s, const char *sc
                         err.msg);
         goto out;
     }
-    for (size_t i = 0; r->ncols >= 4 && i < r->nrows; i++) {
-        const char *type = rd_db_cell(r, i, 2), *text = rd_db_cell(r, i, 3);
-        type = type ? type : "";
-        text = text ? text : "";
-        if (strcasecmp(type, "status") == 0) {
-            if (strcmp(text, "OK") == 0 || strcmp(text, "Table is already up to date") == 0)
-                ok_status = 1;
-            else
-                rd_cku_list_add(&bad, NULL, "status: %s", text);
-        } else if (strcasecmp(type, "error") == 0 || strcasecmp(type, "warning") == 0) {
-            rd_cku_list_add(&bad, NULL, "%s: %s", type, text);
-        } else if (strcasecmp(type, "note") == 0 && strstr(text, "doesn't support check")) {
-            unsupported = 1;
-        }
-    }
+    for (size_t i = 0; r->ncols >= 4 && i < r->nrows; i++)
+        rd_integrity_check_table_row(rd_db_cell(r, i, 2), rd_db_cell(r, i, 3), &ok_status,
+                                     &unsupported, &bad);
     double secs = rd_mono_now() - t0;
     const char *label = *mode ? mode : "MEDIUM";
     if (bad.n > 0) {

@@ -1,4 +1,5 @@
-/* junit.c: JUnit XML for CI, valid against the Jenkins junit-10.xsd: one
+/* junit.c: JUnit XML for CI, valid against reports/schema/junit.xsd (the
+ * constraints of the Jenkins junit-10.xsd, so valid against it too): one
  * <testsuites> per drill, one <testsuite> per target (properties, testcases,
  * system-err), one <testcase> per check result. */
 #include <inttypes.h>

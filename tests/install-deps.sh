@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what restoredrill needs to build, test or demo on Debian 12.
-#   tests/install-deps.sh [build|test|bench]   (default: test, which includes build)
+#   tests/install-deps.sh [build|test|bench|fuzz]   (default: test, which includes build)
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 what=${1:-test}
@@ -9,14 +9,16 @@ build_pkgs="gcc make pkg-config libpq-dev libmariadb-dev libcurl4-openssl-dev li
  libssl-dev zlib1g-dev libzstd-dev check libsubunit-dev
  postgresql-15 postgresql-client-15 postgresql-contrib mariadb-server mariadb-client
  mariadb-backup pgbackrest gzip zstd"
-test_pkgs="libxml2-utils prometheus chromium poppler-utils clang-format gnupg jq python3 curl"
+test_pkgs="libxml2-utils prometheus chromium poppler-utils clang-format gnupg jq python3 curl systemd groff-base man-db"
 bench_pkgs="percona-toolkit time jq sysbench"
+fuzz_pkgs="clang libclang-rt-14-dev"
 
 case "$what" in
 build) pkgs=$build_pkgs ;;
 test) pkgs="$build_pkgs $test_pkgs" ;;
 bench) pkgs="$build_pkgs $bench_pkgs" ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+fuzz) pkgs="$build_pkgs $fuzz_pkgs" ;;
+*) echo "usage: $0 [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=""

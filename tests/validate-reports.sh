@@ -1,6 +1,8 @@
 #!/bin/sh
 # Validate every report file in DIR with the external validators:
-#   *.xml    xmllint against the Jenkins junit-10.xsd (../shared/validators/)
+#   *.xml    xmllint against the project's own reports/schema/junit.xsd,
+#            always; and against the Jenkins junit-10.xsd as well when
+#            ../shared/validators/junit-10.xsd exists (CI)
 #   *.json   ajv (JSON Schema 2020-12) against reports/schema/report-v1.schema.json
 #            (only files whose "schema" is restoredrill/report/v1)
 #   *.prom   promtool check metrics
@@ -11,7 +13,9 @@
 #   tests/validate-reports.sh DIR
 # Exits 0 when everything present validates, 1 with the validator's message
 # otherwise, 2 on bad usage. A validator that is not installed is skipped
-# with a "skip:" line (never counted as a pass of that file).
+# with a "skip:" line (never counted as a pass of that file); the callers
+# fail on any "skip:" line. The project's own JUnit schema is never skipped:
+# without xmllint an .xml file is a FAIL.
 set -u
 dir=${1:-}
 if [ -z "$dir" ] || [ ! -d "$dir" ]; then
@@ -20,7 +24,8 @@ if [ -z "$dir" ] || [ ! -d "$dir" ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-xsd="$top/../shared/validators/junit-10.xsd"
+own_xsd="$top/reports/schema/junit.xsd"
+jenkins_xsd="$top/../shared/validators/junit-10.xsd"
 schema="$top/reports/schema/report-v1.schema.json"
 fail=0
 checked=0
@@ -40,15 +45,20 @@ for f in "$dir"/*; do
     [ -f "$f" ] || continue
     case "$f" in
     *.xml)
-        if [ ! -f "$xsd" ]; then
-            echo "skip: $f: $xsd is absent"
-        elif ! command -v xmllint >/dev/null 2>&1; then
-            echo "skip: $f: xmllint is not installed"
-        elif out=$(xmllint --noout --schema "$xsd" "$f" 2>&1); then
-            echo "ok: $f: junit-10.xsd"
-            checked=$((checked + 1))
+        if ! command -v xmllint >/dev/null 2>&1; then
+            bad "$f: xmllint is not installed (apt-get install libxml2-utils)"
+        elif ! out=$(xmllint --noout --schema "$own_xsd" "$f" 2>&1); then
+            bad "$f: reports/schema/junit.xsd: $out"
         else
-            bad "$f: $out"
+            echo "ok: $f: reports/schema/junit.xsd"
+            checked=$((checked + 1))
+            if [ -f "$jenkins_xsd" ]; then
+                if out=$(xmllint --noout --schema "$jenkins_xsd" "$f" 2>&1); then
+                    echo "ok: $f: junit-10.xsd"
+                else
+                    bad "$f: junit-10.xsd: $out"
+                fi
+            fi
         fi
         ;;
     *.jsonl)

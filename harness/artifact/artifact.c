@@ -516,6 +516,12 @@ uint64_t rd_artifact_raw_bytes(const rd_artifact *a)
     return atomic_load(&((rd_artifact *)a)->raw_bytes);
 }
 
+const void *rd_artifact_head(const rd_artifact *a, size_t *n)
+{
+    *n = a && !a->is_dir ? a->head_len : 0;
+    return *n ? a->head : NULL;
+}
+
 uint64_t rd_artifact_decoded_bytes(const rd_artifact *a)
 {
     return a->decoded_bytes;

@@ -281,8 +281,17 @@ static rd_status dir_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
 
     d = opendir(cfg->path);
     if (!d) {
-        st = RD_ERR_ERRNO(err, errno == ENOENT ? RD_ERR_NOTFOUND : RD_ERR_IO,
-                          "cannot read catalog directory %s", cfg->path);
+        if (errno == ENOENT)
+            st = RD_ERR(err, RD_ERR_NOTFOUND,
+                        "catalog.path: directory %s does not exist (create it or correct the path)",
+                        cfg->path);
+        else if (errno == EACCES)
+            st = RD_ERR(err, RD_ERR_IO,
+                        "catalog.path: cannot read directory %s: permission denied (give the "
+                        "user running restoredrill read and search access)",
+                        cfg->path);
+        else
+            st = RD_ERR_ERRNO(err, RD_ERR_IO, "catalog.path: cannot read directory %s", cfg->path);
         goto out;
     }
     struct dirent *de;
@@ -303,7 +312,7 @@ static rd_status dir_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
         errno = 0;
     }
     if (errno != 0) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read catalog directory %s", cfg->path);
+        st = RD_ERR_ERRNO(err, RD_ERR_IO, "catalog.path: cannot read directory %s", cfg->path);
         goto out;
     }
     if (nnames > 1)

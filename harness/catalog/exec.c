@@ -83,10 +83,11 @@ static rd_status parse_point(const cJSON *obj, size_t i, rd_point *pt, rd_error 
         return RD_ERR(err, RD_ERR_FORMAT,
                       WHAT "[%zu].created_at: expected an RFC 3339 time, got \"%.64s\"", i,
                       created);
-    if (format && rd_format_parse(format) == RD_FMT_UNKNOWN)
+    /* "snapshot": a cloud snapshot that an exec scratch's create command restores */
+    if (format && strcmp(format, "snapshot") != 0 && rd_format_parse(format) == RD_FMT_UNKNOWN)
         return RD_ERR(err, RD_ERR_FORMAT,
                       WHAT "[%zu].format: expected one of pg-custom, pg-directory, pg-plain, "
-                           "mariadb-sql, got \"%.64s\"",
+                           "mariadb-sql, snapshot, got \"%.64s\"",
                       i, format);
     if (sha && !is_hex64(sha))
         return RD_ERR(err, RD_ERR_FORMAT,
@@ -117,8 +118,7 @@ static rd_status parse_point(const cJSON *obj, size_t i, rd_point *pt, rd_error 
     return RD_OK;
 }
 
-/* Parse the command's stdout into points (exposed for tests through the driver). */
-static rd_status parse_output(const char *text, size_t len, rd_points *out, rd_error *err)
+rd_status rd_catalog_exec_parse(const char *text, size_t len, rd_points *out, rd_error *err)
 {
     rd_status st = RD_OK;
     rd_points pts = {0};
@@ -197,7 +197,7 @@ static rd_status exec_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *
         st = rd_proc_fail(err, "catalog command", code, serr.data);
         goto out;
     }
-    st = parse_output(sout.data, sout.len, out, err);
+    st = rd_catalog_exec_parse(sout.data, sout.len, out, err);
 out:
     free(argv);
     rd_strbuf_free(&sout);

@@ -21,6 +21,18 @@ static const rd_cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* Printed by `help` for every command that takes --dsn. */
+static const char dsn_help[] =
+    "DSN forms (a password never goes in a DSN: it comes from PGPASSWORD, MYSQL_PWD,\n"
+    "~/.pgpass or ~/.my.cnf):\n"
+    "  postgres  libpq conninfo or URI:\n"
+    "              \"host=/var/run/postgresql dbname=shop user=app\"\n"
+    "              \"postgresql://app@db.example.com:5432/shop?sslmode=require\"\n"
+    "  mariadb   URL (mysql:// too) or key=value pairs (host port user database socket):\n"
+    "              \"mariadb://app@db.example.com:3306/shop\"\n"
+    "              \"mariadb://app@localhost/shop?socket=/run/mysqld/mysqld.sock\"\n"
+    "              \"host=127.0.0.1 port=3306 user=app database=shop\"\n";
+
 static void overview(FILE *f, int full)
 {
     fprintf(f, "usage: restoredrill " GLOBAL_OPTS " COMMAND [ARGS]\n");
@@ -58,6 +70,8 @@ void rd_cli_usage(const char *subcommand, int to_stdout)
     fprintf(f, "\n%s\n", c->summary);
     if (c->details[0])
         fprintf(f, "\n%s", c->details);
+    if (strstr(c->synopsis, "--dsn"))
+        fprintf(f, "\n%s", dsn_help);
     fprintf(f, "\nglobal options: " GLOBAL_OPTS "\n");
 }
 

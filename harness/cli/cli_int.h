@@ -4,6 +4,7 @@
 #define RESTOREDRILL_CLI_INT_H
 
 #include "restoredrill/catalog.h"
+#include <stddef.h>
 
 typedef struct rd_cli_command {
     const char *name;
@@ -30,5 +31,9 @@ struct rd_config;
 struct rd_coverage;
 char *rd_cli_history_path(const struct rd_config *cfg, const char *out_dir);
 struct rd_coverage *rd_cli_coverage_for_run(const struct rd_config *cfg, const char *out_dir);
+/* validate_probe.c: check what can be checked without a scratch instance
+ * (a dir catalog's directory and pattern, the live reference's connection);
+ * one stderr line per problem; returns how many. */
+size_t rd_cli_validate_probe(const struct rd_config *cfg);
 
 #endif

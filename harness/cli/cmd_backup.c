@@ -76,6 +76,7 @@ int rd_cmd_backup(int argc, char **argv)
     common_args c = {0};
     const char *format = NULL, *bad = NULL;
     rd_backup_opts o = {0};
+    o.with_checksums = 1; /* the contract's manifest holds chunk checksums */
     for (int i = 1; i < argc; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0)
@@ -87,8 +88,8 @@ int rd_cmd_backup(int argc, char **argv)
             if (!v)
                 return rd_cli_usage_error("backup", "--format needs a value");
             format = v;
-        } else if (strcmp(argv[i], "--checksums") == 0) {
-            o.with_checksums = 1;
+        } else if (strcmp(argv[i], "--checksums") == 0 || strcmp(argv[i], "--no-checksums") == 0) {
+            o.with_checksums = argv[i][2] != 'n';
         } else if (strcmp(argv[i], "--gzip") == 0 || strcmp(argv[i], "--zstd") == 0) {
             rd_wrap w = argv[i][2] == 'g' ? RD_WRAP_GZIP : RD_WRAP_ZSTD;
             if (o.wrap && o.wrap != w)
@@ -143,13 +144,14 @@ int rd_cmd_manifest(int argc, char **argv)
     common_args c = {0};
     const char *bad = NULL;
     rd_engine engine = 0;
-    int checksums = 0;
+    int checksums = 1; /* the contract's manifest holds chunk checksums */
     for (int i = 1; i < argc; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0)
             return rd_cli_usage_error("manifest", "%s needs a value", bad);
-        if (r == 0 && strcmp(argv[i], "--checksums") == 0) {
-            checksums = 1;
+        if (r == 0 &&
+            (strcmp(argv[i], "--checksums") == 0 || strcmp(argv[i], "--no-checksums") == 0)) {
+            checksums = argv[i][2] != 'n';
             continue;
         }
         if (r == 0)

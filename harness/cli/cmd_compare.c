@@ -219,17 +219,18 @@ static void print_table(cJSON *arr, const ck_table *c, int nsides, const char *b
         return;
     }
     if (nsides == 1) {
-        printf("%s: %lld rows, %zu chunks, digest %s\n", name, (long long)c->sum.rows[0],
-               rd_th_sum_chunks(&c->sum), d0);
+        printf("%s: %lld rows, %zu chunk%s, digest %s\n", name, (long long)c->sum.rows[0],
+               rd_th_sum_chunks(&c->sum), rd_th_sum_chunks(&c->sum) == 1 ? "" : "s", d0);
         return;
     }
     if (!c->sum.mismatches) {
-        printf("%s: equal: %lld rows, %zu chunks, digest %s\n", name, (long long)c->sum.rows[0],
-               rd_th_sum_chunks(&c->sum), d0);
+        printf("%s: equal: %lld rows, %zu chunk%s, digest %s\n", name, (long long)c->sum.rows[0],
+               rd_th_sum_chunks(&c->sum), rd_th_sum_chunks(&c->sum) == 1 ? "" : "s", d0);
         return;
     }
-    printf("%s: differs: %zu of %zu chunks, %lld rows vs %lld in the %s\n", name, c->sum.mismatches,
-           rd_th_sum_chunks(&c->sum), (long long)c->sum.rows[0], (long long)c->sum.rows[1], basis);
+    printf("%s: differs: %zu of %zu chunk%s, %lld rows vs %lld in the %s\n", name,
+           c->sum.mismatches, rd_th_sum_chunks(&c->sum), rd_th_sum_chunks(&c->sum) == 1 ? "" : "s",
+           (long long)c->sum.rows[0], (long long)c->sum.rows[1], basis);
     for (size_t i = 0; i < c->sum.nchunks; i++) {
         const rd_th_chunk *k = &c->sum.chunks[i];
         if (!rd_th_chunk_differs(k))
@@ -285,7 +286,10 @@ static rd_status checksum_manifest(const args *a, rd_th_side *side, const rd_th_
         rd_error_clear(&e);
         const char *schema = m->engine == RD_ENGINE_PG ? mt->schema : NULL;
         if (!mt->checksum)
-            c->error = rd_asprintf("the manifest has no checksums for %s", full);
+            c->error = rd_asprintf("the manifest has no chunk digests for %s: capture it again "
+                                   "with `restoredrill manifest` or `restoredrill backup` (they "
+                                   "store digests unless --no-checksums)",
+                                   full);
         else if (rd_tablehash_manifest_compare(side, schema, mt->name, mt->checksum, o, &c->t,
                                                &c->sum, &e) != RD_OK)
             c->error = rd_strdup(e.msg);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_int.h"
 #include "restoredrill/cli.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/config.h"
@@ -73,7 +74,10 @@ static void print_sample(const rd_target_cfg *t)
         printf(", max_age %s", dur(s->max_age, b2, sizeof b2));
     printf("\n  databases:  ");
     if (t->databases.n == 0)
-        printf("those in the recovery point");
+        printf(t->engine == RD_ENGINE_PG
+                   ? "the dump's database, under its own name (a plain SQL dump names none: "
+                     "then a database named after the target)"
+                   : "those in the dump, restored under their own names");
     for (size_t i = 0; i < t->databases.n; i++)
         printf("%s%s", i ? ", " : "", t->databases.items[i]);
     if (s->databases > 0)
@@ -112,11 +116,13 @@ static void print_target(const rd_target_cfg *t, const cJSON *to)
     print_sample(t);
     print_scratch(&t->scratch, item_at(to, "scratch"));
     const rd_restore_cfg *r = &t->restore;
-    printf("  restore:    jobs ");
-    if (r->jobs > 0)
-        printf("%d", r->jobs);
+    printf("  restore:    ");
+    if (t->engine == RD_ENGINE_MARIADB)
+        printf("one mariadb client (a SQL dump restores through one connection)");
+    else if (r->jobs > 0)
+        printf("jobs %d", r->jobs);
     else
-        printf("auto (one per core)");
+        printf("jobs auto (one per core)");
     printf(", timeout %s, roles %s", dur(r->timeout, b[0], sizeof b[0]), r->roles);
     if (r->decrypt.n) {
         printf(", decrypt with `");
@@ -131,7 +137,8 @@ static void print_target(const rd_target_cfg *t, const cJSON *to)
     printf("\n  reference:  ");
     const rd_reference_cfg *ref = &t->reference;
     if (!ref->manifest && !ref->dsn)
-        printf("none");
+        printf("the recovery point's sidecar manifest (<artifact>.manifest.json) when it has "
+               "one, else none");
     if (ref->manifest)
         printf("manifest %s", strcmp(ref->manifest, "sidecar") == 0
                                   ? "sidecar (<artifact>.manifest.json)"
@@ -207,8 +214,11 @@ static void print_plan(const rd_config *cfg)
 int rd_cmd_validate(int argc, char **argv)
 {
     const char *file = NULL;
+    int offline = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0 && i + 1 < argc && !file) {
+        if (strcmp(argv[i], "--offline") == 0) {
+            offline = 1;
+        } else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && !file) {
             file = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return rd_cli_usage_error("validate", "unknown option \"%s\"", argv[i]);
@@ -228,7 +238,12 @@ int rd_cmd_validate(int argc, char **argv)
         return RD_EXIT_USAGE;
     }
     print_plan(cfg);
-    printf("\nconfiguration OK\n");
+    size_t problems = offline ? 0 : rd_cli_validate_probe(cfg);
+    if (problems)
+        printf("\nconfiguration has %zu problem%s (on stderr)\n", problems,
+               problems == 1 ? "" : "s");
+    else
+        printf("\nconfiguration OK\n");
     rd_config_free(cfg);
-    return RD_EXIT_OK;
+    return problems ? RD_EXIT_USAGE : RD_EXIT_OK;
 }

@@ -27,27 +27,37 @@ const rd_cli_command rd_cli_commands[] = {
      "recovery points, ages, RPO exposure",
      "  --target NAME    only this target (repeatable)\n"
      "  --json           print JSON instead of a table\n"},
-    {"validate", rd_cmd_validate, "restoredrill validate CONFIG",
+    {"validate", rd_cmd_validate, "restoredrill validate CONFIG [--offline]",
      "check a config, print what a run would do",
-     "Loads CONFIG (comments and ${VAR} expansion allowed), reports the first error\n"
+     "Loads CONFIG (comments and ${VAR} expansion allowed), reports every error\n"
      "with its JSON path, and prints per target the catalog, sampling, scratch\n"
-     "instance, restore settings, reference, checks and objectives. Touches nothing.\n"},
+     "instance, restore settings, reference, checks and objectives. Then it checks\n"
+     "what can be checked without a scratch instance: a dir catalog's directory\n"
+     "exists, can be read and has files matching the pattern; reference.dsn accepts\n"
+     "a connection (5s). Each problem is a line naming the setting; exit 2.\n"
+     "  --offline        check the file only: list no catalog, connect to nothing\n"},
     {"backup", rd_cmd_backup,
      "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
-     "                    [--gzip | --zstd] [--freshness-query SQL]",
+     "                    [--gzip | --zstd] [--no-checksums] [--freshness-query SQL]",
      "dump + consistent manifest in one snapshot",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to dump (password from the environment)\n"
      "  -o FILE               the dump; the manifest goes to FILE.manifest.json\n"
      "  --format F            postgres: custom (default), plain or directory\n"
      "  --gzip, --zstd        compress the dump in process\n"
+     "  --no-checksums        leave the chunk digests out of the manifest (by default it\n"
+     "                        holds them, from the dump's own snapshot, for the `checksum`\n"
+     "                        check; --checksums is accepted and changes nothing)\n"
      "  --freshness-query SQL newest data time, recorded in the manifest\n"},
     {"manifest", rd_cmd_manifest,
-     "restoredrill manifest --engine E --dsn DSN -o FILE [--freshness-query SQL]",
+     "restoredrill manifest --engine E --dsn DSN -o FILE [--no-checksums]\n"
+     "                      [--freshness-query SQL]",
      "capture expected figures from a live database",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to read (read-only)\n"
      "  -o FILE               manifest file to write\n"
+     "  --no-checksums        leave the chunk digests out (by default the manifest holds\n"
+     "                        them, for the `checksum` check; --checksums changes nothing)\n"
      "  --freshness-query SQL newest data time, recorded in the manifest\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"

@@ -122,6 +122,7 @@ static const rd_cfg_field f_restore[] = {
     RD_FENUM("roles", rd_restore_cfg, roles, roles),
     RD_FLD("decrypt", RD_CFG_LIST, rd_restore_cfg, decrypt),
     RD_FLD("extra_args", RD_CFG_LIST, rd_restore_cfg, extra_args),
+    RD_FLD("verify_manifest", RD_CFG_BOOL, rd_restore_cfg, verify_manifest),
     RD_FEND};
 static const rd_cfg_field f_reference[] = {
     RD_FLD("manifest", RD_CFG_STRING, rd_reference_cfg, manifest),
@@ -394,6 +395,7 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     tc->sample.max_age = -1;
     tc->restore.timeout = -1;
     tc->recovery.timeout = RD_RECOVER_TIMEOUT_DEFAULT;
+    tc->restore.verify_manifest = 1;
     tc->recovery.tolerance = RD_RECOVERY_TOLERANCE_DEFAULT;
     tc->catalog.repo = 1;
     tc->path = rd_strdup(path);

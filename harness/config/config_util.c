@@ -93,6 +93,56 @@ static rd_status missing(rd_error *err, const char *path, const char *key)
     return RD_ERR(err, RD_ERR_CONFIG, "%s: required key is missing", kp);
 }
 
+/* Edit distance (optimal string alignment: insert, delete, substitute,
+ * swap two neighbours) of a and b ignoring case, capped at 3; keys are
+ * short. */
+static int lc(char c)
+{
+    return tolower((unsigned char)c);
+}
+
+static size_t key_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t d[33][33];
+    if (la > 32 || lb > 32)
+        return 3;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (lc(a[i - 1]) != lc(b[j - 1]));
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && lc(a[i - 1]) == lc(b[j - 2]) && lc(a[i - 2]) == lc(b[j - 1]) &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/* The allowed key a misspelled one most likely meant (one or two edits,
+ * fewer than half its letters), or NULL. */
+static const char *likely_key(const char *k, const char *const *allowed)
+{
+    const char *best = NULL;
+    size_t bestd = 3;
+    for (size_t i = 0; allowed && allowed[i]; i++) {
+        size_t dist = key_distance(k, allowed[i]);
+        if (dist < bestd && dist * 2 < strlen(allowed[i])) {
+            best = allowed[i];
+            bestd = dist;
+        }
+    }
+    return best;
+}
+
 rd_status rd_cfg_check_keys(const cJSON *obj, const char *path, const char *const *allowed,
                             rd_error *err)
 {
@@ -116,6 +166,11 @@ rd_status rd_cfg_check_keys(const cJSON *obj, const char *path, const char *cons
                     break;
                 len += (size_t)n;
             }
+            const char *guess = likely_key(k, allowed);
+            if (guess)
+                return RD_ERR(err, RD_ERR_CONFIG,
+                              "%s: unknown key, did you mean \"%s\"? (expected one of: %s)", kp,
+                              guess, list);
             return RD_ERR(err, RD_ERR_CONFIG, "%s: unknown key (expected one of: %s)", kp, list);
         }
         for (const cJSON *prev = obj->child; prev != it; prev = prev->next)

@@ -22,6 +22,8 @@ static int progress_enabled = 1;
 static int tty_state = -1; /* -1: not decided yet */
 static int progress_shown; /* a progress line is on screen (TTY only) */
 static double last_progress = -1e9;
+static double progress_started = -1; /* first rd_progress since the last done; < 0 none */
+static double plain_interval = PLAIN_PROGRESS_INTERVAL;
 static char progress_text[LINE_MAX_BYTES];
 
 void rd_log_set_level(rd_log_level l)
@@ -68,7 +70,15 @@ void rd_log_force_tty(int tty)
     tty_state = tty < 0 ? -1 : (tty != 0);
     progress_shown = 0;
     last_progress = -1e9;
+    progress_started = -1;
     progress_text[0] = '\0';
+    pthread_mutex_unlock(&mu);
+}
+
+void rd_log_set_plain_progress_interval(double secs)
+{
+    pthread_mutex_lock(&mu);
+    plain_interval = secs >= 0 ? secs : PLAIN_PROGRESS_INTERVAL;
     pthread_mutex_unlock(&mu);
 }
 
@@ -173,8 +183,14 @@ void rd_progress(const char *fmt, ...)
     rd_redact(raw, progress_text, sizeof progress_text);
     double now = rd_mono_now();
     int tty = is_tty_locked();
-    double interval = tty ? TTY_PROGRESS_INTERVAL : PLAIN_PROGRESS_INTERVAL;
-    if (now - last_progress >= interval) {
+    double interval = tty ? TTY_PROGRESS_INTERVAL : plain_interval;
+    if (progress_started < 0)
+        progress_started = now;
+    /* Off a TTY (a log file, CI) a line is written only once the operation
+     * has run for the interval, then once per interval: a short operation
+     * (one small table's checksum) writes none, rather than one frozen-looking
+     * "1 of 1" line per table. */
+    if (now - last_progress >= interval && (tty || now - progress_started >= interval)) {
         last_progress = now;
         flockfile(stderr);
         if (tty) {
@@ -199,6 +215,7 @@ void rd_progress_done(void)
     funlockfile(stderr);
     progress_text[0] = '\0';
     last_progress = -1e9;
+    progress_started = -1;
     pthread_mutex_unlock(&mu);
 }
 

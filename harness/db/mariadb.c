@@ -7,6 +7,7 @@
 #include "db_int.h"
 
 #include <ctype.h>
+#include <errmsg.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -70,9 +71,19 @@ static rd_status open_mysql(const my_conn *mc, int main_conn, MYSQL **out, rd_er
     if (!mysql_real_connect(m, mc->dsn.host, mc->dsn.user, mc->password, mc->dsn.database,
                             mc->dsn.port, mc->dsn.socket,
                             main_conn ? CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS : 0)) {
+        unsigned code = mysql_errno(m);
+        /* libpq's hint, for "nothing answers there" (2002 over TCP and socket
+         * alike; "localhost" means the socket to Connector/C) */
+        int by_socket = mc->dsn.socket || !mc->dsn.host || strcmp(mc->dsn.host, "localhost") == 0;
+        const char *hint =
+            code != CR_CONNECTION_ERROR && code != CR_CONN_HOST_ERROR ? ""
+            : by_socket ? " (is the server running locally and accepting connections on that "
+                          "socket?)"
+                        : " (is the server running on that host and accepting TCP/IP "
+                          "connections?)";
         location(mc, loc, sizeof loc);
-        st = RD_ERR(err, RD_ERR_CONNECT, "cannot connect to mariadb at %s: %s", loc,
-                    rd_db_clean_message(mysql_error(m), mc->password, msg, sizeof msg));
+        st = RD_ERR(err, RD_ERR_CONNECT, "cannot connect to mariadb at %s: %s%s", loc,
+                    rd_db_clean_message(mysql_error(m), mc->password, msg, sizeof msg), hint);
         goto out;
     }
     *out = m;

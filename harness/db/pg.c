@@ -52,13 +52,38 @@ static const char *strip_conn_prefix(const char *msg)
     return msg;
 }
 
+/* libpq's hint: the first tab-indented line after the message ("\tIs the
+ * server running on that host and accepting TCP/IP connections?"), cleaned
+ * and starting lowercase, into buf; "" when there is none. */
+static const char *conn_hint(const char *msg, const char *password, char *buf, size_t bufsz)
+{
+    buf[0] = '\0';
+    for (const char *nl = strchr(msg, '\n'); nl; nl = strchr(nl + 1, '\n')) {
+        if (nl[1] != '\t')
+            continue;
+        rd_db_clean_message(nl + 2, password, buf, bufsz);
+        if (buf[0] >= 'A' && buf[0] <= 'Z')
+            buf[0] = (char)(buf[0] - 'A' + 'a');
+        break;
+    }
+    return buf;
+}
+
 static rd_status connect_error(PGconn *c, const char *password, const char *why, rd_error *err)
 {
-    char buf[RD_ERROR_MSG_MAX];
+    char buf[RD_ERROR_MSG_MAX], hint[256];
     const char *host = PQhost(c);
     const char *port = PQport(c);
-    if (!why)
-        why = rd_db_clean_message(strip_conn_prefix(PQerrorMessage(c)), password, buf, sizeof buf);
+    hint[0] = '\0';
+    if (!why) {
+        const char *msg = strip_conn_prefix(PQerrorMessage(c));
+        why = rd_db_clean_message(msg, password, buf, sizeof buf);
+        conn_hint(msg, password, hint, sizeof hint);
+    }
+    if (hint[0])
+        return RD_ERR(err, RD_ERR_CONNECT, "cannot connect to postgres at %s:%s: %s (%s)",
+                      host && host[0] ? host : "localhost", port && port[0] ? port : "5432", why,
+                      hint);
     return RD_ERR(err, RD_ERR_CONNECT, "cannot connect to postgres at %s:%s: %s",
                   host && host[0] ? host : "localhost", port && port[0] ? port : "5432", why);
 }

@@ -307,6 +307,7 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
                                                                       : RD_FAILED,
                                                  "");
         if (m) {
+            m->seconds = oc.manifest_checked ? oc.manifest_seconds : -1;
             rd_check_set_message(m, "%s%s",
                                  !oc.manifest_checked ? ""
                                  : oc.manifest_ok     ? "pg_verifybackup: "

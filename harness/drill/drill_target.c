@@ -22,12 +22,12 @@ static double deadline_in(double timeout)
     return timeout > 0 ? rd_mono_now() + timeout : 0;
 }
 
-/* The target failed (or could not run) at a phase: a "restore" result makes
- * it visible as a test case, the target's error says why. */
-void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+/* The target failed (or could not run) at a phase: a result of `type` on
+ * `object` makes it visible as a test case, the target's error says why. */
+static void phase_fail(rd_drill_target *dt, const char *type, const char *object, const char *phase,
+                       rd_verdict v, const char *msg)
 {
-    const char *object = dt->point ? dt->point->id : "(no recovery point)";
-    rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", object, v, "");
+    rd_check_result *c = rd_target_add_check(dt->res, type, type, object, v, "");
     if (c) {
         rd_check_set_message(c, "%s: %s", phase, msg);
         rd_check_add_prop(c, "phase", "%s", phase);
@@ -35,6 +35,12 @@ void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, 
     if (!dt->res->error)
         rd_target_set_error(dt->res, "%s: %s", phase, msg);
     rd_log_error("%s: %s: %s", dt->t->name, phase, msg);
+}
+
+/* The same as a "restore" result on the recovery point. */
+void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+{
+    phase_fail(dt, "restore", dt->point ? dt->point->id : "(no recovery point)", phase, v, msg);
 }
 
 static void set_point_info(rd_drill_target *dt)
@@ -71,16 +77,23 @@ static int phase_sample(rd_drill_target *dt)
     free(dt->res->sampling_strategy);
     dt->res->sampling_strategy = rd_strdup(t->sample.strategy ? t->sample.strategy : "latest");
     dt->res->sampling_seed = dt->seed;
-    st = rd_catalog_list(&t->catalog, &dt->points, &err);
+    rd_status lst = rd_catalog_list(&t->catalog, &dt->points, &err);
+    st = lst;
     if (st == RD_OK && !(counts = rd_drill_verified_counts(dt)))
         st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
     if (st == RD_OK)
         st = rd_sample_pick_counts(&dt->points, &t->sample, dt->seed, dt->t0_ms, counts,
                                    &dt->sample, &err);
-    rd_drill_archive_result(dt);
     if (st == RD_OK)
         rd_drill_record_sampling(dt, counts);
     free(counts);
+    if (lst == RD_OK && st == RD_ERR_NOTFOUND && dt->points.n == 0 && t->catalog.type &&
+        strcmp(t->catalog.type, "dir") == 0)
+        RD_ERR(&err, RD_ERR_NOTFOUND,
+               "no recovery points in the catalog: catalog.pattern \"%s\" matches no file in %s",
+               t->catalog.pattern && *t->catalog.pattern ? t->catalog.pattern : "*",
+               t->catalog.path);
+    rd_drill_archive_result(dt);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
@@ -101,6 +114,33 @@ static int phase_sample(rd_drill_target *dt)
 
 /* fetch: verify a local file's sha256, open the stream, detect the format,
  * find the restore driver. */
+/* A recovery point the catalog declares with format "snapshot" (a cloud
+ * snapshot, e.g. RDS) has no file: the exec scratch's create command
+ * restores it (restore-db-instance-from-db-snapshot). */
+static int is_snapshot(const rd_point *pt)
+{
+    return pt->format && strcmp(pt->format, "snapshot") == 0;
+}
+
+static int fetch_snapshot(rd_drill_target *dt, double start)
+{
+    const rd_target_cfg *t = dt->t;
+    free(dt->res->point.format);
+    dt->res->point.format = rd_strdup("snapshot");
+    if (!t->scratch.type || strcmp(t->scratch.type, "exec") != 0) {
+        char msg[RD_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg,
+                 "%s is a snapshot (format \"snapshot\"): only the create command of an exec "
+                 "scratch can restore it; set scratch.type to \"exec\"",
+                 dt->point->id);
+        rd_measure_phase(dt->res, "fetch", start, RD_ERROR);
+        rd_drill_target_fail(dt, "fetch", RD_ERROR, msg);
+        return 0;
+    }
+    rd_measure_phase(dt->res, "fetch", start, RD_PASSED); /* nothing to fetch */
+    return 1;
+}
+
 static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_type **drv)
 {
     const rd_target_cfg *t = dt->t;
@@ -111,6 +151,21 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     struct stat sb;
     double start = rd_mono_now();
     rd_error_clear(&err);
+    if (is_snapshot(pt))
+        return fetch_snapshot(dt, start);
+    long wpid = 0;
+    char wcomm[64];
+    if (pt->location && rd_fs_writer(pt->location, &wpid, wcomm, sizeof wcomm)) {
+        /* a dump still being written would restore truncated or fail late */
+        char msg[RD_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg,
+                 "%s is still being written (%s, pid %ld, has it open for writing): run the "
+                 "drill once the backup has finished",
+                 pt->id, wcomm[0] ? wcomm : "a process", wpid);
+        rd_measure_phase(dt->res, "fetch", start, RD_ERROR);
+        rd_drill_target_fail(dt, "fetch", RD_ERROR, msg);
+        return 0;
+    }
 
     {
         dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
@@ -168,7 +223,23 @@ static int wants_tcp(const rd_target_cfg *t)
     return 0;
 }
 
-static int phase_provision(rd_drill_target *dt, const char *const *tvars)
+/* The database a PostgreSQL archive was dumped from, to restore it under the
+ * same name (a plain SQL dump names none: NULL, the target's name is used). */
+static char *dump_dbname(const rd_drill_target *dt, const rd_artifact *a)
+{
+    size_t n = 0;
+    char *name = NULL;
+    rd_error err;
+    const void *head = a ? rd_artifact_head(a, &n) : NULL;
+    if (!head || dt->t->engine != RD_ENGINE_PG || rd_artifact_format(a) != RD_FMT_PG_CUSTOM)
+        return NULL;
+    rd_error_clear(&err);
+    if (rd_pg_archive_dbname(head, n, &name, &err) != RD_OK)
+        rd_log_debug("%s: the dump's database name: %s", dt->t->name, err.msg);
+    return name;
+}
+
+static int phase_provision(rd_drill_target *dt, const char *const *tvars, const rd_artifact *a)
 {
     const rd_target_cfg *t = dt->t;
     char *identity = NULL;
@@ -181,18 +252,32 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
         st = rd_db_connect(t->engine, t->reference.dsn, &o, &dt->reference, &err);
         if (st == RD_OK)
             st = rd_db_server_identity(dt->reference, &identity, &err);
+        if (st != RD_OK && st != RD_ERR_ABORTED && !rd_abort_requested()) {
+            /* the reference, not the restore, failed: say so, and that nothing
+             * was restored (the message names host and port, never a secret) */
+            rd_error_prefix(&err, "reference.dsn: ");
+            rd_measure_phase(dt->res, "provision", start, RD_ERROR);
+            phase_fail(dt, "reference", "reference.dsn", "provision", RD_ERROR, err.msg);
+            rd_log_error("%s: nothing was restored: the reference database is needed first",
+                         t->name);
+            free(identity);
+            return 0;
+        }
         if (st != RD_OK)
-            rd_error_prefix(&err, "reference: ");
+            rd_error_prefix(&err, "reference.dsn: ");
     }
     if (st == RD_OK) {
+        char *dbname = dump_dbname(dt, a);
         rd_scratch_req req = {.drill_id = dt->drill_id,
                               .target = t->name,
+                              .database = dbname,
                               .want_tcp = wants_tcp(t),
                               .reference_identity = identity,
                               .tvars = tvars,
                               .deadline = deadline_in(t->timeout_provision),
                               .physical = dt->physical};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
+        free(dbname);
     }
     if (st == RD_OK)
         rd_drill_record_isolation(dt, identity != NULL);
@@ -214,8 +299,55 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars)
     return 1;
 }
 
+/* What restores the point, as a user knows it (the driver's name is ours). */
+static const char *restore_tool(const rd_restore_type *drv, const rd_artifact *a)
+{
+    if (strcmp(drv->name, "pg_logical") == 0)
+        return rd_artifact_format(a) == RD_FMT_PG_PLAIN ? "psql" : "pg_restore";
+    if (strcmp(drv->name, "mariadb_logical") == 0)
+        return "the mariadb client";
+    return drv->name;
+}
+
+/* A snapshot was restored by the scratch create command (inside provision,
+ * which the RTO covers): the restore phase only records it. */
+static int restored_by_scratch(rd_drill_target *dt)
+{
+    double start = rd_mono_now();
+    rd_check_result *c =
+        rd_target_add_check(dt->res, "restore", "restore", dt->point->id, RD_PASSED, "");
+    if (c) {
+        c->seconds = 0;
+        rd_check_set_message(c, "restored %s (snapshot) by the scratch create command",
+                             dt->point->id);
+        rd_check_add_prop(c, "tool", "scratch.create");
+    }
+    rd_measure_phase(dt->res, "restore", start, RD_PASSED);
+    dt->restore_ok = 1;
+    dt->restore_end = rd_mono_now();
+    return 1;
+}
+
+/* The ephemeral scratch server logged that its disk is full (the tool may
+ * only have seen the connection drop when the server stopped on it). */
+static int scratch_disk_full(const rd_drill_target *dt)
+{
+    if (!dt->scratch || !dt->scratch->dir)
+        return 0;
+    char *log = rd_fs_join(dt->scratch->dir, "server.log");
+    char *text = NULL;
+    size_t len = 0;
+    int full = log && rd_fs_read_file(log, 4 << 20, &text, &len, NULL) == RD_OK && text &&
+               strstr(text, "No space left on device") != NULL;
+    free(text);
+    free(log);
+    return full;
+}
+
 static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv)
 {
+    if (!a)
+        return restored_by_scratch(dt);
     const rd_target_cfg *t = dt->t;
     rd_restore_outcome oc;
     rd_error err;
@@ -223,7 +355,8 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     double start = rd_mono_now();
     rd_restore_outcome_init(&oc);
     rd_error_clear(&err);
-    rd_log_info("%s: restoring %s with %s", t->name, dt->point->id, drv->name);
+    const char *tool = restore_tool(drv, a);
+    rd_log_info("%s: restoring %s with %s", t->name, dt->point->id, tool);
     rd_status st =
         drv->run(&t->restore, a, dt->scratch, deadline_in(t->restore.timeout), &oc, &err);
     double secs = rd_mono_now() - start;
@@ -232,12 +365,25 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
     rd_verdict v = st == RD_OK                                                ? RD_PASSED
                    : dt->aborted || st == RD_ERR_CONFIG || st == RD_ERR_NOMEM ? RD_ERROR
                                                                               : RD_FAILED;
+    if (st != RD_OK && (strstr(err.msg, "No space left on device") || scratch_disk_full(dt))) {
+        /* the scratch instance's disk, not the recovery point: say where and what to do */
+        v = RD_ERROR;
+        const char *where = dt->scratch && dt->scratch->dir ? dt->scratch->dir : NULL;
+        char hint[RD_ERROR_MSG_MAX];
+        snprintf(hint, sizeof hint,
+                 " (the scratch instance's disk is full%s%s: give it more space, or point "
+                 "scratch.base_dir at a larger file system)",
+                 where ? " under " : "", where ? where : "");
+        size_t n = strlen(err.msg);
+        if (n + strlen(hint) < sizeof err.msg)
+            memcpy(err.msg + n, hint, strlen(hint) + 1);
+    }
     rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", dt->point->id, v, "");
     if (c) {
         c->seconds = secs;
         if (st == RD_OK)
             rd_check_set_message(c, "restored %s (%s) with %s in %s", dt->point->id,
-                                 dt->res->point.format ? dt->res->point.format : "?", drv->name,
+                                 dt->res->point.format ? dt->res->point.format : "?", tool,
                                  rd_duration_human(secs, human, sizeof(human)));
         else
             rd_check_set_message(c, "%s", err.msg);
@@ -246,8 +392,12 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
         rd_check_add_prop(c, "driver", "%s", drv->name);
         rd_check_add_prop(c, "exit_code", "%d", oc.exit_code);
         rd_check_add_prop(c, "error_lines", "%d", oc.error_lines);
-        rd_check_add_prop(c, "decoded_bytes", "%llu",
-                          (unsigned long long)rd_artifact_decoded_bytes(a));
+        rd_check_add_prop(c, "tool", "%s", tool);
+        /* when the tool reads the file itself, restoredrill streamed only
+         * the bytes it looked at to detect the format: no figure to show */
+        if (!drv->reads_path || !drv->reads_path(&t->restore, a))
+            rd_check_add_prop(c, "decoded_bytes", "%llu",
+                              (unsigned long long)rd_artifact_decoded_bytes(a));
         if (oc.roles_note)
             rd_check_add_prop(c, "roles", "%s", oc.roles_note);
     }
@@ -357,7 +507,7 @@ void rd_drill_target_run(rd_drill_target *dt)
     dt->physical = dt->point->base != NULL;
     if (dt->physical ? !rd_drill_physical_fetch(dt, &pdrv) : !phase_fetch(dt, &a, &drv))
         goto skip_provision;
-    if (rd_abort_requested() || !phase_provision(dt, tvars))
+    if (rd_abort_requested() || !phase_provision(dt, tvars, a))
         goto skip_restore;
     if (!rd_abort_requested() &&
         (dt->physical ? rd_drill_physical_restore(dt, pdrv) : phase_restore(dt, a, drv))) {

@@ -195,7 +195,6 @@ static void remove_leftovers(const char *data)
 static rd_status pgb_lay(const rd_restore_cfg *cfg, const rd_point *pt, const rd_recovery_target *t,
                          rd_scratch *s, double deadline, rd_restore_outcome *out, rd_error *err)
 {
-    (void)cfg;
     (void)t;
     rd_status st;
     if (!s->data_dir)
@@ -208,8 +207,16 @@ static rd_status pgb_lay(const rd_restore_cfg *cfg, const rd_point *pt, const rd
         st = lay_tar(pt, s->data_dir, deadline, out, err);
     else
         st = lay_plain(pt, s->data_dir, deadline, out, err);
-    if (st != RD_OK || (st = verify_manifest(pt, s->data_dir, deadline, out, err)) != RD_OK)
+    if (st != RD_OK)
         return st;
+    if (cfg->verify_manifest) {
+        double v0 = rd_mono_now();
+        if ((st = verify_manifest(pt, s->data_dir, deadline, out, err)) != RD_OK)
+            return st;
+        out->manifest_seconds = rd_mono_now() - v0;
+    } else {
+        out->manifest_note = rd_strdup("restore.verify_manifest is false");
+    }
     remove_leftovers(s->data_dir);
     if (chmod(s->data_dir, 0700) != 0)
         return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot chmod %s", s->data_dir);

@@ -18,6 +18,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/strbuf.h"
 
 #define CHUNK (64 * 1024)
 /* seconds past the deadline a stuck artifact stream may take to end */
@@ -392,6 +393,34 @@ static rd_status classify(const rd_restore_job *job, double started, pump *p, rd
     return RD_OK;
 }
 
+/* --verbose: the command line, each word redacted (the password travels in
+ * the environment, which is never logged), shell-quoted when needed. */
+static void log_command(const rd_restore_job *job)
+{
+    rd_strbuf sb;
+    char red[1024];
+    if (rd_log_get_level() > RD_LOG_DEBUG)
+        return;
+    rd_strbuf_init(&sb, 0);
+    for (size_t i = 0; job->argv[i]; i++) {
+        const char *w = rd_redact(job->argv[i], red, sizeof red);
+        int quote = !*w || strpbrk(w, " \t'\"$\\;&|<>*?()`") != NULL;
+        (void)rd_strbuf_append(&sb, i ? " " : "", NULL);
+        if (!quote) {
+            (void)rd_strbuf_append(&sb, w, NULL);
+            continue;
+        }
+        (void)rd_strbuf_append_char(&sb, '\'', NULL);
+        for (const char *c = w; *c; c++)
+            (void)(*c == '\'' ? rd_strbuf_append(&sb, "'\\''", NULL)
+                              : rd_strbuf_append_char(&sb, *c, NULL));
+        (void)rd_strbuf_append_char(&sb, '\'', NULL);
+    }
+    rd_log_debug("restore command: %s%s", sb.data ? sb.data : job->tool,
+                 job->stream ? " < (the decoded recovery point)" : "");
+    rd_strbuf_free(&sb);
+}
+
 rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd_error *err)
 {
     rd_status st = RD_OK, wst = RD_OK, rst = RD_OK;
@@ -419,6 +448,20 @@ rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd
         }
         spec.stdin_mode = RD_PROC_IO_FD;
         spec.stdin_fd = pfd[0];
+    }
+    log_command(job);
+    if (!strchr(job->argv[0], '/')) {
+        /* rd_restore_tool_path found it nowhere: an installation problem, not
+         * a bad recovery point */
+        st = RD_ERR(err, RD_ERR_CONFIG,
+                    "the restore tool %s was not found (searched PATH, /usr/lib/postgresql/*/bin, "
+                    "/usr/sbin, /usr/local/bin): install %s",
+                    job->argv[0],
+                    strncmp(job->argv[0], "mariadb", 7) == 0 ||
+                            strncmp(job->argv[0], "mysql", 5) == 0
+                        ? "the MariaDB client (apt-get install mariadb-client)"
+                        : "the PostgreSQL client (apt-get install postgresql-client)");
+        goto out;
     }
     st = rd_proc_start(&spec, &proc, err);
     if (pfd[0] >= 0) {

@@ -226,6 +226,8 @@ rd_phase *rd_target_add_phase(rd_target_result *t, const char *name, double seco
 }
 
 /* Format into a new heap string; NULL for a NULL format or on failure. */
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *vformat(const char *fmt, va_list ap)
 {
     if (!fmt)

@@ -56,11 +56,15 @@ static int plain_path(const char *s)
     return 1;
 }
 
-/* The scratch database: named after the target, never a system database. */
+/* The scratch database: named after the dump's database when the request
+ * gives it, else after the target; never a system database. */
 static rd_status database_name(const rd_eph_engine *eng, const rd_scratch_req *req, char **out,
                                rd_error *err)
 {
-    char *name = rd_scratch_sanitize(req ? req->target : NULL, eng->db_name_max);
+    const char *want = req && req->database && *req->database ? req->database
+                       : req                                  ? req->target
+                                                              : NULL;
+    char *name = rd_scratch_sanitize(want, eng->db_name_max);
     for (const char *const *r = eng->reserved_dbs; name && r && *r; r++) {
         size_t n = strlen(*r);
         /* a trailing '*' reserves a prefix ("template*") */
@@ -159,6 +163,9 @@ static rd_status start(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_er
         int in_use = tail && strstr(tail, "Address already in use");
         free(tail);
         if (in_use && attempt < EPH_START_ATTEMPTS) {
+            rd_log_warn("%s scratch server: port %d on 127.0.0.1 was taken by another process; "
+                        "trying another port",
+                        e->eng->label, s->conn.port);
             e->eng->stop(s, e);
             continue;
         }

@@ -80,7 +80,7 @@ rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_st
     rd_eph_pg_priv *p = e->priv;
     rd_strlist argv = {0};
     const char **av = NULL;
-    char *postgres = rd_asprintf("%s/postgres", p->bindir);
+    char *postgres = p->postgres ? rd_strdup(p->postgres) : rd_asprintf("%s/postgres", p->bindir);
     char *conf = rd_fs_join(s->dir, "postgresql.conf");
     char *hba = rd_fs_join(s->dir, "pg_hba.conf");
     char *ident = rd_fs_join(s->dir, "pg_ident.conf");

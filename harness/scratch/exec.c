@@ -1,7 +1,9 @@
 /* exec.c: the `exec` scratch driver: user commands make and remove the
  * instance (e.g. an RDS instance restored from a snapshot). `create` prints
  * JSON {host, port, socket, database, user, password, dsn?} on stdout;
- * `destroy` runs at teardown. Both are template-expanded. */
+ * `destroy` runs at teardown. Both are template-expanded. A created
+ * instance is recorded with its expanded destroy command until its
+ * teardown (exec_gc.c), so that `gc` can remove it if the drill dies. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@ typedef struct exec_priv {
     rd_strlist vars;    /* tvars + target.name */
     rd_strlist destroy; /* unexpanded argv */
     double timeout;
+    char *record; /* <rundir>/exec-XXXXXX for gc (exec_gc.c), or NULL */
 } exec_priv;
 
 static void priv_free(exec_priv *p)
@@ -27,6 +30,7 @@ static void priv_free(exec_priv *p)
         return;
     rd_strlist_free(&p->vars);
     rd_strlist_free(&p->destroy);
+    free(p->record);
     free(p);
 }
 
@@ -40,12 +44,33 @@ static void flatten(rd_strbuf *b, size_t keep)
             *c = ' ';
 }
 
+/* Expand argv templates with vars into argv. */
+static rd_status expand(const char *what, const rd_strlist *tmpl, const rd_strlist *vars,
+                        rd_strlist *argv, rd_error *err)
+{
+    const char **vv = rd_strlist_argv(vars);
+    rd_status st = RD_OK;
+    if (!vv)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == RD_OK && i < tmpl->n; i++) {
+        char *x = NULL;
+        if ((st = rd_template_expand(tmpl->items[i], vv, &x, err)) != RD_OK) {
+            rd_error_prefix(err, "scratch.%s[%zu]: ", what, i);
+            break;
+        }
+        st = rd_strlist_push(argv, x, err);
+        free(x);
+    }
+    free(vv);
+    return st;
+}
+
 /* Expand argv templates with vars and run; stdout into out (may be NULL). */
 static rd_status run_cmd(const char *what, const rd_strlist *tmpl, const rd_strlist *vars,
                          double timeout, rd_strbuf *out, rd_error *err)
 {
     rd_strlist argv = {0};
-    const char **vv = NULL, **av = NULL;
+    const char **av = NULL;
     rd_proc_spec spec = {0};
     rd_strbuf errb, outb;
     int code = 0;
@@ -53,21 +78,8 @@ static rd_status run_cmd(const char *what, const rd_strlist *tmpl, const rd_strl
 
     rd_strbuf_init(&errb, 0);
     rd_strbuf_init(&outb, OUT_MAX);
-    if (!(vv = rd_strlist_argv(vars))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if ((st = expand(what, tmpl, vars, &argv, err)) != RD_OK)
         goto out;
-    }
-    for (size_t i = 0; i < tmpl->n; i++) {
-        char *x = NULL;
-        if ((st = rd_template_expand(tmpl->items[i], vv, &x, err)) != RD_OK) {
-            rd_error_prefix(err, "scratch.%s[%zu]: ", what, i);
-            goto out;
-        }
-        st = rd_strlist_push(&argv, x, err);
-        free(x);
-        if (st != RD_OK)
-            goto out;
-    }
     if (!(av = rd_strlist_argv(&argv))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
@@ -89,7 +101,6 @@ static rd_status run_cmd(const char *what, const rd_strlist *tmpl, const rd_strl
                     errb.data, o->len ? "; stdout: " : "", o->len ? red : "");
     }
 out:
-    free(vv);
     free(av);
     rd_strlist_free(&argv);
     rd_strbuf_free(&errb);
@@ -112,7 +123,7 @@ static rd_status take_string(const cJSON *o, const char *key, char **out, rd_err
     return *out ? RD_OK : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
 }
 
-static rd_status parse_conn(const char *text, rd_scratch *s, char **dsn, rd_error *err)
+rd_status rd_scratch_exec_parse_conn(const char *text, rd_scratch *s, char **dsn, rd_error *err)
 {
     cJSON *o = cJSON_Parse(text);
     char *port = NULL;
@@ -178,6 +189,33 @@ out:
     return st;
 }
 
+/* The variables of the destroy command: the create's and the instance's. */
+static rd_status destroy_vars(const rd_scratch *s, const exec_priv *p, rd_strlist *vars,
+                              rd_error *err)
+{
+    rd_status st = RD_OK;
+    for (size_t i = 0; st == RD_OK && i < p->vars.n; i++)
+        st = rd_strlist_push(vars, p->vars.items[i], err);
+    return st == RD_OK ? rd_scratch_vars(s, vars, err) : st;
+}
+
+/* Record the instance with its expanded destroy command, so that `gc` can
+ * remove it should this drill die before its teardown (exec_gc.c). */
+static rd_status record(const rd_scratch_cfg *cfg, rd_engine engine, const rd_scratch_req *req,
+                        const rd_scratch *s, exec_priv *p, rd_error *err)
+{
+    rd_strlist vars = {0}, argv = {0};
+    rd_status st = RD_OK;
+    if (p->destroy.n == 0)
+        return RD_OK;
+    if ((st = destroy_vars(s, p, &vars, err)) == RD_OK &&
+        (st = expand("destroy", &p->destroy, &vars, &argv, err)) == RD_OK)
+        st = rd_scratch_exec_record(cfg, engine, req, &argv, p->timeout, &p->record, err);
+    rd_strlist_free(&vars);
+    rd_strlist_free(&argv);
+    return st;
+}
+
 static rd_status ex_provision(const rd_scratch_cfg *cfg, rd_engine engine,
                               const rd_scratch_req *req, rd_scratch **out, rd_error *err)
 {
@@ -213,7 +251,7 @@ static rd_status ex_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     if ((st = run_cmd("create", &cfg->create, &p->vars, p->timeout, &sout, err)) != RD_OK)
         goto fail;
     created = 1;
-    if ((st = parse_conn(sout.data, s, &dsn, err)) != RD_OK ||
+    if ((st = rd_scratch_exec_parse_conn(sout.data, s, &dsn, err)) != RD_OK ||
         (st = rd_scratch_finish_conn(s, err)) != RD_OK)
         goto fail;
     if (dsn) {
@@ -221,6 +259,8 @@ static rd_status ex_provision(const rd_scratch_cfg *cfg, rd_engine engine,
         s->conn.dsn = dsn;
         dsn = NULL;
     }
+    if ((st = record(cfg, engine, req, s, p, err)) != RD_OK)
+        goto fail;
     if ((st = verify(s, cfg, req, err)) != RD_OK)
         goto fail;
     *out = s;
@@ -254,12 +294,10 @@ static rd_status ex_teardown(rd_scratch *s, rd_error *err)
                     "left in place");
         goto done;
     }
-    for (size_t i = 0; i < p->vars.n; i++)
-        if ((st = rd_strlist_push(&vars, p->vars.items[i], err)) != RD_OK)
-            goto out;
-    if ((st = rd_scratch_vars(s, &vars, err)) != RD_OK ||
+    if ((st = destroy_vars(s, p, &vars, err)) != RD_OK ||
         (st = run_cmd("destroy", &p->destroy, &vars, p->timeout, NULL, err)) != RD_OK)
-        goto out;
+        goto out; /* the record stays: gc tries again once this drill is gone */
+    rd_scratch_exec_unrecord(p->record);
 done:
     priv_free(p);
     s->priv = NULL;
@@ -273,5 +311,5 @@ const rd_scratch_type rd_scratch_exec = {
     .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
     .provision = ex_provision,
     .teardown = ex_teardown,
-    .gc = NULL,
+    .gc = rd_scratch_exec_gc,
 };

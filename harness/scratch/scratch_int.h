@@ -124,7 +124,7 @@ extern const rd_eph_engine rd_eph_pg; /* ephemeral_pg.c */
 typedef struct rd_eph_pg_priv {
     char *bindir;
     char *postgres;  /* the server binary: a template's identity */
-    rd_proc *server; /* the postmaster, our child (also the one start_physical starts) */
+    rd_proc *server; /* the postmaster, our child (also for physical restores) */
 } rd_eph_pg_priv;
 rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_start *o,
                                    rd_error *err);
@@ -167,6 +167,27 @@ rd_status rd_scratch_resolve_user(const rd_scratch_cfg *cfg, const char *def, rd
 rd_status rd_scratch_make_dir(const rd_scratch_cfg *cfg, rd_engine engine,
                               const rd_scratch_req *req, const rd_eph_user *u, char **dir,
                               rd_error *err);
+/* Write dir's owner file: this process (pid and start time), the target,
+ * the drill id, the engine and the driver name. */
+rd_status rd_scratch_write_owner(const char *dir, rd_engine engine, const rd_scratch_req *req,
+                                 const char *driver, rd_error *err);
+/* exec_gc.c: record a live exec scratch instance (its owner and expanded
+ * destroy argv) in <rundir>/exec-XXXXXX; *dir heap. */
+rd_status rd_scratch_exec_record(const rd_scratch_cfg *cfg, rd_engine engine,
+                                 const rd_scratch_req *req, const rd_strlist *destroy,
+                                 double timeout, char **dir, rd_error *err);
+/* exec.c: the create command's JSON output (host, port, socket, database,
+ * user, password, dsn) into s->conn and *dsn (heap, or NULL); RD_ERR_FORMAT
+ * naming what is missing or malformed. The output is outside input
+ * (tests/fuzz/fuzz_exec_scratch.c). */
+rd_status rd_scratch_exec_parse_conn(const char *text, rd_scratch *s, char **dsn, rd_error *err);
+/* Remove a record (after a successful destroy). NULL is a no-op. */
+void rd_scratch_exec_unrecord(const char *dir);
+/* The exec driver's gc: run the destroy command of every record whose
+ * drill is gone, then remove the record. */
+rd_status rd_scratch_exec_gc(const rd_scratch_cfg *cfg, rd_engine engine, double older_than,
+                             int dry_run, void (*report)(void *ud, const char *what), void *ud,
+                             rd_error *err);
 /* Write a 0600 file owned by u (passwords, init files). */
 rd_status rd_scratch_write_private(const char *path, const char *data, const rd_eph_user *u,
                                    rd_error *err);

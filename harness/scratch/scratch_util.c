@@ -47,8 +47,8 @@ rd_status rd_scratch_var(rd_strlist *l, const char *name, const char *value, rd_
 
 /* --- owner files --- */
 
-static rd_status owner_write(const char *dir, rd_engine engine, const rd_scratch_req *req,
-                             rd_error *err)
+rd_status rd_scratch_write_owner(const char *dir, rd_engine engine, const rd_scratch_req *req,
+                                 const char *driver, rd_error *err)
 {
     char when[RD_TIME_BUFSZ];
     char *path = rd_fs_join(dir, RD_SCRATCH_OWNER_FILE);
@@ -67,7 +67,7 @@ static rd_status owner_write(const char *dir, rd_engine engine, const rd_scratch
     cJSON_AddStringToObject(o, "target", req && req->target ? req->target : "");
     cJSON_AddStringToObject(o, "drill_id", req && req->drill_id ? req->drill_id : "");
     cJSON_AddStringToObject(o, "engine", rd_engine_name(engine));
-    cJSON_AddStringToObject(o, "driver", "ephemeral");
+    cJSON_AddStringToObject(o, "driver", driver);
     text = cJSON_PrintUnformatted(o);
     if (!text) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -167,7 +167,7 @@ rd_status rd_scratch_make_dir(const rd_scratch_cfg *cfg, rd_engine engine,
             rd_error_prefix(err, "disk full: ");
         goto out;
     }
-    if ((st = owner_write(d, engine, req, err)) != RD_OK) {
+    if ((st = rd_scratch_write_owner(d, engine, req, "ephemeral", err)) != RD_OK) {
         rd_error e;
         rd_fs_rmtree(d, rundir, &e);
         free(d);

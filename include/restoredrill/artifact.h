@@ -82,6 +82,16 @@ rd_status rd_artifact_pump(rd_artifact *a, int fd, rd_error *err);
 /* Raw bytes read from storage and decoded bytes produced so far. */
 uint64_t rd_artifact_raw_bytes(const rd_artifact *a);
 uint64_t rd_artifact_decoded_bytes(const rd_artifact *a);
+/* The decoded head kept for format detection (up to 8 KiB; *n its length;
+ * NULL for a directory). Valid until rd_artifact_free. */
+const void *rd_artifact_head(const rd_artifact *a, size_t *n);
+
+/* The database name a pg_dump archive's header records (custom format, or a
+ * directory dump's toc.dat), from its first bytes (heap). RD_ERR_FORMAT for
+ * anything but a well-formed header ("not a pg_dump archive (no PGDMP
+ * header)", "... truncated or damaged"), RD_ERR_UNSUPPORTED for archive
+ * versions before 1.4, RD_ERR_NOTFOUND when the archive records none. */
+rd_status rd_pg_archive_dbname(const void *head, size_t n, char **out, rd_error *err);
 /* Hex digest of the raw bytes once the end was reached, else NULL. */
 const char *rd_artifact_sha256(const rd_artifact *a);
 void rd_artifact_free(rd_artifact *a);

@@ -98,6 +98,11 @@ extern const rd_catalog_type rd_catalog_pg_archive;
 extern const rd_catalog_type rd_catalog_pgbackrest;
 extern const rd_catalog_type rd_catalog_mariabackup; /* model: mariabackup.h */
 const rd_catalog_type *rd_catalog_find(const char *name);
+/* The exec catalog's output (a JSON array of recovery points, len bytes of
+ * text, NUL not needed) into points, in the order given; RD_ERR_FORMAT naming
+ * the item and key of the first mistake. The command's stdout is outside
+ * input (tests/fuzz/fuzz_exec_catalog.c). */
+rd_status rd_catalog_exec_parse(const char *text, size_t len, rd_points *out, rd_error *err);
 /* List and sort through the registry. RD_ERR_UNSUPPORTED "catalog type \"s3\"
  * is not implemented yet" for contract types without a driver. */
 rd_status rd_catalog_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *err);

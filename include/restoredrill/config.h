@@ -78,6 +78,7 @@ typedef struct rd_restore_cfg {
     char *roles;           /* no-owner (default) | create | strict */
     rd_strlist decrypt;    /* argv of a decrypt filter ("gpg", "--decrypt"), empty: none */
     rd_strlist extra_args; /* appended to the restore tool's argv */
+    int verify_manifest;   /* physical: pg_verifybackup the laid base backup (default 1) */
 } rd_restore_cfg;
 
 /* Physical restores (DESIGN section 11): the recover phase and the

@@ -39,6 +39,10 @@ rd_status rd_fs_mkdir_p(const char *path, int mode, rd_error *err);
 
 /* 1 when path exists (any type), 0 otherwise. */
 int rd_fs_exists(const char *path);
+/* 1 when another process has path open for writing (it is still being
+ * written), with its pid and command name (comm, may be NULL); 0 when none
+ * is seen (/proc shows other users' processes to root only). */
+int rd_fs_writer(const char *path, long *pid, char *comm, size_t commsz);
 /* 1 when path is a directory. */
 int rd_fs_is_dir(const char *path);
 

@@ -35,10 +35,16 @@ void rd_log(rd_log_level level, const char *fmt, ...) __attribute__((format(prin
 #define rd_log_warn(...) rd_log(RD_LOG_WARN, __VA_ARGS__)
 #define rd_log_error(...) rd_log(RD_LOG_ERROR, __VA_ARGS__)
 
-/* Replace the progress line with this text (thread-safe; throttled). */
+/* Replace the progress line with this text (thread-safe; throttled). On a
+ * TTY the line is redrawn at most every 0.1 s; off a TTY a line is written
+ * only once the operation (since the last rd_progress_done) has run for 10 s,
+ * then at most once per 10 s. */
 void rd_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Clear the progress line (a no-op when none is shown). */
+/* Clear the progress line (a no-op when none is shown); the next
+ * rd_progress starts a new operation. */
 void rd_progress_done(void);
+/* Tests: the off-TTY interval in seconds (< 0: back to the default 10 s). */
+void rd_log_set_plain_progress_interval(double secs);
 
 /* Copy `in` to `out` with secrets masked: password=... / pass=... values in
  * key=value strings, user:password@ in URLs, and ?password= query values

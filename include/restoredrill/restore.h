@@ -20,9 +20,10 @@ typedef struct rd_restore_outcome {
                          NULL */
     /* physical: the laid base backup verified against the backup's own
      * manifest (pg_verifybackup), reported as a `basebackup` result */
-    int manifest_checked; /* 0: not checked (no manifest; manifest_note says why) */
-    int manifest_ok;      /* 1: every file matched the manifest */
-    char *manifest_note;  /* the tool's verdict line or first error, may be NULL */
+    int manifest_checked;    /* 0: not checked (no manifest; manifest_note says why) */
+    int manifest_ok;         /* 1: every file matched the manifest */
+    char *manifest_note;     /* the tool's verdict line or first error, may be NULL */
+    double manifest_seconds; /* how long the verification took (part of the restore phase) */
 } rd_restore_outcome;
 
 typedef struct rd_restore_type {

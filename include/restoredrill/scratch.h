@@ -30,8 +30,10 @@ typedef struct rd_conninfo {
 
 typedef struct rd_scratch_req {
     const char *drill_id;
-    const char *target;             /* target name, for names and the owner file */
-    int want_tcp;                   /* a smoke app needs TCP on 127.0.0.1 */
+    const char *target;   /* target name, for names and the owner file */
+    const char *database; /* ephemeral PostgreSQL: the dump's database name, restored under it;
+                             NULL: named after the target */
+    int want_tcp;         /* a smoke app needs TCP on 127.0.0.1 */
     const char *reference_identity; /* rd_db_server_identity of the reference, or NULL */
     const char *const *tvars; /* template variables "point.id=..." for exec commands, may be NULL */
     double deadline;          /* rd_mono_now() instant; 0 none */

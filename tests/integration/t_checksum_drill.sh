@@ -49,6 +49,6 @@ expect_eq "$(jqr '.targets[] | select(.name == "tampered") | .status')" failed "
 expect_eq "$(jqr '[.targets[] | select(.name == "tampered") | .checks[] | select(.type == "checksum" and .status != "passed") | .object] | join(",")')" \
     "public.orders" "only the tampered table fails"
 msg=$(jqr '.targets[] | select(.name == "tampered") | .checks[] | select(.object == "public.orders") | .message')
-echo "$msg" | grep -q "1 of 1 chunks differ" || fail "tampered message names the differing chunk: $msg"
+echo "$msg" | grep -q "1 of 1 chunk differs from the manifest" || fail "tampered message names the differing chunk: $msg"
 no_leftovers "checksum drill"
 finish

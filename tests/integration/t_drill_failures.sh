@@ -104,8 +104,8 @@ expect_eq "$(restore_msg trunc-plain)" \
     "plain SQL dump is truncated: the completion trailer is missing" "trunc-plain message"
 expect_eq "$(restore_msg trunc-mariadb)" \
     "plain SQL dump is truncated: the completion trailer is missing" "trunc-mariadb message"
-expect_eq "$(restore_msg empty)" "sample: no recovery points in the catalog" "empty message"
-expect_eq "$(jqr "$(sel empty) | .error")" "sample: no recovery points in the catalog" "empty error"
+expect_eq "$(restore_msg empty)" "sample: no recovery points in the catalog: catalog.pattern \"*.dump\" matches no file in $f/empty" "empty message"
+expect_eq "$(jqr "$(sel empty) | .error")" "sample: no recovery points in the catalog: catalog.pattern \"*.dump\" matches no file in $f/empty" "empty error"
 expect_eq "$(restore_msg sha)" "fetch: sha256 mismatch: expected $wrong, got $real" "sha message"
 case "$(restore_msg shaplain)" in
 *"sha256 mismatch: expected $wrong, got $realplain") ;;

@@ -2,7 +2,8 @@
 # t_drill_reports.sh: every report of REAL drills (a passing PostgreSQL
 # target, a MariaDB target with a failing check, a target whose catalog is
 # empty) through the external validators (tests/validate-reports.sh: xmllint
-# + the Jenkins XSD, ajv + our JSON Schema, promtool, history verify, HTML
+# + our reports/schema/junit.xsd, and the Jenkins XSD where present, ajv +
+# our JSON Schema, promtool, history verify, HTML
 # self-containment), two drills so the history chain has two lines and the
 # HTML charts have points, the webhook failing without failing or hanging the
 # drill, and a planted canary secret (in the environment, a password variable

@@ -101,7 +101,7 @@ cat >drill.json <<EOF
 EOF
 run "$RD_BIN" validate drill.json
 expect_rc 2 "unknown key"
-expect_err_line "restoredrill: drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control)" "unknown key"
+expect_err_line "restoredrill: drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, recovery, database)" "unknown key"
 expect_no_stdout "unknown key"
 
 cat >drill.json <<EOF
@@ -163,7 +163,7 @@ cat >drill.json <<EOF
   } ]
 }
 EOF
-run env RD_T_BACKUPS="$tmp/backups" "$RD_BIN" validate drill.json --no-progress
+run env RD_T_BACKUPS="$tmp/backups" "$RD_BIN" validate drill.json --no-progress --offline
 expect_rc 0 "good config"
 expect_out_has 'drill "nightly" from drill.json (version 1): 1 target, 1 at a time' "good config"
 expect_out_has "  seed:       42" "good config"
@@ -179,7 +179,7 @@ expect_out_has "  signed:     no" "good config"
 expect_out_has "configuration OK" "good config"
 grep -q "hunter2\|topsecret" "$tmp/out" "$tmp/err" && fail "good config: a secret was printed"
 # global options after the subcommand; --quiet with --verbose is a usage error
-run env RD_T_BACKUPS="$tmp/backups" "$RD_BIN" validate drill.json --quiet
+run env RD_T_BACKUPS="$tmp/backups" "$RD_BIN" validate drill.json --quiet --offline
 expect_rc 0 "validate --quiet"
 run env RD_T_BACKUPS="$tmp/backups" "$RD_BIN" --quiet validate drill.json --verbose
 expect_rc 2 "--quiet --verbose"
@@ -196,14 +196,44 @@ EOF
 run "$RD_BIN" validate drill.json
 expect_rc 2 "three errors"
 expect_no_stdout "three errors"
-want='restoredrill: drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control)
+want='restoredrill: drill.json: targets[0].sampel: unknown key, did you mean "sample"? (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, recovery, database)
 restoredrill: drill.json: targets[0].objectives.rto: expected a duration like "90s", "15m", "2h" or "1d", got "soon"
 restoredrill: drill.json: targets[0].checks[0].expect: expected an operator and a value like ">= 100", got "lots"'
 [ "$(cat "$tmp/err")" = "$want" ] || fail "three errors: stderr is [$(cat "$tmp/err")], want [$want]"
 
+# --- what validate checks beyond the file: a catalog directory that does not
+# exist, a pattern that matches nothing, a reference that is not running
+# (a port nothing listens on: bound, then closed), each named by its setting ---
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/dumps" && : >"$tmp/dumps/shop-20260101.sql"
+cat >drill.json <<EOF
+{ "version": 1, "targets": [
+  { "name": "a", "engine": "postgres", "catalog": { "type": "dir", "path": "$tmp/nope" },
+    "reference": { "dsn": "host=127.0.0.1 port=$port dbname=shop user=app" } },
+  { "name": "b", "engine": "mariadb",
+    "catalog": { "type": "dir", "path": "$tmp/dumps", "pattern": "orders-*.sql" } },
+  { "name": "c", "engine": "mariadb",
+    "catalog": { "type": "dir", "path": "$tmp/dumps", "pattern": "shop-*.sql" } } ] }
+EOF
+run "$RD_BIN" validate drill.json
+expect_rc 2 "validate probes"
+want="restoredrill: drill.json: targets[0].catalog.path: directory $tmp/nope does not exist (create it or correct the path)
+restoredrill: drill.json: targets[0].reference.dsn: cannot connect to postgres at 127.0.0.1:$port: Connection refused (is the server running on that host and accepting TCP/IP connections?)
+restoredrill: drill.json: targets[1].catalog.pattern: \"orders-*.sql\" matches no file in $tmp/dumps"
+[ "$(cat "$tmp/err")" = "$want" ] || fail "validate probes: stderr is [$(cat "$tmp/err")], want [$want]"
+expect_out_has "configuration has 3 problems (on stderr)" "validate probes"
+grep -q "configuration OK" "$tmp/out" && fail "validate probes: said configuration OK"
+expect_out_has "  databases:  the dump's database, under its own name (a plain SQL dump names none: then a database named after the target)" "pg databases line"
+expect_out_has "  databases:  those in the dump, restored under their own names" "mariadb databases line"
+expect_out_has "  restore:    one mariadb client (a SQL dump restores through one connection), timeout 2h" "mariadb restore line"
+expect_out_has "  reference:  the recovery point's sidecar manifest (<artifact>.manifest.json) when it has one, else none" "default reference line"
+run "$RD_BIN" validate drill.json --offline
+expect_rc 0 "validate --offline"
+expect_out_has "configuration OK" "validate --offline"
+
 # --- the shipped examples ---
 for f in full.jsonc minimal.json; do
-    run env -u DRILL_WEBHOOK_URL "$RD_BIN" validate "$here/fixtures/examples/$f"
+    run env -u DRILL_WEBHOOK_URL "$RD_BIN" validate --offline "$here/fixtures/examples/$f"
     expect_rc 0 "example $f"
     expect_out_has "configuration OK" "example $f"
 done

@@ -308,16 +308,16 @@ START_TEST(test_unknown_keys)
                    "parallel, output, notify, targets, controls)");
     ASSERT_TARGET_ERR(
         ", \"sampel\": {}", NODRV,
-        "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, "
-        "objectives, catalog, sample, scratch, restore, reference, databases, "
+        "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one "
+        "of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
         "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, recovery, "
         "database)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
-                      "drill.json: targets[0].sample.windw: unknown key (expected one of: "
-                      "strategy, window, max_age, id, time, databases)");
+                      "drill.json: targets[0].sample.windw: unknown key, did you mean \"window\"? "
+                      "(expected one of: strategy, window, max_age, id, time, databases)");
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": 5, \"RPO\": 6}", NODRV,
-                      "drill.json: targets[0].objectives.RPO: unknown key (expected one of: rto, "
-                      "rpo)");
+                      "drill.json: targets[0].objectives.RPO: unknown key, did you mean \"rpo\"? "
+                      "(expected one of: rto, rpo)");
     ASSERT_TOP_ERR("\"output\": {\"xml\": \"a\"},", NODRV,
                    "drill.json: output.xml: unknown key (expected one of: dir, junit, json, html, "
                    "prometheus, history, sign)");
@@ -451,9 +451,10 @@ START_TEST(test_every_error_named)
         "   {\"type\": \"sql\", \"query\": \"SELECT 1\", \"expect\": \"lots\"}]}]}";
     ck_assert_str_eq(
         error_of(text, 0),
-        "drill.json: targets[0].sampel: unknown key (expected one of: name, engine, objectives, "
-        "catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, "
-        "keep_scratch, keep_scratch_ttl, negative_control, recovery, database)\n"
+        "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: "
+        "name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, recovery, "
+        "database)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -617,11 +618,12 @@ START_TEST(test_env_values_never_echoed)
     ASSERT_TARGET_ERR(", \"objectives\": {\"rto\": \"${RD_T_SECRET}\"}", NODRV,
                       "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", "
                       "\"15m\", \"2h\" or \"1d\", got a value from the environment");
-    ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
-                      "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
-                      "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", "
-                      "\"least-verified\", got a value from the "
-                      "environment");
+    ASSERT_TARGET_ERR(
+        ", \"sample\": {\"strategy\": \"x${RD_T_SECRET:-a}\"}", NODRV,
+        "drill.json: targets[0].sample.strategy: expected one of \"latest\", "
+        "\"random\", \"oldest\", \"id\", \"pitr-random\", \"pitr\", \"least-verified\", got a "
+        "value from the "
+        "environment");
     ck_assert_ptr_null(strstr(errmsg, "hunter2"));
     /* integers and booleans from the environment arrive as strings */
     char *t = top(
@@ -758,7 +760,8 @@ START_TEST(test_load_file)
     ck_assert_int_eq(rd_config_load(path, &rd_drill_drivers, &cfg, &err), RD_ERR_CONFIG);
     char want[256];
     snprintf(want, sizeof want,
-             "%s: targets[0].catalog.pattren: unknown key (expected one of: type, path, pattern, "
+             "%s: targets[0].catalog.pattren: unknown key, did you mean \"pattern\"? (expected one "
+             "of: type, path, pattern, "
              "time_from)",
              path);
     ck_assert_str_eq(err.msg, want);

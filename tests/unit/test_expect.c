@@ -1,6 +1,7 @@
 /* test_expect.c: parsing and evaluating sql check expectations. */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,46 @@ START_TEST(test_parse_errors)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_expect.c: glibc's regcomp took over 2 GB for
+ * "~=" followed by 120 "+" (every stacked repetition copies the tree). Such
+ * expressions are refused before regcomp; ordinary ones still compile. */
+START_TEST(test_regex_cost)
+{
+    char re[200] = "~=";
+    memset(re + 2, '+', 120);
+    re[122] = '\0';
+    char want[300];
+    snprintf(want, sizeof want,
+             "invalid regular expression \"=%s\": a repetition operator follows another (write "
+             "one, or group with ( ))",
+             re + 2);
+    ck_assert_str_eq(parse_err(re), want);
+    ck_assert_str_eq(parse_err("~ a*?"), "invalid regular expression \"a*?\": a repetition "
+                                         "operator follows another (write one, or group with ( ))");
+    ck_assert_str_eq(parse_err("~ a{101}"),
+                     "invalid regular expression \"a{101}\": a repetition bound above 100");
+    ck_assert_str_eq(
+        parse_err("~ ((a{9}){9}){9}"),
+        "invalid regular expression \"((a{9}){9}){9}\": more than 2 {m,n} repetitions");
+    /* the second finding: "[9-[]" closes at its "]" (a "[" inside a bracket
+     * is a character), so the "++" after it is stacked */
+    ck_assert_str_eq(parse_err("~ [9-[]++"), "invalid regular expression \"[9-[]++\": a "
+                                             "repetition operator follows another (write one, "
+                                             "or group with ( ))");
+    ck_assert_int_eq(eval("~ ^[9-[]+$", "9:["), 1);
+    ck_assert_int_eq(eval("~ ^[[:digit:]]+$", "42"), 1);
+    ck_assert_str_eq(parse_err("~ [[:alpha:]]**"), "invalid regular expression \"[[:alpha:]]**\": "
+                                                   "a repetition operator follows another (write "
+                                                   "one, or group with ( ))");
+    /* escaped and bracketed operators are characters, not repetitions */
+    ck_assert_int_eq(eval("~ ^a\\++$", "a++"), 1);
+    ck_assert_int_eq(eval("~ ^[+*?]+$", "+*?"), 1);
+    ck_assert_int_eq(eval("~ ^[]+]+$", "]+"), 1);
+    ck_assert_int_eq(eval("~ ^(ab)+c{2,3}$", "ababccc"), 1);
+    ck_assert_int_eq(eval("~ ^x{1,100}$", "xxx"), 1);
+}
+END_TEST
+
 START_TEST(test_eval_numeric)
 {
     ck_assert_int_eq(eval(">= 100", "100"), 1);
@@ -147,6 +188,7 @@ Suite *expect_suite(void)
     Suite *s = suite_create("expect");
     TCase *tc = tcase_create("expect");
     tcase_add_test(tc, test_parse_ops);
+    tcase_add_test(tc, test_regex_cost);
     tcase_add_test(tc, test_parse_errors);
     tcase_add_test(tc, test_eval_numeric);
     tcase_add_test(tc, test_eval_text_match_rows_null);

@@ -130,20 +130,30 @@ END_TEST
 
 START_TEST(test_progress_plain)
 {
+    /* off a TTY: nothing until the operation has run for the interval (here
+     * 0.5 s instead of 10 s), then at most one line per interval */
+    rd_log_set_plain_progress_interval(0.5);
     capture_start();
-    rd_progress("restoring %d%%", 10);
-    rd_progress("restoring %d%%", 20); /* within 10 s of the last line: dropped */
+    rd_progress("restoring %d%%", 10); /* the operation just started: not written */
+    usleep(600000);
+    rd_progress("restoring %d%%", 20); /* 0.6 s in: written */
+    rd_progress("restoring %d%%", 30); /* within 0.5 s of the last line: dropped */
     rd_log_info("message");
     rd_progress_done();
-    rd_progress("checking password=%s", "pw"); /* after done: shown again */
+    rd_progress("checking password=%s", "pw"); /* a new short operation: not written */
+    usleep(600000);
+    rd_progress("checking password=%s", "pw"); /* redacted */
     rd_log_set_progress(0);
     rd_progress("disabled");
     rd_log_set_progress(1);
     rd_log_set_level(RD_LOG_WARN); /* --quiet hides progress */
     rd_progress_done();
     rd_progress("quiet");
+    usleep(600000);
+    rd_progress("quiet");
+    rd_log_set_plain_progress_interval(-1);
     char *got = capture_end();
-    ck_assert_str_eq(got, "restoring 10%\nmessage\nchecking password=***\n");
+    ck_assert_str_eq(got, "restoring 20%\nmessage\nchecking password=***\n");
     free(got);
 }
 END_TEST

@@ -3,7 +3,10 @@
  * abbreviations (parsed exactly, an unknown one refused), and the last
  * commit in pg_waldump's output. */
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../harness/catalog/pg_wal.h"
 
@@ -105,6 +108,75 @@ START_TEST(waldump_commits)
 }
 END_TEST
 
+static rd_status fake_fetch(void *ud, const char *file, const char *name, const char *tmpdir,
+                            char **local, rd_error *err)
+{
+    (void)name;
+    (void)tmpdir;
+    (void)err;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s/%s", (const char *)ud, file);
+    *local = strdup(buf);
+    return RD_OK;
+}
+
+/* Timeline 2 forked from 1 at 0/5000100: segment 5 is expected on timeline
+ * 2 (its copy holds the switch), 4 on timeline 1; a timeline-1 segment past
+ * the fork does not count; a timeline-3 file off the chain neither. */
+START_TEST(timeline_chain)
+{
+    char dir[] = "/tmp/rd-test-tl-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[600];
+    snprintf(path, sizeof path, "%s/00000002.history", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("1\t0/5000100\tbefore 2026-12-05 14:26:31.5+00\n", f);
+    fclose(f);
+    rd_pg_arch a;
+    rd_error err;
+    memset(&a, 0, sizeof a);
+    a.fetch = fake_fetch;
+    a.fetch_ud = dir;
+    static const char *const segs[] = {"000000010000000000000003",
+                                       "000000010000000000000004",
+                                       "000000010000000000000005",
+                                       "000000010000000000000006",
+                                       "000000020000000000000005",
+                                       "000000020000000000000007",
+                                       NULL};
+    for (size_t i = 0; segs[i]; i++)
+        ck_assert_int_eq(rd_pg_arch_add_seg(&a, segs[i], segs[i], &err), RD_OK);
+    ck_assert_int_eq(rd_pg_arch_add_history(&a, "00000002.history", 2, &err), RD_OK);
+    ck_assert_int_eq(rd_pg_arch_index(&a, MB16, &err), RD_OK);
+    ck_assert_uint_eq(a.newest_tli, 2);
+    ck_assert_uint_eq(a.nchain, 2);
+    ck_assert_ptr_null(a.tl_problem);
+    ck_assert_str_eq(rd_pg_arch_find(&a, 4)->file, "000000010000000000000004");
+    ck_assert_str_eq(rd_pg_arch_find(&a, 5)->file, "000000020000000000000005");
+    ck_assert_ptr_null(rd_pg_arch_find(&a, 6)); /* timeline 1 past the fork: not on the chain */
+    ck_assert_str_eq(rd_pg_arch_find(&a, 7)->file, "000000020000000000000007");
+    ck_assert_uint_eq(rd_pg_arch_tli_at(&a, 4), 1);
+    ck_assert_uint_eq(rd_pg_arch_tli_at(&a, 6), 2);
+    ck_assert(rd_pg_arch_in_chain(&a, 1) && rd_pg_arch_in_chain(&a, 2));
+    ck_assert(!rd_pg_arch_in_chain(&a, 3));
+    rd_pg_arch_free(&a);
+
+    /* a newest timeline without its history file: inconsistent timelines */
+    memset(&a, 0, sizeof a);
+    a.fetch = fake_fetch;
+    a.fetch_ud = dir;
+    ck_assert_int_eq(
+        rd_pg_arch_add_seg(&a, "000000030000000000000008", "000000030000000000000008", &err),
+        RD_OK);
+    ck_assert_int_eq(rd_pg_arch_index(&a, MB16, &err), RD_OK);
+    ck_assert_str_eq(a.tl_problem, "timeline 3 has segments but 00000003.history is missing");
+    rd_pg_arch_free(&a);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *pg_wal_suite(void);
 Suite *pg_wal_suite(void)
 {
@@ -114,6 +186,7 @@ Suite *pg_wal_suite(void)
     tcase_add_test(tc, label_times);
     tcase_add_test(tc, label_files);
     tcase_add_test(tc, waldump_commits);
+    tcase_add_test(tc, timeline_chain);
     suite_add_tcase(s, tc);
     return s;
 }
