@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libpq libmariadb libcurl libcjson libcrypto zlib libzstd
+PKGS    := libpq libmariadb libcurl libcjson libcrypto zlib libzstd libxml-2.0
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -31,7 +31,7 @@ ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
 .PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench \
-        fuzz fuzz-smoke fuzz-build install uninstall
+        bench-s3 fuzz fuzz-smoke fuzz-build install uninstall
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -147,6 +147,11 @@ fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-smoke: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+# S3 streaming against curl (bench/s3.sh; needs moto_server)
+$(BUILD)/s3_fetch: $(BUILD)/obj/bench/s3_fetch.o $(BUILD)/librestoredrill.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+bench-s3: deps-bench $(BUILD)/s3_fetch
+	bench/s3.sh $(abspath $(BUILD)/s3_fetch)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -6,7 +6,7 @@ set -eu
 what=${1:-test}
 
 build_pkgs="gcc make pkg-config libpq-dev libmariadb-dev libcurl4-openssl-dev libcjson-dev
- libssl-dev zlib1g-dev libzstd-dev check libsubunit-dev
+ libssl-dev zlib1g-dev libzstd-dev libxml2-dev check libsubunit-dev
  postgresql-15 postgresql-client-15 postgresql-contrib mariadb-server mariadb-client
  mariadb-backup pgbackrest gzip zstd"
 test_pkgs="libxml2-utils prometheus chromium poppler-utils clang-format gnupg jq python3 curl systemd groff-base man-db"

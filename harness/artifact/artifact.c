@@ -6,7 +6,9 @@
  * filter's stdin (hashing it on the way) while the caller reads the filter's
  * stdout, so neither side can block the other. */
 #include "restoredrill/artifact.h"
+#include "artifact_int.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/sha256.h"
@@ -36,6 +38,9 @@ struct rd_artifact {
     rd_format fmt;
     rd_wrap wrap;
     int fd;
+    art_s3 *s3;    /* an s3:// location: read instead of fd */
+    char *tmpdir;  /* a directory-format dump downloaded from S3, removed by free */
+    char *tmpbase; /* the directory tmpdir was made in */
     rd_sha256 *sha;
     char *expected;
     char hex[RD_SHA256_HEX_LEN + 1];
@@ -122,8 +127,14 @@ static void *writer_main(void *arg)
         goto out;
     }
     while (!atomic_load(&a->writer_abort)) {
-        ssize_t r = read_retry(a->fd, buf, RAW_CAP);
-        if (r < 0) {
+        ssize_t r;
+        if (a->s3) {
+            size_t got = 0;
+            a->writer_st = art_s3_read(a->s3, buf, RAW_CAP, &got, &a->writer_err);
+            if (a->writer_st != RD_OK)
+                break;
+            r = (ssize_t)got;
+        } else if ((r = read_retry(a->fd, buf, RAW_CAP)) < 0) {
             a->writer_st = RD_ERR_ERRNO(&a->writer_err, RD_ERR_IO, "cannot read %s", a->path);
             break;
         }
@@ -244,7 +255,15 @@ static rd_status src_read(void *ctx, void *buf, size_t cap, size_t *n, rd_error 
     rd_status st = a->proc ? wait_filter(a, fd, err) : RD_OK;
     if (st != RD_OK)
         return st;
-    ssize_t r = read_retry(fd, buf, cap);
+    ssize_t r;
+    if (a->s3 && !a->proc) {
+        size_t got = 0;
+        if ((st = art_s3_read(a->s3, buf, cap, &got, err)) != RD_OK)
+            return st;
+        r = (ssize_t)got;
+    } else {
+        r = read_retry(fd, buf, cap);
+    }
     if (r < 0) {
         if (a->proc)
             return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read the decrypt command's output");
@@ -327,7 +346,7 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         return RD_ERR(err, RD_ERR_NOTFOUND, "recovery point has no location");
     if (strncmp(location, "file://", 7) == 0)
         location += 7;
-    else if (strstr(location, "://"))
+    else if (strstr(location, "://") && !rd_s3_is_url(location))
         return RD_ERR(err, RD_ERR_UNSUPPORTED, "fetching %.*s locations is not implemented yet",
                       (int)(strstr(location, "://") - location + 3), location);
     a = calloc(1, sizeof *a);
@@ -344,11 +363,43 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
+    if (rd_s3_is_url(location)) {
+        uint64_t size = 0;
+        int is_dir = 0;
+        st = art_s3_open(location, opts ? opts->s3 : NULL, &a->s3, &size, &is_dir, err);
+        if (st != RD_OK)
+            goto out;
+        if (is_dir) {
+            const char *t = getenv("TMPDIR");
+            if (!(a->tmpbase = rd_strdup(t && *t ? t : "/tmp"))) {
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if ((st = art_s3_fetch_dir(location, opts ? opts->s3 : NULL, a->tmpbase, &a->tmpdir,
+                                       err)) != RD_OK)
+                goto out;
+            free(a->path);
+            a->path = rd_strdup(a->tmpdir);
+            location = a->path;
+            if (!a->path) {
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if (stat(location, &sb) != 0) {
+                st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", location);
+                goto out;
+            }
+            goto local_dir;
+        }
+        a->total = opts && opts->progress_total ? opts->progress_total : size;
+        goto stream;
+    }
     if (stat(location, &sb) != 0) {
         st = RD_ERR_ERRNO(err, errno == ENOENT ? RD_ERR_NOTFOUND : RD_ERR_IO, "cannot open %s",
                           location);
         goto out;
     }
+local_dir:
     if (S_ISDIR(sb.st_mode)) {
         if (!has_toc(location)) {
             st = RD_ERR(err, RD_ERR_FORMAT,
@@ -369,6 +420,7 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         goto out;
     }
     a->total = opts && opts->progress_total ? opts->progress_total : (uint64_t)sb.st_size;
+stream:
     if ((st = rd_sha256_new(&a->sha, err)) != RD_OK)
         goto out;
     if (opts && opts->decrypt && opts->decrypt[0] &&
@@ -391,8 +443,10 @@ void rd_artifact_set_deadline(rd_artifact *a, double deadline)
 
 void rd_artifact_cancel(rd_artifact *a)
 {
-    if (a)
+    if (a) {
         atomic_store(&a->cancel, 1);
+        art_s3_stop(a->s3); /* a read waiting on the S3 transfer */
+    }
 }
 
 int rd_artifact_is_dir(const rd_artifact *a)
@@ -536,6 +590,7 @@ void rd_artifact_free(rd_artifact *a)
 {
     if (!a)
         return;
+    art_s3_stop(a->s3); /* a writer thread waiting on the transfer */
     if (a->proc) {
         atomic_store(&a->writer_abort, 1);
         if (a->writer_started) {
@@ -548,8 +603,16 @@ void rd_artifact_free(rd_artifact *a)
         close(a->writer_fd);
     rd_decoder_free(a->dec);
     rd_sha256_free(a->sha);
+    art_s3_free(a->s3);
     if (a->fd >= 0)
         close(a->fd);
+    if (a->tmpdir) {
+        rd_error e;
+        if (rd_fs_rmtree(a->tmpdir, a->tmpbase, &e) != RD_OK)
+            rd_log_warn("cannot remove %s: %s", a->tmpdir, e.msg);
+    }
+    free(a->tmpdir);
+    free(a->tmpbase);
     free(a->path);
     free(a->expected);
     free(a);

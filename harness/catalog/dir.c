@@ -1,9 +1,11 @@
 /* dir.c: the "dir" catalog: files (or pg_dump directory-format dumps) in one
  * directory, matched by a glob. Creation time comes from the sidecar manifest,
  * else a timestamp in the name, else the mtime (time_from forces one). */
+#include "catalog_int.h"
 #include "restoredrill/catalog.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
+#include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 
 #include <cjson/cJSON.h>
@@ -17,10 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SIDECAR_SUFFIX ".manifest.json"
 #define MANIFEST_MAX ((size_t)256 * 1024 * 1024)
-
-typedef enum time_src { SRC_AUTO = 0, SRC_MANIFEST, SRC_NAME, SRC_MTIME } time_src;
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -110,74 +109,17 @@ out:
     return st;
 }
 
-/* Take captured_at and the "artifact" facts from a sidecar manifest. *has_time
- * is 0 when it has no captured_at. */
+/* Take captured_at and the "artifact" facts from a sidecar manifest file. */
 static rd_status read_sidecar(const char *mpath, rd_point *pt, int *has_time, int64_t *ms,
                               rd_error *err)
 {
     char *text = NULL;
     size_t len = 0;
-    cJSON *root = NULL;
     rd_status st = slurp(mpath, &text, &len, err);
-    if (st != RD_OK)
-        goto out;
-    root = cJSON_ParseWithLength(text, len);
-    if (!cJSON_IsObject(root)) {
-        st = RD_ERR(err, RD_ERR_FORMAT, "%s: expected a JSON object (a restoredrill manifest)",
-                    mpath);
-        goto out;
-    }
-    *has_time = 0;
-    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(root, "captured_at");
-    if (cJSON_IsString(cap)) {
-        rd_error terr;
-        if (rd_time_parse(cap->valuestring, ms, &terr) != RD_OK) {
-            st = RD_ERR(err, RD_ERR_FORMAT,
-                        "%s: captured_at: expected an RFC 3339 time, got \"%.64s\"", mpath,
-                        cap->valuestring);
-            goto out;
-        }
-        *has_time = 1;
-    } else if (cap && !cJSON_IsNull(cap)) {
-        st = RD_ERR(err, RD_ERR_FORMAT, "%s: captured_at: expected an RFC 3339 time", mpath);
-        goto out;
-    }
-    const cJSON *art = cJSON_GetObjectItemCaseSensitive(root, "artifact");
-    if (cJSON_IsObject(art)) {
-        const cJSON *sha = cJSON_GetObjectItemCaseSensitive(art, "sha256");
-        const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(art, "format");
-        const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(art, "bytes");
-        if (cJSON_IsString(sha) && sha->valuestring[0] && !(pt->sha256 = strdup(sha->valuestring)))
-            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        if (cJSON_IsString(fmt) && fmt->valuestring[0] && !(pt->format = strdup(fmt->valuestring)))
-            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        for (char *c = pt->sha256; c && *c; c++)
-            if (*c >= 'A' && *c <= 'F')
-                *c = (char)(*c - 'A' + 'a');
-        if (cJSON_IsNumber(bytes) && pt->bytes >= 0 && bytes->valuedouble != (double)pt->bytes)
-            rd_log_warn("catalog: %s is %lld bytes but its manifest says %.0f", pt->location,
-                        (long long)pt->bytes, bytes->valuedouble);
-    }
-out:
-    cJSON_Delete(root);
+    if (st == RD_OK)
+        st = rd_cat_sidecar_parse(text, len, mpath, pt, has_time, ms, err);
     free(text);
     return st;
-}
-
-static rd_status parse_time_from(const char *s, time_src *out, rd_error *err)
-{
-    if (!s || !*s)
-        *out = SRC_AUTO;
-    else if (strcmp(s, "manifest") == 0)
-        *out = SRC_MANIFEST;
-    else if (strcmp(s, "name") == 0)
-        *out = SRC_NAME;
-    else if (strcmp(s, "mtime") == 0)
-        *out = SRC_MTIME;
-    else
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "catalog.time_from: expected one of manifest, name, mtime, got \"%s\"", s);
-    return RD_OK;
 }
 
 /* Build the point for one directory entry; *keep is 0 when it is not one. */
@@ -208,10 +150,9 @@ static rd_status make_point(const char *dir, const char *name, time_src src, rd_
         return RD_OK;
     }
 
-    int64_t ms = 0, mms = 0;
+    int64_t mms = 0;
     int have_manifest_time = 0;
-    const char *basis = NULL;
-    mpath = rd_asprintf("%s" SIDECAR_SUFFIX, pt->location);
+    mpath = rd_asprintf("%s" RD_CAT_SIDECAR_SUFFIX, pt->location);
     if (!mpath)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory listing %s", dir);
     if (access(mpath, F_OK) == 0) {
@@ -221,34 +162,9 @@ static rd_status make_point(const char *dir, const char *name, time_src src, rd_
         pt->manifest = mpath;
         mpath = NULL;
     }
-    int64_t nms = 0;
-    int have_name_time = rd_catalog_time_from_name(name, &nms);
-    if ((src == SRC_AUTO || src == SRC_MANIFEST) && have_manifest_time) {
-        ms = mms;
-        basis = "manifest";
-    } else if (src == SRC_MANIFEST) {
-        st = RD_ERR(err, RD_ERR_NOTFOUND,
-                    "catalog time_from is \"manifest\" but %s has no sidecar manifest with "
-                    "captured_at",
-                    pt->location);
+    st = rd_cat_choose_time(src, have_manifest_time, mms, name, stat_mtime_ms(&sb), pt, err);
+    if (st != RD_OK)
         goto out;
-    } else if ((src == SRC_AUTO || src == SRC_NAME) && have_name_time) {
-        ms = nms;
-        basis = "name";
-    } else if (src == SRC_NAME) {
-        st = RD_ERR(err, RD_ERR_NOTFOUND,
-                    "catalog time_from is \"name\" but the file name %s has no timestamp",
-                    pt->location);
-        goto out;
-    } else {
-        ms = stat_mtime_ms(&sb);
-        basis = "mtime";
-    }
-    pt->created_ms = ms;
-    if (!(pt->time_basis = strdup(basis))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory listing %s", dir);
-        goto out;
-    }
     *keep = 1;
 out:
     free(mpath);
@@ -274,9 +190,25 @@ static rd_status dir_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
 
     if (!cfg->path || !*cfg->path)
         return RD_ERR(err, RD_ERR_CONFIG, "catalog.path: expected a directory");
-    st = parse_time_from(cfg->time_from, &src, err);
+    st = rd_cat_time_from(cfg->time_from, &src, err);
     if (st != RD_OK)
         return st;
+    if (rd_s3_is_url(cfg->path)) {
+        char *bucket = NULL, *prefix = NULL;
+        st = rd_s3_url_split(cfg->path, &bucket, &prefix, err);
+        if (st == RD_OK && *prefix && prefix[strlen(prefix) - 1] != '/') {
+            char *p = rd_asprintf("%s/", prefix); /* a directory: the keys under it */
+            free(prefix);
+            prefix = p;
+            if (!p)
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        }
+        if (st == RD_OK)
+            st = rd_cat_s3_list(cfg, bucket, prefix, out, err);
+        free(bucket);
+        free(prefix);
+        return st;
+    }
     const char *pattern = cfg->pattern && *cfg->pattern ? cfg->pattern : "*";
 
     d = opendir(cfg->path);
@@ -298,7 +230,8 @@ static rd_status dir_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
     errno = 0;
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
-        if (name[0] == '.' || ends_with(name, SIDECAR_SUFFIX) || fnmatch(pattern, name, 0) != 0)
+        if (name[0] == '.' || ends_with(name, RD_CAT_SIDECAR_SUFFIX) ||
+            fnmatch(pattern, name, 0) != 0)
             continue;
         char **nn = realloc(names, (nnames + 1) * sizeof *nn);
         if (!nn || !(nn[nnames] = strdup(name))) {

@@ -275,9 +275,14 @@ static void print_table(const rd_target_cfg *t, const list_target *lt, const lis
     const char *where = t->catalog.path       ? t->catalog.path
                         : t->catalog.base_dir ? t->catalog.base_dir
                                               : t->catalog.stanza;
-    printf("%s (%s, catalog %s%s%s)\n", t->name, rd_engine_name(t->engine),
-           t->catalog.type ? t->catalog.type : "?", where ? " " : "",
-           where ? rd_redact(where, red, sizeof(red)) : "");
+    if (t->catalog.bucket) /* s3 */
+        printf("%s (%s, catalog %s s3://%s/%s)\n", t->name, rd_engine_name(t->engine),
+               t->catalog.type ? t->catalog.type : "?", t->catalog.bucket,
+               t->catalog.prefix ? t->catalog.prefix : "");
+    else
+        printf("%s (%s, catalog %s%s%s)\n", t->name, rd_engine_name(t->engine),
+               t->catalog.type ? t->catalog.type : "?", where ? " " : "",
+               where ? rd_redact(where, red, sizeof(red)) : "");
     if (lt->list_st != RD_OK) {
         printf("  error: %s\n", lt->list_err.msg);
         return;

@@ -55,14 +55,23 @@ static const char *const strategies[] = {"latest",      "random", "oldest",     
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 
 #define C rd_catalog_cfg
-static const rd_cfg_field f_cat_dir[] = {RD_FSKIP("type"), RD_FLD("path", RD_CFG_REQUIRED, C, path),
+/* path may be s3://bucket/prefix, with the s3 options */
+static const rd_cfg_field f_cat_dir[] = {RD_FSKIP("type"),
+                                         RD_FLD("path", RD_CFG_REQUIRED, C, path),
                                          RD_FLD("pattern", RD_CFG_STRING, C, pattern),
-                                         RD_FENUM("time_from", C, time_from, time_from), RD_FEND};
+                                         RD_FENUM("time_from", C, time_from, time_from),
+                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
+                                         RD_FLD("region", RD_CFG_STRING, C, region),
+                                         RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
+                                         RD_FEND};
 static const rd_cfg_field f_cat_s3[] = {RD_FSKIP("type"),
                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
                                         RD_FLD("bucket", RD_CFG_REQUIRED, C, bucket),
                                         RD_FLD("prefix", RD_CFG_STRING, C, prefix),
+                                        RD_FLD("pattern", RD_CFG_STRING, C, pattern),
+                                        RD_FENUM("time_from", C, time_from, time_from),
                                         RD_FLD("region", RD_CFG_STRING, C, region),
+                                        RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
                                         RD_FEND};
 static const rd_cfg_field f_cat_exec[] = {RD_FSKIP("type"),
                                           RD_FLD("command", RD_CFG_COMMAND, C, command),
@@ -164,6 +173,7 @@ static rd_status parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg
     snprintf(path, sizeof path, "%s.catalog", tpath);
     const cJSON *o = NULL;
     c->timeout = 60;
+    c->path_style = -1;
     rd_status st = rd_cfg_object(t, tpath, "catalog", 1, &o, err);
     if (st == RD_OK && !cJSON_GetObjectItemCaseSensitive(o, "type"))
         st = RD_ERR(err, RD_ERR_CONFIG, "%s.type: required key is missing", path);

@@ -169,7 +169,11 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
 
     {
         dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
+        rd_s3_opts s3o = {.endpoint = t->catalog.endpoint,
+                          .region = t->catalog.region,
+                          .path_style = t->catalog.path_style};
         rd_artifact_opts o = {.expected_sha256 = pt->sha256,
+                              .s3 = &s3o,
                               .decrypt = dec,
                               .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0,
                               .deadline = t->timeout_fetch > 0 ? start + t->timeout_fetch : 0};

@@ -14,6 +14,7 @@
 #include "restoredrill/log.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/s3.h"
 
 #define VERIFY_CONNECT_TIMEOUT 30.0
 
@@ -23,6 +24,48 @@ static void verify_error(rd_drill_target *dt, const char *type, const char *obje
     if (c)
         rd_check_set_message(c, "%s", msg);
     rd_log_error("%s: %s: %s", dt->t->name, type, msg);
+}
+
+#define DRILL_MANIFEST_MAX ((size_t)512 * 1024 * 1024) /* as rd_manifest_load */
+
+/* A manifest in S3 (a sidecar object, or reference.manifest as s3://),
+ * with the catalog's s3 options. A missing object is an error only when the
+ * configuration asked for it. 0 on error. */
+static int load_s3_manifest(rd_drill_target *dt, const char *url, int required, rd_manifest **m)
+{
+    const rd_catalog_cfg *c = &dt->t->catalog;
+    rd_s3_opts o = {.endpoint = c->endpoint, .region = c->region, .path_style = c->path_style};
+    rd_s3 *s3 = NULL;
+    char *bucket = NULL, *key = NULL, *text = NULL;
+    size_t len = 0;
+    rd_error err;
+    int ok = 1;
+    rd_error_clear(&err);
+    rd_status st = rd_s3_url_split(url, &bucket, &key, &err);
+    if (st == RD_OK)
+        st = rd_s3_new(&o, &s3, &err);
+    if (st == RD_OK)
+        st = rd_s3_get_mem(s3, bucket, key, DRILL_MANIFEST_MAX, &text, &len, &err);
+    if (st == RD_OK)
+        st = rd_manifest_parse(text, len, url, m, &err);
+    if (st == RD_ERR_NOTFOUND && !required) {
+        st = RD_OK;
+    } else if (st != RD_OK) {
+        char msg[RD_ERROR_MSG_MAX];
+        if (st == RD_ERR_NOTFOUND)
+            snprintf(msg, sizeof(msg), "manifest %s does not exist", url);
+        else
+            snprintf(msg, sizeof(msg), "%s", err.msg);
+        verify_error(dt, "manifest", url, msg);
+        ok = 0;
+    } else {
+        rd_log_info("%s: reference manifest %s", dt->t->name, url);
+    }
+    rd_s3_free(s3);
+    free(bucket);
+    free(key);
+    free(text);
+    return ok;
 }
 
 /* The manifest: reference.manifest "sidecar" or a path; without one, the
@@ -43,6 +86,11 @@ int rd_drill_load_manifest(rd_drill_target *dt, rd_manifest **m)
         path = rd_strdup(dt->point->manifest);
     if (!path)
         return 1;
+    if (rd_s3_is_url(path)) {
+        ok = load_s3_manifest(dt, path, conf != NULL, m);
+        free(path);
+        return ok;
+    }
     if (!rd_fs_exists(path)) {
         if (conf) {
             char msg[RD_ERROR_MSG_MAX];

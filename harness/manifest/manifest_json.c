@@ -133,26 +133,23 @@ static cJSON *manifest_json(const rd_manifest *m)
     return root;
 }
 
-rd_status rd_manifest_save(const rd_manifest *m, const char *path, rd_error *err)
+char *rd_manifest_render(const rd_manifest *m)
 {
-    rd_status st = RD_OK;
     cJSON *root = manifest_json(m);
     char *text = root ? cJSON_Print(root) : NULL;
-    if (!text) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "cannot build manifest %s", path);
-        goto out;
-    }
-    rd_strbuf sb;
-    rd_strbuf_init(&sb, 0);
-    st = rd_strbuf_append(&sb, text, err);
-    if (st == RD_OK)
-        st = rd_strbuf_append_char(&sb, '\n', err);
-    if (st == RD_OK)
-        st = rd_fs_write_atomic(path, sb.data, sb.len, 0644, err);
-    rd_strbuf_free(&sb);
-out:
+    char *out = text ? rd_asprintf("%s\n", text) : NULL;
     free(text);
     cJSON_Delete(root);
+    return out;
+}
+
+rd_status rd_manifest_save(const rd_manifest *m, const char *path, rd_error *err)
+{
+    char *text = rd_manifest_render(m);
+    if (!text)
+        return RD_ERR(err, RD_ERR_NOMEM, "cannot build manifest %s", path);
+    rd_status st = rd_fs_write_atomic(path, text, strlen(text), 0644, err);
+    free(text);
     return st;
 }
 

@@ -35,6 +35,7 @@
 
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 #include "source_int.h"
 
@@ -362,6 +363,7 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     scan sc;
     char *nontx = NULL, *pwenv = NULL, *snapshot = NULL;
     char *partial = rd_asprintf("%s.partial", o->out);
+    int s3 = rd_s3_is_url(o->out); /* streamed into a multipart upload of the key itself */
     char *a_host = NULL, *a_port = NULL, *a_user = NULL, *a_sock = NULL;
     int locked = 0, in_tx = 0;
     char sha[RD_SHA256_HEX_LEN + 1] = "";
@@ -446,7 +448,7 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     spec.argv = argv;
     spec.env = env;
     spec.stdout_mode = RD_PROC_IO_PIPE;
-    if ((st = rd_bk_sink_open(partial, o->wrap, &sink, err)) != RD_OK ||
+    if ((st = rd_bk_sink_open(s3 ? o->out : partial, o->wrap, &sink, err)) != RD_OK ||
         (st = rd_proc_start(&spec, &proc, err)) != RD_OK ||
         (st = rd_bk_pump_start(&pump, rd_proc_stdout_fd(proc), sink, scan_chunk, &sc, err)) !=
             RD_OK)
@@ -480,7 +482,7 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     locked = 0;
     if ((st = rd_bk_sink_finish(sink, sha, &bytes, err)) != RD_OK)
         goto out;
-    if (rename(partial, o->out) != 0) {
+    if (!s3 && rename(partial, o->out) != 0) {
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot rename %s to %s", partial, o->out);
         goto out;
     }
@@ -496,7 +498,7 @@ out:
         rd_db_exec(db, "ROLLBACK", 10, NULL, NULL);
     rd_proc_free(proc);
     rd_bk_sink_free(sink);
-    if (st != RD_OK)
+    if (st != RD_OK && !s3)
         unlink(partial);
     rd_db_free(db);
     rd_manifest_free(m);

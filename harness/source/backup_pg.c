@@ -23,6 +23,7 @@
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 #include "source_int.h"
 
@@ -62,12 +63,20 @@ rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
     char *partial = rd_asprintf("%s.partial", o->out);
     char *parent = rd_strdup(o->out);
     int in_tx = 0, dir = o->format == RD_FMT_PG_DIRECTORY;
+    int s3 = rd_s3_is_url(o->out); /* streamed into a multipart upload of the key itself */
     char sha[RD_SHA256_HEX_LEN + 1] = "";
     int64_t bytes = -1;
     const char *fmtflag = o->format == RD_FMT_PG_PLAIN ? "-Fp" : dir ? "-Fd" : "-Fc";
 
     if (!partial || !parent) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (s3 && dir) {
+        st = RD_ERR(err, RD_ERR_USAGE,
+                    "--format directory cannot be written to %s: a directory-format dump is many "
+                    "files (use custom)",
+                    o->out);
         goto out;
     }
     char *slash = strrchr(parent, '/');
@@ -110,7 +119,7 @@ rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
         rd_error_prefix(err, "capturing the manifest: ");
         goto out;
     }
-    if (!dir && (st = rd_bk_sink_open(partial, o->wrap, &sink, err)) != RD_OK)
+    if (!dir && (st = rd_bk_sink_open(s3 ? o->out : partial, o->wrap, &sink, err)) != RD_OK)
         goto out;
     if ((st = rd_proc_start(&spec, &proc, err)) != RD_OK)
         goto out;
@@ -131,7 +140,7 @@ rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
     } else {
         bytes = dir_bytes(partial);
     }
-    if (rename(partial, o->out) != 0) {
+    if (!s3 && rename(partial, o->out) != 0) {
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot rename %s to %s", partial, o->out);
         goto out;
     }
@@ -145,7 +154,7 @@ out:
     rd_bk_sink_free(sink);
     if (in_tx)
         rd_db_exec(db, "ROLLBACK", 10, NULL, NULL);
-    if (st != RD_OK && partial) {
+    if (st != RD_OK && partial && !s3) {
         if (dir)
             rd_fs_rmtree(partial, parent, NULL);
         else

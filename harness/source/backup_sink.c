@@ -19,6 +19,7 @@
 #include "restoredrill/log.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 #include "source_int.h"
 
@@ -27,6 +28,8 @@
 struct rd_bk_sink {
     int fd;
     char *path;
+    rd_s3 *s3; /* an s3:// path: a multipart upload, completed by finish */
+    rd_s3_upload *up;
     rd_wrap wrap;
     z_stream z;
     int z_init;
@@ -41,6 +44,8 @@ static rd_status raw_write(rd_bk_sink *s, const void *data, size_t n, rd_error *
     const unsigned char *p = data;
     rd_sha256_update(s->h, data, n);
     s->bytes += (int64_t)n;
+    if (s->up)
+        return rd_s3_upload_write(s->up, data, n, err);
     while (n > 0) {
         ssize_t w = write(s->fd, p, n);
         if (w < 0 && errno == EINTR)
@@ -68,8 +73,18 @@ rd_status rd_bk_sink_open(const char *path, rd_wrap wrap, rd_bk_sink **out, rd_e
     }
     if ((st = rd_sha256_new(&s->h, err)) != RD_OK)
         goto out;
-    s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (s->fd < 0) {
+    if (rd_s3_is_url(path)) {
+        char *bucket = NULL, *key = NULL;
+        st = rd_s3_url_split(path, &bucket, &key, err);
+        if (st == RD_OK)
+            st = rd_s3_new(NULL, &s->s3, err);
+        if (st == RD_OK)
+            st = rd_s3_upload_begin(s->s3, bucket, key, 0, &s->up, err);
+        free(bucket);
+        free(key);
+        if (st != RD_OK)
+            goto out;
+    } else if ((s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot create %s", path);
         goto out;
     }
@@ -161,6 +176,15 @@ rd_status rd_bk_sink_finish(rd_bk_sink *s, char *hex, int64_t *bytes, rd_error *
         st = zstd_feed(s, NULL, 0, 1, err);
     if (st != RD_OK)
         return st;
+    if (s->up) {
+        rd_s3_upload *up = s->up;
+        s->up = NULL; /* finish frees it, also when it fails (after aborting) */
+        if ((st = rd_s3_upload_finish(up, err)) != RD_OK)
+            return st;
+        rd_sha256_final_hex(s->h, hex);
+        *bytes = s->bytes;
+        return RD_OK;
+    }
     if (fsync(s->fd) != 0)
         return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot sync %s", s->path);
     if (close(s->fd) != 0) {
@@ -179,6 +203,8 @@ void rd_bk_sink_free(rd_bk_sink *s)
         return;
     if (s->fd >= 0)
         close(s->fd);
+    rd_s3_upload_abort(s->up); /* no partial object stays behind */
+    rd_s3_free(s->s3);
     if (s->z_init)
         deflateEnd(&s->z);
     ZSTD_freeCCtx(s->zc);
@@ -290,6 +316,24 @@ const char *rd_bk_format_name(rd_format f, rd_wrap w, char *buf, size_t n)
     return buf;
 }
 
+/* The sidecar of an s3:// artifact: one PUT of the rendered manifest. */
+static rd_status put_manifest(const rd_manifest *m, const char *url, rd_error *err)
+{
+    char *bucket = NULL, *key = NULL, *text = rd_manifest_render(m);
+    rd_s3 *s3 = NULL;
+    rd_status st = text ? rd_s3_url_split(url, &bucket, &key, err)
+                        : RD_ERR(err, RD_ERR_NOMEM, "cannot build manifest %s", url);
+    if (st == RD_OK)
+        st = rd_s3_new(NULL, &s3, err);
+    if (st == RD_OK)
+        st = rd_s3_put(s3, bucket, key, text, strlen(text), err);
+    rd_s3_free(s3);
+    free(bucket);
+    free(key);
+    free(text);
+    return st;
+}
+
 rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const char *sha,
                                 int64_t bytes, rd_error *err)
 {
@@ -303,6 +347,8 @@ rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const c
     m->artifact_bytes = bytes;
     if (!side || !m->artifact_file || !m->artifact_format || (sha && !m->artifact_sha256))
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    else if (rd_s3_is_url(side))
+        st = put_manifest(m, side, err);
     else
         st = rd_manifest_save(m, side, err);
     free(side);

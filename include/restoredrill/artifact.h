@@ -10,6 +10,7 @@
 
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
+#include "restoredrill/s3.h"
 
 typedef enum rd_format {
     RD_FMT_UNKNOWN = 0,
@@ -41,6 +42,7 @@ typedef struct rd_artifact_opts {
      * filter fails (RD_ERR_TIMEOUT) and the filter is stopped; 0: none.
      * Also bounds the head read of rd_artifact_open. */
     double deadline;
+    const rd_s3_opts *s3; /* endpoint, region, path style of s3:// locations; NULL: defaults */
 } rd_artifact_opts;
 
 /* Open a file (or a pg directory-format dump, which is never streamed: then
@@ -50,7 +52,12 @@ typedef struct rd_artifact_opts {
  * stream head, a failing decrypt command (RD_ERR_PROC "decrypt command exited
  * with 2: <last stderr line>"), a sha256 mismatch of a file shorter than the
  * head. RD_ERR_NOTFOUND "cannot open X: No such file or directory";
- * RD_ERR_UNSUPPORTED for URL locations other than file:// (not yet). A decrypt
+ * RD_ERR_UNSUPPORTED for URL locations other than file:// and s3:// (not
+ * yet). An s3:// location is streamed from S3 (rd_s3_get: Range resume,
+ * retries) through the same pipeline; S3 errors are those of s3.h. An
+ * s3:// pg_dump directory-format dump (KEY/toc.dat) is downloaded into a
+ * private directory under $TMPDIR (rd_artifact_path names it) and removed
+ * by rd_artifact_free. A decrypt
  * filter that exits 0 without reading all its input is RD_ERR_PROC "decrypt
  * command exited before reading all of X". *out is owned by the caller. */
 rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, rd_artifact **out,
@@ -71,8 +78,9 @@ rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_
 void rd_artifact_set_deadline(rd_artifact *a, double deadline);
 /* From any thread: a read waiting on the decrypt filter stops the filter
  * and fails with RD_ERR_ABORTED "reading X was cancelled" within 0.2 s
- * (the reads also give up when rd_abort_requested()). Without a filter
- * reads never wait on another process, and this is a no-op. */
+ * (the reads also give up when rd_abort_requested()); a read waiting on an
+ * S3 transfer fails the same way at once. Without a filter or S3, reads never
+ * wait on another process or thread, and this is a no-op. */
 void rd_artifact_cancel(rd_artifact *a);
 
 /* Copy the whole decoded stream into fd (a restore tool's stdin). Writes

@@ -19,7 +19,7 @@ typedef struct rd_point {
     int64_t bytes;      /* -1 unknown */
     char *sha256;       /* expected digest, NULL unknown */
     char *format;       /* declared format or NULL (detected from content at fetch) */
-    char *manifest;     /* sidecar manifest path if one exists, else NULL */
+    char *manifest;     /* sidecar manifest path (or s3:// URL) if one exists, else NULL */
     /* Physical points (pg-archive, pgbackrest, mariabackup): a base backup
      * that restores to its consistency point (created_ms, the end of the
      * backup) and, with the archive, to any time up to reach_ms. All NULL / 0
@@ -90,10 +90,13 @@ typedef struct rd_catalog_type {
 } rd_catalog_type;
 
 extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
-/* The drivers (harness/catalog/dir.c, exec.c, pg_archive.c, mariabackup.c),
- * for the registry and tests. */
+/* The drivers (harness/catalog/dir.c, exec.c, s3.c, pg_archive.c,
+ * mariabackup.c), for the registry and tests. dir's path may be
+ * s3://bucket/prefix: then it lists like s3 (with the catalog's endpoint,
+ * region and path_style). */
 extern const rd_catalog_type rd_catalog_dir;
 extern const rd_catalog_type rd_catalog_exec;
+extern const rd_catalog_type rd_catalog_s3;
 extern const rd_catalog_type rd_catalog_pg_archive;
 extern const rd_catalog_type rd_catalog_pgbackrest;
 extern const rd_catalog_type rd_catalog_mariabackup; /* model: mariabackup.h */

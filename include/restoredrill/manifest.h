@@ -121,6 +121,9 @@ rd_status rd_manifest_count_rows(struct rd_db *db, rd_manifest *m, rd_error *err
  * without access to production can still name damaged key ranges. */
 rd_status rd_manifest_capture_checksums(struct rd_db *db, rd_manifest *m, rd_error *err);
 rd_status rd_manifest_save(const rd_manifest *m, const char *path, rd_error *err);
+/* The JSON text rd_manifest_save writes (with its final newline); heap
+ * string for the caller, NULL on allocation failure. */
+char *rd_manifest_render(const rd_manifest *m);
 /* Load; a manifest with a newer version is loaded as far as understood and a
  * warning "manifest FILE has version 2, newer than this tool's 1; reading
  * the fields it knows" is logged. A corrupt one is RD_ERR_FORMAT. */

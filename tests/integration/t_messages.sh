@@ -27,7 +27,7 @@ mkdir -p "$tmp/dumps"
 # a misspelled key: the key it most likely meant (exit 2, nothing touched)
 printf '{"version": 1, "targets": [{"name": "a", "engine": "postgres",\n "catalog": {"type": "dir", "path": "%s/dumps", "patern": "*.dump"}}]}\n' "$tmp" >typo.json
 run "$RD_BIN" run typo.json --out "$tmp/o"
-expect 2 "misspelled key" 'restoredrill: typo.json: targets[0].catalog.patern: unknown key, did you mean "pattern"? (expected one of: type, path, pattern, time_from)'
+expect 2 "misspelled key" 'restoredrill: typo.json: targets[0].catalog.patern: unknown key, did you mean "pattern"? (expected one of: type, path, pattern, time_from, endpoint, region, path_style)'
 [ ! -e "$tmp/o" ] || fail "misspelled key: an output directory was made"
 
 # an objective that is not a duration (exit 2)

@@ -337,8 +337,8 @@ START_TEST(list_types)
     rd_points p = {0};
     rd_error err;
     c.type = (char *)"s3";
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_UNSUPPORTED);
-    ck_assert_str_eq(err.msg, "catalog type \"s3\" is not implemented yet");
+    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
+    ck_assert_str_eq(err.msg, "catalog.bucket: expected a bucket name");
     c.type = (char *)"ftp";
     ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
     ck_assert_str_eq(err.msg, "unknown catalog type \"ftp\"");
@@ -346,6 +346,7 @@ START_TEST(list_types)
     ck_assert_ptr_eq(rd_catalog_find("exec"), &rd_catalog_exec);
     ck_assert_ptr_eq(rd_catalog_find("pg-archive"), &rd_catalog_pg_archive);
     ck_assert_ptr_eq(rd_catalog_find("pgbackrest"), &rd_catalog_pgbackrest);
+    ck_assert_ptr_eq(rd_catalog_find("s3"), &rd_catalog_s3);
 }
 END_TEST
 

@@ -761,8 +761,7 @@ START_TEST(test_load_file)
     char want[256];
     snprintf(want, sizeof want,
              "%s: targets[0].catalog.pattren: unknown key, did you mean \"pattern\"? (expected one "
-             "of: type, path, pattern, "
-             "time_from)",
+             "of: type, path, pattern, time_from, endpoint, region, path_style)",
              path);
     ck_assert_str_eq(err.msg, want);
     unlink(path);

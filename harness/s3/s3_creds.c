@@ -1,0 +1,378 @@
+/* s3_creds.c: the standard credentials chain, never the configuration:
+ * 1. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN);
+ * 2. AWS_PROFILE (or "default") in AWS_SHARED_CREDENTIALS_FILE
+ *    (~/.aws/credentials), then AWS_CONFIG_FILE (~/.aws/config);
+ * 3. the container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ *    (http://169.254.170.2), AWS_CONTAINER_CREDENTIALS_FULL_URI with
+ *    AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) (ECS/Fargate task roles);
+ * 4. IMDSv2 (token, then the role's credentials) unless
+ *    AWS_EC2_METADATA_DISABLED=true; AWS_EC2_METADATA_SERVICE_ENDPOINT
+ *    overrides http://169.254.169.254.
+ * No secret is ever logged or put into a message. */
+#include "s3_int.h"
+
+#include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
+#include "restoredrill/log.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HTTP_TIMEOUT 5.0
+#define IMDS_TIMEOUT 2.0
+#define FILE_MAX ((size_t)1024 * 1024)
+
+void s3_creds_clear(s3_creds *c)
+{
+    if (!c)
+        return;
+    free(c->key_id);
+    free(c->secret);
+    free(c->token);
+    memset(c, 0, sizeof *c);
+}
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static rd_status from_env(s3_creds *c, int *found, rd_error *err)
+{
+    const char *id = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
+    *found = 0;
+    if (!id && !secret)
+        return RD_OK;
+    if (!id || !secret)
+        return RD_ERR(err, RD_ERR_CONFIG, "%s is set but %s is not",
+                      id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+                      id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+    c->key_id = rd_strdup(id);
+    c->secret = rd_strdup(secret);
+    c->token = rd_strdup(env("AWS_SESSION_TOKEN"));
+    c->source = "environment";
+    if (!c->key_id || !c->secret)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    *found = 1;
+    return RD_OK;
+}
+
+/* Path of a shared file: the variable, else ~/.aws/NAME. Heap or NULL. */
+static char *shared_file(const char *var, const char *name)
+{
+    if (env(var))
+        return rd_strdup(env(var));
+    const char *home = env("HOME");
+    return home ? rd_asprintf("%s/.aws/%s", home, name) : NULL;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* The value of key in section [want] of an INI file; heap or NULL. */
+static char *ini_get(const char *text, const char *want, const char *key)
+{
+    char *copy = rd_strdup(text), *result = NULL, *next = NULL;
+    int in = 0;
+    if (!copy)
+        return NULL;
+    for (char *line = copy; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        char *l = trim(line);
+        if (*l == '#' || *l == ';' || !*l)
+            continue;
+        if (*l == '[') {
+            char *end = strchr(l, ']');
+            if (end) {
+                *end = '\0';
+                in = strcmp(trim(l + 1), want) == 0;
+            }
+            continue;
+        }
+        char *eq = strchr(l, '=');
+        if (!in || !eq)
+            continue;
+        *eq = '\0';
+        if (strcmp(trim(l), key) == 0) {
+            free(result);
+            result = rd_strdup(trim(eq + 1));
+        }
+    }
+    free(copy);
+    return result;
+}
+
+static char *read_small(const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (!path || !rd_fs_exists(path) || rd_fs_read_file(path, FILE_MAX, &data, &len, NULL) != RD_OK)
+        return NULL;
+    return data;
+}
+
+static rd_status from_profile(s3_creds *c, int *found, rd_error *err)
+{
+    rd_status st = RD_OK;
+    const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+    char *cpath = shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    char *fpath = shared_file("AWS_CONFIG_FILE", "config");
+    char *ctext = read_small(cpath), *ftext = read_small(fpath);
+    char *section =
+        strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
+    *found = 0;
+    const char *where = cpath;
+    if (ctext) {
+        c->key_id = ini_get(ctext, profile, "aws_access_key_id");
+        c->secret = ini_get(ctext, profile, "aws_secret_access_key");
+        c->token = ini_get(ctext, profile, "aws_session_token");
+    }
+    if (!c->key_id && ftext && section) {
+        where = fpath;
+        free(c->secret);
+        free(c->token);
+        c->key_id = ini_get(ftext, section, "aws_access_key_id");
+        c->secret = ini_get(ftext, section, "aws_secret_access_key");
+        c->token = ini_get(ftext, section, "aws_session_token");
+    }
+    if (c->key_id && c->secret) {
+        snprintf(c->name, sizeof c->name, "profile %s", profile);
+        c->source = c->name;
+        *found = 1;
+    } else if (c->key_id || c->secret) {
+        st = RD_ERR(err, RD_ERR_CONFIG, "profile %s in %s has %s but not %s", profile,
+                    where ? where : "~/.aws",
+                    c->key_id ? "aws_access_key_id" : "aws_secret_access_key",
+                    c->key_id ? "aws_secret_access_key" : "aws_access_key_id");
+    } else if (env("AWS_PROFILE")) {
+        st = RD_ERR(err, RD_ERR_CONFIG,
+                    "AWS_PROFILE is %s but neither %s nor %s holds keys for it (role_arn, sso and "
+                    "credential_process profiles are not supported yet)",
+                    profile, cpath ? cpath : "~/.aws/credentials", fpath ? fpath : "~/.aws/config");
+    }
+    if (!*found) {
+        free(c->key_id);
+        free(c->secret);
+        free(c->token);
+        c->key_id = c->secret = c->token = NULL;
+    }
+    free(cpath);
+    free(fpath);
+    free(ctext);
+    free(ftext);
+    free(section);
+    return st;
+}
+
+char *s3_region_from_env(void)
+{
+    if (env("AWS_REGION"))
+        return rd_strdup(env("AWS_REGION"));
+    if (env("AWS_DEFAULT_REGION"))
+        return rd_strdup(env("AWS_DEFAULT_REGION"));
+    const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+    char *fpath = shared_file("AWS_CONFIG_FILE", "config"), *ftext = read_small(fpath);
+    char *section =
+        strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
+    char *region = ftext && section ? ini_get(ftext, section, "region") : NULL;
+    free(fpath);
+    free(ftext);
+    free(section);
+    if (region && !*region) {
+        free(region);
+        region = NULL;
+    }
+    return region;
+}
+
+/* {AccessKeyId, SecretAccessKey, Token, Expiration} from a credentials endpoint. */
+static rd_status parse_json_creds(const char *text, size_t len, const char *what, s3_creds *c,
+                                  rd_error *err)
+{
+    rd_status st = RD_OK;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "AccessKeyId");
+    const cJSON *secret = cJSON_GetObjectItemCaseSensitive(j, "SecretAccessKey");
+    const cJSON *token = cJSON_GetObjectItemCaseSensitive(j, "Token");
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "Expiration");
+    if (!cJSON_IsString(id) || !cJSON_IsString(secret) || !*id->valuestring ||
+        !*secret->valuestring) {
+        st = RD_ERR(err, RD_ERR_FORMAT, "%s: expected JSON with AccessKeyId and SecretAccessKey",
+                    what);
+        goto out;
+    }
+    int64_t ms = 0;
+    if (cJSON_IsString(exp) && rd_time_parse(exp->valuestring, &ms, NULL) != RD_OK) {
+        st = RD_ERR(err, RD_ERR_FORMAT, "%s: Expiration: expected an RFC 3339 time", what);
+        goto out;
+    }
+    c->key_id = rd_strdup(id->valuestring);
+    c->secret = rd_strdup(secret->valuestring);
+    c->token = cJSON_IsString(token) && *token->valuestring ? rd_strdup(token->valuestring) : NULL;
+    c->expires_ms = ms;
+    if (!c->key_id || !c->secret)
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+out:
+    cJSON_Delete(j);
+    return st;
+}
+
+static rd_status from_container(s3_creds *c, int *found, rd_error *err)
+{
+    rd_status st = RD_OK;
+    char *url = NULL, *auth = NULL, *tokfile = NULL;
+    rd_strbuf body;
+    rd_strbuf_init(&body, 64 * 1024);
+    *found = 0;
+    if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"))
+        url = rd_asprintf("http://169.254.170.2%s", env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
+    else if (env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+        url = rd_strdup(env("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+    else
+        return RD_OK;
+    if (!url) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+        tokfile = read_small(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+        if (!tokfile) {
+            st = RD_ERR(err, RD_ERR_CONFIG, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
+                        env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+            goto out;
+        }
+        auth = rd_asprintf("Authorization: %s", trim(tokfile));
+    } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+        auth = rd_asprintf("Authorization: %s", env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+    }
+    const char *hdrs[] = {auth, NULL};
+    long status = 0;
+    st = s3_http_simple("GET", url, auth ? hdrs : NULL, HTTP_TIMEOUT, &status, &body, err);
+    if (st != RD_OK) {
+        rd_error_prefix(err, "container credentials endpoint: ");
+        goto out;
+    }
+    if (status != 200) {
+        st = RD_ERR(err, RD_ERR_REFUSED, "container credentials endpoint answered %ld", status);
+        goto out;
+    }
+    st = parse_json_creds(body.data, body.len, "container credentials endpoint", c, err);
+    if (st == RD_OK) {
+        c->source = "container credentials endpoint";
+        *found = 1;
+    }
+out:
+    free(url);
+    free(auth);
+    free(tokfile);
+    rd_strbuf_free(&body);
+    return st;
+}
+
+static rd_status from_imds(s3_creds *c, int *found, rd_error *err)
+{
+    rd_status st = RD_OK;
+    const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                           ? env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                           : "http://169.254.169.254";
+    char *url = NULL, *tokhdr = NULL, *role = NULL;
+    rd_strbuf body;
+    long status = 0;
+    rd_strbuf_init(&body, 64 * 1024);
+    *found = 0;
+    const char *v = env("AWS_EC2_METADATA_DISABLED");
+    if (v && strcasecmp(v, "true") == 0)
+        return RD_OK;
+    size_t bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/')
+        bl--;
+    const char *ttl[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL};
+    if (!(url = rd_asprintf("%.*s/latest/api/token", (int)bl, base)))
+        goto nomem;
+    if (s3_http_simple("PUT", url, ttl, IMDS_TIMEOUT, &status, &body, NULL) != RD_OK ||
+        status != 200)
+        goto out; /* no instance metadata service: not on EC2 */
+    if (!(tokhdr = rd_asprintf("X-aws-ec2-metadata-token: %s", trim(body.data))))
+        goto nomem;
+    const char *hdrs[] = {tokhdr, NULL};
+    free(url);
+    rd_strbuf_reset(&body);
+    if (!(url = rd_asprintf("%.*s/latest/meta-data/iam/security-credentials/", (int)bl, base)))
+        goto nomem;
+    st = s3_http_simple("GET", url, hdrs, HTTP_TIMEOUT, &status, &body, err);
+    if (st != RD_OK || status != 200) {
+        if (st == RD_OK)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "the instance metadata service has no IAM role for this instance (%ld)",
+                        status);
+        goto out;
+    }
+    if (!(role = rd_strdup(trim(body.data))))
+        goto nomem;
+    role[strcspn(role, "\r\n")] = '\0';
+    free(url);
+    rd_strbuf_reset(&body);
+    if (!(url = rd_asprintf("%.*s/latest/meta-data/iam/security-credentials/%s", (int)bl, base,
+                            role)))
+        goto nomem;
+    st = s3_http_simple("GET", url, hdrs, HTTP_TIMEOUT, &status, &body, err);
+    if (st == RD_OK && status != 200)
+        st = RD_ERR(err, RD_ERR_REFUSED, "instance metadata service answered %ld for role %s",
+                    status, role);
+    if (st == RD_OK)
+        st = parse_json_creds(body.data, body.len, "instance metadata service", c, err);
+    if (st == RD_OK) {
+        c->source = "instance metadata service (IMDSv2)";
+        *found = 1;
+    }
+    goto out;
+nomem:
+    st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+out:
+    free(url);
+    free(tokhdr);
+    free(role);
+    rd_strbuf_free(&body);
+    return st;
+}
+
+rd_status s3_creds_load(s3_creds *out, rd_error *err)
+{
+    typedef rd_status (*provider)(s3_creds *, int *, rd_error *);
+    static const provider chain[] = {from_env, from_profile, from_container, from_imds};
+    s3_creds c;
+    for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
+        int found = 0;
+        memset(&c, 0, sizeof c);
+        rd_status st = chain[i](&c, &found, err);
+        if (st != RD_OK) {
+            s3_creds_clear(&c);
+            return st;
+        }
+        if (found) {
+            rd_log_debug("s3: credentials from %s", c.source);
+            *out = c;
+            if (c.source == c.name)
+                out->source = out->name;
+            return RD_OK;
+        }
+        s3_creds_clear(&c);
+    }
+    return RD_ERR(err, RD_ERR_CONFIG,
+                  "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                  "AWS_PROFILE with ~/.aws/credentials, or run with a container or instance role");
+}
