@@ -49,6 +49,13 @@ void rd_check_run_one(rd_check_ctx *ctx)
     double t0 = rd_mono_now();
     rd_status st;
 
+    if (ct && ctx->target && (ct->skips & (unsigned)ctx->target->engine) &&
+        !(ct->engines & (unsigned)ctx->target->engine)) {
+        if (!rd_check_record(ctx, "*", RD_SKIPPED, 0, "not supported for %s",
+                             rd_engine_name(ctx->target->engine)))
+            rd_log_error("check %s: out of memory recording a skip", ct->name);
+        return;
+    }
     if (!ct) {
         st = RD_ERR(&err, RD_ERR_INTERNAL, "unknown check type \"%s\"", check_type_name(ctx));
     } else if (ctx->target && !(ct->engines & (unsigned)ctx->target->engine)) {

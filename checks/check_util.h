@@ -113,4 +113,13 @@ double rd_cku_timeout(const rd_check_ctx *ctx);
 void rd_integrity_check_table_row(const char *type, const char *text, int *ok_status,
                                   int *unsupported, rd_cku_list *bad);
 
+/* --- engine dynamodb (dynamodb.c): rowcount and checksum call these --- */
+/* Accept only the common keys; *state = NULL. */
+rd_status rd_check_dyn_configure(const struct cJSON *params, const char *path, void **state,
+                                 rd_error *err);
+/* Items of the restored table (a parallel Scan) against the point's count. */
+rd_status rd_check_dyn_rowcount(rd_check_ctx *ctx, rd_error *err);
+/* The digest of the restored table's canonical items against the point's. */
+rd_status rd_check_dyn_checksum(rd_check_ctx *ctx, rd_error *err);
+
 #endif

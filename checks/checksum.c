@@ -290,10 +290,26 @@ static rd_status checksum_run(rd_check_ctx *ctx, void *state, rd_error *err)
     return st;
 }
 
+/* engine dynamodb: checks/dynamodb.c */
+static rd_status checksum_configure_any(const cJSON *params, const char *path, rd_engine engine,
+                                        void **state, rd_error *err)
+{
+    if (engine == RD_ENGINE_DYNAMODB)
+        return rd_check_dyn_configure(params, path, state, err);
+    return checksum_configure(params, path, engine, state, err);
+}
+
+static rd_status checksum_run_any(rd_check_ctx *ctx, void *state, rd_error *err)
+{
+    if (ctx->target && ctx->target->engine == RD_ENGINE_DYNAMODB)
+        return rd_check_dyn_checksum(ctx, err);
+    return checksum_run(ctx, state, err);
+}
+
 const rd_check_type rd_check_checksum = {
     .name = "checksum",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
-    .configure = checksum_configure,
-    .run = checksum_run,
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB,
+    .configure = checksum_configure_any,
+    .run = checksum_run_any,
     .free = checksum_free,
 };

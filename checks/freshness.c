@@ -22,6 +22,7 @@
 #include "check_util.h"
 #include "restoredrill/check.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/dynamo.h"
 
 #define FRESHNESS_OBJECT "newest data"
 #define HEARTBEAT_DEFAULT "restoredrill_heartbeat"
@@ -44,9 +45,35 @@ static void freshness_free(void *p)
     free(s);
 }
 
+/* engine dynamodb: { "type": "freshness", "attribute": "updated_at", "max_lag": "1h" }:
+ * the newest value of the attribute over the restored table (an S timestamp,
+ * or N epoch seconds / milliseconds); the basis reads "query". */
+static rd_status dyn_configure(const cJSON *params, const char *path, void **state, rd_error *err)
+{
+    static const char *const keys[] = {RD_CHECK_COMMON_KEYS, "attribute", "max_lag", NULL};
+    rd_status st;
+    freshness_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    s->max_lag = -1;
+    if ((st = rd_cfg_check_keys(params, path, keys, err)) == RD_OK &&
+        (st = rd_cfg_string(params, path, "attribute", 1, &s->query, err)) == RD_OK &&
+        (st = rd_cfg_duration(params, path, "max_lag", &s->max_lag, err)) == RD_OK &&
+        !(s->source = rd_strdup("attribute")))
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    if (st != RD_OK) {
+        freshness_free(s);
+        return st;
+    }
+    *state = s;
+    return RD_OK;
+}
+
 static rd_status freshness_configure(const cJSON *params, const char *path, rd_engine engine,
                                      void **state, rd_error *err)
 {
+    if (engine == RD_ENGINE_DYNAMODB)
+        return dyn_configure(params, path, state, err);
     static const char *const keys[] = {
         RD_CHECK_COMMON_KEYS, "source", "query", "table", "max_lag", NULL};
     static const char *const sources[] = {"auto", "heartbeat", "query", NULL};
@@ -169,8 +196,30 @@ static void judge(rd_check_ctx *ctx, const freshness_state *s, const char *basis
     }
 }
 
+static rd_status dyn_run(rd_check_ctx *ctx, const freshness_state *s, rd_error *err)
+{
+    const rd_conninfo *c = &ctx->instance->conn;
+    int64_t ms = 0;
+    int found = 0;
+    char when[RD_TIME_BUFSZ];
+    double t0 = rd_mono_now();
+    rd_status st =
+        rd_dyn_scan_newest(c->url, NULL, c->database, s->query, 4, ctx->deadline, &ms, &found, err);
+    if (st != RD_OK)
+        return st;
+    if (!found) {
+        rd_check_record(ctx, FRESHNESS_OBJECT, RD_ERROR, rd_mono_now() - t0,
+                        "no item has a timestamp in attribute \"%s\"", s->query);
+        return RD_OK;
+    }
+    judge(ctx, s, "query", rd_time_format(ms, when, sizeof when), rd_mono_now() - t0);
+    return RD_OK;
+}
+
 static rd_status freshness_run(rd_check_ctx *ctx, void *state, rd_error *err)
 {
+    if (ctx->target && ctx->target->engine == RD_ENGINE_DYNAMODB)
+        return dyn_run(ctx, state, err);
     freshness_state *s = state;
     freshness_state defaults = {(char *)"auto", NULL, (char *)HEARTBEAT_DEFAULT, -1};
     char *value = NULL;
@@ -221,7 +270,7 @@ out:
 
 const rd_check_type rd_check_freshness = {
     .name = "freshness",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB,
     .configure = freshness_configure,
     .run = freshness_run,
     .free = freshness_free,

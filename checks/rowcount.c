@@ -314,10 +314,26 @@ out:
     return st;
 }
 
+/* engine dynamodb: checks/dynamodb.c */
+static rd_status rowcount_configure_any(const cJSON *params, const char *path, rd_engine engine,
+                                        void **state, rd_error *err)
+{
+    if (engine == RD_ENGINE_DYNAMODB)
+        return rd_check_dyn_configure(params, path, state, err);
+    return rowcount_configure(params, path, engine, state, err);
+}
+
+static rd_status rowcount_run_any(rd_check_ctx *ctx, void *state, rd_error *err)
+{
+    if (ctx->target && ctx->target->engine == RD_ENGINE_DYNAMODB)
+        return rd_check_dyn_rowcount(ctx, err);
+    return rowcount_run(ctx, state, err);
+}
+
 const rd_check_type rd_check_rowcount = {
     .name = "rowcount",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
-    .configure = rowcount_configure,
-    .run = rowcount_run,
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB,
+    .configure = rowcount_configure_any,
+    .run = rowcount_run_any,
     .free = rowcount_free,
 };

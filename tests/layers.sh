@@ -16,7 +16,7 @@ root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 [ -d "$root/harness" ] || { echo "layers.sh: $root has no harness/" >&2; exit 2; }
 
 # Lowest first. A folder may include headers of its own layer and below.
-LAYERS="core config result db s3 artifact catalog scratch restore tablehash manifest checks
+LAYERS="core config result db s3 artifact dynamo catalog scratch restore tablehash manifest checks
 source drill reports cli main"
 
 # Public headers (include/restoredrill/NAME.h) and the folder that owns them.
@@ -28,6 +28,7 @@ owner_of() {
     db) echo db ;;
     s3) echo s3 ;;
     artifact) echo artifact ;;
+    dynamo) echo dynamo ;;
     catalog | mariabackup) echo catalog ;;
     scratch) echo scratch ;;
     restore | restore_mariabackup) echo restore ;;

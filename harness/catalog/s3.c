@@ -97,7 +97,7 @@ rd_status rd_cat_s3_list(const rd_catalog_cfg *cfg, const char *bucket, const ch
     rd_status st = RD_OK;
     rd_s3 *s3 = NULL;
     rd_s3_objects l = {NULL, 0};
-    rd_points pts = {0};
+    rd_points pts = {NULL, 0, NULL};
     rd_point pt;
     time_src src = SRC_AUTO;
     memset(&pt, 0, sizeof pt);

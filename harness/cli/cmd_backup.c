@@ -61,7 +61,7 @@ static int need_common(const char *sub, const common_args *c, int need_out, rd_e
     if (!c->engine)
         return rd_cli_usage_error(sub, "--engine is required");
     *engine = rd_engine_parse(c->engine);
-    if (!*engine)
+    if (!(*engine & RD_ENGINE_ANY)) /* the SQL engines only (not dynamodb) */
         return rd_cli_usage_error(sub, "--engine: expected postgres or mariadb, got \"%s\"",
                                   c->engine);
     if (!c->dsn)

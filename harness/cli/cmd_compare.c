@@ -112,7 +112,7 @@ static int parse(const char *sub, int argc, char **argv, args *a)
     }
     if (!a->engine)
         return rd_cli_usage_error(sub, "--engine is required");
-    if (!rd_engine_parse(a->engine))
+    if (!(rd_engine_parse(a->engine) & RD_ENGINE_ANY)) /* the SQL engines only */
         return rd_cli_usage_error(sub, "--engine: expected postgres or mariadb, got \"%s\"",
                                   a->engine);
     if (!a->dsn)

@@ -116,7 +116,7 @@ int rd_cmd_gc(int argc, char **argv)
     for (size_t i = 0; i < cfg->ntargets; i++) {
         const rd_target_cfg *t = &cfg->targets[i];
         const char *type = t->scratch.type ? t->scratch.type : "ephemeral";
-        const rd_scratch_type *st = rd_scratch_find(type);
+        const rd_scratch_type *st = rd_scratch_find_for(type, t->engine);
         if (!st) {
             fprintf(stderr, "restoredrill: gc: target %s: unknown scratch type \"%s\"\n", t->name,
                     type);

@@ -52,7 +52,7 @@ static void print_catalog(const rd_catalog_cfg *c, const cJSON *co)
                c->prefix ? c->prefix : "",
                c->endpoint ? rd_redact(c->endpoint, red, sizeof red) : "(AWS default)",
                c->region ? c->region : "(default)");
-    } else if (strcmp(c->type, "pg-archive") == 0) {
+    } else if (strcmp(c->type, "pg-archive") == 0 || strcmp(c->type, "dynamodb-export") == 0) {
         printf(" %s\n", c->path);
     } else {
         printf(" stanza %s\n", c->stanza);
@@ -72,6 +72,13 @@ static void print_sample(const rd_target_cfg *t)
         printf(" over all recovery points");
     if (s->max_age >= 0)
         printf(", max_age %s", dur(s->max_age, b2, sizeof b2));
+    if (t->engine == RD_ENGINE_DYNAMODB) {
+        printf("\n  key:        ");
+        for (size_t i = 0; i < t->key.n; i++)
+            printf("%s%s", i ? ", " : "", t->key.items[i]);
+        printf("\n");
+        return;
+    }
     printf("\n  databases:  ");
     if (t->databases.n == 0)
         printf(t->engine == RD_ENGINE_PG
@@ -85,11 +92,16 @@ static void print_sample(const rd_target_cfg *t)
     printf("\n");
 }
 
-static void print_scratch(const rd_scratch_cfg *s, const cJSON *so)
+static void print_scratch(const rd_scratch_cfg *s, rd_engine engine, const cJSON *so)
 {
     char red[512];
     printf("  scratch:    %s", s->type);
-    if (strcmp(s->type, "ephemeral") == 0) {
+    if (strcmp(s->type, "ephemeral") == 0 && engine == RD_ENGINE_DYNAMODB) {
+        printf(" (dynalite under node on 127.0.0.1, a free port; table %s<target>)", s->prefix);
+    } else if (strcmp(s->type, "server") == 0 && engine == RD_ENGINE_DYNAMODB) {
+        printf(" %s, tables named %s<target>_<time>_<random>",
+               rd_redact(s->endpoint, red, sizeof red), s->prefix);
+    } else if (strcmp(s->type, "ephemeral") == 0) {
         printf(" (private server in a temp dir, run as %s when root%s%s%s)", s->run_as,
                s->tcp ? ", also TCP on 127.0.0.1" : ", unix socket only",
                s->bin_dir ? ", binaries from " : "", s->bin_dir ? s->bin_dir : "");
@@ -114,16 +126,20 @@ static void print_target(const rd_target_cfg *t, const cJSON *to)
     printf("\ntarget %s (%s)\n", t->name, rd_engine_name(t->engine));
     print_catalog(&t->catalog, item_at(to, "catalog"));
     print_sample(t);
-    print_scratch(&t->scratch, item_at(to, "scratch"));
+    print_scratch(&t->scratch, t->engine, item_at(to, "scratch"));
     const rd_restore_cfg *r = &t->restore;
     printf("  restore:    ");
     if (t->engine == RD_ENGINE_MARIADB)
         printf("one mariadb client (a SQL dump restores through one connection)");
     else if (r->jobs > 0)
         printf("jobs %d", r->jobs);
+    else if (t->engine == RD_ENGINE_DYNAMODB)
+        printf("jobs 8 BatchWriteItem requests in flight");
     else
         printf("jobs auto (one per core)");
-    printf(", timeout %s, roles %s", dur(r->timeout, b[0], sizeof b[0]), r->roles);
+    printf(", timeout %s", dur(r->timeout, b[0], sizeof b[0]));
+    if (t->engine != RD_ENGINE_DYNAMODB)
+        printf(", roles %s", r->roles);
     if (r->decrypt.n) {
         printf(", decrypt with `");
         print_argv(&r->decrypt, item_at(item_at(to, "restore"), "decrypt"));

@@ -1,6 +1,7 @@
 /* validate_probe.c: what `validate` can check beyond the file without
  * touching a scratch instance: a `dir` catalog's directory exists, can be
- * read and has files matching the pattern; a live reference (reference.dsn)
+ * read and has files matching the pattern (a `dynamodb-export` catalog's
+ * directory, exports or scan files); a live reference (reference.dsn)
  * accepts a connection. Each problem is one stderr line naming the setting
  * by its JSON path. */
 #include <stdio.h>
@@ -25,10 +26,17 @@ static size_t probe_catalog(const rd_config *cfg, size_t i)
     rd_error err;
     size_t n = 0;
     rd_error_clear(&err);
-    if (strcmp(c->type, "dir") != 0)
+    int dyn = strcmp(c->type, "dynamodb-export") == 0; /* a local directory too */
+    if (strcmp(c->type, "dir") != 0 && !dyn)
         return 0; /* listing other catalogs runs commands or reaches a network */
     if (rd_catalog_list(c, &pts, &err) != RD_OK) {
         problem(cfg, i, err.msg);
+        n = 1;
+    } else if (pts.n == 0 && dyn) {
+        fprintf(stderr,
+                "restoredrill: %s: targets[%zu].catalog.path: no export "
+                "(AWSDynamoDB/<id>/manifest-summary.json) and no scan file (*.json*) in %s\n",
+                cfg->file, i, c->path);
         n = 1;
     } else if (pts.n == 0) {
         fprintf(stderr,

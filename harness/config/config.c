@@ -344,6 +344,7 @@ static void free_target(rd_target_cfg *t)
     free(s->bin_dir);
     free(s->base_dir);
     free(s->admin_dsn);
+    free(s->endpoint);
     free(s->password_env);
     free(s->prefix);
     rd_strlist_free(&s->create);
@@ -355,6 +356,7 @@ static void free_target(rd_target_cfg *t)
     free(t->reference.dsn);
     free(t->reference.password_env);
     rd_strlist_free(&t->databases);
+    rd_strlist_free(&t->key);
     for (size_t i = 0; i < t->nchecks; i++) {
         rd_check_cfg *k = &t->checks[i];
         if (k->state_free && k->state)

@@ -22,6 +22,8 @@ const char *rd_engine_name(rd_engine e)
         return "postgres";
     case RD_ENGINE_MARIADB:
         return "mariadb";
+    case RD_ENGINE_DYNAMODB:
+        return "dynamodb";
     }
     return "unknown";
 }
@@ -34,6 +36,8 @@ rd_engine rd_engine_parse(const char *s)
         return RD_ENGINE_PG;
     if (strcmp(s, "mariadb") == 0 || strcmp(s, "mysql") == 0)
         return RD_ENGINE_MARIADB;
+    if (strcmp(s, "dynamodb") == 0)
+        return RD_ENGINE_DYNAMODB;
     return (rd_engine)0;
 }
 

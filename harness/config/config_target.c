@@ -12,8 +12,8 @@
 #include "restoredrill/config.h"
 #include "restoredrill/strbuf.h"
 
-static const char *const catalog_types[] = {"dir",        "s3",          "exec", "pg-archive",
-                                            "pgbackrest", "mariabackup", NULL};
+static const char *const catalog_types[] = {
+    "dir", "s3", "exec", "pg-archive", "pgbackrest", "dynamodb-export", "mariabackup", NULL};
 static const char *const scratch_types[] = {"ephemeral", "server", "exec", NULL};
 static const char *const check_types[] = {
     "rowcount",  "integrity", "checksum", "diff",           "schema", "sql",
@@ -82,14 +82,23 @@ static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"),
 static const rd_cfg_field f_cat_pgbr[] = {
     RD_FSKIP("type"), RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza),
     RD_FLD("config", RD_CFG_STRING, C, config), RD_FINT("repo", C, repo, 1, 256), RD_FEND};
+/* path, or bucket/prefix with the s3 options (refused below until the S3
+ * client is there) */
+static const rd_cfg_field f_cat_dyn[] = {RD_FSKIP("type"),
+                                         RD_FLD("path", RD_CFG_STRING, C, path),
+                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
+                                         RD_FLD("bucket", RD_CFG_STRING, C, bucket),
+                                         RD_FLD("prefix", RD_CFG_STRING, C, prefix),
+                                         RD_FLD("region", RD_CFG_STRING, C, region),
+                                         RD_FEND};
 static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
                                         RD_FLD("binlog_dir", RD_CFG_REQUIRED, C, binlog_dir),
                                         RD_FLD("timezone", RD_CFG_STRING, C, timezone), RD_FEND};
 #undef C
 /* same order as catalog_types */
-static const rd_cfg_field *const catalog_fields[] = {f_cat_dir, f_cat_s3,   f_cat_exec,
-                                                     f_cat_pga, f_cat_pgbr, f_cat_mb};
+static const rd_cfg_field *const catalog_fields[] = {f_cat_dir,  f_cat_s3,  f_cat_exec, f_cat_pga,
+                                                     f_cat_pgbr, f_cat_dyn, f_cat_mb};
 
 #define S rd_scratch_cfg
 static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),
@@ -114,6 +123,11 @@ static const rd_cfg_field f_scr_exec[] = {
     RD_FLD("destroy", RD_CFG_COMMAND, S, destroy),
     RD_FLD("allow_same_server", RD_CFG_BOOL, S, allow_same_server),
     RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+    RD_FEND};
+/* server for engine dynamodb: a prefixed table on a DynamoDB-compatible endpoint */
+static const rd_cfg_field f_scr_dyn_srv[] = {
+    RD_FSKIP("type"), RD_FLD("endpoint", RD_CFG_REQUIRED, S, endpoint),
+    RD_FLD("prefix", RD_CFG_STRING, S, prefix), RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
     RD_FEND};
 #undef S
 static const rd_cfg_field *const scratch_fields[] = {f_scr_eph, f_scr_srv, f_scr_exec};
@@ -182,8 +196,72 @@ static rd_status parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg
     if (st == RD_OK)
         st = rd_config_read_fields(o, path, catalog_fields[index_of(catalog_types, c->type)], c,
                                    err);
+    if (st == RD_OK && strcmp(c->type, "dynamodb-export") == 0) {
+        if (c->bucket)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.bucket: a dynamodb-export catalog in S3 is not implemented yet (give "
+                        "\"path\", a local copy of the exports)",
+                        path);
+        else if (!c->path || !*c->path)
+            st = RD_ERR(err, RD_ERR_CONFIG, "%s.path: required key is missing", path);
+    }
     if (st == RD_OK)
         st = rd_config_dupstr(&c->pattern, "*", err);
+    return st;
+}
+
+/* engine dynamodb: a dynamodb-export catalog and a key of one or two
+ * attribute names; the key and that catalog belong to dynamodb only. */
+static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg *tc, rd_error *err)
+{
+    int dyn = tc->engine == RD_ENGINE_DYNAMODB;
+    int dyn_catalog = tc->catalog.type && strcmp(tc->catalog.type, "dynamodb-export") == 0;
+    rd_status st = RD_OK;
+    if (dyn) {
+        st = rd_cfg_strlist(t, tpath, "key", 0, &tc->key, err);
+        if (st == RD_OK && (tc->key.n < 1 || tc->key.n > 2))
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.key: expected the table's key attributes, [\"partition\"] or "
+                        "[\"partition\", \"sort\"]%s",
+                        tpath, tc->key.n ? ", got more than two" : " (required for dynamodb)");
+        if (st == RD_OK && tc->catalog.type && !dyn_catalog)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.catalog.type: engine dynamodb needs a catalog of type "
+                        "\"dynamodb-export\", got \"%s\"",
+                        tpath, tc->catalog.type);
+        if (st == RD_OK && tc->databases.n)
+            st = RD_ERR(err, RD_ERR_CONFIG, "%s.databases: not supported for dynamodb", tpath);
+        if (st == RD_OK && tc->reference.dsn)
+            st = RD_ERR(err, RD_ERR_CONFIG, "%s.reference.dsn: not supported for dynamodb", tpath);
+        /* keys that mean nothing for dynamodb are refused, never ignored */
+        static const struct {
+            const char *section, *key;
+        } unused[] = {{"reference", "manifest"}, {"restore", "roles"},   {"restore", "extra_args"},
+                      {"scratch", "tcp"},        {"scratch", "run_as"},  {"scratch", "base_dir"},
+                      {"scratch", "template"},   {"sample", "databases"}};
+        const cJSON *ks = cJSON_GetObjectItemCaseSensitive(t, "keep_scratch");
+        if (st == RD_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.negative_control: not supported for dynamodb (not implemented yet)",
+                        tpath);
+        if (st == RD_OK && cJSON_IsString(ks) && strcmp(ks->valuestring, "never") != 0)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.keep_scratch: not supported for dynamodb (not implemented yet)", tpath);
+        for (size_t i = 0; st == RD_OK && i < sizeof unused / sizeof unused[0]; i++) {
+            const cJSON *sec = cJSON_GetObjectItemCaseSensitive(t, unused[i].section);
+            if (cJSON_IsObject(sec) && cJSON_GetObjectItemCaseSensitive(sec, unused[i].key))
+                st = RD_ERR(err, RD_ERR_CONFIG, "%s.%s.%s: not supported for dynamodb", tpath,
+                            unused[i].section, unused[i].key);
+        }
+    } else {
+        if (cJSON_GetObjectItemCaseSensitive(t, "key"))
+            st = RD_ERR(err, RD_ERR_CONFIG, "%s.key: only used with engine \"dynamodb\"", tpath);
+        else if (dyn_catalog && tc->engine)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.catalog.type: catalog type \"dynamodb-export\" needs engine "
+                        "\"dynamodb\"",
+                        tpath);
+    }
     return st;
 }
 
@@ -257,13 +335,16 @@ static rd_status parse_scratch(const cJSON *t, const char *tpath, rd_engine engi
     if (st == RD_OK)
         st = rd_config_dupstr(&s->type, "ephemeral", err);
     if (st == RD_OK)
-        st = rd_config_read_fields(o, path, scratch_fields[index_of(scratch_types, s->type)], s,
-                                   err);
+        st = rd_config_read_fields(o, path,
+                                   engine == RD_ENGINE_DYNAMODB && strcmp(s->type, "server") == 0
+                                       ? f_scr_dyn_srv
+                                       : scratch_fields[index_of(scratch_types, s->type)],
+                                   s, err);
     if (st == RD_OK && s->prefix)
         st = check_prefix(o, path, s->prefix, err);
     if (st == RD_OK)
         st = rd_config_dupstr(&s->prefix, "rd_scratch_", err);
-    if (st == RD_OK && strcmp(s->type, "ephemeral") == 0)
+    if (st == RD_OK && strcmp(s->type, "ephemeral") == 0 && engine != RD_ENGINE_DYNAMODB)
         st = rd_config_dupstr(&s->run_as, engine == RD_ENGINE_PG ? "postgres" : "mysql", err);
     int use_template = 1;
     if (st == RD_OK && strcmp(s->type, "ephemeral") == 0 &&
@@ -391,10 +472,25 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {
-        "name",         "engine",           "objectives",       "catalog",  "sample",   "scratch",
-        "restore",      "reference",        "databases",        "timeouts", "checks",   "controls",
-        "keep_scratch", "keep_scratch_ttl", "negative_control", "recovery", "database", NULL};
+    static const char *const keys[] = {"name",
+                                       "engine",
+                                       "objectives",
+                                       "catalog",
+                                       "sample",
+                                       "scratch",
+                                       "restore",
+                                       "reference",
+                                       "databases",
+                                       "timeouts",
+                                       "checks",
+                                       "controls",
+                                       "keep_scratch",
+                                       "keep_scratch_ttl",
+                                       "negative_control",
+                                       "key",
+                                       "recovery",
+                                       "database",
+                                       NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -425,11 +521,16 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     char *engine = NULL;
     if (rd_cfg_errors_add(errs, rd_cfg_string(t, path, "engine", 1, &engine, &e), &e) == RD_OK) {
         tc->engine = rd_engine_parse(engine);
-        if (!tc->engine) {
+        if (strcmp(engine, "s3") == 0)
+            rd_cfg_errors_add(
+                errs,
+                RD_ERR(&e, RD_ERR_CONFIG, "%s.engine: engine s3 is not implemented yet", path), &e);
+        else if (!tc->engine) {
             char got[96];
             rd_cfg_errors_add(
                 errs,
-                RD_ERR(&e, RD_ERR_CONFIG, "%s.engine: expected \"postgres\" or \"mariadb\", got %s",
+                RD_ERR(&e, RD_ERR_CONFIG,
+                       "%s.engine: expected \"postgres\", \"mariadb\" or \"dynamodb\", got %s",
                        path,
                        rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "engine"), got, sizeof got)),
                 &e);
@@ -488,6 +589,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
         rd_cfg_errors_add(errs, st, &e);
     }
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
+    if (catalog_ok)
+        rd_cfg_errors_add(errs, check_dynamodb(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);
     return errs->n > before ? errs->first.code : RD_OK;
 }

@@ -10,6 +10,7 @@
 #include "restoredrill/config.h"
 #include "restoredrill/db.h"
 #include "restoredrill/drill.h"
+#include "restoredrill/dynamo.h"
 #include "restoredrill/result.h"
 #include "restoredrill/scratch.h"
 
@@ -38,12 +39,23 @@ typedef struct rd_drill_target {
     rd_db *reference;    /* live reference (reference.dsn), or NULL */
     rd_scratch *scratch; /* left for the orchestrator when aborted */
     int aborted;
-    int physical; /* the sampled point is a base backup (point->base) */
+    rd_dyn_verify *dyn; /* engine dynamodb: what verifying the point found, or NULL */
+    int physical;       /* the sampled point is a base backup (point->base) */
 } rd_drill_target;
 
 /* The target failed (or could not run) at a phase: a "restore" result and
  * the target's error (drill_target.c). */
 void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg);
+
+/* --- drill_dynamo.c: the phases of engine dynamodb that differ --- */
+/* fetch: read and verify the whole point before anything is restored
+ * (MD5 and item count of each data file, the total, every line, key
+ * uniqueness), one "export" result per aspect; sets dt->dyn. 1 when every
+ * aspect passed. */
+int rd_drill_dyn_fetch(rd_drill_target *dt);
+/* restore: create the table on the scratch endpoint and load the items
+ * with BatchWriteItem; one "restore" result. 1 on success. */
+int rd_drill_dyn_restore(rd_drill_target *dt);
 
 /* --- drill_physical.c: physical points (DESIGN section 11) --- */
 struct rd_physical_type;

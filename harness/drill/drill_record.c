@@ -89,7 +89,16 @@ void rd_drill_record_isolation(rd_drill_target *dt, int compared)
     free(dt->res->scratch_type);
     free(dt->res->isolation);
     dt->res->scratch_type = rd_strdup(type);
-    if (strcmp(type, "ephemeral") == 0)
+    if (dt->t->engine == RD_ENGINE_DYNAMODB && strcmp(type, "ephemeral") == 0)
+        dt->res->isolation = rd_strdup(
+            "a private in-memory dynalite started by this drill on 127.0.0.1 and a free port, "
+            "stopped afterwards (it exits with restoredrill): it cannot be the production table");
+    else if (dt->t->engine == RD_ENGINE_DYNAMODB)
+        dt->res->isolation = rd_asprintf(
+            "%s: a new table named with the prefix \"%s\", the drill's time and a random suffix, "
+            "refused when it already exists, deleted afterwards; only it is written",
+            type, sc->prefix ? sc->prefix : "rd_scratch_");
+    else if (strcmp(type, "ephemeral") == 0)
         dt->res->isolation = rd_strdup(
             "a private server initialised by this drill in its own 0700 directory, listening on a "
             "unix socket (and 127.0.0.1 only when asked), torn down afterwards: it cannot be the "
@@ -121,6 +130,12 @@ static char *kept_connect(rd_drill_target *dt)
     char *pwfile = NULL, *out = NULL;
     const char *pwvar = c->engine == RD_ENGINE_PG ? "PGPASSWORD" : "MYSQL_PWD";
     char how[512];
+    if (c->engine == RD_ENGINE_DYNAMODB)
+        return rd_asprintf("aws dynamodb scan --endpoint-url %s --table-name %s%s",
+                           c->url ? c->url : "?", c->database ? c->database : "?",
+                           s->type && strcmp(s->type->name, "ephemeral") == 0
+                               ? " (an ephemeral dynalite stops when restoredrill exits)"
+                               : "");
     if (c->password && s->dir) {
         rd_error err;
         pwfile = rd_fs_join(s->dir, "password");

@@ -509,12 +509,15 @@ void rd_drill_target_run(rd_drill_target *dt)
         goto skip_fetch;
     }
     dt->physical = dt->point->base != NULL;
-    if (dt->physical ? !rd_drill_physical_fetch(dt, &pdrv) : !phase_fetch(dt, &a, &drv))
+    if (t->engine == RD_ENGINE_DYNAMODB ? !rd_drill_dyn_fetch(dt)
+        : dt->physical                  ? !rd_drill_physical_fetch(dt, &pdrv)
+                                        : !phase_fetch(dt, &a, &drv))
         goto skip_provision;
     if (rd_abort_requested() || !phase_provision(dt, tvars, a))
         goto skip_restore;
-    if (!rd_abort_requested() &&
-        (dt->physical ? rd_drill_physical_restore(dt, pdrv) : phase_restore(dt, a, drv))) {
+    if (!rd_abort_requested() && (t->engine == RD_ENGINE_DYNAMODB ? rd_drill_dyn_restore(dt)
+                                  : dt->physical ? rd_drill_physical_restore(dt, pdrv)
+                                                 : phase_restore(dt, a, drv))) {
         double start = rd_mono_now();
         rd_strlist_free(&vars);
         free(tvars);
@@ -531,7 +534,11 @@ void rd_drill_target_run(rd_drill_target *dt)
                          : dt->verify_ok ? RD_PASSED
                                          : RD_FAILED);
         if ((t->negative_control || dt->opts->negative_control) && !dt->aborted) {
-            if (dt->verify_ok)
+            if (t->engine == RD_ENGINE_DYNAMODB) /* --negative-control: faults are SQL */
+                (void)rd_target_add_check(dt->res, "negative_control", "negative_control", "faults",
+                                          RD_SKIPPED,
+                                          "not supported for dynamodb (not implemented yet)");
+            else if (dt->verify_ok)
                 rd_drill_negative_control(dt, deadline_in(t->timeout_verify), tvars);
             else
                 (void)rd_target_add_check(
@@ -563,6 +570,9 @@ teardown:
     phase_teardown(dt);
     rd_db_free(dt->reference);
     dt->reference = NULL;
+    rd_dyn_verify_free(dt->dyn);
+    free(dt->dyn);
+    dt->dyn = NULL;
     rd_measure_finish(dt);
     if (dt->aborted) {
         dt->res->status = RD_ABORTED;

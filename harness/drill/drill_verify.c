@@ -166,12 +166,14 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     rd_db_opts o = {.password = dt->scratch->conn.password,
                     .connect_timeout = VERIFY_CONNECT_TIMEOUT,
                     .app_name = "restoredrill"};
-    if (rd_db_connect(t->engine, dt->scratch->conn.dsn, &o, &db, &err) != RD_OK ||
-        rd_db_pin_session(db, &err) != RD_OK) {
+    int dyn = t->engine == RD_ENGINE_DYNAMODB; /* no SQL connection, no manifest: the
+                                                   verified point is the reference */
+    if (!dyn && (rd_db_connect(t->engine, dt->scratch->conn.dsn, &o, &db, &err) != RD_OK ||
+                 rd_db_pin_session(db, &err) != RD_OK)) {
         verify_error(dt, "verify", "scratch", err.msg);
         goto out;
     }
-    if (!rd_drill_load_manifest(dt, &m))
+    if (!dyn && !rd_drill_load_manifest(dt, &m))
         goto out;
     if (dt->reference && rd_db_begin_readonly(dt->reference, &err) != RD_OK) {
         verify_error(dt, "verify", "reference", err.msg);
@@ -188,6 +190,7 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     ctx.reference = dt->reference;
     ctx.point_created_ms = dt->point_created_ms;
     ctx.result = dt->res;
+    ctx.dyn = dt->dyn;
 
     if (t->checks_given && t->nchecks == 0) {
         free(dt->res->notes);
@@ -199,7 +202,8 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     } else {
         static const char *const with_ref[] = {"rowcount", "integrity", "schema", NULL};
         static const char *const alone[] = {"integrity", NULL};
-        const char *const *names = m || dt->reference ? with_ref : alone;
+        static const char *const dynamodb[] = {"rowcount", "checksum", NULL};
+        const char *const *names = dyn ? dynamodb : m || dt->reference ? with_ref : alone;
         rd_strbuf note;
         rd_strbuf_init(&note, 4096);
         (void)rd_strbuf_append(&note, "default checks:", NULL);
@@ -210,7 +214,7 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
             }
         }
         (void)rd_strbuf_append(&note,
-                               m || dt->reference
+                               m || dt->reference || dyn
                                    ? " (the target lists no checks)"
                                    : " (the target lists no checks and there is no manifest)",
                                NULL);

@@ -14,14 +14,13 @@ static int catalog_known(const char *type)
 
 static unsigned scratch_engines(const char *type)
 {
-    const rd_scratch_type *t = rd_scratch_find(type);
-    return t ? t->engines : 0;
+    return rd_scratch_engines(type);
 }
 
 static unsigned check_engines(const char *type)
 {
     const rd_check_type *t = rd_check_find(type);
-    return t ? t->engines : 0;
+    return t ? t->engines | t->skips : 0;
 }
 
 static rd_status check_configure(rd_check_cfg *c, rd_engine engine, rd_error *err)
@@ -31,6 +30,10 @@ static rd_status check_configure(rd_check_cfg *c, rd_engine engine, rd_error *er
         return RD_ERR(err, RD_ERR_CONFIG, "%s.type: check type \"%s\" is not implemented yet",
                       c->path, c->type);
     void *state = NULL;
+    if ((t->skips & (unsigned)engine) && !(t->engines & (unsigned)engine)) {
+        c->ct = t; /* not configured: it records a skipped result */
+        return RD_OK;
+    }
     rd_status st = t->configure(c->params, c->path, engine, &state, err);
     if (st != RD_OK)
         return st;

@@ -396,7 +396,7 @@ static rd_status load_root(loader *ld, const cJSON *root, rd_manifest *m)
         return st;
     m->engine = rd_engine_parse(engine);
     free(engine);
-    if (!m->engine)
+    if (!(m->engine & RD_ENGINE_ANY)) /* manifests describe SQL databases */
         return bad(ld, "engine", "\"postgres\" or \"mariadb\"");
     if ((st = get_str(ld, root, "tool", "tool", 0, &m->tool)) != RD_OK ||
         (st = get_time(ld, root, "captured_at", "captured_at", &m->captured_at_ms)) != RD_OK ||

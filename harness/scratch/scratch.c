@@ -70,7 +70,7 @@ rd_status rd_scratch_provision(const rd_scratch_cfg *cfg, rd_engine engine,
                                const rd_scratch_req *req, rd_scratch **out, rd_error *err)
 {
     const char *name = cfg && cfg->type ? cfg->type : "ephemeral";
-    const rd_scratch_type *t = rd_scratch_find(name);
+    const rd_scratch_type *t = rd_scratch_find_for(name, engine);
     rd_scratch *s = NULL;
     rd_status st;
 

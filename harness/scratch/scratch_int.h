@@ -13,9 +13,11 @@
 #include "restoredrill/proc.h"
 #include "restoredrill/scratch.h"
 
-extern const rd_scratch_type rd_scratch_ephemeral; /* ephemeral.c */
-extern const rd_scratch_type rd_scratch_server;    /* server.c */
-extern const rd_scratch_type rd_scratch_exec;      /* exec.c */
+extern const rd_scratch_type rd_scratch_ephemeral;       /* ephemeral.c */
+extern const rd_scratch_type rd_scratch_server;          /* server.c */
+extern const rd_scratch_type rd_scratch_exec;            /* exec.c */
+extern const rd_scratch_type rd_scratch_dynalite;        /* dynalite.c: ephemeral for dynamodb */
+extern const rd_scratch_type rd_scratch_dynamodb_server; /* dynamodb_server.c */
 
 /* The user an ephemeral server runs as. run_as 0: ourselves (not root). */
 typedef struct rd_eph_user {

@@ -20,6 +20,7 @@
 #include "restoredrill/scratch.h"
 
 struct cJSON;
+struct rd_dyn_verify;
 
 typedef struct rd_check_ctx {
     const rd_target_cfg *target;
@@ -32,6 +33,16 @@ typedef struct rd_check_ctx {
     int64_t point_created_ms;    /* the sampled recovery point's creation time */
     rd_target_result *result;    /* sink (use rd_check_record) */
     double deadline;             /* rd_mono_now() instant by which the check must end */
+    /* engine dynamodb: what verifying the recovery point found (its item
+     * count and digest are the reference figures), else NULL */
+    const struct rd_dyn_verify *dyn;
+    /* engine dynamodb: the restored table read once (rowcount and checksum
+     * share the Scan); dyn_scanned 1 once dyn_scan holds it */
+    int dyn_scanned;
+    struct rd_dyn_digest_cache {
+        uint64_t lane[4];
+        int64_t items;
+    } dyn_scan;
     /* filled by freshness: newest data instant (ms) and its basis */
     int64_t newest_data_ms;
     const char *newest_data_basis; /* "heartbeat" | "query" (static strings) */
@@ -51,6 +62,10 @@ typedef struct rd_check_type {
     rd_status (*run)(rd_check_ctx *ctx, void *state, rd_error *err);
     /* optional */
     void (*free)(void *state);
+    /* engines for which the check is accepted in a configuration but does
+     * not apply: it is not configured, and its run records one skipped
+     * result "not supported for <engine>" (sql on dynamodb) */
+    unsigned skips;
     /* optional: a check that needs the server stopped (physical restores):
      * the drill calls it after recovery and before the online checks, on
      * the scratch instance (which it must leave running and attached); it

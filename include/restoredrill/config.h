@@ -17,12 +17,19 @@
 struct cJSON;
 struct rd_check_type;
 
-typedef enum rd_engine { RD_ENGINE_PG = 1, RD_ENGINE_MARIADB = 2 } rd_engine;
+typedef enum rd_engine {
+    RD_ENGINE_PG = 1,
+    RD_ENGINE_MARIADB = 2,
+    RD_ENGINE_DYNAMODB = 4
+} rd_engine;
+/* The SQL engines: what a driver or check that speaks SQL through db.h
+ * supports. DynamoDB is not among them: a driver supports it by naming it. */
 #define RD_ENGINE_ANY (RD_ENGINE_PG | RD_ENGINE_MARIADB)
 
-/* "postgres" / "mariadb" */
+/* "postgres" / "mariadb" / "dynamodb" */
 const char *rd_engine_name(rd_engine e);
-/* Accepts postgres|postgresql|pg and mariadb|mysql; 0 when unknown. */
+/* Accepts postgres|postgresql|pg, mariadb|mysql and dynamodb; 0 when
+ * unknown. */
 rd_engine rd_engine_parse(const char *s);
 
 typedef struct rd_strlist {
@@ -31,12 +38,12 @@ typedef struct rd_strlist {
 } rd_strlist;
 
 typedef struct rd_catalog_cfg {
-    char *type;         /* dir | exec | s3 | pg-archive | pgbackrest | mariabackup */
-    char *path;         /* dir */
-    char *pattern;      /* dir: glob, default "*" */
-    char *time_from;    /* dir: NULL (auto) | manifest | name | mtime */
-    rd_strlist command; /* exec: argv */
-    double timeout;     /* exec: seconds, default 60 */
+    char *type;      /* dir | exec | s3 | pg-archive | pgbackrest | dynamodb-export | mariabackup */
+    char *path;      /* dir, pg-archive, dynamodb-export */
+    char *pattern;   /* dir: glob, default "*" */
+    char *time_from; /* dir: NULL (auto) | manifest | name | mtime */
+    rd_strlist command;                        /* exec: argv */
+    double timeout;                            /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 (endpoint, region: also dir on s3://) */
     int path_style;   /* s3: 1 path style, 0 virtual-hosted, -1 (default) automatic */
     char *stanza;     /* pgbackrest */
@@ -67,6 +74,7 @@ typedef struct rd_scratch_cfg {
     char *admin_dsn;    /* server */
     char *password_env; /* server: env var holding the admin password */
     char *prefix;       /* server: default "rd_scratch_" */
+    char *endpoint;     /* server for dynamodb: the DynamoDB-compatible endpoint URL */
     int allow_same_server;
     rd_strlist create;  /* exec */
     rd_strlist destroy; /* exec */
@@ -124,6 +132,8 @@ typedef struct rd_target_cfg {
     char *database;       /* physical restores: the database checks connect to (NULL: the one
                              named like the target, else the only non-system one) */
     rd_strlist databases; /* globs; empty: the dump's own databases */
+    rd_strlist key;       /* dynamodb: the table's key attributes, [partition] or
+                             [partition, sort] */
     double timeout_sample, timeout_fetch, timeout_provision, timeout_verify, timeout_teardown;
     rd_check_cfg *checks;
     size_t nchecks;

@@ -100,7 +100,14 @@ typedef struct rd_scratch_type {
 } rd_scratch_type;
 
 extern const rd_scratch_type *const rd_scratch_registry[]; /* NULL-terminated */
+/* The first driver named name (several drivers may share a name, one per
+ * engine family: "ephemeral" is a private SQL server, or dynalite for
+ * dynamodb); NULL when none. */
 const rd_scratch_type *rd_scratch_find(const char *name);
+/* The driver named name that supports engine, else rd_scratch_find(name). */
+const rd_scratch_type *rd_scratch_find_for(const char *name, rd_engine engine);
+/* The engines the drivers named name support together; 0: no such driver. */
+unsigned rd_scratch_engines(const char *name);
 
 /* Provision through the registry (cfg->type, default ephemeral). Registers
  * the instance for rd_scratch_teardown_all (the abort path). */

@@ -344,9 +344,9 @@ START_TEST(list_types)
     ck_assert_str_eq(err.msg, "unknown catalog type \"ftp\"");
     ck_assert_ptr_eq(rd_catalog_find("dir"), &rd_catalog_dir);
     ck_assert_ptr_eq(rd_catalog_find("exec"), &rd_catalog_exec);
+    ck_assert_ptr_eq(rd_catalog_find("s3"), &rd_catalog_s3);
     ck_assert_ptr_eq(rd_catalog_find("pg-archive"), &rd_catalog_pg_archive);
     ck_assert_ptr_eq(rd_catalog_find("pgbackrest"), &rd_catalog_pgbackrest);
-    ck_assert_ptr_eq(rd_catalog_find("s3"), &rd_catalog_s3);
 }
 END_TEST
 

@@ -310,8 +310,8 @@ START_TEST(test_unknown_keys)
         ", \"sampel\": {}", NODRV,
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one "
         "of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
-        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, recovery, "
-        "database)");
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
+        "recovery, database)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key, did you mean \"window\"? "
                       "(expected one of: strategy, window, max_age, id, time, databases)");
@@ -453,8 +453,8 @@ START_TEST(test_every_error_named)
         error_of(text, 0),
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: "
         "name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
-        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, recovery, "
-        "database)\n"
+        "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
+        "recovery, database)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
@@ -489,7 +489,8 @@ START_TEST(test_values_and_names)
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": \"oracle\"}]}",
                  NODRV),
-        "drill.json: targets[0].engine: expected \"postgres\" or \"mariadb\", got \"oracle\"\n"
+        "drill.json: targets[0].engine: expected \"postgres\", \"mariadb\" or \"dynamodb\", got "
+        "\"oracle\"\n"
         "drill.json: targets[0].catalog: required key is missing");
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a b\", \"engine\": \"pg\"}]}", NODRV),
@@ -501,7 +502,8 @@ START_TEST(test_values_and_names)
                               "\"pg\", \"catalog\": {\"type\": \"ftp\"}}]}",
                               NODRV),
                      "drill.json: targets[0].catalog.type: expected one of \"dir\", \"s3\", "
-                     "\"exec\", \"pg-archive\", \"pgbackrest\", \"mariabackup\", got \"ftp\"");
+                     "\"exec\", \"pg-archive\", \"pgbackrest\", \"dynamodb-export\", "
+                     "\"mariabackup\", got \"ftp\"");
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"docker\"}", NODRV,
                       "drill.json: targets[0].scratch.type: expected one of \"ephemeral\", "
                       "\"server\", \"exec\", got \"docker\"");

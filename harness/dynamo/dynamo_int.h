@@ -1,0 +1,41 @@
+/* dynamo_int.h: what the files of harness/dynamo/ share: the walk over an
+ * export's data files and the readers of lines and scan items. */
+#ifndef RESTOREDRILL_DYNAMO_INT_H
+#define RESTOREDRILL_DYNAMO_INT_H
+
+#include <stdint.h>
+
+#include "restoredrill/dynamo.h"
+
+/* One data file of an export as manifest-files.json names it. */
+typedef struct rd_dyn_file {
+    const char *name;       /* relative to the export directory: "data/x.json.gz" */
+    const char *path;       /* on disk */
+    int64_t manifest_items; /* itemCount, -1 when absent */
+    const char *md5;        /* md5Checksum (base64), NULL when absent */
+} rd_dyn_file;
+
+typedef rd_status (*rd_dyn_file_fn)(void *ud, const rd_dyn_file *f, rd_error *err);
+/* Each line of <dir>/manifest-files.json, its key resolved against dir: the
+ * part after "AWSDynamoDB/<id>/" when the key holds it, else the key itself
+ * when relative ("data/..."), never a path with "..". RD_ERR_FORMAT naming
+ * the line for a line that does not parse or names no file. */
+rd_status rd_dyn_export_files(const char *dir, rd_dyn_file_fn fn, void *ud, rd_error *err);
+
+/* Decoded lines (without "\n", NUL-terminated, valid during the call) of a
+ * file, gunzipped and decrypted as needed. lineno counts from 1. */
+typedef rd_status (*rd_dyn_line_fn)(void *ud, char *line, size_t n, size_t lineno, rd_error *err);
+rd_status rd_dyn_file_lines(const char *path, const char *const *decrypt, double deadline,
+                            rd_dyn_line_fn fn, void *ud, rd_error *err);
+
+/* The items of a scan file ({"Items": [{...}, ...]}), each as its JSON text
+ * (NUL-terminated, valid during the call). index counts from 1.
+ * RD_ERR_FORMAT "FILE: no \"Items\" array" / "FILE: truncated after item N". */
+rd_status rd_dyn_scan_items(const char *path, const char *const *decrypt, double deadline,
+                            rd_dyn_line_fn fn, void *ud, rd_error *err);
+
+/* The attribute map inside an export line {"Item": {...}}: its text span.
+ * 0 when the line has not that shape. */
+int rd_dyn_line_item(const char *line, size_t n, const char **item, size_t *len);
+
+#endif
