@@ -7,6 +7,7 @@
  * mariadb-backup's own line, a truncated or corrupt binlog fails the replay
  * with mariadb-binlog's, a replay error with the server's. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -87,8 +88,37 @@ static void make_fixture(void)
     have_fixture = nmarks >= 4;
 }
 
+/* A test that fails stops where it is, maybe with its mariadbd still
+ * running: kill every process whose command line names the fixture's dir. */
+static void kill_leftovers(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        char path[300], cmd[4096];
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        cmd[n] = '\0';
+        if (strstr(cmd, fixdir))
+            kill((pid_t)strtol(de->d_name, NULL, 10), SIGKILL);
+    }
+    if (d)
+        closedir(d);
+}
+
 static void remove_fixture(void)
 {
+    if (fixdir[0])
+        kill_leftovers();
     if (fixdir[0]) {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "rm -rf %s", fixdir);
