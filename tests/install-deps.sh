@@ -10,7 +10,7 @@ build_pkgs="gcc make pkg-config libpq-dev libmariadb-dev libcurl4-openssl-dev li
  postgresql-15 postgresql-client-15 postgresql-contrib mariadb-server mariadb-client
  mariadb-backup pgbackrest gzip zstd"
 test_pkgs="libxml2-utils prometheus chromium poppler-utils clang-format gnupg jq python3 curl systemd groff-base man-db"
-bench_pkgs="percona-toolkit time jq"
+bench_pkgs="percona-toolkit time jq sysbench"
 fuzz_pkgs="clang libclang-rt-14-dev"
 
 case "$what" in

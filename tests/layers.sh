@@ -29,9 +29,9 @@ owner_of() {
     s3) echo s3 ;;
     artifact) echo artifact ;;
     dynamo) echo dynamo ;;
-    catalog) echo catalog ;;
+    catalog | mariabackup) echo catalog ;;
     scratch) echo scratch ;;
-    restore) echo restore ;;
+    restore | restore_mariabackup) echo restore ;;
     tablehash | tablediff) echo tablehash ;;
     manifest) echo manifest ;;
     check) echo checks ;;

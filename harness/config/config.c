@@ -329,6 +329,8 @@ static void free_target(rd_target_cfg *t)
     free(c->region);
     free(c->stanza);
     free(c->base_dir);
+    free(c->binlog_dir);
+    free(c->timezone);
     free(c->wal_dir);
     free(c->config);
     free(t->sample.strategy);

@@ -13,7 +13,7 @@
 #include "restoredrill/strbuf.h"
 
 static const char *const catalog_types[] = {
-    "dir", "s3", "exec", "pg-archive", "pgbackrest", "dynamodb-export", NULL};
+    "dir", "s3", "exec", "pg-archive", "pgbackrest", "dynamodb-export", "mariabackup", NULL};
 static const char *const scratch_types[] = {"ephemeral", "server", "exec", NULL};
 static const char *const check_types[] = {
     "rowcount",  "integrity", "checksum", "diff",           "schema", "sql",
@@ -92,10 +92,14 @@ static const rd_cfg_field f_cat_dyn[] = {RD_FSKIP("type"),
                                          RD_FLD("prefix", RD_CFG_STRING, C, prefix),
                                          RD_FLD("region", RD_CFG_STRING, C, region),
                                          RD_FEND};
+static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
+                                        RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
+                                        RD_FLD("binlog_dir", RD_CFG_REQUIRED, C, binlog_dir),
+                                        RD_FLD("timezone", RD_CFG_STRING, C, timezone), RD_FEND};
 #undef C
 /* same order as catalog_types */
-static const rd_cfg_field *const catalog_fields[] = {f_cat_dir, f_cat_s3,   f_cat_exec,
-                                                     f_cat_pga, f_cat_pgbr, f_cat_dyn};
+static const rd_cfg_field *const catalog_fields[] = {f_cat_dir,  f_cat_s3,  f_cat_exec, f_cat_pga,
+                                                     f_cat_pgbr, f_cat_dyn, f_cat_mb};
 
 #define S rd_scratch_cfg
 static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),

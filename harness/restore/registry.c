@@ -22,6 +22,7 @@ const rd_restore_type *rd_restore_for(rd_engine engine, rd_format f)
 const rd_physical_type *const rd_physical_registry[] = {
     &rd_physical_pg,
     &rd_physical_pgbackrest,
+    &rd_physical_mariabackup,
     NULL,
 };
 

@@ -21,11 +21,7 @@
 #define MDB_SOCKET "mysqld.sock"
 #define MDB_PIDFILE "mariadbd.pid"
 
-typedef struct mdb_priv {
-    char *server, *install;
-    char *initfile; /* holds the password until the server has read it */
-    rd_proc *server_proc;
-} mdb_priv;
+typedef rd_eph_mdb_priv mdb_priv;
 
 static void priv_free(void *priv)
 {
@@ -38,6 +34,7 @@ static void priv_free(void *priv)
     free(p->server);
     free(p->install);
     free(p->initfile);
+    free(p->drill_user);
     free(p);
 }
 
@@ -310,4 +307,7 @@ const rd_eph_engine rd_eph_mariadb = {
     .server_pid = mdb_server_pid,
     .priv_free = priv_free,
     .ready = mdb_ready,
+    .start_physical = rd_eph_mdb_start_physical,
+    .running_pid = rd_eph_mdb_running_pid,
+    .attach = rd_eph_mdb_attach,
 };

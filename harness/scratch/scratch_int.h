@@ -135,6 +135,20 @@ rd_status rd_eph_pg_attach(rd_scratch *s, rd_eph *e, const char *database, const
                            double deadline, rd_error *err);
 rd_status rd_eph_pg_verify_pages(rd_scratch *s, rd_eph *e, double deadline, rd_scratch_offline *out,
                                  rd_error *err);
+
+/* The MariaDB engine's per-instance data (ephemeral_mariadb.c), shared with
+ * its physical part (ephemeral_mariadb_phys.c). */
+typedef struct rd_eph_mdb_priv {
+    char *server, *install;
+    char *initfile;       /* holds the password until the server has read it */
+    rd_proc *server_proc; /* the mariadbd we started */
+    char *drill_user;     /* physical: the account the init file creates for the drill */
+} rd_eph_mdb_priv;
+rd_status rd_eph_mdb_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_start *o,
+                                    rd_error *err);
+pid_t rd_eph_mdb_running_pid(rd_scratch *s, rd_eph *e);
+rd_status rd_eph_mdb_attach(rd_scratch *s, rd_eph *e, const char *database, const char *target,
+                            double deadline, rd_error *err);
 extern const rd_eph_engine rd_eph_mariadb;          /* ephemeral_mariadb.c */
 extern const rd_eph_engine *const rd_eph_engines[]; /* registry.c, NULL-terminated */
 

@@ -91,7 +91,7 @@ typedef struct rd_catalog_type {
 
 extern const rd_catalog_type *const rd_catalog_registry[]; /* NULL-terminated */
 /* The drivers (harness/catalog/dir.c, exec.c, s3.c, dynamodb_export.c,
- * pg_archive.c, pgbackrest.c), for the registry and tests. dir's path may be
+ * pg_archive.c, pgbackrest.c, mariabackup.c), for the registry and tests. dir's path may be
  * s3://bucket/prefix: then it lists like s3 (with the catalog's endpoint,
  * region and path_style). */
 extern const rd_catalog_type rd_catalog_dir;
@@ -100,6 +100,7 @@ extern const rd_catalog_type rd_catalog_s3;
 extern const rd_catalog_type rd_catalog_dynamodb_export;
 extern const rd_catalog_type rd_catalog_pg_archive;
 extern const rd_catalog_type rd_catalog_pgbackrest;
+extern const rd_catalog_type rd_catalog_mariabackup; /* model: mariabackup.h */
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* The exec catalog's output (a JSON array of recovery points, len bytes of
  * text, NUL not needed) into points, in the order given; RD_ERR_FORMAT naming

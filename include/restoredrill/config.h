@@ -38,21 +38,23 @@ typedef struct rd_strlist {
 } rd_strlist;
 
 typedef struct rd_catalog_cfg {
-    char *type;         /* dir | exec | s3 | pg-archive | pgbackrest | dynamodb-export */
-    char *path;         /* dir, pg-archive, dynamodb-export */
-    char *pattern;      /* dir: glob, default "*" */
-    char *time_from;    /* dir: NULL (auto) | manifest | name | mtime */
+    char *type;      /* dir | exec | s3 | pg-archive | pgbackrest | dynamodb-export | mariabackup */
+    char *path;      /* dir, pg-archive, dynamodb-export */
+    char *pattern;   /* dir: glob, default "*" */
+    char *time_from; /* dir: NULL (auto) | manifest | name | mtime */
     int per_database;   /* dir: each file one database's dump, "<database>-<time>.<ext>"; the files
                            of one time are one recovery point (targets with "databases") */
     rd_strlist command; /* exec: argv */
     double timeout;     /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 (endpoint, region: also dir on s3://) */
-    int path_style; /* s3: 1 path style, 0 virtual-hosted, -1 (default) automatic */
-    char *stanza;   /* pgbackrest */
-    char *base_dir; /* pg-archive, mariabackup: base backups */
-    char *wal_dir;  /* pg-archive: the WAL archive */
-    char *config;   /* pgbackrest: --config */
-    int repo;       /* pgbackrest: --repo, default 1 */
+    int path_style;   /* s3: 1 path style, 0 virtual-hosted, -1 (default) automatic */
+    char *stanza;     /* pgbackrest */
+    char *base_dir;   /* pg-archive, mariabackup: base backups */
+    char *wal_dir;    /* pg-archive: the WAL archive */
+    char *config;     /* pgbackrest: --config */
+    int repo;         /* pgbackrest: --repo, default 1 */
+    char *binlog_dir; /* mariabackup: archived binary logs */
+    char *timezone;   /* mariabackup: zone of the times in xtrabackup_info; NULL: UTC */
 } rd_catalog_cfg;
 
 typedef struct rd_sample_cfg {

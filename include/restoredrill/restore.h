@@ -115,6 +115,8 @@ typedef struct rd_physical_type {
 } rd_physical_type;
 
 extern const rd_physical_type *const rd_physical_registry[]; /* NULL-terminated */
+/* The drivers (harness/restore/), for the registry and tests. */
+extern const rd_physical_type rd_physical_mariabackup; /* mariadb-backup + binlogs */
 /* The physical driver for a point (pt->base set) and engine, or NULL. */
 const rd_physical_type *rd_physical_for(rd_engine engine, const rd_point *pt);
 

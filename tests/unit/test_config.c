@@ -583,7 +583,8 @@ START_TEST(test_values_and_names)
                               "\"pg\", \"catalog\": {\"type\": \"ftp\"}}]}",
                               NODRV),
                      "drill.json: targets[0].catalog.type: expected one of \"dir\", \"s3\", "
-                     "\"exec\", \"pg-archive\", \"pgbackrest\", \"dynamodb-export\", got \"ftp\"");
+                     "\"exec\", \"pg-archive\", \"pgbackrest\", \"dynamodb-export\", "
+                     "\"mariabackup\", got \"ftp\"");
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"docker\"}", NODRV,
                       "drill.json: targets[0].scratch.type: expected one of \"ephemeral\", "
                       "\"server\", \"exec\", got \"docker\"");
