@@ -363,3 +363,45 @@ out:
     free(text);
     return st;
 }
+
+/* The chain, then every signed line (evidence_sign.c checks one line). */
+#define HISTORY_SIGNED_MAX_BYTES ((size_t)1024 * 1024 * 1024)
+
+rd_status rd_evidence_verify_history(const char *path, const rd_sign_key *pub, size_t *lines,
+                                     size_t *bad_line, rd_error *err)
+{
+    char *text = NULL;
+    size_t len = 0, no = 0, pos = 0, last_len = 0, last_start = 0;
+    rd_error e;
+    rd_status st = rd_history_verify(path, lines, bad_line, err);
+    if (st != RD_OK)
+        return st;
+    if ((st = rd_fs_read_file(path, HISTORY_SIGNED_MAX_BYTES, &text, &len, err)) != RD_OK)
+        return st;
+    while (pos < len) {
+        char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        no++;
+        rd_status ls = rd_evidence_verify_line(text + pos, n, pub, &e);
+        if (ls != RD_OK && ls != RD_ERR_NOTFOUND) {
+            st =
+                RD_ERR(err, ls == RD_ERR_FORMAT ? RD_ERR_INTEGRITY : ls, "line %zu: %s", no, e.msg);
+            if (bad_line)
+                *bad_line = no;
+            goto out;
+        }
+        last_start = pos;
+        last_len = n;
+        pos += n + 1;
+    }
+    /* the chain pins every earlier line to the last one: it must be signed */
+    if (no > 0 &&
+        rd_evidence_verify_line(text + last_start, last_len, pub, &e) == RD_ERR_NOTFOUND) {
+        st = RD_ERR(err, RD_ERR_INTEGRITY, "line %zu: the last line is not signed", no);
+        if (bad_line)
+            *bad_line = no;
+    }
+out:
+    free(text);
+    return st;
+}

@@ -49,8 +49,11 @@ typedef struct rd_drill_target {
     int physical;       /* the sampled point is a base backup (point->base) */
 } rd_drill_target;
 
-/* The target failed (or could not run) at a phase: a "restore" result and
- * the target's error (drill_target.c). */
+/* drill_record.c: a phase failed (or could not run): a result of type
+ * `type` on object, the target's error (the first one) and a log line. */
+void rd_drill_phase_fail(rd_drill_target *dt, const char *type, const char *object,
+                         const char *phase, rd_verdict v, const char *msg);
+/* The same as a "restore" result on the recovery point. */
 void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg);
 
 /* --- drill_dynamo.c: the phases of engine dynamodb that differ --- */

@@ -203,3 +203,27 @@ void rd_drill_record_sampling(rd_drill_target *dt, const size_t *counts)
     record_coverage(dt, counts);
     record_reason(dt, counts);
 }
+
+/* --- failures of a phase --- */
+
+/* The target failed (or could not run) at a phase: a result of `type` on
+ * `object` makes it visible as a test case, the target's error says why. */
+void rd_drill_phase_fail(rd_drill_target *dt, const char *type, const char *object,
+                         const char *phase, rd_verdict v, const char *msg)
+{
+    rd_check_result *c = rd_target_add_check(dt->res, type, type, object, v, "");
+    if (c) {
+        rd_check_set_message(c, "%s: %s", phase, msg);
+        rd_check_add_prop(c, "phase", "%s", phase);
+    }
+    if (!dt->res->error)
+        rd_target_set_error(dt->res, "%s: %s", phase, msg);
+    rd_log_error("%s: %s: %s", dt->t->name, phase, msg);
+}
+
+/* The same as a "restore" result on the recovery point. */
+void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
+{
+    rd_drill_phase_fail(dt, "restore", dt->point ? dt->point->id : "(no recovery point)", phase, v,
+                        msg);
+}

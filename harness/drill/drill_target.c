@@ -23,27 +23,6 @@ static double deadline_in(double timeout)
     return timeout > 0 ? rd_mono_now() + timeout : 0;
 }
 
-/* The target failed (or could not run) at a phase: a result of `type` on
- * `object` makes it visible as a test case, the target's error says why. */
-static void phase_fail(rd_drill_target *dt, const char *type, const char *object, const char *phase,
-                       rd_verdict v, const char *msg)
-{
-    rd_check_result *c = rd_target_add_check(dt->res, type, type, object, v, "");
-    if (c) {
-        rd_check_set_message(c, "%s: %s", phase, msg);
-        rd_check_add_prop(c, "phase", "%s", phase);
-    }
-    if (!dt->res->error)
-        rd_target_set_error(dt->res, "%s: %s", phase, msg);
-    rd_log_error("%s: %s: %s", dt->t->name, phase, msg);
-}
-
-/* The same as a "restore" result on the recovery point. */
-void rd_drill_target_fail(rd_drill_target *dt, const char *phase, rd_verdict v, const char *msg)
-{
-    phase_fail(dt, "restore", dt->point ? dt->point->id : "(no recovery point)", phase, v, msg);
-}
-
 static void set_point_info(rd_drill_target *dt)
 {
     const rd_point *pt = dt->point;
@@ -307,7 +286,7 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars, const 
              * was restored (the message names host and port, never a secret) */
             rd_error_prefix(&err, "reference.dsn: ");
             rd_measure_phase(dt->res, "provision", start, RD_ERROR);
-            phase_fail(dt, "reference", "reference.dsn", "provision", RD_ERROR, err.msg);
+            rd_drill_phase_fail(dt, "reference", "reference.dsn", "provision", RD_ERROR, err.msg);
             rd_log_error("%s: nothing was restored: the reference database is needed first",
                          t->name);
             free(identity);

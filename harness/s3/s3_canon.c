@@ -1,15 +1,11 @@
-/* s3_canon.c: the client's endpoint, and the canonical forms libcurl 7.88
+/* s3_canon.c: the request URL (virtual-hosted or path style), and the canonical forms libcurl 7.88
  * signs exactly as given: the URI-encoded path (each segment encoded, '/'
  * kept) and the sorted, encoded query. */
 #include "s3_int.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DEFAULT_ATTEMPTS 5
-#define DEFAULT_TIMEOUT 60.0
 
 static int unreserved(unsigned char c)
 {
@@ -76,20 +72,6 @@ out:
     return out;
 }
 
-static int host_is_ip_or_local(const char *host)
-{
-    /* host may carry ":port"; an IPv6 literal starts with '[' */
-    if (host[0] == '[')
-        return 1;
-    size_t n = strcspn(host, ":");
-    if (n == 9 && strncmp(host, "localhost", 9) == 0)
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)host[i]) && host[i] != '.')
-            return 0;
-    return n > 0;
-}
-
 char *rd_s3_request_url(const rd_s3 *s, const char *bucket, const char *key, const char *query)
 {
     char *ekey = rd_s3_uri_encode(key ? key : "", 1);
@@ -131,113 +113,4 @@ rd_status rd_s3_url_split(const char *url, char **bucket, char **key, rd_error *
     *bucket = bk;
     *key = k;
     return RD_OK;
-}
-
-rd_status rd_s3_new(const rd_s3_opts *opts, rd_s3 **out, rd_error *err)
-{
-    rd_status st = RD_OK;
-    rd_s3 *s = calloc(1, sizeof *s);
-    char *endpoint = NULL;
-    if (!s)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    s->region = rd_strdup(opts && opts->region && *opts->region ? opts->region : NULL);
-    if (!s->region)
-        s->region = s3_region_from_env();
-    if (!s->region)
-        s->region = rd_strdup("us-east-1");
-    s->max_attempts = opts && opts->max_attempts > 0 ? opts->max_attempts : DEFAULT_ATTEMPTS;
-    s->timeout = opts && opts->timeout > 0 ? opts->timeout : DEFAULT_TIMEOUT;
-    const char *env_ep = getenv("AWS_ENDPOINT_URL_S3");
-    if (!env_ep || !*env_ep)
-        env_ep = getenv("AWS_ENDPOINT_URL");
-    if (opts && opts->endpoint && *opts->endpoint)
-        endpoint = rd_strdup(opts->endpoint);
-    else if (env_ep && *env_ep)
-        endpoint = rd_strdup(env_ep);
-    else
-        endpoint = rd_asprintf("https://s3.%s.amazonaws.com", s->region ? s->region : "");
-    if (!s->region || !endpoint) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    const char *sep = strstr(endpoint, "://");
-    if (!sep || (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0) ||
-        !sep[3] || sep[3] == '/' || strpbrk(sep + 3, "?#@ ")) {
-        st = RD_ERR(err, RD_ERR_CONFIG,
-                    "s3 endpoint: expected http://host[:port] or https://host[:port], got \"%s\"",
-                    endpoint);
-        goto out;
-    }
-    s->scheme = malloc((size_t)(sep - endpoint) + 1);
-    if (s->scheme) {
-        memcpy(s->scheme, endpoint, (size_t)(sep - endpoint));
-        s->scheme[sep - endpoint] = '\0';
-    }
-    const char *h = sep + 3, *p = strchr(h, '/');
-    size_t hl = p ? (size_t)(p - h) : strlen(h);
-    s->host = malloc(hl + 1);
-    if (s->host) {
-        memcpy(s->host, h, hl);
-        s->host[hl] = '\0';
-    }
-    s->base_path = rd_strdup(p ? p : "");
-    if (!s->scheme || !s->host || !s->base_path) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    size_t bl = strlen(s->base_path);
-    while (bl > 0 && s->base_path[bl - 1] == '/')
-        s->base_path[--bl] = '\0';
-    s->path_style =
-        !opts || opts->path_style < 0 ? host_is_ip_or_local(s->host) : opts->path_style != 0;
-    *out = s;
-    s = NULL;
-out:
-    free(endpoint);
-    rd_s3_free(s);
-    return st;
-}
-
-const char *rd_s3_region(const rd_s3 *s)
-{
-    return s->region;
-}
-
-void rd_s3_set_test_signing(rd_s3 *s, const char *amz_date, const char *access_key,
-                            const char *secret_key, const char *session_token)
-{
-    free(s->test_date);
-    s->test_date = rd_strdup(amz_date);
-    s3_creds_clear(&s->creds);
-    s->have_creds = 0;
-    s->test_creds = 0;
-    if (access_key && secret_key) {
-        s->creds.key_id = rd_strdup(access_key);
-        s->creds.secret = rd_strdup(secret_key);
-        s->creds.token = rd_strdup(session_token);
-        s->creds.source = "test";
-        s->have_creds = s->test_creds = 1;
-    }
-}
-
-void rd_s3_set_test_connect(rd_s3 *s, const char *connect_to)
-{
-    free(s->test_connect);
-    s->test_connect = rd_strdup(connect_to);
-}
-
-void rd_s3_free(rd_s3 *s)
-{
-    if (!s)
-        return;
-    if (s->curl)
-        curl_easy_cleanup(s->curl);
-    s3_creds_clear(&s->creds);
-    free(s->scheme);
-    free(s->host);
-    free(s->base_path);
-    free(s->region);
-    free(s->test_date);
-    free(s->test_connect);
-    free(s);
 }

@@ -17,10 +17,81 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define SIMPLE_BODY_MAX ((size_t)64 * 1024)
+
+/* --- the metadata endpoints: plain HTTP, no signing --- */
+
+typedef struct simple_body {
+    rd_strbuf *out;
+    int overflow;
+} simple_body;
+
+static size_t simple_write(char *buf, size_t size, size_t nitems, void *ud)
+{
+    simple_body *b = ud;
+    size_t n = size * nitems;
+    if (b->out->len + n > SIMPLE_BODY_MAX || rd_strbuf_append_n(b->out, buf, n, NULL) != RD_OK) {
+        b->overflow = 1;
+        return 0;
+    }
+    return n;
+}
+
+rd_status s3_http_simple(const char *method, const char *url, const char *const *headers,
+                         double timeout, long *status, rd_strbuf *out, rd_error *err)
+{
+    rd_status st = RD_OK;
+    struct curl_slist *h = NULL;
+    char errbuf[CURL_ERROR_SIZE];
+    simple_body body = {out, 0};
+    CURL *c = curl_easy_init();
+    if (!c)
+        return RD_ERR(err, RD_ERR_NOMEM, "cannot initialise libcurl");
+    for (size_t i = 0; headers && headers[i]; i++) {
+        struct curl_slist *n = curl_slist_append(h, headers[i]);
+        if (!n) {
+            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        h = n;
+    }
+    errbuf[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, simple_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK && !body.overflow) {
+        st = RD_ERR(err, rc == CURLE_OPERATION_TIMEDOUT ? RD_ERR_TIMEOUT : RD_ERR_NET, "%s%s%s",
+                    curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+        goto out;
+    }
+    if (body.overflow) {
+        st = RD_ERR(err, RD_ERR_NET, "%s answered with more than %zu bytes", url,
+                    (size_t)SIMPLE_BODY_MAX);
+        goto out;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+out:
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return st;
+}
 
 #define HTTP_TIMEOUT 5.0
 #define IMDS_TIMEOUT 2.0

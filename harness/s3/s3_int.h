@@ -87,7 +87,7 @@ int s3_is_transient_status(long status, const char *code);
 /* A single element's text anywhere in the document (UploadId, ETag). Heap or NULL. */
 char *s3_xml_text(const char *xml, size_t len, const char *name);
 
-/* HTTP GET/PUT of a credentials endpoint (s3_http.c), body into out (capped 64 KiB). */
+/* HTTP GET/PUT of a credentials endpoint (s3_creds.c), body into out (capped 64 KiB). */
 rd_status s3_http_simple(const char *method, const char *url, const char *const *headers,
                          double timeout, long *status, rd_strbuf *out, rd_error *err);
 

@@ -215,3 +215,26 @@ char *s3_xml_text(const char *xml, size_t len, const char *name)
     xmlFreeDoc(doc);
     return t;
 }
+
+/* --- what a listing holds --- */
+
+void rd_s3_object_clear(rd_s3_object *o)
+{
+    if (!o)
+        return;
+    free(o->key);
+    free(o->etag);
+    free(o->version_id);
+    memset(o, 0, sizeof *o);
+}
+
+void rd_s3_objects_free(rd_s3_objects *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        rd_s3_object_clear(&l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
