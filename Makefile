@@ -31,7 +31,7 @@ ITEST_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 ITEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ITEST_SRCS)) $(BUILD)/obj/tests/integration/itest_util.o
 
 .PHONY: all deps deps-build deps-bench check layers unit integration sanitize format format-check demo clean bench \
-        bench-s3 fuzz fuzz-smoke fuzz-build install uninstall
+        bench-s3 fuzz fuzz-smoke fuzz-ci fuzz-build install uninstall
 all: $(BUILD)/restoredrill
 
 $(BUILD)/obj/%.o: %.c
@@ -149,6 +149,11 @@ fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-smoke: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+# CI: every target FUZZ_CI_RUNS executions from a fixed seed (the same run
+# every time, so a red CI means a real regression, not chance).
+FUZZ_CI_RUNS ?= 20000
+fuzz-ci: fuzz-build
+	FUZZ_RUNS=$(FUZZ_CI_RUNS) tests/fuzz/run.sh $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
 # S3 streaming against curl (bench/s3.sh; needs moto_server)
 $(BUILD)/s3_fetch: $(BUILD)/obj/bench/s3_fetch.o $(BUILD)/librestoredrill.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -6,6 +6,9 @@
 # of memory (2 GB) or sanitizer report is saved in BUILD/fuzz-findings/TARGET/.
 # Prints one line per target (executions, corpus size, findings) and exits
 # 1 when any target found something, 2 on bad usage.
+# FUZZ_RUNS=N (CI): instead of SECONDS, exactly N executions from a fixed
+# seed (-seed=1) in a fresh work corpus, so the run is the same every time:
+# what passes here passes in CI.
 set -u
 [ $# -ge 3 ] || { echo "usage: $0 BUILD SECONDS TARGET..." >&2; exit 2; }
 build=$1
@@ -18,12 +21,17 @@ for t in "$@"; do
     bin="$build/fuzz/$t"
     [ -x "$bin" ] || { echo "$t: $bin is not built (make fuzz-build)" >&2; exit 2; }
     work="$build/fuzz-corpus/$t"
+    limit="-max_total_time=$secs"
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        limit="-runs=$FUZZ_RUNS -seed=1"
+        rm -rf "$work"
+    fi
     finds="$build/fuzz-findings/$t"
     mkdir -p "$work" "$finds"
     log="$build/fuzz-findings/$t.log"
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
         UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-        "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        "$bin" $limit -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$finds/" "$work" "$here/corpus/$t" \
         >"$log" 2>&1
     rc=$?
