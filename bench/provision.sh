@@ -4,6 +4,8 @@
 # overhead, as the drill itself measures them (the phases of its JSON
 # report), median of RUNS drills (default 5) on the fixture backups.
 #   bench/provision.sh "$PWD/build/restoredrill" 5
+# BENCH_TEMPLATE=0: every instance initialised afresh ("template": false),
+# to compare with the template copies of the default in the same session.
 set -eu
 bin=${1:?usage: provision.sh RESTOREDRILL [RUNS]}
 runs=${2:-5}
@@ -14,6 +16,8 @@ chmod 0711 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 export RESTOREDRILL_RUNDIR="$tmp/run"
 "$here/../fixtures/make-backups.sh" "$tmp/backups" "$bin" >/dev/null 2>&1
+tmpl=true
+[ "${BENCH_TEMPLATE:-1}" = 0 ] && tmpl=false
 cat >"$tmp/drill.json" <<EOF
 { "version": 1, "name": "provision-bench",
   "output": { "dir": "$tmp/out", "json": "drill.json", "junit": null, "html": null,
@@ -21,10 +25,10 @@ cat >"$tmp/drill.json" <<EOF
   "targets": [
     { "name": "pg", "engine": "postgres",
       "catalog": { "type": "dir", "path": "$tmp/backups/pg-custom", "pattern": "shop-*.dump", "time_from": "name" },
-      "checks": [] },
+      "scratch": { "template": $tmpl }, "checks": [] },
     { "name": "mariadb", "engine": "mariadb",
       "catalog": { "type": "dir", "path": "$tmp/backups/mariadb-sql", "pattern": "shop-*.sql", "time_from": "name" },
-      "checks": [] } ] }
+      "scratch": { "template": $tmpl }, "checks": [] } ] }
 EOF
 : >"$tmp/rows"
 i=0
