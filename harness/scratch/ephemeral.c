@@ -305,6 +305,7 @@ static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     s->priv = e;
     e->eng = eng;
     e->tcp = tcp;
+    double tl = rd_mono_now();
     if ((st = lay_out(cfg, req, s, e, err)) != RD_OK)
         goto fail;
     if (req && req->physical) {
@@ -336,9 +337,9 @@ static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     }
     if ((st = rd_scratch_finish_conn(s, err)) != RD_OK)
         goto fail;
-    rd_log_debug("ephemeral %s %s ready in %s: data directory %.3fs (%s), start %.3fs, "
-                 "rest %.3fs",
-                 eng->label, s->server_version ? s->server_version : "", s->dir, t1 - t0,
+    rd_log_debug("ephemeral %s %s ready in %s: directory %.3fs, data directory %.3fs (%s), start "
+                 "%.3fs, rest %.3fs",
+                 eng->label, s->server_version ? s->server_version : "", s->dir, t0 - tl, t1 - t0,
                  e->from_template ? "template copy" : "initialised", t2 - t1, rd_mono_now() - t2);
     *out = s;
     return RD_OK;
