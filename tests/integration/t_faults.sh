@@ -98,14 +98,16 @@ print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(120)' >"$tmp/port.txt"
     "catalog": { "type": "dir", "path": "$pgdir", "pattern": "shop-*.dump", "time_from": "name" },
     "checks": [ { "type": "rowcount" } ] } ] }
 EOF
-    LD_PRELOAD="$tmp/taken_port.so" RD_TAKEN_PORT=$taken RD_TAKEN_TIMES=1 run "$RD_BIN" run "$tmp/port.json" --no-progress
+    # under `make sanitize` the shim is preloaded before ASan's runtime
+    asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    ASAN_OPTIONS=$asan LD_PRELOAD="$tmp/taken_port.so" RD_TAKEN_PORT=$taken RD_TAKEN_TIMES=1 run "$RD_BIN" run "$tmp/port.json" --no-progress
     expect_rc 0 "port taken once"
     expect_has "$tmp/err.txt" "warning: postgresql scratch server: port $taken on 127.0.0.1 was taken by another process; trying another port" \
         "port taken once: the warning"
     report="$tmp/out-port/drill.json"
     expect_eq "$(jqr "$(sel pg) | .status")" passed "port taken once: status"
     no_leftovers "port taken once"
-    LD_PRELOAD="$tmp/taken_port.so" RD_TAKEN_PORT=$taken RD_TAKEN_TIMES=99 run "$RD_BIN" run "$tmp/port.json" --no-progress
+    ASAN_OPTIONS=$asan LD_PRELOAD="$tmp/taken_port.so" RD_TAKEN_PORT=$taken RD_TAKEN_TIMES=99 run "$RD_BIN" run "$tmp/port.json" --no-progress
     expect_rc 1 "port always taken"
     case "$(jqr "$(sel pg) | .error")" in
     "provision: postgresql server refused to start: port $taken in use: "*) ;;
