@@ -149,8 +149,8 @@ fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-smoke: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
-# CI: every target FUZZ_CI_RUNS executions from a fixed seed (the same run
-# every time, so a red CI means a real regression, not chance).
+# CI: every target FUZZ_CI_RUNS executions from a fixed seed: bounded, and
+# starting the same way every time.
 FUZZ_CI_RUNS ?= 20000
 fuzz-ci: fuzz-build
 	FUZZ_RUNS=$(FUZZ_CI_RUNS) tests/fuzz/run.sh $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)

@@ -7,8 +7,9 @@
 # Prints one line per target (executions, corpus size, findings) and exits
 # 1 when any target found something, 2 on bad usage.
 # FUZZ_RUNS=N (CI): instead of SECONDS, exactly N executions from a fixed
-# seed (-seed=1) in a fresh work corpus, so the run is the same every time:
-# what passes here passes in CI.
+# seed (-seed=1) in a fresh work corpus: a bounded run that starts the same
+# way every time (the inputs it keeps can still differ a little from run to
+# run, as libFuzzer's coverage feedback does).
 set -u
 [ $# -ge 3 ] || { echo "usage: $0 BUILD SECONDS TARGET..." >&2; exit 2; }
 build=$1
