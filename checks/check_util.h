@@ -122,4 +122,11 @@ rd_status rd_check_dyn_rowcount(rd_check_ctx *ctx, rd_error *err);
 /* The digest of the restored table's canonical items against the point's. */
 rd_status rd_check_dyn_checksum(rd_check_ctx *ctx, rd_error *err);
 
+/* --- engine s3 (s3objects.c): rowcount and checksum call these (configured
+ * by rd_check_dyn_configure: the common keys only) --- */
+/* Objects under the scratch prefix against the expected set's count. */
+rd_status rd_check_s3_rowcount(rd_check_ctx *ctx, rd_error *err);
+/* Keys, sizes and digests of the copy against the expected set. */
+rd_status rd_check_s3_checksum(rd_check_ctx *ctx, rd_error *err);
+
 #endif

@@ -294,7 +294,7 @@ static rd_status checksum_run(rd_check_ctx *ctx, void *state, rd_error *err)
 static rd_status checksum_configure_any(const cJSON *params, const char *path, rd_engine engine,
                                         void **state, rd_error *err)
 {
-    if (engine == RD_ENGINE_DYNAMODB)
+    if (engine == RD_ENGINE_DYNAMODB || engine == RD_ENGINE_S3)
         return rd_check_dyn_configure(params, path, state, err);
     return checksum_configure(params, path, engine, state, err);
 }
@@ -303,12 +303,14 @@ static rd_status checksum_run_any(rd_check_ctx *ctx, void *state, rd_error *err)
 {
     if (ctx->target && ctx->target->engine == RD_ENGINE_DYNAMODB)
         return rd_check_dyn_checksum(ctx, err);
+    if (ctx->target && ctx->target->engine == RD_ENGINE_S3)
+        return rd_check_s3_checksum(ctx, err);
     return checksum_run(ctx, state, err);
 }
 
 const rd_check_type rd_check_checksum = {
     .name = "checksum",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB,
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB | RD_ENGINE_S3,
     .configure = checksum_configure_any,
     .run = checksum_run_any,
     .free = checksum_free,

@@ -188,5 +188,5 @@ const rd_check_type rd_check_diff = {
     .configure = diff_configure,
     .run = diff_run,
     .free = diff_free,
-    .skips = RD_ENGINE_DYNAMODB,
+    .skips = RD_ENGINE_DYNAMODB | RD_ENGINE_S3,
 };

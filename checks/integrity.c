@@ -603,5 +603,5 @@ const rd_check_type rd_check_integrity = {
     .configure = integrity_configure,
     .run = integrity_run,
     .free = integrity_free,
-    .skips = RD_ENGINE_DYNAMODB,
+    .skips = RD_ENGINE_DYNAMODB | RD_ENGINE_S3,
 };

@@ -318,7 +318,7 @@ out:
 static rd_status rowcount_configure_any(const cJSON *params, const char *path, rd_engine engine,
                                         void **state, rd_error *err)
 {
-    if (engine == RD_ENGINE_DYNAMODB)
+    if (engine == RD_ENGINE_DYNAMODB || engine == RD_ENGINE_S3)
         return rd_check_dyn_configure(params, path, state, err);
     return rowcount_configure(params, path, engine, state, err);
 }
@@ -327,12 +327,14 @@ static rd_status rowcount_run_any(rd_check_ctx *ctx, void *state, rd_error *err)
 {
     if (ctx->target && ctx->target->engine == RD_ENGINE_DYNAMODB)
         return rd_check_dyn_rowcount(ctx, err);
+    if (ctx->target && ctx->target->engine == RD_ENGINE_S3)
+        return rd_check_s3_rowcount(ctx, err);
     return rowcount_run(ctx, state, err);
 }
 
 const rd_check_type rd_check_rowcount = {
     .name = "rowcount",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB,
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB | RD_ENGINE_S3,
     .configure = rowcount_configure_any,
     .run = rowcount_run_any,
     .free = rowcount_free,

@@ -457,6 +457,7 @@ out:
 const rd_check_type rd_check_schema = {
     .name = "schema",
     .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
+    .skips = RD_ENGINE_S3,
     .configure = schema_configure,
     .run = schema_run,
     .free = schema_free,

@@ -158,5 +158,5 @@ const rd_check_type rd_check_sql = {
     .configure = sql_configure,
     .run = sql_run,
     .free = sql_free,
-    .skips = RD_ENGINE_DYNAMODB,
+    .skips = RD_ENGINE_DYNAMODB | RD_ENGINE_S3,
 };

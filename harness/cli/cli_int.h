@@ -36,4 +36,8 @@ struct rd_coverage *rd_cli_coverage_for_run(const struct rd_config *cfg, const c
  * one stderr line per problem; returns how many. */
 size_t rd_cli_validate_probe(const struct rd_config *cfg);
 
+/* cmd_manifest_s3.c: `manifest --engine s3` (the listing of an object set) */
+int rd_cli_is_engine_s3(int argc, char **argv);
+int rd_cmd_manifest_s3(int argc, char **argv);
+
 #endif

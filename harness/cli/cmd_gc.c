@@ -57,7 +57,10 @@ static int collect(gc_state *g, const rd_scratch_type *t, const rd_scratch_cfg *
         key = rd_asprintf("ephemeral|%s", rundir ? rundir : "");
         free(rundir);
     } else {
-        key = rd_asprintf("%s|%d|%s|%s", t->name, (int)engine, sc->admin_dsn ? sc->admin_dsn : "",
+        key = rd_asprintf("%s|%d|%s|%s", t->name, (int)engine,
+                          sc->admin_dsn ? sc->admin_dsn
+                          : sc->bucket  ? sc->bucket
+                                        : "",
                           sc->prefix ? sc->prefix : "");
     }
     if (!key || seen_before(g, key)) {

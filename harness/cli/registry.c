@@ -56,7 +56,9 @@ const rd_cli_command rd_cli_commands[] = {
      "                        \"%\" are plain characters)\n"},
     {"manifest", rd_cmd_manifest,
      "restoredrill manifest --engine E --dsn DSN -o FILE [--no-checksums]\n"
-     "                      [--freshness-query SQL] [--all-databases | --databases GLOB...]",
+     "                      [--freshness-query SQL] [--all-databases | --databases GLOB...]\n"
+     "       restoredrill manifest --engine s3 --bucket B [--prefix P] -o FILE\n"
+     "                      [--endpoint URL] [--region R] [--path-style]",
      "capture expected figures from a live database",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to read (read-only)\n"
@@ -65,7 +67,13 @@ const rd_cli_command rd_cli_commands[] = {
      "                        them, for the `checksum` check; --checksums changes nothing)\n"
      "  --freshness-query SQL newest data time, recorded in the manifest\n"
      "  --all-databases       mariadb: a section per database, one snapshot\n"
-     "  --databases GLOB...   mariadb: the databases matching the shell globs\n"},
+     "  --databases GLOB...   mariadb: the databases matching the shell globs\n"
+     "  --engine s3           the listing of an object set (JSON lines: key relative to\n"
+     "                        the prefix, size, sha256, md5, last_modified), each object\n"
+     "                        streamed and digested, for \"reference\": {\"listing\": FILE}\n"
+     "  --bucket B, --prefix P  the object set (s3)\n"
+     "  --endpoint URL, --region R, --path-style  the S3 endpoint (s3; default: the\n"
+     "                        AWS_ENDPOINT_URL_S3 / AWS_REGION environment)\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
      "                      [--against DSN2 | --manifest FILE] [--parallel N] [--chunk-rows N]",

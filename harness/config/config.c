@@ -345,6 +345,8 @@ static void free_target(rd_target_cfg *t)
     free(s->base_dir);
     free(s->admin_dsn);
     free(s->endpoint);
+    free(s->bucket);
+    free(s->region);
     free(s->password_env);
     free(s->prefix);
     rd_strlist_free(&s->create);
@@ -355,6 +357,7 @@ static void free_target(rd_target_cfg *t)
     free(t->reference.manifest);
     free(t->reference.dsn);
     free(t->reference.password_env);
+    free(t->reference.listing);
     rd_strlist_free(&t->databases);
     rd_strlist_free(&t->key);
     for (size_t i = 0; i < t->nchecks; i++) {

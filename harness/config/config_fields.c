@@ -24,6 +24,8 @@ const char *rd_engine_name(rd_engine e)
         return "mariadb";
     case RD_ENGINE_DYNAMODB:
         return "dynamodb";
+    case RD_ENGINE_S3:
+        return "s3";
     }
     return "unknown";
 }
@@ -38,6 +40,8 @@ rd_engine rd_engine_parse(const char *s)
         return RD_ENGINE_MARIADB;
     if (strcmp(s, "dynamodb") == 0)
         return RD_ENGINE_DYNAMODB;
+    if (strcmp(s, "s3") == 0)
+        return RD_ENGINE_S3;
     return (rd_engine)0;
 }
 

@@ -81,6 +81,11 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc,
                                  rd_cfg_errors *errs);
 /* Second pass: find the drivers and let each check validate its own
  * parameters (for the parts of the target the first pass could read). */
+/* engine s3 (config_s3.c): catalog s3-objects, scratch server, the
+ * reference listing, sampling of a versioned bucket; the catalog's endpoint,
+ * region and path_style copied into the scratch's. Other engines: the
+ * catalog s3-objects and reference.listing refused. */
+rd_status rd_config_check_s3(const cJSON *t, const char *tpath, rd_target_cfg *tc, rd_error *err);
 rd_status rd_config_resolve_drivers(rd_target_cfg *tc, const rd_config_drivers *drivers,
                                     rd_cfg_errors *errs);
 

@@ -12,8 +12,9 @@
 #include "restoredrill/config.h"
 #include "restoredrill/strbuf.h"
 
-static const char *const catalog_types[] = {
-    "dir", "s3", "exec", "pg-archive", "pgbackrest", "dynamodb-export", "mariabackup", NULL};
+static const char *const catalog_types[] = {"dir",         "s3",         "exec",
+                                            "pg-archive",  "pgbackrest", "dynamodb-export",
+                                            "mariabackup", "s3-objects", NULL};
 static const char *const scratch_types[] = {"ephemeral", "server", "exec", NULL};
 static const char *const check_types[] = {
     "rowcount",  "integrity", "checksum", "diff",           "schema", "sql",
@@ -96,10 +97,21 @@ static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
                                         RD_FLD("binlog_dir", RD_CFG_REQUIRED, C, binlog_dir),
                                         RD_FLD("timezone", RD_CFG_STRING, C, timezone), RD_FEND};
+/* engine s3 (config_s3.c checks the rest) */
+static const rd_cfg_field f_cat_s3obj[] = {RD_FSKIP("type"),
+                                           RD_FLD("bucket", RD_CFG_REQUIRED, C, bucket),
+                                           RD_FLD("prefix", RD_CFG_STRING, C, prefix),
+                                           RD_FLD("pattern", RD_CFG_STRING, C, pattern),
+                                           RD_FLD("versions", RD_CFG_BOOL, C, versions),
+                                           RD_FENUM("time_from", C, time_from, time_from),
+                                           RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
+                                           RD_FLD("region", RD_CFG_STRING, C, region),
+                                           RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
+                                           RD_FEND};
 #undef C
 /* same order as catalog_types */
-static const rd_cfg_field *const catalog_fields[] = {f_cat_dir,  f_cat_s3,  f_cat_exec, f_cat_pga,
-                                                     f_cat_pgbr, f_cat_dyn, f_cat_mb};
+static const rd_cfg_field *const catalog_fields[] = {
+    f_cat_dir, f_cat_s3, f_cat_exec, f_cat_pga, f_cat_pgbr, f_cat_dyn, f_cat_mb, f_cat_s3obj};
 
 #define S rd_scratch_cfg
 static const rd_cfg_field f_scr_eph[] = {RD_FSKIP("type"),
@@ -130,6 +142,11 @@ static const rd_cfg_field f_scr_dyn_srv[] = {
     RD_FSKIP("type"), RD_FLD("endpoint", RD_CFG_REQUIRED, S, endpoint),
     RD_FLD("prefix", RD_CFG_STRING, S, prefix), RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
     RD_FEND};
+/* server for engine s3: a prefix in a bucket of the catalog's endpoint */
+static const rd_cfg_field f_scr_s3_srv[] = {
+    RD_FSKIP("type"), RD_FLD("bucket", RD_CFG_REQUIRED, S, bucket),
+    RD_FLD("prefix", RD_CFG_STRING, S, prefix), RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
+    RD_FEND};
 #undef S
 static const rd_cfg_field *const scratch_fields[] = {f_scr_eph, f_scr_srv, f_scr_exec};
 
@@ -151,7 +168,8 @@ static const rd_cfg_field f_restore[] = {
 static const rd_cfg_field f_reference[] = {
     RD_FLD("manifest", RD_CFG_STRING, rd_reference_cfg, manifest),
     RD_FLD("dsn", RD_CFG_STRING, rd_reference_cfg, dsn),
-    RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env), RD_FEND};
+    RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env),
+    RD_FLD("listing", RD_CFG_STRING, rd_reference_cfg, listing), RD_FEND};
 static const rd_cfg_field f_recovery[] = {
     RD_FLD("timeout", RD_CFG_DURATION, rd_recovery_cfg, timeout),
     RD_FLD("tolerance", RD_CFG_DURATION, rd_recovery_cfg, tolerance),
@@ -304,7 +322,8 @@ static rd_status check_sample(const char *tpath, const char *catalog_type, const
                           "\"latest\", got \"%.64s\"",
                           tpath, s->time);
     }
-    if ((pitr || strcmp(s->strategy, "pitr-random") == 0) && !physical_catalog(catalog_type))
+    if ((pitr || strcmp(s->strategy, "pitr-random") == 0) && !physical_catalog(catalog_type) &&
+        strcmp(catalog_type, "s3-objects") != 0) /* versioned buckets: config_s3.c */
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.sample.strategy: \"%s\" needs a catalog with a WAL or binlog archive "
                       "(\"pg-archive\", \"pgbackrest\" or \"mariabackup\"), not \"%s\"",
@@ -337,18 +356,21 @@ static rd_status parse_scratch(const cJSON *t, const char *tpath, rd_engine engi
     if (st == RD_OK)
         st = rd_cfg_enum(o, path, "type", scratch_types, &s->type, err);
     if (st == RD_OK)
-        st = rd_config_dupstr(&s->type, "ephemeral", err);
+        st = rd_config_dupstr(&s->type, engine == RD_ENGINE_S3 ? "server" : "ephemeral", err);
     if (st == RD_OK)
         st = rd_config_read_fields(o, path,
                                    engine == RD_ENGINE_DYNAMODB && strcmp(s->type, "server") == 0
                                        ? f_scr_dyn_srv
+                                   : engine == RD_ENGINE_S3 && strcmp(s->type, "server") == 0
+                                       ? f_scr_s3_srv
                                        : scratch_fields[index_of(scratch_types, s->type)],
                                    s, err);
     if (st == RD_OK && s->prefix)
         st = check_prefix(o, path, s->prefix, err);
     if (st == RD_OK)
         st = rd_config_dupstr(&s->prefix, "rd_scratch_", err);
-    if (st == RD_OK && strcmp(s->type, "ephemeral") == 0 && engine != RD_ENGINE_DYNAMODB)
+    if (st == RD_OK && strcmp(s->type, "ephemeral") == 0 && engine != RD_ENGINE_DYNAMODB &&
+        engine != RD_ENGINE_S3)
         st = rd_config_dupstr(&s->run_as, engine == RD_ENGINE_PG ? "postgres" : "mysql", err);
     int use_template = 1;
     if (st == RD_OK && strcmp(s->type, "ephemeral") == 0 &&
@@ -575,16 +597,13 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     char *engine = NULL;
     if (rd_cfg_errors_add(errs, rd_cfg_string(t, path, "engine", 1, &engine, &e), &e) == RD_OK) {
         tc->engine = rd_engine_parse(engine);
-        if (strcmp(engine, "s3") == 0)
-            rd_cfg_errors_add(
-                errs,
-                RD_ERR(&e, RD_ERR_CONFIG, "%s.engine: engine s3 is not implemented yet", path), &e);
-        else if (!tc->engine) {
+        if (!tc->engine) {
             char got[96];
             rd_cfg_errors_add(
                 errs,
                 RD_ERR(&e, RD_ERR_CONFIG,
-                       "%s.engine: expected \"postgres\", \"mariadb\" or \"dynamodb\", got %s",
+                       "%s.engine: expected \"postgres\", \"mariadb\", \"dynamodb\" or \"s3\", "
+                       "got %s",
                        path,
                        rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "engine"), got, sizeof got)),
                 &e);
@@ -649,6 +668,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     rd_cfg_errors_add(errs, parse_timeouts(t, path, tc, &e), &e);
     if (catalog_ok)
         rd_cfg_errors_add(errs, check_dynamodb(t, path, tc, &e), &e);
+    if (catalog_ok)
+        rd_cfg_errors_add(errs, rd_config_check_s3(t, path, tc, &e), &e);
     parse_checks(t, tc, errs);
     return errs->n > before ? errs->first.code : RD_OK;
 }

@@ -14,6 +14,7 @@
 #include "restoredrill/dynamo.h"
 #include "restoredrill/restore.h"
 #include "restoredrill/result.h"
+#include "restoredrill/s3set.h"
 #include "restoredrill/scratch.h"
 
 /* One target's drill. Owned by the orchestrator; a worker thread runs it. */
@@ -45,8 +46,10 @@ typedef struct rd_drill_target {
     struct rd_manifest *cluster; /* their cluster manifest (sidecar or reference.manifest), or
                                     NULL: then the databases were listed from the dump */
     int aborted;
-    rd_dyn_verify *dyn; /* engine dynamodb: what verifying the point found, or NULL */
-    int physical;       /* the sampled point is a base backup (point->base) */
+    rd_dyn_verify *dyn;  /* engine dynamodb: what verifying the point found, or NULL */
+    int physical;        /* the sampled point is a base backup (point->base) */
+    rd_s3set_target *s3; /* engine s3: the expected set and where the copy is, or NULL */
+    rd_s3set *s3_source; /* engine s3, backup prefixes: the objects the restore copies */
 } rd_drill_target;
 
 /* drill_record.c: a phase failed (or could not run): a result of type
@@ -65,6 +68,17 @@ int rd_drill_dyn_fetch(rd_drill_target *dt);
 /* restore: create the table on the scratch endpoint and load the items
  * with BatchWriteItem; one "restore" result. 1 on success. */
 int rd_drill_dyn_restore(rd_drill_target *dt);
+
+/* --- drill_s3.c: the phases of engine s3 that differ --- */
+/* fetch: list the point (a backup prefix; a versioned bucket as of the
+ * sampled target) and load the expected set (reference.listing, "{point}"
+ * replaced by the point's id; or the versions); sets dt->s3, dt->s3_source
+ * and the RPO's newest data (LastModified). 1 on success. */
+int rd_drill_s3_fetch(rd_drill_target *dt);
+/* restore: server-side copies into the scratch prefix; one "restore"
+ * result. 1 on success. */
+int rd_drill_s3_restore(rd_drill_target *dt);
+void rd_drill_s3_free(rd_drill_target *dt);
 
 /* --- drill_physical.c: physical points (DESIGN section 11) --- */
 struct rd_physical_type;

@@ -98,6 +98,13 @@ void rd_drill_record_isolation(rd_drill_target *dt, int compared)
             "%s: a new table named with the prefix \"%s\", the drill's time and a random suffix, "
             "refused when it already exists, deleted afterwards; only it is written",
             type, sc->prefix ? sc->prefix : "rd_scratch_");
+    else if (dt->t->engine == RD_ENGINE_S3)
+        dt->res->isolation = rd_asprintf(
+            "%s: a new prefix %s (the prefix \"%s\", the target, the drill's time and a random "
+            "suffix), refused when objects exist under it, every version under it deleted "
+            "afterwards; the source is only read and copied from",
+            type, dt->scratch->conn.url ? dt->scratch->conn.url : "?",
+            sc->prefix ? sc->prefix : "rd_scratch_");
     else if (strcmp(type, "ephemeral") == 0)
         dt->res->isolation = rd_strdup(
             "a private server initialised by this drill in its own 0700 directory, listening on a "

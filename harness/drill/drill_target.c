@@ -79,7 +79,8 @@ static int phase_sample(rd_drill_target *dt)
                "no recovery points in the catalog: catalog.pattern \"%s\" matches no file in %s",
                t->catalog.pattern && *t->catalog.pattern ? t->catalog.pattern : "*",
                t->catalog.path);
-    rd_drill_archive_result(dt);
+    if (t->engine != RD_ENGINE_S3) /* a versioned bucket's window is no WAL archive */
+        rd_drill_archive_result(dt);
     if (st != RD_OK) {
         rd_sample_exposure(&dt->points, t->sample.window, dt->t0_ms, &dt->sample);
         rd_measure_phase(dt->res, "sample", start, st == RD_ERR_NOTFOUND ? RD_FAILED : RD_ERROR);
@@ -569,14 +570,16 @@ void rd_drill_target_run(rd_drill_target *dt)
         rd_drill_target_fail(dt, "sample", RD_ERROR, err.msg[0] ? err.msg : "out of memory");
         goto skip_fetch;
     }
-    dt->physical = dt->point->base != NULL;
+    dt->physical = dt->point->base != NULL && t->engine != RD_ENGINE_S3; /* s3: a version window */
     if (t->engine == RD_ENGINE_DYNAMODB ? !rd_drill_dyn_fetch(dt)
+        : t->engine == RD_ENGINE_S3     ? !rd_drill_s3_fetch(dt)
         : dt->physical                  ? !rd_drill_physical_fetch(dt, &pdrv)
                                         : !phase_fetch(dt, &a, &drv))
         goto skip_provision;
     if (rd_abort_requested() || !phase_provision(dt, tvars, a))
         goto skip_restore;
     if (!rd_abort_requested() && (t->engine == RD_ENGINE_DYNAMODB ? rd_drill_dyn_restore(dt)
+                                  : t->engine == RD_ENGINE_S3     ? rd_drill_s3_restore(dt)
                                   : dt->physical ? rd_drill_physical_restore(dt, pdrv)
                                                  : phase_restore(dt, a, drv))) {
         double start = rd_mono_now();
@@ -596,10 +599,11 @@ void rd_drill_target_run(rd_drill_target *dt)
                                          : RD_FAILED);
         if ((t->negative_control || dt->opts->negative_control) && !dt->aborted) {
             rd_check_result *nc = NULL;
-            if (t->engine == RD_ENGINE_DYNAMODB) /* --negative-control: faults are SQL */
-                (void)rd_target_add_check(dt->res, "negative_control", "negative_control", "faults",
-                                          RD_SKIPPED,
-                                          "not supported for dynamodb (not implemented yet)");
+            if (t->engine == RD_ENGINE_DYNAMODB || t->engine == RD_ENGINE_S3) /* faults are SQL */
+                (void)rd_target_add_check(
+                    dt->res, "negative_control", "negative_control", "faults", RD_SKIPPED,
+                    t->engine == RD_ENGINE_S3 ? "not supported for s3 (not implemented yet)"
+                                              : "not supported for dynamodb (not implemented yet)");
             else if (t->databases.n &&
                      (nc = rd_target_add_check(dt->res, "negative_control", "negative_control",
                                                "faults", RD_ERROR, "")))
@@ -642,6 +646,7 @@ teardown:
     rd_dyn_verify_free(dt->dyn);
     free(dt->dyn);
     dt->dyn = NULL;
+    rd_drill_s3_free(dt);
     rd_measure_finish(dt);
     if (dt->aborted) {
         dt->res->status = RD_ABORTED;

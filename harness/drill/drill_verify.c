@@ -260,8 +260,8 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     rd_error_clear(&err);
     memset(defs, 0, sizeof(defs));
 
-    int dyn = t->engine == RD_ENGINE_DYNAMODB; /* no SQL connection, no manifest: the
-                                                   verified point is the reference */
+    int dyn = t->engine == RD_ENGINE_DYNAMODB || /* no SQL connection, no manifest: the */
+              t->engine == RD_ENGINE_S3;         /* verified point (or listing) is the reference */
     if (!multi && !dyn) {
         rd_db_opts o = {.password = dt->scratch->conn.password,
                         .connect_timeout = VERIFY_CONNECT_TIMEOUT,
@@ -290,6 +290,7 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
     ctx.point_created_ms = dt->point_created_ms;
     ctx.result = dt->res;
     ctx.dyn = dt->dyn;
+    ctx.s3 = dt->s3;
 
     if (t->checks_given && t->nchecks == 0) {
         free(dt->res->notes);

@@ -88,8 +88,27 @@ rd_status rd_s3_list_versions(rd_s3 *s, const char *bucket, const char *prefix, 
 rd_status rd_s3_head(rd_s3 *s, const char *bucket, const char *key, rd_s3_object *out,
                      rd_error *err)
 {
+    return rd_s3_head_ex(s, bucket, key, NULL, 0, out, err);
+}
+
+/* the canonical query "versionId=V"; NULL on allocation failure */
+static char *version_query(const char *version_id)
+{
+    const char *n[] = {"versionId"}, *v[] = {version_id};
+    return rd_s3_canonical_query(n, v, 1);
+}
+
+rd_status rd_s3_head_ex(rd_s3 *s, const char *bucket, const char *key, const char *version_id,
+                        int want_checksum, rd_s3_object *out, rd_error *err)
+{
     s3_req r;
+    char *query = version_id ? version_query(version_id) : NULL;
+    const char *hdrs[] = {"x-amz-checksum-mode: ENABLED", NULL};
+    if (version_id && !query)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     s3_req_init(&r, "HEAD", bucket, key);
+    r.query = query;
+    r.headers = want_checksum ? hdrs : NULL;
     rd_status st = s3_request(s, &r, err);
     if (st == RD_OK) {
         rd_s3_object o;
@@ -99,8 +118,10 @@ rd_status rd_s3_head(rd_s3 *s, const char *bucket, const char *key, rd_s3_object
         o.mtime_ms = r.mtime_ms;
         o.etag = r.etag[0] ? rd_strdup(r.etag) : NULL;
         o.version_id = r.version_id[0] ? rd_strdup(r.version_id) : NULL;
+        o.checksum_sha256 = r.checksum_sha256[0] ? rd_strdup(r.checksum_sha256) : NULL;
         o.is_latest = 1;
-        if (!o.key || (r.etag[0] && !o.etag) || (r.version_id[0] && !o.version_id)) {
+        if (!o.key || (r.etag[0] && !o.etag) || (r.version_id[0] && !o.version_id) ||
+            (r.checksum_sha256[0] && !o.checksum_sha256)) {
             rd_s3_object_clear(&o);
             st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         } else {
@@ -108,6 +129,7 @@ rd_status rd_s3_head(rd_s3 *s, const char *bucket, const char *key, rd_s3_object
         }
     }
     s3_req_free(&r);
+    free(query);
     return st;
 }
 
@@ -243,13 +265,25 @@ rd_status rd_s3_put(rd_s3 *s, const char *bucket, const char *key, const void *d
 rd_status rd_s3_copy(rd_s3 *s, const char *src_bucket, const char *src_key, const char *dst_bucket,
                      const char *dst_key, rd_error *err)
 {
+    return rd_s3_copy_version(s, src_bucket, src_key, NULL, dst_bucket, dst_key, err);
+}
+
+rd_status rd_s3_copy_version(rd_s3 *s, const char *src_bucket, const char *src_key,
+                             const char *src_version, const char *dst_bucket, const char *dst_key,
+                             rd_error *err)
+{
     s3_req r;
     char *src = rd_s3_uri_encode(src_key, 1);
-    char *hdr = src ? rd_asprintf("x-amz-copy-source: /%s/%s", src_bucket, src) : NULL;
+    char *ver = src_version ? rd_s3_uri_encode(src_version, 0) : NULL;
+    char *hdr = src && (ver || !src_version)
+                    ? rd_asprintf("x-amz-copy-source: /%s/%s%s%s", src_bucket, src,
+                                  ver ? "?versionId=" : "", ver ? ver : "")
+                    : NULL;
     const char *hdrs[] = {hdr, NULL};
     rd_status st;
     if (!hdr) {
         free(src);
+        free(ver);
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     }
     st = simple(s, "PUT", dst_bucket, dst_key, NULL, hdrs, NULL, 0, &r, err);
@@ -262,15 +296,26 @@ rd_status rd_s3_copy(rd_s3 *s, const char *src_bucket, const char *src_key, cons
     }
     s3_req_free(&r);
     free(src);
+    free(ver);
     free(hdr);
     return st;
 }
 
 rd_status rd_s3_delete(rd_s3 *s, const char *bucket, const char *key, rd_error *err)
 {
+    return rd_s3_delete_version(s, bucket, key, NULL, err);
+}
+
+rd_status rd_s3_delete_version(rd_s3 *s, const char *bucket, const char *key,
+                               const char *version_id, rd_error *err)
+{
     s3_req r;
-    rd_status st = simple(s, "DELETE", bucket, key, NULL, NULL, NULL, 0, &r, err);
+    char *query = version_id ? version_query(version_id) : NULL;
+    if (version_id && !query)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = simple(s, "DELETE", bucket, key, query, NULL, NULL, 0, &r, err);
     s3_req_free(&r);
+    free(query);
     return st;
 }
 

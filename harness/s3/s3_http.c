@@ -62,7 +62,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
     s3_req *r = ud;
     size_t n = size * nitems;
     if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) { /* a new response (after 100 Continue) */
-        r->etag[0] = r->version_id[0] = r->content_range[0] = '\0';
+        r->etag[0] = r->version_id[0] = r->content_range[0] = r->checksum_sha256[0] = '\0';
         r->content_length = -1;
         r->mtime_ms = -1;
         return n;
@@ -78,6 +78,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
         copy_value(r->etag, sizeof r->etag, v, vl);
     } else if (nl == 16 && strncasecmp(buf, "x-amz-version-id", 16) == 0) {
         copy_value(r->version_id, sizeof r->version_id, v, vl);
+    } else if (nl == 21 && strncasecmp(buf, "x-amz-checksum-sha256", 21) == 0) {
+        copy_value(r->checksum_sha256, sizeof r->checksum_sha256, v, vl);
     } else if (nl == 13 && strncasecmp(buf, "content-range", 13) == 0) {
         copy_value(r->content_range, sizeof r->content_range, v, vl);
     } else if (nl == 14 && strncasecmp(buf, "content-length", 14) == 0) {
@@ -204,7 +206,7 @@ rd_status s3_once(rd_s3 *s, s3_req *r, int *transient, rd_error *err)
     r->sunk = 0;
     r->sink_st = RD_OK;
     rd_strbuf_reset(&r->resp);
-    r->etag[0] = r->version_id[0] = r->content_range[0] = '\0';
+    r->etag[0] = r->version_id[0] = r->content_range[0] = r->checksum_sha256[0] = '\0';
     r->content_length = r->mtime_ms = -1;
 
     if ((st = ensure_creds(s, err)) != RD_OK)

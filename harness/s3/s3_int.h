@@ -59,6 +59,7 @@ typedef struct s3_req {
     rd_strbuf resp; /* body of an error, or of a 2xx without a sink */
     char etag[130];
     char version_id[256];
+    char checksum_sha256[96]; /* x-amz-checksum-sha256 */
     char content_range[128];
     int64_t content_length; /* -1 unknown */
     int64_t mtime_ms;       /* Last-Modified, -1 unknown */

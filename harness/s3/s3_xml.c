@@ -224,6 +224,7 @@ void rd_s3_object_clear(rd_s3_object *o)
         return;
     free(o->key);
     free(o->etag);
+    free(o->checksum_sha256);
     free(o->version_id);
     memset(o, 0, sizeof *o);
 }

@@ -14,6 +14,7 @@ const rd_scratch_type *const rd_scratch_registry[] = {
     &rd_scratch_exec,
     &rd_scratch_dynalite,         /* "ephemeral" for dynamodb */
     &rd_scratch_dynamodb_server,  /* "server" for dynamodb */
+    &rd_scratch_s3_server,        /* "server" for s3 */
     NULL,
 };
 // clang-format on

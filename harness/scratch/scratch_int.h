@@ -18,6 +18,7 @@ extern const rd_scratch_type rd_scratch_server;          /* server.c */
 extern const rd_scratch_type rd_scratch_exec;            /* exec.c */
 extern const rd_scratch_type rd_scratch_dynalite;        /* dynalite.c: ephemeral for dynamodb */
 extern const rd_scratch_type rd_scratch_dynamodb_server; /* dynamodb_server.c */
+extern const rd_scratch_type rd_scratch_s3_server;       /* s3_server.c: engine s3 */
 
 /* The user an ephemeral server runs as. run_as 0: ourselves (not root). */
 typedef struct rd_eph_user {

@@ -101,6 +101,9 @@ extern const rd_catalog_type rd_catalog_dynamodb_export;
 extern const rd_catalog_type rd_catalog_pg_archive;
 extern const rd_catalog_type rd_catalog_pgbackrest;
 extern const rd_catalog_type rd_catalog_mariabackup; /* model: mariabackup.h */
+/* engine s3: backup prefixes, or a versioned bucket as one point with an
+ * archive (its versioning window); docs/s3-objects.md */
+extern const rd_catalog_type rd_catalog_s3_objects;
 const rd_catalog_type *rd_catalog_find(const char *name);
 /* The exec catalog's output (a JSON array of recovery points, len bytes of
  * text, NUL not needed) into points, in the order given; RD_ERR_FORMAT naming

@@ -21,6 +21,7 @@
 
 struct cJSON;
 struct rd_dyn_verify;
+struct rd_s3set_target;
 
 typedef struct rd_check_ctx {
     const rd_target_cfg *target;
@@ -46,6 +47,8 @@ typedef struct rd_check_ctx {
         uint64_t lane[4];
         int64_t items;
     } dyn_scan;
+    /* engine s3: the expected object set and where the copy is, else NULL */
+    const struct rd_s3set_target *s3;
     /* filled by freshness: newest data instant (ms) and its basis */
     int64_t newest_data_ms;
     const char *newest_data_basis; /* "heartbeat" | "query" (static strings) */

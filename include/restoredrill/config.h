@@ -20,15 +20,16 @@ struct rd_check_type;
 typedef enum rd_engine {
     RD_ENGINE_PG = 1,
     RD_ENGINE_MARIADB = 2,
-    RD_ENGINE_DYNAMODB = 4
+    RD_ENGINE_DYNAMODB = 4,
+    RD_ENGINE_S3 = 8 /* object sets (docs/s3-objects.md) */
 } rd_engine;
 /* The SQL engines: what a driver or check that speaks SQL through db.h
  * supports. DynamoDB is not among them: a driver supports it by naming it. */
 #define RD_ENGINE_ANY (RD_ENGINE_PG | RD_ENGINE_MARIADB)
 
-/* "postgres" / "mariadb" / "dynamodb" */
+/* "postgres" / "mariadb" / "dynamodb" / "s3" */
 const char *rd_engine_name(rd_engine e);
-/* Accepts postgres|postgresql|pg, mariadb|mysql and dynamodb; 0 when
+/* Accepts postgres|postgresql|pg, mariadb|mysql, dynamodb and s3; 0 when
  * unknown. */
 rd_engine rd_engine_parse(const char *s);
 
@@ -48,6 +49,7 @@ typedef struct rd_catalog_cfg {
     double timeout;     /* exec: seconds, default 60 */
     char *endpoint, *bucket, *prefix, *region; /* s3 (endpoint, region: also dir on s3://) */
     int path_style;   /* s3: 1 path style, 0 virtual-hosted, -1 (default) automatic */
+    int versions;     /* s3-objects: a versioned bucket as of a time (pitr), not backup prefixes */
     char *stanza;     /* pgbackrest */
     char *base_dir;   /* pg-archive, mariabackup: base backups */
     char *wal_dir;    /* pg-archive: the WAL archive */
@@ -76,7 +78,11 @@ typedef struct rd_scratch_cfg {
     char *admin_dsn;    /* server */
     char *password_env; /* server: env var holding the admin password */
     char *prefix;       /* server: default "rd_scratch_" */
-    char *endpoint;     /* server for dynamodb: the DynamoDB-compatible endpoint URL */
+    char *endpoint;     /* server for dynamodb: the DynamoDB-compatible endpoint URL; engine s3:
+                           the catalog's endpoint (copies are server-side) */
+    char *bucket;       /* server for s3: the bucket of the scratch prefixes */
+    char *region;       /* engine s3: the catalog's region */
+    int path_style;     /* engine s3: the catalog's path_style */
     int allow_same_server;
     rd_strlist create;  /* exec */
     rd_strlist destroy; /* exec */
@@ -106,6 +112,7 @@ typedef struct rd_reference_cfg {
     char *manifest; /* NULL: none; "sidecar": <artifact>.manifest.json; else a path */
     char *dsn;      /* live reference (read-only), NULL: none */
     char *password_env;
+    char *listing; /* engine s3: the listing captured at backup time (JSON lines), or NULL */
 } rd_reference_cfg;
 
 typedef struct rd_check_cfg {

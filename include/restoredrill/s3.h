@@ -52,6 +52,8 @@ typedef struct rd_s3_object {
     char *version_id;  /* versions only, else NULL */
     int is_latest;     /* versions only */
     int delete_marker; /* versions only: a delete marker (size 0) */
+    char *checksum_sha256; /* rd_s3_head_ex with want_checksum: x-amz-checksum-sha256 (base64;
+                              "...-N" for a composite multipart checksum), else NULL */
 } rd_s3_object;
 
 typedef struct rd_s3_objects {
@@ -74,6 +76,12 @@ rd_status rd_s3_list_versions(rd_s3 *s, const char *bucket, const char *prefix, 
  * RD_ERR_NOTFOUND "s3 HEAD s3://b/k: 404 NotFound" when absent. */
 rd_status rd_s3_head(rd_s3 *s, const char *bucket, const char *key, rd_s3_object *out,
                      rd_error *err);
+
+/* HEAD of one version (version_id NULL: the current one); want_checksum
+ * sends x-amz-checksum-mode: ENABLED so that S3 returns the object's
+ * x-amz-checksum-sha256 where it has one (out->checksum_sha256). */
+rd_status rd_s3_head_ex(rd_s3 *s, const char *bucket, const char *key, const char *version_id,
+                        int want_checksum, rd_s3_object *out, rd_error *err);
 
 /* Receives a streamed body; a non-OK status stops the transfer and is returned. */
 typedef rd_status (*rd_s3_sink_fn)(void *ctx, const void *buf, size_t n, rd_error *err);
@@ -101,8 +109,19 @@ rd_status rd_s3_put(rd_s3 *s, const char *bucket, const char *key, const void *d
 /* Server-side copy (CopyObject, up to 5 GiB). */
 rd_status rd_s3_copy(rd_s3 *s, const char *src_bucket, const char *src_key, const char *dst_bucket,
                      const char *dst_key, rd_error *err);
+/* The same from one version of the source (src_version NULL: the current
+ * one): x-amz-copy-source "/bucket/key?versionId=V", the key URI-encoded. */
+rd_status rd_s3_copy_version(rd_s3 *s, const char *src_bucket, const char *src_key,
+                             const char *src_version, const char *dst_bucket, const char *dst_key,
+                             rd_error *err);
+/* CopyObject's limit: larger objects need UploadPartCopy (not implemented). */
+#define RD_S3_COPY_MAX ((int64_t)5 * 1024 * 1024 * 1024)
 /* DeleteObject (a missing key is not an error, as in S3). */
 rd_status rd_s3_delete(rd_s3 *s, const char *bucket, const char *key, rd_error *err);
+/* DeleteObject of one version (DELETE ?versionId=V): removes it for good,
+ * a delete marker too; version_id NULL is rd_s3_delete. */
+rd_status rd_s3_delete_version(rd_s3 *s, const char *bucket, const char *key,
+                               const char *version_id, rd_error *err);
 
 /* Multipart upload with flat memory: bytes written are buffered into parts
  * of part_size (0: 8 MiB, at least 5 MiB) and each full part is uploaded
