@@ -15,6 +15,7 @@
 
 #define COPY_WORKERS 4
 #define MAX_WORKERS 32
+#define OUTPUT_KEYS 1000 /* keys listed in the restore result's output */
 
 static rd_status client(const rd_target_cfg *t, rd_s3 **s3, rd_error *err)
 {
@@ -234,6 +235,19 @@ int rd_drill_s3_restore(rd_drill_target *dt)
                                  rd_duration_human(secs, human, sizeof human));
         else
             rd_check_set_message(r, "%s", j.err.msg);
+        if (j.st == RD_OK && j.set->n) { /* what was copied, for the record */
+            rd_strbuf sb;
+            rd_strbuf_init(&sb, 0);
+            for (size_t i = 0; i < j.set->n && i < OUTPUT_KEYS; i++)
+                (void)rd_strbuf_appendf(&sb, NULL, "%s%s%s\n", j.set->items[i].key,
+                                        j.set->items[i].version_id ? " version " : "",
+                                        j.set->items[i].version_id ? j.set->items[i].version_id
+                                                                   : "");
+            if (j.set->n > OUTPUT_KEYS)
+                (void)rd_strbuf_appendf(&sb, NULL, "... and %zu more\n", j.set->n - OUTPUT_KEYS);
+            rd_check_set_output(r, sb.data ? sb.data : "");
+            rd_strbuf_free(&sb);
+        }
         rd_check_add_prop(r, "driver", "%s", "s3-copy");
         rd_check_add_prop(r, "objects", "%zu", j.done);
         rd_check_add_prop(r, "bytes", "%lld", (long long)j.bytes);

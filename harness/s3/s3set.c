@@ -167,34 +167,50 @@ void rd_s3set_versions_window(const rd_s3_objects *v, int64_t *oldest_ms, int64_
     *newest_ms = hi;
 }
 
+typedef struct vref {
+    const rd_s3_object *o;
+    size_t pos; /* in the listing: S3 lists a key's versions newest first */
+} vref;
+
+static int cmp_vref(const void *a, const void *b)
+{
+    const vref *x = a, *y = b;
+    int c = strcmp(x->o->key, y->o->key);
+    if (c)
+        return c;
+    if (x->o->mtime_ms != y->o->mtime_ms)
+        return x->o->mtime_ms > y->o->mtime_ms ? -1 : 1; /* newest first */
+    return x->pos < y->pos ? -1 : x->pos > y->pos;       /* a tie: the order S3 gave */
+}
+
 rd_status rd_s3set_as_of(const rd_s3_objects *versions, const char *prefix, int64_t target_ms,
                          rd_s3set *out, int64_t *newest_ms, rd_error *err)
 {
     rd_s3set acc = {NULL, 0};
     rd_status st = RD_OK;
-    size_t pl = prefix ? strlen(prefix) : 0;
+    size_t pl = prefix ? strlen(prefix) : 0, n = 0;
     int64_t newest = 0;
-    /* ListObjectVersions lists each key's versions newest first, keys in
-     * order: the first version of a key at or before the target wins */
-    const char *done_key = NULL;
-    for (size_t i = 0; st == RD_OK && i < versions->n; i++) {
+    /* versions and delete markers at or before the target, by key, newest first
+     * (a listing may give the versions and the delete markers apart) */
+    vref *v = malloc((versions->n ? versions->n : 1) * sizeof *v);
+    if (!v)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < versions->n; i++) {
         const rd_s3_object *o = &versions->items[i];
-        if (pl && strncmp(o->key, prefix, pl) != 0)
-            continue;
-        if (o->mtime_ms > target_ms)
+        if ((pl && strncmp(o->key, prefix, pl) != 0) || o->mtime_ms > target_ms)
             continue;
         if (o->mtime_ms > newest)
             newest = o->mtime_ms;
-        if (done_key && strcmp(done_key, o->key) == 0)
-            continue;
-        /* the newest at or before the target: S3 lists newest first, but
-         * check the remaining versions of this key in case of ties */
-        const rd_s3_object *best = o;
-        for (size_t j = i + 1; j < versions->n && strcmp(versions->items[j].key, o->key) == 0; j++)
-            if (versions->items[j].mtime_ms <= target_ms &&
-                versions->items[j].mtime_ms > best->mtime_ms)
-                best = &versions->items[j];
-        done_key = o->key;
+        v[n].o = o;
+        v[n].pos = i;
+        n++;
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_vref);
+    for (size_t i = 0; st == RD_OK && i < n; i++) {
+        const rd_s3_object *best = v[i].o;
+        if (i > 0 && strcmp(v[i - 1].o->key, best->key) == 0)
+            continue; /* an older version of a key already decided */
         if (best->delete_marker)
             continue;
         rd_s3set_entry e;
@@ -210,6 +226,7 @@ rd_status rd_s3set_as_of(const rd_s3_objects *versions, const char *prefix, int6
                  : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         entry_clear(&e);
     }
+    free(v);
     if (st == RD_OK)
         st = rd_s3set_sort(&acc, err);
     if (st != RD_OK) {

@@ -137,6 +137,38 @@ if __name__ == "__main__":
             s3.create_bucket(Bucket=b)
     elif cmd == "put" and len(args) == 4:
         client(load_env(args[0]), "s3").upload_file(args[3], args[1], args[2])
+    elif cmd == "versioning" and len(args) == 2:
+        client(load_env(args[0]), "s3").put_bucket_versioning(
+            Bucket=args[1], VersioningConfiguration={"Status": "Enabled"})
+    elif cmd == "putb" and len(args) == 4:  # putb DIR BUCKET KEY TEXT
+        client(load_env(args[0]), "s3").put_object(Bucket=args[1], Key=args[2],
+                                                   Body=args[3].encode())
+    elif cmd == "rm" and len(args) == 3:  # a delete marker in a versioned bucket
+        client(load_env(args[0]), "s3").delete_object(Bucket=args[1], Key=args[2])
+    elif cmd in ("lsv", "asof") and len(args) >= 2:
+        # lsv DIR BUCKET: every version and delete marker, "key version ms marker"
+        # asof DIR BUCKET MS: "key size" of the newest version at or before MS that is
+        # not a delete marker (the oracle of a versioned drill)
+        s3 = client(load_env(args[0]), "s3")
+        rows = []
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=args[1]):
+            for v in page.get("Versions", []):
+                rows.append((v["Key"], v["VersionId"], v["LastModified"].timestamp(), 0,
+                             v["Size"]))
+            for m in page.get("DeleteMarkers", []):
+                rows.append((m["Key"], m["VersionId"], m["LastModified"].timestamp(), 1, 0))
+        if cmd == "lsv":
+            for k, vid, t, dm, _ in sorted(rows):
+                print("%s %s %d %d" % (k, vid, round(t * 1000), dm))
+        else:
+            target = int(args[2]) / 1000.0
+            best = {}
+            for k, vid, t, dm, size in rows:
+                if t <= target and (k not in best or t > best[k][0]):
+                    best[k] = (t, dm, size)
+            for k in sorted(best):
+                if not best[k][1]:
+                    print("%s %d" % (k, best[k][2]))
     elif cmd == "ls" and len(args) in (2, 3):
         s3 = client(load_env(args[0]), "s3")
         kw = {"Bucket": args[1], "Prefix": args[2] if len(args) == 3 else ""}

@@ -570,8 +570,8 @@ START_TEST(test_values_and_names)
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a\", \"engine\": \"oracle\"}]}",
                  NODRV),
-        "drill.json: targets[0].engine: expected \"postgres\", \"mariadb\" or \"dynamodb\", got "
-        "\"oracle\"\n"
+        "drill.json: targets[0].engine: expected \"postgres\", \"mariadb\", \"dynamodb\" or "
+        "\"s3\", got \"oracle\"\n"
         "drill.json: targets[0].catalog: required key is missing");
     ck_assert_str_eq(
         error_of("{\"version\": 1, \"targets\": [{\"name\": \"a b\", \"engine\": \"pg\"}]}", NODRV),

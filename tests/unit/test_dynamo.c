@@ -338,8 +338,10 @@ START_TEST(config)
     ck_assert_str_eq(config_error(DYN "\"key\": [\"a\", \"b\", \"c\"], " CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
                      "[\"partition\"] or [\"partition\", \"sort\"], got more than two");
-    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"s3\", " CAT "}"),
-                     "drill.json: targets[0].engine: engine s3 is not implemented yet");
+    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"s3\", \"scratch\": {\"bucket\": "
+                                  "\"b\"}, " CAT "}"),
+                     "drill.json: targets[0].catalog.type: catalog type \"dynamodb-export\" needs "
+                     "engine \"dynamodb\"");
     ck_assert_str_eq(
         config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": \"dir\", \"path\": \"/e\"}}"),
         "drill.json: targets[0].catalog.type: engine dynamodb needs a catalog of type "
