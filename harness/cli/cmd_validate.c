@@ -52,6 +52,12 @@ static void print_catalog(const rd_catalog_cfg *c, const cJSON *co)
                c->prefix ? c->prefix : "",
                c->endpoint ? rd_redact(c->endpoint, red, sizeof red) : "(AWS default)",
                c->region ? c->region : "(default)");
+    } else if (strcmp(c->type, "s3-objects") == 0) {
+        printf(" s3://%s/%s, %s, endpoint %s, region %s\n", c->bucket, c->prefix ? c->prefix : "",
+               c->versions ? "a versioned bucket as of a time"
+                           : "each NAME/ under it a backup prefix",
+               c->endpoint ? rd_redact(c->endpoint, red, sizeof red) : "(AWS default)",
+               c->region ? c->region : "(default)");
     } else if (strcmp(c->type, "pg-archive") == 0 || strcmp(c->type, "dynamodb-export") == 0) {
         printf(" %s\n", c->path);
     } else {
@@ -72,6 +78,10 @@ static void print_sample(const rd_target_cfg *t)
         printf(" over all recovery points");
     if (s->max_age >= 0)
         printf(", max_age %s", dur(s->max_age, b2, sizeof b2));
+    if (t->engine == RD_ENGINE_S3) {
+        printf("\n");
+        return;
+    }
     if (t->engine == RD_ENGINE_DYNAMODB) {
         printf("\n  key:        ");
         for (size_t i = 0; i < t->key.n; i++)
@@ -105,6 +115,9 @@ static void print_scratch(const rd_scratch_cfg *s, rd_engine engine, const cJSON
     } else if (strcmp(s->type, "server") == 0 && engine == RD_ENGINE_DYNAMODB) {
         printf(" %s, tables named %s<target>_<time>_<random>",
                rd_redact(s->endpoint, red, sizeof red), s->prefix);
+    } else if (strcmp(s->type, "server") == 0 && engine == RD_ENGINE_S3) {
+        printf(" s3://%s/%s<target>_<time>_<random>/, every version deleted afterwards", s->bucket,
+               s->prefix);
     } else if (strcmp(s->type, "ephemeral") == 0) {
         printf(" (private server in a temp dir, run as %s when root%s%s%s)", s->run_as,
                s->tcp ? ", also TCP on 127.0.0.1" : ", unix socket only",
@@ -139,10 +152,12 @@ static void print_target(const rd_target_cfg *t, const cJSON *to)
         printf("jobs %d", r->jobs);
     else if (t->engine == RD_ENGINE_DYNAMODB)
         printf("jobs 8 BatchWriteItem requests in flight");
+    else if (t->engine == RD_ENGINE_S3)
+        printf("jobs 4 server-side copies in flight");
     else
         printf("jobs auto (one per core)");
     printf(", timeout %s", dur(r->timeout, b[0], sizeof b[0]));
-    if (t->engine != RD_ENGINE_DYNAMODB)
+    if (t->engine != RD_ENGINE_DYNAMODB && t->engine != RD_ENGINE_S3)
         printf(", roles %s", r->roles);
     if (r->decrypt.n) {
         printf(", decrypt with `");
@@ -156,7 +171,11 @@ static void print_target(const rd_target_cfg *t, const cJSON *to)
     }
     printf("\n  reference:  ");
     const rd_reference_cfg *ref = &t->reference;
-    if (!ref->manifest && !ref->dsn)
+    if (ref->listing)
+        printf("listing %s (JSON lines: key, size, sha256)", ref->listing);
+    else if (t->engine == RD_ENGINE_S3)
+        printf("the bucket's versions as of the target");
+    else if (!ref->manifest && !ref->dsn)
         printf("the recovery point's sidecar manifest (<artifact>.manifest.json) when it has "
                "one, else none");
     if (ref->manifest)

@@ -144,7 +144,7 @@ static const rd_cfg_field f_scr_dyn_srv[] = {
     RD_FEND};
 /* server for engine s3: a prefix in a bucket of the catalog's endpoint */
 static const rd_cfg_field f_scr_s3_srv[] = {
-    RD_FSKIP("type"), RD_FLD("bucket", RD_CFG_REQUIRED, S, bucket),
+    RD_FSKIP("type"), RD_FLD("bucket", RD_CFG_STRING, S, bucket), /* required: config_s3.c */
     RD_FLD("prefix", RD_CFG_STRING, S, prefix), RD_FLD("timeout", RD_CFG_DURATION, S, timeout),
     RD_FEND};
 #undef S

@@ -9,9 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "restoredrill/s3.h"
 
@@ -130,6 +134,7 @@ END_TEST
 /* --- the published example: a loopback socket captures what libcurl sends --- */
 static int lfd = -1;
 static char captured[8192];
+static const char *capture_resp; /* NULL: an empty 200 */
 
 static void *capture(void *arg)
 {
@@ -145,7 +150,7 @@ static void *capture(void *arg)
         if (strstr(captured, "\r\n\r\n"))
             break;
     }
-    const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    const char *resp = capture_resp ? capture_resp : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     if (c >= 0) {
         ssize_t w = write(c, resp, strlen(resp));
         (void)w;
@@ -200,6 +205,171 @@ START_TEST(sigv4_published_example)
         "%s", captured);
     ck_assert_ptr_null(strstr(captured, "x-amz-security-token"));
     rd_s3_free(s);
+}
+END_TEST
+
+/* --- the canonical request of each call the object sets added, signed
+ * independently here (SigV4 by hand with OpenSSL's HMAC) and compared with
+ * what libcurl sent --- */
+static void hex_of(const unsigned char *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static void sha_hex(const char *s, char *out)
+{
+    unsigned char d[32];
+    unsigned int n = 0;
+    EVP_Digest(s, strlen(s), d, &n, EVP_sha256(), NULL);
+    hex_of(d, 32, out);
+}
+
+static void hmac(const unsigned char *key, size_t klen, const char *msg, unsigned char *out)
+{
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &n);
+}
+
+/* The value of header name (lowercase) in the captured request, trimmed. */
+static void header_value(const char *name, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    for (const char *p = strstr(captured, "\r\n"); p && p[2] && p[2] != '\r';
+         p = strstr(p + 2, "\r\n")) {
+        const char *h = p + 2, *colon = strchr(h, ':'), *end = strstr(h, "\r\n");
+        if (!colon || !end || colon > end || (size_t)(colon - h) != strlen(name) ||
+            strncasecmp(h, name, strlen(name)) != 0)
+            continue;
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        snprintf(out, outsz, "%.*s", (int)(end - v), v);
+        return;
+    }
+}
+
+/* Send one request through fn to a capturing socket, then check that the
+ * request line is want_line, the signed headers are want_signed and the
+ * signature is the one computed here from canonical_uri and canonical_query. */
+typedef rd_status (*call_fn)(rd_s3 *s, rd_error *err);
+static void signed_as(call_fn fn, const char *method, const char *canonical_uri,
+                      const char *canonical_query, const char *want_line, const char *want_signed)
+{
+    unset_aws();
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(lfd, 0);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(lfd, 1), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, capture, NULL), 0);
+    rd_s3 *s = NULL;
+    rd_error err;
+    rd_s3_opts o = {.endpoint = "http://s3.amazonaws.com", .region = "us-east-1", .path_style = 0};
+    ck_assert_int_eq(rd_s3_new(&o, &s, &err), RD_OK);
+    rd_s3_set_test_signing(s, "20130524T000000Z", "AKIAIOSFODNN7EXAMPLE",
+                           "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL);
+    char ct[128];
+    snprintf(ct, sizeof ct, "examplebucket.s3.amazonaws.com:80:127.0.0.1:%d", ntohs(a.sin_port));
+    rd_s3_set_test_connect(s, ct);
+    rd_status st = fn(s, &err);
+    pthread_join(th, NULL);
+    close(lfd);
+    rd_s3_free(s);
+    ck_assert_msg(st == RD_OK, "%s", err.msg);
+    ck_assert_msg(strncmp(captured, want_line, strlen(want_line)) == 0, "%s", captured);
+    char auth[512], sh[256];
+    header_value("authorization", auth, sizeof auth);
+    const char *p = strstr(auth, "SignedHeaders=");
+    ck_assert_ptr_nonnull(p);
+    snprintf(sh, sizeof sh, "%.*s", (int)strcspn(p + 14, ","), p + 14);
+    ck_assert_str_eq(sh, want_signed);
+    /* the canonical request from the signed headers' values as sent */
+    char canon[4096], payload[65], hv[1024];
+    header_value("x-amz-content-sha256", payload, sizeof payload);
+    int n = snprintf(canon, sizeof canon, "%s\n%s\n%s\n", method, canonical_uri, canonical_query);
+    for (const char *h = sh; *h;) {
+        char name[64];
+        size_t l = strcspn(h, ";");
+        snprintf(name, sizeof name, "%.*s", (int)l, h);
+        header_value(name, hv, sizeof hv);
+        n += snprintf(canon + n, sizeof canon - (size_t)n, "%s:%s\n", name, hv);
+        h += l + (h[l] == ';');
+    }
+    snprintf(canon + n, sizeof canon - (size_t)n, "\n%s\n%s", sh, payload);
+    char ch[65], sts[512], sig[65];
+    sha_hex(canon, ch);
+    snprintf(sts, sizeof sts,
+             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n%s", ch);
+    unsigned char k[32], k2[32];
+    const char *secret = "AWS4wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    hmac((const unsigned char *)secret, strlen(secret), "20130524", k);
+    hmac(k, 32, "us-east-1", k2);
+    hmac(k2, 32, "s3", k);
+    hmac(k, 32, "aws4_request", k2);
+    hmac(k2, 32, sts, k);
+    hex_of(k, 32, sig);
+    ck_assert_msg(strstr(auth, sig), "canonical request:\n%s\nsent: %s", canon, auth);
+}
+
+static rd_status call_copy_version(rd_s3 *s, rd_error *err)
+{
+    return rd_s3_copy_version(s, "src", "dir/a b+c.txt", "v1+/x", "examplebucket", "dst/k.txt",
+                              err);
+}
+
+static rd_status call_delete_version(rd_s3 *s, rd_error *err)
+{
+    return rd_s3_delete_version(s, "examplebucket", "dir/k.txt", "v1+/x", err);
+}
+
+static rd_s3_object headed;
+static rd_status call_head_checksum(rd_s3 *s, rd_error *err)
+{
+    return rd_s3_head_ex(s, "examplebucket", "k.txt", "v1", 1, &headed, err);
+}
+
+START_TEST(copy_version_signed)
+{
+    /* the source's key keeps its '/', '+' is %2B, the version id is encoded whole */
+    signed_as(call_copy_version, "PUT", "/dst/k.txt", "", "PUT /dst/k.txt HTTP/1.1\r\n",
+              "content-type;host;x-amz-content-sha256;x-amz-copy-source;x-amz-date");
+    char v[256];
+    header_value("x-amz-copy-source", v, sizeof v);
+    ck_assert_str_eq(v, "/src/dir/a%20b%2Bc.txt?versionId=v1%2B%2Fx");
+}
+END_TEST
+
+START_TEST(delete_version_signed)
+{
+    signed_as(call_delete_version, "DELETE", "/dir/k.txt", "versionId=v1%2B%2Fx",
+              "DELETE /dir/k.txt?versionId=v1%2B%2Fx HTTP/1.1\r\n",
+              "host;x-amz-content-sha256;x-amz-date");
+}
+END_TEST
+
+START_TEST(head_checksum_signed)
+{
+    capture_resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"abc\"\r\n"
+                   "x-amz-checksum-sha256: LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=\r\n"
+                   "x-amz-version-id: v1\r\n\r\n";
+    signed_as(call_head_checksum, "HEAD", "/k.txt", "versionId=v1",
+              "HEAD /k.txt?versionId=v1 HTTP/1.1\r\n",
+              "host;x-amz-checksum-mode;x-amz-content-sha256;x-amz-date");
+    capture_resp = NULL;
+    char v[64];
+    header_value("x-amz-checksum-mode", v, sizeof v);
+    ck_assert_str_eq(v, "ENABLED");
+    ck_assert_str_eq(headed.checksum_sha256, "LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=");
+    ck_assert_str_eq(headed.version_id, "v1");
+    ck_assert_int_eq(headed.size, 5);
+    rd_s3_object_clear(&headed);
 }
 END_TEST
 
@@ -397,6 +567,9 @@ Suite *s3_suite(void)
     tcase_add_test(tc, request_urls);
     tcase_add_test(tc, url_split);
     tcase_add_test(tc, sigv4_published_example);
+    tcase_add_test(tc, copy_version_signed);
+    tcase_add_test(tc, delete_version_signed);
+    tcase_add_test(tc, head_checksum_signed);
     tcase_add_test(tc, xml_listing_page);
     tcase_add_test(tc, xml_versions_and_errors);
     tcase_add_test(tc, creds_chain_env_and_profile);
