@@ -45,13 +45,13 @@ int rd_s3_is_url(const char *s);
 rd_status rd_s3_url_split(const char *url, char **bucket, char **key, rd_error *err);
 
 typedef struct rd_s3_object {
-    char *key;         /* decoded */
-    int64_t size;      /* bytes */
-    int64_t mtime_ms;  /* LastModified */
-    char *etag;        /* with its quotes removed; NULL when absent */
-    char *version_id;  /* versions only, else NULL */
-    int is_latest;     /* versions only */
-    int delete_marker; /* versions only: a delete marker (size 0) */
+    char *key;             /* decoded */
+    int64_t size;          /* bytes */
+    int64_t mtime_ms;      /* LastModified */
+    char *etag;            /* with its quotes removed; NULL when absent */
+    char *version_id;      /* versions only, else NULL */
+    int is_latest;         /* versions only */
+    int delete_marker;     /* versions only: a delete marker (size 0) */
     char *checksum_sha256; /* rd_s3_head_ex with want_checksum: x-amz-checksum-sha256 (base64;
                               "...-N" for a composite multipart checksum), else NULL */
 } rd_s3_object;

@@ -584,7 +584,7 @@ START_TEST(test_values_and_names)
                               NODRV),
                      "drill.json: targets[0].catalog.type: expected one of \"dir\", \"s3\", "
                      "\"exec\", \"pg-archive\", \"pgbackrest\", \"dynamodb-export\", "
-                     "\"mariabackup\", got \"ftp\"");
+                     "\"mariabackup\", \"s3-objects\", got \"ftp\"");
     ASSERT_TARGET_ERR(", \"scratch\": {\"type\": \"docker\"}", NODRV,
                       "drill.json: targets[0].scratch.type: expected one of \"ephemeral\", "
                       "\"server\", \"exec\", got \"docker\"");

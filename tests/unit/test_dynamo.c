@@ -341,7 +341,8 @@ START_TEST(config)
     ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"s3\", \"scratch\": {\"bucket\": "
                                   "\"b\"}, " CAT "}"),
                      "drill.json: targets[0].catalog.type: catalog type \"dynamodb-export\" needs "
-                     "engine \"dynamodb\"");
+                     "engine \"dynamodb\"\ndrill.json: targets[0].catalog.type: engine s3 needs a "
+                     "catalog of type \"s3-objects\", got \"dynamodb-export\"");
     ck_assert_str_eq(
         config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": \"dir\", \"path\": \"/e\"}}"),
         "drill.json: targets[0].catalog.type: engine dynamodb needs a catalog of type "
