@@ -63,7 +63,7 @@ EOF
 # shellcheck disable=SC2046
 # RD_LDFLAGS: the flags the library was built with (sanitizers), from make
 cc -std=c11 -D_GNU_SOURCE -I"$root/include" ${RD_LDFLAGS:-} -o "$work/helper" "$work/helper.c" "$lib" \
-    $(pkg-config --libs libpq libmariadb libcurl libcjson libcrypto zlib libzstd) -lpthread -lm \
+    $(pkg-config --libs libpq libmariadb libcurl libcjson libcrypto zlib libzstd libxml-2.0) -lpthread -lm \
     || fail "cannot build the helper"
 
 engines=""
