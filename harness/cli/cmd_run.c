@@ -333,6 +333,16 @@ static void print_table(const rd_target_cfg *t, const list_target *lt, const lis
                rd_duration_human(lt->expo.newest_age_seconds, buf, sizeof(buf)));
     else
         printf("  RPO exposure: unknown (no recovery points)\n");
+    if (t->engine == RD_ENGINE_S3 && lt->pts.archive) { /* a versioned bucket, no WAL */
+        const rd_archive *ar = lt->pts.archive;
+        char w1[RD_TIME_BUFSZ], w2[RD_TIME_BUFSZ];
+        printf("  versioning window: %s to %s (%zu versions and delete markers)\n",
+               ar->start_ms ? rd_time_format(ar->start_ms, w1, sizeof w1) : "none",
+               ar->end_ms ? rd_time_format(ar->end_ms, w2, sizeof w2) : "none", ar->files);
+        if (lt->pick_st == RD_OK && lt->smp.pitr != RD_PITR_NONE)
+            printf("  recovery target: %s\n", rd_time_format(lt->smp.target_ms, w1, sizeof w1));
+        return;
+    }
     rd_cli_print_archive(&lt->pts, &lt->smp, lt->pick_st == RD_OK);
 }
 

@@ -143,6 +143,10 @@ static char *kept_connect(rd_drill_target *dt)
                            s->type && strcmp(s->type->name, "ephemeral") == 0
                                ? " (an ephemeral dynalite stops when restoredrill exits)"
                                : "");
+    if (c->engine == RD_ENGINE_S3)
+        return rd_asprintf("aws s3 ls --recursive %s (`restoredrill gc` removes it once it is "
+                           "older than --older-than)",
+                           c->url ? c->url : "?");
     if (c->password && s->dir) {
         rd_error err;
         pwfile = rd_fs_join(s->dir, "password");

@@ -110,6 +110,9 @@ expect_eq "$(jq -r '[.targets[0].points[].id] | join(",")' "$tmp/list.json")" \
 expect_eq "$(jq -r '.targets[0].points[2].location' "$tmp/list.json")" "s3://attachments/20260130T020000Z/" "point location"
 expect_eq "$(jq -r '.targets[0].points[2].time_basis' "$tmp/list.json")" name "time from the prefix's name"
 expect_eq "$(jq -r '.targets[1].points | length' "$tmp/list.json")" 1 "a versioned bucket is one point"
+run "$RD_BIN" list "$tmp/drill.json" --target vers-random --seed 11
+expect_rc 0 "list vers-random"
+expect_has "$tmp/out.txt" "  versioning window: $(iso "$(sort -k3n "$tmp/vers-before.txt" | head -n 1 | awk '{print $3}')") to $(iso "$k4_ms") ($(wc -l <"$tmp/vers-before.txt" | tr -d " ") versions and delete markers)" "list: the versioning window"
 
 run "$RD_BIN" run "$tmp/drill.json" --no-progress
 expect_rc 1 "run (missing and changed fail)"
