@@ -43,6 +43,8 @@ expect_eq "$(jq -r .key "$tmp/listing-20260130T020000Z.jsonl" | tr '\n' ' ')" "a
 expect_eq "$(jq -r 'select(.key == "a.txt") | .sha256' "$tmp/listing-20260130T020000Z.jsonl")" \
     "$(printf 'alpha of 20260130T020000Z' | sha256sum | cut -d' ' -f1)" "listing sha256"
 expect_eq "$(jq -r 'select(.key == "a.txt") | .size' "$tmp/listing-20260130T020000Z.jsonl")" 25 "listing size"
+# the same listing without the MD5s: the digests are settled by sha256 alone
+jq -c 'del(.md5)' "$tmp/listing-20260130T020000Z.jsonl" >"$tmp/nomd5-20260130T020000Z.jsonl"
 # after the listings: one object lost, one changed (same size, other bytes)
 s3py rm attachments 20260129T020000Z/photos/b.jpg
 s3py putb attachments 20260128T020000Z/a.txt "ALPHA of 20260128T020000Z"
@@ -76,6 +78,11 @@ cat >"$tmp/drill.json" <<JSON
                  "endpoint": "$RD_S3_ENDPOINT"},
      "scratch": {"type": "server", "bucket": "scratch"},
      "reference": {"listing": "$tmp/listing-{point}.jsonl"}},
+    {"name": "no-md5", "engine": "s3",
+     "catalog": {"type": "s3-objects", "bucket": "attachments", "pattern": "2026*",
+                 "endpoint": "$RD_S3_ENDPOINT"},
+     "scratch": {"type": "server", "bucket": "scratch"},
+     "reference": {"listing": "$tmp/nomd5-{point}.jsonl"}},
     {"name": "missing", "engine": "s3",
      "catalog": {"type": "s3-objects", "bucket": "attachments", "endpoint": "$RD_S3_ENDPOINT"},
      "sample": {"strategy": "id", "id": "20260129T020000Z"},
@@ -125,6 +132,10 @@ expect_eq "$(chk clean rowcount status)" passed "clean rowcount"
 expect_eq "$(chk clean rowcount message)" "3 objects, as the listing $tmp/listing-20260130T020000Z.jsonl says" "clean rowcount message"
 expect_eq "$(chk clean checksum status)" passed "clean checksum"
 expect_eq "$(chk clean checksum message)" "3 objects: keys, sizes and digests equal to the listing $tmp/listing-20260130T020000Z.jsonl" "clean checksum message"
+expect_eq "$(chk clean checksum properties.equal_by_etag_md5)" 3 "clean: settled by the MD5 ETags"
+expect_eq "$(tgt no-md5 .status)" passed "listing without MD5s"
+expect_eq "$(chk no-md5 checksum properties.equal_by_etag_md5)" 0 "no-md5: no ETag used"
+expect_eq "$(( $(chk no-md5 checksum properties.equal_by_checksum_sha256) + $(chk no-md5 checksum properties.equal_by_streamed_sha256) ))" 3 "no-md5: settled by sha256"
 expect_eq "$(tgt clean .rpo.basis)" LastModified "RPO from LastModified"
 expect_eq "$(tgt clean '.checks[] | select(.type == "integrity") | .status' | head -n 1)" "" "no default integrity"
 
