@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "restoredrill/catalog.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
 #include "restoredrill/prng.h"
@@ -150,6 +149,22 @@ static rd_status teardown(rd_scratch *s, rd_error *err)
     return st;
 }
 
+/* The time in a scratch prefix's name "<prefix><target>_<YYYYMMDDTHHMMSSZ>_<random>/";
+ * 0 when it has none. */
+static int name_time(const char *dir, int64_t *ms)
+{
+    size_t n = strlen(dir);
+    if (n < 26 || dir[n - 1] != '/' || dir[n - 8] != '_' || dir[n - 25] != '_')
+        return 0;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(dir + n - 24, "%Y%m%dT%H%M%SZ", &tm);
+    if (end != dir + n - 8)
+        return 0;
+    *ms = (int64_t)timegm(&tm) * 1000;
+    return 1;
+}
+
 /* Scratch prefixes of dead runs: <prefix><target>_<time>_<random>/ older than older_than. */
 static rd_status gc(const rd_scratch_cfg *cfg, rd_engine engine, double older_than, int dry_run,
                     void (*report)(void *ud, const char *what), void *ud, rd_error *err)
@@ -169,8 +184,7 @@ static rd_status gc(const rd_scratch_cfg *cfg, rd_engine engine, double older_th
             j++;
         int64_t when = 0;
         char *dir = slash ? rd_asprintf("%s%.*s/", prefix, (int)nl, k) : NULL;
-        if (dir && rd_catalog_time_from_name(dir, &when) &&
-            (double)(now - when) / 1000.0 > older_than) {
+        if (dir && name_time(dir, &when) && (double)(now - when) / 1000.0 > older_than) {
             char line[MAX_PREFIX + 128];
             size_t n = 0;
             if (!dry_run)
