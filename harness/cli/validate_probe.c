@@ -26,7 +26,7 @@ static size_t probe_catalog(const rd_config *cfg, size_t i)
     rd_error err;
     size_t n = 0;
     rd_error_clear(&err);
-    int dyn = strcmp(c->type, "dynamodb-export") == 0; /* a local directory too */
+    int dyn = strcmp(c->type, "dynamodb-export") == 0 && !c->bucket; /* a local directory too */
     if (strcmp(c->type, "dir") != 0 && !dyn)
         return 0; /* listing other catalogs runs commands or reaches a network */
     if (rd_catalog_list(c, &pts, &err) != RD_OK) {

@@ -19,6 +19,15 @@ static double deadline_in(double timeout)
     return timeout > 0 ? rd_mono_now() + timeout : 0;
 }
 
+/* The catalog's S3 options, for points in S3. */
+static rd_s3_opts s3_opts(const rd_target_cfg *t)
+{
+    rd_s3_opts o = {.endpoint = t->catalog.endpoint,
+                    .region = t->catalog.region,
+                    .path_style = t->catalog.path_style};
+    return o;
+}
+
 static int export_result(rd_drill_target *dt, const char *object, int ok, double secs,
                          const char *findings, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -51,11 +60,13 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
     rd_dyn_verify *v = calloc(1, sizeof *v);
     rd_error err;
     double start = rd_mono_now();
+    rd_s3_opts s3o = s3_opts(t);
     rd_status st;
     int ok = 1;
     rd_error_clear(&err);
     rd_log_info("%s: verifying %s", t->name, pt->id);
-    st = v ? rd_dyn_verify_point(pt->location, dec, &t->key, deadline_in(t->timeout_fetch), v, &err)
+    st = v ? rd_dyn_verify_point(pt->location, dec, &s3o, &t->key, deadline_in(t->timeout_fetch), v,
+                                 &err)
            : RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
     free(dec);
     double secs = rd_mono_now() - start;
@@ -112,6 +123,7 @@ int rd_drill_dyn_restore(rd_drill_target *dt)
     const rd_conninfo *c = &dt->scratch->conn;
     const char **dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
     rd_dyn_load_stats stats = {0};
+    rd_s3_opts s3o = s3_opts(t);
     rd_dyn_client *cl = NULL;
     const char *access, *secret;
     rd_error err;
@@ -126,8 +138,8 @@ int rd_drill_dyn_restore(rd_drill_target *dt)
     if (st == RD_OK)
         st = rd_dyn_create_table(cl, c->database, &t->key, dt->dyn->key_type, deadline, &err);
     if (st == RD_OK)
-        st = rd_dyn_load(c->url, NULL, c->database, dt->point->location, dec, workers, deadline,
-                         &stats, &err);
+        st = rd_dyn_load(c->url, NULL, c->database, dt->point->location, dec, &s3o, workers,
+                         deadline, &stats, &err);
     rd_dyn_client_free(cl);
     free(dec);
     double secs = rd_mono_now() - start;

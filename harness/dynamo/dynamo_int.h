@@ -20,19 +20,34 @@ typedef rd_status (*rd_dyn_file_fn)(void *ud, const rd_dyn_file *f, rd_error *er
  * part after "AWSDynamoDB/<id>/" when the key holds it, else the key itself
  * when relative ("data/..."), never a path with "..". RD_ERR_FORMAT naming
  * the line for a line that does not parse or names no file. */
-rd_status rd_dyn_export_files(const char *dir, rd_dyn_file_fn fn, void *ud, rd_error *err);
+rd_status rd_dyn_export_files(const char *dir, const rd_s3_opts *s3, rd_dyn_file_fn fn, void *ud,
+                              rd_error *err);
+
+/* How a file is read: the decrypt filter (NULL: none), the S3 options of
+ * s3:// paths (NULL: defaults), the deadline (0: none), and md5: when not
+ * NULL, receives the base64 MD5 of the stored bytes once the whole file was
+ * read (32 bytes; "" when the read stopped early). */
+typedef struct rd_dyn_read {
+    const char *const *decrypt;
+    const rd_s3_opts *s3;
+    double deadline;
+    char *md5;
+} rd_dyn_read;
 
 /* Decoded lines (without "\n", NUL-terminated, valid during the call) of a
  * file, gunzipped and decrypted as needed. lineno counts from 1. */
 typedef rd_status (*rd_dyn_line_fn)(void *ud, char *line, size_t n, size_t lineno, rd_error *err);
-rd_status rd_dyn_file_lines(const char *path, const char *const *decrypt, double deadline,
-                            rd_dyn_line_fn fn, void *ud, rd_error *err);
+rd_status rd_dyn_file_lines(const char *path, const rd_dyn_read *r, rd_dyn_line_fn fn, void *ud,
+                            rd_error *err);
+
+/* The base64 MD5 of an object's stored bytes, streamed (32 bytes). */
+rd_status rd_dyn_s3_md5(const char *url, const rd_s3_opts *s3, char md5[32], rd_error *err);
 
 /* The items of a scan file ({"Items": [{...}, ...]}), each as its JSON text
  * (NUL-terminated, valid during the call). index counts from 1.
  * RD_ERR_FORMAT "FILE: no \"Items\" array" / "FILE: truncated after item N". */
-rd_status rd_dyn_scan_items(const char *path, const char *const *decrypt, double deadline,
-                            rd_dyn_line_fn fn, void *ud, rd_error *err);
+rd_status rd_dyn_scan_items(const char *path, const rd_dyn_read *r, rd_dyn_line_fn fn, void *ud,
+                            rd_error *err);
 
 /* The attribute map inside an export line {"Item": {...}}: its text span.
  * 0 when the line has not that shape. */

@@ -71,6 +71,7 @@ typedef struct vctx {
     rd_strbuf canon;
     size_t nfindings;
     double deadline;
+    const rd_s3_opts *s3;
     const char *file; /* the data file or scan file being read */
     int64_t file_items;
 } vctx;
@@ -239,6 +240,21 @@ static rd_status file_md5(const char *path, char *b64, size_t cap, rd_error *err
     return RD_OK;
 }
 
+/* A data file in S3: one streamed pass computes the MD5 of the stored bytes
+ * while the lines are read; a corrupt stream stops the decoding early, and
+ * then a second raw pass gives the MD5. */
+static rd_status s3_export_file(vctx *c, const rd_dyn_file *f, char md5[32], rd_error *ferr)
+{
+    rd_dyn_read r = {.s3 = c->s3, .deadline = c->deadline, .md5 = md5};
+    rd_status st = rd_dyn_file_lines(f->path, &r, export_line, c, ferr);
+    if (st == RD_ERR_INTEGRITY || st == RD_ERR_FORMAT) {
+        c->v->parse_errors++;
+        finding(c, &c->v->first_parse, "%s", ferr->msg);
+        st = rd_dyn_s3_md5(f->path, c->s3, md5, ferr);
+    }
+    return st;
+}
+
 static rd_status export_file(void *ud, const rd_dyn_file *f, rd_error *err)
 {
     vctx *c = ud;
@@ -248,7 +264,9 @@ static rd_status export_file(void *ud, const rd_dyn_file *f, rd_error *err)
     c->v->files++;
     c->file = f->name;
     c->file_items = 0;
-    rd_status st = file_md5(f->path, md5, sizeof md5, &ferr);
+    int s3 = rd_s3_is_url(f->path);
+    rd_status st =
+        s3 ? s3_export_file(c, f, md5, &ferr) : file_md5(f->path, md5, sizeof md5, &ferr);
     if (st == RD_ERR_NOTFOUND) {
         c->v->files_bad++;
         finding(c, &c->v->first_md5, "%s: missing", f->name);
@@ -263,7 +281,8 @@ static rd_status export_file(void *ud, const rd_dyn_file *f, rd_error *err)
         finding(c, &c->v->first_md5, "%s: md5 mismatch: manifest %s, file %s", f->name,
                 f->md5 ? f->md5 : "(none)", md5);
     }
-    st = rd_dyn_file_lines(f->path, NULL, c->deadline, export_line, c, &ferr);
+    rd_dyn_read r = {.deadline = c->deadline};
+    st = s3 ? RD_OK : rd_dyn_file_lines(f->path, &r, export_line, c, &ferr);
     if (st == RD_ERR_INTEGRITY || st == RD_ERR_FORMAT) {
         /* a corrupt gzip stream: the lines read so far counted, the rest lost */
         c->v->parse_errors++;
@@ -304,8 +323,8 @@ void rd_dyn_verify_free(rd_dyn_verify *v)
 }
 
 rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
-                              const rd_strlist *key, double deadline, rd_dyn_verify *out,
-                              rd_error *err)
+                              const rd_s3_opts *s3, const rd_strlist *key, double deadline,
+                              rd_dyn_verify *out, rd_error *err)
 {
     rd_dyn_verify v;
     vctx c;
@@ -317,19 +336,21 @@ rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
     c.v = &v;
     c.key = key;
     c.deadline = deadline;
+    c.s3 = s3;
     v.kind = rd_dyn_kind_of(location);
     v.manifest_items = -1;
     if (v.kind == RD_DYN_EXPORT) {
-        st = rd_dyn_export_summary(location, &v.export_time_ms, &v.manifest_items, err);
+        st = rd_dyn_export_summary(location, s3, &v.export_time_ms, &v.manifest_items, err);
         if (st == RD_OK)
-            st = rd_dyn_export_files(location, export_file, &c, err);
+            st = rd_dyn_export_files(location, s3, export_file, &c, err);
         if (st == RD_OK && v.items != v.manifest_items)
             finding(&c, &v.first_count,
                     "the export holds %lld items, manifest-summary.json says %lld",
                     (long long)v.items, (long long)v.manifest_items);
     } else if (v.kind == RD_DYN_SCAN) {
         c.file = location;
-        st = rd_dyn_scan_items(location, decrypt, deadline, scan_item, &c, err);
+        rd_dyn_read r = {.decrypt = decrypt, .s3 = s3, .deadline = deadline};
+        st = rd_dyn_scan_items(location, &r, scan_item, &c, err);
         if (st == RD_ERR_FORMAT || st == RD_ERR_INTEGRITY) {
             v.parse_errors++;
             finding(&c, &v.first_parse, "%s", err->msg);

@@ -12,6 +12,7 @@
 
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
+#include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 
 struct cJSON;
@@ -50,18 +51,22 @@ typedef enum rd_dyn_kind {
 
 /* "export" or "scan" for a location (a directory holding
  * manifest-summary.json is an export; any other file a scan); 0 when it
- * does not exist. */
+ * does not exist. An s3:// location is an export when it names the export's
+ * own prefix (s3://bucket/pfx/AWSDynamoDB/<id>, no trailing '/'), else a
+ * scan file; nothing is sent to S3. */
 rd_dyn_kind rd_dyn_kind_of(const char *location);
 
 /* Call fn for every item of a recovery point, in file order: item is the
  * attribute map's JSON text (n bytes, not NUL-terminated, valid during the
  * call). decrypt: argv of the decrypt filter for scan files, or NULL.
  * Export data files are read as manifest-files.json names them (resolved
- * against the export's own directory). fn's error stops the walk and is
- * returned. Unparseable input is RD_ERR_FORMAT naming the file and line. */
+ * against the export's own directory, or its own prefix in S3). s3: the
+ * endpoint, region and path style of s3:// locations (NULL: defaults); they
+ * are streamed with flat memory. fn's error stops the walk and is returned.
+ * Unparseable input is RD_ERR_FORMAT naming the file and line. */
 typedef rd_status (*rd_dyn_item_fn)(void *ud, const char *item, size_t n, rd_error *err);
-rd_status rd_dyn_each_item(const char *location, const char *const *decrypt, double deadline,
-                           rd_dyn_item_fn fn, void *ud, rd_error *err);
+rd_status rd_dyn_each_item(const char *location, const char *const *decrypt, const rd_s3_opts *s3,
+                           double deadline, rd_dyn_item_fn fn, void *ud, rd_error *err);
 
 /* What verifying a recovery point found. Strings heap, owned. */
 typedef struct rd_dyn_verify {
@@ -89,13 +94,15 @@ typedef struct rd_dyn_verify {
  * decrypt filter that fails, the deadline). *out is the caller's
  * (rd_dyn_verify_free) and written on success only. */
 rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
-                              const rd_strlist *key, double deadline, rd_dyn_verify *out,
-                              rd_error *err);
+                              const rd_s3_opts *s3, const rd_strlist *key, double deadline,
+                              rd_dyn_verify *out, rd_error *err);
 void rd_dyn_verify_free(rd_dyn_verify *v); /* the contents; harmless twice */
 
-/* The summary of an export directory (for catalogs): exportTime (ms) and
- * itemCount. RD_ERR_NOTFOUND / RD_ERR_FORMAT naming the file. */
-rd_status rd_dyn_export_summary(const char *dir, int64_t *time_ms, int64_t *items, rd_error *err);
+/* The summary of an export directory or s3:// export prefix (for
+ * catalogs): exportTime (ms) and itemCount. RD_ERR_NOTFOUND / RD_ERR_FORMAT
+ * naming the file; S3 errors as s3.h gives them. */
+rd_status rd_dyn_export_summary(const char *dir, const rd_s3_opts *s3, int64_t *time_ms,
+                                int64_t *items, rd_error *err);
 
 /* --- the client (harness/dynamo/dynamo_client.c, dynamo_load.c) --- */
 
@@ -130,8 +137,8 @@ typedef struct rd_dyn_load_stats {
  * again with exponential backoff until the deadline. Memory stays bounded
  * (a queue of 2 * workers requests). */
 rd_status rd_dyn_load(const char *endpoint, const char *region, const char *table,
-                      const char *location, const char *const *decrypt, int workers,
-                      double deadline, rd_dyn_load_stats *stats, rd_error *err);
+                      const char *location, const char *const *decrypt, const rd_s3_opts *s3,
+                      int workers, double deadline, rd_dyn_load_stats *stats, rd_error *err);
 
 /* Read the whole table back with a parallel Scan of `segments` segments
  * (1..64): the count and the digest of the canonical items. */
