@@ -121,5 +121,7 @@ rd_status rd_check_dyn_configure(const struct cJSON *params, const char *path, v
 rd_status rd_check_dyn_rowcount(rd_check_ctx *ctx, rd_error *err);
 /* The digest of the restored table's canonical items against the point's. */
 rd_status rd_check_dyn_checksum(rd_check_ctx *ctx, rd_error *err);
+/* schema: DescribeTable of the restored table against reference.description */
+rd_status rd_check_dyn_schema(rd_check_ctx *ctx, rd_error *err);
 
 #endif

@@ -94,3 +94,52 @@ rd_status rd_check_dyn_checksum(rd_check_ctx *ctx, rd_error *err)
     }
     return RD_OK;
 }
+
+/* schema: the restored table's DescribeTable against reference.description
+ * (key schema, attribute definitions, secondary indexes); skipped without a
+ * description. */
+rd_status rd_check_dyn_schema(rd_check_ctx *ctx, rd_error *err)
+{
+    const rd_conninfo *c = &ctx->instance->conn;
+    const rd_dyn_verify *v = ctx->dyn;
+    const char *access, *secret;
+    rd_dyn_client *cl = NULL;
+    cJSON *got = NULL;
+    rd_strbuf diffs;
+    double t0 = rd_mono_now();
+    if (!v)
+        return RD_ERR(err, RD_ERR_INTERNAL, "no verified recovery point to compare with");
+    if (!v->description) {
+        rd_check_record(ctx, c->database, RD_SKIPPED, 0,
+                        "no table description to compare with (give reference.description, "
+                        "written by `restoredrill manifest --engine dynamodb`)");
+        return RD_OK;
+    }
+    rd_dyn_credentials(&access, &secret);
+    rd_status st = rd_dyn_client_new(c->url, NULL, access, secret, &cl, err);
+    if (st == RD_OK)
+        st = rd_dyn_describe_table(cl, c->database, 30, &got, err);
+    rd_dyn_client_free(cl);
+    if (st != RD_OK)
+        return st;
+    rd_strbuf_init(&diffs, 0);
+    size_t n = rd_dyn_schema_diff(v->description, got, &diffs);
+    cJSON_Delete(got);
+    double secs = rd_mono_now() - t0;
+    rd_check_result *r;
+    if (n == 0) {
+        r = rd_check_record(ctx, c->database, RD_PASSED, secs,
+                            "key schema, attribute definitions and indexes as described");
+    } else {
+        const char *first = diffs.data, *nl = strchr(first, '\n');
+        r = rd_check_record(
+            ctx, c->database, RD_FAILED, secs, "%zu difference%s from the table description: %.*s",
+            n, n == 1 ? "" : "s", (int)(nl ? nl - first : (ptrdiff_t)strlen(first)), first);
+        if (r)
+            rd_check_set_output(r, diffs.data);
+    }
+    if (r)
+        rd_check_add_prop(r, "differences", "%zu", n);
+    rd_strbuf_free(&diffs);
+    return RD_OK;
+}

@@ -35,5 +35,7 @@ struct rd_coverage *rd_cli_coverage_for_run(const struct rd_config *cfg, const c
  * (a dir catalog's directory and pattern, the live reference's connection);
  * one stderr line per problem; returns how many. */
 size_t rd_cli_validate_probe(const struct rd_config *cfg);
+/* cmd_manifest_dyn.c: `manifest --engine dynamodb`: a table's description. */
+int rd_cli_manifest_dynamodb(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_int.h"
 #include "restoredrill/cli.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/db.h"
@@ -204,6 +205,9 @@ int rd_cmd_manifest(int argc, char **argv)
     int checksums = 1; /* the contract's manifest holds chunk checksums */
     rd_strlist globs = {0};
     int rc = RD_EXIT_OK;
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--engine") == 0 && strcmp(argv[i + 1], "dynamodb") == 0)
+            return rd_cli_manifest_dynamodb(argc, argv);
     for (int i = 1; i < argc && rc == RD_EXIT_OK; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0) {

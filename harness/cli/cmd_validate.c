@@ -77,6 +77,11 @@ static void print_sample(const rd_target_cfg *t)
         printf("\n  key:        ");
         for (size_t i = 0; i < t->key.n; i++)
             printf("%s%s", i ? ", " : "", t->key.items[i]);
+        if (!t->key.n)
+            printf("the key schema of %s", t->reference.description);
+        if (t->reference.description)
+            printf("\n  description: %s (scratch table created like it; schema compares)",
+                   t->reference.description);
         printf("\n");
         return;
     }

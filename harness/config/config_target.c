@@ -151,7 +151,8 @@ static const rd_cfg_field f_restore[] = {
 static const rd_cfg_field f_reference[] = {
     RD_FLD("manifest", RD_CFG_STRING, rd_reference_cfg, manifest),
     RD_FLD("dsn", RD_CFG_STRING, rd_reference_cfg, dsn),
-    RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env), RD_FEND};
+    RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env),
+    RD_FLD("description", RD_CFG_STRING, rd_reference_cfg, description), RD_FEND};
 static const rd_cfg_field f_recovery[] = {
     RD_FLD("timeout", RD_CFG_DURATION, rd_recovery_cfg, timeout),
     RD_FLD("tolerance", RD_CFG_DURATION, rd_recovery_cfg, tolerance),
@@ -230,12 +231,18 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
     int dyn_catalog = tc->catalog.type && strcmp(tc->catalog.type, "dynamodb-export") == 0;
     rd_status st = RD_OK;
     if (dyn) {
+        /* without `key`, the key schema comes from reference.description */
         st = rd_cfg_strlist(t, tpath, "key", 0, &tc->key, err);
-        if (st == RD_OK && (tc->key.n < 1 || tc->key.n > 2))
+        if (st == RD_OK && tc->reference.description && !*tc->reference.description)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.reference.description: expected a file path, got \"\"", tpath);
+        if (st == RD_OK && (tc->key.n > 2 || (tc->key.n < 1 && !tc->reference.description)))
             st = RD_ERR(err, RD_ERR_CONFIG,
                         "%s.key: expected the table's key attributes, [\"partition\"] or "
                         "[\"partition\", \"sort\"]%s",
-                        tpath, tc->key.n ? ", got more than two" : " (required for dynamodb)");
+                        tpath,
+                        tc->key.n ? ", got more than two"
+                                  : " (required for dynamodb without reference.description)");
         if (st == RD_OK && tc->catalog.type && !dyn_catalog)
             st = RD_ERR(err, RD_ERR_CONFIG,
                         "%s.catalog.type: engine dynamodb needs a catalog of type "
@@ -268,6 +275,9 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
     } else {
         if (cJSON_GetObjectItemCaseSensitive(t, "key"))
             st = RD_ERR(err, RD_ERR_CONFIG, "%s.key: only used with engine \"dynamodb\"", tpath);
+        else if (tc->reference.description && tc->engine)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.reference.description: only used with engine \"dynamodb\"", tpath);
         else if (dyn_catalog && tc->engine)
             st = RD_ERR(err, RD_ERR_CONFIG,
                         "%s.catalog.type: catalog type \"dynamodb-export\" needs engine "

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dynamo_int.h"
 #include "restoredrill/clock.h"
-#include "restoredrill/dynamo.h"
 #include "restoredrill/proc.h"
 
 #define RESPONSE_MAX (64u << 20)
@@ -167,11 +167,9 @@ rd_status rd_dyn_create_table(rd_dyn_client *c, const char *table, const rd_strl
                               const char key_type[2], double deadline, rd_error *err)
 {
     static const char *const roles[2] = {"HASH", "RANGE"};
-    cJSON *req = cJSON_CreateObject(), *resp = NULL;
+    cJSON *req = cJSON_CreateObject();
     cJSON *defs = cJSON_AddArrayToObject(req, "AttributeDefinitions");
     cJSON *schema = cJSON_AddArrayToObject(req, "KeySchema");
-    rd_status st = RD_OK;
-    char *body = NULL;
     cJSON_AddStringToObject(req, "TableName", table);
     cJSON_AddStringToObject(req, "BillingMode", "PAY_PER_REQUEST");
     for (size_t i = 0; i < key->n && i < 2; i++) {
@@ -184,6 +182,15 @@ rd_status rd_dyn_create_table(rd_dyn_client *c, const char *table, const rd_strl
         cJSON_AddStringToObject(k, "KeyType", roles[i]);
         cJSON_AddItemToArray(schema, k);
     }
+    return rd_dyn_create_table_req(c, table, req, deadline, err);
+}
+
+rd_status rd_dyn_create_table_req(rd_dyn_client *c, const char *table, cJSON *req, double deadline,
+                                  rd_error *err)
+{
+    cJSON *resp = NULL;
+    rd_status st = RD_OK;
+    char *body = NULL;
     body = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
     if (!body)

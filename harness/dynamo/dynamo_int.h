@@ -53,4 +53,10 @@ rd_status rd_dyn_scan_items(const char *path, const rd_dyn_read *r, rd_dyn_line_
  * 0 when the line has not that shape. */
 int rd_dyn_line_item(const char *line, size_t n, const char **item, size_t *len);
 
+/* CreateTable with req (consumed: TableName and BillingMode already in it),
+ * then wait until the table is ACTIVE. */
+struct cJSON;
+rd_status rd_dyn_create_table_req(rd_dyn_client *c, const char *table, struct cJSON *req,
+                                  double deadline, rd_error *err);
+
 #endif

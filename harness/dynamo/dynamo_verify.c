@@ -319,6 +319,9 @@ void rd_dyn_verify_free(rd_dyn_verify *v)
     free(v->first_count);
     free(v->first_parse);
     free(v->first_key);
+    rd_strlist_free(&v->key);
+    cJSON_Delete(v->description);
+    v->description = NULL;
     v->first_md5 = v->first_count = v->first_parse = v->first_key = NULL;
 }
 

@@ -71,15 +71,18 @@ rd_status rd_dyn_each_item(const char *location, const char *const *decrypt, con
 /* What verifying a recovery point found. Strings heap, owned. */
 typedef struct rd_dyn_verify {
     rd_dyn_kind kind;
-    int64_t export_time_ms;  /* exportTime of the summary, 0 for scans */
-    int64_t manifest_items;  /* itemCount of the summary, -1 for scans */
-    int64_t items;           /* items read (lines that parsed) */
-    size_t files, files_bad; /* data files; those whose MD5 or count differ */
-    size_t parse_errors;     /* lines or items that do not parse */
-    size_t duplicate_keys;   /* items whose key an earlier item had */
-    size_t key_errors;       /* items without a key attribute or with a non-scalar one */
-    char key_type[2];        /* 'S' 'N' 'B' of each key attribute as first seen; 0 unknown */
-    rd_dyn_digest digest;    /* of every item that parsed */
+    int64_t export_time_ms;    /* exportTime of the summary, 0 for scans */
+    int64_t manifest_items;    /* itemCount of the summary, -1 for scans */
+    int64_t items;             /* items read (lines that parsed) */
+    size_t files, files_bad;   /* data files; those whose MD5 or count differ */
+    size_t parse_errors;       /* lines or items that do not parse */
+    size_t duplicate_keys;     /* items whose key an earlier item had */
+    size_t key_errors;         /* items without a key attribute or with a non-scalar one */
+    char key_type[2];          /* 'S' 'N' 'B' of each key attribute as first seen; 0 unknown */
+    rd_strlist key;            /* the key attributes checked (set by the drill: `key`, else the
+                                  table description's) */
+    struct cJSON *description; /* reference.description's Table object, or NULL (the drill's) */
+    rd_dyn_digest digest;      /* of every item that parsed */
     /* one line per finding ("data/x.json.gz: md5 mismatch: manifest ..., file ..."),
      * capped; the first of each kind below */
     rd_strbuf findings;
@@ -154,6 +157,37 @@ rd_status rd_dyn_scan_newest(const char *endpoint, const char *region, const cha
                              int *found, rd_error *err);
 /* One attribute value as an instant (rules above); 1 when it is one. */
 int rd_dyn_time_value(const struct cJSON *v, int64_t *ms);
+
+/* --- table descriptions (harness/dynamo/dynamo_schema.c) ---
+ * A description is the "Table" object of a DescribeTable answer: KeySchema,
+ * AttributeDefinitions, GlobalSecondaryIndexes, LocalSecondaryIndexes. */
+
+/* The table's description (DescribeTable); *out the "Table" object
+ * (cJSON_Delete). RD_ERR_PROC "dynamodb DescribeTable: ResourceNotFoundException: ..." */
+rd_status rd_dyn_describe_table(rd_dyn_client *c, const char *table, double timeout,
+                                struct cJSON **out, rd_error *err);
+/* Read a captured description from path: {"Table": {...}} (what DescribeTable
+ * answers, what `restoredrill manifest --engine dynamodb` writes) or the Table
+ * object itself. RD_ERR_FORMAT "PATH: no \"KeySchema\" with a HASH key",
+ * "PATH: key attribute \"x\" is not in \"AttributeDefinitions\"". */
+rd_status rd_dyn_description_load(const char *path, struct cJSON **out, rd_error *err);
+/* RD_OK when table has a HASH key and its key attributes are defined;
+ * what names it in the message. */
+rd_status rd_dyn_description_check(const struct cJSON *table, const char *what, rd_error *err);
+/* The key a description gives: [hash] or [hash, range], and their types
+ * ('S' 'N' 'B'). *key is the caller's (rd_strlist_free). */
+rd_status rd_dyn_description_key(const struct cJSON *table, rd_strlist *key, char key_type[2],
+                                 rd_error *err);
+/* Create table like the description (its key schema, attribute definitions,
+ * secondary indexes with their keys and projections; on-demand billing) and
+ * wait until it is ACTIVE. */
+rd_status rd_dyn_create_table_like(rd_dyn_client *c, const char *table, const struct cJSON *desc,
+                                   double deadline, rd_error *err);
+/* The differences between a captured description and the restored table's:
+ * key schema, attribute definitions, each secondary index (present, key,
+ * projection), one line each ("global secondary index by_status projection:
+ * description ALL, restored KEYS_ONLY\n") appended to out. Returns their count. */
+size_t rd_dyn_schema_diff(const struct cJSON *want, const struct cJSON *got, rd_strbuf *out);
 
 /* Credentials for an endpoint: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
  * when set, else a placeholder pair that local emulators accept. */

@@ -334,7 +334,8 @@ START_TEST(config)
                      "implemented yet)");
     ck_assert_str_eq(config_error(DYN CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
-                     "[\"partition\"] or [\"partition\", \"sort\"] (required for dynamodb)");
+                     "[\"partition\"] or [\"partition\", \"sort\"] (required for dynamodb without "
+                     "reference.description)");
     ck_assert_str_eq(config_error(DYN "\"key\": [\"a\", \"b\", \"c\"], " CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
                      "[\"partition\"] or [\"partition\", \"sort\"], got more than two");
@@ -367,10 +368,22 @@ START_TEST(config)
                                       "\"dynamodb-export\"}}"),
                      "drill.json: targets[0].catalog.path: required key is missing (or "
                      "\"bucket\" for exports in S3)");
-    ck_assert_str_eq(
-        config_error(DYN "\"key\": [\"pk\"], " CAT ", \"checks\": [{\"type\": \"schema\"}]}"),
-        "drill.json: targets[0].checks[0].type: check type \"schema\" does not support "
-        "engine \"dynamodb\"");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+                                      ", \"checks\": [{\"type\": \"exec\", "
+                                      "\"command\": [\"true\"]}]}"),
+                     "drill.json: targets[0].checks[0].type: check type \"exec\" does not support "
+                     "engine \"dynamodb\"");
+    ck_assert_str_eq(config_error(DYN CAT ", \"reference\": {\"description\": \"/d.json\"}, "
+                                          "\"checks\": [{\"type\": \"schema\"}]}"),
+                     "(loaded)");
+    ck_assert_str_eq(config_error(DYN CAT ", \"reference\": {\"description\": \"\"}}"),
+                     "drill.json: targets[0].reference.description: expected a file path, got "
+                     "\"\"");
+    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"postgres\", \"catalog\": "
+                                  "{\"type\": \"dir\", \"path\": \"/e\"}, \"reference\": "
+                                  "{\"description\": \"/d.json\"}}"),
+                     "drill.json: targets[0].reference.description: only used with engine "
+                     "\"dynamodb\"");
     ck_assert_str_eq(config_error(DYN
                                   "\"key\": [\"pk\"], " CAT
                                   ", \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"x\"}}"),
