@@ -36,8 +36,7 @@ void rd_dyn_credentials(const char **access, const char **secret)
     }
 }
 
-/* "https://dynamodb.eu-west-1.amazonaws.com" -> "eu-west-1"; else us-east-1 */
-static const char *region_of(const char *endpoint, char *buf, size_t cap)
+const char *rd_dyn_endpoint_region(const char *endpoint, char *buf, size_t cap)
 {
     const char *h = strstr(endpoint ? endpoint : "", "dynamodb.");
     const char *end = h ? strstr(h, ".amazonaws.com") : NULL;
@@ -60,7 +59,7 @@ rd_status rd_dyn_client_new(const char *endpoint, const char *region, const char
     c->endpoint = rd_strdup(endpoint);
     char derived[64];
     if (!region)
-        region = region_of(endpoint, derived, sizeof derived);
+        region = rd_dyn_endpoint_region(endpoint, derived, sizeof derived);
     c->sigv4 = rd_asprintf("aws:amz:%s:dynamodb", region);
     c->userpwd = rd_asprintf("%s:%s", access, secret);
     /* temporary credentials from the environment carry a session token */

@@ -189,6 +189,10 @@ rd_status rd_dyn_create_table_like(rd_dyn_client *c, const char *table, const st
  * description ALL, restored KEYS_ONLY\n") appended to out. Returns their count. */
 size_t rd_dyn_schema_diff(const struct cJSON *want, const struct cJSON *got, rd_strbuf *out);
 
+/* The region of an endpoint: "https://dynamodb.eu-west-1.amazonaws.com" ->
+ * "eu-west-1" (in buf), anything else "us-east-1" (static). */
+const char *rd_dyn_endpoint_region(const char *endpoint, char *buf, size_t cap);
+
 /* Credentials for an endpoint: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
  * when set, else a placeholder pair that local emulators accept. */
 void rd_dyn_credentials(const char **access, const char **secret);
