@@ -10,6 +10,7 @@
 
 #include "drill_int.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 
@@ -103,9 +104,16 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
     cJSON *desc = NULL;
     rd_log_info("%s: verifying %s", t->name, pt->id);
     st = v ? table_key(t, &desc, &key, &err) : RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
+    /* the key runs go to the run directory (where scratch instances live) */
+    char *rundir = st == RD_OK ? rd_scratch_rundir(NULL) : NULL;
+    if (st == RD_OK && !rundir)
+        st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
     if (st == RD_OK)
-        st = rd_dyn_verify_point(pt->location, dec, &s3o, &key, deadline_in(t->timeout_fetch), v,
-                                 &err);
+        st = rd_fs_mkdir_p(rundir, 0755, &err);
+    if (st == RD_OK)
+        st = rd_dyn_verify_point(pt->location, dec, &s3o, &key, rundir,
+                                 deadline_in(t->timeout_fetch), v, &err);
+    free(rundir);
     free(dec);
     double secs = rd_mono_now() - start;
     if (st != RD_OK) {

@@ -53,6 +53,26 @@ rd_status rd_dyn_scan_items(const char *path, const rd_dyn_read *r, rd_dyn_line_
  * 0 when the line has not that shape. */
 int rd_dyn_line_item(const char *line, size_t n, const char **item, size_t *len);
 
+/* --- key uniqueness with flat memory (dynamo_keys.c) --- */
+#define RD_DYN_KEYS_RUN ((size_t)1 << 18) /* records a run: 4 MiB of memory */
+typedef struct rd_dyn_keyset rd_dyn_keyset;
+/* A key set whose files live in a new private directory dynkeys-XXXXXX in
+ * base (NULL: $TMPDIR, else /tmp). run_items: records sorted in memory
+ * (0: RD_DYN_KEYS_RUN); fp_bits: bits of fingerprint kept (0: 64; fewer
+ * only for tests, to force collisions). */
+rd_status rd_dyn_keyset_new(const char *base, size_t run_items, unsigned fp_bits,
+                            rd_dyn_keyset **out, rd_error *err);
+/* One key (its canonical text) and where it was seen ("data/x line 5"). */
+rd_status rd_dyn_keyset_add(rd_dyn_keyset *k, const char *key, size_t keylen, const char *where,
+                            rd_error *err);
+/* Every key seen before (the same bytes) is handed to fn with its where,
+ * in fingerprint order; fingerprint collisions between different keys are
+ * resolved by comparing the keys. Call once. */
+typedef void (*rd_dyn_dup_fn)(void *ud, const char *where, const char *key);
+rd_status rd_dyn_keyset_finish(rd_dyn_keyset *k, rd_dyn_dup_fn fn, void *ud, rd_error *err);
+/* Closes and removes the files; NULL is a no-op. */
+void rd_dyn_keyset_free(rd_dyn_keyset *k);
+
 /* CreateTable with req (consumed: TableName and BillingMode already in it),
  * then wait until the table is ACTIVE. */
 struct cJSON;

@@ -16,58 +16,10 @@
 
 #define FINDINGS_MAX 20
 
-/* A set of 16-byte key hashes (open addressing; an all-zero slot is empty). */
-typedef struct keyset {
-    unsigned char *slots;
-    size_t cap, n;
-} keyset;
-
-static rd_status keyset_add(keyset *k, const unsigned char h[16], int *dup, rd_error *err)
-{
-    static const unsigned char zero[16];
-    if ((k->n + 1) * 2 > k->cap) {
-        size_t ncap = k->cap ? k->cap * 2 : 1024;
-        unsigned char *ns = calloc(ncap, 16);
-        if (!ns)
-            return RD_ERR(err, RD_ERR_NOMEM, "out of memory for the key set");
-        for (size_t i = 0; i < k->cap; i++) {
-            const unsigned char *e = k->slots + i * 16;
-            if (memcmp(e, zero, 16) == 0)
-                continue;
-            uint64_t at;
-            memcpy(&at, e, sizeof at);
-            for (at &= ncap - 1; memcmp(ns + at * 16, zero, 16) != 0; at = (at + 1) & (ncap - 1))
-                ;
-            memcpy(ns + at * 16, e, 16);
-        }
-        free(k->slots);
-        k->slots = ns;
-        k->cap = ncap;
-    }
-    unsigned char e[16];
-    memcpy(e, h, 16);
-    e[15] |= 1; /* never all zero */
-    uint64_t at;
-    memcpy(&at, e, sizeof at);
-    for (at &= k->cap - 1;; at = (at + 1) & (k->cap - 1)) {
-        unsigned char *s = k->slots + at * 16;
-        if (memcmp(s, zero, 16) == 0) {
-            memcpy(s, e, 16);
-            k->n++;
-            *dup = 0;
-            return RD_OK;
-        }
-        if (memcmp(s, e, 16) == 0) {
-            *dup = 1;
-            return RD_OK;
-        }
-    }
-}
-
 typedef struct vctx {
     rd_dyn_verify *v;
     const rd_strlist *key;
-    keyset keys;
+    rd_dyn_keyset *keys;
     rd_strbuf canon;
     size_t nfindings;
     double deadline;
@@ -95,8 +47,8 @@ static void finding(vctx *c, char **first, const char *fmt, ...)
     c->nfindings++;
 }
 
-/* The key of an item into the key set; findings for a missing or
- * non-scalar key attribute and for a key seen before. */
+/* The key of an item into the key set (duplicates are found when the set
+ * is merged at the end); findings for a missing or non-scalar key attribute. */
 static rd_status check_key(vctx *c, const cJSON *item, const char *where, rd_error *err)
 {
     rd_strbuf kb;
@@ -137,17 +89,8 @@ static rd_status check_key(vctx *c, const cJSON *item, const char *where, rd_err
             return RD_OK;
         }
     }
-    if (st == RD_OK) {
-        unsigned char h[EVP_MAX_MD_SIZE];
-        unsigned int hl = 0;
-        int dup = 0;
-        EVP_Digest(kb.data, kb.len, h, &hl, EVP_sha256(), NULL);
-        st = keyset_add(&c->keys, h, &dup, err);
-        if (st == RD_OK && dup) {
-            c->v->duplicate_keys++;
-            finding(c, &c->v->first_key, "%s: duplicate key %.200s", where, kb.data);
-        }
-    }
+    if (st == RD_OK)
+        st = rd_dyn_keyset_add(c->keys, kb.data, kb.len, where, err);
     rd_strbuf_free(&kb);
     return st;
 }
@@ -325,9 +268,16 @@ void rd_dyn_verify_free(rd_dyn_verify *v)
     v->first_md5 = v->first_count = v->first_parse = v->first_key = NULL;
 }
 
+static void duplicate(void *ud, const char *where, const char *key)
+{
+    vctx *c = ud;
+    c->v->duplicate_keys++;
+    finding(c, &c->v->first_key, "%s: duplicate key %.200s", where, key);
+}
+
 rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
-                              const rd_s3_opts *s3, const rd_strlist *key, double deadline,
-                              rd_dyn_verify *out, rd_error *err)
+                              const rd_s3_opts *s3, const rd_strlist *key, const char *tmpdir,
+                              double deadline, rd_dyn_verify *out, rd_error *err)
 {
     rd_dyn_verify v;
     vctx c;
@@ -342,7 +292,8 @@ rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
     c.s3 = s3;
     v.kind = rd_dyn_kind_of(location);
     v.manifest_items = -1;
-    if (v.kind == RD_DYN_EXPORT) {
+    st = rd_dyn_keyset_new(tmpdir, 0, 0, &c.keys, err);
+    if (st == RD_OK && v.kind == RD_DYN_EXPORT) {
         st = rd_dyn_export_summary(location, s3, &v.export_time_ms, &v.manifest_items, err);
         if (st == RD_OK)
             st = rd_dyn_export_files(location, s3, export_file, &c, err);
@@ -350,7 +301,7 @@ rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
             finding(&c, &v.first_count,
                     "the export holds %lld items, manifest-summary.json says %lld",
                     (long long)v.items, (long long)v.manifest_items);
-    } else if (v.kind == RD_DYN_SCAN) {
+    } else if (st == RD_OK && v.kind == RD_DYN_SCAN) {
         c.file = location;
         rd_dyn_read r = {.decrypt = decrypt, .s3 = s3, .deadline = deadline};
         st = rd_dyn_scan_items(location, &r, scan_item, &c, err);
@@ -359,11 +310,13 @@ rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
             finding(&c, &v.first_parse, "%s", err->msg);
             st = RD_OK;
         }
-    } else {
+    } else if (st == RD_OK) {
         st = RD_ERR(err, RD_ERR_NOTFOUND, "%s is neither an export directory nor a scan file",
                     location);
     }
-    free(c.keys.slots);
+    if (st == RD_OK)
+        st = rd_dyn_keyset_finish(c.keys, duplicate, &c, err);
+    rd_dyn_keyset_free(c.keys);
     rd_strbuf_free(&c.canon);
     if (st != RD_OK) {
         rd_dyn_verify_free(&v);

@@ -92,13 +92,15 @@ typedef struct rd_dyn_verify {
 /* Read the whole point: every data file's MD5 and item count against
  * manifest-files.json, the total against the summary's itemCount, every
  * line parsed and canonicalised into the digest, key uniqueness for the key
- * attributes (1 or 2 names). Findings are not errors: RD_OK with them in
+ * attributes (1 or 2 names) with memory independent of the item count (the
+ * keys go to sorted runs in a private directory in tmpdir, NULL: $TMPDIR,
+ * removed before returning). Findings are not errors: RD_OK with them in
  * *out; an error only when the point cannot be read at all (no manifest, a
  * decrypt filter that fails, the deadline). *out is the caller's
  * (rd_dyn_verify_free) and written on success only. */
 rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
-                              const rd_s3_opts *s3, const rd_strlist *key, double deadline,
-                              rd_dyn_verify *out, rd_error *err);
+                              const rd_s3_opts *s3, const rd_strlist *key, const char *tmpdir,
+                              double deadline, rd_dyn_verify *out, rd_error *err);
 void rd_dyn_verify_free(rd_dyn_verify *v); /* the contents; harmless twice */
 
 /* The summary of an export directory or s3:// export prefix (for
