@@ -56,16 +56,23 @@ const rd_cli_command rd_cli_commands[] = {
      "                        \"%\" are plain characters)\n"},
     {"manifest", rd_cmd_manifest,
      "restoredrill manifest --engine E --dsn DSN -o FILE [--no-checksums]\n"
-     "                      [--freshness-query SQL] [--all-databases | --databases GLOB...]",
-     "capture expected figures from a live database",
-     "  --engine E            postgres or mariadb\n"
+     "                      [--freshness-query SQL] [--all-databases | --databases GLOB...]\n"
+     "       restoredrill manifest --engine dynamodb --endpoint URL --table T -o FILE\n"
+     "                      [--region R]",
+     "capture expected figures from a live database (or a DynamoDB table's description)",
+     "  --engine E            postgres or mariadb (or dynamodb: the table's description)\n"
      "  --dsn DSN             database to read (read-only)\n"
      "  -o FILE               manifest file to write\n"
      "  --no-checksums        leave the chunk digests out (by default the manifest holds\n"
      "                        them, for the `checksum` check; --checksums changes nothing)\n"
      "  --freshness-query SQL newest data time, recorded in the manifest\n"
      "  --all-databases       mariadb: a section per database, one snapshot\n"
-     "  --databases GLOB...   mariadb: the databases matching the shell globs\n"},
+     "  --databases GLOB...   mariadb: the databases matching the shell globs\n"
+     "  --endpoint URL        dynamodb: the DynamoDB endpoint to read the table from\n"
+     "  --table T             dynamodb: the table whose DescribeTable answer is written\n"
+     "                        (for reference.description)\n"
+     "  --region R            dynamodb: the signing region (default: from the endpoint's\n"
+     "                        host, else us-east-1)\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
      "                      [--against DSN2 | --manifest FILE] [--parallel N] [--chunk-rows N]",
