@@ -36,7 +36,10 @@ for r in $(seq 1 "$rounds"); do
                 "$bin" run "$tmp/d$items.json" >/dev/null 2>"$tmp/log" || true
             grep -q "manifest-summary.json says $((items + 1))" "$tmp/out/drill.json" ||
                 { echo "unexpected drill result:"; tail -n 5 "$tmp/log"; exit 1; }
-            read -r wall user sys rss <"$tmp/time"
+            # the last line (GNU time first notes the drill's exit status 1)
+            read -r wall user sys rss <<T
+$(tail -n 1 "$tmp/time")
+T
             echo "$which $items $r $wall $(echo "$user + $sys" | bc) $rss"
         done
     done
