@@ -9,6 +9,7 @@
 #   is created with the same key schema and indexes; schema passes (and
 #   names what it compared), rowcount and checksum pass;
 # - nodesc: schema without a description is skipped with the reason;
+# - validate reads the description (one without a key schema is a problem);
 # - wrongkey: `key` that contradicts the description fails the fetch with
 #   both keys named; nothing is restored.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
@@ -80,6 +81,13 @@ run "$RD_BIN" validate "$tmp/drill.json"
 expect_rc 0 "validate"
 expect_has "$tmp/out.txt" "  key:        the key schema of $tmp/desc.json" "validate: the key from the description"
 expect_has "$tmp/out.txt" "  description: $tmp/desc.json (scratch table created like it; schema compares)" "validate: the description"
+# validate reads the description: one without a key schema is a problem
+echo '{"Table": {"TableName": "x"}}' >"$tmp/bad-desc.json"
+sed "s#\"description\": \"$tmp/desc.json\"#\"description\": \"$tmp/bad-desc.json\"#" "$tmp/drill.json" >"$tmp/bad.json"
+run "$RD_BIN" validate "$tmp/bad.json"
+expect_rc 2 "validate with a description without a key schema"
+expect_has "$tmp/err.txt" "restoredrill: $tmp/bad.json: targets[0].reference.description: $tmp/bad-desc.json: no \"KeySchema\" with a HASH key" \
+    "validate names the description's problem"
 run "$RD_BIN" run "$tmp/drill.json" --no-progress
 expect_rc 1 "run (wrongkey fails)"
 st() { jqr ".targets[] | select(.name == \"$1\") | .checks[] | select(.type == \"$2\") | .status"; }
