@@ -121,6 +121,16 @@ rd_status rd_check_dyn_configure(const struct cJSON *params, const char *path, v
 rd_status rd_check_dyn_rowcount(rd_check_ctx *ctx, rd_error *err);
 /* The digest of the restored table's canonical items against the point's. */
 rd_status rd_check_dyn_checksum(rd_check_ctx *ctx, rd_error *err);
+/* schema: DescribeTable of the restored table against reference.description */
+rd_status rd_check_dyn_schema(rd_check_ctx *ctx, rd_error *err);
+/* smoke: the environment an app gets to reach the scratch table (pushed
+ * onto env; a name the check's own "env" (user, "NAME=...") sets is left to it):
+ * AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, AWS_DEFAULT_REGION,
+ * RD_DYNAMODB_TABLE, and on an ephemeral dynalite a placeholder key pair
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_SESSION_TOKEN and
+ * AWS_PROFILE removed). */
+rd_status rd_check_dyn_app_env(const rd_check_ctx *ctx, const rd_strlist *user, rd_strlist *env,
+                               rd_error *err);
 
 /* --- engine s3 (s3objects.c): rowcount and checksum call these (configured
  * by rd_check_dyn_configure: the common keys only) --- */

@@ -45,8 +45,9 @@ static rd_status schema_configure(const cJSON *params, const char *path, rd_engi
 {
     static const char *const keys[] = {RD_CHECK_COMMON_KEYS, "tables", "allow_extra",
                                        "require_same_major", NULL};
-    (void)engine;
     rd_status st;
+    if (engine == RD_ENGINE_DYNAMODB) /* the table against reference.description */
+        return rd_check_dyn_configure(params, path, state, err);
     schema_state *s = calloc(1, sizeof *s);
     if (!s)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -387,6 +388,8 @@ static rd_status schema_run(rd_check_ctx *ctx, void *state, rd_error *err)
 {
     schema_state none = {0};
     const schema_state *s = state ? state : &none;
+    if (ctx->target && ctx->target->engine == RD_ENGINE_DYNAMODB)
+        return rd_check_dyn_schema(ctx, err);
     const rd_manifest *ref = NULL;
     rd_manifest *owned = NULL, *rst = NULL;
     const char *basis = NULL;
@@ -456,7 +459,7 @@ out:
 
 const rd_check_type rd_check_schema = {
     .name = "schema",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB,
     .skips = RD_ENGINE_S3,
     .configure = schema_configure,
     .run = schema_run,

@@ -441,6 +441,8 @@ static rd_status app_start(rd_check_ctx *ctx, const smoke_state *s, app *a, rd_e
     const char **av = NULL, **ev = NULL;
     char *x = NULL;
     rd_status st = RD_OK;
+    if (ctx->target && ctx->target->engine == RD_ENGINE_DYNAMODB && ctx->instance)
+        st = rd_check_dyn_app_env(ctx, &s->app_env, &env, err);
     for (size_t i = 0; st == RD_OK && i < s->app_cmd.n; i++) {
         if ((st = rd_template_expand(s->app_cmd.items[i], ctx->tvars, &x, err)) == RD_OK)
             st = rd_strlist_push(&argv, x, err);
@@ -646,7 +648,7 @@ out:
 
 const rd_check_type rd_check_smoke = {
     .name = "smoke",
-    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB,
+    .engines = RD_ENGINE_PG | RD_ENGINE_MARIADB | RD_ENGINE_DYNAMODB,
     .configure = smoke_configure,
     .run = smoke_run,
     .free = smoke_free,

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,6 +43,8 @@ struct rd_artifact {
     char *tmpdir;  /* a directory-format dump downloaded from S3, removed by free */
     char *tmpbase; /* the directory tmpdir was made in */
     rd_sha256 *sha;
+    EVP_MD_CTX *md5; /* opts->md5: the MD5 of the raw bytes too */
+    char md5_b64[32];
     char *expected;
     char hex[RD_SHA256_HEX_LEN + 1];
     int have_hex;
@@ -143,6 +146,8 @@ static void *writer_main(void *arg)
             break;
         }
         rd_sha256_update(a->sha, buf, (size_t)r);
+        if (a->md5)
+            EVP_DigestUpdate(a->md5, buf, (size_t)r);
         atomic_fetch_add(&a->raw_bytes, (uint64_t)r);
         int epipe = 0;
         if (write_all(a->writer_fd, buf, (size_t)r, &epipe) != 0) {
@@ -210,6 +215,12 @@ static rd_status finish_source(rd_artifact *a, rd_error *err)
     }
     rd_sha256_final_hex(a->sha, a->hex);
     a->have_hex = 1;
+    if (a->md5) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int ml = 0;
+        EVP_DigestFinal_ex(a->md5, md, &ml);
+        EVP_EncodeBlock((unsigned char *)a->md5_b64, md, (int)ml);
+    }
     if (a->expected && strcasecmp(a->expected, a->hex) != 0)
         return RD_ERR(err, RD_ERR_INTEGRITY, "sha256 mismatch: expected %s, got %s", a->expected,
                       a->hex);
@@ -276,6 +287,8 @@ static rd_status src_read(void *ctx, void *buf, size_t cap, size_t *n, rd_error 
     }
     if (!a->proc) {
         rd_sha256_update(a->sha, buf, (size_t)r);
+        if (a->md5)
+            EVP_DigestUpdate(a->md5, buf, (size_t)r);
         atomic_fetch_add(&a->raw_bytes, (uint64_t)r);
     }
     *n = (size_t)r;
@@ -423,6 +436,11 @@ local_dir:
 stream:
     if ((st = rd_sha256_new(&a->sha, err)) != RD_OK)
         goto out;
+    if (opts && opts->md5 &&
+        (!(a->md5 = EVP_MD_CTX_new()) || EVP_DigestInit_ex(a->md5, EVP_md5(), NULL) != 1)) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "cannot compute MD5");
+        goto out;
+    }
     if (opts && opts->decrypt && opts->decrypt[0] &&
         (st = start_decrypt(a, opts->decrypt, err)) != RD_OK)
         goto out;
@@ -586,6 +604,11 @@ const char *rd_artifact_sha256(const rd_artifact *a)
     return a->have_hex ? a->hex : NULL;
 }
 
+const char *rd_artifact_md5(const rd_artifact *a)
+{
+    return a->have_hex && a->md5 ? a->md5_b64 : NULL;
+}
+
 void rd_artifact_free(rd_artifact *a)
 {
     if (!a)
@@ -603,6 +626,7 @@ void rd_artifact_free(rd_artifact *a)
         close(a->writer_fd);
     rd_decoder_free(a->dec);
     rd_sha256_free(a->sha);
+    EVP_MD_CTX_free(a->md5);
     art_s3_free(a->s3);
     if (a->fd >= 0)
         close(a->fd);

@@ -35,6 +35,8 @@ struct rd_coverage *rd_cli_coverage_for_run(const struct rd_config *cfg, const c
  * (a dir catalog's directory and pattern, the live reference's connection);
  * one stderr line per problem; returns how many. */
 size_t rd_cli_validate_probe(const struct rd_config *cfg);
+/* cmd_manifest_dyn.c: `manifest --engine dynamodb`: a table's description. */
+int rd_cli_manifest_dynamodb(int argc, char **argv);
 
 /* cmd_manifest_s3.c: `manifest --engine s3` (the listing of an object set) */
 int rd_cli_is_engine_s3(int argc, char **argv);

@@ -207,6 +207,9 @@ int rd_cmd_manifest(int argc, char **argv)
     int rc = RD_EXIT_OK;
     if (rd_cli_is_engine_s3(argc, argv)) /* an object set's listing */
         return rd_cmd_manifest_s3(argc, argv);
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--engine") == 0 && strcmp(argv[i + 1], "dynamodb") == 0)
+            return rd_cli_manifest_dynamodb(argc, argv);
     for (int i = 1; i < argc && rc == RD_EXIT_OK; i++) {
         int r = common_opt(argc, argv, &i, &c, &bad);
         if (r < 0) {

@@ -47,7 +47,8 @@ static void print_catalog(const rd_catalog_cfg *c, const cJSON *co)
         printf(" `");
         print_argv(&c->command, item_at(co, "command"));
         printf("` (timeout %s)\n", dur(c->timeout, b, sizeof b));
-    } else if (strcmp(c->type, "s3") == 0) {
+    } else if (strcmp(c->type, "s3") == 0 ||
+               (c->bucket && strcmp(c->type, "dynamodb-export") == 0)) {
         printf(" bucket %s, prefix \"%s\", endpoint %s, region %s\n", c->bucket,
                c->prefix ? c->prefix : "",
                c->endpoint ? rd_redact(c->endpoint, red, sizeof red) : "(AWS default)",
@@ -86,6 +87,11 @@ static void print_sample(const rd_target_cfg *t)
         printf("\n  key:        ");
         for (size_t i = 0; i < t->key.n; i++)
             printf("%s%s", i ? ", " : "", t->key.items[i]);
+        if (!t->key.n)
+            printf("the key schema of %s", t->reference.description);
+        if (t->reference.description)
+            printf("\n  description: %s (scratch table created like it; schema compares)",
+                   t->reference.description);
         printf("\n");
         return;
     }

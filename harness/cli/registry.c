@@ -58,9 +58,12 @@ const rd_cli_command rd_cli_commands[] = {
      "restoredrill manifest --engine E --dsn DSN -o FILE [--no-checksums]\n"
      "                      [--freshness-query SQL] [--all-databases | --databases GLOB...]\n"
      "       restoredrill manifest --engine s3 --bucket B [--prefix P] -o FILE\n"
-     "                      [--endpoint URL] [--region R] [--path-style]",
-     "capture expected figures from a live database",
-     "  --engine E            postgres or mariadb\n"
+     "                      [--endpoint URL] [--region R] [--path-style]\n"
+     "       restoredrill manifest --engine dynamodb --endpoint URL --table T -o FILE\n"
+     "                      [--region R]",
+     "capture expected figures from a live database (or an S3 listing, a DynamoDB table)",
+     "  --engine E            postgres or mariadb (s3: an object set's listing;\n"
+     "                        dynamodb: the table's description)\n"
      "  --dsn DSN             database to read (read-only)\n"
      "  -o FILE               manifest file to write\n"
      "  --no-checksums        leave the chunk digests out (by default the manifest holds\n"
@@ -73,7 +76,12 @@ const rd_cli_command rd_cli_commands[] = {
      "                        streamed and digested, for \"reference\": {\"listing\": FILE}\n"
      "  --bucket B, --prefix P  the object set (s3)\n"
      "  --endpoint URL, --region R, --path-style  the S3 endpoint (s3; default: the\n"
-     "                        AWS_ENDPOINT_URL_S3 / AWS_REGION environment)\n"},
+     "                        AWS_ENDPOINT_URL_S3 / AWS_REGION environment)\n"
+     "  --endpoint URL        dynamodb: the DynamoDB endpoint to read the table from\n"
+     "  --table T             dynamodb: the table whose DescribeTable answer is written\n"
+     "                        (for reference.description)\n"
+     "  --region R            dynamodb: the signing region (default: from the endpoint's\n"
+     "                        host, else us-east-1)\n"},
     {"checksum", rd_cmd_checksum,
      "restoredrill checksum --engine E --dsn DSN [--table T]... [--json]\n"
      "                      [--against DSN2 | --manifest FILE] [--parallel N] [--chunk-rows N]",

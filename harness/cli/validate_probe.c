@@ -2,8 +2,10 @@
  * touching a scratch instance: a `dir` catalog's directory exists, can be
  * read and has files matching the pattern (a `dynamodb-export` catalog's
  * directory, exports or scan files); a live reference (reference.dsn)
- * accepts a connection. Each problem is one stderr line naming the setting
- * by its JSON path. */
+ * accepts a connection; a dynamodb table description (reference.description)
+ * reads and has a key schema. Each problem is one stderr line naming the
+ * setting by its JSON path. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "restoredrill/catalog.h"
 #include "restoredrill/cli.h"
 #include "restoredrill/db.h"
+#include "restoredrill/dynamo.h"
 
 #define PROBE_CONNECT_TIMEOUT 5.0
 
@@ -26,7 +29,7 @@ static size_t probe_catalog(const rd_config *cfg, size_t i)
     rd_error err;
     size_t n = 0;
     rd_error_clear(&err);
-    int dyn = strcmp(c->type, "dynamodb-export") == 0; /* a local directory too */
+    int dyn = strcmp(c->type, "dynamodb-export") == 0 && !c->bucket; /* a local directory too */
     if (strcmp(c->type, "dir") != 0 && !dyn)
         return 0; /* listing other catalogs runs commands or reaches a network */
     if (rd_catalog_list(c, &pts, &err) != RD_OK) {
@@ -67,10 +70,26 @@ static size_t probe_reference(const rd_config *cfg, size_t i)
     return 1;
 }
 
+static size_t probe_description(const rd_config *cfg, size_t i)
+{
+    const char *path = cfg->targets[i].reference.description;
+    cJSON *t = NULL;
+    rd_error err;
+    if (!path)
+        return 0;
+    if (rd_dyn_description_load(path, &t, &err) == RD_OK) {
+        cJSON_Delete(t);
+        return 0;
+    }
+    fprintf(stderr, "restoredrill: %s: targets[%zu].reference.description: %s\n", cfg->file, i,
+            err.msg);
+    return 1;
+}
+
 size_t rd_cli_validate_probe(const rd_config *cfg)
 {
     size_t n = 0;
     for (size_t i = 0; i < cfg->ntargets; i++)
-        n += probe_catalog(cfg, i) + probe_reference(cfg, i);
+        n += probe_catalog(cfg, i) + probe_reference(cfg, i) + probe_description(cfg, i);
     return n;
 }

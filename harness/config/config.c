@@ -356,6 +356,7 @@ static void free_target(rd_target_cfg *t)
     rd_strlist_free(&t->restore.extra_args);
     free(t->reference.manifest);
     free(t->reference.dsn);
+    free(t->reference.description);
     free(t->reference.password_env);
     free(t->reference.listing);
     rd_strlist_free(&t->databases);

@@ -84,14 +84,14 @@ static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"),
 static const rd_cfg_field f_cat_pgbr[] = {
     RD_FSKIP("type"), RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza),
     RD_FLD("config", RD_CFG_STRING, C, config), RD_FINT("repo", C, repo, 1, 256), RD_FEND};
-/* path, or bucket/prefix with the s3 options (refused below until the S3
- * client is there) */
+/* path, or bucket/prefix with the s3 options (one of the two, checked below) */
 static const rd_cfg_field f_cat_dyn[] = {RD_FSKIP("type"),
                                          RD_FLD("path", RD_CFG_STRING, C, path),
                                          RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
                                          RD_FLD("bucket", RD_CFG_STRING, C, bucket),
                                          RD_FLD("prefix", RD_CFG_STRING, C, prefix),
                                          RD_FLD("region", RD_CFG_STRING, C, region),
+                                         RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
                                          RD_FEND};
 static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
@@ -169,7 +169,8 @@ static const rd_cfg_field f_reference[] = {
     RD_FLD("manifest", RD_CFG_STRING, rd_reference_cfg, manifest),
     RD_FLD("dsn", RD_CFG_STRING, rd_reference_cfg, dsn),
     RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env),
-    RD_FLD("listing", RD_CFG_STRING, rd_reference_cfg, listing), RD_FEND};
+    RD_FLD("listing", RD_CFG_STRING, rd_reference_cfg, listing),
+    RD_FLD("description", RD_CFG_STRING, rd_reference_cfg, description), RD_FEND};
 static const rd_cfg_field f_recovery[] = {
     RD_FLD("timeout", RD_CFG_DURATION, rd_recovery_cfg, timeout),
     RD_FLD("tolerance", RD_CFG_DURATION, rd_recovery_cfg, tolerance),
@@ -216,13 +217,21 @@ static rd_status parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg
         st = rd_config_read_fields(o, path, catalog_fields[index_of(catalog_types, c->type)], c,
                                    err);
     if (st == RD_OK && strcmp(c->type, "dynamodb-export") == 0) {
-        if (c->bucket)
+        if (c->bucket && c->path)
             st = RD_ERR(err, RD_ERR_CONFIG,
-                        "%s.bucket: a dynamodb-export catalog in S3 is not implemented yet (give "
-                        "\"path\", a local copy of the exports)",
+                        "%s.path: give either \"path\" or \"bucket\" (exports in S3), not both",
                         path);
-        else if (!c->path || !*c->path)
-            st = RD_ERR(err, RD_ERR_CONFIG, "%s.path: required key is missing", path);
+        else if (c->bucket && !*c->bucket)
+            st = RD_ERR(err, RD_ERR_CONFIG, "%s.bucket: expected a bucket name, got \"\"", path);
+        else if (!c->bucket && (!c->path || !*c->path))
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.path: required key is missing (or \"bucket\" for exports in S3)", path);
+        else if (!c->bucket && (c->prefix || c->endpoint || c->region || c->path_style != -1))
+            st = RD_ERR(err, RD_ERR_CONFIG, "%s.%s: only used with \"bucket\"", path,
+                        c->prefix     ? "prefix"
+                        : c->endpoint ? "endpoint"
+                        : c->region   ? "region"
+                                      : "path_style");
     }
     if (st == RD_OK)
         st = rd_config_dupstr(&c->pattern, "*", err);
@@ -240,12 +249,18 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
     int dyn_catalog = tc->catalog.type && strcmp(tc->catalog.type, "dynamodb-export") == 0;
     rd_status st = RD_OK;
     if (dyn) {
+        /* without `key`, the key schema comes from reference.description */
         st = rd_cfg_strlist(t, tpath, "key", 0, &tc->key, err);
-        if (st == RD_OK && (tc->key.n < 1 || tc->key.n > 2))
+        if (st == RD_OK && tc->reference.description && !*tc->reference.description)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.reference.description: expected a file path, got \"\"", tpath);
+        if (st == RD_OK && (tc->key.n > 2 || (tc->key.n < 1 && !tc->reference.description)))
             st = RD_ERR(err, RD_ERR_CONFIG,
                         "%s.key: expected the table's key attributes, [\"partition\"] or "
                         "[\"partition\", \"sort\"]%s",
-                        tpath, tc->key.n ? ", got more than two" : " (required for dynamodb)");
+                        tpath,
+                        tc->key.n ? ", got more than two"
+                                  : " (required for dynamodb without reference.description)");
         if (st == RD_OK && tc->catalog.type && !dyn_catalog)
             st = RD_ERR(err, RD_ERR_CONFIG,
                         "%s.catalog.type: engine dynamodb needs a catalog of type "
@@ -278,6 +293,9 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
     } else {
         if (cJSON_GetObjectItemCaseSensitive(t, "key"))
             st = RD_ERR(err, RD_ERR_CONFIG, "%s.key: only used with engine \"dynamodb\"", tpath);
+        else if (tc->reference.description && tc->engine)
+            st = RD_ERR(err, RD_ERR_CONFIG,
+                        "%s.reference.description: only used with engine \"dynamodb\"", tpath);
         else if (dyn_catalog && tc->engine)
             st = RD_ERR(err, RD_ERR_CONFIG,
                         "%s.catalog.type: catalog type \"dynamodb-export\" needs engine "

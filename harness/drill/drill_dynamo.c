@@ -2,6 +2,7 @@
  * target: fetch verifies the whole recovery point before anything is
  * restored, restore creates the table on the scratch endpoint and loads
  * it with BatchWriteItem. */
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "drill_int.h"
 #include "restoredrill/clock.h"
+#include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 
@@ -17,6 +19,15 @@
 static double deadline_in(double timeout)
 {
     return timeout > 0 ? rd_mono_now() + timeout : 0;
+}
+
+/* The catalog's S3 options, for points in S3. */
+static rd_s3_opts s3_opts(const rd_target_cfg *t)
+{
+    rd_s3_opts o = {.endpoint = t->catalog.endpoint,
+                    .region = t->catalog.region,
+                    .path_style = t->catalog.path_style};
+    return o;
 }
 
 static int export_result(rd_drill_target *dt, const char *object, int ok, double secs,
@@ -43,6 +54,40 @@ static int export_result(rd_drill_target *dt, const char *object, int ok, double
     return ok;
 }
 
+/* The key checked and the table created: `key`, else the key schema of
+ * reference.description (loaded into *desc; both must agree when both are
+ * given). */
+static rd_status table_key(const rd_target_cfg *t, cJSON **desc, rd_strlist *key, rd_error *err)
+{
+    char types[2];
+    rd_strlist dk = {0};
+    rd_status st = RD_OK;
+    *desc = NULL;
+    if (t->reference.description &&
+        (st = rd_dyn_description_load(t->reference.description, desc, err)) == RD_OK)
+        st = rd_dyn_description_key(*desc, &dk, types, err);
+    if (st == RD_OK && t->key.n && dk.n &&
+        (dk.n != t->key.n || strcmp(dk.items[0], t->key.items[0]) != 0 ||
+         (dk.n > 1 && strcmp(dk.items[1], t->key.items[1]) != 0)))
+        st = RD_ERR(err, RD_ERR_CONFIG, "key [%s%s%s] differs from the key schema of %s [%s%s%s]",
+                    t->key.items[0], t->key.n > 1 ? ", " : "", t->key.n > 1 ? t->key.items[1] : "",
+                    t->reference.description, dk.items[0], dk.n > 1 ? ", " : "",
+                    dk.n > 1 ? dk.items[1] : "");
+    for (size_t i = 0; st == RD_OK && i < t->key.n; i++)
+        st = rd_strlist_push(key, t->key.items[i], err);
+    if (st == RD_OK && !t->key.n) {
+        *key = dk;
+        dk = (rd_strlist){0};
+    }
+    rd_strlist_free(&dk);
+    if (st != RD_OK) {
+        cJSON_Delete(*desc);
+        *desc = NULL;
+        rd_strlist_free(key);
+    }
+    return st;
+}
+
 int rd_drill_dyn_fetch(rd_drill_target *dt)
 {
     const rd_target_cfg *t = dt->t;
@@ -51,15 +96,29 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
     rd_dyn_verify *v = calloc(1, sizeof *v);
     rd_error err;
     double start = rd_mono_now();
+    rd_s3_opts s3o = s3_opts(t);
     rd_status st;
     int ok = 1;
     rd_error_clear(&err);
+    rd_strlist key = {0};
+    cJSON *desc = NULL;
     rd_log_info("%s: verifying %s", t->name, pt->id);
-    st = v ? rd_dyn_verify_point(pt->location, dec, &t->key, deadline_in(t->timeout_fetch), v, &err)
-           : RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
+    st = v ? table_key(t, &desc, &key, &err) : RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
+    /* the key runs go to the run directory (where scratch instances live) */
+    char *rundir = st == RD_OK ? rd_scratch_rundir(NULL) : NULL;
+    if (st == RD_OK && !rundir)
+        st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
+    if (st == RD_OK)
+        st = rd_fs_mkdir_p(rundir, 0755, &err);
+    if (st == RD_OK)
+        st = rd_dyn_verify_point(pt->location, dec, &s3o, &key, rundir,
+                                 deadline_in(t->timeout_fetch), v, &err);
+    free(rundir);
     free(dec);
     double secs = rd_mono_now() - start;
     if (st != RD_OK) {
+        rd_strlist_free(&key);
+        cJSON_Delete(desc);
         free(v);
         if (st == RD_ERR_ABORTED || rd_abort_requested())
             dt->aborted = 1;
@@ -67,6 +126,8 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
         rd_drill_target_fail(dt, "fetch", dt->aborted ? RD_ERROR : RD_FAILED, err.msg);
         return 0;
     }
+    v->key = key;
+    v->description = desc;
     dt->dyn = v;
     free(dt->res->point.format);
     dt->res->point.format =
@@ -86,8 +147,8 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
                             (long long)v->manifest_items);
     }
     char keyname[256];
-    snprintf(keyname, sizeof keyname, "%s%s%s", t->key.items[0], t->key.n > 1 ? ", " : "",
-             t->key.n > 1 ? t->key.items[1] : "");
+    snprintf(keyname, sizeof keyname, "%s%s%s", v->key.items[0], v->key.n > 1 ? ", " : "",
+             v->key.n > 1 ? v->key.items[1] : "");
     if (v->duplicate_keys == 0 && v->key_errors == 0)
         ok &= export_result(dt, "keys", 1, 0, fnd, "%lld keys (%s) unique", (long long)v->items,
                             keyname);
@@ -112,6 +173,7 @@ int rd_drill_dyn_restore(rd_drill_target *dt)
     const rd_conninfo *c = &dt->scratch->conn;
     const char **dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
     rd_dyn_load_stats stats = {0};
+    rd_s3_opts s3o = s3_opts(t);
     rd_dyn_client *cl = NULL;
     const char *access, *secret;
     rd_error err;
@@ -124,10 +186,13 @@ int rd_drill_dyn_restore(rd_drill_target *dt)
                 c->url);
     rd_status st = rd_dyn_client_new(c->url, NULL, access, secret, &cl, &err);
     if (st == RD_OK)
-        st = rd_dyn_create_table(cl, c->database, &t->key, dt->dyn->key_type, deadline, &err);
+        st = dt->dyn->description
+                 ? rd_dyn_create_table_like(cl, c->database, dt->dyn->description, deadline, &err)
+                 : rd_dyn_create_table(cl, c->database, &dt->dyn->key, dt->dyn->key_type, deadline,
+                                       &err);
     if (st == RD_OK)
-        st = rd_dyn_load(c->url, NULL, c->database, dt->point->location, dec, workers, deadline,
-                         &stats, &err);
+        st = rd_dyn_load(c->url, NULL, c->database, dt->point->location, dec, &s3o, workers,
+                         deadline, &stats, &err);
     rd_dyn_client_free(cl);
     free(dec);
     double secs = rd_mono_now() - start;

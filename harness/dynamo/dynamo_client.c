@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dynamo_int.h"
 #include "restoredrill/clock.h"
-#include "restoredrill/dynamo.h"
 #include "restoredrill/proc.h"
 
 #define RESPONSE_MAX (64u << 20)
@@ -36,8 +36,7 @@ void rd_dyn_credentials(const char **access, const char **secret)
     }
 }
 
-/* "https://dynamodb.eu-west-1.amazonaws.com" -> "eu-west-1"; else us-east-1 */
-static const char *region_of(const char *endpoint, char *buf, size_t cap)
+const char *rd_dyn_endpoint_region(const char *endpoint, char *buf, size_t cap)
 {
     const char *h = strstr(endpoint ? endpoint : "", "dynamodb.");
     const char *end = h ? strstr(h, ".amazonaws.com") : NULL;
@@ -60,7 +59,7 @@ rd_status rd_dyn_client_new(const char *endpoint, const char *region, const char
     c->endpoint = rd_strdup(endpoint);
     char derived[64];
     if (!region)
-        region = region_of(endpoint, derived, sizeof derived);
+        region = rd_dyn_endpoint_region(endpoint, derived, sizeof derived);
     c->sigv4 = rd_asprintf("aws:amz:%s:dynamodb", region);
     c->userpwd = rd_asprintf("%s:%s", access, secret);
     /* temporary credentials from the environment carry a session token */
@@ -167,11 +166,9 @@ rd_status rd_dyn_create_table(rd_dyn_client *c, const char *table, const rd_strl
                               const char key_type[2], double deadline, rd_error *err)
 {
     static const char *const roles[2] = {"HASH", "RANGE"};
-    cJSON *req = cJSON_CreateObject(), *resp = NULL;
+    cJSON *req = cJSON_CreateObject();
     cJSON *defs = cJSON_AddArrayToObject(req, "AttributeDefinitions");
     cJSON *schema = cJSON_AddArrayToObject(req, "KeySchema");
-    rd_status st = RD_OK;
-    char *body = NULL;
     cJSON_AddStringToObject(req, "TableName", table);
     cJSON_AddStringToObject(req, "BillingMode", "PAY_PER_REQUEST");
     for (size_t i = 0; i < key->n && i < 2; i++) {
@@ -184,6 +181,15 @@ rd_status rd_dyn_create_table(rd_dyn_client *c, const char *table, const rd_strl
         cJSON_AddStringToObject(k, "KeyType", roles[i]);
         cJSON_AddItemToArray(schema, k);
     }
+    return rd_dyn_create_table_req(c, table, req, deadline, err);
+}
+
+rd_status rd_dyn_create_table_req(rd_dyn_client *c, const char *table, cJSON *req, double deadline,
+                                  rd_error *err)
+{
+    cJSON *resp = NULL;
+    rd_status st = RD_OK;
+    char *body = NULL;
     body = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
     if (!body)

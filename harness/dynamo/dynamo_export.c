@@ -4,6 +4,7 @@
  * decrypt filter). */
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,23 @@
 #define LINE_MAX_BYTES (8u << 20) /* an item is at most 400 KB */
 #define CHUNK (64u << 10)
 
+/* s3://bucket/.../AWSDynamoDB/<id>: the prefix of an export in S3. */
+static int s3_export_url(const char *location)
+{
+    size_t n = strlen(location);
+    if (n < 2 || location[n - 1] == '/')
+        return 0;
+    const char *id = strrchr(location, '/');
+    const char *marker = "/AWSDynamoDB";
+    size_t ml = strlen(marker);
+    return id && (size_t)(id - location) >= ml && memcmp(id - ml, marker, ml) == 0;
+}
+
 rd_dyn_kind rd_dyn_kind_of(const char *location)
 {
     struct stat sb;
+    if (location && rd_s3_is_url(location))
+        return s3_export_url(location) ? RD_DYN_EXPORT : RD_DYN_SCAN;
     if (!location || stat(location, &sb) != 0)
         return (rd_dyn_kind)0;
     if (S_ISDIR(sb.st_mode)) {
@@ -31,11 +46,33 @@ rd_dyn_kind rd_dyn_kind_of(const char *location)
     return RD_DYN_SCAN;
 }
 
-static rd_status load_json(const char *path, cJSON **out, rd_error *err)
+static rd_status s3_client(const char *url, const rd_s3_opts *s3, rd_s3 **cl, char **bucket,
+                           char **key, rd_error *err)
+{
+    rd_s3_opts def = {.path_style = -1};
+    rd_status st = rd_s3_url_split(url, bucket, key, err);
+    if (st == RD_OK)
+        st = rd_s3_new(s3 ? s3 : &def, cl, err);
+    return st;
+}
+
+static rd_status load_json(const char *path, const rd_s3_opts *s3, cJSON **out, rd_error *err)
 {
     char *text = NULL;
     size_t n = 0;
-    rd_status st = rd_fs_read_file(path, 16u << 20, &text, &n, err);
+    rd_status st;
+    if (rd_s3_is_url(path)) {
+        rd_s3 *cl = NULL;
+        char *bucket = NULL, *key = NULL;
+        st = s3_client(path, s3, &cl, &bucket, &key, err);
+        if (st == RD_OK)
+            st = rd_s3_get_mem(cl, bucket, key, 16u << 20, &text, &n, err);
+        rd_s3_free(cl);
+        free(bucket);
+        free(key);
+    } else {
+        st = rd_fs_read_file(path, 16u << 20, &text, &n, err);
+    }
     if (st != RD_OK)
         return st;
     cJSON *j = cJSON_ParseWithLength(text, n);
@@ -48,11 +85,46 @@ static rd_status load_json(const char *path, cJSON **out, rd_error *err)
     return RD_OK;
 }
 
-rd_status rd_dyn_export_summary(const char *dir, int64_t *time_ms, int64_t *items, rd_error *err)
+typedef struct md5_sink {
+    EVP_MD_CTX *m;
+} md5_sink;
+
+static rd_status md5_bytes(void *ctx, const void *buf, size_t n, rd_error *err)
+{
+    (void)err;
+    EVP_DigestUpdate(((md5_sink *)ctx)->m, buf, n);
+    return RD_OK;
+}
+
+rd_status rd_dyn_s3_md5(const char *url, const rd_s3_opts *s3, char md5[32], rd_error *err)
+{
+    rd_s3 *cl = NULL;
+    char *bucket = NULL, *key = NULL;
+    md5_sink sk = {EVP_MD_CTX_new()};
+    rd_status st = sk.m && EVP_DigestInit_ex(sk.m, EVP_md5(), NULL) == 1
+                       ? s3_client(url, s3, &cl, &bucket, &key, err)
+                       : RD_ERR(err, RD_ERR_NOMEM, "cannot compute MD5");
+    if (st == RD_OK)
+        st = rd_s3_get(cl, bucket, key, NULL, md5_bytes, &sk, NULL, err);
+    if (st == RD_OK) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int ml = 0;
+        EVP_DigestFinal_ex(sk.m, md, &ml);
+        EVP_EncodeBlock((unsigned char *)md5, md, (int)ml);
+    }
+    EVP_MD_CTX_free(sk.m);
+    rd_s3_free(cl);
+    free(bucket);
+    free(key);
+    return st;
+}
+
+rd_status rd_dyn_export_summary(const char *dir, const rd_s3_opts *s3, int64_t *time_ms,
+                                int64_t *items, rd_error *err)
 {
     char *path = rd_fs_join(dir, "manifest-summary.json");
     cJSON *j = NULL;
-    rd_status st = path ? load_json(path, &j, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = path ? load_json(path, s3, &j, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     if (st == RD_OK) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "exportTime");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "itemCount");
@@ -89,6 +161,7 @@ static const char *relative_key(const char *key)
 
 typedef struct files_walk {
     const char *dir;
+    const rd_s3_opts *s3;
     rd_dyn_file_fn fn;
     void *ud;
 } files_walk;
@@ -124,13 +197,15 @@ static rd_status files_line(void *ud, char *line, size_t n, size_t lineno, rd_er
     return st;
 }
 
-rd_status rd_dyn_export_files(const char *dir, rd_dyn_file_fn fn, void *ud, rd_error *err)
+rd_status rd_dyn_export_files(const char *dir, const rd_s3_opts *s3, rd_dyn_file_fn fn, void *ud,
+                              rd_error *err)
 {
     char *path = rd_fs_join(dir, "manifest-files.json");
-    files_walk w = {dir, fn, ud};
+    files_walk w = {dir, s3, fn, ud};
+    rd_dyn_read r = {.s3 = s3};
     if (!path)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    rd_status st = rd_dyn_file_lines(path, NULL, 0, files_line, &w, err);
+    rd_status st = rd_dyn_file_lines(path, &r, files_line, &w, err);
     free(path);
     return st;
 }
@@ -169,22 +244,25 @@ int rd_dyn_line_item(const char *line, size_t n, const char **item, size_t *len)
     return 1;
 }
 
-static rd_status open_stream(const char *path, const char *const *decrypt, double deadline,
-                             rd_artifact **a, rd_error *err)
+static rd_status open_stream(const char *path, const rd_dyn_read *r, rd_artifact **a, rd_error *err)
 {
-    rd_artifact_opts o = {.decrypt = decrypt, .deadline = deadline};
+    rd_artifact_opts o = {.decrypt = r ? r->decrypt : NULL,
+                          .deadline = r ? r->deadline : 0,
+                          .md5 = r && r->md5,
+                          .s3 = r ? r->s3 : NULL};
+    if (r && r->md5)
+        r->md5[0] = '\0';
     return rd_artifact_open(path, &o, a, err);
 }
 
-rd_status rd_dyn_file_lines(const char *path, const char *const *decrypt, double deadline,
-                            rd_dyn_line_fn fn, void *ud, rd_error *err)
+rd_status rd_dyn_file_lines(const char *path, const rd_dyn_read *r, rd_dyn_line_fn fn, void *ud,
+                            rd_error *err)
 {
     rd_artifact *a = NULL;
     rd_strbuf line;
     char *buf = malloc(CHUNK);
     size_t lineno = 0, n = 0;
-    rd_status st = buf ? open_stream(path, decrypt, deadline, &a, err)
-                       : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = buf ? open_stream(path, r, &a, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     rd_strbuf_init(&line, LINE_MAX_BYTES);
     while (st == RD_OK && (st = rd_artifact_read(a, buf, CHUNK, &n, err)) == RD_OK && n > 0) {
         const char *p = buf, *end = buf + n;
@@ -204,6 +282,8 @@ rd_status rd_dyn_file_lines(const char *path, const char *const *decrypt, double
     }
     if (st == RD_OK && line.len)
         st = fn(ud, line.data, line.len, lineno + 1, err);
+    if (st == RD_OK && r && r->md5 && rd_artifact_md5(a))
+        memcpy(r->md5, rd_artifact_md5(a), strlen(rd_artifact_md5(a)) + 1);
     rd_strbuf_free(&line);
     rd_artifact_free(a);
     free(buf);
@@ -272,8 +352,8 @@ static rd_status split_bytes(splitter *s, const char *p, size_t n, rd_dyn_line_f
     return st;
 }
 
-rd_status rd_dyn_scan_items(const char *path, const char *const *decrypt, double deadline,
-                            rd_dyn_line_fn fn, void *ud, rd_error *err)
+rd_status rd_dyn_scan_items(const char *path, const rd_dyn_read *r, rd_dyn_line_fn fn, void *ud,
+                            rd_error *err)
 {
     rd_artifact *a = NULL;
     splitter s;
@@ -281,8 +361,7 @@ rd_status rd_dyn_scan_items(const char *path, const char *const *decrypt, double
     size_t n = 0;
     memset(&s, 0, sizeof s);
     rd_strbuf_init(&s.item, LINE_MAX_BYTES);
-    rd_status st = buf ? open_stream(path, decrypt, deadline, &a, err)
-                       : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = buf ? open_stream(path, r, &a, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     while (st == RD_OK && (st = rd_artifact_read(a, buf, CHUNK, &n, err)) == RD_OK && n > 0)
         st = split_bytes(&s, buf, n, fn, ud, path, err);
     if (st == RD_OK && !s.seen_items)
@@ -298,8 +377,7 @@ rd_status rd_dyn_scan_items(const char *path, const char *const *decrypt, double
 typedef struct each_ctx {
     rd_dyn_item_fn fn;
     void *ud;
-    const char *const *decrypt;
-    double deadline;
+    rd_dyn_read read;
     const char *file;
 } each_ctx;
 
@@ -322,8 +400,9 @@ static rd_status each_line(void *ud, char *line, size_t n, size_t lineno, rd_err
 static rd_status each_file(void *ud, const rd_dyn_file *f, rd_error *err)
 {
     each_ctx *c = ud;
+    rd_dyn_read r = {.s3 = c->read.s3, .deadline = c->read.deadline};
     c->file = f->name;
-    return rd_dyn_file_lines(f->path, NULL, c->deadline, each_line, c, err);
+    return rd_dyn_file_lines(f->path, &r, each_line, c, err);
 }
 
 static rd_status each_scan_item(void *ud, char *item, size_t n, size_t index, rd_error *err)
@@ -333,15 +412,15 @@ static rd_status each_scan_item(void *ud, char *item, size_t n, size_t index, rd
     return c->fn(c->ud, item, n, err);
 }
 
-rd_status rd_dyn_each_item(const char *location, const char *const *decrypt, double deadline,
-                           rd_dyn_item_fn fn, void *ud, rd_error *err)
+rd_status rd_dyn_each_item(const char *location, const char *const *decrypt, const rd_s3_opts *s3,
+                           double deadline, rd_dyn_item_fn fn, void *ud, rd_error *err)
 {
-    each_ctx c = {fn, ud, decrypt, deadline, NULL};
+    each_ctx c = {fn, ud, {.decrypt = decrypt, .s3 = s3, .deadline = deadline}, NULL};
     switch (rd_dyn_kind_of(location)) {
     case RD_DYN_EXPORT:
-        return rd_dyn_export_files(location, each_file, &c, err);
+        return rd_dyn_export_files(location, s3, each_file, &c, err);
     case RD_DYN_SCAN:
-        return rd_dyn_scan_items(location, decrypt, deadline, each_scan_item, &c, err);
+        return rd_dyn_scan_items(location, &c.read, each_scan_item, &c, err);
     }
     return RD_ERR(err, RD_ERR_NOTFOUND, "%s is neither an export directory nor a scan file",
                   location);

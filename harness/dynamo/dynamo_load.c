@@ -212,8 +212,8 @@ static rd_status add_item(void *ud, const char *item, size_t n, rd_error *err)
 }
 
 rd_status rd_dyn_load(const char *endpoint, const char *region, const char *table,
-                      const char *location, const char *const *decrypt, int workers,
-                      double deadline, rd_dyn_load_stats *stats, rd_error *err)
+                      const char *location, const char *const *decrypt, const rd_s3_opts *s3,
+                      int workers, double deadline, rd_dyn_load_stats *stats, rd_error *err)
 {
     loader l;
     pthread_t th[64];
@@ -239,7 +239,7 @@ rd_status rd_dyn_load(const char *endpoint, const char *region, const char *tabl
         if (pthread_create(&th[started], NULL, worker, &l) != 0)
             st = RD_ERR(err, RD_ERR_NOMEM, "cannot start a loader thread");
     if (st == RD_OK)
-        st = rd_dyn_each_item(location, decrypt, deadline, add_item, &l, err);
+        st = rd_dyn_each_item(location, decrypt, s3, deadline, add_item, &l, err);
     if (st == RD_OK)
         st = flush(&l, err);
     if (st != RD_OK) {

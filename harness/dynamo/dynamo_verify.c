@@ -16,61 +16,14 @@
 
 #define FINDINGS_MAX 20
 
-/* A set of 16-byte key hashes (open addressing; an all-zero slot is empty). */
-typedef struct keyset {
-    unsigned char *slots;
-    size_t cap, n;
-} keyset;
-
-static rd_status keyset_add(keyset *k, const unsigned char h[16], int *dup, rd_error *err)
-{
-    static const unsigned char zero[16];
-    if ((k->n + 1) * 2 > k->cap) {
-        size_t ncap = k->cap ? k->cap * 2 : 1024;
-        unsigned char *ns = calloc(ncap, 16);
-        if (!ns)
-            return RD_ERR(err, RD_ERR_NOMEM, "out of memory for the key set");
-        for (size_t i = 0; i < k->cap; i++) {
-            const unsigned char *e = k->slots + i * 16;
-            if (memcmp(e, zero, 16) == 0)
-                continue;
-            uint64_t at;
-            memcpy(&at, e, sizeof at);
-            for (at &= ncap - 1; memcmp(ns + at * 16, zero, 16) != 0; at = (at + 1) & (ncap - 1))
-                ;
-            memcpy(ns + at * 16, e, 16);
-        }
-        free(k->slots);
-        k->slots = ns;
-        k->cap = ncap;
-    }
-    unsigned char e[16];
-    memcpy(e, h, 16);
-    e[15] |= 1; /* never all zero */
-    uint64_t at;
-    memcpy(&at, e, sizeof at);
-    for (at &= k->cap - 1;; at = (at + 1) & (k->cap - 1)) {
-        unsigned char *s = k->slots + at * 16;
-        if (memcmp(s, zero, 16) == 0) {
-            memcpy(s, e, 16);
-            k->n++;
-            *dup = 0;
-            return RD_OK;
-        }
-        if (memcmp(s, e, 16) == 0) {
-            *dup = 1;
-            return RD_OK;
-        }
-    }
-}
-
 typedef struct vctx {
     rd_dyn_verify *v;
     const rd_strlist *key;
-    keyset keys;
+    rd_dyn_keyset *keys;
     rd_strbuf canon;
     size_t nfindings;
     double deadline;
+    const rd_s3_opts *s3;
     const char *file; /* the data file or scan file being read */
     int64_t file_items;
 } vctx;
@@ -94,8 +47,8 @@ static void finding(vctx *c, char **first, const char *fmt, ...)
     c->nfindings++;
 }
 
-/* The key of an item into the key set; findings for a missing or
- * non-scalar key attribute and for a key seen before. */
+/* The key of an item into the key set (duplicates are found when the set
+ * is merged at the end); findings for a missing or non-scalar key attribute. */
 static rd_status check_key(vctx *c, const cJSON *item, const char *where, rd_error *err)
 {
     rd_strbuf kb;
@@ -136,17 +89,8 @@ static rd_status check_key(vctx *c, const cJSON *item, const char *where, rd_err
             return RD_OK;
         }
     }
-    if (st == RD_OK) {
-        unsigned char h[EVP_MAX_MD_SIZE];
-        unsigned int hl = 0;
-        int dup = 0;
-        EVP_Digest(kb.data, kb.len, h, &hl, EVP_sha256(), NULL);
-        st = keyset_add(&c->keys, h, &dup, err);
-        if (st == RD_OK && dup) {
-            c->v->duplicate_keys++;
-            finding(c, &c->v->first_key, "%s: duplicate key %.200s", where, kb.data);
-        }
-    }
+    if (st == RD_OK)
+        st = rd_dyn_keyset_add(c->keys, kb.data, kb.len, where, err);
     rd_strbuf_free(&kb);
     return st;
 }
@@ -239,6 +183,21 @@ static rd_status file_md5(const char *path, char *b64, size_t cap, rd_error *err
     return RD_OK;
 }
 
+/* A data file in S3: one streamed pass computes the MD5 of the stored bytes
+ * while the lines are read; a corrupt stream stops the decoding early, and
+ * then a second raw pass gives the MD5. */
+static rd_status s3_export_file(vctx *c, const rd_dyn_file *f, char md5[32], rd_error *ferr)
+{
+    rd_dyn_read r = {.s3 = c->s3, .deadline = c->deadline, .md5 = md5};
+    rd_status st = rd_dyn_file_lines(f->path, &r, export_line, c, ferr);
+    if (st == RD_ERR_INTEGRITY || st == RD_ERR_FORMAT) {
+        c->v->parse_errors++;
+        finding(c, &c->v->first_parse, "%s", ferr->msg);
+        st = rd_dyn_s3_md5(f->path, c->s3, md5, ferr);
+    }
+    return st;
+}
+
 static rd_status export_file(void *ud, const rd_dyn_file *f, rd_error *err)
 {
     vctx *c = ud;
@@ -248,7 +207,9 @@ static rd_status export_file(void *ud, const rd_dyn_file *f, rd_error *err)
     c->v->files++;
     c->file = f->name;
     c->file_items = 0;
-    rd_status st = file_md5(f->path, md5, sizeof md5, &ferr);
+    int s3 = rd_s3_is_url(f->path);
+    rd_status st =
+        s3 ? s3_export_file(c, f, md5, &ferr) : file_md5(f->path, md5, sizeof md5, &ferr);
     if (st == RD_ERR_NOTFOUND) {
         c->v->files_bad++;
         finding(c, &c->v->first_md5, "%s: missing", f->name);
@@ -263,7 +224,8 @@ static rd_status export_file(void *ud, const rd_dyn_file *f, rd_error *err)
         finding(c, &c->v->first_md5, "%s: md5 mismatch: manifest %s, file %s", f->name,
                 f->md5 ? f->md5 : "(none)", md5);
     }
-    st = rd_dyn_file_lines(f->path, NULL, c->deadline, export_line, c, &ferr);
+    rd_dyn_read r = {.deadline = c->deadline};
+    st = s3 ? RD_OK : rd_dyn_file_lines(f->path, &r, export_line, c, &ferr);
     if (st == RD_ERR_INTEGRITY || st == RD_ERR_FORMAT) {
         /* a corrupt gzip stream: the lines read so far counted, the rest lost */
         c->v->parse_errors++;
@@ -300,12 +262,22 @@ void rd_dyn_verify_free(rd_dyn_verify *v)
     free(v->first_count);
     free(v->first_parse);
     free(v->first_key);
+    rd_strlist_free(&v->key);
+    cJSON_Delete(v->description);
+    v->description = NULL;
     v->first_md5 = v->first_count = v->first_parse = v->first_key = NULL;
 }
 
+static void duplicate(void *ud, const char *where, const char *key)
+{
+    vctx *c = ud;
+    c->v->duplicate_keys++;
+    finding(c, &c->v->first_key, "%s: duplicate key %.200s", where, key);
+}
+
 rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
-                              const rd_strlist *key, double deadline, rd_dyn_verify *out,
-                              rd_error *err)
+                              const rd_s3_opts *s3, const rd_strlist *key, const char *tmpdir,
+                              double deadline, rd_dyn_verify *out, rd_error *err)
 {
     rd_dyn_verify v;
     vctx c;
@@ -317,29 +289,34 @@ rd_status rd_dyn_verify_point(const char *location, const char *const *decrypt,
     c.v = &v;
     c.key = key;
     c.deadline = deadline;
+    c.s3 = s3;
     v.kind = rd_dyn_kind_of(location);
     v.manifest_items = -1;
-    if (v.kind == RD_DYN_EXPORT) {
-        st = rd_dyn_export_summary(location, &v.export_time_ms, &v.manifest_items, err);
+    st = rd_dyn_keyset_new(tmpdir, 0, 0, &c.keys, err);
+    if (st == RD_OK && v.kind == RD_DYN_EXPORT) {
+        st = rd_dyn_export_summary(location, s3, &v.export_time_ms, &v.manifest_items, err);
         if (st == RD_OK)
-            st = rd_dyn_export_files(location, export_file, &c, err);
+            st = rd_dyn_export_files(location, s3, export_file, &c, err);
         if (st == RD_OK && v.items != v.manifest_items)
             finding(&c, &v.first_count,
                     "the export holds %lld items, manifest-summary.json says %lld",
                     (long long)v.items, (long long)v.manifest_items);
-    } else if (v.kind == RD_DYN_SCAN) {
+    } else if (st == RD_OK && v.kind == RD_DYN_SCAN) {
         c.file = location;
-        st = rd_dyn_scan_items(location, decrypt, deadline, scan_item, &c, err);
+        rd_dyn_read r = {.decrypt = decrypt, .s3 = s3, .deadline = deadline};
+        st = rd_dyn_scan_items(location, &r, scan_item, &c, err);
         if (st == RD_ERR_FORMAT || st == RD_ERR_INTEGRITY) {
             v.parse_errors++;
             finding(&c, &v.first_parse, "%s", err->msg);
             st = RD_OK;
         }
-    } else {
+    } else if (st == RD_OK) {
         st = RD_ERR(err, RD_ERR_NOTFOUND, "%s is neither an export directory nor a scan file",
                     location);
     }
-    free(c.keys.slots);
+    if (st == RD_OK)
+        st = rd_dyn_keyset_finish(c.keys, duplicate, &c, err);
+    rd_dyn_keyset_free(c.keys);
     rd_strbuf_free(&c.canon);
     if (st != RD_OK) {
         rd_dyn_verify_free(&v);

@@ -43,6 +43,7 @@ typedef struct rd_artifact_opts {
      * Also bounds the head read of rd_artifact_open. */
     double deadline;
     const rd_s3_opts *s3; /* endpoint, region, path style of s3:// locations; NULL: defaults */
+    int md5;              /* 1: also the MD5 of the raw bytes (rd_artifact_md5) */
 } rd_artifact_opts;
 
 /* Open a file (or a pg directory-format dump, which is never streamed: then
@@ -102,6 +103,9 @@ const void *rd_artifact_head(const rd_artifact *a, size_t *n);
 rd_status rd_pg_archive_dbname(const void *head, size_t n, char **out, rd_error *err);
 /* Hex digest of the raw bytes once the end was reached, else NULL. */
 const char *rd_artifact_sha256(const rd_artifact *a);
+/* With opts.md5: the base64 MD5 of the raw bytes (as S3 and DynamoDB's
+ * export manifests give it) once the end was reached, else NULL. */
+const char *rd_artifact_md5(const rd_artifact *a);
 void rd_artifact_free(rd_artifact *a);
 
 /* --- the decoder under rd_artifact (harness/artifact/artifact_decode.c) ---

@@ -112,7 +112,8 @@ typedef struct rd_reference_cfg {
     char *manifest; /* NULL: none; "sidecar": <artifact>.manifest.json; else a path */
     char *dsn;      /* live reference (read-only), NULL: none */
     char *password_env;
-    char *listing; /* engine s3: the listing captured at backup time (JSON lines), or NULL */
+    char *listing;     /* engine s3: the listing captured at backup time (JSON lines), or NULL */
+    char *description; /* engine dynamodb: a captured DescribeTable answer (file), NULL: none */
 } rd_reference_cfg;
 
 typedef struct rd_check_cfg {

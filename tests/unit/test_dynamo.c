@@ -167,7 +167,7 @@ static void verify(const char *name, rd_dyn_verify *v)
     char *p = rd_fs_join(dir, name);
     rd_strlist k = pk_sk();
     rd_error err;
-    rd_status st = rd_dyn_verify_point(p, NULL, &k, 0, v, &err);
+    rd_status st = rd_dyn_verify_point(p, NULL, NULL, &k, dir, 0, v, &err);
     ck_assert_msg(st == RD_OK, "verify %s: %s", name, err.msg);
     rd_strlist_free(&k);
     free(p);
@@ -197,7 +197,10 @@ START_TEST(scan_findings)
     ck_assert_int_eq(v.duplicate_keys, 1);
     ck_assert_int_eq(v.key_errors, 1);
     ck_assert_int_eq(v.parse_errors, 1);
-    ck_assert_str_eq(v.first_key, "item 2: duplicate key pk=S\"a\", sk=N\"1e0\"");
+    /* missing attributes are found while reading, duplicates when the key runs merge */
+    ck_assert_str_eq(v.first_key, "item 3: key attribute \"sk\" is missing");
+    ck_assert_msg(strstr(v.findings.data, "item 2: duplicate key pk=S\"a\", sk=N\"1e0\"\n"), "%s",
+                  v.findings.data);
     ck_assert_str_eq(v.first_parse, "item 4: attribute \"sk\": unknown type descriptor \"Q\"");
     rd_dyn_verify_free(&v);
 
@@ -281,7 +284,7 @@ START_TEST(export_layout)
                "{\"itemCount\":1,\"md5Checksum\":\"x\",\"dataFileS3Key\":\"../../etc/passwd\"}\n");
     char *p = rd_fs_join(dir, "AWSDynamoDB/X1");
     rd_strlist k = pk_sk();
-    ck_assert_int_eq(rd_dyn_verify_point(p, NULL, &k, 0, &v, &err), RD_ERR_FORMAT);
+    ck_assert_int_eq(rd_dyn_verify_point(p, NULL, NULL, &k, dir, 0, &v, &err), RD_ERR_FORMAT);
     ck_assert_str_eq(err.msg, "manifest-files.json line 1: no \"dataFileS3Key\" inside the export");
     rd_strlist_free(&k);
     free(p);
@@ -334,7 +337,8 @@ START_TEST(config)
                      "implemented yet)");
     ck_assert_str_eq(config_error(DYN CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
-                     "[\"partition\"] or [\"partition\", \"sort\"] (required for dynamodb)");
+                     "[\"partition\"] or [\"partition\", \"sort\"] (required for dynamodb without "
+                     "reference.description)");
     ck_assert_str_eq(config_error(DYN "\"key\": [\"a\", \"b\", \"c\"], " CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
                      "[\"partition\"] or [\"partition\", \"sort\"], got more than two");
@@ -353,15 +357,39 @@ START_TEST(config)
     ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"postgres\", " CAT "}"),
                      "drill.json: targets[0].catalog.type: catalog type \"dynamodb-export\" needs "
                      "engine \"dynamodb\"");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
+                                      "\"dynamodb-export\", \"bucket\": \"b\", \"prefix\": "
+                                      "\"exports\", \"endpoint\": \"http://127.0.0.1:9\", "
+                                      "\"region\": \"eu-west-1\", \"path_style\": true}}"),
+                     "(loaded)");
     ck_assert_str_eq(
         config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
-                         "\"dynamodb-export\", \"bucket\": \"b\"}}"),
-        "drill.json: targets[0].catalog.bucket: a dynamodb-export catalog in S3 is not "
-        "implemented yet (give \"path\", a local copy of the exports)");
-    ck_assert_str_eq(
-        config_error(DYN "\"key\": [\"pk\"], " CAT ", \"checks\": [{\"type\": \"schema\"}]}"),
-        "drill.json: targets[0].checks[0].type: check type \"schema\" does not support "
-        "engine \"dynamodb\"");
+                         "\"dynamodb-export\", \"bucket\": \"b\", \"path\": \"/e\"}}"),
+        "drill.json: targets[0].catalog.path: give either \"path\" or \"bucket\" (exports in "
+        "S3), not both");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
+                                      "\"dynamodb-export\", \"path\": \"/e\", \"region\": \"x\"}}"),
+                     "drill.json: targets[0].catalog.region: only used with \"bucket\"");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
+                                      "\"dynamodb-export\"}}"),
+                     "drill.json: targets[0].catalog.path: required key is missing (or "
+                     "\"bucket\" for exports in S3)");
+    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+                                      ", \"checks\": [{\"type\": \"exec\", "
+                                      "\"command\": [\"true\"]}]}"),
+                     "drill.json: targets[0].checks[0].type: check type \"exec\" does not support "
+                     "engine \"dynamodb\"");
+    ck_assert_str_eq(config_error(DYN CAT ", \"reference\": {\"description\": \"/d.json\"}, "
+                                          "\"checks\": [{\"type\": \"schema\"}]}"),
+                     "(loaded)");
+    ck_assert_str_eq(config_error(DYN CAT ", \"reference\": {\"description\": \"\"}}"),
+                     "drill.json: targets[0].reference.description: expected a file path, got "
+                     "\"\"");
+    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"postgres\", \"catalog\": "
+                                  "{\"type\": \"dir\", \"path\": \"/e\"}, \"reference\": "
+                                  "{\"description\": \"/d.json\"}}"),
+                     "drill.json: targets[0].reference.description: only used with engine "
+                     "\"dynamodb\"");
     ck_assert_str_eq(config_error(DYN
                                   "\"key\": [\"pk\"], " CAT
                                   ", \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"x\"}}"),
