@@ -53,10 +53,15 @@ void rd_drill_archive_result(rd_drill_target *dt)
         rd_strbuf_init(&sb, 4096);
         for (size_t i = 0; i < a->ngaps; i++) {
             const rd_wal_gap *g = &a->gaps[i];
-            rd_strbuf_appendf(&sb, NULL, "%s%s%s%s missing (%s to %s cannot be recovered)",
-                              i ? "; " : "", g->first, strcmp(g->first, g->last) ? " to " : "",
-                              strcmp(g->first, g->last) ? g->last : "",
-                              tfmt(g->from_ms, b1, sizeof b1), tfmt(g->to_ms, b2, sizeof b2));
+            if (g->damage)
+                rd_strbuf_appendf(&sb, NULL, "%s%s is %s (%s to %s cannot be recovered)",
+                                  i ? "; " : "", g->first, g->damage,
+                                  tfmt(g->from_ms, b1, sizeof b1), tfmt(g->to_ms, b2, sizeof b2));
+            else
+                rd_strbuf_appendf(&sb, NULL, "%s%s%s%s missing (%s to %s cannot be recovered)",
+                                  i ? "; " : "", g->first, strcmp(g->first, g->last) ? " to " : "",
+                                  strcmp(g->first, g->last) ? g->last : "",
+                                  tfmt(g->from_ms, b1, sizeof b1), tfmt(g->to_ms, b2, sizeof b2));
         }
         rd_check_set_message(c, "%zu gap%s in the archive after %s: %s", a->ngaps,
                              a->ngaps == 1 ? "" : "s", a->first, sb.data ? sb.data : "");

@@ -129,6 +129,13 @@ static rd_status unreachable(const rd_archive *a, int64_t target, rd_error *err)
                       rd_time_format(a->start_ms, b, sizeof b));
     for (size_t i = 0; i < a->ngaps; i++) {
         const rd_wal_gap *g = &a->gaps[i];
+        if (g->from_ms > 0 && g->from_ms < target && (g->to_ms <= 0 || target < g->to_ms) &&
+            g->damage)
+            return RD_ERR(err, RD_ERR_NOTFOUND,
+                          "target %s lies past a damaged file in the archive: %s is %s, %s to %s "
+                          "cannot be recovered",
+                          t, g->first, g->damage, rd_time_format(g->from_ms, b, sizeof b),
+                          g->to_ms > 0 ? rd_time_format(g->to_ms, c, sizeof c) : "the end");
         if (g->from_ms > 0 && g->from_ms < target && (g->to_ms <= 0 || target < g->to_ms))
             return RD_ERR(err, RD_ERR_NOTFOUND,
                           "target %s lies past a gap in the archive: %s to %s missing, %s to %s "

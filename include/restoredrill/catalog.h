@@ -41,6 +41,9 @@ typedef struct rd_wal_gap {
     int64_t to_ms;      /* first instant recoverable again: the end of the next base backup
                            after the gap, plus RD_PITR_END_SLACK_MS (0: none, nothing after the
                            gap is recoverable) */
+    char *damage;       /* NULL: the files are missing; else the one file (first == last) is
+                           there but unusable past its last complete event, and why
+                           ("truncated at byte 812 of 900: the event there needs 412 bytes") */
 } rd_wal_gap;
 
 /* The archive of a physical catalog (rd_points.archive). */
@@ -69,6 +72,12 @@ void rd_archive_free(rd_archive *a);
 /* Append a gap (strings copied). */
 rd_status rd_archive_add_gap(rd_archive *a, const char *first, const char *last, int64_t from_ms,
                              int64_t to_ms, rd_error *err);
+/* Append a damaged file as a gap (first = last = file, damage = why; copied). */
+rd_status rd_archive_add_damage(rd_archive *a, const char *file, const char *why, int64_t from_ms,
+                                int64_t to_ms, rd_error *err);
+/* Sort the gaps by from_ms (then first): drivers that add damaged files
+ * after the missing ones. */
+void rd_archive_sort_gaps(rd_archive *a);
 
 void rd_points_free(rd_points *p);
 /* Free one point's strings and reset it (bytes = -1). NULL is a no-op. */
