@@ -50,6 +50,34 @@ int rd_report_coverage(const rd_target_result *t, size_t *points, size_t *verifi
     return 1;
 }
 
+int rd_report_pitr_share(const rd_target_result *t, double *before, double *with_this)
+{
+    if (t->pitr_window_ms <= 0)
+        return 0;
+    int64_t len = rd_spans_length(t->pitr_proven, t->npitr_proven);
+    *before = (double)len / (double)t->pitr_window_ms;
+    *with_this = *before;
+    if (rd_report_target_status(t) == RD_PASSED && t->pitr_this_to_ms > 0) {
+        rd_span *all = calloc(t->npitr_proven + 1, sizeof *all);
+        if (!all)
+            return 1;
+        if (t->npitr_proven)
+            memcpy(all, t->pitr_proven, t->npitr_proven * sizeof *all);
+        int64_t from = t->pitr_this_from_ms > t->pitr_window_start_ms ? t->pitr_this_from_ms
+                                                                      : t->pitr_window_start_ms;
+        int64_t to =
+            t->pitr_this_to_ms < t->pitr_window_end_ms ? t->pitr_this_to_ms : t->pitr_window_end_ms;
+        all[t->npitr_proven].from_ms = from;
+        all[t->npitr_proven].to_ms = to + 1;
+        size_t n = rd_spans_merge(all, t->npitr_proven + 1);
+        *with_this = (double)rd_spans_length(all, n) / (double)t->pitr_window_ms;
+        if (*with_this > 1)
+            *with_this = 1;
+        free(all);
+    }
+    return 1;
+}
+
 /* One box per recovery point of the window, oldest left: green verified,
  * blue this drill (when it passed), grey never verified. */
 rd_status rd_html_coverage(rd_strbuf *sb, const rd_target_result *t, rd_error *err)
