@@ -131,4 +131,56 @@ case "$(jqr '.targets[0].error')" in
 *) fail "gtid conflict: target error [$(jqr '.targets[0].error')]" ;;
 esac
 no_leftovers "gtid conflict"
+
+# --- coverage of the PITR window from real drills: least-verified walks it
+cat >"$tmp/cov.json" <<JSON
+{ "version": 1, "output": {"dir": "$tmp/out", "history": "$tmp/cov-history.jsonl"},
+  "targets": [{"name": "shop", "engine": "postgres", "catalog": $pgcat,
+    "sample": {"strategy": "least-verified"}, "checks": [{"type": "integrity"}]}]}
+JSON
+ms() { date -u -d "$1" +%s%3N; }
+drill "$tmp/cov.json" 11
+expect_rc 0 "coverage: first drill"
+expect_eq "$(jqr '.targets[0].coverage.pitr.proven | length')" 0 "coverage: nothing proven before"
+t1=$(jqr '.targets[0].sampling.pitr_target')
+b1=$(jqr '.targets[0].recovery_point.created_at')
+wstart=$(jqr '.targets[0].coverage.pitr.window_start')
+case "$(jqr '.targets[0].sampling.reason')" in
+"least-verified: one draw seeded with 11 over the "*" of the PITR window in the catalog (1 stretch) that passed drills in the history proved restorable the fewest times (0 before this drill)") ;;
+*) fail "coverage: reason [$(jqr '.targets[0].sampling.reason')]" ;;
+esac
+expect_eq "$(jqr '.targets[0].coverage.pitr.this_drill.to')" "$t1" "coverage: this drill's stretch ends at its target"
+RD_BIN=$RD_BIN "$(dirname "$0")/../validate-reports.sh" "$tmp/out" >"$tmp/validate.txt" 2>&1 ||
+    { cat "$tmp/validate.txt"; fail "coverage: reports do not validate"; }
+grep -q "PITR window $wstart to " "$tmp/out/evidence.html" || fail "coverage: the HTML shows no PITR window"
+run "$RD_BIN" coverage "$tmp/cov.json" --json
+expect_rc 0 "coverage --json"
+cp "$tmp/out.txt" "$tmp/cov1.json"
+from=$(jq -r '.targets[0].pitr.proven[0].from' "$tmp/cov1.json")
+to=$(jq -r '.targets[0].pitr.proven[0].to' "$tmp/cov1.json")
+expect_eq "$to" "$t1" "coverage: the proven stretch ends at the target"
+# it starts at the base backup's end (or the window's start, for the oldest base backup)
+[ "$(ms "$from")" -eq "$(ms "$b1")" ] || [ "$from" = "$wstart" ] || fail "coverage: proven from $from (base $b1, window $wstart)"
+wsec=$(jq -r '.targets[0].pitr.window_seconds' "$tmp/cov1.json")
+share=$(jq -r '.targets[0].pitr_share' "$tmp/cov1.json")
+want=$(echo "$(ms "$to") $(ms "$from") $wsec" | awk '{printf "%.4f", ($1 - $2 + 1) / ($3 * 1000)}')
+expect_eq "$(echo "$share" | awk '{printf "%.4f", $1}')" "$want" "coverage: share of the window"
+expect_eq "$(jq -r '.targets[0].pitr.unproven | length' "$tmp/cov1.json")"     "$(if [ "$from" = "$wstart" ]; then echo 1; else echo 2; fi)" "coverage: unproven stretches"
+# the second drill draws outside what the first proved
+drill "$tmp/cov.json" 12
+expect_rc 0 "coverage: second drill"
+t2=$(jqr '.targets[0].sampling.pitr_target')
+if [ "$(ms "$t2")" -ge "$(ms "$from")" ] && [ "$(ms "$t2")" -le "$(ms "$to")" ]; then
+    fail "coverage: the second target $t2 lies in the proven stretch $from to $to"
+fi
+expect_eq "$(jqr '.targets[0].coverage.pitr.proven[0].to')" "$t1" "coverage: the report knows the first stretch"
+run "$RD_BIN" coverage "$tmp/cov.json"
+expect_rc 0 "coverage (text)"
+expect_has "$tmp/out.txt" "proven restorable by 2 passed drills" "coverage: two drills"
+expect_has "$tmp/out.txt" "  proven    " "coverage: a proven stretch"
+share2=$(jq -r '.targets[0].pitr_share' "$tmp/cov1.json")
+run "$RD_BIN" coverage "$tmp/cov.json" --json
+[ "$(jq -r --argjson s "$share2" '.targets[0].pitr_share > $s' "$tmp/out.txt")" = true ] ||
+    fail "coverage: the share did not grow ($share2 -> $(jq -r '.targets[0].pitr_share' "$tmp/out.txt"))"
+no_leftovers "coverage"
 finish
