@@ -203,8 +203,8 @@ void rd_drill_negative_pitr(rd_drill_target *dt, double deadline)
     rd_verdict v = second_recovery(dt, &sm2, deadline, &msg, &f);
     double secs = rd_mono_now() - start;
     add(dt, v, secs, msg.data ? msg.data : "");
-    rd_check_result *r = &dt->res->checks[dt->res->nchecks - 1];
-    if (strcmp(r->object, FAULT) == 0) {
+    rd_check_result *r = dt->res->nchecks ? &dt->res->checks[dt->res->nchecks - 1] : NULL;
+    if (r && r->object && strcmp(r->object, FAULT) == 0) {
         rd_check_add_prop(r, "fault", "recovery of %s to %s, %s before the target %s",
                           dt->points.items[sm2.index].id, b1,
                           rd_duration_human((double)(target - early) / 1000.0, h1, sizeof h1),
