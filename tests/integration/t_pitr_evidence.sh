@@ -1,7 +1,8 @@
 #!/bin/sh
 # t_pitr_evidence.sh: the evidence of PITR drills on real archives
 # (fixtures/make-pitr.sh, fixtures/make-mariabackup.sh):
-#   - the negative control's PITR fault, on PostgreSQL and MariaDB: a second
+#   - the negative control's PITR fault, on PostgreSQL (pg-archive, and
+#     pgbackrest when installed) and MariaDB: a second
 #     recovery (a second scratch instance, torn down) to recovery.tolerance
 #     + 1s before the target, which the recovery result must fail: passed,
 #     naming the recovery result and quoting it; its time on the result and
@@ -17,7 +18,10 @@
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 
-"$fixtures/make-pitr.sh" "$tmp/pg" "$RD_BIN" >"$tmp/make-pitr.log" 2>&1
+# with a pgBackRest repository too when pgbackrest is installed
+pgbr=""
+command -v pgbackrest >/dev/null 2>&1 && pgbr=1
+RD_PITR_PGBACKREST=$pgbr "$fixtures/make-pitr.sh" "$tmp/pg" "$RD_BIN" >"$tmp/make-pitr.log" 2>&1
 mrc=$?
 if [ $mrc -eq 77 ]; then echo "skipping: no PostgreSQL server binaries"; exit 77; fi
 [ $mrc -eq 0 ] || { cat "$tmp/make-pitr.log"; echo "make-pitr.sh failed ($mrc)"; exit 1; }
@@ -100,6 +104,21 @@ case "$(early message)" in
 esac
 expect_eq "$(jqr '.targets[0].checks[] | select(.type == "recovery") | .status')" passed "pg tolerance 1h: the recovery itself passed"
 expect_eq "$(jqr '.targets[0].status')" failed "pg tolerance 1h: target"
+
+# --- pgBackRest, pitr latest: caught the same way (its own restore, a second stanza restore)
+if [ -n "$pgbr" ]; then
+    config "$tmp/br.json" postgres "{\"type\": \"pgbackrest\", \"stanza\": \"main\", \"config\": \"$tmp/pg/pgbackrest/pgbackrest.conf\"}" \
+        '{"strategy": "pitr", "time": "latest"}'
+    drill "$tmp/br.json"
+    expect_eq "$(early status)" passed "pgbackrest: early recovery caught"
+    case "$(early message)" in
+    "recovery of "*" to "*" caught by recovery: recovery ended at "*", before the last reachable commit in the archive ("*"); the newest heartbeat row ("*") is "*" before the target "*", more than recovery.tolerance 3.00s: recovery stopped short") ;;
+    *) fail "pgbackrest: early recovery message [$(early message)]" ;;
+    esac
+    no_leftovers "pgbackrest early recovery"
+else
+    echo "note: pgbackrest is not installed: its early recovery is not tested"
+fi
 
 # --- MariaDB, pitr latest: caught
 config "$tmp/mb.json" mariadb "$mbcat" '{"strategy": "pitr", "time": "latest"}'
