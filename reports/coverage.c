@@ -15,6 +15,7 @@
 typedef struct entry {
     char *target, *point;
     int64_t at_ms;
+    int64_t from_ms, to_ms; /* PITR: the stretch proven, [base end, target]; 0 none */
 } entry;
 
 struct rd_coverage {
@@ -34,7 +35,8 @@ void rd_coverage_free(rd_coverage *c)
     free(c);
 }
 
-static int push(rd_coverage *c, const char *target, const char *point, int64_t at)
+static int push(rd_coverage *c, const char *target, const char *point, int64_t at, int64_t from,
+                int64_t to)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
@@ -48,6 +50,8 @@ static int push(rd_coverage *c, const char *target, const char *point, int64_t a
     e->target = rd_strdup(target);
     e->point = rd_strdup(point);
     e->at_ms = at;
+    e->from_ms = from;
+    e->to_ms = to;
     if (!e->target || !e->point) {
         free(e->target);
         free(e->point);
@@ -87,7 +91,13 @@ rd_status rd_coverage_load(const char *path, rd_coverage **out, rd_error *err)
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(o, "targets"))
         {
             const char *name = str(t, "name"), *point = str(t, "point_id"), *v = str(t, "status");
-            if (name && point && v && strcmp(v, "passed") == 0 && !push(c, name, point, at)) {
+            const char *pc = str(t, "point_created_at"), *tt = str(t, "target_time");
+            int64_t from = 0, to = 0;
+            if (!pc || !tt || rd_time_parse(pc, &from, NULL) != RD_OK ||
+                rd_time_parse(tt, &to, NULL) != RD_OK || to < from)
+                from = to = 0;
+            if (name && point && v && strcmp(v, "passed") == 0 &&
+                !push(c, name, point, at, from, to)) {
                 cJSON_Delete(o);
                 st = RD_ERR(err, RD_ERR_NOMEM, "out of memory reading the history");
                 goto fail;
@@ -124,4 +134,25 @@ int64_t rd_coverage_last(const rd_coverage *c, const char *target, const char *p
             c->e[i].at_ms > last)
             last = c->e[i].at_ms;
     return last;
+}
+
+size_t rd_coverage_proven(void *cov, const char *target, rd_span **out)
+{
+    const rd_coverage *c = cov;
+    size_t n = 0;
+    rd_span *s = NULL;
+    *out = NULL;
+    for (size_t i = 0; c && i < c->n; i++)
+        n += c->e[i].to_ms > 0 && strcmp(c->e[i].target, target) == 0;
+    if (n == 0 || !(s = calloc(n, sizeof *s)))
+        return 0;
+    n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->e[i].to_ms > 0 && strcmp(c->e[i].target, target) == 0) {
+            s[n].from_ms = c->e[i].from_ms;
+            s[n].to_ms = c->e[i].to_ms + 1; /* the target instant itself */
+            n++;
+        }
+    *out = s;
+    return n;
 }

@@ -103,6 +103,10 @@ static char *history_line(const rd_report *r, const char *prev)
             t->point.bytes < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)t->point.bytes),
             &oom);
         put(to, "restore_seconds", secs_or_null(restore_seconds(t)), &oom);
+        /* physical points: what recovery was asked to reach and reached; a
+         * passed drill proves [point_created_at, target_time] restorable */
+        put(to, "target_time", time_or_null(t->point.base ? t->point.target_time_ms : 0), &oom);
+        put(to, "reached_time", time_or_null(t->point.base ? t->point.reached_time_ms : 0), &oom);
         if (!to || !cJSON_AddItemToArray(targets, to)) {
             cJSON_Delete(to);
             oom = 1;

@@ -80,6 +80,47 @@ static void put_count(cJSON *obj, const char *key, size_t n, int *oom)
     put(obj, key, cJSON_CreateNumber((double)n), oom);
 }
 
+/* {from, to} of a half-open span, shown with `to` inclusive. */
+static cJSON *span_json(int64_t from, int64_t to_excl, int *oom)
+{
+    cJSON *o = cJSON_CreateObject();
+    put_time(o, "from", from, oom);
+    put_time(o, "to", to_excl - 1, oom);
+    if (!o)
+        *oom = 1;
+    return o;
+}
+
+/* coverage.pitr: null, or the restorable window, its proven stretches
+ * before this drill, this drill's stretch and the shares. */
+static cJSON *pitr_coverage(const rd_target_result *t, int *oom)
+{
+    double before = 0, with = 0;
+    if (!rd_report_pitr_share(t, &before, &with))
+        return cJSON_CreateNull();
+    cJSON *p = cJSON_CreateObject();
+    put_time(p, "window_start", t->pitr_window_start_ms, oom);
+    put_time(p, "window_end", t->pitr_window_end_ms, oom);
+    put(p, "window_seconds",
+        cJSON_CreateNumber(rd_text_round_ms((double)t->pitr_window_ms / 1000.0)), oom);
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < t->npitr_proven; i++) {
+        cJSON *x = span_json(t->pitr_proven[i].from_ms, t->pitr_proven[i].to_ms, oom);
+        if (!x || !cJSON_AddItemToArray(arr, x)) {
+            cJSON_Delete(x);
+            *oom = 1;
+        }
+    }
+    put(p, "proven", arr, oom);
+    put(p, "this_drill",
+        t->pitr_this_to_ms > 0 ? span_json(t->pitr_this_from_ms, t->pitr_this_to_ms + 1, oom)
+                               : cJSON_CreateNull(),
+        oom);
+    put(p, "proven_share", cJSON_CreateNumber(rd_text_round_ms(before)), oom);
+    put(p, "share_with_this_drill", cJSON_CreateNumber(rd_text_round_ms(with)), oom);
+    return p;
+}
+
 /* met is only meaningful against an objective: null when none is set. */
 static void put_met(cJSON *obj, const rd_objective *o, int *oom)
 {
@@ -244,6 +285,7 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
         put_count(cov, "window_points", cp, oom);
         put_count(cov, "verified_points", cv, oom);
         put_str(cov, "map", t->coverage_map, oom);
+        put(cov, "pitr", pitr_coverage(t, oom), oom);
         put(o, "coverage", cov, oom);
     } else {
         put(o, "coverage", cJSON_CreateNull(), oom);

@@ -143,6 +143,38 @@ static const cJSON *get_obj(const cJSON *obj, const char *key)
             goto out;                                                                              \
     } while (0)
 
+/* coverage.pitr back into t (the inverse of json.c's pitr_coverage). */
+static rd_status load_pitr_coverage(ld *c, const cJSON *o, const char *path, rd_target_result *t)
+{
+    rd_status st = RD_OK;
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "proven"), *x;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "window_seconds");
+    int64_t from = 0, to = 0;
+    TRY(get_time(c, o, path, "window_start", &t->pitr_window_start_ms));
+    TRY(get_time(c, o, path, "window_end", &t->pitr_window_end_ms));
+    if (!cJSON_IsNumber(w) || w->valuedouble < 0)
+        return bad(c, path, "window_seconds", "a non-negative number");
+    t->pitr_window_ms = (int64_t)(w->valuedouble * 1000.0 + 0.5);
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n && !(t->pitr_proven = calloc(n, sizeof *t->pitr_proven)))
+        return RD_ERR(c->err, RD_ERR_NOMEM, "out of memory loading %s", c->name);
+    cJSON_ArrayForEach(x, arr)
+    {
+        TRY(get_time(c, x, path, "from", &from));
+        TRY(get_time(c, x, path, "to", &to));
+        t->pitr_proven[t->npitr_proven].from_ms = from;
+        t->pitr_proven[t->npitr_proven].to_ms = to + 1;
+        t->npitr_proven++;
+    }
+    const cJSON *td = get_obj(o, "this_drill");
+    if (td) {
+        TRY(get_time(c, td, path, "from", &t->pitr_this_from_ms));
+        TRY(get_time(c, td, path, "to", &t->pitr_this_to_ms));
+    }
+out:
+    return st;
+}
+
 static rd_status load_check(ld *c, const cJSON *j, const char *path, rd_target_result *t)
 {
     rd_status st = RD_OK;
@@ -243,6 +275,11 @@ static rd_status load_target(ld *c, const cJSON *j, const char *path, rd_report 
     if ((o = get_obj(j, "coverage"))) {
         snprintf(sub, sizeof sub, "%s.coverage", path);
         TRY(get_str(c, o, sub, "map", &t->coverage_map));
+        const cJSON *pc = get_obj(o, "pitr");
+        if (pc) {
+            snprintf(sub, sizeof sub, "%s.coverage.pitr", path);
+            TRY(load_pitr_coverage(c, pc, sub, t));
+        }
     }
     if ((o = get_obj(j, "isolation"))) {
         snprintf(sub, sizeof sub, "%s.isolation", path);

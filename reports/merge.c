@@ -96,6 +96,17 @@ static int copy_target(rd_target_result *d, const rd_target_result *s)
         p->finished_at_ms = s->phases[i].finished_at_ms;
     }
     d->kept_until_ms = s->kept_until_ms;
+    d->pitr_window_start_ms = s->pitr_window_start_ms;
+    d->pitr_window_end_ms = s->pitr_window_end_ms;
+    d->pitr_window_ms = s->pitr_window_ms;
+    d->pitr_this_from_ms = s->pitr_this_from_ms;
+    d->pitr_this_to_ms = s->pitr_this_to_ms;
+    if (s->npitr_proven) {
+        if (!(d->pitr_proven = calloc(s->npitr_proven, sizeof *d->pitr_proven)))
+            return 0;
+        memcpy(d->pitr_proven, s->pitr_proven, s->npitr_proven * sizeof *d->pitr_proven);
+        d->npitr_proven = s->npitr_proven;
+    }
     if (s->nchecks) {
         d->checks = calloc(s->nchecks, sizeof *d->checks);
         if (!d->checks)

@@ -94,6 +94,10 @@ rd_status rd_html_forecast_chart(rd_strbuf *sb, const rd_hist_sample *s, size_t 
  * drill verified (this one included when it passed), from t->coverage_map.
  * 0 when the map is unknown (both set to 0). */
 int rd_report_coverage(const rd_target_result *t, size_t *points, size_t *verified);
+/* A PITR target's share of its restorable window proven restorable by
+ * earlier passed drills (*before) and with this drill's stretch too when it
+ * passed (*with_this), 0..1. 0 when the target has no PITR window. */
+int rd_report_pitr_share(const rd_target_result *t, double *before, double *with_this);
 
 /* html_evidence.c */
 /* 1 when current is more than 10% above previous, -1 more than 10% below, 0

@@ -22,7 +22,7 @@ source drill reports cli main"
 # Public headers (include/restoredrill/NAME.h) and the folder that owns them.
 owner_of() {
     case $1 in
-    error | log | strbuf | clock | proc | fs | sha256 | prng | sign) echo core ;;
+    error | log | strbuf | clock | proc | fs | sha256 | prng | sign | spans) echo core ;;
     config) echo config ;;
     result) echo result ;;
     db) echo db ;;

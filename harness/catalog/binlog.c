@@ -20,6 +20,8 @@
 #include "restoredrill/strbuf.h"
 
 #define HEADER_LEN 19
+#define FLAGS_OFFSET 17
+#define LOG_EVENT_BINLOG_IN_USE_F 0x1
 /* An event stamped S happened in [S, S + 1 s): first times are taken as
  * the start of their second, last times as its end (the latest instant the
  * event can stand for), so a target at or after a last time is never before
@@ -89,7 +91,7 @@ rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err)
     reader r = {-1, NULL, 0, 0};
     struct stat sb;
     int64_t first = -1, last = -1, fde = -1;
-    int rotated = 0;
+    int rotated = 0, closed = 0, in_use = 0;
     char *trunc = NULL;
     uint64_t pos = 4;
 
@@ -152,14 +154,18 @@ rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err)
                         "%s: not a binary log (the first event is not a format description)", path);
             goto out;
         }
-        if (type == EV_FORMAT_DESCRIPTION && fde < 0)
+        if (type == EV_FORMAT_DESCRIPTION && fde < 0) {
             fde = when;
+            in_use = ((unsigned)h[FLAGS_OFFSET] | (unsigned)h[FLAGS_OFFSET + 1] << 8) &
+                     LOG_EVENT_BINLOG_IN_USE_F;
+        }
         if (!is_housekeeping(type)) {
             if (first < 0)
                 first = when;
             last = when + LAST_MS_OF_SECOND;
         }
         rotated = type == EV_ROTATE;
+        closed = type == EV_ROTATE || type == EV_STOP;
         pos += len;
     }
     if (pos > 4 && !trunc && fde < 0) {
@@ -178,6 +184,8 @@ rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err)
     b->last_ms = last >= 0 ? last : fde >= 0 ? fde + LAST_MS_OF_SECOND : -1;
     b->end_pos = pos;
     b->rotated = rotated && !trunc;
+    b->closed = closed && !trunc;
+    b->in_use = in_use != 0;
     free(b->truncated);
     b->truncated = trunc;
     trunc = NULL;

@@ -44,6 +44,7 @@ void rd_archive_free(rd_archive *a)
     for (size_t i = 0; i < a->ngaps; i++) {
         free(a->gaps[i].first);
         free(a->gaps[i].last);
+        free(a->gaps[i].damage);
     }
     free(a->gaps);
     free(a->first);
@@ -65,6 +66,7 @@ rd_status rd_archive_add_gap(rd_archive *a, const char *first, const char *last,
     g->last = rd_strdup(last);
     g->from_ms = from_ms;
     g->to_ms = to_ms;
+    g->damage = NULL;
     if (!g->first || !g->last) {
         free(g->first);
         free(g->last);
@@ -72,6 +74,35 @@ rd_status rd_archive_add_gap(rd_archive *a, const char *first, const char *last,
     }
     a->ngaps++;
     return RD_OK;
+}
+
+rd_status rd_archive_add_damage(rd_archive *a, const char *file, const char *why, int64_t from_ms,
+                                int64_t to_ms, rd_error *err)
+{
+    char *d = rd_strdup(why);
+    if (!d)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_status st = rd_archive_add_gap(a, file, file, from_ms, to_ms, err);
+    if (st != RD_OK) {
+        free(d);
+        return st;
+    }
+    a->gaps[a->ngaps - 1].damage = d;
+    return RD_OK;
+}
+
+static int gap_cmp(const void *x, const void *y)
+{
+    const rd_wal_gap *a = x, *b = y;
+    if (a->from_ms != b->from_ms)
+        return a->from_ms < b->from_ms ? -1 : 1;
+    return strcmp(a->first, b->first);
+}
+
+void rd_archive_sort_gaps(rd_archive *a)
+{
+    if (a && a->ngaps > 1)
+        qsort(a->gaps, a->ngaps, sizeof a->gaps[0], gap_cmp);
 }
 
 static int str_cmp_null(const char *a, const char *b)

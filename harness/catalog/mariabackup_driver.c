@@ -20,6 +20,48 @@ static char *coords(const rd_mb_backup *b)
                : NULL;
 }
 
+/* The end of the first usable backup whose binlog coordinates lie in file
+ * `from` or later (0: none). */
+static int64_t recoverable_again(const rd_mb_archive *a, size_t from)
+{
+    for (size_t i = 0; i < a->nbackups; i++) {
+        size_t f, l;
+        int64_t end;
+        rd_error e;
+        if (rd_mb_reach(a, i, &f, &l, &end, &e) == RD_OK && f >= from)
+            return a->backups[i].end_ms;
+    }
+    return 0;
+}
+
+/* A binlog that is there but cannot be replayed to its end is a gap of its
+ * own: one whose events stop short (an event runs past the end of the
+ * file, or claims fewer bytes than a header), and one that is not the
+ * newest but ends at an event boundary without the Rotate or Stop event the
+ * server writes when it closes a file, although its format description
+ * says it was closed (cut short after copying). A file the server never
+ * closed (in use: it crashed, or the copy was taken while it was written)
+ * is only logged: a crash leaves such a file, and it replays. */
+static rd_status damaged_file(const rd_mb_archive *a, size_t k, rd_archive *ar, rd_error *err)
+{
+    const rd_mb_binlog *b = &a->binlogs[k];
+    const char *why = b->truncated;
+    if (!why && k + 1 < a->nbinlogs && !b->closed) {
+        if (b->in_use) {
+            rd_log_warn("catalog: binary log %s ends without a Rotate or Stop event and was never "
+                        "closed by the server (a crash?): it is replayed as it is",
+                        b->path);
+            return RD_OK;
+        }
+        why = "cut short: it ends without the Rotate or Stop event the server wrote when it "
+              "closed it";
+    }
+    if (!why)
+        return RD_OK;
+    return rd_archive_add_damage(ar, b->name, why, b->last_ms > 0 ? b->last_ms : 0,
+                                 recoverable_again(a, k + 1), err);
+}
+
 /* The shared archive model (catalog.h) of the binlog archive: the window
  * runs from the end of the oldest usable backup to the last event reachable
  * from the newest usable backup before it without a gap; every gap after the
@@ -67,14 +109,7 @@ static rd_status shared_archive(const rd_mb_archive *a, rd_archive **out, rd_err
             continue;
         /* the first instant recoverable again: the end of the first usable
          * backup whose binlog coordinates lie after the gap */
-        int64_t again = 0;
-        for (size_t i = 0; i < a->nbackups && !again; i++) {
-            size_t f, l;
-            int64_t end;
-            rd_error e;
-            if (rd_mb_reach(a, i, &f, &l, &end, &e) == RD_OK && f >= gap->before)
-                again = a->backups[i].end_ms;
-        }
+        int64_t again = recoverable_again(a, gap->before);
         int digits = (int)(strlen(a->binlogs[gap->after].name) - strlen(a->binlog_base) - 1);
         char *f1 = rd_asprintf("%s.%0*llu", a->binlog_base, digits,
                                (unsigned long long)(a->binlogs[gap->after].seq + 1));
@@ -85,10 +120,13 @@ static rd_status shared_archive(const rd_mb_archive *a, rd_archive **out, rd_err
         free(f1);
         free(f2);
     }
+    for (size_t k = first; st == RD_OK && oldest != RD_MB_NONE && k < a->nbinlogs; k++)
+        st = damaged_file(a, k, ar, err);
     if (st != RD_OK) {
         rd_archive_free(ar);
         return st;
     }
+    rd_archive_sort_gaps(ar);
     *out = ar;
     return RD_OK;
 }

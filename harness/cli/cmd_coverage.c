@@ -1,7 +1,9 @@
 /* cmd_coverage.c: `restoredrill coverage CONFIG [--history FILE] [--target
  * NAME]... [--json]`: per target, which recovery points of the retention
  * window (sample.window, else every point) passed drills in the history
- * have verified, and the share of the window proven restorable. Also the
+ * have verified, and the share of the window proven restorable; for a
+ * catalog with an archive also the share of its PITR window proven
+ * restorable, with the proven and unproven stretches. Also the
  * history index `run` hands to the drill (strategy least-verified, the
  * report's coverage). Exit 0 printed, 2 usage or configuration error. */
 #include <cjson/cJSON.h>
@@ -17,6 +19,7 @@
 #include "restoredrill/evidence.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
+#include "restoredrill/spans.h"
 #include "restoredrill/strbuf.h"
 
 char *rd_cli_history_path(const rd_config *cfg, const char *out_dir)
@@ -56,6 +59,103 @@ static int wanted(const cov_args *a, const char *name)
     return a->ntargets == 0;
 }
 
+/* to (inclusive) of a half-open span as a time. */
+static const char *span_to(const rd_span *sp, char *buf, size_t n)
+{
+    return rd_time_format(sp->to_ms - 1, buf, n);
+}
+
+static cJSON *spans_json(const rd_span *s, size_t n)
+{
+    char a[RD_TIME_BUFSZ], b[RD_TIME_BUFSZ];
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o)
+            break;
+        cJSON_AddStringToObject(o, "from", rd_time_format(s[i].from_ms, a, sizeof a));
+        cJSON_AddStringToObject(o, "to", span_to(&s[i], b, sizeof b));
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* A catalog with an archive: the share of its restorable window (inside
+ * sample.window) that passed drills proved restorable, the proven and the
+ * unproven stretches. Text, or members of to. 0 on allocation failure. */
+static int pitr_coverage(const rd_target_cfg *t, const rd_points *pts, const rd_coverage *cov,
+                         int64_t now, cJSON *to)
+{
+    rd_span *win = NULL, *drills = NULL, *proven = NULL, *left = NULL;
+    size_t nw = 0, nd = 0, np = 0, nl = 0;
+    rd_error err;
+    char a[RD_TIME_BUFSZ], b[RD_TIME_BUFSZ], h[64];
+    int ok = 0;
+    if (rd_sample_pitr_window(pts, t->sample.window, now, &win, &nw, &err) != RD_OK)
+        goto out;
+    nd = rd_coverage_proven((void *)cov, t->name, &drills);
+    size_t merged = rd_spans_merge(drills, nd);
+    if (rd_spans_intersect(drills, merged, win, nw, &proven, &np, &err) != RD_OK)
+        goto out;
+    for (size_t i = 0; i < nw; i++) {
+        rd_span *part = NULL;
+        size_t k = 0;
+        if (rd_spans_subtract(win[i].from_ms, win[i].to_ms, proven, np, &part, &k, &err) != RD_OK)
+            goto out;
+        rd_span *g = k ? realloc(left, (nl + k) * sizeof *g) : left;
+        if (k && !g) {
+            free(part);
+            goto out;
+        }
+        left = g;
+        if (k)
+            memcpy(left + nl, part, k * sizeof *part);
+        nl += k;
+        free(part);
+    }
+    int64_t wl = rd_spans_length(win, nw), pl = rd_spans_length(proven, np);
+    double share = wl > 0 ? (double)pl / (double)wl : 0;
+    if (to) {
+        if (wl > 0) {
+            cJSON_AddNumberToObject(to, "pitr_share", share);
+            cJSON *p = cJSON_AddObjectToObject(to, "pitr");
+            cJSON_AddStringToObject(p, "window_start", rd_time_format(win[0].from_ms, a, sizeof a));
+            cJSON_AddStringToObject(p, "window_end", span_to(&win[nw - 1], b, sizeof b));
+            cJSON_AddNumberToObject(p, "window_seconds", (double)wl / 1000.0);
+            cJSON_AddNumberToObject(p, "drills", (double)nd);
+            cJSON_AddItemToObject(p, "proven", spans_json(proven, np));
+            cJSON_AddItemToObject(p, "unproven", spans_json(left, nl));
+        } else {
+            cJSON_AddNullToObject(to, "pitr_share");
+            cJSON_AddNullToObject(to, "pitr");
+        }
+    } else if (wl <= 0) {
+        printf("  PITR window: none inside the sampling window\n");
+    } else {
+        printf("  PITR window %s to %s (%s restorable): %.1f%% proven restorable by %zu passed "
+               "drill%s\n",
+               rd_time_format(win[0].from_ms, a, sizeof a), span_to(&win[nw - 1], b, sizeof b),
+               rd_duration_human((double)wl / 1000.0, h, sizeof h), 100.0 * share, nd,
+               nd == 1 ? "" : "s");
+        /* oldest first, proven and unproven interleaved */
+        size_t i = 0, j = 0;
+        while (i < np || j < nl) {
+            int pick_p = j == nl || (i < np && proven[i].from_ms < left[j].from_ms);
+            const rd_span *sp = pick_p ? &proven[i++] : &left[j++];
+            printf("  %-9s %s to %s (%s)\n", pick_p ? "proven" : "UNPROVEN",
+                   rd_time_format(sp->from_ms, a, sizeof a), span_to(sp, b, sizeof b),
+                   rd_duration_human((double)(sp->to_ms - sp->from_ms) / 1000.0, h, sizeof h));
+        }
+    }
+    ok = 1;
+out:
+    free(win);
+    free(drills);
+    free(proven);
+    free(left);
+    return ok;
+}
+
 /* One target: print (or add to arr) its coverage. */
 static int one(const rd_target_cfg *t, const rd_coverage *cov, int64_t now, cJSON *arr)
 {
@@ -86,7 +186,12 @@ static int one(const rd_target_cfg *t, const rd_coverage *cov, int64_t now, cJSO
         cJSON_AddNumberToObject(to, "window_points", (double)total);
         cJSON_AddNumberToObject(to, "verified_points", (double)verified);
         cJSON_AddNumberToObject(to, "share", share);
-        cJSON_AddNullToObject(to, "pitr_share");
+        if (!pts.archive) {
+            cJSON_AddNullToObject(to, "pitr_share");
+            cJSON_AddNullToObject(to, "pitr");
+        } else if (!pitr_coverage(t, &pts, cov, now, to)) {
+            fprintf(stderr, "restoredrill: coverage: %s: out of memory\n", t->name);
+        }
         cJSON_AddItemToObject(to, "points", pa);
         cJSON_AddItemToArray(arr, to);
     } else {
@@ -125,6 +230,8 @@ static int one(const rd_target_cfg *t, const rd_coverage *cov, int64_t now, cJSO
             printf("\n");
         }
     }
+    if (!arr && pts.archive && !pitr_coverage(t, &pts, cov, now, NULL))
+        fprintf(stderr, "restoredrill: coverage: %s: out of memory\n", t->name);
     rd_points_free(&pts);
     return 1;
 }

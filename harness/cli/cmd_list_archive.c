@@ -43,6 +43,12 @@ void rd_cli_print_archive(const rd_points *pts, const rd_sample *smp, int picked
         printf("  gaps: none\n");
     for (size_t i = 0; i < a->ngaps; i++) {
         const rd_wal_gap *g = &a->gaps[i];
+        if (g->damage) {
+            printf("  GAP: %s is %s: %s to %s cannot be recovered\n", g->first, g->damage,
+                   tf(g->from_ms, b1, sizeof b1),
+                   g->to_ms > 0 ? tf(g->to_ms, b2, sizeof b2) : "the end of the archive");
+            continue;
+        }
         printf("  GAP: %s%s%s missing: %s to %s cannot be recovered\n", g->first,
                strcmp(g->first, g->last) ? " to " : "", strcmp(g->first, g->last) ? g->last : "",
                tf(g->from_ms, b1, sizeof b1),
@@ -97,6 +103,10 @@ void rd_cli_json_archive(cJSON *o, const rd_points *pts, const rd_sample *smp, i
             break;
         cJSON_AddStringToObject(g, "first", a->gaps[i].first);
         cJSON_AddStringToObject(g, "last", a->gaps[i].last);
+        if (a->gaps[i].damage)
+            cJSON_AddStringToObject(g, "damage", a->gaps[i].damage);
+        else
+            cJSON_AddNullToObject(g, "damage");
         if (a->gaps[i].from_ms > 0)
             cJSON_AddStringToObject(g, "from", tf(a->gaps[i].from_ms, b, sizeof b));
         else

@@ -183,6 +183,7 @@ int rd_cmd_run(int argc, char **argv)
         rd_abort_install_handlers();
     if ((cov = rd_cli_coverage_for_run(cfg, a.o.out_dir))) { /* least-verified, coverage */
         a.o.verified = rd_coverage_verified;
+        a.o.proven = rd_coverage_proven;
         a.o.verified_ud = cov;
     }
     rd_status st = rd_drill_run(cfg, &a.o, &r, &err);

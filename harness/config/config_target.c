@@ -170,7 +170,8 @@ static const rd_cfg_field f_reference[] = {
     RD_FLD("dsn", RD_CFG_STRING, rd_reference_cfg, dsn),
     RD_FLD("password_env", RD_CFG_ENVNAME, rd_reference_cfg, password_env),
     RD_FLD("listing", RD_CFG_STRING, rd_reference_cfg, listing),
-    RD_FLD("description", RD_CFG_STRING, rd_reference_cfg, description), RD_FEND};
+    RD_FLD("description", RD_CFG_STRING, rd_reference_cfg, description),
+    RD_FEND};
 static const rd_cfg_field f_recovery[] = {
     RD_FLD("timeout", RD_CFG_DURATION, rd_recovery_cfg, timeout),
     RD_FLD("tolerance", RD_CFG_DURATION, rd_recovery_cfg, tolerance),

@@ -50,6 +50,10 @@ typedef struct rd_drill_target {
     int physical;        /* the sampled point is a base backup (point->base) */
     rd_s3set_target *s3; /* engine s3: the expected set and where the copy is, or NULL */
     rd_s3set *s3_source; /* engine s3, backup prefixes: the objects the restore copies */
+    rd_span *proven;     /* PITR: stretches passed drills proved (opts->proven), or NULL */
+    size_t nproven;
+    int recovery_passed;   /* physical: the recovery result passed */
+    int heartbeat_present; /* physical: the recovered instance holds heartbeat rows */
 } rd_drill_target;
 
 /* drill_record.c: a phase failed (or could not run): a result of type
@@ -90,6 +94,34 @@ int rd_drill_physical_fetch(rd_drill_target *dt, const struct rd_physical_type *
  * writes) phases, the restore and recovery results. 1 when the instance is
  * ready for the checks (dt->restore_ok, dt->restore_end set after recover). */
 int rd_drill_physical_restore(rd_drill_target *dt, const struct rd_physical_type *drv);
+
+/* What the recovery result judges (DESIGN section 11). */
+typedef struct rd_recovery_facts {
+    rd_pitr_kind kind;    /* what recovery was asked to reach */
+    int64_t target_ms;    /* the target (RD_PITR_LATEST: the last reachable commit) */
+    int64_t reached_ms;   /* the last replayed commit */
+    int hb_present;       /* the recovered instance holds heartbeat rows */
+    int64_t hb_ms;        /* the newest one */
+    int64_t tolerance_ms; /* recovery.tolerance */
+} rd_recovery_facts;
+/* The recovery result's verdict on the facts: RD_PASSED, or RD_FAILED with
+ * the reasons appended to why ("the newest heartbeat row (T) is 4.00s
+ * before the target T2, more than recovery.tolerance 3.00s: recovery
+ * stopped short"). */
+rd_verdict rd_drill_recovery_verdict(const rd_recovery_facts *f, rd_strbuf *why);
+/* The newest restoredrill_heartbeat row of scratch s (its target database):
+ * *present 0 when the table is absent. */
+rd_status rd_drill_newest_heartbeat(rd_engine engine, const rd_scratch *s, int64_t *ms,
+                                    int *present, rd_error *err);
+
+/* --- negative_pitr.c --- */
+/* The negative control's PITR fault (a time target): a second recovery,
+ * into a second scratch instance torn down afterwards, to a moment earlier
+ * than the target by more than recovery.tolerance (+1s), judged by the
+ * recovery result's rules against the original target; one
+ * negative_control result "recovery to an earlier time": passed when the
+ * recovery result fails it. */
+void rd_drill_negative_pitr(rd_drill_target *dt, double deadline);
 
 /* Run all phases of one target (never fails: verdicts go into dt->res). */
 void rd_drill_target_run(rd_drill_target *dt);

@@ -53,10 +53,15 @@ void rd_drill_archive_result(rd_drill_target *dt)
         rd_strbuf_init(&sb, 4096);
         for (size_t i = 0; i < a->ngaps; i++) {
             const rd_wal_gap *g = &a->gaps[i];
-            rd_strbuf_appendf(&sb, NULL, "%s%s%s%s missing (%s to %s cannot be recovered)",
-                              i ? "; " : "", g->first, strcmp(g->first, g->last) ? " to " : "",
-                              strcmp(g->first, g->last) ? g->last : "",
-                              tfmt(g->from_ms, b1, sizeof b1), tfmt(g->to_ms, b2, sizeof b2));
+            if (g->damage)
+                rd_strbuf_appendf(&sb, NULL, "%s%s is %s (%s to %s cannot be recovered)",
+                                  i ? "; " : "", g->first, g->damage,
+                                  tfmt(g->from_ms, b1, sizeof b1), tfmt(g->to_ms, b2, sizeof b2));
+            else
+                rd_strbuf_appendf(&sb, NULL, "%s%s%s%s missing (%s to %s cannot be recovered)",
+                                  i ? "; " : "", g->first, strcmp(g->first, g->last) ? " to " : "",
+                                  strcmp(g->first, g->last) ? g->last : "",
+                                  tfmt(g->from_ms, b1, sizeof b1), tfmt(g->to_ms, b2, sizeof b2));
         }
         rd_check_set_message(c, "%zu gap%s in the archive after %s: %s", a->ngaps,
                              a->ngaps == 1 ? "" : "s", a->first, sb.data ? sb.data : "");
@@ -99,14 +104,14 @@ static void recovery_target(rd_drill_target *dt, rd_recovery_target *rt)
     rt->target_name = dt->t->name;
 }
 
-/* The newest heartbeat row (ms), or 0 with *present = 0 when the table is absent. */
-static rd_status newest_heartbeat(rd_drill_target *dt, int64_t *ms, int *present, rd_error *err)
+rd_status rd_drill_newest_heartbeat(rd_engine engine, const rd_scratch *s, int64_t *ms,
+                                    int *present, rd_error *err)
 {
-    rd_db_opts o = {.password = dt->scratch->conn.password, .app_name = "restoredrill"};
+    rd_db_opts o = {.password = s->conn.password, .app_name = "restoredrill"};
     rd_db *db = NULL;
     char *v = NULL;
-    int pg = dt->t->engine == RD_ENGINE_PG;
-    rd_status st = rd_db_connect(dt->t->engine, dt->scratch->conn.dsn, &o, &db, err);
+    int pg = engine == RD_ENGINE_PG;
+    rd_status st = rd_db_connect(engine, s->conn.dsn, &o, &db, err);
     *present = 0;
     *ms = 0;
     if (st == RD_OK)
@@ -133,6 +138,46 @@ static rd_status newest_heartbeat(rd_drill_target *dt, int64_t *ms, int *present
     return st;
 }
 
+rd_verdict rd_drill_recovery_verdict(const rd_recovery_facts *f, rd_strbuf *why)
+{
+    char t1[RD_TIME_BUFSZ], t2[RD_TIME_BUFSZ], h1[64], h2[64];
+    rd_verdict v = RD_PASSED;
+    int64_t target = f->target_ms;
+    int64_t limit = target + (f->kind == RD_PITR_CONSISTENT ? CONSISTENT_SLACK_MS : 0);
+    if (f->kind == RD_PITR_TIME && f->reached_ms > target) {
+        v = RD_FAILED;
+        rd_strbuf_appendf(why, NULL, "recovery replayed a commit at %s, after the target %s",
+                          tfmt(f->reached_ms, t1, sizeof t1), tfmt(target, t2, sizeof t2));
+    }
+    if (f->kind == RD_PITR_LATEST && f->reached_ms < target) {
+        v = RD_FAILED;
+        rd_strbuf_appendf(why, NULL,
+                          "recovery ended at %s, before the last reachable commit in the "
+                          "archive (%s)",
+                          tfmt(f->reached_ms, t1, sizeof t1), tfmt(target, t2, sizeof t2));
+    }
+    if (!f->hb_present || f->hb_ms <= 0)
+        return v;
+    if (f->hb_ms > limit) {
+        v = RD_FAILED;
+        rd_strbuf_appendf(why, NULL,
+                          "%sa heartbeat row from %s exists, after the target %s: recovery "
+                          "went past its target",
+                          why->len ? "; " : "", tfmt(f->hb_ms, t1, sizeof t1),
+                          tfmt(target, t2, sizeof t2));
+    } else if (f->kind != RD_PITR_CONSISTENT && target - f->hb_ms > f->tolerance_ms) {
+        v = RD_FAILED;
+        rd_strbuf_appendf(why, NULL,
+                          "%sthe newest heartbeat row (%s) is %s before the target %s, more "
+                          "than recovery.tolerance %s: recovery stopped short",
+                          why->len ? "; " : "", tfmt(f->hb_ms, t1, sizeof t1),
+                          rd_duration_human((double)(target - f->hb_ms) / 1000.0, h1, sizeof h1),
+                          tfmt(target, t2, sizeof t2),
+                          rd_duration_human((double)f->tolerance_ms / 1000.0, h2, sizeof h2));
+    }
+    return v;
+}
+
 /* The recovery result after a successful recover. */
 static void recovery_result(rd_drill_target *dt, const rd_recovery_outcome *oc, double secs)
 {
@@ -140,7 +185,7 @@ static void recovery_result(rd_drill_target *dt, const rd_recovery_outcome *oc, 
     const char *object = sm->pitr == RD_PITR_CONSISTENT ? "consistency point"
                          : sm->pitr == RD_PITR_LATEST   ? "latest"
                                                         : "target time";
-    char t1[RD_TIME_BUFSZ], t2[RD_TIME_BUFSZ], t3[RD_TIME_BUFSZ], h1[64], h2[64];
+    char t1[RD_TIME_BUFSZ], t2[RD_TIME_BUFSZ], t3[RD_TIME_BUFSZ];
     int64_t hb = 0;
     int present = 0;
     rd_error err;
@@ -149,22 +194,16 @@ static void recovery_result(rd_drill_target *dt, const rd_recovery_outcome *oc, 
     rd_strbuf_init(&why, 2048);
     rd_error_clear(&err);
     int64_t target = sm->target_ms;
-    int64_t limit = target + (sm->pitr == RD_PITR_CONSISTENT ? CONSISTENT_SLACK_MS : 0);
     int64_t tol = (int64_t)(dt->t->recovery.tolerance * 1000.0);
 
-    if (sm->pitr == RD_PITR_TIME && oc->reached_ms > target) {
-        v = RD_FAILED;
-        rd_strbuf_appendf(&why, NULL, "recovery replayed a commit at %s, after the target %s",
-                          tfmt(oc->reached_ms, t1, sizeof t1), tfmt(target, t2, sizeof t2));
-    }
-    if (sm->pitr == RD_PITR_LATEST && oc->reached_ms < target) {
-        v = RD_FAILED;
-        rd_strbuf_appendf(&why, NULL,
-                          "recovery ended at %s, before the last reachable commit in the "
-                          "archive (%s)",
-                          tfmt(oc->reached_ms, t1, sizeof t1), tfmt(target, t2, sizeof t2));
-    }
-    rd_status st = newest_heartbeat(dt, &hb, &present, &err);
+    rd_status st = rd_drill_newest_heartbeat(dt->t->engine, dt->scratch, &hb, &present, &err);
+    rd_recovery_facts f = {.kind = sm->pitr,
+                           .target_ms = target,
+                           .reached_ms = oc->reached_ms,
+                           .hb_present = st == RD_OK && present,
+                           .hb_ms = st == RD_OK ? hb : 0,
+                           .tolerance_ms = tol};
+    v = rd_drill_recovery_verdict(&f, &why);
     if (st != RD_OK) {
         v = RD_ERROR;
         rd_strbuf_appendf(&why, NULL, "%scannot read the heartbeat table: %s", why.len ? "; " : "",
@@ -172,24 +211,9 @@ static void recovery_result(rd_drill_target *dt, const rd_recovery_outcome *oc, 
     } else if (present && hb > 0) {
         dt->newest_data_ms = hb;
         dt->newest_data_basis = "heartbeat";
-        if (hb > limit) {
-            v = RD_FAILED;
-            rd_strbuf_appendf(&why, NULL,
-                              "%sa heartbeat row from %s exists, after the target %s: recovery "
-                              "went past its target",
-                              why.len ? "; " : "", tfmt(hb, t1, sizeof t1),
-                              tfmt(target, t2, sizeof t2));
-        } else if (sm->pitr != RD_PITR_CONSISTENT && target - hb > tol) {
-            v = RD_FAILED;
-            rd_strbuf_appendf(&why, NULL,
-                              "%sthe newest heartbeat row (%s) is %s before the target %s, more "
-                              "than recovery.tolerance %s: recovery stopped short",
-                              why.len ? "; " : "", tfmt(hb, t1, sizeof t1),
-                              rd_duration_human((double)(target - hb) / 1000.0, h1, sizeof h1),
-                              tfmt(target, t2, sizeof t2),
-                              rd_duration_human((double)tol / 1000.0, h2, sizeof h2));
-        }
     }
+    dt->heartbeat_present = st == RD_OK && present && hb > 0;
+    dt->recovery_passed = v == RD_PASSED;
     rd_check_result *c = rd_target_add_check(dt->res, "recovery", "recovery", object, v, "");
     if (c) {
         c->seconds = secs;

@@ -69,7 +69,16 @@ static void record_reason(rd_drill_target *dt, const size_t *counts)
         dt->res->sampling_reason =
             rd_asprintf("random: one draw seeded with %s among the %zu recovery points in %s", seed,
                         dt->sample.candidates, w);
-    else if (strcmp(st, "least-verified") == 0)
+    else if (strcmp(st, "least-verified") == 0 && dt->points.archive) {
+        char len[64];
+        rd_duration_human((double)dt->sample.least_ms / 1000.0, len, sizeof len);
+        dt->res->sampling_reason = rd_asprintf(
+            "least-verified: one draw seeded with %s over the %s of the PITR window in %s (%zu "
+            "stretch%s) that passed drills in the history proved restorable the fewest times "
+            "(%zu before this drill)",
+            seed, len, w, dt->sample.least_stretches, dt->sample.least_stretches == 1 ? "" : "es",
+            dt->sample.least_depth);
+    } else if (strcmp(st, "least-verified") == 0)
         dt->res->sampling_reason = rd_asprintf(
             "least-verified: one draw seeded with %s among the recovery points in %s that passed "
             "drills in the history verified the fewest times (%zu before this drill)",
@@ -209,9 +218,50 @@ void rd_drill_keep(rd_drill_target *dt, int by_config)
     dt->res->kept_until_ms = until;
 }
 
+/* A catalog with an archive: the restorable window of the sampling window,
+ * the stretches of it earlier passed drills proved restorable (clipped to
+ * it), and this drill's stretch: [the base backup's end, the target]. */
+static void record_pitr_coverage(rd_drill_target *dt)
+{
+    rd_target_result *r = dt->res;
+    rd_span *win = NULL, *proven = NULL, *in = NULL;
+    size_t nw = 0, np = 0, ni = 0;
+    rd_error err;
+    if (!dt->points.archive)
+        return;
+    if (rd_sample_pitr_window(&dt->points, dt->t->sample.window, dt->t0_ms, &win, &nw, &err) !=
+            RD_OK ||
+        nw == 0)
+        goto out;
+    if (dt->nproven) {
+        if (!(proven = calloc(dt->nproven, sizeof *proven)))
+            goto out;
+        memcpy(proven, dt->proven, dt->nproven * sizeof *proven);
+        np = rd_spans_merge(proven, dt->nproven);
+        if (rd_spans_intersect(proven, np, win, nw, &in, &ni, &err) != RD_OK)
+            goto out;
+    }
+    r->pitr_window_start_ms = win[0].from_ms;
+    r->pitr_window_end_ms = win[nw - 1].to_ms - 1;
+    r->pitr_window_ms = rd_spans_length(win, nw);
+    free(r->pitr_proven);
+    r->pitr_proven = in;
+    r->npitr_proven = ni;
+    in = NULL;
+    if (dt->sample.pitr != RD_PITR_NONE) {
+        r->pitr_this_from_ms = dt->points.items[dt->sample.index].created_ms;
+        r->pitr_this_to_ms = dt->sample.target_ms;
+    }
+out:
+    free(win);
+    free(proven);
+    free(in);
+}
+
 void rd_drill_record_sampling(rd_drill_target *dt, const size_t *counts)
 {
     record_coverage(dt, counts);
+    record_pitr_coverage(dt);
     record_reason(dt, counts);
 }
 

@@ -67,9 +67,11 @@ static int phase_sample(rd_drill_target *dt)
     }
     if (st == RD_OK && !(counts = rd_drill_verified_counts(dt)))
         st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
+    if (st == RD_OK && dt->points.archive && dt->opts && dt->opts->proven && !dt->proven)
+        dt->nproven = dt->opts->proven(dt->opts->verified_ud, t->name, &dt->proven);
     if (st == RD_OK)
-        st = rd_sample_pick_counts(&dt->points, &t->sample, dt->seed, dt->t0_ms, counts,
-                                   &dt->sample, &err);
+        st = rd_sample_pick_history(&dt->points, &t->sample, dt->seed, dt->t0_ms, counts,
+                                    dt->proven, dt->nproven, &dt->sample, &err);
     if (st == RD_OK)
         rd_drill_record_sampling(dt, counts);
     free(counts);
@@ -545,6 +547,9 @@ void rd_drill_target_plan(rd_drill_target *dt)
         (void)phase_fetch(dt, &a, &drv);
         rd_artifact_free(a);
     }
+    free(dt->proven);
+    dt->proven = NULL;
+    dt->nproven = 0;
     dt->res->finished_at_ms = rd_wall_now_ms();
 }
 
@@ -668,4 +673,7 @@ teardown:
     rd_strlist_free(&dt->dbs);
     rd_manifest_free(dt->cluster);
     dt->cluster = NULL;
+    free(dt->proven);
+    dt->proven = NULL;
+    dt->nproven = 0;
 }

@@ -15,8 +15,9 @@
  * Foreign key enforcement and triggers are off in the planting session
  * (PostgreSQL session_replication_role = replica, MariaDB
  * FOREIGN_KEY_CHECKS = 0). A fault that finds nothing to plant (no foreign
- * key, no droppable index) is skipped with the reason. The phase is timed as
- * "negative_control" and is not part of the RTO. */
+ * key, no droppable index) is skipped with the reason. For a PITR target a
+ * fifth fault, a second recovery to an earlier time, is negative_pitr.c's.
+ * The phase is timed as "negative_control" and is not part of the RTO. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,7 @@ void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char 
     rerun(&c, &tmp->targets[0], deadline, tvars, &ran);
     verdicts(&c, &tmp->targets[0], ran.data);
 out:
+    rd_drill_negative_pitr(dt, deadline); /* a time target: the early recovery */
     rd_measure_phase(dt->res, "negative_control", start, RD_PASSED);
     for (int k = 0; k < F_COUNT; k++) {
         free(c.f[k].object);

@@ -8,9 +8,11 @@
 #include "restoredrill/catalog.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/prng.h"
+#include "restoredrill/spans.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct span {
@@ -129,6 +131,13 @@ static rd_status unreachable(const rd_archive *a, int64_t target, rd_error *err)
                       rd_time_format(a->start_ms, b, sizeof b));
     for (size_t i = 0; i < a->ngaps; i++) {
         const rd_wal_gap *g = &a->gaps[i];
+        if (g->from_ms > 0 && g->from_ms < target && (g->to_ms <= 0 || target < g->to_ms) &&
+            g->damage)
+            return RD_ERR(err, RD_ERR_NOTFOUND,
+                          "target %s lies past a damaged file in the archive: %s is %s, %s to %s "
+                          "cannot be recovered",
+                          t, g->first, g->damage, rd_time_format(g->from_ms, b, sizeof b),
+                          g->to_ms > 0 ? rd_time_format(g->to_ms, c, sizeof c) : "the end");
         if (g->from_ms > 0 && g->from_ms < target && (g->to_ms <= 0 || target < g->to_ms))
             return RD_ERR(err, RD_ERR_NOTFOUND,
                           "target %s lies past a gap in the archive: %s to %s missing, %s to %s "
@@ -138,6 +147,31 @@ static rd_status unreachable(const rd_archive *a, int64_t target, rd_error *err)
     }
     return RD_ERR(err, RD_ERR_NOTFOUND, "target %s is past the last archived commit (%s)", t,
                   rd_time_format(a->end_ms, b, sizeof b));
+}
+
+/* The base backup for a target: the newest usable one that ended (plus the
+ * slack) at or before it and reaches it without a gap. */
+static rd_status pitr_base(const rd_points *pts, const rd_sample_cfg *cfg, int64_t now_ms,
+                           int64_t target, rd_pitr_kind kind, rd_sample *out, rd_error *err)
+{
+    size_t best = pts->n;
+    for (size_t i = 0; i < pts->n; i++) {
+        const rd_point *pt = &pts->items[i];
+        if (usable(pt) && pt->created_ms + RD_PITR_END_SLACK_MS <= target && pt->reach_ms >= target)
+            best = i;
+    }
+    if (best == pts->n)
+        return unreachable(pts->archive, target, err);
+    rd_sample r;
+    fill_exposure(pts, window_span(pts, cfg->window, now_ms), now_ms, &r);
+    archive_exposure(pts->archive, now_ms, &r);
+    r.candidates = count_usable(pts, 0, pts->n);
+    r.index = best;
+    r.pitr = kind;
+    r.target_ms = target;
+    r.incident_ms = target;
+    *out = r;
+    return RD_OK;
 }
 
 static rd_status pick_pitr(const rd_points *pts, const rd_sample_cfg *cfg, const char *strategy,
@@ -178,24 +212,83 @@ static rd_status pick_pitr(const rd_points *pts, const rd_sample_cfg *cfg, const
                           "sample.time: expected an RFC 3339 time or "
                           "\"latest\"");
     }
-    size_t best = pts->n;
-    for (size_t i = 0; i < pts->n; i++) {
-        const rd_point *pt = &pts->items[i];
-        if (usable(pt) && pt->created_ms + RD_PITR_END_SLACK_MS <= target && pt->reach_ms >= target)
-            best = i;
+    return pitr_base(pts, cfg, now_ms, target, kind, out, err);
+}
+
+/* The restorable instants of the archive inside the sampling window, as a
+ * merged span set: [start + slack, min(end, t0)] intersected with [t0 -
+ * window, t0], without what the gaps make unrecoverable. */
+static rd_status pitr_allowed(const rd_archive *a, double window, int64_t now_ms, rd_span **out,
+                              size_t *n, rd_error *err)
+{
+    int64_t lo = a->start_ms + RD_PITR_END_SLACK_MS;
+    int64_t hi = (a->end_ms < now_ms ? a->end_ms : now_ms) + 1;
+    rd_span *holes = NULL;
+    size_t nh = 0;
+    if (window >= 0 && now_ms - (int64_t)llround(window * 1000.0) > lo)
+        lo = now_ms - (int64_t)llround(window * 1000.0);
+    if (a->start_ms <= 0 || a->end_ms <= 0)
+        lo = hi;
+    if (a->ngaps && !(holes = calloc(a->ngaps, sizeof *holes)))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < a->ngaps; i++) {
+        if (a->gaps[i].from_ms <= 0)
+            continue;
+        holes[nh].from_ms = a->gaps[i].from_ms + 1;
+        holes[nh].to_ms = a->gaps[i].to_ms > 0 ? a->gaps[i].to_ms : INT64_MAX;
+        nh++;
     }
-    if (best == pts->n)
-        return unreachable(a, target, err);
-    rd_sample r;
-    fill_exposure(pts, window_span(pts, cfg->window, now_ms), now_ms, &r);
-    archive_exposure(a, now_ms, &r);
-    r.candidates = count_usable(pts, 0, pts->n);
-    r.index = best;
-    r.pitr = kind;
-    r.target_ms = target;
-    r.incident_ms = target;
-    *out = r;
-    return RD_OK;
+    nh = rd_spans_merge(holes, nh);
+    rd_status st = rd_spans_subtract(lo, hi, holes, nh, out, n, err);
+    free(holes);
+    return st;
+}
+
+rd_status rd_sample_pitr_window(const rd_points *pts, double window, int64_t now_ms, rd_span **out,
+                                size_t *n, rd_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!pts || !pts->archive)
+        return RD_OK;
+    return pitr_allowed(pts->archive, window, now_ms, out, n, err);
+}
+
+/* least-verified on an archive: one seeded draw (millisecond resolution)
+ * over the instants of the restorable window that the passed drills of the
+ * history proved restorable the fewest times. */
+static rd_status pick_least_pitr(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
+                                 int64_t now_ms, const rd_span *proven, size_t nproven,
+                                 rd_sample *out, rd_error *err)
+{
+    rd_span *allowed = NULL, *least = NULL;
+    size_t na = 0, nl = 0, depth = 0;
+    rd_status st = pitr_allowed(pts->archive, cfg->window, now_ms, &allowed, &na, err);
+    if (st == RD_OK)
+        st = rd_spans_least(proven, nproven, allowed, na, &least, &nl, &depth, err);
+    int64_t len = st == RD_OK ? rd_spans_length(least, nl) : 0;
+    if (st == RD_OK && len <= 0) {
+        char w1[RD_TIME_BUFSZ], w2[RD_TIME_BUFSZ];
+        const rd_archive *a = pts->archive;
+        st = RD_ERR(err, RD_ERR_NOTFOUND,
+                    "the restorable window (%s to %s) has no instant inside the sampling window",
+                    a->start_ms > 0 ? rd_time_format(a->start_ms, w1, sizeof w1) : "none",
+                    a->end_ms > 0 ? rd_time_format(a->end_ms, w2, sizeof w2) : "none");
+    }
+    if (st == RD_OK) {
+        rd_prng prng;
+        rd_prng_seed(&prng, seed);
+        int64_t target = rd_spans_nth(least, nl, (int64_t)rd_prng_below(&prng, (uint64_t)len));
+        st = pitr_base(pts, cfg, now_ms, target, RD_PITR_TIME, out, err);
+        if (st == RD_OK) {
+            out->least_depth = depth;
+            out->least_ms = len;
+            out->least_stretches = nl;
+        }
+    }
+    free(allowed);
+    free(least);
+    return st;
 }
 
 rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
@@ -231,6 +324,13 @@ rd_status rd_sample_pick_counts(const rd_points *pts, const rd_sample_cfg *cfg, 
                                 int64_t now_ms, const size_t *verified, rd_sample *out,
                                 rd_error *err)
 {
+    return rd_sample_pick_history(pts, cfg, seed, now_ms, verified, NULL, 0, out, err);
+}
+
+rd_status rd_sample_pick_history(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
+                                 int64_t now_ms, const size_t *verified, const rd_span *proven,
+                                 size_t nproven, rd_sample *out, rd_error *err)
+{
     const char *strategy = cfg && cfg->strategy ? cfg->strategy : "latest";
     double window = cfg ? cfg->window : -1;
     rd_points none = {0};
@@ -260,6 +360,10 @@ rd_status rd_sample_pick_counts(const rd_points *pts, const rd_sample_cfg *cfg, 
             k = rd_prng_below(&prng, (uint64_t)n);
         }
         index = nth_usable(pts, s.first, s.upto, k);
+    } else if (strcmp(strategy, "least-verified") == 0 && pts->archive) {
+        rd_sample_cfg dflt = {0};
+        dflt.window = -1;
+        return pick_least_pitr(pts, cfg ? cfg : &dflt, seed, now_ms, proven, nproven, out, err);
     } else if (strcmp(strategy, "least-verified") == 0) {
         if (s.upto == s.first)
             return empty_window(pts, s, window, now_ms, err);

@@ -105,6 +105,7 @@ static void free_target(rd_target_result *t)
     free(t->scratch_type);
     free(t->isolation);
     free(t->coverage_map);
+    free(t->pitr_proven);
     free(t->kept_connect);
     for (size_t i = 0; i < t->ndatabases; i++)
         free(t->databases[i]);

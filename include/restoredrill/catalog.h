@@ -10,6 +10,7 @@
 
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
+#include "restoredrill/spans.h"
 
 typedef struct rd_point {
     char *id;           /* file name (dir), or the catalog's id */
@@ -41,6 +42,9 @@ typedef struct rd_wal_gap {
     int64_t to_ms;      /* first instant recoverable again: the end of the next base backup
                            after the gap, plus RD_PITR_END_SLACK_MS (0: none, nothing after the
                            gap is recoverable) */
+    char *damage;       /* NULL: the files are missing; else the one file (first == last) is
+                           there but unusable past its last complete event, and why
+                           ("truncated at byte 812 of 900: the event there needs 412 bytes") */
 } rd_wal_gap;
 
 /* The archive of a physical catalog (rd_points.archive). */
@@ -69,6 +73,12 @@ void rd_archive_free(rd_archive *a);
 /* Append a gap (strings copied). */
 rd_status rd_archive_add_gap(rd_archive *a, const char *first, const char *last, int64_t from_ms,
                              int64_t to_ms, rd_error *err);
+/* Append a damaged file as a gap (first = last = file, damage = why; copied). */
+rd_status rd_archive_add_damage(rd_archive *a, const char *file, const char *why, int64_t from_ms,
+                                int64_t to_ms, rd_error *err);
+/* Sort the gaps by from_ms (then first): drivers that add damaged files
+ * after the missing ones. */
+void rd_archive_sort_gaps(rd_archive *a);
 
 void rd_points_free(rd_points *p);
 /* Free one point's strings and reset it (bytes = -1). NULL is a no-op. */
@@ -146,6 +156,12 @@ typedef struct rd_sample {
     double exposure_seconds; /* largest gap between consecutive points in the window, and
                                 between the newest and t0 */
     double newest_age_seconds;
+    /* least-verified on an archive: how many passed drills proved the drawn
+     * instant restorable, and the length (ms) and number of the stretches
+     * of the window proven that few times, among which it was drawn */
+    size_t least_depth;
+    int64_t least_ms;
+    size_t least_stretches;
 } rd_sample;
 
 /* Choose a point from points sorted by rd_points_sort. now_ms is t0.
@@ -181,6 +197,22 @@ rd_status rd_sample_pick(const rd_points *pts, const rd_sample_cfg *cfg, uint64_
 rd_status rd_sample_pick_counts(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
                                 int64_t now_ms, const size_t *verified, rd_sample *out,
                                 rd_error *err);
+/* rd_sample_pick_counts with, for a catalog with an archive, the stretches
+ * of its window that passed drills proved restorable (one span per drill,
+ * as rd_coverage_proven gives them; NULL: none): least-verified then draws
+ * a target time (one rd_prng_below draw, millisecond resolution) among the
+ * restorable instants of the window (as pitr-random's, without the spans
+ * gaps make unrecoverable) that the fewest of those spans hold, and
+ * recovers to it like pitr (RD_PITR_TIME). */
+rd_status rd_sample_pick_history(const rd_points *pts, const rd_sample_cfg *cfg, uint64_t seed,
+                                 int64_t now_ms, const size_t *verified, const rd_span *proven,
+                                 size_t nproven, rd_sample *out, rd_error *err);
+/* The restorable instants of pts->archive inside the sampling window
+ * ([start + RD_PITR_END_SLACK_MS, min(end, now)] within [now - window,
+ * now], gaps' unrecoverable spans taken out) as a merged span set: *out
+ * heap, NULL (0) without an archive or when empty. */
+rd_status rd_sample_pitr_window(const rd_points *pts, double window, int64_t now_ms, rd_span **out,
+                                size_t *n, rd_error *err);
 /* RPO exposure only (for list): same window rules, no pick. */
 void rd_sample_exposure(const rd_points *pts, double window, int64_t now_ms, rd_sample *out);
 

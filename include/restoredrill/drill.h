@@ -8,6 +8,7 @@
 #include "restoredrill/config.h"
 #include "restoredrill/error.h"
 #include "restoredrill/result.h"
+#include "restoredrill/spans.h"
 
 typedef struct rd_drill_opts {
     const char *const *targets; /* NULL-terminated names to run; NULL: all */
@@ -24,6 +25,9 @@ typedef struct rd_drill_opts {
      * Called from worker threads: must only read ud. */
     size_t (*verified)(void *ud, const char *target, const char *point_id);
     void *verified_ud;
+    /* The stretches of a PITR window that passed drills of the target proved
+     * restorable (rd_coverage_proven, with verified_ud); NULL: none known. */
+    size_t (*proven)(void *ud, const char *target, rd_span **out);
 } rd_drill_opts;
 
 /* The driver lookups for rd_config_load: catalogs, scratch types and checks

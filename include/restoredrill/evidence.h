@@ -18,6 +18,7 @@
 #include "restoredrill/error.h"
 #include "restoredrill/result.h"
 #include "restoredrill/sign.h"
+#include "restoredrill/spans.h"
 
 #define RD_SIGNATURE_SCHEMA "restoredrill/signature/v1"
 
@@ -84,6 +85,12 @@ void rd_coverage_free(rd_coverage *c);
 size_t rd_coverage_verified(void *cov, const char *target, const char *point_id);
 /* started_at of the newest passed drill of that point; 0 none. */
 int64_t rd_coverage_last(const rd_coverage *c, const char *target, const char *point_id);
+/* The stretches of a PITR window that passed drills of target proved
+ * restorable, one per drill (unmerged): a drill that recovered base backup B
+ * (ended at point_created_at) to target_time T proves [B's end, T] (the
+ * spans are half-open: [B's end, T + 1ms)). *out heap (free), NULL when
+ * none; returns the count. Thread-safe (reads); cov as above. */
+size_t rd_coverage_proven(void *cov, const char *target, rd_span **out);
 
 /* rd_history_append with the new line signed by key (NULL: unsigned). */
 rd_status rd_history_append_signed(const rd_report *r, const char *path, const rd_sign_key *key,

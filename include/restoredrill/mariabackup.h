@@ -47,6 +47,9 @@ typedef struct rd_mb_binlog {
     int64_t last_ms;  /* time of its last transaction event (commit, statement, row event) */
     uint64_t end_pos; /* end of the last complete event */
     int rotated;      /* ends with a Rotate event (the server closed it) */
+    int closed;       /* ends with a Rotate or Stop event */
+    int in_use;       /* its format description still carries LOG_EVENT_BINLOG_IN_USE_F: the
+                         server never closed it (still written, or it crashed) */
     char *truncated;  /* "truncated at byte 812 of 900: ..." when an event runs past the end */
 } rd_mb_binlog;
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "restoredrill/error.h"
+#include "restoredrill/spans.h"
 
 typedef enum rd_verdict {
     RD_PASSED = 0,
@@ -112,6 +113,16 @@ typedef struct rd_target_result {
      * verified, 'V' verified by an earlier drill, 'T' this drill's point, 'B'
      * this drill's point verified before too; NULL unknown */
     char *coverage_map;
+    /* PITR targets (a catalog with an archive): the restorable window of the
+     * sampling window (pitr_window_*, 0 unknown), the stretches of it that
+     * passed drills in the history proved restorable before this drill
+     * (merged, oldest first), and this drill's stretch: [the base backup's
+     * end, the recovery target] (this_*, 0 none) */
+    int64_t pitr_window_start_ms, pitr_window_end_ms;
+    int64_t pitr_window_ms; /* its restorable length (gaps left out) */
+    rd_span *pitr_proven;
+    size_t npitr_proven;
+    int64_t pitr_this_from_ms, pitr_this_to_ms;
     char *kept_connect;    /* the scratch instance was kept: how to connect (no password) */
     int64_t kept_until_ms; /* until when gc leaves it; 0: no time to live recorded */
     /* multi-database targets ("databases"): how many non-system databases the

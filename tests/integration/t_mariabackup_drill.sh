@@ -9,7 +9,8 @@
 #   replayed;
 #   failures: a target before the backup ended, a deleted binlog inside the
 #   range (gap: archive result and target), a truncated binlog (the replay
-#   fails with mariadb-binlog's message), an incremental without its base,
+#   fails with mariadb-binlog's message, the archive result names it), a
+#   middle binlog cut before its Rotate event (the archive result), an incremental without its base,
 #   a prepare that fails (damaged ib_logfile0), a corrupted page caught by
 #   CHECK TABLE, a server that stops on a corrupted page at start;
 #   bad settings (exit 2 naming the setting). No scratch left behind.
@@ -143,7 +144,33 @@ case "$(check_of recovery message)" in
 "mariadb-binlog failed (exit 1): ERROR: "*) ;;
 *) fail "truncated: message [$(check_of recovery message)]" ;;
 esac
+# the archive result sees it too, before anything is replayed
+expect_eq "$(check_of archive status)" "failed" "truncated: archive result"
+case "$(check_of archive message)" in
+"1 gap in the archive after mysql-bin.000001: mysql-bin.000002 is truncated at byte "*" of "*": the event there needs "*" bytes ("*" to "*" cannot be recovered)") ;;
+*) fail "truncated: archive message [$(check_of archive message)]" ;;
+esac
 no_leftovers "truncated"
+
+# --- a middle binlog cut exactly before its Rotate event (at an event
+# boundary: the header walk finds no torn event, but the server had closed
+# the file, so its Rotate must be there): the archive result names it
+cs=$(copy cutshort)
+rot=$(mariadb-binlog --no-defaults --base64-output=never "$cs/binlog/mysql-bin.000002" 2>/dev/null |
+    awk '/Rotate to/ {print p} /^# at / {p=$3}' | tail -n 1)
+[ -n "$rot" ] || fail "cut short: no Rotate event found in mysql-bin.000002"
+truncate -s "$rot" "$cs/binlog/mysql-bin.000002"
+config "$tmp/c.json" "$cs" '{"strategy": "latest"}'
+drill "$tmp/c.json"
+expect_rc 1 "cut short"
+expect_eq "$(check_of archive status)" "failed" "cut short: archive result"
+case "$(check_of archive message)" in
+"1 gap in the archive after mysql-bin.000001: mysql-bin.000002 is cut short: it ends without the Rotate or Stop event the server wrote when it closed it ("*) ;;
+*) fail "cut short: archive message [$(check_of archive message)]" ;;
+esac
+run "$RD_BIN" list "$tmp/c.json"
+expect_has "$tmp/out.txt" "GAP: mysql-bin.000002 is cut short" "cut short: list"
+no_leftovers "cut short"
 
 # --- an incremental without its base: listed as broken, never restored
 nb=$(copy nobase)

@@ -13,6 +13,7 @@
 #include "../../reports/report_int.h"
 #include "report_fixture.h"
 #include "restoredrill/catalog.h"
+#include "restoredrill/clock.h"
 #include "restoredrill/config.h"
 #include "restoredrill/evidence.h"
 #include "restoredrill/fs.h"
@@ -675,6 +676,120 @@ START_TEST(coverage_index)
 }
 END_TEST
 
+/* PITR coverage: the history's passed drills of physical points each prove
+ * [the base backup's end, the target]; the report carries the window, the
+ * proven stretches and this drill's, in JSON (round trip) and HTML. */
+START_TEST(pitr_coverage_history_and_report)
+{
+    rd_error err;
+    char *h = file_in("pitr-history.jsonl");
+    rd_coverage *cov = NULL;
+    rd_span *sp = NULL;
+    put(h, "{\"schema\":\"restoredrill/history/v1\",\"started_at\":\"2026-01-30T12:00:00.000Z\","
+           "\"targets\":["
+           "{\"name\":\"shop\",\"status\":\"passed\",\"point_id\":\"b1\","
+           "\"point_created_at\":\"2026-01-30T10:00:00.000Z\","
+           "\"target_time\":\"2026-01-30T10:05:00.000Z\"},"
+           "{\"name\":\"shop\",\"status\":\"failed\",\"point_id\":\"b1\","
+           "\"point_created_at\":\"2026-01-30T10:00:00.000Z\","
+           "\"target_time\":\"2026-01-30T11:00:00.000Z\"},"
+           "{\"name\":\"other\",\"status\":\"passed\",\"point_id\":\"b1\","
+           "\"point_created_at\":\"2026-01-30T10:00:00.000Z\","
+           "\"target_time\":\"2026-01-30T11:00:00.000Z\"}]}\n"
+           "{\"schema\":\"restoredrill/history/v1\",\"started_at\":\"2026-01-31T12:00:00.000Z\","
+           "\"targets\":[{\"name\":\"shop\",\"status\":\"passed\",\"point_id\":\"dump.sql\","
+           "\"point_created_at\":\"2026-01-30T10:00:00.000Z\",\"target_time\":null},"
+           "{\"name\":\"shop\",\"status\":\"passed\",\"point_id\":\"b2\","
+           "\"point_created_at\":\"2026-01-30T10:30:00.000Z\","
+           "\"target_time\":\"2026-01-30T10:30:00.000Z\"}]}\n");
+    ck_assert_int_eq(rd_coverage_load(h, &cov, &err), RD_OK);
+    ck_assert_uint_eq(rd_coverage_proven(cov, "shop", &sp), 2);
+    int64_t b1 = 0, t1 = 0, b2 = 0;
+    rd_time_parse("2026-01-30T10:00:00.000Z", &b1, NULL);
+    rd_time_parse("2026-01-30T10:05:00.000Z", &t1, NULL);
+    rd_time_parse("2026-01-30T10:30:00.000Z", &b2, NULL);
+    ck_assert_int_eq(sp[0].from_ms, b1);
+    ck_assert_int_eq(sp[0].to_ms, t1 + 1);
+    ck_assert_int_eq(sp[1].from_ms, b2); /* a consistency point: one instant */
+    ck_assert_int_eq(sp[1].to_ms, b2 + 1);
+    free(sp);
+    ck_assert_uint_eq(rd_coverage_proven(cov, "nobody", &sp), 0);
+    ck_assert_ptr_null(sp);
+    rd_coverage_free(cov);
+
+    /* a history line of a physical point records target and reached time */
+    rd_report *r = fx_report();
+    rd_target_result *t = &r->targets[0];
+    t->status = RD_PASSED;
+    for (size_t k = 0; k < t->nchecks; k++)
+        t->checks[k].status = RD_PASSED;
+    t->point.base = rd_strdup("b1");
+    t->point.created_at_ms = b1;
+    t->point.target_time_ms = t1;
+    t->point.reached_time_ms = t1 - 400;
+    char *h2 = file_in("pitr-history2.jsonl");
+    ck_assert_int_eq(rd_history_append(r, h2, &err), RD_OK);
+    char *text = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(rd_fs_read_file(h2, 1 << 20, &text, &len, &err), RD_OK);
+    ck_assert_ptr_nonnull(strstr(text, "\"target_time\":\"2026-01-30T10:05:00.000Z\","
+                                       "\"reached_time\":\"2026-01-30T10:04:59.600Z\""));
+    free(text);
+    ck_assert_int_eq(rd_coverage_load(h2, &cov, &err), RD_OK);
+    ck_assert_uint_eq(rd_coverage_proven(cov, t->name, &sp), 1);
+    ck_assert_int_eq(sp[0].from_ms, b1);
+    ck_assert_int_eq(sp[0].to_ms, t1 + 1);
+    free(sp);
+    rd_coverage_free(cov);
+
+    /* the report: a 20-minute window, 5 minutes proven before, 5 more now */
+    t->pitr_window_start_ms = b1;
+    t->pitr_window_end_ms = b1 + 20 * 60000 - 1;
+    t->pitr_window_ms = 20 * 60000;
+    t->pitr_proven = calloc(1, sizeof *t->pitr_proven);
+    t->pitr_proven[0].from_ms = b1;
+    t->pitr_proven[0].to_ms = b1 + 5 * 60000;
+    t->npitr_proven = 1;
+    t->pitr_this_from_ms = b1 + 5 * 60000;
+    t->pitr_this_to_ms = b1 + 10 * 60000 - 1;
+    t->coverage_map = rd_strdup("VT");
+    double before = 0, with = 0;
+    ck_assert_int_eq(rd_report_pitr_share(t, &before, &with), 1);
+    ck_assert(before == 0.25);
+    ck_assert(with == 0.5);
+    char *json = NULL, *json2 = NULL;
+    rd_report *back = NULL;
+    ck_assert_int_eq(rd_report_to_json(r, &json, &err), RD_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"proven_share\":\t0.25"));
+    ck_assert_ptr_nonnull(strstr(json, "\"share_with_this_drill\":\t0.5"));
+    ck_assert_int_eq(rd_report_parse_json(json, "r.json", &back, &err), RD_OK);
+    const rd_target_result *bt = &back->targets[0];
+    ck_assert_int_eq(bt->pitr_window_start_ms, t->pitr_window_start_ms);
+    ck_assert_int_eq(bt->pitr_window_end_ms, t->pitr_window_end_ms);
+    ck_assert_int_eq(bt->pitr_window_ms, t->pitr_window_ms);
+    ck_assert_uint_eq(bt->npitr_proven, 1);
+    ck_assert_int_eq(bt->pitr_proven[0].from_ms, b1);
+    ck_assert_int_eq(bt->pitr_proven[0].to_ms, b1 + 5 * 60000);
+    ck_assert_int_eq(bt->pitr_this_from_ms, t->pitr_this_from_ms);
+    ck_assert_int_eq(bt->pitr_this_to_ms, t->pitr_this_to_ms);
+    ck_assert_int_eq(rd_report_to_json(back, &json2, &err), RD_OK);
+    ck_assert_str_eq(json2, json);
+    char *doc = NULL;
+    ck_assert_int_eq(rd_report_to_html(r, NULL, &doc, &err), RD_OK);
+    ck_assert_ptr_nonnull(strstr(doc, "<p>PITR window 2026-01-30T10:00:00.000Z to "
+                                      "2026-01-30T10:19:59.999Z (20m 00s restorable): 25.0% proven "
+                                      "restorable by earlier drills, 50.0% with this drill."));
+    ck_assert_ptr_nonnull(strstr(doc, "<td class=\"num\">50% of PITR window</td>"));
+    free(doc);
+    free(json);
+    free(json2);
+    rd_report_free(back);
+    rd_report_free(r);
+    free(h);
+    free(h2);
+}
+END_TEST
+
 Suite *evidence_suite(void)
 {
     Suite *s = suite_create("evidence");
@@ -689,6 +804,7 @@ Suite *evidence_suite(void)
     tcase_add_test(tc, html_summary_and_record);
     tcase_add_test(tc, forecast_in_prometheus_and_html);
     tcase_add_test(tc, coverage_index);
+    tcase_add_test(tc, pitr_coverage_history_and_report);
     suite_add_tcase(s, tc);
     TCase *rc = tcase_create("redact");
     tcase_add_test(rc, config_redaction);

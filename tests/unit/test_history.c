@@ -112,7 +112,8 @@ START_TEST(test_chain)
                      "\"point_created_at\":\"2026-01-30T03:00:00.000Z\","
                      "\"rto_seconds\":30,\"rto_target_seconds\":60,"
                      "\"rpo_seconds\":43200,\"rpo_target_seconds\":86400,"
-                     "\"checks_failed\":3,\"point_bytes\":123456,\"restore_seconds\":60.25}"));
+                     "\"checks_failed\":3,\"point_bytes\":123456,\"restore_seconds\":60.25,"
+                     "\"target_time\":null,\"reached_time\":null}"));
     ck_assert_ptr_nonnull(strstr(l[0], "\"seed\":\"18446744073709551615\""));
     ck_assert_ptr_null(strstr(l[0], FX_CANARY));
     ck_assert_int_eq(rd_history_verify(path, &lines, &bad, &err), RD_OK);

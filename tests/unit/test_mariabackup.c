@@ -527,6 +527,64 @@ START_TEST(archive_chains_gaps_windows)
 }
 END_TEST
 
+/* A binlog that is there but cannot be replayed to its end is a gap of the
+ * archive too, named with why: cut inside an event, or (not the newest
+ * file) cut at an event boundary although the server had closed it. One
+ * the server never closed (in use: a crash) replays and is no gap. */
+START_TEST(archive_damaged_binlogs_are_gaps)
+{
+    char base[300], bl[300];
+    rd_catalog_cfg c = cfg_for(base, bl);
+    rd_error err;
+    rd_points pts = {0};
+    blog b;
+    make_archive();
+    make_binlog(&b, T0, 1);
+    put("binlog/mysql-bin.000001", b.data, b.len - 10); /* inside the rotate event */
+    make_binlog(&b, T0 + 300, 0);                       /* complete events, no rotate */
+    put("binlog/mysql-bin.000002", b.data, b.len);
+    ck_assert_int_eq(rd_catalog_list(&c, &pts, &err), RD_OK);
+    const rd_archive *ar = pts.archive;
+    ck_assert_uint_eq(ar->ngaps, 3);
+    ck_assert_str_eq(ar->gaps[0].first, "mysql-bin.000001");
+    ck_assert_str_eq(ar->gaps[0].last, "mysql-bin.000001");
+    ck_assert_str_eq(ar->gaps[0].damage,
+                     "truncated at byte 297 of 335: the event there needs 48 bytes");
+    ck_assert_int_eq(ar->gaps[0].from_ms, (int64_t)(T0 + 2) * 1000 + 999);
+    ck_assert_int_eq(ar->gaps[0].to_ms, (int64_t)(T0 + 130) * 1000 + 999); /* inc2 ended */
+    ck_assert_str_eq(ar->gaps[1].first, "mysql-bin.000002");
+    ck_assert_str_eq(ar->gaps[1].damage, "cut short: it ends without the Rotate or Stop event the "
+                                         "server wrote when it closed it");
+    ck_assert_int_eq(ar->gaps[1].from_ms, (int64_t)(T0 + 302) * 1000 + 999);
+    ck_assert_int_eq(ar->gaps[1].to_ms, (int64_t)(T0 + 1800) * 1000 + 999); /* late ended */
+    ck_assert_str_eq(ar->gaps[2].first, "mysql-bin.000003");
+    ck_assert_ptr_null(ar->gaps[2].damage);
+    rd_points_free(&pts);
+
+    /* the same file with LOG_EVENT_BINLOG_IN_USE_F in its format description:
+     * never closed (a crash), replayed as it is */
+    b.data[4 + 17] = 1;
+    put("binlog/mysql-bin.000002", b.data, b.len);
+    ck_assert_int_eq(rd_catalog_list(&c, &pts, &err), RD_OK);
+    ck_assert_uint_eq(pts.archive->ngaps, 2);
+    ck_assert_str_eq(pts.archive->gaps[0].first, "mysql-bin.000001");
+    ck_assert_str_eq(pts.archive->gaps[1].first, "mysql-bin.000003");
+    rd_points_free(&pts);
+
+    /* the newest file needs no Rotate: the server still writes it */
+    make_binlog(&b, T0, 1);
+    put("binlog/mysql-bin.000001", b.data, b.len);
+    make_binlog(&b, T0 + 1800, 0);
+    put("binlog/mysql-bin.000004", b.data, b.len);
+    make_binlog(&b, T0 + 300, 1);
+    put("binlog/mysql-bin.000002", b.data, b.len);
+    ck_assert_int_eq(rd_catalog_list(&c, &pts, &err), RD_OK);
+    ck_assert_uint_eq(pts.archive->ngaps, 1);
+    ck_assert_ptr_null(pts.archive->gaps[0].damage);
+    rd_points_free(&pts);
+}
+END_TEST
+
 START_TEST(archive_missing_link_breaks_the_rest)
 {
     char base[300], bl[300], p[512];
@@ -625,6 +683,7 @@ Suite *mariabackup_suite(void)
     TCase *a = tcase_create("archive");
     tcase_add_checked_fixture(a, setup, teardown);
     tcase_add_test(a, archive_chains_gaps_windows);
+    tcase_add_test(a, archive_damaged_binlogs_are_gaps);
     tcase_add_test(a, archive_missing_link_breaks_the_rest);
     tcase_add_test(a, archive_bad_settings);
     tcase_add_test(a, archive_timezone_moves_times);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "restoredrill/catalog.h"
+#include "restoredrill/prng.h"
 
 #define MIN INT64_C(60000)
 #define BASE INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
@@ -173,6 +174,63 @@ START_TEST(consistency_points_skip_broken)
 }
 END_TEST
 
+/* least-verified on an archive: a seeded draw among the restorable instants
+ * (gaps left out) that passed drills proved the fewest times */
+START_TEST(least_verified_pitr_draws_the_least_covered_stretch)
+{
+    rd_points p = fixture();
+    rd_sample_cfg c = cfg("least-verified", NULL);
+    rd_sample s;
+    rd_error err;
+    rd_span *w = NULL;
+    size_t nw = 0;
+    /* the window: b1's end + 1s to the gap, after the gap to the end */
+    ck_assert_int_eq(rd_sample_pitr_window(&p, -1, T0, &w, &nw, &err), RD_OK);
+    ck_assert_uint_eq(nw, 2);
+    ck_assert_int_eq(w[0].from_ms, BASE + 1000);
+    ck_assert_int_eq(w[0].to_ms, BASE + 50 * MIN + 1);
+    ck_assert_int_eq(w[1].from_ms, BASE + 60 * MIN);
+    ck_assert_int_eq(w[1].to_ms, BASE + 120 * MIN + 1);
+    free(w);
+
+    /* no history: the whole window, depth 0 */
+    ck_assert_int_eq(rd_sample_pick_history(&p, &c, 7, T0, NULL, NULL, 0, &s, &err), RD_OK);
+    ck_assert_int_eq(s.pitr, RD_PITR_TIME);
+    ck_assert_uint_eq(s.least_depth, 0);
+    ck_assert_int_eq(s.least_ms, 110 * MIN - 1000 + 2);
+    ck_assert_uint_eq(s.least_stretches, 2);
+
+    /* drills proved b1's end to +40 min and +60 to +120: only +40..+50 is left */
+    rd_span proven[2] = {{BASE, BASE + 40 * MIN + 1}, {BASE + 60 * MIN, BASE + 120 * MIN + 1}};
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        ck_assert_int_eq(rd_sample_pick_history(&p, &c, seed, T0, NULL, proven, 2, &s, &err),
+                         RD_OK);
+        rd_prng prng;
+        rd_prng_seed(&prng, seed);
+        int64_t want = BASE + 40 * MIN + 1 + (int64_t)rd_prng_below(&prng, 10 * MIN);
+        ck_assert_int_eq(s.target_ms, want);
+        ck_assert_str_eq(p.items[s.index].id, "b1");
+        ck_assert_uint_eq(s.least_depth, 0);
+        ck_assert_int_eq(s.least_ms, 10 * MIN);
+        ck_assert_uint_eq(s.least_stretches, 1);
+        ck_assert_int_eq(s.incident_ms, want);
+    }
+    /* everything proven once, +70..+80 twice more: the once-proven rest */
+    rd_span more[5] = {{BASE, BASE + 50 * MIN + 1},
+                       {BASE + 60 * MIN, BASE + 120 * MIN + 1},
+                       {BASE + 70 * MIN, BASE + 80 * MIN},
+                       {BASE + 70 * MIN, BASE + 80 * MIN},
+                       {BASE + 55 * MIN, BASE + 56 * MIN}};
+    ck_assert_int_eq(rd_sample_pick_history(&p, &c, 3, T0, NULL, more, 5, &s, &err), RD_OK);
+    ck_assert_uint_eq(s.least_depth, 1);
+    ck_assert_int_eq(s.least_ms, 100 * MIN - 1000 + 2);
+    ck_assert_uint_eq(s.least_stretches, 3);
+    ck_assert(!(s.target_ms >= BASE + 70 * MIN && s.target_ms < BASE + 80 * MIN));
+    /* logical catalogs keep counting points */
+    rd_points_free(&p);
+}
+END_TEST
+
 Suite *pitr_sample_suite(void);
 Suite *pitr_sample_suite(void)
 {
@@ -182,6 +240,7 @@ Suite *pitr_sample_suite(void)
     tcase_add_test(tc, pitr_time_and_latest);
     tcase_add_test(tc, pitr_unreachable);
     tcase_add_test(tc, consistency_points_skip_broken);
+    tcase_add_test(tc, least_verified_pitr_draws_the_least_covered_stretch);
     suite_add_tcase(s, tc);
     return s;
 }
