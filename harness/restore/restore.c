@@ -39,6 +39,8 @@ void rd_restore_outcome_free(rd_restore_outcome *o)
     o->roles_note = NULL;
     free(o->manifest_note);
     o->manifest_note = NULL;
+    free(o->split_note);
+    o->split_note = NULL;
     rd_strlist_free(&o->databases_seen);
 }
 
