@@ -340,7 +340,7 @@ static char *describe(const fanout *f)
                          "database)");
     int par = f->used - f->ordered_sets;
     return rd_asprintf("%u table section%s over %d connection%s (at most %d at once), %d "
-                       "ordered part%s (sequences, views, routines) alone",
+                       "ordered part%s (sequences, views, routines) alone, LOCK TABLES left out",
                        f->sp.sections, f->sp.sections == 1 ? "" : "s", par, par == 1 ? "" : "s",
                        f->max, f->ordered_sets, f->ordered_sets == 1 ? "" : "s");
 }

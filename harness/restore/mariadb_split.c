@@ -120,9 +120,8 @@ static rd_status preamble_feed(rd_split *sp, const char *buf, size_t n, int fina
         size_t left = sp->preamble.len - sp->scan;
         const char *nl = memchr(line, '\n', left);
         if (!nl) {
-            if (sp->preamble.len > RD_SPLIT_PREAMBLE_MAX || (final && left))
-                return leave_preamble(sp, 0, RD_SPLIT_MARK_NONE, 1, err);
-            if (final) /* nothing but a preamble: it goes to one connection as it is */
+            /* too long, or nothing but a preamble: one connection as it is */
+            if (sp->preamble.len > RD_SPLIT_PREAMBLE_MAX || final)
                 return leave_preamble(sp, 0, RD_SPLIT_MARK_NONE, 1, err);
             return RD_OK;
         }
@@ -130,18 +129,43 @@ static rd_status preamble_feed(rd_split *sp, const char *buf, size_t n, int fina
         rd_split_mark m = rd_split_classify(line, len);
         if (m != RD_SPLIT_MARK_NONE)
             return leave_preamble(sp, sp->scan, m, 0, err);
-        if (!rd_split_preamble_line(line, len))
+        if (!rd_split_preamble_line(line, len) || sp->scan + len > RD_SPLIT_PREAMBLE_MAX)
             return leave_preamble(sp, 0, RD_SPLIT_MARK_NONE, 1, err);
         sp->scan += len;
     }
     return st;
 }
 
-/* A complete line that starts with '-' is in sp->hold. */
+int rd_split_lock_line(const char *line, size_t n)
+{
+    static const char pre[] = "LOCK TABLES `", suf[] = "` WRITE;\n";
+    const size_t pl = sizeof pre - 1, sl = sizeof suf - 1;
+    if (n == 15 && memcmp(line, "UNLOCK TABLES;\n", 15) == 0)
+        return 1;
+    if (n <= pl + sl || memcmp(line, pre, pl) != 0 || memcmp(line + n - sl, suf, sl) != 0)
+        return 0;
+    for (size_t i = pl; i < n - sl; i++) /* one name: every backtick inside doubled */
+        if (line[i] == '`' && (i + 1 >= n - sl || line[++i] != '`'))
+            return 0;
+    return 1;
+}
+
+/* Lines that start with these are held whole: markers, LOCK TABLES. */
+static int held_start(char c)
+{
+    return c == '-' || c == 'L' || c == 'U';
+}
+
+/* A complete line that starts with a held character is in sp->hold. */
 static rd_status held_line(rd_split *sp, rd_error *err)
 {
     rd_status st = RD_OK;
     rd_split_mark m = rd_split_classify(sp->hold, sp->hold_len);
+    if (m == RD_SPLIT_MARK_NONE && rd_split_lock_line(sp->hold, sp->hold_len)) {
+        sp->locks_dropped++;
+        sp->hold_len = 0;
+        return RD_OK;
+    }
     if (m == RD_SPLIT_MARK_SECTION) {
         sp->sections++;
         st = sp->sink.section(sp->sink.ud, err);
@@ -164,10 +188,10 @@ static rd_status sections_feed(rd_split *sp, const char *buf, size_t n, rd_error
     while (st == RD_OK && i < n) {
         if (sp->stage == RD_SPLIT_ORDERED)
             return emit(sp, buf + i, n - i, err);
-        if (sp->at_start && sp->hold_len == 0 && buf[i] != '-')
+        if (sp->at_start && sp->hold_len == 0 && !held_start(buf[i]))
             sp->at_start = 0; /* an ordinary line */
         if (sp->at_start) {
-            /* a line that starts with '-': held until its end (a marker is short) */
+            /* held until its end (a marker is short) */
             const char *nl = memchr(buf + i, '\n', n - i);
             size_t take = nl ? (size_t)(nl - (buf + i)) + 1 : n - i;
             if (sp->hold_len + take > sizeof sp->hold) {
@@ -186,11 +210,16 @@ static rd_status sections_feed(rd_split *sp, const char *buf, size_t n, rd_error
                 st = held_line(sp, err);
             continue;
         }
-        /* a body: up to the next line that starts with '-' */
-        const char *hit = memmem(buf + i, n - i, "\n-", 2);
-        size_t take = hit ? (size_t)(hit - (buf + i)) + 1 : n - i;
-        st = emit(sp, buf + i, take, err);
-        i += take;
+        /* a body: up to the next line that starts with a held character */
+        size_t j = i;
+        for (;;) {
+            const char *nl = memchr(buf + j, '\n', n - j);
+            j = nl ? (size_t)(nl - buf) + 1 : n;
+            if (j == n || held_start(buf[j]))
+                break;
+        }
+        st = emit(sp, buf + i, j - i, err);
+        i = j;
         if (buf[i - 1] == '\n')
             sp->at_start = 1;
     }

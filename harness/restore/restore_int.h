@@ -238,6 +238,14 @@ rd_split_mark rd_split_classify(const char *line, size_t n);
 /* 1 when the line may stand in the preamble (blank, a comment, one
  * versioned comment statement). */
 int rd_split_preamble_line(const char *line, size_t n);
+/* 1 for mariadb-dump's "LOCK TABLES `T` WRITE;\n" (one name) and
+ * "UNLOCK TABLES;\n". The split leaves them out of the sections: a
+ * connection holding LOCK TABLES on a parent table fails its INSERTs ("Table
+ * 'child' was not locked with LOCK TABLES") when another connection creates a
+ * child table with a foreign key to it meanwhile. They only lock; without
+ * them the dump is what `mariadb-dump --skip-add-locks` writes, the same
+ * rows. */
+int rd_split_lock_line(const char *line, size_t n);
 
 typedef struct rd_split_sink {
     void *ud;
@@ -266,7 +274,8 @@ typedef struct rd_split {
     int at_start;       /* the next byte starts a line */
     char hold[RD_SPLIT_HOLD_MAX];
     size_t hold_len;
-    unsigned sections; /* parallel sections seen */
+    unsigned sections;      /* parallel sections seen */
+    unsigned locks_dropped; /* LOCK TABLES / UNLOCK TABLES lines left out */
 } rd_split;
 
 void rd_split_init(rd_split *sp, const rd_split_sink *sink);
