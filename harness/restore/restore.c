@@ -20,7 +20,10 @@
 #include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
 
-#define CHUNK (64 * 1024)
+/* read and written in 256 KiB pieces through a 1 MiB pipe: fewer wakeups of
+ * the pump and the tool per byte than 64 KiB through the default 64 KiB */
+#define CHUNK (256 * 1024)
+#define PIPE_SIZE (1024 * 1024)
 /* seconds past the deadline a stuck artifact stream may take to end */
 #define PUMP_GRACE 2.0
 
@@ -467,6 +470,9 @@ rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd
         }
         spec.stdin_mode = RD_PROC_IO_FD;
         spec.stdin_fd = pfd[0];
+#ifdef F_SETPIPE_SZ
+        (void)fcntl(pfd[1], F_SETPIPE_SZ, PIPE_SIZE);
+#endif
     }
     log_command(job);
     if (!strchr(job->argv[0], '/')) {
