@@ -359,6 +359,13 @@ rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_arti
     sigset_t pipe_set, old;
 
     rd_error_clear(&rerr);
+    if ((st = rd_restore_tool_found(argv[0], err)) != RD_OK) {
+        free(f);
+        free(buf);
+        return st;
+    }
+    rd_restore_log_command(argv, "mariadb",
+                           " < (the decoded recovery point, split by table over connections)");
     if (!f || !buf) {
         free(f);
         free(buf);

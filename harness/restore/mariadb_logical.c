@@ -80,7 +80,8 @@ static int my_connections(const rd_restore_cfg *cfg)
 }
 
 /* Bytes read ahead of the clients: restore.split_buffer_mb, else an eighth
- * of the memory available, within 16 MiB .. 1 GiB. */
+ * of the memory available, within 16 MiB .. 512 MiB (enough to read past a
+ * few large tables; more buys no parallelism). */
 static size_t my_buffer(const rd_restore_cfg *cfg)
 {
     const size_t mib = 1024 * 1024;
@@ -95,7 +96,7 @@ static size_t my_buffer(const rd_restore_cfg *cfg)
     if (f)
         fclose(f);
     size_t b = (size_t)(avail * 1024 / 8);
-    return b < 16 * mib ? 16 * mib : b > 1024 * mib ? 1024 * mib : b;
+    return b < 16 * mib ? 16 * mib : b > 512 * mib ? 512 * mib : b;
 }
 
 static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,

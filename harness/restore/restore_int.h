@@ -50,6 +50,14 @@ typedef struct rd_restore_job {
  * out->log gets the stderr tail, out->exit_code and out->error_lines are set. */
 rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd_error *err);
 
+/* --verbose: "restore command: ARGV HOW" at debug level, each word redacted
+ * and shell-quoted when needed. */
+void rd_restore_log_command(const char *const *argv, const char *tool, const char *how);
+
+/* RD_OK when argv0 (from rd_restore_tool_path) was found; else RD_ERR_CONFIG
+ * "the restore tool NAME was not found (searched ...): install ...". */
+rd_status rd_restore_tool_found(const char *argv0, rd_error *err);
+
 /* Count the lines of text that report errors ("ERROR:", "FATAL:",
  * "pg_restore: error:", "psql: error:", "ERROR 1064 (42000) ...",
  * "errors ignored on restore"); copy the first one (the cause; trimmed)
