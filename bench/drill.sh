@@ -105,7 +105,7 @@ hand_pg() {
     t0=$(now)
     /usr/bin/time -f '%U %S' -o "$tmp/cpu" pg_restore -h "$hand/pg" -U postgres -d pgb --jobs=2 \
         --no-owner --no-acl "$tmp/backups/pg/pgb-20260101-000000.dump" || return 1
-    echo "$p $(since "$t0") $(awk '{print $1 + $2}' "$tmp/cpu")"
+    echo "$p $(since "$t0") $(tail -n 1 "$tmp/cpu" | awk '{print $1 + $2}')"
     hand_stop_pg
 }
 # hand_my FLAGS: prints "provision restore"
@@ -127,7 +127,7 @@ hand_my() {
     t0=$(now)
     /usr/bin/time -f '%U %S' -o "$tmp/cpu" mariadb --no-defaults --batch --silent -S "$hand/my/sock" \
         -u root sb <"$tmp/backups/my/sb-20260101-000000.sql" || return 1
-    echo "$p $(since "$t0") $(awk '{print $1 + $2}' "$tmp/cpu")"
+    echo "$p $(since "$t0") $(tail -n 1 "$tmp/cpu" | awk '{print $1 + $2}')"
     hand_stop_my
 }
 # the drill's scratch flags (harness/scratch/ephemeral_mariadb.c): the buffer
@@ -145,7 +145,7 @@ while [ $r -le "$REPS" ]; do
     rm -f "$tmp/out/drill.json"
     /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$BIN" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
     [ -s "$tmp/out/drill.json" ] || { echo "bench: the drill wrote no report" >&2; exit 1; }
-    cpu=$(awk '{print $1 + $2}' "$tmp/cpu")
+    cpu=$(tail -n 1 "$tmp/cpu" | awk '{print $1 + $2}')
     jq -r --arg r "$r" --arg l "$load" --arg c "$cpu" '.targets[] | [ "drill-" + .name,
           ((.phases[] | select(.name=="provision") | .seconds) // "-"),
           ((.phases[] | select(.name=="restore") | .seconds) // "-"),

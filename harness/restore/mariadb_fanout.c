@@ -23,6 +23,9 @@
 #define CHUNK (256 * 1024)
 #define MAX_CONN 64
 #define MDB_TRAILER "-- Dump completed"
+/* most bytes one connection's queue holds: the read-ahead, the chunk read
+ * past it, and the preamble */
+#define QUEUE_MAX(f) ((f)->buffer + 2 * CHUNK + RD_SPLIT_PREAMBLE_MAX)
 
 typedef struct conn {
     rd_proc *proc;
@@ -86,7 +89,7 @@ static rd_status conn_start(fanout *f, int *idx, rd_error *err)
     spec.stderr_tail_max = RD_RESTORE_STDERR_TAIL;
     memset(c, 0, sizeof *c);
     c->fd = -1;
-    rd_strbuf_init(&c->q, 0);
+    rd_strbuf_init(&c->q, QUEUE_MAX(f));
     rd_status st = rd_proc_start(&spec, &c->proc, err);
     if (st != RD_OK)
         return st;
@@ -139,7 +142,7 @@ static rd_status pump(fanout *f, int ms, rd_error *err)
         if (c->off == c->q.len) {
             if (c->q.cap > 4 * CHUNK)
                 rd_strbuf_free(&c->q); /* give the memory back between sections */
-            rd_strbuf_init(&c->q, 0);
+            rd_strbuf_init(&c->q, QUEUE_MAX(f));
             c->off = 0;
         }
     }
