@@ -251,7 +251,8 @@ static rd_status on_bytes(void *ud, const char *buf, size_t n, rd_error *err)
     if (f->cur < 0) /* bytes before any section: only when the layout is unknown */
         return RD_ERR(err, RD_ERR_INTERNAL, "split restore: bytes before any section");
     conn *c = &f->c[f->cur];
-    if (c->off && c->off >= c->q.len / 2) { /* keep the queue from growing */
+    if (c->off && (c->off >= c->q.len / 2 || c->q.len + n > c->q.max)) {
+        /* written bytes leave the queue: it holds at most what is pending */
         memmove(c->q.data, c->q.data + c->off, c->q.len - c->off);
         c->q.len -= c->off;
         c->off = 0;
