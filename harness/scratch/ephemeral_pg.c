@@ -128,9 +128,8 @@ static rd_status write_conf(const char *dir, int tcp, rd_error *err)
     /* A throwaway scratch instance: durability is not needed, so fsync,
      * full page writes and synchronous commit are off for speed. For the
      * bulk load of a restore (docs/restore-tuning.md): index builds get
-     * more memory, checkpoints come seldom, and with wal_level minimal a
-     * table created and loaded in one transaction skips the WAL. Each says
-     * how fast, none what is stored. */
+     * more memory, checkpoints come seldom, and with wal_level minimal
+     * index builds skip the WAL. Each says how fast, none what is stored. */
     fprintf(f,
             "\n# restoredrill scratch instance\n"
             "listen_addresses = '%s'\n"
