@@ -174,16 +174,16 @@ col() { awk -F'\t' -v k="$1" -v c="$2" '$1==k {print $c}' "$rows" | median; }
     echo
     echo "Every round: restore seconds (load average at its start, CPU seconds), and ratios to by-hand with the drill's settings"
     echo
-    echo "| round | drill-pg | hand-pg-drill | pg ratio | drill-my (split) | drill-my1 (one client) | hand-my-drill | hand-my-default | my split / hand | my1 / hand | my split / hand default |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| round | drill-pg | hand-pg-drill | pg ratio | drill-my (split) | drill-my1 (one client) | hand-my-drill | hand-my-default | my split / hand | my1 / hand | my split / hand default | my split / my1 |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' '{ t[$7 "," $1] = $3; l[$7 "," $1] = $8; c[$7 "," $1] = $9; if ($7 > n) n = $7 }
         function cell(r, k) { return (r "," k) in t ? sprintf("%.2f (%s, %s)", t[r "," k], l[r "," k], c[r "," k]) : "-" }
         function ratio(r, a, b) { return ((r "," a) in t && (r "," b) in t && t[r "," b] > 0) ? sprintf("%.2f", t[r "," a] / t[r "," b]) : "-" }
         END { for (r = 1; r <= n; r++)
-            printf "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r, cell(r, "drill-pg"), cell(r, "hand-pg-drill"),
+            printf "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r, cell(r, "drill-pg"), cell(r, "hand-pg-drill"),
                 ratio(r, "drill-pg", "hand-pg-drill"), cell(r, "drill-my"), cell(r, "drill-my1"), cell(r, "hand-my-drill"),
                 cell(r, "hand-my-default"), ratio(r, "drill-my", "hand-my-drill"), ratio(r, "drill-my1", "hand-my-drill"),
-                ratio(r, "drill-my", "hand-my-default") }' "$rows"
+                ratio(r, "drill-my", "hand-my-default"), ratio(r, "drill-my", "drill-my1") }' "$rows"
     echo
     echo "drill statuses: $(awk -F'\t' '$1 ~ /^drill-/ {print $1 "=" $6}' "$rows" | sort | uniq -c | tr '\n' ' ')"
 } | tee "$OUT"
