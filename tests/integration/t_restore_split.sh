@@ -8,7 +8,8 @@
 # dump is restored with restore.jobs 1 (one client) and with jobs 3 (split),
 # and the checksum and schema checks compare each restore with the manifest.
 # A section that fails on one connection fails the split restore with the
-# client's own first error, as with one client.
+# client's own first error, as with one client; a dump with a line the
+# split does not know before its first section goes whole to one client.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 mariadbd=$(command -v mariadbd || ls /usr/sbin/mariadbd 2>/dev/null || true)
@@ -73,6 +74,11 @@ sed 's/^INSERT INTO `orders` VALUES$/INSERT INTO `orders` VALUES (/' "$dump" \
     >"$tmp/bad/shop-20261101T000000Z.sql"
 cmp -s "$dump" "$tmp/bad/shop-20261101T000000Z.sql" && fail "the bad dump differs"
 
+# a layout the split does not know (a plain statement before the first
+# section): the whole dump goes to one client
+mkdir -p "$tmp/odd"
+sed '1a SET @odd = 1;' "$dump" >"$tmp/odd/shop-20261101T000000Z.sql"
+
 target() { # NAME DIR JOBS
     cat <<EOF
     { "name": "$1", "engine": "mariadb",
@@ -92,12 +98,13 @@ cat >"$tmp/drill.json" <<EOF
 $(target single "$tmp/backups" 1),
 $(target split "$tmp/backups" 3),
 $(target bad-single "$tmp/bad" 1),
-$(target bad-split "$tmp/bad" 3)
+$(target bad-split "$tmp/bad" 3),
+$(target odd "$tmp/odd" 3)
   ] }
 EOF
 run "$RD_BIN" run "$tmp/drill.json" --no-progress
 expect_rc 1 "drill with a broken dump"
-for t in single split; do
+for t in single split odd; do
     [ "$(jqr ".targets[] | select(.name == \"$t\") | .status")" = passed ] ||
         jqr ".targets[] | select(.name == \"$t\") | .checks[] | select(.status != \"passed\") | .message, .output"
     expect_eq "$(jqr ".targets[] | select(.name == \"$t\") | .status")" passed "$t status"
@@ -112,6 +119,9 @@ expect_eq "$(jqr '.targets[] | select(.name == "single") | .checks[] | select(.t
 expect_eq "$(jqr '.targets[] | select(.name == "split") | .checks[] | select(.type == "restore") | .properties.connections')" \
     "9 table sections over 3 connections (at most 3 at once), 2 ordered parts (sequences, views, routines) alone, LOCK TABLES left out" \
     "split: the sections went over 3 connections"
+expect_eq "$(jqr '.targets[] | select(.name == "odd") | .checks[] | select(.type == "restore") | .properties.connections')" \
+    "one connection (the dump's layout is not mariadb-dump's of one database)" \
+    "odd: an unknown layout goes to one client"
 for t in bad-single bad-split; do
     expect_eq "$(jqr ".targets[] | select(.name == \"$t\") | .status")" failed "$t status"
 done
