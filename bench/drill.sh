@@ -9,12 +9,18 @@
 # rounds (BENCH_REPS, default 3), interleaved:
 #   - the drill: `restoredrill run` with the default checks; its own phase
 #     timings (provision, restore, verify) and RTO from the JSON report;
+#     MariaDB twice: target "my" as configured by default (the dump split
+#     by table over one client per core) and "my1" with restore.jobs 1 (one
+#     client, the plain stream: the overhead of the pipeline alone);
 #   - by hand, "drill settings": initdb / mariadb-install-db and start a
 #     server with the settings the drill's ephemeral instance uses, then
 #     pg_restore --jobs=2 / mariadb < dump;
 #   - by hand, "defaults": the same with a default-configured server.
-# Prints the medians as a markdown table (stdout and $BENCH_OUT, default
-# bench/last-drill.md). Needs pgbench (PostgreSQL), sysbench, jq.
+# Prints the medians as a markdown table, then every round's restore ratios
+# with the load average (1 min) and CPU seconds (user+sys: of the whole
+# drill run, servers included; of the by-hand client) (stdout and
+# $BENCH_OUT, default bench/last-drill.md). Needs pgbench (PostgreSQL),
+# sysbench, jq.
 set -u
 BIN=${1:?usage: bench/drill.sh BIN [PGBENCH_SCALE] [SYSBENCH_ROWS]}
 SCALE=${2:-20}
@@ -65,11 +71,13 @@ cat >"$tmp/drill.json" <<EOF
     { "name": "pg", "engine": "postgres", "restore": { "jobs": 2 },
       "catalog": { "type": "dir", "path": "$tmp/backups/pg", "pattern": "*.dump" } },
     { "name": "my", "engine": "mariadb",
+      "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } },
+    { "name": "my1", "engine": "mariadb", "restore": { "jobs": 1 },
       "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } } ] }
 EOF
 
 # --- by hand ---
-PGCONF_DRILL="-c listen_addresses='' -c unix_socket_directories='$hand/pg' -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+PGCONF_DRILL="-c listen_addresses='' -c unix_socket_directories='$hand/pg' -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c maintenance_work_mem=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min -c wal_level=minimal -c max_wal_senders=0"
 PGCONF_DEFAULT="-c listen_addresses='' -c unix_socket_directories='$hand/pg'"
 hand_stop_pg() {
     [ -f "$hand/pg/data/postmaster.pid" ] &&
@@ -95,9 +103,9 @@ hand_pg() {
     psql -X -q -h "$hand/pg" -U postgres -c "CREATE DATABASE pgb" || return 1
     p=$(since "$t0")
     t0=$(now)
-    pg_restore -h "$hand/pg" -U postgres -d pgb --jobs=2 --no-owner --no-acl \
-        "$tmp/backups/pg/pgb-20260101-000000.dump" || return 1
-    echo "$p $(since "$t0")"
+    /usr/bin/time -f '%U %S' -o "$tmp/cpu" pg_restore -h "$hand/pg" -U postgres -d pgb --jobs=2 \
+        --no-owner --no-acl "$tmp/backups/pg/pgb-20260101-000000.dump" || return 1
+    echo "$p $(since "$t0") $(tail -n 1 "$tmp/cpu" | awk '{print $1 + $2}')"
     hand_stop_pg
 }
 # hand_my FLAGS: prints "provision restore"
@@ -117,12 +125,15 @@ hand_my() {
     mariadb --no-defaults -S "$hand/my/sock" -u root -e 'CREATE DATABASE sb' || return 1
     p=$(since "$t0")
     t0=$(now)
-    mariadb --no-defaults --batch --silent -S "$hand/my/sock" -u root sb \
-        <"$tmp/backups/my/sb-20260101-000000.sql" || return 1
-    echo "$p $(since "$t0")"
+    /usr/bin/time -f '%U %S' -o "$tmp/cpu" mariadb --no-defaults --batch --silent -S "$hand/my/sock" \
+        -u root sb <"$tmp/backups/my/sb-20260101-000000.sql" || return 1
+    echo "$p $(since "$t0") $(tail -n 1 "$tmp/cpu" | awk '{print $1 + $2}')"
     hand_stop_my
 }
-MYFLAGS_DRILL="--innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --skip-log-bin --skip-name-resolve"
+# the drill's scratch flags (harness/scratch/ephemeral_mariadb.c): the buffer
+# pool an eighth of the memory available, within 64 MiB .. 1 GiB
+pool=$(awk '/^MemAvailable:/ {m = int($2 / 1024 / 8); if (m < 64) m = 64; if (m > 1024) m = 1024; print m}' /proc/meminfo)
+MYFLAGS_DRILL="--innodb-buffer-pool-size=${pool}M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --skip-log-bin --skip-name-resolve"
 MYFLAGS_DEFAULT=""
 
 rows=$tmp/rows
@@ -130,17 +141,22 @@ rows=$tmp/rows
 r=1
 while [ $r -le "$REPS" ]; do
     echo "bench: round $r of $REPS" >&2
-    "$BIN" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    rm -f "$tmp/out/drill.json"
+    /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$BIN" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
     [ -s "$tmp/out/drill.json" ] || { echo "bench: the drill wrote no report" >&2; exit 1; }
-    jq -r '.targets[] | [ "drill-" + .name,
+    cpu=$(tail -n 1 "$tmp/cpu" | awk '{print $1 + $2}')
+    jq -r --arg r "$r" --arg l "$load" --arg c "$cpu" '.targets[] | [ "drill-" + .name,
           ((.phases[] | select(.name=="provision") | .seconds) // "-"),
           ((.phases[] | select(.name=="restore") | .seconds) // "-"),
           ((.phases[] | select(.name=="verify") | .seconds) // "-"),
-          (.rto.seconds // "-"), .status] | @tsv' "$tmp/out/drill.json" >>"$rows"
+          (.rto.seconds // "-"), .status, $r, $l, $c] | @tsv' "$tmp/out/drill.json" >>"$rows"
     for mode in drill default; do
         if [ $mode = drill ]; then o=$PGCONF_DRILL; f=$MYFLAGS_DRILL; else o=$PGCONF_DEFAULT; f=$MYFLAGS_DEFAULT; fi
-        set -- $(hand_pg "$o") && printf 'hand-pg-%s\t%s\t%s\t-\t-\tpassed\n' $mode "$1" "$2" >>"$rows"
-        set -- $(hand_my "$f") && printf 'hand-my-%s\t%s\t%s\t-\t-\tpassed\n' $mode "$1" "$2" >>"$rows"
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        set -- $(hand_pg "$o") && printf 'hand-pg-%s\t%s\t%s\t-\t-\tpassed\t%s\t%s\t%s\n' $mode "$1" "$2" "$r" "$load" "$3" >>"$rows"
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        set -- $(hand_my "$f") && printf 'hand-my-%s\t%s\t%s\t-\t-\tpassed\t%s\t%s\t%s\n' $mode "$1" "$2" "$r" "$load" "$3" >>"$rows"
     done
     r=$((r + 1))
 done
@@ -152,9 +168,22 @@ col() { awk -F'\t' -v k="$1" -v c="$2" '$1==k {print $c}' "$rows" | median; }
     echo
     echo "| run | provision s | restore s | verify s | RTO s |"
     echo "|---|---:|---:|---:|---:|"
-    for k in drill-pg hand-pg-drill hand-pg-default drill-my hand-my-drill hand-my-default; do
+    for k in drill-pg hand-pg-drill hand-pg-default drill-my drill-my1 hand-my-drill hand-my-default; do
         echo "| $k | $(col $k 2) | $(col $k 3) | $(col $k 4) | $(col $k 5) |"
     done
+    echo
+    echo "Every round: restore seconds (load average at its start, CPU seconds), and ratios to by-hand with the drill's settings"
+    echo
+    echo "| round | drill-pg | hand-pg-drill | pg ratio | drill-my (split) | drill-my1 (one client) | hand-my-drill | hand-my-default | my split / hand | my1 / hand | my split / hand default | my split / my1 |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F'\t' '{ t[$7 "," $1] = $3; l[$7 "," $1] = $8; c[$7 "," $1] = $9; if ($7 > n) n = $7 }
+        function cell(r, k) { return (r "," k) in t ? sprintf("%.2f (%s, %s)", t[r "," k], l[r "," k], c[r "," k]) : "-" }
+        function ratio(r, a, b) { return ((r "," a) in t && (r "," b) in t && t[r "," b] > 0) ? sprintf("%.2f", t[r "," a] / t[r "," b]) : "-" }
+        END { for (r = 1; r <= n; r++)
+            printf "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r, cell(r, "drill-pg"), cell(r, "hand-pg-drill"),
+                ratio(r, "drill-pg", "hand-pg-drill"), cell(r, "drill-my"), cell(r, "drill-my1"), cell(r, "hand-my-drill"),
+                cell(r, "hand-my-default"), ratio(r, "drill-my", "hand-my-drill"), ratio(r, "drill-my1", "hand-my-drill"),
+                ratio(r, "drill-my", "hand-my-default"), ratio(r, "drill-my", "drill-my1") }' "$rows"
     echo
     echo "drill statuses: $(awk -F'\t' '$1 ~ /^drill-/ {print $1 "=" $6}' "$rows" | sort | uniq -c | tr '\n' ' ')"
 } | tee "$OUT"

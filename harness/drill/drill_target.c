@@ -454,6 +454,8 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
                               (unsigned long long)rd_artifact_decoded_bytes(a));
         if (oc.roles_note)
             rd_check_add_prop(c, "roles", "%s", oc.roles_note);
+        if (oc.split_note)
+            rd_check_add_prop(c, "connections", "%s", oc.split_note);
         if (t->databases.n)
             rd_check_add_prop(c, "databases", "%zu of %zu", dt->dbs.n, dt->res->databases_total);
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "restore_int.h"
 #include "restoredrill/proc.h"
@@ -69,6 +70,35 @@ static rd_status my_list(rd_artifact *a, rd_strlist *out, rd_error *err)
     return rd_section_list(&rd_section_mariadb, a, out, err);
 }
 
+/* Connections for a split restore: restore.jobs, else one per core. */
+static int my_connections(const rd_restore_cfg *cfg)
+{
+    if (cfg->jobs > 0)
+        return cfg->jobs;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 1 ? (int)n : 1;
+}
+
+/* Bytes read ahead of the clients: restore.split_buffer_mb, else an eighth
+ * of the memory available, within 16 MiB .. 512 MiB (enough to read past a
+ * few large tables; more buys no parallelism). */
+static size_t my_buffer(const rd_restore_cfg *cfg)
+{
+    const size_t mib = 1024 * 1024;
+    if (cfg->split_buffer_mb > 0)
+        return (size_t)cfg->split_buffer_mb * mib;
+    unsigned long long avail = 0;
+    FILE *f = fopen("/proc/meminfo", "re");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &avail) == 1)
+            break;
+    if (f)
+        fclose(f);
+    size_t b = (size_t)(avail * 1024 / 8);
+    return b < 16 * mib ? 16 * mib : b > 512 * mib ? 512 * mib : b;
+}
+
 static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scratch *s,
                         const rd_strlist *databases, double deadline, rd_restore_outcome *out,
                         rd_error *err)
@@ -88,6 +118,14 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
+    if (!databases && my_connections(cfg) > 1) {
+        char *note = NULL;
+        st = rd_mdb_fanout(av, ev, a, my_connections(cfg), my_buffer(cfg), deadline, out, &note,
+                           err);
+        free(out->split_note);
+        out->split_note = note;
+        goto done;
+    }
     rd_restore_job job = {.tool = "mariadb",
                           .argv = av,
                           .env = ev,
@@ -102,6 +140,7 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
     for (size_t i = 0; databases && i < sections.seen.n; i++)
         if (rd_strlist_push(&out->databases_seen, sections.seen.items[i], NULL) != RD_OK)
             break;
+done:
     free(out->roles_note);
     out->roles_note = rd_strdup("definers kept as in the dump");
 out:

@@ -50,6 +50,14 @@ typedef struct rd_restore_job {
  * out->log gets the stderr tail, out->exit_code and out->error_lines are set. */
 rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd_error *err);
 
+/* --verbose: "restore command: ARGV HOW" at debug level, each word redacted
+ * and shell-quoted when needed. */
+void rd_restore_log_command(const char *const *argv, const char *tool, const char *how);
+
+/* RD_OK when argv0 (from rd_restore_tool_path) was found; else RD_ERR_CONFIG
+ * "the restore tool NAME was not found (searched ...): install ...". */
+rd_status rd_restore_tool_found(const char *argv0, rd_error *err);
+
 /* Count the lines of text that report errors ("ERROR:", "FATAL:",
  * "pg_restore: error:", "psql: error:", "ERROR 1064 (42000) ...",
  * "errors ignored on restore"); copy the first one (the cause; trimmed)
@@ -198,3 +206,99 @@ typedef struct rd_pgda_lines {
 
 rd_status rd_pgda_lines_filter(void *ud, const char *line, size_t n, rd_strbuf *emit,
                                rd_error *err);
+
+/* --- a mariadb-dump stream split for a parallel restore
+ * (harness/restore/mariadb_split.c, mariadb_fanout.c) ---
+ *
+ * mariadb-dump of one database writes a preamble of session settings
+ * (`/ *!40101 SET NAMES utf8mb4 * /;`, FOREIGN_KEY_CHECKS=0, UNIQUE_CHECKS=0,
+ * SQL_MODE, TIME_ZONE, ...), then one section per table ("-- Table structure
+ * for table `T`": DROP TABLE, CREATE TABLE with its foreign keys, LOCK
+ * TABLES, the INSERTs, UNLOCK TABLES, then the table's triggers) and per
+ * view a stand-in ("-- Temporary table structure for view `V`"), then the
+ * views ("-- Final view structure for view"), routines and events, and the
+ * statements that put the session settings back. Table sections and
+ * stand-ins do not depend on each other with the dump's own
+ * FOREIGN_KEY_CHECKS=0, so they may load side by side on several
+ * connections, each of which first runs the preamble; a sequence ("--
+ * Sequence structure for", written before the tables that may take their
+ * defaults from it) loads alone between the sections before and after it;
+ * everything from the
+ * first ordered marker on (views, routines, events, sequences, another
+ * database) runs after every section has loaded, in dump order, on one
+ * connection that also runs the preamble first. A preamble with any other
+ * line (CREATE DATABASE, USE, a plain statement), or longer than
+ * RD_SPLIT_PREAMBLE_MAX, is a layout we do not know: the whole dump goes
+ * to one connection as it is. As the section filter, a line inside a
+ * trigger body that reads like a marker would be taken for one. */
+#define RD_SPLIT_PREAMBLE_MAX (64 * 1024)
+#define RD_SPLIT_HOLD_MAX 1024
+
+typedef enum rd_split_mark {
+    RD_SPLIT_MARK_NONE = 0,
+    RD_SPLIT_MARK_SECTION, /* a table section or a view's stand-in starts */
+    RD_SPLIT_MARK_ALONE,   /* a sequence: alone, between the sections before and after */
+    RD_SPLIT_MARK_ORDERED  /* the ordered rest starts */
+} rd_split_mark;
+
+/* What a line (its line end may be included) opens. */
+rd_split_mark rd_split_classify(const char *line, size_t n);
+/* 1 when the line may stand in the preamble (blank, a comment, one
+ * versioned comment statement). */
+int rd_split_preamble_line(const char *line, size_t n);
+/* 1 for mariadb-dump's "LOCK TABLES `T` WRITE;\n" (one name) and
+ * "UNLOCK TABLES;\n". The split leaves them out of the sections: a
+ * connection holding LOCK TABLES on a parent table fails its INSERTs ("Table
+ * 'child' was not locked with LOCK TABLES") when another connection creates a
+ * child table with a foreign key to it meanwhile. They only lock; without
+ * them the dump is what `mariadb-dump --skip-add-locks` writes, the same
+ * rows. */
+int rd_split_lock_line(const char *line, size_t n);
+
+typedef struct rd_split_sink {
+    void *ud;
+    /* a parallel section starts: its bytes follow */
+    rd_status (*section)(void *ud, rd_error *err);
+    /* an ordered part starts (a sequence; or the rest of the dump): every
+     * section before it must have loaded first, and it must have loaded
+     * before the next section starts; its bytes follow */
+    rd_status (*ordered)(void *ud, rd_error *err);
+    /* bytes for the section (or the ordered rest) that started last */
+    rd_status (*bytes)(void *ud, const char *buf, size_t n, rd_error *err);
+} rd_split_sink;
+
+typedef enum rd_split_stage {
+    RD_SPLIT_PREAMBLE = 0,
+    RD_SPLIT_SECTIONS,
+    RD_SPLIT_ORDERED
+} rd_split_stage;
+
+typedef struct rd_split {
+    rd_split_sink sink;
+    rd_split_stage stage;
+    rd_strbuf preamble; /* the session settings each connection runs first */
+    size_t scan;        /* preamble bytes already classified */
+    int unknown;        /* the layout is not one we know: one connection */
+    int at_start;       /* the next byte starts a line */
+    char hold[RD_SPLIT_HOLD_MAX];
+    size_t hold_len;
+    unsigned sections;      /* parallel sections seen */
+    unsigned locks_dropped; /* LOCK TABLES / UNLOCK TABLES lines left out */
+} rd_split;
+
+void rd_split_init(rd_split *sp, const rd_split_sink *sink);
+void rd_split_free(rd_split *sp);
+/* Feed the next n bytes of the decoded dump (any split), final = 1 once at
+ * the end; the sink's callbacks run as the layout is recognised. */
+rd_status rd_split_feed(rd_split *sp, const char *buf, size_t n, int final, rd_error *err);
+
+/* Restore a decoded mariadb-dump stream over up to `connections` clients
+ * (argv/env as for one client), RD_OK only when every client exited 0
+ * without error lines, the stream decoded without error and ended with the
+ * "-- Dump completed" trailer; errors as rd_restore_exec's. `buffer`: most
+ * bytes read ahead of the clients (a section larger than that streams to
+ * its connection as it is read). note gets "4 table sections over 2
+ * connections, then the ordered rest" (heap) or NULL. */
+rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_artifact *a,
+                        int connections, size_t buffer, double deadline, rd_restore_outcome *out,
+                        char **note, rd_error *err);

@@ -190,6 +190,23 @@ static const char *mdb_binary(const void *priv)
     return p->server;
 }
 
+/* --innodb-buffer-pool-size for a bulk load: an eighth of the memory
+ * available, within 64 MiB .. 1 GiB (docs/restore-tuning.md). */
+static void pool_size(char *buf, size_t cap)
+{
+    unsigned long long kb = 0;
+    char line[256];
+    FILE *f = fopen("/proc/meminfo", "re");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    unsigned long long mb = kb / 1024 / 8;
+    mb = mb < 64 ? 64 : mb > 1024 ? 1024 : mb;
+    snprintf(buf, cap, "--innodb-buffer-pool-size=%lluM", mb);
+}
+
 static rd_status mdb_start(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd_error *err)
 {
     mdb_priv *p = e->priv;
@@ -212,15 +229,18 @@ static rd_status mdb_start(rd_scratch *s, rd_eph *e, int tcp, double deadline, r
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
+    char a_pool[64];
     snprintf(a_port, sizeof a_port, "--port=%d", s->conn.port);
+    pool_size(a_pool, sizeof a_pool);
     const char *argv[] = {server,
                           "--no-defaults",
                           a_data,
                           a_sock,
                           a_pid,
                           a_log,
-                          "--innodb-buffer-pool-size=64M",
+                          a_pool,
                           "--innodb-flush-log-at-trx-commit=0",
+                          "--innodb-doublewrite=0",
                           "--skip-log-bin",
                           "--skip-name-resolve",
                           a_tmp,

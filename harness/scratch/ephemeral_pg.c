@@ -126,7 +126,10 @@ static rd_status write_conf(const char *dir, int tcp, rd_error *err)
         goto out;
     }
     /* A throwaway scratch instance: durability is not needed, so fsync,
-     * full page writes and synchronous commit are off for speed. */
+     * full page writes and synchronous commit are off for speed. For the
+     * bulk load of a restore (docs/restore-tuning.md): index builds get
+     * more memory, checkpoints come seldom, and with wal_level minimal
+     * index builds skip the WAL. Each says how fast, none what is stored. */
     fprintf(f,
             "\n# restoredrill scratch instance\n"
             "listen_addresses = '%s'\n"
@@ -134,7 +137,12 @@ static rd_status write_conf(const char *dir, int tcp, rd_error *err)
             "unix_socket_permissions = 0700\n"
             "fsync = off\n"
             "full_page_writes = off\n"
-            "synchronous_commit = off\n",
+            "synchronous_commit = off\n"
+            "maintenance_work_mem = 256MB\n"
+            "max_wal_size = 4GB\n"
+            "checkpoint_timeout = 30min\n"
+            "wal_level = minimal\n"
+            "max_wal_senders = 0\n",
             tcp ? "127.0.0.1" : "", dir);
     if (fclose(f) != 0)
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot write %s", path);

@@ -24,6 +24,7 @@ typedef struct rd_restore_outcome {
     int manifest_ok;           /* 1: every file matched the manifest */
     char *manifest_note;       /* the tool's verdict line or first error, may be NULL */
     double manifest_seconds;   /* how long the verification took (part of the restore phase) */
+    char *split_note;          /* MariaDB logical split over several clients: how (may be NULL) */
     rd_strlist databases_seen; /* restores of chosen databases: every (non-system) database
                                   whose section the dump held, in dump order */
 } rd_restore_outcome;

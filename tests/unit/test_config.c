@@ -149,6 +149,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(t->scratch.allow_same_server, 0);
     ck_assert(t->scratch.timeout == 600);
     ck_assert_int_eq(t->restore.jobs, 0);
+    ck_assert_int_eq(t->restore.split_buffer_mb, 0);
     ck_assert(t->restore.timeout == 7200);
     ck_assert_str_eq(t->restore.roles, "no-owner");
     ck_assert_uint_eq(t->restore.decrypt.n, 0);
@@ -205,6 +206,9 @@ START_TEST(test_databases)
     rd_config_free(cfg);
     free(text);
 
+    ASSERT_MTARGET_ERR(", \"restore\": {\"split_buffer_mb\": 70000}",
+                       "drill.json: targets[0].restore.split_buffer_mb: expected an integer from 0 "
+                       "to 65536, got 70000");
     ASSERT_MTARGET_ERR(", \"sample\": {\"databases\": 3}",
                        "drill.json: targets[0].sample.databases: needs \"databases\" on the target "
                        "(the names or globs to sample from)");
@@ -257,7 +261,8 @@ START_TEST(test_mariadb_defaults_and_values)
         "  \"sample\": {\"strategy\": \"id\", \"id\": \"b-1\", \"max_age\": \"26h\"},"
         "  \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"mariadb://root@h/x\","
         "   \"password_env\": \"ADMIN_PW\", \"prefix\": \"rdx_\", \"allow_same_server\": true},"
-        "  \"restore\": {\"jobs\": 4, \"roles\": \"strict\", \"decrypt\": [\"gpg\", \"-d\"]},"
+        "  \"restore\": {\"jobs\": 4, \"split_buffer_mb\": 32, \"roles\": \"strict\", "
+        "\"decrypt\": [\"gpg\", \"-d\"]},"
         "  \"reference\": {\"manifest\": \"sidecar\", \"dsn\": \"host=r\"},"
         "  \"timeouts\": {\"restore\": \"3h\", \"provision\": \"1m\", \"verify\": \"1d\"},"
         "  \"checks\": [{\"type\": \"rowcount\", \"name\": \"rows\", \"timeout\": \"90s\"},"
@@ -292,6 +297,7 @@ START_TEST(test_mariadb_defaults_and_values)
     ck_assert_int_eq(t->scratch.allow_same_server, 1);
     ck_assert(t->scratch.timeout == 60 && t->timeout_provision == 60);
     ck_assert_int_eq(t->restore.jobs, 4);
+    ck_assert_int_eq(t->restore.split_buffer_mb, 32);
     ck_assert_str_eq(t->restore.roles, "strict");
     ck_assert(t->restore.timeout == 3 * 3600);
     ck_assert_uint_eq(t->restore.decrypt.n, 2);
