@@ -47,6 +47,7 @@ typedef struct rd_drill_target {
     int aborted;
     rd_dyn_verify *dyn; /* engine dynamodb: what verifying the point found, or NULL */
     int physical;       /* the sampled point is a base backup (point->base) */
+    int at_once;        /* targets the drill runs at once (they share the cores) */
 } rd_drill_target;
 
 /* drill_record.c: a phase failed (or could not run): a result of type

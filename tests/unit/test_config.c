@@ -392,7 +392,7 @@ START_TEST(test_unknown_keys)
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one "
         "of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
         "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
-        "recovery, database)");
+        "recovery, database, verify_parallel)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key, did you mean \"window\"? "
                       "(expected one of: strategy, window, max_age, id, time, databases)");
@@ -535,7 +535,7 @@ START_TEST(test_every_error_named)
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: "
         "name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
         "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
-        "recovery, database)\n"
+        "recovery, database, verify_parallel)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "
