@@ -33,6 +33,8 @@ struct rd_check_pool {
     int stop;
     pthread_t *threads;
     int nthreads;
+    int tried;     /* workers done trying to connect */
+    int connected; /* workers holding a connection */
 };
 
 /* Run unit i of b on db (the caller holds no lock). */
@@ -68,13 +70,19 @@ static void *worker_main(void *arg)
     rd_db_opts o = {.password = p->password,
                     .connect_timeout = POOL_CONNECT_TIMEOUT,
                     .app_name = "restoredrill"};
-    if (rd_db_connect(p->engine, p->dsn, &o, &db, &err) != RD_OK ||
-        rd_db_pin_session(db, &err) != RD_OK) {
+    int ok = rd_db_connect(p->engine, p->dsn, &o, &db, &err) == RD_OK &&
+             rd_db_pin_session(db, &err) == RD_OK;
+    if (!ok)
         rd_log_warn("verify worker: cannot connect to the scratch database: %s", err.msg);
+    pthread_mutex_lock(&p->mu);
+    p->tried++;
+    p->connected += ok;
+    pthread_cond_broadcast(&p->cv_done);
+    if (!ok) {
+        pthread_mutex_unlock(&p->mu);
         rd_db_free(db);
         return NULL;
     }
-    pthread_mutex_lock(&p->mu);
     for (;;) {
         size_t i = 0;
         batch *b = claim(p, &i);
@@ -126,8 +134,20 @@ rd_status rd_check_pool_new(const rd_conninfo *conn, int workers, rd_check_pool 
         }
         p->nthreads++;
     }
+    /* every worker connected (or failed to) before the first unit: the
+     * units then spread over the connections from the start */
+    pthread_mutex_lock(&p->mu);
+    while (p->tried < p->nthreads)
+        pthread_cond_wait(&p->cv_done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    rd_log_debug("verify: %d of %d worker connections", p->connected, workers);
     *out = p;
     return RD_OK;
+}
+
+int rd_check_pool_connections(const rd_check_pool *p)
+{
+    return p ? p->connected : 0;
 }
 
 void rd_check_pool_free(rd_check_pool *p)
@@ -152,13 +172,12 @@ void rd_check_pool_free(rd_check_pool *p)
     free(p);
 }
 
-rd_status rd_check_units(rd_check_ctx *ctx, size_t n, rd_check_unit_fn fn, void *ud,
-                         rd_error *err)
+rd_status rd_check_units(rd_check_ctx *ctx, size_t n, rd_check_unit_fn fn, void *ud, rd_error *err)
 {
     rd_check_pool *p = ctx->pool;
     if (n == 0)
         return RD_OK;
-    if (!p || p->nthreads == 0 || n == 1) {
+    if (!p || p->connected == 0 || n == 1) {
         for (size_t i = 0; i < n && !rd_abort_requested(); i++)
             fn(ctx, i, ud);
         return RD_OK;

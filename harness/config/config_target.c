@@ -526,26 +526,11 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",
-                                       "engine",
-                                       "objectives",
-                                       "catalog",
-                                       "sample",
-                                       "scratch",
-                                       "restore",
-                                       "reference",
-                                       "databases",
-                                       "timeouts",
-                                       "checks",
-                                       "controls",
-                                       "keep_scratch",
-                                       "keep_scratch_ttl",
-                                       "negative_control",
-                                       "key",
-                                       "recovery",
-                                       "database",
-                                       "verify_parallel",
-                                       NULL};
+    static const char *const keys[] = {
+        "name",    "engine",   "objectives",   "catalog",          "sample",
+        "scratch", "restore",  "reference",    "databases",        "timeouts",
+        "checks",  "controls", "keep_scratch", "keep_scratch_ttl", "negative_control",
+        "key",     "recovery", "database",     "verify_parallel",  NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;

@@ -171,6 +171,8 @@ static rd_check_pool *verify_pool(const rd_drill_target *dt, const rd_conninfo *
     int n = verify_workers(dt);
     if (n > 1 && rd_check_pool_new(conn, n - 1, &p, &err) != RD_OK)
         rd_log_warn("%s: checks run one at a time: %s", dt->t->name, err.msg);
+    if (p)
+        rd_log_info("%s: verify on %d connections", dt->t->name, 1 + rd_check_pool_connections(p));
     return p;
 }
 

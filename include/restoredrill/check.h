@@ -114,6 +114,9 @@ void rd_check_run_one(rd_check_ctx *ctx);
 rd_status rd_check_pool_new(const rd_conninfo *conn, int workers, rd_check_pool **out,
                             rd_error *err);
 void rd_check_pool_free(rd_check_pool *p);
+/* The workers holding a connection (rd_check_pool_new waits until each
+ * has connected or given up); 0 for NULL. */
+int rd_check_pool_connections(const rd_check_pool *p);
 
 /* One unit of work: ctx is the caller's context with scratch set to the
  * connection of the thread running the unit and result to the unit's own
@@ -131,8 +134,7 @@ typedef void (*rd_check_unit_fn)(rd_check_ctx *ctx, size_t i, void *ud);
  * not started when an abort is requested does not run. Returns RD_ERR_NOMEM
  * when the results cannot be collected (the units' results are then lost
  * and the caller records the error). */
-rd_status rd_check_units(rd_check_ctx *ctx, size_t n, rd_check_unit_fn fn, void *ud,
-                         rd_error *err);
+rd_status rd_check_units(rd_check_ctx *ctx, size_t n, rd_check_unit_fn fn, void *ud, rd_error *err);
 
 /* Parse an expectation "= v", "!= v", ">= 100", "< 2.5", "~ ^ok", "rows = 3".
  * Error: `expected an operator and a value like ">= 100", got "lots"`. */
