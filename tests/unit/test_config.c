@@ -113,6 +113,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg->name, "drill");
     ck_assert_int_eq(cfg->has_seed, 0);
     ck_assert_int_eq(cfg->parallel, 1);
+    ck_assert_int_eq(cfg->targets[0].verify_parallel, 0); /* the cores */
     ck_assert_str_eq(cfg->output.dir, "out");
     ck_assert_str_eq(cfg->output.junit, "junit.xml");
     ck_assert_str_eq(cfg->output.json, "drill.json");
@@ -258,6 +259,7 @@ START_TEST(test_mariadb_defaults_and_values)
         "  \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"mariadb://root@h/x\","
         "   \"password_env\": \"ADMIN_PW\", \"prefix\": \"rdx_\", \"allow_same_server\": true},"
         "  \"restore\": {\"jobs\": 4, \"roles\": \"strict\", \"decrypt\": [\"gpg\", \"-d\"]},"
+        "  \"verify_parallel\": 3,"
         "  \"reference\": {\"manifest\": \"sidecar\", \"dsn\": \"host=r\"},"
         "  \"timeouts\": {\"restore\": \"3h\", \"provision\": \"1m\", \"verify\": \"1d\"},"
         "  \"checks\": [{\"type\": \"rowcount\", \"name\": \"rows\", \"timeout\": \"90s\"},"
@@ -267,6 +269,7 @@ START_TEST(test_mariadb_defaults_and_values)
     ck_assert_int_eq(cfg->has_seed, 1);
     ck_assert_uint_eq(cfg->seed, 1234);
     ck_assert_int_eq(cfg->parallel, 3);
+    ck_assert_int_eq(cfg->targets[0].verify_parallel, 3);
     ck_assert_str_eq(cfg->output.dir, "/r");
     ck_assert_ptr_null(cfg->output.html);
     ck_assert_str_eq(cfg->output.junit, "j.xml");
@@ -413,6 +416,12 @@ END_TEST
 
 START_TEST(test_wrong_types)
 {
+    ASSERT_TARGET_ERR(", \"verify_parallel\": 0", NODRV,
+                      "drill.json: targets[0].verify_parallel: expected an integer from 1 to 64, "
+                      "got 0");
+    ASSERT_TARGET_ERR(", \"verify_parallel\": \"all\"", NODRV,
+                      "drill.json: targets[0].verify_parallel: expected an integer from 1 to 64, "
+                      "got \"all\"");
     ASSERT_TOP_ERR("\"parallel\": \"two\",", NODRV,
                    "drill.json: parallel: expected an integer from 1 to 64, got \"two\"");
     ASSERT_TOP_ERR("\"parallel\": 2.5,", NODRV,
