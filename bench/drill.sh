@@ -21,11 +21,18 @@
 # drill run, servers included; of the by-hand client) (stdout and
 # $BENCH_OUT, default bench/last-drill.md). Needs pgbench (PostgreSQL),
 # sysbench, jq.
+# BENCH_VERIFY_PARALLEL="1 default" runs the drill once per value and round
+# (the targets' verify_parallel; "default" leaves it out), rows drill-pg-vp1,
+# drill-pg-vpdefault..., and adds every round's verify / restore ratio with
+# the load average and the drill process's CPU seconds (/usr/bin/time: the
+# servers' CPU is not counted); BENCH_HAND=0 leaves the restores by hand out.
 set -u
 BIN=${1:?usage: bench/drill.sh BIN [PGBENCH_SCALE] [SYSBENCH_ROWS]}
 SCALE=${2:-20}
 SBROWS=${3:-250000}
 REPS=${BENCH_REPS:-3}
+VPS=${BENCH_VERIFY_PARALLEL:-}
+HAND=${BENCH_HAND:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${BENCH_OUT:-$here/last-drill.md}
 . "$here/servers.sh"
@@ -63,18 +70,23 @@ chmod -R 0755 "$tmp/backups"
 bench_stop "$tmp"
 ls -l "$tmp/backups/pg" "$tmp/backups/my" >&2
 
-cat >"$tmp/drill.json" <<EOF
+# drill_config VP: the drill's configuration, verify_parallel VP ("" or "default": none)
+drill_config() {
+    vpkey=""
+    case "$1" in "" | default) ;; *) vpkey="\"verify_parallel\": $1," ;; esac
+    cat >"$tmp/drill.json" <<EOF
 { "version": 1, "name": "drill-bench",
   "output": { "dir": "$tmp/out", "json": "drill.json", "junit": null, "html": null,
               "prometheus": null, "history": null },
   "targets": [
-    { "name": "pg", "engine": "postgres", "restore": { "jobs": 2 },
+    { "name": "pg", "engine": "postgres", "restore": { "jobs": 2 }, $vpkey
       "catalog": { "type": "dir", "path": "$tmp/backups/pg", "pattern": "*.dump" } },
-    { "name": "my", "engine": "mariadb",
+    { "name": "my", "engine": "mariadb", $vpkey
       "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } },
-    { "name": "my1", "engine": "mariadb", "restore": { "jobs": 1 },
+    { "name": "my1", "engine": "mariadb", "restore": { "jobs": 1 }, $vpkey
       "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } } ] }
 EOF
+}
 
 # --- by hand ---
 PGCONF_DRILL="-c listen_addresses='' -c unix_socket_directories='$hand/pg' -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c maintenance_work_mem=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min -c wal_level=minimal -c max_wal_senders=0"
@@ -141,16 +153,27 @@ rows=$tmp/rows
 r=1
 while [ $r -le "$REPS" ]; do
     echo "bench: round $r of $REPS" >&2
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    rm -f "$tmp/out/drill.json"
-    /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$BIN" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
-    [ -s "$tmp/out/drill.json" ] || { echo "bench: the drill wrote no report" >&2; exit 1; }
-    cpu=$(tail -n 1 "$tmp/cpu" | awk '{print $1 + $2}')
-    jq -r --arg r "$r" --arg l "$load" --arg c "$cpu" '.targets[] | [ "drill-" + .name,
-          ((.phases[] | select(.name=="provision") | .seconds) // "-"),
-          ((.phases[] | select(.name=="restore") | .seconds) // "-"),
-          ((.phases[] | select(.name=="verify") | .seconds) // "-"),
-          (.rto.seconds // "-"), .status, $r, $l, $c] | @tsv' "$tmp/out/drill.json" >>"$rows"
+    for vp in ${VPS:-none}; do
+        [ "$vp" = none ] && vp=""
+        drill_config "$vp"
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        rm -f "$tmp/out/drill.json"
+        /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$BIN" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
+        [ -s "$tmp/out/drill.json" ] || { echo "bench: the drill wrote no report" >&2; exit 1; }
+        cpu=$(tail -n 1 "$tmp/cpu" | awk '{printf "%.2f", $1 + $2}')
+        suffix=${vp:+-vp$vp}
+        jq -r --arg s "$suffix" --arg r "$r" --arg l "$load" --arg c "$cpu" '.targets[] | [ "drill-" + .name + $s,
+              ((.phases[] | select(.name=="provision") | .seconds) // "-"),
+              ((.phases[] | select(.name=="restore") | .seconds) // "-"),
+              ((.phases[] | select(.name=="verify") | .seconds) // "-"),
+              (.rto.seconds // "-"), .status, $r, $l, $c] | @tsv' "$tmp/out/drill.json" >>"$rows"
+        jq -r --arg s "$suffix" --arg r "$r" --arg l "$(cut -d' ' -f1 /proc/loadavg)" --arg c "$cpu" '.targets[] |
+              [$r, "drill-" + .name + $s,
+               ((.phases[] | select(.name=="restore") | .seconds) // 0),
+               ((.phases[] | select(.name=="verify") | .seconds) // 0), $l, $c] | @tsv' \
+            "$tmp/out/drill.json" >>"$tmp/rounds"
+    done
+    [ "$HAND" = 0 ] && { r=$((r + 1)); continue; }
     for mode in drill default; do
         if [ $mode = drill ]; then o=$PGCONF_DRILL; f=$MYFLAGS_DRILL; else o=$PGCONF_DEFAULT; f=$MYFLAGS_DEFAULT; fi
         load=$(cut -d' ' -f1 /proc/loadavg)
@@ -168,7 +191,7 @@ col() { awk -F'\t' -v k="$1" -v c="$2" '$1==k {print $c}' "$rows" | median; }
     echo
     echo "| run | provision s | restore s | verify s | RTO s |"
     echo "|---|---:|---:|---:|---:|"
-    for k in drill-pg hand-pg-drill hand-pg-default drill-my drill-my1 hand-my-drill hand-my-default; do
+    for k in $(cut -f1 "$rows" | awk '!seen[$0]++'); do
         echo "| $k | $(col $k 2) | $(col $k 3) | $(col $k 4) | $(col $k 5) |"
     done
     echo
@@ -185,5 +208,14 @@ col() { awk -F'\t' -v k="$1" -v c="$2" '$1==k {print $c}' "$rows" | median; }
                 cell(r, "hand-my-default"), ratio(r, "drill-my", "hand-my-drill"), ratio(r, "drill-my1", "hand-my-drill"),
                 ratio(r, "drill-my", "hand-my-default"), ratio(r, "drill-my", "drill-my1") }' "$rows"
     echo
+    if [ -n "$VPS" ]; then
+        echo "Every round (load: 1-minute load average after the drill; CPU: the whole drill"
+        echo "process's user + system seconds, all targets, servers not counted):"
+        echo
+        echo "| round | run | restore s | verify s | verify / restore | load | drill CPU s |"
+        echo "|---:|---|---:|---:|---:|---:|---:|"
+        awk -F'\t' '{ printf "| %s | %s | %.3f | %.3f | %.2f | %s | %s |\n", $1, $2, $3, $4, ($3 > 0 ? $4 / $3 : 0), $5, $6 }' "$tmp/rounds"
+        echo
+    fi
     echo "drill statuses: $(awk -F'\t' '$1 ~ /^drill-/ {print $1 "=" $6}' "$rows" | sort | uniq -c | tr '\n' ' ')"
 } | tee "$OUT"

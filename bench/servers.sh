@@ -2,6 +2,8 @@
 # the benchmark, on unix sockets in a temp directory, as the users postgres /
 # mysql when run as root. Source it; it defines:
 #   bench_start_pg DIR     initdb + postgres, socket dir DIR/pg; sets PGDSN
+#                          (BENCH_PG_LOCALE=L: initdb -E UTF8 --locale=L, else the
+#                          environment's locale)
 #   bench_start_my DIR     mariadb-install-db + mariadbd, socket DIR/my/sock; sets MYDSN
 #   bench_stop DIR         stop both (fast shutdown) and leave DIR to the caller
 # The servers get settings for a throwaway load: no fsync, generous buffers;
@@ -19,7 +21,9 @@ bench_start_pg() {
     d=$1/pg
     mkdir -p "$d"
     [ "$(id -u)" = 0 ] && chown postgres "$d"
-    as_user postgres "$PGBIN/initdb" -D "$d/data" -U postgres -A trust --no-sync >"$1/pg-initdb.log" 2>&1 || return 1
+    # shellcheck disable=SC2046
+    as_user postgres "$PGBIN/initdb" -D "$d/data" -U postgres -A trust --no-sync \
+        $([ -n "${BENCH_PG_LOCALE:-}" ] && echo "-E UTF8 --locale=$BENCH_PG_LOCALE") >"$1/pg-initdb.log" 2>&1 || return 1
     as_user postgres "$PGBIN/pg_ctl" -D "$d/data" -l "$d/log" -w -o \
         "-c listen_addresses='' -c unix_socket_directories='$d' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB -c max_wal_size=4GB -c work_mem=64MB -c maintenance_work_mem=256MB -c max_parallel_workers_per_gather=0" \
         start >"$1/pg-start.log" 2>&1 || return 1

@@ -21,6 +21,7 @@
  * whose non-NULL key has no parent row, found with a LEFT JOIN anti-join, with
  * a sample of the orphan keys in the message. */
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,14 +155,33 @@ static int is_corruption(const rd_error *e)
            (strstr(e->msg, "(sqlstate XX001)") || strstr(e->msg, "(sqlstate XX002)"));
 }
 
-typedef struct table_findings {
-    rd_cku_list corrupt; /* corruption found */
-    rd_cku_list errors;  /* could not check */
+/* What one part of a table's check (its heap, or its btree indexes) found;
+ * the parts run as separate work units and are told in one result. */
+typedef struct part_findings {
+    rd_strlist corrupt; /* corruption found */
+    rd_strlist errors;  /* could not check */
     size_t heap_rows;
-} table_findings;
+    size_t nidx;
+    double secs;
+    int ran; /* 0: the unit did not run (abort) */
+} part_findings;
+
+static void add_item(rd_strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_item(rd_strlist *l, const char *fmt, ...)
+{
+    char item[1024]; /* as rd_cku_list_add */
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(item, sizeof item, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        item[0] = '\0';
+    if (rd_strlist_push(l, item, NULL) != RD_OK)
+        rd_log_error("integrity: out of memory recording a finding");
+}
 
 static void heap_check(rd_db *db, const amcheck *a, const char *oid, double timeout,
-                       table_findings *f)
+                       part_findings *f)
 {
     rd_error err = {0};
     rd_db_result *r = NULL;
@@ -170,42 +190,41 @@ static void heap_check(rd_db *db, const amcheck *a, const char *oid, double time
                             "ORDER BY blkno, offnum, attnum LIMIT %d",
                             a->nsp.data, oid, SAMPLE_KEYS);
     if (!sql) {
-        rd_cku_list_add(&f->errors, NULL, "heap: out of memory");
+        add_item(&f->errors, "heap: out of memory");
         return;
     }
     if (rd_db_query(db, sql, timeout, SAMPLE_KEYS, &r, &err) != RD_OK) {
-        rd_cku_list_add(is_corruption(&err) ? &f->corrupt : &f->errors, NULL, "heap: %s", err.msg);
+        add_item(is_corruption(&err) ? &f->corrupt : &f->errors, "heap: %s", err.msg);
         goto out;
     }
     for (size_t i = 0; i < r->nrows; i++) {
         const char *att = rd_db_cell(r, i, 3);
         if (i == 0)
             f->heap_rows = (size_t)strtoull(rd_db_cell(r, 0, 0), NULL, 10);
-        rd_cku_list_add(&f->corrupt, NULL, "heap block %s offset %s%s%s: %s",
-                        rd_db_cell(r, i, 1) ? rd_db_cell(r, i, 1) : "?",
-                        rd_db_cell(r, i, 2) ? rd_db_cell(r, i, 2) : "?", att ? " attribute " : "",
-                        att ? att : "", rd_db_cell(r, i, 4) ? rd_db_cell(r, i, 4) : "");
+        add_item(&f->corrupt, "heap block %s offset %s%s%s: %s",
+                 rd_db_cell(r, i, 1) ? rd_db_cell(r, i, 1) : "?",
+                 rd_db_cell(r, i, 2) ? rd_db_cell(r, i, 2) : "?", att ? " attribute " : "",
+                 att ? att : "", rd_db_cell(r, i, 4) ? rd_db_cell(r, i, 4) : "");
     }
     if (f->heap_rows > r->nrows)
-        rd_cku_list_add(&f->corrupt, NULL, "%zu more heap findings", f->heap_rows - r->nrows);
+        add_item(&f->corrupt, "%zu more heap findings", f->heap_rows - r->nrows);
 out:
     rd_db_result_free(r);
     free(sql);
 }
 
-static size_t index_checks(rd_db *db, const amcheck *a, const char *oid, double timeout,
-                           table_findings *f)
+static void index_checks(rd_db *db, const amcheck *a, const char *oid, double timeout,
+                         part_findings *f)
 {
     rd_error err = {0};
     rd_db_result *idx = NULL;
-    size_t n = 0;
     char *sql = rd_asprintf("SELECT ic.oid, ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid "
                             "= i.indexrelid JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = "
                             "%s AND am.amname = 'btree' AND i.indisvalid AND i.indisready "
                             "ORDER BY ic.relname COLLATE \"C\"",
                             oid);
     if (!sql || rd_db_query(db, sql, timeout, 0, &idx, &err) != RD_OK) {
-        rd_cku_list_add(&f->errors, NULL, "listing indexes: %s", sql ? err.msg : "out of memory");
+        add_item(&f->errors, "listing indexes: %s", sql ? err.msg : "out of memory");
         goto out;
     }
     for (size_t i = 0; i < idx->nrows; i++) {
@@ -215,49 +234,81 @@ static size_t index_checks(rd_db *db, const amcheck *a, const char *oid, double 
         if (!q)
             rd_error_set(&err, RD_ERR_NOMEM, 0, "out of memory");
         if (!q || rd_db_exec(db, q, timeout, NULL, &err) != RD_OK)
-            rd_cku_list_add(is_corruption(&err) ? &f->corrupt : &f->errors, NULL, "index %s: %s",
-                            rd_db_cell(idx, i, 1), err.msg);
-        n++;
+            add_item(is_corruption(&err) ? &f->corrupt : &f->errors, "index %s: %s",
+                     rd_db_cell(idx, i, 1), err.msg);
+        f->nidx++;
         free(q);
     }
 out:
     rd_db_result_free(idx);
     free(sql);
-    return n;
 }
 
-static void pg_table(rd_check_ctx *ctx, const integrity_state *s, const amcheck *a, const char *oid,
-                     const char *obj)
+/* The selected tables of one PostgreSQL run: parts per table (heap and/or
+ * indexes) run as work units, each into its own part_findings. */
+typedef struct pg_units {
+    const integrity_state *s;
+    const amcheck *a;
+    const char **oids; /* per table */
+    size_t ntables, parts;
+    part_findings *found; /* ntables * parts */
+} pg_units;
+
+static void pg_part(rd_check_ctx *ctx, size_t u, void *ud)
 {
-    double t0 = rd_mono_now(), timeout = rd_cku_timeout(ctx);
-    table_findings f;
-    size_t nidx = 0;
+    pg_units *pu = ud;
+    size_t t = u / pu->parts;
+    int heap = pu->s->heap && u % pu->parts == 0;
+    part_findings *f = &pu->found[u];
+    double t0 = rd_mono_now();
+    if (pu->a->st != RD_OK)
+        return;
+    if (heap)
+        heap_check(ctx->scratch, pu->a, pu->oids[t], rd_cku_timeout(ctx), f);
+    else
+        index_checks(ctx->scratch, pu->a, pu->oids[t], rd_cku_timeout(ctx), f);
+    f->secs = rd_mono_now() - t0;
+    f->ran = 1;
+}
+
+/* One table's result from its parts' findings (heap first). */
+static void pg_table(rd_check_ctx *ctx, const integrity_state *s, const amcheck *a,
+                     const part_findings *parts, size_t nparts, const char *obj)
+{
+    rd_cku_list corrupt, errors;
+    size_t nidx = 0, heap_rows = 0;
+    double secs = 0;
     rd_check_result *c = NULL;
-    rd_cku_list_init(&f.corrupt, 3);
-    rd_cku_list_init(&f.errors, 3);
-    f.heap_rows = 0;
+    rd_cku_list_init(&corrupt, 3);
+    rd_cku_list_init(&errors, 3);
     if (a->st != RD_OK) {
         rd_check_record(ctx, obj, RD_ERROR, 0, "%s", a->msg);
         goto out;
     }
-    if (s->heap)
-        heap_check(ctx->scratch, a, oid, timeout, &f);
-    if (s->indexes)
-        nidx = index_checks(ctx->scratch, a, oid, timeout, &f);
-    double secs = rd_mono_now() - t0;
-    if (f.corrupt.n > 0) {
+    for (size_t p = 0; p < nparts; p++) {
+        if (!parts[p].ran)
+            rd_cku_list_add(&errors, NULL, "not checked (the drill was interrupted)");
+        for (size_t i = 0; i < parts[p].corrupt.n; i++)
+            rd_cku_list_add(&corrupt, NULL, "%s", parts[p].corrupt.items[i]);
+        for (size_t i = 0; i < parts[p].errors.n; i++)
+            rd_cku_list_add(&errors, NULL, "%s", parts[p].errors.items[i]);
+        nidx += parts[p].nidx;
+        heap_rows += parts[p].heap_rows;
+        secs += parts[p].secs;
+    }
+    if (corrupt.n > 0) {
         c = rd_check_record(ctx, obj, RD_FAILED, secs, "amcheck found corruption: %s",
-                            rd_cku_list_text(&f.corrupt));
+                            rd_cku_list_text(&corrupt));
         if (c) {
             rd_check_set_expected(c, "no corruption");
-            rd_check_set_actual(c, "%zu finding%s", f.corrupt.n, f.corrupt.n == 1 ? "" : "s");
-            rd_check_set_output(c, f.corrupt.full.data);
+            rd_check_set_actual(c, "%zu finding%s", corrupt.n, corrupt.n == 1 ? "" : "s");
+            rd_check_set_output(c, corrupt.full.data);
         }
-    } else if (f.errors.n > 0) {
+    } else if (errors.n > 0) {
         c = rd_check_record(ctx, obj, RD_ERROR, secs, "amcheck could not run: %s",
-                            rd_cku_list_text(&f.errors));
+                            rd_cku_list_text(&errors));
         if (c)
-            rd_check_set_output(c, f.errors.full.data);
+            rd_check_set_output(c, errors.full.data);
     } else {
         char what[96];
         if (s->heap && s->indexes)
@@ -271,10 +322,10 @@ static void pg_table(rd_check_ctx *ctx, const integrity_state *s, const amcheck 
     if (c && s->indexes)
         rd_check_add_prop(c, "indexes_checked", "%zu", nidx);
     if (c && s->heap)
-        rd_check_add_prop(c, "heap_findings", "%zu", f.heap_rows);
+        rd_check_add_prop(c, "heap_findings", "%zu", heap_rows);
 out:
-    rd_cku_list_free(&f.corrupt);
-    rd_cku_list_free(&f.errors);
+    rd_cku_list_free(&corrupt);
+    rd_cku_list_free(&errors);
 }
 
 static rd_status pg_tables(rd_check_ctx *ctx, const integrity_state *s, rd_error *err)
@@ -282,6 +333,9 @@ static rd_status pg_tables(rd_check_ctx *ctx, const integrity_state *s, rd_error
     double timeout = rd_cku_timeout(ctx);
     rd_db_result *r = NULL;
     amcheck a;
+    pg_units pu;
+    size_t *rows = NULL;
+    memset(&pu, 0, sizeof pu);
     rd_status st = rd_db_query(
         ctx->scratch,
         "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
@@ -292,19 +346,42 @@ static rd_status pg_tables(rd_check_ctx *ctx, const integrity_state *s, rd_error
         timeout, 0, &r, err);
     if (st != RD_OK)
         return rd_error_prefix(err, "listing tables: ");
+    pu.s = s;
+    pu.a = &a;
+    pu.parts = s->heap && s->indexes ? 2 : 1;
+    if (r->nrows && (!(pu.oids = calloc(r->nrows, sizeof *pu.oids)) ||
+                     !(rows = calloc(r->nrows, sizeof *rows)) ||
+                     !(pu.found = calloc(r->nrows * pu.parts, sizeof *pu.found)))) {
+        free(pu.oids);
+        free(rows);
+        rd_db_result_free(r);
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < r->nrows; i++) {
+        if (rd_cku_table_selected(&s->tables, rd_db_cell(r, i, 1), rd_db_cell(r, i, 2))) {
+            rows[pu.ntables] = i;
+            pu.oids[pu.ntables++] = rd_db_cell(r, i, 0);
+        }
+    }
     amcheck_load(ctx->scratch, timeout, &a);
-    for (size_t i = 0; i < r->nrows && !rd_abort_requested(); i++) {
-        const char *schema = rd_db_cell(r, i, 1), *name = rd_db_cell(r, i, 2);
-        if (!rd_cku_table_selected(&s->tables, schema, name))
-            continue;
-        char *obj = rd_cku_table_key(RD_ENGINE_PG, schema, name);
+    st = rd_check_units(ctx, pu.ntables * pu.parts, pg_part, &pu, err);
+    for (size_t t = 0; st == RD_OK && t < pu.ntables && !rd_abort_requested(); t++) {
+        char *obj =
+            rd_cku_table_key(RD_ENGINE_PG, rd_db_cell(r, rows[t], 1), rd_db_cell(r, rows[t], 2));
         if (obj)
-            pg_table(ctx, s, &a, rd_db_cell(r, i, 0), obj);
+            pg_table(ctx, s, &a, &pu.found[t * pu.parts], pu.parts, obj);
         free(obj);
     }
     amcheck_unload(ctx->scratch, timeout, &a);
+    for (size_t i = 0; i < pu.ntables * pu.parts; i++) {
+        rd_strlist_free(&pu.found[i].corrupt);
+        rd_strlist_free(&pu.found[i].errors);
+    }
+    free(pu.found);
+    free(pu.oids);
+    free(rows);
     rd_db_result_free(r);
-    return RD_OK;
+    return st;
 }
 
 /* ---------- MariaDB: CHECK TABLE ---------- */
@@ -379,6 +456,20 @@ out:
     free(obj);
 }
 
+typedef struct my_units {
+    const integrity_state *s;
+    const rd_db_result *r; /* schema, name, engine */
+    size_t *rows;          /* the selected rows of r */
+} my_units;
+
+static void my_unit(rd_check_ctx *ctx, size_t i, void *ud)
+{
+    const my_units *mu = ud;
+    size_t row = mu->rows[i];
+    my_table(ctx, mu->s, rd_db_cell(mu->r, row, 0), rd_db_cell(mu->r, row, 1),
+             rd_db_cell(mu->r, row, 2));
+}
+
 static rd_status my_tables(rd_check_ctx *ctx, const integrity_state *s, rd_error *err)
 {
     rd_db_result *r = NULL;
@@ -389,13 +480,18 @@ static rd_status my_tables(rd_check_ctx *ctx, const integrity_state *s, rd_error
                                rd_cku_timeout(ctx), 0, &r, err);
     if (st != RD_OK)
         return rd_error_prefix(err, "listing tables: ");
-    for (size_t i = 0; i < r->nrows && !rd_abort_requested(); i++) {
-        const char *schema = rd_db_cell(r, i, 0), *name = rd_db_cell(r, i, 1);
-        if (rd_cku_table_selected(&s->tables, schema, name))
-            my_table(ctx, s, schema, name, rd_db_cell(r, i, 2));
-    }
+    my_units mu = {s, r, NULL};
+    size_t n = 0;
+    if (r->nrows && !(mu.rows = calloc(r->nrows, sizeof *mu.rows)))
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == RD_OK && i < r->nrows; i++)
+        if (rd_cku_table_selected(&s->tables, rd_db_cell(r, i, 0), rd_db_cell(r, i, 1)))
+            mu.rows[n++] = i;
+    if (st == RD_OK)
+        st = rd_check_units(ctx, n, my_unit, &mu, err); /* one CHECK TABLE each */
+    free(mu.rows);
     rd_db_result_free(r);
-    return RD_OK;
+    return st;
 }
 
 /* ---------- foreign keys, both engines ---------- */
@@ -556,6 +652,18 @@ out:
     free(parent);
 }
 
+/* The selected foreign keys: rows [from[i], to[i]) of fk each. */
+typedef struct fk_units {
+    const rd_db_result *fk;
+    size_t *from, *to;
+} fk_units;
+
+static void fk_unit(rd_check_ctx *ctx, size_t i, void *ud)
+{
+    const fk_units *fu = ud;
+    fk_one(ctx, fu->fk, fu->from[i], fu->to[i]);
+}
+
 static rd_status foreign_keys(rd_check_ctx *ctx, const integrity_state *s, rd_error *err)
 {
     rd_db_result *fk = NULL;
@@ -564,18 +672,28 @@ static rd_status foreign_keys(rd_check_ctx *ctx, const integrity_state *s, rd_er
         rd_db_query(ctx->scratch, pg ? pg_fk_sql : my_fk_sql, rd_cku_timeout(ctx), 0, &fk, err);
     if (st != RD_OK)
         return rd_error_prefix(err, "listing foreign keys: ");
-    for (size_t from = 0; from < fk->nrows && !rd_abort_requested();) {
+    fk_units fu = {fk, NULL, NULL};
+    size_t n = 0;
+    if (fk->nrows && !(fu.from = calloc(2 * fk->nrows, sizeof *fu.from)))
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    fu.to = fu.from ? fu.from + fk->nrows : NULL;
+    for (size_t from = 0; st == RD_OK && from < fk->nrows;) {
         size_t to = from + 1;
         while (to < fk->nrows && strcmp(rd_db_cell(fk, to, 0), rd_db_cell(fk, from, 0)) == 0 &&
                strcmp(rd_db_cell(fk, to, 1), rd_db_cell(fk, from, 1)) == 0 &&
                strcmp(rd_db_cell(fk, to, 2), rd_db_cell(fk, from, 2)) == 0)
             to++;
-        if (rd_cku_table_selected(&s->tables, rd_db_cell(fk, from, 1), rd_db_cell(fk, from, 2)))
-            fk_one(ctx, fk, from, to);
+        if (rd_cku_table_selected(&s->tables, rd_db_cell(fk, from, 1), rd_db_cell(fk, from, 2))) {
+            fu.from[n] = from;
+            fu.to[n++] = to;
+        }
         from = to;
     }
+    if (st == RD_OK)
+        st = rd_check_units(ctx, n, fk_unit, &fu, err); /* one anti-join per foreign key */
+    free(fu.from);
     rd_db_result_free(fk);
-    return RD_OK;
+    return st;
 }
 
 static rd_status integrity_run(rd_check_ctx *ctx, void *state, rd_error *err)
@@ -604,4 +722,5 @@ const rd_check_type rd_check_integrity = {
     .run = integrity_run,
     .free = integrity_free,
     .skips = RD_ENGINE_DYNAMODB | RD_ENGINE_S3,
+    .concurrent = 1,
 };

@@ -255,6 +255,20 @@ static rd_status check_min_only(rd_check_ctx *ctx, const rowcount_state *s, cons
     return RD_OK;
 }
 
+/* The tables one rowcount run counts, one work unit each. */
+typedef struct count_units {
+    const rowcount_state *s;
+    const rd_manifest *tabs;
+    const char *basis;
+    const rd_manifest_table **tables; /* the selected reference tables, in order */
+} count_units;
+
+static void count_unit(rd_check_ctx *ctx, size_t i, void *ud)
+{
+    const count_units *cu = ud;
+    check_table(ctx, cu->s, cu->tabs, cu->tables[i], cu->basis);
+}
+
 static rd_status rowcount_run(rd_check_ctx *ctx, void *state, rd_error *err)
 {
     rowcount_state *s = state;
@@ -284,13 +298,18 @@ static rd_status rowcount_run(rd_check_ctx *ctx, void *state, rd_error *err)
     }
     rd_engine engine = rd_db_engine(ctx->scratch);
     size_t selected = 0;
-    for (size_t i = 0; i < ref->ntables; i++) {
-        const rd_manifest_table *rt = &ref->tables[i];
-        if (!rd_cku_table_selected(&s->tables, rt->schema, rt->name))
-            continue;
-        selected++;
-        check_table(ctx, s, tabs, rt, basis);
+    count_units cu = {s, tabs, basis, NULL};
+    if (ref->ntables && !(cu.tables = calloc(ref->ntables, sizeof *cu.tables))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
     }
+    for (size_t i = 0; i < ref->ntables; i++)
+        if (rd_cku_table_selected(&s->tables, ref->tables[i].schema, ref->tables[i].name))
+            cu.tables[selected++] = &ref->tables[i];
+    st = rd_check_units(ctx, selected, count_unit, &cu, err); /* one count per table */
+    free(cu.tables);
+    if (st != RD_OK)
+        goto out;
     for (size_t i = 0; i < tabs->ntables; i++) {
         const rd_manifest_table *t = &tabs->tables[i];
         if (!rd_cku_table_selected(&s->tables, t->schema, t->name))
@@ -338,4 +357,5 @@ const rd_check_type rd_check_rowcount = {
     .configure = rowcount_configure_any,
     .run = rowcount_run_any,
     .free = rowcount_free,
+    .concurrent = 1,
 };

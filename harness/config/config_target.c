@@ -568,25 +568,11 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
 {
-    static const char *const keys[] = {"name",
-                                       "engine",
-                                       "objectives",
-                                       "catalog",
-                                       "sample",
-                                       "scratch",
-                                       "restore",
-                                       "reference",
-                                       "databases",
-                                       "timeouts",
-                                       "checks",
-                                       "controls",
-                                       "keep_scratch",
-                                       "keep_scratch_ttl",
-                                       "negative_control",
-                                       "key",
-                                       "recovery",
-                                       "database",
-                                       NULL};
+    static const char *const keys[] = {
+        "name",    "engine",   "objectives",   "catalog",          "sample",
+        "scratch", "restore",  "reference",    "databases",        "timeouts",
+        "checks",  "controls", "keep_scratch", "keep_scratch_ttl", "negative_control",
+        "key",     "recovery", "database",     "verify_parallel",  NULL};
     char path[32];
     rd_error e;
     size_t before = errs->n;
@@ -664,6 +650,12 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     rd_cfg_errors_add(
         errs, read_section(t, path, "recovery", 0, f_recovery, &tc->recovery, NULL, &e), &e);
     rd_cfg_errors_add(errs, rd_cfg_string(t, path, "database", 0, &tc->database, &e), &e);
+    {
+        long long vp = 0;
+        if (rd_cfg_errors_add(errs, rd_cfg_int(t, path, "verify_parallel", 1, 64, &vp, &e), &e) ==
+            RD_OK)
+            tc->verify_parallel = (int)vp;
+    }
     rd_cfg_errors_add(errs, rd_cfg_strlist(t, path, "controls", 1, &tc->controls, &e), &e);
     rd_cfg_errors_add(errs, rd_cfg_bool(t, path, "negative_control", &tc->negative_control, &e),
                       &e);

@@ -192,6 +192,8 @@ rd_status rd_drill_run(const rd_config *cfg, const rd_drill_opts *opts, rd_repor
     int par = opts && opts->parallel > 0 ? opts->parallel : cfg->parallel > 0 ? cfg->parallel : 1;
     if ((size_t)par > n)
         par = n ? (int)n : 1;
+    for (size_t i = 0; i < n; i++)
+        dts[i].at_once = par;
     pool p = {.dts = dts, .n = n, .dry_run = opts && opts->dry_run};
     atomic_init(&p.next, 0);
     if (par <= 1) {

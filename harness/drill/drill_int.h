@@ -54,6 +54,7 @@ typedef struct rd_drill_target {
     size_t nproven;
     int recovery_passed;   /* physical: the recovery result passed */
     int heartbeat_present; /* physical: the recovered instance holds heartbeat rows */
+    int at_once;           /* targets the drill runs at once (they share the cores) */
 } rd_drill_target;
 
 /* drill_record.c: a phase failed (or could not run): a result of type

@@ -15,6 +15,7 @@
 #include "restoredrill/manifest.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/s3.h"
+#include "restoredrill/tablehash.h"
 
 #define VERIFY_CONNECT_TIMEOUT 30.0
 
@@ -150,22 +151,102 @@ static void run_check(rd_check_ctx *ctx, const rd_check_cfg *cc, double deadline
     rd_check_run_one(ctx);
 }
 
+/* Connections the verify phase of dt works on at once: verify_parallel,
+ * else the cores shared among the targets running at once. */
+static int verify_workers(const rd_drill_target *dt)
+{
+    if (dt->t->verify_parallel > 0)
+        return dt->t->verify_parallel;
+    int n = rd_th_default_parallel() / (dt->at_once > 1 ? dt->at_once : 1);
+    return n < 1 ? 1 : n;
+}
+
+/* A pool of verify_workers(dt) - 1 worker connections to conn (the caller's
+ * own connection is the first), or NULL for one at a time. */
+static rd_check_pool *verify_pool(const rd_drill_target *dt, const rd_conninfo *conn)
+{
+    rd_check_pool *p = NULL;
+    rd_error err;
+    rd_error_clear(&err);
+    int n = verify_workers(dt);
+    if (n > 1 && rd_check_pool_new(conn, n - 1, &p, &err) != RD_OK)
+        rd_log_warn("%s: checks run one at a time: %s", dt->t->name, err.msg);
+    if (p)
+        rd_log_info("%s: verify on %d connections", dt->t->name, 1 + rd_check_pool_connections(p));
+    return p;
+}
+
+/* Checks run side by side as work units (rd_check_units). */
+typedef struct check_batch {
+    const rd_check_cfg *cc[64];
+    size_t n;
+    double deadline;
+} check_batch;
+
+static void check_unit(rd_check_ctx *ctx, size_t i, void *ud)
+{
+    const check_batch *b = ud;
+    run_check(ctx, b->cc[i], b->deadline);
+}
+
+/* 1 when cc may run beside other checks: a concurrent check, with worker
+ * connections and no live reference (one connection, which checks use from
+ * one thread). */
+static int shares(const rd_check_ctx *ctx, const rd_check_cfg *cc)
+{
+    return ctx->pool && !ctx->reference && cc->ct && cc->ct->concurrent;
+}
+
+/* 1 when the batch has room for cc: not full, and no check of its type
+ * (two checks of one type may share objects, like integrity's amcheck
+ * schema). */
+static int room_for(const check_batch *b, const rd_check_cfg *cc)
+{
+    if (b->n == sizeof b->cc / sizeof b->cc[0])
+        return 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->cc[i]->ct == cc->ct)
+            return 0;
+    return 1;
+}
+
+static void run_batch(rd_drill_target *dt, rd_check_ctx *ctx, check_batch *b)
+{
+    rd_error err;
+    rd_error_clear(&err);
+    if (b->n == 1)
+        run_check(ctx, b->cc[0], b->deadline); /* its own units use the pool */
+    else if (b->n > 1 && rd_check_units(ctx, b->n, check_unit, b, &err) != RD_OK)
+        verify_error(dt, "verify", "checks", err.msg);
+    b->n = 0;
+}
+
 /* The checks of one database (the target's own, or one of a multi-database
- * target's): configured ones, else the defaults in defs. Returns how many
- * checks ran. */
+ * target's): configured ones, else the defaults in defs. Consecutive
+ * concurrent checks run side by side (DESIGN section 10), the others alone;
+ * the results keep configuration order. Returns how many checks ran. */
 static size_t run_checks(rd_drill_target *dt, rd_check_ctx *ctx, const rd_check_cfg *defs,
                          size_t ndefs, double deadline)
 {
     const rd_target_cfg *t = dt->t;
-    size_t ran = 0;
-    if (t->checks_given) {
-        for (size_t i = 0; i < t->nchecks && !rd_abort_requested(); i++, ran++)
-            if (!(dt->physical && t->checks[i].ct && t->checks[i].ct->run_offline))
-                run_check(ctx, &t->checks[i], deadline); /* offline ones ran after recovery */
-    } else {
-        for (size_t i = 0; i < ndefs && !rd_abort_requested(); i++, ran++)
-            run_check(ctx, &defs[i], deadline);
+    const rd_check_cfg *list = t->checks_given ? t->checks : defs;
+    size_t n = t->checks_given ? t->nchecks : ndefs, ran = 0;
+    check_batch b;
+    b.n = 0;
+    b.deadline = deadline;
+    for (size_t i = 0; i < n && !rd_abort_requested(); i++, ran++) {
+        const rd_check_cfg *cc = &list[i];
+        if (t->checks_given && dt->physical && cc->ct && cc->ct->run_offline)
+            continue; /* offline ones ran after recovery */
+        int share = shares(ctx, cc);
+        if (!share || !room_for(&b, cc))
+            run_batch(dt, ctx, &b); /* the checks before it first */
+        b.cc[b.n++] = cc;
+        if (!share)
+            run_batch(dt, ctx, &b); /* alone */
     }
+    if (!rd_abort_requested())
+        run_batch(dt, ctx, &b);
     if (ctx->newest_data_ms && (!dt->newest_data_ms || ctx->newest_data_ms < dt->newest_data_ms)) {
         /* several databases: the RPO rests on the one that lags most */
         dt->newest_data_ms = ctx->newest_data_ms;
@@ -235,7 +316,9 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
             ctx.newest_data_basis = NULL;
             rd_log_info("%s: checks in database %s (%zu of %zu)", dt->t->name, name, d + 1,
                         dt->dbs.n);
+            ctx.pool = verify_pool(dt, &view->conn);
             ran += run_checks(dt, &ctx, defs, ndefs, deadline);
+            rd_check_pool_free(ctx.pool);
         }
         rd_db_free(db);
         rd_manifest_free(file_manifest);
@@ -318,9 +401,13 @@ int rd_drill_verify(rd_drill_target *dt, double deadline, const char *const *tva
         free(dt->res->notes);
         dt->res->notes = rd_strbuf_detach(&note);
     }
-    if (!(t->checks_given && t->nchecks == 0))
+    if (!(t->checks_given && t->nchecks == 0)) {
+        if (!multi && !dyn)
+            ctx.pool = verify_pool(dt, &dt->scratch->conn);
         ran = multi ? verify_databases(dt, &ctx, defs, ndefs, deadline, tvars)
                     : run_checks(dt, &ctx, defs, ndefs, deadline);
+        rd_check_pool_free(ctx.pool);
+    }
     if (dt->reference)
         (void)rd_db_commit(dt->reference, &err);
 

@@ -230,6 +230,28 @@ rd_check_result *rd_target_add_check(rd_target_result *t, const char *type, cons
     return c;
 }
 
+rd_status rd_target_take_checks(rd_target_result *dst, rd_target_result *src, rd_error *err)
+{
+    if (!src || src->nchecks == 0)
+        return RD_OK;
+    rd_check_result *arr = realloc(dst->checks, (dst->nchecks + src->nchecks) * sizeof *arr);
+    if (!arr) {
+        for (size_t i = 0; i < src->nchecks; i++)
+            free_check(&src->checks[i]);
+        free(src->checks);
+        src->checks = NULL;
+        src->nchecks = 0;
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    }
+    memcpy(arr + dst->nchecks, src->checks, src->nchecks * sizeof *arr);
+    dst->checks = arr;
+    dst->nchecks += src->nchecks;
+    free(src->checks);
+    src->checks = NULL;
+    src->nchecks = 0;
+    return RD_OK;
+}
+
 rd_phase *rd_target_add_phase(rd_target_result *t, const char *name, double seconds,
                               rd_verdict status)
 {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "restoredrill/log.h"
 #include "restoredrill/strbuf.h"
 #include "restoredrill/tablehash.h"
 
@@ -29,6 +30,7 @@ void rd_th_table_free(rd_th_table *t)
         free(t->cols[i].type);
         free(t->cols[i].hash_expr);
         free(t->cols[i].key_expr);
+        free(t->cols[i].collation);
     }
     free(t->cols);
     free(t->key);
@@ -125,9 +127,13 @@ static rd_status describe_query(rd_db *db, const char *schema, const char *name,
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
             "CASE WHEN a.attnotnull THEN '0' ELSE '1' END, t.typname, "
             "(SELECT k.ord FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(att, ord) "
-            "WHERE i.indrelid = c.oid AND i.indisprimary AND k.att = a.attnum)::text "
+            "WHERE i.indrelid = c.oid AND i.indisprimary AND k.att = a.attnum)::text, "
+            "CASE WHEN co.oid IS NULL THEN NULL WHEN co.collname = 'default' THEN (SELECT "
+            "'db:' || d.datcollate FROM pg_database d WHERE d.datname = current_database()) "
+            "ELSE co.collnamespace::regnamespace::text || '.' || co.collname END "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_type t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
             "WHERE a.attnum > 0 AND NOT a.attisdropped AND n.nspname = ",
             err);
         if (st == RD_OK)
@@ -378,6 +384,11 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
         c->name = rd_strdup(rd_db_cell(res, i, 0));
         c->type = rd_strdup(rd_db_cell(res, i, 1));
         c->nullable = strcmp(rd_db_cell(res, i, 2), "1") == 0;
+        if (t->engine == RD_ENGINE_PG && res->ncols > 5 && rd_db_cell(res, i, 5) &&
+            !(c->collation = rd_strdup(rd_db_cell(res, i, 5)))) {
+            st = nomem(err);
+            goto out;
+        }
         rd_strbuf q;
         rd_strbuf_init(&q, 0);
         if (!c->name || !c->type || rd_db_quote_ident(db, c->name, &q, err) != RD_OK ||
@@ -443,6 +454,55 @@ out:
     return st;
 }
 
+/* PostgreSQL: when a key column's collation differs between side 0 and
+ * side 1 (res: describe_query's rows of side 1), compare and order every
+ * collatable key column under COLLATE "C" (order_by rebuilt); otherwise
+ * keep the columns' own collation. */
+static rd_status key_collations(rd_db *db, rd_th_table *t, const rd_db_result *res, rd_error *err)
+{
+    int differ = 0;
+    for (size_t k = 0; k < t->nkey; k++) {
+        const rd_th_column *c = &t->cols[t->key[k]];
+        for (size_t r = 0; r < res->nrows; r++) {
+            if (strcmp(rd_db_cell(res, r, 0), c->name) != 0)
+                continue;
+            const char *other = res->ncols > 5 ? rd_db_cell(res, r, 5) : NULL;
+            if ((other == NULL) != (c->collation == NULL) ||
+                (other && strcmp(other, c->collation) != 0))
+                differ = 1;
+        }
+    }
+    rd_strbuf ob, q;
+    rd_strbuf_init(&ob, 0);
+    rd_strbuf_init(&q, 0);
+    rd_status st = RD_OK;
+    for (size_t k = 0; st == RD_OK && k < t->nkey; k++) {
+        rd_th_column *c = &t->cols[t->key[k]];
+        c->collate_c = differ && c->collation != NULL;
+        rd_strbuf_reset(&q);
+        st = rd_db_quote_ident(db, c->name, &q, err);
+        if (st == RD_OK)
+            st = rd_strbuf_appendf(&ob, err, "%s%s%s", k ? ", " : "", q.data,
+                                   c->collate_c ? " COLLATE \"C\"" : "");
+    }
+    if (st == RD_OK && t->nkey) {
+        char *s = rd_strbuf_detach(&ob);
+        if (!s) {
+            st = nomem(err);
+        } else {
+            free(t->order_by);
+            t->order_by = s;
+        }
+    }
+    if (st == RD_OK && differ)
+        rd_log_debug("%s: the key's collation differs between the sides: keys compared under "
+                     "COLLATE \"C\"",
+                     t->display);
+    rd_strbuf_free(&ob);
+    rd_strbuf_free(&q);
+    return st;
+}
+
 rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, const char *name,
                             rd_error *err)
 {
@@ -469,6 +529,8 @@ rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, cons
             goto out;
         }
     }
+    if (t->engine == RD_ENGINE_PG && (st = key_collations(db2, t, res, err)) != RD_OK)
+        goto out;
     t->ordered_side[1] = t->engine == RD_ENGINE_MARIADB && key_is_pk(t, res);
     free(t->qname[1]);
     t->qname[1] = NULL;
@@ -515,7 +577,8 @@ static rd_status key_cmp(rd_db *db, const rd_th_table *t, const char *op, char *
             rd_strbuf_reset(&q);
             st = rd_db_quote_ident(db, t->cols[t->key[i]].name, &q, err);
             if (st == RD_OK)
-                st = rd_strbuf_appendf(out, err, "%s%s", i ? ", " : "", q.data);
+                st = rd_strbuf_appendf(out, err, "%s%s%s", i ? ", " : "", q.data,
+                                       t->cols[t->key[i]].collate_c ? " COLLATE \"C\"" : "");
         }
         if (st == RD_OK)
             st = rd_strbuf_appendf(out, err, "%s %s %s", t->nkey > 1 ? ")" : "", op,

@@ -22,6 +22,7 @@
 struct cJSON;
 struct rd_dyn_verify;
 struct rd_s3set_target;
+typedef struct rd_check_pool rd_check_pool;
 
 typedef struct rd_check_ctx {
     const rd_target_cfg *target;
@@ -52,6 +53,9 @@ typedef struct rd_check_ctx {
     /* filled by freshness: newest data instant (ms) and its basis */
     int64_t newest_data_ms;
     const char *newest_data_basis; /* "heartbeat" | "query" (static strings) */
+    /* worker connections to the same database for rd_check_units; NULL: the
+     * units run one after another on scratch */
+    rd_check_pool *pool;
 } rd_check_ctx;
 
 /* Keys every check accepts besides its own. */
@@ -79,6 +83,12 @@ typedef struct rd_check_type {
      * result. NULL: an online check. */
     rd_status (*run_offline)(rd_scratch *s, const rd_check_cfg *cc, rd_target_result *res,
                              double deadline, rd_error *err);
+    /* 1: the check only reads the scratch database (any object it creates
+     * is its own and invisible to the other concurrent checks) and never
+     * uses ctx->reference from more than one thread: the verify phase may
+     * run it beside other concurrent checks of other types, on a worker
+     * connection of its own. 0: it runs alone, in configuration order. */
+    int concurrent;
 } rd_check_type;
 
 extern const rd_check_type *const rd_check_registry[]; /* NULL-terminated */
@@ -95,6 +105,39 @@ rd_check_result *rd_check_record(rd_check_ctx *ctx, const char *object, rd_verdi
 /* Run one configured check: calls ct->run, and when it returns an error,
  * records an `error` result with the message (object = "*"). */
 void rd_check_run_one(rd_check_ctx *ctx);
+
+/* --- parallel work units (checks/check_pool.c, DESIGN section 10) --- */
+
+/* A pool of `workers` threads, each owning one connection to the database
+ * conn describes (connected and pinned, rd_db_pin_session, as its thread
+ * starts). A worker that cannot connect logs a warning and leaves: its share
+ * of the units runs on the others and on the callers. workers < 1: no pool
+ * (*out = NULL, RD_OK). conn is copied. Free with rd_check_pool_free once
+ * no rd_check_units call is running on it. */
+rd_status rd_check_pool_new(const rd_conninfo *conn, int workers, rd_check_pool **out,
+                            rd_error *err);
+void rd_check_pool_free(rd_check_pool *p);
+/* The workers holding a connection (rd_check_pool_new waits until each
+ * has connected or given up); 0 for NULL. */
+int rd_check_pool_connections(const rd_check_pool *p);
+
+/* One unit of work: ctx is the caller's context with scratch set to the
+ * connection of the thread running the unit and result to the unit's own
+ * buffer; i is the unit's index. A unit records results through ctx and
+ * writes anything else only into its own slot of ud; it must not use
+ * ctx->reference (one connection shared by every thread). */
+typedef void (*rd_check_unit_fn)(rd_check_ctx *ctx, size_t i, void *ud);
+
+/* Run units 0..n-1 of fn and return once all are done: with ctx->pool, on
+ * its workers and on the calling thread (which runs units of this call
+ * until none is left to start, so nested calls from inside a unit always
+ * progress); without, one after another on the calling thread. Each unit's
+ * results are appended to ctx->result in unit order once all are done, so
+ * the results read as those of a run in order whatever ran where. A unit
+ * not started when an abort is requested does not run. Returns RD_ERR_NOMEM
+ * when the results cannot be collected (the units' results are then lost
+ * and the caller records the error). */
+rd_status rd_check_units(rd_check_ctx *ctx, size_t n, rd_check_unit_fn fn, void *ud, rd_error *err);
 
 /* Parse an expectation "= v", "!= v", ">= 100", "< 2.5", "~ ^ok", "rows = 3".
  * Error: `expected an operator and a value like ">= 100", got "lots"`. */

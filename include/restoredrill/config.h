@@ -153,6 +153,8 @@ typedef struct rd_target_cfg {
     int negative_control; /* plant faults after the checks pass (docs/evidence.md) */
     char *keep_scratch;   /* never (default) | on-failure | always */
     double keep_scratch_ttl; /* seconds gc leaves a kept ephemeral instance; default 1d */
+    int verify_parallel;     /* connections the verify phase works on at once (1-64); 0: the
+                                cores shared among the targets running at once */
 } rd_target_cfg;
 
 typedef struct rd_output_cfg {

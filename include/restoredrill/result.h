@@ -168,6 +168,11 @@ void rd_report_free(rd_report *r);
 rd_target_result *rd_report_add_target(rd_report *r, const char *name, const char *engine);
 rd_check_result *rd_target_add_check(rd_target_result *t, const char *type, const char *check,
                                      const char *object, rd_verdict status, const char *message);
+/* Move every check result of src to the end of dst, in order (parallel
+ * verification collects each unit's results in a buffer of its own). src
+ * is left without results either way; on allocation failure its results
+ * are freed and RD_ERR_NOMEM returned. */
+rd_status rd_target_take_checks(rd_target_result *dst, rd_target_result *src, rd_error *err);
 rd_phase *rd_target_add_phase(rd_target_result *t, const char *name, double seconds,
                               rd_verdict status);
 /* Setters that replace (and free) the old string; printf-style for message. */

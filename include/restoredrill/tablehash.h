@@ -59,6 +59,12 @@ typedef struct rd_th_column {
     char *key_expr;  /* the column selected as a key value (text form) */
     rd_th_lit lit;
     int integer; /* an integer type (value ranges can cut the key) */
+    /* PostgreSQL: the column's collation as "db:<datcollate>" (the
+     * database's default) or "<schema>.<name>"; NULL when not collatable */
+    char *collation;
+    /* 1: the key column is compared and ordered under COLLATE "C" (the two
+     * sides order it under different collations) */
+    int collate_c;
 } rd_th_column;
 
 /* A described table (heap; rd_th_table_free). Sides: index 0 is the table
@@ -94,7 +100,11 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
 /* Set side 1: the same table (or another name) on db2. Every column of side
  * 0 must exist there: RD_ERR_NOTFOUND "table x does not exist in the other
  * database", RD_ERR_INTEGRITY "column c of x is missing from the other
- * database". Pins db2's session. */
+ * database". Pins db2's session. PostgreSQL: when a key column's collation
+ * differs between the sides, every key column that has one is compared and
+ * ordered under COLLATE "C" on both (the same chunk boundaries cut the
+ * same rows on each side); with the same collation the key keeps it, so
+ * the key's index serves the ranges. */
 rd_status rd_th_table_other(rd_th_table *t, rd_db *db2, const char *schema, const char *name,
                             rd_error *err);
 void rd_th_table_free(rd_th_table *t);

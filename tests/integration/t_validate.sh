@@ -101,7 +101,7 @@ cat >drill.json <<EOF
 EOF
 run "$RD_BIN" validate drill.json
 expect_rc 2 "unknown key"
-expect_err_line "restoredrill: drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, recovery, database)" "unknown key"
+expect_err_line "restoredrill: drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, recovery, database, verify_parallel)" "unknown key"
 expect_no_stdout "unknown key"
 
 cat >drill.json <<EOF
@@ -196,7 +196,7 @@ EOF
 run "$RD_BIN" validate drill.json
 expect_rc 2 "three errors"
 expect_no_stdout "three errors"
-want='restoredrill: drill.json: targets[0].sampel: unknown key, did you mean "sample"? (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, recovery, database)
+want='restoredrill: drill.json: targets[0].sampel: unknown key, did you mean "sample"? (expected one of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, recovery, database, verify_parallel)
 restoredrill: drill.json: targets[0].objectives.rto: expected a duration like "90s", "15m", "2h" or "1d", got "soon"
 restoredrill: drill.json: targets[0].checks[0].expect: expected an operator and a value like ">= 100", got "lots"'
 [ "$(cat "$tmp/err")" = "$want" ] || fail "three errors: stderr is [$(cat "$tmp/err")], want [$want]"

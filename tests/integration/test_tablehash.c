@@ -745,6 +745,111 @@ START_TEST(diff_names_exact_keys)
 }
 END_TEST
 
+/* ---------- a text key whose collation order is not byte order ---------- */
+
+/* Diff table `name` against `other` in one database (--against-table);
+ * the differences as "kind key,..." in *seen. */
+static void diff_in_db(rd_db *db, const char *name, const char *other, char *seen, size_t cap,
+                       rd_diff_result *r)
+{
+    rd_error err = {0};
+    rd_th_table *t = NULL;
+    ck_assert_msg(rd_th_describe(db, NULL, name, NULL, &t, &err) == RD_OK, "%s", err.msg);
+    ck_assert_msg(rd_th_table_other(t, db, NULL, other, &err) == RD_OK, "%s", err.msg);
+    rd_th_side sides[2] = {{db, NULL, NULL, 0}, {db, NULL, NULL, 0}};
+    rd_diff_opts o;
+    memset(&o, 0, sizeof o);
+    o.th.chunk_rows = 100;
+    o.leaf_rows = 10;
+    o.fanout = 4;
+    o.max_rows = -1;
+    ck_assert_msg(rd_tablediff(sides, t, &o, r, &err) == RD_OK, "%s", err.msg);
+    seen[0] = '\0';
+    for (size_t i = 0; i < r->nrows; i++) {
+        char one[64];
+        snprintf(one, sizeof one, "%s%s %s", i ? "," : "", rd_diff_kind_name(r->rows[i].kind),
+                 r->rows[i].key);
+        strncat(seen, one, cap - strlen(seen) - 1);
+    }
+    rd_th_table_free(t);
+}
+
+START_TEST(text_key_locale_order)
+{
+    rd_db *a = NULL, *b = NULL;
+    char na[64], nb[64], sql[512], seen[512];
+    if (!pair(RD_ENGINE_PG, &a, &b, na, nb))
+        return;
+    rd_error err = {0};
+    char *enc = NULL, *coll = NULL;
+    ck_assert(rd_db_scalar(a,
+                           "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE "
+                           "datname = current_database()",
+                           60, &enc, NULL, &err) == RD_OK);
+    ck_assert_str_eq(enc, "UTF8");
+    /* a collation that sorts "a" < "B" < "é" (bytes: "B" < "a" < "é") */
+    ck_assert(rd_db_scalar(a,
+                           "SELECT collname FROM pg_collation WHERE collname IN ('en-x-icu', "
+                           "'en_US.utf8', 'und-x-icu') ORDER BY collname = 'en-x-icu' DESC, "
+                           "collname = 'en_US.utf8' DESC LIMIT 1",
+                           60, &coll, NULL, &err) == RD_OK);
+    ck_assert_msg(coll != NULL, "the server has no ICU and no en_US.utf8 collation");
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(x, ',' ORDER BY x COLLATE \"%s\") || ' ' || string_agg(x, ',' "
+             "ORDER BY x COLLATE \"C\") FROM unnest(ARRAY['a', 'B', 'é']) x",
+             coll);
+    char *orders = NULL;
+    ck_assert(rd_db_scalar(a, sql, 60, &orders, NULL, &err) == RD_OK);
+    ck_assert_str_eq(orders, "a,B,é B,a,é");
+    /* k1: 1200 keys over ten first letters; k2: k1 with one row changed,
+     * one deleted and one added; kc, kc2: the same rows under COLLATE "C" */
+    static const char *const tabs[][2] = {{"k1", NULL}, {"k2", NULL}, {"kc", "C"}, {"kc2", "C"}};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE %s (k text COLLATE \"%s\" PRIMARY KEY, v integer); INSERT INTO %s "
+                 "SELECT (ARRAY['a', 'B', 'é', 'É', 'b', 'A', 'e', 'z', 'Z', 'ñ'])[1 + i %% 10] "
+                 "|| lpad(i::text, 5, '0'), i FROM generate_series(1, 1200) i",
+                 tabs[i][0], tabs[i][1] ? tabs[i][1] : coll, tabs[i][0]);
+        exec_ok(a, sql);
+    }
+    exec_ok(a, "UPDATE k2 SET v = -1 WHERE v = 7; DELETE FROM k2 WHERE v = 500; "
+               "INSERT INTO k2 VALUES ('Éxtra', 0)");
+    exec_ok(a, "UPDATE kc2 SET v = -1 WHERE v = 7; DELETE FROM kc2 WHERE v = 500; "
+               "INSERT INTO kc2 VALUES ('Éxtra', 0)");
+    rd_diff_result r;
+    /* the same collation on both sides */
+    diff_in_db(a, "k2", "k1", seen, sizeof seen, &r);
+    ck_assert_str_eq(seen, "missing a00500,extra Éxtra,changed z00007"); /* in the key's order */
+    ck_assert_int_eq(r.rows_a, 1200);
+    ck_assert_int_eq(r.rows_b, 1200);
+    rd_diff_result_clear(&r);
+    /* equal rows under two collations: nothing reported */
+    diff_in_db(a, "kc", "k1", seen, sizeof seen, &r);
+    ck_assert_str_eq(seen, "");
+    ck_assert_int_eq(r.changed + r.missing + r.extra, 0);
+    rd_diff_result_clear(&r);
+    diff_in_db(a, "k1", "kc", seen, sizeof seen, &r);
+    ck_assert_str_eq(seen, "");
+    rd_diff_result_clear(&r);
+    /* the three differences under two collations, either way round */
+    diff_in_db(a, "kc2", "k1", seen, sizeof seen, &r);
+    ck_assert_int_eq(r.changed, 1);
+    ck_assert_int_eq(r.missing, 1);
+    ck_assert_int_eq(r.extra, 1);
+    rd_diff_result_clear(&r);
+    diff_in_db(a, "k2", "kc", seen, sizeof seen, &r);
+    ck_assert_int_eq(r.changed, 1);
+    ck_assert_int_eq(r.missing, 1);
+    ck_assert_int_eq(r.extra, 1);
+    rd_diff_result_clear(&r);
+    free(enc);
+    free(coll);
+    free(orders);
+    rd_db_free(a);
+    rd_db_free(b);
+}
+END_TEST
+
 /* ---------- ordered chunk digests (MariaDB, the diff's) ---------- */
 
 START_TEST(ordered_digests)
@@ -883,6 +988,7 @@ Suite *tablehash_suite(void)
     tcase_add_loop_test(tc, value_ranges_dense_and_skewed, 0, 2);
     tcase_add_test(tc, ordered_digests);
     tcase_add_loop_test(tc, differing_chunks_handed_over, 0, 2);
+    tcase_add_test(tc, text_key_locale_order);
     suite_add_tcase(s, tc);
     return s;
 }

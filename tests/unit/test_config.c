@@ -113,6 +113,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg->name, "drill");
     ck_assert_int_eq(cfg->has_seed, 0);
     ck_assert_int_eq(cfg->parallel, 1);
+    ck_assert_int_eq(cfg->targets[0].verify_parallel, 0); /* the cores */
     ck_assert_str_eq(cfg->output.dir, "out");
     ck_assert_str_eq(cfg->output.junit, "junit.xml");
     ck_assert_str_eq(cfg->output.json, "drill.json");
@@ -263,6 +264,7 @@ START_TEST(test_mariadb_defaults_and_values)
         "   \"password_env\": \"ADMIN_PW\", \"prefix\": \"rdx_\", \"allow_same_server\": true},"
         "  \"restore\": {\"jobs\": 4, \"split_buffer_mb\": 32, \"roles\": \"strict\", "
         "\"decrypt\": [\"gpg\", \"-d\"]},"
+        "  \"verify_parallel\": 3,"
         "  \"reference\": {\"manifest\": \"sidecar\", \"dsn\": \"host=r\"},"
         "  \"timeouts\": {\"restore\": \"3h\", \"provision\": \"1m\", \"verify\": \"1d\"},"
         "  \"checks\": [{\"type\": \"rowcount\", \"name\": \"rows\", \"timeout\": \"90s\"},"
@@ -272,6 +274,7 @@ START_TEST(test_mariadb_defaults_and_values)
     ck_assert_int_eq(cfg->has_seed, 1);
     ck_assert_uint_eq(cfg->seed, 1234);
     ck_assert_int_eq(cfg->parallel, 3);
+    ck_assert_int_eq(cfg->targets[0].verify_parallel, 3);
     ck_assert_str_eq(cfg->output.dir, "/r");
     ck_assert_ptr_null(cfg->output.html);
     ck_assert_str_eq(cfg->output.junit, "j.xml");
@@ -398,7 +401,7 @@ START_TEST(test_unknown_keys)
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one "
         "of: name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
         "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
-        "recovery, database)");
+        "recovery, database, verify_parallel)");
     ASSERT_TARGET_ERR(", \"sample\": {\"strategy\": \"random\", \"windw\": \"1d\"}", NODRV,
                       "drill.json: targets[0].sample.windw: unknown key, did you mean \"window\"? "
                       "(expected one of: strategy, window, max_age, id, time, databases)");
@@ -419,6 +422,12 @@ END_TEST
 
 START_TEST(test_wrong_types)
 {
+    ASSERT_TARGET_ERR(", \"verify_parallel\": 0", NODRV,
+                      "drill.json: targets[0].verify_parallel: expected an integer from 1 to 64, "
+                      "got 0");
+    ASSERT_TARGET_ERR(", \"verify_parallel\": \"all\"", NODRV,
+                      "drill.json: targets[0].verify_parallel: expected an integer from 1 to 64, "
+                      "got \"all\"");
     ASSERT_TOP_ERR("\"parallel\": \"two\",", NODRV,
                    "drill.json: parallel: expected an integer from 1 to 64, got \"two\"");
     ASSERT_TOP_ERR("\"parallel\": 2.5,", NODRV,
@@ -541,7 +550,7 @@ START_TEST(test_every_error_named)
         "drill.json: targets[0].sampel: unknown key, did you mean \"sample\"? (expected one of: "
         "name, engine, objectives, catalog, sample, scratch, restore, reference, databases, "
         "timeouts, checks, controls, keep_scratch, keep_scratch_ttl, negative_control, key, "
-        "recovery, database)\n"
+        "recovery, database, verify_parallel)\n"
         "drill.json: targets[0].objectives.rto: expected a duration like \"90s\", \"15m\", "
         "\"2h\" or \"1d\", got \"soon\"\n"
         "drill.json: targets[0].checks[2].expect: expected an operator and a value like "

@@ -155,6 +155,31 @@ START_TEST(test_many_targets_grow)
 }
 END_TEST
 
+START_TEST(test_take_checks)
+{
+    rd_report *r = rd_report_new();
+    rd_target_result *dst = rd_report_add_target(r, "d", "postgres");
+    rd_target_result *src = rd_report_add_target(r, "s", "postgres");
+    ck_assert_ptr_nonnull(rd_target_add_check(dst, "rowcount", NULL, "a", RD_PASSED, "one"));
+    rd_check_result *c = rd_target_add_check(src, "integrity", NULL, "b", RD_FAILED, "two");
+    rd_check_set_expected(c, "ok");
+    ck_assert_ptr_nonnull(rd_target_add_check(src, "integrity", NULL, "c", RD_ERROR, "three"));
+    rd_error err = {0};
+    ck_assert_int_eq(rd_target_take_checks(dst, src, &err), RD_OK);
+    ck_assert_uint_eq(src->nchecks, 0);
+    ck_assert_ptr_null(src->checks);
+    ck_assert_uint_eq(dst->nchecks, 3);
+    ck_assert_str_eq(dst->checks[0].message, "one");
+    ck_assert_str_eq(dst->checks[1].id, "integrity:b");
+    ck_assert_str_eq(dst->checks[1].expected, "ok");
+    ck_assert_int_eq(dst->checks[2].status, RD_ERROR);
+    /* an empty source changes nothing */
+    ck_assert_int_eq(rd_target_take_checks(dst, src, &err), RD_OK);
+    ck_assert_uint_eq(dst->nchecks, 3);
+    rd_report_free(r);
+}
+END_TEST
+
 Suite *result_suite(void);
 Suite *result_suite(void)
 {
@@ -165,6 +190,7 @@ Suite *result_suite(void)
     tcase_add_test(tc, test_defaults_and_setters);
     tcase_add_test(tc, test_settle);
     tcase_add_test(tc, test_many_targets_grow);
+    tcase_add_test(tc, test_take_checks);
     suite_add_tcase(s, tc);
     return s;
 }
