@@ -61,7 +61,7 @@ rd_status rd_pg_arch_add_history(rd_pg_arch *a, const char *file, uint32_t tli, 
 
 /* A local copy (or the file itself) of an archived file. */
 rd_status rd_pg_arch_fetch(rd_pg_arch *a, const char *file, const char *name, char **local,
-                          rd_error *err)
+                           rd_error *err)
 {
     if (!a->tmpdir && rd_fs_mkdtemp(NULL, "rd-wal-", 0, 0, 0, &a->tmpdir, err) != RD_OK)
         return err ? err->code : RD_ERR_IO;

@@ -8,12 +8,12 @@
  * as far as the archive runs without a gap from it (the last commit there,
  * from `TZ=UTC pg_waldump`). The archive records the restorable window and
  * every gap of the segment sequence along the newest timeline. */
-#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pg_wal.h"
 #include "restoredrill/catalog.h"
@@ -172,15 +172,15 @@ static rd_status read_label(arch *a, rd_loc *base, const char *name, int tar, ch
         if (!p && st == RD_OK)
             st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         if (st == RD_OK) {
-            const char *argv[] = {"tar", "-x", "-O", "-f", p, "--occurrence=1", "backup_label",
-                                  NULL};
+            const char *argv[] = {"tar",          "-x", "-O", "-f", p, "--occurrence=1",
+                                  "backup_label", NULL};
             rd_proc_spec spec = {.argv = argv};
             st = rd_proc_run(&spec, 600, &out, &errtail, &code, err);
         }
         /* a head of the archive ends abruptly after backup_label: its text is what counts */
         if (st == RD_OK && code != 0 && !(truncated && out.len > 0))
-            st = truncated ? RD_ERR(err, RD_ERR_FORMAT,
-                                    "no backup_label in the first MiB of %s", names[i])
+            st = truncated ? RD_ERR(err, RD_ERR_FORMAT, "no backup_label in the first MiB of %s",
+                                    names[i])
                            : rd_proc_fail(err, "tar", code, errtail.data ? errtail.data : "");
         if (st == RD_OK)
             *text = out.data ? rd_strbuf_detach(&out) : rd_strdup("");
@@ -332,7 +332,8 @@ static int plain_wal_dir(const char *s)
 
 static rd_status open_locs(const rd_catalog_cfg *cfg, rd_loc **base, rd_loc **wal, rd_error *err)
 {
-    rd_s3_opts o = {.endpoint = cfg->endpoint, .region = cfg->region, .path_style = cfg->path_style};
+    rd_s3_opts o = {
+        .endpoint = cfg->endpoint, .region = cfg->region, .path_style = cfg->path_style};
     if (!cfg->base_dir || (!rd_s3_is_url(cfg->base_dir) && !rd_fs_is_dir(cfg->base_dir)))
         return RD_ERR(err, RD_ERR_CONFIG, "catalog.base_dir: %s is not a directory",
                       cfg->base_dir ? cfg->base_dir : "(none)");

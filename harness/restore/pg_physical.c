@@ -142,7 +142,8 @@ static rd_status verify_manifest(const rd_point *pt, const char *data, double de
                                  rd_restore_outcome *out, rd_error *err)
 {
     /* from S3, the manifest was fetched into the data directory */
-    char *manifest = rd_fs_join(rd_s3_is_url(pt->location) ? data : pt->location, "backup_manifest");
+    char *manifest =
+        rd_fs_join(rd_s3_is_url(pt->location) ? data : pt->location, "backup_manifest");
     char *tool = rd_restore_tool_path("pg_verifybackup");
     rd_strbuf sout, errtail;
     int code = 0;
@@ -242,8 +243,8 @@ static int plain_dir(const char *s)
     return 1;
 }
 
-static rd_status recovery_settings(const rd_point *pt, const rd_recovery_target *t,
-                                   const char *wal, rd_strlist *l, rd_error *err)
+static rd_status recovery_settings(const rd_point *pt, const rd_recovery_target *t, const char *wal,
+                                   rd_strlist *l, rd_error *err)
 {
     char when[64];
     rd_status st = RD_OK;

@@ -114,12 +114,12 @@ static rd_status untar_stream(rd_loc *loc, const char *rel, const char *into, do
     return st;
 }
 
-/* The first of NAME, NAME.gz, NAME.zst, NAME.lz4 in loc (heap), or NULL. */
-static char *find_compressed(rd_loc *loc, const char *name)
+/* The first of dir/NAME, NAME.gz, NAME.zst, NAME.lz4 in loc (heap), or NULL. */
+static char *find_compressed(rd_loc *loc, const char *dir, const char *name)
 {
     static const char *const ext[] = {"", ".gz", ".zst", ".lz4", NULL};
     for (size_t i = 0; ext[i]; i++) {
-        char *p = rd_asprintf("%s%s", name, ext[i]);
+        char *p = rd_asprintf("%s/%s%s", dir, name, ext[i]);
         if (p && rd_loc_stat(loc, p, NULL, NULL) == 1)
             return p;
         free(p);
@@ -127,24 +127,67 @@ static char *find_compressed(rd_loc *loc, const char *name)
     return NULL;
 }
 
+/* S3 has no empty directories: those a data directory needs even when
+ * empty (as pg_basebackup leaves them) are made after a plain fetch. */
+static rd_status make_empty_dirs(const char *data, rd_error *err)
+{
+    static const char *const dirs[] = {"pg_commit_ts",
+                                       "pg_dynshmem",
+                                       "pg_logical/mappings",
+                                       "pg_logical/snapshots",
+                                       "pg_multixact/members",
+                                       "pg_multixact/offsets",
+                                       "pg_notify",
+                                       "pg_replslot",
+                                       "pg_serial",
+                                       "pg_snapshots",
+                                       "pg_stat",
+                                       "pg_stat_tmp",
+                                       "pg_subtrans",
+                                       "pg_tblspc",
+                                       "pg_twophase",
+                                       "pg_wal/archive_status",
+                                       "pg_xact",
+                                       NULL};
+    rd_status st = RD_OK;
+    for (size_t i = 0; st == RD_OK && dirs[i]; i++) {
+        char *p = rd_fs_join(data, dirs[i]);
+        st = p ? rd_fs_mkdir_p(p, 0700, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        free(p);
+    }
+    return st;
+}
+
 rd_status rd_pg_lay_s3(const rd_point *pt, const rd_recovery_target *t, const char *data,
                        double deadline, rd_restore_outcome *out, rd_error *err)
 {
     rd_loc *loc = NULL;
-    char *base = NULL, *wal = NULL, *waldir = NULL, *man = NULL;
+    char *base = NULL, *wal = NULL, *waldir = NULL, *man = NULL, *rman = NULL, *dir = NULL;
     uint64_t bytes = 0;
     double t0 = rd_mono_now();
-    rd_status st = open_loc(pt->location, "catalog.base_dir", t, &loc, err);
+    /* the catalog's base_dir, listed once, and the backup's directory in it */
+    const char *bd = t && t->catalog ? t->catalog->base_dir : NULL;
+    size_t bl = bd ? strlen(bd) : 0;
+    while (bl > 5 && bd[bl - 1] == '/')
+        bl--;
+    int inside =
+        bd && strncmp(pt->location, bd, bl) == 0 && pt->location[bl] == '/' && pt->location[bl + 1];
+    rd_status st = open_loc(inside ? bd : pt->location, "catalog.base_dir", t, &loc, err);
     if (st != RD_OK)
         return st;
+    if (!(dir = rd_strdup(inside ? pt->location + bl + 1 : "")) ||
+        !(rman = rd_asprintf("%s%sbackup_manifest", dir, *dir ? "/" : ""))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     if (strcmp(pt->format, "pg-basebackup-tar") == 0) {
-        base = find_compressed(loc, "base.tar");
-        wal = find_compressed(loc, "pg_wal.tar");
+        base = find_compressed(loc, dir, "base.tar");
+        wal = find_compressed(loc, dir, "pg_wal.tar");
         if (!base) {
-            int r = rd_loc_stat(loc, "", NULL, err);
-            st = r < 0 ? (err ? err->code : RD_ERR_NET)
-                       : RD_ERR(err, RD_ERR_NOTFOUND, "base backup %s has no base.tar",
-                                pt->location);
+            int r = rd_loc_stat(loc, dir, NULL, err);
+            st = r < 0
+                     ? (err ? err->code : RD_ERR_NET)
+                     : RD_ERR(err, RD_ERR_NOTFOUND, "base backup %s has no base.tar", pt->location);
             goto out;
         }
         if ((st = untar_stream(loc, base, data, deadline, out, err)) != RD_OK)
@@ -158,23 +201,29 @@ rd_status rd_pg_lay_s3(const rd_point *pt, const rd_recovery_target *t, const ch
                 (st = untar_stream(loc, wal, waldir, deadline, out, err)) != RD_OK)
                 goto out;
         }
-        if (rd_loc_stat(loc, "backup_manifest", NULL, NULL) == 1) {
+        if (rd_loc_stat(loc, rman, NULL, NULL) == 1) {
             if (!(man = rd_fs_join(data, "backup_manifest")))
                 st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
             else
-                st = rd_loc_fetch(loc, "backup_manifest", man, 0, NULL, err);
+                st = rd_loc_fetch(loc, rman, man, 0, NULL, err);
         }
     } else {
-        if (rd_loc_stat(loc, "", NULL, err) != 1) {
-            st = RD_ERR(err, RD_ERR_NOTFOUND, "base backup %s does not exist", pt->location);
+        int r = rd_loc_stat(loc, dir, NULL, err);
+        if (r != 1) {
+            st = r < 0
+                     ? (err ? err->code : RD_ERR_NET)
+                     : RD_ERR(err, RD_ERR_NOTFOUND, "base backup %s does not exist", pt->location);
             goto out;
         }
-        st = rd_loc_fetch_tree(loc, "", data, &bytes, err);
+        if ((st = rd_loc_fetch_tree(loc, dir, data, &bytes, err)) == RD_OK)
+            st = make_empty_dirs(data, err);
     }
     if (st == RD_OK)
         rd_log_info("fetched base backup %s into %s in %.1fs", pt->location, data,
                     rd_mono_now() - t0);
 out:
+    free(dir);
+    free(rman);
     free(base);
     free(wal);
     free(waldir);

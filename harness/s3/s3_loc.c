@@ -14,8 +14,8 @@
 #include "restoredrill/strbuf.h"
 
 struct rd_loc {
-    char *where;  /* as configured, no trailing '/' */
-    char *key;    /* the setting, for messages */
+    char *where; /* as configured, no trailing '/' */
+    char *key;   /* the setting, for messages */
     int s3;
     char *bucket; /* s3 */
     char *prefix; /* s3: "" or ending in '/' */
@@ -283,8 +283,7 @@ rd_status rd_loc_list(rd_loc *l, const char *rel, rd_loc_entries *out, rd_error 
         st = push(&r, &cap, rest, nl, slash != NULL, slash ? 0 : o->size, o->mtime_ms, err);
     }
     if (st == RD_OK && !any)
-        st = RD_ERR(err, RD_ERR_CONFIG, "%s: s3://%s/%s holds no object", l->key, l->bucket,
-                    base);
+        st = RD_ERR(err, RD_ERR_CONFIG, "%s: s3://%s/%s holds no object", l->key, l->bucket, base);
 out:
     free(base);
     if (st != RD_OK) {
@@ -374,8 +373,8 @@ static rd_status write_sink(void *ctx, const void *buf, size_t n, rd_error *err)
     return f->truncated ? RD_ERR(err, RD_ERR_ABORTED, "enough") : RD_OK;
 }
 
-rd_status rd_loc_stream(rd_loc *l, const char *rel, rd_s3_sink_fn sink, void *ctx,
-                        uint64_t *bytes, rd_error *err)
+rd_status rd_loc_stream(rd_loc *l, const char *rel, rd_s3_sink_fn sink, void *ctx, uint64_t *bytes,
+                        rd_error *err)
 {
     rd_status st = RD_OK;
     if (l->s3) {

@@ -58,8 +58,8 @@ rd_status rd_loc_read(rd_loc *l, const char *rel, size_t max, char **data, size_
                       rd_error *err);
 /* Stream the file rel into sink (S3: one streamed GET; local: read()).
  * *bytes (may be NULL) is what the sink received. */
-rd_status rd_loc_stream(rd_loc *l, const char *rel, rd_s3_sink_fn sink, void *ctx,
-                        uint64_t *bytes, rd_error *err);
+rd_status rd_loc_stream(rd_loc *l, const char *rel, rd_s3_sink_fn sink, void *ctx, uint64_t *bytes,
+                        rd_error *err);
 /* A local file for rel: local locations give their own path (*copy = 0);
  * S3 downloads it to tmpdir/<base name of rel> (mode 0600, *copy = 1: the
  * caller removes it). *local heap. */

@@ -8,6 +8,8 @@
                       RD_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
                       AWS_REGION) and DIR/pid. Exit 77 when moto is not installed.
   s3server.py stop DIR    stop the server started in DIR.
+  s3server.py mb DIR BUCKET...; put DIR BUCKET KEY FILE; puttree DIR BUCKET LOCALDIR (keys
+                      relative to LOCALDIR); rm DIR BUCKET KEY...; ls DIR BUCKET [PREFIX].
 
 Only plain HTTP requests to 127.0.0.1 are made (no boto3 needed)."""
 import json
@@ -137,6 +139,17 @@ if __name__ == "__main__":
             s3.create_bucket(Bucket=b)
     elif cmd == "put" and len(args) == 4:
         client(load_env(args[0]), "s3").upload_file(args[3], args[1], args[2])
+    elif cmd == "puttree" and len(args) == 3:
+        # puttree DIR BUCKET LOCALDIR: every file below LOCALDIR, keys relative to it
+        s3 = client(load_env(args[0]), "s3")
+        for root, _dirs, files in os.walk(args[2]):
+            for f in files:
+                path = os.path.join(root, f)
+                s3.upload_file(path, args[1], os.path.relpath(path, args[2]))
+    elif cmd == "rm" and len(args) >= 3:
+        s3 = client(load_env(args[0]), "s3")
+        for k in args[2:]:
+            s3.delete_object(Bucket=args[1], Key=k)
     elif cmd == "ls" and len(args) in (2, 3):
         s3 = client(load_env(args[0]), "s3")
         kw = {"Bucket": args[1], "Prefix": args[2] if len(args) == 3 else ""}
