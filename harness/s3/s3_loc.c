@@ -345,6 +345,26 @@ int rd_loc_stat(rd_loc *l, const char *rel, rd_loc_entry *out, rd_error *err)
     return 1;
 }
 
+rd_status rd_loc_du(rd_loc *l, const char *rel, int64_t *bytes, rd_error *err)
+{
+    int64_t sum = 0;
+    if (!l->s3)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED, "rd_loc_du: local directories are walked");
+    rd_status st = listing(l, err);
+    char *base = st == RD_OK ? rd_asprintf("%s%s/", l->prefix, rel ? rel : "") : NULL;
+    if (st != RD_OK)
+        return st;
+    if (!base)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    size_t bl = strlen(base);
+    for (size_t i = lower_bound(l, base);
+         i < l->all.n && strncmp(l->all.items[i].key, base, bl) == 0; i++)
+        sum += l->all.items[i].size;
+    free(base);
+    *bytes = sum;
+    return RD_OK;
+}
+
 typedef struct fd_sink {
     int fd;
     uint64_t max, done;

@@ -53,6 +53,9 @@ rd_status rd_loc_list(rd_loc *l, const char *rel, rd_loc_entries *out, rd_error 
 /* The file or directory rel: 1 and *out filled (out may be NULL; out->name
  * is NULL) when it exists, 0 when not, -1 on error (err set). */
 int rd_loc_stat(rd_loc *l, const char *rel, rd_loc_entry *out, rd_error *err);
+/* The total size of the files below the directory rel (S3: from the
+ * listing; local: RD_ERR_UNSUPPORTED, the caller walks the tree). */
+rd_status rd_loc_du(rd_loc *l, const char *rel, int64_t *bytes, rd_error *err);
 /* A whole small file into a heap string (NUL-terminated), at most max bytes. */
 rd_status rd_loc_read(rd_loc *l, const char *rel, size_t max, char **data, size_t *len,
                       rd_error *err);
