@@ -116,8 +116,7 @@ rd_status s3_process_parse(const char *text, size_t len, const char *what, s3_cr
  * <ErrorResponse>. */
 rd_status s3_sts_post(const char *endpoint, const char *region, const char *body,
                       const s3_creds *src, long *status, rd_strbuf *out, rd_error *err);
-rd_status s3_sts_parse(const char *xml, size_t len, const char *action, s3_creds *c,
-                       rd_error *err);
+rd_status s3_sts_parse(const char *xml, size_t len, const char *action, s3_creds *c, rd_error *err);
 void s3_sts_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz);
 
 /* HTTP GET/PUT of a credentials endpoint (s3_creds.c), body into out (capped 64 KiB). */

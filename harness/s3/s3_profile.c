@@ -148,8 +148,8 @@ rd_status s3_process_parse(const char *text, size_t len, const char *what, s3_cr
     if (st == RD_OK) {
         c->key_id = rd_strdup(id->valuestring);
         c->secret = rd_strdup(secret->valuestring);
-        c->token = cJSON_IsString(token) && *token->valuestring ? rd_strdup(token->valuestring)
-                                                                 : NULL;
+        c->token =
+            cJSON_IsString(token) && *token->valuestring ? rd_strdup(token->valuestring) : NULL;
         c->expires_ms = ms;
         if (!c->key_id || !c->secret)
             st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -343,8 +343,8 @@ static rd_status assume_role(const prof_files *f, const char *p, const char *rol
     }
     /* a profile naming itself uses its own keys */
     if (strcmp(srcname, p) == 0) {
-        char *id = prof_get(f, p, "aws_access_key_id"), *sec = prof_get(f, p,
-                                                                           "aws_secret_access_key");
+        char *id = prof_get(f, p, "aws_access_key_id"),
+             *sec = prof_get(f, p, "aws_secret_access_key");
         if (id && sec) {
             src.key_id = id;
             src.secret = sec;
@@ -390,8 +390,8 @@ static rd_status resolve(const prof_files *f, const char *p, int depth, s3_creds
     char *role = NULL, *wif = NULL, *id = NULL, *sec = NULL, *proc = NULL, *sso = NULL;
     *found = 0;
     if (depth > MAX_DEPTH)
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "profile %s: more than %d source_profile links (a loop?)", p, MAX_DEPTH);
+        return RD_ERR(err, RD_ERR_CONFIG, "profile %s: more than %d source_profile links (a loop?)",
+                      p, MAX_DEPTH);
     role = prof_get(f, p, "role_arn");
     if (role) {
         wif = prof_get(f, p, "web_identity_token_file");

@@ -40,9 +40,10 @@ rd_status s3_sts_post(const char *endpoint, const char *region, const char *form
     char errbuf[CURL_ERROR_SIZE], *sigv4 = NULL, *tok = NULL, *url = NULL;
     body b = {out, 0};
     if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "sts endpoint: expected http://host[:port] or https://host[:port], got \"%s\"",
-                      endpoint);
+        return RD_ERR(
+            err, RD_ERR_CONFIG,
+            "sts endpoint: expected http://host[:port] or https://host[:port], got \"%s\"",
+            endpoint);
     CURL *c = curl_easy_init();
     if (!c)
         return RD_ERR(err, RD_ERR_NOMEM, "cannot initialise libcurl");
@@ -129,8 +130,8 @@ static xmlDocPtr parse(const char *xml, size_t len)
 {
     if (!xml || len == 0 || len > INT32_MAX)
         return NULL;
-    return xmlReadMemory(xml, (int)len, "sts.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                            XML_PARSE_NOWARNING);
+    return xmlReadMemory(xml, (int)len, "sts.xml", NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
 rd_status s3_sts_parse(const char *xml, size_t len, const char *action, s3_creds *c, rd_error *err)
