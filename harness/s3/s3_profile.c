@@ -64,6 +64,15 @@ static char *prof_get(const prof_files *f, const char *p, const char *key)
     return v;
 }
 
+/* The file that holds key for profile p (for messages). */
+static const char *prof_where(const prof_files *f, const char *p, const char *key)
+{
+    char *v = f->ctext ? s3_ini_get(f->ctext, p, key) : NULL;
+    const char *w = v ? f->cpath : f->fpath;
+    free(v);
+    return w ? w : "~/.aws";
+}
+
 /* --- credential_process --- */
 
 rd_status s3_split_command(const char *cmd, rd_strlist *out, rd_error *err)
@@ -432,7 +441,8 @@ static rd_status resolve(const prof_files *f, const char *p, int depth, s3_creds
         goto out;
     }
     if (id || sec) {
-        st = RD_ERR(err, RD_ERR_CONFIG, "profile %s has %s but not %s", p,
+        st = RD_ERR(err, RD_ERR_CONFIG, "profile %s in %s has %s but not %s", p,
+                    prof_where(f, p, id ? "aws_access_key_id" : "aws_secret_access_key"),
                     id ? "aws_access_key_id" : "aws_secret_access_key",
                     id ? "aws_secret_access_key" : "aws_access_key_id");
         goto out;
