@@ -97,17 +97,6 @@ out:
 
 #define HTTP_TIMEOUT 5.0
 #define IMDS_TIMEOUT 2.0
-#define FILE_MAX ((size_t)1024 * 1024)
-
-void s3_creds_clear(s3_creds *c)
-{
-    if (!c)
-        return;
-    free(c->key_id);
-    free(c->secret);
-    free(c->token);
-    memset(c, 0, sizeof *c);
-}
 
 static const char *env(const char *name)
 {
@@ -135,15 +124,6 @@ static rd_status from_env(s3_creds *c, int *found, rd_error *err)
     return RD_OK;
 }
 
-/* Path of a shared file: the variable, else ~/.aws/NAME. Heap or NULL. */
-char *s3_shared_file(const char *var, const char *name)
-{
-    if (env(var))
-        return rd_strdup(env(var));
-    const char *home = env("HOME");
-    return home ? rd_asprintf("%s/.aws/%s", home, name) : NULL;
-}
-
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -152,71 +132,6 @@ static char *trim(char *s)
     while (n > 0 && isspace((unsigned char)s[n - 1]))
         s[--n] = '\0';
     return s;
-}
-
-/* The value of key in section [want] of an INI file; heap or NULL. */
-char *s3_ini_get(const char *text, const char *want, const char *key)
-{
-    char *copy = rd_strdup(text), *result = NULL, *next = NULL;
-    int in = 0;
-    if (!copy)
-        return NULL;
-    for (char *line = copy; line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        char *l = trim(line);
-        if (*l == '#' || *l == ';' || !*l)
-            continue;
-        if (*l == '[') {
-            char *end = strchr(l, ']');
-            if (end) {
-                *end = '\0';
-                in = strcmp(trim(l + 1), want) == 0;
-            }
-            continue;
-        }
-        char *eq = strchr(l, '=');
-        if (!in || !eq)
-            continue;
-        *eq = '\0';
-        if (strcmp(trim(l), key) == 0) {
-            free(result);
-            result = rd_strdup(trim(eq + 1));
-        }
-    }
-    free(copy);
-    return result;
-}
-
-char *s3_read_small(const char *path)
-{
-    char *data = NULL;
-    size_t len = 0;
-    if (!path || !rd_fs_exists(path) || rd_fs_read_file(path, FILE_MAX, &data, &len, NULL) != RD_OK)
-        return NULL;
-    return data;
-}
-
-char *s3_region_from_env(void)
-{
-    if (env("AWS_REGION"))
-        return rd_strdup(env("AWS_REGION"));
-    if (env("AWS_DEFAULT_REGION"))
-        return rd_strdup(env("AWS_DEFAULT_REGION"));
-    const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
-    char *fpath = s3_shared_file("AWS_CONFIG_FILE", "config"), *ftext = s3_read_small(fpath);
-    char *section =
-        strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
-    char *region = ftext && section ? s3_ini_get(ftext, section, "region") : NULL;
-    free(fpath);
-    free(ftext);
-    free(section);
-    if (region && !*region) {
-        free(region);
-        region = NULL;
-    }
-    return region;
 }
 
 /* {AccessKeyId, SecretAccessKey, Token, Expiration} from a credentials endpoint. */

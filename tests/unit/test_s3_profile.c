@@ -19,13 +19,19 @@ static char home[256];
 
 static void reset_env(void)
 {
-    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",   "AWS_SECRET_ACCESS_KEY",
-                                       "AWS_SESSION_TOKEN",   "AWS_PROFILE",
-                                       "AWS_ROLE_ARN",        "AWS_WEB_IDENTITY_TOKEN_FILE",
-                                       "AWS_CONFIG_FILE",     "AWS_SHARED_CREDENTIALS_FILE",
-                                       "AWS_ENDPOINT_URL",    "AWS_ENDPOINT_URL_STS",
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_PROFILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_CONFIG_FILE",
+                                       "AWS_SHARED_CREDENTIALS_FILE",
+                                       "AWS_ENDPOINT_URL",
+                                       "AWS_ENDPOINT_URL_STS",
                                        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI", NULL};
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       NULL};
     for (size_t i = 0; vars[i]; i++)
         unsetenv(vars[i]);
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
@@ -67,9 +73,9 @@ START_TEST(split_command_words)
 {
     rd_strlist l = {0};
     rd_error err;
-    ck_assert_int_eq(s3_split_command("  /usr/bin/vault  read 'a b' \"c \\\"d\\\"\" e\\ f '' ",
-                                      &l, &err),
-                     RD_OK);
+    ck_assert_int_eq(
+        s3_split_command("  /usr/bin/vault  read 'a b' \"c \\\"d\\\"\" e\\ f '' ", &l, &err),
+        RD_OK);
     ck_assert_uint_eq(l.n, 6);
     ck_assert_str_eq(l.items[0], "/usr/bin/vault");
     ck_assert_str_eq(l.items[1], "read");
@@ -105,7 +111,8 @@ START_TEST(process_json)
     ck_assert_str_eq(c.token, "T");
     ck_assert_int_eq(c.expires_ms, INT64_C(1796493600000));
     s3_creds_clear(&c);
-    const char *longterm = "{\"Version\": 1, \"AccessKeyId\": \"AKID\", \"SecretAccessKey\": \"S\"}";
+    const char *longterm =
+        "{\"Version\": 1, \"AccessKeyId\": \"AKID\", \"SecretAccessKey\": \"S\"}";
     ck_assert_int_eq(s3_process_parse(longterm, strlen(longterm), "p", &c, &err), RD_OK);
     ck_assert_ptr_null(c.token);
     ck_assert_int_eq(c.expires_ms, 0);
@@ -123,7 +130,8 @@ START_TEST(process_json)
          "p: expected AccessKeyId and SecretAccessKey strings in its output"},
         {"{\"Version\": 1, \"AccessKeyId\": \"\", \"SecretAccessKey\": \"S\"}",
          "p: expected AccessKeyId and SecretAccessKey strings in its output"},
-        {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", \"SessionToken\": 5}",
+        {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", \"SessionToken\": "
+         "5}",
          "p: SessionToken: expected a string"},
         {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", \"Expiration\": "
          "\"tomorrow\"}",
@@ -174,7 +182,8 @@ START_TEST(process_from_profile)
              home);
     ck_assert_str_eq(err.msg, want);
     ck_assert_int_eq(profile("junk", &c, &found, &err), RD_ERR_FORMAT);
-    ck_assert_str_eq(err.msg, "credential_process of profile junk: its output is not a JSON object");
+    ck_assert_str_eq(err.msg,
+                     "credential_process of profile junk: its output is not a JSON object");
     ck_assert_int_eq(profile("missing", &c, &found, &err), RD_ERR_PROC);
     snprintf(want, sizeof want,
              "credential_process of profile missing: cannot run %s/no-such-helper: No such file "
@@ -220,9 +229,8 @@ START_TEST(profile_order)
     ck_assert_str_eq(c.key_id, "K2");
     s3_creds_clear(&c);
     ck_assert_int_eq(profile("ec2", &c, &found, &err), RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg,
-                     "profile ec2: role_arn with credential_source is not supported: use "
-                     "source_profile");
+    ck_assert_str_eq(err.msg, "profile ec2: role_arn with credential_source is not supported: use "
+                              "source_profile");
     ck_assert_int_eq(profile("dur", &c, &found, &err), RD_ERR_CONFIG);
     ck_assert_str_eq(err.msg, "profile dur: duration_seconds: expected 900 to 43200, got \"60\"");
     ck_assert_int_eq(profile("nosrc", &c, &found, &err), RD_ERR_CONFIG);
@@ -270,8 +278,7 @@ START_TEST(sts_documents)
     ck_assert_int_eq(c.expires_ms, INT64_C(1796497200000));
     s3_creds_clear(&c);
     const char *nocreds = "<AssumeRoleResponse><AssumeRoleResult/></AssumeRoleResponse>";
-    ck_assert_int_eq(s3_sts_parse(nocreds, strlen(nocreds), "AssumeRole", &c, &err),
-                     RD_ERR_FORMAT);
+    ck_assert_int_eq(s3_sts_parse(nocreds, strlen(nocreds), "AssumeRole", &c, &err), RD_ERR_FORMAT);
     ck_assert_str_eq(err.msg, "sts AssumeRole: expected Credentials with AccessKeyId, "
                               "SecretAccessKey and SessionToken in the answer");
     ck_assert_int_eq(s3_sts_parse("not xml", 7, "AssumeRole", &c, &err), RD_ERR_FORMAT);
