@@ -313,7 +313,7 @@ int rd_loc_stat(rd_loc *l, const char *rel, rd_loc_entry *out, rd_error *err)
         if (listing(l, err) != RD_OK)
             return -1;
         char *k = s3_key(l, rel);
-        char *kd = rd_asprintf("%s%s/", l->prefix, rel ? rel : "");
+        char *kd = rel && *rel ? rd_asprintf("%s%s/", l->prefix, rel) : rd_strdup(l->prefix);
         int found = 0;
         if (!k || !kd) {
             free(k);
