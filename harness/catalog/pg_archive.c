@@ -174,7 +174,10 @@ static rd_status read_label(arch *a, rd_loc *base, const char *name, int tar, ch
         if (st == RD_OK) {
             const char *argv[] = {"tar",          "-x", "-O", "-f", p, "--occurrence=1",
                                   "backup_label", NULL};
-            rd_proc_spec spec = {.argv = argv};
+            static const char *const scrub[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                                "AWS_SESSION_TOKEN",
+                                                "AWS_CONTAINER_AUTHORIZATION_TOKEN", NULL};
+            rd_proc_spec spec = {.argv = argv, .env = scrub};
             st = rd_proc_run(&spec, 600, &out, &errtail, &code, err);
         }
         /* a head of the archive ends abruptly after backup_label: its text is what counts */

@@ -67,7 +67,11 @@ static rd_status untar_stream(rd_loc *loc, const char *rel, const char *into, do
                          : n > 4 && strcmp(rel + n - 4, ".lz4") == 0 ? "--use-compress-program=lz4"
                                                                      : NULL;
     const char *argv[] = {"tar", "-x", "-f", "-", "-C", into, filter, NULL};
-    rd_proc_spec spec = {.argv = argv, .stdin_mode = RD_PROC_IO_PIPE};
+    /* tar reads its stdin only: no AWS secret in its environment */
+    static const char *const scrub[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                        "AWS_SESSION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                        NULL};
+    rd_proc_spec spec = {.argv = argv, .env = scrub, .stdin_mode = RD_PROC_IO_PIPE};
     rd_proc *p = NULL;
     rd_error se;
     int code = 0;

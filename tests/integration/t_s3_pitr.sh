@@ -87,8 +87,18 @@ no_leftovers "pitr-random from S3"
 
 # --- latest: the tar backup streamed into tar -x ---
 config latest s3://pgbase s3://pgwal '{"strategy": "pitr", "time": "latest"}'
-run "$RD_BIN" --quiet run "$tmp/latest.json"
+# tar (the label's head at listing, the streamed extraction) never sees the secret
+mkdir -p "$tmp/wrap"
+cat >"$tmp/wrap/tar" <<WRAP
+#!/bin/sh
+env | grep -c '^AWS_SECRET_ACCESS_KEY=' >>"$tmp/tar-env"
+exec $(command -v tar) "\$@"
+WRAP
+chmod +x "$tmp/wrap/tar"
+PATH="$tmp/wrap:$PATH" run "$RD_BIN" --quiet run "$tmp/latest.json"
 expect_rc 0 "pitr latest from S3"
+[ "$(wc -l <"$tmp/tar-env")" -ge 2 ] || fail "latest: tar ran $(wc -l <"$tmp/tar-env") times"
+expect_eq "$(sort -u "$tmp/tar-env")" 0 "latest: no AWS secret in tar's environment"
 expect_eq "$(rep latest '.targets[0].recovery_point.id')" b2-tar "latest: the tar backup"
 expect_eq "$(rep latest '.targets[0].recovery_point.reached_time')" \
     "$(jq -r '.targets[0].archive.window_end' "$tmp/list-s3.json")" "latest: reached the window's end"
