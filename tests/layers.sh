@@ -26,7 +26,7 @@ owner_of() {
     config) echo config ;;
     result) echo result ;;
     db) echo db ;;
-    s3 | s3set) echo s3 ;;
+    s3 | s3set | loc) echo s3 ;;
     artifact) echo artifact ;;
     dynamo) echo dynamo ;;
     catalog | mariabackup) echo catalog ;;

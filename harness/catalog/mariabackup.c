@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mariabackup_int.h"
 #include "restoredrill/catalog.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/fs.h"
+#include "restoredrill/loc.h"
 #include "restoredrill/log.h"
 #include "restoredrill/mariabackup.h"
 #include "restoredrill/proc.h"
@@ -28,14 +30,14 @@
 
 /* The file of a backup under either name (10.11: xtrabackup_*, later
  * versions: mariadb_backup_*); heap path or NULL when neither exists. */
-static char *backup_file(const char *dir, const char *suffix)
+static char *backup_file(rd_loc *l, const char *name, const char *suffix)
 {
-    char *p = rd_asprintf("%s/xtrabackup_%s", dir, suffix);
-    if (p && rd_fs_exists(p))
+    char *p = rd_asprintf("%s/xtrabackup_%s", name, suffix);
+    if (p && rd_loc_stat(l, p, NULL, NULL) == 1)
         return p;
     free(p);
-    p = rd_asprintf("%s/mariadb_backup_%s", dir, suffix);
-    if (p && rd_fs_exists(p))
+    p = rd_asprintf("%s/mariadb_backup_%s", name, suffix);
+    if (p && rd_loc_stat(l, p, NULL, NULL) == 1)
         return p;
     free(p);
     return NULL;
@@ -70,13 +72,14 @@ static rd_status tree_bytes(const char *dir, int depth, int64_t *sum, rd_error *
 
 /* Read one of the backup's files into *text (NULL when absent). A read
  * failure is returned; the caller turns it into the backup's `broken`. */
-static rd_status read_opt(const char *dir, const char *suffix, char **text, rd_error *err)
+static rd_status read_opt(rd_loc *l, const char *name, const char *suffix, char **text,
+                          rd_error *err)
 {
     *text = NULL;
-    char *path = backup_file(dir, suffix);
+    char *path = backup_file(l, name, suffix);
     if (!path)
         return RD_OK;
-    rd_status st = rd_fs_read_file(path, INFO_MAX, text, NULL, err);
+    rd_status st = rd_loc_read(l, path, INFO_MAX, text, NULL, err);
     free(path);
     return st;
 }
@@ -94,7 +97,7 @@ static void backup_clear(rd_mb_backup *b)
 /* Fill *b from the directory; *is_backup 0 when it holds no checkpoints
  * file. A malformed file makes the backup broken (with the file's name and
  * the parser's message), not the catalog. */
-static rd_status read_backup(const char *base, const char *name, const char *tz, rd_mb_backup *b,
+static rd_status read_backup(rd_loc *base, const char *name, const char *tz, rd_mb_backup *b,
                              int *is_backup, rd_error *err)
 {
     rd_status st = RD_OK;
@@ -104,21 +107,21 @@ static rd_status read_backup(const char *base, const char *name, const char *tz,
     memset(b, 0, sizeof *b);
     b->base = RD_MB_NONE;
     b->name = strdup(name);
-    b->dir = rd_fs_join(base, name);
+    b->dir = rd_loc_path(base, name);
     if (!b->name || !b->dir)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    char *cpath = backup_file(b->dir, "checkpoints");
+    char *cpath = backup_file(base, name, "checkpoints");
     if (!cpath)
         return RD_OK;
     free(cpath);
     *is_backup = 1;
     const char *what = "checkpoints";
-    rd_status pst = read_opt(b->dir, "checkpoints", &cp, &e);
+    rd_status pst = read_opt(base, name, "checkpoints", &cp, &e);
     if (pst == RD_OK)
         pst = rd_mb_parse_checkpoints(cp, b, &e);
     if (pst == RD_OK) {
         what = "info";
-        pst = read_opt(b->dir, "info", &info, &e);
+        pst = read_opt(base, name, "info", &info, &e);
         if (pst == RD_OK && !info)
             pst = RD_ERR(&e, RD_ERR_FORMAT, "missing (no xtrabackup_info or mariadb_backup_info)");
         if (pst == RD_OK)
@@ -129,11 +132,13 @@ static rd_status read_backup(const char *base, const char *name, const char *tz,
     }
     if (pst == RD_OK) {
         what = "binlog_info";
-        pst = read_opt(b->dir, "binlog_info", &bl, &e);
+        pst = read_opt(base, name, "binlog_info", &bl, &e);
         if (pst == RD_OK && bl)
             pst = rd_mb_parse_binlog_info(bl, b, &e);
     }
-    if (pst == RD_OK)
+    if (pst == RD_OK && rd_loc_is_s3(base))
+        pst = rd_loc_du(base, name, &b->bytes, &e);
+    else if (pst == RD_OK)
         pst = tree_bytes(b->dir, 0, &b->bytes, &e);
     else
         b->bytes = -1;
@@ -284,24 +289,22 @@ void rd_mb_names_free(char **names, size_t n)
     free(names);
 }
 
-static rd_status load_backups(const rd_catalog_cfg *cfg, rd_mb_archive *a, rd_error *err)
+static rd_status load_backups(const rd_catalog_cfg *cfg, rd_loc *base, rd_mb_archive *a,
+                              rd_error *err)
 {
-    char **names = NULL;
-    size_t n = 0;
-    rd_status st = rd_mb_dir_names(cfg->base_dir, "catalog.base_dir", &names, &n, err);
-    for (size_t i = 0; st == RD_OK && i < n; i++) {
+    rd_loc_entries l = {NULL, 0};
+    rd_status st = rd_loc_list(base, NULL, &l, err);
+    for (size_t i = 0; st == RD_OK && i < l.n; i++) {
         rd_mb_backup b;
         int is_backup = 0;
-        char *path = rd_fs_join(cfg->base_dir, names[i]);
-        int isdir = path && rd_fs_is_dir(path);
-        free(path);
-        if (!isdir)
+        const char *name = l.items[i].name;
+        if (!l.items[i].is_dir)
             continue;
-        st = read_backup(cfg->base_dir, names[i], cfg->timezone, &b, &is_backup, err);
+        st = read_backup(base, name, cfg->timezone, &b, &is_backup, err);
         if (st == RD_OK && !is_backup)
             rd_log_warn("catalog: %s/%s is not a mariadb-backup directory (no "
                         "xtrabackup_checkpoints): ignored",
-                        cfg->base_dir, names[i]);
+                        cfg->base_dir, name);
         if (st == RD_OK && is_backup) {
             rd_mb_backup *nb = realloc(a->backups, (a->nbackups + 1) * sizeof *nb);
             if (!nb) {
@@ -314,7 +317,7 @@ static rd_status load_backups(const rd_catalog_cfg *cfg, rd_mb_archive *a, rd_er
         }
         backup_clear(&b);
     }
-    rd_mb_names_free(names, n);
+    rd_loc_entries_free(&l);
     if (st != RD_OK)
         return st;
     if (a->nbackups > 1)
@@ -322,13 +325,22 @@ static rd_status load_backups(const rd_catalog_cfg *cfg, rd_mb_archive *a, rd_er
     return link_chains(a, err);
 }
 
-static rd_status load_binlogs(const rd_catalog_cfg *cfg, rd_mb_archive *a, rd_error *err)
+static rd_status load_binlogs(const rd_catalog_cfg *cfg, rd_loc *bl_loc, rd_mb_archive *a,
+                              rd_error *err)
 {
-    char **names = NULL, **logs = NULL;
+    char **names = NULL, **logs = NULL, *tmpdir = NULL;
     size_t n = 0, nlogs = 0;
-    rd_status st = rd_mb_dir_names(cfg->binlog_dir, "catalog.binlog_dir", &names, &n, err);
+    rd_loc_entries l = {NULL, 0};
+    rd_status st = rd_loc_list(bl_loc, NULL, &l, err);
     if (st != RD_OK)
         goto out;
+    if (!(names = calloc(l.n + 1, sizeof *names))) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        if (!l.items[i].is_dir)
+            names[n++] = l.items[i].name; /* borrowed from l */
     if (!(logs = calloc(n + 1, sizeof *logs))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
@@ -361,11 +373,25 @@ static rd_status load_binlogs(const rd_catalog_cfg *cfg, rd_mb_archive *a, rd_er
         memset(&b, 0, sizeof b);
         b.seq = seq;
         b.name = strdup(logs[i]);
-        b.path = rd_fs_join(cfg->binlog_dir, logs[i]);
+        b.path = rd_loc_path(bl_loc, logs[i]);
         if (!b.name || !b.path)
             st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        if (st == RD_OK)
+        if (st == RD_OK && rd_loc_is_s3(bl_loc)) {
+            /* read from a temporary copy; the path stays the S3 location */
+            char *local = NULL;
+            int copy = 0;
+            if (!tmpdir)
+                st = rd_fs_mkdtemp(NULL, "rd-binlog-", 0, 0, 0, &tmpdir, err);
+            if (st == RD_OK)
+                st = rd_loc_local(bl_loc, logs[i], tmpdir, &local, &copy, err);
+            if (st == RD_OK)
+                st = rd_mb_scan_binlog(local, &b, err);
+            if (local)
+                unlink(local);
+            free(local);
+        } else if (st == RD_OK) {
             st = rd_mb_scan_binlog(b.path, &b, err);
+        }
         rd_mb_binlog *nb = st == RD_OK ? realloc(a->binlogs, (a->nbinlogs + 1) * sizeof *nb) : NULL;
         if (st == RD_OK && !nb)
             st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -385,7 +411,12 @@ static rd_status load_binlogs(const rd_catalog_cfg *cfg, rd_mb_archive *a, rd_er
         qsort(a->binlogs, a->nbinlogs, sizeof a->binlogs[0], binlog_cmp);
 out:
     free(logs);
-    rd_mb_names_free(names, n);
+    free(names);
+    rd_loc_entries_free(&l);
+    if (tmpdir) {
+        rmdir(tmpdir);
+        free(tmpdir);
+    }
     return st;
 }
 
@@ -432,9 +463,18 @@ rd_status rd_mb_archive_load(const rd_catalog_cfg *cfg, rd_mb_archive **out, rd_
     rd_mb_archive *a = calloc(1, sizeof *a);
     if (!a)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    st = load_backups(cfg, a, err);
+    rd_loc *base = NULL, *bl = NULL;
+    rd_s3_opts o = {
+        .endpoint = cfg->endpoint, .region = cfg->region, .path_style = cfg->path_style};
+    st = rd_loc_open(cfg->base_dir, "catalog.base_dir", &o, &base, err);
     if (st == RD_OK)
-        st = load_binlogs(cfg, a, err);
+        st = rd_loc_open(cfg->binlog_dir, "catalog.binlog_dir", &o, &bl, err);
+    if (st == RD_OK)
+        st = load_backups(cfg, base, a, err);
+    if (st == RD_OK)
+        st = load_binlogs(cfg, bl, a, err);
+    rd_loc_free(base);
+    rd_loc_free(bl);
     if (st == RD_OK)
         st = find_gaps(a, err);
     if (st != RD_OK) {

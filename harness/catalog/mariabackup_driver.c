@@ -10,6 +10,7 @@
 #include "restoredrill/log.h"
 #include "restoredrill/mariabackup.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 
 /* "mysql-bin.000001:365600" (heap). */
@@ -216,10 +217,27 @@ static rd_status mb_check(const rd_catalog_cfg *cfg, rd_error *err)
                       "(Debian package mariadb-client)");
     if (rd_mb_check_timezone(cfg->timezone, err) != RD_OK)
         return rd_error_prefix(err, "timezone: ");
-    rd_status st = rd_mb_dir_names(cfg->base_dir, "base_dir", &names, &n, err);
-    rd_mb_names_free(names, n);
-    if (st != RD_OK)
-        return st;
+    /* s3:// locations are read when the catalog is listed */
+    rd_status st = RD_OK;
+    for (int i = 0; i < 2; i++) {
+        const char *w = i ? cfg->binlog_dir : cfg->base_dir;
+        char *b = NULL, *k = NULL;
+        if (!w || !rd_s3_is_url(w))
+            continue;
+        st = rd_s3_url_split(w, &b, &k, err);
+        free(b);
+        free(k);
+        if (st != RD_OK)
+            return rd_error_prefix(err, "%s: ", i ? "binlog_dir" : "base_dir");
+    }
+    if (!rd_s3_is_url(cfg->base_dir)) {
+        st = rd_mb_dir_names(cfg->base_dir, "base_dir", &names, &n, err);
+        rd_mb_names_free(names, n);
+        if (st != RD_OK)
+            return st;
+    }
+    if (rd_s3_is_url(cfg->binlog_dir))
+        return RD_OK;
     names = NULL;
     n = 0;
     st = rd_mb_dir_names(cfg->binlog_dir, "binlog_dir", &names, &n, err);

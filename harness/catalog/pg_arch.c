@@ -60,8 +60,8 @@ rd_status rd_pg_arch_add_history(rd_pg_arch *a, const char *file, uint32_t tli, 
 }
 
 /* A local copy (or the file itself) of an archived file. */
-static rd_status fetch(rd_pg_arch *a, const char *file, const char *name, char **local,
-                       rd_error *err)
+rd_status rd_pg_arch_fetch(rd_pg_arch *a, const char *file, const char *name, char **local,
+                           rd_error *err)
 {
     if (!a->tmpdir && rd_fs_mkdtemp(NULL, "rd-wal-", 0, 0, 0, &a->tmpdir, err) != RD_OK)
         return err ? err->code : RD_ERR_IO;
@@ -115,7 +115,7 @@ static rd_status read_chain(rd_pg_arch *a, rd_error *err)
         rd_error e;
         if (strncmp(a->hist_files.items[i], name, 16) != 0)
             continue;
-        if (fetch(a, a->hist_files.items[i], name, &local, &e) != RD_OK ||
+        if (rd_pg_arch_fetch(a, a->hist_files.items[i], name, &local, &e) != RD_OK ||
             rd_pg_read_file(local, 1u << 20, &text, &len, &e) != RD_OK)
             rd_log_warn("cannot read %s: %s", a->hist_files.items[i], e.msg);
         free(local);
@@ -203,7 +203,7 @@ static int64_t seg_commit(rd_pg_arch *a, uint64_t segno)
         char name[32], *local = NULL;
         rd_error e;
         rd_wal_name(f->seg.tli, f->seg.segno, a->segsize, name, sizeof name);
-        if (fetch(a, f->file, name, &local, &e) != RD_OK ||
+        if (rd_pg_arch_fetch(a, f->file, name, &local, &e) != RD_OK ||
             rd_pg_last_commit(a->waldump, local, name, &ms, &e) != RD_OK)
             rd_log_warn("cannot read WAL segment %s with pg_waldump: %s", name, e.msg);
         if (local && a->fetched_copies)

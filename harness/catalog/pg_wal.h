@@ -106,6 +106,10 @@ rd_status rd_pg_arch_add_seg(rd_pg_arch *a, const char *file, const char *name, 
 rd_status rd_pg_arch_add_history(rd_pg_arch *a, const char *file, uint32_t tli, rd_error *err);
 rd_status rd_pg_arch_index(rd_pg_arch *a, uint64_t segsize, rd_error *err);
 void rd_pg_arch_free(rd_pg_arch *a);
+/* A local file of an archived one through the catalog's callback (the
+ * private tmpdir is made at the first call); err may be NULL. */
+rd_status rd_pg_arch_fetch(rd_pg_arch *a, const char *file, const char *name, char **local,
+                           rd_error *err);
 int rd_pg_arch_in_chain(const rd_pg_arch *a, uint32_t tli);
 /* The archived file of segno on the chain (newest timeline first), or NULL. */
 const rd_pg_seg *rd_pg_arch_find(const rd_pg_arch *a, uint64_t segno);

@@ -80,7 +80,11 @@ static const rd_cfg_field f_cat_exec[] = {RD_FSKIP("type"),
                                           RD_FLD("timeout", RD_CFG_DURATION, C, timeout), RD_FEND};
 static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"),
                                          RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
-                                         RD_FLD("wal_dir", RD_CFG_REQUIRED, C, wal_dir), RD_FEND};
+                                         RD_FLD("wal_dir", RD_CFG_REQUIRED, C, wal_dir),
+                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
+                                         RD_FLD("region", RD_CFG_STRING, C, region),
+                                         RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
+                                         RD_FEND};
 static const rd_cfg_field f_cat_pgbr[] = {
     RD_FSKIP("type"), RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza),
     RD_FLD("config", RD_CFG_STRING, C, config), RD_FINT("repo", C, repo, 1, 256), RD_FEND};
@@ -96,7 +100,11 @@ static const rd_cfg_field f_cat_dyn[] = {RD_FSKIP("type"),
 static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
                                         RD_FLD("binlog_dir", RD_CFG_REQUIRED, C, binlog_dir),
-                                        RD_FLD("timezone", RD_CFG_STRING, C, timezone), RD_FEND};
+                                        RD_FLD("timezone", RD_CFG_STRING, C, timezone),
+                                        RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
+                                        RD_FLD("region", RD_CFG_STRING, C, region),
+                                        RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
+                                        RD_FEND};
 /* engine s3 (config_s3.c checks the rest) */
 static const rd_cfg_field f_cat_s3obj[] = {RD_FSKIP("type"),
                                            RD_FLD("bucket", RD_CFG_REQUIRED, C, bucket),

@@ -14,6 +14,7 @@
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/restore_mariabackup.h"
+#include "restoredrill/s3.h"
 
 #define TAIL_MAX ((size_t)256 * 1024)
 #define LOG_KEEP ((size_t)256 * 1024)
@@ -161,7 +162,13 @@ rd_status rd_mb_lay(const rd_mb_archive *a, size_t index, const rd_mb_lay_opts *
     const rd_mb_backup *full = &a->backups[chain[0]];
     snprintf(what, sizeof what, "copying %s", full->name);
     const char *cp[] = {"cp", "-a", "--reflink=auto", "--", full->dir, copy, NULL};
-    if ((st = run_tool(cp, NULL, o->deadline, 0, what, log, err)) != RD_OK)
+    if (rd_s3_is_url(full->dir))
+        st = o->catalog
+                 ? rd_mb_fetch_backup(o->catalog, full, copy, err)
+                 : RD_ERR(err, RD_ERR_CONFIG, "%s: no catalog to fetch it through", full->dir);
+    else
+        st = run_tool(cp, NULL, o->deadline, 0, what, log, err);
+    if (st != RD_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
         const rd_mb_backup *b = &a->backups[chain[i]];
@@ -177,7 +184,12 @@ rd_status rd_mb_lay(const rd_mb_archive *a, size_t index, const rd_mb_lay_opts *
         if (i) {
             snprintf(what, sizeof what, "copying %s", b->name);
             const char *cpi[] = {"cp", "-a", "--reflink=auto", "--", b->dir, inc, NULL};
-            st = run_tool(cpi, NULL, o->deadline, 0, what, log, err);
+            if (rd_s3_is_url(b->dir))
+                st = o->catalog
+                         ? rd_mb_fetch_backup(o->catalog, b, inc, err)
+                         : RD_ERR(err, RD_ERR_CONFIG, "%s: no catalog to fetch it through", b->dir);
+            else
+                st = run_tool(cpi, NULL, o->deadline, 0, what, log, err);
         }
         if (st == RD_OK) {
             const char *argv[] = {mb,       "--no-defaults",       "--prepare",

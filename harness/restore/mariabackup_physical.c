@@ -14,6 +14,7 @@
 #include "restoredrill/proc.h"
 #include "restoredrill/restore.h"
 #include "restoredrill/restore_mariabackup.h"
+#include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 
 #define LOG_TAIL ((size_t)64 * 1024)
@@ -54,6 +55,7 @@ static rd_status mb_lay(const rd_restore_cfg *cfg, const rd_point *pt, const rd_
     rd_mb_lay_opts o = {.work_dir = work = rd_fs_join(s->dir, "prepare"),
                         .datadir = s->data_dir,
                         .use_memory = "1G",
+                        .catalog = t->catalog,
                         .deadline = deadline};
     if (!work) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -74,7 +76,8 @@ out:
 
 /* InnoDB settings the data files were made with (backup-my.cnf of the full
  * backup): the server cannot open them with other ones. */
-static rd_status backup_settings(const rd_mb_archive *a, size_t idx, rd_strlist *out, rd_error *err)
+static rd_status backup_settings(const rd_catalog_cfg *cfg, const rd_mb_archive *a, size_t idx,
+                                 rd_strlist *out, rd_error *err)
 {
     static const char *const keep[] = {"innodb_page_size", "innodb_data_file_path",
                                        "innodb_undo_tablespaces", NULL};
@@ -84,15 +87,21 @@ static rd_status backup_settings(const rd_mb_archive *a, size_t idx, rd_strlist 
     rd_status st = rd_mb_chain(a, idx, &chain, &n, err);
     if (st != RD_OK)
         return st;
-    path = rd_fs_join(a->backups[chain[0]].dir, "backup-my.cnf");
+    const rd_mb_backup *full = &a->backups[chain[0]];
     free(chain);
-    if (!path)
-        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    if (rd_fs_read_file(path, 1 << 20, &text, NULL, &e) != RD_OK) {
+    if (rd_s3_is_url(full->dir)) {
+        if (rd_mb_read_file(cfg, full, "backup-my.cnf", 1 << 20, &text, &e) != RD_OK)
+            return e.code == RD_ERR_NOTFOUND ? RD_OK : RD_ERR(err, e.code, "%s", e.msg);
+    } else {
+        path = rd_fs_join(full->dir, "backup-my.cnf");
+        if (!path)
+            return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        if (rd_fs_read_file(path, 1 << 20, &text, NULL, &e) != RD_OK) {
+            free(path);
+            return RD_OK; /* none: the defaults */
+        }
         free(path);
-        return RD_OK; /* none: the defaults */
     }
-    free(path);
     for (char *line = text; st == RD_OK && line && *line;) {
         char *nl = strchr(line, '\n');
         if (nl)
@@ -204,7 +213,7 @@ static rd_status mb_recover(const rd_restore_cfg *cfg, const rd_point *pt,
     rd_status st = load(t, pt, &a, &idx, err);
     if (st != RD_OK)
         return st;
-    if ((st = backup_settings(a, idx, &settings, err)) != RD_OK)
+    if ((st = backup_settings(t->catalog, a, idx, &settings, err)) != RD_OK)
         goto out;
     for (size_t i = 0; t->settings && i < t->settings->n; i++)
         if ((st = rd_strlist_push(&settings, t->settings->items[i], err)) != RD_OK)
@@ -229,6 +238,19 @@ static rd_status mb_recover(const rd_restore_cfg *cfg, const rd_point *pt,
             out->wal_last = rd_strdup(out->wal_first);
         }
     } else {
+        if (rd_s3_is_url(t->catalog->binlog_dir)) {
+            /* the replay's range only, into the scratch's private directory */
+            size_t first = 0, last = 0;
+            int64_t end_ms = 0;
+            char *dir = rd_fs_join(s->dir, "binlogs");
+            if (!dir)
+                st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            else if ((st = rd_mb_reach(a, idx, &first, &last, &end_ms, err)) == RD_OK)
+                st = rd_mb_fetch_binlogs(t->catalog, a, first, last, dir, err);
+            free(dir);
+            if (st != RD_OK)
+                goto fail;
+        }
         rd_mb_replay_opts ro = {.socket = s->conn.socket,
                                 .user = s->conn.user,
                                 .password = s->conn.password,

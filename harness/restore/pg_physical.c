@@ -19,6 +19,7 @@
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/proc.h"
+#include "restoredrill/s3.h"
 
 static int pgb_accepts(const rd_point *pt)
 {
@@ -140,7 +141,9 @@ static rd_status lay_plain(const rd_point *pt, const char *data, double deadline
 static rd_status verify_manifest(const rd_point *pt, const char *data, double deadline,
                                  rd_restore_outcome *out, rd_error *err)
 {
-    char *manifest = rd_fs_join(pt->location, "backup_manifest");
+    /* from S3, the manifest was fetched into the data directory */
+    char *manifest =
+        rd_fs_join(rd_s3_is_url(pt->location) ? data : pt->location, "backup_manifest");
     char *tool = rd_restore_tool_path("pg_verifybackup");
     rd_strbuf sout, errtail;
     int code = 0;
@@ -195,15 +198,17 @@ static void remove_leftovers(const char *data)
 static rd_status pgb_lay(const rd_restore_cfg *cfg, const rd_point *pt, const rd_recovery_target *t,
                          rd_scratch *s, double deadline, rd_restore_outcome *out, rd_error *err)
 {
-    (void)t;
     rd_status st;
     if (!s->data_dir)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "the scratch instance has no data directory to restore to");
-    if (!rd_fs_is_dir(pt->location))
+    if (rd_s3_is_url(pt->location)) {
+        if ((st = rd_pg_lay_s3(pt, t, s->data_dir, deadline, out, err)) == RD_OK)
+            st = refuse_tablespaces(s->data_dir, err);
+    } else if (!rd_fs_is_dir(pt->location))
         return RD_ERR(err, RD_ERR_NOTFOUND, "base backup directory %s does not exist",
                       pt->location);
-    if (strcmp(pt->format, "pg-basebackup-tar") == 0)
+    else if (strcmp(pt->format, "pg-basebackup-tar") == 0)
         st = lay_tar(pt, s->data_dir, deadline, out, err);
     else
         st = lay_plain(pt, s->data_dir, deadline, out, err);
@@ -238,10 +243,9 @@ static int plain_dir(const char *s)
     return 1;
 }
 
-static rd_status recovery_settings(const rd_point *pt, const rd_recovery_target *t, rd_strlist *l,
-                                   rd_error *err)
+static rd_status recovery_settings(const rd_point *pt, const rd_recovery_target *t, const char *wal,
+                                   rd_strlist *l, rd_error *err)
 {
-    const char *wal = t->catalog ? t->catalog->wal_dir : NULL;
     char when[64];
     rd_status st = RD_OK;
     char *cmd = NULL;
@@ -307,8 +311,27 @@ static rd_status pgb_recover(const rd_restore_cfg *cfg, const rd_point *pt,
     (void)cfg;
     rd_strlist settings = {0};
     const char **sv = NULL;
-    rd_status st;
-    if ((st = recovery_settings(pt, t, &settings, err)) != RD_OK ||
+    char *fetched = NULL;
+    const char *wal = t->catalog ? t->catalog->wal_dir : NULL;
+    rd_status st = RD_OK;
+    if (wal && rd_s3_is_url(wal)) {
+        /* a private copy of the WAL the server may ask for, inside the
+         * scratch instance's directory (removed with it) */
+        char *parent = s->dir ? NULL : rd_strdup(s->data_dir);
+        char *slash = parent ? strrchr(parent, '/') : NULL;
+        if (slash)
+            *slash = '\0';
+        fetched = rd_fs_join(s->dir ? s->dir : parent, "rd-wal");
+        free(parent);
+        if (!fetched) {
+            st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((st = rd_pg_fetch_wal_s3(pt, t, fetched, s->run_as, err)) != RD_OK)
+            goto out;
+        wal = fetched;
+    }
+    if ((st = recovery_settings(pt, t, wal, &settings, err)) != RD_OK ||
         (st = write_signal(s, err)) != RD_OK)
         goto out;
     if (!(sv = rd_strlist_argv(&settings))) {
@@ -327,6 +350,7 @@ static rd_status pgb_recover(const rd_restore_cfg *cfg, const rd_point *pt,
     st = rd_pg_recovery_accepts_writes(s, deadline, out, err);
 out:
     free(sv);
+    free(fetched);
     rd_strlist_free(&settings);
     return st;
 }

@@ -47,4 +47,14 @@ rd_status rd_pg_recovery_watch(rd_scratch *s, const rd_recovery_target *t, doubl
 rd_status rd_pg_recovery_accepts_writes(rd_scratch *s, double deadline, rd_recovery_outcome *out,
                                         rd_error *err);
 
+/* pg_physical_s3.c: lay a base backup whose location is s3:// into data
+ * (tar streamed into tar -x, plain file by file, backup_manifest into data
+ * too), and fetch the WAL from the backup's first segment on (and every
+ * .history file) from an s3:// wal_dir into the directory into, owned by
+ * run_as (may be NULL). */
+rd_status rd_pg_lay_s3(const rd_point *pt, const rd_recovery_target *t, const char *data,
+                       double deadline, rd_restore_outcome *out, rd_error *err);
+rd_status rd_pg_fetch_wal_s3(const rd_point *pt, const rd_recovery_target *t, const char *into,
+                             const char *run_as, rd_error *err);
+
 #endif

@@ -1,11 +1,13 @@
 /* s3_creds.c: the standard credentials chain, never the configuration:
  * 1. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN);
- * 2. AWS_PROFILE (or "default") in AWS_SHARED_CREDENTIALS_FILE
- *    (~/.aws/credentials), then AWS_CONFIG_FILE (~/.aws/config);
- * 3. the container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ * 2. AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (STS AssumeRoleWithWebIdentity);
+ * 3. AWS_PROFILE (or "default") in AWS_SHARED_CREDENTIALS_FILE
+ *    (~/.aws/credentials), then AWS_CONFIG_FILE (~/.aws/config): role_arn,
+ *    keys, credential_process (s3_profile.c);
+ * 4. the container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
  *    (http://169.254.170.2), AWS_CONTAINER_CREDENTIALS_FULL_URI with
  *    AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) (ECS/Fargate task roles);
- * 4. IMDSv2 (token, then the role's credentials) unless
+ * 5. IMDSv2 (token, then the role's credentials) unless
  *    AWS_EC2_METADATA_DISABLED=true; AWS_EC2_METADATA_SERVICE_ENDPOINT
  *    overrides http://169.254.169.254.
  * No secret is ever logged or put into a message. */
@@ -95,17 +97,6 @@ out:
 
 #define HTTP_TIMEOUT 5.0
 #define IMDS_TIMEOUT 2.0
-#define FILE_MAX ((size_t)1024 * 1024)
-
-void s3_creds_clear(s3_creds *c)
-{
-    if (!c)
-        return;
-    free(c->key_id);
-    free(c->secret);
-    free(c->token);
-    memset(c, 0, sizeof *c);
-}
 
 static const char *env(const char *name)
 {
@@ -133,15 +124,6 @@ static rd_status from_env(s3_creds *c, int *found, rd_error *err)
     return RD_OK;
 }
 
-/* Path of a shared file: the variable, else ~/.aws/NAME. Heap or NULL. */
-static char *shared_file(const char *var, const char *name)
-{
-    if (env(var))
-        return rd_strdup(env(var));
-    const char *home = env("HOME");
-    return home ? rd_asprintf("%s/.aws/%s", home, name) : NULL;
-}
-
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -150,124 +132,6 @@ static char *trim(char *s)
     while (n > 0 && isspace((unsigned char)s[n - 1]))
         s[--n] = '\0';
     return s;
-}
-
-/* The value of key in section [want] of an INI file; heap or NULL. */
-static char *ini_get(const char *text, const char *want, const char *key)
-{
-    char *copy = rd_strdup(text), *result = NULL, *next = NULL;
-    int in = 0;
-    if (!copy)
-        return NULL;
-    for (char *line = copy; line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        char *l = trim(line);
-        if (*l == '#' || *l == ';' || !*l)
-            continue;
-        if (*l == '[') {
-            char *end = strchr(l, ']');
-            if (end) {
-                *end = '\0';
-                in = strcmp(trim(l + 1), want) == 0;
-            }
-            continue;
-        }
-        char *eq = strchr(l, '=');
-        if (!in || !eq)
-            continue;
-        *eq = '\0';
-        if (strcmp(trim(l), key) == 0) {
-            free(result);
-            result = rd_strdup(trim(eq + 1));
-        }
-    }
-    free(copy);
-    return result;
-}
-
-static char *read_small(const char *path)
-{
-    char *data = NULL;
-    size_t len = 0;
-    if (!path || !rd_fs_exists(path) || rd_fs_read_file(path, FILE_MAX, &data, &len, NULL) != RD_OK)
-        return NULL;
-    return data;
-}
-
-static rd_status from_profile(s3_creds *c, int *found, rd_error *err)
-{
-    rd_status st = RD_OK;
-    const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
-    char *cpath = shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-    char *fpath = shared_file("AWS_CONFIG_FILE", "config");
-    char *ctext = read_small(cpath), *ftext = read_small(fpath);
-    char *section =
-        strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
-    *found = 0;
-    const char *where = cpath;
-    if (ctext) {
-        c->key_id = ini_get(ctext, profile, "aws_access_key_id");
-        c->secret = ini_get(ctext, profile, "aws_secret_access_key");
-        c->token = ini_get(ctext, profile, "aws_session_token");
-    }
-    if (!c->key_id && ftext && section) {
-        where = fpath;
-        free(c->secret);
-        free(c->token);
-        c->key_id = ini_get(ftext, section, "aws_access_key_id");
-        c->secret = ini_get(ftext, section, "aws_secret_access_key");
-        c->token = ini_get(ftext, section, "aws_session_token");
-    }
-    if (c->key_id && c->secret) {
-        snprintf(c->name, sizeof c->name, "profile %s", profile);
-        c->source = c->name;
-        *found = 1;
-    } else if (c->key_id || c->secret) {
-        st = RD_ERR(err, RD_ERR_CONFIG, "profile %s in %s has %s but not %s", profile,
-                    where ? where : "~/.aws",
-                    c->key_id ? "aws_access_key_id" : "aws_secret_access_key",
-                    c->key_id ? "aws_secret_access_key" : "aws_access_key_id");
-    } else if (env("AWS_PROFILE")) {
-        st = RD_ERR(err, RD_ERR_CONFIG,
-                    "AWS_PROFILE is %s but neither %s nor %s holds keys for it (role_arn, sso and "
-                    "credential_process profiles are not supported yet)",
-                    profile, cpath ? cpath : "~/.aws/credentials", fpath ? fpath : "~/.aws/config");
-    }
-    if (!*found) {
-        free(c->key_id);
-        free(c->secret);
-        free(c->token);
-        c->key_id = c->secret = c->token = NULL;
-    }
-    free(cpath);
-    free(fpath);
-    free(ctext);
-    free(ftext);
-    free(section);
-    return st;
-}
-
-char *s3_region_from_env(void)
-{
-    if (env("AWS_REGION"))
-        return rd_strdup(env("AWS_REGION"));
-    if (env("AWS_DEFAULT_REGION"))
-        return rd_strdup(env("AWS_DEFAULT_REGION"));
-    const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
-    char *fpath = shared_file("AWS_CONFIG_FILE", "config"), *ftext = read_small(fpath);
-    char *section =
-        strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
-    char *region = ftext && section ? ini_get(ftext, section, "region") : NULL;
-    free(fpath);
-    free(ftext);
-    free(section);
-    if (region && !*region) {
-        free(region);
-        region = NULL;
-    }
-    return region;
 }
 
 /* {AccessKeyId, SecretAccessKey, Token, Expiration} from a credentials endpoint. */
@@ -320,7 +184,7 @@ static rd_status from_container(s3_creds *c, int *found, rd_error *err)
         goto out;
     }
     if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
-        tokfile = read_small(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+        tokfile = s3_read_small(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
         if (!tokfile) {
             st = RD_ERR(err, RD_ERR_CONFIG, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
                         env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
@@ -424,7 +288,8 @@ out:
 rd_status s3_creds_load(s3_creds *out, rd_error *err)
 {
     typedef rd_status (*provider)(s3_creds *, int *, rd_error *);
-    static const provider chain[] = {from_env, from_profile, from_container, from_imds};
+    static const provider chain[] = {from_env, s3_creds_web_identity_env, s3_creds_profile,
+                                     from_container, from_imds};
     s3_creds c;
     for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
         int found = 0;

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "restoredrill/config.h"
 #include "restoredrill/s3.h"
 #include "restoredrill/strbuf.h"
 
@@ -87,6 +88,37 @@ int s3_is_transient_status(long status, const char *code);
 /* XML (s3_xml.c, libxml2). */
 /* A single element's text anywhere in the document (UploadId, ETag). Heap or NULL. */
 char *s3_xml_text(const char *xml, size_t len, const char *name);
+
+/* Shared-file helpers (s3_creds.c): the path in var, else ~/.aws/NAME
+ * (heap or NULL); the value of key in [section] of an INI text (heap or
+ * NULL); a small file's text (heap, NULL when unreadable). */
+char *s3_shared_file(const char *var, const char *name);
+char *s3_ini_get(const char *text, const char *section, const char *key);
+char *s3_read_small(const char *path);
+
+/* Profiles (s3_profile.c): the AWS_PROFILE (or default) profile's
+ * credentials: role_arn (web_identity_token_file or source_profile),
+ * sso_* refused, keys, credential_process; and AWS_ROLE_ARN +
+ * AWS_WEB_IDENTITY_TOKEN_FILE. *found 0 with RD_OK: none there. */
+rd_status s3_creds_profile(s3_creds *c, int *found, rd_error *err);
+rd_status s3_creds_web_identity_env(s3_creds *c, int *found, rd_error *err);
+/* A credential_process command line into words (quotes and backslashes as
+ * a POSIX shell reads them, no expansion): RD_ERR_CONFIG for an
+ * unterminated quote or an empty command. */
+rd_status s3_split_command(const char *cmd, rd_strlist *out, rd_error *err);
+/* The JSON a credential_process prints (Version 1). Messages name `what`,
+ * never the output. */
+rd_status s3_process_parse(const char *text, size_t len, const char *what, s3_creds *c,
+                           rd_error *err);
+
+/* STS (s3_sts.c): a form POST to endpoint (SigV4 for service sts in region
+ * with src; unsigned when src is NULL), the body into out; the
+ * <Credentials> of an AssumeRole* answer; the Code / Message of an STS
+ * <ErrorResponse>. */
+rd_status s3_sts_post(const char *endpoint, const char *region, const char *body,
+                      const s3_creds *src, long *status, rd_strbuf *out, rd_error *err);
+rd_status s3_sts_parse(const char *xml, size_t len, const char *action, s3_creds *c, rd_error *err);
+void s3_sts_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz);
 
 /* HTTP GET/PUT of a credentials endpoint (s3_creds.c), body into out (capped 64 KiB). */
 rd_status s3_http_simple(const char *method, const char *url, const char *const *headers,

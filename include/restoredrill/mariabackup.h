@@ -108,6 +108,21 @@ rd_status rd_mb_reach(const rd_mb_archive *a, size_t i, size_t *first, size_t *l
 rd_status rd_mb_pick_for_target(const rd_mb_archive *a, int64_t target_ms, size_t *index,
                                 rd_error *err);
 
+/* --- base_dir / binlog_dir in S3 (s3:// locations; b->dir and the
+ * binlogs' path are then s3:// URLs) --- */
+
+/* Download backup b's directory into dst (created; the same relative
+ * paths; S3 keeps no empty directory). */
+rd_status rd_mb_fetch_backup(const rd_catalog_cfg *cfg, const rd_mb_backup *b, const char *dst,
+                             rd_error *err);
+/* One file of backup b ("backup-my.cnf") into a heap string of at most max bytes. */
+rd_status rd_mb_read_file(const rd_catalog_cfg *cfg, const rd_mb_backup *b, const char *file,
+                          size_t max, char **text, rd_error *err);
+/* Download the binlogs first..last (indexes into a->binlogs) into dir
+ * (created) and point their path there: only the replay's range is read. */
+rd_status rd_mb_fetch_binlogs(const rd_catalog_cfg *cfg, rd_mb_archive *a, size_t first,
+                              size_t last, const char *dir, rd_error *err);
+
 /* --- parsers, for the catalog and the tests --- */
 
 /* xtrabackup_checkpoints / mariadb_backup_checkpoints: "key = value" lines.

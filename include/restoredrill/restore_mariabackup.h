@@ -28,7 +28,9 @@ typedef struct rd_mb_lay_opts {
     int chown_to;           /* 1: give the data directory to uid/gid (the server's user) */
     uid_t uid;
     gid_t gid;
-    double deadline; /* rd_mono_now() instant, 0: none */
+    double deadline;               /* rd_mono_now() instant, 0: none */
+    const rd_catalog_cfg *catalog; /* backups whose dir is s3:// are fetched through its
+                                      base_dir (instead of copied); may be NULL otherwise */
 } rd_mb_lay_opts;
 
 /* Restore backup `index` (its whole chain) into o->datadir. RD_ERR_REFUSED

@@ -17,6 +17,14 @@
       token; with it, GET /latest/meta-data/iam/security-credentials/ names the
       role "drill-role" and .../drill-role serves JSONFILE; anything else 401.
       Counts credential answers in DIR/imds.count; writes DIR/imds.port.
+  s3aux.py sts TOKEN DIR
+      an STS stand-in for AssumeRoleWithWebIdentity, which AWS takes unsigned
+      (moto 5.2.1 with authentication on refuses any unsigned request): a form
+      POST with that Action, no Authorization header and WebIdentityToken
+      TOKEN gets the temporary credentials of RD_S3_TEMP_KEY / _SECRET /
+      _TOKEN (moto's assumed role) expiring in an hour; a wrong token gets
+      403 InvalidIdentityToken. Appends "RoleArn RoleSessionName" of each
+      call to DIR/sts.calls; writes DIR/sts.port.
 All run until killed."""
 import http.server
 import os
@@ -181,11 +189,59 @@ def imds(jsonfile, d):
     srv.serve_forever()
 
 
+def sts(token, d):
+    import datetime
+    import urllib.parse
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def reply(self, code, body):
+            body = body.encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+            get = lambda k: (form.get(k) or [""])[0]
+            if self.headers.get("Authorization") or get("Action") != "AssumeRoleWithWebIdentity":
+                self.reply(400, "<ErrorResponse><Error><Code>InvalidAction</Code>"
+                                "<Message>unexpected request</Message></Error></ErrorResponse>")
+                return
+            with open(os.path.join(d, "sts.calls"), "a") as f:
+                f.write("%s %s\n" % (get("RoleArn"), get("RoleSessionName")))
+            if get("WebIdentityToken") != token:
+                self.reply(403, "<ErrorResponse><Error><Code>InvalidIdentityToken</Code>"
+                                "<Message>The web identity token is not valid</Message>"
+                                "</Error></ErrorResponse>")
+                return
+            exp = (datetime.datetime.utcnow() + datetime.timedelta(hours=1)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+            self.reply(200, "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+                            "<Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s"
+                            "</SecretAccessKey><SessionToken>%s</SessionToken><Expiration>%s"
+                            "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
+                            "</AssumeRoleWithWebIdentityResponse>" % (
+                                os.environ["RD_S3_TEMP_KEY"], os.environ["RD_S3_TEMP_SECRET"],
+                                os.environ["RD_S3_TEMP_TOKEN"], exp))
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    write(os.path.join(d, "sts.port"), "%d\n" % srv.server_address[1])
+    srv.serve_forever()
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "cutproxy":
         cutproxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 5 and sys.argv[1] == "creds":
         creds(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 4 and sys.argv[1] == "sts":
+        sts(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "imds":
         imds(sys.argv[2], sys.argv[3])
     else:

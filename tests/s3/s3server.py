@@ -8,6 +8,8 @@
                       RD_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
                       AWS_REGION) and DIR/pid. Exit 77 when moto is not installed.
   s3server.py stop DIR    stop the server started in DIR.
+  s3server.py mb DIR BUCKET...; put DIR BUCKET KEY FILE; puttree DIR BUCKET LOCALDIR (keys
+                      relative to LOCALDIR); rm DIR BUCKET KEY...; ls DIR BUCKET [PREFIX].
 
 Only plain HTTP requests to 127.0.0.1 are made (no boto3 needed)."""
 import json
@@ -143,8 +145,6 @@ if __name__ == "__main__":
     elif cmd == "putb" and len(args) == 4:  # putb DIR BUCKET KEY TEXT
         client(load_env(args[0]), "s3").put_object(Bucket=args[1], Key=args[2],
                                                    Body=args[3].encode())
-    elif cmd == "rm" and len(args) == 3:  # a delete marker in a versioned bucket
-        client(load_env(args[0]), "s3").delete_object(Bucket=args[1], Key=args[2])
     elif cmd in ("lsv", "asof") and len(args) >= 2:
         # lsv DIR BUCKET: every version and delete marker, "key version ms marker"
         # asof DIR BUCKET MS: "key size" of the newest version at or before MS that is
@@ -169,6 +169,17 @@ if __name__ == "__main__":
             for k in sorted(best):
                 if not best[k][1]:
                     print("%s %d" % (k, best[k][2]))
+    elif cmd == "puttree" and len(args) == 3:
+        # puttree DIR BUCKET LOCALDIR: every file below LOCALDIR, keys relative to it
+        s3 = client(load_env(args[0]), "s3")
+        for root, _dirs, files in os.walk(args[2]):
+            for f in files:
+                path = os.path.join(root, f)
+                s3.upload_file(path, args[1], os.path.relpath(path, args[2]))
+    elif cmd == "rm" and len(args) >= 3:  # in a versioned bucket: delete markers
+        s3 = client(load_env(args[0]), "s3")
+        for k in args[2:]:
+            s3.delete_object(Bucket=args[1], Key=k)
     elif cmd == "ls" and len(args) in (2, 3):
         s3 = client(load_env(args[0]), "s3")
         kw = {"Bucket": args[1], "Prefix": args[2] if len(args) == 3 else ""}
