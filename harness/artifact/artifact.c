@@ -1,5 +1,6 @@
-/* artifact.c: a recovery point as a byte stream: raw file -> sha256 ->
- * (decrypt filter) -> gunzip/unzstd -> caller, with the decoded head kept to
+/* artifact.c: a recovery point as a byte stream: raw file or S3 object ->
+ * ring (hashed there by a thread of its own, artifact_ring.c) -> (decrypt
+ * filter) -> gunzip/unzstd -> caller, with the decoded head kept to
  * recognise the format. Fixed buffers: memory stays flat whatever the size.
  *
  * With a decrypt filter, a writer thread feeds the stored file into the
@@ -30,6 +31,7 @@
 
 #define HEAD_MAX ((size_t)8192)
 #define RAW_CAP ((size_t)128 * 1024)
+#define RING_CAP ((size_t)4 * 1024 * 1024)
 #define DECRYPT_EXIT_GRACE 60.0 /* seconds a filter may linger after closing its stdout */
 
 struct rd_artifact {
@@ -38,9 +40,10 @@ struct rd_artifact {
     rd_format fmt;
     rd_wrap wrap;
     int fd;
-    art_s3 *s3;    /* an s3:// location: read instead of fd */
-    char *tmpdir;  /* a directory-format dump downloaded from S3, removed by free */
-    char *tmpbase; /* the directory tmpdir was made in */
+    art_s3 *s3;     /* an s3:// location: the producer of ring */
+    art_ring *ring; /* the raw bytes (from fd or s3), hashed into sha */
+    char *tmpdir;   /* a directory-format dump downloaded from S3, removed by free */
+    char *tmpbase;  /* the directory tmpdir was made in */
     rd_sha256 *sha;
     char *expected;
     char hex[RD_SHA256_HEX_LEN + 1];
@@ -127,22 +130,14 @@ static void *writer_main(void *arg)
         goto out;
     }
     while (!atomic_load(&a->writer_abort)) {
-        ssize_t r;
-        if (a->s3) {
-            size_t got = 0;
-            a->writer_st = art_s3_read(a->s3, buf, RAW_CAP, &got, &a->writer_err);
-            if (a->writer_st != RD_OK)
-                break;
-            r = (ssize_t)got;
-        } else if ((r = read_retry(a->fd, buf, RAW_CAP)) < 0) {
-            a->writer_st = RD_ERR_ERRNO(&a->writer_err, RD_ERR_IO, "cannot read %s", a->path);
+        size_t r = 0;
+        a->writer_st = art_ring_read(a->ring, buf, RAW_CAP, &r, &a->writer_err);
+        if (a->writer_st != RD_OK)
             break;
-        }
         if (r == 0) {
             a->src_eof = 1;
             break;
         }
-        rd_sha256_update(a->sha, buf, (size_t)r);
         atomic_fetch_add(&a->raw_bytes, (uint64_t)r);
         int epipe = 0;
         if (write_all(a->writer_fd, buf, (size_t)r, &epipe) != 0) {
@@ -256,28 +251,21 @@ static rd_status src_read(void *ctx, void *buf, size_t cap, size_t *n, rd_error 
     if (st != RD_OK)
         return st;
     ssize_t r;
-    if (a->s3 && !a->proc) {
+    if (!a->proc) { /* hashed by the ring's thread */
         size_t got = 0;
-        if ((st = art_s3_read(a->s3, buf, cap, &got, err)) != RD_OK)
+        if ((st = art_ring_read(a->ring, buf, cap, &got, err)) != RD_OK)
             return st;
         r = (ssize_t)got;
-    } else {
-        r = read_retry(fd, buf, cap);
-    }
-    if (r < 0) {
-        if (a->proc)
-            return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read the decrypt command's output");
-        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read %s", a->path);
+    } else if ((r = read_retry(fd, buf, cap)) < 0) {
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot read the decrypt command's output");
     }
     if (r == 0) {
         if (!a->proc)
             a->src_eof = 1;
         return finish_source(a, err);
     }
-    if (!a->proc) {
-        rd_sha256_update(a->sha, buf, (size_t)r);
+    if (!a->proc)
         atomic_fetch_add(&a->raw_bytes, (uint64_t)r);
-    }
     *n = (size_t)r;
     return RD_OK;
 }
@@ -366,10 +354,17 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
     if (rd_s3_is_url(location)) {
         uint64_t size = 0;
         int is_dir = 0;
-        st = art_s3_open(location, opts ? opts->s3 : NULL, &a->s3, &size, &is_dir, err);
+        if ((st = rd_sha256_new(&a->sha, err)) != RD_OK ||
+            (st = art_ring_new(RING_CAP, a->sha, a->path, &a->ring, err)) != RD_OK)
+            goto out;
+        st = art_s3_open(location, opts ? opts->s3 : NULL, a->ring, &a->s3, &size, &is_dir, err);
         if (st != RD_OK)
             goto out;
         if (is_dir) {
+            art_ring_free(a->ring);
+            a->ring = NULL;
+            rd_sha256_free(a->sha);
+            a->sha = NULL;
             const char *t = getenv("TMPDIR");
             if (!(a->tmpbase = rd_strdup(t && *t ? t : "/tmp"))) {
                 st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -420,9 +415,11 @@ local_dir:
         goto out;
     }
     a->total = opts && opts->progress_total ? opts->progress_total : (uint64_t)sb.st_size;
-stream:
-    if ((st = rd_sha256_new(&a->sha, err)) != RD_OK)
+    if ((st = rd_sha256_new(&a->sha, err)) != RD_OK ||
+        (st = art_ring_new(RING_CAP, a->sha, a->path, &a->ring, err)) != RD_OK ||
+        (st = art_ring_start_file(a->ring, a->fd, err)) != RD_OK)
         goto out;
+stream:
     if (opts && opts->decrypt && opts->decrypt[0] &&
         (st = start_decrypt(a, opts->decrypt, err)) != RD_OK)
         goto out;
@@ -445,7 +442,8 @@ void rd_artifact_cancel(rd_artifact *a)
 {
     if (a) {
         atomic_store(&a->cancel, 1);
-        art_s3_stop(a->s3); /* a read waiting on the S3 transfer */
+        art_s3_stop(a->s3);      /* the S3 transfer */
+        art_ring_close(a->ring); /* a read waiting on the ring */
     }
 }
 
@@ -590,7 +588,8 @@ void rd_artifact_free(rd_artifact *a)
 {
     if (!a)
         return;
-    art_s3_stop(a->s3); /* a writer thread waiting on the transfer */
+    art_s3_stop(a->s3);      /* the S3 transfer */
+    art_ring_close(a->ring); /* a writer thread waiting on the ring */
     if (a->proc) {
         atomic_store(&a->writer_abort, 1);
         if (a->writer_started) {
@@ -602,8 +601,9 @@ void rd_artifact_free(rd_artifact *a)
     if (a->writer_fd >= 0)
         close(a->writer_fd);
     rd_decoder_free(a->dec);
+    art_s3_free(a->s3);     /* joins the GET thread, the ring's producer */
+    art_ring_free(a->ring); /* joins the file reader and the hasher */
     rd_sha256_free(a->sha);
-    art_s3_free(a->s3);
     if (a->fd >= 0)
         close(a->fd);
     if (a->tmpdir) {
