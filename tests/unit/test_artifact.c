@@ -639,6 +639,60 @@ START_TEST(pump_to_fd)
 }
 END_TEST
 
+/* The raw bytes pass a 4 MiB ring hashed in place by a thread of its own
+ * (artifact_ring.c): a file of almost three rings, read in sizes that do not
+ * divide it, comes out byte for byte with its sha256; a reader that stops
+ * early, or is cancelled, leaves no thread waiting on a full ring. */
+START_TEST(ring_wraps_and_stops)
+{
+    size_t n;
+    char *text = sql_text(MARIADB_HEAD, (size_t)11 * 1024 * 1024 + 12345, &n);
+    put("big.sql", text, n);
+    char hex[RD_SHA256_HEX_LEN + 1];
+    rd_sha256_hex(text, n, hex);
+    rd_artifact_opts o = {hex, NULL, 0, 0, NULL};
+    rd_artifact *a = open_ok("big.sql", &o);
+    char *got = malloc(n + 1);
+    static const size_t sizes[] = {1, 7, 4099, 65536, 300001, 2 * 1024 * 1024};
+    size_t len = 0, r = 0;
+    rd_error err;
+    for (unsigned i = 0;; i++) {
+        size_t want = sizes[i % 6] < n + 1 - len ? sizes[i % 6] : n + 1 - len;
+        ck_assert_int_eq(rd_artifact_read(a, got + len, want, &r, &err), RD_OK);
+        if (r == 0)
+            break;
+        len += r;
+    }
+    ck_assert_uint_eq(len, n);
+    ck_assert(memcmp(got, text, n) == 0);
+    ck_assert_str_eq(rd_artifact_sha256(a), hex);
+    ck_assert_uint_eq(rd_artifact_raw_bytes(a), n);
+    rd_artifact_free(a);
+
+    /* stop early: the file reader waits on a full ring, free must end it */
+    a = open_ok("big.sql", &o);
+    ck_assert_int_eq(rd_artifact_read(a, got, 10, &r, &err), RD_OK);
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* let the ring fill */
+    rd_artifact_free(a);
+
+    /* cancelled past the head: the next read fails at once */
+    a = open_ok("big.sql", &o);
+    ck_assert_int_eq(rd_artifact_read(a, got, 8192, &r, &err), RD_OK); /* the head */
+    ck_assert_int_eq(rd_artifact_read(a, got, 8192, &r, &err), RD_OK);
+    ck_assert_uint_eq(r, 8192);
+    rd_artifact_cancel(a);
+    ck_assert_int_eq(rd_artifact_read(a, got, 8192, &r, &err), RD_ERR_ABORTED);
+    char msg[600];
+    snprintf(msg, sizeof msg, "reading %s was cancelled", path_of("big.sql"));
+    ck_assert_str_eq(err.msg, msg);
+    ck_assert_ptr_null(rd_artifact_sha256(a));
+    rd_artifact_free(a);
+    free(got);
+    free(text);
+}
+END_TEST
+
 Suite *artifact_suite(void);
 Suite *artifact_suite(void)
 {
@@ -660,6 +714,7 @@ Suite *artifact_suite(void)
     tcase_add_test(tc, decrypt_filters);
     tcase_add_test(tc, stuck_filter_deadline_and_cancel);
     tcase_add_test(tc, pump_to_fd);
+    tcase_add_test(tc, ring_wraps_and_stops);
     suite_add_tcase(s, tc);
     return s;
 }
