@@ -68,7 +68,8 @@ struct rd_artifact {
     unsigned char head[HEAD_MAX];
     size_t head_pos, head_len;
     int dec_eof;
-    rd_status fail_st; /* sticky: once failed, every read repeats it */
+    unsigned char *vbuf; /* rd_artifact_read_view's when it must copy */
+    rd_status fail_st;   /* sticky: once failed, every read repeats it */
     rd_error fail;
 };
 
@@ -503,6 +504,48 @@ rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_
     return RD_OK;
 }
 
+rd_status rd_artifact_read_view(rd_artifact *a, const void **p, size_t cap, size_t *n,
+                                rd_error *err)
+{
+    *p = NULL;
+    *n = 0;
+    if (a->fail_st != RD_OK || a->is_dir || cap == 0 || a->head_pos < a->head_len || a->dec_eof ||
+        a->proc || a->have_hex || !art_decoder_passes_through(a->dec)) {
+        /* the head, a decoded or decrypted stream, the end: through a copy */
+        if (a->head_pos < a->head_len) {
+            size_t k = a->head_len - a->head_pos;
+            *p = a->head + a->head_pos;
+            *n = k < cap ? k : cap;
+            a->head_pos += *n;
+            return RD_OK;
+        }
+        if (!a->vbuf && !(a->vbuf = malloc(RAW_CAP)))
+            return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        rd_status st = rd_artifact_read(a, a->vbuf, cap < RAW_CAP ? cap : RAW_CAP, n, err);
+        if (st == RD_OK && *n)
+            *p = a->vbuf;
+        return st;
+    }
+    rd_error e;
+    rd_error_clear(&e);
+    rd_status st = art_ring_view(a->ring, p, cap, n, &e);
+    if (st == RD_OK && *n == 0) { /* the end of the stored bytes */
+        a->src_eof = 1;
+        a->dec_eof = 1;
+        st = finish_source(a, &e);
+    }
+    if (st != RD_OK) {
+        *p = NULL;
+        *n = 0;
+        if (err)
+            *err = e;
+        return fail(a, st, &e);
+    }
+    atomic_fetch_add(&a->raw_bytes, (uint64_t)*n);
+    a->decoded_bytes += *n;
+    return RD_OK;
+}
+
 static void human_bytes(uint64_t b, char *buf, size_t sz)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -601,6 +644,7 @@ void rd_artifact_free(rd_artifact *a)
     if (a->writer_fd >= 0)
         close(a->writer_fd);
     rd_decoder_free(a->dec);
+    free(a->vbuf);
     art_s3_free(a->s3);     /* joins the GET thread, the ring's producer */
     art_ring_free(a->ring); /* joins the file reader and the hasher */
     rd_sha256_free(a->sha);

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "restoredrill/artifact.h"
 #include "restoredrill/error.h"
 #include "restoredrill/s3.h"
 #include "restoredrill/sha256.h"
@@ -28,6 +29,10 @@ void art_ring_finish(art_ring *r, rd_status st, const rd_error *err);
 /* Start a thread that reads fd (owned by the caller, open until
  * art_ring_free) to its end into the ring. */
 rd_status art_ring_start_file(art_ring *r, int fd, rd_error *err);
+/* Reader, without the copy: *p points at up to cap bytes in the ring,
+ * valid (and their room held) until the next art_ring_view or
+ * art_ring_read; otherwise as art_ring_read. */
+rd_status art_ring_view(art_ring *r, const void **p, size_t cap, size_t *n, rd_error *err);
 /* Reader: up to cap bytes into buf, waiting for them; *n = 0 at the clean
  * end, when all is hashed; the producer's failure once the bytes before it
  * were read; RD_ERR_ABORTED "reading NAME was cancelled" once closed. */
@@ -36,6 +41,10 @@ rd_status art_ring_read(art_ring *r, void *buf, size_t cap, size_t *n, rd_error 
 void art_ring_close(art_ring *r);
 /* Close, join the threads, free. NULL is a no-op. */
 void art_ring_free(art_ring *r);
+
+/* The decoder adds nothing and holds no byte: what it would read next is
+ * the source's next byte (so a reader may take the source's bytes itself). */
+int art_decoder_passes_through(const rd_decoder *d);
 
 typedef struct art_s3 art_s3;
 

@@ -30,6 +30,7 @@ struct art_ring {
     unsigned char *buf;
     size_t cap;
     uint64_t wr, hs, rd; /* bytes written, hashed, read since the start */
+    size_t viewed;       /* bytes after rd lent by art_ring_view */
     int finished;        /* the producer ended (st says how) */
     int closed;          /* art_ring_close: everyone gives up */
     rd_status st;
@@ -180,32 +181,62 @@ void art_ring_finish(art_ring *r, rd_status st, const rd_error *err)
     pthread_mutex_unlock(&r->mu);
 }
 
-rd_status art_ring_read(art_ring *r, void *buf, size_t cap, size_t *n, rd_error *err)
+/* Wait for bytes to read (locked); RD_OK with *k = 0 at the clean end. */
+static rd_status wait_bytes(art_ring *r, size_t cap, size_t *at, size_t *k, rd_error *err)
 {
-    *n = 0;
-    pthread_mutex_lock(&r->mu);
+    if (r->viewed) { /* the last view is given back */
+        r->rd += r->viewed;
+        r->viewed = 0;
+        wake(r);
+    }
+    *k = 0;
     while (r->rd == r->wr && !r->finished && !r->closed)
         sleep_on(r, &r->cv_read, &r->w_read);
     if (r->rd == r->wr && !r->closed) /* the end: wait for the hash to catch up */
         while (r->sha && r->hs != r->wr && !r->closed)
             sleep_on(r, &r->cv_read, &r->w_read);
-    if (r->closed) {
-        pthread_mutex_unlock(&r->mu);
+    if (r->closed)
         return RD_ERR(err, RD_ERR_ABORTED, "reading %s was cancelled", r->name);
-    }
     if (r->rd == r->wr) { /* the clean end, or the producer's failure */
-        rd_status st = r->st;
-        if (st != RD_OK && err)
+        if (r->st != RD_OK && err)
             *err = r->err;
+        return r->st;
+    }
+    *at = (size_t)(r->rd % r->cap);
+    *k = (size_t)(r->wr - r->rd);
+    if (*k > r->cap - *at)
+        *k = r->cap - *at;
+    if (*k > cap)
+        *k = cap;
+    return RD_OK;
+}
+
+rd_status art_ring_view(art_ring *r, const void **p, size_t cap, size_t *n, rd_error *err)
+{
+    size_t at = 0, k = 0;
+    *n = 0;
+    *p = NULL;
+    pthread_mutex_lock(&r->mu);
+    rd_status st = wait_bytes(r, cap, &at, &k, err);
+    if (st == RD_OK && k) {
+        r->viewed = k; /* rd moves at the next call: the room stays lent */
+        *p = r->buf + at;
+        *n = k;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return st;
+}
+
+rd_status art_ring_read(art_ring *r, void *buf, size_t cap, size_t *n, rd_error *err)
+{
+    size_t at = 0, k = 0;
+    *n = 0;
+    pthread_mutex_lock(&r->mu);
+    rd_status st = wait_bytes(r, cap, &at, &k, err);
+    if (st != RD_OK || k == 0) {
         pthread_mutex_unlock(&r->mu);
         return st;
     }
-    size_t at = (size_t)(r->rd % r->cap);
-    size_t k = (size_t)(r->wr - r->rd);
-    if (k > r->cap - at)
-        k = r->cap - at;
-    if (k > cap)
-        k = cap;
     pthread_mutex_unlock(&r->mu);
     memcpy(buf, r->buf + at, k); /* written bytes stay put until rd moves */
     pthread_mutex_lock(&r->mu);

@@ -693,6 +693,71 @@ START_TEST(ring_wraps_and_stops)
 }
 END_TEST
 
+/* rd_artifact_read_view: the same bytes and checks as rd_artifact_read,
+ * lent from the ring for a plain file (mixed with copying reads), decoded
+ * into the artifact's buffer for a gzip file; a wrong sha256 is reported at
+ * the end and then sticks. */
+START_TEST(read_view_lends_and_copies)
+{
+    size_t n, zn;
+    char *text = sql_text(MARIADB_HEAD, (size_t)9 * 1024 * 1024 + 777, &n);
+    void *z = gzip_of(text, n, &zn);
+    put("v.sql", text, n);
+    put("v.sql.gz", z, zn);
+    char hex[RD_SHA256_HEX_LEN + 1], zhex[RD_SHA256_HEX_LEN + 1];
+    rd_sha256_hex(text, n, hex);
+    rd_sha256_hex(z, zn, zhex);
+    char *got = malloc(n + 1);
+    rd_error err;
+    for (int gz = 0; gz < 2; gz++) {
+        rd_artifact_opts o = {gz ? zhex : hex, NULL, 0, 0, NULL};
+        rd_artifact *a = open_ok(gz ? "v.sql.gz" : "v.sql", &o);
+        size_t len = 0, r = 0;
+        for (unsigned i = 0;; i++) {
+            const void *p = NULL;
+            size_t cap = i % 3 == 2 ? 5000 : 70001;
+            if (i % 3 == 2) { /* a copying read between views */
+                ck_assert_int_eq(rd_artifact_read(a, got + len, cap, &r, &err), RD_OK);
+            } else {
+                ck_assert_int_eq(rd_artifact_read_view(a, &p, cap, &r, &err), RD_OK);
+                ck_assert_uint_le(r, cap);
+                if (r)
+                    memcpy(got + len, p, r);
+                else
+                    ck_assert_ptr_null(p);
+            }
+            if (r == 0)
+                break;
+            len += r;
+        }
+        ck_assert_uint_eq(len, n);
+        ck_assert(memcmp(got, text, n) == 0);
+        ck_assert_str_eq(rd_artifact_sha256(a), gz ? zhex : hex);
+        ck_assert_uint_eq(rd_artifact_decoded_bytes(a), n);
+        rd_artifact_free(a);
+    }
+    const char *wrong = "1111111111111111111111111111111111111111111111111111111111111111";
+    rd_artifact_opts bad = {wrong, NULL, 0, 0, NULL};
+    rd_artifact *a = open_ok("v.sql", &bad);
+    const void *p = NULL;
+    size_t r = 0;
+    rd_status st;
+    while ((st = rd_artifact_read_view(a, &p, 1 << 20, &r, &err)) == RD_OK && r > 0)
+        ;
+    ck_assert_int_eq(st, RD_ERR_INTEGRITY);
+    char want[300];
+    snprintf(want, sizeof want, "sha256 mismatch: expected %s, got %s", wrong, hex);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(rd_artifact_read_view(a, &p, 100, &r, &err), RD_ERR_INTEGRITY);
+    ck_assert_ptr_null(p);
+    ck_assert_str_eq(err.msg, want);
+    rd_artifact_free(a);
+    free(got);
+    free(z);
+    free(text);
+}
+END_TEST
+
 Suite *artifact_suite(void);
 Suite *artifact_suite(void)
 {
@@ -715,6 +780,7 @@ Suite *artifact_suite(void)
     tcase_add_test(tc, stuck_filter_deadline_and_cancel);
     tcase_add_test(tc, pump_to_fd);
     tcase_add_test(tc, ring_wraps_and_stops);
+    tcase_add_test(tc, read_view_lends_and_copies);
     suite_add_tcase(s, tc);
     return s;
 }
