@@ -181,6 +181,13 @@ static rd_status start_decrypt(rd_artifact *a, const char *const *argv, rd_error
     return RD_OK;
 }
 
+/* The ring's hasher thread: every stored byte, in order (artifact_ring.c). */
+static void hash_raw(void *ctx, const void *buf, size_t n)
+{
+    rd_artifact *a = ctx;
+    rd_sha256_update(a->sha, buf, n);
+}
+
 /* The end of the stored bytes: settle the filter, then compare the digest. */
 static rd_status finish_source(rd_artifact *a, rd_error *err)
 {
@@ -356,7 +363,7 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         uint64_t size = 0;
         int is_dir = 0;
         if ((st = rd_sha256_new(&a->sha, err)) != RD_OK ||
-            (st = art_ring_new(RING_CAP, a->sha, a->path, &a->ring, err)) != RD_OK)
+            (st = art_ring_new(RING_CAP, hash_raw, a, a->path, &a->ring, err)) != RD_OK)
             goto out;
         st = art_s3_open(location, opts ? opts->s3 : NULL, a->ring, &a->s3, &size, &is_dir, err);
         if (st != RD_OK)
@@ -417,7 +424,7 @@ local_dir:
     }
     a->total = opts && opts->progress_total ? opts->progress_total : (uint64_t)sb.st_size;
     if ((st = rd_sha256_new(&a->sha, err)) != RD_OK ||
-        (st = art_ring_new(RING_CAP, a->sha, a->path, &a->ring, err)) != RD_OK ||
+        (st = art_ring_new(RING_CAP, hash_raw, a, a->path, &a->ring, err)) != RD_OK ||
         (st = art_ring_start_file(a->ring, a->fd, err)) != RD_OK)
         goto out;
 stream:

@@ -8,7 +8,6 @@
 #include "restoredrill/artifact.h"
 #include "restoredrill/error.h"
 #include "restoredrill/s3.h"
-#include "restoredrill/sha256.h"
 
 /* A bounded ring of raw bytes between one producer thread and one reader,
  * hashed in place by a thread of its own (the bytes hashed are the bytes
@@ -16,10 +15,14 @@
  * it). */
 typedef struct art_ring art_ring;
 
-/* A ring of cap bytes; sha (NULL: no hashing) is updated by the ring's
- * hasher thread and complete when art_ring_read reports the clean end. name
- * (the location) is for messages. */
-rd_status art_ring_new(size_t cap, rd_sha256 *sha, const char *name, art_ring **out, rd_error *err);
+/* Called by the ring's hasher thread with every byte, in order. */
+typedef void (*art_hash_fn)(void *ctx, const void *buf, size_t n);
+
+/* A ring of cap bytes; hash (NULL: no hashing, no thread) has seen every
+ * byte when art_ring_read reports the clean end. name (the location) is
+ * for messages. */
+rd_status art_ring_new(size_t cap, art_hash_fn hash, void *hash_ctx, const char *name,
+                       art_ring **out, rd_error *err);
 /* Producer: copy n bytes in, waiting for room; RD_ERR_ABORTED "reading NAME
  * was stopped" once the ring is closed. */
 rd_status art_ring_write(art_ring *r, const void *buf, size_t n, rd_error *err);

@@ -7,8 +7,6 @@
  * overlaps the transfer and the decoding, and memory stays flat. */
 #include "artifact_int.h"
 
-#include "restoredrill/sha256.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,7 +33,8 @@ struct art_ring {
     int closed;          /* art_ring_close: everyone gives up */
     rd_status st;
     rd_error err;
-    rd_sha256 *sha; /* NULL: no hashing (hs follows wr) */
+    art_hash_fn hash; /* NULL: no hashing (hs follows wr) */
+    void *hash_ctx;
     pthread_t hasher, reader;
     int hasher_started, reader_started;
     int fd;     /* the file reader's */
@@ -50,7 +49,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 /* Bytes whose room is still needed: not yet read, or not yet hashed. */
 static uint64_t held(const art_ring *r)
 {
-    return r->wr - (r->sha ? min_u64(r->hs, r->rd) : r->rd);
+    return r->wr - (r->hash ? min_u64(r->hs, r->rd) : r->rd);
 }
 
 /* After any change (locked): wake the sleepers that now have enough. */
@@ -94,7 +93,7 @@ static void *hash_main(void *arg)
         if (k > HASH_SLICE)
             k = HASH_SLICE;
         pthread_mutex_unlock(&r->mu);
-        rd_sha256_update(r->sha, r->buf + at, k); /* the room stays ours until hs moves */
+        r->hash(r->hash_ctx, r->buf + at, k); /* the room stays ours until hs moves */
         pthread_mutex_lock(&r->mu);
         r->hs += k;
         wake(r);
@@ -103,7 +102,8 @@ static void *hash_main(void *arg)
     return NULL;
 }
 
-rd_status art_ring_new(size_t cap, rd_sha256 *sha, const char *name, art_ring **out, rd_error *err)
+rd_status art_ring_new(size_t cap, art_hash_fn hash, void *hash_ctx, const char *name,
+                       art_ring **out, rd_error *err)
 {
     art_ring *r = calloc(1, sizeof *r);
     if (!r || !(r->buf = malloc(cap)) || !(r->name = strdup(name))) {
@@ -117,9 +117,10 @@ rd_status art_ring_new(size_t cap, rd_sha256 *sha, const char *name, art_ring **
     pthread_cond_init(&r->cv_hash, NULL);
     pthread_cond_init(&r->cv_read, NULL);
     r->cap = cap;
-    r->sha = sha;
+    r->hash = hash;
+    r->hash_ctx = hash_ctx;
     r->fd = -1;
-    if (sha) {
+    if (hash) {
         int rc = pthread_create(&r->hasher, NULL, hash_main, r);
         if (rc != 0) {
             art_ring_free(r);
@@ -193,7 +194,7 @@ static rd_status wait_bytes(art_ring *r, size_t cap, size_t *at, size_t *k, rd_e
     while (r->rd == r->wr && !r->finished && !r->closed)
         sleep_on(r, &r->cv_read, &r->w_read);
     if (r->rd == r->wr && !r->closed) /* the end: wait for the hash to catch up */
-        while (r->sha && r->hs != r->wr && !r->closed)
+        while (r->hash && r->hs != r->wr && !r->closed)
             sleep_on(r, &r->cv_read, &r->w_read);
     if (r->closed)
         return RD_ERR(err, RD_ERR_ABORTED, "reading %s was cancelled", r->name);
