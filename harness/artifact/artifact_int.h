@@ -52,11 +52,13 @@ int art_decoder_passes_through(const rd_decoder *d);
 typedef struct art_s3 art_s3;
 
 /* HEAD the object (fail fast: 403, 404, credentials), then stream it from a
- * thread into the ring. *size is the object's size. For a directory-format
- * dump (no object KEY, but KEY/toc.dat) *is_dir is set to 1 and *out to NULL
- * (see art_s3_fetch_dir). The ring must outlive the art_s3. */
-rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, art_s3 **out,
-                      uint64_t *size, int *is_dir, rd_error *err);
+ * thread into the ring, calling hash (NULL: none) with every byte (in
+ * order, on that thread, as it goes into the ring).
+ * *size is the object's size. For a directory-format dump (no object KEY,
+ * but KEY/toc.dat) *is_dir is set to 1 and *out to NULL (see
+ * art_s3_fetch_dir). The ring must outlive the art_s3. */
+rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, art_hash_fn hash,
+                      void *hash_ctx, art_s3 **out, uint64_t *size, int *is_dir, rd_error *err);
 /* Download the files of a directory-format dump (the objects directly under
  * KEY/) into a new private directory under base (NULL: $TMPDIR or /tmp),
  * for pg_restore, which reads them itself (and in parallel with -j).

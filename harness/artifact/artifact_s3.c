@@ -22,6 +22,8 @@ struct art_s3 {
     rd_s3 *s3;
     char *url, *bucket, *key;
     art_ring *ring;
+    art_hash_fn hash;
+    void *hash_ctx;
     pthread_t th;
     int started, joined;
     volatile int cancel;
@@ -31,6 +33,8 @@ struct art_s3 {
 static rd_status to_ring(void *ctx, const void *buf, size_t n, rd_error *err)
 {
     art_s3 *a = ctx;
+    if (a->hash)
+        a->hash(a->hash_ctx, buf, n); /* the bytes that go into the ring, still in cache */
     return art_ring_write(a->ring, buf, n, err);
 }
 
@@ -49,8 +53,8 @@ static void *get_main(void *arg)
     return NULL;
 }
 
-rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, art_s3 **out,
-                      uint64_t *size, int *is_dir, rd_error *err)
+rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, art_hash_fn hash,
+                      void *hash_ctx, art_s3 **out, uint64_t *size, int *is_dir, rd_error *err)
 {
     rd_status st = RD_OK;
     rd_s3_object obj;
@@ -59,6 +63,8 @@ rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, a
     if (!a)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     a->ring = ring;
+    a->hash = hash;
+    a->hash_ctx = hash_ctx;
     if (!(a->url = rd_strdup(url))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
