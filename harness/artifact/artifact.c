@@ -1,5 +1,5 @@
 /* artifact.c: a recovery point as a byte stream: raw file or S3 object ->
- * ring (hashed there by a thread of its own, artifact_ring.c) -> (decrypt
+ * ring (artifact_ring.c) -> sha256 (see hash_raw) -> (decrypt
  * filter) -> gunzip/unzstd -> caller, with the decoded head kept to
  * recognise the format. Fixed buffers: memory stays flat whatever the size.
  *
@@ -41,7 +41,7 @@ struct rd_artifact {
     rd_wrap wrap;
     int fd;
     art_s3 *s3;     /* an s3:// location: the producer of ring */
-    art_ring *ring; /* the raw bytes (from fd or s3), hashed into sha */
+    art_ring *ring; /* the raw bytes (from fd or s3), hashed into sha (hash_raw) */
     char *tmpdir;   /* a directory-format dump downloaded from S3, removed by free */
     char *tmpbase;  /* the directory tmpdir was made in */
     rd_sha256 *sha;

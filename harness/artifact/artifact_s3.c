@@ -1,7 +1,7 @@
 /* artifact_s3.c: an S3 object as the raw byte source of an artifact. A
  * thread runs the streamed GET (with its Range resume and retries) into the
- * artifact's ring (artifact_ring.c: hashed there by a thread of its own,
- * copied out by the reader, no system call per chunk), so hashing,
+ * artifact's ring (artifact_ring.c; the artifact's reader hashes the bytes as
+ * it takes them, no system call per chunk), so hashing,
  * decryption and decoding are the same code as for local files and run
  * beside the transfer, and memory stays flat (the ring and libcurl's
  * buffer). */
