@@ -24,7 +24,10 @@
 #   list_manifest  run --dry-run on the same point with a cluster manifest
 # and the peak resident memory of the restoredrill process itself (VmHWM)
 # in drills of a small and of the full dump (memory must not follow the
-# dump). Writes a Markdown table to
+# dump). With BENCH_BASE=OTHER_RESTOREDRILL (a binary built from another
+# commit), each round also runs the drill_restore measure with it
+# (drill_restore_base: before/after in the same run). Every round's ratio and
+# the load average are printed too. Writes a Markdown table to
 # $BENCH_OUT (default bench/tenants-last.md) and prints it.
 set -u
 bin=${1:?usage: bench/tenants.sh RESTOREDRILL [N] [ROWS]}
@@ -165,10 +168,22 @@ hwm_run() {
 
 best() { sort -n | head -n 1; }
 : >"$tmp/r.drill_restore"; : >"$tmp/r.drill_wall"; : >"$tmp/r.by_hand"; : >"$tmp/r.drill_perdb"
-: >"$tmp/r.by_hand_scratch"
+: >"$tmp/r.by_hand_scratch"; : >"$tmp/r.drill_base"; : >"$tmp/r.load"
+base=${BENCH_BASE:-}
 : >"$tmp/r.list_scan"; : >"$tmp/r.list_manifest"; : >"$tmp/r.rss_full"; : >"$tmp/r.rss_small"
+drill_phases() { # fetch + restore seconds of the last drill
+    jq -r '[.targets[0].phases[] | select(.name == "fetch" or .name == "restore") | .seconds] | add' \
+        "$tmp/out/drill.json" | awk '{printf "%.2f\n", $1}'
+}
 for round in 1 2 3; do
     echo "round $round" >&2
+    cut -d' ' -f1 /proc/loadavg >>"$tmp/r.load"
+    if [ -n "$base" ]; then
+        rm -rf "$tmp/out"
+        "$base" --quiet run "$tmp/all.json" --no-progress >/dev/null 2>"$tmp/base.err" ||
+            { cat "$tmp/base.err"; echo "bench: the base drill failed"; exit 1; }
+        drill_phases >>"$tmp/r.drill_base"
+    fi
     rm -rf "$tmp/out"
     hwm_run "$bin" --quiet run "$tmp/all.json" --no-progress >"$tmp/t" ||
         { cat "$tmp/hwm.err"; echo "bench: the drill failed"; exit 1; }
@@ -209,6 +224,10 @@ for round in 1 2 3; do
     read -r wall rss <"$tmp/t"
     echo "$rss" >>"$tmp/r.rss_small"
 done
+cut -d' ' -f1 /proc/loadavg >>"$tmp/r.load"
+per_round() { # A B: A/B of every round
+    paste -d' ' "$tmp/r.$1" "$tmp/r.$2" | awk '{printf "%.2f ", $1 / $2}' | sed 's/ $//'
+}
 all_of() { tr '\n' ' ' <"$1" | sed 's/ $//'; }
 dr="$(best <"$tmp/r.drill_restore") ($(all_of "$tmp/r.drill_restore"))"
 dw="$(best <"$tmp/r.drill_wall") ($(all_of "$tmp/r.drill_wall"))"
@@ -232,8 +251,14 @@ ratio_s=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand_scratch"
     echo "| drill_restore (fetch + restore phases), s | $dr |"
     echo "| by_hand (5 own dumps, mariadb client), s | $bh |"
     echo "| **ratio drill_restore / by_hand** | **$ratio** |"
+    echo "| ratio drill_restore / by_hand, every round | $(per_round drill_restore by_hand) |"
+    if [ -n "$base" ]; then
+        echo "| drill_restore_base (the same with BENCH_BASE), s | $(best <"$tmp/r.drill_base") ($(all_of "$tmp/r.drill_base")) |"
+        echo "| ratio drill_restore_base / by_hand, every round | $(per_round drill_base by_hand) |"
+    fi
     echo "| by_hand_scratch (the same, into a server with the scratch instance's settings), s | $bs |"
     echo "| **ratio drill_restore / by_hand_scratch** | **$ratio_s** |"
+    echo "| ratio drill_restore / by_hand_scratch, every round | $(per_round drill_restore by_hand_scratch) |"
     echo "| drill_perdb (fetch + restore, the same 5 own dumps as a per-database point), s | $dp |"
     echo "| ratio drill_perdb / by_hand | $ratio_p |"
     echo "| drill_wall (whole drill, provisioning included), s | $dw |"
@@ -241,5 +266,6 @@ ratio_s=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand_scratch"
     echo "| list_manifest (2,000-database point, cluster manifest, run --dry-run), s | $lm |"
     echo "| peak RSS of restoredrill (VmHWM), drill of the full dump ($dump_bytes bytes), KiB | $rf |"
     echo "| peak RSS of restoredrill (VmHWM), drill of a small dump ($small_bytes bytes), KiB | $rs |"
+    echo "| load average (1 min) at each round's start and at the end | $(all_of "$tmp/r.load") |"
 } >"$out"
 cat "$out"

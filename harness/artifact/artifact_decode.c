@@ -1,6 +1,7 @@
 /* artifact_decode.c: recognise wrapping and dump formats from leading bytes,
  * and unwrap gzip (zlib inflate, windowBits 15+32, multi-member) and zstd
  * (ZSTD_decompressStream, multi-frame) with fixed buffers. */
+#include "artifact_int.h"
 #include "restoredrill/artifact.h"
 
 #include <stdlib.h>
@@ -238,6 +239,11 @@ static rd_status read_zstd(rd_decoder *d, rd_source_fn src, void *ctx, unsigned 
         if (d->in_eof && d->in_pos == d->in_len && d->zret != 0)
             return RD_ERR(err, RD_ERR_INTEGRITY, "truncated zstd stream in %s", d->name);
     }
+}
+
+int art_decoder_passes_through(const rd_decoder *d)
+{
+    return d->wrap == RD_WRAP_NONE && d->in_pos == d->in_len && !d->in_eof;
 }
 
 rd_status rd_decoder_read(rd_decoder *d, rd_source_fn src, void *ctx, void *buf, size_t cap,

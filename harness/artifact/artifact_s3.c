@@ -1,9 +1,10 @@
 /* artifact_s3.c: an S3 object as the raw byte source of an artifact. A
- * thread runs the streamed GET (with its Range resume and retries) into a
- * bounded ring buffer; the artifact's reader takes from it (one copy, no
- * system call per chunk), so hashing, decryption and decoding are the same
- * code as for local files and run beside the transfer, and memory stays flat
- * (the ring and libcurl's buffer). */
+ * thread runs the streamed GET (with its Range resume and retries) into the
+ * artifact's ring (artifact_ring.c; the artifact's reader hashes the bytes as
+ * it takes them, no system call per chunk), so hashing,
+ * decryption and decoding are the same code as for local files and run
+ * beside the transfer, and memory stays flat (the ring and libcurl's
+ * buffer). */
 #include "artifact_int.h"
 
 #include "restoredrill/fs.h"
@@ -17,53 +18,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RING_SIZE ((size_t)4 * 1024 * 1024)
-
 struct art_s3 {
     rd_s3 *s3;
     char *url, *bucket, *key;
+    art_ring *ring;
+    art_hash_fn hash;
+    void *hash_ctx;
     pthread_t th;
     int started, joined;
     volatile int cancel;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned char *ring;
-    size_t head, len; /* next byte to read, bytes held */
-    int done;         /* the transfer ended (st says how) */
-    int closed;       /* the reader went away */
-    rd_status st;
-    rd_error err;
-    uint64_t bytes, size;
+    uint64_t size;
 };
 
 static rd_status to_ring(void *ctx, const void *buf, size_t n, rd_error *err)
 {
     art_s3 *a = ctx;
-    const unsigned char *p = buf;
-    pthread_mutex_lock(&a->mu);
-    while (n > 0) {
-        while (a->len == RING_SIZE && !a->closed)
-            pthread_cond_wait(&a->cv, &a->mu);
-        if (a->closed) {
-            pthread_mutex_unlock(&a->mu);
-            return RD_ERR(err, RD_ERR_ABORTED, "reading %s was stopped", a->url);
-        }
-        size_t tail = (a->head + a->len) % RING_SIZE;
-        size_t k = RING_SIZE - a->len;
-        if (k > RING_SIZE - tail)
-            k = RING_SIZE - tail;
-        if (k > n)
-            k = n;
-        memcpy(a->ring + tail, p, k);
-        int was_empty = a->len == 0;
-        a->len += k;
-        p += k;
-        n -= k;
-        if (was_empty)
-            pthread_cond_broadcast(&a->cv);
-    }
-    pthread_mutex_unlock(&a->mu);
-    return RD_OK;
+    if (a->hash)
+        a->hash(a->hash_ctx, buf, n); /* the bytes that go into the ring, still in cache */
+    return art_ring_write(a->ring, buf, n, err);
 }
 
 static void *get_main(void *arg)
@@ -77,18 +49,12 @@ static void *get_main(void *arg)
     if (st == RD_OK && got != a->size)
         st = RD_ERR(&e, RD_ERR_INTEGRITY, "%s: got %llu bytes, expected %llu", a->url,
                     (unsigned long long)got, (unsigned long long)a->size);
-    pthread_mutex_lock(&a->mu);
-    a->st = st;
-    a->err = e;
-    a->bytes = got;
-    a->done = 1;
-    pthread_cond_broadcast(&a->cv);
-    pthread_mutex_unlock(&a->mu);
+    art_ring_finish(a->ring, st, &e);
     return NULL;
 }
 
-rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, uint64_t *size,
-                      int *is_dir, rd_error *err)
+rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, art_hash_fn hash,
+                      void *hash_ctx, art_s3 **out, uint64_t *size, int *is_dir, rd_error *err)
 {
     rd_status st = RD_OK;
     rd_s3_object obj;
@@ -96,9 +62,10 @@ rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_s3 **out, uin
     art_s3 *a = calloc(1, sizeof *a);
     if (!a)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->cv, NULL);
-    if (!(a->url = rd_strdup(url)) || !(a->ring = malloc(RING_SIZE))) {
+    a->ring = ring;
+    a->hash = hash;
+    a->hash_ctx = hash_ctx;
+    if (!(a->url = rd_strdup(url))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -140,39 +107,6 @@ out:
     rd_s3_object_clear(&obj);
     art_s3_free(a);
     return st;
-}
-
-rd_status art_s3_read(art_s3 *a, void *buf, size_t cap, size_t *n, rd_error *err)
-{
-    *n = 0;
-    pthread_mutex_lock(&a->mu);
-    while (a->len == 0 && !a->done && !a->closed)
-        pthread_cond_wait(&a->cv, &a->mu);
-    if (a->closed) {
-        pthread_mutex_unlock(&a->mu);
-        return RD_ERR(err, RD_ERR_ABORTED, "reading %s was cancelled", a->url);
-    }
-    if (a->len == 0) { /* the end: clean, or the transfer's failure */
-        rd_status st = a->st;
-        if (st != RD_OK && err)
-            *err = a->err;
-        pthread_mutex_unlock(&a->mu);
-        return st;
-    }
-    size_t k = a->len;
-    if (k > RING_SIZE - a->head)
-        k = RING_SIZE - a->head;
-    if (k > cap)
-        k = cap;
-    memcpy(buf, a->ring + a->head, k);
-    int was_full = a->len == RING_SIZE;
-    a->head = (a->head + k) % RING_SIZE;
-    a->len -= k;
-    if (was_full)
-        pthread_cond_broadcast(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-    *n = k;
-    return RD_OK;
 }
 
 static rd_status to_fd(void *ctx, const void *buf, size_t n, rd_error *err)
@@ -270,11 +204,8 @@ void art_s3_stop(art_s3 *a)
 {
     if (!a)
         return;
-    a->cancel = 1; /* the transfer stops at its next progress call */
-    pthread_mutex_lock(&a->mu);
-    a->closed = 1; /* waiters on either side give up */
-    pthread_cond_broadcast(&a->cv);
-    pthread_mutex_unlock(&a->mu);
+    a->cancel = 1;           /* the transfer stops at its next progress call */
+    art_ring_close(a->ring); /* waiters on either side give up */
 }
 
 void art_s3_free(art_s3 *a)
@@ -283,10 +214,7 @@ void art_s3_free(art_s3 *a)
         return;
     art_s3_stop(a);
     join(a);
-    pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->cv);
     rd_s3_free(a->s3);
-    free(a->ring);
     free(a->url);
     free(a->bucket);
     free(a->key);

@@ -73,6 +73,14 @@ const char *rd_artifact_path(const rd_artifact *a);
  * a mismatch is RD_ERR_INTEGRITY "sha256 mismatch: expected X, got Y".
  * A corrupt or truncated gzip/zstd stream is RD_ERR_INTEGRITY too. */
 rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_error *err);
+/* rd_artifact_read without the copy where it can: *p points at the next *n
+ * (at most cap) decoded bytes, inside the artifact, valid until the next
+ * read or view of it or its free. An unwrapped stream without a decrypt
+ * filter lends the raw bytes where they were fetched (no copy); otherwise
+ * they are decoded into a buffer of the artifact's. The same bytes, errors
+ * and sha256 check as rd_artifact_read, which may be mixed with it. */
+rd_status rd_artifact_read_view(rd_artifact *a, const void **p, size_t cap, size_t *n,
+                                rd_error *err);
 
 /* Move the deadline of reads from the decrypt filter (see
  * rd_artifact_opts.deadline); call it from the thread that reads. */

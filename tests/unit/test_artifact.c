@@ -639,6 +639,125 @@ START_TEST(pump_to_fd)
 }
 END_TEST
 
+/* The raw bytes pass a 4 MiB ring hashed in place by a thread of its own
+ * (artifact_ring.c): a file of almost three rings, read in sizes that do not
+ * divide it, comes out byte for byte with its sha256; a reader that stops
+ * early, or is cancelled, leaves no thread waiting on a full ring. */
+START_TEST(ring_wraps_and_stops)
+{
+    size_t n;
+    char *text = sql_text(MARIADB_HEAD, (size_t)11 * 1024 * 1024 + 12345, &n);
+    put("big.sql", text, n);
+    char hex[RD_SHA256_HEX_LEN + 1];
+    rd_sha256_hex(text, n, hex);
+    rd_artifact_opts o = {.expected_sha256 = hex};
+    rd_artifact *a = open_ok("big.sql", &o);
+    char *got = malloc(n + 1);
+    static const size_t sizes[] = {1, 7, 4099, 65536, 300001, 2 * 1024 * 1024};
+    size_t len = 0, r = 0;
+    rd_error err;
+    for (unsigned i = 0;; i++) {
+        size_t want = sizes[i % 6] < n + 1 - len ? sizes[i % 6] : n + 1 - len;
+        ck_assert_int_eq(rd_artifact_read(a, got + len, want, &r, &err), RD_OK);
+        if (r == 0)
+            break;
+        len += r;
+    }
+    ck_assert_uint_eq(len, n);
+    ck_assert(memcmp(got, text, n) == 0);
+    ck_assert_str_eq(rd_artifact_sha256(a), hex);
+    ck_assert_uint_eq(rd_artifact_raw_bytes(a), n);
+    rd_artifact_free(a);
+
+    /* stop early: the file reader waits on a full ring, free must end it */
+    a = open_ok("big.sql", &o);
+    ck_assert_int_eq(rd_artifact_read(a, got, 10, &r, &err), RD_OK);
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* let the ring fill */
+    rd_artifact_free(a);
+
+    /* cancelled past the head: the next read fails at once */
+    a = open_ok("big.sql", &o);
+    ck_assert_int_eq(rd_artifact_read(a, got, 8192, &r, &err), RD_OK); /* the head */
+    ck_assert_int_eq(rd_artifact_read(a, got, 8192, &r, &err), RD_OK);
+    ck_assert_uint_eq(r, 8192);
+    rd_artifact_cancel(a);
+    ck_assert_int_eq(rd_artifact_read(a, got, 8192, &r, &err), RD_ERR_ABORTED);
+    char msg[600];
+    snprintf(msg, sizeof msg, "reading %s was cancelled", path_of("big.sql"));
+    ck_assert_str_eq(err.msg, msg);
+    ck_assert_ptr_null(rd_artifact_sha256(a));
+    rd_artifact_free(a);
+    free(got);
+    free(text);
+}
+END_TEST
+
+/* rd_artifact_read_view: the same bytes and checks as rd_artifact_read,
+ * lent from the ring for a plain file (mixed with copying reads), decoded
+ * into the artifact's buffer for a gzip file; a wrong sha256 is reported at
+ * the end and then sticks. */
+START_TEST(read_view_lends_and_copies)
+{
+    size_t n, zn;
+    char *text = sql_text(MARIADB_HEAD, (size_t)9 * 1024 * 1024 + 777, &n);
+    void *z = gzip_of(text, n, &zn);
+    put("v.sql", text, n);
+    put("v.sql.gz", z, zn);
+    char hex[RD_SHA256_HEX_LEN + 1], zhex[RD_SHA256_HEX_LEN + 1];
+    rd_sha256_hex(text, n, hex);
+    rd_sha256_hex(z, zn, zhex);
+    char *got = malloc(n + 1);
+    rd_error err;
+    for (int gz = 0; gz < 2; gz++) {
+        rd_artifact_opts o = {.expected_sha256 = gz ? zhex : hex};
+        rd_artifact *a = open_ok(gz ? "v.sql.gz" : "v.sql", &o);
+        size_t len = 0, r = 0;
+        for (unsigned i = 0;; i++) {
+            const void *p = NULL;
+            size_t cap = i % 3 == 2 ? 5000 : 70001;
+            if (i % 3 == 2) { /* a copying read between views */
+                ck_assert_int_eq(rd_artifact_read(a, got + len, cap, &r, &err), RD_OK);
+            } else {
+                ck_assert_int_eq(rd_artifact_read_view(a, &p, cap, &r, &err), RD_OK);
+                ck_assert_uint_le(r, cap);
+                if (r)
+                    memcpy(got + len, p, r);
+                else
+                    ck_assert_ptr_null(p);
+            }
+            if (r == 0)
+                break;
+            len += r;
+        }
+        ck_assert_uint_eq(len, n);
+        ck_assert(memcmp(got, text, n) == 0);
+        ck_assert_str_eq(rd_artifact_sha256(a), gz ? zhex : hex);
+        ck_assert_uint_eq(rd_artifact_decoded_bytes(a), n);
+        rd_artifact_free(a);
+    }
+    const char *wrong = "1111111111111111111111111111111111111111111111111111111111111111";
+    rd_artifact_opts bad = {.expected_sha256 = wrong};
+    rd_artifact *a = open_ok("v.sql", &bad);
+    const void *p = NULL;
+    size_t r = 0;
+    rd_status st;
+    while ((st = rd_artifact_read_view(a, &p, 1 << 20, &r, &err)) == RD_OK && r > 0)
+        ;
+    ck_assert_int_eq(st, RD_ERR_INTEGRITY);
+    char want[300];
+    snprintf(want, sizeof want, "sha256 mismatch: expected %s, got %s", wrong, hex);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(rd_artifact_read_view(a, &p, 100, &r, &err), RD_ERR_INTEGRITY);
+    ck_assert_ptr_null(p);
+    ck_assert_str_eq(err.msg, want);
+    rd_artifact_free(a);
+    free(got);
+    free(z);
+    free(text);
+}
+END_TEST
+
 Suite *artifact_suite(void);
 Suite *artifact_suite(void)
 {
@@ -660,6 +779,8 @@ Suite *artifact_suite(void)
     tcase_add_test(tc, decrypt_filters);
     tcase_add_test(tc, stuck_filter_deadline_and_cancel);
     tcase_add_test(tc, pump_to_fd);
+    tcase_add_test(tc, ring_wraps_and_stops);
+    tcase_add_test(tc, read_view_lends_and_copies);
     suite_add_tcase(s, tc);
     return s;
 }
