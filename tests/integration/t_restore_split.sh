@@ -28,7 +28,7 @@ stop_source() {
 trap 'stop_source; cleanup' EXIT
 if [ "$(id -u)" -eq 0 ]; then set -- runuser -u mysql --; else set --; fi
 "$@" mariadb-install-db --no-defaults --datadir="$src/data" --auth-root-authentication-method=socket \
-    --skip-test-db >"$src/install.log" 2>&1 || { cat "$src/install.log"; exit 1; }
+    --skip-test-db --tmpdir="$src/tmp" >"$src/install.log" 2>&1 || { cat "$src/install.log"; exit 1; }
 if [ "$(id -u)" -eq 0 ]; then set -- setpriv --reuid=mysql --regid=mysql --init-groups --; else set --; fi
 "$@" "$mariadbd" --no-defaults --datadir="$src/data" --socket="$sock" --skip-networking \
     --pid-file="$src/mysqld.pid" --tmpdir="$src/tmp" --skip-log-bin \
