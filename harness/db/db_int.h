@@ -101,5 +101,7 @@ rd_status rd_db_my_display(const char *dsn, char **out, rd_error *err);
 
 /* PostgreSQL DSN without secrets as key=value conninfo (heap). */
 rd_status rd_db_pg_display(const char *dsn, char **out, rd_error *err);
+/* The PostgreSQL DSN as key=value conninfo, secrets kept, dbname = database. */
+rd_status rd_db_pg_with_database(const char *dsn, const char *database, char **out, rd_error *err);
 
 #endif
