@@ -527,6 +527,7 @@ const rd_db_driver rd_db_pg_driver = {
     .quote_literal = pg_quote_literal,
     .identity = pg_identity,
     .display = rd_db_pg_display,
+    .with_database = rd_db_pg_with_database,
     .sql_list_tables =
         "SELECT n.nspname, c.relname, a.attname, k.ord::text"
         " FROM pg_catalog.pg_class c"
