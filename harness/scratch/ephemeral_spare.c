@@ -18,14 +18,18 @@
  * taken under the shared lock too, only when it is a directory owned by the
  * template's user, by rename(2), which exactly one taker can win. A spare
  * is used only when it is on the same file system as the instance (else
- * rename fails with EXDEV, and no spare is made for that instance). */
+ * rename fails with EXDEV, and no spare is made for that instance). The
+ * copy runs at nice 19 (its thread only), so it yields to the restore it
+ * overlaps. */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "restoredrill/clock.h"
@@ -125,6 +129,10 @@ static void *refill(void *arg)
 
     if (!spare_lock || !src)
         goto out;
+    /* the lowest CPU priority for this thread alone (Linux: nice is per
+     * thread), so the copy yields to the restore it overlaps */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
+        rd_log_debug("cannot lower the priority of the spare copy: %s", strerror(errno));
     /* the template's shared lock: no rebuild or gc while we copy */
     if (rd_fs_lock(j->lock, 60, 1, &tfd, &e) != RD_OK || !rd_fs_exists(src))
         goto out;
