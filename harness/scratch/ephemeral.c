@@ -182,19 +182,25 @@ static rd_status eph_teardown(rd_scratch *s, rd_error *err)
     rd_eph *e = s->priv;
     rd_status st = RD_OK;
 
-    rd_eph_template_spare_join(e);
-    if (!s->dir)
+    /* the template's next spare is copied while the server stops */
+    rd_eph_template_spare_start(e);
+    if (!s->dir) {
+        rd_eph_template_spare_join(e);
         return RD_OK;
+    }
     if (e) {
         e->eng->stop(s, e);
         pid_t pid = e->eng->server_pid(s->dir);
         /* only a server whose files are in our directory (pids get reused) */
         if (pid > 0 && rd_scratch_pid_alive(pid) && rd_scratch_pid_in_dir(pid, s->dir))
             rd_scratch_stop_pid(pid, SIGKILL, 5);
-        if (pid > 0 && rd_scratch_pid_alive(pid) && rd_scratch_pid_in_dir(pid, s->dir))
+        if (pid > 0 && rd_scratch_pid_alive(pid) && rd_scratch_pid_in_dir(pid, s->dir)) {
+            rd_eph_template_spare_join(e);
             return RD_ERR(err, RD_ERR_PROC, "%s scratch server (pid %d) in %s does not stop",
                           e->eng->label, (int)pid, s->dir);
+        }
     }
+    rd_eph_template_spare_join(e);
     char *rundir = e && e->rundir ? rd_strdup(e->rundir) : rd_strdup(s->dir);
     char *slash = rundir && !(e && e->rundir) ? strrchr(rundir, '/') : NULL;
     if (slash)

@@ -2,9 +2,12 @@
  * for the next instance.
  *
  * Copying a template (ephemeral_template.c) is most of what provisioning an
- * instance costs: about a thousand small files. So after each copy a thread
- * makes one more copy, the spare, while the drill restores and verifies;
- * the next instance of the same template takes it with one rename(2).
+ * instance costs: about a thousand small files. So when an instance made
+ * from a template is torn down, a thread makes one more copy, the spare,
+ * while the server stops and the instance's directory is removed; the next
+ * instance of the same template takes it with one rename(2). Not earlier:
+ * a copy made beside the restore slowed the restore (and so the RTO the
+ * drill measures) on a loaded machine.
  *
  * Safety: the spare lives inside the template's own directory
  * (<template>/spare-XXXXXX), so it is valid exactly as long as its template:
@@ -19,8 +22,8 @@
  * template's user, by rename(2), which exactly one taker can win. A spare
  * is used only when it is on the same file system as the instance (else
  * rename fails with EXDEV, and no spare is made for that instance). The
- * copy runs at nice 19 (its thread only), so it yields to the restore it
- * overlaps. */
+ * copy runs at nice 19 (its thread only), so it yields to other drills'
+ * work. */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -81,6 +84,7 @@ int rd_eph_spare_take(const char *tdir, const char *dst, uid_t uid)
 
 typedef struct spare_job {
     pthread_t thread;
+    int started;
     char *tdir, *lock;
     rd_eph_user u;
 } spare_job;
@@ -130,7 +134,7 @@ static void *refill(void *arg)
     if (!spare_lock || !src)
         goto out;
     /* the lowest CPU priority for this thread alone (Linux: nice is per
-     * thread), so the copy yields to the restore it overlaps */
+     * thread), so the copy yields to the other targets' work */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         rd_log_debug("cannot lower the priority of the spare copy: %s", strerror(errno));
     /* the template's shared lock: no rebuild or gc while we copy */
@@ -168,7 +172,7 @@ out:
     return NULL;
 }
 
-void rd_eph_spare_refill_start(rd_eph *e, const char *tdir, const char *lock, const char *dst)
+void rd_eph_spare_plan(rd_eph *e, const char *tdir, const char *lock, const char *dst)
 {
     struct stat a, b;
     char *dparent = parent_of(dst);
@@ -182,7 +186,7 @@ void rd_eph_spare_refill_start(rd_eph *e, const char *tdir, const char *lock, co
     j->tdir = rd_strdup(tdir);
     j->lock = rd_strdup(lock);
     j->u = e->u;
-    if (!j->tdir || !j->lock || pthread_create(&j->thread, NULL, refill, j) != 0) {
+    if (!j->tdir || !j->lock) {
         free(j->tdir);
         free(j->lock);
         free(j);
@@ -191,12 +195,20 @@ void rd_eph_spare_refill_start(rd_eph *e, const char *tdir, const char *lock, co
     e->spare = j;
 }
 
+void rd_eph_template_spare_start(rd_eph *e)
+{
+    spare_job *j = e ? e->spare : NULL;
+    if (j && !j->started && pthread_create(&j->thread, NULL, refill, j) == 0)
+        j->started = 1;
+}
+
 void rd_eph_template_spare_join(rd_eph *e)
 {
     spare_job *j = e ? e->spare : NULL;
     if (!j)
         return;
-    pthread_join(j->thread, NULL);
+    if (j->started)
+        pthread_join(j->thread, NULL);
     free(j->tdir);
     free(j->lock);
     free(j);

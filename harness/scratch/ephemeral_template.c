@@ -228,8 +228,8 @@ rd_status rd_eph_template_copy(rd_eph *e, const char *dst, double deadline, char
     pw = NULL;
 out:
     rd_fs_unlock(fd);
-    if (st == RD_OK) /* the next instance's copy, made while this one works */
-        rd_eph_spare_refill_start(e, tdir, lock, dst);
+    if (st == RD_OK) /* the next instance's copy, made when this one is torn down */
+        rd_eph_spare_plan(e, tdir, lock, dst);
     if (pw)
         memset(pw, 0, strlen(pw));
     free(pw);

@@ -44,7 +44,7 @@ typedef struct rd_eph {
     char *log;         /* <dir>/server.log */
     int from_template; /* the data directory is a copy of a template */
     int from_spare;    /* ... taken ready-made from the template's spare */
-    void *spare;       /* the refill of the template's spare under way (joined at teardown) */
+    void *spare;       /* the template's next spare: planned by the copy, made at teardown */
     int tcp;           /* also listen on 127.0.0.1 */
     void *priv;        /* the engine's own data */
 } rd_eph;
@@ -123,19 +123,19 @@ typedef struct rd_eph_engine {
  * rebuilt when it no longer matches); *password (heap) is the template's
  * admin password, which the copy still has. When the template holds a
  * spare (a complete copy made earlier, on dst's file system), the spare is
- * renamed to dst instead of copying; either way a thread then makes a new
- * spare for the next instance (e->spare, joined by
- * rd_eph_template_spare_join). */
+ * renamed to dst instead of copying; either way a new spare for the next
+ * instance is planned (e->spare), made when this instance is torn down. */
 rd_status rd_eph_template_copy(rd_eph *e, const char *dst, double deadline, char **password,
                                rd_error *err);
 /* ephemeral_spare.c: take a spare of the template tdir by renaming it to
- * dst (1: taken; 0: none, or it could not be renamed); start a thread that
- * makes a new spare for the next instance (nothing when one is being made
- * or ready, or when tdir is on another file system than dst). */
+ * dst (1: taken; 0: none, or it could not be renamed); plan a new spare for
+ * the next instance, made when this one is torn down (nothing when tdir is
+ * on another file system than dst); start making it (teardown: nothing
+ * when none is planned, or one is being made or ready); wait for it and
+ * forget the plan (a no-op when none). */
 int rd_eph_spare_take(const char *tdir, const char *dst, uid_t uid);
-void rd_eph_spare_refill_start(rd_eph *e, const char *tdir, const char *lock, const char *dst);
-/* Wait for the spare copy that rd_eph_template_copy started making for the
- * next instance (a no-op when none); called by teardown. */
+void rd_eph_spare_plan(rd_eph *e, const char *tdir, const char *lock, const char *dst);
+void rd_eph_template_spare_start(rd_eph *e);
 void rd_eph_template_spare_join(rd_eph *e);
 /* Remove templates whose server binary is gone or changed, and builds that
  * died, unless in use; one line per removal through report. */

@@ -204,9 +204,10 @@ static ino_t data_ino(const rd_scratch *s)
 }
 
 /* Instances initialised afresh, copied from the template, and taken from
- * the template's spare are the same; the spare is taken by rename (the
- * instance's data directory is the spare's inode) and made again for the
- * next instance; every instance has its own password. */
+ * the template's spare are the same; the spare is made when a template
+ * instance is torn down, taken by rename (the instance's data directory is
+ * the spare's inode) and made again at the next teardown; every instance
+ * has its own password. */
 START_TEST(template_same_as_fresh)
 {
     rd_engine e = _i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
@@ -218,9 +219,9 @@ START_TEST(template_same_as_fresh)
     int tmp_left;
     ck_assert_int_eq(count_templates(&tmp_left), 0); /* "template": false makes none */
     ck_assert_uint_eq(spare_of(spare, sizeof spare), 0);
-    rd_scratch *a = provision(e, 0); /* makes the template, then a spare */
+    rd_scratch *a = provision(e, 0); /* makes the template */
     char *f0 = facts(fresh), *f1 = facts(a);
-    teardown(a); /* waits for the spare */
+    teardown(a); /* makes a spare */
     ck_assert_int_eq(count_templates(&tmp_left), 1);
     ck_assert_int_eq(tmp_left, 0);
     ino_t ino = spare_of(spare, sizeof spare);
@@ -228,7 +229,9 @@ START_TEST(template_same_as_fresh)
     rd_scratch *b = provision(e, 0); /* takes the spare */
     ck_assert_uint_eq(data_ino(b), ino);
     ck_assert_int_ne(access(spare, F_OK), 0);
-    rd_scratch *c = provision(e, 0); /* a copy, or the spare b's provision made */
+    rd_scratch *c = provision(e, 0); /* a copy: spares are made at teardown */
+    ck_assert_uint_eq(spare_of(spare, sizeof spare), 0);
+    ck_assert_uint_ne(data_ino(c), ino);
     char *f2 = facts(b), *f3 = facts(c);
     assert_same(f0, f1);
     assert_same(f0, f2);
