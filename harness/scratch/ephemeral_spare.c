@@ -39,6 +39,7 @@
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/prng.h"
+#include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
 #include "scratch_int.h"
 
@@ -198,6 +199,8 @@ void rd_eph_spare_plan(rd_eph *e, const char *tdir, const char *lock, const char
 void rd_eph_template_spare_start(rd_eph *e)
 {
     spare_job *j = e ? e->spare : NULL;
+    if (rd_abort_requested()) /* a drill being interrupted makes no spare */
+        return;
     if (j && !j->started && pthread_create(&j->thread, NULL, refill, j) == 0)
         j->started = 1;
 }
