@@ -235,8 +235,10 @@ void rd_cku_sides(const rd_check_ctx *ctx, rd_db_opts opts[2], rd_th_side sides[
     opts[1].password_env = ctx->target ? ctx->target->reference.password_env : NULL;
     sides[0] =
         (rd_th_side){ctx->scratch, ctx->instance ? ctx->instance->conn.dsn : NULL, &opts[0], 0};
-    sides[1] =
-        (rd_th_side){ctx->reference, ctx->target ? ctx->target->reference.dsn : NULL, &opts[1], 1};
+    const char *ref_dsn = ctx->reference_dsn ? ctx->reference_dsn
+                          : ctx->target      ? ctx->target->reference.dsn
+                                             : NULL;
+    sides[1] = (rd_th_side){ctx->reference, ref_dsn, &opts[1], 1};
 }
 
 rd_status rd_cku_each_table(rd_check_ctx *ctx, const rd_strlist *selection, size_t n,

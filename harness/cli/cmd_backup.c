@@ -158,10 +158,15 @@ static int backup_go(common_args *cp, const char *format, rd_backup_opts *op)
     rd_backup_opts o = *op;
     if (need_common("backup", &c, 1, &o.engine))
         return RD_EXIT_USAGE;
-    if (o.ndatabases && o.engine != RD_ENGINE_MARIADB)
-        return rd_cli_usage_error("backup", "--all-databases and --databases are not implemented "
-                                            "yet for postgres (built for mariadb)");
-    if (o.engine == RD_ENGINE_PG) {
+    if (o.engine == RD_ENGINE_PG && o.ndatabases) {
+        /* pg_dumpall's layout, which only plain SQL has */
+        if (format && strcmp(format, "plain") != 0)
+            return rd_cli_usage_error("backup",
+                                      "--all-databases and --databases write pg_dumpall's plain "
+                                      "layout: --format plain (the default with them), got \"%s\"",
+                                      format);
+        o.format = RD_FMT_PG_PLAIN;
+    } else if (o.engine == RD_ENGINE_PG) {
         if (!format || strcmp(format, "custom") == 0)
             o.format = RD_FMT_PG_CUSTOM;
         else if (strcmp(format, "plain") == 0)
@@ -231,9 +236,6 @@ int rd_cmd_manifest(int argc, char **argv)
     }
     if (rc == RD_EXIT_OK && need_common("manifest", &c, 1, &engine))
         rc = RD_EXIT_USAGE;
-    if (rc == RD_EXIT_OK && globs.n && engine != RD_ENGINE_MARIADB)
-        rc = rd_cli_usage_error("manifest", "--all-databases and --databases are not implemented "
-                                            "yet for postgres (built for mariadb)");
     if (rc != RD_EXIT_OK) {
         rd_strlist_free(&globs);
         return rc;
@@ -245,15 +247,20 @@ int rd_cmd_manifest(int argc, char **argv)
     rd_manifest_opts mo = {0};
     mo.freshness_query = c.freshness;
     mo.with_checksums = checksums;
-    rd_status st = rd_db_connect(engine, c.dsn, NULL, &db, &err);
-    if (st == RD_OK)
-        st = rd_db_begin_readonly(db, &err);
-    if (st == RD_OK && gv)
-        st = rd_manifest_capture_databases(db, &mo, gv, globs.n, &m, &err);
-    else if (st == RD_OK)
-        st = rd_manifest_capture(db, &mo, &m, &err);
-    if (st == RD_OK)
-        st = rd_db_commit(db, &err);
+    rd_status st;
+    if (gv && engine == RD_ENGINE_PG) { /* a connection and a snapshot per database */
+        st = rd_manifest_capture_pg_databases(c.dsn, &mo, gv, globs.n, &m, &err);
+    } else {
+        st = rd_db_connect(engine, c.dsn, NULL, &db, &err);
+        if (st == RD_OK)
+            st = rd_db_begin_readonly(db, &err);
+        if (st == RD_OK && gv)
+            st = rd_manifest_capture_databases(db, &mo, gv, globs.n, &m, &err);
+        else if (st == RD_OK)
+            st = rd_manifest_capture(db, &mo, &m, &err);
+        if (st == RD_OK)
+            st = rd_db_commit(db, &err);
+    }
     if (st == RD_OK)
         st = rd_manifest_save(m, c.out, &err);
     rd_manifest_free(m);

@@ -63,6 +63,17 @@ rd_status rd_db_dsn_display(rd_engine engine, const char *dsn, char **out, rd_er
     return drv->display(dsn, out, err);
 }
 
+rd_status rd_db_dsn_with_database(rd_engine engine, const char *dsn, const char *database,
+                                  char **out, rd_error *err)
+{
+    const rd_db_driver *drv = driver_for(engine);
+    if (!drv || !drv->with_database)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "a DSN for another database is not implemented yet for %s",
+                      rd_engine_name(engine));
+    return drv->with_database(dsn, database, out, err);
+}
+
 rd_status rd_db_connect(rd_engine engine, const char *dsn, const rd_db_opts *opts, rd_db **out,
                         rd_error *err)
 {

@@ -48,6 +48,9 @@ typedef struct rd_db_driver {
     rd_status (*identity)(rd_db *db, char **out, rd_error *err);
     /* The DSN without secrets, for messages (heap). */
     rd_status (*display)(const char *dsn, char **out, rd_error *err);
+    /* optional: the DSN with another database, secrets kept (NULL: not
+     * built for the engine) */
+    rd_status (*with_database)(const char *dsn, const char *database, char **out, rd_error *err);
     /* SQL texts. list_tables returns rows (schema, table, pk column or NULL)
      * ordered by schema, table, key position. */
     const char *sql_list_tables;
@@ -101,5 +104,7 @@ rd_status rd_db_my_display(const char *dsn, char **out, rd_error *err);
 
 /* PostgreSQL DSN without secrets as key=value conninfo (heap). */
 rd_status rd_db_pg_display(const char *dsn, char **out, rd_error *err);
+/* The PostgreSQL DSN as key=value conninfo, secrets kept, dbname = database. */
+rd_status rd_db_pg_with_database(const char *dsn, const char *database, char **out, rd_error *err);
 
 #endif

@@ -462,7 +462,10 @@ static rd_status append_value(rd_strbuf *sb, const char *v, rd_error *err)
     return st;
 }
 
-rd_status rd_db_pg_display(const char *dsn, char **out, rd_error *err)
+/* The DSN as key=value conninfo: without secrets (display), or with them
+ * and dbname set to database (a DSN for another database of the server). */
+static rd_status render(const char *dsn, int secrets, const char *database, char **out,
+                        rd_error *err)
 {
     rd_status st = RD_OK;
     char *perr = NULL;
@@ -477,14 +480,16 @@ rd_status rd_db_pg_display(const char *dsn, char **out, rd_error *err)
         goto out;
     }
     for (PQconninfoOption *o = opts; o->keyword && st == RD_OK; o++) {
-        if (!o->val || strstr(o->keyword, "password") || strcmp(o->dispchar, "*") == 0)
+        int db = strcmp(o->keyword, "dbname") == 0;
+        const char *v = db && database ? database : o->val;
+        if (!v || (!secrets && (strstr(o->keyword, "password") || strcmp(o->dispchar, "*") == 0)))
             continue;
         if (sb.len)
             st = rd_strbuf_append_char(&sb, ' ', err);
         if (st == RD_OK)
             st = rd_strbuf_appendf(&sb, err, "%s=", o->keyword);
         if (st == RD_OK)
-            st = append_value(&sb, o->val, err);
+            st = append_value(&sb, v, err);
     }
     if (st != RD_OK)
         goto out;
@@ -496,8 +501,20 @@ out:
         PQconninfoFree(opts);
     if (perr)
         PQfreemem(perr);
+    if (sb.data)
+        memset(sb.data, 0, sb.len); /* may hold a password */
     rd_strbuf_free(&sb);
     return st;
+}
+
+rd_status rd_db_pg_display(const char *dsn, char **out, rd_error *err)
+{
+    return render(dsn, 0, NULL, out, err);
+}
+
+rd_status rd_db_pg_with_database(const char *dsn, const char *database, char **out, rd_error *err)
+{
+    return render(dsn, 1, database, out, err);
 }
 
 const rd_db_driver rd_db_pg_driver = {
@@ -510,6 +527,7 @@ const rd_db_driver rd_db_pg_driver = {
     .quote_literal = pg_quote_literal,
     .identity = pg_identity,
     .display = rd_db_pg_display,
+    .with_database = rd_db_pg_with_database,
     .sql_list_tables =
         "SELECT n.nspname, c.relname, a.attname, k.ord::text"
         " FROM pg_catalog.pg_class c"

@@ -255,8 +255,35 @@ static size_t run_checks(rd_drill_target *dt, rd_check_ctx *ctx, const rd_check_
     return ran;
 }
 
+/* A multi-database target's reference for one database: reference.dsn
+ * with its database replaced by name (PostgreSQL; the configuration refuses
+ * the others), connected and in a read-only transaction of its own. */
+static rd_status reference_for(rd_drill_target *dt, const char *name, rd_db **out, char **dsn,
+                               rd_error *err)
+{
+    rd_db_opts o = {.password_env = dt->t->reference.password_env, .app_name = "restoredrill"};
+    rd_db *db = NULL;
+    char *d = NULL;
+    rd_status st = rd_db_dsn_with_database(dt->t->engine, dt->t->reference.dsn, name, &d, err);
+    if (st == RD_OK)
+        st = rd_db_connect(dt->t->engine, d, &o, &db, err);
+    if (st == RD_OK)
+        st = rd_db_begin_readonly(db, err);
+    if (st != RD_OK) {
+        rd_db_free(db);
+        if (d)
+            memset(d, 0, strlen(d));
+        free(d);
+        return st;
+    }
+    *out = db;
+    *dsn = d;
+    return RD_OK;
+}
+
 /* Multi-database targets: connect to each drilled database and run the
- * checks there; each result's object names its database. */
+ * checks there (with reference.dsn, against the reference's database of
+ * the same name); each result's object names its database. */
 static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd_check_cfg *defs,
                                size_t ndefs, double deadline, const char *const *tvars)
 {
@@ -268,9 +295,14 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
         rd_db *db = NULL;
         rd_strlist vars = {0};
         const char **dvars = NULL;
+        rd_db *ref = NULL;
+        char *ref_dsn = NULL;
         rd_error err;
         rd_error_clear(&err);
         rd_status st = rd_scratch_view(dt->scratch, name, &view, &err);
+        if (st == RD_OK && dt->t->reference.dsn &&
+            (st = reference_for(dt, name, &ref, &ref_dsn, &err)) != RD_OK)
+            rd_error_prefix(&err, "reference.dsn for database %s: ", name);
         for (size_t i = 0; st == RD_OK && tvars && tvars[i]; i++)
             if (strncmp(tvars[i], "scratch.", 8) != 0)
                 st = rd_strlist_push(&vars, tvars[i], &err);
@@ -310,6 +342,10 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
             }
             if (file_manifest)
                 ctx.manifest = file_manifest;
+            if (ref) { /* the reference's database of the same name */
+                ctx.reference = ref;
+                ctx.reference_dsn = ref_dsn;
+            }
             ctx.instance = view;
             ctx.tvars = dvars;
             ctx.newest_data_ms = 0;
@@ -321,6 +357,12 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
             rd_check_pool_free(ctx.pool);
         }
         rd_db_free(db);
+        if (ref)
+            (void)rd_db_commit(ref, &err);
+        rd_db_free(ref);
+        if (ref_dsn)
+            memset(ref_dsn, 0, strlen(ref_dsn));
+        free(ref_dsn);
         rd_manifest_free(file_manifest);
         free(dvars);
         rd_strlist_free(&vars);

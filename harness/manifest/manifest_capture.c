@@ -205,10 +205,12 @@ static int glob_any(const char *const *globs, size_t n, const char *name)
     return 0;
 }
 
-static int is_system_db(const char *name)
+static int is_system_db(rd_engine engine, const char *name)
 {
-    static const char *const sys[] = {"mysql", "information_schema", "performance_schema", "sys",
-                                      NULL};
+    static const char *const my[] = {"mysql", "information_schema", "performance_schema", "sys",
+                                     NULL};
+    static const char *const pg[] = {"postgres", "template0", "template1", NULL};
+    const char *const *sys = engine == RD_ENGINE_PG ? pg : my;
     for (size_t i = 0; sys[i]; i++)
         if (strcmp(name, sys[i]) == 0)
             return 1;
@@ -219,24 +221,26 @@ rd_status rd_manifest_list_databases(rd_db *db, const char *const *globs, size_t
                                      rd_strlist *out, rd_error *err)
 {
     rd_db_result *r = NULL;
-    if (rd_db_engine(db) != RD_ENGINE_MARIADB)
-        return RD_ERR(err, RD_ERR_UNSUPPORTED,
-                      "several databases in one manifest are not implemented yet for postgres "
-                      "(its databases cannot share one snapshot)");
-    rd_status st = rd_db_query(db,
-                               "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY "
-                               "BINARY SCHEMA_NAME",
-                               600, 0, &r, err);
+    rd_engine engine = rd_db_engine(db);
+    /* name order: bytewise, on both engines; PostgreSQL lists the databases
+     * pg_dump can connect to */
+    rd_status st = rd_db_query(
+        db,
+        engine == RD_ENGINE_PG ? "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn "
+                                 "ORDER BY datname COLLATE \"C\""
+                               : "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY "
+                                 "BINARY SCHEMA_NAME",
+        600, 0, &r, err);
     for (size_t i = 0; st == RD_OK && i < r->nrows; i++) {
         const char *name = rd_db_cell(r, i, 0);
-        if (name && !is_system_db(name) && glob_any(globs, nglobs, name))
+        if (name && !is_system_db(engine, name) && glob_any(globs, nglobs, name))
             st = rd_strlist_push(out, name, err);
     }
     for (size_t g = 0; st == RD_OK && g < nglobs; g++) {
         size_t hits = 0;
         for (size_t i = 0; i < r->nrows; i++) {
             const char *name = rd_db_cell(r, i, 0);
-            hits += name && !is_system_db(name) && fnmatch(globs[g], name, 0) == 0;
+            hits += name && !is_system_db(engine, name) && fnmatch(globs[g], name, 0) == 0;
         }
         if (!hits)
             st = RD_ERR(err, RD_ERR_USAGE, "--databases: \"%s\" matches no database", globs[g]);
@@ -245,26 +249,86 @@ rd_status rd_manifest_list_databases(rd_db *db, const char *const *globs, size_t
     return st;
 }
 
+rd_status rd_manifest_cluster_new(rd_db *db, size_t n, rd_manifest **out, rd_error *err)
+{
+    rd_manifest *m = rd_manifest_new(rd_db_engine(db));
+    rd_status st = m ? RD_OK : nomem(err);
+    if (st == RD_OK) {
+        m->tool = rd_strdup("restoredrill " RD_VERSION);
+        m->captured_at_ms = rd_wall_now_ms();
+        m->databases = calloc(n ? n : 1, sizeof *m->databases);
+        if (!m->tool || !m->databases)
+            st = nomem(err);
+    }
+    if (st == RD_OK)
+        st = rd_db_server_version(db, &m->server_version, err);
+    if (st != RD_OK) {
+        rd_manifest_free(m);
+        return st;
+    }
+    *out = m;
+    return RD_OK;
+}
+
+rd_status rd_manifest_capture_pg_databases(const char *dsn, const rd_manifest_opts *opts,
+                                           const char *const *globs, size_t nglobs,
+                                           rd_manifest **out, rd_error *err)
+{
+    rd_strlist names = {0};
+    rd_manifest *m = NULL;
+    rd_db *main = NULL;
+    rd_status st = rd_db_connect(RD_ENGINE_PG, dsn, NULL, &main, err);
+    if (st == RD_OK)
+        st = rd_manifest_list_databases(main, globs, nglobs, &names, err);
+    if (st == RD_OK)
+        st = rd_manifest_cluster_new(main, names.n, &m, err);
+    for (size_t i = 0; st == RD_OK && i < names.n; i++) {
+        char *one = NULL;
+        rd_db *db = NULL;
+        /* its own connection and snapshot: PostgreSQL has none across databases */
+        st = rd_db_dsn_with_database(RD_ENGINE_PG, dsn, names.items[i], &one, err);
+        if (st == RD_OK)
+            st = rd_db_connect(RD_ENGINE_PG, one, NULL, &db, err);
+        if (st == RD_OK)
+            st = rd_db_begin_readonly(db, err);
+        if (st == RD_OK)
+            st = rd_manifest_capture(db, opts, &m->databases[m->ndatabases], err);
+        if (st == RD_OK)
+            m->ndatabases++;
+        if (st == RD_OK)
+            st = rd_db_commit(db, err);
+        if (st != RD_OK)
+            rd_error_prefix(err, "database %s: ", names.items[i]);
+        rd_db_free(db);
+        if (one)
+            memset(one, 0, strlen(one));
+        free(one);
+    }
+    rd_db_free(main);
+    rd_strlist_free(&names);
+    if (st != RD_OK) {
+        rd_manifest_free(m);
+        return st;
+    }
+    *out = m;
+    return RD_OK;
+}
+
 rd_status rd_manifest_capture_databases(rd_db *db, const rd_manifest_opts *opts,
                                         const char *const *globs, size_t nglobs, rd_manifest **out,
                                         rd_error *err)
 {
     rd_strlist names = {0};
     rd_strbuf sql;
-    rd_manifest *m = rd_manifest_new(rd_db_engine(db));
+    rd_manifest *m = NULL;
     rd_strbuf_init(&sql, 0);
-    rd_status st = m ? RD_OK : nomem(err);
+    if (rd_db_engine(db) != RD_ENGINE_MARIADB)
+        return RD_ERR(err, RD_ERR_UNSUPPORTED,
+                      "several databases on one connection: mariadb only (postgres: "
+                      "rd_manifest_capture_pg_databases)");
+    rd_status st = rd_manifest_list_databases(db, globs, nglobs, &names, err);
     if (st == RD_OK)
-        st = rd_manifest_list_databases(db, globs, nglobs, &names, err);
-    if (st == RD_OK) {
-        m->tool = rd_strdup("restoredrill " RD_VERSION);
-        m->captured_at_ms = rd_wall_now_ms();
-        m->databases = calloc(names.n ? names.n : 1, sizeof *m->databases);
-        if (!m->tool || !m->databases)
-            st = nomem(err);
-    }
-    if (st == RD_OK)
-        st = rd_db_server_version(db, &m->server_version, err);
+        st = rd_manifest_cluster_new(db, names.n, &m, err);
     for (size_t i = 0; st == RD_OK && i < names.n; i++) {
         rd_strbuf_reset(&sql);
         st = rd_strbuf_append(&sql, "USE ", err);

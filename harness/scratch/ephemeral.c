@@ -39,6 +39,7 @@ static void eph_free(rd_eph *e)
 {
     if (!e)
         return;
+    rd_eph_template_spare_join(e);
     if (e->eng && e->eng->priv_free)
         e->eng->priv_free(e->priv);
     free(e->rundir);
@@ -71,7 +72,7 @@ static rd_status database_name(const rd_eph_engine *eng, const rd_scratch_req *r
         int prefix = n > 0 && (*r)[n - 1] == '*';
         if (prefix ? strncmp(name, *r, n - 1) == 0 : strcmp(name, *r) == 0) {
             free(name);
-            name = rd_strdup("restoredrill");
+            name = rd_strdup(RD_EPH_TEMPLATE_DB);
             break;
         }
     }
@@ -181,18 +182,25 @@ static rd_status eph_teardown(rd_scratch *s, rd_error *err)
     rd_eph *e = s->priv;
     rd_status st = RD_OK;
 
-    if (!s->dir)
+    /* the template's next spare is copied while the server stops */
+    rd_eph_template_spare_start(e);
+    if (!s->dir) {
+        rd_eph_template_spare_join(e);
         return RD_OK;
+    }
     if (e) {
         e->eng->stop(s, e);
         pid_t pid = e->eng->server_pid(s->dir);
         /* only a server whose files are in our directory (pids get reused) */
         if (pid > 0 && rd_scratch_pid_alive(pid) && rd_scratch_pid_in_dir(pid, s->dir))
             rd_scratch_stop_pid(pid, SIGKILL, 5);
-        if (pid > 0 && rd_scratch_pid_alive(pid) && rd_scratch_pid_in_dir(pid, s->dir))
+        if (pid > 0 && rd_scratch_pid_alive(pid) && rd_scratch_pid_in_dir(pid, s->dir)) {
+            rd_eph_template_spare_join(e);
             return RD_ERR(err, RD_ERR_PROC, "%s scratch server (pid %d) in %s does not stop",
                           e->eng->label, (int)pid, s->dir);
+        }
     }
+    rd_eph_template_spare_join(e);
     char *rundir = e && e->rundir ? rd_strdup(e->rundir) : rd_strdup(s->dir);
     char *slash = rundir && !(e && e->rundir) ? strrchr(rundir, '/') : NULL;
     if (slash)
@@ -340,7 +348,10 @@ static rd_status eph_provision(const rd_scratch_cfg *cfg, rd_engine engine,
     rd_log_debug("ephemeral %s %s ready in %s: directory %.3fs, data directory %.3fs (%s), start "
                  "%.3fs, rest %.3fs",
                  eng->label, s->server_version ? s->server_version : "", s->dir, t0 - tl, t1 - t0,
-                 e->from_template ? "template copy" : "initialised", t2 - t1, rd_mono_now() - t2);
+                 e->from_spare      ? "the template's spare"
+                 : e->from_template ? "template copy"
+                                    : "initialised",
+                 t2 - t1, rd_mono_now() - t2);
     *out = s;
     return RD_OK;
 fail:

@@ -151,8 +151,10 @@ out:
     return st;
 }
 
-/* What initdb is run with: part of a template's identity. */
-#define PG_INIT_FLAGS "--data-checksums --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8"
+/* What initdb is run with, and what a template gets besides (its scratch
+ * database): part of a template's identity. */
+#define PG_INIT_FLAGS                                                                              \
+    "--data-checksums --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 +database " RD_EPH_TEMPLATE_DB
 
 /* An empty cluster in datadir whose superuser is user with password. */
 static rd_status pg_init_data(const char *dir, rd_eph *e, const char *user, const char *password,
@@ -192,6 +194,30 @@ out:
     free(pwfile);
     free(initdb);
     free(pwopt);
+    return st;
+}
+
+/* A template's scratch database, made in single-user mode (no server, no
+ * socket): each instance renames it rather than copying template1. */
+static rd_status pg_template_extra(const char *dir, rd_eph *e, double deadline, rd_error *err)
+{
+    pg_priv *p = e->priv;
+    char *datadir = rd_fs_join(dir, "data"), *sql = rd_fs_join(dir, "create.sql");
+    rd_status st;
+    static const char create[] = "CREATE DATABASE " RD_EPH_TEMPLATE_DB ";\n";
+
+    if (!datadir || !sql) {
+        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = rd_fs_write_atomic(sql, create, strlen(create), 0644, err)) != RD_OK)
+        goto out;
+    const char *argv[] = {p->postgres, "--single", "-D", datadir, "-F", "postgres", NULL};
+    st = rd_scratch_run_tool_in(&e->u, argv, dir, left(deadline), NULL, sql, err);
+    unlink(sql);
+out:
+    free(datadir);
+    free(sql);
     return st;
 }
 
@@ -287,7 +313,9 @@ static void pg_stop(rd_scratch *s, rd_eph *e)
 }
 
 /* On one connection: the instance's own password when it is a copy of a
- * template (own_pw), and its scratch database. */
+ * template (own_pw), and its scratch database: created from template1 in
+ * an instance initialised afresh, renamed from the template's ready one (or
+ * dropped, when the scratch database is postgres) in a copy. */
 static rd_status pg_ready(rd_scratch *s, rd_eph *e, const char *own_pw, rd_error *err)
 {
     rd_db_opts opts = {0};
@@ -314,6 +342,22 @@ static rd_status pg_ready(rd_scratch *s, rd_eph *e, const char *own_pw, rd_error
     if (sql.data)
         memset(sql.data, 0, sql.len); /* it held the password */
     rd_strbuf_reset(&sql);
+    if (own_pw) {
+        /* a copy of a template holds RD_EPH_TEMPLATE_DB ready: give it the
+         * scratch database's name, or drop it when the scratch database is
+         * postgres itself */
+        if (strcmp(s->conn.database, RD_EPH_TEMPLATE_DB) == 0)
+            goto out;
+        st = rd_strbuf_append(&sql,
+                              create ? "ALTER DATABASE " RD_EPH_TEMPLATE_DB " RENAME TO "
+                                     : "DROP DATABASE " RD_EPH_TEMPLATE_DB,
+                              err);
+        if (st == RD_OK && create)
+            st = rd_db_quote_ident(db, s->conn.database, &sql, err);
+        if (st == RD_OK)
+            st = rd_db_exec(db, sql.data, 60, NULL, err);
+        goto out;
+    }
     if (create && ((st = rd_strbuf_append(&sql, "CREATE DATABASE ", err)) != RD_OK ||
                    (st = rd_db_quote_ident(db, s->conn.database, &sql, err)) != RD_OK ||
                    (st = rd_db_exec(db, sql.data, 60, NULL, err)) != RD_OK))
@@ -342,6 +386,7 @@ const rd_eph_engine rd_eph_pg = {
     .prepare = pg_prepare,
     .init_flags = PG_INIT_FLAGS,
     .init_data = pg_init_data,
+    .template_extra = pg_template_extra,
     .configure = pg_configure,
     .binary = pg_binary,
     .takes_password = 1,

@@ -14,7 +14,8 @@
  * <engine>-<key>.lock and renamed into place complete; it is checked before
  * every use (template.json against the current binary and flags, the owner
  * of its data directory) and rebuilt when it does not match. Copies are
- * made under a shared lock, so gc never removes a template being copied. */
+ * made under a shared lock, so gc never removes a template being copied.
+ * A spare copy made ahead (ephemeral_spare.c) is taken when there is one. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -147,6 +148,7 @@ static rd_status build(const char *tdir, const tident *t, rd_eph *e, double dead
     }
     double t0 = rd_mono_now();
     if ((st = e->eng->init_data(tmp, e, RD_EPH_USER, pw, deadline, err)) != RD_OK ||
+        (e->eng->template_extra && (st = e->eng->template_extra(tmp, e, deadline, err)) != RD_OK) ||
         (st = rd_scratch_write_private(pwf, pw, NULL, err)) != RD_OK ||
         (st = rd_fs_write_atomic(info, json, strlen(json), 0644, err)) != RD_OK)
         goto out;
@@ -216,13 +218,18 @@ rd_status rd_eph_template_copy(rd_eph *e, const char *dst, double deadline, char
     wait = deadline - rd_mono_now();
     if ((st = rd_fs_lock(lock, wait > 1 ? wait : 1, 1, &fd, err)) != RD_OK)
         goto out;
-    if ((st = rd_fs_read_file(pwf, 256, &pw, NULL, err)) != RD_OK ||
-        (st = rd_fs_copy_tree(src, dst, e->u.run_as, e->u.uid, e->u.gid, err)) != RD_OK)
+    if ((st = rd_fs_read_file(pwf, 256, &pw, NULL, err)) != RD_OK)
+        goto out;
+    if (rd_eph_spare_take(tdir, dst, (uid_t)t.uid))
+        e->from_spare = 1;
+    else if ((st = rd_fs_copy_tree(src, dst, e->u.run_as, e->u.uid, e->u.gid, err)) != RD_OK)
         goto out;
     *password = pw;
     pw = NULL;
 out:
     rd_fs_unlock(fd);
+    if (st == RD_OK) /* the next instance's copy, made when this one is torn down */
+        rd_eph_spare_plan(e, tdir, lock, dst);
     if (pw)
         memset(pw, 0, strlen(pw));
     free(pw);

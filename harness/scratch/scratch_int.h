@@ -44,6 +44,8 @@ typedef struct rd_eph {
     char *rundir;      /* parent of the instance's directory */
     char *log;         /* <dir>/server.log */
     int from_template; /* the data directory is a copy of a template */
+    int from_spare;    /* ... taken ready-made from the template's spare */
+    void *spare;       /* the template's next spare: planned by the copy, made at teardown */
     int tcp;           /* also listen on 127.0.0.1 */
     void *priv;        /* the engine's own data */
 } rd_eph;
@@ -66,6 +68,11 @@ typedef struct rd_eph_engine {
      * init_flags say what it is made with. */
     rd_status (*init_data)(const char *dir, rd_eph *e, const char *user, const char *password,
                            double deadline, rd_error *err);
+    /* optional: what only a template gets after init_data (dir as there):
+     * PostgreSQL creates the scratch database RD_EPH_TEMPLATE_DB, which an
+     * instance's ready renames (a catalog update) instead of copying
+     * template1 with CREATE DATABASE. NULL: nothing. */
+    rd_status (*template_extra)(const char *dir, rd_eph *e, double deadline, rd_error *err);
     /* The instance's own settings on its data directory (socket, TCP when
      * tcp, the start-up files that hold s->conn's credentials). */
     rd_status (*configure)(rd_scratch *s, rd_eph *e, int tcp, rd_error *err);
@@ -108,13 +115,29 @@ typedef struct rd_eph_engine {
 
 /* The admin user of every ephemeral instance (and of templates). */
 #define RD_EPH_USER "restoredrill"
+/* The scratch database a PostgreSQL template holds ready (template_extra):
+ * also the name database_name falls back to. */
+#define RD_EPH_TEMPLATE_DB "restoredrill"
 
 /* ephemeral_template.c: copy the template data directory of e's engine,
  * binary and run_as user to dst (made on first use, under a lock, and
  * rebuilt when it no longer matches); *password (heap) is the template's
- * admin password, which the copy still has. */
+ * admin password, which the copy still has. When the template holds a
+ * spare (a complete copy made earlier, on dst's file system), the spare is
+ * renamed to dst instead of copying; either way a new spare for the next
+ * instance is planned (e->spare), made when this instance is torn down. */
 rd_status rd_eph_template_copy(rd_eph *e, const char *dst, double deadline, char **password,
                                rd_error *err);
+/* ephemeral_spare.c: take a spare of the template tdir by renaming it to
+ * dst (1: taken; 0: none, or it could not be renamed); plan a new spare for
+ * the next instance, made when this one is torn down (nothing when tdir is
+ * on another file system than dst); start making it (teardown: nothing
+ * when none is planned, or one is being made or ready); wait for it and
+ * forget the plan (a no-op when none). */
+int rd_eph_spare_take(const char *tdir, const char *dst, uid_t uid);
+void rd_eph_spare_plan(rd_eph *e, const char *tdir, const char *lock, const char *dst);
+void rd_eph_template_spare_start(rd_eph *e);
+void rd_eph_template_spare_join(rd_eph *e);
 /* Remove templates whose server binary is gone or changed, and builds that
  * died, unless in use; one line per removal through report. */
 rd_status rd_eph_template_gc(const char *rundir, int dry_run,
@@ -216,6 +239,10 @@ char *rd_scratch_file_tail(const char *path, size_t n);
  * first when the device is full). */
 rd_status rd_scratch_run_tool(const rd_eph_user *u, const char *const *argv, const char *cwd,
                               double timeout, const char *log, rd_error *err);
+/* The same with stdin read from the file stdin_path. */
+rd_status rd_scratch_run_tool_in(const rd_eph_user *u, const char *const *argv, const char *cwd,
+                                 double timeout, const char *log, const char *stdin_path,
+                                 rd_error *err);
 /* Append "name=value" to a strlist. */
 rd_status rd_scratch_var(rd_strlist *l, const char *name, const char *value, rd_error *err);
 

@@ -354,9 +354,16 @@ char *rd_scratch_file_tail(const char *path, size_t n)
 rd_status rd_scratch_run_tool(const rd_eph_user *u, const char *const *argv, const char *cwd,
                               double timeout, const char *log, rd_error *err)
 {
+    return rd_scratch_run_tool_in(u, argv, cwd, timeout, log, NULL, err);
+}
+
+rd_status rd_scratch_run_tool_in(const rd_eph_user *u, const char *const *argv, const char *cwd,
+                                 double timeout, const char *log, const char *stdin_path,
+                                 rd_error *err)
+{
     rd_proc_spec spec = {0};
     rd_strbuf outb, errb;
-    int code = 0;
+    int code = 0, in = -1;
     rd_status st;
     char *tail = NULL;
 
@@ -365,6 +372,14 @@ rd_status rd_scratch_run_tool(const rd_eph_user *u, const char *const *argv, con
     spec.argv = argv;
     spec.cwd = cwd;
     spec.stdin_mode = RD_PROC_IO_NULL;
+    if (stdin_path) {
+        if ((in = open(stdin_path, O_RDONLY | O_CLOEXEC)) < 0) {
+            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", stdin_path);
+            goto out;
+        }
+        spec.stdin_mode = RD_PROC_IO_FD;
+        spec.stdin_fd = in;
+    }
     spec.stdout_mode = RD_PROC_IO_PIPE;
     spec.run_as = u->run_as;
     spec.uid = u->uid;
@@ -386,6 +401,8 @@ rd_status rd_scratch_run_tool(const rd_eph_user *u, const char *const *argv, con
             rd_error_prefix(err, "disk full: ");
     }
 out:
+    if (in >= 0)
+        close(in);
     free(tail);
     rd_strbuf_free(&outb);
     rd_strbuf_free(&errb);

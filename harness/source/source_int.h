@@ -68,6 +68,8 @@ const char *rd_bk_format_name(rd_format f, rd_wrap w, char *buf, size_t n);
 
 /* The engines' backups (backup_pg.c, backup_mariadb.c), called by backup.c. */
 rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err);
+/* PostgreSQL --all-databases / --databases (backup_pg_cluster.c). */
+rd_status rd_backup_pg_cluster(const rd_backup_opts *o, rd_error *err);
 rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err);
 
 /* Split a MariaDB DSN into client options (heap strings, NULL when absent). */

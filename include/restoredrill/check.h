@@ -35,6 +35,9 @@ typedef struct rd_check_ctx {
     const char *const *tvars;    /* template variables (scratch.*, point.*, target.name) */
     const rd_manifest *manifest; /* reference figures, or NULL */
     rd_db *reference;            /* live reference in a read-only transaction, or NULL */
+    const char *reference_dsn;   /* the DSN reference was opened with when it is not
+                                    target->reference.dsn (a multi-database target's reference
+                                    for this database), else NULL */
     int64_t point_created_ms;    /* the sampled recovery point's creation time */
     rd_target_result *result;    /* sink (use rd_check_record) */
     double deadline;             /* rd_mono_now() instant by which the check must end */

@@ -32,6 +32,12 @@ typedef struct rd_db_opts {
  * MariaDB as "mariadb://user@host:port/db?socket=/p". RD_ERR_CONFIG when the
  * DSN does not parse (the message never echoes a password). */
 rd_status rd_db_dsn_display(rd_engine engine, const char *dsn, char **out, rd_error *err);
+/* The DSN of another database on the same server (heap, secrets kept: never
+ * log it): PostgreSQL as key=value conninfo with every key of dsn and
+ * dbname=database. RD_ERR_CONFIG when dsn does not parse; RD_ERR_UNSUPPORTED
+ * for MariaDB (not needed yet: one connection there reaches every database). */
+rd_status rd_db_dsn_with_database(rd_engine engine, const char *dsn, const char *database,
+                                  char **out, rd_error *err);
 
 /* Connect. dsn: PostgreSQL conninfo or URI; MariaDB "mariadb://user@host:port/db?socket=/p"
  * (mysql:// too) or "host=... port=... user=... database=... socket=..." pairs.

@@ -61,7 +61,9 @@ void rd_fs_unlock(int fd);
 /* Copy the tree at src to dst (which must not exist): directories and
  * regular files with their modes (copy_file_range, so the kernel copies the
  * bytes), symlinks as symlinks; everything created is owned by uid:gid when
- * chown_to. On failure the partial dst stays for the caller to remove.
+ * chown_to. The files of different directories are copied by up to four
+ * threads at once (the walk that makes the directories is one thread). On
+ * failure the partial dst stays for the caller to remove.
  * "disk full: " starts the message when the device is full. */
 rd_status rd_fs_copy_tree(const char *src, const char *dst, int chown_to, uid_t uid, gid_t gid,
                           rd_error *err);

@@ -19,9 +19,10 @@
  *   "views": ["public.v"], "routines": ["public.f(integer)"], "triggers": ["public.orders.trg"] }
  *
  * A cluster manifest (`manifest`/`backup --all-databases` or `--databases
- * GLOB...`, MariaDB) has "database": null, no tables of its own, and
- * "databases": [<one manifest object as above per database, in name order>],
- * every one captured in the same snapshot.
+ * GLOB...`) has "database": null, no tables of its own, and
+ * "databases": [<one manifest object as above per database, in name order>]:
+ * MariaDB captures every one in the same snapshot; PostgreSQL each in its
+ * own (its "snapshot" names it, for a backup the one its dump used).
  */
 #ifndef RESTOREDRILL_MANIFEST_H
 #define RESTOREDRILL_MANIFEST_H
@@ -119,18 +120,32 @@ typedef struct rd_manifest_opts {
  * (RD_ERR_FORMAT "freshness query returned \"x\", not a timestamp"). */
 rd_status rd_manifest_capture(struct rd_db *db, const rd_manifest_opts *opts, rd_manifest **out,
                               rd_error *err);
-/* A cluster manifest of the databases (system databases left out) whose
- * names match one of the shell globs (fnmatch, no flags; "_" and "%" plain),
- * each captured with rd_manifest_capture after a USE on the same connection
- * (so inside the caller's snapshot). MariaDB only (RD_ERR_UNSUPPORTED for
- * PostgreSQL, whose databases cannot share a snapshot); a glob matching no
- * database is RD_ERR_USAGE "--databases: \"x*\" matches no database". The
- * connection is left in the last database. */
+/* A cluster manifest of the databases (system databases left out: MariaDB
+ * mysql, information_schema, performance_schema, sys; PostgreSQL postgres,
+ * template0, template1) whose names match one of the shell globs (fnmatch,
+ * no flags; "_" and "%" plain), each captured with rd_manifest_capture
+ * after a USE on the same connection (so inside the caller's snapshot).
+ * MariaDB only (RD_ERR_UNSUPPORTED for PostgreSQL: use
+ * rd_manifest_capture_pg_databases); a glob matching no database is
+ * RD_ERR_USAGE "--databases: \"x*\" matches no database". The connection is
+ * left in the last database. */
 rd_status rd_manifest_capture_databases(struct rd_db *db, const rd_manifest_opts *opts,
                                         const char *const *globs, size_t nglobs, rd_manifest **out,
                                         rd_error *err);
+/* The same for PostgreSQL, whose databases cannot share one snapshot: dsn
+ * names the server (its database lists the others); each matching database
+ * is captured on its own connection (dsn with that dbname) in its own
+ * REPEATABLE READ READ ONLY transaction, one after the other. Errors are
+ * prefixed "database NAME: ". */
+rd_status rd_manifest_capture_pg_databases(const char *dsn, const rd_manifest_opts *opts,
+                                           const char *const *globs, size_t nglobs,
+                                           rd_manifest **out, rd_error *err);
+/* An empty cluster manifest (tool, time, db's server version) with room for
+ * n database sections, for the backups that fill it. */
+rd_status rd_manifest_cluster_new(struct rd_db *db, size_t n, rd_manifest **out, rd_error *err);
 /* The names of the databases (system databases left out) matching the
- * globs, in name order, appended to out. */
+ * globs, in bytewise name order, appended to out; PostgreSQL: only those
+ * that accept connections (datallowconn). */
 rd_status rd_manifest_list_databases(struct rd_db *db, const char *const *globs, size_t nglobs,
                                      rd_strlist *out, rd_error *err);
 /* The section of database name in a cluster manifest, or NULL. */

@@ -16,10 +16,13 @@ typedef struct rd_backup_opts {
     rd_wrap wrap;                /* in-process gzip/zstd of single-file dumps */
     const char *freshness_query; /* may be NULL */
     int with_checksums;          /* chunk digests in the manifest (same snapshot) */
-    /* MariaDB: a cluster-wide dump of the databases matching these globs
-     * ("*" alone: mariadb-dump --all-databases, else --databases with the
-     * matching names) and a cluster manifest of them from the same
-     * snapshot; NULL: the DSN's database only */
+    /* A cluster-wide dump of the databases matching these globs and a
+     * cluster manifest of them. MariaDB: "*" alone is mariadb-dump
+     * --all-databases, else --databases with the matching names, all from
+     * one snapshot. PostgreSQL: plain SQL in pg_dumpall's layout (globals,
+     * then one pg_dump --create per matching database, each with its
+     * manifest section in that database's own exported snapshot; system
+     * databases left out). NULL: the DSN's database only */
     const char *const *databases;
     size_t ndatabases;
 } rd_backup_opts;

@@ -5,6 +5,7 @@
  * test has its own run directory (and so its own templates). */
 #include <check.h>
 #include <dirent.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,33 +175,128 @@ static int count_templates(int *tmp_left)
     return n;
 }
 
+/* The spare of the template (templates/ENGINE-KEY/spare-XXXXXX): its path
+ * in buf and its inode; 0 when there is none. */
+static ino_t spare_of(char *buf, size_t n)
+{
+    char pattern[512];
+    glob_t g;
+    ino_t ino = 0;
+    snprintf(pattern, sizeof pattern, "%s/templates/%s/spare-%s", rundir, "*", "*");
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        struct stat sb;
+        ck_assert_uint_eq(g.gl_pathc, 1); /* never more than one */
+        if (stat(g.gl_pathv[0], &sb) == 0)
+            ino = sb.st_ino;
+        snprintf(buf, n, "%s", g.gl_pathv[0]);
+        globfree(&g);
+    }
+    return ino;
+}
+
+static ino_t data_ino(const rd_scratch *s)
+{
+    char path[512];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/data", s->dir);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    return sb.st_ino;
+}
+
+/* Instances initialised afresh, copied from the template, and taken from
+ * the template's spare are the same; the spare is made when a template
+ * instance is torn down, taken by rename (the instance's data directory is
+ * the spare's inode) and made again at the next teardown; every instance
+ * has its own password. */
 START_TEST(template_same_as_fresh)
 {
     rd_engine e = _i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
+    char spare[512];
     if (!have(e))
         return;
     fresh_rundir();
     rd_scratch *fresh = provision(e, 1);
     int tmp_left;
     ck_assert_int_eq(count_templates(&tmp_left), 0); /* "template": false makes none */
-    rd_scratch *a = provision(e, 0);                 /* makes the template */
-    rd_scratch *b = provision(e, 0);                 /* copies it */
+    ck_assert_uint_eq(spare_of(spare, sizeof spare), 0);
+    rd_scratch *a = provision(e, 0); /* makes the template */
+    char *f0 = facts(fresh), *f1 = facts(a);
+    teardown(a); /* makes a spare */
     ck_assert_int_eq(count_templates(&tmp_left), 1);
     ck_assert_int_eq(tmp_left, 0);
-    char *f0 = facts(fresh), *f1 = facts(a), *f2 = facts(b);
+    ino_t ino = spare_of(spare, sizeof spare);
+    ck_assert_uint_ne(ino, 0);
+    rd_scratch *b = provision(e, 0); /* takes the spare */
+    ck_assert_uint_eq(data_ino(b), ino);
+    ck_assert_int_ne(access(spare, F_OK), 0);
+    rd_scratch *c = provision(e, 0); /* a copy: spares are made at teardown */
+    ck_assert_uint_eq(spare_of(spare, sizeof spare), 0);
+    ck_assert_uint_ne(data_ino(c), ino);
+    char *f2 = facts(b), *f3 = facts(c);
     assert_same(f0, f1);
     assert_same(f0, f2);
-    /* each instance has its own password: b's does not open a */
-    ck_assert_str_ne(a->conn.password, b->conn.password);
+    assert_same(f0, f3);
+    /* each instance has its own password: c's does not open b */
+    ck_assert_str_ne(b->conn.password, c->conn.password);
     rd_error err;
-    ck_assert_ptr_null(connect_pw(a, b->conn.password, &err));
+    ck_assert_ptr_null(connect_pw(b, c->conn.password, &err));
     ck_assert_int_eq(err.code, RD_ERR_CONNECT);
     free(f0);
     free(f1);
     free(f2);
+    free(f3);
     teardown(fresh);
-    teardown(a);
     teardown(b);
+    teardown(c);
+    ck_assert_uint_ne(spare_of(spare, sizeof spare), 0); /* one spare left, ready */
+    drop_rundir();
+}
+END_TEST
+
+/* A PostgreSQL template holds the scratch database ready: an instance whose
+ * scratch database is postgres drops it, one whose database is the
+ * template's own name keeps it; the databases are those of an instance
+ * initialised afresh. */
+START_TEST(template_pg_database)
+{
+    static const char *const names[] = {"postgres", "restoredrill", "shop"};
+    if (!have(RD_ENGINE_PG))
+        return;
+    fresh_rundir();
+    for (int i = 0; i < 3; i++) {
+        rd_scratch_cfg cfg;
+        rd_scratch_req req;
+        rd_scratch *s[2] = {NULL, NULL};
+        rd_error err;
+        char *dbs[2];
+        for (int t = 0; t < 2; t++) {
+            memset(&cfg, 0, sizeof cfg);
+            memset(&req, 0, sizeof req);
+            cfg.no_template = t;
+            req.target = "tmpl";
+            req.database = names[i];
+            ck_assert_msg(rd_scratch_provision(&cfg, RD_ENGINE_PG, &req, &s[t], &err) == RD_OK,
+                          "%s", err.msg);
+            ck_assert_str_eq(s[t]->conn.database, names[i]);
+            rd_db *db = connect_pw(s[t], s[t]->conn.password, &err);
+            ck_assert_msg(db != NULL, "%s", err.msg);
+            ck_assert_int_eq(rd_db_scalar(db,
+                                          "SELECT string_agg(datname || ':' || "
+                                          "pg_get_userbyid(datdba), ',' ORDER BY datname) "
+                                          "FROM pg_database",
+                                          30, &dbs[t], NULL, &err),
+                             RD_OK);
+            rd_db_free(db);
+        }
+        ck_assert_str_eq(dbs[0], dbs[1]);
+        if (i == 0)
+            ck_assert_str_eq(dbs[0], "postgres:restoredrill,template0:restoredrill,"
+                                     "template1:restoredrill");
+        free(dbs[0]);
+        free(dbs[1]);
+        teardown(s[0]);
+        teardown(s[1]);
+    }
     drop_rundir();
 }
 END_TEST
@@ -213,7 +309,8 @@ START_TEST(template_rebuilt_when_it_does_not_match)
         return;
     fresh_rundir();
     teardown(provision(RD_ENGINE_PG, 0));
-    char cmd[1024];
+    char cmd[1024], spare[512];
+    ck_assert_uint_ne(spare_of(spare, sizeof spare), 0);
     snprintf(cmd, sizeof cmd,
              "sed -i 's/--data-checksums/--no-checksums/' %s/templates/postgres-*/template.json",
              rundir);
@@ -221,7 +318,8 @@ START_TEST(template_rebuilt_when_it_does_not_match)
     snprintf(cmd, sizeof cmd, "grep -q no-checksums %s/templates/postgres-*/template.json", rundir);
     ck_assert_int_eq(system(cmd), 0);
     rd_scratch *s = provision(RD_ENGINE_PG, 0);
-    ck_assert_int_ne(system(cmd), 0); /* rebuilt with the real flags */
+    ck_assert_int_ne(system(cmd), 0);         /* rebuilt with the real flags */
+    ck_assert_int_ne(access(spare, F_OK), 0); /* the old template's spare went with it */
     rd_error err;
     rd_db *db = connect_pw(s, s->conn.password, &err);
     ck_assert_msg(db != NULL, "%s", err.msg);
@@ -324,6 +422,7 @@ Suite *template_suite(void)
     TCase *tc = tcase_create("template");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, template_same_as_fresh, 0, 2);
+    tcase_add_test(tc, template_pg_database);
     tcase_add_test(tc, template_rebuilt_when_it_does_not_match);
     tcase_add_test(tc, template_concurrent_first_use);
     tcase_add_test(tc, template_gc);

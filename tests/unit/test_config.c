@@ -228,7 +228,23 @@ START_TEST(test_databases)
                        "\"server\" (only \"ephemeral\")");
     ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}",
                        "drill.json: targets[0].databases: not implemented yet with reference.dsn "
-                       "(a live reference per database; use a cluster manifest)");
+                       "on mariadb (built for postgres; use a cluster manifest)");
+    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
+                       "\"postgres\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
+                       "\"/tmp\", \"wal_dir\": \"/tmp\"}, \"databases\": \"t*\"}]}");
+    ck_assert_str_eq(error_of(text, 0),
+                     "drill.json: targets[0].databases: not implemented yet with a physical "
+                     "catalog (\"pg-archive\"): its restore brings back the whole cluster, and "
+                     "listing, sampling and checking databases in it is not built");
+    free(text);
+    /* postgres: each database against the reference's database of the same name */
+    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
+                       "\"postgres\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}, "
+                       "\"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}}]}");
+    cfg = ok(text, 0);
+    ck_assert_str_eq(cfg->targets[0].reference.dsn, "host=r");
+    rd_config_free(cfg);
+    free(text);
     text = mtarget(", \"databases\": \"t*\", \"reference\": {\"manifest\": \"sidecar\"}");
     cfg = ok(text, 0);
     ck_assert_str_eq(cfg->targets[0].reference.manifest, "sidecar");

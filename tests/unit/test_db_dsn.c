@@ -134,6 +134,37 @@ START_TEST(test_pg_display)
 }
 END_TEST
 
+static void pg_with(const char *dsn, const char *db, const char *want)
+{
+    char *out = NULL;
+    rd_error err = {0};
+    ck_assert_msg(rd_db_dsn_with_database(RD_ENGINE_PG, dsn, db, &out, &err) == RD_OK, "%s",
+                  err.msg);
+    ck_assert_str_eq(out, want);
+    free(out);
+}
+
+/* Another database of the same server: every key kept, the password too
+ * (it connects), dbname replaced or added, quoted as libpq reads it. */
+START_TEST(test_pg_with_database)
+{
+    pg_with("host=/tmp/x port=5432 user=u password=S3cret dbname=d", "tenant_7",
+            "user=u password=S3cret dbname=tenant_7 host=/tmp/x port=5432");
+    pg_with("postgresql://u:S3cret@db.example:5433/shop?sslmode=require", "it's",
+            "user=u password=S3cret dbname='it\\'s' host=db.example port=5433 sslmode=require");
+    pg_with("host=h", "my db", "dbname='my db' host=h");
+    char *out = NULL;
+    rd_error err = {0};
+    ck_assert_int_eq(rd_db_dsn_with_database(RD_ENGINE_PG, "hots=x", "d", &out, &err),
+                     RD_ERR_CONFIG);
+    ck_assert_str_eq(err.msg, "invalid postgres dsn: invalid connection option \"hots\"");
+    ck_assert_int_eq(rd_db_dsn_with_database(RD_ENGINE_MARIADB, "mariadb://u@h/x", "d", &out, &err),
+                     RD_ERR_UNSUPPORTED);
+    ck_assert_str_eq(err.msg, "a DSN for another database is not implemented yet for mariadb");
+    ck_assert_ptr_null(out);
+}
+END_TEST
+
 START_TEST(test_password_resolution)
 {
     const char *pw = NULL;
@@ -224,6 +255,7 @@ Suite *db_dsn_suite(void)
     tcase_add_test(tc, test_mariadb_pairs);
     tcase_add_test(tc, test_mariadb_refused);
     tcase_add_test(tc, test_pg_display);
+    tcase_add_test(tc, test_pg_with_database);
     tcase_add_test(tc, test_password_resolution);
     tcase_add_test(tc, test_clean_message);
     tcase_add_test(tc, test_connect_failures);

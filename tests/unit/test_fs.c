@@ -291,6 +291,77 @@ START_TEST(test_join)
 }
 END_TEST
 
+/* The copy of a tree with many directories (copied by several threads):
+ * every file's bytes and mode, nested directories, empty and large files,
+ * a symlink as a symlink; an existing destination and a source that is no
+ * directory are refused. */
+START_TEST(test_copy_tree)
+{
+    char *src = in_base("src"), *dst = in_base("dst"), path[512], want[4096];
+    ck_assert_int_eq(mkdir(src, 0750), 0);
+    for (int d = 0; d < 8; d++) {
+        snprintf(path, sizeof path, "%s/d%d", src, d);
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+        for (int f = 0; f < 20; f++) {
+            snprintf(path, sizeof path, "%s/d%d/f%d", src, d, f);
+            want[0] = '\0';
+            for (int k = 0; k < f; k++)
+                snprintf(want + strlen(want), sizeof want - strlen(want), "d%d/f%d;", d, f);
+            put_file(path, want);
+        }
+    }
+    snprintf(path, sizeof path, "%s/d1/sub", src);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/d1/sub/deep", src);
+    put_file(path, "deep");
+    chmod(path, 0640);
+    snprintf(path, sizeof path, "%s/d3/big", src);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 200000; i++)
+        fputc('a' + i % 26, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/link", src);
+    ck_assert_int_eq(symlink("d0/f1", path), 0);
+    rd_error err;
+    rd_error_clear(&err);
+    ck_assert_msg(rd_fs_copy_tree(src, dst, 0, 0, 0, &err) == RD_OK, "%s", err.msg);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "diff -r --no-dereference '%s' '%s' >/dev/null", src, dst);
+    ck_assert_int_eq(system(cmd), 0);
+    struct stat a, b;
+    ck_assert_int_eq(lstat(dst, &b), 0);
+    ck_assert_int_eq(b.st_mode & 07777, 0750);
+    snprintf(path, sizeof path, "%s/d1/sub/deep", dst);
+    ck_assert_int_eq(lstat(path, &b), 0);
+    ck_assert_int_eq(b.st_mode & 07777, 0640);
+    snprintf(path, sizeof path, "%s/d3/big", dst);
+    ck_assert_int_eq(lstat(path, &b), 0);
+    ck_assert_int_eq(b.st_size, 200000);
+    snprintf(path, sizeof path, "%s/link", dst);
+    ck_assert_int_eq(lstat(path, &b), 0);
+    ck_assert(S_ISLNK(b.st_mode));
+    for (int d = 0; d < 8; d++) {
+        snprintf(path, sizeof path, "%s/d%d", dst, d);
+        ck_assert_int_eq(count_entries(path), d == 1 ? 21 : d == 3 ? 21 : 20);
+        snprintf(path, sizeof path, "%s/d%d/f0", dst, d);
+        ck_assert_int_eq(lstat(path, &a), 0);
+        ck_assert_int_eq(a.st_size, 0);
+    }
+    ck_assert_int_eq(rd_fs_copy_tree(src, dst, 0, 0, 0, &err), RD_ERR_IO);
+    snprintf(want, sizeof want, "cannot create %s: File exists", dst);
+    ck_assert_str_eq(err.msg, want);
+    snprintf(path, sizeof path, "%s/d0/f1", src);
+    char *other = in_base("other");
+    ck_assert_int_eq(rd_fs_copy_tree(path, other, 0, 0, 0, &err), RD_ERR_IO);
+    snprintf(want, sizeof want, "cannot copy %s: not a directory", path);
+    ck_assert_str_eq(err.msg, want);
+    free(other);
+    free(src);
+    free(dst);
+}
+END_TEST
+
 Suite *fs_suite(void);
 Suite *fs_suite(void)
 {
@@ -304,6 +375,7 @@ Suite *fs_suite(void)
     tcase_add_test(tc, test_read_file);
     tcase_add_test(tc, test_mkdir_p);
     tcase_add_test(tc, test_join);
+    tcase_add_test(tc, test_copy_tree);
     suite_add_tcase(s, tc);
     return s;
 }
