@@ -193,7 +193,7 @@ rd_status rd_proc_start(const rd_proc_spec *spec, rd_proc **out, rd_error *err)
     p->term_grace = spec->term_grace > 0 ? spec->term_grace : GRACE_DEFAULT;
     rd_strbuf_init(&p->tail, 2 * p->tail_max + DRAIN_BUF + 16);
 
-    envp = rd_proc_build_env(spec->env);
+    envp = rd_proc_build_env(spec->env, spec->no_cloud_secrets);
     if (!envp) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;

@@ -102,9 +102,28 @@ void rd_proc_child_main(const rd_proc_child_plan *c)
 
 /* ---- prepared by the parent ---- */
 
+const char *const rd_proc_cloud_secrets[] = {"AWS_ACCESS_KEY_ID",
+                                             "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_SESSION_TOKEN",
+                                             "AWS_SECURITY_TOKEN",
+                                             "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                             "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                             NULL};
+
+static int is_cloud_secret(const char *entry, size_t len)
+{
+    for (size_t i = 0; rd_proc_cloud_secrets[i]; i++)
+        if (strlen(rd_proc_cloud_secrets[i]) == len &&
+            strncmp(rd_proc_cloud_secrets[i], entry, len) == 0)
+            return 1;
+    return 0;
+}
+
 /* Our environment with overrides: "NAME=VALUE" replaces or adds, a bare
- * "NAME" removes. Only the array is allocated; entries are borrowed. */
-char **rd_proc_build_env(const char *const *over)
+ * "NAME" removes; no_cloud_secrets drops rd_proc_cloud_secrets (an override
+ * still sets them). Only the array is allocated; entries are borrowed. */
+char **rd_proc_build_env(const char *const *over, int no_cloud_secrets)
 {
     size_t n = 0, m = 0, k = 0;
     while (environ && environ[n])
@@ -120,7 +139,7 @@ char **rd_proc_build_env(const char *const *over)
         for (size_t j = 0; j < m && !replaced; j++)
             replaced = strncmp(over[j], environ[i], len) == 0 &&
                        (over[j][len] == '=' || over[j][len] == '\0');
-        if (!replaced)
+        if (!replaced && !(no_cloud_secrets && is_cloud_secret(environ[i], len)))
             env[k++] = environ[i];
     }
     for (size_t j = 0; j < m; j++)

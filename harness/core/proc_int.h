@@ -72,7 +72,7 @@ void rd_proc_child_main(const rd_proc_child_plan *c);
 /* Our environment with overrides: "NAME=VALUE" replaces or adds, a bare
  * "NAME" removes. Only the array is allocated; entries are borrowed. NULL
  * when out of memory. */
-char **rd_proc_build_env(const char *const *over);
+char **rd_proc_build_env(const char *const *over, int no_cloud_secrets);
 /* The value of name in env, or NULL. */
 const char *rd_proc_env_get(char *const *env, const char *name);
 /* 1 when path is a regular file we may execute. */

@@ -106,6 +106,7 @@ static rd_status run_tool(const char *const *argv, const char *const *env, doubl
     memset(&spec, 0, sizeof spec);
     spec.argv = argv;
     spec.env = env;
+    spec.no_cloud_secrets = 1;
     spec.stdin_mode = RD_PROC_IO_NULL;
     spec.stderr_tail_max = TAIL_MAX;
     int code = 0;
@@ -264,6 +265,7 @@ static rd_status pipe_replay(const char *const *argv1, const char *const *env1,
     memset(&sp, 0, sizeof sp);
     sp.argv = argv2;
     sp.env = env2;
+    sp.no_cloud_secrets = 1;
     sp.stdin_mode = RD_PROC_IO_FD;
     sp.stdin_fd = pfd[0];
     sp.stderr_tail_max = TAIL_MAX;
@@ -272,6 +274,7 @@ static rd_status pipe_replay(const char *const *argv1, const char *const *env1,
     memset(&sp, 0, sizeof sp);
     sp.argv = argv1;
     sp.env = env1;
+    sp.no_cloud_secrets = 1;
     sp.stdin_mode = RD_PROC_IO_NULL;
     sp.stdout_mode = RD_PROC_IO_FD;
     sp.stdout_fd = pfd[1];

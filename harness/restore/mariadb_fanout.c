@@ -84,6 +84,7 @@ static rd_status conn_start(fanout *f, int *idx, rd_error *err)
     memset(&spec, 0, sizeof spec);
     spec.argv = f->argv;
     spec.env = f->env;
+    spec.no_cloud_secrets = 1;
     spec.stdin_mode = RD_PROC_IO_PIPE;
     spec.stdout_mode = RD_PROC_IO_NULL;
     spec.stderr_tail_max = RD_RESTORE_STDERR_TAIL;

@@ -475,6 +475,7 @@ rd_status rd_restore_exec(const rd_restore_job *job, rd_restore_outcome *out, rd
     memset(&spec, 0, sizeof(spec));
     spec.argv = job->argv;
     spec.env = job->env;
+    spec.no_cloud_secrets = 1;
     spec.stdout_mode = job->capture ? RD_PROC_IO_PIPE : RD_PROC_IO_NULL;
     spec.stdin_mode = RD_PROC_IO_NULL;
     spec.stderr_tail_max = RD_RESTORE_STDERR_TAIL;

@@ -252,6 +252,7 @@ static rd_status mdb_start(rd_scratch *s, rd_eph *e, int tcp, double deadline, r
     spec.argv = argv;
     spec.cwd = s->dir;
     spec.term_grace = 20;
+    spec.no_cloud_secrets = 1;
     unlink(e->log);
     if ((st = rd_proc_start(&spec, &p->server_proc, err)) != RD_OK)
         goto out;

@@ -127,7 +127,7 @@ rd_status rd_eph_mdb_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_s
         goto out;
     }
     unlink(e->log);
-    rd_proc_spec spec = {.argv = av, .cwd = s->dir, .term_grace = 60};
+    rd_proc_spec spec = {.argv = av, .cwd = s->dir, .term_grace = 60, .no_cloud_secrets = 1};
     if ((st = rd_proc_start(&spec, &p->server_proc, err)) != RD_OK)
         rd_error_prefix(err, "cannot start the mariadb server: ");
 out:

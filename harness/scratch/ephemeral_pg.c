@@ -278,6 +278,7 @@ static rd_status pg_start(rd_scratch *s, rd_eph *e, int tcp, double deadline, rd
     spec.uid = e->u.uid;
     spec.gid = e->u.gid;
     spec.term_grace = 30; /* SIGTERM is a smart shutdown */
+    spec.no_cloud_secrets = 1;
     rd_proc_free(p->server);
     p->server = NULL;
     if ((st = rd_proc_start(&spec, &p->server, err)) != RD_OK)

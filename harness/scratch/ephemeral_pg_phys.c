@@ -163,6 +163,7 @@ rd_status rd_eph_pg_start_physical(rd_scratch *s, rd_eph *e, const rd_scratch_st
     }
     rd_proc_spec spec = {.argv = av,
                          .cwd = s->dir,
+                         .no_cloud_secrets = 1,
                          .stdout_mode = RD_PROC_IO_FD,
                          .stdout_fd = fd,
                          .stderr_to_stdout = 1,

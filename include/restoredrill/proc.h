@@ -38,7 +38,13 @@ typedef struct rd_proc_spec {
     int run_as;             /* 0: keep our uid */
     size_t stderr_tail_max; /* bytes of stderr kept; 0 means 16 KiB */
     double term_grace;      /* seconds between SIGTERM and SIGKILL; 0 means 5 */
+    int no_cloud_secrets;   /* 1: the cloud credentials of our environment (RD_PROC_CLOUD_SECRETS)
+                               are left out of the child's, unless env sets them: for servers and
+                               restore tools, which never need them */
 } rd_proc_spec;
+
+/* The variables no_cloud_secrets leaves out, NULL-terminated. */
+extern const char *const rd_proc_cloud_secrets[];
 
 /* opaque. One thread owns a proc (start, wait, stop, free); only
  * rd_proc_kill_all and the abort flag reach it from other threads. */

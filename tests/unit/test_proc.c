@@ -312,6 +312,30 @@ START_TEST(test_env_override_and_cwd)
     ck_assert_str_eq(out.data, "hello world|/override|kept|unset\n/usr/share\n");
     rd_strbuf_free(&out);
 
+    /* servers and restore tools never see the cloud credentials; an override still sets them */
+    setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t", 1);
+    setenv("AWS_SESSION_TOKEN", "tok", 1);
+    setenv("AWS_REGION", "eu-west-1", 1);
+    rd_proc_spec c =
+        spec_of(ARGV("sh", "-c",
+                     "echo \"${AWS_SECRET_ACCESS_KEY-unset}|${AWS_SESSION_TOKEN-unset}|"
+                     "$AWS_REGION|$RD_TEST_INHERITED\""));
+    const char *const cenv[] = {"AWS_SESSION_TOKEN=given", NULL};
+    c.env = cenv;
+    c.no_cloud_secrets = 1;
+    rd_strbuf_init(&out, 0);
+    ck_assert_int_eq(rd_proc_run(&c, 30, &out, NULL, &code, NULL), RD_OK);
+    ck_assert_str_eq(out.data, "unset|given|eu-west-1|kept\n");
+    rd_strbuf_free(&out);
+    c.no_cloud_secrets = 0;
+    rd_strbuf_init(&out, 0);
+    ck_assert_int_eq(rd_proc_run(&c, 30, &out, NULL, &code, NULL), RD_OK);
+    ck_assert_str_eq(out.data, "s3cr3t|given|eu-west-1|kept\n");
+    rd_strbuf_free(&out);
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_SESSION_TOKEN");
+    unsetenv("AWS_REGION");
+
     rd_error err;
     s.cwd = "/nonexistent/dir";
     ck_assert_int_eq(rd_proc_run(&s, 30, NULL, NULL, &code, &err), RD_ERR_PROC);
