@@ -8,7 +8,7 @@
  * starts from a copy. key is a hash of what makes the result differ: the
  * engine, its init flags, the server binary (path, size, mtime, inode) and
  * the run_as uid; a changed binary gives a new key, and gc removes templates
- * whose binary is gone or changed.
+ * whose binary is gone or changed, or whose init flags are not this build's.
  *
  * A template is built in a temporary directory under an exclusive lock on
  * <engine>-<key>.lock and renamed into place complete; it is checked before
@@ -241,6 +241,23 @@ out:
     return st;
 }
 
+/* Whether a template's recorded engine and init flags are what this build
+ * makes: a template of an earlier restoredrill (other flags, so another key)
+ * is never used again, and would stay behind forever. An engine this build
+ * does not know is left alone. */
+static int flags_outdated(const cJSON *o)
+{
+    const cJSON *eng = cJSON_GetObjectItemCaseSensitive(o, "engine");
+    const cJSON *flags = cJSON_GetObjectItemCaseSensitive(o, "init_flags");
+    if (!cJSON_IsString(eng))
+        return 0;
+    for (size_t i = 0; rd_eph_engines[i]; i++)
+        if (strcmp(rd_engine_name(rd_eph_engines[i]->engine), eng->valuestring) == 0)
+            return !cJSON_IsString(flags) ||
+                   strcmp(flags->valuestring, rd_eph_engines[i]->init_flags) != 0;
+    return 0;
+}
+
 rd_status rd_eph_template_gc(const char *rundir, int dry_run,
                              void (*report)(void *ud, const char *what), void *ud, rd_error *err)
 {
@@ -295,6 +312,8 @@ rd_status rd_eph_template_gc(const char *rundir, int dry_run,
                      (double)((long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec) !=
                          mt->valuedouble)
                 snprintf(why, sizeof why, "its server binary %.100s changed", bin->valuestring);
+            else if (flags_outdated(o))
+                snprintf(why, sizeof why, "made with other init flags, by another restoredrill");
         }
         /* a template in use or being built holds its lock: leave it */
         if (why[0] && rd_fs_lock(lock, 0, 0, &fd, &e) == RD_OK) {

@@ -377,14 +377,15 @@ static void collect(void *ud, const char *what)
     rd_strbuf_appendf(ud, NULL, "%s\n", what);
 }
 
-/* gc removes a template whose server binary is gone, and keeps a valid one. */
+/* gc removes a template whose server binary is gone or whose init flags are
+ * another build's, and keeps a valid one. */
 START_TEST(template_gc)
 {
     if (!have(RD_ENGINE_PG))
         return;
     fresh_rundir();
     teardown(provision(RD_ENGINE_PG, 0));
-    char stale[512], cmd[1536];
+    char stale[512], cmd[4096];
     snprintf(stale, sizeof stale, "%s/templates/postgres-0000000000000000", rundir);
     snprintf(cmd, sizeof cmd,
              "mkdir -p %s/data && echo '{\"format\":1,\"engine\":\"postgres\",\"binary\":"
@@ -392,23 +393,45 @@ START_TEST(template_gc)
              "%s/template.json",
              stale, stale);
     ck_assert_int_eq(system(cmd), 0);
+    /* the valid template's identity with the init flags of an earlier build */
+    char old[512];
+    snprintf(old, sizeof old, "%s/templates/postgres-1111111111111111", rundir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/data && for f in %s/templates/postgres-*/template.json; do "
+             "[ \"$f\" = %s/template.json ] || jq '.init_flags = \"--old\"' \"$f\" "
+             "> %s/template.json; done",
+             old, rundir, stale, old);
+    ck_assert_int_eq(system(cmd), 0);
     int tmp_left;
-    ck_assert_int_eq(count_templates(&tmp_left), 2);
+    ck_assert_int_eq(count_templates(&tmp_left), 3);
     const rd_scratch_type *t = rd_scratch_find("ephemeral");
     rd_strbuf out;
     rd_strbuf_init(&out, 0);
     rd_error err;
     ck_assert_int_eq(t->gc(NULL, RD_ENGINE_PG, 0, 1, collect, &out, &err), RD_OK);
     char want[1024];
+    /* one line each, in directory order */
+    char want2[1024];
     snprintf(want, sizeof want,
              "would remove template %s (its server binary /nonexistent/postgres is gone)\n", stale);
-    ck_assert_str_eq(out.data ? out.data : "", want);
-    ck_assert_int_eq(count_templates(&tmp_left), 2); /* dry run */
+    snprintf(want2, sizeof want2,
+             "would remove template %s (made with other init flags, by another restoredrill)\n",
+             old);
+    ck_assert_ptr_nonnull(out.data);
+    ck_assert_ptr_nonnull(strstr(out.data, want));
+    ck_assert_ptr_nonnull(strstr(out.data, want2));
+    ck_assert_uint_eq(strlen(out.data), strlen(want) + strlen(want2));
+    ck_assert_int_eq(count_templates(&tmp_left), 3); /* dry run */
     rd_strbuf_reset(&out);
     ck_assert_int_eq(t->gc(NULL, RD_ENGINE_PG, 0, 0, collect, &out, &err), RD_OK);
     snprintf(want, sizeof want,
              "removed template %s (its server binary /nonexistent/postgres is gone)\n", stale);
-    ck_assert_str_eq(out.data ? out.data : "", want);
+    snprintf(want2, sizeof want2,
+             "removed template %s (made with other init flags, by another restoredrill)\n", old);
+    ck_assert_ptr_nonnull(out.data);
+    ck_assert_ptr_nonnull(strstr(out.data, want));
+    ck_assert_ptr_nonnull(strstr(out.data, want2));
+    ck_assert_uint_eq(strlen(out.data), strlen(want) + strlen(want2));
     ck_assert_int_eq(count_templates(&tmp_left), 1);
     rd_strbuf_free(&out);
     drop_rundir();
