@@ -350,28 +350,27 @@ static void *scan_segment(void *arg)
     return NULL;
 }
 
-rd_status rd_dyn_scan_digest(const char *endpoint, const char *region, const char *table,
-                             int segments, double deadline, rd_dyn_digest *out, rd_error *err)
+#define SCAN_MAX 64
+
+/* Scan table in segments threads of s[] (1..SCAN_MAX; attribute: the newest
+ * value wanted, or NULL), all joined before it returns; the first failure
+ * wins. */
+static rd_status scan_all(scanner *s, int *segments, const char *endpoint, const char *region,
+                          const char *table, const char *attribute, double deadline, rd_error *err)
 {
-    scanner s[64];
-    pthread_t th[64];
-    int started = 0;
+    pthread_t th[SCAN_MAX];
+    int started = 0, n = *segments < 1 ? 1 : *segments > SCAN_MAX ? SCAN_MAX : *segments;
     rd_status st = RD_OK;
-    rd_dyn_digest d;
-    if (segments < 1)
-        segments = 1;
-    if (segments > 64)
-        segments = 64;
-    memset(s, 0, sizeof s);
-    memset(&d, 0, sizeof d);
-    for (int i = 0; i < segments; i++)
+    memset(s, 0, sizeof(scanner) * SCAN_MAX);
+    for (int i = 0; i < n; i++)
         s[i] = (scanner){.endpoint = endpoint,
                          .region = region,
                          .table = table,
+                         .attr = attribute,
                          .segment = i,
-                         .total = segments,
+                         .total = n,
                          .deadline = deadline};
-    for (; started < segments; started++)
+    for (; started < n; started++)
         if (pthread_create(&th[started], NULL, scan_segment, &s[started]) != 0) {
             st = RD_ERR(err, RD_ERR_NOMEM, "cannot start a scan thread");
             break;
@@ -382,8 +381,20 @@ rd_status rd_dyn_scan_digest(const char *endpoint, const char *region, const cha
             st = s[i].st;
             *err = s[i].err;
         }
-        rd_dyn_digest_merge(&d, &s[i].digest);
     }
+    *segments = started;
+    return st;
+}
+
+rd_status rd_dyn_scan_digest(const char *endpoint, const char *region, const char *table,
+                             int segments, double deadline, rd_dyn_digest *out, rd_error *err)
+{
+    scanner s[SCAN_MAX];
+    rd_dyn_digest d;
+    rd_status st = scan_all(s, &segments, endpoint, region, table, NULL, deadline, err);
+    memset(&d, 0, sizeof d);
+    for (int i = 0; i < segments; i++)
+        rd_dyn_digest_merge(&d, &s[i].digest);
     if (st == RD_OK)
         *out = d;
     return st;
@@ -412,40 +423,15 @@ rd_status rd_dyn_scan_newest(const char *endpoint, const char *region, const cha
                              const char *attribute, int segments, double deadline, int64_t *ms,
                              int *found, rd_error *err)
 {
-    scanner s[64];
-    pthread_t th[64];
-    int started = 0, any = 0;
+    scanner s[SCAN_MAX];
+    int any = 0;
     int64_t best = 0;
-    rd_status st = RD_OK;
-    if (segments < 1)
-        segments = 1;
-    if (segments > 64)
-        segments = 64;
-    memset(s, 0, sizeof s);
+    rd_status st = scan_all(s, &segments, endpoint, region, table, attribute, deadline, err);
     for (int i = 0; i < segments; i++)
-        s[i] = (scanner){.endpoint = endpoint,
-                         .region = region,
-                         .table = table,
-                         .attr = attribute,
-                         .segment = i,
-                         .total = segments,
-                         .deadline = deadline};
-    for (; started < segments; started++)
-        if (pthread_create(&th[started], NULL, scan_segment, &s[started]) != 0) {
-            st = RD_ERR(err, RD_ERR_NOMEM, "cannot start a scan thread");
-            break;
-        }
-    for (int i = 0; i < started; i++) {
-        pthread_join(th[i], NULL);
-        if (st == RD_OK && s[i].st != RD_OK) {
-            st = s[i].st;
-            *err = s[i].err;
-        }
         if (s[i].found && (!any || s[i].newest_ms > best)) {
             best = s[i].newest_ms;
             any = 1;
         }
-    }
     if (st == RD_OK) {
         *ms = best;
         *found = any;
