@@ -13,14 +13,8 @@
 need_bin
 here=$(cd "$(dirname "$0")/.." && pwd)
 s3dir="$tmp/s3"
-python3 "$here/s3/s3server.py" start "$s3dir" >"$tmp/s3start.log" 2>&1
-src=$?
-if [ $src -eq 77 ]; then tail -n 1 "$tmp/s3start.log"; exit 77; fi
-[ $src -eq 0 ] || { cat "$tmp/s3start.log"; echo "moto_server did not start"; exit 1; }
-trap 'python3 "$here/s3/s3server.py" stop "$s3dir"; cleanup' EXIT
-set -a
-. "$s3dir/env"
-set +a
+. "$here/s3/s3lib.sh"
+s3_start
 python3 "$here/s3/s3server.py" mb "$s3dir" creds || fail "mb"
 printf 'x' >"$tmp/one.dump"
 python3 "$here/s3/s3server.py" put "$s3dir" creds one.dump "$tmp/one.dump" || fail "put"

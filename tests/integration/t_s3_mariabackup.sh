@@ -14,16 +14,9 @@
 need_bin
 here=$(cd "$(dirname "$0")/.." && pwd)
 s3dir="$tmp/s3"
-python3 "$here/s3/s3server.py" start "$s3dir" >"$tmp/s3start.log" 2>&1
-src=$?
-if [ $src -eq 77 ]; then tail -n 1 "$tmp/s3start.log"; exit 77; fi
-[ $src -eq 0 ] || { cat "$tmp/s3start.log"; echo "moto_server did not start"; exit 1; }
-trap 'python3 "$here/s3/s3server.py" stop "$s3dir"; cleanup' EXIT
-set -a
-. "$s3dir/env"
-set +a
-export AWS_EC2_METADATA_DISABLED=true HOME="$tmp"
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+. "$here/s3/s3lib.sh"
+s3_start
+s3_isolate
 s3cmd() { c=$1; shift; python3 "$here/s3/s3server.py" "$c" "$s3dir" "$@" || fail "s3server.py $c $*"; }
 
 "$fixtures/make-mariabackup.sh" "$tmp/mb" "$RD_BIN" >"$tmp/fixture.log" 2>&1
