@@ -547,22 +547,12 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
                       "%s.databases: not implemented yet with scratch type \"%s\" (only "
                       "\"ephemeral\")",
                       path, tc->scratch.type);
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "%s.databases: not implemented yet with negative_control (faults planted "
-                      "per database)",
-                      path);
     if (tc->catalog.type && physical_catalog(tc->catalog.type))
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: not implemented yet with a physical catalog (\"%s\"): its "
                       "restore brings back the whole cluster, and listing, sampling and checking "
                       "databases in it is not built",
                       path, tc->catalog.type);
-    if (tc->reference.dsn && tc->engine != RD_ENGINE_PG)
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "%s.databases: not implemented yet with reference.dsn on %s (built for "
-                      "postgres; use a cluster manifest)",
-                      path, rd_engine_name(tc->engine));
     return RD_OK;
 }
 

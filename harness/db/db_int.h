@@ -101,6 +101,8 @@ void rd_db_my_dsn_free(rd_db_my_dsn *d);
 char *rd_db_my_dsn_display(const rd_db_my_dsn *d);
 /* Parse and display a MariaDB DSN in one step (the driver's display). */
 rd_status rd_db_my_display(const char *dsn, char **out, rd_error *err);
+/* The MariaDB DSN as key=value pairs (every value quoted), database replaced. */
+rd_status rd_db_my_with_database(const char *dsn, const char *database, char **out, rd_error *err);
 
 /* PostgreSQL DSN without secrets as key=value conninfo (heap). */
 rd_status rd_db_pg_display(const char *dsn, char **out, rd_error *err);

@@ -428,6 +428,7 @@ const rd_db_driver rd_db_mariadb_driver = {
     .quote_literal = my_quote_literal,
     .identity = my_identity,
     .display = rd_db_my_display,
+    .with_database = rd_db_my_with_database,
     /* BINARY: information_schema compares names case-insensitively */
     .sql_list_tables =
         "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, k.COLUMN_NAME, k.ORDINAL_POSITION"

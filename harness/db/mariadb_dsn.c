@@ -294,3 +294,43 @@ rd_status rd_db_my_display(const char *dsn, char **out, rd_error *err)
     *out = s;
     return RD_OK;
 }
+
+/* ' value' quoted as parse_pairs reads it: ' and \ escaped with \. */
+static rd_status append_pair(rd_strbuf *sb, const char *key, const char *val, rd_error *err)
+{
+    rd_status st = rd_strbuf_appendf(sb, err, "%s%s='", sb->len ? " " : "", key);
+    for (const char *p = val; st == RD_OK && *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            st = rd_strbuf_append_char(sb, '\\', err);
+        if (st == RD_OK)
+            st = rd_strbuf_append_char(sb, *p, err);
+    }
+    if (st == RD_OK)
+        st = rd_strbuf_append_char(sb, '\'', err);
+    return st;
+}
+
+rd_status rd_db_my_with_database(const char *dsn, const char *database, char **out, rd_error *err)
+{
+    rd_db_my_dsn d = {0};
+    rd_strbuf sb;
+    rd_strbuf_init(&sb, 0);
+    rd_status st = rd_db_my_dsn_parse(dsn, &d, err);
+    if (st == RD_OK && d.host)
+        st = append_pair(&sb, "host", d.host, err);
+    if (st == RD_OK && d.port)
+        st = rd_strbuf_appendf(&sb, err, "%sport=%u", sb.len ? " " : "", d.port);
+    if (st == RD_OK && d.user)
+        st = append_pair(&sb, "user", d.user, err);
+    if (st == RD_OK)
+        st = append_pair(&sb, "database", database, err);
+    if (st == RD_OK && d.socket)
+        st = append_pair(&sb, "socket", d.socket, err);
+    rd_db_my_dsn_free(&d);
+    if (st != RD_OK) {
+        rd_strbuf_free(&sb);
+        return st;
+    }
+    *out = rd_strbuf_detach(&sb);
+    return RD_OK;
+}

@@ -190,6 +190,20 @@ int rd_drill_load_manifest(rd_drill_target *dt, struct rd_manifest **m);
 int rd_drill_default_check(rd_check_cfg *cc, const char *name, rd_engine engine, size_t i,
                            rd_error *err);
 void rd_drill_default_free(rd_check_cfg *cc);
+/* A multi-database target's reference for database name: reference.dsn
+ * with its database replaced (rd_db_dsn_with_database, every other key
+ * kept), connected and in a read-only transaction (one consistent snapshot)
+ * of its own; *dsn gets that DSN (heap, may hold a secret: never log it).
+ * Close both with rd_drill_reference_close. */
+rd_status rd_drill_reference_for(rd_drill_target *dt, const char *name, rd_db **out, char **dsn,
+                                 rd_error *err);
+/* End the reference's transaction, close it, wipe and free its DSN (NULLs
+ * are no-ops). */
+void rd_drill_reference_close(rd_db *ref, char *dsn);
+/* The template variables of one database of a multi-database target:
+ * tvars without the scratch.* ones, then view's (rd_scratch_vars). */
+rd_status rd_drill_database_vars(const rd_scratch *view, const char *const *tvars,
+                                 rd_strlist *out, rd_error *err);
 
 /* --- drill_record.c --- */
 /* Passed drills of each listed point in the history (all 0 without one);

@@ -605,19 +605,11 @@ void rd_drill_target_run(rd_drill_target *dt)
                          : dt->verify_ok ? RD_PASSED
                                          : RD_FAILED);
         if ((t->negative_control || dt->opts->negative_control) && !dt->aborted) {
-            rd_check_result *nc = NULL;
             if (t->engine == RD_ENGINE_DYNAMODB || t->engine == RD_ENGINE_S3) /* faults are SQL */
                 (void)rd_target_add_check(
                     dt->res, "negative_control", "negative_control", "faults", RD_SKIPPED,
                     t->engine == RD_ENGINE_S3 ? "not supported for s3 (not implemented yet)"
                                               : "not supported for dynamodb (not implemented yet)");
-            else if (t->databases.n &&
-                     (nc = rd_target_add_check(dt->res, "negative_control", "negative_control",
-                                               "faults", RD_ERROR, "")))
-                rd_check_set_message(nc, "the negative control is not implemented yet for "
-                                         "targets with \"databases\"");
-            else if (t->databases.n)
-                ;
             else if (dt->verify_ok)
                 rd_drill_negative_control(dt, deadline_in(t->timeout_verify), tvars);
             else

@@ -255,11 +255,8 @@ static size_t run_checks(rd_drill_target *dt, rd_check_ctx *ctx, const rd_check_
     return ran;
 }
 
-/* A multi-database target's reference for one database: reference.dsn
- * with its database replaced by name (PostgreSQL; the configuration refuses
- * the others), connected and in a read-only transaction of its own. */
-static rd_status reference_for(rd_drill_target *dt, const char *name, rd_db **out, char **dsn,
-                               rd_error *err)
+rd_status rd_drill_reference_for(rd_drill_target *dt, const char *name, rd_db **out, char **dsn,
+                                 rd_error *err)
 {
     rd_db_opts o = {.password_env = dt->t->reference.password_env, .app_name = "restoredrill"};
     rd_db *db = NULL;
@@ -270,15 +267,35 @@ static rd_status reference_for(rd_drill_target *dt, const char *name, rd_db **ou
     if (st == RD_OK)
         st = rd_db_begin_readonly(db, err);
     if (st != RD_OK) {
-        rd_db_free(db);
-        if (d)
-            memset(d, 0, strlen(d));
-        free(d);
+        rd_drill_reference_close(db, d);
         return st;
     }
     *out = db;
     *dsn = d;
     return RD_OK;
+}
+
+void rd_drill_reference_close(rd_db *ref, char *dsn)
+{
+    rd_error err;
+    if (ref)
+        (void)rd_db_commit(ref, &err);
+    rd_db_free(ref);
+    if (dsn)
+        memset(dsn, 0, strlen(dsn));
+    free(dsn);
+}
+
+rd_status rd_drill_database_vars(const rd_scratch *view, const char *const *tvars,
+                                 rd_strlist *out, rd_error *err)
+{
+    rd_status st = RD_OK;
+    for (size_t i = 0; st == RD_OK && tvars && tvars[i]; i++)
+        if (strncmp(tvars[i], "scratch.", 8) != 0)
+            st = rd_strlist_push(out, tvars[i], err);
+    if (st == RD_OK)
+        st = rd_scratch_vars(view, out, err);
+    return st;
 }
 
 /* Multi-database targets: connect to each drilled database and run the
@@ -301,13 +318,10 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
         rd_error_clear(&err);
         rd_status st = rd_scratch_view(dt->scratch, name, &view, &err);
         if (st == RD_OK && dt->t->reference.dsn &&
-            (st = reference_for(dt, name, &ref, &ref_dsn, &err)) != RD_OK)
+            (st = rd_drill_reference_for(dt, name, &ref, &ref_dsn, &err)) != RD_OK)
             rd_error_prefix(&err, "reference.dsn for database %s: ", name);
-        for (size_t i = 0; st == RD_OK && tvars && tvars[i]; i++)
-            if (strncmp(tvars[i], "scratch.", 8) != 0)
-                st = rd_strlist_push(&vars, tvars[i], &err);
         if (st == RD_OK)
-            st = rd_scratch_vars(view, &vars, &err);
+            st = rd_drill_database_vars(view, tvars, &vars, &err);
         if (st == RD_OK && !(dvars = rd_strlist_argv(&vars)))
             st = RD_ERR(&err, RD_ERR_NOMEM, "out of memory");
         if (st == RD_OK) {
@@ -357,12 +371,7 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
             rd_check_pool_free(ctx.pool);
         }
         rd_db_free(db);
-        if (ref)
-            (void)rd_db_commit(ref, &err);
-        rd_db_free(ref);
-        if (ref_dsn)
-            memset(ref_dsn, 0, strlen(ref_dsn));
-        free(ref_dsn);
+        rd_drill_reference_close(ref, ref_dsn);
         rd_manifest_free(file_manifest);
         free(dvars);
         rd_strlist_free(&vars);

@@ -17,6 +17,10 @@
  * FOREIGN_KEY_CHECKS = 0). A fault that finds nothing to plant (no foreign
  * key, no droppable index) is skipped with the reason. For a PITR target a
  * fifth fault, a second recovery to an earlier time, is negative_pitr.c's.
+ * A target with "databases" plants the faults in one of its drilled
+ * databases, drawn from the seed, and re-runs that database's checks (its
+ * manifest section, its namesake on the reference); every result then
+ * names the database ("tenant_7.deleted row", "database": "tenant_7").
  * The phase is timed as "negative_control" and is not part of the RTO. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +36,7 @@
 #include "restoredrill/strbuf.h"
 
 #define NC_SEED_SALT 0x6e65675f63746c31ULL /* "neg_ctl1" */
+#define NC_DB_SALT 0x6e65675f64627331ULL   /* "neg_dbs1": the database, apart from the tables */
 
 static const char *const fault_names[F_COUNT] = {"deleted row", "changed value", "dropped index",
                                                  "orphaned row"};
@@ -58,6 +63,45 @@ static int wanted(const nc *c, const char *type)
     return 0;
 }
 
+/* A negative_control result about obj; with databases, its object is
+ * "DATABASE.obj" and it carries the database. */
+static rd_check_result *add_result(const nc *c, const char *obj, rd_verdict v)
+{
+    char *q = c->database ? rd_asprintf("%s.%s", c->database, obj) : NULL;
+    rd_check_result *r = rd_target_add_check(c->dt->res, "negative_control", "negative_control",
+                                             q ? q : obj, v, "");
+    if (r && c->database)
+        rd_check_set_database(r, c->database);
+    free(q);
+    return r;
+}
+
+/* Multi-database targets: the manifest and reference of c->database, as
+ * its checks had them in verify (its cluster manifest section, else its own
+ * file's manifest; reference.dsn's namesake). 0 on error (recorded). */
+static int database_refs(nc *c, const rd_manifest **m, rd_manifest **owned, rd_db **ref,
+                         char **ref_dsn)
+{
+    rd_drill_target *dt = c->dt;
+    rd_error err;
+    rd_error_clear(&err);
+    const char *own = rd_drill_file_manifest(dt, c->database);
+    rd_status st = RD_OK;
+    if (!(*m = rd_manifest_find_database(dt->cluster, c->database)) && own &&
+        (st = rd_manifest_load(own, owned, &err)) == RD_OK)
+        *m = *owned;
+    if (st == RD_OK && dt->t->reference.dsn &&
+        (st = rd_drill_reference_for(dt, c->database, ref, ref_dsn, &err)) != RD_OK)
+        rd_error_prefix(&err, "reference.dsn for database %s: ", c->database);
+    if (st == RD_OK)
+        return 1;
+    rd_check_result *r = add_result(c, "reference", RD_ERROR);
+    if (r)
+        rd_check_set_message(r, "the checks cannot be re-run: %s", err.msg);
+    rd_log_error("%s: negative control: %s", dt->t->name, err.msg);
+    return 0;
+}
+
 /* Re-run the configured checks (or the default ones) that should catch a
  * planted fault, into tr. *ran gets the names of the checks run. */
 static void rerun(nc *c, rd_target_result *tr, double deadline, const char *const *tvars,
@@ -66,22 +110,38 @@ static void rerun(nc *c, rd_target_result *tr, double deadline, const char *cons
     rd_drill_target *dt = c->dt;
     const rd_target_cfg *t = dt->t;
     rd_manifest *m = NULL;
+    const rd_manifest *dm = NULL;
+    rd_db *ref = NULL;
+    char *ref_dsn = NULL;
+    rd_strlist vars = {0};
+    const char **dvars = NULL;
     rd_check_cfg defs[3];
     size_t ndefs = 0;
     rd_error err;
     memset(defs, 0, sizeof defs);
-    if (!rd_drill_load_manifest(dt, &m))
-        return;
-    if (dt->reference && rd_db_begin_readonly(dt->reference, &err) != RD_OK)
-        goto out;
+    if (c->database) {
+        if (!database_refs(c, &dm, &m, &ref, &ref_dsn))
+            goto out;
+        if (rd_drill_database_vars(c->view, tvars, &vars, &err) != RD_OK ||
+            !(dvars = rd_strlist_argv(&vars)))
+            goto out;
+    } else {
+        if (!rd_drill_load_manifest(dt, &m))
+            return;
+        dm = m;
+        if (dt->reference && rd_db_begin_readonly(dt->reference, &err) != RD_OK)
+            goto out;
+    }
     rd_check_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.target = t;
     ctx.scratch = c->db;
-    ctx.instance = dt->scratch;
-    ctx.tvars = tvars;
-    ctx.manifest = m;
-    ctx.reference = dt->reference;
+    ctx.database = c->database;
+    ctx.instance = c->view ? c->view : dt->scratch;
+    ctx.tvars = dvars ? (const char *const *)dvars : tvars;
+    ctx.manifest = dm;
+    ctx.reference = c->database ? ref : dt->reference;
+    ctx.reference_dsn = ref_dsn;
     ctx.point_created_ms = dt->point_created_ms;
     ctx.result = tr;
     const rd_check_cfg *list = t->checks;
@@ -89,7 +149,7 @@ static void rerun(nc *c, rd_target_result *tr, double deadline, const char *cons
     if (!t->checks_given) {
         static const char *const with_ref[] = {"rowcount", "integrity", "schema", NULL};
         static const char *const alone[] = {"integrity", NULL};
-        const char *const *names = m || dt->reference ? with_ref : alone;
+        const char *const *names = dm || ctx.reference ? with_ref : alone;
         for (size_t i = 0; names[i]; i++)
             if (rd_drill_default_check(&defs[ndefs], names[i], t->engine, ndefs, &err))
                 ndefs++;
@@ -107,11 +167,14 @@ static void rerun(nc *c, rd_target_result *tr, double deadline, const char *cons
         (void)rd_strbuf_appendf(ran, NULL, "%s%s", ran->len ? ", " : "",
                                 list[i].name ? list[i].name : list[i].type);
     }
-    if (dt->reference)
+    if (dt->reference && !c->database)
         (void)rd_db_commit(dt->reference, &err);
 out:
     for (size_t i = 0; i < ndefs; i++)
         rd_drill_default_free(&defs[i]);
+    rd_drill_reference_close(ref, ref_dsn);
+    free(dvars);
+    rd_strlist_free(&vars);
     rd_manifest_free(m);
 }
 
@@ -121,8 +184,7 @@ static void verdicts(nc *c, const rd_target_result *tr, const char *ran)
         fault *f = &c->f[k];
         rd_check_result *r;
         if (f->planted != 1) {
-            r = rd_target_add_check(c->dt->res, "negative_control", "negative_control",
-                                    fault_names[k], f->planted == 0 ? RD_SKIPPED : RD_ERROR, "");
+            r = add_result(c, fault_names[k], f->planted == 0 ? RD_SKIPPED : RD_ERROR);
             if (r)
                 rd_check_set_message(r, "%s not planted: %s", fault_names[k],
                                      f->why_not ? f->why_not : "unknown reason");
@@ -140,8 +202,7 @@ static void verdicts(nc *c, const rd_target_result *tr, const char *ran)
             if (!first)
                 first = x;
         }
-        r = rd_target_add_check(c->dt->res, "negative_control", "negative_control", fault_names[k],
-                                first ? RD_PASSED : RD_FAILED, "");
+        r = add_result(c, fault_names[k], first ? RD_PASSED : RD_FAILED);
         if (r) {
             if (first)
                 rd_check_set_message(r, "%s caught by %s: %s", f->what, by.data,
@@ -180,13 +241,25 @@ void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char 
     c.dt = dt;
     c.engine = dt->t->engine;
     rd_prng_seed(&c.prng, dt->seed ^ NC_SEED_SALT);
-    rd_db_opts o = {.password = dt->scratch->conn.password,
-                    .connect_timeout = 30.0,
-                    .app_name = "restoredrill-negative-control"};
-    if (rd_db_connect(c.engine, dt->scratch->conn.dsn, &o, &c.db, &err) != RD_OK ||
+    rd_error_clear(&err);
+    if (dt->dbs.n) { /* databases: the faults go into one of them */
+        rd_prng dbp;
+        rd_prng_seed(&dbp, dt->seed ^ NC_DB_SALT);
+        size_t i = (size_t)rd_prng_below(&dbp, (uint64_t)dt->dbs.n);
+        c.database = dt->dbs.items[i];
+        rd_log_info("%s: negative control: faults in database %s (drawn from the seed, %zu of "
+                    "the %zu drilled)",
+                    dt->t->name, c.database, i + 1, dt->dbs.n);
+    }
+    const rd_conninfo *ci = &dt->scratch->conn;
+    rd_status st = RD_OK;
+    if (c.database && (st = rd_scratch_view(dt->scratch, c.database, &c.view, &err)) == RD_OK)
+        ci = &c.view->conn;
+    rd_db_opts o = {
+        .password = ci->password, .connect_timeout = 30.0, .app_name = "restoredrill-negative-control"};
+    if (st != RD_OK || rd_db_connect(c.engine, ci->dsn, &o, &c.db, &err) != RD_OK ||
         rd_db_pin_session(c.db, &err) != RD_OK || rd_db_list_tables(c.db, &tabs, &err) != RD_OK) {
-        rd_check_result *r = rd_target_add_check(dt->res, "negative_control", "negative_control",
-                                                 "scratch", RD_ERROR, "");
+        rd_check_result *r = add_result(&c, "scratch", RD_ERROR);
         if (r)
             rd_check_set_message(r, "negative control could not start: %s", err.msg);
         goto out;
@@ -202,6 +275,15 @@ void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char 
     rd_nc_plant_delete(&c, &tabs, parent);
     rd_nc_plant_change(&c, &tabs);
     rd_nc_plant_index(&c);
+    for (int k = 0; c.database && k < F_COUNT; k++) { /* the objects its checks name */
+        if (c.f[k].planted != 1)
+            continue;
+        char *q = rd_asprintf("%s.%s", c.database, c.f[k].object);
+        if (q) {
+            free(c.f[k].object);
+            c.f[k].object = q;
+        }
+    }
     for (int k = 0; k < F_COUNT; k++)
         rd_log_info("%s: negative control: %s: %s", dt->t->name, fault_names[k],
                     c.f[k].planted == 1 ? c.f[k].what : c.f[k].why_not);
@@ -224,4 +306,5 @@ out:
     rd_report_free(tmp);
     rd_db_tables_free(&tabs);
     rd_db_free(c.db);
+    rd_scratch_view_free(c.view);
 }

@@ -24,6 +24,11 @@ typedef struct fault {
 
 typedef struct nc {
     rd_drill_target *dt;
+    /* multi-database targets: the database the faults are planted in (one
+     * of dt->dbs, drawn from the seed) and the instance's view of it;
+     * NULL otherwise */
+    const char *database;
+    rd_scratch *view;
     rd_db *db;
     rd_engine engine;
     rd_prng prng;

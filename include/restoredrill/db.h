@@ -34,8 +34,10 @@ typedef struct rd_db_opts {
 rd_status rd_db_dsn_display(rd_engine engine, const char *dsn, char **out, rd_error *err);
 /* The DSN of another database on the same server (heap, secrets kept: never
  * log it): PostgreSQL as key=value conninfo with every key of dsn and
- * dbname=database. RD_ERR_CONFIG when dsn does not parse; RD_ERR_UNSUPPORTED
- * for MariaDB (not needed yet: one connection there reaches every database). */
+ * dbname=database; MariaDB as "host='h' port=N user='u' database='d'
+ * socket='s'" pairs (the keys dsn has, each value quoted with ' and \
+ * escaped; a MariaDB DSN holds no password). RD_ERR_CONFIG when dsn does not
+ * parse. */
 rd_status rd_db_dsn_with_database(rd_engine engine, const char *dsn, const char *database,
                                   char **out, rd_error *err);
 

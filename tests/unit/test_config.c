@@ -186,8 +186,9 @@ static char *mtarget(const char *extra)
         free(t_);                                                                                  \
     } while (0)
 
-/* databases / sample.databases: accepted where built (mariadb, ephemeral),
- * refused everywhere else, never ignored (issue 16). */
+/* databases / sample.databases: accepted where built (ephemeral scratch,
+ * logical catalogs, reference.dsn, negative_control), refused everywhere
+ * else, never ignored (issue 16). */
 START_TEST(test_databases)
 {
     char *text = mtarget(", \"databases\": [\"tenant_*\", \"central\"], \"sample\": "
@@ -226,9 +227,14 @@ START_TEST(test_databases)
                        "\"admin_dsn\": \"mariadb://root@h/x\"}",
                        "drill.json: targets[0].databases: not implemented yet with scratch type "
                        "\"server\" (only \"ephemeral\")");
-    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}",
-                       "drill.json: targets[0].databases: not implemented yet with reference.dsn "
-                       "on mariadb (built for postgres; use a cluster manifest)");
+    /* mariadb too: reference.dsn per database, and the negative control in one of them */
+    text = mtarget(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}, "
+                   "\"negative_control\": true");
+    cfg = ok(text, 0);
+    ck_assert_str_eq(cfg->targets[0].reference.dsn, "host=r");
+    ck_assert_int_eq(cfg->targets[0].negative_control, 1);
+    rd_config_free(cfg);
+    free(text);
     text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
                        "\"postgres\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
                        "\"/tmp\", \"wal_dir\": \"/tmp\"}, \"databases\": \"t*\"}]}");

@@ -158,9 +158,47 @@ START_TEST(test_pg_with_database)
     ck_assert_int_eq(rd_db_dsn_with_database(RD_ENGINE_PG, "hots=x", "d", &out, &err),
                      RD_ERR_CONFIG);
     ck_assert_str_eq(err.msg, "invalid postgres dsn: invalid connection option \"hots\"");
-    ck_assert_int_eq(rd_db_dsn_with_database(RD_ENGINE_MARIADB, "mariadb://u@h/x", "d", &out, &err),
+    ck_assert_int_eq(rd_db_dsn_with_database(RD_ENGINE_DYNAMODB, "x", "d", &out, &err),
                      RD_ERR_UNSUPPORTED);
-    ck_assert_str_eq(err.msg, "a DSN for another database is not implemented yet for mariadb");
+    ck_assert_str_eq(err.msg, "a DSN for another database is not implemented yet for dynamodb");
+    ck_assert_ptr_null(out);
+}
+END_TEST
+
+/* MariaDB: the DSN's keys as quoted pairs, the database replaced; the
+ * result parses back to the same server and the new database. */
+static void my_with(const char *dsn, const char *db, const char *want, const char *shown)
+{
+    char *out = NULL, *disp = NULL;
+    rd_error err = {0};
+    ck_assert_msg(rd_db_dsn_with_database(RD_ENGINE_MARIADB, dsn, db, &out, &err) == RD_OK, "%s",
+                  err.msg);
+    ck_assert_str_eq(out, want);
+    ck_assert_msg(rd_db_dsn_display(RD_ENGINE_MARIADB, out, &disp, &err) == RD_OK, "%s", err.msg);
+    ck_assert_str_eq(disp, shown);
+    free(out);
+    free(disp);
+}
+
+START_TEST(test_my_with_database)
+{
+    my_with("mariadb://root@localhost/?socket=/tmp/my%20s/mysqld.sock", "tenant_7",
+            "host='localhost' user='root' database='tenant_7' socket='/tmp/my s/mysqld.sock'",
+            "mariadb://root@localhost/tenant_7?socket=/tmp/my s/mysqld.sock");
+    my_with("mysql://app@db.example:3307/shop", "it's",
+            "host='db.example' port=3307 user='app' database='it\\'s'",
+            "mariadb://app@db.example:3307/it's");
+    my_with("host=h database=x", "back`tick\\", "host='h' database='back`tick\\\\'",
+            "mariadb://h/back`tick\\");
+    my_with("socket=/s", "tenant_ünïcødé",
+            "database='tenant_ünïcødé' socket='/s'",
+            "mariadb:///tenant_ünïcødé?socket=/s");
+    char *out = NULL;
+    rd_error err = {0};
+    ck_assert_int_eq(
+        rd_db_dsn_with_database(RD_ENGINE_MARIADB, "mariadb://u:S3cret@h/x", "d", &out, &err),
+        RD_ERR_CONFIG);
+    ck_assert_str_eq(err.msg, "a password in the dsn is not allowed: use MYSQL_PWD or password_env");
     ck_assert_ptr_null(out);
 }
 END_TEST
@@ -256,6 +294,7 @@ Suite *db_dsn_suite(void)
     tcase_add_test(tc, test_mariadb_refused);
     tcase_add_test(tc, test_pg_display);
     tcase_add_test(tc, test_pg_with_database);
+    tcase_add_test(tc, test_my_with_database);
     tcase_add_test(tc, test_password_resolution);
     tcase_add_test(tc, test_clean_message);
     tcase_add_test(tc, test_connect_failures);
