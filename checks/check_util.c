@@ -238,6 +238,11 @@ void rd_cku_sides(const rd_check_ctx *ctx, rd_db_opts opts[2], rd_th_side sides[
     const char *ref_dsn = ctx->reference_dsn ? ctx->reference_dsn
                           : ctx->target      ? ctx->target->reference.dsn
                                              : NULL;
+    /* a multi-database target on MariaDB: workers could not share the
+     * reference's snapshot (each would start its own), so everything runs
+     * on the two main connections, in the database's one snapshot */
+    if (ctx->database && ctx->reference && rd_db_engine(ctx->reference) == RD_ENGINE_MARIADB)
+        ref_dsn = NULL;
     sides[1] = (rd_th_side){ctx->reference, ref_dsn, &opts[1], 1};
 }
 

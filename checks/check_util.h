@@ -78,7 +78,10 @@ rd_status rd_cku_count_rows(rd_db *db, const char *schema, const char *name, dou
 
 /* The two sides of a table comparison: the restored instance (side 0,
  * workers connect with its password) and the live reference (side 1, its
- * password from reference.password_env). opts must outlive sides. */
+ * password from reference.password_env). opts must outlive sides. For one
+ * database of a multi-database target on MariaDB the reference side has no
+ * DSN, so that the comparison runs serially in that database's single
+ * consistent snapshot (MariaDB workers cannot import it). */
 void rd_cku_sides(const rd_check_ctx *ctx, rd_db_opts opts[2], rd_th_side sides[2]);
 
 /* Compare one table and record its result through ctx, returning RD_OK; or

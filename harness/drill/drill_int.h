@@ -202,8 +202,8 @@ rd_status rd_drill_reference_for(rd_drill_target *dt, const char *name, rd_db **
 void rd_drill_reference_close(rd_db *ref, char *dsn);
 /* The template variables of one database of a multi-database target:
  * tvars without the scratch.* ones, then view's (rd_scratch_vars). */
-rd_status rd_drill_database_vars(const rd_scratch *view, const char *const *tvars,
-                                 rd_strlist *out, rd_error *err);
+rd_status rd_drill_database_vars(const rd_scratch *view, const char *const *tvars, rd_strlist *out,
+                                 rd_error *err);
 
 /* --- drill_record.c --- */
 /* Passed drills of each listed point in the history (all 0 without one);

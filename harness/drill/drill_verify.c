@@ -286,8 +286,8 @@ void rd_drill_reference_close(rd_db *ref, char *dsn)
     free(dsn);
 }
 
-rd_status rd_drill_database_vars(const rd_scratch *view, const char *const *tvars,
-                                 rd_strlist *out, rd_error *err)
+rd_status rd_drill_database_vars(const rd_scratch *view, const char *const *tvars, rd_strlist *out,
+                                 rd_error *err)
 {
     rd_status st = RD_OK;
     for (size_t i = 0; st == RD_OK && tvars && tvars[i]; i++)

@@ -68,8 +68,8 @@ static int wanted(const nc *c, const char *type)
 static rd_check_result *add_result(const nc *c, const char *obj, rd_verdict v)
 {
     char *q = c->database ? rd_asprintf("%s.%s", c->database, obj) : NULL;
-    rd_check_result *r = rd_target_add_check(c->dt->res, "negative_control", "negative_control",
-                                             q ? q : obj, v, "");
+    rd_check_result *r =
+        rd_target_add_check(c->dt->res, "negative_control", "negative_control", q ? q : obj, v, "");
     if (r && c->database)
         rd_check_set_database(r, c->database);
     free(q);
@@ -255,8 +255,9 @@ void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char 
     rd_status st = RD_OK;
     if (c.database && (st = rd_scratch_view(dt->scratch, c.database, &c.view, &err)) == RD_OK)
         ci = &c.view->conn;
-    rd_db_opts o = {
-        .password = ci->password, .connect_timeout = 30.0, .app_name = "restoredrill-negative-control"};
+    rd_db_opts o = {.password = ci->password,
+                    .connect_timeout = 30.0,
+                    .app_name = "restoredrill-negative-control"};
     if (st != RD_OK || rd_db_connect(c.engine, ci->dsn, &o, &c.db, &err) != RD_OK ||
         rd_db_pin_session(c.db, &err) != RD_OK || rd_db_list_tables(c.db, &tabs, &err) != RD_OK) {
         rd_check_result *r = add_result(&c, "scratch", RD_ERROR);

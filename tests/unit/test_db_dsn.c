@@ -190,15 +190,15 @@ START_TEST(test_my_with_database)
             "mariadb://app@db.example:3307/it's");
     my_with("host=h database=x", "back`tick\\", "host='h' database='back`tick\\\\'",
             "mariadb://h/back`tick\\");
-    my_with("socket=/s", "tenant_ünïcødé",
-            "database='tenant_ünïcødé' socket='/s'",
+    my_with("socket=/s", "tenant_ünïcødé", "database='tenant_ünïcødé' socket='/s'",
             "mariadb:///tenant_ünïcødé?socket=/s");
     char *out = NULL;
     rd_error err = {0};
     ck_assert_int_eq(
         rd_db_dsn_with_database(RD_ENGINE_MARIADB, "mariadb://u:S3cret@h/x", "d", &out, &err),
         RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, "a password in the dsn is not allowed: use MYSQL_PWD or password_env");
+    ck_assert_str_eq(err.msg,
+                     "a password in the dsn is not allowed: use MYSQL_PWD or password_env");
     ck_assert_ptr_null(out);
 }
 END_TEST
