@@ -76,11 +76,12 @@ static rd_check_result *add_result(const nc *c, const char *obj, rd_verdict v)
     return r;
 }
 
-/* Multi-database targets: the manifest and reference of c->database, as
- * its checks had them in verify (its cluster manifest section, else its own
- * file's manifest; reference.dsn's namesake). 0 on error (recorded). */
-static int database_refs(nc *c, const rd_manifest **m, rd_manifest **owned, rd_db **ref,
-                         char **ref_dsn)
+/* Multi-database targets: the manifest, reference and template variables
+ * of c->database, as its checks had them in verify (its cluster manifest
+ * section, else its own file's manifest; reference.dsn's namesake; its
+ * scratch.* variables). 0 on error, recorded as an error result "rerun". */
+static int database_refs(nc *c, const char *const *tvars, const rd_manifest **m,
+                         rd_manifest **owned, rd_db **ref, char **ref_dsn, rd_strlist *vars)
 {
     rd_drill_target *dt = c->dt;
     rd_error err;
@@ -94,8 +95,10 @@ static int database_refs(nc *c, const rd_manifest **m, rd_manifest **owned, rd_d
         (st = rd_drill_reference_for(dt, c->database, ref, ref_dsn, &err)) != RD_OK)
         rd_error_prefix(&err, "reference.dsn for database %s: ", c->database);
     if (st == RD_OK)
+        st = rd_drill_database_vars(c->view, tvars, vars, &err);
+    if (st == RD_OK)
         return 1;
-    rd_check_result *r = add_result(c, "reference", RD_ERROR);
+    rd_check_result *r = add_result(c, "rerun", RD_ERROR);
     if (r)
         rd_check_set_message(r, "the checks cannot be re-run: %s", err.msg);
     rd_log_error("%s: negative control: %s", dt->t->name, err.msg);
@@ -120,11 +123,12 @@ static void rerun(nc *c, rd_target_result *tr, double deadline, const char *cons
     rd_error err;
     memset(defs, 0, sizeof defs);
     if (c->database) {
-        if (!database_refs(c, &dm, &m, &ref, &ref_dsn))
+        if (!database_refs(c, tvars, &dm, &m, &ref, &ref_dsn, &vars))
             goto out;
-        if (rd_drill_database_vars(c->view, tvars, &vars, &err) != RD_OK ||
-            !(dvars = rd_strlist_argv(&vars)))
+        if (!(dvars = rd_strlist_argv(&vars))) {
+            rd_log_error("%s: negative control: out of memory", t->name);
             goto out;
+        }
     } else {
         if (!rd_drill_load_manifest(dt, &m))
             return;

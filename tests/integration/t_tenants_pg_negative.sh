@@ -57,7 +57,8 @@ expect_eq "$(jq -r '[.targets[0].checks[] | select(.type == "negative_control") 
 # config FILE DATABASES_JSON SAMPLE CHECKS_JSON [EXTRA]
 config() {
     cat >"$1" <<JSON
-{ "version": 1, "output": {"dir": "$tmp/out", "json": "drill.json"},
+{ "version": 1, "output": {"dir": "$tmp/out", "json": "drill.json", "junit": "junit.xml",
+             "prometheus": "restoredrill.prom", "html": "evidence.html"},
   "targets": [ { "name": "tenants", "engine": "postgres",
     "catalog": {"type": "dir", "path": "$tmp/cl", "pattern": "*.sql", "time_from": "name"},
     "databases": $2, "sample": {"databases": $3}, "checks": $4 ${5:-} } ] }
@@ -96,6 +97,13 @@ for seed in 3 8; do
         "a check fails on $db.indexes" "seed $seed: the dropped index"
     nct=$(jqr '.targets[0].phases[] | select(.name == "negative_control") | .seconds')
     [ -n "$nct" ] || fail "seed $seed: no negative_control phase"
+    # the reports group the results under the database
+    expect_has "$tmp/out/junit.xml" "classname=\"restoredrill.tenants.$db.negative_control\"" "seed $seed: junit"
+    expect_has "$tmp/out/restoredrill.prom" "restoredrill_database_success{target=\"tenants\",database=\"$db\"} 1" \
+        "seed $seed: prometheus"
+    sh "$(dirname "$0")/../validate-reports.sh" "$tmp/out" >"$tmp/validate.log" 2>&1 ||
+        { cat "$tmp/validate.log"; fail "seed $seed: reports do not validate"; }
+    grep -q '^skip:' "$tmp/validate.log" && { cat "$tmp/validate.log"; fail "seed $seed: a validator was skipped"; }
 done
 no_leftovers "negative control"
 
