@@ -10,7 +10,7 @@
 # does not look at the tables the negative control fails the drill; `run
 # --negative-control` works on a target without the key; the reference.dsn
 # variant (live cluster, each database against its namesake) catches them
-# too.
+# too; so does a point of per-database dumps, as far as its checks can.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
@@ -136,4 +136,27 @@ expect_rc 1 "--negative-control, rowcount only"
 expect_eq "$(nc)" "passed tenant_6.deleted row|failed tenant_6.changed value|failed tenant_6.dropped index|failed tenant_6.orphaned row" \
     "--negative-control, rowcount only: only the deleted row is caught"
 no_leftovers "blind"
+
+# per-database dumps (catalog.per_database; the fixture's pg_dump -Fc files,
+# taken before notes and the index were added, without manifests): the
+# faults go into one restored database; integrity catches the orphan, the
+# changed value escapes, the other two have nothing to be planted in
+cat >"$tmp/drill.json" <<JSON
+{ "version": 1, "output": {"dir": "$tmp/out", "json": "drill.json"},
+  "targets": [ { "name": "tenants", "engine": "postgres", "negative_control": true,
+    "catalog": {"type": "dir", "path": "$tmp/t/one", "pattern": "tenant_*.dump", "per_database": true},
+    "databases": ["tenant_*"], "sample": {"databases": 2}, "checks": [{"type": "integrity"}] } ] }
+JSON
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 4 --no-progress
+expect_rc 1 "per-database dumps"
+# shellcheck disable=SC2086
+drilled=$(python3 "$fixtures/tenants/pick.py" 4 2 $(seq -f 'tenant_%g' 1 6) | tr '\n' ' ')
+# shellcheck disable=SC2086
+db=$(nc_db 4 $drilled)
+expect_eq "$(nc)" "skipped $db.deleted row|failed $db.changed value|skipped $db.dropped index|passed $db.orphaned row" \
+    "per-database dumps: the faults in $db"
+expect_eq "$(jqr '.targets[0].checks[] | select(.object == "'"$db"'.dropped index") | .message')" \
+    "dropped index not planted: no index outside a constraint in the restored database" "per-database dumps: nothing to drop"
+no_leftovers "per-database"
 finish
