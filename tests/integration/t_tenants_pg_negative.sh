@@ -1,8 +1,9 @@
 #!/bin/sh
 # t_tenants_pg_negative.sh: the negative control on a PostgreSQL tenant
 # target (issue 16). A real cluster (fixtures/tenants/make-tenants-pg.sh)
-# holds 6 tenants, a central database and four hostile names, each given a
-# third table and a secondary index; `restoredrill backup --all-databases`
+# holds 6 tenants, a central database and four hostile names; the tenants
+# and central get a third table and a secondary index; `restoredrill backup
+# --all-databases`
 # writes the recovery point and its cluster manifest. Drills sample 3
 # databases, pass their checks, then plant the faults in one of them drawn
 # from the seed (fixtures/tenants/pick.py's generator) and catch each there
