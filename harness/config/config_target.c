@@ -511,8 +511,9 @@ static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_cfg_errors *
 }
 
 /* databases / sample.databases (DESIGN section 11, "Tenants"): what is
- * built is a cluster-wide mariadb-dump restored into an ephemeral instance;
- * everything else is refused rather than ignored. */
+ * built is a cluster-wide dump, per-database dumps or a physical restore of
+ * the whole cluster, into an ephemeral instance; everything else is refused
+ * rather than ignored. */
 static rd_status check_databases(const cJSON *t, const char *path, const rd_target_cfg *tc,
                                  rd_error *err)
 {
@@ -552,12 +553,6 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
                       "%s.databases: not implemented yet with negative_control (faults planted "
                       "per database)",
                       path);
-    if (tc->catalog.type && physical_catalog(tc->catalog.type))
-        return RD_ERR(err, RD_ERR_CONFIG,
-                      "%s.databases: not implemented yet with a physical catalog (\"%s\"): its "
-                      "restore brings back the whole cluster, and listing, sampling and checking "
-                      "databases in it is not built",
-                      path, tc->catalog.type);
     if (tc->reference.dsn && tc->engine != RD_ENGINE_PG)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: not implemented yet with reference.dsn on %s (built for "

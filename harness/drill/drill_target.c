@@ -542,8 +542,9 @@ void rd_drill_target_plan(rd_drill_target *dt)
     dt->t0 = rd_mono_now();
     dt->t0_ms = rd_wall_now_ms();
     dt->res->started_at_ms = dt->t0_ms;
-    if (phase_sample(dt) && dt->t->databases.n) {
-        /* which databases a run would drill: the fetch's listing and pick */
+    if (phase_sample(dt) && dt->t->databases.n && !dt->point->base) {
+        /* which databases a run would drill: the fetch's listing and pick (a
+         * physical point's are listed only once it is restored) */
         rd_artifact *a = NULL;
         const rd_restore_type *drv = NULL;
         (void)phase_fetch(dt, &a, &drv);
