@@ -543,11 +543,23 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
     if (d->n == 0)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: expected at least one database name or glob, got []", path);
-    if (tc->scratch.type && strcmp(tc->scratch.type, "ephemeral") != 0)
+    int server = tc->scratch.type && strcmp(tc->scratch.type, "server") == 0;
+    if (tc->scratch.type && strcmp(tc->scratch.type, "ephemeral") != 0 && !server)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: not implemented yet with scratch type \"%s\" (only "
-                      "\"ephemeral\")",
+                      "\"ephemeral\" and \"server\")",
                       path, tc->scratch.type);
+    if (server && tc->catalog.per_database)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.databases: not implemented yet with catalog.per_database and scratch "
+                      "type \"server\" (each file is restored under its own name; only a "
+                      "cluster-wide dump is restored under scratch names)",
+                      path);
+    if (server && tc->restore.roles && strcmp(tc->restore.roles, "no-owner") != 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.restore.roles: \"%s\" with databases on scratch type \"server\" "
+                      "would change the shared server's roles; only \"no-owner\"",
+                      path, tc->restore.roles);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: not implemented yet with negative_control (faults planted "

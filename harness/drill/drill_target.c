@@ -307,7 +307,8 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars, const 
                               .reference_identity = identity,
                               .tvars = tvars,
                               .deadline = deadline_in(t->timeout_provision),
-                              .physical = dt->physical};
+                              .physical = dt->physical,
+                              .databases = t->databases.n ? &dt->dbs : NULL};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
         free(dbname);
     }

@@ -208,5 +208,4 @@ if [ $mbfix -eq 1 ]; then
         "mb glob matching nothing: message"
     no_leftovers "mb"
 fi
-[ -n "${KEEP_TMP:-}" ] && cp -r "$tmp/out" "$KEEP_TMP" && cp "$tmp/err.txt" "$KEEP_TMP/"
 finish
