@@ -100,7 +100,9 @@ static rd_status rewrite(rd_db_rename *r, const char *line, size_t n, size_t at,
                              line + at + len);
 }
 
-static rd_status refuse(const rd_db_rename *r, const char *line, size_t n, rd_error *err)
+/* self: the line names the database outside a statement we rewrite; else a
+ * statement that names databases does it in a form we do not rewrite */
+static rd_status refuse(const rd_db_rename *r, const char *line, size_t n, int self, rd_error *err)
 {
     size_t show = n;
     while (show && (line[show - 1] == '\n' || line[show - 1] == '\r'))
@@ -108,9 +110,12 @@ static rd_status refuse(const rd_db_rename *r, const char *line, size_t n, rd_er
     if (show > 120)
         show = 120;
     return RD_ERR(err, RD_ERR_UNSUPPORTED,
-                  "database %s cannot be restored under a scratch name on a shared server: its "
-                  "dump names the database itself (%.*s); restore it into an ephemeral scratch",
-                  r->current, (int)show, line);
+                  "database %s cannot be restored under a scratch name on a shared server: %s "
+                  "(%.*s); restore it into an ephemeral scratch",
+                  r->current,
+                  self ? "its dump names the database itself"
+                       : "its dump names a database in a statement that is not rewritten",
+                  (int)show, line);
 }
 
 /* The line names the section's database anywhere outside what was rewritten:
@@ -153,23 +158,22 @@ static rd_status mariadb_line(rd_db_rename *r, const char *line, size_t n, rd_st
             at += strlen("/*!32312 IF NOT EXISTS*/ "); /* never into an existing database */
         size_t k = names_current(r, line + at, end);
         if (!k)
-            return refuse(r, line, n, err);
+            return refuse(r, line, n, 0, err);
         return rewrite(r, line, n, at, k, "CREATE DATABASE ", out, err);
     }
     if (starts(line, n, "USE ")) {
         size_t k = names_current(r, line + 4, end);
         if (!k)
-            return refuse(r, line, n, err);
+            return refuse(r, line, n, 0, err);
         return rewrite(r, line, n, 4, k, "USE ", out, err);
     }
     if (self_reference(r, line, n))
-        return refuse(r, line, n, err);
+        return refuse(r, line, n, 1, err);
     return rd_strbuf_append_n(out, line, n, err);
 }
 
 /* The PostgreSQL statements that name a database: at line + at the name. */
-static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf *out,
-                         rd_error *err)
+static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf *out, rd_error *err)
 {
     static const char *const named[] = {"CREATE DATABASE ", "ALTER DATABASE ",
                                         "COMMENT ON DATABASE ", NULL};
@@ -177,8 +181,7 @@ static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf 
     char name[RD_SECTION_HEAD_MAX];
     rd_error e;
     if (starts(line, n, rd_section_pgdumpall.header)) {
-        if (n >= sizeof name ||
-            rd_section_pgdumpall.parse(line, n, name, sizeof name, &e) != RD_OK)
+        if (n >= sizeof name || rd_section_pgdumpall.parse(line, n, name, sizeof name, &e) != RD_OK)
             return RD_ERR(err, RD_ERR_FORMAT, "a malformed section header: %s", e.msg);
         r->in_copy = 0;
         rd_status st = set_current(r, name, err);
@@ -201,7 +204,7 @@ static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf 
             continue;
         size_t k = names_current(r, line + at, end);
         if (!k || (line + at + k < end && line[at + k] != ' ' && line[at + k] != ';'))
-            return refuse(r, line, n, err);
+            return refuse(r, line, n, 0, err);
         return rewrite(r, line, n, at, k, named[i], out, err);
     }
     if (starts(line, n, "\\connect ")) {
@@ -213,7 +216,7 @@ static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf 
         while (rest < n && (line[rest] == '\n' || line[rest] == '\r'))
             rest++;
         if (!k || rest != n)
-            return refuse(r, line, n, err);
+            return refuse(r, line, n, 0, err);
         r->rewritten++;
         return rd_strbuf_appendf(out, err, "\\connect \"%s\"\n",
                                  rd_scratch_db_name(r->s, r->current));
@@ -224,7 +227,7 @@ static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf 
         size_t at = (size_t)(on - line) + strlen(" ON DATABASE ");
         size_t k = names_current(r, line + at, end);
         if (!k)
-            return refuse(r, line, n, err);
+            return refuse(r, line, n, 0, err);
         rd_strbuf head;
         rd_strbuf_init(&head, 0);
         rd_status st = rd_strbuf_append_n(&head, line, at, err);
@@ -235,7 +238,7 @@ static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf 
     }
     const char *d = find(line, n, "DATABASE ");
     if (self_reference(r, line, n) || (d && names_current(r, d + strlen("DATABASE "), end)))
-        return refuse(r, line, n, err);
+        return refuse(r, line, n, 1, err);
     return rd_strbuf_append_n(out, line, n, err);
 }
 

@@ -233,8 +233,10 @@ static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd
     rd_status st = tool_argv(&argv, "psql", err);
     /* the instance's postgres database; on a shared server the scratch's own */
     const char *const fixed[] = {
-        "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname",
-        renamed && s->conn.database ? s->conn.database : "postgres", NULL};
+        "-X",       "-q",
+        "-v",       "ON_ERROR_STOP=1",
+        "--dbname", renamed && s->conn.database ? s->conn.database : "postgres",
+        NULL};
     for (size_t i = 0; fixed[i] && st == RD_OK; i++)
         st = push(&argv, fixed[i], err);
     if (st == RD_OK)

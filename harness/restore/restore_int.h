@@ -211,16 +211,15 @@ typedef struct rd_db_rename {
     int pg;
     rd_restore_line_fn next;
     void *next_ud;
-    char *current;       /* the section's database (heap), NULL in the preamble */
+    char *current;        /* the section's database (heap), NULL in the preamble */
     char *quoted, *plain; /* its forms in the dump (plain: unquoted, when it can be) */
-    int in_copy;         /* PostgreSQL: inside COPY data */
-    size_t rewritten;    /* statements rewritten */
+    int in_copy;          /* PostgreSQL: inside COPY data */
+    size_t rewritten;     /* statements rewritten */
 } rd_db_rename;
 void rd_db_rename_init(rd_db_rename *r, const rd_scratch *s, int pg, rd_restore_line_fn next,
                        void *next_ud);
 void rd_db_rename_free(rd_db_rename *r);
-rd_status rd_db_rename_filter(void *ud, const char *line, size_t n, rd_strbuf *emit,
-                              rd_error *err);
+rd_status rd_db_rename_filter(void *ud, const char *line, size_t n, rd_strbuf *emit, rd_error *err);
 
 /* --- pg_dumpall globals (harness/restore/pg_dumpall_filter.c) ---
  * A line filter (rd_restore_line_fn) for pg_dumpall output that went

@@ -299,8 +299,8 @@ static rd_status db_exists(rd_db *db, const char *name, int *exists, rd_error *e
  * (prefix + the database + time + random, within MAX_NAME), none of which
  * exists yet: the restore creates them (never "IF NOT EXISTS"), teardown
  * drops them, gc knows their shape. */
-static rd_status name_databases(rd_scratch *s, rd_db *db, const char *prefix,
-                                const rd_strlist *dbs, rd_error *err)
+static rd_status name_databases(rd_scratch *s, rd_db *db, const char *prefix, const rd_strlist *dbs,
+                                rd_error *err)
 {
     rd_status st = RD_OK;
     for (size_t i = 0; st == RD_OK && dbs && i < dbs->n; i++) {
