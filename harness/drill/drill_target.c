@@ -459,6 +459,15 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
             rd_check_add_prop(c, "connections", "%s", oc.split_note);
         if (t->databases.n)
             rd_check_add_prop(c, "databases", "%zu of %zu", dt->dbs.n, dt->res->databases_total);
+        if (dt->scratch->db_to.n) { /* a shared server: where each database was restored */
+            rd_strbuf names;
+            rd_strbuf_init(&names, 0);
+            for (size_t i = 0; i < dt->scratch->db_to.n && i < dt->scratch->db_from.n; i++)
+                (void)rd_strbuf_appendf(&names, NULL, "%s%s=%s", i ? ", " : "",
+                                        dt->scratch->db_from.items[i], dt->scratch->db_to.items[i]);
+            rd_check_add_prop(c, "scratch_names", "%s", names.data);
+            rd_strbuf_free(&names);
+        }
     }
     if (dt->cluster &&
         (st == RD_OK || (st == RD_ERR_INTEGRITY && strstr(err.msg, " is not in the dump")))) {

@@ -46,6 +46,10 @@ passed_drill() {
     rd_scratch_tenant_1_2*" "rd_scratch_tenant_2_2*) ;;
     *) fail "$1: checks ran in [$w], want rd_scratch_tenant_1_... rd_scratch_tenant_2_..." ;;
     esac
+    case $(jqr '.targets[0].checks[] | select(.type == "restore") | .properties.scratch_names') in
+    tenant_1=rd_scratch_tenant_1_2*", tenant_2=rd_scratch_tenant_2_2"*) ;;
+    *) fail "$1: restore result's scratch_names [$(jqr '.targets[0].checks[] | select(.type == "restore") | .properties.scratch_names')]" ;;
+    esac
     expect_has "$(dirname "$report")/junit.xml" 'classname="restoredrill.tenants.tenant_1.order count"' "$1: junit"
 }
 
