@@ -143,6 +143,7 @@ static rd_status mariadb_line(rd_db_rename *r, const char *line, size_t n, rd_st
 {
     char name[RD_SECTION_HEAD_MAX];
     rd_error e;
+    rd_error_clear(&e);
     if (starts(line, n, rd_section_mariadb.header)) {
         if (n >= sizeof name || rd_section_mariadb.parse(line, n, name, sizeof name, &e) != RD_OK)
             return RD_ERR(err, RD_ERR_FORMAT, "a malformed section header: %s", e.msg);
@@ -180,6 +181,7 @@ static rd_status pg_line(rd_db_rename *r, const char *line, size_t n, rd_strbuf 
     const char *end = line + n;
     char name[RD_SECTION_HEAD_MAX];
     rd_error e;
+    rd_error_clear(&e);
     if (starts(line, n, rd_section_pgdumpall.header)) {
         if (n >= sizeof name || rd_section_pgdumpall.parse(line, n, name, sizeof name, &e) != RD_OK)
             return RD_ERR(err, RD_ERR_FORMAT, "a malformed section header: %s", e.msg);

@@ -108,6 +108,11 @@ if [ $pgfix -eq 1 ]; then
 
     # a glob matching none of the restored databases: a configuration error
     pgconfig "$tmp/pg.json" '{"strategy": "oldest"}' '["tenant_*", "nope%"]' "" "$cnt"
+    # (--dry-run shows the point only: the databases are listed once it is restored)
+    run "$RD_BIN" run "$tmp/pg.json" --dry-run
+    expect_rc 0 "pg dry run"
+    expect_has "$tmp/out.txt" "tenants	b1-plain	" "pg dry run: the point"
+    grep -q "databases" "$tmp/out.txt" && fail "pg dry run: a databases line before the restore"
     drill "$tmp/pg.json"
     expect_rc 2 "pg glob matching nothing"
     expect_has "$tmp/err.txt" 'targets[0].databases[1]: "nope%" matches none of the 5 databases of the recovery point' \
