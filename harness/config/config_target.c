@@ -511,8 +511,9 @@ static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_cfg_errors *
 }
 
 /* databases / sample.databases (DESIGN section 11, "Tenants"): what is
- * built is a cluster-wide mariadb-dump restored into an ephemeral instance;
- * everything else is refused rather than ignored. */
+ * built is a cluster-wide dump, per-database dumps or a physical restore of
+ * the whole cluster, into an ephemeral instance; everything else is refused
+ * rather than ignored. */
 static rd_status check_databases(const cJSON *t, const char *path, const rd_target_cfg *tc,
                                  rd_error *err)
 {
@@ -542,17 +543,23 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
     if (d->n == 0)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: expected at least one database name or glob, got []", path);
-    if (tc->scratch.type && strcmp(tc->scratch.type, "ephemeral") != 0)
+    int server = tc->scratch.type && strcmp(tc->scratch.type, "server") == 0;
+    if (tc->scratch.type && strcmp(tc->scratch.type, "ephemeral") != 0 && !server)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.databases: not implemented yet with scratch type \"%s\" (only "
-                      "\"ephemeral\")",
+                      "\"ephemeral\" and \"server\")",
                       path, tc->scratch.type);
-    if (tc->catalog.type && physical_catalog(tc->catalog.type))
+    if (server && tc->catalog.per_database)
         return RD_ERR(err, RD_ERR_CONFIG,
-                      "%s.databases: not implemented yet with a physical catalog (\"%s\"): its "
-                      "restore brings back the whole cluster, and listing, sampling and checking "
-                      "databases in it is not built",
-                      path, tc->catalog.type);
+                      "%s.databases: not implemented yet with catalog.per_database and scratch "
+                      "type \"server\" (each file is restored under its own name; only a "
+                      "cluster-wide dump is restored under scratch names)",
+                      path);
+    if (server && tc->restore.roles && strcmp(tc->restore.roles, "no-owner") != 0)
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.restore.roles: \"%s\" with databases on scratch type \"server\" "
+                      "would change the shared server's roles; only \"no-owner\"",
+                      path, tc->restore.roles);
     return RD_OK;
 }
 

@@ -208,3 +208,82 @@ rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outco
     return RD_ERR(err, RD_ERR_INTEGRITY, "database %s is in the manifest but not in the dump%s",
                   first, missing > 1 ? " (and others: see the databases results)" : "");
 }
+
+/* The restored instance's databases, system databases left out (the
+ * logical path leaves out the same ones), appended to out in name order. */
+static rd_status list_restored(const rd_drill_target *dt, rd_strlist *out, rd_error *err)
+{
+    rd_db_opts o = {.password = dt->scratch->conn.password, .app_name = "restoredrill"};
+    rd_db *db = NULL;
+    rd_db_result *r = NULL;
+    int pg = dt->t->engine == RD_ENGINE_PG;
+    rd_status st = rd_db_connect(dt->t->engine, dt->scratch->conn.dsn, &o, &db, err);
+    if (st == RD_OK)
+        st = rd_db_query(db,
+                         pg ? "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND "
+                              "datname NOT IN ('postgres', 'template0', 'template1') ORDER BY "
+                              "datname COLLATE \"C\""
+                            : "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE "
+                              "SCHEMA_NAME NOT IN ('mysql', 'information_schema', "
+                              "'performance_schema', 'sys') ORDER BY BINARY SCHEMA_NAME",
+                         60, 0, &r, err);
+    for (size_t i = 0; st == RD_OK && i < r->nrows; i++)
+        if (rd_db_cell(r, i, 0))
+            st = rd_strlist_push(out, rd_db_cell(r, i, 0), err);
+    rd_db_result_free(r);
+    rd_db_free(db);
+    return st;
+}
+
+int rd_drill_choose_restored(rd_drill_target *dt)
+{
+    rd_strlist all = {0}, matched = {0};
+    rd_strbuf names;
+    rd_error err;
+    rd_error_clear(&err);
+    rd_strbuf_init(&names, 1 << 20);
+    rd_status st = list_restored(dt, &all, &err);
+    if (st != RD_OK)
+        rd_error_prefix(&err, "cannot list the restored cluster's databases: ");
+    if (st == RD_OK) {
+        st = rd_drill_pick_databases(dt->t, &all, dt->seed, &matched, &dt->dbs, &err);
+        if (st == RD_ERR_CONFIG)
+            dt->res->config_error = 1;
+    }
+    if (st == RD_OK) {
+        dt->res->databases_total = all.n;
+        dt->res->databases_matched = matched.n;
+        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++) {
+            st = rd_target_add_database(dt->res, dt->dbs.items[i], &err);
+            if (st == RD_OK)
+                st = rd_strbuf_appendf(&names, &err, "%s%s", i ? ", " : "", dt->dbs.items[i]);
+        }
+    }
+    rd_check_result *c = rd_target_add_check(dt->res, "restore", "databases", "cluster",
+                                             st == RD_OK ? RD_PASSED : RD_ERROR, "");
+    if (c && st == RD_OK) {
+        rd_check_set_message(c,
+                             "the physical restore brought back the whole cluster: %zu database%s "
+                             "(system databases left out); %zu drilled of %zu matching: %s",
+                             all.n, all.n == 1 ? "" : "s", dt->dbs.n, matched.n,
+                             names.data ? names.data : "");
+        rd_check_add_prop(c, "whole_cluster", "true");
+        rd_check_add_prop(c, "cluster_databases", "%zu", all.n);
+        rd_check_add_prop(c, "matched", "%zu", matched.n);
+        rd_check_add_prop(c, "drilled", "%zu", dt->dbs.n);
+    } else if (c) {
+        rd_check_set_message(c, "%s", err.msg);
+    }
+    if (st != RD_OK) {
+        if (!dt->res->error)
+            rd_target_set_error(dt->res, "databases: %s", err.msg);
+        rd_log_error("%s: databases: %s", dt->t->name, err.msg);
+    } else {
+        rd_log_info("%s: the restored cluster holds %zu databases, %zu match, drilling %zu: %s",
+                    dt->t->name, all.n, matched.n, dt->dbs.n, names.data ? names.data : "");
+    }
+    rd_strbuf_free(&names);
+    rd_strlist_free(&all);
+    rd_strlist_free(&matched);
+    return st == RD_OK;
+}

@@ -153,6 +153,13 @@ rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all,
  * in dt->res. A glob matching nothing sets dt->res->config_error. */
 rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
                                     const rd_artifact_opts *o, rd_error *err);
+/* A physical point with `databases`, after recovery: list the restored
+ * instance's databases (system databases left out), pick them as for a
+ * dump (dt->dbs, the counts in dt->res) and record a "databases" result on
+ * object "cluster" saying that the whole cluster was restored and how many
+ * databases it holds. 0 (the result an error; a glob matching nothing sets
+ * dt->res->config_error) when they cannot be listed or chosen. */
+int rd_drill_choose_restored(rd_drill_target *dt);
 /* After the restore: a failed "databases" result per database that
  * dt->cluster lists but the dump had no section for (oc->databases_seen);
  * the first one's message in err. */

@@ -101,6 +101,8 @@ static void recovery_target(rd_drill_target *dt, rd_recovery_target *rt)
     rt->catalog = &dt->t->catalog;
     rt->settings = &dt->t->recovery.settings;
     rt->database = dt->t->database;
+    if (!rt->database && dt->t->databases.n) /* several databases: attach to the system one */
+        rt->database = dt->t->engine == RD_ENGINE_PG ? "postgres" : "mysql";
     rt->target_name = dt->t->name;
 }
 
@@ -374,6 +376,8 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
     dt->restore_ok = 1;
     dt->restore_end = rd_mono_now();
     recovery_result(dt, &ro, secs);
+    if (t->databases.n && !rd_drill_choose_restored(dt))
+        goto out; /* the whole cluster is there, but which databases to check is not */
     run_offline_checks(dt);
     ok = 1;
 out:

@@ -307,7 +307,8 @@ static int phase_provision(rd_drill_target *dt, const char *const *tvars, const 
                               .reference_identity = identity,
                               .tvars = tvars,
                               .deadline = deadline_in(t->timeout_provision),
-                              .physical = dt->physical};
+                              .physical = dt->physical,
+                              .databases = t->databases.n ? &dt->dbs : NULL};
         st = rd_scratch_provision(&t->scratch, t->engine, &req, &dt->scratch, &err);
         free(dbname);
     }
@@ -458,6 +459,15 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
             rd_check_add_prop(c, "connections", "%s", oc.split_note);
         if (t->databases.n)
             rd_check_add_prop(c, "databases", "%zu of %zu", dt->dbs.n, dt->res->databases_total);
+        if (dt->scratch->db_to.n) { /* a shared server: where each database was restored */
+            rd_strbuf names;
+            rd_strbuf_init(&names, 0);
+            for (size_t i = 0; i < dt->scratch->db_to.n && i < dt->scratch->db_from.n; i++)
+                (void)rd_strbuf_appendf(&names, NULL, "%s%s=%s", i ? ", " : "",
+                                        dt->scratch->db_from.items[i], dt->scratch->db_to.items[i]);
+            rd_check_add_prop(c, "scratch_names", "%s", names.data);
+            rd_strbuf_free(&names);
+        }
     }
     if (dt->cluster &&
         (st == RD_OK || (st == RD_ERR_INTEGRITY && strstr(err.msg, " is not in the dump")))) {
@@ -542,8 +552,9 @@ void rd_drill_target_plan(rd_drill_target *dt)
     dt->t0 = rd_mono_now();
     dt->t0_ms = rd_wall_now_ms();
     dt->res->started_at_ms = dt->t0_ms;
-    if (phase_sample(dt) && dt->t->databases.n) {
-        /* which databases a run would drill: the fetch's listing and pick */
+    if (phase_sample(dt) && dt->t->databases.n && !dt->point->base) {
+        /* which databases a run would drill: the fetch's listing and pick (a
+         * physical point's are listed only once it is restored) */
         rd_artifact *a = NULL;
         const rd_restore_type *drv = NULL;
         (void)phase_fetch(dt, &a, &drv);

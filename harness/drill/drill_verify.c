@@ -316,7 +316,9 @@ static size_t verify_databases(rd_drill_target *dt, rd_check_ctx *base, const rd
         char *ref_dsn = NULL;
         rd_error err;
         rd_error_clear(&err);
-        rd_status st = rd_scratch_view(dt->scratch, name, &view, &err);
+        /* on a shared server the database was restored under its scratch name */
+        rd_status st =
+            rd_scratch_view(dt->scratch, rd_scratch_db_name(dt->scratch, name), &view, &err);
         if (st == RD_OK && dt->t->reference.dsn &&
             (st = rd_drill_reference_for(dt, name, &ref, &ref_dsn, &err)) != RD_OK)
             rd_error_prefix(&err, "reference.dsn for database %s: ", name);

@@ -106,7 +106,9 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
     rd_strlist argv = {0}, env = {0};
     const char **av = NULL, **ev = NULL;
     rd_section_filter sections;
+    rd_db_rename rename;
     rd_section_init(&sections, &rd_section_mariadb, databases);
+    rd_db_rename_init(&rename, s, 0, NULL, NULL);
     rd_status st = my_argv(cfg, s, &argv, err);
     if (st == RD_OK)
         st = rd_restore_client_env(s, &env, err);
@@ -131,6 +133,8 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
                           .env = ev,
                           .stream = a,
                           .trailer = MARIADB_TRAILER,
+                          .filter = databases && s->db_to.n ? rd_db_rename_filter : NULL,
+                          .filter_ud = &rename,
                           .chunk_filter = databases ? my_chunk : NULL,
                           .chunk_ud = &sections,
                           .deadline = deadline};
@@ -144,6 +148,7 @@ done:
     free(out->roles_note);
     out->roles_note = rd_strdup("definers kept as in the dump");
 out:
+    rd_db_rename_free(&rename);
     rd_section_free(&sections);
     free(av);
     free(ev);

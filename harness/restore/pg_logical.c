@@ -226,9 +226,17 @@ static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd
     const char **av = NULL, **ev = NULL;
     rd_section_filter sections;
     rd_pgda_lines globals = {.roles = roles, .scratch_user = s->conn.user, .in_sections = 0};
+    rd_db_rename rename;
+    int renamed = s->db_to.n > 0; /* a shared server: each database under its scratch name */
     rd_section_init(&sections, &rd_section_pgdumpall, databases);
+    rd_db_rename_init(&rename, s, 1, rd_pgda_lines_filter, &globals);
     rd_status st = tool_argv(&argv, "psql", err);
-    const char *const fixed[] = {"-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", "postgres", NULL};
+    /* the instance's postgres database; on a shared server the scratch's own */
+    const char *const fixed[] = {
+        "-X",       "-q",
+        "-v",       "ON_ERROR_STOP=1",
+        "--dbname", renamed && s->conn.database ? s->conn.database : "postgres",
+        NULL};
     for (size_t i = 0; fixed[i] && st == RD_OK; i++)
         st = push(&argv, fixed[i], err);
     if (st == RD_OK)
@@ -241,8 +249,8 @@ static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd
                               .env = ev,
                               .stream = a,
                               .trailer = rd_section_pgdumpall.trailer,
-                              .filter = rd_pgda_lines_filter,
-                              .filter_ud = &globals,
+                              .filter = renamed ? rd_db_rename_filter : rd_pgda_lines_filter,
+                              .filter_ud = renamed ? (void *)&rename : (void *)&globals,
                               .chunk_filter = pg_chunk,
                               .chunk_ud = &sections,
                               .deadline = deadline};
@@ -254,6 +262,7 @@ static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd
     }
     free(av);
     free(ev);
+    rd_db_rename_free(&rename);
     rd_section_free(&sections);
     rd_strlist_free(&argv);
     return st;

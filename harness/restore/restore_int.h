@@ -190,6 +190,37 @@ int rd_mdb_is_system_db(const char *name);
 /* 1 for postgres, template0 and template1. */
 int rd_pgda_is_system_db(const char *name);
 
+/* --- databases under scratch names (harness/restore/db_rename.c) ---
+ * A line filter (rd_restore_line_fn) after the section filter, for a
+ * scratch that restores each database under a name of its own
+ * (rd_scratch_db_name: type server). In each passed section it rewrites
+ * exactly the statements that name the section's database:
+ *   MariaDB:    CREATE DATABASE (its "IF NOT EXISTS" dropped: never into
+ *               an existing database) and USE;
+ *   PostgreSQL: CREATE DATABASE, ALTER DATABASE (OWNER, SET), COMMENT ON
+ *               DATABASE, \connect, GRANT / REVOKE / SECURITY LABEL ... ON
+ *               DATABASE (outside COPY data).
+ * Any other statement that names the database (a qualified name `db`.x or
+ * db.x in a view, routine, trigger or function, a DATABASE clause) fails
+ * with RD_ERR_UNSUPPORTED "database X cannot be restored under a scratch
+ * name on a shared server: its dump names the database itself (LINE); ...".
+ * INSERT lines (MariaDB), COPY data (PostgreSQL) and comments pass as they
+ * are. The result goes to next (may be NULL). */
+typedef struct rd_db_rename {
+    const rd_scratch *s;
+    int pg;
+    rd_restore_line_fn next;
+    void *next_ud;
+    char *current;        /* the section's database (heap), NULL in the preamble */
+    char *quoted, *plain; /* its forms in the dump (plain: unquoted, when it can be) */
+    int in_copy;          /* PostgreSQL: inside COPY data */
+    size_t rewritten;     /* statements rewritten */
+} rd_db_rename;
+void rd_db_rename_init(rd_db_rename *r, const rd_scratch *s, int pg, rd_restore_line_fn next,
+                       void *next_ud);
+void rd_db_rename_free(rd_db_rename *r);
+rd_status rd_db_rename_filter(void *ud, const char *line, size_t n, rd_strbuf *emit, rd_error *err);
+
 /* --- pg_dumpall globals (harness/restore/pg_dumpall_filter.c) ---
  * A line filter (rd_restore_line_fn) for pg_dumpall output that went
  * through the section filter: in the preamble (up to the first section

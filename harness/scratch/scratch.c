@@ -239,7 +239,17 @@ void rd_scratch_destroy(rd_scratch *s)
     free(s->data_dir);
     free(s->log);
     free(s->run_as);
+    rd_strlist_free(&s->db_from);
+    rd_strlist_free(&s->db_to);
     free(s);
+}
+
+const char *rd_scratch_db_name(const rd_scratch *s, const char *database)
+{
+    for (size_t i = 0; s && i < s->db_from.n && i < s->db_to.n; i++)
+        if (strcmp(s->db_from.items[i], database) == 0)
+            return s->db_to.items[i];
+    return database;
 }
 
 /* --- templates --- */

@@ -1,7 +1,9 @@
 /* server.c: the `server` scratch driver: a fresh database named
  * <prefix><target>_<YYYYMMDDTHHMMSSZ>_<random> on an existing server reached
- * through admin_dsn. Teardown drops exactly that name; gc drops prefixed
- * databases whose embedded timestamp is older than --older-than. */
+ * through admin_dsn, and for a multi-database target one name
+ * <prefix><database>_<YYYYMMDDTHHMMSSZ>_<random> per database the restore
+ * creates. Teardown drops exactly those names; gc drops prefixed databases
+ * whose embedded timestamp is older than --older-than. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +272,56 @@ out:
     return st;
 }
 
+/* 1 when a database of that name exists on the server (or cannot tell). */
+static rd_status db_exists(rd_db *db, const char *name, int *exists, rd_error *err)
+{
+    rd_strbuf sql;
+    char *v = NULL;
+    rd_strbuf_init(&sql, 0);
+    rd_status st = rd_strbuf_append(&sql,
+                                    rd_db_engine(db) == RD_ENGINE_PG
+                                        ? "SELECT count(*) FROM pg_database WHERE datname = "
+                                        : "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                                          "SCHEMA_NAME = ",
+                                    err);
+    if (st == RD_OK)
+        st = rd_db_quote_literal(db, name, &sql, err);
+    if (st == RD_OK)
+        st = rd_db_scalar(db, sql.data, 60, &v, NULL, err);
+    if (st == RD_OK)
+        *exists = !v || strcmp(v, "0") != 0;
+    free(v);
+    rd_strbuf_free(&sql);
+    return st;
+}
+
+/* A scratch name of its own for each database the restore will create
+ * (prefix + the database + time + random, within MAX_NAME), none of which
+ * exists yet: the restore creates them (never "IF NOT EXISTS"), teardown
+ * drops them, gc knows their shape. */
+static rd_status name_databases(rd_scratch *s, rd_db *db, const char *prefix, const rd_strlist *dbs,
+                                rd_error *err)
+{
+    rd_status st = RD_OK;
+    for (size_t i = 0; st == RD_OK && dbs && i < dbs->n; i++) {
+        char *name = NULL;
+        int exists = 1;
+        st = make_name(prefix, dbs->items[i], &name, err);
+        if (st == RD_OK)
+            st = db_exists(db, name, &exists, err);
+        if (st == RD_OK && exists)
+            st = RD_ERR(err, RD_ERR_REFUSED,
+                        "scratch server: the scratch name %s for database %s exists already", name,
+                        dbs->items[i]);
+        if (st == RD_OK)
+            st = rd_strlist_push(&s->db_from, dbs->items[i], err);
+        if (st == RD_OK)
+            st = rd_strlist_push(&s->db_to, name, err);
+        free(name);
+    }
+    return st;
+}
+
 static void priv_free(server_priv *p)
 {
     if (!p)
@@ -313,7 +365,8 @@ static rd_status srv_provision(const rd_scratch_cfg *cfg, rd_engine engine,
         (st = admin_connect(engine, cfg->admin_dsn, cfg->password_env, &db, err)) != RD_OK ||
         (st = rd_scratch_check_same_server(db, req ? req->reference_identity : NULL,
                                            cfg->allow_same_server, err)) != RD_OK ||
-        (st = make_name(prefix, req ? req->target : NULL, &p->name, err)) != RD_OK)
+        (st = make_name(prefix, req ? req->target : NULL, &p->name, err)) != RD_OK ||
+        (st = name_databases(s, db, prefix, req ? req->databases : NULL, err)) != RD_OK)
         goto fail;
     p->admin_dsn = rd_strdup(cfg->admin_dsn);
     p->password_env = rd_strdup(cfg->password_env);
@@ -375,8 +428,11 @@ static rd_status srv_teardown(rd_scratch *s, rd_error *err)
         return RD_OK;
     if ((st = admin_connect(s->conn.engine, p->admin_dsn, p->password_env, &db, err)) != RD_OK)
         return st;
-    st = drop_db(db, p->name, err);
-    if (st != RD_OK)
+    /* the databases the restore created under their scratch names first */
+    for (size_t i = 0; st == RD_OK && i < s->db_to.n; i++)
+        if ((st = drop_db(db, s->db_to.items[i], err)) != RD_OK)
+            rd_error_prefix(err, "scratch server: cannot drop database %s: ", s->db_to.items[i]);
+    if (st == RD_OK && (st = drop_db(db, p->name, err)) != RD_OK)
         rd_error_prefix(err, "scratch server: cannot drop database %s: ", p->name);
     rd_db_free(db);
     if (st == RD_OK) {

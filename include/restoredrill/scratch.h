@@ -43,6 +43,12 @@ typedef struct rd_scratch_req {
      * restore then calls rd_scratch_start_physical and rd_scratch_attach.
      * Only drivers with start_physical accept it (ephemeral). */
     int physical;
+    /* Multi-database targets: the databases the restore will create. On a
+     * shared server (type server) each gets a scratch name of its own
+     * (rd_scratch_db_name), checked absent at provision, created by the
+     * restore and dropped at teardown; other types keep the names. NULL:
+     * one database. */
+    const rd_strlist *databases;
 } rd_scratch_req;
 
 /* Starting a server on a data directory that a physical restore laid. */
@@ -68,6 +74,9 @@ typedef struct rd_scratch {
     char *run_as;         /* physical: the user the server runs as (files must be its), else NULL */
     void *priv;           /* driver data */
     int torn_down;
+    /* type server with req->databases: db_from[i] is restored as db_to[i]
+     * (rd_scratch_db_name); empty otherwise */
+    rd_strlist db_from, db_to;
 } rd_scratch;
 
 /* An offline verification of the data files (rd_scratch_verify_pages). */
@@ -180,6 +189,11 @@ rd_status rd_scratch_vars(const rd_scratch *s, rd_strlist *list, rd_error *err);
 /* A DSN (without the password) for another database on the same instance,
  * e.g. for restoring a multi-database dump or for tests. *out heap. */
 rd_status rd_scratch_dsn_for(const rd_scratch *s, const char *database, char **out, rd_error *err);
+
+/* The name database (a dump's own name) is restored under in s: its
+ * scratch name on a shared server (req->databases at provision), else
+ * database itself. */
+const char *rd_scratch_db_name(const rd_scratch *s, const char *database);
 
 /* A view of instance s for another of its databases (multi-database
  * targets): a new rd_scratch whose conn, dsn, url and env name `database`,

@@ -350,6 +350,59 @@ START_TEST(test_server_mode)
 }
 END_TEST
 
+/* Multi-database targets on a shared server: one scratch name per database
+ * (prefix + database + time + random, at most 63 bytes), none created at
+ * provision (the restore creates them), each dropped at teardown with the
+ * target's own; a database of the same name is never touched. */
+START_TEST(test_server_databases)
+{
+    for (int i = 0; i < 2; i++) {
+        rd_engine e = i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
+        if (!have_binaries(e))
+            continue;
+        rd_scratch_cfg cfg;
+        rd_scratch_req req = {0};
+        rd_scratch *s = NULL;
+        rd_strlist dbs = {0};
+        rd_error err;
+        char ts[32];
+        int n = 0;
+        const char *longname = "tenant_with_a_very_long_name_that_does_not_fit_in_63_bytes_xx";
+
+        server_cfg(e, &cfg);
+        rd_db *admin = rd_itest_connect(e);
+        ck_assert_ptr_nonnull(admin);
+        create_db(admin, "tenant_1");
+        ck_assert_int_eq(rd_strlist_push(&dbs, "tenant_1", NULL), RD_OK);
+        ck_assert_int_eq(rd_strlist_push(&dbs, longname, NULL), RD_OK);
+        req.target = "tenants";
+        req.databases = &dbs;
+        rd_error_clear(&err);
+        ck_assert_msg(rd_scratch_provision(&cfg, e, &req, &s, &err) == RD_OK, "%s", err.msg);
+        ck_assert_uint_eq(s->db_to.n, 2);
+        const char *t1 = rd_scratch_db_name(s, "tenant_1");
+        const char *tl = rd_scratch_db_name(s, longname);
+        ck_assert_str_eq(rd_scratch_db_name(s, "central"), "central"); /* not drilled */
+        ck_assert_int_eq(sscanf(t1, "rd_scratch_tenant_1_%16[0-9TZ]_%*6[a-z0-9]%n", ts, &n), 1);
+        ck_assert_int_eq(n, (int)strlen(t1));
+        ck_assert_uint_eq(strlen(tl), 63);
+        ck_assert_msg(strncmp(tl, "rd_scratch_tenant_with_a_very_long_name_", 40) == 0, "%s", tl);
+        ck_assert(!db_exists(admin, t1)); /* made by the restore, not here */
+        create_db(admin, t1);             /* as the restore would */
+        create_db(admin, tl);
+        ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
+        ck_assert(!db_exists(admin, t1));
+        ck_assert(!db_exists(admin, tl));
+        ck_assert(db_exists(admin, "tenant_1"));
+        rd_scratch_free(s);
+        rd_strlist_free(&dbs);
+        rd_error_clear(&err);
+        rd_db_exec(admin, "DROP DATABASE tenant_1", 60, NULL, &err);
+        rd_db_free(admin);
+    }
+}
+END_TEST
+
 START_TEST(test_same_server_refused)
 {
     for (int i = 0; i < 2; i++) {
@@ -544,6 +597,7 @@ Suite *scratch_suite(void)
     tcase_add_test(tc, test_mariadb_ephemeral_teardown_all);
     tcase_add_test(tc, test_tcp);
     tcase_add_test(tc, test_server_mode);
+    tcase_add_test(tc, test_server_databases);
     tcase_add_test(tc, test_same_server_refused);
     tcase_add_test(tc, test_server_connect_errors);
     tcase_add_test(tc, test_exec_driver);

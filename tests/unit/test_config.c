@@ -223,10 +223,33 @@ START_TEST(test_databases)
     ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"sample\": {\"databases\": -1}",
                        "drill.json: targets[0].sample.databases: expected an integer from 0 to "
                        "100000, got -1");
-    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"scratch\": {\"type\": \"server\", "
-                       "\"admin_dsn\": \"mariadb://root@h/x\"}",
+    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"scratch\": {\"type\": \"exec\", "
+                       "\"create\": \"true\", \"destroy\": \"true\"}",
                        "drill.json: targets[0].databases: not implemented yet with scratch type "
-                       "\"server\" (only \"ephemeral\")");
+                       "\"exec\" (only \"ephemeral\" and \"server\")");
+    /* server: each database under a scratch name of its own */
+    text = mtarget(", \"databases\": \"t*\", \"scratch\": {\"type\": \"server\", "
+                   "\"admin_dsn\": \"mariadb://root@h/x\"}");
+    cfg = ok(text, 0);
+    ck_assert_str_eq(cfg->targets[0].scratch.type, "server");
+    rd_config_free(cfg);
+    free(text);
+    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
+                       "\"mariadb\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\", "
+                       "\"per_database\": true}, \"databases\": \"t*\", \"scratch\": "
+                       "{\"type\": \"server\", \"admin_dsn\": \"mariadb://root@h/x\"}}]}");
+    ck_assert_str_eq(error_of(text, 0),
+                     "drill.json: targets[0].databases: not implemented yet with "
+                     "catalog.per_database and scratch type \"server\" (each file is restored "
+                     "under its own name; only a cluster-wide dump is restored under scratch "
+                     "names)");
+    free(text);
+    ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"scratch\": {\"type\": \"server\", "
+                       "\"admin_dsn\": \"mariadb://root@h/x\"}, \"restore\": {\"roles\": "
+                       "\"strict\"}",
+                       "drill.json: targets[0].restore.roles: \"strict\" with databases on scratch "
+                       "type \"server\" would change the shared server's roles; only "
+                       "\"no-owner\"");
     /* mariadb too: reference.dsn per database, and the negative control in one of them */
     text = mtarget(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}, "
                    "\"negative_control\": true");
@@ -238,10 +261,10 @@ START_TEST(test_databases)
     text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
                        "\"postgres\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
                        "\"/tmp\", \"wal_dir\": \"/tmp\"}, \"databases\": \"t*\"}]}");
-    ck_assert_str_eq(error_of(text, 0),
-                     "drill.json: targets[0].databases: not implemented yet with a physical "
-                     "catalog (\"pg-archive\"): its restore brings back the whole cluster, and "
-                     "listing, sampling and checking databases in it is not built");
+    cfg = ok(text, 0); /* the whole cluster is restored, its databases listed after recovery */
+    ck_assert_uint_eq(cfg->targets[0].databases.n, 1);
+    ck_assert_str_eq(cfg->targets[0].databases.items[0], "t*");
+    rd_config_free(cfg);
     free(text);
     /* postgres: each database against the reference's database of the same name */
     text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
