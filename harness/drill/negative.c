@@ -257,7 +257,11 @@ void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char 
     }
     const rd_conninfo *ci = &dt->scratch->conn;
     rd_status st = RD_OK;
-    if (c.database && (st = rd_scratch_view(dt->scratch, c.database, &c.view, &err)) == RD_OK)
+    /* on a shared server the database was restored under its scratch name:
+     * the faults go there, never into the server's own database of that name */
+    if (c.database &&
+        (st = rd_scratch_view(dt->scratch, rd_scratch_db_name(dt->scratch, c.database), &c.view,
+                              &err)) == RD_OK)
         ci = &c.view->conn;
     rd_db_opts o = {.password = ci->password,
                     .connect_timeout = 30.0,

@@ -164,6 +164,21 @@ if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; then
         left() { my -e "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'rd\\_scratch%' " | LC_ALL=C sort | tr '\n' ' '; }
         expect_eq "$(left)" "" "mariadb: no scratch database left"
 
+        # the negative control plants its faults in the scratch copy of the
+        # tenant the seed draws, never in the server's own database of that name
+        tables() { my -e "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('tenant_1', 'tenant_2') ORDER BY 1" | paste -sd, -; }
+        sums() { my -e "CHECKSUM TABLE $(tables) EXTENDED"; }
+        nbefore=$(sums)
+        config "$tmp/mbn.json" mariadb "$tmp/mb/all" "$admin" '["tenant_1", "tenant_2"]' '"negative_control": true,'
+        drill "$tmp/mbn.json"
+        case $(jqr '[.targets[0].checks[] | select(.type == "negative_control") | .database] | unique | join(" ")') in
+        tenant_1 | tenant_2) ;;
+        *) fail "mariadb: negative control results [$(jqr '[.targets[0].checks[] | select(.type == "negative_control") | "\(.object) \(.status)"] | join(", ")')]" ;;
+        esac
+        expect_eq "$(jqr '[.targets[0].checks[] | select(.type == "negative_control")] | length')" 4 "mariadb: four faults"
+        expect_eq "$(sums)" "$nbefore" "mariadb: live tenant_1 and tenant_2 untouched by the negative control"
+        expect_eq "$(left)" "" "mariadb: no scratch database left after the negative control"
+
         config "$tmp/mbk.json" mariadb "$tmp/mb/all" "$admin" '["tenant_2"]' '"keep_scratch": "always",'
         drill "$tmp/mbk.json"
         expect_rc 0 "mariadb: keep_scratch drill"
