@@ -4,14 +4,10 @@
  * line breaks the chain at the line after it. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "report_int.h"
 #include "restoredrill/clock.h"
@@ -21,8 +17,7 @@
 #include "restoredrill/sha256.h"
 
 #define HISTORY_MAX_BYTES ((size_t)1024 * 1024 * 1024)
-#define HISTORY_LOCK_WAIT_MS 60000 /* another drill's append takes milliseconds */
-#define HISTORY_LOCK_POLL_MS 20
+#define HISTORY_LOCK_WAIT_S 60 /* another drill's append takes milliseconds */
 static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 static void put(cJSON *obj, const char *key, cJSON *item, int *oom)
@@ -131,39 +126,25 @@ static size_t last_line(const char *text, size_t len, size_t *start)
     return len - s;
 }
 
-/* An exclusive lock on PATH.lock for the read-modify-write of an append
- * (the history itself is replaced by rename, so its inode cannot carry the
- * lock): waits up to HISTORY_LOCK_WAIT_MS for another drill's append. *fd
- * gets the lock's descriptor; closing it releases the lock. */
+/* An exclusive lock on PATH.lock (rd_fs_lock: created 0600, never through
+ * a symlink) for the read-modify-write of an append (the history itself is
+ * replaced by rename, so its inode cannot carry the lock): waits up to
+ * HISTORY_LOCK_WAIT_S for another drill's append. *fd gets the lock's
+ * descriptor for rd_fs_unlock. */
 static rd_status lock_history(const char *path, int *fd, rd_error *err)
 {
     char *lp = rd_asprintf("%s.lock", path);
-    rd_status st = RD_OK;
+    rd_error e2;
+    rd_status st;
     if (!lp)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory locking the history");
-    *fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (*fd < 0) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot lock history %s: cannot open %s", path, lp);
-        goto out;
-    }
-    for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; waited += HISTORY_LOCK_POLL_MS) {
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot lock history %s", path);
-            break;
-        }
-        if (waited >= HISTORY_LOCK_WAIT_MS) {
-            st = RD_ERR(err, RD_ERR_TIMEOUT, "history %s stayed locked by another process (%s)",
-                        path, lp);
-            break;
-        }
-        struct timespec ts = {0, HISTORY_LOCK_POLL_MS * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (st != RD_OK) {
-        close(*fd);
-        *fd = -1;
-    }
-out:
+    st = rd_fs_lock(lp, HISTORY_LOCK_WAIT_S, 0, fd, &e2);
+    if (st == RD_ERR_TIMEOUT)
+        RD_ERR(err, st, "history %s stayed locked by another process (%s)", path, lp);
+    else if (st != RD_OK && strncmp(e2.msg, "cannot open lock ", 17) == 0)
+        rd_error_set(err, st, e2.sys_errno, "cannot lock history %s: cannot open %s", path, lp);
+    else if (st != RD_OK)
+        rd_error_set(err, st, e2.sys_errno, "cannot lock history %s", path);
     free(lp);
     return st;
 }
@@ -218,8 +199,7 @@ rd_status rd_history_append_signed(const rd_report *r, const char *path, const r
     if (st != RD_OK)
         st = RD_ERR(err, st, "cannot append to history %s: %s", path, e2.msg);
 out:
-    if (lock >= 0)
-        close(lock); /* after the rename: the next append reads this line */
+    rd_fs_unlock(lock); /* after the rename: the next append reads this line */
     rd_strbuf_free(&sb);
     free(old);
     cJSON_free(line);
