@@ -20,35 +20,6 @@
 #define HISTORY_LOCK_WAIT_S 60 /* another drill's append takes milliseconds */
 static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-static void put(cJSON *obj, const char *key, cJSON *item, int *oom)
-{
-    if (!item || !obj || !cJSON_AddItemToObject(obj, key, item)) {
-        cJSON_Delete(item);
-        *oom = 1;
-    }
-}
-
-static cJSON *str_or_null(const char *s)
-{
-    if (!s)
-        return cJSON_CreateNull();
-    char *clean = rd_text_utf8_dup(s);
-    cJSON *item = clean ? cJSON_CreateString(clean) : NULL;
-    free(clean);
-    return item;
-}
-
-static cJSON *secs_or_null(double v)
-{
-    return v < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(rd_text_round_ms(v));
-}
-
-static cJSON *time_or_null(int64_t ms)
-{
-    char buf[RD_TIME_BUFSZ];
-    return ms == 0 ? cJSON_CreateNull() : cJSON_CreateString(rd_time_format(ms, buf, sizeof buf));
-}
-
 /* Seconds of the restore and recover phases; < 0 when neither passed. */
 static double restore_seconds(const rd_target_result *t)
 {
@@ -68,15 +39,15 @@ static char *history_line(const rd_report *r, const char *prev)
     char seed[32];
     char *line = NULL;
     cJSON *o = cJSON_CreateObject();
-    put(o, "schema", cJSON_CreateString(RD_HISTORY_SCHEMA), &oom);
-    put(o, "prev_sha256", cJSON_CreateString(prev), &oom);
-    put(o, "drill_id", str_or_null(r->drill_id), &oom);
-    put(o, "name", str_or_null(r->name), &oom);
-    put(o, "started_at", time_or_null(r->started_at_ms), &oom);
-    put(o, "finished_at", time_or_null(r->finished_at_ms), &oom);
-    put(o, "status", cJSON_CreateString(rd_verdict_name(r->status)), &oom);
+    rd_json_put(o, "schema", cJSON_CreateString(RD_HISTORY_SCHEMA), &oom);
+    rd_json_put(o, "prev_sha256", cJSON_CreateString(prev), &oom);
+    rd_json_put_str(o, "drill_id", r->drill_id, &oom);
+    rd_json_put_str(o, "name", r->name, &oom);
+    rd_json_put_time(o, "started_at", r->started_at_ms, &oom);
+    rd_json_put_time(o, "finished_at", r->finished_at_ms, &oom);
+    rd_json_put(o, "status", cJSON_CreateString(rd_verdict_name(r->status)), &oom);
     snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
-    put(o, "seed", cJSON_CreateString(seed), &oom);
+    rd_json_put(o, "seed", cJSON_CreateString(seed), &oom);
     cJSON *targets = cJSON_CreateArray();
     for (size_t i = 0; targets && i < r->ntargets; i++) {
         const rd_target_result *t = &r->targets[i];
@@ -85,29 +56,31 @@ static char *history_line(const rd_report *r, const char *prev)
             if (t->checks[j].status != RD_PASSED && t->checks[j].status != RD_SKIPPED)
                 bad++;
         cJSON *to = cJSON_CreateObject();
-        put(to, "name", str_or_null(t->name), &oom);
-        put(to, "status", cJSON_CreateString(rd_verdict_name(rd_report_target_status(t))), &oom);
-        put(to, "point_id", str_or_null(t->point.id), &oom);
-        put(to, "point_created_at", time_or_null(t->point.created_at_ms), &oom);
-        put(to, "rto_seconds", secs_or_null(t->rto.seconds), &oom);
-        put(to, "rto_target_seconds", secs_or_null(t->rto.target_seconds), &oom);
-        put(to, "rpo_seconds", secs_or_null(t->rpo.seconds), &oom);
-        put(to, "rpo_target_seconds", secs_or_null(t->rpo.target_seconds), &oom);
-        put(to, "checks_failed", cJSON_CreateNumber((double)bad), &oom);
-        put(to, "point_bytes",
-            t->point.bytes < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)t->point.bytes),
-            &oom);
-        put(to, "restore_seconds", secs_or_null(restore_seconds(t)), &oom);
+        rd_json_put_str(to, "name", t->name, &oom);
+        rd_json_put(to, "status", cJSON_CreateString(rd_verdict_name(rd_report_target_status(t))),
+                    &oom);
+        rd_json_put_str(to, "point_id", t->point.id, &oom);
+        rd_json_put_time(to, "point_created_at", t->point.created_at_ms, &oom);
+        rd_json_put_secs(to, "rto_seconds", t->rto.seconds, &oom);
+        rd_json_put_secs(to, "rto_target_seconds", t->rto.target_seconds, &oom);
+        rd_json_put_secs(to, "rpo_seconds", t->rpo.seconds, &oom);
+        rd_json_put_secs(to, "rpo_target_seconds", t->rpo.target_seconds, &oom);
+        rd_json_put(to, "checks_failed", cJSON_CreateNumber((double)bad), &oom);
+        rd_json_put(to, "point_bytes",
+                    t->point.bytes < 0 ? cJSON_CreateNull()
+                                       : cJSON_CreateNumber((double)t->point.bytes),
+                    &oom);
+        rd_json_put_secs(to, "restore_seconds", restore_seconds(t), &oom);
         /* physical points: what recovery was asked to reach and reached; a
          * passed drill proves [point_created_at, target_time] restorable */
-        put(to, "target_time", time_or_null(t->point.base ? t->point.target_time_ms : 0), &oom);
-        put(to, "reached_time", time_or_null(t->point.base ? t->point.reached_time_ms : 0), &oom);
+        rd_json_put_time(to, "target_time", t->point.base ? t->point.target_time_ms : 0, &oom);
+        rd_json_put_time(to, "reached_time", t->point.base ? t->point.reached_time_ms : 0, &oom);
         if (!to || !cJSON_AddItemToArray(targets, to)) {
             cJSON_Delete(to);
             oom = 1;
         }
     }
-    put(o, "targets", targets, &oom);
+    rd_json_put(o, "targets", targets, &oom);
     if (!oom)
         line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
