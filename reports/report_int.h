@@ -116,6 +116,10 @@ int rd_report_coverage(const rd_target_result *t, size_t *points, size_t *verifi
 int rd_report_pitr_share(const rd_target_result *t, double *before, double *with_this);
 
 /* html_evidence.c */
+/* A <tr><th>key</th><td>value</td></tr> row, both escaped, the value cell
+ * monospaced when mono; a NULL value shows absent ("unknown", "none") muted. */
+rd_status rd_html_kv_row(rd_strbuf *sb, const char *key, const char *value, int mono,
+                         const char *absent, rd_error *err);
 /* 1 when current is more than 10% above previous, -1 more than 10% below, 0
  * otherwise or when either is unknown (< 0). */
 int rd_html_trend(double previous, double current);
