@@ -20,6 +20,10 @@ typedef struct s3_creds {
 } s3_creds;
 
 void s3_creds_clear(s3_creds *c);
+/* s3_files.c: the value of the environment variable name, NULL when unset
+ * or empty; s in place without leading and trailing white space. */
+const char *s3_env(const char *name);
+char *s3_trim(char *s);
 /* The standard chain: environment, AWS_PROFILE / shared files, container
  * endpoint, IMDSv2. RD_ERR_CONFIG when none gives credentials. */
 rd_status s3_creds_load(s3_creds *out, rd_error *err);
