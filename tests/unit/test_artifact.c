@@ -2,7 +2,6 @@
  * corrupt and truncated streams, sha256 verification, decrypt filters, and
  * pumping into a reader that goes away. All samples are made here. */
 #include <check.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,8 +18,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/sha256.h"
-
-static char tmpdir[256];
+#include "tmpdir_fixture.h"
 
 static const char PG_PLAIN_HEAD[] = "--\n-- PostgreSQL database dump\n--\n\n"
                                     "-- Dumped from database version 15.10\n\n"
@@ -36,23 +34,9 @@ static const char MARIADB_NOHEADER[] =
     "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n"
     "/*!40101 SET NAMES utf8mb4 */;\n";
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rd-test-artifact-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_tmpdir_make("/tmp/rd-test-artifact-XXXXXX");
 }
 
 static char *path_of(const char *name)
@@ -767,7 +751,7 @@ Suite *artifact_suite(void)
     suite_add_tcase(s, det);
 
     TCase *tc = tcase_create("stream");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, fx_tmpdir_remove);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, open_plain_files);
     tcase_add_test(tc, open_directory_dump);
