@@ -251,6 +251,25 @@ START_TEST(open_missing)
 }
 END_TEST
 
+/* text[0, split) and text[split, n) compressed apart and concatenated into
+ * one file name (two gzip members, two zstd frames) read back as text. */
+static void two_frames_round_trip(void *(*compress)(const void *, size_t, size_t *),
+                                  const char *name, const char *text, size_t n, size_t split,
+                                  rd_format fmt, rd_wrap wrap)
+{
+    size_t z1n, z2n;
+    void *z1 = compress(text, split, &z1n);
+    void *z2 = compress(text + split, n - split, &z2n);
+    char *both = malloc(z1n + z2n);
+    memcpy(both, z1, z1n);
+    memcpy(both + z1n, z2, z2n);
+    put(name, both, z1n + z2n);
+    round_trip(name, text, n, fmt, wrap);
+    free(both);
+    free(z1);
+    free(z2);
+}
+
 START_TEST(gzip_round_trip)
 {
     size_t n, zn;
@@ -260,17 +279,7 @@ START_TEST(gzip_round_trip)
     round_trip("p.sql.gz", text, n, RD_FMT_PG_PLAIN, RD_WRAP_GZIP);
 
     /* two gzip members (pigz, cat a.gz b.gz) decode as one stream */
-    size_t half = n / 2, z1n, z2n;
-    void *z1 = gzip_of(text, half, &z1n);
-    void *z2 = gzip_of(text + half, n - half, &z2n);
-    char *both = malloc(z1n + z2n);
-    memcpy(both, z1, z1n);
-    memcpy(both + z1n, z2, z2n);
-    put("m.sql.gz", both, z1n + z2n);
-    round_trip("m.sql.gz", text, n, RD_FMT_PG_PLAIN, RD_WRAP_GZIP);
-    free(both);
-    free(z1);
-    free(z2);
+    two_frames_round_trip(gzip_of, "m.sql.gz", text, n, n / 2, RD_FMT_PG_PLAIN, RD_WRAP_GZIP);
     free(z);
     free(text);
 }
@@ -284,17 +293,7 @@ START_TEST(zstd_round_trip)
     put("m.sql.zst", z, zn);
     round_trip("m.sql.zst", text, n, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
 
-    size_t half = n / 3, z1n, z2n;
-    void *z1 = zstd_of(text, half, &z1n);
-    void *z2 = zstd_of(text + half, n - half, &z2n);
-    char *both = malloc(z1n + z2n);
-    memcpy(both, z1, z1n);
-    memcpy(both + z1n, z2, z2n);
-    put("two.sql.zst", both, z1n + z2n);
-    round_trip("two.sql.zst", text, n, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
-    free(both);
-    free(z1);
-    free(z2);
+    two_frames_round_trip(zstd_of, "two.sql.zst", text, n, n / 3, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
     free(z);
     free(text);
 }
