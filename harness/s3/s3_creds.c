@@ -29,29 +29,13 @@
 
 /* --- the metadata endpoints: plain HTTP, no signing --- */
 
-typedef struct simple_body {
-    rd_strbuf *out;
-    int overflow;
-} simple_body;
-
-static size_t simple_write(char *buf, size_t size, size_t nitems, void *ud)
-{
-    simple_body *b = ud;
-    size_t n = size * nitems;
-    if (b->out->len + n > SIMPLE_BODY_MAX || rd_strbuf_append_n(b->out, buf, n, NULL) != RD_OK) {
-        b->overflow = 1;
-        return 0;
-    }
-    return n;
-}
-
 rd_status s3_http_simple(const char *method, const char *url, const char *const *headers,
                          double timeout, long *status, rd_strbuf *out, rd_error *err)
 {
     rd_status st = RD_OK;
     struct curl_slist *h = NULL;
     char errbuf[CURL_ERROR_SIZE];
-    simple_body body = {out, 0};
+    s3_capped_body body = {out, SIMPLE_BODY_MAX, 0};
     CURL *c = curl_easy_init();
     if (!c)
         return RD_ERR(err, RD_ERR_NOMEM, "cannot initialise libcurl");
@@ -69,7 +53,7 @@ rd_status s3_http_simple(const char *method, const char *url, const char *const 
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, simple_write);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s3_capped_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (strcmp(method, "GET") != 0) {

@@ -1,7 +1,8 @@
 /* s3_files.c: what the credential sources share: the shared files
  * (~/.aws/credentials, ~/.aws/config) read as INI text, the region from the
- * environment or the profile, and clearing credentials (their secrets are
- * overwritten before they are freed). */
+ * environment or the profile, clearing credentials (their secrets are
+ * overwritten before they are freed), reading the environment, trimming,
+ * and the capped body of the credential endpoints' and STS's answers. */
 #include "s3_int.h"
 
 #include "restoredrill/fs.h"
@@ -115,4 +116,15 @@ char *s3_region_from_env(void)
         region = NULL;
     }
     return region;
+}
+
+size_t s3_capped_write(char *buf, size_t size, size_t nitems, void *ud)
+{
+    s3_capped_body *b = ud;
+    size_t n = size * nitems;
+    if (b->out->len + n > b->max || rd_strbuf_append_n(b->out, buf, n, NULL) != RD_OK) {
+        b->overflow = 1;
+        return 0;
+    }
+    return n;
 }
