@@ -145,31 +145,30 @@ static char *tkey(const cmp *c, const rd_manifest_table *t)
     return rd_cku_table_key(c->engine, t->schema, t->name);
 }
 
-static rd_status cmp_tables(cmp *c, finding *f)
+/* The selected tables of from (counted in *n) that other lacks, into out. */
+static rd_status unmatched_tables(cmp *c, const rd_manifest *from, const rd_manifest *other,
+                                  size_t *n, rd_cku_list *out)
 {
     rd_status st = RD_OK;
-    for (size_t i = 0; i < c->ref->ntables && st == RD_OK; i++) {
-        const rd_manifest_table *t = &c->ref->tables[i];
+    for (size_t i = 0; i < from->ntables && st == RD_OK; i++) {
+        const rd_manifest_table *t = &from->tables[i];
         if (!selected(c, t))
             continue;
-        f->nref++;
-        if (!peer(c, c->rst, t)) {
+        (*n)++;
+        if (!peer(c, other, t)) {
             char *k = tkey(c, t);
-            st = rd_cku_list_add(&f->missing, c->err, "%s", k ? k : t->name);
+            st = rd_cku_list_add(out, c->err, "%s", k ? k : t->name);
             free(k);
         }
     }
-    for (size_t i = 0; i < c->rst->ntables && st == RD_OK; i++) {
-        const rd_manifest_table *t = &c->rst->tables[i];
-        if (!selected(c, t))
-            continue;
-        f->nrestore++;
-        if (!peer(c, c->ref, t)) {
-            char *k = tkey(c, t);
-            st = rd_cku_list_add(&f->extra, c->err, "%s", k ? k : t->name);
-            free(k);
-        }
-    }
+    return st;
+}
+
+static rd_status cmp_tables(cmp *c, finding *f)
+{
+    rd_status st = unmatched_tables(c, c->ref, c->rst, &f->nref, &f->missing);
+    if (st == RD_OK)
+        st = unmatched_tables(c, c->rst, c->ref, &f->nrestore, &f->extra);
     return st;
 }
 

@@ -4,14 +4,10 @@
  * line breaks the chain at the line after it. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "report_int.h"
 #include "restoredrill/clock.h"
@@ -21,38 +17,8 @@
 #include "restoredrill/sha256.h"
 
 #define HISTORY_MAX_BYTES ((size_t)1024 * 1024 * 1024)
-#define HISTORY_LOCK_WAIT_MS 60000 /* another drill's append takes milliseconds */
-#define HISTORY_LOCK_POLL_MS 20
+#define HISTORY_LOCK_WAIT_S 60 /* another drill's append takes milliseconds */
 static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
-
-static void put(cJSON *obj, const char *key, cJSON *item, int *oom)
-{
-    if (!item || !obj || !cJSON_AddItemToObject(obj, key, item)) {
-        cJSON_Delete(item);
-        *oom = 1;
-    }
-}
-
-static cJSON *str_or_null(const char *s)
-{
-    if (!s)
-        return cJSON_CreateNull();
-    char *clean = rd_text_utf8_dup(s);
-    cJSON *item = clean ? cJSON_CreateString(clean) : NULL;
-    free(clean);
-    return item;
-}
-
-static cJSON *secs_or_null(double v)
-{
-    return v < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(rd_text_round_ms(v));
-}
-
-static cJSON *time_or_null(int64_t ms)
-{
-    char buf[RD_TIME_BUFSZ];
-    return ms == 0 ? cJSON_CreateNull() : cJSON_CreateString(rd_time_format(ms, buf, sizeof buf));
-}
 
 /* Seconds of the restore and recover phases; < 0 when neither passed. */
 static double restore_seconds(const rd_target_result *t)
@@ -73,15 +39,15 @@ static char *history_line(const rd_report *r, const char *prev)
     char seed[32];
     char *line = NULL;
     cJSON *o = cJSON_CreateObject();
-    put(o, "schema", cJSON_CreateString(RD_HISTORY_SCHEMA), &oom);
-    put(o, "prev_sha256", cJSON_CreateString(prev), &oom);
-    put(o, "drill_id", str_or_null(r->drill_id), &oom);
-    put(o, "name", str_or_null(r->name), &oom);
-    put(o, "started_at", time_or_null(r->started_at_ms), &oom);
-    put(o, "finished_at", time_or_null(r->finished_at_ms), &oom);
-    put(o, "status", cJSON_CreateString(rd_verdict_name(r->status)), &oom);
+    rd_json_put(o, "schema", cJSON_CreateString(RD_HISTORY_SCHEMA), &oom);
+    rd_json_put(o, "prev_sha256", cJSON_CreateString(prev), &oom);
+    rd_json_put_str(o, "drill_id", r->drill_id, &oom);
+    rd_json_put_str(o, "name", r->name, &oom);
+    rd_json_put_time(o, "started_at", r->started_at_ms, &oom);
+    rd_json_put_time(o, "finished_at", r->finished_at_ms, &oom);
+    rd_json_put(o, "status", cJSON_CreateString(rd_verdict_name(r->status)), &oom);
     snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
-    put(o, "seed", cJSON_CreateString(seed), &oom);
+    rd_json_put(o, "seed", cJSON_CreateString(seed), &oom);
     cJSON *targets = cJSON_CreateArray();
     for (size_t i = 0; targets && i < r->ntargets; i++) {
         const rd_target_result *t = &r->targets[i];
@@ -90,29 +56,31 @@ static char *history_line(const rd_report *r, const char *prev)
             if (t->checks[j].status != RD_PASSED && t->checks[j].status != RD_SKIPPED)
                 bad++;
         cJSON *to = cJSON_CreateObject();
-        put(to, "name", str_or_null(t->name), &oom);
-        put(to, "status", cJSON_CreateString(rd_verdict_name(rd_report_target_status(t))), &oom);
-        put(to, "point_id", str_or_null(t->point.id), &oom);
-        put(to, "point_created_at", time_or_null(t->point.created_at_ms), &oom);
-        put(to, "rto_seconds", secs_or_null(t->rto.seconds), &oom);
-        put(to, "rto_target_seconds", secs_or_null(t->rto.target_seconds), &oom);
-        put(to, "rpo_seconds", secs_or_null(t->rpo.seconds), &oom);
-        put(to, "rpo_target_seconds", secs_or_null(t->rpo.target_seconds), &oom);
-        put(to, "checks_failed", cJSON_CreateNumber((double)bad), &oom);
-        put(to, "point_bytes",
-            t->point.bytes < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)t->point.bytes),
-            &oom);
-        put(to, "restore_seconds", secs_or_null(restore_seconds(t)), &oom);
+        rd_json_put_str(to, "name", t->name, &oom);
+        rd_json_put(to, "status", cJSON_CreateString(rd_verdict_name(rd_report_target_status(t))),
+                    &oom);
+        rd_json_put_str(to, "point_id", t->point.id, &oom);
+        rd_json_put_time(to, "point_created_at", t->point.created_at_ms, &oom);
+        rd_json_put_secs(to, "rto_seconds", t->rto.seconds, &oom);
+        rd_json_put_secs(to, "rto_target_seconds", t->rto.target_seconds, &oom);
+        rd_json_put_secs(to, "rpo_seconds", t->rpo.seconds, &oom);
+        rd_json_put_secs(to, "rpo_target_seconds", t->rpo.target_seconds, &oom);
+        rd_json_put(to, "checks_failed", cJSON_CreateNumber((double)bad), &oom);
+        rd_json_put(to, "point_bytes",
+                    t->point.bytes < 0 ? cJSON_CreateNull()
+                                       : cJSON_CreateNumber((double)t->point.bytes),
+                    &oom);
+        rd_json_put_secs(to, "restore_seconds", restore_seconds(t), &oom);
         /* physical points: what recovery was asked to reach and reached; a
          * passed drill proves [point_created_at, target_time] restorable */
-        put(to, "target_time", time_or_null(t->point.base ? t->point.target_time_ms : 0), &oom);
-        put(to, "reached_time", time_or_null(t->point.base ? t->point.reached_time_ms : 0), &oom);
+        rd_json_put_time(to, "target_time", t->point.base ? t->point.target_time_ms : 0, &oom);
+        rd_json_put_time(to, "reached_time", t->point.base ? t->point.reached_time_ms : 0, &oom);
         if (!to || !cJSON_AddItemToArray(targets, to)) {
             cJSON_Delete(to);
             oom = 1;
         }
     }
-    put(o, "targets", targets, &oom);
+    rd_json_put(o, "targets", targets, &oom);
     if (!oom)
         line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -131,39 +99,25 @@ static size_t last_line(const char *text, size_t len, size_t *start)
     return len - s;
 }
 
-/* An exclusive lock on PATH.lock for the read-modify-write of an append
- * (the history itself is replaced by rename, so its inode cannot carry the
- * lock): waits up to HISTORY_LOCK_WAIT_MS for another drill's append. *fd
- * gets the lock's descriptor; closing it releases the lock. */
+/* An exclusive lock on PATH.lock (rd_fs_lock: created 0600, never through
+ * a symlink) for the read-modify-write of an append (the history itself is
+ * replaced by rename, so its inode cannot carry the lock): waits up to
+ * HISTORY_LOCK_WAIT_S for another drill's append. *fd gets the lock's
+ * descriptor for rd_fs_unlock. */
 static rd_status lock_history(const char *path, int *fd, rd_error *err)
 {
     char *lp = rd_asprintf("%s.lock", path);
-    rd_status st = RD_OK;
+    rd_error e2;
+    rd_status st;
     if (!lp)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory locking the history");
-    *fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (*fd < 0) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot lock history %s: cannot open %s", path, lp);
-        goto out;
-    }
-    for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; waited += HISTORY_LOCK_POLL_MS) {
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot lock history %s", path);
-            break;
-        }
-        if (waited >= HISTORY_LOCK_WAIT_MS) {
-            st = RD_ERR(err, RD_ERR_TIMEOUT, "history %s stayed locked by another process (%s)",
-                        path, lp);
-            break;
-        }
-        struct timespec ts = {0, HISTORY_LOCK_POLL_MS * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (st != RD_OK) {
-        close(*fd);
-        *fd = -1;
-    }
-out:
+    st = rd_fs_lock(lp, HISTORY_LOCK_WAIT_S, 0, fd, &e2);
+    if (st == RD_ERR_TIMEOUT)
+        RD_ERR(err, st, "history %s stayed locked by another process (%s)", path, lp);
+    else if (st != RD_OK && strncmp(e2.msg, "cannot open lock ", 17) == 0)
+        rd_error_set(err, st, e2.sys_errno, "cannot lock history %s: cannot open %s", path, lp);
+    else if (st != RD_OK)
+        rd_error_set(err, st, e2.sys_errno, "cannot lock history %s", path);
     free(lp);
     return st;
 }
@@ -218,8 +172,7 @@ rd_status rd_history_append_signed(const rd_report *r, const char *path, const r
     if (st != RD_OK)
         st = RD_ERR(err, st, "cannot append to history %s: %s", path, e2.msg);
 out:
-    if (lock >= 0)
-        close(lock); /* after the rename: the next append reads this line */
+    rd_fs_unlock(lock); /* after the rename: the next append reads this line */
     rd_strbuf_free(&sb);
     free(old);
     cJSON_free(line);

@@ -80,17 +80,7 @@ static rd_status esc(rd_strbuf *sb, const char *s, rd_error *err)
 
 static rd_status kv(rd_strbuf *sb, const char *key, const char *value, int mono, rd_error *err)
 {
-    rd_status st = RD_OK;
-    TRY(rd_strbuf_append(sb, "<tr><th>", err));
-    TRY(esc(sb, key, err));
-    TRY(rd_strbuf_append(sb, mono ? "</th><td class=\"mono\">" : "</th><td>", err));
-    if (value)
-        TRY(esc(sb, value, err));
-    else
-        TRY(rd_strbuf_append(sb, "<span class=\"muted\">unknown</span>", err));
-    TRY(rd_strbuf_append(sb, "</td></tr>\n", err));
-out:
-    return st;
+    return rd_html_kv_row(sb, key, value, mono, "unknown", err);
 }
 
 /* kv() with the value's secrets masked (locations, paths). */

@@ -272,8 +272,8 @@ out:
     return st;
 }
 
-/* One row of the record table. */
-static rd_status row(rd_strbuf *sb, const char *key, const char *value, int mono, rd_error *err)
+rd_status rd_html_kv_row(rd_strbuf *sb, const char *key, const char *value, int mono,
+                         const char *absent, rd_error *err)
 {
     rd_status st = RD_OK;
     TRY(rd_strbuf_append(sb, "<tr><th>", err));
@@ -281,11 +281,20 @@ static rd_status row(rd_strbuf *sb, const char *key, const char *value, int mono
     TRY(rd_strbuf_append(sb, mono ? "</th><td class=\"mono\">" : "</th><td>", err));
     if (value)
         TRY(esc(sb, value, err));
-    else
-        TRY(rd_strbuf_append(sb, "<span class=\"muted\">none</span>", err));
+    else {
+        TRY(rd_strbuf_append(sb, "<span class=\"muted\">", err));
+        TRY(rd_strbuf_append(sb, absent, err));
+        TRY(rd_strbuf_append(sb, "</span>", err));
+    }
     TRY(rd_strbuf_append(sb, "</td></tr>\n", err));
 out:
     return st;
+}
+
+/* One row of the record table. */
+static rd_status row(rd_strbuf *sb, const char *key, const char *value, int mono, rd_error *err)
+{
+    return rd_html_kv_row(sb, key, value, mono, "none", err);
 }
 
 rd_status rd_html_record_rows(rd_strbuf *sb, const rd_report *r, rd_error *err)

@@ -15,32 +15,22 @@
 #define RD_VERSION "0.0.0"
 #endif
 
-static void put(cJSON *obj, const char *key, const char *s, int *oom)
-{
-    char *clean = s ? rd_text_utf8_dup(s) : NULL;
-    cJSON *item = s ? (clean ? cJSON_CreateString(clean) : NULL) : cJSON_CreateNull();
-    free(clean);
-    if (!item || !obj || !cJSON_AddItemToObject(obj, key, item)) {
-        cJSON_Delete(item);
-        *oom = 1;
-    }
-}
-
 char *rd_notify_body(const rd_report *r)
 {
     int oom = 0;
     char *text = NULL, *out = NULL;
     cJSON *o = cJSON_CreateObject();
-    put(o, "drill", r->drill_id, &oom);
-    put(o, "name", r->name, &oom);
-    put(o, "status", rd_verdict_name(r->status), &oom);
+    rd_json_put_str(o, "drill", r->drill_id, &oom);
+    rd_json_put_str(o, "name", r->name, &oom);
+    rd_json_put_str(o, "status", rd_verdict_name(r->status), &oom);
     cJSON *ts = cJSON_CreateArray();
     for (size_t i = 0; ts && i < r->ntargets; i++) {
         cJSON *t = cJSON_CreateObject();
-        put(t, "name", r->targets[i].name, &oom);
-        put(t, "status", rd_verdict_name(rd_report_target_status(&r->targets[i])), &oom);
+        rd_json_put_str(t, "name", r->targets[i].name, &oom);
+        rd_json_put_str(t, "status", rd_verdict_name(rd_report_target_status(&r->targets[i])),
+                        &oom);
         char *red = rd_text_redact_dup(r->targets[i].error);
-        put(t, "error", red, &oom);
+        rd_json_put_str(t, "error", red, &oom);
         free(red);
         if (!t || !cJSON_AddItemToArray(ts, t)) {
             cJSON_Delete(t);

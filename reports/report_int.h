@@ -4,6 +4,7 @@
 #ifndef RESTOREDRILL_REPORT_INT_H
 #define RESTOREDRILL_REPORT_INT_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,21 @@ double rd_text_round_ms(double secs);
 /* "2026-01-30T15:00:00" (UTC, no zone, for JUnit timestamps) into buf
  * (>= 20 bytes); "" when ms is 0. Returns buf. */
 char *rd_text_iso_nozone(int64_t ms, char *buf, size_t bufsz);
+
+/* json_build.c: cJSON builders for the JSON writers. Each records an
+ * allocation failure in *oom (and frees what it could not attach) instead
+ * of returning it. */
+/* Add item (may be NULL: a failed allocation) to obj under key. */
+void rd_json_put(cJSON *obj, const char *key, cJSON *item, int *oom);
+/* s with invalid UTF-8 replaced by U+FFFD, JSON null for NULL; NULL on
+ * allocation failure. */
+cJSON *rd_json_str_or_null(const char *s);
+/* rd_json_put of rd_json_str_or_null(s). */
+void rd_json_put_str(cJSON *obj, const char *key, const char *s, int *oom);
+/* Seconds rounded to ms; null when negative (not measured). */
+void rd_json_put_secs(cJSON *obj, const char *key, double secs, int *oom);
+/* RFC 3339 UTC with milliseconds; null when ms is 0 (unknown). */
+void rd_json_put_time(cJSON *obj, const char *key, int64_t ms, int *oom);
 
 /* The fail-closed status of a target: t->status, except that a passed or
  * skipped target with a failed or error check is reported as the worst of
@@ -100,6 +116,10 @@ int rd_report_coverage(const rd_target_result *t, size_t *points, size_t *verifi
 int rd_report_pitr_share(const rd_target_result *t, double *before, double *with_this);
 
 /* html_evidence.c */
+/* A <tr><th>key</th><td>value</td></tr> row, both escaped, the value cell
+ * monospaced when mono; a NULL value shows absent ("unknown", "none") muted. */
+rd_status rd_html_kv_row(rd_strbuf *sb, const char *key, const char *value, int mono,
+                         const char *absent, rd_error *err);
 /* 1 when current is more than 10% above previous, -1 more than 10% below, 0
  * otherwise or when either is unknown (< 0). */
 int rd_html_trend(double previous, double current);

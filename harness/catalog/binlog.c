@@ -57,6 +57,22 @@ typedef struct reader {
     size_t buf_len;
 } reader;
 
+/* Open path for reading through r (its buffer allocated), *size its
+ * length. On failure r keeps what it holds: the caller's cleanup closes it. */
+static rd_status reader_open(reader *r, const char *path, uint64_t *size, rd_error *err)
+{
+    struct stat sb;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", path);
+    if (fstat(r->fd, &sb) != 0)
+        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot stat %s", path);
+    if (!(r->buf = malloc(BUF_LEN)))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory reading %s", path);
+    *size = (uint64_t)sb.st_size;
+    return RD_OK;
+}
+
 /* The n bytes at off (n <= BUF_LEN): 1 with *p set, 0 past the end, -1 on
  * a read error (errno). */
 static int get(reader *r, uint64_t off, size_t n, const unsigned char **p)
@@ -89,24 +105,14 @@ rd_status rd_mb_scan_binlog(const char *path, rd_mb_binlog *b, rd_error *err)
 {
     rd_status st = RD_OK;
     reader r = {-1, NULL, 0, 0};
-    struct stat sb;
     int64_t first = -1, last = -1, fde = -1;
     int rotated = 0, closed = 0, in_use = 0;
     char *trunc = NULL;
     uint64_t pos = 4;
 
-    r.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r.fd < 0)
-        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", path);
-    if (fstat(r.fd, &sb) != 0) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot stat %s", path);
+    uint64_t size;
+    if ((st = reader_open(&r, path, &size, err)) != RD_OK)
         goto out;
-    }
-    if (!(r.buf = malloc(BUF_LEN))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory reading %s", path);
-        goto out;
-    }
-    uint64_t size = (uint64_t)sb.st_size;
     const unsigned char *h;
     int g = get(&r, 0, 4, &h);
     if (g < 0) {
@@ -202,20 +208,10 @@ rd_status rd_mb_binlog_stop_scan(const char *path, uint64_t from_pos, int64_t st
 {
     rd_status st = RD_OK;
     reader r = {-1, NULL, 0, 0};
-    struct stat sb;
     uint64_t pos = from_pos < 4 ? 4 : from_pos;
-    r.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r.fd < 0)
-        return RD_ERR_ERRNO(err, RD_ERR_IO, "cannot open %s", path);
-    if (fstat(r.fd, &sb) != 0) {
-        st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot stat %s", path);
+    uint64_t size;
+    if ((st = reader_open(&r, path, &size, err)) != RD_OK)
         goto out;
-    }
-    if (!(r.buf = malloc(BUF_LEN))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory reading %s", path);
-        goto out;
-    }
-    uint64_t size = (uint64_t)sb.st_size;
     while (pos < size && !sc->stopped) {
         const unsigned char *h;
         int g = get(&r, pos, HEADER_LEN, &h);

@@ -153,6 +153,17 @@ static rd_status open_side(rd_engine e, const char *dsn, rd_db **out, rd_error *
     return RD_OK;
 }
 
+/* End the read-only transactions open_side began and disconnect both sides
+ * (either may be NULL). */
+static void close_sides(rd_db *db[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (db[i])
+            rd_db_commit(db[i], NULL);
+        rd_db_free(db[i]);
+    }
+}
+
 /* ---------- checksum ---------- */
 
 typedef struct ck_table {
@@ -421,11 +432,7 @@ out:
     }
     free(cts);
     rd_strlist_free(&names);
-    for (int i = 0; i < 2; i++) {
-        if (db[i])
-            rd_db_commit(db[i], NULL);
-        rd_db_free(db[i]);
-    }
+    close_sides(db);
 done:
     rd_strlist_free(&a.tables);
     rd_strlist_free(&a.keys);
@@ -543,11 +550,7 @@ out:
         rc = fail("diff", st, &err);
     rd_diff_result_clear(&r);
     rd_th_table_free(t);
-    for (int i = 0; i < 2; i++) {
-        if (db[i])
-            rd_db_commit(db[i], NULL);
-        rd_db_free(db[i]);
-    }
+    close_sides(db);
 done:
     rd_strlist_free(&a.tables);
     rd_strlist_free(&a.keys);

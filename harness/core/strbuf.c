@@ -148,3 +148,14 @@ char *rd_asprintf(const char *fmt, ...)
     va_end(ap);
     return p;
 }
+
+int rd_hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -15,14 +15,6 @@
 static const char *const no_password_msg =
     "a password in the dsn is not allowed: use MYSQL_PWD or password_env";
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* %XX-decode [p, p+n) into a heap string (NULL for an empty part). */
 static rd_status url_part(const char *p, size_t n, char **out, rd_error *err)
 {
@@ -36,8 +28,8 @@ static rd_status url_part(const char *p, size_t n, char **out, rd_error *err)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '%') {
-            int hi = i + 2 < n ? hexval((unsigned char)p[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval((unsigned char)p[i + 2]) : -1;
+            int hi = i + 2 < n ? rd_hex_value((unsigned char)p[i + 1]) : -1;
+            int lo = i + 2 < n ? rd_hex_value((unsigned char)p[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 free(s);
                 return RD_ERR(err, RD_ERR_CONFIG, "invalid %%-escape in mariadb dsn");

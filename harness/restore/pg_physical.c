@@ -310,7 +310,6 @@ static rd_status pgb_recover(const rd_restore_cfg *cfg, const rd_point *pt,
 {
     (void)cfg;
     rd_strlist settings = {0};
-    const char **sv = NULL;
     char *fetched = NULL;
     const char *wal = t->catalog ? t->catalog->wal_dir : NULL;
     rd_status st = RD_OK;
@@ -334,22 +333,8 @@ static rd_status pgb_recover(const rd_restore_cfg *cfg, const rd_point *pt,
     if ((st = recovery_settings(pt, t, wal, &settings, err)) != RD_OK ||
         (st = write_signal(s, err)) != RD_OK)
         goto out;
-    if (!(sv = rd_strlist_argv(&settings))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    rd_scratch_start so = {.settings = sv, .deadline = deadline};
-    if ((st = rd_scratch_start_physical(s, &so, err)) != RD_OK)
-        goto out;
-    if ((st = rd_pg_recovery_watch(s, t, deadline, out, err)) != RD_OK)
-        goto out;
-    if (!out->wal_first && pt->wal_start)
-        out->wal_first = rd_strdup(pt->wal_start);
-    if ((st = rd_scratch_attach(s, t->database, t->target_name, deadline, err)) != RD_OK)
-        goto out;
-    st = rd_pg_recovery_accepts_writes(s, deadline, out, err);
+    st = rd_pg_recovery_run(pt, t, s, &settings, deadline, out, err);
 out:
-    free(sv);
     free(fetched);
     rd_strlist_free(&settings);
     return st;

@@ -33,19 +33,21 @@ void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line);
 /* "2026-01-30 15:00:00.250+00" (explicit UTC offset) into buf. */
 char *rd_pg_recovery_time(int64_t ms, char *buf, size_t bufsz);
 
-/* Watch s->log and the server process until the recovery promoted
- * ("database system is ready to accept connections" after recovery) or
- * failed: the postmaster died, recovery ended before its target, paused, or
- * the deadline passed. Fills out (reached_ms, wal range, server_line, log
- * tail). RD_ERR_INTEGRITY (recovery ended before target / paused),
- * RD_ERR_PROC (server died), RD_ERR_TIMEOUT. */
-rd_status rd_pg_recovery_watch(rd_scratch *s, const rd_recovery_target *t, double deadline,
-                               rd_recovery_outcome *out, rd_error *err);
-
-/* After rd_scratch_attach: the instance is out of recovery and assigns a
- * transaction id (accepts writes); sets out->reached. */
-rd_status rd_pg_recovery_accepts_writes(rd_scratch *s, double deadline, rd_recovery_outcome *out,
-                                        rd_error *err);
+/* The recovery tail every PostgreSQL physical driver shares, once its data
+ * directory is laid and its recovery configured: start the scratch instance
+ * with settings ("name=value" server settings), watch s->log and the server
+ * process until the recovery promoted ("database system is ready to accept
+ * connections" after recovery) or failed (the postmaster died, recovery
+ * ended before its target, paused, or the deadline passed), then attach to
+ * t->database and prove the promoted instance is out of recovery and
+ * assigns a transaction id. Fills out (reached_ms, wal range, falling back
+ * to pt->wal_start for the first segment, server_line, log tail; reached
+ * on success). RD_ERR_INTEGRITY (recovery ended before target / paused /
+ * still in recovery), RD_ERR_PROC (server died), RD_ERR_TIMEOUT, and the
+ * errors of rd_scratch_start_physical and rd_scratch_attach. */
+rd_status rd_pg_recovery_run(const rd_point *pt, const rd_recovery_target *t, rd_scratch *s,
+                             const rd_strlist *settings, double deadline, rd_recovery_outcome *out,
+                             rd_error *err);
 
 /* pg_physical_s3.c: lay a base backup whose location is s3:// into data
  * (tar streamed into tar -x, plain file by file, backup_manifest into data

@@ -1,6 +1,6 @@
-/* pg_recovery_log.c: follow a PostgreSQL recovery through its server log and
- * process (rd_pg_recovery_watch), and prove that the promoted instance
- * accepts writes. The server logs in UTC (log_timezone and timezone are set
+/* pg_recovery_log.c: start a restored PostgreSQL, follow its recovery
+ * through its server log and process (rd_pg_recovery_run), and prove that
+ * the promoted instance accepts writes. The server logs in UTC (log_timezone and timezone are set
  * by the scratch), so every time in the log carries "+00". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +162,14 @@ static void fill_out(const rd_pg_recovery_log *l, rd_recovery_outcome *out, cons
     out->server_line = line && *line ? rd_strdup(line) : NULL;
 }
 
-rd_status rd_pg_recovery_watch(rd_scratch *s, const rd_recovery_target *t, double deadline,
-                               rd_recovery_outcome *out, rd_error *err)
+/* Watch s->log and the server process until the recovery promoted
+ * ("database system is ready to accept connections" after recovery) or
+ * failed: the postmaster died, recovery ended before its target, paused, or
+ * the deadline passed. Fills out (reached_ms, wal range, server_line, log
+ * tail). RD_ERR_INTEGRITY (recovery ended before target / paused),
+ * RD_ERR_PROC (server died), RD_ERR_TIMEOUT. */
+static rd_status watch_recovery(rd_scratch *s, const rd_recovery_target *t, double deadline,
+                                rd_recovery_outcome *out, rd_error *err)
 {
     rd_pg_recovery_log l;
     long off = 0;
@@ -213,8 +219,10 @@ rd_status rd_pg_recovery_watch(rd_scratch *s, const rd_recovery_target *t, doubl
     }
 }
 
-rd_status rd_pg_recovery_accepts_writes(rd_scratch *s, double deadline, rd_recovery_outcome *out,
-                                        rd_error *err)
+/* After rd_scratch_attach: the instance is out of recovery and assigns a
+ * transaction id (accepts writes); sets out->reached. */
+static rd_status accepts_writes(rd_scratch *s, double deadline, rd_recovery_outcome *out,
+                                rd_error *err)
 {
     rd_db_opts opts = {.password = s->conn.password, .app_name = "restoredrill"};
     rd_db *db = NULL;
@@ -239,5 +247,27 @@ rd_status rd_pg_recovery_accepts_writes(rd_scratch *s, double deadline, rd_recov
         rd_error_prefix(err, "the promoted instance does not accept writes: ");
     free(v);
     rd_db_free(db);
+    return st;
+}
+
+rd_status rd_pg_recovery_run(const rd_point *pt, const rd_recovery_target *t, rd_scratch *s,
+                             const rd_strlist *settings, double deadline, rd_recovery_outcome *out,
+                             rd_error *err)
+{
+    const char **sv = rd_strlist_argv(settings);
+    rd_status st;
+    if (!sv)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    rd_scratch_start so = {.settings = sv, .deadline = deadline};
+    if ((st = rd_scratch_start_physical(s, &so, err)) != RD_OK ||
+        (st = watch_recovery(s, t, deadline, out, err)) != RD_OK)
+        goto out;
+    if (!out->wal_first && pt->wal_start)
+        out->wal_first = rd_strdup(pt->wal_start);
+    if ((st = rd_scratch_attach(s, t->database, t->target_name, deadline, err)) != RD_OK)
+        goto out;
+    st = accepts_writes(s, deadline, out, err);
+out:
+    free(sv);
     return st;
 }

@@ -125,29 +125,13 @@ static rd_status pgbr_recover(const rd_restore_cfg *cfg, const rd_point *pt,
 {
     (void)cfg;
     rd_strlist settings = {0};
-    const char **sv = NULL;
     /* restore_command, the target and recovery_target_action are in the
      * postgresql.auto.conf pgBackRest wrote: only what it does not set */
     rd_status st = rd_strlist_push(&settings, "hot_standby=off", err);
     for (size_t i = 0; st == RD_OK && t->settings && i < t->settings->n; i++)
         st = rd_strlist_push(&settings, t->settings->items[i], err);
-    if (st != RD_OK)
-        goto out;
-    if (!(sv = rd_strlist_argv(&settings))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    rd_scratch_start so = {.settings = sv, .deadline = deadline};
-    if ((st = rd_scratch_start_physical(s, &so, err)) != RD_OK ||
-        (st = rd_pg_recovery_watch(s, t, deadline, out, err)) != RD_OK)
-        goto out;
-    if (!out->wal_first && pt->wal_start)
-        out->wal_first = rd_strdup(pt->wal_start);
-    if ((st = rd_scratch_attach(s, t->database, t->target_name, deadline, err)) != RD_OK)
-        goto out;
-    st = rd_pg_recovery_accepts_writes(s, deadline, out, err);
-out:
-    free(sv);
+    if (st == RD_OK)
+        st = rd_pg_recovery_run(pt, t, s, &settings, deadline, out, err);
     rd_strlist_free(&settings);
     return st;
 }

@@ -29,29 +29,13 @@
 
 /* --- the metadata endpoints: plain HTTP, no signing --- */
 
-typedef struct simple_body {
-    rd_strbuf *out;
-    int overflow;
-} simple_body;
-
-static size_t simple_write(char *buf, size_t size, size_t nitems, void *ud)
-{
-    simple_body *b = ud;
-    size_t n = size * nitems;
-    if (b->out->len + n > SIMPLE_BODY_MAX || rd_strbuf_append_n(b->out, buf, n, NULL) != RD_OK) {
-        b->overflow = 1;
-        return 0;
-    }
-    return n;
-}
-
 rd_status s3_http_simple(const char *method, const char *url, const char *const *headers,
                          double timeout, long *status, rd_strbuf *out, rd_error *err)
 {
     rd_status st = RD_OK;
     struct curl_slist *h = NULL;
     char errbuf[CURL_ERROR_SIZE];
-    simple_body body = {out, 0};
+    s3_capped_body body = {out, SIMPLE_BODY_MAX, 0};
     CURL *c = curl_easy_init();
     if (!c)
         return RD_ERR(err, RD_ERR_NOMEM, "cannot initialise libcurl");
@@ -69,7 +53,7 @@ rd_status s3_http_simple(const char *method, const char *url, const char *const 
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, simple_write);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s3_capped_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (strcmp(method, "GET") != 0) {
@@ -98,15 +82,9 @@ out:
 #define HTTP_TIMEOUT 5.0
 #define IMDS_TIMEOUT 2.0
 
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 static rd_status from_env(s3_creds *c, int *found, rd_error *err)
 {
-    const char *id = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
+    const char *id = s3_env("AWS_ACCESS_KEY_ID"), *secret = s3_env("AWS_SECRET_ACCESS_KEY");
     *found = 0;
     if (!id && !secret)
         return RD_OK;
@@ -116,22 +94,12 @@ static rd_status from_env(s3_creds *c, int *found, rd_error *err)
                       id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
     c->key_id = rd_strdup(id);
     c->secret = rd_strdup(secret);
-    c->token = rd_strdup(env("AWS_SESSION_TOKEN"));
+    c->token = rd_strdup(s3_env("AWS_SESSION_TOKEN"));
     c->source = "environment";
     if (!c->key_id || !c->secret)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     *found = 1;
     return RD_OK;
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
 }
 
 /* {AccessKeyId, SecretAccessKey, Token, Expiration} from a credentials endpoint. */
@@ -173,26 +141,27 @@ static rd_status from_container(s3_creds *c, int *found, rd_error *err)
     rd_strbuf body;
     rd_strbuf_init(&body, 64 * 1024);
     *found = 0;
-    if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"))
-        url = rd_asprintf("http://169.254.170.2%s", env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
-    else if (env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
-        url = rd_strdup(env("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+    if (s3_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"))
+        url =
+            rd_asprintf("http://169.254.170.2%s", s3_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
+    else if (s3_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+        url = rd_strdup(s3_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
     else
         return RD_OK;
     if (!url) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
-        tokfile = s3_read_small(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+    if (s3_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+        tokfile = s3_read_small(s3_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
         if (!tokfile) {
             st = RD_ERR(err, RD_ERR_CONFIG, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
-                        env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+                        s3_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
             goto out;
         }
-        auth = rd_asprintf("Authorization: %s", trim(tokfile));
-    } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
-        auth = rd_asprintf("Authorization: %s", env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+        auth = rd_asprintf("Authorization: %s", s3_trim(tokfile));
+    } else if (s3_env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+        auth = rd_asprintf("Authorization: %s", s3_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
     }
     const char *hdrs[] = {auth, NULL};
     long status = 0;
@@ -221,15 +190,15 @@ out:
 static rd_status from_imds(s3_creds *c, int *found, rd_error *err)
 {
     rd_status st = RD_OK;
-    const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-                           ? env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+    const char *base = s3_env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                           ? s3_env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
                            : "http://169.254.169.254";
     char *url = NULL, *tokhdr = NULL, *role = NULL;
     rd_strbuf body;
     long status = 0;
     rd_strbuf_init(&body, 64 * 1024);
     *found = 0;
-    const char *v = env("AWS_EC2_METADATA_DISABLED");
+    const char *v = s3_env("AWS_EC2_METADATA_DISABLED");
     if (v && strcasecmp(v, "true") == 0)
         return RD_OK;
     size_t bl = strlen(base);
@@ -241,7 +210,7 @@ static rd_status from_imds(s3_creds *c, int *found, rd_error *err)
     if (s3_http_simple("PUT", url, ttl, IMDS_TIMEOUT, &status, &body, NULL) != RD_OK ||
         status != 200)
         goto out; /* no instance metadata service: not on EC2 */
-    if (!(tokhdr = rd_asprintf("X-aws-ec2-metadata-token: %s", trim(body.data))))
+    if (!(tokhdr = rd_asprintf("X-aws-ec2-metadata-token: %s", s3_trim(body.data))))
         goto nomem;
     const char *hdrs[] = {tokhdr, NULL};
     free(url);
@@ -256,7 +225,7 @@ static rd_status from_imds(s3_creds *c, int *found, rd_error *err)
                         status);
         goto out;
     }
-    if (!(role = rd_strdup(trim(body.data))))
+    if (!(role = rd_strdup(s3_trim(body.data))))
         goto nomem;
     role[strcspn(role, "\r\n")] = '\0';
     free(url);

@@ -1,7 +1,8 @@
 /* s3_files.c: what the credential sources share: the shared files
  * (~/.aws/credentials, ~/.aws/config) read as INI text, the region from the
- * environment or the profile, and clearing credentials (their secrets are
- * overwritten before they are freed). */
+ * environment or the profile, clearing credentials (their secrets are
+ * overwritten before they are freed), reading the environment, trimming,
+ * and the capped body of the credential endpoints' and STS's answers. */
 #include "s3_int.h"
 
 #include "restoredrill/fs.h"
@@ -13,13 +14,13 @@
 
 #define FILE_MAX ((size_t)1024 * 1024)
 
-static const char *env(const char *name)
+const char *s3_env(const char *name)
 {
     const char *v = getenv(name);
     return v && *v ? v : NULL;
 }
 
-static char *trim(char *s)
+char *s3_trim(char *s)
 {
     while (isspace((unsigned char)*s))
         s++;
@@ -46,9 +47,9 @@ void s3_creds_clear(s3_creds *c)
 /* Path of a shared file: the variable, else ~/.aws/NAME. Heap or NULL. */
 char *s3_shared_file(const char *var, const char *name)
 {
-    if (env(var))
-        return rd_strdup(env(var));
-    const char *home = env("HOME");
+    if (s3_env(var))
+        return rd_strdup(s3_env(var));
+    const char *home = s3_env("HOME");
     return home ? rd_asprintf("%s/.aws/%s", home, name) : NULL;
 }
 
@@ -63,14 +64,14 @@ char *s3_ini_get(const char *text, const char *want, const char *key)
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
-        char *l = trim(line);
+        char *l = s3_trim(line);
         if (*l == '#' || *l == ';' || !*l)
             continue;
         if (*l == '[') {
             char *end = strchr(l, ']');
             if (end) {
                 *end = '\0';
-                in = strcmp(trim(l + 1), want) == 0;
+                in = strcmp(s3_trim(l + 1), want) == 0;
             }
             continue;
         }
@@ -78,9 +79,9 @@ char *s3_ini_get(const char *text, const char *want, const char *key)
         if (!in || !eq)
             continue;
         *eq = '\0';
-        if (strcmp(trim(l), key) == 0) {
+        if (strcmp(s3_trim(l), key) == 0) {
             free(result);
-            result = rd_strdup(trim(eq + 1));
+            result = rd_strdup(s3_trim(eq + 1));
         }
     }
     free(copy);
@@ -98,11 +99,11 @@ char *s3_read_small(const char *path)
 
 char *s3_region_from_env(void)
 {
-    if (env("AWS_REGION"))
-        return rd_strdup(env("AWS_REGION"));
-    if (env("AWS_DEFAULT_REGION"))
-        return rd_strdup(env("AWS_DEFAULT_REGION"));
-    const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+    if (s3_env("AWS_REGION"))
+        return rd_strdup(s3_env("AWS_REGION"));
+    if (s3_env("AWS_DEFAULT_REGION"))
+        return rd_strdup(s3_env("AWS_DEFAULT_REGION"));
+    const char *profile = s3_env("AWS_PROFILE") ? s3_env("AWS_PROFILE") : "default";
     char *fpath = s3_shared_file("AWS_CONFIG_FILE", "config"), *ftext = s3_read_small(fpath);
     char *section =
         strcmp(profile, "default") == 0 ? rd_strdup("default") : rd_asprintf("profile %s", profile);
@@ -115,4 +116,15 @@ char *s3_region_from_env(void)
         region = NULL;
     }
     return region;
+}
+
+size_t s3_capped_write(char *buf, size_t size, size_t nitems, void *ud)
+{
+    s3_capped_body *b = ud;
+    size_t n = size * nitems;
+    if (b->out->len + n > b->max || rd_strbuf_append_n(b->out, buf, n, NULL) != RD_OK) {
+        b->overflow = 1;
+        return 0;
+    }
+    return n;
 }

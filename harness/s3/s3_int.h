@@ -20,6 +20,19 @@ typedef struct s3_creds {
 } s3_creds;
 
 void s3_creds_clear(s3_creds *c);
+/* s3_files.c: the value of the environment variable name, NULL when unset
+ * or empty; s in place without leading and trailing white space. */
+const char *s3_env(const char *name);
+char *s3_trim(char *s);
+/* A libcurl write callback (ud: an s3_capped_body) appending to out up to
+ * max bytes; past them it sets overflow and aborts the transfer. For the
+ * small answers of the credential endpoints and STS. */
+typedef struct s3_capped_body {
+    rd_strbuf *out;
+    size_t max;
+    int overflow;
+} s3_capped_body;
+size_t s3_capped_write(char *buf, size_t size, size_t nitems, void *ud);
 /* The standard chain: environment, AWS_PROFILE / shared files, container
  * endpoint, IMDSv2. RD_ERR_CONFIG when none gives credentials. */
 rd_status s3_creds_load(s3_creds *out, rd_error *err);

@@ -32,12 +32,6 @@ typedef struct prof_files {
     char *ctext, *ftext;
 } prof_files;
 
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 static void files_free(prof_files *f)
 {
     free(f->cpath);
@@ -235,10 +229,10 @@ static rd_status append_pair(rd_strbuf *b, const char *name, const char *value, 
  * endpoint_url, else https://sts.REGION.amazonaws.com. */
 static char *sts_endpoint(const prof_files *f, const char *profile, const char *region)
 {
-    if (env("AWS_ENDPOINT_URL_STS"))
-        return rd_strdup(env("AWS_ENDPOINT_URL_STS"));
-    if (env("AWS_ENDPOINT_URL"))
-        return rd_strdup(env("AWS_ENDPOINT_URL"));
+    if (s3_env("AWS_ENDPOINT_URL_STS"))
+        return rd_strdup(s3_env("AWS_ENDPOINT_URL_STS"));
+    if (s3_env("AWS_ENDPOINT_URL"))
+        return rd_strdup(s3_env("AWS_ENDPOINT_URL"));
     char *e = f && profile ? prof_get(f, profile, "endpoint_url") : NULL;
     return e ? e : rd_asprintf("https://sts.%s.amazonaws.com", region);
 }
@@ -467,7 +461,7 @@ out:
 
 rd_status s3_creds_profile(s3_creds *c, int *found, rd_error *err)
 {
-    const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+    const char *profile = s3_env("AWS_PROFILE") ? s3_env("AWS_PROFILE") : "default";
     prof_files f = {s3_shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
                     s3_shared_file("AWS_CONFIG_FILE", "config"), NULL, NULL};
     f.ctext = s3_read_small(f.cpath);
@@ -475,7 +469,7 @@ rd_status s3_creds_profile(s3_creds *c, int *found, rd_error *err)
     rd_status st = resolve(&f, profile, 0, c, found, err);
     if (st == RD_OK && *found) {
         c->source = c->name;
-    } else if (st == RD_OK && env("AWS_PROFILE")) {
+    } else if (st == RD_OK && s3_env("AWS_PROFILE")) {
         st = RD_ERR(err, RD_ERR_CONFIG,
                     "AWS_PROFILE is %s but neither %s nor %s gives credentials for it (keys, "
                     "role_arn or credential_process)",
@@ -488,7 +482,7 @@ rd_status s3_creds_profile(s3_creds *c, int *found, rd_error *err)
 
 rd_status s3_creds_web_identity_env(s3_creds *c, int *found, rd_error *err)
 {
-    const char *role = env("AWS_ROLE_ARN"), *file = env("AWS_WEB_IDENTITY_TOKEN_FILE");
+    const char *role = s3_env("AWS_ROLE_ARN"), *file = s3_env("AWS_WEB_IDENTITY_TOKEN_FILE");
     *found = 0;
     if (!role && !file)
         return RD_OK;
@@ -496,8 +490,8 @@ rd_status s3_creds_web_identity_env(s3_creds *c, int *found, rd_error *err)
         return RD_ERR(err, RD_ERR_CONFIG, "%s is set but %s is not",
                       role ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE",
                       role ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN");
-    rd_status st =
-        web_identity(NULL, NULL, "AWS_ROLE_ARN", role, file, env("AWS_ROLE_SESSION_NAME"), c, err);
+    rd_status st = web_identity(NULL, NULL, "AWS_ROLE_ARN", role, file,
+                                s3_env("AWS_ROLE_SESSION_NAME"), c, err);
     if (st == RD_OK) {
         *found = 1;
         c->source = "web identity (AWS_ROLE_ARN)";

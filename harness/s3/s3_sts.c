@@ -16,29 +16,13 @@
 #define STS_TIMEOUT 30L
 #define STS_BODY_MAX ((size_t)64 * 1024)
 
-typedef struct body {
-    rd_strbuf *out;
-    int overflow;
-} body;
-
-static size_t on_write(char *buf, size_t size, size_t nitems, void *ud)
-{
-    body *b = ud;
-    size_t n = size * nitems;
-    if (b->out->len + n > STS_BODY_MAX || rd_strbuf_append_n(b->out, buf, n, NULL) != RD_OK) {
-        b->overflow = 1;
-        return 0;
-    }
-    return n;
-}
-
 rd_status s3_sts_post(const char *endpoint, const char *region, const char *form,
                       const s3_creds *src, long *status, rd_strbuf *out, rd_error *err)
 {
     rd_status st = RD_OK;
     struct curl_slist *h = NULL, *n;
     char errbuf[CURL_ERROR_SIZE], *sigv4 = NULL, *tok = NULL, *url = NULL;
-    body b = {out, 0};
+    s3_capped_body b = {out, STS_BODY_MAX, 0};
     if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
         return RD_ERR(
             err, RD_ERR_CONFIG,
@@ -79,7 +63,7 @@ rd_status s3_sts_post(const char *endpoint, const char *region, const char *form
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, STS_TIMEOUT);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s3_capped_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     CURLcode rc = curl_easy_perform(c);

@@ -4,6 +4,7 @@
 #include "s3_int.h"
 
 #include "restoredrill/clock.h"
+#include "restoredrill/strbuf.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -68,24 +69,13 @@ void rd_s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, cha
     xmlFreeDoc(doc);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* In place: %XX and '+' (a space) as S3's encoding-type=url writes them. */
 static void url_decode(char *s)
 {
     char *w = s;
     for (const char *r = s; *r; r++) {
         int hi, lo;
-        if (*r == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+        if (*r == '%' && (hi = rd_hex_value(r[1])) >= 0 && (lo = rd_hex_value(r[2])) >= 0) {
             *w++ = (char)(hi * 16 + lo);
             r += 2;
         } else {

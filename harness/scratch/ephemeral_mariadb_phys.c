@@ -154,6 +154,10 @@ static int is_system_db(const char *n)
            strcmp(n, "information_schema") == 0 || strcmp(n, "performance_schema") == 0;
 }
 
+/* A restored server without a database of its own is an error. */
+static const rd_scratch_db_rules mdb_rules = {
+    .noun = "server", .is_system = is_system_db, .fallback = NULL};
+
 /* Connect as the drill's account until the server answers (it may still be
  * applying its crash recovery), or it died, or the deadline passed. */
 static rd_status connect_drill(rd_scratch *s, rd_eph *e, double deadline, rd_db **db, rd_error *err)
@@ -190,51 +194,16 @@ rd_status rd_eph_mdb_attach(rd_scratch *s, rd_eph *e, const char *database, cons
     rd_db *db = NULL;
     rd_db_result *r = NULL;
     char *chosen = NULL, *user = NULL;
-    rd_strbuf names;
     rd_status st;
-    size_t nuser = 0;
 
-    rd_strbuf_init(&names, 4096);
     if ((st = connect_drill(s, e, deadline, &db, err)) != RD_OK)
         goto out;
     if (p->initfile) /* read: the password it holds goes */
         unlink(p->initfile);
     if ((st = rd_db_query(db, "SELECT schema_name FROM information_schema.schemata ORDER BY 1", 60,
-                          100000, &r, err)) != RD_OK)
+                          100000, &r, err)) != RD_OK ||
+        (st = rd_scratch_choose_database(r, &mdb_rules, database, target, &chosen, err)) != RD_OK)
         goto out;
-    for (size_t i = 0; i < r->nrows; i++) {
-        const char *n = rd_db_cell(r, i, 0);
-        if (!n)
-            continue;
-        if (database && strcmp(n, database) == 0)
-            chosen = rd_strdup(n);
-        if (is_system_db(n))
-            continue;
-        nuser++;
-        if (names.len)
-            rd_strbuf_append(&names, ", ", NULL);
-        rd_strbuf_append(&names, n, NULL);
-    }
-    if (database && !chosen) {
-        st = RD_ERR(err, RD_ERR_CONFIG,
-                    "database: the restored server has no database \"%s\" (it holds: %s)", database,
-                    names.len ? names.data : "no user database");
-        goto out;
-    }
-    for (size_t i = 0; !chosen && target && i < r->nrows; i++)
-        if (rd_db_cell(r, i, 0) && strcmp(rd_db_cell(r, i, 0), target) == 0)
-            chosen = rd_strdup(target);
-    for (size_t i = 0; !chosen && nuser == 1 && i < r->nrows; i++)
-        if (rd_db_cell(r, i, 0) && !is_system_db(rd_db_cell(r, i, 0)))
-            chosen = rd_strdup(rd_db_cell(r, i, 0));
-    if (!chosen) {
-        st = RD_ERR(err, RD_ERR_CONFIG,
-                    nuser ? "database: the restored server holds several databases (%s) and none "
-                            "is named like the target: set the target's \"database\""
-                          : "database: the restored server holds no database of its own%s",
-                    names.len ? names.data : "");
-        goto out;
-    }
     free(s->server_version);
     s->server_version = NULL;
     if ((st = rd_db_server_version(db, &s->server_version, err)) != RD_OK)
@@ -251,7 +220,6 @@ rd_status rd_eph_mdb_attach(rd_scratch *s, rd_eph *e, const char *database, cons
 out:
     rd_db_result_free(r);
     rd_db_free(db);
-    rd_strbuf_free(&names);
     free(user);
     free(chosen);
     return st;

@@ -237,56 +237,24 @@ static int is_system_db(const char *n)
     return strcmp(n, "postgres") == 0 || strncmp(n, "template", 8) == 0;
 }
 
+/* With no user database, the drill works in "postgres". */
+static const rd_scratch_db_rules pg_rules = {
+    .noun = "cluster", .is_system = is_system_db, .fallback = "postgres"};
+
 rd_status rd_eph_pg_attach(rd_scratch *s, rd_eph *e, const char *database, const char *target,
                            double deadline, rd_error *err)
 {
     rd_db *db = NULL;
     rd_db_result *r = NULL;
     char *user = NULL, *chosen = NULL;
-    rd_strbuf names;
     rd_status st;
-    size_t nuser = 0;
 
-    rd_strbuf_init(&names, 4096);
     if ((st = connect_super(s, e, deadline, &db, &user, err)) != RD_OK)
         goto out;
     if ((st = rd_db_query(db, "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname",
-                          60, 10000, &r, err)) != RD_OK)
+                          60, 10000, &r, err)) != RD_OK ||
+        (st = rd_scratch_choose_database(r, &pg_rules, database, target, &chosen, err)) != RD_OK)
         goto out;
-    for (size_t i = 0; i < r->nrows; i++) {
-        const char *n = rd_db_cell(r, i, 0);
-        if (!n)
-            continue;
-        if (database && strcmp(n, database) == 0)
-            chosen = rd_strdup(n);
-        if (is_system_db(n))
-            continue;
-        nuser++;
-        if (names.len)
-            rd_strbuf_append(&names, ", ", NULL);
-        rd_strbuf_append(&names, n, NULL);
-    }
-    if (database && !chosen) {
-        st = RD_ERR(err, RD_ERR_CONFIG,
-                    "database: the restored cluster has no database \"%s\" (it holds: %s)",
-                    database, names.len ? names.data : "no user database");
-        goto out;
-    }
-    for (size_t i = 0; !chosen && target && i < r->nrows; i++)
-        if (rd_db_cell(r, i, 0) && strcmp(rd_db_cell(r, i, 0), target) == 0)
-            chosen = rd_strdup(target);
-    for (size_t i = 0; !chosen && nuser == 1 && i < r->nrows; i++)
-        if (rd_db_cell(r, i, 0) && !is_system_db(rd_db_cell(r, i, 0)))
-            chosen = rd_strdup(rd_db_cell(r, i, 0));
-    if (!chosen && nuser == 0)
-        chosen = rd_strdup("postgres");
-    if (!chosen) {
-        st = RD_ERR(err, RD_ERR_CONFIG,
-                    "database: the restored cluster holds several databases (%s) and none is "
-                    "named like the target: set the target's \"database\"",
-                    names.data);
-        goto out;
-    }
     free(s->server_version);
     s->server_version = NULL;
     if ((st = rd_db_server_version(db, &s->server_version, err)) != RD_OK)
@@ -301,7 +269,6 @@ rd_status rd_eph_pg_attach(rd_scratch *s, rd_eph *e, const char *database, const
 out:
     rd_db_result_free(r);
     rd_db_free(db);
-    rd_strbuf_free(&names);
     free(user);
     free(chosen);
     return st;

@@ -263,6 +263,24 @@ rd_status rd_scratch_wait_ready(rd_scratch *s, const char *dsn, double deadline,
 rd_status rd_scratch_check_same_server(rd_db *db, const char *reference_identity, int allow,
                                        rd_error *err);
 
+/* --- which database a restored instance is attached to (attach_database.c) --- */
+
+/* An engine's part of the rule. */
+typedef struct rd_scratch_db_rules {
+    const char *noun;                   /* "cluster", "server": what messages call the instance */
+    int (*is_system)(const char *name); /* 1 for the engine's own databases */
+    const char *fallback;               /* chosen when it holds no user database; NULL: an error */
+} rd_scratch_db_rules;
+/* Choose among the database names in column 0 of r (NULL cells skipped):
+ * database when given (RD_ERR_CONFIG naming the user databases when r has
+ * no such name), else the one named target, else the only user database,
+ * else rules->fallback when there is no user database. RD_ERR_CONFIG when
+ * several user databases leave the choice open or none is left; *chosen
+ * (heap) is written only on success. */
+rd_status rd_scratch_choose_database(const rd_db_result *r, const rd_scratch_db_rules *rules,
+                                     const char *database, const char *target, char **chosen,
+                                     rd_error *err);
+
 /* --- helpers (scratch.c) --- */
 
 /* Free all fields of s and s itself (no teardown). */

@@ -209,19 +209,28 @@ out:
 
 /* --- processes and ports --- */
 
-unsigned long long rd_scratch_proc_starttime(pid_t pid)
+/* The start of /proc/PID/stat (at most bufsz - 1 bytes) into buf,
+ * NUL-terminated; 0 when there is no such process. */
+static int read_proc_stat(pid_t pid, char *buf, size_t bufsz)
 {
-    char path[64], buf[1024];
-    unsigned long long start = 0;
-    FILE *f;
-
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    f = fopen(path, "re");
+    FILE *f = fopen(path, "re");
     if (!f)
         return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    size_t n = fread(buf, 1, bufsz - 1, f);
     fclose(f);
     buf[n] = '\0';
+    return 1;
+}
+
+unsigned long long rd_scratch_proc_starttime(pid_t pid)
+{
+    char buf[1024];
+    unsigned long long start = 0;
+
+    if (!read_proc_stat(pid, buf, sizeof buf))
+        return 0;
     /* comm (field 2) may hold spaces and parentheses: fields restart after the last ')' */
     char *p = strrchr(buf, ')');
     if (!p)
@@ -242,18 +251,12 @@ unsigned long long rd_scratch_proc_starttime(pid_t pid)
 
 int rd_scratch_pid_alive(pid_t pid)
 {
-    char path[64], buf[512];
-    FILE *f;
+    char buf[512];
 
     if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH))
         return 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    f = fopen(path, "re");
-    if (!f)
+    if (!read_proc_stat(pid, buf, sizeof buf))
         return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
     char *p = strrchr(buf, ')');
     return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }

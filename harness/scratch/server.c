@@ -41,17 +41,6 @@ static void parts_free(dsn_parts *d)
     rd_strbuf_free(&d->params);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static char *pct_decode(const char *s, size_t n)
 {
     char *out = malloc(n + 1);
@@ -59,8 +48,9 @@ static char *pct_decode(const char *s, size_t n)
     if (!out)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n + 1 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n + 1 && rd_hex_value(s[i + 1]) >= 0 &&
+            rd_hex_value(s[i + 2]) >= 0) {
+            out[j++] = (char)(rd_hex_value(s[i + 1]) * 16 + rd_hex_value(s[i + 2]));
             i += 2;
         } else {
             out[j++] = s[i];

@@ -53,7 +53,9 @@ char *rd_fs_join(const char *a, const char *b);
  * is true, else exclusive, waiting up to wait_s seconds (polling, resumed
  * after signals; 0: one try). *fd is the lock's
  * descriptor for rd_fs_unlock. RD_ERR_TIMEOUT "LOCK stayed locked by another
- * process" when the wait runs out; RD_ERR_IO when it cannot be opened. */
+ * process" when the wait runs out; RD_ERR_IO "cannot open lock LOCK: ..."
+ * when it cannot be opened (a symlink is refused), "cannot lock LOCK: ..."
+ * when flock fails otherwise (err->sys_errno holds the errno). */
 rd_status rd_fs_lock(const char *lock_path, double wait_s, int shared, int *fd, rd_error *err);
 /* Release and close a lock from rd_fs_lock; fd < 0 is a no-op. */
 void rd_fs_unlock(int fd);

@@ -44,5 +44,8 @@ void rd_strbuf_keep_tail(rd_strbuf *sb, size_t n);
 char *rd_strdup(const char *s);
 /* malloc'ed printf; NULL on allocation failure. */
 char *rd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The value of the hex digit c (0-9, a-f, A-F): 0..15; -1 for anything else
+ * (NUL and bytes above 127 included). For %XX decoding. */
+int rd_hex_value(int c);
 
 #endif

@@ -17,17 +17,9 @@
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 here=$(cd "$(dirname "$0")/.." && pwd)
-command -v node >/dev/null 2>&1 || { echo "skipping: node is not installed"; exit 77; }
+. "$here/dynalitelib.sh"
+need_dynalite
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
-if [ ! -f "$here/npm/node_modules/dynalite/index.js" ]; then
-    npm ci --prefix "$here/npm" --no-audit --no-fund --silent >/dev/null 2>&1
-fi
-[ -f "$here/npm/node_modules/dynalite/index.js" ] ||
-    { echo "skipping: dynalite is not installed (npm ci --prefix tests/npm failed)"; exit 77; }
-# through a link in this test's own directory, so that the dynalite processes
-# of this test (their command line names the package) can be told apart
-ln -s "$here/npm/node_modules/dynalite" "$tmp/dynalite"
-export RESTOREDRILL_DYNALITE="$tmp/dynalite"
 gen="$fixtures/dynamodb/gen-export.py"
 
 python3 "$gen" "$tmp/clean" --items 100000 --files 8 || fail "generate clean"

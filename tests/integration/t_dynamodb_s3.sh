@@ -19,14 +19,8 @@
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 here=$(cd "$(dirname "$0")/.." && pwd)
-command -v node >/dev/null 2>&1 || { echo "skipping: node is not installed"; exit 77; }
-if [ ! -f "$here/npm/node_modules/dynalite/index.js" ]; then
-    npm ci --prefix "$here/npm" --no-audit --no-fund --silent >/dev/null 2>&1
-fi
-[ -f "$here/npm/node_modules/dynalite/index.js" ] ||
-    { echo "skipping: dynalite is not installed (npm ci --prefix tests/npm failed)"; exit 77; }
-ln -s "$here/npm/node_modules/dynalite" "$tmp/dynalite"
-export RESTOREDRILL_DYNALITE="$tmp/dynalite"
+. "$here/dynalitelib.sh"
+need_dynalite
 s3dir="$tmp/s3"
 . "$here/s3/s3lib.sh"
 s3_start

@@ -10,14 +10,8 @@
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 here=$(cd "$(dirname "$0")/.." && pwd)
-command -v node >/dev/null 2>&1 || { echo "skipping: node is not installed"; exit 77; }
-if [ ! -f "$here/npm/node_modules/dynalite/index.js" ]; then
-    npm ci --prefix "$here/npm" --no-audit --no-fund --silent >/dev/null 2>&1
-fi
-[ -f "$here/npm/node_modules/dynalite/index.js" ] ||
-    { echo "skipping: dynalite is not installed (npm ci --prefix tests/npm failed)"; exit 77; }
-ln -s "$here/npm/node_modules/dynalite" "$tmp/dynalite"
-export RESTOREDRILL_DYNALITE="$tmp/dynalite"
+. "$here/dynalitelib.sh"
+need_dynalite
 python3 "$fixtures/dynamodb/gen-export.py" "$tmp/exp" --items 400 --files 1 || fail "generate"
 cp "$fixtures/dynamodb/smoke-app.js" "$tmp/smoke-app.js"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -15,13 +15,10 @@
 #   CHECK TABLE, a server that stops on a corrupted page at start;
 #   bad settings (exit 2 naming the setting). No scratch left behind.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$fixtures/mariabackuplib.sh"
 need_bin
 
-"$fixtures/make-mariabackup.sh" "$tmp/mb" "$RD_BIN" >"$tmp/fixture.log" 2>&1
-frc=$?
-if [ $frc -eq 77 ]; then echo "skipping: no mariadbd / mariadb-backup"; exit 77; fi
-[ $frc -eq 0 ] || { cat "$tmp/fixture.log"; echo "make-mariabackup.sh failed ($frc)"; exit 1; }
-. "$tmp/mb/fixture.env"
+mb_fixture
 
 # config FILE ARCHIVE SAMPLE [CATALOG_EXTRA]: one target "shop"
 config() {
@@ -40,26 +37,6 @@ config() {
        "query": "SELECT COUNT(*) FROM mysql.tables_priv WHERE User = 'rd_app' AND Table_name = 'marks'",
        "expect": ">= 0"}]}]}
 JSON
-}
-drill() { # drill CONFIG [SEED]
-    rm -rf "$tmp/out"
-    run "$RD_BIN" --no-progress run "$1" --seed "${2:-1}"
-}
-check_of() { jqr ".targets[0].checks[] | select(.name == \"$1\" or .type == \"$1\") | .$2" | head -n 1; }
-# marks written at or before a target (ms): a mark stamped S counts when S + 0.999 s <= T
-marks_at() {
-    n=0
-    for i in $(seq 1 "$MARKS"); do
-        eval m=\$MARK_$i
-        s=${m%.*}
-        [ $((s * 1000 + 999)) -le "$1" ] && n=$((n + 1))
-    done
-    echo $n
-}
-ms_of() { # RFC 3339 with milliseconds ("...T14:39:13.172Z") -> epoch ms
-    d=$(date -u -d "$(echo "$1" | sed 's/\.[0-9]*Z$/ UTC/; s/T/ /')" +%s)
-    f=$(echo "$1" | sed 's/.*\.\([0-9]*\)Z$/\1/; s/^0*//')
-    echo $((d * 1000 + ${f:-0}))
 }
 copy() { rm -rf "$tmp/c-$1"; mkdir -p "$tmp/c-$1"; cp -a "$tmp/mb/base" "$tmp/mb/binlog" "$tmp/c-$1/"; echo "$tmp/c-$1"; }
 

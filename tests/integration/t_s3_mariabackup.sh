@@ -11,6 +11,7 @@
 # x@0024*.frm files are left out of the local and the moto tree alike; the
 # whole tree is drilled from @20minutes/s3rver when node is there).
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$fixtures/mariabackuplib.sh"
 need_bin
 here=$(cd "$(dirname "$0")/.." && pwd)
 s3dir="$tmp/s3"
@@ -19,11 +20,7 @@ s3_start
 s3_isolate
 s3cmd() { c=$1; shift; python3 "$here/s3/s3server.py" "$c" "$s3dir" "$@" || fail "s3server.py $c $*"; }
 
-"$fixtures/make-mariabackup.sh" "$tmp/mb" "$RD_BIN" >"$tmp/fixture.log" 2>&1
-frc=$?
-if [ $frc -eq 77 ]; then echo "skipping: no mariadbd / mariadb-backup"; exit 77; fi
-[ $frc -eq 0 ] || { cat "$tmp/fixture.log"; echo "make-mariabackup.sh failed ($frc)"; exit 1; }
-. "$tmp/mb/fixture.env"
+mb_fixture
 # moto 5.2.1 refuses keys with '@' (boto3's own requests too): the sys
 # schema's x@0024*.frm view definitions stay out of both trees compared here
 cp -a "$tmp/mb/base" "$tmp/fullbase"
@@ -47,22 +44,6 @@ config() { # config FILE BASE BINLOG SAMPLE
        "query": "SELECT COUNT(*) FROM mysql.tables_priv WHERE User = 'rd_app' AND Table_name = 'marks'",
        "expect": ">= 0"}]}]}
 JSON
-}
-drill() { rm -rf "$tmp/out"; run "$RD_BIN" --no-progress run "$1" --seed "${2:-1}"; }
-check_of() { jqr ".targets[0].checks[] | select(.name == \"$1\" or .type == \"$1\") | .$2" | head -n 1; }
-marks_at() {
-    n=0
-    for i in $(seq 1 "$MARKS"); do
-        eval m=\$MARK_$i
-        s=${m%.*}
-        [ $((s * 1000 + 999)) -le "$1" ] && n=$((n + 1))
-    done
-    echo $n
-}
-ms_of() {
-    d=$(date -u -d "$(echo "$1" | sed 's/\.[0-9]*Z$/ UTC/; s/T/ /')" +%s)
-    f=$(echo "$1" | sed 's/.*\.\([0-9]*\)Z$/\1/; s/^0*//')
-    echo $((d * 1000 + ${f:-0}))
 }
 strip() { jq 'del(.config) | walk(if type == "object" then del(.location, .generated_at, .age_seconds, .rpo_exposure_seconds, .newest_age_seconds, .catalog_seconds) else . end)' "$1"; }
 

@@ -8,50 +8,19 @@
 # they must: a sampled tenant with a missing row or a changed value, a dump
 # cut inside a tenant's section, a glob that matches nothing (exit 2).
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$fixtures/tenants/tenantlib.sh"
 need_bin
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
-sh "$fixtures/tenants/make-tenants-pg.sh" "$tmp/t" 50 >"$tmp/make.log" 2>&1
-mrc=$?
-[ $mrc -eq 77 ] && { echo "skipping: no postgresql server binaries"; exit 77; }
-[ $mrc -eq 0 ] || { cat "$tmp/make.log"; echo "make-tenants-pg.sh failed ($mrc)"; exit 1; }
-ts=$(cat "$tmp/t/stamp")
-all="$tmp/t/all"
+tenants_fixture pg 50
 long=yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy
 
-# config FILE DIR DATABASES_JSON SAMPLE RESTORED [ROLES]
-config() {
-    cat >"$1" <<JSON
-{ "version": 1, "name": "tenants",
-  "output": {"dir": "$tmp/out", "json": "drill.json", "junit": "junit.xml",
-             "prometheus": "restoredrill.prom", "html": "evidence.html"},
-  "targets": [ {
-    "name": "tenants", "engine": "postgres",
-    "catalog": {"type": "dir", "path": "$2", "pattern": "*.sql", "time_from": "name"},
-    "databases": $3,
-    "sample": {"strategy": "latest", "databases": $4},
-    "restore": {"roles": "${6:-no-owner}"},
-    "checks": [
-      {"type": "integrity"},
-      {"type": "sql", "name": "order count", "query": "SELECT count(*) FROM orders", "expect": "= 10"},
-      {"type": "sql", "name": "order total", "query": "SELECT sum(amount) FROM orders", "expect": "= 550.00"},
-      {"type": "sql", "name": "where", "query": "SELECT current_database()", "expect": "~ ."},
-      {"type": "sql", "name": "databases restored",
-       "query": "SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1', 'tenants')",
-       "expect": "= $5"}
-    ] } ] }
-JSON
-}
+tenants_engine=postgres
 
 names="central $(seq -f 'tenant_%g' 1 50) tenant_ünïcødé"
 for seed in 1 1234; do
-    config "$tmp/drill.json" "$all" '["tenant_*", "central"]' 5 5
-    rm -rf "$tmp/out"
-    run "$RD_BIN" run "$tmp/drill.json" --seed "$seed" --no-progress
-    expect_rc 0 "seed $seed"
+    tenants_config "$tmp/drill.json" "$all" '["tenant_*", "central"]' 5 5
     # shellcheck disable=SC2086
-    want=$(python3 "$fixtures/tenants/pick.py" "$seed" 5 $names | tr '\n' ' ')
-    expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "seed $seed: picks"
-    expect_eq "$(jqr '.targets[0].databases | "\(.total) \(.matched)"')" "55 52" "seed $seed: counts"
+    tenants_sampled "$seed" 5 "55 52" $names
     expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | join(" ")') " \
         "$want" "seed $seed: each database under its own name"
     first=$(echo "$want" | cut -d' ' -f1)
@@ -64,9 +33,8 @@ sh "$(dirname "$0")/../validate-reports.sh" "$tmp/out" >"$tmp/validate.log" 2>&1
 no_leftovers "samples"
 
 # hostile names, with roles create (the role app comes back and owns orders)
-config "$tmp/drill.json" "$all" "[\"it's\", \"dq\\\"name\", \"tenant_ü*\", \"$long\"]" 0 4 create
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 5 --no-progress
+tenants_config "$tmp/drill.json" "$all" "[\"it's\", \"dq\\\"name\", \"tenant_ü*\", \"$long\"]" 0 4 create
+tenants_drill 5
 expect_rc 0 "hostile names"
 expect_eq "$(jqr '.targets[0].databases.drilled | join("|")')" "dq\"name|it's|tenant_ünïcødé|$long" "hostile: drilled"
 expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | join("|")')" \
@@ -74,9 +42,8 @@ expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | 
 expect_eq "$(jqr '[.targets[0].checks[] | select(.status != "passed" and .status != "skipped")] | length')" 0 "hostile: all passed"
 
 # a glob that matches nothing: configuration error, exit 2
-config "$tmp/drill.json" "$all" '["tenant_*", "tenant%"]' 5 5
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 1 --no-progress
+tenants_config "$tmp/drill.json" "$all" '["tenant_*", "tenant%"]' 5 5
+tenants_drill 1
 expect_rc 2 "glob matching nothing"
 expect_has "$tmp/err.txt" 'targets[0].databases[1]: "tenant%" matches none of the 55 databases of the recovery point' "glob message"
 
@@ -100,16 +67,8 @@ for line in open(sys.argv[1], encoding="utf-8"):
     out.append(line)
 open(sys.argv[2], "w", encoding="utf-8").write("".join(out))
 PY
-config "$tmp/drill.json" "$tmp/bad" '["tenant_7", "tenant_8"]' 0 2
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 1 --no-progress
-expect_rc 1 "changed tenant"
-expect_eq "$(jqr '.targets[0].checks[] | select(.object == "tenant_7.order count") | "\(.status) \(.actual)"')" \
-    "failed 9" "missing row"
-expect_eq "$(jqr '.targets[0].checks[] | select(.object == "tenant_7.order total") | "\(.status) \(.actual)"')" \
-    "failed 520.50" "changed value"
-expect_eq "$(jqr '[.targets[0].checks[] | select(.database == "tenant_8") | .status] | unique | join(" ")')" \
-    "passed" "tenant_8 untouched"
+tenants_config "$tmp/drill.json" "$tmp/bad" '["tenant_7", "tenant_8"]' 0 2
+tenants_changed
 
 # a dump cut in the middle of a tenant's section
 mkdir -p "$tmp/cut"
@@ -120,16 +79,8 @@ start = data.index(b'-- Database "tenant_20" dump')
 cut = data.index(b"COPY public.orders ", start) + 60
 open(sys.argv[2], "wb").write(data[:cut])
 PY
-config "$tmp/drill.json" "$tmp/cut" '["tenant_20"]' 0 1
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 1 --no-progress
-expect_rc 1 "cut dump"
-msg=$(jqr '.targets[0].checks[] | select(.type == "restore") | .message')
-case $msg in
-"plain SQL dump is truncated inside the section of database \`tenant_20\`: the completion trailer is missing"*) ;;
-*) fail "cut: the restore message does not name tenant_20: $msg" ;;
-esac
-no_leftovers "failures"
+tenants_config "$tmp/drill.json" "$tmp/cut" '["tenant_20"]' 0 1
+tenants_cut
 
 # per-database dumps: tenant_<k>-<ts>.dump (pg_dump -Fc of the database
 # alone) grouped into one point by the time in their names; each sampled
@@ -143,8 +94,7 @@ cat >"$tmp/drill.json" <<JSON
       {"type": "sql", "name": "where", "query": "SELECT current_database()", "expect": "~ ."},
       {"type": "sql", "name": "order total", "query": "SELECT sum(amount) FROM orders", "expect": "= 550.00"} ] } ] }
 JSON
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 7 --no-progress
+tenants_drill 7
 expect_rc 0 "per-database dumps"
 # shellcheck disable=SC2086
 want=$(python3 "$fixtures/tenants/pick.py" 7 5 $(seq -f 'tenant_%g' 1 50) | tr '\n' ' ')

@@ -12,6 +12,7 @@
 # the same against the live cluster as reference.dsn (each database against
 # its namesake).
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$fixtures/tenants/tenantlib.sh"
 need_bin
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
 mkdir -p "$tmp/cl"
@@ -42,11 +43,7 @@ JSON
 rc=0; "$RD_BIN" run "$tmp/ref.json" --seed 1 --no-progress >"$tmp/ref.out" 2>"$tmp/ref.err" || rc=\$?
 echo "\$rc" >"$tmp/ref.rc"
 HOOK
-TENANTS_PG_HOOK="sh $tmp/hook.sh" sh "$fixtures/tenants/make-tenants-pg.sh" "$tmp/t" 10 >"$tmp/make.log" 2>&1
-mrc=$?
-[ $mrc -eq 77 ] && { echo "skipping: no postgresql server binaries"; exit 77; }
-[ $mrc -eq 0 ] || { cat "$tmp/make.log"; echo "make-tenants-pg.sh failed ($mrc)"; exit 1; }
-ts=$(cat "$tmp/t/stamp")
+tenants_fixture pg 10 TENANTS_PG_HOOK="sh $tmp/hook.sh"
 dump="$tmp/cl/tenants-$ts.sql"
 long=yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy
 
@@ -99,13 +96,8 @@ JSON
 names="central $(seq -f 'tenant_%g' 1 10) tenant_ünïcødé"
 for seed in 1 99; do
     config "$tmp/drill.json" '["tenant_*", "central"]' 5
-    rm -rf "$tmp/out"
-    run "$RD_BIN" run "$tmp/drill.json" --seed "$seed" --no-progress
-    expect_rc 0 "seed $seed"
     # shellcheck disable=SC2086
-    want=$(python3 "$fixtures/tenants/pick.py" "$seed" 5 $names | tr '\n' ' ')
-    expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "seed $seed: picks"
-    expect_eq "$(jqr '.targets[0].databases | "\(.total) \(.matched)"')" "15 12" "seed $seed: counts"
+    tenants_sampled "$seed" 5 "15 12" $names
     expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | join(" ")') " \
         "$want" "seed $seed: each database under its own name"
     expect_eq "$(jqr '[.targets[0].checks[] | select(.type == "checksum") | .database] | unique | length')" 5 \
@@ -117,15 +109,13 @@ no_leftovers "samples"
 
 # against `manifest --databases` taken after the backup, before the change
 config "$tmp/drill.json" '["tenant_*"]' 5 "$tmp/m-before.json"
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 4 --no-progress
+tenants_drill 4
 expect_rc 0 "manifest --databases"
 expect_eq "$(jqr '[.targets[0].checks[] | select(.type == "checksum") | .status] | unique | join(" ")')" passed "manifest --databases: checksums"
 
 # against the manifest taken after tenant_7 changed: tenant_7 fails, tenant_8 does not
 config "$tmp/drill.json" '["tenant_7", "tenant_8"]' 0 "$tmp/m-after.json"
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 1 --no-progress
+tenants_drill 1
 expect_rc 1 "changed tenant"
 expect_eq "$(jqr '[.targets[0].checks[] | select(.status != "passed") | "\(.status) \(.object)"] | join("|")')" \
     "failed tenant_7.public.orders" "changed tenant: only tenant_7's orders fail"

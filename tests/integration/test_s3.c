@@ -482,6 +482,20 @@ START_TEST(container_credentials)
     rd_s3_objects_free(&l);
     ck_assert_int_eq(read_int_file("creds.count", 1), 4);
     rd_s3_free(s);
+    /* an answer past 64 KiB is refused, not read on */
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 70 * 1024; i++)
+        fputc(' ', f);
+    fputs(json, f);
+    fclose(f);
+    s = client();
+    ck_assert_int_eq(rd_s3_list(s, "bkt", NULL, &l, &err), RD_ERR_NET);
+    char want[400];
+    snprintf(want, sizeof want,
+             "container credentials endpoint: %s answered with more than 65536 bytes", url);
+    ck_assert_str_eq(err.msg, want);
+    rd_s3_free(s);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");

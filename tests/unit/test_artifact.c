@@ -2,7 +2,6 @@
  * corrupt and truncated streams, sha256 verification, decrypt filters, and
  * pumping into a reader that goes away. All samples are made here. */
 #include <check.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,8 +18,7 @@
 #include "restoredrill/clock.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/sha256.h"
-
-static char tmpdir[256];
+#include "tmpdir_fixture.h"
 
 static const char PG_PLAIN_HEAD[] = "--\n-- PostgreSQL database dump\n--\n\n"
                                     "-- Dumped from database version 15.10\n\n"
@@ -36,23 +34,9 @@ static const char MARIADB_NOHEADER[] =
     "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n"
     "/*!40101 SET NAMES utf8mb4 */;\n";
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rd-test-artifact-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_tmpdir_make("/tmp/rd-test-artifact-XXXXXX");
 }
 
 static char *path_of(const char *name)
@@ -267,6 +251,25 @@ START_TEST(open_missing)
 }
 END_TEST
 
+/* text[0, split) and text[split, n) compressed apart and concatenated into
+ * one file name (two gzip members, two zstd frames) read back as text. */
+static void two_frames_round_trip(void *(*compress)(const void *, size_t, size_t *),
+                                  const char *name, const char *text, size_t n, size_t split,
+                                  rd_format fmt, rd_wrap wrap)
+{
+    size_t z1n, z2n;
+    void *z1 = compress(text, split, &z1n);
+    void *z2 = compress(text + split, n - split, &z2n);
+    char *both = malloc(z1n + z2n);
+    memcpy(both, z1, z1n);
+    memcpy(both + z1n, z2, z2n);
+    put(name, both, z1n + z2n);
+    round_trip(name, text, n, fmt, wrap);
+    free(both);
+    free(z1);
+    free(z2);
+}
+
 START_TEST(gzip_round_trip)
 {
     size_t n, zn;
@@ -276,17 +279,7 @@ START_TEST(gzip_round_trip)
     round_trip("p.sql.gz", text, n, RD_FMT_PG_PLAIN, RD_WRAP_GZIP);
 
     /* two gzip members (pigz, cat a.gz b.gz) decode as one stream */
-    size_t half = n / 2, z1n, z2n;
-    void *z1 = gzip_of(text, half, &z1n);
-    void *z2 = gzip_of(text + half, n - half, &z2n);
-    char *both = malloc(z1n + z2n);
-    memcpy(both, z1, z1n);
-    memcpy(both + z1n, z2, z2n);
-    put("m.sql.gz", both, z1n + z2n);
-    round_trip("m.sql.gz", text, n, RD_FMT_PG_PLAIN, RD_WRAP_GZIP);
-    free(both);
-    free(z1);
-    free(z2);
+    two_frames_round_trip(gzip_of, "m.sql.gz", text, n, n / 2, RD_FMT_PG_PLAIN, RD_WRAP_GZIP);
     free(z);
     free(text);
 }
@@ -300,17 +293,7 @@ START_TEST(zstd_round_trip)
     put("m.sql.zst", z, zn);
     round_trip("m.sql.zst", text, n, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
 
-    size_t half = n / 3, z1n, z2n;
-    void *z1 = zstd_of(text, half, &z1n);
-    void *z2 = zstd_of(text + half, n - half, &z2n);
-    char *both = malloc(z1n + z2n);
-    memcpy(both, z1, z1n);
-    memcpy(both + z1n, z2, z2n);
-    put("two.sql.zst", both, z1n + z2n);
-    round_trip("two.sql.zst", text, n, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
-    free(both);
-    free(z1);
-    free(z2);
+    two_frames_round_trip(zstd_of, "two.sql.zst", text, n, n / 3, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
     free(z);
     free(text);
 }
@@ -767,7 +750,7 @@ Suite *artifact_suite(void)
     suite_add_tcase(s, det);
 
     TCase *tc = tcase_create("stream");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, fx_tmpdir_remove);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, open_plain_files);
     tcase_add_test(tc, open_directory_dump);

@@ -2,7 +2,6 @@
  * time_from, directory-format dumps), sorting, the exec catalog. */
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "restoredrill/catalog.h"
+#include "tmpdir_fixture.h"
 
 #define T_2026_01_30_150000 INT64_C(1769785200000)
 #define T_2026_01_02_030405 INT64_C(1767323045000)
@@ -17,25 +17,9 @@
 #define T_2024_02_29_235959 INT64_C(1709251199000)
 #define T_2026_02_01_000000 INT64_C(1769904000000)
 
-static char tmpdir[256];
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rd-test-catalog-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_tmpdir_make("/tmp/rd-test-catalog-XXXXXX");
 }
 
 /* Write a file under tmpdir; mtime_s > 0 sets its mtime. */
@@ -524,7 +508,7 @@ Suite *catalog_suite(void)
     suite_add_tcase(s, names);
 
     TCase *dir = tcase_create("dir");
-    tcase_add_checked_fixture(dir, setup, teardown);
+    tcase_add_checked_fixture(dir, setup, fx_tmpdir_remove);
     tcase_add_test(dir, dir_auto_times);
     tcase_add_test(dir, dir_default_pattern);
     tcase_add_test(dir, dir_time_from_mtime);

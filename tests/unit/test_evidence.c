@@ -475,6 +475,8 @@ START_TEST(html_summary_and_record)
     ck_assert_int_eq(rd_report_to_html(prev, NULL, &doc, &err), RD_OK);
     ck_assert_ptr_nonnull(strstr(doc, "&#8212; no earlier drill"));
     ck_assert_ptr_nonnull(strstr(doc, "not signed (no output.sign.key)"));
+    ck_assert_ptr_nonnull(strstr(doc, "<tr><th>CI job</th><td class=\"mono\"><span "
+                                      "class=\"muted\">none</span></td></tr>"));
     free(doc);
     ck_assert_int_eq(rd_html_trend(100, 111), 1);
     ck_assert_int_eq(rd_html_trend(100, 109), 0);

@@ -1,9 +1,11 @@
 /* test_history.c: the hash-chained history: append, verify, and detection
  * of edited, removed, reordered and non-JSON lines with the exact line. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,6 +157,59 @@ START_TEST(test_concurrent_appends)
 }
 END_TEST
 
+/* A second writer waits while the history's lock is held, and appends once
+ * it is released: the two writers serialise on FILE.lock. */
+START_TEST(test_append_waits_for_lock)
+{
+    char lp[160];
+    int fd = -1, ws = 0;
+    rd_error err;
+    snprintf(lp, sizeof lp, "%s.lock", path);
+    ck_assert_int_eq(rd_fs_lock(lp, 0, 0, &fd, &err), RD_OK);
+    pid_t kid = fork();
+    ck_assert_int_ge(kid, 0);
+    if (kid == 0) {
+        rd_report *r = fx_report();
+        rd_status st = rd_history_append(r, path, &err);
+        rd_report_free(r);
+        _exit(st == RD_OK ? 0 : 1);
+    }
+    usleep(400 * 1000);
+    ck_assert_int_eq(waitpid(kid, &ws, WNOHANG), 0); /* still waiting */
+    ck_assert(!rd_fs_exists(path));
+    rd_fs_unlock(fd);
+    ck_assert_int_eq(waitpid(kid, &ws, 0), kid);
+    ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    size_t lines = 0, bad = 9;
+    ck_assert_msg(rd_history_verify(path, &lines, &bad, &err) == RD_OK, "%s", err.msg);
+    ck_assert_uint_eq(lines, 1);
+}
+END_TEST
+
+/* The lock file is private (0600) and never opened through a symlink. */
+START_TEST(test_lock_file)
+{
+    char lp[160], other[160], want[512];
+    struct stat sb;
+    rd_error err;
+    append_n(1);
+    snprintf(lp, sizeof lp, "%s.lock", path);
+    ck_assert_int_eq(stat(lp, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 0777, 0600);
+    ck_assert_int_eq(unlink(lp), 0);
+    snprintf(other, sizeof other, "%s/other", dir);
+    ck_assert_int_eq(symlink(other, lp), 0);
+    rd_report *r = fx_report();
+    ck_assert_int_eq(rd_history_append(r, path, &err), RD_ERR_IO);
+    rd_report_free(r);
+    snprintf(want, sizeof want, "cannot lock history %s: cannot open %s: %s", path, lp,
+             strerror(ELOOP));
+    ck_assert_str_eq(err.msg, want);
+    ck_assert(!rd_fs_exists(other));
+    ck_assert_int_eq(unlink(lp), 0);
+}
+END_TEST
+
 START_TEST(test_edited)
 {
     size_t n = 0;
@@ -247,6 +302,8 @@ Suite *history_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_chain);
     tcase_add_test(tc, test_concurrent_appends);
+    tcase_add_test(tc, test_append_waits_for_lock);
+    tcase_add_test(tc, test_lock_file);
     tcase_add_test(tc, test_edited);
     tcase_add_test(tc, test_removed_and_reordered);
     tcase_add_test(tc, test_not_json_and_empty);

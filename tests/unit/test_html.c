@@ -34,6 +34,8 @@ START_TEST(test_self_contained_and_escaped)
                                       "&#39;x&#39; ]]&gt; \xEF\xBF\xBD\xEF\xBF\xBD end"));
     ck_assert_ptr_null(strstr(doc, "q<1>"));
     ck_assert_ptr_nonnull(strstr(doc, "<tr><th>Run by</th><td>ops on ci-host</td></tr>"));
+    ck_assert_ptr_nonnull(strstr(doc, "<tr><th>SHA-256</th><td class=\"mono\"><span "
+                                      "class=\"muted\">unknown</span></td></tr>"));
     ck_assert_ptr_nonnull(
         strstr(doc, "<tr><th>Seed</th><td class=\"mono\">18446744073709551615</td></tr>"));
     ck_assert_ptr_nonnull(

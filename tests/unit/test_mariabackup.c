@@ -3,7 +3,6 @@
  * (synthetic binary logs), incremental chains with a missing link, gaps,
  * windows and the pick of a backup for a target time. */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +12,11 @@
 #include "restoredrill/catalog.h"
 #include "restoredrill/mariabackup.h"
 #include "restoredrill/restore_mariabackup.h"
-
-static char tmpdir[256];
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+#include "tmpdir_fixture.h"
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rd-test-mb-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fx_tmpdir_make("/tmp/rd-test-mb-XXXXXX");
 }
 
 static void put(const char *name, const void *data, size_t len)
@@ -675,13 +659,13 @@ Suite *mariabackup_suite(void)
     tcase_add_test(f, stop_second_replays_only_whole_seconds_before);
     suite_add_tcase(s, f);
     TCase *b = tcase_create("binlog");
-    tcase_add_checked_fixture(b, setup, teardown);
+    tcase_add_checked_fixture(b, setup, fx_tmpdir_remove);
     tcase_add_test(b, scan_complete_and_truncated);
     tcase_add_test(b, scan_refuses);
     tcase_add_test(b, stop_scan_follows_mariadb_binlog);
     suite_add_tcase(s, b);
     TCase *a = tcase_create("archive");
-    tcase_add_checked_fixture(a, setup, teardown);
+    tcase_add_checked_fixture(a, setup, fx_tmpdir_remove);
     tcase_add_test(a, archive_chains_gaps_windows);
     tcase_add_test(a, archive_damaged_binlogs_are_gaps);
     tcase_add_test(a, archive_missing_link_breaks_the_rest);

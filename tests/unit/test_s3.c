@@ -159,7 +159,11 @@ static void *capture(void *arg)
     return NULL;
 }
 
-START_TEST(sigv4_published_example)
+/* A client signing with the published example's keys and date whose every
+ * connection goes to a socket on 127.0.0.1 that the thread *th (capture())
+ * accepts once, keeping the request in captured; join *th and close lfd after
+ * the call. */
+static rd_s3 *capturing_client(pthread_t *th)
 {
     unset_aws();
     struct sockaddr_in a;
@@ -172,9 +176,7 @@ START_TEST(sigv4_published_example)
     ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
     ck_assert_int_eq(listen(lfd, 1), 0);
     ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
-    pthread_t th;
-    ck_assert_int_eq(pthread_create(&th, NULL, capture, NULL), 0);
-
+    ck_assert_int_eq(pthread_create(th, NULL, capture, NULL), 0);
     rd_s3 *s = NULL;
     rd_error err;
     rd_s3_opts o = {.endpoint = "http://s3.amazonaws.com", .region = "us-east-1", .path_style = 0};
@@ -184,6 +186,14 @@ START_TEST(sigv4_published_example)
     char ct[128];
     snprintf(ct, sizeof ct, "examplebucket.s3.amazonaws.com:80:127.0.0.1:%d", ntohs(a.sin_port));
     rd_s3_set_test_connect(s, ct);
+    return s;
+}
+
+START_TEST(sigv4_published_example)
+{
+    pthread_t th;
+    rd_s3 *s = capturing_client(&th);
+    rd_error err;
     const char *hdrs[] = {"Range: bytes=0-9", NULL};
     long status = 0;
     ck_assert_int_eq(rd_s3_raw_get(s, "examplebucket", "test.txt", hdrs, &status, &err), RD_OK);
@@ -256,28 +266,9 @@ typedef rd_status (*call_fn)(rd_s3 *s, rd_error *err);
 static void signed_as(call_fn fn, const char *method, const char *canonical_uri,
                       const char *canonical_query, const char *want_line, const char *want_signed)
 {
-    unset_aws();
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(lfd, 0);
-    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(listen(lfd, 1), 0);
-    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
     pthread_t th;
-    ck_assert_int_eq(pthread_create(&th, NULL, capture, NULL), 0);
-    rd_s3 *s = NULL;
+    rd_s3 *s = capturing_client(&th);
     rd_error err;
-    rd_s3_opts o = {.endpoint = "http://s3.amazonaws.com", .region = "us-east-1", .path_style = 0};
-    ck_assert_int_eq(rd_s3_new(&o, &s, &err), RD_OK);
-    rd_s3_set_test_signing(s, "20130524T000000Z", "AKIAIOSFODNN7EXAMPLE",
-                           "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL);
-    char ct[128];
-    snprintf(ct, sizeof ct, "examplebucket.s3.amazonaws.com:80:127.0.0.1:%d", ntohs(a.sin_port));
-    rd_s3_set_test_connect(s, ct);
     rd_status st = fn(s, &err);
     pthread_join(th, NULL);
     close(lfd);

@@ -1,5 +1,6 @@
 /* test_strbuf.c: growth, caps, formatting, tails, detach. */
 #include <check.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,26 @@ START_TEST(test_helpers)
 }
 END_TEST
 
+START_TEST(test_hex_value)
+{
+    const char *digits = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        ck_assert_int_eq(rd_hex_value(digits[i]), i);
+        ck_assert_int_eq(rd_hex_value(toupper((unsigned char)digits[i])), i);
+    }
+    ck_assert_int_eq(rd_hex_value('g'), -1);
+    ck_assert_int_eq(rd_hex_value('G'), -1);
+    ck_assert_int_eq(rd_hex_value('/'), -1);
+    ck_assert_int_eq(rd_hex_value(':'), -1);
+    ck_assert_int_eq(rd_hex_value('@'), -1);
+    ck_assert_int_eq(rd_hex_value('`'), -1);
+    ck_assert_int_eq(rd_hex_value('%'), -1);
+    ck_assert_int_eq(rd_hex_value('\0'), -1);
+    ck_assert_int_eq(rd_hex_value((char)0xc3), -1); /* a UTF-8 lead byte, signed or not */
+    ck_assert_int_eq(rd_hex_value(0xc3), -1);
+}
+END_TEST
+
 Suite *strbuf_suite(void);
 Suite *strbuf_suite(void)
 {
@@ -132,6 +153,7 @@ Suite *strbuf_suite(void)
     tcase_add_test(tc, test_keep_tail);
     tcase_add_test(tc, test_detach);
     tcase_add_test(tc, test_helpers);
+    tcase_add_test(tc, test_hex_value);
     suite_add_tcase(s, tc);
     return s;
 }
