@@ -142,12 +142,17 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
     const rd_target_cfg *t = dt->t;
     rd_artifact *scan = NULL;
     rd_strlist all = {0}, matched = {0};
-    rd_status st;
-    if (!drv->list_databases)
+    rd_status st = RD_OK;
+    if (dt->chosen)
+        return RD_OK;
+    if (!dt->cluster_loaded) {
+        dt->cluster_loaded = 1;
+        st = load_cluster(dt, err);
+    }
+    if (st == RD_OK && !dt->cluster && (!drv || !drv->list_databases))
         return RD_ERR(err, RD_ERR_UNSUPPORTED,
-                      "the %s restore driver cannot choose databases in a %s dump", drv->name,
-                      dt->res->point.format ? dt->res->point.format : "?");
-    st = load_cluster(dt, err);
+                      "the %s restore driver cannot choose databases in a %s dump",
+                      drv ? drv->name : "?", dt->res->point.format ? dt->res->point.format : "?");
     if (st == RD_OK && dt->cluster) {
         /* the manifest lists the point's databases: no read of the dump */
         for (size_t i = 0; st == RD_OK && i < dt->cluster->ndatabases; i++)
@@ -168,6 +173,7 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
             dt->res->config_error = 1;
     }
     if (st == RD_OK) {
+        dt->chosen = 1;
         dt->res->databases_total = all.n;
         dt->res->databases_matched = matched.n;
         for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
@@ -192,10 +198,19 @@ rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outco
     for (size_t i = 0; i < dt->cluster->ndatabases; i++) {
         const char *name = dt->cluster->databases[i]->database;
         size_t j = 0;
-        while (j < oc->databases_seen.n && strcmp(oc->databases_seen.items[j], name) != 0)
-            j++;
-        if (j < oc->databases_seen.n)
-            continue;
+        if (dt->nranges) { /* only the sampled sections were read: the pieces say */
+            const rd_manifest *c = dt->cluster;
+            while (j < c->nsections && (!c->sections[j].database ||
+                                        strcmp(c->sections[j].database, name) != 0))
+                j++;
+            if (j < c->nsections)
+                continue;
+        } else {
+            while (j < oc->databases_seen.n && strcmp(oc->databases_seen.items[j], name) != 0)
+                j++;
+            if (j < oc->databases_seen.n)
+                continue;
+        }
         rd_check_result *c =
             rd_target_add_check(dt->res, "restore", "databases", name, RD_FAILED, "");
         if (c)
