@@ -68,6 +68,26 @@ dsn="mariadb://root@localhost/?socket=$A_SOCK"
 "$bin" --quiet backup --engine mariadb --dsn "$dsn" --all-databases -o "$tmp/all/tenants-$ts.sql" || exit 1
 "$bin" --quiet backup --engine mariadb --dsn "$dsn" --databases 'tenant_?' central -o "$tmp/small/tenants-$ts.sql" || exit 1
 dump_bytes=$(stat -c %s "$tmp/all/tenants-$ts.sql")
+# the cost of the section ends (member/frame ends and a sha256 per piece):
+# the same backups with and without them (wall, user+sys CPU seconds)
+bk_time() { # LABEL ARGS...: "label wall cpu" appended to r.backup
+    label=$1
+    shift
+    /usr/bin/time -f "%e %U %S" -o "$tmp/bt" "$bin" --quiet backup --engine mariadb --dsn "$dsn" "$@" ||
+        exit 1
+    echo "$label $(awk '{printf "%s %.2f", $1, $2 + $3}' "$tmp/bt")" >>"$tmp/r.backup"
+}
+: >"$tmp/r.backup"
+mkdir -p "$tmp/bk"
+for r in 1 2; do
+    bk_time "plain_sections" --all-databases -o "$tmp/bk/a.sql"
+    bk_time "plain_no_sections" --all-databases --no-sections -o "$tmp/bk/b.sql"
+    bk_time "gzip_sections_10_tenants" --databases 'tenant_?' central --gzip -o "$tmp/bk/c.sql.gz"
+    bk_time "gzip_no_sections_10_tenants" --databases 'tenant_?' central --gzip --no-sections -o "$tmp/bk/d.sql.gz"
+done
+gz_sec=$(stat -c %s "$tmp/bk/c.sql.gz")
+gz_nosec=$(stat -c %s "$tmp/bk/d.sql.gz")
+rm -rf "$tmp/bk"
 small_bytes=$(stat -c %s "$tmp/small/tenants-$ts.sql")
 
 config() { # FILE DIR
@@ -267,5 +287,7 @@ ratio_s=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand_scratch"
     echo "| peak RSS of restoredrill (VmHWM), drill of the full dump ($dump_bytes bytes), KiB | $rf |"
     echo "| peak RSS of restoredrill (VmHWM), drill of a small dump ($small_bytes bytes), KiB | $rs |"
     echo "| load average (1 min) at each round's start and at the end | $(all_of "$tmp/r.load") |"
+    echo "| backup (label wall_s cpu_s, two rounds interleaved) | $(tr '\n' ';' <"$tmp/r.backup" | sed 's/;$//; s/;/; /g') |"
+    echo "| gzip backup of 10 tenants, bytes with / without sections | $gz_sec / $gz_nosec |"
 } >"$out"
 cat "$out"

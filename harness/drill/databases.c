@@ -149,10 +149,12 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
         dt->cluster_loaded = 1;
         st = load_cluster(dt, err);
     }
-    if (st == RD_OK && !dt->cluster && (!drv || !drv->list_databases))
+    if (st == RD_OK && !dt->cluster && !drv)
+        return RD_OK; /* no manifest: chosen later, from a scan through the driver */
+    if (st == RD_OK && !dt->cluster && !drv->list_databases)
         return RD_ERR(err, RD_ERR_UNSUPPORTED,
                       "the %s restore driver cannot choose databases in a %s dump",
-                      drv ? drv->name : "?", dt->res->point.format ? dt->res->point.format : "?");
+                      drv->name, dt->res->point.format ? dt->res->point.format : "?");
     if (st == RD_OK && dt->cluster) {
         /* the manifest lists the point's databases: no read of the dump */
         for (size_t i = 0; st == RD_OK && i < dt->cluster->ndatabases; i++)

@@ -157,7 +157,9 @@ rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all,
 /* For a cluster-wide point: load its cluster manifest (dt->cluster), list
  * its databases (from the manifest, else a scan of the dump through drv's
  * lister, opened again with o), pick them (dt->dbs) and record the counts
- * in dt->res. A glob matching nothing sets dt->res->config_error. */
+ * in dt->res. A glob matching nothing sets dt->res->config_error. Once
+ * chosen, later calls do nothing; drv NULL: only from a cluster manifest
+ * (without one, nothing is chosen yet). */
 rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
                                     const rd_artifact_opts *o, rd_error *err);
 /* After the restore: a failed "databases" result per database that
