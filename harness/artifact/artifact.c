@@ -621,6 +621,19 @@ rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_
     rd_error e;
     rd_error_clear(&e);
     rd_status st = rd_decoder_read(a->dec, src_read, a, buf, cap, n, &e);
+    if (st == RD_ERR_INTEGRITY && a->nranges && !a->have_hex) {
+        /* a damaged piece: read on to its end, where its sha256 says which
+         * (the decoder may see the damage before the hasher has it all) */
+        unsigned char junk[16384];
+        size_t k = 0;
+        rd_error e2;
+        while (src_read(a, junk, sizeof junk, &k, &e2) == RD_OK && k > 0)
+            ;
+        if (a->piece_st != RD_OK) { /* read after the ring's lock: the hasher is done with it */
+            st = a->piece_st;
+            e = a->piece_err;
+        }
+    }
     if (st != RD_OK) {
         *n = 0;
         if (err)
