@@ -73,6 +73,7 @@ dump_bytes=$(stat -c %s "$tmp/all/tenants-$ts.sql")
 bk_time() { # LABEL ARGS...: "label wall cpu" appended to r.backup
     label=$1
     shift
+    rm -f "$tmp"/bk/*
     /usr/bin/time -f "%e %U %S" -o "$tmp/bt" "$bin" --quiet backup --engine mariadb --dsn "$dsn" "$@" ||
         exit 1
     echo "$label $(awk '{printf "%s %.2f", $1, $2 + $3}' "$tmp/bt")" >>"$tmp/r.backup"
