@@ -156,11 +156,11 @@ static void hash_pieces(rd_artifact *a, const unsigned char *p, size_t n)
         rd_sha256_free(a->ph);
         a->ph = NULL;
         if (g->sha256 && strcasecmp(g->sha256, hex) != 0) {
-            a->piece_st = RD_ERR(&a->piece_err, RD_ERR_INTEGRITY,
-                                 "%s of %s (bytes %llu-%llu): sha256 mismatch, expected %s, got %s",
-                                 g->name ? g->name : "a section", a->path,
-                                 (unsigned long long)g->offset,
-                                 (unsigned long long)(g->offset + g->length - 1), g->sha256, hex);
+            a->piece_st =
+                RD_ERR(&a->piece_err, RD_ERR_INTEGRITY,
+                       "%s of %s (bytes %llu-%llu): sha256 mismatch, expected %s, got %s",
+                       g->name ? g->name : "a section", a->path, (unsigned long long)g->offset,
+                       (unsigned long long)(g->offset + g->length - 1), g->sha256, hex);
             if (!a->s3)
                 art_ring_fail(a->ring, a->piece_st, &a->piece_err);
             return;
@@ -461,9 +461,8 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
         if ((st = rd_sha256_new(&a->ph, err)) != RD_OK)
             goto out;
     }
-    if (!(a->path = strdup(location)) ||
-        (opts && opts->expected_sha256 && !a->nranges &&
-         !(a->expected = strdup(opts->expected_sha256)))) {
+    if (!(a->path = strdup(location)) || (opts && opts->expected_sha256 && !a->nranges &&
+                                          !(a->expected = strdup(opts->expected_sha256)))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }

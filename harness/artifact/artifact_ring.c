@@ -37,7 +37,7 @@ struct art_ring {
     void *hash_ctx;
     pthread_t hasher, reader;
     int hasher_started, reader_started;
-    int fd;     /* the file reader's */
+    int fd;                          /* the file reader's */
     const rd_artifact_range *ranges; /* the file reader reads only these */
     size_t nranges;
     int failed; /* art_ring_fail: readers get st/err */

@@ -285,10 +285,9 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
         /* keys that mean nothing for dynamodb are refused, never ignored */
         static const struct {
             const char *section, *key;
-        } unused[] = {{"reference", "manifest"}, {"restore", "roles"},   {"restore", "extra_args"},
-                      {"restore", "read"},
-                      {"scratch", "tcp"},        {"scratch", "run_as"},  {"scratch", "base_dir"},
-                      {"scratch", "template"},   {"sample", "databases"}};
+        } unused[] = {{"reference", "manifest"}, {"restore", "roles"},    {"restore", "extra_args"},
+                      {"restore", "read"},       {"scratch", "tcp"},      {"scratch", "run_as"},
+                      {"scratch", "base_dir"},   {"scratch", "template"}, {"sample", "databases"}};
         const cJSON *ks = cJSON_GetObjectItemCaseSensitive(t, "keep_scratch");
         if (st == RD_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
             st = RD_ERR(err, RD_ERR_CONFIG,

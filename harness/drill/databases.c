@@ -188,8 +188,8 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
         return RD_OK; /* no manifest: chosen later, from a scan through the driver */
     if (st == RD_OK && !dt->cluster && !drv->list_databases)
         return RD_ERR(err, RD_ERR_UNSUPPORTED,
-                      "the %s restore driver cannot choose databases in a %s dump",
-                      drv->name, dt->res->point.format ? dt->res->point.format : "?");
+                      "the %s restore driver cannot choose databases in a %s dump", drv->name,
+                      dt->res->point.format ? dt->res->point.format : "?");
     if (st == RD_OK && dt->cluster) {
         /* the manifest lists the point's databases: no read of the dump */
         for (size_t i = 0; st == RD_OK && i < dt->cluster->ndatabases; i++)
@@ -237,8 +237,8 @@ rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outco
         size_t j = 0;
         if (dt->nranges) { /* only the sampled sections were read: the pieces say */
             const rd_manifest *c = dt->cluster;
-            while (j < c->nsections && (!c->sections[j].database ||
-                                        strcmp(c->sections[j].database, name) != 0))
+            while (j < c->nsections &&
+                   (!c->sections[j].database || strcmp(c->sections[j].database, name) != 0))
                 j++;
             if (j < c->nsections)
                 continue;

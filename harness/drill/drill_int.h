@@ -50,8 +50,8 @@ typedef struct rd_drill_target {
     /* section ranges (ranges.c): the pieces of the dump read, or none */
     rd_artifact_range *ranges;
     size_t nranges;
-    char **range_names;          /* their names, owned */
-    uint64_t ranges_bytes;       /* stored bytes they cover */
+    char **range_names;    /* their names, owned */
+    uint64_t ranges_bytes; /* stored bytes they cover */
     int aborted;
     rd_dyn_verify *dyn;  /* engine dynamodb: what verifying the point found, or NULL */
     int physical;        /* the sampled point is a base backup (point->base) */

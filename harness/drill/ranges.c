@@ -58,8 +58,8 @@ rd_status rd_drill_plan_ranges(rd_drill_target *dt, rd_error *err)
         const rd_manifest_section *s = &c->sections[i];
         if (s->database && !chosen(&dt->dbs, s->database))
             continue;
-        char *name = s->database ? rd_asprintf("section %s", s->database)
-                                 : rd_strdup("shared section");
+        char *name =
+            s->database ? rd_asprintf("section %s", s->database) : rd_strdup("shared section");
         if (!name) {
             rd_drill_ranges_free(dt);
             return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -76,8 +76,8 @@ rd_status rd_drill_plan_ranges(rd_drill_target *dt, rd_error *err)
         rd_drill_ranges_free(dt);
     else
         rd_log_info("%s: reading %zu of the %zu pieces of %s (%llu of %lld bytes)", t->name,
-                    dt->nranges, c->nsections, dt->point->id,
-                    (unsigned long long)dt->ranges_bytes, (long long)c->artifact_bytes);
+                    dt->nranges, c->nsections, dt->point->id, (unsigned long long)dt->ranges_bytes,
+                    (long long)c->artifact_bytes);
     return RD_OK;
 }
 

@@ -162,10 +162,10 @@ typedef struct tcount {
 /* Sections (rd_bk_sink_cut): the sink's piece ends before every line that
  * opens a database section ("-- Current Database: `NAME`", NAME with
  * backticks doubled) and before the first line of mariadb-dump's footer
- * (SEC_TZ, the TIME_ZONE restore that --tz-utc, its default, writes). The footer line is recognised only after a section header; a
- * piece that starts at one is shared (the trailer) unless another header
- * follows, which makes it its section's. Only line starts are looked at
- * (memchr to the next newline), so the cost is per line, not per byte. */
+ * (SEC_TZ, the TIME_ZONE restore that --tz-utc, its default, writes). The footer line is recognised
+ * only after a section header; a piece that starts at one is shared (the trailer) unless another
+ * header follows, which makes it its section's. Only line starts are looked at (memchr to the next
+ * newline), so the cost is per line, not per byte. */
 #define SEC_HDR "-- Current Database: `"
 #define SEC_TZ "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;"
 #define SEC_HELD 48

@@ -65,7 +65,8 @@ static void sections_of(rd_wrap wrap)
     const rd_manifest *m = rd_bk_sink_pieces(s);
     ck_assert_ptr_nonnull(m);
     ck_assert_uint_eq(m->nsections, 4);
-    ck_assert_int_eq(rd_manifest_check_sections(m->sections, m->nsections, bytes, "x", &err), RD_OK);
+    ck_assert_int_eq(rd_manifest_check_sections(m->sections, m->nsections, bytes, "x", &err),
+                     RD_OK);
     size_t n = 0;
     char *data = slurp(path, &n);
     ck_assert_uint_eq(n, (size_t)bytes);

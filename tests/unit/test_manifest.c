@@ -343,8 +343,9 @@ START_TEST(sections_round_trip_and_tiling)
     m->sections[2].length = 40;
     text = rd_manifest_render(m);
     ck_assert_int_eq(rd_manifest_parse(text, strlen(text), "m.json", &back, &err), RD_ERR_FORMAT);
-    ck_assert_str_eq(err.msg, "manifest m.json: artifact.sections end at byte 290, the file has 300 "
-                              "bytes (artifact.bytes)");
+    ck_assert_str_eq(err.msg,
+                     "manifest m.json: artifact.sections end at byte 290, the file has 300 "
+                     "bytes (artifact.bytes)");
     free(text);
     /* an empty piece */
     ck_assert_int_eq(rd_manifest_check_sections(m->sections, 2, 250, "x", &err), RD_OK);
@@ -354,7 +355,8 @@ START_TEST(sections_round_trip_and_tiling)
                      "manifest x: artifact.sections[1].length is 0, expected a positive integer");
     /* without the stored size */
     ck_assert_int_eq(rd_manifest_check_sections(m->sections, 1, -1, "x", &err), RD_ERR_FORMAT);
-    ck_assert_str_eq(err.msg, "manifest x: artifact.sections without artifact.bytes (the stored size)");
+    ck_assert_str_eq(err.msg,
+                     "manifest x: artifact.sections without artifact.bytes (the stored size)");
     ck_assert_int_eq(rd_manifest_check_sections(NULL, 0, -1, "x", &err), RD_OK);
     rd_manifest_free(m);
 
