@@ -157,6 +157,23 @@ expect_rc 1 "flipped unsampled piece, read whole"
 expect_has "$tmp/out/drill.json" "corrupt gzip stream in $x" "whole: the damage is read"
 expect_eq "$(jq_ "$restore_check[\"properties\"][\"read\"]" 2>/dev/null || echo none)" whole "whole: read whole" 
 
+# a database of the manifest that owns no piece (its pieces renamed, the
+# tiling kept): not in the dump, although it was not sampled
+mk
+python3 - "$x.manifest.json" "$other" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for s in m["artifact"]["sections"]:
+    if s["database"] == sys.argv[2]:
+        s["database"] = "renamed"
+json.dump(m, open(sys.argv[1], "w"))
+PY
+config "$tmp/drill.json" "$tmp/x" "*.sql.gz"
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 7 --no-progress
+expect_rc 1 "a database without a piece"
+expect_has "$tmp/out/drill.json" "database $other is in the manifest but not in the dump" "no piece: message"
+
 # truncated: both sizes named
 mk
 size=$(stat -c %s "$x")
