@@ -84,10 +84,10 @@ for r in 1 2; do
     bk_time "plain_sections" --all-databases -o "$tmp/bk/a.sql"
     bk_time "plain_no_sections" --all-databases --no-sections -o "$tmp/bk/b.sql"
     bk_time "gzip_sections_10_tenants" --databases 'tenant_?' central --gzip -o "$tmp/bk/c.sql.gz"
+    gz_sec=$(stat -c %s "$tmp/bk/c.sql.gz")
     bk_time "gzip_no_sections_10_tenants" --databases 'tenant_?' central --gzip --no-sections -o "$tmp/bk/d.sql.gz"
+    gz_nosec=$(stat -c %s "$tmp/bk/d.sql.gz")
 done
-gz_sec=$(stat -c %s "$tmp/bk/c.sql.gz")
-gz_nosec=$(stat -c %s "$tmp/bk/d.sql.gz")
 rm -rf "$tmp/bk"
 small_bytes=$(stat -c %s "$tmp/small/tenants-$ts.sql")
 

@@ -419,6 +419,15 @@ static rd_status split_write(void *ud, rd_bk_sink *sink, const char *d, size_t n
             run = i = n;
             break;
         }
+        if (c == 3 && (!p->owner || p->pending))
+            c = 0; /* a footer line before any section, or after one already */
+        if (c == 0) { /* an ordinary line: written with the rest of the run */
+            if (old) /* its start came from the last chunk (so i == run == 0) */
+                st = rd_bk_sink_write(sink, p->held, old, err);
+            p->nheld = 0;
+            p->mid = 1;
+            continue;
+        }
         if ((st = rd_bk_sink_write(sink, d + run, i - run, err)) != RD_OK)
             break;
         if (c == 2) {
@@ -429,11 +438,9 @@ static rd_status split_write(void *ud, rd_bk_sink *sink, const char *d, size_t n
                 st = rd_bk_sink_cut(sink, NULL, err); /* labelled once the name is read */
             rd_strbuf_reset(&p->name);
             p->in_name = 1;
-        } else if (c == 3 && p->owner && !p->pending) {
+        } else {
             st = rd_bk_sink_cut(sink, NULL, err);
             p->pending = 1;
-            p->mid = 1;
-        } else {
             p->mid = 1;
         }
         if (st == RD_OK)
