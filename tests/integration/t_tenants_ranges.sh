@@ -7,8 +7,12 @@
 # the shared ones), restores and checks them, and says how much it read. A
 # byte flipped inside a sampled piece fails by that piece's sha256; inside an
 # unsampled piece it is not read (passes) but fails with restore.read
-# "whole"; a truncated file fails naming both sizes; a manifest whose pieces
-# do not tile the file is refused.
+# "whole" (which also reads the intact multi-member file whole); a truncated
+# file fails naming both sizes; a manifest whose pieces do not tile the file
+# is refused; a manifest database that owns no piece fails; an s3:// dump
+# (moto) is read by one Range GET per piece; --no-sections reads whole. The
+# same on PostgreSQL (plain, gzip, zstd): every piece decodes on its own and
+# starts with its header, and the drill reads by sections.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
@@ -103,6 +107,18 @@ PY
     expect_eq "$got" "$want" "$w: bytes read are the sampled and shared pieces"
     expect_eq "$(jq_ 'len([c for c in d["targets"][0]["checks"] if c.get("name")=="order total" and c["status"]=="passed"])')" 3 "$w: 3 databases checked"
 done
+
+# restore.read "whole": our decoder reads the multi-member file whole (every
+# decoded byte, the file's sha256 checked)
+config "$tmp/drill.json" "$tmp/b-gzip" "*.sql.gz" whole
+rm -rf "$tmp/out"
+run "$RD_BIN" run "$tmp/drill.json" --seed 7 --no-progress
+expect_rc 0 "gzip, read whole"
+expect_eq "$(jq_ "$restore_check[\"properties\"][\"read\"]")" whole "gzip whole: read whole"
+expect_eq "$(jq_ "$restore_check[\"properties\"][\"decoded_bytes\"]")" "$(wc -c <"$tmp/e-gzip/dec.sql" | tr -d ' ')" \
+    "gzip whole: every decoded byte"
+expect_eq "$(jq_ "$restore_check[\"properties\"][\"stored_bytes_read\"]")" "$(wc -c <"$(ls "$tmp"/b-gzip/all-*.sql.gz)" | tr -d ' ')" \
+    "gzip whole: every stored byte"
 
 # damage: copies of the gzip backup
 d="$tmp/b-gzip"
