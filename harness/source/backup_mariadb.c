@@ -420,9 +420,9 @@ static rd_status split_write(void *ud, rd_bk_sink *sink, const char *d, size_t n
             break;
         }
         if (c == 3 && (!p->owner || p->pending))
-            c = 0; /* a footer line before any section, or after one already */
+            c = 0;    /* a footer line before any section, or after one already */
         if (c == 0) { /* an ordinary line: written with the rest of the run */
-            if (old) /* its start came from the last chunk (so i == run == 0) */
+            if (old)  /* its start came from the last chunk (so i == run == 0) */
                 st = rd_bk_sink_write(sink, p->held, old, err);
             p->nheld = 0;
             p->mid = 1;
