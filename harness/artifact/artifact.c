@@ -377,6 +377,27 @@ static rd_status fail(rd_artifact *a, rd_status st, const rd_error *err)
     return st;
 }
 
+/* With ranges, a decoding failure (RD_ERR_INTEGRITY) is most likely a
+ * damaged piece: read on to the piece's end, where its sha256 says which
+ * (the decoder may see the damage before the hasher has all of it); its
+ * mismatch then replaces the decoder's message. */
+static rd_status name_damage(rd_artifact *a, rd_status st, rd_error *e)
+{
+    if (st != RD_ERR_INTEGRITY || !a->nranges || a->have_hex)
+        return st;
+    unsigned char junk[16384];
+    size_t k = 0;
+    rd_error e2;
+    while (src_read(a, junk, sizeof junk, &k, &e2) == RD_OK && k > 0)
+        ;
+    if (a->piece_st != RD_OK) { /* read after the ring's lock: the hasher is done with it */
+        if (e)
+            *e = a->piece_err;
+        return a->piece_st;
+    }
+    return st;
+}
+
 /* Read the raw head (wrapping magic), set up the decoder, decode the head. */
 static rd_status peek(rd_artifact *a, rd_error *err)
 {
@@ -400,7 +421,7 @@ static rd_status peek(rd_artifact *a, rd_error *err)
         st = rd_decoder_read(a->dec, src_read, a, a->head + a->head_len, HEAD_MAX - a->head_len, &r,
                              err);
         if (st != RD_OK)
-            return st;
+            return name_damage(a, st, err);
         if (r == 0) {
             a->dec_eof = 1;
             break;
@@ -620,19 +641,7 @@ rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_
     rd_error e;
     rd_error_clear(&e);
     rd_status st = rd_decoder_read(a->dec, src_read, a, buf, cap, n, &e);
-    if (st == RD_ERR_INTEGRITY && a->nranges && !a->have_hex) {
-        /* a damaged piece: read on to its end, where its sha256 says which
-         * (the decoder may see the damage before the hasher has it all) */
-        unsigned char junk[16384];
-        size_t k = 0;
-        rd_error e2;
-        while (src_read(a, junk, sizeof junk, &k, &e2) == RD_OK && k > 0)
-            ;
-        if (a->piece_st != RD_OK) { /* read after the ring's lock: the hasher is done with it */
-            st = a->piece_st;
-            e = a->piece_err;
-        }
-    }
+    st = name_damage(a, st, &e);
     if (st != RD_OK) {
         *n = 0;
         if (err)
