@@ -68,6 +68,27 @@ dsn="mariadb://root@localhost/?socket=$A_SOCK"
 "$bin" --quiet backup --engine mariadb --dsn "$dsn" --all-databases -o "$tmp/all/tenants-$ts.sql" || exit 1
 "$bin" --quiet backup --engine mariadb --dsn "$dsn" --databases 'tenant_?' central -o "$tmp/small/tenants-$ts.sql" || exit 1
 dump_bytes=$(stat -c %s "$tmp/all/tenants-$ts.sql")
+# the cost of the section ends (member/frame ends and a sha256 per piece):
+# the same backups with and without them (wall, user+sys CPU seconds)
+bk_time() { # LABEL ARGS...: "label wall cpu" appended to r.backup
+    label=$1
+    shift
+    rm -f "$tmp"/bk/*
+    /usr/bin/time -f "%e %U %S" -o "$tmp/bt" "$bin" --quiet backup --engine mariadb --dsn "$dsn" "$@" ||
+        exit 1
+    echo "$label $(awk '{printf "%s %.2f", $1, $2 + $3}' "$tmp/bt")" >>"$tmp/r.backup"
+}
+: >"$tmp/r.backup"
+mkdir -p "$tmp/bk"
+for r in 1 2; do
+    bk_time "plain_sections" --all-databases -o "$tmp/bk/a.sql"
+    bk_time "plain_no_sections" --all-databases --no-sections -o "$tmp/bk/b.sql"
+    bk_time "gzip_sections_10_tenants" --databases 'tenant_?' central --gzip -o "$tmp/bk/c.sql.gz"
+    gz_sec=$(stat -c %s "$tmp/bk/c.sql.gz")
+    bk_time "gzip_no_sections_10_tenants" --databases 'tenant_?' central --gzip --no-sections -o "$tmp/bk/d.sql.gz"
+    gz_nosec=$(stat -c %s "$tmp/bk/d.sql.gz")
+done
+rm -rf "$tmp/bk"
 small_bytes=$(stat -c %s "$tmp/small/tenants-$ts.sql")
 
 config() { # FILE DIR
@@ -149,26 +170,32 @@ config "$tmp/man.json" "$tmp/two/man"
 # and the peak resident memory of that process alone (VmHWM from
 # /proc/PID/status, read until it exits; /usr/bin/time would count the
 # scratch server it starts and waits for)
-hwm_run() {
+hwm_run() { # prints "wall_s peak_rss_kib cpu_s": cpu_s is restoredrill's own
+    # user + system time (its threads, not its children: servers, clients),
+    # as last seen in /proc/PID/stat (polled every 0.05 s, so up to 0.05 s short)
     start=$(date +%s.%N)
     "$@" >/dev/null 2>"$tmp/hwm.err" &
     pid=$!
     hwm=0
+    ticks=0
     while kill -0 "$pid" 2>/dev/null; do
         v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
         [ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
+        t=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')
+        [ -n "$t" ] && ticks=$t
         sleep 0.05
     done
     wait "$pid"
     rc=$?
     end=$(date +%s.%N)
-    echo "$start $end $hwm" | awk '{printf "%.2f %d\n", $2 - $1, $3}'
+    echo "$start $end $hwm $ticks $(getconf CLK_TCK)" | awk '{printf "%.2f %d %.2f\n", $2 - $1, $3, $4 / $5}'
     return $rc
 }
 
 best() { sort -n | head -n 1; }
 : >"$tmp/r.drill_restore"; : >"$tmp/r.drill_wall"; : >"$tmp/r.by_hand"; : >"$tmp/r.drill_perdb"
 : >"$tmp/r.by_hand_scratch"; : >"$tmp/r.drill_base"; : >"$tmp/r.load"
+: >"$tmp/r.cpu_drill"; : >"$tmp/r.cpu_base"
 base=${BENCH_BASE:-}
 : >"$tmp/r.list_scan"; : >"$tmp/r.list_manifest"; : >"$tmp/r.rss_full"; : >"$tmp/r.rss_small"
 drill_phases() { # fetch + restore seconds of the last drill
@@ -180,16 +207,21 @@ for round in 1 2 3; do
     cut -d' ' -f1 /proc/loadavg >>"$tmp/r.load"
     if [ -n "$base" ]; then
         rm -rf "$tmp/out"
-        "$base" --quiet run "$tmp/all.json" --no-progress >/dev/null 2>"$tmp/base.err" ||
-            { cat "$tmp/base.err"; echo "bench: the base drill failed"; exit 1; }
+        hwm_run "$base" --quiet run "$tmp/all.json" --no-progress >"$tmp/t" ||
+            { cat "$tmp/hwm.err"; echo "bench: the base drill failed"; exit 1; }
+        read -r wall rss cpu <"$tmp/t"
+        echo "$cpu" >>"$tmp/r.cpu_base"
         drill_phases >>"$tmp/r.drill_base"
     fi
     rm -rf "$tmp/out"
     hwm_run "$bin" --quiet run "$tmp/all.json" --no-progress >"$tmp/t" ||
         { cat "$tmp/hwm.err"; echo "bench: the drill failed"; exit 1; }
-    read -r wall rss <"$tmp/t"
+    read -r wall rss cpu <"$tmp/t"
     echo "$wall" >>"$tmp/r.drill_wall"
     echo "$rss" >>"$tmp/r.rss_full"
+    echo "$cpu" >>"$tmp/r.cpu_drill"
+    jq -r '.targets[0].checks[] | select(.type == "restore" and .name == "restore") | .properties.stored_bytes_read // "-"' \
+        "$tmp/out/drill.json" >"$tmp/r.read_bytes"
     jq -r '[.targets[0].phases[] | select(.name == "fetch" or .name == "restore") | .seconds] | add' \
         "$tmp/out/drill.json" | awk '{printf "%.2f\n", $1}' >>"$tmp/r.drill_restore"
     [ "$(jq -r '.targets[0].databases.drilled | join(" ")' "$tmp/out/drill.json")" = "$picks" ] ||
@@ -221,7 +253,7 @@ for round in 1 2 3; do
     rm -rf "$tmp/out"
     hwm_run "$bin" --quiet run "$tmp/small.json" --no-progress >"$tmp/t" ||
         { cat "$tmp/hwm.err"; echo "bench: the small drill failed"; exit 1; }
-    read -r wall rss <"$tmp/t"
+    read -r wall rss cpu <"$tmp/t"
     echo "$rss" >>"$tmp/r.rss_small"
 done
 cut -d' ' -f1 /proc/loadavg >>"$tmp/r.load"
@@ -262,10 +294,15 @@ ratio_s=$(echo "$(best <"$tmp/r.drill_restore") $(best <"$tmp/r.by_hand_scratch"
     echo "| drill_perdb (fetch + restore, the same 5 own dumps as a per-database point), s | $dp |"
     echo "| ratio drill_perdb / by_hand | $ratio_p |"
     echo "| drill_wall (whole drill, provisioning included), s | $dw |"
+    echo "| restoredrill's own CPU (user+sys, its threads) in the drill, s, every round | $(all_of "$tmp/r.cpu_drill") |"
+    [ -n "$base" ] && echo "| the same with BENCH_BASE, s, every round | $(all_of "$tmp/r.cpu_base") |"
+    echo "| stored bytes the drill read (restore result's stored_bytes_read) | $(cat "$tmp/r.read_bytes") |"
     echo "| list_scan (2,000-database dump, no manifest, run --dry-run), s | $ls_ |"
     echo "| list_manifest (2,000-database point, cluster manifest, run --dry-run), s | $lm |"
     echo "| peak RSS of restoredrill (VmHWM), drill of the full dump ($dump_bytes bytes), KiB | $rf |"
     echo "| peak RSS of restoredrill (VmHWM), drill of a small dump ($small_bytes bytes), KiB | $rs |"
     echo "| load average (1 min) at each round's start and at the end | $(all_of "$tmp/r.load") |"
+    echo "| backup (label wall_s cpu_s, two rounds interleaved) | $(tr '\n' ';' <"$tmp/r.backup" | sed 's/;$//; s/;/; /g') |"
+    echo "| gzip backup of 10 tenants, bytes with / without sections | $gz_sec / $gz_nosec |"
 } >"$out"
 cat "$out"

@@ -9,7 +9,7 @@ _restoredrill_opts() {
     run) echo "--target --seed --parallel --shard --out --keep-scratch --dry-run --negative-control" ;;
     list) echo "--target --json" ;;
     validate) echo "--offline" ;;
-    backup) echo "--engine --dsn -o --output --format --gzip --zstd --no-checksums --checksums --freshness-query --all-databases --databases" ;;
+    backup) echo "--engine --dsn -o --output --format --gzip --zstd --no-checksums --checksums --freshness-query --all-databases --databases --no-sections" ;;
     manifest) echo "--engine --dsn -o --output --no-checksums --checksums --freshness-query --all-databases --databases --bucket --prefix --endpoint --region --path-style --table" ;;
     checksum) echo "--engine --dsn --table --against --manifest --parallel --chunk-rows --json" ;;
     diff) echo "--engine --dsn --against --table --against-table --key --where --max-rows --parallel --chunk-rows --leaf-rows --json" ;;

@@ -74,6 +74,14 @@ struct rd_artifact {
     unsigned char *vbuf; /* rd_artifact_read_view's when it must copy */
     rd_status fail_st;   /* sticky: once failed, every read repeats it */
     rd_error fail;
+    /* opts->ranges: only these pieces are read, each checked by its sha256 */
+    const rd_artifact_range *ranges;
+    size_t nranges;
+    size_t ri;          /* the piece being hashed */
+    uint64_t rleft;     /* its bytes still to hash */
+    rd_sha256 *ph;      /* its sha256 */
+    rd_status piece_st; /* the first mismatch (sticky) */
+    rd_error piece_err;
 };
 
 /* Write all of buf, retrying on EINTR and partial writes, with SIGPIPE
@@ -129,9 +137,54 @@ static ssize_t read_retry(int fd, void *buf, size_t cap)
  * (artifact_ring.c); for S3 on the reader, as it takes the bytes (the GET thread
  * already runs beside it, and a third thread measured
  * 0.3 s of CPU per GiB more, bench/RESULTS.md). */
+/* With ranges: every piece's bytes into its own sha256, compared when its
+ * last byte is in; a mismatch is kept in piece_st (and fails the file's ring
+ * at once). */
+static void hash_pieces(rd_artifact *a, const unsigned char *p, size_t n)
+{
+    while (n > 0 && a->piece_st == RD_OK && a->ri < a->nranges) {
+        const rd_artifact_range *g = &a->ranges[a->ri];
+        size_t k = n < a->rleft ? n : (size_t)a->rleft;
+        rd_sha256_update(a->ph, p, k);
+        p += k;
+        n -= k;
+        a->rleft -= k;
+        if (a->rleft > 0)
+            return;
+        char hex[RD_SHA256_HEX_LEN + 1];
+        rd_sha256_final_hex(a->ph, hex);
+        rd_sha256_free(a->ph);
+        a->ph = NULL;
+        if (g->sha256 && strcasecmp(g->sha256, hex) != 0) {
+            a->piece_st =
+                RD_ERR(&a->piece_err, RD_ERR_INTEGRITY,
+                       "%s of %s (bytes %llu-%llu): sha256 mismatch, expected %s, got %s",
+                       g->name ? g->name : "a section", a->path, (unsigned long long)g->offset,
+                       (unsigned long long)(g->offset + g->length - 1), g->sha256, hex);
+            if (!a->s3)
+                art_ring_fail(a->ring, a->piece_st, &a->piece_err);
+            return;
+        }
+        if (++a->ri < a->nranges) {
+            a->rleft = a->ranges[a->ri].length;
+            rd_error e;
+            if (rd_sha256_new(&a->ph, &e) != RD_OK) {
+                a->piece_st = RD_ERR(&a->piece_err, RD_ERR_NOMEM, "out of memory");
+                if (!a->s3)
+                    art_ring_fail(a->ring, a->piece_st, &a->piece_err);
+                return;
+            }
+        }
+    }
+}
+
 static void hash_raw(void *ctx, const void *buf, size_t n)
 {
     rd_artifact *a = ctx;
+    if (a->nranges) {
+        hash_pieces(a, buf, n);
+        return;
+    }
     rd_sha256_update(a->sha, buf, n);
     if (a->md5)
         EVP_DigestUpdate(a->md5, buf, n);
@@ -221,6 +274,18 @@ static rd_status finish_source(rd_artifact *a, rd_error *err)
             return RD_ERR(err, RD_ERR_PROC, "decrypt command exited before reading all of %s",
                           a->path);
     }
+    if (a->nranges) { /* every piece was read and matched; the whole file was not read */
+        a->have_hex = 1;
+        if (a->piece_st != RD_OK) {
+            if (err)
+                *err = a->piece_err;
+            return a->piece_st;
+        }
+        if (a->ri != a->nranges)
+            return RD_ERR(err, RD_ERR_INTEGRITY, "%s ends inside %s", a->path,
+                          a->ranges[a->ri].name ? a->ranges[a->ri].name : "a section");
+        return RD_OK;
+    }
     rd_sha256_final_hex(a->sha, a->hex);
     a->have_hex = 1;
     if (a->md5) {
@@ -288,8 +353,14 @@ static rd_status src_read(void *ctx, void *buf, size_t cap, size_t *n, rd_error 
             a->src_eof = 1;
         return finish_source(a, err);
     }
-    if (!a->proc && a->s3)
+    if (!a->proc && a->s3) {
         hash_raw(a, buf, (size_t)r);
+        if (a->piece_st != RD_OK) {
+            if (err)
+                *err = a->piece_err;
+            return a->piece_st;
+        }
+    }
     if (!a->proc)
         atomic_fetch_add(&a->raw_bytes, (uint64_t)r);
     *n = (size_t)r;
@@ -303,6 +374,27 @@ static rd_status fail(rd_artifact *a, rd_status st, const rd_error *err)
         a->fail = *err;
     else
         RD_ERR(&a->fail, st, "%s", rd_strerror(st));
+    return st;
+}
+
+/* With ranges, a decoding failure (RD_ERR_INTEGRITY) is most likely a
+ * damaged piece: read on to the piece's end, where its sha256 says which
+ * (the decoder may see the damage before the hasher has all of it); its
+ * mismatch then replaces the decoder's message. */
+static rd_status name_damage(rd_artifact *a, rd_status st, rd_error *e)
+{
+    if (st != RD_ERR_INTEGRITY || !a->nranges || a->have_hex)
+        return st;
+    unsigned char junk[16384];
+    size_t k = 0;
+    rd_error e2;
+    while (src_read(a, junk, sizeof junk, &k, &e2) == RD_OK && k > 0)
+        ;
+    if (a->piece_st != RD_OK) { /* read after the ring's lock: the hasher is done with it */
+        if (e)
+            *e = a->piece_err;
+        return a->piece_st;
+    }
     return st;
 }
 
@@ -329,7 +421,7 @@ static rd_status peek(rd_artifact *a, rd_error *err)
         st = rd_decoder_read(a->dec, src_read, a, a->head + a->head_len, HEAD_MAX - a->head_len, &r,
                              err);
         if (st != RD_OK)
-            return st;
+            return name_damage(a, st, err);
         if (r == 0) {
             a->dec_eof = 1;
             break;
@@ -339,6 +431,13 @@ static rd_status peek(rd_artifact *a, rd_error *err)
     }
     a->fmt = rd_format_detect(a->head, a->head_len);
     return RD_OK;
+}
+
+static rd_status size_mismatch(const rd_artifact *a, uint64_t have, uint64_t want, rd_error *err)
+{
+    return RD_ERR(err, RD_ERR_INTEGRITY,
+                  "%s has %llu bytes, its manifest says %llu: the dump was cut short or replaced",
+                  a->path, (unsigned long long)have, (unsigned long long)want);
 }
 
 static int has_toc(const char *dir)
@@ -372,8 +471,19 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
     atomic_init(&a->writer_abort, 0);
     atomic_init(&a->cancel, 0);
     a->deadline = opts ? opts->deadline : 0;
-    if (!(a->path = strdup(location)) ||
-        (opts && opts->expected_sha256 && !(a->expected = strdup(opts->expected_sha256)))) {
+    if (opts && opts->nranges) {
+        a->ranges = opts->ranges;
+        a->nranges = opts->nranges;
+        a->rleft = a->ranges[0].length;
+        if (opts->decrypt && opts->decrypt[0]) {
+            st = RD_ERR(err, RD_ERR_USAGE, "an encrypted file cannot be read by sections");
+            goto out;
+        }
+        if ((st = rd_sha256_new(&a->ph, err)) != RD_OK)
+            goto out;
+    }
+    if (!(a->path = strdup(location)) || (opts && opts->expected_sha256 && !a->nranges &&
+                                          !(a->expected = strdup(opts->expected_sha256)))) {
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -390,8 +500,10 @@ rd_status rd_artifact_open(const char *location, const rd_artifact_opts *opts, r
             (st = art_ring_new(RING_CAP, NULL, NULL, a->path, &a->ring, err)) != RD_OK)
             goto out;
         /* hashed by the artifact's reader as it takes the bytes (see hash_raw) */
-        st = art_s3_open(location, opts ? opts->s3 : NULL, a->ring, NULL, NULL, &a->s3, &size,
-                         &is_dir, err);
+        st = art_s3_open(location, opts ? opts->s3 : NULL, a->ring, NULL, NULL, a->ranges,
+                         a->nranges, &a->s3, &size, &is_dir, err);
+        if (st == RD_OK && a->nranges && (is_dir || size != opts->ranges_file_bytes))
+            st = size_mismatch(a, is_dir ? 0 : size, opts->ranges_file_bytes, err);
         if (st != RD_OK)
             goto out;
         if (is_dir) {
@@ -449,9 +561,13 @@ local_dir:
         goto out;
     }
     a->total = opts && opts->progress_total ? opts->progress_total : (uint64_t)sb.st_size;
+    if (a->nranges && (uint64_t)sb.st_size != opts->ranges_file_bytes) {
+        st = size_mismatch(a, (uint64_t)sb.st_size, opts->ranges_file_bytes, err);
+        goto out;
+    }
     if ((st = rd_sha256_new(&a->sha, err)) != RD_OK ||
         (st = art_ring_new(RING_CAP, hash_raw, a, a->path, &a->ring, err)) != RD_OK ||
-        (st = art_ring_start_file(a->ring, a->fd, err)) != RD_OK)
+        (st = art_ring_start_file(a->ring, a->fd, a->ranges, a->nranges, err)) != RD_OK)
         goto out;
 stream:
     if (opts && opts->decrypt && opts->decrypt[0] &&
@@ -525,6 +641,7 @@ rd_status rd_artifact_read(rd_artifact *a, void *buf, size_t cap, size_t *n, rd_
     rd_error e;
     rd_error_clear(&e);
     rd_status st = rd_decoder_read(a->dec, src_read, a, buf, cap, n, &e);
+    st = name_damage(a, st, &e);
     if (st != RD_OK) {
         *n = 0;
         if (err)
@@ -574,8 +691,16 @@ rd_status rd_artifact_read_view(rd_artifact *a, const void **p, size_t cap, size
             *err = e;
         return fail(a, st, &e);
     }
-    if (a->s3)
+    if (a->s3) {
         hash_raw(a, *p, *n);
+        if (a->piece_st != RD_OK) {
+            *p = NULL;
+            *n = 0;
+            if (err)
+                *err = a->piece_err;
+            return fail(a, a->piece_st, &a->piece_err);
+        }
+    }
     atomic_fetch_add(&a->raw_bytes, (uint64_t)*n);
     a->decoded_bytes += *n;
     return RD_OK;
@@ -659,12 +784,12 @@ uint64_t rd_artifact_decoded_bytes(const rd_artifact *a)
 
 const char *rd_artifact_sha256(const rd_artifact *a)
 {
-    return a->have_hex ? a->hex : NULL;
+    return a->have_hex && !a->nranges ? a->hex : NULL;
 }
 
 const char *rd_artifact_md5(const rd_artifact *a)
 {
-    return a->have_hex && a->md5 ? a->md5_b64 : NULL;
+    return a->have_hex && a->md5 && !a->nranges ? a->md5_b64 : NULL;
 }
 
 void rd_artifact_free(rd_artifact *a)
@@ -688,6 +813,7 @@ void rd_artifact_free(rd_artifact *a)
     art_s3_free(a->s3);     /* joins the GET thread, the ring's producer */
     art_ring_free(a->ring); /* joins the file reader and the hasher */
     rd_sha256_free(a->sha);
+    rd_sha256_free(a->ph);
     EVP_MD_CTX_free(a->md5);
     if (a->fd >= 0)
         close(a->fd);

@@ -30,8 +30,14 @@ rd_status art_ring_write(art_ring *r, const void *buf, size_t n, rd_error *err);
  * once the bytes before it were read. */
 void art_ring_finish(art_ring *r, rd_status st, const rd_error *err);
 /* Start a thread that reads fd (owned by the caller, open until
- * art_ring_free) to its end into the ring. */
-rd_status art_ring_start_file(art_ring *r, int fd, rd_error *err);
+ * art_ring_free) to its end into the ring; with n ranges, only those
+ * (pread/lseek, in the order given; borrowed until art_ring_free), and a
+ * range that ends early is RD_ERR_INTEGRITY. */
+rd_status art_ring_start_file(art_ring *r, int fd, const rd_artifact_range *ranges, size_t n,
+                              rd_error *err);
+/* From any thread (the hasher's callback): fail the ring now; readers
+ * get st/err instead of their bytes, the producer stops. */
+void art_ring_fail(art_ring *r, rd_status st, const rd_error *err);
 /* Reader, without the copy: *p points at up to cap bytes in the ring,
  * valid (and their room held) until the next art_ring_view or
  * art_ring_read; otherwise as art_ring_read. */
@@ -57,8 +63,12 @@ typedef struct art_s3 art_s3;
  * *size is the object's size. For a directory-format dump (no object KEY,
  * but KEY/toc.dat) *is_dir is set to 1 and *out to NULL (see
  * art_s3_fetch_dir). The ring must outlive the art_s3. */
+/* With n ranges (borrowed until art_s3_free): one Range GET per range, in
+ * order, instead of the whole object (each one resumed and retried as a
+ * whole GET is). */
 rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, art_hash_fn hash,
-                      void *hash_ctx, art_s3 **out, uint64_t *size, int *is_dir, rd_error *err);
+                      void *hash_ctx, const rd_artifact_range *ranges, size_t n, art_s3 **out,
+                      uint64_t *size, int *is_dir, rd_error *err);
 /* Download the files of a directory-format dump (the objects directly under
  * KEY/) into a new private directory under base (NULL: $TMPDIR or /tmp),
  * for pg_restore, which reads them itself (and in parallel with -j).

@@ -37,7 +37,10 @@ struct art_ring {
     void *hash_ctx;
     pthread_t hasher, reader;
     int hasher_started, reader_started;
-    int fd;     /* the file reader's */
+    int fd;                          /* the file reader's */
+    const rd_artifact_range *ranges; /* the file reader reads only these */
+    size_t nranges;
+    int failed; /* art_ring_fail: readers get st/err */
     char *name; /* the location, for messages */
 };
 
@@ -196,6 +199,11 @@ static rd_status wait_bytes(art_ring *r, size_t cap, size_t *at, size_t *k, rd_e
     if (r->rd == r->wr && !r->closed) /* the end: wait for the hash to catch up */
         while (r->hash && r->hs != r->wr && !r->closed)
             sleep_on(r, &r->cv_read, &r->w_read);
+    if (r->closed && r->failed) {
+        if (err)
+            *err = r->err;
+        return r->st;
+    }
     if (r->closed)
         return RD_ERR(err, RD_ERR_ABORTED, "reading %s was cancelled", r->name);
     if (r->rd == r->wr) { /* the clean end, or the producer's failure */
@@ -248,14 +256,46 @@ rd_status art_ring_read(art_ring *r, void *buf, size_t cap, size_t *n, rd_error 
     return RD_OK;
 }
 
+void art_ring_fail(art_ring *r, rd_status st, const rd_error *err)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!r->closed) {
+        r->failed = 1;
+        r->st = st;
+        if (err)
+            r->err = *err;
+        r->closed = 1;
+        pthread_cond_broadcast(&r->cv_prod);
+        pthread_cond_broadcast(&r->cv_hash);
+        pthread_cond_broadcast(&r->cv_read);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 static void *file_main(void *arg)
 {
     art_ring *r = arg;
     rd_status st = RD_OK;
     rd_error e;
+    size_t ri = 0;     /* the range being read */
+    uint64_t left = 0; /* its bytes still to read */
     rd_error_clear(&e);
-    for (;;) {
+    if (r->nranges) {
+        left = r->ranges[0].length;
+        if (lseek(r->fd, (off_t)r->ranges[0].offset, SEEK_SET) < 0)
+            st = RD_ERR_ERRNO(&e, RD_ERR_IO, "cannot seek in %s", r->name);
+    }
+    while (st == RD_OK) {
         size_t at = 0, k = 0;
+        if (r->nranges && left == 0) { /* the next range */
+            if (++ri == r->nranges)
+                break;
+            left = r->ranges[ri].length;
+            if (lseek(r->fd, (off_t)r->ranges[ri].offset, SEEK_SET) < 0) {
+                st = RD_ERR_ERRNO(&e, RD_ERR_IO, "cannot seek in %s", r->name);
+                break;
+            }
+        }
         pthread_mutex_lock(&r->mu);
         st = wait_room(r, &at, &k, &e);
         pthread_mutex_unlock(&r->mu);
@@ -263,10 +303,20 @@ static void *file_main(void *arg)
             break;
         if (k > FILE_READ)
             k = FILE_READ;
+        if (r->nranges && k > left)
+            k = (size_t)left;
         ssize_t got;
         do
             got = read(r->fd, r->buf + at, k);
         while (got < 0 && errno == EINTR);
+        if (got == 0 && r->nranges) {
+            const rd_artifact_range *g = &r->ranges[ri];
+            st = RD_ERR(&e, RD_ERR_INTEGRITY, "%s ends inside %s (bytes %llu-%llu)", r->name,
+                        g->name ? g->name : "a section", (unsigned long long)g->offset,
+                        (unsigned long long)(g->offset + g->length - 1));
+            break;
+        }
+        left -= got > 0 ? (uint64_t)got : 0;
         if (got < 0) {
             st = RD_ERR_ERRNO(&e, RD_ERR_IO, "cannot read %s", r->name);
             break;
@@ -282,9 +332,12 @@ static void *file_main(void *arg)
     return NULL;
 }
 
-rd_status art_ring_start_file(art_ring *r, int fd, rd_error *err)
+rd_status art_ring_start_file(art_ring *r, int fd, const rd_artifact_range *ranges, size_t n,
+                              rd_error *err)
 {
     r->fd = fd;
+    r->ranges = ranges;
+    r->nranges = n;
     int rc = pthread_create(&r->reader, NULL, file_main, r);
     if (rc != 0)
         return rd_error_set(err, RD_ERR_INTERNAL, rc, "cannot start the file reader thread");

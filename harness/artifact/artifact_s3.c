@@ -28,6 +28,8 @@ struct art_s3 {
     int started, joined;
     volatile int cancel;
     uint64_t size;
+    const rd_artifact_range *ranges;
+    size_t nranges;
 };
 
 static rd_status to_ring(void *ctx, const void *buf, size_t n, rd_error *err)
@@ -44,8 +46,25 @@ static void *get_main(void *arg)
     rd_s3_get_opts o = {.cancel = &a->cancel};
     rd_error e;
     uint64_t got = 0;
+    rd_status st = RD_OK;
     rd_error_clear(&e);
-    rd_status st = rd_s3_get(a->s3, a->bucket, a->key, &o, to_ring, a, &got, &e);
+    for (size_t i = 0; st == RD_OK && i < a->nranges; i++) { /* one Range GET per piece */
+        const rd_artifact_range *g = &a->ranges[i];
+        o.offset = g->offset;
+        o.length = g->length;
+        rd_log_debug("s3 range GET %s bytes=%llu-%llu", a->url, (unsigned long long)g->offset,
+                     (unsigned long long)(g->offset + g->length - 1));
+        st = rd_s3_get(a->s3, a->bucket, a->key, &o, to_ring, a, &got, &e);
+        if (st == RD_OK && got != g->length)
+            st = RD_ERR(&e, RD_ERR_INTEGRITY, "%s: got %llu bytes of %s, expected %llu", a->url,
+                        (unsigned long long)got, g->name ? g->name : "a section",
+                        (unsigned long long)g->length);
+    }
+    if (a->nranges) {
+        art_ring_finish(a->ring, st, &e);
+        return NULL;
+    }
+    st = rd_s3_get(a->s3, a->bucket, a->key, &o, to_ring, a, &got, &e);
     if (st == RD_OK && got != a->size)
         st = RD_ERR(&e, RD_ERR_INTEGRITY, "%s: got %llu bytes, expected %llu", a->url,
                     (unsigned long long)got, (unsigned long long)a->size);
@@ -54,7 +73,8 @@ static void *get_main(void *arg)
 }
 
 rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, art_hash_fn hash,
-                      void *hash_ctx, art_s3 **out, uint64_t *size, int *is_dir, rd_error *err)
+                      void *hash_ctx, const rd_artifact_range *ranges, size_t n, art_s3 **out,
+                      uint64_t *size, int *is_dir, rd_error *err)
 {
     rd_status st = RD_OK;
     rd_s3_object obj;
@@ -63,6 +83,8 @@ rd_status art_s3_open(const char *url, const rd_s3_opts *opts, art_ring *ring, a
     if (!a)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     a->ring = ring;
+    a->ranges = ranges;
+    a->nranges = n;
     a->hash = hash;
     a->hash_ctx = hash_ctx;
     if (!(a->url = rd_strdup(url))) {

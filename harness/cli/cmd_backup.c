@@ -138,6 +138,8 @@ static int backup_args(int argc, char **argv, common_args *cp, const char **form
             *formatp = v;
         } else if (strcmp(argv[i], "--checksums") == 0 || strcmp(argv[i], "--no-checksums") == 0) {
             o->with_checksums = argv[i][2] != 'n';
+        } else if (strcmp(argv[i], "--no-sections") == 0) {
+            o->no_sections = 1;
         } else if (strcmp(argv[i], "--gzip") == 0 || strcmp(argv[i], "--zstd") == 0) {
             rd_wrap w = argv[i][2] == 'g' ? RD_WRAP_GZIP : RD_WRAP_ZSTD;
             if (o->wrap && o->wrap != w)

@@ -165,6 +165,11 @@ static void print_target(const rd_target_cfg *t, const cJSON *to)
     printf(", timeout %s", dur(r->timeout, b[0], sizeof b[0]));
     if (t->engine != RD_ENGINE_DYNAMODB && t->engine != RD_ENGINE_S3)
         printf(", roles %s", r->roles);
+    if (t->databases.n)
+        printf(", read %s", r->read && strcmp(r->read, "whole") == 0
+                                ? "whole (the dump's sha256)"
+                                : "sections (the sampled databases' pieces when the cluster "
+                                  "manifest lists them)");
     if (r->decrypt.n) {
         printf(", decrypt with `");
         print_argv(&r->decrypt, item_at(item_at(to, "restore"), "decrypt"));

@@ -39,7 +39,7 @@ const rd_cli_command rd_cli_commands[] = {
     {"backup", rd_cmd_backup,
      "restoredrill backup --engine E --dsn DSN -o FILE [--format custom|plain|directory]\n"
      "                    [--gzip | --zstd] [--no-checksums] [--freshness-query SQL]\n"
-     "                    [--all-databases | --databases GLOB...]",
+     "                    [--all-databases | --databases GLOB...] [--no-sections]",
      "dump + consistent manifest in one snapshot",
      "  --engine E            postgres or mariadb\n"
      "  --dsn DSN             database to dump (password from the environment)\n"
@@ -53,7 +53,10 @@ const rd_cli_command rd_cli_commands[] = {
      "  --all-databases       mariadb: every database (mariadb-dump --all-databases) and a\n"
      "                        cluster manifest with a section per database\n"
      "  --databases GLOB...   mariadb: the databases matching the shell globs (\"_\" and\n"
-     "                        \"%\" are plain characters)\n"},
+     "                        \"%\" are plain characters)\n"
+     "  --no-sections         cluster backups: one compressed stream, no section list in\n"
+     "                        the manifest (by default each database's piece ends its\n"
+     "                        gzip member / zstd frame, so a drill reads only its samples)\n"},
     {"manifest", rd_cmd_manifest,
      "restoredrill manifest --engine E --dsn DSN -o FILE [--no-checksums]\n"
      "                      [--freshness-query SQL] [--all-databases | --databases GLOB...]\n"

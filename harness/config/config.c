@@ -352,6 +352,7 @@ static void free_target(rd_target_cfg *t)
     rd_strlist_free(&s->create);
     rd_strlist_free(&s->destroy);
     free(t->restore.roles);
+    free(t->restore.read);
     rd_strlist_free(&t->restore.decrypt);
     rd_strlist_free(&t->restore.extra_args);
     free(t->reference.manifest);

@@ -20,10 +20,10 @@ static rd_status s3_target(const cJSON *t, const char *tpath, rd_target_cfg *tc,
     rd_scratch_cfg *s = &tc->scratch;
     static const struct {
         const char *section, *key;
-    } unused[] = {{"reference", "manifest"},      {"reference", "dsn"},
-                  {"reference", "password_env"},  {"restore", "roles"},
-                  {"restore", "extra_args"},      {"restore", "decrypt"},
-                  {"restore", "verify_manifest"}, {"sample", "databases"}};
+    } unused[] = {
+        {"reference", "manifest"},      {"reference", "dsn"},      {"reference", "password_env"},
+        {"restore", "roles"},           {"restore", "extra_args"}, {"restore", "decrypt"},
+        {"restore", "verify_manifest"}, {"sample", "databases"},   {"restore", "read"}};
     if (strcmp(c->type, "s3-objects") != 0)
         return RD_ERR(err, RD_ERR_CONFIG,
                       "%s.catalog.type: engine s3 needs a catalog of type \"s3-objects\", got "

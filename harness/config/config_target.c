@@ -54,6 +54,7 @@ static const char *const time_from[] = {"manifest", "name", "mtime", NULL};
 static const char *const strategies[] = {"latest",      "random", "oldest",         "id",
                                          "pitr-random", "pitr",   "least-verified", NULL};
 static const char *const roles[] = {"no-owner", "create", "strict", NULL};
+static const char *const reads[] = {"sections", "whole", NULL};
 
 #define C rd_catalog_cfg
 /* path may be s3://bucket/prefix, with the s3 options */
@@ -170,6 +171,7 @@ static const rd_cfg_field f_restore[] = {
     RD_FINT("split_buffer_mb", rd_restore_cfg, split_buffer_mb, 0, 65536),
     RD_FLD("timeout", RD_CFG_DURATION, rd_restore_cfg, timeout),
     RD_FENUM("roles", rd_restore_cfg, roles, roles),
+    RD_FENUM("read", rd_restore_cfg, read, reads),
     RD_FLD("decrypt", RD_CFG_LIST, rd_restore_cfg, decrypt),
     RD_FLD("extra_args", RD_CFG_LIST, rd_restore_cfg, extra_args),
     RD_FLD("verify_manifest", RD_CFG_BOOL, rd_restore_cfg, verify_manifest),
@@ -283,9 +285,9 @@ static rd_status check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg
         /* keys that mean nothing for dynamodb are refused, never ignored */
         static const struct {
             const char *section, *key;
-        } unused[] = {{"reference", "manifest"}, {"restore", "roles"},   {"restore", "extra_args"},
-                      {"scratch", "tcp"},        {"scratch", "run_as"},  {"scratch", "base_dir"},
-                      {"scratch", "template"},   {"sample", "databases"}};
+        } unused[] = {{"reference", "manifest"}, {"restore", "roles"},    {"restore", "extra_args"},
+                      {"restore", "read"},       {"scratch", "tcp"},      {"scratch", "run_as"},
+                      {"scratch", "base_dir"},   {"scratch", "template"}, {"sample", "databases"}};
         const cJSON *ks = cJSON_GetObjectItemCaseSensitive(t, "keep_scratch");
         if (st == RD_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "negative_control")))
             st = RD_ERR(err, RD_ERR_CONFIG,
@@ -538,6 +540,12 @@ static rd_status check_databases(const cJSON *t, const char *path, const rd_targ
                       "%s.catalog.per_database: needs \"databases\" on the target (the names or "
                       "globs to drill)",
                       path);
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(t, "restore");
+    if (d->n == 0 && cJSON_IsObject(rs) && cJSON_GetObjectItemCaseSensitive(rs, "read"))
+        return RD_ERR(err, RD_ERR_CONFIG,
+                      "%s.restore.read: needs \"databases\" on the target (it chooses how much of "
+                      "a cluster-wide dump is read)",
+                      path);
     if (!cJSON_GetObjectItemCaseSensitive(t, "databases"))
         return RD_OK;
     if (d->n == 0)
@@ -649,6 +657,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     st = read_section(t, path, "restore", 0, f_restore, &tc->restore, NULL, &e);
     if (st == RD_OK)
         st = rd_config_dupstr(&tc->restore.roles, "no-owner", &e);
+    if (st == RD_OK)
+        st = rd_config_dupstr(&tc->restore.read, "sections", &e);
     rd_cfg_errors_add(errs, st, &e);
     st = read_section(t, path, "reference", 0, f_reference, &tc->reference, NULL, &e);
     if (st == RD_OK && tc->reference.manifest && !*tc->reference.manifest)

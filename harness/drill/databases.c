@@ -15,6 +15,7 @@
 #include "restoredrill/manifest.h"
 #include "restoredrill/prng.h"
 #include "restoredrill/restore.h"
+#include "restoredrill/s3.h"
 
 /* Mixed into the seed so that the databases drawn do not repeat the draws
  * that picked the recovery point ("databases" in ASCII). */
@@ -99,6 +100,29 @@ out:
     return st;
 }
 
+/* A manifest object in S3 (the catalog's endpoint, region, path style);
+ * RD_ERR_NOTFOUND when the object does not exist. */
+static rd_status load_s3(const rd_drill_target *dt, const char *url, rd_manifest **m, rd_error *err)
+{
+    const rd_catalog_cfg *c = &dt->t->catalog;
+    rd_s3_opts o = {.endpoint = c->endpoint, .region = c->region, .path_style = c->path_style};
+    rd_s3 *s3 = NULL;
+    char *bucket = NULL, *key = NULL, *text = NULL;
+    size_t len = 0;
+    rd_status st = rd_s3_url_split(url, &bucket, &key, err);
+    if (st == RD_OK)
+        st = rd_s3_new(&o, &s3, err);
+    if (st == RD_OK)
+        st = rd_s3_get_mem(s3, bucket, key, (size_t)512 << 20, &text, &len, err);
+    if (st == RD_OK)
+        st = rd_manifest_parse(text, len, url, m, err);
+    rd_s3_free(s3);
+    free(bucket);
+    free(key);
+    free(text);
+    return st;
+}
+
 /* The point's cluster manifest (reference.manifest, else the sidecar the
  * catalog found) into dt->cluster. A configured manifest that cannot be
  * loaded or holds no databases is an error; a sidecar of one database is
@@ -114,7 +138,18 @@ static rd_status load_cluster(rd_drill_target *dt, rd_error *err)
     rd_status st = RD_OK;
     if (!path)
         return conf ? RD_ERR(err, RD_ERR_NOMEM, "out of memory") : RD_OK;
-    if (!rd_fs_exists(path)) {
+    if (rd_s3_is_url(path)) {
+        st = load_s3(dt, path, &m, err);
+        if (st == RD_ERR_NOTFOUND && !conf)
+            st = RD_OK; /* no sidecar: the dump is listed */
+        if (st == RD_OK && m && m->ndatabases == 0) {
+            rd_manifest_free(m);
+            m = NULL;
+            if (conf)
+                st = RD_ERR(err, RD_ERR_FORMAT,
+                            "manifest %s describes one database, not a cluster-wide dump", path);
+        }
+    } else if (!rd_fs_exists(path)) {
         if (conf)
             st = RD_ERR(err, RD_ERR_NOTFOUND, "manifest %s does not exist", path);
     } else if ((st = rd_manifest_load(path, &m, err)) == RD_OK && m->ndatabases == 0) {
@@ -142,12 +177,19 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
     const rd_target_cfg *t = dt->t;
     rd_artifact *scan = NULL;
     rd_strlist all = {0}, matched = {0};
-    rd_status st;
-    if (!drv->list_databases)
+    rd_status st = RD_OK;
+    if (dt->chosen)
+        return RD_OK;
+    if (!dt->cluster_loaded) {
+        dt->cluster_loaded = 1;
+        st = load_cluster(dt, err);
+    }
+    if (st == RD_OK && !dt->cluster && !drv)
+        return RD_OK; /* no manifest: chosen later, from a scan through the driver */
+    if (st == RD_OK && !dt->cluster && !drv->list_databases)
         return RD_ERR(err, RD_ERR_UNSUPPORTED,
                       "the %s restore driver cannot choose databases in a %s dump", drv->name,
                       dt->res->point.format ? dt->res->point.format : "?");
-    st = load_cluster(dt, err);
     if (st == RD_OK && dt->cluster) {
         /* the manifest lists the point's databases: no read of the dump */
         for (size_t i = 0; st == RD_OK && i < dt->cluster->ndatabases; i++)
@@ -168,6 +210,7 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
             dt->res->config_error = 1;
     }
     if (st == RD_OK) {
+        dt->chosen = 1;
         dt->res->databases_total = all.n;
         dt->res->databases_matched = matched.n;
         for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
@@ -192,10 +235,19 @@ rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outco
     for (size_t i = 0; i < dt->cluster->ndatabases; i++) {
         const char *name = dt->cluster->databases[i]->database;
         size_t j = 0;
-        while (j < oc->databases_seen.n && strcmp(oc->databases_seen.items[j], name) != 0)
-            j++;
-        if (j < oc->databases_seen.n)
-            continue;
+        if (dt->nranges) { /* only the sampled sections were read: the pieces say */
+            const rd_manifest *c = dt->cluster;
+            while (j < c->nsections &&
+                   (!c->sections[j].database || strcmp(c->sections[j].database, name) != 0))
+                j++;
+            if (j < c->nsections)
+                continue;
+        } else {
+            while (j < oc->databases_seen.n && strcmp(oc->databases_seen.items[j], name) != 0)
+                j++;
+            if (j < oc->databases_seen.n)
+                continue;
+        }
         rd_check_result *c =
             rd_target_add_check(dt->res, "restore", "databases", name, RD_FAILED, "");
         if (c)

@@ -45,6 +45,13 @@ typedef struct rd_drill_target {
     rd_points files;     /* catalog.per_database: the catalog's files (points are their groups) */
     struct rd_manifest *cluster; /* their cluster manifest (sidecar or reference.manifest), or
                                     NULL: then the databases were listed from the dump */
+    int cluster_loaded;          /* dt->cluster was looked for */
+    int chosen;                  /* dt->dbs were picked */
+    /* section ranges (ranges.c): the pieces of the dump read, or none */
+    rd_artifact_range *ranges;
+    size_t nranges;
+    char **range_names;    /* their names, owned */
+    uint64_t ranges_bytes; /* stored bytes they cover */
     int aborted;
     rd_dyn_verify *dyn;  /* engine dynamodb: what verifying the point found, or NULL */
     int physical;        /* the sampled point is a base backup (point->base) */
@@ -150,7 +157,9 @@ rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all,
 /* For a cluster-wide point: load its cluster manifest (dt->cluster), list
  * its databases (from the manifest, else a scan of the dump through drv's
  * lister, opened again with o), pick them (dt->dbs) and record the counts
- * in dt->res. A glob matching nothing sets dt->res->config_error. */
+ * in dt->res. A glob matching nothing sets dt->res->config_error. Once
+ * chosen, later calls do nothing; drv NULL: only from a cluster manifest
+ * (without one, nothing is chosen yet). */
 rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *drv,
                                     const rd_artifact_opts *o, rd_error *err);
 /* A physical point with `databases`, after recovery: list the restored
@@ -161,10 +170,22 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
  * dt->res->config_error) when they cannot be listed or chosen. */
 int rd_drill_choose_restored(rd_drill_target *dt);
 /* After the restore: a failed "databases" result per database that
- * dt->cluster lists but the dump had no section for (oc->databases_seen);
- * the first one's message in err. */
+ * dt->cluster lists but the dump had no section for (oc->databases_seen;
+ * with section ranges: that owns no piece of artifact.sections); the first
+ * one's message in err. */
 rd_status rd_drill_missing_databases(rd_drill_target *dt, const rd_restore_outcome *oc,
                                      rd_error *err);
+
+/* --- ranges.c: read only the sampled databases' pieces of a cluster dump ---
+ * When restore.read is "sections", no decrypt filter is set and the point's
+ * cluster manifest lists artifact.sections: choose the databases from the
+ * manifest and set dt->ranges to every shared piece and every piece of a
+ * chosen database, in file order (else leave them empty: the whole dump is
+ * read as before). */
+rd_status rd_drill_plan_ranges(rd_drill_target *dt, rd_error *err);
+/* "read 5 of 201 databases' sections, 26.1 MB of 1.04 GB, ..." (heap). */
+char *rd_drill_ranges_note(const rd_drill_target *dt);
+void rd_drill_ranges_free(rd_drill_target *dt);
 
 /* --- per_database.c (catalog.per_database) --- */
 /* The database a per-database dump's file name names: the part before the

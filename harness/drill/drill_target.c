@@ -193,6 +193,8 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
     }
 
     dec = t->restore.decrypt.n ? rd_strlist_argv(&t->restore.decrypt) : NULL;
+    /* a drill of some databases of a dump with sections reads only theirs */
+    st = rd_drill_plan_ranges(dt, &err);
     rd_s3_opts s3o = {.endpoint = t->catalog.endpoint,
                       .region = t->catalog.region,
                       .path_style = t->catalog.path_style};
@@ -201,7 +203,15 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
                           .decrypt = dec,
                           .progress_total = pt->bytes > 0 ? (size_t)pt->bytes : 0,
                           .deadline = t->timeout_fetch > 0 ? start + t->timeout_fetch : 0};
-    st = rd_artifact_open(pt->location, &o, a, &err);
+    if (dt->nranges) {
+        o.ranges = dt->ranges;
+        o.nranges = dt->nranges;
+        o.ranges_file_bytes = (uint64_t)dt->cluster->artifact_bytes;
+        o.expected_sha256 = NULL; /* the whole file is not read: each piece's is checked */
+        o.progress_total = (size_t)dt->ranges_bytes;
+    }
+    if (st == RD_OK)
+        st = rd_artifact_open(pt->location, &o, a, &err);
     if (st == RD_OK) {
         rd_format f = rd_artifact_format(*a);
         if (f == RD_FMT_UNKNOWN && pt->format)
@@ -228,8 +238,12 @@ static int phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_ty
             st = RD_ERR(&err, RD_ERR_INTEGRITY, "sha256 mismatch: expected %s, got %s", pt->sha256,
                         hex);
     }
-    if (st == RD_OK && t->databases.n)
+    if (st == RD_OK && t->databases.n) {
+        o.ranges = NULL; /* a listing scan reads the whole dump */
+        o.nranges = 0;
+        o.expected_sha256 = pt->sha256;
         st = rd_drill_choose_databases(dt, *drv, &o, &err);
+    }
     free(dec);
     rd_verdict v = st == RD_OK             ? RD_PASSED
                    : st == RD_ERR_ABORTED  ? RD_ABORTED
@@ -468,6 +482,17 @@ static int phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_t
             rd_check_add_prop(c, "scratch_names", "%s", names.data);
             rd_strbuf_free(&names);
         }
+        if (t->databases.n) {
+            char *note = rd_drill_ranges_note(dt);
+            rd_check_add_prop(c, "read", "%s", dt->nranges ? "sections" : "whole");
+            rd_check_add_prop(c, "stored_bytes_read", "%llu",
+                              (unsigned long long)rd_artifact_raw_bytes(a));
+            if (note && st == RD_OK)
+                rd_check_set_message(c, "restored %s (%s) with %s in %s; %s", dt->point->id,
+                                     dt->res->point.format ? dt->res->point.format : "?", tool,
+                                     rd_duration_human(secs, human, sizeof(human)), note);
+            free(note);
+        }
     }
     if (dt->cluster &&
         (st == RD_OK || (st == RD_ERR_INTEGRITY && strstr(err.msg, " is not in the dump")))) {
@@ -559,6 +584,7 @@ void rd_drill_target_plan(rd_drill_target *dt)
         const rd_restore_type *drv = NULL;
         (void)phase_fetch(dt, &a, &drv);
         rd_artifact_free(a);
+        rd_drill_ranges_free(dt);
     }
     free(dt->proven);
     dt->proven = NULL;
@@ -678,6 +704,9 @@ teardown:
     rd_strlist_free(&dt->dbs);
     rd_manifest_free(dt->cluster);
     dt->cluster = NULL;
+    dt->cluster_loaded = 0;
+    dt->chosen = 0;
+    rd_drill_ranges_free(dt);
     free(dt->proven);
     dt->proven = NULL;
     dt->nproven = 0;

@@ -67,10 +67,66 @@ void rd_manifest_free(rd_manifest *m)
     free_strv(m->views, m->nviews);
     free_strv(m->routines, m->nroutines);
     free_strv(m->triggers, m->ntriggers);
+    for (size_t i = 0; m->sections && i < m->nsections; i++) {
+        free(m->sections[i].database);
+        free(m->sections[i].sha256);
+    }
+    free(m->sections);
     for (size_t i = 0; m->databases && i < m->ndatabases; i++)
         rd_manifest_free(m->databases[i]);
     free(m->databases);
     free(m);
+}
+
+rd_status rd_manifest_check_sections(const rd_manifest_section *s, size_t n, int64_t bytes,
+                                     const char *file, rd_error *err)
+{
+    int64_t at = 0;
+    if (n == 0)
+        return RD_OK;
+    if (bytes < 0)
+        return RD_ERR(err, RD_ERR_FORMAT,
+                      "manifest %s: artifact.sections without artifact.bytes (the stored size)",
+                      file);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].offset != at)
+            return RD_ERR(err, RD_ERR_FORMAT,
+                          "manifest %s: artifact.sections[%zu].offset is %lld, expected %lld (the "
+                          "pieces must cover the file in order, without gap or overlap)",
+                          file, i, (long long)s[i].offset, (long long)at);
+        if (s[i].length <= 0)
+            return RD_ERR(err, RD_ERR_FORMAT,
+                          "manifest %s: artifact.sections[%zu].length is %lld, expected a "
+                          "positive integer",
+                          file, i, (long long)s[i].length);
+        at += s[i].length;
+    }
+    if (at != bytes)
+        return RD_ERR(err, RD_ERR_FORMAT,
+                      "manifest %s: artifact.sections end at byte %lld, the file has %lld bytes "
+                      "(artifact.bytes)",
+                      file, (long long)at, (long long)bytes);
+    return RD_OK;
+}
+
+rd_status rd_manifest_add_section(rd_manifest *m, const char *database, int64_t offset,
+                                  int64_t length, const char *sha256, rd_error *err)
+{
+    rd_manifest_section *v = realloc(m->sections, (m->nsections + 1) * sizeof *v);
+    if (!v)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    m->sections = v;
+    rd_manifest_section *s = &v[m->nsections];
+    memset(s, 0, sizeof *s);
+    s->offset = offset;
+    s->length = length;
+    if ((database && !(s->database = rd_strdup(database))) ||
+        (sha256 && !(s->sha256 = rd_strdup(sha256)))) {
+        free(s->database);
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    }
+    m->nsections++;
+    return RD_OK;
 }
 
 const rd_manifest *rd_manifest_find_database(const rd_manifest *m, const char *name)

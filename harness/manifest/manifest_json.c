@@ -13,6 +13,7 @@
 #include "restoredrill/fs.h"
 #include "restoredrill/log.h"
 #include "restoredrill/manifest.h"
+#include "restoredrill/sha256.h"
 #include "restoredrill/strbuf.h"
 
 #define MANIFEST_MAX_BYTES ((size_t)512 * 1024 * 1024)
@@ -103,6 +104,22 @@ static cJSON *manifest_json(const rd_manifest *m)
             cJSON_AddNullToObject(a, "bytes");
         cJSON_AddItemToObject(a, "sha256", str_or_null(m->artifact_sha256));
         cJSON_AddItemToObject(a, "format", str_or_null(m->artifact_format));
+        if (m->nsections) {
+            cJSON *secs = cJSON_AddArrayToObject(a, "sections");
+            for (size_t i = 0; secs && i < m->nsections; i++) {
+                const rd_manifest_section *sc = &m->sections[i];
+                cJSON *o = cJSON_CreateObject();
+                if (!o || !cJSON_AddItemToArray(secs, o)) {
+                    cJSON_Delete(o);
+                    cJSON_Delete(root);
+                    return NULL;
+                }
+                cJSON_AddItemToObject(o, "database", str_or_null(sc->database));
+                cJSON_AddNumberToObject(o, "offset", (double)sc->offset);
+                cJSON_AddNumberToObject(o, "length", (double)sc->length);
+                cJSON_AddItemToObject(o, "sha256", str_or_null(sc->sha256));
+            }
+        }
     } else {
         cJSON_AddNullToObject(root, "artifact");
     }
@@ -387,6 +404,49 @@ static rd_status load_table(loader *ld, const cJSON *o, size_t idx, rd_manifest_
     return RD_OK;
 }
 
+/* artifact.sections: every piece with its offset, length and sha256, and
+ * together they must tile the file. */
+static rd_status load_sections(loader *ld, const cJSON *a, rd_manifest *m)
+{
+    rd_status st = RD_OK;
+    const cJSON *secs = get_array(ld, a, "sections", "artifact.sections", &st);
+    if (st != RD_OK || !secs)
+        return st;
+    const cJSON *o;
+    size_t i = 0;
+    cJSON_ArrayForEach(o, secs)
+    {
+        char fld[64];
+        char *db = NULL, *sha = NULL;
+        int64_t off = -1, len = -1;
+        snprintf(fld, sizeof fld, "artifact.sections[%zu]", i);
+        if (!cJSON_IsObject(o))
+            return bad(ld, fld, "an object");
+        snprintf(fld, sizeof fld, "artifact.sections[%zu].database", i);
+        st = get_str(ld, o, "database", fld, 0, &db);
+        snprintf(fld, sizeof fld, "artifact.sections[%zu].offset", i);
+        if (st == RD_OK)
+            st = get_int(ld, o, "offset", fld, 1, &off);
+        snprintf(fld, sizeof fld, "artifact.sections[%zu].length", i);
+        if (st == RD_OK)
+            st = get_int(ld, o, "length", fld, 1, &len);
+        snprintf(fld, sizeof fld, "artifact.sections[%zu].sha256", i);
+        if (st == RD_OK)
+            st = get_str(ld, o, "sha256", fld, 1, &sha);
+        if (st == RD_OK && strlen(sha) != RD_SHA256_HEX_LEN)
+            st = bad(ld, fld, "64 hex digits");
+        if (st == RD_OK)
+            st = rd_manifest_add_section(m, db, off, len, sha, ld->err);
+        free(db);
+        free(sha);
+        if (st != RD_OK)
+            return st;
+        i++;
+    }
+    return rd_manifest_check_sections(m->sections, m->nsections, m->artifact_bytes, ld->file,
+                                      ld->err);
+}
+
 static rd_status load_root(loader *ld, const cJSON *root, rd_manifest *m)
 {
     rd_status st;
@@ -423,7 +483,8 @@ static rd_status load_root(loader *ld, const cJSON *root, rd_manifest *m)
         if ((st = get_str(ld, a, "file", "artifact.file", 1, &m->artifact_file)) != RD_OK ||
             (st = get_int(ld, a, "bytes", "artifact.bytes", 0, &m->artifact_bytes)) != RD_OK ||
             (st = get_str(ld, a, "sha256", "artifact.sha256", 0, &m->artifact_sha256)) != RD_OK ||
-            (st = get_str(ld, a, "format", "artifact.format", 0, &m->artifact_format)) != RD_OK)
+            (st = get_str(ld, a, "format", "artifact.format", 0, &m->artifact_format)) != RD_OK ||
+            (st = load_sections(ld, a, m)) != RD_OK)
             return st;
     }
     if ((st = load_named(ld, root, "extensions", "", 0, "version", &m->extensions,

@@ -155,7 +155,12 @@ rd_status rd_s3_get(rd_s3 *s, const char *bucket, const char *key, const rd_s3_g
     for (;;) {
         const char *hdrs[3] = {NULL, NULL, NULL};
         size_t nh = 0;
-        if (start + done > 0) {
+        if (o && o->length) {
+            snprintf(range, sizeof range, "Range: bytes=%llu-%llu",
+                     (unsigned long long)(start + done),
+                     (unsigned long long)(start + o->length - 1));
+            hdrs[nh++] = range;
+        } else if (start + done > 0) {
             snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)(start + done));
             hdrs[nh++] = range;
         }

@@ -159,6 +159,27 @@ typedef struct tcount {
     int64_t rows;
 } tcount;
 
+/* Sections (rd_bk_sink_cut): the sink's piece ends before every line that
+ * opens a database section ("-- Current Database: `NAME`", NAME with
+ * backticks doubled) and before the first line of mariadb-dump's footer
+ * (SEC_TZ, the TIME_ZONE restore that --tz-utc, its default, writes). The footer line is recognised
+ * only after a section header; a piece that starts at one is shared (the trailer) unless another
+ * header follows, which makes it its section's. Only line starts are looked at (memchr to the next
+ * newline), so the cost is per line, not per byte. */
+#define SEC_HDR "-- Current Database: `"
+#define SEC_TZ "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;"
+#define SEC_HELD 48
+typedef struct splitter {
+    int mid;             /* inside a line (not at its start) */
+    char held[SEC_HELD]; /* a line's start that may be a header, not written yet */
+    size_t nheld;
+    int in_name; /* reading a header's name, up to the newline */
+    rd_strbuf name;
+    char *owner; /* the database of the last header */
+    int pending; /* the open piece starts at a footer line after owner's section */
+    int oom;
+} splitter;
+
 /* Rows are counted per "<database>\x01<table>" ("" as the database in a
  * one-database dump, which has no USE lines). */
 typedef struct scan {
@@ -175,6 +196,7 @@ typedef struct scan {
     size_t nt;
     int started;
     int oom;
+    splitter sp;
 } scan;
 
 static const char INSERT_HEAD[] = "INSERT INTO `";
@@ -317,8 +339,125 @@ static int scan_chunk(void *ud, const char *data, size_t n)
     return s->started;
 }
 
+/* 0: neither; 1: a prefix of either; 2: a section header; 3: the footer. */
+static int classify(const char *b, size_t m)
+{
+    const size_t hl = sizeof SEC_HDR - 1, tl = sizeof SEC_TZ - 1;
+    if (m >= hl && memcmp(b, SEC_HDR, hl) == 0)
+        return 2;
+    if (m >= tl && memcmp(b, SEC_TZ, tl) == 0)
+        return 3;
+    if ((m < hl && memcmp(b, SEC_HDR, m) == 0) || (m < tl && memcmp(b, SEC_TZ, m) == 0))
+        return 1;
+    return 0;
+}
+
+/* The header's NAME from "NAME`" (backticks doubled inside; \r dropped). */
+static rd_status header_name(splitter *p, rd_bk_sink *sink, rd_error *err)
+{
+    rd_strbuf *b = &p->name;
+    size_t n = b->len, k = 0;
+    while (n && (b->data[n - 1] == '\r' || b->data[n - 1] == '`'))
+        n--;
+    for (size_t i = 0; i < n; i++) {
+        b->data[k++] = b->data[i];
+        if (b->data[i] == '`' && i + 1 < n && b->data[i + 1] == '`')
+            i++;
+    }
+    b->data[k] = '\0';
+    char *o = rd_strdup(b->data);
+    if (!o)
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    free(p->owner);
+    p->owner = o;
+    return rd_bk_sink_label(sink, o, err);
+}
+
+static rd_status split_write(void *ud, rd_bk_sink *sink, const char *d, size_t n, rd_error *err)
+{
+    splitter *p = &((scan *)ud)->sp;
+    rd_status st = RD_OK;
+    size_t i = 0, run = 0; /* d[run..i) is still to be written */
+    const size_t hl = sizeof SEC_HDR - 1, tl = sizeof SEC_TZ - 1;
+    if (n == 0) { /* the end: a held line start is an ordinary line's */
+        st = rd_bk_sink_write(sink, p->held, p->nheld, err);
+        p->nheld = 0;
+        return st;
+    }
+    while (st == RD_OK && i < n) {
+        if (p->in_name) {
+            const char *nl = memchr(d + i, '\n', n - i);
+            size_t k = nl ? (size_t)(nl - (d + i)) : n - i;
+            if (p->name.len + k < 4096 && rd_strbuf_append_n(&p->name, d + i, k, NULL) != RD_OK)
+                p->oom = 1;
+            i += k;
+            if (nl) {
+                i++;
+                p->in_name = 0;
+                p->mid = 0;
+                st = header_name(p, sink, err);
+            }
+            continue;
+        }
+        if (p->mid) {
+            const char *nl = memchr(d + i, '\n', n - i);
+            if (!nl) {
+                i = n;
+                break;
+            }
+            i = (size_t)(nl - d) + 1;
+            p->mid = 0;
+            continue;
+        }
+        /* a line starts at d[i] (after p->held, from the last chunk) */
+        size_t old = p->nheld, k = SEC_HELD - old < n - i ? SEC_HELD - old : n - i;
+        memcpy(p->held + old, d + i, k);
+        int c = classify(p->held, old + k);
+        if (c == 1) { /* undecided until the next chunk */
+            st = rd_bk_sink_write(sink, d + run, i - run, err);
+            p->nheld = old + k;
+            run = i = n;
+            break;
+        }
+        if (c == 3 && (!p->owner || p->pending))
+            c = 0;    /* a footer line before any section, or after one already */
+        if (c == 0) { /* an ordinary line: written with the rest of the run */
+            if (old)  /* its start came from the last chunk (so i == run == 0) */
+                st = rd_bk_sink_write(sink, p->held, old, err);
+            p->nheld = 0;
+            p->mid = 1;
+            continue;
+        }
+        if ((st = rd_bk_sink_write(sink, d + run, i - run, err)) != RD_OK)
+            break;
+        if (c == 2) {
+            if (p->pending) /* the footer line was not the footer: its section's */
+                st = rd_bk_sink_label(sink, p->owner, err);
+            p->pending = 0;
+            if (st == RD_OK)
+                st = rd_bk_sink_cut(sink, NULL, err); /* labelled once the name is read */
+            rd_strbuf_reset(&p->name);
+            p->in_name = 1;
+        } else {
+            st = rd_bk_sink_cut(sink, NULL, err);
+            p->pending = 1;
+            p->mid = 1;
+        }
+        if (st == RD_OK)
+            st = rd_bk_sink_write(sink, p->held, old, err);
+        p->nheld = 0;
+        run = i;
+        i += c == 2 ? hl - old : c == 3 ? tl - old : 0;
+    }
+    if (st == RD_OK && run < i)
+        st = rd_bk_sink_write(sink, d + run, i - run, err);
+    return p->oom && st == RD_OK ? RD_ERR(err, RD_ERR_NOMEM, "out of memory") : st;
+}
+
 static void scan_free(scan *s)
 {
+    free(s->sp.owner);
+    rd_strbuf_free(&s->sp.name);
     for (size_t i = 0; i < s->nt; i++)
         free(s->t[i].name);
     free(s->t);
@@ -451,7 +590,9 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     rd_strbuf_init(&sc.name, 4096);
     rd_strbuf_init(&sc.db, 4096);
     rd_strbuf_init(&sc.key, 8192);
+    rd_strbuf_init(&sc.sp.name, 256);
     sc.cur = -1;
+    int sections = cluster && !o->no_sections;
     if (!partial)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
     if ((st = rd_bk_parse_mariadb_dsn(o->dsn, &d, err)) != RD_OK)
@@ -550,8 +691,9 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
     spec.stdout_mode = RD_PROC_IO_PIPE;
     if ((st = rd_bk_sink_open(s3 ? o->out : partial, o->wrap, &sink, err)) != RD_OK ||
         (st = rd_proc_start(&spec, &proc, err)) != RD_OK ||
-        (st = rd_bk_pump_start(&pump, rd_proc_stdout_fd(proc), sink, scan_chunk, &sc, err)) !=
-            RD_OK)
+        (sections && (st = rd_bk_sink_sections_on(sink, err)) != RD_OK) ||
+        (st = rd_bk_pump_start_w(&pump, rd_proc_stdout_fd(proc), sink, scan_chunk,
+                                 sections ? split_write : NULL, &sc, err)) != RD_OK)
         goto out;
     if (!hold_lock) {
         if (!rd_bk_pump_wait_started(&pump, START_TIMEOUT)) {
@@ -612,7 +754,15 @@ rd_status rd_backup_mariadb(const rd_backup_opts *o, rd_error *err)
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot rename %s to %s", partial, o->out);
         goto out;
     }
-    st = rd_bk_finish_manifest(m, o, sha, bytes, err);
+    if (sections && (!sc.sp.owner || !sc.sp.pending)) {
+        /* the footer was not found after the last section: a drill could
+         * not read the trailer on its own */
+        rd_log_warn("backup: mariadb-dump's footer (%s) was not found after the last database "
+                    "section: the manifest lists no sections (drills read the whole dump)",
+                    SEC_TZ);
+        sections = 0;
+    }
+    st = rd_bk_finish_manifest(m, o, sha, bytes, sections ? sink : NULL, err);
 out:
     if (proc) {
         rd_proc_stop(proc);

@@ -144,7 +144,7 @@ rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot rename %s to %s", partial, o->out);
         goto out;
     }
-    st = rd_bk_finish_manifest(m, o, dir ? NULL : sha, bytes, err);
+    st = rd_bk_finish_manifest(m, o, dir ? NULL : sha, bytes, NULL, err);
 out:
     if (proc) {
         rd_proc_stop(proc);

@@ -110,7 +110,10 @@ static rd_status one_database(const rd_backup_opts *o, const char *name, rd_bk_s
         rd_error_prefix(err, "capturing the manifest: ");
         goto out;
     }
+    /* the database's piece starts with its header (backup_sink.c ends the
+     * gzip member / zstd frame before it) */
     if ((st = rd_strbuf_appendf(&hdr, err, "--\n-- Database \"%s\" dump\n--\n\n", name)) != RD_OK ||
+        (st = rd_bk_sink_cut(sink, name, err)) != RD_OK ||
         (st = write_str(sink, hdr.data, err)) != RD_OK)
         goto out;
     const char *argv[] = {"pg_dump", "-Fp", "--create", snaparg, "--no-password", "-d", dsn, NULL};
@@ -180,6 +183,7 @@ rd_status rd_backup_pg_cluster(const rd_backup_opts *o, rd_error *err)
     rd_db_free(main);
     main = NULL;
     if ((st = rd_bk_sink_open(s3 ? o->out : partial, o->wrap, &sink, err)) != RD_OK ||
+        (!o->no_sections && (st = rd_bk_sink_sections_on(sink, err)) != RD_OK) ||
         (st = globals(o->dsn, sink, err)) != RD_OK)
         goto out;
     for (size_t i = 0; i < names.n; i++) {
@@ -193,14 +197,15 @@ rd_status rd_backup_pg_cluster(const rd_backup_opts *o, rd_error *err)
         m->ndatabases++;
         rd_log_info("backup: database %s dumped (%zu of %zu)", names.items[i], i + 1, names.n);
     }
-    if ((st = write_str(sink, TRAILER, err)) != RD_OK ||
+    if ((st = rd_bk_sink_cut(sink, NULL, err)) != RD_OK || /* the trailer is shared */
+        (st = write_str(sink, TRAILER, err)) != RD_OK ||
         (st = rd_bk_sink_finish(sink, sha, &bytes, err)) != RD_OK)
         goto out;
     if (!s3 && rename(partial, o->out) != 0) {
         st = RD_ERR_ERRNO(err, RD_ERR_IO, "cannot rename %s to %s", partial, o->out);
         goto out;
     }
-    st = rd_bk_finish_manifest(m, o, sha, bytes, err);
+    st = rd_bk_finish_manifest(m, o, sha, bytes, o->no_sections ? NULL : sink, err);
 out:
     rd_bk_sink_free(sink);
     if (st != RD_OK && partial && !s3)

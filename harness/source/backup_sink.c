@@ -36,6 +36,13 @@ struct rd_bk_sink {
     ZSTD_CCtx *zc;
     rd_sha256 *h;
     int64_t bytes;
+    /* sections (rd_bk_sink_sections_on): the open piece and the closed ones */
+    int sections;
+    rd_sha256 *ph;       /* the open piece's sha256 */
+    int64_t piece_start; /* its first stored byte */
+    int64_t fed;         /* uncompressed bytes given to the open member/frame */
+    char *label;         /* its database; NULL: shared */
+    rd_manifest *pieces; /* closed pieces, in its sections */
     unsigned char out[CHUNK];
 };
 
@@ -43,6 +50,8 @@ static rd_status raw_write(rd_bk_sink *s, const void *data, size_t n, rd_error *
 {
     const unsigned char *p = data;
     rd_sha256_update(s->h, data, n);
+    if (s->ph)
+        rd_sha256_update(s->ph, data, n);
     s->bytes += (int64_t)n;
     if (s->up)
         return rd_s3_upload_write(s->up, data, n, err);
@@ -151,6 +160,7 @@ static rd_status zstd_feed(rd_bk_sink *s, const void *data, size_t n, int end, r
 
 rd_status rd_bk_sink_write(rd_bk_sink *s, const void *data, size_t n, rd_error *err)
 {
+    s->fed += (int64_t)n;
     if (s->wrap == RD_WRAP_GZIP) {
         rd_status st = RD_OK;
         const char *p = data;
@@ -167,10 +177,77 @@ rd_status rd_bk_sink_write(rd_bk_sink *s, const void *data, size_t n, rd_error *
     return raw_write(s, data, n, err);
 }
 
+rd_status rd_bk_sink_sections_on(rd_bk_sink *s, rd_error *err)
+{
+    if (s->sections)
+        return RD_OK;
+    if (s->bytes != 0 || s->fed != 0)
+        return RD_ERR(err, RD_ERR_INTERNAL, "sections must start with the file");
+    if (!(s->pieces = rd_manifest_new(RD_ENGINE_PG)))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    s->sections = 1;
+    return rd_sha256_new(&s->ph, err);
+}
+
+rd_status rd_bk_sink_label(rd_bk_sink *s, const char *database, rd_error *err)
+{
+    char *l = NULL;
+    if (!s->sections)
+        return RD_OK;
+    if (database && !(l = rd_strdup(database)))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    free(s->label);
+    s->label = l;
+    return RD_OK;
+}
+
+/* End the open member/frame (nothing for plain) and close the open piece. */
+static rd_status close_piece(rd_bk_sink *s, rd_error *err)
+{
+    rd_status st = RD_OK;
+    char hex[RD_SHA256_HEX_LEN + 1];
+    if (s->wrap == RD_WRAP_GZIP) {
+        st = gz_feed(s, NULL, 0, Z_FINISH, err);
+        if (st == RD_OK && deflateReset(&s->z) != Z_OK)
+            st = RD_ERR(err, RD_ERR_INTERNAL, "gzip compression failed");
+    } else if (s->wrap == RD_WRAP_ZSTD) {
+        st = zstd_feed(s, NULL, 0, 1, err);
+    }
+    if (st != RD_OK || !s->sections || s->bytes == s->piece_start)
+        return st;
+    rd_sha256_final_hex(s->ph, hex);
+    rd_sha256_free(s->ph);
+    s->ph = NULL;
+    st = rd_manifest_add_section(s->pieces, s->label, s->piece_start, s->bytes - s->piece_start,
+                                 hex, err);
+    if (st == RD_OK)
+        st = rd_sha256_new(&s->ph, err);
+    s->piece_start = s->bytes;
+    return st;
+}
+
+rd_status rd_bk_sink_cut(rd_bk_sink *s, const char *database, rd_error *err)
+{
+    rd_status st = RD_OK;
+    if (!s->sections)
+        return RD_OK;
+    if (s->fed > 0) /* an empty piece is only relabelled */
+        st = close_piece(s, err);
+    s->fed = 0;
+    return st == RD_OK ? rd_bk_sink_label(s, database, err) : st;
+}
+
+const rd_manifest *rd_bk_sink_pieces(const rd_bk_sink *s)
+{
+    return s->sections ? s->pieces : NULL;
+}
+
 rd_status rd_bk_sink_finish(rd_bk_sink *s, char *hex, int64_t *bytes, rd_error *err)
 {
     rd_status st = RD_OK;
-    if (s->wrap == RD_WRAP_GZIP)
+    if (s->sections)
+        st = close_piece(s, err);
+    else if (s->wrap == RD_WRAP_GZIP)
         st = gz_feed(s, NULL, 0, Z_FINISH, err);
     else if (s->wrap == RD_WRAP_ZSTD)
         st = zstd_feed(s, NULL, 0, 1, err);
@@ -209,6 +286,9 @@ void rd_bk_sink_free(rd_bk_sink *s)
         deflateEnd(&s->z);
     ZSTD_freeCCtx(s->zc);
     rd_sha256_free(s->h);
+    rd_sha256_free(s->ph);
+    free(s->label);
+    rd_manifest_free(s->pieces);
     free(s->path);
     free(s);
 }
@@ -229,8 +309,11 @@ static void *pump_main(void *arg)
             st = RD_ERR_ERRNO(&err, RD_ERR_IO, "cannot read the dump tool's output");
             break;
         }
-        if (n == 0)
+        if (n == 0) {
+            if (st == RD_OK && p->write) /* the writer's held bytes */
+                st = p->write(p->ud, p->sink, buf, 0, &err);
             break;
+        }
         if (st != RD_OK)
             continue; /* keep draining so the tool never blocks on a full pipe */
         if (p->inspect && p->inspect(p->ud, buf, (size_t)n) && !p->started) {
@@ -239,7 +322,8 @@ static void *pump_main(void *arg)
             pthread_cond_broadcast(&p->cv);
             pthread_mutex_unlock(&p->mu);
         }
-        st = rd_bk_sink_write(p->sink, buf, (size_t)n, &err);
+        st = p->write ? p->write(p->ud, p->sink, buf, (size_t)n, &err)
+                      : rd_bk_sink_write(p->sink, buf, (size_t)n, &err);
     }
     pthread_mutex_lock(&p->mu);
     p->st = st;
@@ -253,10 +337,17 @@ static void *pump_main(void *arg)
 rd_status rd_bk_pump_start(rd_bk_pump *p, int fd, rd_bk_sink *sink, rd_bk_inspect_fn inspect,
                            void *ud, rd_error *err)
 {
+    return rd_bk_pump_start_w(p, fd, sink, inspect, NULL, ud, err);
+}
+
+rd_status rd_bk_pump_start_w(rd_bk_pump *p, int fd, rd_bk_sink *sink, rd_bk_inspect_fn inspect,
+                             rd_bk_write_fn write, void *ud, rd_error *err)
+{
     memset(p, 0, sizeof *p);
     p->fd = fd;
     p->sink = sink;
     p->inspect = inspect;
+    p->write = write;
     p->ud = ud;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -335,10 +426,19 @@ static rd_status put_manifest(const rd_manifest *m, const char *url, rd_error *e
 }
 
 rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const char *sha,
-                                int64_t bytes, rd_error *err)
+                                int64_t bytes, const rd_bk_sink *sink, rd_error *err)
 {
     char fmt[64];
     rd_status st = RD_OK;
+    const rd_manifest *pc = sink ? rd_bk_sink_pieces(sink) : NULL;
+    for (size_t i = 0; pc && st == RD_OK && i < pc->nsections; i++) {
+        const rd_manifest_section *p = &pc->sections[i];
+        st = rd_manifest_add_section(m, p->database, p->offset, p->length, p->sha256, err);
+    }
+    if (st == RD_OK && pc)
+        st = rd_manifest_check_sections(m->sections, m->nsections, bytes, o->out, err);
+    if (st != RD_OK)
+        return st;
     const char *slash = strrchr(o->out, '/');
     char *side = rd_manifest_sidecar_path(o->out);
     m->artifact_file = rd_strdup(slash ? slash + 1 : o->out);

@@ -23,7 +23,19 @@
 typedef struct rd_bk_sink rd_bk_sink;
 rd_status rd_bk_sink_open(const char *path, rd_wrap wrap, rd_bk_sink **out, rd_error *err);
 rd_status rd_bk_sink_write(rd_bk_sink *s, const void *data, size_t n, rd_error *err);
-/* Flush, fsync, close; hex gets the sha256 (65 bytes), *bytes the size. */
+/* Sections: cut the stored file into pieces that decode on their own.
+ * sections_on (before the first byte) starts a piece labelled NULL
+ * (shared); cut ends the gzip member / zstd frame (plain: nothing), closes
+ * the open piece (with its offset, stored length and sha256) unless no byte
+ * went into it, and opens one labelled database (NULL: shared); label
+ * renames the open piece. Without sections_on, cut and label do nothing. */
+rd_status rd_bk_sink_sections_on(rd_bk_sink *s, rd_error *err);
+rd_status rd_bk_sink_cut(rd_bk_sink *s, const char *database, rd_error *err);
+rd_status rd_bk_sink_label(rd_bk_sink *s, const char *database, rd_error *err);
+/* The closed pieces (in ->sections) once finished; NULL without sections. */
+const rd_manifest *rd_bk_sink_pieces(const rd_bk_sink *s);
+/* Flush, fsync, close; hex gets the sha256 (65 bytes), *bytes the size
+ * (with sections: the last piece is closed first). */
 rd_status rd_bk_sink_finish(rd_bk_sink *s, char *hex, int64_t *bytes, rd_error *err);
 void rd_bk_sink_free(rd_bk_sink *s); /* closes without finishing */
 
@@ -31,10 +43,16 @@ void rd_bk_sink_free(rd_bk_sink *s); /* closes without finishing */
  * first (may be NULL) and returns 1 when the dump is known to have started
  * its snapshot, which wakes rd_bk_pump_wait_started. */
 typedef int (*rd_bk_inspect_fn)(void *ud, const char *data, size_t n);
+/* Writes a chunk into the sink in place of rd_bk_sink_write (to cut it
+ * into sections); gets the inspect's ud; called once more with n = 0 at the
+ * end of the output (to write what it held back). */
+typedef rd_status (*rd_bk_write_fn)(void *ud, rd_bk_sink *sink, const char *data, size_t n,
+                                    rd_error *err);
 typedef struct rd_bk_pump {
     int fd;
     rd_bk_sink *sink;
     rd_bk_inspect_fn inspect;
+    rd_bk_write_fn write; /* NULL: rd_bk_sink_write */
     void *ud;
     pthread_t thread;
     int running;
@@ -47,6 +65,9 @@ typedef struct rd_bk_pump {
 } rd_bk_pump;
 rd_status rd_bk_pump_start(rd_bk_pump *p, int fd, rd_bk_sink *sink, rd_bk_inspect_fn inspect,
                            void *ud, rd_error *err);
+/* The same with a writer of its own (see rd_bk_write_fn). */
+rd_status rd_bk_pump_start_w(rd_bk_pump *p, int fd, rd_bk_sink *sink, rd_bk_inspect_fn inspect,
+                             rd_bk_write_fn write, void *ud, rd_error *err);
 /* Wait until started or done (or timeout seconds); 1 when started. */
 int rd_bk_pump_wait_started(rd_bk_pump *p, double timeout);
 /* Join; returns the pump's status (err filled from it). */
@@ -60,9 +81,11 @@ rd_status rd_bk_pump_join(rd_bk_pump *p, rd_error *err);
  * failed tool with its stderr tail, "capturing the manifest: ..."). */
 rd_status rd_bk_count_while_dumping(rd_db *db, rd_manifest *m, int with_checksums, rd_proc *proc,
                                     const char *tool, rd_bk_pump *pump, rd_error *err);
-/* Fill the manifest's artifact fields and save it beside the artifact. */
+/* Fill the manifest's artifact fields (with sink's pieces as
+ * artifact.sections when it has sections; sink may be NULL) and save it
+ * beside the artifact. */
 rd_status rd_bk_finish_manifest(rd_manifest *m, const rd_backup_opts *o, const char *sha,
-                                int64_t bytes, rd_error *err);
+                                int64_t bytes, const rd_bk_sink *sink, rd_error *err);
 /* "pg-custom+gzip" etc. (static buffer per call site: pass buf). */
 const char *rd_bk_format_name(rd_format f, rd_wrap w, char *buf, size_t n);
 

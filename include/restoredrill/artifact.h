@@ -34,6 +34,15 @@ rd_wrap rd_wrap_detect(const void *head, size_t n);
 
 typedef struct rd_artifact rd_artifact; /* opaque */
 
+/* A piece of the stored file (a section of a cluster dump, see manifest.h
+ * "artifact.sections"): offset and length in stored bytes. */
+typedef struct rd_artifact_range {
+    uint64_t offset;
+    uint64_t length;
+    const char *sha256; /* hex digest of these stored bytes */
+    const char *name;   /* for messages: "section tenant_42", "a shared section" */
+} rd_artifact_range;
+
 typedef struct rd_artifact_opts {
     const char *expected_sha256; /* of the raw file as stored; NULL: not verified */
     const char *const *decrypt;  /* argv of a filter command, NULL: none */
@@ -44,6 +53,20 @@ typedef struct rd_artifact_opts {
     double deadline;
     const rd_s3_opts *s3; /* endpoint, region, path style of s3:// locations; NULL: defaults */
     int md5;              /* 1: also the MD5 of the raw bytes (rd_artifact_md5) */
+    /* Read only these pieces of the stored file, in this order (a file by
+     * lseek + read on the ring's reader thread, an s3:// object by one Range
+     * GET per piece), instead of all of it: the decoded stream is their
+     * decoded concatenation, each piece's sha256 is checked when its last
+     * byte is hashed (RD_ERR_INTEGRITY "section tenant_42 of X (bytes O-E):
+     * sha256 mismatch, expected A, got B", which fails the next read), and
+     * expected_sha256 is not checked (the whole file is not read; md5 and
+     * rd_artifact_sha256 stay NULL). The stored size must equal
+     * ranges_file_bytes, else open fails with RD_ERR_INTEGRITY "X has N
+     * bytes, its manifest says M (cut short or replaced)". Not with decrypt
+     * (RD_ERR_USAGE) nor a directory. Borrowed until rd_artifact_free. */
+    const rd_artifact_range *ranges;
+    size_t nranges;
+    uint64_t ranges_file_bytes;
 } rd_artifact_opts;
 
 /* Open a file (or a pg directory-format dump, which is never streamed: then

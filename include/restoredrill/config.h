@@ -94,6 +94,8 @@ typedef struct rd_restore_cfg {
     int split_buffer_mb;   /* MariaDB logical: MiB read ahead of the clients; 0: from memory */
     double timeout;        /* default 7200 */
     char *roles;           /* no-owner (default) | create | strict */
+    char *read;            /* with databases: sections (default, when the cluster manifest
+                              lists them) | whole (read and verify the whole dump) */
     rd_strlist decrypt;    /* argv of a decrypt filter ("gpg", "--decrypt"), empty: none */
     rd_strlist extra_args; /* appended to the restore tool's argv */
     int verify_manifest;   /* physical: pg_verifybackup the laid base backup (default 1) */

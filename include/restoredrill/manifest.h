@@ -5,7 +5,9 @@
  * { "version": 1, "tool": "restoredrill 0.1.0", "engine": "postgres",
  *   "captured_at": "...Z", "server_version": "15.18", "database": "shop",
  *   "snapshot": "00000003-0000001B-1" | null,
- *   "artifact": {"file": "x.dump", "bytes": 123, "sha256": "...", "format": "pg-custom"},
+ *   "artifact": {"file": "x.dump", "bytes": 123, "sha256": "...", "format": "pg-custom",
+ *                "sections": [{"database": null | "NAME", "offset": 0, "length": 123,
+ *                              "sha256": "..."}]},
  *   "extensions": [{"name": "plpgsql", "version": "1.0"}],
  *   "freshness": {"query": "...", "value": "...Z"} | null,
  *   "heartbeat": "...Z" | null,
@@ -23,6 +25,18 @@
  * "databases": [<one manifest object as above per database, in name order>]:
  * MariaDB captures every one in the same snapshot; PostgreSQL each in its
  * own (its "snapshot" names it, for a backup the one its dump used).
+ *
+ * "artifact.sections" (cluster manifests written by `backup`; absent in
+ * older ones and in `manifest --all-databases`): the stored file cut into
+ * pieces, in file order, covering it without gap or overlap (offset 0, each
+ * offset the previous offset + length, the last ending at artifact.bytes,
+ * which is then required). Offsets and lengths are bytes of the file as
+ * stored (compressed): each piece ends a gzip member or a zstd frame, so it
+ * decodes on its own. "database" is the database whose section the piece
+ * holds (MariaDB writes two per database: its tables, then its views; a
+ * system database such as mysql is named too), null for shared bytes (the
+ * preamble or globals, the trailer). "sha256" is the piece's own digest.
+ * The loader refuses sections that do not tile the file (RD_ERR_FORMAT).
  */
 #ifndef RESTOREDRILL_MANIFEST_H
 #define RESTOREDRILL_MANIFEST_H
@@ -71,6 +85,14 @@ typedef struct rd_manifest_sequence {
     int64_t value;
 } rd_manifest_sequence;
 
+/* One piece of a cluster dump as stored (see "artifact.sections"). */
+typedef struct rd_manifest_section {
+    char *database; /* NULL: shared (preamble, globals, trailer) */
+    int64_t offset;
+    int64_t length;
+    char *sha256;
+} rd_manifest_section;
+
 typedef struct rd_manifest {
     int version;
     char *tool;
@@ -83,6 +105,8 @@ typedef struct rd_manifest {
     int64_t artifact_bytes; /* -1 unknown */
     char *artifact_sha256;
     char *artifact_format;
+    rd_manifest_section *sections; /* artifact.sections; NULL/0: none */
+    size_t nsections;
     rd_manifest_named *extensions; /* name + definition=version */
     size_t nextensions;
     char *freshness_query;
@@ -171,6 +195,15 @@ rd_status rd_manifest_load(const char *path, rd_manifest **out, rd_error *err);
 rd_status rd_manifest_parse(const char *text, size_t len, const char *file, rd_manifest **out,
                             rd_error *err);
 void rd_manifest_free(rd_manifest *m);
+/* The sections tile [0, bytes): RD_OK, else RD_ERR_FORMAT naming the first
+ * fault ("sections[2].offset is 100, expected 90 (the pieces must cover
+ * the file in order, without gap or overlap)", "the sections end at byte
+ * N, the file has M bytes"); file names the manifest. No sections: RD_OK. */
+rd_status rd_manifest_check_sections(const rd_manifest_section *s, size_t n, int64_t bytes,
+                                     const char *file, rd_error *err);
+/* Append a section (database may be NULL; strings copied). */
+rd_status rd_manifest_add_section(rd_manifest *m, const char *database, int64_t offset,
+                                  int64_t length, const char *sha256, rd_error *err);
 /* An empty manifest of the current version (artifact_bytes -1); NULL on
  * allocation failure. */
 rd_manifest *rd_manifest_new(rd_engine engine);

@@ -88,6 +88,7 @@ typedef rd_status (*rd_s3_sink_fn)(void *ctx, const void *buf, size_t n, rd_erro
 
 typedef struct rd_s3_get_opts {
     uint64_t offset;        /* first byte (Range: bytes=offset-) */
+    uint64_t length;        /* 0: to the end; else Range: bytes=offset-(offset+length-1) */
     const char *version_id; /* NULL: the current version */
     volatile int *cancel;   /* non-NULL and set: the transfer stops with RD_ERR_ABORTED */
 } rd_s3_get_opts;

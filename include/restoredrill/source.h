@@ -25,6 +25,11 @@ typedef struct rd_backup_opts {
      * databases left out). NULL: the DSN's database only */
     const char *const *databases;
     size_t ndatabases;
+    /* Cluster backups end the gzip member / zstd frame at every database
+     * section and list the pieces in the manifest's artifact.sections, so a
+     * drill can read only the sampled databases (docs/tenants.md,
+     * "Section ranges"); 1: one stream, no sections (--no-sections). */
+    int no_sections;
 } rd_backup_opts;
 
 /* Dump + manifest of the same instant; writes out and out.manifest.json

@@ -120,7 +120,9 @@ expect_eq "$(jqr ".targets[0].checks[] | select(.type == \"rowcount\" and .objec
     10 "manifest: rowcount"
 
 # a database in the manifest but not in the dump (its section removed, the
-# manifest's sha256 set to the edited file's)
+# manifest's sha256 set to the edited file's, its section list dropped: the
+# pieces of the original no longer describe the edited file, so the whole
+# stream is read; t_tenants_ranges.sh has the case with sections)
 mkdir -p "$tmp/gone"
 python3 - "$b/tenants-$ts.sql" "$tmp/gone/tenants-$ts.sql" <<'PY'
 import hashlib, json, sys
@@ -136,6 +138,7 @@ open(dst, "wb").write(data)
 m = json.load(open(src + ".manifest.json"))
 m["artifact"]["sha256"] = hashlib.sha256(data).hexdigest()
 m["artifact"]["bytes"] = len(data)
+m["artifact"].pop("sections", None)
 json.dump(m, open(dst + ".manifest.json", "w"))
 PY
 sed -i "s|\"path\": \"$b\"|\"path\": \"$tmp/gone\"|" "$tmp/drill.json"

@@ -370,7 +370,7 @@ START_TEST(sha256_verified)
     for (size_t i = 0; i <= RD_SHA256_HEX_LEN; i++)
         upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 'a' + 'A' : hex[i]);
 
-    rd_artifact_opts o = {upper, NULL, 0, 0, NULL, 0};
+    rd_artifact_opts o = {upper, NULL, 0, 0, NULL, 0, NULL, 0, 0};
     rd_artifact *a = open_ok("s.sql.gz", &o);
     ck_assert_ptr_null(rd_artifact_sha256(a)); /* not before the end */
     char *data;
@@ -383,7 +383,7 @@ START_TEST(sha256_verified)
     rd_artifact_free(a);
 
     const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
-    rd_artifact_opts bad = {wrong, NULL, 0, 0, NULL, 0};
+    rd_artifact_opts bad = {wrong, NULL, 0, 0, NULL, 0, NULL, 0, 0};
     a = open_ok("s.sql.gz", &bad);
     ck_assert_int_eq(read_all(a, &data, &len, &err), RD_ERR_INTEGRITY);
     char want[300];
@@ -416,7 +416,7 @@ START_TEST(decrypt_filters)
     const char *cat[] = {"cat", NULL};
     char hex[RD_SHA256_HEX_LEN + 1];
     rd_sha256_hex(z, zn, hex);
-    rd_artifact_opts o = {hex, cat, 0, 0, NULL, 0};
+    rd_artifact_opts o = {hex, cat, 0, 0, NULL, 0, NULL, 0, 0};
     rd_artifact *a = open_ok("e.sql.gz", &o);
     ck_assert_int_eq(rd_artifact_wrap(a), RD_WRAP_GZIP);
     ck_assert_int_eq(rd_artifact_format(a), RD_FMT_PG_PLAIN);
@@ -439,7 +439,7 @@ START_TEST(decrypt_filters)
     unsigned long long stored_n = 0;
     ck_assert_int_eq(rd_sha256_file(path_of("e.sql.gz.b64"), stored_hex, &stored_n, NULL), RD_OK);
     const char *b64[] = {"base64", "-d", NULL};
-    rd_artifact_opts o2 = {stored_hex, b64, 0, 0, NULL, 0};
+    rd_artifact_opts o2 = {stored_hex, b64, 0, 0, NULL, 0, NULL, 0, 0};
     a = open_ok("e.sql.gz.b64", &o2);
     ck_assert_int_eq(rd_artifact_wrap(a), RD_WRAP_GZIP);
     ck_assert_int_eq(read_all(a, &data, &len, &err), RD_OK);
@@ -452,7 +452,7 @@ START_TEST(decrypt_filters)
 
     /* a failing decrypt command: its exit code and stderr */
     const char *badkey[] = {"sh", "-c", "echo bad key >&2; exit 2", NULL};
-    rd_artifact_opts o3 = {NULL, badkey, 0, 0, NULL, 0};
+    rd_artifact_opts o3 = {NULL, badkey, 0, 0, NULL, 0, NULL, 0, 0};
     a = NULL;
     ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o3, &a, &err), RD_ERR_PROC);
     ck_assert_str_eq(err.msg, "decrypt command exited with 2: bad key");
@@ -460,7 +460,7 @@ START_TEST(decrypt_filters)
 
     /* a filter that stops reading early but exits 0 */
     const char *head[] = {"head", "-c", "100", NULL};
-    rd_artifact_opts o4 = {NULL, head, 0, 0, NULL, 0};
+    rd_artifact_opts o4 = {NULL, head, 0, 0, NULL, 0, NULL, 0, 0};
     a = NULL;
     ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o4, &a, &err), RD_ERR_PROC);
     char want[600];
@@ -469,7 +469,7 @@ START_TEST(decrypt_filters)
     ck_assert_str_eq(err.msg, want);
     ck_assert_ptr_null(a);
     const char *head_plain[] = {"head", "-c", "20000", NULL};
-    rd_artifact_opts o5 = {NULL, head_plain, 0, 0, NULL, 0};
+    rd_artifact_opts o5 = {NULL, head_plain, 0, 0, NULL, 0, NULL, 0, 0};
     put("plain.sql", text, n);
     a = open_ok("plain.sql", &o5);
     ck_assert_int_eq(read_all(a, &data, &len, &err), RD_ERR_PROC);
@@ -482,7 +482,7 @@ START_TEST(decrypt_filters)
     rd_artifact_free(a);
 
     const char *missing[] = {"/nonexistent/gpg", "--decrypt", NULL};
-    rd_artifact_opts o6 = {NULL, missing, 0, 0, NULL, 0};
+    rd_artifact_opts o6 = {NULL, missing, 0, 0, NULL, 0, NULL, 0, 0};
     ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o6, &a, &err), RD_ERR_PROC);
     ck_assert_str_eq(err.msg,
                      "decrypt command: cannot run /nonexistent/gpg: No such file or directory");
@@ -528,7 +528,7 @@ START_TEST(stuck_filter_deadline_and_cancel)
 
     /* nothing at all before the deadline: open fails, naming the reason */
     const char *silent[] = {"sh", "-c", "exec sleep 600", NULL};
-    rd_artifact_opts o = {NULL, silent, 0, rd_mono_now() + 0.3, NULL, 0};
+    rd_artifact_opts o = {NULL, silent, 0, rd_mono_now() + 0.3, NULL, 0, NULL, 0, 0};
     rd_artifact *a = NULL;
     ck_assert_int_eq(rd_artifact_open(path_of("s.sql"), &o, &a, &err), RD_ERR_TIMEOUT);
     char want[700];
@@ -540,7 +540,7 @@ START_TEST(stuck_filter_deadline_and_cancel)
 
     /* the head, then silence: a reader in another thread is cancelled */
     const char *stall[] = {"sh", "-c", "head -c 9000; exec sleep 600", NULL};
-    rd_artifact_opts o2 = {NULL, stall, 0, 0, NULL, 0};
+    rd_artifact_opts o2 = {NULL, stall, 0, 0, NULL, 0, NULL, 0, 0};
     a = open_ok("s.sql", &o2);
     reader r = {a, RD_OK, {0}};
     pthread_t th;

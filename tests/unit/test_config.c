@@ -199,8 +199,17 @@ START_TEST(test_databases)
     ck_assert_str_eq(t->databases.items[0], "tenant_*");
     ck_assert_str_eq(t->databases.items[1], "central");
     ck_assert_int_eq(t->sample.databases, 5);
+    ck_assert_str_eq(t->restore.read, "sections"); /* the default */
     rd_config_free(cfg);
     free(text);
+    text = mtarget(", \"databases\": \"t*\", \"restore\": {\"read\": \"whole\"}");
+    cfg = ok(text, 0);
+    ck_assert_str_eq(cfg->targets[0].restore.read, "whole");
+    rd_config_free(cfg);
+    free(text);
+    ASSERT_MTARGET_ERR(", \"restore\": {\"read\": \"whole\"}",
+                       "drill.json: targets[0].restore.read: needs \"databases\" on the target (it "
+                       "chooses how much of a cluster-wide dump is read)");
     text = mtarget(", \"databases\": \"tenant_*\"");
     cfg = ok(text, 0);
     ck_assert_uint_eq(cfg->targets[0].databases.n, 1);

@@ -304,6 +304,78 @@ START_TEST(sidecar_and_major)
 }
 END_TEST
 
+/* artifact.sections: a round trip through save/parse, and the tiling rule */
+START_TEST(sections_round_trip_and_tiling)
+{
+    const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
+    const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
+    rd_manifest *m = rd_manifest_new(RD_ENGINE_MARIADB), *back = NULL;
+    rd_error err;
+    ck_assert_ptr_nonnull(m);
+    m->artifact_file = strdup("all.sql.gz");
+    m->artifact_bytes = 300;
+    ck_assert_int_eq(rd_manifest_add_section(m, NULL, 0, 100, h1, &err), RD_OK);
+    ck_assert_int_eq(rd_manifest_add_section(m, "tenant_1", 100, 150, h2, &err), RD_OK);
+    ck_assert_int_eq(rd_manifest_add_section(m, NULL, 250, 50, h1, &err), RD_OK);
+    char *text = rd_manifest_render(m);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(rd_manifest_parse(text, strlen(text), "m.json", &back, &err), RD_OK);
+    ck_assert_uint_eq(back->nsections, 3);
+    ck_assert_ptr_null(back->sections[0].database);
+    ck_assert_str_eq(back->sections[1].database, "tenant_1");
+    ck_assert_int_eq(back->sections[1].offset, 100);
+    ck_assert_int_eq(back->sections[1].length, 150);
+    ck_assert_str_eq(back->sections[1].sha256, h2);
+    ck_assert_int_eq(back->sections[2].offset, 250);
+    rd_manifest_free(back);
+    back = NULL;
+    free(text);
+
+    /* a gap */
+    m->sections[2].offset = 251;
+    text = rd_manifest_render(m);
+    ck_assert_int_eq(rd_manifest_parse(text, strlen(text), "m.json", &back, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg, "manifest m.json: artifact.sections[2].offset is 251, expected 250 "
+                              "(the pieces must cover the file in order, without gap or overlap)");
+    free(text);
+    /* ending short of the file */
+    m->sections[2].offset = 250;
+    m->sections[2].length = 40;
+    text = rd_manifest_render(m);
+    ck_assert_int_eq(rd_manifest_parse(text, strlen(text), "m.json", &back, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg,
+                     "manifest m.json: artifact.sections end at byte 290, the file has 300 "
+                     "bytes (artifact.bytes)");
+    free(text);
+    /* an empty piece */
+    ck_assert_int_eq(rd_manifest_check_sections(m->sections, 2, 250, "x", &err), RD_OK);
+    m->sections[1].length = 0;
+    ck_assert_int_eq(rd_manifest_check_sections(m->sections, 2, 100, "x", &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg,
+                     "manifest x: artifact.sections[1].length is 0, expected a positive integer");
+    /* without the stored size */
+    ck_assert_int_eq(rd_manifest_check_sections(m->sections, 1, -1, "x", &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg,
+                     "manifest x: artifact.sections without artifact.bytes (the stored size)");
+    ck_assert_int_eq(rd_manifest_check_sections(NULL, 0, -1, "x", &err), RD_OK);
+    rd_manifest_free(m);
+
+    /* an old manifest without sections still loads, with none */
+    const char *old = "{\"version\": 1, \"engine\": \"mariadb\", \"database\": null, "
+                      "\"artifact\": {\"file\": \"a.sql\", \"bytes\": 5, \"sha256\": null}}";
+    ck_assert_int_eq(rd_manifest_parse(old, strlen(old), "old.json", &back, &err), RD_OK);
+    ck_assert_uint_eq(back->nsections, 0);
+    rd_manifest_free(back);
+    /* a bad digest */
+    const char *bad = "{\"version\": 1, \"engine\": \"mariadb\", \"artifact\": {\"file\": "
+                      "\"a.sql\", \"bytes\": 5, \"sections\": [{\"database\": null, \"offset\": 0, "
+                      "\"length\": 5, \"sha256\": \"abc\"}]}}";
+    ck_assert_int_eq(rd_manifest_parse(bad, strlen(bad), "b.json", &back, &err), RD_ERR_FORMAT);
+    ck_assert_str_eq(err.msg,
+                     "manifest b.json: artifact.sections[0].sha256: expected 64 hex digits");
+}
+END_TEST
+
 Suite *manifest_suite(void);
 Suite *manifest_suite(void)
 {
@@ -316,6 +388,7 @@ Suite *manifest_suite(void)
     tcase_add_test(tc, corrupt_files);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, sidecar_and_major);
+    tcase_add_test(tc, sections_round_trip_and_tiling);
     suite_add_tcase(s, tc);
     return s;
 }
