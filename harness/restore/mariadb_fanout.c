@@ -344,15 +344,21 @@ static char *describe(const fanout *f)
         return rd_strdup("one connection (the dump's layout is not mariadb-dump's of one "
                          "database)");
     int par = f->used - f->ordered_sets;
+    char defer[160] = "";
+    if (f->sp.defer)
+        snprintf(defer, sizeof defer,
+                 "; secondary indexes of %u table%s added after the rows (%u left as %s)",
+                 f->sp.deferred, f->sp.deferred == 1 ? "" : "s", f->sp.as_is,
+                 f->sp.as_is == 1 ? "it is" : "they are");
     return rd_asprintf("%u table section%s over %d connection%s (at most %d at once), %d "
-                       "ordered part%s (sequences, views, routines) alone, LOCK TABLES left out",
+                       "ordered part%s (sequences, views, routines) alone, LOCK TABLES left out%s",
                        f->sp.sections, f->sp.sections == 1 ? "" : "s", par, par == 1 ? "" : "s",
-                       f->max, f->ordered_sets, f->ordered_sets == 1 ? "" : "s");
+                       f->max, f->ordered_sets, f->ordered_sets == 1 ? "" : "s", defer);
 }
 
 rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_artifact *a,
-                        int connections, size_t buffer, double deadline, rd_restore_outcome *out,
-                        char **note, rd_error *err)
+                        int connections, size_t buffer, int defer_indexes, double deadline,
+                        rd_restore_outcome *out, char **note, rd_error *err)
 {
     fanout *f = calloc(1, sizeof *f);
     char *buf = malloc(CHUNK);
@@ -386,6 +392,7 @@ rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_arti
     f->ordered = -1;
     rd_split_sink sink = {.ud = f, .section = on_section, .ordered = on_ordered, .bytes = on_bytes};
     rd_split_init(&f->sp, &sink);
+    f->sp.defer = defer_indexes;
     /* a client that quits gives EPIPE here, not SIGPIPE */
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);

@@ -120,8 +120,8 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
     }
     if (!databases && my_connections(cfg) > 1) {
         char *note = NULL;
-        st = rd_mdb_fanout(av, ev, a, my_connections(cfg), my_buffer(cfg), deadline, out, &note,
-                           err);
+        st = rd_mdb_fanout(av, ev, a, my_connections(cfg), my_buffer(cfg), cfg->defer_indexes,
+                           deadline, out, &note, err);
         free(out->split_note);
         out->split_note = note;
         goto done;
