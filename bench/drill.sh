@@ -211,11 +211,14 @@ col() { awk -F'\t' -v k="$1" -v c="$2" '$1==k {print $c}' "$rows" | median; }
         echo "| $k | $(col $k 2) | $(col $k 3) | $(col $k 4) | $(col $k 5) |"
     done
     echo
-    echo "Every round: restore seconds (load average at its start, CPU seconds), and ratios to by-hand with the drill's settings"
+    # with BENCH_VERIFY_PARALLEL, the drills of its last value are compared
+    rs=""
+    for vp in $VPS; do rs=-vp$vp; done
+    echo "Every round: restore seconds (load average at its start, CPU seconds), and ratios to by-hand with the drill's settings${rs:+ (drills: the runs drill-*$rs)}"
     echo
     echo "| round | drill-pg | hand-pg-drill | pg ratio | drill-my (split) | drill-my1 (one client) | hand-my-drill | hand-my-default | my split / hand | my1 / hand | my split / hand default | my split / my1 |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' '{ t[$7 "," $1] = $3; l[$7 "," $1] = $8; c[$7 "," $1] = $9; if ($7 > n) n = $7 }
+    awk -F'\t' -v s="$rs" '{ sub("^drill-(pg|my|my1)" s "$", "&@", $1); sub(s "@$", "", $1); t[$7 "," $1] = $3; l[$7 "," $1] = $8; c[$7 "," $1] = $9; if ($7 > n) n = $7 }
         function cell(r, k) { return (r "," k) in t ? sprintf("%.2f (%s, %s)", t[r "," k], l[r "," k], c[r "," k]) : "-" }
         function ratio(r, a, b) { return ((r "," a) in t && (r "," b) in t && t[r "," b] > 0) ? sprintf("%.2f", t[r "," a] / t[r "," b]) : "-" }
         END { for (r = 1; r <= n; r++)
