@@ -338,8 +338,11 @@ rd_status rd_defer_rewrite(const char *stmt, size_t n, rd_strbuf *create, rd_str
  * without error lines, the stream decoded without error and ended with the
  * "-- Dump completed" trailer; errors as rd_restore_exec's. `buffer`: most
  * bytes read ahead of the clients (a section larger than that streams to
- * its connection as it is read). note gets "4 table sections over 2
- * connections, then the ordered rest" (heap) or NULL. */
+ * its connection as it is read). defer_indexes: the table sections'
+ * CREATE TABLE statements go through rd_defer_rewrite (rd_split.defer).
+ * note gets "4 table sections over 2 connections, ..." (heap) or NULL.
+ * When a client quits early, its own error is the verdict, not that of
+ * another client whose input was cut short mid-statement after it. */
 rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_artifact *a,
                         int connections, size_t buffer, int defer_indexes, double deadline,
                         rd_restore_outcome *out, char **note, rd_error *err);
