@@ -163,13 +163,14 @@ $(target bad-single "$tmp/bad" 1),
 $(target bad-split "$tmp/bad" 3),
 $(target odd "$tmp/odd" 3),
 $(target defer "$tmp/backups" 3 true),
+$(target defer1 "$tmp/backups" 1 true),
 $(target dup-single "$tmp/dup" 1),
 $(target dup-defer "$tmp/dup" 3 true)
   ] }
 EOF
 run "$RD_BIN" run "$tmp/drill.json" --no-progress
 expect_rc 1 "drill with a broken dump"
-for t in single split odd defer; do
+for t in single split odd defer defer1; do
     [ "$(jqr ".targets[] | select(.name == \"$t\") | .status")" = passed ] ||
         jqr ".targets[] | select(.name == \"$t\") | .checks[] | select(.status != \"passed\") | .message, .output"
     expect_eq "$(jqr ".targets[] | select(.name == \"$t\") | .status")" passed "$t status"
@@ -187,6 +188,9 @@ expect_eq "$(jqr '.targets[] | select(.name == "split") | .checks[] | select(.ty
 expect_eq "$(jqr '.targets[] | select(.name == "defer") | .checks[] | select(.type == "restore") | .properties.connections')" \
     "15 table sections over 3 connections (at most 3 at once), 2 ordered parts (sequences, views, routines) alone, LOCK TABLES left out; secondary indexes of 6 tables added after the rows (8 left as they are)" \
     "defer: the tables whose indexes were added after the rows"
+expect_eq "$(jqr '.targets[] | select(.name == "defer1") | .checks[] | select(.type == "restore") | .properties.connections')" \
+    "15 table sections over 1 connection (at most 1 at once), 2 ordered parts (sequences, views, routines) alone, LOCK TABLES left out; secondary indexes of 6 tables added after the rows (8 left as they are)" \
+    "defer1: with restore.jobs 1 the sections go through the split on one client"
 expect_eq "$(jqr '.targets[] | select(.name == "odd") | .checks[] | select(.type == "restore") | .properties.connections')" \
     "one connection (the dump's layout is not mariadb-dump's of one database)" \
     "odd: an unknown layout goes to one client"
