@@ -14,10 +14,11 @@
 # after the rows): the same checksums and schema as the plain restore, and
 # every table's SHOW CREATE TABLE equal to that of a plain `mariadb < dump`
 # (a table with several secondary, unique, prefix, FULLTEXT, composite and
-# foreign-key indexes, quoted names and a comment; tables with a generated
-# column, partitions, a SPATIAL key, a comment with a newline: left as they
-# are); a duplicate of a unique key fails the restore with ERROR 1062 as
-# in a plain restore.
+# foreign-key indexes, quoted names and a comment; a column comment with a
+# newline and `KEY` in it (the dump writes it as \n); tables with a
+# generated column, partitions, a SPATIAL key: left as they are); a
+# duplicate of a unique key fails the restore as in a plain restore
+# (ERROR 1180 ... during COMMIT), with one client and split.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
 need_bin
 mariadbd=$(command -v mariadbd || ls /usr/sbin/mariadbd 2>/dev/null || true)
