@@ -26,6 +26,10 @@
 # drill-pg-vpdefault..., and adds every round's verify / restore ratio with
 # the load average and the drill process's CPU seconds (/usr/bin/time: the
 # servers' CPU is not counted); BENCH_HAND=0 leaves the restores by hand out.
+# BENCH_BASE=/path/to/other/restoredrill runs that binary's drill too in every
+# round, right after this one's (rows drill-*-base: main's binary against this
+# branch's under the same load); BENCH_DEFER=0 leaves out the target "myd"
+# (restore.defer_indexes true, the dump split as "my").
 set -u
 BIN=${1:?usage: bench/drill.sh BIN [PGBENCH_SCALE] [SYSBENCH_ROWS]}
 SCALE=${2:-20}
@@ -70,7 +74,8 @@ chmod -R 0755 "$tmp/backups"
 bench_stop "$tmp"
 ls -l "$tmp/backups/pg" "$tmp/backups/my" >&2
 
-# drill_config VP: the drill's configuration, verify_parallel VP ("" or "default": none)
+# drill_config VP: the drill's configuration, verify_parallel VP ("" or
+# "default": none), with $myd's target (restore.defer_indexes) when set
 drill_config() {
     vpkey=""
     case "$1" in "" | default) ;; *) vpkey="\"verify_parallel\": $1," ;; esac
@@ -84,9 +89,13 @@ drill_config() {
     { "name": "my", "engine": "mariadb", $vpkey
       "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } },
     { "name": "my1", "engine": "mariadb", "restore": { "jobs": 1 }, $vpkey
-      "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } } ] }
+      "catalog": { "type": "dir", "path": "$tmp/backups/my", "pattern": "*.sql" } }$myd ] }
 EOF
 }
+myd=',
+    { "name": "myd", "engine": "mariadb", "restore": { "defer_indexes": true },
+      "catalog": { "type": "dir", "path": "'$tmp'/backups/my", "pattern": "*.sql" } }'
+[ "${BENCH_DEFER:-1}" = 1 ] || myd=""
 
 # --- by hand ---
 PGCONF_DRILL="-c listen_addresses='' -c unix_socket_directories='$hand/pg' -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c maintenance_work_mem=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min -c wal_level=minimal -c max_wal_senders=0"
@@ -145,7 +154,8 @@ hand_my() {
 # the drill's scratch flags (harness/scratch/ephemeral_mariadb.c): the buffer
 # pool an eighth of the memory available, within 64 MiB .. 1 GiB
 pool=$(awk '/^MemAvailable:/ {m = int($2 / 1024 / 8); if (m < 64) m = 64; if (m > 1024) m = 1024; print m}' /proc/meminfo)
-MYFLAGS_DRILL="--innodb-buffer-pool-size=${pool}M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --skip-log-bin --skip-name-resolve"
+logmb=$((pool < 96 ? 96 : pool))
+MYFLAGS_DRILL="--innodb-buffer-pool-size=${pool}M --innodb-log-file-size=${logmb}M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --skip-log-bin --skip-name-resolve"
 MYFLAGS_DEFAULT=""
 
 rows=$tmp/rows
@@ -155,13 +165,18 @@ while [ $r -le "$REPS" ]; do
     echo "bench: round $r of $REPS" >&2
     for vp in ${VPS:-none}; do
         [ "$vp" = none ] && vp=""
+      for which in new ${BENCH_BASE:+base}; do
+        if [ $which = new ]; then b=$BIN; keep=$myd; else b=$BENCH_BASE; keep=""; fi
+        myd_save=$myd; myd=$keep
         drill_config "$vp"
+        myd=$myd_save
         load=$(cut -d' ' -f1 /proc/loadavg)
         rm -f "$tmp/out/drill.json"
-        /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$BIN" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
+        /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$b" --quiet run "$tmp/drill.json" --no-progress >/dev/null 2>&1
         [ -s "$tmp/out/drill.json" ] || { echo "bench: the drill wrote no report" >&2; exit 1; }
         cpu=$(tail -n 1 "$tmp/cpu" | awk '{printf "%.2f", $1 + $2}')
         suffix=${vp:+-vp$vp}
+        [ $which = base ] && suffix="$suffix-base"
         jq -r --arg s "$suffix" --arg r "$r" --arg l "$load" --arg c "$cpu" '.targets[] | [ "drill-" + .name + $s,
               ((.phases[] | select(.name=="provision") | .seconds) // "-"),
               ((.phases[] | select(.name=="restore") | .seconds) // "-"),
@@ -172,6 +187,7 @@ while [ $r -le "$REPS" ]; do
                ((.phases[] | select(.name=="restore") | .seconds) // 0),
                ((.phases[] | select(.name=="verify") | .seconds) // 0), $l, $c] | @tsv' \
             "$tmp/out/drill.json" >>"$tmp/rounds"
+      done
     done
     [ "$HAND" = 0 ] && { r=$((r + 1)); continue; }
     for mode in drill default; do
@@ -211,6 +227,20 @@ col() { awk -F'\t' -v k="$1" -v c="$2" '$1==k {print $c}' "$rows" | median; }
                 cell(r, "hand-my-default"), ratio(r, "drill-my", "hand-my-drill"), ratio(r, "drill-my1", "hand-my-drill"),
                 ratio(r, "drill-my", "hand-my-default"), ratio(r, "drill-my", "drill-my1") }' "$rows"
     echo
+    if [ -n "${BENCH_BASE:-}" ]; then
+        echo "Every round against main's binary (BENCH_BASE) in the same round: restore seconds (load, drill CPU s)"
+        echo
+        echo "| round | drill-my | drill-my-base | my / base | drill-my1 | drill-my1-base | my1 / base | drill-myd (defer_indexes) | myd / my | drill-pg | drill-pg-base |"
+        echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        awk -F'\t' '{ t[$7 "," $1] = $3; l[$7 "," $1] = $8; c[$7 "," $1] = $9; if ($7 > n) n = $7 }
+            function cell(r, k) { return (r "," k) in t ? sprintf("%.2f (%s, %s)", t[r "," k], l[r "," k], c[r "," k]) : "-" }
+            function ratio(r, a, b) { return ((r "," a) in t && (r "," b) in t && t[r "," b] > 0) ? sprintf("%.2f", t[r "," a] / t[r "," b]) : "-" }
+            END { for (r = 1; r <= n; r++)
+                printf "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r, cell(r, "drill-my"), cell(r, "drill-my-base"),
+                    ratio(r, "drill-my", "drill-my-base"), cell(r, "drill-my1"), cell(r, "drill-my1-base"), ratio(r, "drill-my1", "drill-my1-base"),
+                    cell(r, "drill-myd"), ratio(r, "drill-myd", "drill-my"), cell(r, "drill-pg"), cell(r, "drill-pg-base") }' "$rows"
+        echo
+    fi
     if [ -n "$VPS" ]; then
         echo "Every round (load: 1-minute load average after the drill; CPU: the whole drill"
         echo "process's user + system seconds, all targets, servers not counted):"

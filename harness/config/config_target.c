@@ -169,6 +169,7 @@ static const rd_cfg_field f_sample[] = {RD_FENUM("strategy", rd_sample_cfg, stra
 static const rd_cfg_field f_restore[] = {
     RD_FINT("jobs", rd_restore_cfg, jobs, 0, 64),
     RD_FINT("split_buffer_mb", rd_restore_cfg, split_buffer_mb, 0, 65536),
+    RD_FLD("defer_indexes", RD_CFG_BOOL, rd_restore_cfg, defer_indexes),
     RD_FLD("timeout", RD_CFG_DURATION, rd_restore_cfg, timeout),
     RD_FENUM("roles", rd_restore_cfg, roles, roles),
     RD_FENUM("read", rd_restore_cfg, read, reads),

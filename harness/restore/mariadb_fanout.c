@@ -50,6 +50,8 @@ typedef struct fanout {
     int ordered;   /* the open ordered connection's index, -1 none */
     int cur;       /* where bytes go; -1 none yet */
     int epipe;     /* a client closed its input early */
+    int quit;      /* that client's index: its error is the cause (the others' inputs were
+                      cut short after it, mid-statement), -1 none */
     rd_split sp;
     rd_error err;
     int parallel_sets, ordered_sets;
@@ -134,6 +136,7 @@ static rd_status pump(fanout *f, int ms, rd_error *err)
             continue;
         if (w < 0 && errno == EPIPE) {
             f->epipe = 1;
+            f->quit = (int)(c - f->c);
             return RD_ERR(err, RD_ERR_IO, "mariadb closed its input before the end of the dump");
         }
         if (w < 0)
@@ -273,6 +276,8 @@ static rd_status verdict(fanout *f, rd_status rst, const rd_error *rerr, int rea
     const conn *bad = NULL;
     char first[512];
     rd_strbuf_reset(&out->log);
+    if (f->quit >= 0 && conn_failed(&f->c[f->quit]))
+        bad = &f->c[f->quit]; /* not another one's truncated statement */
     for (int i = 0; i < f->used; i++) {
         const conn *c = &f->c[i];
         if (!c->proc)
@@ -344,15 +349,21 @@ static char *describe(const fanout *f)
         return rd_strdup("one connection (the dump's layout is not mariadb-dump's of one "
                          "database)");
     int par = f->used - f->ordered_sets;
+    char defer[160] = "";
+    if (f->sp.defer)
+        snprintf(defer, sizeof defer,
+                 "; secondary indexes of %u table%s added after the rows (%u left as %s)",
+                 f->sp.deferred, f->sp.deferred == 1 ? "" : "s", f->sp.as_is,
+                 f->sp.as_is == 1 ? "it is" : "they are");
     return rd_asprintf("%u table section%s over %d connection%s (at most %d at once), %d "
-                       "ordered part%s (sequences, views, routines) alone, LOCK TABLES left out",
+                       "ordered part%s (sequences, views, routines) alone, LOCK TABLES left out%s",
                        f->sp.sections, f->sp.sections == 1 ? "" : "s", par, par == 1 ? "" : "s",
-                       f->max, f->ordered_sets, f->ordered_sets == 1 ? "" : "s");
+                       f->max, f->ordered_sets, f->ordered_sets == 1 ? "" : "s", defer);
 }
 
 rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_artifact *a,
-                        int connections, size_t buffer, double deadline, rd_restore_outcome *out,
-                        char **note, rd_error *err)
+                        int connections, size_t buffer, int defer_indexes, double deadline,
+                        rd_restore_outcome *out, char **note, rd_error *err)
 {
     fanout *f = calloc(1, sizeof *f);
     char *buf = malloc(CHUNK);
@@ -384,8 +395,10 @@ rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_arti
     f->buffer = buffer < CHUNK ? CHUNK : buffer;
     f->cur = -1;
     f->ordered = -1;
+    f->quit = -1;
     rd_split_sink sink = {.ud = f, .section = on_section, .ordered = on_ordered, .bytes = on_bytes};
     rd_split_init(&f->sp, &sink);
+    f->sp.defer = defer_indexes;
     /* a client that quits gives EPIPE here, not SIGPIPE */
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);

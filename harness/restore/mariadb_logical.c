@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "restore_int.h"
+#include "restoredrill/log.h"
 #include "restoredrill/proc.h"
 
 #define MARIADB_TRAILER "-- Dump completed"
@@ -120,14 +121,19 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
         st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (!databases && my_connections(cfg) > 1) {
+    /* restore.defer_indexes needs the split's view of the table sections:
+     * with one connection the split runs too (sections on one client) */
+    if (!databases && (my_connections(cfg) > 1 || cfg->defer_indexes)) {
         char *note = NULL;
-        st = rd_mdb_fanout(av, ev, a, my_connections(cfg), my_buffer(cfg), deadline, out, &note,
-                           err);
+        st = rd_mdb_fanout(av, ev, a, my_connections(cfg), my_buffer(cfg), cfg->defer_indexes,
+                           deadline, out, &note, err);
         free(out->split_note);
         out->split_note = note;
         goto done;
     }
+    if (cfg->defer_indexes)
+        rd_log_warn("restore.defer_indexes does not apply to chosen databases of a cluster-wide "
+                    "dump: they restore as dumped");
     rd_restore_job job = {.tool = "mariadb",
                           .argv = av,
                           .env = ev,

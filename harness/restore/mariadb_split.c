@@ -65,12 +65,17 @@ void rd_split_init(rd_split *sp, const rd_split_sink *sink)
     sp->sink = *sink;
     sp->at_start = 1;
     rd_strbuf_init(&sp->preamble, 0);
+    rd_strbuf_init(&sp->create, 0);
+    rd_strbuf_init(&sp->alter, 0);
 }
 
 void rd_split_free(rd_split *sp)
 {
-    if (sp)
+    if (sp) {
         rd_strbuf_free(&sp->preamble);
+        rd_strbuf_free(&sp->create);
+        rd_strbuf_free(&sp->alter);
+    }
 }
 
 static rd_status emit(rd_split *sp, const char *buf, size_t n, rd_error *err)
@@ -150,10 +155,64 @@ int rd_split_lock_line(const char *line, size_t n)
     return 1;
 }
 
-/* Lines that start with these are held whole: markers, LOCK TABLES. */
-static int held_start(char c)
+/* Lines that start with these are held whole: markers, LOCK TABLES, and
+ * in a table section when indexes are deferred, CREATE TABLE. */
+static int held_start(const rd_split *sp, char c)
 {
-    return c == '-' || c == 'L' || c == 'U';
+    return c == '-' || c == 'L' || c == 'U' || (c == 'C' && sp->defer && sp->in_table);
+}
+
+static int begins(const char *p, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    return n >= k && memcmp(p, s, k) == 0;
+}
+
+/* The table's rows have loaded (or its section ends): the ALTER TABLE that
+ * adds its indexes back, on the same connection. */
+static rd_status flush_alter(rd_split *sp, rd_error *err)
+{
+    rd_status st = emit(sp, sp->alter.data, sp->alter.len, err);
+    rd_strbuf_reset(&sp->alter);
+    return st;
+}
+
+/* The CREATE TABLE statement read whole (or given up on): rewritten when
+ * rd_defer_rewrite can, else as it was. */
+static rd_status create_done(rd_split *sp, int whole, rd_error *err)
+{
+    rd_strbuf out;
+    int rewritten = 0;
+    rd_status st = RD_OK;
+    rd_strbuf_init(&out, 0);
+    sp->collecting = 0;
+    if (whole)
+        st = rd_defer_rewrite(sp->create.data, sp->create.len, &out, &sp->alter, &rewritten, err);
+    if (st == RD_OK && rewritten) {
+        sp->deferred++;
+        st = emit(sp, out.data, out.len, err);
+    } else if (st == RD_OK) {
+        sp->as_is++;
+        st = emit(sp, sp->create.data, sp->create.len, err);
+    }
+    rd_strbuf_free(&out);
+    rd_strbuf_reset(&sp->create);
+    return st;
+}
+
+/* A line of the CREATE TABLE statement was read whole: it ends at the first
+ * line that ends with ";" (SHOW CREATE TABLE ends every other line with "(",
+ * "," or a definition). */
+static rd_status create_line(rd_split *sp, rd_error *err)
+{
+    const char *l = sp->create.data + sp->line_start;
+    size_t n = sp->create.len - sp->line_start;
+    if (n >= 2 && l[n - 2] == ';')
+        return create_done(sp, 1, err);
+    if (sp->create.len > RD_DEFER_CREATE_MAX)
+        return create_done(sp, 0, err); /* too long to be one we rewrite */
+    sp->line_start = sp->create.len;
+    return RD_OK;
 }
 
 /* A complete line that starts with a held character is in sp->hold. */
@@ -162,9 +221,27 @@ static rd_status held_line(rd_split *sp, rd_error *err)
     rd_status st = RD_OK;
     rd_split_mark m = rd_split_classify(sp->hold, sp->hold_len);
     if (m == RD_SPLIT_MARK_NONE && rd_split_lock_line(sp->hold, sp->hold_len)) {
+        int unlock = sp->hold[0] == 'U';
         sp->locks_dropped++;
         sp->hold_len = 0;
-        return RD_OK;
+        return unlock ? flush_alter(sp, err) : RD_OK; /* UNLOCK: the rows have loaded */
+    }
+    if (m == RD_SPLIT_MARK_NONE && sp->defer && sp->in_table &&
+        begins(sp->hold, sp->hold_len, "CREATE TABLE `")) {
+        sp->collecting = 1;
+        sp->line_start = 0;
+        st = rd_strbuf_append_n(&sp->create, sp->hold, sp->hold_len, err);
+        sp->hold_len = 0;
+        return st == RD_OK ? create_line(sp, err) : st;
+    }
+    if (m != RD_SPLIT_MARK_NONE) {
+        st = flush_alter(sp, err); /* before another connection may take over */
+        sp->in_table = m == RD_SPLIT_MARK_SECTION &&
+                       begins(sp->hold, sp->hold_len, "-- Table structure for table `");
+    }
+    if (st != RD_OK) {
+        sp->hold_len = 0;
+        return st;
     }
     if (m == RD_SPLIT_MARK_SECTION) {
         sp->sections++;
@@ -188,7 +265,16 @@ static rd_status sections_feed(rd_split *sp, const char *buf, size_t n, rd_error
     while (st == RD_OK && i < n) {
         if (sp->stage == RD_SPLIT_ORDERED)
             return emit(sp, buf + i, n - i, err);
-        if (sp->at_start && sp->hold_len == 0 && !held_start(buf[i]))
+        if (sp->collecting) { /* the CREATE TABLE statement, line by line */
+            const char *nl = memchr(buf + i, '\n', n - i);
+            size_t take = nl ? (size_t)(nl - (buf + i)) + 1 : n - i;
+            st = rd_strbuf_append_n(&sp->create, buf + i, take, err);
+            i += take;
+            if (st == RD_OK && nl)
+                st = create_line(sp, err);
+            continue;
+        }
+        if (sp->at_start && sp->hold_len == 0 && !held_start(sp, buf[i]))
             sp->at_start = 0; /* an ordinary line */
         if (sp->at_start) {
             /* held until its end (a marker is short) */
@@ -215,7 +301,7 @@ static rd_status sections_feed(rd_split *sp, const char *buf, size_t n, rd_error
         for (;;) {
             const char *nl = memchr(buf + j, '\n', n - j);
             j = nl ? (size_t)(nl - buf) + 1 : n;
-            if (j == n || held_start(buf[j]))
+            if (j == n || held_start(sp, buf[j]))
                 break;
         }
         st = emit(sp, buf + i, j - i, err);
@@ -235,9 +321,21 @@ rd_status rd_split_feed(rd_split *sp, const char *buf, size_t n, int final, rd_e
         st = sections_feed(sp, buf, n, err);
     else
         st = emit(sp, buf, n, err);
+    if (st == RD_OK && final && sp->collecting) /* a statement cut short: as it is */
+        st = create_done(sp, 0, err);
     if (st == RD_OK && final && sp->hold_len) { /* a last line without a newline */
         st = emit(sp, sp->hold, sp->hold_len, err);
+        if (st == RD_OK && sp->hold[sp->hold_len - 1] != '\n' && sp->alter.len)
+            st = emit(sp, "\n", 1, err);
         sp->hold_len = 0;
+    }
+    if (st == RD_OK && final && sp->alter.len) {
+        /* the rows of the last table ran to the end of the dump (no UNLOCK
+         * TABLES line): its trailer has put the session settings back, so
+         * the dump's own preamble again first */
+        st = emit(sp, sp->preamble.data, sp->preamble.len, err);
+        if (st == RD_OK)
+            st = flush_alter(sp, err);
     }
     return st;
 }

@@ -315,6 +315,20 @@ typedef struct rd_split {
     size_t hold_len;
     unsigned sections;      /* parallel sections seen */
     unsigned locks_dropped; /* LOCK TABLES / UNLOCK TABLES lines left out */
+    /* restore.defer_indexes (set after rd_split_init): the CREATE TABLE of
+     * each table section goes through rd_defer_rewrite, and the ALTER TABLE
+     * that adds the indexes back runs on the same connection when the
+     * table's rows have loaded (at its UNLOCK TABLES line, else before the
+     * next section starts; at the end of the stream after the preamble once
+     * more) */
+    int defer;
+    int in_table;      /* the section being read is a table's */
+    int collecting;    /* a CREATE TABLE statement is being read into create */
+    size_t line_start; /* where its line being read starts in create */
+    rd_strbuf create;
+    rd_strbuf alter;   /* the ALTER TABLE still to send, empty: none */
+    unsigned deferred; /* tables created without their secondary indexes */
+    unsigned as_is;    /* CREATE TABLE statements left as they are */
 } rd_split;
 
 void rd_split_init(rd_split *sp, const rd_split_sink *sink);
@@ -323,13 +337,43 @@ void rd_split_free(rd_split *sp);
  * the end; the sink's callbacks run as the layout is recognised. */
 rd_status rd_split_feed(rd_split *sp, const char *buf, size_t n, int final, rd_error *err);
 
+/* --- secondary indexes added after the rows (harness/restore/mariadb_defer.c) ---
+ *
+ * A CREATE TABLE statement of a mariadb-dump (SHOW CREATE TABLE's text, from
+ * "CREATE TABLE `" to its ";\n", at most RD_DEFER_CREATE_MAX bytes) whose
+ * table is created without its plain secondary indexes (`KEY` lines) and
+ * gets them back by one ALTER TABLE after its rows, which builds them by
+ * sorting instead of inserting every row into each. The foreign keys move
+ * to the end of that ALTER TABLE too, after the indexes they use (with the
+ * dump's FOREIGN_KEY_CHECKS=0 nothing is checked either way). Kept where
+ * they are: the primary key (the rows load in its order), UNIQUE keys (a
+ * duplicate fails the same INSERT as in a plain restore), FULLTEXT keys and
+ * CHECK constraints. The server orders a table's keys primary, unique,
+ * plain (in the order given), fulltext: a plain key added after the rows
+ * lands where it was, so SHOW CREATE TABLE is the plain restore's. Left as
+ * they are (rewritten = 0): anything but exactly that layout (one definition
+ * per line, two spaces in front, a comma after all but the last), tables
+ * that are not InnoDB, partitioned or system-versioned tables, tables with a
+ * generated column, a SPATIAL key or anything else we do not know, tables
+ * without a primary key, a plain key that starts with the AUTO_INCREMENT
+ * column, and tables without a plain key. */
+#define RD_DEFER_CREATE_MAX (256 * 1024)
+/* rewritten = 1: create got the statement without the deferred keys and
+ * foreign keys, alter "ALTER TABLE `t` ADD KEY ..., ADD CONSTRAINT ...;\n";
+ * 0: nothing appended. */
+rd_status rd_defer_rewrite(const char *stmt, size_t n, rd_strbuf *create, rd_strbuf *alter,
+                           int *rewritten, rd_error *err);
+
 /* Restore a decoded mariadb-dump stream over up to `connections` clients
  * (argv/env as for one client), RD_OK only when every client exited 0
  * without error lines, the stream decoded without error and ended with the
  * "-- Dump completed" trailer; errors as rd_restore_exec's. `buffer`: most
  * bytes read ahead of the clients (a section larger than that streams to
- * its connection as it is read). note gets "4 table sections over 2
- * connections, then the ordered rest" (heap) or NULL. */
+ * its connection as it is read). defer_indexes: the table sections'
+ * CREATE TABLE statements go through rd_defer_rewrite (rd_split.defer).
+ * note gets "4 table sections over 2 connections, ..." (heap) or NULL.
+ * When a client quits early, its own error is the verdict, not that of
+ * another client whose input was cut short mid-statement after it. */
 rd_status rd_mdb_fanout(const char *const *argv, const char *const *env, rd_artifact *a,
-                        int connections, size_t buffer, double deadline, rd_restore_outcome *out,
-                        char **note, rd_error *err);
+                        int connections, size_t buffer, int defer_indexes, double deadline,
+                        rd_restore_outcome *out, char **note, rd_error *err);

@@ -92,6 +92,8 @@ typedef struct rd_scratch_cfg {
 typedef struct rd_restore_cfg {
     int jobs;              /* 0: number of cores */
     int split_buffer_mb;   /* MariaDB logical: MiB read ahead of the clients; 0: from memory */
+    int defer_indexes;     /* MariaDB logical split: plain secondary indexes added after the rows
+                              (docs/restore-tuning.md) */
     double timeout;        /* default 7200 */
     char *roles;           /* no-owner (default) | create | strict */
     char *read;            /* with databases: sections (default, when the cluster manifest
