@@ -14,6 +14,20 @@ static const rd_db_driver *driver_for(rd_engine engine)
     return NULL;
 }
 
+rd_status rd_db_append_quoted(rd_strbuf *sb, const char *v, rd_error *err)
+{
+    rd_status st = rd_strbuf_append_char(sb, '\'', err);
+    for (const char *p = v; *p && st == RD_OK; p++) {
+        if (*p == '\'' || *p == '\\')
+            st = rd_strbuf_append_char(sb, '\\', err);
+        if (st == RD_OK)
+            st = rd_strbuf_append_char(sb, *p, err);
+    }
+    if (st == RD_OK)
+        st = rd_strbuf_append_char(sb, '\'', err);
+    return st;
+}
+
 rd_status rd_db_resolve_password(const rd_db_opts *opts, const char *fallback_env, const char **out,
                                  rd_error *err)
 {

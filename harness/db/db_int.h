@@ -72,6 +72,9 @@ extern const rd_db_driver rd_db_mariadb_driver; /* mariadb.c */
 /* Every driver (registry.c), NULL-terminated. */
 extern const rd_db_driver *const rd_db_drivers[];
 
+/* Append v between single quotes, ' and \ escaped with \ (a conninfo or
+ * key=value DSN value). */
+rd_status rd_db_append_quoted(rd_strbuf *sb, const char *v, rd_error *err);
 /* Resolve the password: opts->password, else the variable opts->password_env
  * (RD_ERR_CONFIG "password variable X is not set" when unset), else
  * fallback_env (may be NULL), else NULL (*out borrowed, not copied). */

@@ -290,16 +290,8 @@ rd_status rd_db_my_display(const char *dsn, char **out, rd_error *err)
 /* ' value' quoted as parse_pairs reads it: ' and \ escaped with \. */
 static rd_status append_pair(rd_strbuf *sb, const char *key, const char *val, rd_error *err)
 {
-    rd_status st = rd_strbuf_appendf(sb, err, "%s%s='", sb->len ? " " : "", key);
-    for (const char *p = val; st == RD_OK && *p; p++) {
-        if (*p == '\'' || *p == '\\')
-            st = rd_strbuf_append_char(sb, '\\', err);
-        if (st == RD_OK)
-            st = rd_strbuf_append_char(sb, *p, err);
-    }
-    if (st == RD_OK)
-        st = rd_strbuf_append_char(sb, '\'', err);
-    return st;
+    rd_status st = rd_strbuf_appendf(sb, err, "%s%s=", sb->len ? " " : "", key);
+    return st == RD_OK ? rd_db_append_quoted(sb, val, err) : st;
 }
 
 rd_status rd_db_my_with_database(const char *dsn, const char *database, char **out, rd_error *err)

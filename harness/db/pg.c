@@ -448,18 +448,7 @@ static rd_status pg_identity(rd_db *db, char **out, rd_error *err)
 static rd_status append_value(rd_strbuf *sb, const char *v, rd_error *err)
 {
     int plain = v[0] != '\0' && strpbrk(v, " \t\n'\\") == NULL;
-    if (plain)
-        return rd_strbuf_append(sb, v, err);
-    rd_status st = rd_strbuf_append_char(sb, '\'', err);
-    for (const char *p = v; *p && st == RD_OK; p++) {
-        if (*p == '\'' || *p == '\\')
-            st = rd_strbuf_append_char(sb, '\\', err);
-        if (st == RD_OK)
-            st = rd_strbuf_append_char(sb, *p, err);
-    }
-    if (st == RD_OK)
-        st = rd_strbuf_append_char(sb, '\'', err);
-    return st;
+    return plain ? rd_strbuf_append(sb, v, err) : rd_db_append_quoted(sb, v, err);
 }
 
 /* The DSN as key=value conninfo: without secrets (display), or with them

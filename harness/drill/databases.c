@@ -123,6 +123,24 @@ static rd_status load_s3(const rd_drill_target *dt, const char *url, rd_manifest
     return st;
 }
 
+rd_status rd_drill_take_databases(rd_drill_target *dt, const rd_strlist *all, size_t *nmatched,
+                                  rd_error *err)
+{
+    rd_strlist matched = {0};
+    rd_status st = rd_drill_pick_databases(dt->t, all, dt->seed, &matched, &dt->dbs, err);
+    if (st == RD_ERR_CONFIG)
+        dt->res->config_error = 1;
+    if (st == RD_OK) {
+        dt->res->databases_total = all->n;
+        dt->res->databases_matched = matched.n;
+        *nmatched = matched.n;
+        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
+            st = rd_target_add_database(dt->res, dt->dbs.items[i], err);
+    }
+    rd_strlist_free(&matched);
+    return st;
+}
+
 /* The point's cluster manifest (reference.manifest, else the sidecar the
  * catalog found) into dt->cluster. A configured manifest that cannot be
  * loaded or holds no databases is an error; a sidecar of one database is
@@ -176,7 +194,7 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
 {
     const rd_target_cfg *t = dt->t;
     rd_artifact *scan = NULL;
-    rd_strlist all = {0}, matched = {0};
+    rd_strlist all = {0};
     rd_status st = RD_OK;
     if (dt->chosen)
         return RD_OK;
@@ -204,24 +222,15 @@ rd_status rd_drill_choose_databases(rd_drill_target *dt, const rd_restore_type *
                     "%s holds no database sections (a cluster-wide dump is made with "
                     "pg_dumpall, or mariadb-dump --all-databases or --databases)",
                     dt->point->id);
-    if (st == RD_OK) {
-        st = rd_drill_pick_databases(t, &all, dt->seed, &matched, &dt->dbs, err);
-        if (st == RD_ERR_CONFIG)
-            dt->res->config_error = 1;
-    }
-    if (st == RD_OK) {
+    size_t nmatched = 0;
+    if (st == RD_OK && (st = rd_drill_take_databases(dt, &all, &nmatched, err)) == RD_OK) {
         dt->chosen = 1;
-        dt->res->databases_total = all.n;
-        dt->res->databases_matched = matched.n;
-        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
-            st = rd_target_add_database(dt->res, dt->dbs.items[i], err);
         rd_log_info("%s: %zu of the %zu databases matching %s (%zu in the point): %s%s", t->name,
-                    dt->dbs.n, matched.n, t->databases.n == 1 ? t->databases.items[0] : "the globs",
+                    dt->dbs.n, nmatched, t->databases.n == 1 ? t->databases.items[0] : "the globs",
                     all.n, dt->dbs.n ? dt->dbs.items[0] : "", dt->dbs.n > 1 ? ", ..." : "");
     }
     rd_artifact_free(scan);
     rd_strlist_free(&all);
-    rd_strlist_free(&matched);
     return st;
 }
 
@@ -289,39 +298,30 @@ static rd_status list_restored(const rd_drill_target *dt, rd_strlist *out, rd_er
 
 int rd_drill_choose_restored(rd_drill_target *dt)
 {
-    rd_strlist all = {0}, matched = {0};
+    rd_strlist all = {0};
     rd_strbuf names;
     rd_error err;
+    size_t nmatched = 0;
     rd_error_clear(&err);
     rd_strbuf_init(&names, 1 << 20);
     rd_status st = list_restored(dt, &all, &err);
     if (st != RD_OK)
         rd_error_prefix(&err, "cannot list the restored cluster's databases: ");
-    if (st == RD_OK) {
-        st = rd_drill_pick_databases(dt->t, &all, dt->seed, &matched, &dt->dbs, &err);
-        if (st == RD_ERR_CONFIG)
-            dt->res->config_error = 1;
-    }
-    if (st == RD_OK) {
-        dt->res->databases_total = all.n;
-        dt->res->databases_matched = matched.n;
-        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++) {
-            st = rd_target_add_database(dt->res, dt->dbs.items[i], &err);
-            if (st == RD_OK)
-                st = rd_strbuf_appendf(&names, &err, "%s%s", i ? ", " : "", dt->dbs.items[i]);
-        }
-    }
+    if (st == RD_OK)
+        st = rd_drill_take_databases(dt, &all, &nmatched, &err);
+    for (size_t i = 0; st == RD_OK && i < dt->dbs.n; i++)
+        st = rd_strbuf_appendf(&names, &err, "%s%s", i ? ", " : "", dt->dbs.items[i]);
     rd_check_result *c = rd_target_add_check(dt->res, "restore", "databases", "cluster",
                                              st == RD_OK ? RD_PASSED : RD_ERROR, "");
     if (c && st == RD_OK) {
         rd_check_set_message(c,
                              "the physical restore brought back the whole cluster: %zu database%s "
                              "(system databases left out); %zu drilled of %zu matching: %s",
-                             all.n, all.n == 1 ? "" : "s", dt->dbs.n, matched.n,
+                             all.n, all.n == 1 ? "" : "s", dt->dbs.n, nmatched,
                              names.data ? names.data : "");
         rd_check_add_prop(c, "whole_cluster", "true");
         rd_check_add_prop(c, "cluster_databases", "%zu", all.n);
-        rd_check_add_prop(c, "matched", "%zu", matched.n);
+        rd_check_add_prop(c, "matched", "%zu", nmatched);
         rd_check_add_prop(c, "drilled", "%zu", dt->dbs.n);
     } else if (c) {
         rd_check_set_message(c, "%s", err.msg);
@@ -332,10 +332,9 @@ int rd_drill_choose_restored(rd_drill_target *dt)
         rd_log_error("%s: databases: %s", dt->t->name, err.msg);
     } else {
         rd_log_info("%s: the restored cluster holds %zu databases, %zu match, drilling %zu: %s",
-                    dt->t->name, all.n, matched.n, dt->dbs.n, names.data ? names.data : "");
+                    dt->t->name, all.n, nmatched, dt->dbs.n, names.data ? names.data : "");
     }
     rd_strbuf_free(&names);
     rd_strlist_free(&all);
-    rd_strlist_free(&matched);
     return st == RD_OK;
 }

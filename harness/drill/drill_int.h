@@ -154,6 +154,12 @@ int rd_db_glob_match(const char *glob, const char *name);
 rd_status rd_drill_pick_databases(const rd_target_cfg *t, const rd_strlist *all, uint64_t seed,
                                   rd_strlist *matched, rd_strlist *picked, rd_error *err);
 
+/* Pick the databases of `all` as rd_drill_pick_databases does, into
+ * dt->dbs, and record them and the counts in dt->res; *nmatched: how many
+ * matched the globs. A glob matching nothing sets dt->res->config_error. */
+rd_status rd_drill_take_databases(rd_drill_target *dt, const rd_strlist *all, size_t *nmatched,
+                                  rd_error *err);
+
 /* For a cluster-wide point: load its cluster manifest (dt->cluster), list
  * its databases (from the manifest, else a scan of the dump through drv's
  * lister, opened again with o), pick them (dt->dbs) and record the counts

@@ -108,24 +108,15 @@ static int phase_sample(rd_drill_target *dt)
  * files are opened one by one as they are restored. */
 static int fetch_per_database(rd_drill_target *dt)
 {
-    rd_strlist all = {0}, matched = {0};
+    rd_strlist all = {0};
     rd_error err;
+    size_t nmatched = 0;
     double start = rd_mono_now();
     rd_error_clear(&err);
     rd_status st = rd_drill_point_databases(&dt->files, dt->point, &all, &err);
-    if (st == RD_OK) {
-        st = rd_drill_pick_databases(dt->t, &all, dt->seed, &matched, &dt->dbs, &err);
-        if (st == RD_ERR_CONFIG)
-            dt->res->config_error = 1;
-    }
-    if (st == RD_OK) {
-        dt->res->databases_total = all.n;
-        dt->res->databases_matched = matched.n;
-        for (size_t i = 0; i < dt->dbs.n && st == RD_OK; i++)
-            st = rd_target_add_database(dt->res, dt->dbs.items[i], &err);
-    }
+    if (st == RD_OK)
+        st = rd_drill_take_databases(dt, &all, &nmatched, &err);
     rd_strlist_free(&all);
-    rd_strlist_free(&matched);
     rd_verdict v = st == RD_OK ? RD_PASSED : dt->res->config_error ? RD_ERROR : RD_FAILED;
     rd_measure_phase(dt->res, "fetch", start, v);
     if (st != RD_OK) {
