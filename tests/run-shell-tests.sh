@@ -15,6 +15,15 @@ chmod 0711 "$RESTOREDRILL_TEMPLATES"
 export RESTOREDRILL_TEMPLATES
 results=$(mktemp -d "${TMPDIR:-/tmp}/rd-shell-tests.XXXXXX")
 trap 'rm -rf "$RESTOREDRILL_TEMPLATES" "$results"' EXIT
+# the npm packages some tests use (dynalite, ajv, s3rver) are installed once
+# here, before the tests run side by side: two `npm ci` into one directory
+# at once break each other (a test then skips or fails)
+if command -v npm >/dev/null 2>&1 && [ -f "$here/npm/package-lock.json" ] &&
+    [ ! -d "$here/npm/node_modules" ]; then
+    echo "installing the tests' npm packages (npm ci --prefix tests/npm)"
+    npm ci --prefix "$here/npm" --no-audit --no-fund --silent >/dev/null 2>&1 ||
+        echo "npm ci --prefix tests/npm failed: the tests that need its packages will say so"
+fi
 for t in "$here"/integration/t_*.sh; do
     [ -e "$t" ] && printf '%s\n' "$t"
 done | xargs -P "$jobs" -n 1 sh "$here/run-one-shell-test.sh" "$results"
