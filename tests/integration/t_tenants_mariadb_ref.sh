@@ -18,6 +18,7 @@
 # - compare tenant_2 on one reference connection (one snapshot): a checksum
 #   with "parallel": 4 opens no worker connection on the reference.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$fixtures/tenants/tenantlib.sh"
 need_bin
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
 out=$(KEEP_SERVER=1 TMPDIR="$tmp" RD_BIN="" sh "$fixtures/tenants/make-tenants-mariadb.sh" "$tmp/t" 6 2>"$tmp/make.log")
@@ -86,17 +87,6 @@ expect_eq "$(jqr '.targets[0].checks[] | select(.type == "rowcount" and .object 
     "10 10" "hostile: rows of back\`tick.orders"
 
 # the negative control in one drilled database, drawn from the seed
-# nc_db SEED NAME...: the database the faults go in (rd_prng_below(n) of
-# xoshiro256** seeded with SEED xor "neg_dbs1", over the drilled names)
-nc_db() {
-    python3 - "$fixtures/tenants/pick.py" "$@" <<'PY'
-import sys
-src = open(sys.argv[1]).read().replace("\nmain()\n", "\n")
-exec(src)
-seed, names = int(sys.argv[2]), sys.argv[3:]
-print(names[Xoshiro(seed ^ 0x6e65675f64627331).below(len(names))])
-PY
-}
 names="central $(seq -f 'tenant_%g' 1 6) tenant_ünïcødé"
 nc() { jqr '[.targets[0].checks[] | select(.type == "negative_control") | "\(.status) \(.object)"] | join("|")'; }
 for seed in 3 11; do

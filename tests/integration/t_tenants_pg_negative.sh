@@ -13,6 +13,7 @@
 # variant (live cluster, each database against its namesake) catches them
 # too; so does a point of per-database dumps, as far as its checks can.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$fixtures/tenants/tenantlib.sh"
 need_bin
 command -v python3 >/dev/null 2>&1 || { echo "skipping: python3 is not installed"; exit 77; }
 mkdir -p "$tmp/cl"
@@ -66,17 +67,6 @@ config() {
 JSON
 }
 all='[{"type": "rowcount"}, {"type": "integrity"}, {"type": "schema"}, {"type": "checksum"}]'
-# nc_db SEED NAME...: the database the faults go in (rd_prng_below(n) of
-# xoshiro256** seeded with SEED xor "neg_dbs1", over the drilled names)
-nc_db() {
-    python3 - "$fixtures/tenants/pick.py" "$@" <<'PY'
-import sys
-src = open(sys.argv[1]).read().replace("\nmain()\n", "\n")
-exec(src)
-seed, names = int(sys.argv[2]), sys.argv[3:]
-print(names[Xoshiro(seed ^ 0x6e65675f64627331).below(len(names))])
-PY
-}
 names="central $(seq -f 'tenant_%g' 1 6) tenant_ünïcødé"
 for seed in 3 8; do
     config "$tmp/drill.json" '["tenant_*", "central"]' 3 "$all" ', "negative_control": true'
