@@ -154,11 +154,15 @@ fuzz-smoke: fuzz-build
 FUZZ_CI_RUNS ?= 20000
 fuzz-ci: fuzz-build
 	FUZZ_RUNS=$(FUZZ_CI_RUNS) tests/fuzz/run.sh $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
-# S3 streaming against curl (bench/s3.sh; needs moto_server)
+# S3 streaming against curl (bench/s3.sh), against moto_server and then
+# s3rver, with the smallest verifying reader (bench/s3_pull.c) as the base
 $(BUILD)/s3_fetch: $(BUILD)/obj/bench/s3_fetch.o $(BUILD)/librestoredrill.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-bench-s3: deps-bench $(BUILD)/s3_fetch
-	bench/s3.sh $(abspath $(BUILD)/s3_fetch)
+$(BUILD)/s3_pull: $(BUILD)/obj/bench/s3_pull.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+bench-s3: deps-bench $(BUILD)/s3_fetch $(BUILD)/s3_pull
+	BENCH_S3_SERVER=moto bench/s3.sh $(abspath $(BUILD)/s3_fetch) 1024 $(abspath $(BUILD)/s3_pull)
+	BENCH_S3_SERVER=s3rver bench/s3.sh $(abspath $(BUILD)/s3_fetch) 1024 $(abspath $(BUILD)/s3_pull)
 
 clean:
 	rm -rf build build-san build-fuzz
