@@ -67,9 +67,7 @@ static rd_status parse_output(const cJSON *root, rd_output_cfg *o, rd_error *err
         if (cJSON_IsNull(it))
             continue; /* null disables this report */
         if (it && (!cJSON_IsString(it) || !*it->valuestring)) {
-            char got[96];
-            st = RD_ERR(err, RD_ERR_CONFIG, "output.%s: expected a file name or null, got %s",
-                        keys[i + 1], rd_cfg_got(it, got, sizeof got));
+            st = rd_cfg_expected(err, "output", keys[i + 1], it, "a file name or null");
         } else {
             st = rd_config_dupstr(slots[i], it ? it->valuestring : defaults[i], err);
         }
@@ -126,11 +124,8 @@ static rd_status parse_seed(const cJSON *root, rd_config *cfg, rd_error *err)
             return RD_OK;
         }
     }
-    char got[96];
-    return RD_ERR(err, RD_ERR_CONFIG,
-                  "seed: expected an integer from 0 to 2^53 (or a string of digits up to "
-                  "2^64-1), got %s",
-                  rd_cfg_got(it, got, sizeof got));
+    return rd_cfg_expected(err, "", "seed", it,
+                           "an integer from 0 to 2^53 (or a string of digits up to 2^64-1)");
 }
 
 static rd_status default_name(rd_config *cfg, const char *file, rd_error *err)
@@ -149,16 +144,13 @@ static rd_status parse_root(const cJSON *root, rd_config *cfg, rd_cfg_errors *er
                                        "notify",  "targets", "controls", NULL};
     long long version = 0, parallel = 1;
     rd_error e;
-    char got[96];
     size_t before = errs->n;
     rd_cfg_errors_add(errs, rd_cfg_check_keys(root, "", keys, &e), &e);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
     if (!v)
         rd_cfg_errors_add(errs, RD_ERR(&e, RD_ERR_CONFIG, "version: required key is missing"), &e);
     else if (rd_cfg_int(root, "", "version", 1, 1, &version, NULL) != RD_OK)
-        return rd_cfg_errors_add(errs,
-                                 RD_ERR(&e, RD_ERR_CONFIG, "version: expected 1, got %s",
-                                        rd_cfg_got(v, got, sizeof got)),
+        return rd_cfg_errors_add(errs, rd_cfg_expected(&e, "", "version", v, "1"),
                                  &e); /* another version: its keys mean other things; stop here */
     cfg->version = (int)version;
     rd_status st = rd_cfg_string(root, "", "name", 0, &cfg->name, &e);
@@ -178,11 +170,8 @@ static rd_status parse_root(const cJSON *root, rd_config *cfg, rd_cfg_errors *er
         return rd_cfg_errors_add(errs,
                                  RD_ERR(&e, RD_ERR_CONFIG, "targets: required key is missing"), &e);
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
-        return rd_cfg_errors_add(errs,
-                                 RD_ERR(&e, RD_ERR_CONFIG,
-                                        "targets: expected an array of one or more targets, got %s",
-                                        rd_cfg_got(arr, got, sizeof got)),
-                                 &e);
+        return rd_cfg_errors_add(
+            errs, rd_cfg_expected(&e, "", "targets", arr, "an array of one or more targets"), &e);
     size_t n = (size_t)cJSON_GetArraySize(arr);
     cfg->targets = calloc(n, sizeof *cfg->targets);
     if (!cfg->targets)

@@ -89,12 +89,9 @@ static rd_status read_field(const cJSON *o, const char *path, const rd_cfg_field
         int ok = !*out || isalpha((unsigned char)**out) || **out == '_';
         for (const char *s = *out; s && *s && ok; s++)
             ok = isalnum((unsigned char)*s) || *s == '_';
-        if (st == RD_OK && !ok) {
-            char got[96];
-            return RD_ERR(err, RD_ERR_CONFIG,
-                          "%s.%s: expected an environment variable name, got %s", path, f->key,
-                          rd_cfg_got(cJSON_GetObjectItemCaseSensitive(o, f->key), got, sizeof got));
-        }
+        if (st == RD_OK && !ok)
+            return rd_cfg_expected(err, path, f->key, cJSON_GetObjectItemCaseSensitive(o, f->key),
+                                   "an environment variable name");
         return st;
     }
     case RD_CFG_COMMAND: {

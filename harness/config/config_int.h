@@ -65,6 +65,14 @@ typedef struct rd_cfg_field {
         NULL, RD_CFG_SKIP, 0, NULL, 0, 0                                                           \
     }
 
+/* --- config_util.c --- */
+
+/* "KEYPATH: expected WHAT, got GOT" (GOT: rd_cfg_got of item). */
+rd_status rd_cfg_expected_at(rd_error *err, const char *kp, const cJSON *item, const char *what);
+/* "PATH.KEY: expected WHAT, got GOT" (PATH "": "KEY: ..."). */
+rd_status rd_cfg_expected(rd_error *err, const char *path, const char *key, const cJSON *item,
+                          const char *what);
+
 /* --- config_fields.c --- */
 
 /* Set *dst to a copy of s unless it is already set. */

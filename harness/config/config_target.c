@@ -57,15 +57,17 @@ static const char *const roles[] = {"no-owner", "create", "strict", NULL};
 static const char *const reads[] = {"sections", "whole", NULL};
 
 #define C rd_catalog_cfg
+/* the S3 options of a catalog whose files may be in S3 (in this order) */
+#define S3_OPTS                                                                                    \
+    RD_FLD("endpoint", RD_CFG_STRING, C, endpoint), RD_FLD("region", RD_CFG_STRING, C, region),    \
+        RD_FLD("path_style", RD_CFG_BOOL, C, path_style)
 /* path may be s3://bucket/prefix, with the s3 options */
 static const rd_cfg_field f_cat_dir[] = {RD_FSKIP("type"),
                                          RD_FLD("path", RD_CFG_REQUIRED, C, path),
                                          RD_FLD("pattern", RD_CFG_STRING, C, pattern),
                                          RD_FENUM("time_from", C, time_from, time_from),
                                          RD_FLD("per_database", RD_CFG_BOOL, C, per_database),
-                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
-                                         RD_FLD("region", RD_CFG_STRING, C, region),
-                                         RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
+                                         S3_OPTS,
                                          RD_FEND};
 static const rd_cfg_field f_cat_s3[] = {RD_FSKIP("type"),
                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
@@ -79,13 +81,9 @@ static const rd_cfg_field f_cat_s3[] = {RD_FSKIP("type"),
 static const rd_cfg_field f_cat_exec[] = {RD_FSKIP("type"),
                                           RD_FLD("command", RD_CFG_COMMAND, C, command),
                                           RD_FLD("timeout", RD_CFG_DURATION, C, timeout), RD_FEND};
-static const rd_cfg_field f_cat_pga[] = {RD_FSKIP("type"),
-                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
-                                         RD_FLD("wal_dir", RD_CFG_REQUIRED, C, wal_dir),
-                                         RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
-                                         RD_FLD("region", RD_CFG_STRING, C, region),
-                                         RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
-                                         RD_FEND};
+static const rd_cfg_field f_cat_pga[] = {
+    RD_FSKIP("type"), RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
+    RD_FLD("wal_dir", RD_CFG_REQUIRED, C, wal_dir), S3_OPTS, RD_FEND};
 static const rd_cfg_field f_cat_pgbr[] = {
     RD_FSKIP("type"), RD_FLD("stanza", RD_CFG_REQUIRED, C, stanza),
     RD_FLD("config", RD_CFG_STRING, C, config), RD_FINT("repo", C, repo, 1, 256), RD_FEND};
@@ -102,9 +100,7 @@ static const rd_cfg_field f_cat_mb[] = {RD_FSKIP("type"),
                                         RD_FLD("base_dir", RD_CFG_REQUIRED, C, base_dir),
                                         RD_FLD("binlog_dir", RD_CFG_REQUIRED, C, binlog_dir),
                                         RD_FLD("timezone", RD_CFG_STRING, C, timezone),
-                                        RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
-                                        RD_FLD("region", RD_CFG_STRING, C, region),
-                                        RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
+                                        S3_OPTS,
                                         RD_FEND};
 /* engine s3 (config_s3.c checks the rest) */
 static const rd_cfg_field f_cat_s3obj[] = {RD_FSKIP("type"),
@@ -113,10 +109,9 @@ static const rd_cfg_field f_cat_s3obj[] = {RD_FSKIP("type"),
                                            RD_FLD("pattern", RD_CFG_STRING, C, pattern),
                                            RD_FLD("versions", RD_CFG_BOOL, C, versions),
                                            RD_FENUM("time_from", C, time_from, time_from),
-                                           RD_FLD("endpoint", RD_CFG_STRING, C, endpoint),
-                                           RD_FLD("region", RD_CFG_STRING, C, region),
-                                           RD_FLD("path_style", RD_CFG_BOOL, C, path_style),
+                                           S3_OPTS,
                                            RD_FEND};
+#undef S3_OPTS
 #undef C
 /* same order as catalog_types */
 static const rd_cfg_field *const catalog_fields[] = {
@@ -369,11 +364,9 @@ static rd_status check_prefix(const cJSON *o, const char *path, const char *pref
         ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_';
     if (ok)
         return RD_OK;
-    char got[96];
-    return RD_ERR(err, RD_ERR_CONFIG,
-                  "%s.prefix: expected up to 32 lowercase letters, digits and \"_\" (not starting "
-                  "with a digit), got %s",
-                  path, rd_cfg_got(cJSON_GetObjectItemCaseSensitive(o, "prefix"), got, sizeof got));
+    return rd_cfg_expected(err, path, "prefix", cJSON_GetObjectItemCaseSensitive(o, "prefix"),
+                           "up to 32 lowercase letters, digits and \"_\" (not starting with a "
+                           "digit)");
 }
 
 static rd_status parse_scratch(const cJSON *t, const char *tpath, rd_engine engine,
@@ -448,11 +441,8 @@ static rd_status parse_check(const cJSON *o, const char *path, rd_check_cfg *c, 
     c->path = rd_strdup(path);
     if (!c->path)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-    if (!cJSON_IsObject(o)) {
-        char got[96];
-        return RD_ERR(err, RD_ERR_CONFIG, "%s: expected an object, got %s", path,
-                      rd_cfg_got(o, got, sizeof got));
-    }
+    if (!cJSON_IsObject(o))
+        return rd_cfg_expected_at(err, path, o, "an object");
     st = rd_cfg_string(o, path, "type", 1, &c->type, err);
     if (st == RD_OK) {
         free(c->type);
@@ -473,14 +463,9 @@ static rd_status parse_checks(const cJSON *t, rd_target_cfg *tc, rd_cfg_errors *
     if (!arr)
         return RD_OK;
     tc->checks_given = 1;
-    if (!cJSON_IsArray(arr)) {
-        char got[96];
-        return rd_cfg_errors_add(errs,
-                                 RD_ERR(&e, RD_ERR_CONFIG,
-                                        "%s.checks: expected an array of checks, got %s", tc->path,
-                                        rd_cfg_got(arr, got, sizeof got)),
-                                 &e);
-    }
+    if (!cJSON_IsArray(arr))
+        return rd_cfg_errors_add(
+            errs, rd_cfg_expected(&e, tc->path, "checks", arr, "an array of checks"), &e);
     size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0)
         return RD_OK;
@@ -580,10 +565,8 @@ static rd_status check_target_name(const cJSON *t, const char *path, const char 
         ok = isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
     if (ok)
         return RD_OK;
-    char got[96];
-    return RD_ERR(err, RD_ERR_CONFIG,
-                  "%s.name: expected up to 63 letters, digits, \"_\", \"-\" or \".\", got %s", path,
-                  rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "name"), got, sizeof got));
+    return rd_cfg_expected(err, path, "name", cJSON_GetObjectItemCaseSensitive(t, "name"),
+                           "up to 63 letters, digits, \"_\", \"-\" or \".\"");
 }
 
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, rd_cfg_errors *errs)
@@ -609,13 +592,8 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     tc->path = rd_strdup(path);
     if (!tc->path)
         return rd_cfg_errors_add(errs, RD_ERR(&e, RD_ERR_NOMEM, "out of memory"), &e);
-    if (!cJSON_IsObject(t)) {
-        char got[96];
-        return rd_cfg_errors_add(errs,
-                                 RD_ERR(&e, RD_ERR_CONFIG, "%s: expected an object, got %s", path,
-                                        rd_cfg_got(t, got, sizeof got)),
-                                 &e);
-    }
+    if (!cJSON_IsObject(t))
+        return rd_cfg_errors_add(errs, rd_cfg_expected_at(&e, path, t, "an object"), &e);
     /* each section is read on its own, so one run names every error */
     rd_cfg_errors_add(errs, rd_cfg_check_keys(t, path, keys, &e), &e);
     if (rd_cfg_errors_add(errs, rd_cfg_string(t, path, "name", 1, &tc->name, &e), &e) == RD_OK)
@@ -623,17 +601,12 @@ rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc, 
     char *engine = NULL;
     if (rd_cfg_errors_add(errs, rd_cfg_string(t, path, "engine", 1, &engine, &e), &e) == RD_OK) {
         tc->engine = rd_engine_parse(engine);
-        if (!tc->engine) {
-            char got[96];
-            rd_cfg_errors_add(
-                errs,
-                RD_ERR(&e, RD_ERR_CONFIG,
-                       "%s.engine: expected \"postgres\", \"mariadb\", \"dynamodb\" or \"s3\", "
-                       "got %s",
-                       path,
-                       rd_cfg_got(cJSON_GetObjectItemCaseSensitive(t, "engine"), got, sizeof got)),
-                &e);
-        }
+        if (!tc->engine)
+            rd_cfg_errors_add(errs,
+                              rd_cfg_expected(&e, path, "engine",
+                                              cJSON_GetObjectItemCaseSensitive(t, "engine"),
+                                              "\"postgres\", \"mariadb\", \"dynamodb\" or \"s3\""),
+                              &e);
     }
     free(engine);
     rd_cfg_errors_add(errs, read_section(t, path, "objectives", 0, f_objectives, tc, NULL, &e), &e);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_int.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/strbuf.h"
 
@@ -70,7 +71,7 @@ char *rd_cfg_got(const cJSON *item, char *buf, size_t bufsz)
 }
 
 /* "KEYPATH: expected WHAT, got GOT" */
-static rd_status expected_at(rd_error *err, const char *kp, const cJSON *item, const char *what)
+rd_status rd_cfg_expected_at(rd_error *err, const char *kp, const cJSON *item, const char *what)
 {
     char got[GOT_MAX];
     return RD_ERR(err, RD_ERR_CONFIG, "%s: expected %s, got %s", kp, what,
@@ -78,12 +79,12 @@ static rd_status expected_at(rd_error *err, const char *kp, const cJSON *item, c
 }
 
 /* "PATH.KEY: expected WHAT, got GOT" */
-static rd_status expected(rd_error *err, const char *path, const char *key, const cJSON *item,
+rd_status rd_cfg_expected(rd_error *err, const char *path, const char *key, const cJSON *item,
                           const char *what)
 {
     char kp[512];
     key_path(kp, sizeof kp, path, key);
-    return expected_at(err, kp, item, what);
+    return rd_cfg_expected_at(err, kp, item, what);
 }
 
 static rd_status missing(rd_error *err, const char *path, const char *key)
@@ -187,9 +188,9 @@ rd_status rd_cfg_string(const cJSON *obj, const char *path, const char *key, int
     if (!it)
         return required ? missing(err, path, key) : RD_OK;
     if (!cJSON_IsString(it) || !it->valuestring)
-        return expected(err, path, key, it, "a string");
+        return rd_cfg_expected(err, path, key, it, "a string");
     if (required && it->valuestring[0] == '\0')
-        return expected(err, path, key, it, "a non-empty string");
+        return rd_cfg_expected(err, path, key, it, "a non-empty string");
     char *s = rd_strdup(it->valuestring);
     if (!s)
         return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
@@ -215,7 +216,7 @@ rd_status rd_cfg_bool(const cJSON *obj, const char *path, const char *key, int *
         *out = 0;
         return RD_OK;
     }
-    return expected(err, path, key, it, "true or false");
+    return rd_cfg_expected(err, path, key, it, "true or false");
 }
 
 /* Full-string integer; 0 when s is not one. */
@@ -252,7 +253,7 @@ rd_status rd_cfg_int(const cJSON *obj, const char *path, const char *key, long l
     if (!ok || v < min || v > max) {
         char what[128];
         snprintf(what, sizeof what, "an integer from %lld to %lld", min, max);
-        return expected(err, path, key, it, what);
+        return rd_cfg_expected(err, path, key, it, what);
     }
     *out = v;
     return RD_OK;
@@ -274,7 +275,8 @@ rd_status rd_cfg_duration(const cJSON *obj, const char *path, const char *key, d
         ok = rd_duration_parse(it->valuestring, &v, &e) == RD_OK && v >= 0;
     }
     if (!ok)
-        return expected(err, path, key, it, "a duration like \"90s\", \"15m\", \"2h\" or \"1d\"");
+        return rd_cfg_expected(err, path, key, it,
+                               "a duration like \"90s\", \"15m\", \"2h\" or \"1d\"");
     *out = v;
     return RD_OK;
 }
@@ -292,8 +294,9 @@ rd_status rd_cfg_strlist(const cJSON *obj, const char *path, const char *key, in
         goto out;
     }
     if (!cJSON_IsArray(it)) {
-        st = expected(err, path, key, it,
-                      allow_single ? "a string or an array of strings" : "an array of strings");
+        st = rd_cfg_expected(err, path, key, it,
+                             allow_single ? "a string or an array of strings"
+                                          : "an array of strings");
         goto out;
     }
     size_t i = 0;
@@ -303,7 +306,7 @@ rd_status rd_cfg_strlist(const cJSON *obj, const char *path, const char *key, in
             key_path(kp, sizeof kp, path, key);
             size_t kl = strlen(kp);
             snprintf(kp + kl, sizeof kp - kl, "[%zu]", i);
-            st = expected_at(err, kp, e, "a string");
+            st = rd_cfg_expected_at(err, kp, e, "a string");
             goto out;
         }
         st = rd_strlist_push(&l, e->valuestring, err);
@@ -331,7 +334,7 @@ rd_status rd_cfg_strmap(const cJSON *obj, const char *path, const char *key, rd_
     char kp[512];
     key_path(kp, sizeof kp, path, key);
     if (!cJSON_IsObject(it)) {
-        st = expected(err, path, key, it, "an object of strings");
+        st = rd_cfg_expected(err, path, key, it, "an object of strings");
         goto out;
     }
     for (const cJSON *e = it->child; e; e = e->next) {
@@ -341,7 +344,7 @@ rd_status rd_cfg_strmap(const cJSON *obj, const char *path, const char *key, rd_
             goto out;
         }
         if (!cJSON_IsString(e)) {
-            st = expected(err, kp, name, e, "a string");
+            st = rd_cfg_expected(err, kp, name, e, "a string");
             goto out;
         }
         char *kv = rd_asprintf("%s=%s", name, e->valuestring);
@@ -383,7 +386,7 @@ rd_status rd_cfg_enum(const cJSON *obj, const char *path, const char *key,
             break;
         len += (size_t)n;
     }
-    return expected(err, path, key, it, what);
+    return rd_cfg_expected(err, path, key, it, what);
 }
 
 rd_status rd_cfg_object(const cJSON *obj, const char *path, const char *key, int required,
@@ -393,7 +396,7 @@ rd_status rd_cfg_object(const cJSON *obj, const char *path, const char *key, int
     if (!it)
         return required ? missing(err, path, key) : RD_OK;
     if (!cJSON_IsObject(it))
-        return expected(err, path, key, it, "an object");
+        return rd_cfg_expected(err, path, key, it, "an object");
     *out = it;
     return RD_OK;
 }
