@@ -1,6 +1,6 @@
-/* config_int.h: declarations shared by config.c and config_target.c only
+/* config_int.h: declarations shared by the files of harness/config only
  * (not a public contract): the field tables that validate a section and
- * read it into a struct, and the target parser. */
+ * read it into a struct, and the parts of the target parser. */
 #ifndef RESTOREDRILL_CONFIG_INT_H
 #define RESTOREDRILL_CONFIG_INT_H
 
@@ -87,14 +87,52 @@ rd_status rd_config_read_fields(const cJSON *o, const char *path, const rd_cfg_f
  * partly filled; rd_config_free frees it once counted in ntargets. */
 rd_status rd_config_parse_target(const cJSON *t, size_t idx, rd_target_cfg *tc,
                                  rd_cfg_errors *errs);
+
+/* --- config_catalog.c --- */
+
+/* The index of s in the NULL-terminated list (its length when absent). */
+size_t rd_config_index_of(const char *const *list, const char *s);
+/* TPATH.catalog: its type, that type's keys, the defaults. */
+rd_status rd_config_parse_catalog(const cJSON *t, const char *tpath, rd_catalog_cfg *c,
+                                  rd_error *err);
+/* Catalog types that list physical points with an archive (PITR). */
+int rd_config_physical_catalog(const char *type);
+
+/* --- config_scratch.c --- */
+
+/* TPATH.scratch: its type (default by engine), that type's keys, the
+ * defaults. */
+rd_status rd_config_parse_scratch(const cJSON *t, const char *tpath, rd_engine engine,
+                                  rd_scratch_cfg *s, rd_error *err);
+
+/* --- config_checks.c --- */
+
+/* TPATH.checks: every check's common keys, each error recorded in errs. */
+rd_status rd_config_parse_checks(const cJSON *t, rd_target_cfg *tc, rd_cfg_errors *errs);
 /* Second pass: find the drivers and let each check validate its own
  * parameters (for the parts of the target the first pass could read). */
+rd_status rd_config_resolve_drivers(rd_target_cfg *tc, const rd_config_drivers *drivers,
+                                    rd_cfg_errors *errs);
+
+/* --- config_refusals.c --- */
+
+/* engine dynamodb: a dynamodb-export catalog and a key of one or two
+ * attribute names; the key and that catalog belong to dynamodb only. */
+rd_status rd_config_check_dynamodb(const cJSON *t, const char *tpath, rd_target_cfg *tc,
+                                   rd_error *err);
+/* TPATH.sample against the strategy and the catalog type. */
+rd_status rd_config_check_sample(const char *tpath, const char *catalog_type,
+                                 const rd_sample_cfg *s, rd_error *err);
+/* databases / sample.databases: what cannot be built is refused. */
+rd_status rd_config_check_databases(const cJSON *t, const char *path, const rd_target_cfg *tc,
+                                    rd_error *err);
+
+/* --- config_s3.c --- */
+
 /* engine s3 (config_s3.c): catalog s3-objects, scratch server, the
  * reference listing, sampling of a versioned bucket; the catalog's endpoint,
  * region and path_style copied into the scratch's. Other engines: the
  * catalog s3-objects and reference.listing refused. */
 rd_status rd_config_check_s3(const cJSON *t, const char *tpath, rd_target_cfg *tc, rd_error *err);
-rd_status rd_config_resolve_drivers(rd_target_cfg *tc, const rd_config_drivers *drivers,
-                                    rd_cfg_errors *errs);
 
 #endif
