@@ -16,11 +16,6 @@
 
 #define LOAD_WORKERS 8
 
-static double deadline_in(double timeout)
-{
-    return timeout > 0 ? rd_mono_now() + timeout : 0;
-}
-
 /* The catalog's S3 options, for points in S3. */
 static rd_s3_opts s3_opts(const rd_target_cfg *t)
 {
@@ -112,7 +107,7 @@ int rd_drill_dyn_fetch(rd_drill_target *dt)
         st = rd_fs_mkdir_p(rundir, 0755, &err);
     if (st == RD_OK)
         st = rd_dyn_verify_point(pt->location, dec, &s3o, &key, rundir,
-                                 deadline_in(t->timeout_fetch), v, &err);
+                                 rd_drill_deadline_in(t->timeout_fetch), v, &err);
     free(rundir);
     free(dec);
     double secs = rd_mono_now() - start;
@@ -178,7 +173,7 @@ int rd_drill_dyn_restore(rd_drill_target *dt)
     const char *access, *secret;
     rd_error err;
     char human[64];
-    double start = rd_mono_now(), deadline = deadline_in(t->restore.timeout);
+    double start = rd_mono_now(), deadline = rd_drill_deadline_in(t->restore.timeout);
     int workers = t->restore.jobs > 0 ? t->restore.jobs : LOAD_WORKERS;
     rd_error_clear(&err);
     rd_dyn_credentials(&access, &secret);

@@ -1,5 +1,6 @@
 /* drill_int.h: what the drill files share (drill.c orchestrates the targets,
- * drill_target.c runs one target's phases, drill_verify.c the checks,
+ * drill_target.c runs one target's phases (drill_fetch.c, drill_scratch.c,
+ * drill_restore.c the logical ones), drill_verify.c the checks,
  * measure.c phases, RTO, RPO and objectives). */
 #ifndef RESTOREDRILL_DRILL_INT_H
 #define RESTOREDRILL_DRILL_INT_H
@@ -63,6 +64,20 @@ typedef struct rd_drill_target {
     int heartbeat_present; /* physical: the recovered instance holds heartbeat rows */
     int at_once;           /* targets the drill runs at once (they share the cores) */
 } rd_drill_target;
+
+/* --- drill_target.c, drill_fetch.c, drill_scratch.c, drill_restore.c: the
+ * phases of a logical point --- */
+/* fetch: verify a local file's sha256, open the stream (*a), detect the
+ * format, find the restore driver (*drv). 0 on failure (recorded). */
+int rd_drill_phase_fetch(rd_drill_target *dt, rd_artifact **a, const rd_restore_type **drv);
+/* provision: connect the reference (reference.dsn), create the scratch with
+ * the point's variables (tvars). 0 on failure (recorded). */
+int rd_drill_phase_provision(rd_drill_target *dt, const char *const *tvars, const rd_artifact *a);
+/* restore: load a (or the per-database files) into the scratch. 1 when it
+ * passed. */
+int rd_drill_phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore_type *drv);
+/* teardown: destroy the scratch unless it is kept; timed. */
+void rd_drill_phase_teardown(rd_drill_target *dt);
 
 /* drill_record.c: a phase failed (or could not run): a result of type
  * `type` on object, the target's error (the first one) and a log line. */
@@ -259,6 +274,9 @@ void rd_drill_keep(rd_drill_target *dt, int by_config);
 void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char *const *tvars);
 
 /* --- measure.c --- */
+/* A deadline timeout seconds from now (rd_mono_now); 0 (none) when
+ * timeout <= 0. */
+double rd_drill_deadline_in(double timeout);
 /* Record a phase: seconds since `start` (mono). */
 void rd_measure_phase(rd_target_result *res, const char *name, double start, rd_verdict v);
 /* A phase that did not run. */

@@ -20,11 +20,6 @@
 /* the stop time of a base backup has second resolution (backup_label) */
 #define CONSISTENT_SLACK_MS 1000
 
-static double deadline_in(double timeout)
-{
-    return timeout > 0 ? rd_mono_now() + timeout : 0;
-}
-
 static const char *tfmt(int64_t ms, char *buf, size_t n)
 {
     return ms > 0 ? rd_time_format(ms, buf, n) : "unknown";
@@ -278,8 +273,8 @@ static void run_offline_checks(rd_drill_target *dt)
             continue;
         rd_error_clear(&err);
         rd_log_info("%s: check %s (offline)", t->name, cc->name ? cc->name : cc->type);
-        if (cc->ct->run_offline(dt->scratch, cc, dt->res, deadline_in(cc->timeout), &err) !=
-            RD_OK) {
+        if (cc->ct->run_offline(dt->scratch, cc, dt->res, rd_drill_deadline_in(cc->timeout),
+                                &err) != RD_OK) {
             rd_check_result *c = rd_target_add_check(
                 dt->res, cc->type, cc->name ? cc->name : cc->type, "*", RD_ERROR, "");
             if (c)
@@ -306,7 +301,7 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
     double start = rd_mono_now();
     rd_log_info("%s: restoring base backup %s with %s", t->name, dt->point->id, drv->name);
     rd_status st = drv->lay(&t->restore, dt->point, &rt, dt->scratch,
-                            deadline_in(t->restore.timeout), &oc, &err);
+                            rd_drill_deadline_in(t->restore.timeout), &oc, &err);
     double secs = rd_mono_now() - start;
     if (st == RD_ERR_ABORTED || rd_abort_requested())
         dt->aborted = 1;
@@ -357,8 +352,8 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
     rd_log_info("%s: recovering to %s", t->name,
                 dt->sample.pitr == RD_PITR_CONSISTENT ? "the consistency point"
                                                       : tfmt(dt->sample.target_ms, human, 40));
-    st = drv->recover(&t->restore, dt->point, &rt, dt->scratch, deadline_in(t->recovery.timeout),
-                      &ro, &err);
+    st = drv->recover(&t->restore, dt->point, &rt, dt->scratch,
+                      rd_drill_deadline_in(t->recovery.timeout), &ro, &err);
     secs = rd_mono_now() - start;
     if (st == RD_ERR_ABORTED || rd_abort_requested())
         dt->aborted = 1;

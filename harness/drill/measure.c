@@ -10,6 +10,11 @@
 #include "restoredrill/log.h"
 #include "restoredrill/strbuf.h"
 
+double rd_drill_deadline_in(double timeout)
+{
+    return timeout > 0 ? rd_mono_now() + timeout : 0;
+}
+
 void rd_measure_phase(rd_target_result *res, const char *name, double start, rd_verdict v)
 {
     double secs = rd_mono_now() - start;
