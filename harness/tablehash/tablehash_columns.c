@@ -11,7 +11,7 @@
 #include "restoredrill/tablehash.h"
 #include "tablehash_int.h"
 
-rd_status rd_th_nomem(rd_error *err)
+rd_status rd_th_nomem_sql(rd_error *err)
 {
     return RD_ERR(err, RD_ERR_NOMEM, "out of memory building checksum queries");
 }
@@ -121,7 +121,7 @@ static rd_status my_row_string(const rd_th_table *t, char **quoted, char **lens,
     if (st == RD_OK)
         st = rd_strbuf_append(&r, ")", err);
     if (st == RD_OK && !(*out = rd_strbuf_detach(&r)))
-        st = rd_th_nomem(err);
+        st = rd_th_nomem_sql(err);
     rd_strbuf_free(&r);
     return st;
 }
@@ -159,7 +159,7 @@ rd_status rd_th_build_lists(rd_th_table *t, char **quoted, char **lens, rd_error
     }
     if (st == RD_OK &&
         (!(t->row_hash = rd_strbuf_detach(&row)) || !(t->digest_list = rd_strbuf_detach(&sb))))
-        st = rd_th_nomem(err);
+        st = rd_th_nomem_sql(err);
     if (st == RD_OK && t->nkey) {
         rd_strbuf ob, kl;
         rd_strbuf_init(&ob, 0);
@@ -172,7 +172,7 @@ rd_status rd_th_build_lists(rd_th_table *t, char **quoted, char **lens, rd_error
         }
         if (st == RD_OK &&
             (!(t->order_by = rd_strbuf_detach(&ob)) || !(t->key_list = rd_strbuf_detach(&kl))))
-            st = rd_th_nomem(err);
+            st = rd_th_nomem_sql(err);
         rd_strbuf_free(&ob);
         rd_strbuf_free(&kl);
     }

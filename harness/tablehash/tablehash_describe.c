@@ -146,7 +146,7 @@ static rd_status quote_table(rd_db *db, const char *schema, const char *name, ch
     else
         st = rd_db_quote_table(db, schema, name, &sb, err);
     if (st == RD_OK && !(*out = rd_strbuf_detach(&sb)))
-        st = rd_th_nomem(err);
+        st = rd_th_nomem_sql(err);
     rd_strbuf_free(&sb);
     return st;
 }
@@ -179,7 +179,7 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
     rd_status st = RD_OK;
     rd_strbuf_init(&sql, 0);
     if (!t)
-        return rd_th_nomem(err);
+        return rd_th_nomem_sql(err);
     t->engine = rd_db_engine(db);
     if ((st = rd_db_pin_session(db, err)) != RD_OK ||
         (t->engine == RD_ENGINE_MARIADB && (st = check_eval_order(db, err)) != RD_OK) ||
@@ -191,7 +191,7 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
     t->display =
         t->engine == RD_ENGINE_PG ? rd_asprintf("%s.%s", t->schema, name) : rd_strdup(name);
     if (!t->name || !t->display) {
-        st = rd_th_nomem(err);
+        st = rd_th_nomem_sql(err);
         goto out;
     }
     if (res->nrows == 0) {
@@ -204,7 +204,7 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
     quoted = calloc(t->ncols, sizeof *quoted);
     lens = calloc(t->ncols, sizeof *lens);
     if (!t->cols || !t->key || !quoted || !lens) {
-        st = rd_th_nomem(err);
+        st = rd_th_nomem_sql(err);
         goto out;
     }
     size_t pkpos[64];
@@ -217,7 +217,7 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
         c->nullable = strcmp(rd_db_cell(res, i, 2), "1") == 0;
         if (t->engine == RD_ENGINE_PG && res->ncols > 5 && rd_db_cell(res, i, 5) &&
             !(c->collation = rd_strdup(rd_db_cell(res, i, 5)))) {
-            st = rd_th_nomem(err);
+            st = rd_th_nomem_sql(err);
             goto out;
         }
         rd_strbuf q;
@@ -225,12 +225,12 @@ rd_status rd_th_describe(rd_db *db, const char *schema, const char *name, const 
         if (!c->name || !c->type || rd_db_quote_ident(db, c->name, &q, err) != RD_OK ||
             !(quoted[i] = rd_strbuf_detach(&q))) {
             rd_strbuf_free(&q);
-            st = rd_th_nomem(err);
+            st = rd_th_nomem_sql(err);
             goto out;
         }
         char *le = NULL;
         if (rd_th_column_exprs(t->engine, c, quoted[i], rd_db_cell(res, i, 3), &le) != RD_OK) {
-            st = rd_th_nomem(err);
+            st = rd_th_nomem_sql(err);
             goto out;
         }
         if (le)
@@ -319,7 +319,7 @@ static rd_status key_collations(rd_db *db, rd_th_table *t, const rd_db_result *r
     if (st == RD_OK && t->nkey) {
         char *s = rd_strbuf_detach(&ob);
         if (!s) {
-            st = rd_th_nomem(err);
+            st = rd_th_nomem_sql(err);
         } else {
             free(t->order_by);
             t->order_by = s;
