@@ -21,11 +21,17 @@ typedef struct rd_pg_recovery_log {
     int64_t stopped_ms;  /* "recovery stopping before commit of transaction N, time T" */
     char wal_first[64];  /* first and last "restored log file \"X\" from archive" */
     char wal_last[64];
-    char fatal[512];   /* the first FATAL / PANIC line (without the prefix) */
-    char pause[512];   /* the line that says recovery paused */
-    char invalid[512]; /* the last "invalid record ..." style end-of-WAL line */
-    char died[512];    /* the first "startup process ... terminated by signal" style line */
+    char fatal[512];    /* the first FATAL / PANIC line (without the prefix) */
+    char pause[512];    /* the line that says recovery paused */
+    char invalid[512];  /* the last "invalid record ..." style end-of-WAL line */
+    char died[512];     /* the first "startup process ... terminated by signal" style line */
+    char redo_done[32]; /* the LSN of "redo done at 0/50063E8" */
+    uint32_t new_tli;   /* "selected new timeline ID: 3" */
 } rd_pg_recovery_log;
+
+/* The timeline of a WAL segment name (its first 8 hex digits; 0 when name
+ * is not a 24-digit segment name). */
+uint32_t rd_pg_segment_tli(const char *name);
 
 /* Feed one line of the server's log (without the newline). */
 void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line);

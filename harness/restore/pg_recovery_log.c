@@ -91,6 +91,17 @@ void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line)
             copy_line(l->wal_last, sizeof l->wal_last, name);
         }
     }
+    if ((p = strstr(msg, "redo done at ")) != NULL) {
+        size_t n = 0;
+        p += strlen("redo done at ");
+        while (n < sizeof l->redo_done - 1 && p[n] && strchr("0123456789ABCDEF/", p[n])) {
+            l->redo_done[n] = p[n];
+            n++;
+        }
+        l->redo_done[n] = '\0';
+    }
+    if ((p = strstr(msg, "selected new timeline ID: ")) != NULL)
+        l->new_tli = (uint32_t)strtoul(p + strlen("selected new timeline ID: "), NULL, 10);
     if (strstr(msg, "database system is ready to accept connections"))
         l->ready = 1;
     if (strstr(msg, "recovery has paused") || strstr(msg, "pausing at the end of recovery")) {
@@ -160,6 +171,20 @@ static void fill_out(const rd_pg_recovery_log *l, rd_recovery_outcome *out, cons
     out->wal_last = l->wal_last[0] ? rd_strdup(l->wal_last) : NULL;
     free(out->server_line);
     out->server_line = line && *line ? rd_strdup(line) : NULL;
+    free(out->reached_lsn);
+    out->reached_lsn = l->redo_done[0] ? rd_strdup(l->redo_done) : NULL;
+    out->reached_tli = rd_pg_segment_tli(l->wal_last);
+    out->new_tli = l->new_tli;
+}
+
+uint32_t rd_pg_segment_tli(const char *name)
+{
+    uint32_t t = 0;
+    if (!name || strlen(name) < 24 || strspn(name, "0123456789ABCDEF") < 24)
+        return 0;
+    for (size_t i = 0; i < 8; i++)
+        t = t * 16 + (uint32_t)(name[i] <= '9' ? name[i] - '0' : name[i] - 'A' + 10);
+    return t;
 }
 
 /* Watch s->log and the server process until the recovery promoted
@@ -264,6 +289,8 @@ rd_status rd_pg_recovery_run(const rd_point *pt, const rd_recovery_target *t, rd
         goto out;
     if (!out->wal_first && pt->wal_start)
         out->wal_first = rd_strdup(pt->wal_start);
+    if (!out->reached_tli) /* replayed only the backup's own WAL */
+        out->reached_tli = rd_pg_segment_tli(pt->wal_stop ? pt->wal_stop : pt->wal_start);
     if ((st = rd_scratch_attach(s, t->database, t->target_name, deadline, err)) != RD_OK)
         goto out;
     st = accepts_writes(s, deadline, out, err);
