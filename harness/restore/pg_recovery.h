@@ -29,9 +29,16 @@ typedef struct rd_pg_recovery_log {
     uint32_t new_tli;   /* "selected new timeline ID: 3" */
 } rd_pg_recovery_log;
 
-/* The timeline of a WAL segment name (its first 8 hex digits; 0 when name
- * is not a 24-digit segment name). */
-uint32_t rd_pg_segment_tli(const char *name);
+/* Where replay ended, from the history file the promoted instance wrote
+ * for its new timeline (pg_wal/0000000N.history): its last line is the
+ * timeline recovery followed and the end of the WAL replayed there
+ * ("2\t0/40005B0\tbefore 2026-..."); the lines before are that timeline's
+ * ancestors with their switch points. *tli is the timeline that wrote the
+ * end point: an ancestor when the end lies at or before its switch point
+ * (recovery stopped before the fork), else the followed timeline; *lsn the
+ * end ("0/40005B0", at most 31 characters). 1 on success, 0 when the text
+ * has no such line. */
+int rd_pg_history_reached(const char *text, uint32_t *tli, char *lsn, size_t lsnsz);
 
 /* Feed one line of the server's log (without the newline). */
 void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line);
