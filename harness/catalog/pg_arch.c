@@ -124,7 +124,7 @@ static rd_status read_chain(rd_pg_arch *a, rd_error *err)
     if (a->newest_tli > 1 && !text) {
         a->tl_problem =
             rd_asprintf("timeline %u has segments but %s is missing", a->newest_tli, name);
-        a->chain[0] = (rd_pg_tl){a->newest_tli, 0, UINT64_MAX};
+        a->chain[0] = (rd_pg_tl){a->newest_tli, 0, UINT64_MAX, UINT64_MAX};
         a->nchain = 1;
         return RD_OK;
     }
@@ -133,13 +133,13 @@ static rd_status read_chain(rd_pg_arch *a, rd_error *err)
         char lsn[32];
         uint64_t sw;
         if (sscanf(p, "%u %31s", &tli, lsn) == 2 && rd_wal_parse_lsn(lsn, &sw)) {
-            a->chain[a->nchain++] = (rd_pg_tl){tli, begin, sw / a->segsize};
+            a->chain[a->nchain++] = (rd_pg_tl){tli, begin, sw / a->segsize, sw};
             begin = sw / a->segsize;
         }
         p = strchr(p, '\n');
         p = p ? p + 1 : NULL;
     }
-    a->chain[a->nchain++] = (rd_pg_tl){a->newest_tli, begin, UINT64_MAX};
+    a->chain[a->nchain++] = (rd_pg_tl){a->newest_tli, begin, UINT64_MAX, UINT64_MAX};
     free(text);
     return RD_OK;
 }
@@ -150,6 +150,34 @@ int rd_pg_arch_in_chain(const rd_pg_arch *a, uint32_t tli)
         if (a->chain[i].tli == tli)
             return 1;
     return 0;
+}
+
+int rd_pg_arch_off_chain(const rd_pg_arch *a, uint32_t tli, uint64_t stop_lsn, char *why, size_t n)
+{
+    if (a->tl_problem && tli != a->newest_tli) {
+        snprintf(why, n, "it is on timeline %u and the archive's timelines are inconsistent: %s",
+                 (unsigned)tli, a->tl_problem);
+        return 1;
+    }
+    for (size_t i = 0; i < a->nchain; i++) {
+        const rd_pg_tl *c = &a->chain[i];
+        if (c->tli != tli)
+            continue;
+        if (c->switch_lsn == UINT64_MAX || stop_lsn <= c->switch_lsn || i + 1 >= a->nchain)
+            return 0;
+        snprintf(why, n,
+                 "it ends at %X/%X on timeline %u, past the point where timeline %u forked from "
+                 "it (%X/%X): the archive's newest timeline %u does not descend from it",
+                 (unsigned)(stop_lsn >> 32), (unsigned)stop_lsn, (unsigned)tli,
+                 (unsigned)a->chain[i + 1].tli, (unsigned)(c->switch_lsn >> 32),
+                 (unsigned)c->switch_lsn, (unsigned)a->newest_tli);
+        return 1;
+    }
+    snprintf(why, n,
+             "it is on timeline %u, which the archive's newest timeline %u does not descend "
+             "from",
+             (unsigned)tli, (unsigned)a->newest_tli);
+    return 1;
 }
 
 /* The archived file for segno on the chain (the newest timeline covering
@@ -258,15 +286,31 @@ rd_status rd_pg_arch_compute(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_archi
     else {
         rd_strbuf sb;
         rd_strbuf_init(&sb, 1024);
-        for (size_t c = 0; c < a->nchain; c++)
-            rd_strbuf_appendf(&sb, NULL, "%s%u", c ? "->" : "", (unsigned)a->chain[c].tli);
+        for (size_t c = 0; c < a->nchain; c++) {
+            uint64_t sw = c ? a->chain[c - 1].switch_lsn : 0;
+            if (c)
+                rd_strbuf_appendf(&sb, NULL, "->%u at %X/%X", (unsigned)a->chain[c].tli,
+                                  (unsigned)(sw >> 32), (unsigned)sw);
+            else
+                rd_strbuf_appendf(&sb, NULL, "%u", (unsigned)a->chain[c].tli);
+        }
         ar->timelines = sb.data ? rd_strbuf_detach(&sb) : rd_strdup("1");
         rd_strbuf_free(&sb);
     }
     if (a->tl_problem) {
+        /* what the history file would have joined: from the end of the
+         * oldest backup it leaves off the chain to the end of the first
+         * usable one after that */
         char hist[32];
+        int64_t from = 0, to = 0;
+        for (size_t i = 0; i < n && !from; i++)
+            if (bs[i].off_chain)
+                from = bs[i].pt.created_ms;
+        for (size_t i = 0; i < n && from && !to; i++)
+            if (bs[i].usable && bs[i].pt.created_ms > from)
+                to = bs[i].pt.created_ms + RD_PITR_END_SLACK_MS;
         snprintf(hist, sizeof hist, "%08X.history", (unsigned)a->newest_tli);
-        rd_status st = rd_archive_add_gap(ar, hist, hist, 0, 0, err);
+        rd_status st = rd_archive_add_gap(ar, hist, hist, from, to, err);
         if (st != RD_OK)
             return st;
     }

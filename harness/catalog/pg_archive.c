@@ -301,11 +301,8 @@ static rd_status read_backup(arch *a, rd_loc *base, const rd_loc_entry *ent, rd_
     b->pt.wal_stop = rd_strdup(h.stop_file);
     b->start_seg = l.start_lsn / a->w.segsize;
     b->stop_seg = h.stop_lsn / a->w.segsize;
-    if (!rd_pg_arch_in_chain(&a->w, l.start_tli)) {
-        snprintf(why, sizeof why,
-                 "it is on timeline %u, which the archive's newest timeline %u does not descend "
-                 "from",
-                 (unsigned)l.start_tli, (unsigned)a->w.newest_tli);
+    if (rd_pg_arch_off_chain(&a->w, l.start_tli, h.stop_lsn, why, sizeof why)) {
+        b->off_chain = 1;
         goto broken;
     }
     for (uint64_t s = b->start_seg; s <= b->stop_seg; s++) {

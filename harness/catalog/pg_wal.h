@@ -66,6 +66,8 @@ typedef struct rd_pg_seg {
 typedef struct rd_pg_tl {
     uint32_t tli;
     uint64_t begin, end; /* segnos [begin, end]; end UINT64_MAX for the newest timeline */
+    uint64_t switch_lsn; /* where the next timeline forked from it (the history file's LSN):
+                            its WAL from there on is off the chain; UINT64_MAX for the newest */
 } rd_pg_tl;
 
 /* Make a local file of an archived one (file as stored, name its plain
@@ -97,6 +99,8 @@ typedef struct rd_pg_backup {
     rd_point pt;
     uint64_t start_seg, stop_seg, reach_seg;
     int usable;
+    int off_chain; /* broken because the newest timeline does not (or, its history file
+                      missing, cannot be shown to) descend from it */
 } rd_pg_backup;
 
 /* Register an archived segment (file as stored; name its 24-digit name) and
@@ -111,12 +115,23 @@ void rd_pg_arch_free(rd_pg_arch *a);
 rd_status rd_pg_arch_fetch(rd_pg_arch *a, const char *file, const char *name, char **local,
                            rd_error *err);
 int rd_pg_arch_in_chain(const rd_pg_arch *a, uint32_t tli);
+/* 1 when a base backup on timeline tli that ends (consistency point) at
+ * stop_lsn is not on the newest timeline's history, with why in why[n]:
+ * its timeline is not on the chain, or its WAL runs past the point where
+ * the next timeline forked from its own (a backup of an old primary taken
+ * after a failover), or the archive's timelines are inconsistent (the
+ * newest timeline's history file is missing) and it is not on the newest
+ * timeline. 0 when it is on the chain. */
+int rd_pg_arch_off_chain(const rd_pg_arch *a, uint32_t tli, uint64_t stop_lsn, char *why, size_t n);
 /* The archived file of segno on the chain (newest timeline first), or NULL. */
 const rd_pg_seg *rd_pg_arch_find(const rd_pg_arch *a, uint64_t segno);
 /* The timeline the chain expects at segno. */
 uint32_t rd_pg_arch_tli_at(const rd_pg_arch *a, uint64_t segno);
 /* Sort the backups by end, compute each usable one's reach (pt.reach_ms),
- * the window, the gaps and the timelines into ar. */
+ * the window, the gaps and the timelines into ar ("1->2 at 0/5000000").
+ * A newest timeline without its history file is a gap named after the
+ * file, from the end of the oldest backup it leaves off the chain to the end
+ * of the first usable backup after that (+RD_PITR_END_SLACK_MS). */
 rd_status rd_pg_arch_compute(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_archive *ar,
                              rd_error *err);
 

@@ -245,11 +245,8 @@ static rd_status one_backup(const rd_catalog_cfg *c, const cJSON *b, const cJSON
         rd_wal_seg seg;
         pb->start_seg = l1 / a->segsize;
         pb->stop_seg = l2 / a->segsize;
-        if (rd_wal_parse_name(wstart, a->segsize, &seg, 0) && !rd_pg_arch_in_chain(a, seg.tli))
-            snprintf(why, sizeof why,
-                     "it is on timeline %u, which the archive's newest timeline %u does not "
-                     "descend from",
-                     (unsigned)seg.tli, (unsigned)a->newest_tli);
+        if (rd_wal_parse_name(wstart, a->segsize, &seg, 0))
+            pb->off_chain = rd_pg_arch_off_chain(a, seg.tli, l2, why, sizeof why);
         for (uint64_t s = pb->start_seg; !why[0] && s <= pb->stop_seg; s++)
             if (!rd_pg_arch_find(a, s)) {
                 char n[32];

@@ -175,6 +175,20 @@ rd_verdict rd_drill_recovery_verdict(const rd_recovery_facts *f, rd_strbuf *why)
     return v;
 }
 
+/* "; replay ended on timeline 2 at 0/50063E8 (promoted to timeline 3)", or
+ * "" when the driver does not say (MariaDB). */
+static void where_replay_ended(const rd_recovery_outcome *oc, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (!oc->reached_tli)
+        return;
+    char nt[48] = "";
+    if (oc->new_tli)
+        snprintf(nt, sizeof nt, " (promoted to timeline %u)", (unsigned)oc->new_tli);
+    snprintf(buf, n, "; replay ended on timeline %u%s%s%s", (unsigned)oc->reached_tli,
+             oc->reached_lsn ? " at " : "", oc->reached_lsn ? oc->reached_lsn : "", nt);
+}
+
 /* The recovery result after a successful recover. */
 static void recovery_result(rd_drill_target *dt, const rd_recovery_outcome *oc, double secs)
 {
@@ -214,13 +228,15 @@ static void recovery_result(rd_drill_target *dt, const rd_recovery_outcome *oc, 
     rd_check_result *c = rd_target_add_check(dt->res, "recovery", "recovery", object, v, "");
     if (c) {
         c->seconds = secs;
+        char where[128];
+        where_replay_ended(oc, where, sizeof where);
         if (v == RD_PASSED)
-            rd_check_set_message(c, "recovery reached %s%s%s: last replayed commit %s%s%s", object,
-                                 sm->pitr == RD_PITR_CONSISTENT ? "" : " ",
+            rd_check_set_message(c, "recovery reached %s%s%s: last replayed commit %s%s%s%s",
+                                 object, sm->pitr == RD_PITR_CONSISTENT ? "" : " ",
                                  sm->pitr == RD_PITR_CONSISTENT ? "" : tfmt(target, t1, sizeof t1),
                                  tfmt(oc->reached_ms, t2, sizeof t2),
                                  present && hb ? ", newest heartbeat " : "",
-                                 present && hb ? tfmt(hb, t3, sizeof t3) : "");
+                                 present && hb ? tfmt(hb, t3, sizeof t3) : "", where);
         else
             rd_check_set_message(c, "%s", why.data ? why.data : "");
         rd_check_set_expected(c, "%s %s", sm->pitr == RD_PITR_LATEST ? "reach" : "at or before",
@@ -231,6 +247,12 @@ static void recovery_result(rd_drill_target *dt, const rd_recovery_outcome *oc, 
         if (present)
             rd_check_add_prop(c, "heartbeat", "%s", tfmt(hb, t3, sizeof t3));
         rd_check_add_prop(c, "tolerance_seconds", "%.3f", (double)tol / 1000.0);
+        if (oc->reached_tli)
+            rd_check_add_prop(c, "timeline", "%u", (unsigned)oc->reached_tli);
+        if (oc->reached_lsn)
+            rd_check_add_prop(c, "lsn", "%s", oc->reached_lsn);
+        if (oc->new_tli)
+            rd_check_add_prop(c, "new_timeline", "%u", (unsigned)oc->new_tli);
     }
     rd_strbuf_free(&why);
 }

@@ -125,10 +125,8 @@ static rd_status unreachable(const rd_archive *a, int64_t target, rd_error *err)
     if (a->start_ms <= 0)
         return RD_ERR(err, RD_ERR_NOTFOUND,
                       "target %s is not restorable: the archive has no usable base backup", t);
-    if (target < a->start_ms + RD_PITR_END_SLACK_MS)
-        return RD_ERR(err, RD_ERR_NOTFOUND,
-                      "target %s is before the end of the oldest usable base backup (%s)", t,
-                      rd_time_format(a->start_ms, b, sizeof b));
+    /* gaps first: a gap may start before the window (a missing timeline history
+     * file leaves the older base backups off the chain) */
     for (size_t i = 0; i < a->ngaps; i++) {
         const rd_wal_gap *g = &a->gaps[i];
         if (g->from_ms > 0 && g->from_ms < target && (g->to_ms <= 0 || target < g->to_ms) &&
@@ -145,6 +143,10 @@ static rd_status unreachable(const rd_archive *a, int64_t target, rd_error *err)
                           t, g->first, g->last, rd_time_format(g->from_ms, b, sizeof b),
                           g->to_ms > 0 ? rd_time_format(g->to_ms, c, sizeof c) : "the end");
     }
+    if (target < a->start_ms + RD_PITR_END_SLACK_MS)
+        return RD_ERR(err, RD_ERR_NOTFOUND,
+                      "target %s is before the end of the oldest usable base backup (%s)", t,
+                      rd_time_format(a->start_ms, b, sizeof b));
     return RD_ERR(err, RD_ERR_NOTFOUND, "target %s is past the last archived commit (%s)", t,
                   rd_time_format(a->end_ms, b, sizeof b));
 }

@@ -21,11 +21,24 @@ typedef struct rd_pg_recovery_log {
     int64_t stopped_ms;  /* "recovery stopping before commit of transaction N, time T" */
     char wal_first[64];  /* first and last "restored log file \"X\" from archive" */
     char wal_last[64];
-    char fatal[512];   /* the first FATAL / PANIC line (without the prefix) */
-    char pause[512];   /* the line that says recovery paused */
-    char invalid[512]; /* the last "invalid record ..." style end-of-WAL line */
-    char died[512];    /* the first "startup process ... terminated by signal" style line */
+    char fatal[512];    /* the first FATAL / PANIC line (without the prefix) */
+    char pause[512];    /* the line that says recovery paused */
+    char invalid[512];  /* the last "invalid record ..." style end-of-WAL line */
+    char died[512];     /* the first "startup process ... terminated by signal" style line */
+    char redo_done[32]; /* the LSN of "redo done at 0/50063E8" */
+    uint32_t new_tli;   /* "selected new timeline ID: 3" */
 } rd_pg_recovery_log;
+
+/* Where replay ended, from the history file the promoted instance wrote
+ * for its new timeline (pg_wal/0000000N.history): its last line is the
+ * timeline recovery followed and the end of the WAL replayed there
+ * ("2\t0/40005B0\tbefore 2026-..."); the lines before are that timeline's
+ * ancestors with their switch points. *tli is the timeline that wrote the
+ * end point: an ancestor when the end lies at or before its switch point
+ * (recovery stopped before the fork), else the followed timeline; *lsn the
+ * end ("0/40005B0", at most 31 characters). 1 on success, 0 when the text
+ * has no such line. */
+int rd_pg_history_reached(const char *text, uint32_t *tli, char *lsn, size_t lsnsz);
 
 /* Feed one line of the server's log (without the newline). */
 void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line);

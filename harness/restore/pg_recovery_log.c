@@ -91,6 +91,17 @@ void rd_pg_recovery_line(rd_pg_recovery_log *l, const char *line)
             copy_line(l->wal_last, sizeof l->wal_last, name);
         }
     }
+    if ((p = strstr(msg, "redo done at ")) != NULL) {
+        size_t n = 0;
+        p += strlen("redo done at ");
+        while (n < sizeof l->redo_done - 1 && p[n] && strchr("0123456789ABCDEF/", p[n])) {
+            l->redo_done[n] = p[n];
+            n++;
+        }
+        l->redo_done[n] = '\0';
+    }
+    if ((p = strstr(msg, "selected new timeline ID: ")) != NULL)
+        l->new_tli = (uint32_t)strtoul(p + strlen("selected new timeline ID: "), NULL, 10);
     if (strstr(msg, "database system is ready to accept connections"))
         l->ready = 1;
     if (strstr(msg, "recovery has paused") || strstr(msg, "pausing at the end of recovery")) {
@@ -160,8 +171,55 @@ static void fill_out(const rd_pg_recovery_log *l, rd_recovery_outcome *out, cons
     out->wal_last = l->wal_last[0] ? rd_strdup(l->wal_last) : NULL;
     free(out->server_line);
     out->server_line = line && *line ? rd_strdup(line) : NULL;
+    free(out->reached_lsn);
+    out->reached_lsn = l->redo_done[0] ? rd_strdup(l->redo_done) : NULL;
+    out->new_tli = l->new_tli;
 }
 
+static int parse_lsn(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long hi = strtoull(s, &end, 16);
+    if (end == s || *end != '/')
+        return 0;
+    const char *p = end + 1;
+    unsigned long long lo = strtoull(p, &end, 16);
+    if (end == p || hi > 0xffffffffULL || lo > 0xffffffffULL)
+        return 0;
+    *out = ((uint64_t)hi << 32) | lo;
+    return 1;
+}
+
+int rd_pg_history_reached(const char *text, uint32_t *tli, char *lsn, size_t lsnsz)
+{
+    struct {
+        unsigned tli;
+        uint64_t lsn;
+        char text[32];
+    } lines[64];
+    size_t n = 0;
+    for (const char *p = text; p && *p && n < 64;) {
+        char l[32];
+        if (sscanf(p, "%u %31s", &lines[n].tli, l) == 2 && parse_lsn(l, &lines[n].lsn)) {
+            snprintf(lines[n].text, sizeof lines[n].text, "%s", l);
+            n++;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    if (n == 0)
+        return 0;
+    uint64_t end = lines[n - 1].lsn;
+    uint32_t t = lines[n - 1].tli;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (end <= lines[i].lsn) {
+            t = lines[i].tli;
+            break;
+        }
+    *tli = t;
+    snprintf(lsn, lsnsz, "%s", lines[n - 1].text);
+    return 1;
+}
 /* Watch s->log and the server process until the recovery promoted
  * ("database system is ready to accept connections" after recovery) or
  * failed: the postmaster died, recovery ended before its target, paused, or
@@ -219,6 +277,30 @@ static rd_status watch_recovery(rd_scratch *s, const rd_recovery_target *t, doub
     }
 }
 
+/* The timeline and LSN replay ended on, from the new timeline's history
+ * file (pg_read_file: the drill connects as a superuser of the scratch
+ * instance); left as the log said (LSN of "redo done at", no timeline)
+ * when it cannot be read. */
+static void reached_from_history(rd_db *db, double timeout, rd_recovery_outcome *out)
+{
+    char *text = NULL, lsn[32];
+    uint32_t tli = 0;
+    rd_error e;
+    if (rd_db_scalar(db,
+                     "SELECT pg_read_file('pg_wal/' || lpad(upper(to_hex(timeline_id)), 8, '0') "
+                     "|| '.history') FROM pg_control_checkpoint()",
+                     timeout, &text, NULL, &e) != RD_OK) {
+        rd_log_warn("cannot read the new timeline's history file: %s", e.msg);
+        return;
+    }
+    if (text && rd_pg_history_reached(text, &tli, lsn, sizeof lsn)) {
+        out->reached_tli = tli;
+        free(out->reached_lsn);
+        out->reached_lsn = rd_strdup(lsn);
+    }
+    free(text);
+}
+
 /* After rd_scratch_attach: the instance is out of recovery and assigns a
  * transaction id (accepts writes); sets out->reached. */
 static rd_status accepts_writes(rd_scratch *s, double deadline, rd_recovery_outcome *out,
@@ -246,6 +328,9 @@ static rd_status accepts_writes(rd_scratch *s, double deadline, rd_recovery_outc
     else
         rd_error_prefix(err, "the promoted instance does not accept writes: ");
     free(v);
+    v = NULL;
+    if (st == RD_OK)
+        reached_from_history(db, left, out);
     rd_db_free(db);
     return st;
 }

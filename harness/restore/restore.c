@@ -61,7 +61,8 @@ void rd_recovery_outcome_free(rd_recovery_outcome *o)
     free(o->wal_first);
     free(o->wal_last);
     free(o->server_line);
-    o->wal_first = o->wal_last = o->server_line = NULL;
+    free(o->reached_lsn);
+    o->wal_first = o->wal_last = o->server_line = o->reached_lsn = NULL;
 }
 
 static int is_error_line(const char *s, size_t n)

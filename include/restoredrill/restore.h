@@ -91,6 +91,13 @@ typedef struct rd_recovery_outcome {
     char *wal_last;     /* last one, NULL unknown */
     char *server_line;  /* the server's own log line explaining a failure, NULL when none */
     rd_strbuf log;      /* tail of the server's log during recovery */
+    /* where replay ended (PostgreSQL; 0 / NULL unknown): the timeline of the
+     * last WAL replayed (after a failover in the archive, the one the
+     * recovery followed), the LSN of "redo done at", and the new timeline
+     * the promoted instance chose */
+    uint32_t reached_tli;
+    char *reached_lsn;
+    uint32_t new_tli;
 } rd_recovery_outcome;
 
 void rd_recovery_outcome_init(rd_recovery_outcome *o);

@@ -42,7 +42,47 @@ START_TEST(promoted_at_target)
     ck_assert_str_eq(l.wal_last, "000000010000000000000004");
     ck_assert(l.reached_ms == INT64_C(1796479800498)); /* 2026-12-05T14:10:00.498Z */
     ck_assert(l.stopped_ms == INT64_C(1796479800512));
+    ck_assert_str_eq(l.redo_done, "0/4000F10");
+    ck_assert_uint_eq(l.new_tli, 2);
     ck_assert_str_eq(l.fatal, "");
+}
+END_TEST
+
+/* Where replay ended, from the new timeline's history file: the timeline
+ * that wrote the end point, which is an ancestor when recovery stopped
+ * before the fork (verbatim PostgreSQL 15 files). */
+START_TEST(history_reached)
+{
+    uint32_t tli = 0;
+    char lsn[32];
+    /* followed timeline 2 past the fork at 0/5000000 */
+    ck_assert_int_eq(rd_pg_history_reached("1\t0/5000000\tno recovery target specified\n\n"
+                                           "2\t0/50063E8\tbefore 2026-12-05 22:55:01.875177+00\n",
+                                           &tli, lsn, sizeof lsn),
+                     1);
+    ck_assert_uint_eq(tli, 2);
+    ck_assert_str_eq(lsn, "0/50063E8");
+    /* stopped before the fork (inside timeline 2's copy of the fork's segment) */
+    ck_assert_int_eq(rd_pg_history_reached("1\t0/4000A18\tno recovery target specified\n\n"
+                                           "2\t0/40005B0\tbefore 2026-12-05 23:00:16.1+00\n",
+                                           &tli, lsn, sizeof lsn),
+                     1);
+    ck_assert_uint_eq(tli, 1);
+    ck_assert_str_eq(lsn, "0/40005B0");
+    /* a record ending exactly at the fork was written on the old timeline */
+    ck_assert_int_eq(
+        rd_pg_history_reached("1\t0/4000A18\tx\n2\t0/4000A18\ty\n", &tli, lsn, sizeof lsn), 1);
+    ck_assert_uint_eq(tli, 1);
+    /* no failover in the archive: promoted from timeline 1 */
+    ck_assert_int_eq(rd_pg_history_reached("1\t0/3000148\tno recovery target specified\n", &tli,
+                                           lsn, sizeof lsn),
+                     1);
+    ck_assert_uint_eq(tli, 1);
+    ck_assert_str_eq(lsn, "0/3000148");
+    tli = 9;
+    ck_assert_int_eq(rd_pg_history_reached("", &tli, lsn, sizeof lsn), 0);
+    ck_assert_int_eq(rd_pg_history_reached("garbage\n", &tli, lsn, sizeof lsn), 0);
+    ck_assert_uint_eq(tli, 9);
 }
 END_TEST
 
@@ -106,6 +146,7 @@ Suite *pg_recovery_log_suite(void)
     TCase *tc = tcase_create("log");
     tcase_add_test(tc, promoted_at_target);
     tcase_add_test(tc, failures);
+    tcase_add_test(tc, history_reached);
     tcase_add_test(tc, target_time_text);
     suite_add_tcase(s, tc);
     return s;

@@ -160,6 +160,33 @@ START_TEST(timeline_chain)
     ck_assert_uint_eq(rd_pg_arch_tli_at(&a, 6), 2);
     ck_assert(rd_pg_arch_in_chain(&a, 1) && rd_pg_arch_in_chain(&a, 2));
     ck_assert(!rd_pg_arch_in_chain(&a, 3));
+    ck_assert(a.chain[0].switch_lsn == UINT64_C(0x5000100));
+    ck_assert(a.chain[1].switch_lsn == UINT64_MAX);
+
+    /* base backups on the chain, and off it */
+    char why[512];
+    ck_assert_int_eq(rd_pg_arch_off_chain(&a, 1, UINT64_C(0x4000100), why, sizeof why), 0);
+    ck_assert_int_eq(rd_pg_arch_off_chain(&a, 1, UINT64_C(0x5000100), why, sizeof why), 0);
+    ck_assert_int_eq(rd_pg_arch_off_chain(&a, 2, UINT64_C(0x9000100), why, sizeof why), 0);
+    /* the old primary's backup after the failover: timeline 1 past the fork */
+    ck_assert_int_eq(rd_pg_arch_off_chain(&a, 1, UINT64_C(0x5000101), why, sizeof why), 1);
+    ck_assert_str_eq(why, "it ends at 0/5000101 on timeline 1, past the point where timeline 2 "
+                          "forked from it (0/5000100): the archive's newest timeline 2 does not "
+                          "descend from it");
+    ck_assert_int_eq(rd_pg_arch_off_chain(&a, 3, UINT64_C(0x4000100), why, sizeof why), 1);
+    ck_assert_str_eq(why,
+                     "it is on timeline 3, which the archive's newest timeline 2 does not descend "
+                     "from");
+
+    /* the timelines with their switch points; no backup: no window, no gap */
+    rd_archive ar;
+    memset(&ar, 0, sizeof ar);
+    ck_assert_int_eq(rd_pg_arch_compute(&a, NULL, 0, &ar, &err), RD_OK);
+    ck_assert_str_eq(ar.timelines, "1->2 at 0/5000100");
+    ck_assert_str_eq(ar.newest, "000000020000000000000007");
+    ck_assert_uint_eq(ar.ngaps, 0);
+    free(ar.timelines);
+    free(ar.newest);
     rd_pg_arch_free(&a);
 
     /* a newest timeline without its history file: inconsistent timelines */
@@ -171,6 +198,30 @@ START_TEST(timeline_chain)
         RD_OK);
     ck_assert_int_eq(rd_pg_arch_index(&a, MB16, &err), RD_OK);
     ck_assert_str_eq(a.tl_problem, "timeline 3 has segments but 00000003.history is missing");
+    ck_assert_int_eq(rd_pg_arch_off_chain(&a, 3, UINT64_C(0x8000100), why, sizeof why), 0);
+    ck_assert_int_eq(rd_pg_arch_off_chain(&a, 1, UINT64_C(0x2000100), why, sizeof why), 1);
+    ck_assert_str_eq(why, "it is on timeline 1 and the archive's timelines are inconsistent: "
+                          "timeline 3 has segments but 00000003.history is missing");
+    /* the missing history file is a gap: from the end of the backup it leaves
+     * off the chain to the end of the first usable one after it (+1s) */
+    rd_pg_backup bs[2];
+    memset(bs, 0, sizeof bs);
+    bs[0].pt.created_ms = INT64_C(1796511297000);
+    bs[0].off_chain = 1;
+    bs[1].pt.created_ms = INT64_C(1796511304000);
+    bs[1].usable = 1;
+    bs[1].start_seg = bs[1].stop_seg = 8;
+    a.waldump = strdup("true"); /* the reach of bs[1]: no commit read */
+    rd_archive *ar2 = calloc(1, sizeof *ar2);
+    ck_assert_ptr_nonnull(ar2);
+    ck_assert_int_eq(rd_pg_arch_compute(&a, bs, 2, ar2, &err), RD_OK);
+    ck_assert_uint_eq(ar2->ngaps, 1);
+    ck_assert_str_eq(ar2->gaps[0].first, "00000003.history");
+    ck_assert(ar2->gaps[0].from_ms == INT64_C(1796511297000));
+    ck_assert(ar2->gaps[0].to_ms == INT64_C(1796511305000));
+    ck_assert_str_eq(ar2->timelines, "timeline 3 has segments but 00000003.history is missing");
+    ck_assert(ar2->start_ms == INT64_C(1796511304000));
+    rd_archive_free(ar2);
     rd_pg_arch_free(&a);
     unlink(path);
     rmdir(dir);

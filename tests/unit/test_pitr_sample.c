@@ -151,6 +151,40 @@ START_TEST(pitr_unreachable)
 }
 END_TEST
 
+/* The newest timeline's history file missing: the timeline-1 backup b1 is
+ * off the chain, b2 (on the newest timeline) the oldest usable one; a target
+ * before b2 lies in the history file's gap, which starts before the window,
+ * and is refused naming it. */
+START_TEST(pitr_history_gap_before_window)
+{
+    rd_points p = fixture();
+    rd_sample s;
+    rd_error err;
+    free(p.items[0].broken);
+    p.items[0].broken = strdup("it is on timeline 1 and the archive's timelines are inconsistent");
+    p.archive->start_ms = BASE + 60 * MIN;
+    rd_archive_free(p.archive);
+    p.archive = calloc(1, sizeof *p.archive);
+    p.archive->start_ms = BASE + 60 * MIN;
+    p.archive->end_ms = BASE + 120 * MIN;
+    ck_assert_int_eq(rd_archive_add_gap(p.archive, "00000002.history", "00000002.history", BASE,
+                                        BASE + 60 * MIN + 1000, NULL),
+                     RD_OK);
+    ck_assert_int_eq(pick(&p, "pitr", "2026-01-01T00:30:00Z", 0, &s, &err), RD_ERR_NOTFOUND);
+    ck_assert_str_eq(err.msg,
+                     "target 2026-01-01T00:30:00.000Z lies past a gap in the archive: "
+                     "00000002.history to 00000002.history missing, 2026-01-01T00:00:00.000Z to "
+                     "2026-01-01T01:00:01.000Z cannot be recovered");
+    /* before the gap and the window: still before the oldest usable backup */
+    ck_assert_int_eq(pick(&p, "pitr", "2025-12-31T23:00:00Z", 0, &s, &err), RD_ERR_NOTFOUND);
+    ck_assert_str_eq(err.msg, "target 2025-12-31T23:00:00.000Z is before the end of the oldest "
+                              "usable base backup (2026-01-01T01:00:00.000Z)");
+    ck_assert_int_eq(pick(&p, "pitr", "2026-01-01T01:30:00Z", 0, &s, &err), RD_OK);
+    ck_assert_str_eq(p.items[s.index].id, "b2");
+    rd_points_free(&p);
+}
+END_TEST
+
 START_TEST(consistency_points_skip_broken)
 {
     rd_points p = fixture();
@@ -239,6 +273,7 @@ Suite *pitr_sample_suite(void)
     tcase_add_test(tc, pitr_random_frozen);
     tcase_add_test(tc, pitr_time_and_latest);
     tcase_add_test(tc, pitr_unreachable);
+    tcase_add_test(tc, pitr_history_gap_before_window);
     tcase_add_test(tc, consistency_points_skip_broken);
     tcase_add_test(tc, least_verified_pitr_draws_the_least_covered_stretch);
     suite_add_tcase(s, tc);
