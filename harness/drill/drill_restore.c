@@ -75,8 +75,8 @@ static int scratch_disk_full(const rd_drill_target *dt)
     char *log = rd_fs_join(dt->scratch->dir, "server.log");
     char *text = NULL;
     size_t len = 0;
-    int full = log && rd_fs_read_file(log, 4 << 20, &text, &len, NULL) == RD_OK && text &&
-               strstr(text, "No space left on device") != NULL;
+    int full = log && rd_fs_read_file(log, 4 << 20, &text, &len, NULL) == RD_OK &&
+               rd_scratch_disk_full_text(text);
     free(text);
     free(log);
     return full;
@@ -105,7 +105,7 @@ int rd_drill_phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore
     rd_verdict v = st == RD_OK                                                ? RD_PASSED
                    : dt->aborted || st == RD_ERR_CONFIG || st == RD_ERR_NOMEM ? RD_ERROR
                                                                               : RD_FAILED;
-    if (st != RD_OK && (strstr(err.msg, "No space left on device") || scratch_disk_full(dt))) {
+    if (st != RD_OK && (rd_scratch_disk_full_text(err.msg) || scratch_disk_full(dt))) {
         /* the scratch instance's disk, not the recovery point: say where and what to do */
         v = RD_ERROR;
         const char *where = dt->scratch && dt->scratch->dir ? dt->scratch->dir : NULL;

@@ -400,7 +400,7 @@ rd_status rd_scratch_run_tool_in(const rd_eph_user *u, const char *const *argv, 
                 *c = ' ';
         st = RD_ERR(err, RD_ERR_PROC, "%s exited with %d: %s", base, code,
                     tail && *tail ? tail : b->data);
-        if (strstr(err ? err->msg : "", "No space left on device"))
+        if (rd_scratch_disk_full_text(err ? err->msg : NULL))
             rd_error_prefix(err, "disk full: ");
     }
 out:
@@ -410,4 +410,10 @@ out:
     rd_strbuf_free(&outb);
     rd_strbuf_free(&errb);
     return st;
+}
+
+int rd_scratch_disk_full_text(const char *text)
+{
+    return text && (strstr(text, "No space left on device") ||
+                    strstr(text, "Check free disk space") || strstr(text, "Disk full"));
 }

@@ -211,4 +211,11 @@ void rd_scratch_view_free(rd_scratch *v);
  * "target", "drill_id", "engine", "driver"}. */
 char *rd_scratch_rundir(const char *base_dir);
 
+/* Whether TEXT (a tool's error or a scratch server's log) says that a disk is
+ * full: the errno text "No space left on device", PostgreSQL's hint "Check
+ * free disk space." (a short write, "could not extend file ...: wrote only
+ * 4096 of 8192 bytes", logged without the errno text) or MariaDB's "Disk
+ * full" log line. NULL is not. */
+int rd_scratch_disk_full_text(const char *text);
+
 #endif
