@@ -18,13 +18,6 @@
 
 #define ENGINE(i) ((i) == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB)
 
-static void exec_ok(rd_db *db, const char *sql)
-{
-    rd_error err = {0};
-    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
-    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
-}
-
 /* A fresh database holding nokey (no primary key) with rows 1..20, one of
  * them changed when `changed`. */
 static rd_db *nokey_db(rd_engine e, int changed)
@@ -34,12 +27,12 @@ static rd_db *nokey_db(rd_engine e, int changed)
     rd_db *db = rd_itest_fresh_db(e, name);
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(rd_db_pin_session(db, &err), RD_OK);
-    exec_ok(db, "CREATE TABLE nokey (id integer NOT NULL, v varchar(20))");
-    exec_ok(db, e == RD_ENGINE_PG
-                    ? "INSERT INTO nokey SELECT g, 'v' || g FROM generate_series(1, 20) g"
-                    : "INSERT INTO nokey SELECT seq, CONCAT('v', seq) FROM seq_1_to_20");
+    rd_itest_exec(db, "CREATE TABLE nokey (id integer NOT NULL, v varchar(20))");
+    rd_itest_exec(db, e == RD_ENGINE_PG
+                          ? "INSERT INTO nokey SELECT g, 'v' || g FROM generate_series(1, 20) g"
+                          : "INSERT INTO nokey SELECT seq, CONCAT('v', seq) FROM seq_1_to_20");
     if (changed)
-        exec_ok(db, "UPDATE nokey SET v = 'x' WHERE id = 7");
+        rd_itest_exec(db, "UPDATE nokey SET v = 'x' WHERE id = 7");
     return db;
 }
 

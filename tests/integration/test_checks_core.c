@@ -69,17 +69,10 @@ static const char *const my_setup[] = {
     "SELECT SETVAL(ticket_seq, 42)",
     NULL};
 
-static void exec_ok(rd_db *db, const char *sql)
-{
-    rd_error err = {0};
-    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
-    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
-}
-
 static void setup_schema(rd_db *db, rd_engine e)
 {
     for (const char *const *q = PG(e) ? pg_setup : my_setup; *q; q++)
-        exec_ok(db, *q);
+        rd_itest_exec(db, *q);
 }
 
 /* A fresh database with the sample schema; skips (returns NULL) without a server. */
@@ -277,10 +270,12 @@ START_TEST(checks_detect_damage)
     if (!db)
         return;
     rd_manifest *m = capture(db);
-    exec_ok(db, "DELETE FROM orders WHERE id = 7");
-    exec_ok(db, PG(e) ? "DROP TABLE \"we\"\"ird `name\"" : "DROP TABLE `we\"ird ``name`");
-    exec_ok(db, PG(e) ? "DROP INDEX orders_note_idx" : "DROP INDEX orders_note_idx ON orders");
-    exec_ok(db, PG(e) ? "SELECT setval('ticket_seq', 5)" : "ALTER SEQUENCE ticket_seq RESTART 5");
+    rd_itest_exec(db, "DELETE FROM orders WHERE id = 7");
+    rd_itest_exec(db, PG(e) ? "DROP TABLE \"we\"\"ird `name\"" : "DROP TABLE `we\"ird ``name`");
+    rd_itest_exec(db,
+                  PG(e) ? "DROP INDEX orders_note_idx" : "DROP INDEX orders_note_idx ON orders");
+    rd_itest_exec(db,
+                  PG(e) ? "SELECT setval('ticket_seq', 5)" : "ALTER SEQUENCE ticket_seq RESTART 5");
     fx_run r;
     run_check(&r, e, "{\"type\": \"rowcount\"}", db, m, NULL);
     ck_assert_uint_eq(r.t->nchecks, 3);
@@ -330,8 +325,8 @@ START_TEST(checks_live_reference)
     if (!db)
         return;
     rd_db *ref = sample_db(e, rname);
-    exec_ok(db, "DELETE FROM orders WHERE id IN (1, 2)");
-    exec_ok(db, "CREATE TABLE extra_t (x INT)");
+    rd_itest_exec(db, "DELETE FROM orders WHERE id IN (1, 2)");
+    rd_itest_exec(db, "CREATE TABLE extra_t (x INT)");
     fx_run r;
     run_check(&r, e, "{\"type\": \"rowcount\", \"tolerance\": \"2%\"}", db, NULL, ref);
     ck_assert_uint_eq(r.t->nchecks, 4);

@@ -53,13 +53,6 @@ static const char *const my_setup[] = {
     "INSERT INTO `we\"ird ``name` VALUES (1), (2), (NULL)",
     NULL};
 
-static void exec_ok(rd_db *db, const char *sql)
-{
-    rd_error err = {0};
-    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
-    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
-}
-
 static char *scalar(rd_db *db, const char *sql)
 {
     rd_error err = {0};
@@ -80,7 +73,7 @@ static rd_db *sample_db(rd_engine e, int with_schema)
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(rd_db_pin_session(db, &err), RD_OK);
     for (const char *const *q = PG(e) ? pg_setup : my_setup; with_schema && *q; q++)
-        exec_ok(db, *q);
+        rd_itest_exec(db, *q);
     return db;
 }
 
@@ -180,18 +173,19 @@ START_TEST(integrity_orphans)
         return;
     /* bypass the foreign keys the way a broken restore would */
     if (PG(e)) {
-        exec_ok(db, "SET session_replication_role = replica");
-        exec_ok(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
-        exec_ok(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
-        exec_ok(db, "INSERT INTO \"we\"\"ird `name\" SELECT g FROM generate_series(10, 17) g");
-        exec_ok(db, "RESET session_replication_role");
+        rd_itest_exec(db, "SET session_replication_role = replica");
+        rd_itest_exec(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
+        rd_itest_exec(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
+        rd_itest_exec(db,
+                      "INSERT INTO \"we\"\"ird `name\" SELECT g FROM generate_series(10, 17) g");
+        rd_itest_exec(db, "RESET session_replication_role");
     } else {
-        exec_ok(db, "SET foreign_key_checks = 0");
-        exec_ok(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
-        exec_ok(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
-        exec_ok(db, "INSERT INTO `we\"ird ``name` VALUES (10), (11), (12), (13), (14), (15), "
-                    "(16), (17)");
-        exec_ok(db, "SET foreign_key_checks = 1");
+        rd_itest_exec(db, "SET foreign_key_checks = 0");
+        rd_itest_exec(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
+        rd_itest_exec(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
+        rd_itest_exec(db, "INSERT INTO `we\"ird ``name` VALUES (10), (11), (12), (13), (14), (15), "
+                          "(16), (17)");
+        rd_itest_exec(db, "SET foreign_key_checks = 1");
     }
     fx_run r;
     run_check(&r, e, "{\"type\": \"integrity\"}", db, 0);
@@ -234,14 +228,15 @@ START_TEST(integrity_pg_corrupt_index)
     rd_db *db = sample_db(RD_ENGINE_PG, 0);
     if (!db)
         return;
-    exec_ok(db, "CREATE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE AS "
-                "'SELECT i'");
-    exec_ok(db, "CREATE TABLE \"bad;table\" (i integer)");
-    exec_ok(db, "INSERT INTO \"bad;table\" SELECT g FROM generate_series(1, 10) g");
-    exec_ok(db, "CREATE INDEX bad_f_idx ON \"bad;table\" (f(i))");
-    exec_ok(db, "CREATE TABLE fine (i integer PRIMARY KEY)");
-    exec_ok(db, "CREATE OR REPLACE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE "
-                "AS 'SELECT i + 1000'");
+    rd_itest_exec(db, "CREATE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE AS "
+                      "'SELECT i'");
+    rd_itest_exec(db, "CREATE TABLE \"bad;table\" (i integer)");
+    rd_itest_exec(db, "INSERT INTO \"bad;table\" SELECT g FROM generate_series(1, 10) g");
+    rd_itest_exec(db, "CREATE INDEX bad_f_idx ON \"bad;table\" (f(i))");
+    rd_itest_exec(db, "CREATE TABLE fine (i integer PRIMARY KEY)");
+    rd_itest_exec(db,
+                  "CREATE OR REPLACE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE "
+                  "AS 'SELECT i + 1000'");
     fx_run r;
     run_check(&r, RD_ENGINE_PG, "{\"type\": \"integrity\"}", db, 0);
     ck_assert_uint_eq(r.t->nchecks, 2);
@@ -268,12 +263,13 @@ START_TEST(integrity_mariadb_check_table_fails)
     rd_db *db = sample_db(RD_ENGINE_MARIADB, 0);
     if (!db)
         return;
-    exec_ok(db, "CREATE TABLE m (id INT PRIMARY KEY, v INT, KEY (v)) ENGINE=MyISAM");
-    exec_ok(db, "INSERT INTO m WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
-                "WHERE n < 200) SELECT n, n FROM g");
-    exec_ok(db, "CREATE TABLE mem (id INT) ENGINE=MEMORY");
+    rd_itest_exec(db, "CREATE TABLE m (id INT PRIMARY KEY, v INT, KEY (v)) ENGINE=MyISAM");
+    rd_itest_exec(db,
+                  "INSERT INTO m WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
+                  "WHERE n < 200) SELECT n, n FROM g");
+    rd_itest_exec(db, "CREATE TABLE mem (id INT) ENGINE=MEMORY");
     char *dir = scalar(db, "SELECT @@datadir"), *name = scalar(db, "SELECT DATABASE()");
-    exec_ok(db, "FLUSH TABLES");
+    rd_itest_exec(db, "FLUSH TABLES");
     /* overwrite the key blocks of the index file (after its 1 KiB header) */
     char path[1024];
     snprintf(path, sizeof path, "%s/%s/m.MYI", dir, name);
@@ -438,9 +434,9 @@ START_TEST(freshness_sources)
     ck_assert_int_eq(r.ctx.newest_data_ms, 0);
     fx_run_free(&r);
     /* a query: 10 minutes of lag, within 15m */
-    exec_ok(db, PG(e) ? "CREATE TABLE events (at timestamptz)"
-                      : "CREATE TABLE events (at DATETIME(3))");
-    exec_ok(db, "INSERT INTO events VALUES ('2026-01-30 14:50:00'), ('2026-01-30 14:40:00')");
+    rd_itest_exec(db, PG(e) ? "CREATE TABLE events (at timestamptz)"
+                            : "CREATE TABLE events (at DATETIME(3))");
+    rd_itest_exec(db, "INSERT INTO events VALUES ('2026-01-30 14:50:00'), ('2026-01-30 14:40:00')");
     run_check(&r, e,
               "{\"type\": \"freshness\", \"query\": \"SELECT max(at) FROM events\", \"max_lag\": "
               "\"15m\"}",
@@ -469,15 +465,17 @@ START_TEST(freshness_sources)
     ck_assert_int_eq(r.ctx.newest_data_ms, T_1500 - 600000);
     fx_run_free(&r);
     /* a heartbeat table wins over the query in auto mode */
-    exec_ok(db, PG(e) ? "CREATE TABLE restoredrill_heartbeat (writer_id text PRIMARY KEY, ts "
-                        "timestamp with time zone NOT NULL)"
-                      : "CREATE TABLE restoredrill_heartbeat (writer_id VARCHAR(255) PRIMARY KEY, "
-                        "ts TIMESTAMP(6) NOT NULL)");
+    rd_itest_exec(
+        db, PG(e) ? "CREATE TABLE restoredrill_heartbeat (writer_id text PRIMARY KEY, ts "
+                    "timestamp with time zone NOT NULL)"
+                  : "CREATE TABLE restoredrill_heartbeat (writer_id VARCHAR(255) PRIMARY KEY, "
+                    "ts TIMESTAMP(6) NOT NULL)");
     run_check(&r, e, "{\"type\": \"freshness\", \"source\": \"heartbeat\"}", db, T_1500);
     fx_expect(&r, "*", RD_ERROR, "the heartbeat table restoredrill_heartbeat is empty");
     fx_run_free(&r);
-    exec_ok(db, "INSERT INTO restoredrill_heartbeat VALUES ('a', '2026-01-30 14:59:58.5'), ('b', "
-                "'2026-01-30 14:00:00')");
+    rd_itest_exec(db,
+                  "INSERT INTO restoredrill_heartbeat VALUES ('a', '2026-01-30 14:59:58.5'), ('b', "
+                  "'2026-01-30 14:00:00')");
     run_check(&r, e,
               "{\"type\": \"freshness\", \"query\": \"SELECT max(at) FROM events\", \"max_lag\": "
               "\"1m\"}",
@@ -563,14 +561,15 @@ static void compare_pair(rd_engine e, rd_db **restored, rd_db **reference)
     ck_assert_ptr_nonnull(*reference);
     rd_db *dbs[2] = {*restored, *reference};
     for (int i = 0; i < 2; i++) {
-        exec_ok(dbs[i], "CREATE TABLE t (id integer PRIMARY KEY, v varchar(20))");
-        exec_ok(dbs[i], PG(e) ? "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 60) g"
-                              : "INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_60");
+        rd_itest_exec(dbs[i], "CREATE TABLE t (id integer PRIMARY KEY, v varchar(20))");
+        rd_itest_exec(dbs[i], PG(e)
+                                  ? "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 60) g"
+                                  : "INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_60");
     }
-    exec_ok(*reference, "CREATE TABLE only_ref (id integer PRIMARY KEY)");
-    exec_ok(*restored, "DELETE FROM t WHERE id = 5");
-    exec_ok(*restored, "UPDATE t SET v = 'changed' WHERE id = 7");
-    exec_ok(*restored, "INSERT INTO t VALUES (61, 'v61')");
+    rd_itest_exec(*reference, "CREATE TABLE only_ref (id integer PRIMARY KEY)");
+    rd_itest_exec(*restored, "DELETE FROM t WHERE id = 5");
+    rd_itest_exec(*restored, "UPDATE t SET v = 'changed' WHERE id = 7");
+    rd_itest_exec(*restored, "INSERT INTO t VALUES (61, 'v61')");
 }
 
 /* Configure and run one check on restored with reference as the live reference. */

@@ -18,13 +18,6 @@
 #define ENGINE(i) ((i) == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB)
 #define PG(e) ((e) == RD_ENGINE_PG)
 
-static void exec_ok(rd_db *db, const char *sql)
-{
-    rd_error err = {0};
-    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
-    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
-}
-
 /* Two fresh databases (A and B) on the engine's shared server; 0 without one. */
 static int pair(rd_engine e, rd_db **a, rd_db **b, char *na, char *nb)
 {
@@ -39,8 +32,8 @@ static int pair(rd_engine e, rd_db **a, rd_db **b, char *na, char *nb)
 
 static void both(rd_db *a, rd_db *b, const char *sql)
 {
-    exec_ok(a, sql);
-    exec_ok(b, sql);
+    rd_itest_exec(a, sql);
+    rd_itest_exec(b, sql);
 }
 
 static void unpair(rd_db *a, rd_db *b)
@@ -215,13 +208,13 @@ START_TEST(detects_each_change)
                  c->type);
         both(a, b, sql);
         snprintf(sql, sizeof sql, "INSERT INTO c%zu VALUES (1, %s, 7), (2, NULL, 8)", k, c->a);
-        exec_ok(a, sql);
+        rd_itest_exec(a, sql);
         if (c->b_pre)
-            exec_ok(b, c->b_pre);
+            rd_itest_exec(b, c->b_pre);
         snprintf(sql, sizeof sql, "INSERT INTO c%zu VALUES (1, %s, 7), (2, NULL, 8)", k, c->b);
-        exec_ok(b, sql);
+        rd_itest_exec(b, sql);
         if (c->b_pre)
-            exec_ok(b, PG(e) ? "SET TimeZone = 'UTC'" : "SET time_zone = '+00:00'");
+            rd_itest_exec(b, PG(e) ? "SET TimeZone = 'UTC'" : "SET time_zone = '+00:00'");
         snprintf(sql, sizeof sql, "c%zu", k);
         size_t m = compare(a, b, sql, 0, NULL, NULL);
         ck_assert_msg(m == (size_t)c->differ, "%s (%s): %zu mismatching chunks, want %d", c->what,
@@ -258,8 +251,8 @@ START_TEST(composite_key_and_boundaries)
     assert_chunk(t, &sum.chunks[1], "(g, s) > (9, k9) and (g, s) <= (19, k9)");
     sum_done(&sum, t);
     /* first row of the second chunk and last row of the fourth */
-    exec_ok(b, "UPDATE ck SET v = -1 WHERE g = 10 AND s = 'k0'");
-    exec_ok(b, "UPDATE ck SET v = -1 WHERE g = 39 AND s = 'k9'");
+    rd_itest_exec(b, "UPDATE ck SET v = -1 WHERE g = 10 AND s = 'k0'");
+    rd_itest_exec(b, "UPDATE ck SET v = -1 WHERE g = 39 AND s = 'k9'");
     ck_assert_uint_eq(compare(a, b, "ck", 100, &sum, &t), 2);
     ck_assert(!rd_th_chunk_differs(&sum.chunks[0]));
     ck_assert(rd_th_chunk_differs(&sum.chunks[1]));
@@ -268,7 +261,7 @@ START_TEST(composite_key_and_boundaries)
     assert_chunk(t, &sum.chunks[3], "(g, s) > (29, k9) and (g, s) <= (39, k9)");
     sum_done(&sum, t);
     /* a row only in B past A's last key lands in the open tail */
-    exec_ok(b, "INSERT INTO ck VALUES (500, 'z', 0)");
+    rd_itest_exec(b, "INSERT INTO ck VALUES (500, 'z', 0)");
     ck_assert_uint_eq(compare(a, b, "ck", 100, &sum, &t), 3);
     ck_assert(rd_th_chunk_differs(&sum.chunks[10]));
     ck_assert_int_eq(sum.chunks[10].rows[0], 0);
@@ -295,16 +288,16 @@ START_TEST(no_key_multiset)
     assert_chunk(t, &sum.chunks[0], "all rows");
     sum_done(&sum, t);
     /* a duplicate added twice: XOR would cancel it, the sum does not */
-    exec_ok(b, "INSERT INTO nk VALUES (2, NULL), (2, NULL)");
-    exec_ok(a, "INSERT INTO nk VALUES (3, 'c'), (3, 'c')");
+    rd_itest_exec(b, "INSERT INTO nk VALUES (2, NULL), (2, NULL)");
+    rd_itest_exec(a, "INSERT INTO nk VALUES (3, 'c'), (3, 'c')");
     ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 1);
-    exec_ok(a, "DELETE FROM nk WHERE x = 3");
-    exec_ok(b, "DELETE FROM nk WHERE x = 2");
-    exec_ok(b, "INSERT INTO nk VALUES (2, NULL)");
+    rd_itest_exec(a, "DELETE FROM nk WHERE x = 3");
+    rd_itest_exec(b, "DELETE FROM nk WHERE x = 2");
+    rd_itest_exec(b, "INSERT INTO nk VALUES (2, NULL)");
     ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 0);
     /* one of the duplicates removed */
-    exec_ok(b, PG(e) ? "DELETE FROM nk WHERE ctid = (SELECT min(ctid) FROM nk WHERE x = 1)"
-                     : "DELETE FROM nk WHERE x = 1 LIMIT 1");
+    rd_itest_exec(b, PG(e) ? "DELETE FROM nk WHERE ctid = (SELECT min(ctid) FROM nk WHERE x = 1)"
+                           : "DELETE FROM nk WHERE x = 1 LIMIT 1");
     ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 1);
     unpair(a, b);
 }
@@ -323,9 +316,9 @@ START_TEST(empty_one_row_and_hostile_names)
     ck_assert_uint_eq(sum.nchunks, 1);
     ck_assert_int_eq(sum.rows[0], 0);
     rd_th_sum_clear(&sum);
-    exec_ok(b, "INSERT INTO empty VALUES (1)");
+    rd_itest_exec(b, "INSERT INTO empty VALUES (1)");
     ck_assert_uint_eq(compare(a, b, "empty", 0, NULL, NULL), 1);
-    exec_ok(a, "INSERT INTO empty VALUES (1)");
+    rd_itest_exec(a, "INSERT INTO empty VALUES (1)");
     ck_assert_uint_eq(compare(a, b, "empty", 0, &sum, NULL), 0);
     ck_assert_int_eq(sum.rows[1], 1);
     rd_th_sum_clear(&sum);
@@ -340,8 +333,8 @@ START_TEST(empty_one_row_and_hostile_names)
                               "seq_1_to_30";
     both(a, b, ins);
     ck_assert_uint_eq(compare(a, b, "we\"ird `name", 7, NULL, NULL), 0);
-    exec_ok(b, PG(e) ? "UPDATE \"we\"\"ird `name\" SET \"se;lect\" = 'x' WHERE \"k'ey\" = 15"
-                     : "UPDATE `we\"ird ``name` SET `se;lect` = 'x' WHERE `k'ey` = 15");
+    rd_itest_exec(b, PG(e) ? "UPDATE \"we\"\"ird `name\" SET \"se;lect\" = 'x' WHERE \"k'ey\" = 15"
+                           : "UPDATE `we\"ird ``name` SET `se;lect` = 'x' WHERE `k'ey` = 15");
     rd_th_table *t = NULL;
     ck_assert_uint_eq(compare(a, b, "we\"ird `name", 7, &sum, &t), 1);
     ck_assert(rd_th_chunk_differs(&sum.chunks[2]));
@@ -392,8 +385,8 @@ START_TEST(parallel_and_manifest)
                      PG(e) ? "pg-hre64-v1" : "mariadb-crc64-v2");
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(mj, "chunks")), 7);
     ck_assert_int_eq((int)cJSON_GetObjectItem(mj, "rows")->valuedouble, 2000);
-    exec_ok(b, "UPDATE p SET v = 'changed' WHERE id = 1000");
-    exec_ok(b, "DELETE FROM q WHERE id = 2000");
+    rd_itest_exec(b, "UPDATE p SET v = 'changed' WHERE id = 1000");
+    rd_itest_exec(b, "DELETE FROM q WHERE id = 2000");
     /* both tables at once over 2 workers per side, in read-only snapshots */
     rd_db_opts oa = {0}, ob = {0};
     oa.password = ob.password = s->conn.password;
@@ -454,7 +447,7 @@ START_TEST(parallel_and_manifest)
     ck_assert_int_eq(ms.rows[0], 2000);
     sum_done(&ms, tm);
     /* another table's digests do not fit: the columns differ */
-    exec_ok(a, "CREATE TABLE r (id INT PRIMARY KEY, w INT)");
+    rd_itest_exec(a, "CREATE TABLE r (id INT PRIMARY KEY, w INT)");
     ck_assert_int_eq(rd_tablehash_manifest_compare(&sides[0], NULL, "r", mj, &o, &tm, &ms, &err),
                      RD_ERR_INTEGRITY);
     ck_assert_str_eq(err.msg, "columns differ from the manifest's (restored: id, w)");
@@ -507,8 +500,8 @@ START_TEST(value_ranges_dense_and_skewed)
     ck_assert(rd_th_table_digest(&sum, 0, d1, sizeof d1, &err) == RD_OK);
     sum_done(&sum, t);
     if (PG(e)) { /* no statistics: the walk */
-        exec_ok(a, "CREATE TABLE r_nostats (id BIGINT PRIMARY KEY, v INT)");
-        exec_ok(a, "INSERT INTO r_nostats SELECT * FROM r");
+        rd_itest_exec(a, "CREATE TABLE r_nostats (id BIGINT PRIMARY KEY, v INT)");
+        rd_itest_exec(a, "INSERT INTO r_nostats SELECT * FROM r");
         ck_assert_uint_eq(compare(a, a, "r_nostats", 100, &walk, &tw), 0);
         ck_assert_uint_eq(walk.nchunks, 41);
         ck_assert(rd_th_table_digest(&walk, 0, d2, sizeof d2, &err) == RD_OK);
@@ -516,9 +509,9 @@ START_TEST(value_ranges_dense_and_skewed)
         sum_done(&walk, tw);
     }
     /* first row, a row in the middle, a row past the last key */
-    exec_ok(b, "DELETE FROM r WHERE id = 1");
-    exec_ok(b, "UPDATE r SET v = -1 WHERE id = 2050");
-    exec_ok(b, "INSERT INTO r VALUES (4500, 0)");
+    rd_itest_exec(b, "DELETE FROM r WHERE id = 1");
+    rd_itest_exec(b, "UPDATE r SET v = -1 WHERE id = 2050");
+    rd_itest_exec(b, "INSERT INTO r VALUES (4500, 0)");
     ck_assert_uint_eq(compare(a, b, "r", 100, &sum, &t), 3);
     ck_assert(rd_th_chunk_differs(&sum.chunks[0]));
     ck_assert(rd_th_chunk_differs(&sum.chunks[20]));
@@ -557,7 +550,7 @@ START_TEST(value_ranges_dense_and_skewed)
     if (!PG(e)) {
         both(a, b, "INSERT INTO ub SELECT 18446744073709550615 + seq, seq FROM seq_1_to_1000");
         both(a, b, "ANALYZE TABLE ub");
-        exec_ok(b, "UPDATE ub SET v = 0 WHERE id = 18446744073709551615");
+        rd_itest_exec(b, "UPDATE ub SET v = 0 WHERE id = 18446744073709551615");
         ck_assert_uint_eq(compare(a, b, "ub", 100, &sum, &t), 1);
         ck_assert_uint_eq(sum.nchunks, 10);
         ck_assert_str_eq(sum.chunks[9].lo[0], "18446744073709551515");
@@ -586,7 +579,7 @@ START_TEST(value_ranges_dense_and_skewed)
     for (size_t i = 1; i < sum.nchunks; i++) /* contiguous, in key order */
         ck_assert_str_eq(sum.chunks[i].lo[0], sum.chunks[i - 1].hi[0]);
     sum_done(&sum, t);
-    exec_ok(b, "UPDATE sk SET v = 0 WHERE id = 2500");
+    rd_itest_exec(b, "UPDATE sk SET v = 0 WHERE id = 2500");
     ck_assert_uint_eq(compare(a, b, "sk", 100, &sum, &t), 1);
     sum_done(&sum, t);
     unpair(a, b);
@@ -623,7 +616,7 @@ START_TEST(differing_chunks_handed_over)
     both(a, b,
          PG(e) ? "INSERT INTO h SELECT i, i FROM generate_series(1, 1000) i"
                : "INSERT INTO h SELECT seq, seq FROM seq_1_to_1000");
-    exec_ok(b, "UPDATE h SET v = -v WHERE id IN (5, 450, 451, 1000)");
+    rd_itest_exec(b, "UPDATE h SET v = -v WHERE id IN (5, 450, 451, 1000)");
     if (PG(e)) /* statistics, so both engines cut value ranges (the last one open) */
         both(a, b, "ANALYZE h");
     rd_error err = {0};
@@ -648,7 +641,7 @@ START_TEST(differing_chunks_handed_over)
     ck_assert_int_eq(sum.rows[1], 1000);
     rd_th_sum_clear(&sum);
     /* every row differs: 50 leaves of 20 rows, merged as they are found */
-    exec_ok(b, "UPDATE h SET v = v + 1000000");
+    rd_itest_exec(b, "UPDATE h SET v = v + 1000000");
     rd_diff_opts d = {.leaf_rows = 20, .max_rows = 3};
     rd_diff_result r;
     ck_assert_msg(rd_tablediff(sides, t, &d, &r, &err) == RD_OK, "%s", err.msg);
@@ -677,9 +670,9 @@ START_TEST(diff_names_exact_keys)
          PG(e) ? "INSERT INTO d SELECT i, 'v' || i, i FROM generate_series(1, 3000) i"
                : "INSERT INTO d SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_3000");
     /* B is the restore: 3 changed, 2 missing, 1 extra */
-    exec_ok(b, "UPDATE d SET v = 'x' WHERE id IN (5, 1500, 2999)");
-    exec_ok(b, "DELETE FROM d WHERE id IN (700, 701)");
-    exec_ok(b, "INSERT INTO d VALUES (5000, 'new', 0)");
+    rd_itest_exec(b, "UPDATE d SET v = 'x' WHERE id IN (5, 1500, 2999)");
+    rd_itest_exec(b, "DELETE FROM d WHERE id IN (700, 701)");
+    rd_itest_exec(b, "INSERT INTO d VALUES (5000, 'new', 0)");
     rd_error err = {0};
     rd_th_table *t = describe_pair(b, "d", NULL, a, "d");
     rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
@@ -783,12 +776,12 @@ START_TEST(text_key_locale_order)
                  "SELECT (ARRAY['a', 'B', 'é', 'É', 'b', 'A', 'e', 'z', 'Z', 'ñ'])[1 + i %% 10] "
                  "|| lpad(i::text, 5, '0'), i FROM generate_series(1, 1200) i",
                  tabs[i][0], tabs[i][1] ? tabs[i][1] : coll, tabs[i][0]);
-        exec_ok(a, sql);
+        rd_itest_exec(a, sql);
     }
-    exec_ok(a, "UPDATE k2 SET v = -1 WHERE v = 7; DELETE FROM k2 WHERE v = 500; "
-               "INSERT INTO k2 VALUES ('Éxtra', 0)");
-    exec_ok(a, "UPDATE kc2 SET v = -1 WHERE v = 7; DELETE FROM kc2 WHERE v = 500; "
-               "INSERT INTO kc2 VALUES ('Éxtra', 0)");
+    rd_itest_exec(a, "UPDATE k2 SET v = -1 WHERE v = 7; DELETE FROM k2 WHERE v = 500; "
+                     "INSERT INTO k2 VALUES ('Éxtra', 0)");
+    rd_itest_exec(a, "UPDATE kc2 SET v = -1 WHERE v = 7; DELETE FROM kc2 WHERE v = 500; "
+                     "INSERT INTO kc2 VALUES ('Éxtra', 0)");
     rd_diff_result r;
     /* the same collation on both sides */
     diff_in_db(a, "k2", "k1", seen, sizeof seen, &r);
@@ -850,9 +843,9 @@ START_TEST(ordered_digests)
                  "INSERT INTO o%zu VALUES (1, 'ab', 'x', 1, NULL), "
                  "(2, 'c', NULL, 2, 3)",
                  k);
-        exec_ok(a, sql);
+        rd_itest_exec(a, sql);
         snprintf(sql, sizeof sql, "INSERT INTO o%zu VALUES %s", k, bs[k]);
-        exec_ok(b, sql);
+        rd_itest_exec(b, sql);
         snprintf(sql, sizeof sql, "o%zu", k);
         rd_th_sum sum;
         compare_with(a, b, sql, NULL, 0, 1, &sum, NULL);
@@ -873,8 +866,8 @@ START_TEST(ordered_digests)
     ck_assert(!sum.ordered);
     ck_assert_uint_eq(sum.mismatches, 0);
     rd_th_sum_clear(&sum);
-    exec_ok(a, "CREATE TABLE pk2 (id INT PRIMARY KEY, s VARCHAR(20))");
-    exec_ok(b, "CREATE TABLE pk2 (id INT, s VARCHAR(20) PRIMARY KEY)");
+    rd_itest_exec(a, "CREATE TABLE pk2 (id INT PRIMARY KEY, s VARCHAR(20))");
+    rd_itest_exec(b, "CREATE TABLE pk2 (id INT, s VARCHAR(20) PRIMARY KEY)");
     both(a, b, "INSERT INTO pk2 VALUES (1, 'b'), (2, 'a')");
     compare_with(a, b, "pk2", NULL, 0, 1, &sum, NULL);
     ck_assert(!sum.ordered);
@@ -891,7 +884,7 @@ START_TEST(ordered_digests)
     ck_assert_str_eq(sum.chunks[0].digest[0], "!");
     ck_assert_uint_eq(sum.mismatches, 1);
     rd_th_sum_clear(&sum);
-    exec_ok(b, "UPDATE big SET v = CONCAT(v, 'x') WHERE id = 40");
+    rd_itest_exec(b, "UPDATE big SET v = CONCAT(v, 'x') WHERE id = 40");
     rd_error err = {0};
     rd_th_table *t = describe_pair(b, "big", NULL, a, "big");
     rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
@@ -903,7 +896,7 @@ START_TEST(ordered_digests)
     ck_assert_uint_eq(r.nrows, 1);
     ck_assert_str_eq(r.rows[0].key, "40");
     rd_diff_result_clear(&r);
-    exec_ok(b, "UPDATE big SET v = REPEAT(MD5(id), 16384) WHERE id = 40");
+    rd_itest_exec(b, "UPDATE big SET v = REPEAT(MD5(id), 16384) WHERE id = 40");
     ck_assert(rd_tablediff(sides, t, &o, &r, &err) == RD_OK);
     ck_assert_int_eq(r.changed + r.missing + r.extra, 0);
     ck_assert_uint_eq(r.leaves, 1); /* "!": merged (a row-hash sum would be equal), found equal */
@@ -913,12 +906,12 @@ START_TEST(ordered_digests)
      * session that lost it (a pooler switching connections) is an error */
     int64_t rows = -1;
     char *dg = NULL;
-    exec_ok(a, "SET @rd_g = 'other rows'");
+    rd_itest_exec(a, "SET @rd_g = 'other rows'");
     ck_assert_int_eq(rd_th_run_digest(a, "SELECT 1, 12345", 1, 60, &rows, &dg, &err),
                      RD_ERR_INTERNAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "lost the rows it hashed"));
     ck_assert_ptr_null(dg);
-    exec_ok(a, "SET @rd_g = 'x'");
+    rd_itest_exec(a, "SET @rd_g = 'x'");
     ck_assert(rd_th_run_digest(a, "SELECT 1, CRC32('x')", 1, 60, &rows, &dg, &err) == RD_OK);
     ck_assert_int_eq(rows, 1);
     ck_assert_str_eq(dg, "2363233923:2839306131"); /* CRC32 and CRC32C of "x" */
