@@ -4,6 +4,7 @@
  * inherit the pointer but never tear it down). */
 #include "itest_util.h"
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,11 @@ out:
     rd_strbuf_free(&sql);
     rd_db_free(admin);
     return db;
+}
+
+void rd_itest_exec(rd_db *db, const char *sql)
+{
+    rd_error err = {0};
+    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
+    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
 }

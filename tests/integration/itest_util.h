@@ -21,5 +21,8 @@ rd_db *rd_itest_connect(rd_engine engine);
 /* Create a fresh database on the shared instance and return a connection to
  * it (name written to name_out, >= 64 bytes). */
 rd_db *rd_itest_fresh_db(rd_engine engine, char *name_out);
+/* Run sql on db (60 s timeout); the test fails with the statement and the
+ * error when it does not succeed. */
+void rd_itest_exec(rd_db *db, const char *sql);
 
 #endif

@@ -18,7 +18,6 @@ s3dir="$tmp/s3"
 . "$here/s3/s3lib.sh"
 s3_start
 s3_isolate
-s3cmd() { c=$1; shift; python3 "$here/s3/s3server.py" "$c" "$s3dir" "$@" || fail "s3server.py $c $*"; }
 
 mb_fixture
 # moto 5.2.1 refuses keys with '@' (boto3's own requests too): the sys

@@ -19,15 +19,14 @@ s3dir="$tmp/s3"
 s3_start
 s3_isolate
 export AWS_ENDPOINT_URL_S3="$RD_S3_ENDPOINT"
-s3py() { cmd=$1; shift; python3 "$here/s3/s3server.py" "$cmd" "$s3dir" "$@" || fail "s3server.py $cmd $*"; }
 
-s3py mb attachments vers scratch
+s3cmd mb attachments vers scratch
 # three backups of an attachments folder, one prefix each
 for d in 20260128T020000Z 20260129T020000Z 20260130T020000Z; do
-    s3py putb attachments "$d/a.txt" "alpha of $d"
-    s3py putb attachments "$d/photos/b.jpg" "jpeg bytes of $d"
+    s3cmd putb attachments "$d/a.txt" "alpha of $d"
+    s3cmd putb attachments "$d/photos/b.jpg" "jpeg bytes of $d"
     head -c 70000 /dev/urandom >"$tmp/c.bin"
-    s3py put attachments "$d/c.bin" "$tmp/c.bin"
+    s3cmd put attachments "$d/c.bin" "$tmp/c.bin"
     run "$RD_BIN" manifest --engine s3 --bucket attachments --prefix "$d/" -o "$tmp/listing-$d.jsonl"
     expect_rc 0 "manifest of $d"
 done
@@ -40,22 +39,22 @@ expect_eq "$(jq -r 'select(.key == "a.txt") | .size' "$tmp/listing-20260130T0200
 # the same listing without the MD5s: the digests are settled by sha256 alone
 jq -c 'del(.md5)' "$tmp/listing-20260130T020000Z.jsonl" >"$tmp/nomd5-20260130T020000Z.jsonl"
 # after the listings: one object lost, one changed (same size, other bytes)
-s3py rm attachments 20260129T020000Z/photos/b.jpg
-s3py putb attachments 20260128T020000Z/a.txt "ALPHA of 20260128T020000Z"
+s3cmd rm attachments 20260129T020000Z/photos/b.jpg
+s3cmd putb attachments 20260128T020000Z/a.txt "ALPHA of 20260128T020000Z"
 
 # a versioned bucket: v1 of k1..k3, k1 rewritten, k2 deleted (a delete marker), k4 added
-s3py versioning vers
-s3py putb vers k1 "k1 version one"
-s3py putb vers k2 "k2 version one"
-s3py putb vers k3 "k3 version one"
+s3cmd versioning vers
+s3cmd putb vers k1 "k1 version one"
+s3cmd putb vers k2 "k2 version one"
+s3cmd putb vers k3 "k3 version one"
 sleep 1.5
-s3py putb vers k1 "k1 version two, longer"
+s3cmd putb vers k1 "k1 version two, longer"
 sleep 1.5
-s3py rm vers k2
+s3cmd rm vers k2
 sleep 1.5
-s3py putb vers k4 "k4 version one"
-s3py lsv vers >"$tmp/vers-before.txt"
-s3py lsv attachments >"$tmp/att-before.txt"
+s3cmd putb vers k4 "k4 version one"
+s3cmd lsv vers >"$tmp/vers-before.txt"
+s3cmd lsv attachments >"$tmp/att-before.txt"
 ms() { awk -v k="$1" -v m="$2" '$1 == k && $4 == m { print $3 }' "$tmp/vers-before.txt" | sort -n | tail -n 1; }
 marker_ms=$(ms k2 1)
 k4_ms=$(ms k4 0)
@@ -151,7 +150,7 @@ expect_eq "$(chk changed checksum message)" "the restored objects differ from th
 expect_eq "$(tgt vers-random .status)" passed "versioned random drill"
 target=$(tgt vers-random .sampling.pitr_target)
 target_ms=$(python3 -c "import datetime,sys; print(round(datetime.datetime.fromisoformat(sys.argv[1].replace('Z', '+00:00')).timestamp() * 1000))" "$target")
-s3py asof vers "$target_ms" >"$tmp/oracle.txt"
+s3cmd asof vers "$target_ms" >"$tmp/oracle.txt"
 [ -s "$tmp/oracle.txt" ] || fail "the oracle is empty at $target"
 expect_eq "$(chk vers-random restore output | awk 'NF {print $1}' | tr '\n' ' ')" "$(awk '{print $1}' "$tmp/oracle.txt" | tr '\n' ' ')" "random time $target: the oracle's keys"
 expect_eq "$(chk vers-random rowcount properties.actual)" "$(wc -l <"$tmp/oracle.txt" | tr -d ' ')" "random time: rowcount"
@@ -175,19 +174,19 @@ expect_eq "$(chk vers-after restore output | head -n 1 | awk '{print $3}')" \
 expect_eq "$(tgt vers-after .rpo.seconds)" "$(python3 -c "print(round(($marker_ms + 700 - $marker_ms) / 1000, 3))")" "RPO: target - the delete marker's LastModified"
 
 # teardown: no scratch object, version or delete marker left; the sources untouched
-expect_eq "$(s3py lsv scratch)" "" "nothing left in the scratch bucket"
-s3py lsv vers >"$tmp/vers-after.txt"
-s3py lsv attachments >"$tmp/att-after.txt"
+expect_eq "$(s3cmd lsv scratch)" "" "nothing left in the scratch bucket"
+s3cmd lsv vers >"$tmp/vers-after.txt"
+s3cmd lsv attachments >"$tmp/att-after.txt"
 cmp -s "$tmp/vers-before.txt" "$tmp/vers-after.txt" || fail "the versioned source changed"
 cmp -s "$tmp/att-before.txt" "$tmp/att-after.txt" || fail "the attachments source changed"
 
 # gc: a dead run's prefix older than --older-than goes, a fresh one stays
-s3py putb scratch "rd_scratch_clean_20200101T000000Z_abcdef/a.txt" "left behind"
-s3py putb scratch "rd_scratch_clean_29990101T000000Z_ghijkl/a.txt" "not old"
+s3cmd putb scratch "rd_scratch_clean_20200101T000000Z_abcdef/a.txt" "left behind"
+s3cmd putb scratch "rd_scratch_clean_29990101T000000Z_ghijkl/a.txt" "not old"
 run "$RD_BIN" gc "$tmp/drill.json" --older-than 1h
 expect_rc 0 "gc"
 expect_has "$tmp/out.txt" "removed s3://scratch/rd_scratch_clean_20200101T000000Z_abcdef/ (1 objects)" "gc removed the dead prefix"
-expect_eq "$(s3py lsv scratch | awk '{print $1}')" "rd_scratch_clean_29990101T000000Z_ghijkl/a.txt" "gc left the fresh prefix"
+expect_eq "$(s3cmd lsv scratch | awk '{print $1}')" "rd_scratch_clean_29990101T000000Z_ghijkl/a.txt" "gc left the fresh prefix"
 
 # bad configurations: exit 2, the setting named
 bad() { # NAME JQ-EDIT MESSAGE

@@ -17,7 +17,6 @@ s3dir="$tmp/s3"
 s3_start
 s3_isolate
 
-s3cmd() { c=$1; shift; python3 "$here/s3/s3server.py" "$c" "$s3dir" "$@" || fail "s3server.py $c $*"; }
 
 A="$tmp/a"
 env "$fixtures/make-pitr.sh" "$A" "$RD_BIN" >"$tmp/make-pitr.log" 2>&1

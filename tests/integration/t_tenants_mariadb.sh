@@ -80,16 +80,7 @@ tenants_changed
 expect_has "$tmp/out/restoredrill.prom" 'restoredrill_database_success{target="tenants",database="tenant_7"} 0' "prom tenant_7"
 
 # a dump cut in the middle of a tenant's section
-mkdir -p "$tmp/cut"
-python3 - "$all/tenants-$ts.sql" "$tmp/cut/tenants-$ts.sql" <<'PY'
-import sys
-data = open(sys.argv[1], "rb").read()
-start = data.index(b"-- Current Database: `tenant_20`")
-cut = data.index(b"INSERT INTO `orders`", start) + 40
-open(sys.argv[2], "wb").write(data[:cut])
-PY
-tenants_config "$tmp/drill.json" "$tmp/cut" '["tenant_20"]' 0 1
-tenants_cut
+tenants_cut_at '-- Current Database: `tenant_20`' 'INSERT INTO `orders`' 40
 expect_eq "$(jqr '.targets[0].checks[] | select(.type == "restore") | .status')" failed "cut: restore failed"
 
 # backup --all-databases: a cluster manifest from the dump's snapshot; the

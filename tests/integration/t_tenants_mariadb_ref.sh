@@ -88,21 +88,12 @@ expect_eq "$(jqr '.targets[0].checks[] | select(.type == "rowcount" and .object 
 
 # the negative control in one drilled database, drawn from the seed
 names="central $(seq -f 'tenant_%g' 1 6) tenant_ünïcødé"
-nc() { jqr '[.targets[0].checks[] | select(.type == "negative_control") | "\(.status) \(.object)"] | join("|")'; }
 for seed in 3 11; do
     config "$tmp/drill.json" '["tenant_*", "central"]' 3 "$all" ', "negative_control": true'
-    rm -rf "$tmp/out"
-    run "$RD_BIN" run "$tmp/drill.json" --seed "$seed" --no-progress
-    expect_rc 0 "negative control, seed $seed"
     # shellcheck disable=SC2086
-    drilled=$(python3 "$fixtures/tenants/pick.py" "$seed" 3 $names | tr '\n' ' ')
-    expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$drilled" "seed $seed: drilled"
-    # shellcheck disable=SC2086
-    db=$(nc_db "$seed" $drilled)
-    expect_eq "$(nc)" "passed $db.deleted row|passed $db.changed value|passed $db.dropped index|passed $db.orphaned row" \
+    tenants_nc_seed "$seed" 3 $names
+    expect_eq "$(nc_results)" "passed $db.deleted row|passed $db.changed value|passed $db.dropped index|passed $db.orphaned row" \
         "seed $seed: every fault caught in $db"
-    expect_eq "$(jqr '[.targets[0].checks[] | select(.type == "negative_control") | .database] | unique | join(" ")')" \
-        "$db" "seed $seed: the results carry the database"
     expect_eq "$(jqr '.targets[0].checks[] | select(.type == "negative_control" and .object == "'"$db"'.orphaned row") | .message')" \
         "orders: one row's customer_id set to a value customers does not hold (foreign key orders_ibfk_1) caught by integrity: 1 orphan row: (customer_id) not found in customers (id): 1000006" \
         "seed $seed: the orphan"
@@ -115,13 +106,7 @@ done
 [ "$db" = "$first_db" ] && fail "seeds 3 and 11 drew the same database ($db): pick other seeds"
 
 # checks that cannot see the faults: the negative control fails the drill
-blind='[{"type": "sql", "name": "one", "query": "SELECT 1", "expect": "= 1"}]'
-config "$tmp/drill.json" '["tenant_2"]' 0 "$blind" ', "negative_control": true'
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 1 --no-progress
-expect_rc 1 "blind checks"
-expect_eq "$(nc)" "failed tenant_2.deleted row|failed tenant_2.changed value|failed tenant_2.dropped index|failed tenant_2.orphaned row" \
-    "blind: nothing caught"
+tenants_nc_blind "$tmp/drill.json"
 expect_eq "$(jqr '.targets[0].checks[] | select(.object == "tenant_2.changed value") | .message')" \
     "customers: one row's name changed: no check caught it (re-ran: none; checks that can: checksum, diff)" \
     "blind: message"
@@ -132,10 +117,10 @@ config "$tmp/drill.json" '["tenant_5"]' 0 "$all"
 rm -rf "$tmp/out"
 run "$RD_BIN" run "$tmp/drill.json" --seed 2 --no-progress --negative-control
 expect_rc 0 "--negative-control"
-expect_eq "$(nc)" "passed tenant_5.deleted row|passed tenant_5.changed value|passed tenant_5.dropped index|passed tenant_5.orphaned row" \
+expect_eq "$(nc_results)" "passed tenant_5.deleted row|passed tenant_5.changed value|passed tenant_5.dropped index|passed tenant_5.orphaned row" \
     "--negative-control: every fault caught"
 run "$RD_BIN" run "$tmp/drill.json" --seed 2 --no-progress
-expect_eq "$(nc)" "" "without the option nothing is planted"
+expect_eq "$(nc_results)" "" "without the option nothing is planted"
 no_leftovers "negative control"
 
 # one snapshot per database: the checksum of a tenant opens no worker

@@ -71,16 +71,7 @@ tenants_config "$tmp/drill.json" "$tmp/bad" '["tenant_7", "tenant_8"]' 0 2
 tenants_changed
 
 # a dump cut in the middle of a tenant's section
-mkdir -p "$tmp/cut"
-python3 - "$all/tenants-$ts.sql" "$tmp/cut/tenants-$ts.sql" <<'PY'
-import sys
-data = open(sys.argv[1], "rb").read()
-start = data.index(b'-- Database "tenant_20" dump')
-cut = data.index(b"COPY public.orders ", start) + 60
-open(sys.argv[2], "wb").write(data[:cut])
-PY
-tenants_config "$tmp/drill.json" "$tmp/cut" '["tenant_20"]' 0 1
-tenants_cut
+tenants_cut_at '-- Database "tenant_20" dump' 'COPY public.orders ' 60
 
 # per-database dumps: tenant_<k>-<ts>.dump (pg_dump -Fc of the database
 # alone) grouped into one point by the time in their names; each sampled

@@ -46,7 +46,6 @@ mrc=$?
 [ $mrc -eq 77 ] && { echo "skipping: no postgresql server binaries"; exit 77; }
 [ $mrc -eq 0 ] || { cat "$tmp/make.log"; echo "make-tenants-pg.sh failed ($mrc)"; exit 1; }
 
-nc() { jqr '[.targets[0].checks[] | select(.type == "negative_control") | "\(.status) \(.object)"] | join("|")'; }
 caught() { # DB: every fault caught in DB
     echo "passed $1.deleted row|passed $1.changed value|passed $1.dropped index|passed $1.orphaned row"
 }
@@ -70,17 +69,9 @@ all='[{"type": "rowcount"}, {"type": "integrity"}, {"type": "schema"}, {"type": 
 names="central $(seq -f 'tenant_%g' 1 6) tenant_ünïcødé"
 for seed in 3 8; do
     config "$tmp/drill.json" '["tenant_*", "central"]' 3 "$all" ', "negative_control": true'
-    rm -rf "$tmp/out"
-    run "$RD_BIN" run "$tmp/drill.json" --seed "$seed" --no-progress
-    expect_rc 0 "negative control, seed $seed"
     # shellcheck disable=SC2086
-    drilled=$(python3 "$fixtures/tenants/pick.py" "$seed" 3 $names | tr '\n' ' ')
-    expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$drilled" "seed $seed: drilled"
-    # shellcheck disable=SC2086
-    db=$(nc_db "$seed" $drilled)
-    expect_eq "$(nc)" "$(caught "$db")" "seed $seed: every fault caught in $db"
-    expect_eq "$(jqr '[.targets[0].checks[] | select(.type == "negative_control") | .database] | unique | join(" ")')" \
-        "$db" "seed $seed: the results carry the database"
+    tenants_nc_seed "$seed" 3 $names
+    expect_eq "$(nc_results)" "$(caught "$db")" "seed $seed: every fault caught in $db"
     expect_eq "$(jqr '.targets[0].checks[] | select(.type == "negative_control" and .object == "'"$db"'.changed value") | .message')" \
         "public.customers: one row's name changed caught by checksum: 1 of 1 chunk differs from the manifest: all rows (3 rows, manifest 3)" \
         "seed $seed: the changed value, against $db's manifest section"
@@ -99,13 +90,7 @@ done
 no_leftovers "negative control"
 
 # checks that cannot see the faults: the negative control fails the drill
-blind='[{"type": "sql", "name": "one", "query": "SELECT 1", "expect": "= 1"}]'
-config "$tmp/drill.json" '["tenant_2"]' 0 "$blind" ', "negative_control": true'
-rm -rf "$tmp/out"
-run "$RD_BIN" run "$tmp/drill.json" --seed 1 --no-progress
-expect_rc 1 "blind checks"
-expect_eq "$(nc)" "failed tenant_2.deleted row|failed tenant_2.changed value|failed tenant_2.dropped index|failed tenant_2.orphaned row" \
-    "blind: nothing caught"
+tenants_nc_blind "$tmp/drill.json"
 expect_eq "$(jqr '.targets[0].checks[] | select(.object == "tenant_2.deleted row") | .message')" \
     "public.notes: one row deleted: no check caught it (re-ran: none; checks that can: rowcount, checksum, diff)" \
     "blind: message"
@@ -119,12 +104,12 @@ config "$tmp/drill.json" '["tenant_6"]' 0 "$all"
 rm -rf "$tmp/out"
 run "$RD_BIN" run "$tmp/drill.json" --seed 2 --no-progress --negative-control
 expect_rc 0 "--negative-control"
-expect_eq "$(nc)" "$(caught tenant_6)" "--negative-control: every fault caught"
+expect_eq "$(nc_results)" "$(caught tenant_6)" "--negative-control: every fault caught"
 sed -i 's/"checks": .*/"checks": [{"type": "rowcount"}] } ] }/' "$tmp/drill.json"
 rm -rf "$tmp/out"
 run "$RD_BIN" run "$tmp/drill.json" --seed 2 --no-progress --negative-control
 expect_rc 1 "--negative-control, rowcount only"
-expect_eq "$(nc)" "passed tenant_6.deleted row|failed tenant_6.changed value|failed tenant_6.dropped index|failed tenant_6.orphaned row" \
+expect_eq "$(nc_results)" "passed tenant_6.deleted row|failed tenant_6.changed value|failed tenant_6.dropped index|failed tenant_6.orphaned row" \
     "--negative-control, rowcount only: only the deleted row is caught"
 no_leftovers "blind"
 
@@ -145,7 +130,7 @@ expect_rc 1 "per-database dumps"
 drilled=$(python3 "$fixtures/tenants/pick.py" 4 2 $(seq -f 'tenant_%g' 1 6) | tr '\n' ' ')
 # shellcheck disable=SC2086
 db=$(nc_db 4 $drilled)
-expect_eq "$(nc)" "skipped $db.deleted row|failed $db.changed value|skipped $db.dropped index|passed $db.orphaned row" \
+expect_eq "$(nc_results)" "skipped $db.deleted row|failed $db.changed value|skipped $db.dropped index|passed $db.orphaned row" \
     "per-database dumps: the faults in $db"
 expect_eq "$(jqr '.targets[0].checks[] | select(.object == "'"$db"'.dropped index") | .message')" \
     "dropped index not planted: no index outside a constraint in the restored database" "per-database dumps: nothing to drop"

@@ -31,31 +31,75 @@ per_db() {
     jqr "[.targets[0].checks[] | select(.name == \"$1\") | \"\(.database):\(.status)\"] | sort | join(\" \")"
 }
 
-# ---------------------------------------------------------------- PostgreSQL
-pgfix=1
-pgbr=0
-command -v pgbackrest >/dev/null 2>&1 && pgbr=1
-RD_PITR_TENANTS=4 RD_PITR_PGBACKREST=$pgbr "$fixtures/make-pitr.sh" "$tmp/pg" "$RD_BIN" >"$tmp/make-pitr.log" 2>&1
-mrc=$?
-if [ $mrc -eq 77 ]; then
-    echo "note: no PostgreSQL server binaries: the PostgreSQL part is skipped"
-    pgfix=0
-elif [ $mrc -ne 0 ]; then
-    cat "$tmp/make-pitr.log"
-    fail "make-pitr.sh failed ($mrc)"
-    pgfix=0
-fi
-
-# pgconfig FILE SAMPLE DATABASES_JSON EXTRA CHECKS
-pgconfig() {
+# physconfig FILE ENGINE CATALOG_JSON SAMPLE DATABASES_JSON EXTRA CHECKS
+physconfig() {
     cat >"$1" <<JSON
 { "version": 1, "name": "phys",
   "output": {"dir": "$tmp/out", "json": "drill.json", "junit": "junit.xml", "html": "evidence.html"},
-  "targets": [ { "name": "tenants", "engine": "postgres",
-    "catalog": {"type": "pg-archive", "base_dir": "$tmp/pg/base", "wal_dir": "$tmp/pg/wal"},
-    "sample": $2, "databases": $3, $4
-    "checks": $5 } ] }
+  "targets": [ { "name": "tenants", "engine": "$2",
+    "catalog": $3,
+    "sample": $4, "databases": $5, $6
+    "checks": $7 } ] }
 JSON
+}
+
+# sampled_seed TAG CONFIG SEED TOTAL OBJECT_PREFIX TENANT...: CONFIG samples 2
+# of the TENANTs (out of TOTAL databases) with SEED: the picks of pick.py,
+# the counts, each check in its own database, the whole cluster said, the
+# integrity object (OBJECT_PREFIX + orders), the JUnit classname and the
+# recovery result. Leaves the picks in $want.
+sampled_seed() {
+    tag=$1 cfg=$2 seed=$3 total=$4 objp=$5
+    shift 5
+    drill "$cfg" "$seed"
+    expect_rc 0 "$tag seed $seed"
+    want=$(python3 "$fixtures/tenants/pick.py" "$seed" 2 "$@" | tr '\n' ' ')
+    expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "$tag seed $seed: picks"
+    expect_eq "$(jqr '.targets[0].databases | "\(.total) \(.matched)"')" "$total $#" "$tag seed $seed: counts"
+    expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | join(" ")') " \
+        "$want" "$tag seed $seed: each check in its own database"
+    expect_eq "$(jqr '.targets[0].checks[] | select(.type == "restore" and .name == "databases") | .message')" \
+        "the physical restore brought back the whole cluster: $total databases (system databases left out); 2 drilled of $# matching: $(echo $want | sed 's/ /, /')" \
+        "$tag seed $seed: whole cluster said"
+    first=$(echo "$want" | cut -d' ' -f1)
+    expect_eq "$(jqr "[.targets[0].checks[] | select(.type == \"integrity\" and .database == \"$first\") | .object] | map(select(. == \"$first.${objp}orders\")) | length")" \
+        1 "$tag seed $seed: integrity object"
+    expect_has "$tmp/out/junit.xml" "classname=\"restoredrill.tenants.$first.order count\"" "$tag seed $seed: junit"
+    expect_eq "$(jqr '.targets[0].checks[] | select(.type == "recovery") | .status')" passed "$tag seed $seed: recovery"
+}
+
+# make_fixture NOTE LOG COMMAND...: $fix is 1 when COMMAND (a fixture script
+# under env) made the fixture; 0 when it exits 77 (NOTE printed: no server
+# binaries) or fails (its log printed, a failure).
+make_fixture() {
+    note=$1 log=$2
+    shift 2
+    fix=1
+    "$@" >"$log" 2>&1
+    mrc=$?
+    if [ $mrc -eq 77 ]; then
+        echo "note: $note"
+        fix=0
+    elif [ $mrc -ne 0 ]; then
+        cat "$log"
+        for a; do case $a in *.sh) script=$(basename "$a"); break ;; esac; done
+        fail "$script failed ($mrc)"
+        fix=0
+    fi
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+pgbr=0
+command -v pgbackrest >/dev/null 2>&1 && pgbr=1
+make_fixture "no PostgreSQL server binaries: the PostgreSQL part is skipped" "$tmp/make-pitr.log" \
+    env RD_PITR_TENANTS=4 RD_PITR_PGBACKREST=$pgbr "$fixtures/make-pitr.sh" "$tmp/pg" "$RD_BIN"
+pgfix=$fix
+
+# pgconfig FILE SAMPLE DATABASES_JSON EXTRA CHECKS
+pgconfig() {
+    physconfig "$1" postgres \
+        "{\"type\": \"pg-archive\", \"base_dir\": \"$tmp/pg/base\", \"wal_dir\": \"$tmp/pg/wal\"}" \
+        "$2" "$3" "$4" "$5"
 }
 
 if [ $pgfix -eq 1 ]; then
@@ -65,23 +109,9 @@ if [ $pgfix -eq 1 ]; then
     for seed in 1 5; do
         pgconfig "$tmp/pg.json" '{"strategy": "latest", "databases": 2}' '["tenant_*"]' \
             '"database": "shop",' "$checks"
-        drill "$tmp/pg.json" $seed
-        expect_rc 0 "pg seed $seed"
-        want=$(python3 "$fixtures/tenants/pick.py" $seed 2 tenant_1 tenant_2 tenant_3 tenant_4 | tr '\n' ' ')
-        expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "pg seed $seed: picks"
-        expect_eq "$(jqr '.targets[0].databases | "\(.total) \(.matched)"')" "5 4" "pg seed $seed: counts"
-        expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | join(" ")') " \
-            "$want" "pg seed $seed: each check in its own database"
+        sampled_seed pg "$tmp/pg.json" $seed 5 public. tenant_1 tenant_2 tenant_3 tenant_4
         expect_eq "$(jqr '.targets[0].checks[] | select(.type == "restore" and .name == "databases") | "\(.status) \(.object)"')" \
             "passed cluster" "pg seed $seed: databases result"
-        expect_eq "$(jqr '.targets[0].checks[] | select(.type == "restore" and .name == "databases") | .message')" \
-            "the physical restore brought back the whole cluster: 5 databases (system databases left out); 2 drilled of 4 matching: $(echo $want | sed 's/ /, /')" \
-            "pg seed $seed: whole cluster said"
-        first=$(echo "$want" | cut -d' ' -f1)
-        expect_eq "$(jqr "[.targets[0].checks[] | select(.type == \"integrity\" and .database == \"$first\") | .object] | map(select(. == \"$first.public.orders\")) | length")" \
-            1 "pg seed $seed: integrity object"
-        expect_has "$tmp/out/junit.xml" "classname=\"restoredrill.tenants.$first.order count\"" "pg seed $seed: junit"
-        expect_eq "$(jqr '.targets[0].checks[] | select(.type == "recovery") | .status')" passed "pg seed $seed: recovery"
         expect_eq "$(jqr '.targets[0].rpo.basis')" heartbeat "pg seed $seed: heartbeat read in shop"
         expect_eq "$(jqr '[.targets[0].checks[] | .database // empty] | unique | join(" ")') " "$want" \
             "pg seed $seed: only the picks checked"
@@ -144,28 +174,16 @@ JSON
 fi
 
 # ------------------------------------------------------------------- MariaDB
-mbfix=1
-RD_MB_TENANTS=3 "$fixtures/make-mariabackup.sh" "$tmp/mb" "$RD_BIN" >"$tmp/make-mb.log" 2>&1
-mrc=$?
-if [ $mrc -eq 77 ]; then
-    echo "note: no mariadbd / mariadb-backup: the MariaDB part is skipped"
-    mbfix=0
-elif [ $mrc -ne 0 ]; then
-    cat "$tmp/make-mb.log"
-    fail "make-mariabackup.sh failed ($mrc)"
-    mbfix=0
-fi
+make_fixture "no mariadbd / mariadb-backup: the MariaDB part is skipped" "$tmp/make-mb.log" \
+    env RD_MB_TENANTS=3 "$fixtures/make-mariabackup.sh" "$tmp/mb" "$RD_BIN"
+mbfix=$fix
 [ $pgfix -eq 1 ] || [ $mbfix -eq 1 ] || { [ "$fails" -eq 0 ] && { echo "skipping: no server binaries"; exit 77; }; }
 
+# mbconfig FILE SAMPLE DATABASES_JSON EXTRA CHECKS
 mbconfig() {
-    cat >"$1" <<JSON
-{ "version": 1, "name": "phys",
-  "output": {"dir": "$tmp/out", "json": "drill.json", "junit": "junit.xml", "html": "evidence.html"},
-  "targets": [ { "name": "tenants", "engine": "mariadb",
-    "catalog": {"type": "mariabackup", "base_dir": "$tmp/mb/base", "binlog_dir": "$tmp/mb/binlog"},
-    "sample": $2, "databases": $3, $4
-    "checks": $5 } ] }
-JSON
+    physconfig "$1" mariadb \
+        "{\"type\": \"mariabackup\", \"base_dir\": \"$tmp/mb/base\", \"binlog_dir\": \"$tmp/mb/binlog\"}" \
+        "$2" "$3" "$4" "$5"
 }
 
 if [ $mbfix -eq 1 ]; then
@@ -175,21 +193,7 @@ if [ $mbfix -eq 1 ]; then
     for seed in 1 3; do
         mbconfig "$tmp/mb.json" '{"strategy": "latest", "databases": 2}' '["tenant_*"]' \
             '"database": "shop",' "$checks"
-        drill "$tmp/mb.json" $seed
-        expect_rc 0 "mb seed $seed"
-        want=$(python3 "$fixtures/tenants/pick.py" $seed 2 tenant_1 tenant_2 tenant_3 | tr '\n' ' ')
-        expect_eq "$(jqr '.targets[0].databases.drilled | join(" ")') " "$want" "mb seed $seed: picks"
-        expect_eq "$(jqr '.targets[0].databases | "\(.total) \(.matched)"')" "4 3" "mb seed $seed: counts"
-        expect_eq "$(jqr '[.targets[0].checks[] | select(.name == "where") | .actual] | join(" ")') " \
-            "$want" "mb seed $seed: each check in its own database"
-        expect_eq "$(jqr '.targets[0].checks[] | select(.type == "restore" and .name == "databases") | .message')" \
-            "the physical restore brought back the whole cluster: 4 databases (system databases left out); 2 drilled of 3 matching: $(echo $want | sed 's/ /, /')" \
-            "mb seed $seed: whole cluster said"
-        first=$(echo "$want" | cut -d' ' -f1)
-        expect_eq "$(jqr "[.targets[0].checks[] | select(.type == \"integrity\" and .database == \"$first\") | .object] | map(select(. == \"$first.orders\")) | length")" \
-            1 "mb seed $seed: integrity object"
-        expect_has "$tmp/out/junit.xml" "classname=\"restoredrill.tenants.$first.order count\"" "mb seed $seed: junit"
-        expect_eq "$(jqr '.targets[0].checks[] | select(.type == "recovery") | .status')" passed "mb seed $seed: recovery"
+        sampled_seed mb "$tmp/mb.json" $seed 4 "" tenant_1 tenant_2 tenant_3
         expect_eq "$(jqr '.targets[0].recovery_point.id')" inc2 "mb seed $seed: point"
     done
 

@@ -14,6 +14,7 @@
 
 #include "../../checks/check_util.h"
 #include "../../harness/source/source_int.h"
+#include "../unit/check_fixture.h"
 #include "itest_util.h"
 #include "restoredrill/check.h"
 #include "restoredrill/clock.h"
@@ -68,17 +69,10 @@ static const char *const my_setup[] = {
     "SELECT SETVAL(ticket_seq, 42)",
     NULL};
 
-static void exec_ok(rd_db *db, const char *sql)
-{
-    rd_error err = {0};
-    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
-    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
-}
-
 static void setup_schema(rd_db *db, rd_engine e)
 {
     for (const char *const *q = PG(e) ? pg_setup : my_setup; *q; q++)
-        exec_ok(db, *q);
+        rd_itest_exec(db, *q);
 }
 
 /* A fresh database with the sample schema; skips (returns NULL) without a server. */
@@ -223,67 +217,18 @@ END_TEST
 
 /* ---------- checks ---------- */
 
-typedef struct run {
-    rd_report *rep;
-    rd_target_result *t;
-    rd_target_cfg tc;
-    rd_check_cfg cc;
-    cJSON *params;
-} run;
-
 /* Configure and run one check; the results are in r->t->checks. */
-static void run_check(run *r, rd_engine e, const char *json, rd_db *scratch, const rd_manifest *m,
-                      rd_db *reference)
+static void run_check(fx_run *r, rd_engine e, const char *json, rd_db *scratch,
+                      const rd_manifest *m, rd_db *reference)
 {
-    rd_error err = {0};
-    memset(r, 0, sizeof *r);
-    r->rep = rd_report_new();
-    r->t = rd_report_add_target(r->rep, "t", rd_engine_name(e));
-    r->params = cJSON_Parse(json);
-    ck_assert_ptr_nonnull(r->params);
-    r->tc.engine = e;
-    r->cc.type = cJSON_GetObjectItem(r->params, "type")->valuestring;
-    r->cc.ct = rd_check_find(r->cc.type);
-    ck_assert_ptr_nonnull(r->cc.ct);
-    r->cc.timeout = 600;
-    rd_status st = r->cc.ct->configure(r->params, "targets[0].checks[0]", e, &r->cc.state, &err);
-    ck_assert_msg(st == RD_OK, "configure: %s", err.msg);
-    rd_check_ctx ctx = {0};
-    ctx.target = &r->tc;
-    ctx.check = &r->cc;
-    ctx.scratch = scratch;
-    ctx.manifest = m;
-    ctx.reference = reference;
-    ctx.result = r->t;
-    rd_check_run_one(&ctx);
+    fx_start(r, e, "targets[0].checks[0]", 600, json);
+    r->ctx.scratch = scratch;
+    r->ctx.manifest = m;
+    r->ctx.reference = reference;
+    fx_run_check(r);
 }
 
-static void run_free(run *r)
-{
-    if (r->cc.ct && r->cc.ct->free)
-        r->cc.ct->free(r->cc.state);
-    cJSON_Delete(r->params);
-    rd_report_free(r->rep);
-}
-
-static const rd_check_result *result(const run *r, const char *object)
-{
-    for (size_t i = 0; i < r->t->nchecks; i++)
-        if (strcmp(r->t->checks[i].object, object) == 0)
-            return &r->t->checks[i];
-    ck_abort_msg("no result for %s", object);
-    return NULL;
-}
-
-static void expect(const run *r, const char *object, rd_verdict v, const char *msg)
-{
-    const rd_check_result *c = result(r, object);
-    ck_assert_msg(c->status == v, "%s: %s (%s)", object, rd_verdict_name(c->status), c->message);
-    if (msg)
-        ck_assert_str_eq(c->message, msg);
-}
-
-static void all_passed(const run *r, size_t n)
+static void all_passed(const fx_run *r, size_t n)
 {
     ck_assert_uint_eq(r->t->nchecks, n);
     for (size_t i = 0; i < r->t->nchecks; i++)
@@ -299,19 +244,19 @@ START_TEST(checks_clean_pass)
     if (!db)
         return;
     rd_manifest *m = capture(db);
-    run r;
+    fx_run r;
     run_check(&r, e, "{\"type\": \"rowcount\"}", db, m, NULL);
     all_passed(&r, 3);
-    expect(&r, tname(e, "orders", b, sizeof b), RD_PASSED, "120 rows, as in the manifest");
-    ck_assert_str_eq(result(&r, b)->expected, "120");
-    ck_assert_str_eq(result(&r, b)->actual, "120");
-    expect(&r, weird(e), RD_PASSED, "2 rows, as in the manifest");
-    run_free(&r);
+    fx_expect(&r, tname(e, "orders", b, sizeof b), RD_PASSED, "120 rows, as in the manifest");
+    ck_assert_str_eq(fx_result(&r, b)->expected, "120");
+    ck_assert_str_eq(fx_result(&r, b)->actual, "120");
+    fx_expect(&r, weird(e), RD_PASSED, "2 rows, as in the manifest");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"schema\"}", db, m, NULL);
     all_passed(&r, 9);
-    expect(&r, "tables", RD_PASSED, "3 tables match the manifest");
-    expect(&r, "columns", RD_PASSED, "7 columns match the manifest");
-    run_free(&r);
+    fx_expect(&r, "tables", RD_PASSED, "3 tables match the manifest");
+    fx_expect(&r, "columns", RD_PASSED, "7 columns match the manifest");
+    fx_run_free(&r);
     rd_manifest_free(m);
     rd_db_free(db);
 }
@@ -325,46 +270,48 @@ START_TEST(checks_detect_damage)
     if (!db)
         return;
     rd_manifest *m = capture(db);
-    exec_ok(db, "DELETE FROM orders WHERE id = 7");
-    exec_ok(db, PG(e) ? "DROP TABLE \"we\"\"ird `name\"" : "DROP TABLE `we\"ird ``name`");
-    exec_ok(db, PG(e) ? "DROP INDEX orders_note_idx" : "DROP INDEX orders_note_idx ON orders");
-    exec_ok(db, PG(e) ? "SELECT setval('ticket_seq', 5)" : "ALTER SEQUENCE ticket_seq RESTART 5");
-    run r;
+    rd_itest_exec(db, "DELETE FROM orders WHERE id = 7");
+    rd_itest_exec(db, PG(e) ? "DROP TABLE \"we\"\"ird `name\"" : "DROP TABLE `we\"ird ``name`");
+    rd_itest_exec(db,
+                  PG(e) ? "DROP INDEX orders_note_idx" : "DROP INDEX orders_note_idx ON orders");
+    rd_itest_exec(db,
+                  PG(e) ? "SELECT setval('ticket_seq', 5)" : "ALTER SEQUENCE ticket_seq RESTART 5");
+    fx_run r;
     run_check(&r, e, "{\"type\": \"rowcount\"}", db, m, NULL);
     ck_assert_uint_eq(r.t->nchecks, 3);
-    expect(&r, tname(e, "customers", b, sizeof b), RD_PASSED, NULL);
-    expect(&r, tname(e, "orders", b, sizeof b), RD_FAILED, "119 rows, expected 120 (manifest)");
-    ck_assert_str_eq(result(&r, b)->expected, "120");
-    ck_assert_str_eq(result(&r, b)->actual, "119");
-    expect(&r, weird(e), RD_FAILED, "table missing from the restore");
-    ck_assert_str_eq(result(&r, weird(e))->expected, "2");
-    ck_assert_str_eq(result(&r, weird(e))->actual, "missing");
+    fx_expect(&r, tname(e, "customers", b, sizeof b), RD_PASSED, NULL);
+    fx_expect(&r, tname(e, "orders", b, sizeof b), RD_FAILED, "119 rows, expected 120 (manifest)");
+    ck_assert_str_eq(fx_result(&r, b)->expected, "120");
+    ck_assert_str_eq(fx_result(&r, b)->actual, "119");
+    fx_expect(&r, weird(e), RD_FAILED, "table missing from the restore");
+    ck_assert_str_eq(fx_result(&r, weird(e))->expected, "2");
+    ck_assert_str_eq(fx_result(&r, weird(e))->actual, "missing");
     ck_assert_int_eq(r.t->status == RD_PASSED, 1); /* not settled yet */
     rd_target_settle(r.t);
     ck_assert_int_eq(r.t->status, RD_FAILED);
-    run_free(&r);
+    fx_run_free(&r);
 
     char msg[256];
     run_check(&r, e, "{\"type\": \"schema\"}", db, m, NULL);
     ck_assert_uint_eq(r.t->nchecks, 9);
     snprintf(msg, sizeof msg, "missing tables: %s", weird(e));
-    expect(&r, "tables", RD_FAILED, msg);
-    ck_assert_str_eq(result(&r, "tables")->expected, "3 tables");
-    ck_assert_str_eq(result(&r, "tables")->actual, "2 tables");
+    fx_expect(&r, "tables", RD_FAILED, msg);
+    ck_assert_str_eq(fx_result(&r, "tables")->expected, "3 tables");
+    ck_assert_str_eq(fx_result(&r, "tables")->actual, "2 tables");
     snprintf(msg, sizeof msg, "missing columns: %s.se;lect", weird(e));
-    expect(&r, "columns", RD_FAILED, msg);
+    fx_expect(&r, "columns", RD_FAILED, msg);
     snprintf(msg, sizeof msg, "missing indexes: %s.orders_note_idx",
              tname(e, "orders", b, sizeof b));
-    expect(&r, "indexes", RD_FAILED, msg);
+    fx_expect(&r, "indexes", RD_FAILED, msg);
     snprintf(msg, sizeof msg, "changed sequences: %s: 5, behind %d",
              tname(e, "ticket_seq", b, sizeof b), PG(e) ? 42 : 43);
-    expect(&r, "sequences", RD_FAILED, msg);
-    expect(&r, "constraints", RD_PASSED, NULL);
-    expect(&r, "views", RD_PASSED, NULL);
-    expect(&r, "routines", RD_PASSED, NULL);
-    expect(&r, "triggers", RD_PASSED, NULL);
-    expect(&r, "environment", RD_PASSED, NULL);
-    run_free(&r);
+    fx_expect(&r, "sequences", RD_FAILED, msg);
+    fx_expect(&r, "constraints", RD_PASSED, NULL);
+    fx_expect(&r, "views", RD_PASSED, NULL);
+    fx_expect(&r, "routines", RD_PASSED, NULL);
+    fx_expect(&r, "triggers", RD_PASSED, NULL);
+    fx_expect(&r, "environment", RD_PASSED, NULL);
+    fx_run_free(&r);
     rd_manifest_free(m);
     rd_db_free(db);
 }
@@ -378,29 +325,29 @@ START_TEST(checks_live_reference)
     if (!db)
         return;
     rd_db *ref = sample_db(e, rname);
-    exec_ok(db, "DELETE FROM orders WHERE id IN (1, 2)");
-    exec_ok(db, "CREATE TABLE extra_t (x INT)");
-    run r;
+    rd_itest_exec(db, "DELETE FROM orders WHERE id IN (1, 2)");
+    rd_itest_exec(db, "CREATE TABLE extra_t (x INT)");
+    fx_run r;
     run_check(&r, e, "{\"type\": \"rowcount\", \"tolerance\": \"2%\"}", db, NULL, ref);
     ck_assert_uint_eq(r.t->nchecks, 4);
-    expect(&r, tname(e, "orders", b, sizeof b), RD_PASSED,
-           "118 rows, within 2 of the reference's 120");
-    ck_assert_str_eq(result(&r, b)->expected, "120 ± 2");
-    expect(&r, tname(e, "extra_t", b, sizeof b), RD_SKIPPED, "extra table not in the reference");
-    run_free(&r);
+    fx_expect(&r, tname(e, "orders", b, sizeof b), RD_PASSED,
+              "118 rows, within 2 of the reference's 120");
+    ck_assert_str_eq(fx_result(&r, b)->expected, "120 ± 2");
+    fx_expect(&r, tname(e, "extra_t", b, sizeof b), RD_SKIPPED, "extra table not in the reference");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"rowcount\", \"tables\": [\"*orders\"]}", db, NULL, ref);
     ck_assert_uint_eq(r.t->nchecks, 1);
-    expect(&r, tname(e, "orders", b, sizeof b), RD_FAILED, "118 rows, expected 120 (reference)");
-    run_free(&r);
+    fx_expect(&r, tname(e, "orders", b, sizeof b), RD_FAILED, "118 rows, expected 120 (reference)");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"schema\"}", db, NULL, ref);
     char msg[128];
     snprintf(msg, sizeof msg, "extra tables: %s", tname(e, "extra_t", b, sizeof b));
-    expect(&r, "tables", RD_FAILED, msg);
-    expect(&r, "indexes", RD_PASSED, "4 indexes match the reference");
-    run_free(&r);
+    fx_expect(&r, "tables", RD_FAILED, msg);
+    fx_expect(&r, "indexes", RD_PASSED, "4 indexes match the reference");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"schema\", \"allow_extra\": true}", db, NULL, ref);
-    expect(&r, "tables", RD_PASSED, msg);
-    run_free(&r);
+    fx_expect(&r, "tables", RD_PASSED, msg);
+    fx_run_free(&r);
     rd_db_free(ref);
     rd_db_free(db);
 }
@@ -413,42 +360,34 @@ START_TEST(checks_min_rows_and_errors)
     rd_db *db = sample_db(e, name);
     if (!db)
         return;
-    run r;
+    fx_run r;
     run_check(&r, e, "{\"type\": \"rowcount\", \"min_rows\": {\"*orders\": 200, \"nope\": 1}}", db,
               NULL, NULL);
     ck_assert_uint_eq(r.t->nchecks, 2);
-    expect(&r, tname(e, "orders", b, sizeof b), RD_FAILED, "120 rows, fewer than min_rows 200");
-    ck_assert_str_eq(result(&r, b)->expected, ">= 200");
-    ck_assert_str_eq(result(&r, b)->actual, "120");
-    expect(&r, "nope", RD_FAILED, "table missing from the restore");
-    run_free(&r);
+    fx_expect(&r, tname(e, "orders", b, sizeof b), RD_FAILED, "120 rows, fewer than min_rows 200");
+    ck_assert_str_eq(fx_result(&r, b)->expected, ">= 200");
+    ck_assert_str_eq(fx_result(&r, b)->actual, "120");
+    fx_expect(&r, "nope", RD_FAILED, "table missing from the restore");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"rowcount\", \"min_rows\": 1}", db, NULL, NULL);
     all_passed(&r, 3);
-    expect(&r, tname(e, "customers", b, sizeof b), RD_PASSED, "3 rows, at least min_rows 1");
-    run_free(&r);
+    fx_expect(&r, tname(e, "customers", b, sizeof b), RD_PASSED, "3 rows, at least min_rows 1");
+    fx_run_free(&r);
     /* no reference: an error, never a pass */
     run_check(&r, e, "{\"type\": \"rowcount\"}", db, NULL, NULL);
     ck_assert_uint_eq(r.t->nchecks, 1);
-    expect(&r, "*", RD_ERROR, "rowcount needs a manifest, a reference or min_rows");
-    run_free(&r);
+    fx_expect(&r, "*", RD_ERROR, "rowcount needs a manifest, a reference or min_rows");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"schema\"}", db, NULL, NULL);
-    expect(&r, "*", RD_ERROR, "schema needs a manifest or a reference");
-    run_free(&r);
+    fx_expect(&r, "*", RD_ERROR, "schema needs a manifest or a reference");
+    fx_run_free(&r);
     rd_db_free(db);
 }
 END_TEST
 
 static void config_error(const char *json, const char *want)
 {
-    rd_error err = {0};
-    void *state = NULL;
-    cJSON *p = cJSON_Parse(json);
-    const rd_check_type *ct = rd_check_find(cJSON_GetObjectItem(p, "type")->valuestring);
-    ck_assert_int_eq(ct->configure(p, "targets[0].checks[2]", RD_ENGINE_PG, &state, &err),
-                     RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, want);
-    ck_assert_ptr_null(state);
-    cJSON_Delete(p);
+    fx_config_error(RD_ENGINE_PG, "targets[0].checks[2]", json, want, NULL);
 }
 
 START_TEST(configure_errors)
@@ -603,13 +542,13 @@ static void backup_roundtrip(rd_engine e, const char *extra, const char *decompr
     ck_assert_int_eq(rd_cku_count_rows(rdb, PG(e) ? "public" : NULL, "orders", 60, &n, &err),
                      RD_OK);
     ck_assert_int_eq(n, mt->rows);
-    run r;
+    fx_run r;
     run_check(&r, e, "{\"type\": \"rowcount\"}", rdb, m, NULL);
     all_passed(&r, 3);
-    run_free(&r);
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"schema\"}", rdb, m, NULL);
     all_passed(&r, 9);
-    run_free(&r);
+    fx_run_free(&r);
     (void)b;
     rd_strbuf_free(&sql);
     rd_strbuf_free(&tail);

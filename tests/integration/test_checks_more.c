@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/check_fixture.h"
 #include "itest_util.h"
 #include "restoredrill/check.h"
 #include "restoredrill/clock.h"
@@ -52,13 +53,6 @@ static const char *const my_setup[] = {
     "INSERT INTO `we\"ird ``name` VALUES (1), (2), (NULL)",
     NULL};
 
-static void exec_ok(rd_db *db, const char *sql)
-{
-    rd_error err = {0};
-    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
-    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
-}
-
 static char *scalar(rd_db *db, const char *sql)
 {
     rd_error err = {0};
@@ -79,85 +73,19 @@ static rd_db *sample_db(rd_engine e, int with_schema)
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(rd_db_pin_session(db, &err), RD_OK);
     for (const char *const *q = PG(e) ? pg_setup : my_setup; with_schema && *q; q++)
-        exec_ok(db, *q);
+        rd_itest_exec(db, *q);
     return db;
 }
 
-typedef struct run {
-    rd_report *rep;
-    rd_target_result *t;
-    rd_target_cfg tc;
-    rd_check_cfg cc;
-    rd_check_ctx ctx;
-    cJSON *params;
-} run;
-
-static rd_status configure(run *r, rd_engine e, const char *json, rd_error *err)
-{
-    memset(r, 0, sizeof *r);
-    r->rep = rd_report_new();
-    r->t = rd_report_add_target(r->rep, "t", rd_engine_name(e));
-    r->params = cJSON_Parse(json);
-    ck_assert_ptr_nonnull(r->params);
-    r->tc.engine = e;
-    r->tc.name = (char *)"t";
-    r->cc.type = cJSON_GetObjectItem(r->params, "type")->valuestring;
-    const cJSON *name = cJSON_GetObjectItem(r->params, "name");
-    r->cc.name = name ? name->valuestring : NULL;
-    r->cc.path = (char *)"targets[0].checks[2]";
-    r->cc.ct = rd_check_find(r->cc.type);
-    ck_assert_ptr_nonnull(r->cc.ct);
-    r->cc.timeout = 600;
-    return r->cc.ct->configure(r->params, r->cc.path, e, &r->cc.state, err);
-}
+#define PATH "targets[0].checks[2]"
 
 /* Configure and run one check on db; results in r->t->checks. */
-static void run_check(run *r, rd_engine e, const char *json, rd_db *db, int64_t created_ms)
+static void run_check(fx_run *r, rd_engine e, const char *json, rd_db *db, int64_t created_ms)
 {
-    rd_error err = {0};
-    rd_status st = configure(r, e, json, &err);
-    ck_assert_msg(st == RD_OK, "configure: %s", err.msg);
-    r->ctx.target = &r->tc;
-    r->ctx.check = &r->cc;
+    fx_start(r, e, PATH, 600, json);
     r->ctx.scratch = db;
     r->ctx.point_created_ms = created_ms;
-    r->ctx.result = r->t;
-    rd_check_run_one(&r->ctx);
-}
-
-static void run_free(run *r)
-{
-    if (r->cc.ct && r->cc.ct->free)
-        r->cc.ct->free(r->cc.state);
-    cJSON_Delete(r->params);
-    rd_report_free(r->rep);
-}
-
-static const rd_check_result *result(const run *r, const char *object)
-{
-    for (size_t i = 0; i < r->t->nchecks; i++)
-        if (strcmp(r->t->checks[i].object, object) == 0)
-            return &r->t->checks[i];
-    ck_abort_msg("no result for %s", object);
-    return NULL;
-}
-
-static const rd_check_result *expect(const run *r, const char *object, rd_verdict v,
-                                     const char *msg)
-{
-    const rd_check_result *c = result(r, object);
-    ck_assert_msg(c->status == v, "%s: %s (%s)", object, rd_verdict_name(c->status), c->message);
-    if (msg)
-        ck_assert_str_eq(c->message, msg);
-    return c;
-}
-
-static const char *prop(const rd_check_result *c, const char *name)
-{
-    for (size_t i = 0; i < c->nprops; i++)
-        if (strcmp(c->props[i].name, name) == 0)
-            return c->props[i].value;
-    return NULL;
+    fx_run_check(r);
 }
 
 /* "public.x" on PostgreSQL, "x" on MariaDB. */
@@ -176,7 +104,7 @@ START_TEST(integrity_clean)
     if (!db)
         return;
     char b[160];
-    run r;
+    fx_run r;
     run_check(&r, e, "{\"type\": \"integrity\"}", db, 0);
     ck_assert_uint_eq(r.t->nchecks, 5 + 3); /* 5 tables, 3 foreign keys */
     for (size_t i = 0; i < r.t->nchecks; i++)
@@ -187,28 +115,30 @@ START_TEST(integrity_clean)
     ck_assert_str_eq(r.t->checks[4].object, obj(e, "we\"ird `name", b, sizeof b));
     const rd_check_result *c;
     if (PG(e)) {
-        c = expect(&r, "public.orders", RD_PASSED, "amcheck: heap and 2 btree indexes intact");
-        ck_assert_str_eq(prop(c, "indexes_checked"), "2");
-        ck_assert_str_eq(prop(c, "heap_findings"), "0");
-        expect(&r, "public.we\"ird `name", RD_PASSED, "amcheck: heap and 0 btree indexes intact");
+        c = fx_expect(&r, "public.orders", RD_PASSED, "amcheck: heap and 2 btree indexes intact");
+        ck_assert_str_eq(fx_prop(c, "indexes_checked"), "2");
+        ck_assert_str_eq(fx_prop(c, "heap_findings"), "0");
+        fx_expect(&r, "public.we\"ird `name", RD_PASSED,
+                  "amcheck: heap and 0 btree indexes intact");
     } else {
-        expect(&r, "orders", RD_PASSED, "CHECK TABLE MEDIUM: OK");
-        expect(&r, "we\"ird `name", RD_PASSED, "CHECK TABLE MEDIUM: OK");
+        fx_expect(&r, "orders", RD_PASSED, "CHECK TABLE MEDIUM: OK");
+        fx_expect(&r, "we\"ird `name", RD_PASSED, "CHECK TABLE MEDIUM: OK");
     }
-    c = expect(&r,
-               PG(e) ? "public.orders.orders_customer_id_fkey" : "orders.orders_customer_id_fkey",
-               RD_PASSED,
-               PG(e) ? "no orphan rows: (customer_id) references public.customers (id)"
-                     : "no orphan rows: (customer_id) references customers (id)");
+    c = fx_expect(
+        &r, PG(e) ? "public.orders.orders_customer_id_fkey" : "orders.orders_customer_id_fkey",
+        RD_PASSED,
+        PG(e) ? "no orphan rows: (customer_id) references public.customers (id)"
+              : "no orphan rows: (customer_id) references customers (id)");
     ck_assert_str_eq(c->expected, "0 orphan rows");
     ck_assert_str_eq(c->actual, "0 orphan rows");
-    ck_assert_str_eq(prop(c, "orphan_rows"), "0");
-    expect(&r, PG(e) ? "public.part_refs.part_refs_ab_fkey" : "part_refs.part_refs_ab_fkey",
-           RD_PASSED,
-           PG(e) ? "no orphan rows: (a, b) references public.parts (a, b)"
-                 : "no orphan rows: (a, b) references parts (a, b)");
-    expect(&r, PG(e) ? "public.we\"ird `name.fk \"odd" : "we\"ird `name.fk \"odd", RD_PASSED, NULL);
-    run_free(&r);
+    ck_assert_str_eq(fx_prop(c, "orphan_rows"), "0");
+    fx_expect(&r, PG(e) ? "public.part_refs.part_refs_ab_fkey" : "part_refs.part_refs_ab_fkey",
+              RD_PASSED,
+              PG(e) ? "no orphan rows: (a, b) references public.parts (a, b)"
+                    : "no orphan rows: (a, b) references parts (a, b)");
+    fx_expect(&r, PG(e) ? "public.we\"ird `name.fk \"odd" : "we\"ird `name.fk \"odd", RD_PASSED,
+              NULL);
+    fx_run_free(&r);
     if (PG(e)) { /* amcheck was loaded for the check only */
         char *v = scalar(db, "SELECT count(*) FROM pg_extension WHERE extname = 'amcheck'");
         ck_assert_str_eq(v, "0");
@@ -225,12 +155,12 @@ START_TEST(integrity_clean)
                       "\"mode\": \"extended\"}",
               db, 0);
     ck_assert_uint_eq(r.t->nchecks, 1);
-    expect(&r, obj(e, "orders", b, sizeof b), RD_PASSED,
-           PG(e) ? "amcheck: 2 btree indexes intact" : "CHECK TABLE EXTENDED: OK");
-    run_free(&r);
+    fx_expect(&r, obj(e, "orders", b, sizeof b), RD_PASSED,
+              PG(e) ? "amcheck: 2 btree indexes intact" : "CHECK TABLE EXTENDED: OK");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"integrity\", \"tables\": [\"nothing*\"]}", db, 0);
-    expect(&r, "*", RD_SKIPPED, "no table matches \"tables\"");
-    run_free(&r);
+    fx_expect(&r, "*", RD_SKIPPED, "no table matches \"tables\"");
+    fx_run_free(&r);
     rd_db_free(db);
 }
 END_TEST
@@ -243,47 +173,49 @@ START_TEST(integrity_orphans)
         return;
     /* bypass the foreign keys the way a broken restore would */
     if (PG(e)) {
-        exec_ok(db, "SET session_replication_role = replica");
-        exec_ok(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
-        exec_ok(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
-        exec_ok(db, "INSERT INTO \"we\"\"ird `name\" SELECT g FROM generate_series(10, 17) g");
-        exec_ok(db, "RESET session_replication_role");
+        rd_itest_exec(db, "SET session_replication_role = replica");
+        rd_itest_exec(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
+        rd_itest_exec(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
+        rd_itest_exec(db,
+                      "INSERT INTO \"we\"\"ird `name\" SELECT g FROM generate_series(10, 17) g");
+        rd_itest_exec(db, "RESET session_replication_role");
     } else {
-        exec_ok(db, "SET foreign_key_checks = 0");
-        exec_ok(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
-        exec_ok(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
-        exec_ok(db, "INSERT INTO `we\"ird ``name` VALUES (10), (11), (12), (13), (14), (15), "
-                    "(16), (17)");
-        exec_ok(db, "SET foreign_key_checks = 1");
+        rd_itest_exec(db, "SET foreign_key_checks = 0");
+        rd_itest_exec(db, "INSERT INTO orders (customer_id) VALUES (99), (98), (99), (NULL)");
+        rd_itest_exec(db, "INSERT INTO part_refs VALUES (4, 7, 8), (5, 1, 2)");
+        rd_itest_exec(db, "INSERT INTO `we\"ird ``name` VALUES (10), (11), (12), (13), (14), (15), "
+                          "(16), (17)");
+        rd_itest_exec(db, "SET foreign_key_checks = 1");
     }
-    run r;
+    fx_run r;
     run_check(&r, e, "{\"type\": \"integrity\"}", db, 0);
     ck_assert_uint_eq(r.t->nchecks, 8);
-    const rd_check_result *c = expect(
+    const rd_check_result *c = fx_expect(
         &r, PG(e) ? "public.orders.orders_customer_id_fkey" : "orders.orders_customer_id_fkey",
         RD_FAILED,
         PG(e) ? "3 orphan rows: (customer_id) not found in public.customers (id): 98, 99"
               : "3 orphan rows: (customer_id) not found in customers (id): 98, 99");
     ck_assert_str_eq(c->expected, "0 orphan rows");
     ck_assert_str_eq(c->actual, "3 orphan rows");
-    ck_assert_str_eq(prop(c, "orphan_rows"), "3");
-    ck_assert_str_eq(prop(c, "orphan_keys"), "2");
-    expect(&r, PG(e) ? "public.part_refs.part_refs_ab_fkey" : "part_refs.part_refs_ab_fkey",
-           RD_FAILED,
-           PG(e) ? "1 orphan row: (a, b) not found in public.parts (a, b): (7, 8)"
-                 : "1 orphan row: (a, b) not found in parts (a, b): (7, 8)");
-    expect(&r, PG(e) ? "public.we\"ird `name.fk \"odd" : "we\"ird `name.fk \"odd", RD_FAILED,
-           PG(e) ? "8 orphan rows: (se;lect) not found in public.customers (id): 10, 11, 12, 13, "
-                   "14 and 3 more"
-                 : "8 orphan rows: (se;lect) not found in customers (id): 10, 11, 12, 13, 14 and "
-                   "3 more");
+    ck_assert_str_eq(fx_prop(c, "orphan_rows"), "3");
+    ck_assert_str_eq(fx_prop(c, "orphan_keys"), "2");
+    fx_expect(&r, PG(e) ? "public.part_refs.part_refs_ab_fkey" : "part_refs.part_refs_ab_fkey",
+              RD_FAILED,
+              PG(e) ? "1 orphan row: (a, b) not found in public.parts (a, b): (7, 8)"
+                    : "1 orphan row: (a, b) not found in parts (a, b): (7, 8)");
+    fx_expect(&r, PG(e) ? "public.we\"ird `name.fk \"odd" : "we\"ird `name.fk \"odd", RD_FAILED,
+              PG(e)
+                  ? "8 orphan rows: (se;lect) not found in public.customers (id): 10, 11, 12, 13, "
+                    "14 and 3 more"
+                  : "8 orphan rows: (se;lect) not found in customers (id): 10, 11, 12, 13, 14 and "
+                    "3 more");
     /* the tables themselves are intact */
-    expect(&r, PG(e) ? "public.orders" : "orders", RD_PASSED, NULL);
-    run_free(&r);
+    fx_expect(&r, PG(e) ? "public.orders" : "orders", RD_PASSED, NULL);
+    fx_run_free(&r);
     /* foreign_keys false: only the tables */
     run_check(&r, e, "{\"type\": \"integrity\", \"foreign_keys\": false}", db, 0);
     ck_assert_uint_eq(r.t->nchecks, 5);
-    run_free(&r);
+    fx_run_free(&r);
     rd_db_free(db);
 }
 END_TEST
@@ -296,29 +228,30 @@ START_TEST(integrity_pg_corrupt_index)
     rd_db *db = sample_db(RD_ENGINE_PG, 0);
     if (!db)
         return;
-    exec_ok(db, "CREATE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE AS "
-                "'SELECT i'");
-    exec_ok(db, "CREATE TABLE \"bad;table\" (i integer)");
-    exec_ok(db, "INSERT INTO \"bad;table\" SELECT g FROM generate_series(1, 10) g");
-    exec_ok(db, "CREATE INDEX bad_f_idx ON \"bad;table\" (f(i))");
-    exec_ok(db, "CREATE TABLE fine (i integer PRIMARY KEY)");
-    exec_ok(db, "CREATE OR REPLACE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE "
-                "AS 'SELECT i + 1000'");
-    run r;
+    rd_itest_exec(db, "CREATE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE AS "
+                      "'SELECT i'");
+    rd_itest_exec(db, "CREATE TABLE \"bad;table\" (i integer)");
+    rd_itest_exec(db, "INSERT INTO \"bad;table\" SELECT g FROM generate_series(1, 10) g");
+    rd_itest_exec(db, "CREATE INDEX bad_f_idx ON \"bad;table\" (f(i))");
+    rd_itest_exec(db, "CREATE TABLE fine (i integer PRIMARY KEY)");
+    rd_itest_exec(db,
+                  "CREATE OR REPLACE FUNCTION f(i integer) RETURNS integer LANGUAGE sql IMMUTABLE "
+                  "AS 'SELECT i + 1000'");
+    fx_run r;
     run_check(&r, RD_ENGINE_PG, "{\"type\": \"integrity\"}", db, 0);
     ck_assert_uint_eq(r.t->nchecks, 2);
-    const rd_check_result *c = expect(&r, "public.bad;table", RD_FAILED, NULL);
+    const rd_check_result *c = fx_expect(&r, "public.bad;table", RD_FAILED, NULL);
     ck_assert_str_eq(c->message, "amcheck found corruption: index bad_f_idx: heap tuple (0,1) "
                                  "from table \"bad;table\" lacks matching index tuple within "
                                  "index \"bad_f_idx\" (sqlstate XX001)");
     ck_assert_str_eq(c->expected, "no corruption");
     ck_assert_str_eq(c->actual, "1 finding");
-    expect(&r, "public.fine", RD_PASSED, "amcheck: heap and 1 btree index intact");
-    run_free(&r);
+    fx_expect(&r, "public.fine", RD_PASSED, "amcheck: heap and 1 btree index intact");
+    fx_run_free(&r);
     /* the heap alone is fine */
     run_check(&r, RD_ENGINE_PG, "{\"type\": \"integrity\", \"indexes\": false}", db, 0);
-    expect(&r, "public.bad;table", RD_PASSED, "amcheck: heap intact");
-    run_free(&r);
+    fx_expect(&r, "public.bad;table", RD_PASSED, "amcheck: heap intact");
+    fx_run_free(&r);
     rd_db_free(db);
 }
 END_TEST
@@ -330,12 +263,13 @@ START_TEST(integrity_mariadb_check_table_fails)
     rd_db *db = sample_db(RD_ENGINE_MARIADB, 0);
     if (!db)
         return;
-    exec_ok(db, "CREATE TABLE m (id INT PRIMARY KEY, v INT, KEY (v)) ENGINE=MyISAM");
-    exec_ok(db, "INSERT INTO m WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
-                "WHERE n < 200) SELECT n, n FROM g");
-    exec_ok(db, "CREATE TABLE mem (id INT) ENGINE=MEMORY");
+    rd_itest_exec(db, "CREATE TABLE m (id INT PRIMARY KEY, v INT, KEY (v)) ENGINE=MyISAM");
+    rd_itest_exec(db,
+                  "INSERT INTO m WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
+                  "WHERE n < 200) SELECT n, n FROM g");
+    rd_itest_exec(db, "CREATE TABLE mem (id INT) ENGINE=MEMORY");
     char *dir = scalar(db, "SELECT @@datadir"), *name = scalar(db, "SELECT DATABASE()");
-    exec_ok(db, "FLUSH TABLES");
+    rd_itest_exec(db, "FLUSH TABLES");
     /* overwrite the key blocks of the index file (after its 1 KiB header) */
     char path[1024];
     snprintf(path, sizeof path, "%s/%s/m.MYI", dir, name);
@@ -346,14 +280,14 @@ START_TEST(integrity_mariadb_check_table_fails)
     ck_assert_int_eq(fseek(f, 1024, SEEK_SET), 0);
     ck_assert_uint_eq(fwrite(junk, 1, sizeof junk, f), sizeof junk);
     fclose(f);
-    run r;
+    fx_run r;
     run_check(&r, RD_ENGINE_MARIADB, "{\"type\": \"integrity\", \"mode\": \"EXTENDED\"}", db, 0);
-    const rd_check_result *c = expect(&r, "m", RD_FAILED, NULL);
+    const rd_check_result *c = fx_expect(&r, "m", RD_FAILED, NULL);
     ck_assert_msg(strncmp(c->message, "CHECK TABLE EXTENDED: ", 22) == 0, "%s", c->message);
     ck_assert_msg(strstr(c->message, "error: ") != NULL, "%s", c->message);
     ck_assert_str_eq(c->expected, "OK");
-    expect(&r, "mem", RD_SKIPPED, "the MEMORY storage engine does not support CHECK TABLE");
-    run_free(&r);
+    fx_expect(&r, "mem", RD_SKIPPED, "the MEMORY storage engine does not support CHECK TABLE");
+    fx_run_free(&r);
     free(dir);
     free(name);
     rd_db_free(db);
@@ -378,18 +312,9 @@ START_TEST(integrity_config_errors)
          "targets[0].checks[2].heap: expected true or false, got \"yes\""},
         {RD_ENGINE_PG, "{\"type\": \"integrity\", \"tabels\": []}", NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run r;
-        rd_error err = {0};
-        ck_assert_int_eq(configure(&r, cases[i].e, cases[i].json, &err), RD_ERR_CONFIG);
-        if (cases[i].msg)
-            ck_assert_str_eq(err.msg, cases[i].msg);
-        else
-            ck_assert_msg(strncmp(err.msg, "targets[0].checks[2].tabels: unknown key", 40) == 0,
-                          "%s", err.msg);
-        ck_assert_ptr_null(r.cc.state);
-        run_free(&r);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        fx_config_error(cases[i].e, PATH, cases[i].json, cases[i].msg,
+                        "targets[0].checks[2].tabels: unknown key");
 }
 END_TEST
 
@@ -435,7 +360,7 @@ START_TEST(sql_expectations)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char json[512];
-        run r;
+        fx_run r;
         snprintf(json, sizeof json,
                  "{\"type\": \"sql\", \"name\": \"case %zu\", \"query\": \"%s\", \"expect\": "
                  "\"%s\"}",
@@ -448,20 +373,20 @@ START_TEST(sql_expectations)
         ck_assert_str_eq(c->check, c->object);
         ck_assert_str_eq(c->expected, cases[i].expect);
         ck_assert_str_eq(c->actual, cases[i].actual);
-        run_free(&r);
+        fx_run_free(&r);
     }
     /* without a name, the query is the object */
-    run r;
+    fx_run r;
     run_check(&r, e, "{\"type\": \"sql\", \"query\": \"SELECT   1\", \"expect\": \"= 1\"}", db, 0);
-    expect(&r, "SELECT 1", RD_PASSED, "value 1 meets \"= 1\"");
+    fx_expect(&r, "SELECT 1", RD_PASSED, "value 1 meets \"= 1\"");
     ck_assert_str_eq(r.t->checks[0].check, "sql");
-    run_free(&r);
+    fx_run_free(&r);
     /* a query the server rejects is an error with its message, never a failure */
     run_check(&r, e,
               "{\"type\": \"sql\", \"name\": \"bad\", \"query\": \"SELECT count(*) FROM nope\", "
               "\"expect\": \">= 1\"}",
               db, 0);
-    const rd_check_result *c = expect(&r, "bad", RD_ERROR, NULL);
+    const rd_check_result *c = fx_expect(&r, "bad", RD_ERROR, NULL);
     if (PG(e))
         ck_assert_str_eq(c->message,
                          "query failed: relation \"nope\" does not exist (sqlstate 42P01)");
@@ -469,31 +394,22 @@ START_TEST(sql_expectations)
         ck_assert_msg(strncmp(c->message, "query failed: Table '", 21) == 0 &&
                           strstr(c->message, ".nope' doesn't exist (errno 1146)"),
                       "%s", c->message);
-    run_free(&r);
+    fx_run_free(&r);
     rd_db_free(db);
 }
 END_TEST
 
 START_TEST(sql_config_errors)
 {
-    run r;
-    rd_error err = {0};
-    ck_assert_int_eq(configure(&r, RD_ENGINE_PG,
-                               "{\"type\": \"sql\", \"query\": \"SELECT 1\", \"expect\": \"lots\"}",
-                               &err),
-                     RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, "targets[0].checks[2].expect: expected an operator and a value like "
-                              "\">= 100\", got \"lots\"");
-    run_free(&r);
-    ck_assert_int_eq(configure(&r, RD_ENGINE_PG, "{\"type\": \"sql\", \"expect\": \"= 1\"}", &err),
-                     RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, "targets[0].checks[2].query: required key is missing");
-    run_free(&r);
-    ck_assert_int_eq(
-        configure(&r, RD_ENGINE_PG, "{\"type\": \"sql\", \"query\": \"SELECT 1\"}", &err),
-        RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, "targets[0].checks[2].expect: required key is missing");
-    run_free(&r);
+    fx_config_error(RD_ENGINE_PG, PATH,
+                    "{\"type\": \"sql\", \"query\": \"SELECT 1\", \"expect\": \"lots\"}",
+                    "targets[0].checks[2].expect: expected an operator and a value like "
+                    "\">= 100\", got \"lots\"",
+                    NULL);
+    fx_config_error(RD_ENGINE_PG, PATH, "{\"type\": \"sql\", \"expect\": \"= 1\"}",
+                    "targets[0].checks[2].query: required key is missing", NULL);
+    fx_config_error(RD_ENGINE_PG, PATH, "{\"type\": \"sql\", \"query\": \"SELECT 1\"}",
+                    "targets[0].checks[2].expect: required key is missing", NULL);
 }
 END_TEST
 
@@ -507,100 +423,107 @@ START_TEST(freshness_sources)
     rd_db *db = sample_db(e, 1);
     if (!db)
         return;
-    run r;
+    fx_run r;
     const rd_check_result *c;
     /* neither a heartbeat table nor a query */
     run_check(&r, e, "{\"type\": \"freshness\"}", db, T_1500);
-    expect(&r, "*", RD_ERROR,
-           "no freshness source: the heartbeat table restoredrill_heartbeat does not exist in the "
-           "restore and no query is configured");
+    fx_expect(
+        &r, "*", RD_ERROR,
+        "no freshness source: the heartbeat table restoredrill_heartbeat does not exist in the "
+        "restore and no query is configured");
     ck_assert_int_eq(r.ctx.newest_data_ms, 0);
-    run_free(&r);
+    fx_run_free(&r);
     /* a query: 10 minutes of lag, within 15m */
-    exec_ok(db, PG(e) ? "CREATE TABLE events (at timestamptz)"
-                      : "CREATE TABLE events (at DATETIME(3))");
-    exec_ok(db, "INSERT INTO events VALUES ('2026-01-30 14:50:00'), ('2026-01-30 14:40:00')");
+    rd_itest_exec(db, PG(e) ? "CREATE TABLE events (at timestamptz)"
+                            : "CREATE TABLE events (at DATETIME(3))");
+    rd_itest_exec(db, "INSERT INTO events VALUES ('2026-01-30 14:50:00'), ('2026-01-30 14:40:00')");
     run_check(&r, e,
               "{\"type\": \"freshness\", \"query\": \"SELECT max(at) FROM events\", \"max_lag\": "
               "\"15m\"}",
               db, T_1500);
-    c = expect(&r, "newest data", RD_PASSED,
-               "newest data 2026-01-30T14:50:00.000Z (query), 10m 00s before the recovery point, "
-               "within max_lag 15m");
+    c = fx_expect(
+        &r, "newest data", RD_PASSED,
+        "newest data 2026-01-30T14:50:00.000Z (query), 10m 00s before the recovery point, "
+        "within max_lag 15m");
     ck_assert_str_eq(c->expected, "lag <= 15m");
     ck_assert_str_eq(c->actual, "lag 600.000s");
-    ck_assert_str_eq(prop(c, "data_lag_seconds"), "600.000");
-    ck_assert_str_eq(prop(c, "basis"), "query");
+    ck_assert_str_eq(fx_prop(c, "data_lag_seconds"), "600.000");
+    ck_assert_str_eq(fx_prop(c, "basis"), "query");
     ck_assert_int_eq(r.ctx.newest_data_ms, T_1500 - 600000);
     ck_assert_str_eq(r.ctx.newest_data_basis, "query");
-    run_free(&r);
+    fx_run_free(&r);
     /* stale: more than max_lag */
     run_check(&r, e,
               "{\"type\": \"freshness\", \"source\": \"query\", \"query\": \"SELECT max(at) FROM "
               "events\", \"max_lag\": 300}",
               db, T_1500);
-    c = expect(&r, "newest data", RD_FAILED,
-               "newest data 2026-01-30T14:50:00.000Z (query), 10m 00s before the recovery point, "
-               "more than max_lag 5m");
+    c = fx_expect(
+        &r, "newest data", RD_FAILED,
+        "newest data 2026-01-30T14:50:00.000Z (query), 10m 00s before the recovery point, "
+        "more than max_lag 5m");
     ck_assert_str_eq(c->expected, "lag <= 5m");
     ck_assert_int_eq(r.ctx.newest_data_ms, T_1500 - 600000);
-    run_free(&r);
+    fx_run_free(&r);
     /* a heartbeat table wins over the query in auto mode */
-    exec_ok(db, PG(e) ? "CREATE TABLE restoredrill_heartbeat (writer_id text PRIMARY KEY, ts "
-                        "timestamp with time zone NOT NULL)"
-                      : "CREATE TABLE restoredrill_heartbeat (writer_id VARCHAR(255) PRIMARY KEY, "
-                        "ts TIMESTAMP(6) NOT NULL)");
+    rd_itest_exec(
+        db, PG(e) ? "CREATE TABLE restoredrill_heartbeat (writer_id text PRIMARY KEY, ts "
+                    "timestamp with time zone NOT NULL)"
+                  : "CREATE TABLE restoredrill_heartbeat (writer_id VARCHAR(255) PRIMARY KEY, "
+                    "ts TIMESTAMP(6) NOT NULL)");
     run_check(&r, e, "{\"type\": \"freshness\", \"source\": \"heartbeat\"}", db, T_1500);
-    expect(&r, "*", RD_ERROR, "the heartbeat table restoredrill_heartbeat is empty");
-    run_free(&r);
-    exec_ok(db, "INSERT INTO restoredrill_heartbeat VALUES ('a', '2026-01-30 14:59:58.5'), ('b', "
-                "'2026-01-30 14:00:00')");
+    fx_expect(&r, "*", RD_ERROR, "the heartbeat table restoredrill_heartbeat is empty");
+    fx_run_free(&r);
+    rd_itest_exec(db,
+                  "INSERT INTO restoredrill_heartbeat VALUES ('a', '2026-01-30 14:59:58.5'), ('b', "
+                  "'2026-01-30 14:00:00')");
     run_check(&r, e,
               "{\"type\": \"freshness\", \"query\": \"SELECT max(at) FROM events\", \"max_lag\": "
               "\"1m\"}",
               db, T_1500);
-    c = expect(&r, "newest data", RD_PASSED,
-               "newest data 2026-01-30T14:59:58.500Z (heartbeat), 1.50s before the recovery "
-               "point, within max_lag 1m");
+    c = fx_expect(&r, "newest data", RD_PASSED,
+                  "newest data 2026-01-30T14:59:58.500Z (heartbeat), 1.50s before the recovery "
+                  "point, within max_lag 1m");
     ck_assert_str_eq(r.ctx.newest_data_basis, "heartbeat");
     ck_assert_int_eq(r.ctx.newest_data_ms, T_1500 - 1500);
-    run_free(&r);
+    fx_run_free(&r);
     /* without max_lag it passes whatever the lag; an unknown creation time is noted */
     run_check(&r, e, "{\"type\": \"freshness\"}", db, T_1500 + 86400000LL);
-    expect(&r, "newest data", RD_PASSED,
-           "newest data 2026-01-30T14:59:58.500Z (heartbeat), 1d 00h 00m 02s before the recovery "
-           "point");
-    run_free(&r);
+    fx_expect(
+        &r, "newest data", RD_PASSED,
+        "newest data 2026-01-30T14:59:58.500Z (heartbeat), 1d 00h 00m 02s before the recovery "
+        "point");
+    fx_run_free(&r);
     run_check(&r, e, "{\"type\": \"freshness\", \"max_lag\": \"1h\"}", db, 0);
-    expect(&r, "newest data", RD_ERROR,
-           "newest data 2026-01-30T14:59:58.500Z (heartbeat); the recovery point's creation time "
-           "is unknown, so max_lag cannot be judged");
-    run_free(&r);
+    fx_expect(
+        &r, "newest data", RD_ERROR,
+        "newest data 2026-01-30T14:59:58.500Z (heartbeat); the recovery point's creation time "
+        "is unknown, so max_lag cannot be judged");
+    fx_run_free(&r);
     /* a value that is not a timestamp, a failing query, NULL */
     run_check(&r, e,
               "{\"type\": \"freshness\", \"source\": \"query\", \"query\": \"SELECT 'lots'\"}", db,
               T_1500);
-    expect(&r, "newest data", RD_ERROR, "the query returned \"lots\", not a timestamp");
+    fx_expect(&r, "newest data", RD_ERROR, "the query returned \"lots\", not a timestamp");
     ck_assert_int_eq(r.ctx.newest_data_ms, 0);
-    run_free(&r);
+    fx_run_free(&r);
     run_check(&r, e,
               "{\"type\": \"freshness\", \"source\": \"query\", \"query\": \"SELECT max(at) FROM "
               "events WHERE at > '2030-01-01'\"}",
               db, T_1500);
-    expect(&r, "newest data", RD_ERROR, "freshness query returned NULL");
-    run_free(&r);
+    fx_expect(&r, "newest data", RD_ERROR, "freshness query returned NULL");
+    fx_run_free(&r);
     run_check(&r, e,
               "{\"type\": \"freshness\", \"source\": \"query\", \"query\": \"SELECT max(x) FROM "
               "nope\"}",
               db, T_1500);
-    c = expect(&r, "newest data", RD_ERROR, NULL);
+    c = fx_expect(&r, "newest data", RD_ERROR, NULL);
     ck_assert_msg(strncmp(c->message, "freshness query failed: ", 24) == 0, "%s", c->message);
-    run_free(&r);
+    fx_run_free(&r);
     /* a custom heartbeat table name */
     run_check(&r, e, "{\"type\": \"freshness\", \"source\": \"heartbeat\", \"table\": \"hb\"}", db,
               T_1500);
-    expect(&r, "*", RD_ERROR, "the heartbeat table hb does not exist in the restore");
-    run_free(&r);
+    fx_expect(&r, "*", RD_ERROR, "the heartbeat table hb does not exist in the restore");
+    fx_run_free(&r);
     rd_db_free(db);
 }
 END_TEST
@@ -619,18 +542,9 @@ START_TEST(freshness_config_errors)
          "\"wal\""},
         {"{\"type\": \"freshness\", \"max_lag\": \"soon\"}", NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run r;
-        rd_error err = {0};
-        ck_assert_int_eq(configure(&r, RD_ENGINE_PG, cases[i].json, &err), RD_ERR_CONFIG);
-        if (cases[i].msg)
-            ck_assert_str_eq(err.msg, cases[i].msg);
-        else
-            ck_assert_msg(
-                strncmp(err.msg, "targets[0].checks[2].max_lag: expected a duration", 48) == 0,
-                "%s", err.msg);
-        run_free(&r);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        fx_config_error(RD_ENGINE_PG, PATH, cases[i].json, cases[i].msg,
+                        "targets[0].checks[2].max_lag: expected a duration");
 }
 END_TEST
 
@@ -647,27 +561,24 @@ static void compare_pair(rd_engine e, rd_db **restored, rd_db **reference)
     ck_assert_ptr_nonnull(*reference);
     rd_db *dbs[2] = {*restored, *reference};
     for (int i = 0; i < 2; i++) {
-        exec_ok(dbs[i], "CREATE TABLE t (id integer PRIMARY KEY, v varchar(20))");
-        exec_ok(dbs[i], PG(e) ? "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 60) g"
-                              : "INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_60");
+        rd_itest_exec(dbs[i], "CREATE TABLE t (id integer PRIMARY KEY, v varchar(20))");
+        rd_itest_exec(dbs[i], PG(e)
+                                  ? "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 60) g"
+                                  : "INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_60");
     }
-    exec_ok(*reference, "CREATE TABLE only_ref (id integer PRIMARY KEY)");
-    exec_ok(*restored, "DELETE FROM t WHERE id = 5");
-    exec_ok(*restored, "UPDATE t SET v = 'changed' WHERE id = 7");
-    exec_ok(*restored, "INSERT INTO t VALUES (61, 'v61')");
+    rd_itest_exec(*reference, "CREATE TABLE only_ref (id integer PRIMARY KEY)");
+    rd_itest_exec(*restored, "DELETE FROM t WHERE id = 5");
+    rd_itest_exec(*restored, "UPDATE t SET v = 'changed' WHERE id = 7");
+    rd_itest_exec(*restored, "INSERT INTO t VALUES (61, 'v61')");
 }
 
 /* Configure and run one check on restored with reference as the live reference. */
-static void run_against(run *r, rd_engine e, const char *json, rd_db *restored, rd_db *reference)
+static void run_against(fx_run *r, rd_engine e, const char *json, rd_db *restored, rd_db *reference)
 {
-    rd_error err = {0};
-    ck_assert_msg(configure(r, e, json, &err) == RD_OK, "configure: %s", err.msg);
+    fx_start(r, e, PATH, 600, json);
     r->ctx.reference = reference;
-    r->ctx.target = &r->tc;
-    r->ctx.check = &r->cc;
     r->ctx.scratch = restored;
-    r->ctx.result = r->t;
-    rd_check_run_one(&r->ctx);
+    fx_run_check(r);
 }
 
 START_TEST(compare_against_reference)
@@ -679,29 +590,29 @@ START_TEST(compare_against_reference)
     if (!restored)
         return;
     const char *t = obj(e, "t", b1, sizeof b1), *only = obj(e, "only_ref", b2, sizeof b2);
-    run r;
+    fx_run r;
 
     run_against(&r, e, "{\"type\": \"diff\", \"parallel\": 1}", restored, reference);
     ck_assert_uint_eq(r.t->nchecks, 2);
-    const rd_check_result *c = expect(
+    const rd_check_result *c = fx_expect(
         &r, t, RD_FAILED, "1 missing, 1 extra, 1 changed rows: changed 7, extra 61, missing 5");
-    ck_assert_str_eq(prop(c, "missing"), "1");
-    expect(&r, only, RD_FAILED, "table missing from the restore");
-    run_free(&r);
+    ck_assert_str_eq(fx_prop(c, "missing"), "1");
+    fx_expect(&r, only, RD_FAILED, "table missing from the restore");
+    fx_run_free(&r);
 
     run_against(&r, e, "{\"type\": \"checksum\", \"parallel\": 1}", restored, reference);
     ck_assert_uint_eq(r.t->nchecks, 2);
-    c = expect(&r, t, RD_FAILED, NULL);
+    c = fx_expect(&r, t, RD_FAILED, NULL);
     ck_assert_str_eq(c->message,
                      "1 of 1 chunk differs from the reference: all rows (60 rows, reference 60)");
-    expect(&r, only, RD_FAILED, "table missing from the restore");
-    run_free(&r);
+    fx_expect(&r, only, RD_FAILED, "table missing from the restore");
+    fx_run_free(&r);
 
     /* a selection that matches no table of the reference */
     run_against(&r, e, "{\"type\": \"diff\", \"tables\": [\"nosuch*\"]}", restored, reference);
     ck_assert_uint_eq(r.t->nchecks, 1);
-    expect(&r, "*", RD_FAILED, "no table of the reference matches \"tables\"");
-    run_free(&r);
+    fx_expect(&r, "*", RD_FAILED, "no table of the reference matches \"tables\"");
+    fx_run_free(&r);
     rd_db_free(restored);
     rd_db_free(reference);
 }

@@ -17,6 +17,7 @@
 #include "restoredrill/scratch.h"
 #include "restoredrill/strbuf.h"
 
+#define ENGINE(i) ((i) == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB)
 #define PW_ENV "RD_ITEST_SCRATCH_ADMIN_PW"
 
 static void setup_servers(void)
@@ -69,20 +70,21 @@ static void assert_scalar(rd_db *db, const char *sql, const char *want)
     free(v);
 }
 
+static rd_scratch *provision_ok(const rd_scratch_cfg *cfg, rd_engine e, const rd_scratch_req *req)
+{
+    rd_scratch *s = NULL;
+    rd_error err;
+    rd_error_clear(&err);
+    ck_assert_msg(rd_scratch_provision(cfg, e, req, &s, &err) == RD_OK, "%s", err.msg);
+    return s;
+}
+
 static rd_scratch *provision_eph(rd_engine e, int tcp, const char *target)
 {
     rd_scratch_cfg cfg;
-    rd_scratch_req req;
-    rd_scratch *s = NULL;
-    rd_error err;
     memset(&cfg, 0, sizeof cfg);
-    memset(&req, 0, sizeof req);
-    req.target = target;
-    req.drill_id = "itest-scratch";
-    req.want_tcp = tcp;
-    rd_error_clear(&err);
-    ck_assert_msg(rd_scratch_provision(&cfg, e, &req, &s, &err) == RD_OK, "%s", err.msg);
-    return s;
+    rd_scratch_req req = {.target = target, .drill_id = "itest-scratch", .want_tcp = tcp};
+    return provision_ok(&cfg, e, &req);
 }
 
 /* After teardown: no dir, no server process. */
@@ -196,37 +198,35 @@ END_TEST
 
 START_TEST(test_tcp)
 {
-    for (int i = 0; i < 2; i++) {
-        rd_engine e = i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
-        if (!have_binaries(e))
-            continue;
-        rd_scratch *s = provision_eph(e, 1, "web");
-        rd_error err;
-        char dsn[256];
-        pid_t pid = server_pid(s);
-        char *dir = strdup(s->dir);
+    rd_engine e = ENGINE(_i);
+    if (!have_binaries(e))
+        return;
+    rd_scratch *s = provision_eph(e, 1, "web");
+    rd_error err;
+    char dsn[256];
+    pid_t pid = server_pid(s);
+    char *dir = strdup(s->dir);
 
-        ck_assert_str_eq(s->conn.host, "127.0.0.1");
-        ck_assert_int_gt(s->conn.port, 1023);
-        snprintf(dsn, sizeof dsn, "host=127.0.0.1 port=%d user=restoredrill %s=web", s->conn.port,
-                 e == RD_ENGINE_PG ? "dbname" : "database");
-        rd_db *db = connect_as(e, dsn, s->conn.password, &err);
-        ck_assert_msg(db != NULL, "%s", err.msg);
-        if (e == RD_ENGINE_PG)
-            assert_scalar(db, "SHOW listen_addresses", "127.0.0.1");
-        else
-            assert_scalar(db, "SELECT @@bind_address", "127.0.0.1");
-        rd_db_free(db);
-        if (e == RD_ENGINE_MARIADB) {
-            snprintf(dsn, sizeof dsn, "host=127.0.0.1 port=%d user=root", s->conn.port);
-            ck_assert_ptr_null(connect_as(e, dsn, NULL, &err));
-            ck_assert_int_eq(err.code, RD_ERR_CONNECT);
-        }
-        ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
-        assert_gone(dir, pid);
-        rd_scratch_free(s);
-        free(dir);
+    ck_assert_str_eq(s->conn.host, "127.0.0.1");
+    ck_assert_int_gt(s->conn.port, 1023);
+    snprintf(dsn, sizeof dsn, "host=127.0.0.1 port=%d user=restoredrill %s=web", s->conn.port,
+             e == RD_ENGINE_PG ? "dbname" : "database");
+    rd_db *db = connect_as(e, dsn, s->conn.password, &err);
+    ck_assert_msg(db != NULL, "%s", err.msg);
+    if (e == RD_ENGINE_PG)
+        assert_scalar(db, "SHOW listen_addresses", "127.0.0.1");
+    else
+        assert_scalar(db, "SELECT @@bind_address", "127.0.0.1");
+    rd_db_free(db);
+    if (e == RD_ENGINE_MARIADB) {
+        snprintf(dsn, sizeof dsn, "host=127.0.0.1 port=%d user=root", s->conn.port);
+        ck_assert_ptr_null(connect_as(e, dsn, NULL, &err));
+        ck_assert_int_eq(err.code, RD_ERR_CONNECT);
     }
+    ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
+    assert_gone(dir, pid);
+    rd_scratch_free(s);
+    free(dir);
 }
 END_TEST
 
@@ -272,6 +272,16 @@ static void server_cfg(rd_engine e, rd_scratch_cfg *cfg)
     setenv(PW_ENV, shared->conn.password, 1);
 }
 
+/* cfg for the server driver on the engine's shared server, and an admin
+ * connection to that server. */
+static rd_db *server_admin(rd_engine e, rd_scratch_cfg *cfg)
+{
+    server_cfg(e, cfg);
+    rd_db *admin = rd_itest_connect(e);
+    ck_assert_ptr_nonnull(admin);
+    return admin;
+}
+
 static void report_cb(void *ud, const char *what)
 {
     rd_strbuf *sb = ud;
@@ -280,73 +290,68 @@ static void report_cb(void *ud, const char *what)
 
 START_TEST(test_server_mode)
 {
-    for (int i = 0; i < 2; i++) {
-        rd_engine e = i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
-        if (!have_binaries(e))
-            continue;
-        rd_scratch_cfg cfg;
-        rd_scratch_req req = {0};
-        rd_scratch *s = NULL;
-        rd_error err;
-        char ts[32], when[32], fresh[64];
-        int n = 0;
+    rd_engine e = ENGINE(_i);
+    if (!have_binaries(e))
+        return;
+    rd_scratch_cfg cfg;
+    rd_scratch_req req = {0};
+    rd_scratch *s = NULL;
+    rd_error err;
+    char ts[32], when[32], fresh[64];
+    int n = 0;
 
-        server_cfg(e, &cfg);
-        rd_db *admin = rd_itest_connect(e);
-        ck_assert_ptr_nonnull(admin);
-        create_db(admin, "rd_scratch_orders_keep");
-        create_db(admin, "rd_scratch_orders_20000101T000000Z");
-        req.target = "Orders";
-        rd_error_clear(&err);
-        ck_assert_msg(rd_scratch_provision(&cfg, e, &req, &s, &err) == RD_OK, "%s", err.msg);
-        /* rd_scratch_orders_YYYYMMDDTHHMMSSZ_xxxxxx */
-        ck_assert_int_eq(strlen(s->conn.database), strlen("rd_scratch_orders_") + 16 + 1 + 6);
-        ck_assert_int_eq(
-            sscanf(s->conn.database, "rd_scratch_orders_%16[0-9TZ]_%*6[a-z0-9]%n", ts, &n), 1);
-        ck_assert_int_eq(n, (int)strlen(s->conn.database));
-        ck_assert(db_exists(admin, s->conn.database));
-        ck_assert_ptr_null(s->dir);
-        rd_db *db = connect_as(e, s->conn.dsn, s->conn.password, &err);
-        ck_assert_msg(db != NULL, "%s", err.msg);
-        assert_scalar(db, e == RD_ENGINE_PG ? "SELECT current_database()" : "SELECT DATABASE()",
-                      s->conn.database);
-        rd_db_free(db);
-        char *name = strdup(s->conn.database);
-        ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
-        ck_assert(!db_exists(admin, name));
-        ck_assert(db_exists(admin, "rd_scratch_orders_keep"));
-        ck_assert(db_exists(admin, "rd_scratch_orders_20000101T000000Z"));
-        rd_scratch_free(s);
-        free(name);
+    rd_db *admin = server_admin(e, &cfg);
+    create_db(admin, "rd_scratch_orders_keep");
+    create_db(admin, "rd_scratch_orders_20000101T000000Z");
+    req.target = "Orders";
+    s = provision_ok(&cfg, e, &req);
+    /* rd_scratch_orders_YYYYMMDDTHHMMSSZ_xxxxxx */
+    ck_assert_int_eq(strlen(s->conn.database), strlen("rd_scratch_orders_") + 16 + 1 + 6);
+    ck_assert_int_eq(sscanf(s->conn.database, "rd_scratch_orders_%16[0-9TZ]_%*6[a-z0-9]%n", ts, &n),
+                     1);
+    ck_assert_int_eq(n, (int)strlen(s->conn.database));
+    ck_assert(db_exists(admin, s->conn.database));
+    ck_assert_ptr_null(s->dir);
+    rd_db *db = connect_as(e, s->conn.dsn, s->conn.password, &err);
+    ck_assert_msg(db != NULL, "%s", err.msg);
+    assert_scalar(db, e == RD_ENGINE_PG ? "SELECT current_database()" : "SELECT DATABASE()",
+                  s->conn.database);
+    rd_db_free(db);
+    char *name = strdup(s->conn.database);
+    ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
+    ck_assert(!db_exists(admin, name));
+    ck_assert(db_exists(admin, "rd_scratch_orders_keep"));
+    ck_assert(db_exists(admin, "rd_scratch_orders_20000101T000000Z"));
+    rd_scratch_free(s);
+    free(name);
 
-        /* gc: only prefixed, well-formed names older than the limit */
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
-        snprintf(fresh, sizeof fresh, "rd_scratch_new_%s_abc123", when);
-        create_db(admin, "rd_scratch_old_20000101T000000Z_abc123");
-        create_db(admin, fresh);
-        const rd_scratch_type *t = rd_scratch_find("server");
-        rd_strbuf out;
-        rd_strbuf_init(&out, 0);
-        ck_assert_int_eq(t->gc(&cfg, e, 3600, 1, report_cb, &out, &err), RD_OK);
-        ck_assert_str_eq(out.data, "would drop scratch database "
-                                   "rd_scratch_old_20000101T000000Z_abc123 (created "
-                                   "2000-01-01T00:00:00.000Z)\n");
-        ck_assert(db_exists(admin, "rd_scratch_old_20000101T000000Z_abc123"));
-        rd_strbuf_reset(&out);
-        ck_assert_int_eq(t->gc(&cfg, e, 3600, 0, report_cb, &out, &err), RD_OK);
-        ck_assert_str_eq(out.data, "dropped scratch database "
-                                   "rd_scratch_old_20000101T000000Z_abc123 (created "
-                                   "2000-01-01T00:00:00.000Z)\n");
-        ck_assert(!db_exists(admin, "rd_scratch_old_20000101T000000Z_abc123"));
-        ck_assert(db_exists(admin, fresh));
-        ck_assert(db_exists(admin, "rd_scratch_orders_keep"));
-        ck_assert(db_exists(admin, "rd_scratch_orders_20000101T000000Z"));
-        rd_strbuf_free(&out);
-        rd_db_free(admin);
-    }
+    /* gc: only prefixed, well-formed names older than the limit */
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(fresh, sizeof fresh, "rd_scratch_new_%s_abc123", when);
+    create_db(admin, "rd_scratch_old_20000101T000000Z_abc123");
+    create_db(admin, fresh);
+    const rd_scratch_type *t = rd_scratch_find("server");
+    rd_strbuf out;
+    rd_strbuf_init(&out, 0);
+    ck_assert_int_eq(t->gc(&cfg, e, 3600, 1, report_cb, &out, &err), RD_OK);
+    ck_assert_str_eq(out.data, "would drop scratch database "
+                               "rd_scratch_old_20000101T000000Z_abc123 (created "
+                               "2000-01-01T00:00:00.000Z)\n");
+    ck_assert(db_exists(admin, "rd_scratch_old_20000101T000000Z_abc123"));
+    rd_strbuf_reset(&out);
+    ck_assert_int_eq(t->gc(&cfg, e, 3600, 0, report_cb, &out, &err), RD_OK);
+    ck_assert_str_eq(out.data, "dropped scratch database "
+                               "rd_scratch_old_20000101T000000Z_abc123 (created "
+                               "2000-01-01T00:00:00.000Z)\n");
+    ck_assert(!db_exists(admin, "rd_scratch_old_20000101T000000Z_abc123"));
+    ck_assert(db_exists(admin, fresh));
+    ck_assert(db_exists(admin, "rd_scratch_orders_keep"));
+    ck_assert(db_exists(admin, "rd_scratch_orders_20000101T000000Z"));
+    rd_strbuf_free(&out);
+    rd_db_free(admin);
 }
 END_TEST
 
@@ -356,86 +361,77 @@ END_TEST
  * target's own; a database of the same name is never touched. */
 START_TEST(test_server_databases)
 {
-    for (int i = 0; i < 2; i++) {
-        rd_engine e = i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
-        if (!have_binaries(e))
-            continue;
-        rd_scratch_cfg cfg;
-        rd_scratch_req req = {0};
-        rd_scratch *s = NULL;
-        rd_strlist dbs = {0};
-        rd_error err;
-        char ts[32];
-        int n = 0;
-        const char *longname = "tenant_with_a_very_long_name_that_does_not_fit_in_63_bytes_xx";
+    rd_engine e = ENGINE(_i);
+    if (!have_binaries(e))
+        return;
+    rd_scratch_cfg cfg;
+    rd_scratch_req req = {0};
+    rd_scratch *s = NULL;
+    rd_strlist dbs = {0};
+    rd_error err;
+    char ts[32];
+    int n = 0;
+    const char *longname = "tenant_with_a_very_long_name_that_does_not_fit_in_63_bytes_xx";
 
-        server_cfg(e, &cfg);
-        rd_db *admin = rd_itest_connect(e);
-        ck_assert_ptr_nonnull(admin);
-        create_db(admin, "tenant_1");
-        ck_assert_int_eq(rd_strlist_push(&dbs, "tenant_1", NULL), RD_OK);
-        ck_assert_int_eq(rd_strlist_push(&dbs, longname, NULL), RD_OK);
-        req.target = "tenants";
-        req.databases = &dbs;
-        rd_error_clear(&err);
-        ck_assert_msg(rd_scratch_provision(&cfg, e, &req, &s, &err) == RD_OK, "%s", err.msg);
-        ck_assert_uint_eq(s->db_to.n, 2);
-        const char *t1 = rd_scratch_db_name(s, "tenant_1");
-        const char *tl = rd_scratch_db_name(s, longname);
-        ck_assert_str_eq(rd_scratch_db_name(s, "central"), "central"); /* not drilled */
-        ck_assert_int_eq(sscanf(t1, "rd_scratch_tenant_1_%16[0-9TZ]_%*6[a-z0-9]%n", ts, &n), 1);
-        ck_assert_int_eq(n, (int)strlen(t1));
-        ck_assert_uint_eq(strlen(tl), 63);
-        ck_assert_msg(strncmp(tl, "rd_scratch_tenant_with_a_very_long_name_", 40) == 0, "%s", tl);
-        ck_assert(!db_exists(admin, t1)); /* made by the restore, not here */
-        create_db(admin, t1);             /* as the restore would */
-        create_db(admin, tl);
-        ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
-        ck_assert(!db_exists(admin, t1));
-        ck_assert(!db_exists(admin, tl));
-        ck_assert(db_exists(admin, "tenant_1"));
-        rd_scratch_free(s);
-        rd_strlist_free(&dbs);
-        rd_error_clear(&err);
-        rd_db_exec(admin, "DROP DATABASE tenant_1", 60, NULL, &err);
-        rd_db_free(admin);
-    }
+    rd_db *admin = server_admin(e, &cfg);
+    create_db(admin, "tenant_1");
+    ck_assert_int_eq(rd_strlist_push(&dbs, "tenant_1", NULL), RD_OK);
+    ck_assert_int_eq(rd_strlist_push(&dbs, longname, NULL), RD_OK);
+    req.target = "tenants";
+    req.databases = &dbs;
+    s = provision_ok(&cfg, e, &req);
+    ck_assert_uint_eq(s->db_to.n, 2);
+    const char *t1 = rd_scratch_db_name(s, "tenant_1");
+    const char *tl = rd_scratch_db_name(s, longname);
+    ck_assert_str_eq(rd_scratch_db_name(s, "central"), "central"); /* not drilled */
+    ck_assert_int_eq(sscanf(t1, "rd_scratch_tenant_1_%16[0-9TZ]_%*6[a-z0-9]%n", ts, &n), 1);
+    ck_assert_int_eq(n, (int)strlen(t1));
+    ck_assert_uint_eq(strlen(tl), 63);
+    ck_assert_msg(strncmp(tl, "rd_scratch_tenant_with_a_very_long_name_", 40) == 0, "%s", tl);
+    ck_assert(!db_exists(admin, t1)); /* made by the restore, not here */
+    create_db(admin, t1);             /* as the restore would */
+    create_db(admin, tl);
+    ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
+    ck_assert(!db_exists(admin, t1));
+    ck_assert(!db_exists(admin, tl));
+    ck_assert(db_exists(admin, "tenant_1"));
+    rd_scratch_free(s);
+    rd_strlist_free(&dbs);
+    rd_error_clear(&err);
+    rd_db_exec(admin, "DROP DATABASE tenant_1", 60, NULL, &err);
+    rd_db_free(admin);
 }
 END_TEST
 
 START_TEST(test_same_server_refused)
 {
-    for (int i = 0; i < 2; i++) {
-        rd_engine e = i == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB;
-        if (!have_binaries(e))
-            continue;
-        rd_scratch_cfg cfg;
-        rd_scratch_req req = {0};
-        rd_scratch *s = NULL;
-        rd_error err;
-        char *id = NULL, want[512];
+    rd_engine e = ENGINE(_i);
+    if (!have_binaries(e))
+        return;
+    rd_scratch_cfg cfg;
+    rd_scratch_req req = {0};
+    rd_scratch *s = NULL;
+    rd_error err;
+    char *id = NULL, want[512];
 
-        server_cfg(e, &cfg);
-        rd_db *admin = rd_itest_connect(e);
-        ck_assert_ptr_nonnull(admin);
-        ck_assert_int_eq(rd_db_server_identity(admin, &id, &err), RD_OK);
-        req.target = "orders";
-        req.reference_identity = id;
-        rd_error_clear(&err);
-        ck_assert_int_eq(rd_scratch_provision(&cfg, e, &req, &s, &err), RD_ERR_REFUSED);
-        snprintf(want, sizeof want,
-                 "scratch server is the same server as the reference (%s); set "
-                 "scratch.allow_same_server to allow it",
-                 id);
-        ck_assert_str_eq(err.msg, want);
-        ck_assert_ptr_null(s);
-        cfg.allow_same_server = 1;
-        ck_assert_msg(rd_scratch_provision(&cfg, e, &req, &s, &err) == RD_OK, "%s", err.msg);
-        ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
-        rd_scratch_free(s);
-        free(id);
-        rd_db_free(admin);
-    }
+    rd_db *admin = server_admin(e, &cfg);
+    ck_assert_int_eq(rd_db_server_identity(admin, &id, &err), RD_OK);
+    req.target = "orders";
+    req.reference_identity = id;
+    rd_error_clear(&err);
+    ck_assert_int_eq(rd_scratch_provision(&cfg, e, &req, &s, &err), RD_ERR_REFUSED);
+    snprintf(want, sizeof want,
+             "scratch server is the same server as the reference (%s); set "
+             "scratch.allow_same_server to allow it",
+             id);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_ptr_null(s);
+    cfg.allow_same_server = 1;
+    s = provision_ok(&cfg, e, &req);
+    ck_assert_int_eq(rd_scratch_teardown(s, &err), RD_OK);
+    rd_scratch_free(s);
+    free(id);
+    rd_db_free(admin);
 }
 END_TEST
 
@@ -513,8 +509,7 @@ START_TEST(test_exec_driver)
     cfg.destroy = argv_of(destroy);
     req.target = "orders";
     req.tvars = tvars;
-    rd_error_clear(&err);
-    ck_assert_msg(rd_scratch_provision(&cfg, RD_ENGINE_PG, &req, &s, &err) == RD_OK, "%s", err.msg);
+    s = provision_ok(&cfg, RD_ENGINE_PG, &req);
     snprintf(path, sizeof path, "%s/created-orders-p-42", tmp);
     ck_assert_int_eq(access(path, F_OK), 0);
     ck_assert_str_eq(s->conn.database, "itest");
@@ -595,10 +590,10 @@ Suite *scratch_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_pg_ephemeral);
     tcase_add_test(tc, test_mariadb_ephemeral_teardown_all);
-    tcase_add_test(tc, test_tcp);
-    tcase_add_test(tc, test_server_mode);
-    tcase_add_test(tc, test_server_databases);
-    tcase_add_test(tc, test_same_server_refused);
+    tcase_add_loop_test(tc, test_tcp, 0, 2);
+    tcase_add_loop_test(tc, test_server_mode, 0, 2);
+    tcase_add_loop_test(tc, test_server_databases, 0, 2);
+    tcase_add_loop_test(tc, test_same_server_refused, 0, 2);
     tcase_add_test(tc, test_server_connect_errors);
     tcase_add_test(tc, test_exec_driver);
     tcase_add_test(tc, test_missing_binaries_and_user);

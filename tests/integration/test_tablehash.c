@@ -18,13 +18,6 @@
 #define ENGINE(i) ((i) == 0 ? RD_ENGINE_PG : RD_ENGINE_MARIADB)
 #define PG(e) ((e) == RD_ENGINE_PG)
 
-static void exec_ok(rd_db *db, const char *sql)
-{
-    rd_error err = {0};
-    rd_status st = rd_db_exec(db, sql, 60, NULL, &err);
-    ck_assert_msg(st == RD_OK, "%s: %s", sql, err.msg);
-}
-
 /* Two fresh databases (A and B) on the engine's shared server; 0 without one. */
 static int pair(rd_engine e, rd_db **a, rd_db **b, char *na, char *nb)
 {
@@ -39,8 +32,60 @@ static int pair(rd_engine e, rd_db **a, rd_db **b, char *na, char *nb)
 
 static void both(rd_db *a, rd_db *b, const char *sql)
 {
-    exec_ok(a, sql);
-    exec_ok(b, sql);
+    rd_itest_exec(a, sql);
+    rd_itest_exec(b, sql);
+}
+
+static void unpair(rd_db *a, rd_db *b)
+{
+    rd_db_free(a);
+    rd_db_free(b);
+}
+
+/* ANALYZE table name on A and B (the statistics the value ranges use). */
+static void analyze(rd_engine e, rd_db *a, rd_db *b, const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "%s %s", PG(e) ? "ANALYZE" : "ANALYZE TABLE", name);
+    both(a, b, sql);
+}
+
+/* Table name described on x (key NULL: the primary key), its other side
+ * table other on y. */
+static rd_th_table *describe_pair(rd_db *x, const char *name, const rd_strlist *key, rd_db *y,
+                                  const char *other)
+{
+    rd_error err = {0};
+    rd_th_table *t = NULL;
+    ck_assert_msg(rd_th_describe(x, NULL, name, key, &t, &err) == RD_OK, "%s: %s", name, err.msg);
+    ck_assert_msg(rd_th_table_other(t, y, NULL, other, &err) == RD_OK, "%s: %s", other, err.msg);
+    return t;
+}
+
+/* The chunk's range as rd_th_chunk_describe words it must be want. */
+static void assert_chunk(const rd_th_table *t, const rd_th_chunk *c, const char *want)
+{
+    char *d = rd_th_chunk_describe(t, c);
+    ck_assert_str_eq(d, want);
+    free(d);
+}
+
+static void sum_done(rd_th_sum *sum, rd_th_table *t)
+{
+    rd_th_sum_clear(sum);
+    rd_th_table_free(t);
+}
+
+/* The diff's rows as "kind key,..." in seen. */
+static void diff_rows(const rd_diff_result *r, char *seen, size_t cap)
+{
+    seen[0] = '\0';
+    for (size_t i = 0; i < r->nrows; i++) {
+        char one[64];
+        snprintf(one, sizeof one, "%s%s %s", i ? "," : "", rd_diff_kind_name(r->rows[i].kind),
+                 r->rows[i].key);
+        strncat(seen, one, cap - strlen(seen) - 1);
+    }
 }
 
 /* Serial checksum of table name on A vs B (key NULL: the primary key) with
@@ -50,11 +95,9 @@ static size_t compare_with(rd_db *a, rd_db *b, const char *name, const rd_strlis
                            int64_t chunk_rows, int ordered, rd_th_sum *sum_out, rd_th_table **t_out)
 {
     rd_error err = {0};
-    rd_th_table *t = NULL;
+    rd_th_table *t = describe_pair(a, name, key, b, name);
     rd_th_sum sum;
     memset(&sum, 0, sizeof sum);
-    ck_assert_msg(rd_th_describe(a, NULL, name, key, &t, &err) == RD_OK, "%s", err.msg);
-    ck_assert_msg(rd_th_table_other(t, b, NULL, name, &err) == RD_OK, "%s", err.msg);
     rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
     rd_th_opts o = {.chunk_rows = chunk_rows, .parallel = 1, .timeout = 60, .ordered = ordered};
     rd_th_table *const tabs[1] = {t};
@@ -165,13 +208,13 @@ START_TEST(detects_each_change)
                  c->type);
         both(a, b, sql);
         snprintf(sql, sizeof sql, "INSERT INTO c%zu VALUES (1, %s, 7), (2, NULL, 8)", k, c->a);
-        exec_ok(a, sql);
+        rd_itest_exec(a, sql);
         if (c->b_pre)
-            exec_ok(b, c->b_pre);
+            rd_itest_exec(b, c->b_pre);
         snprintf(sql, sizeof sql, "INSERT INTO c%zu VALUES (1, %s, 7), (2, NULL, 8)", k, c->b);
-        exec_ok(b, sql);
+        rd_itest_exec(b, sql);
         if (c->b_pre)
-            exec_ok(b, PG(e) ? "SET TimeZone = 'UTC'" : "SET time_zone = '+00:00'");
+            rd_itest_exec(b, PG(e) ? "SET TimeZone = 'UTC'" : "SET time_zone = '+00:00'");
         snprintf(sql, sizeof sql, "c%zu", k);
         size_t m = compare(a, b, sql, 0, NULL, NULL);
         ck_assert_msg(m == (size_t)c->differ, "%s (%s): %zu mismatching chunks, want %d", c->what,
@@ -179,8 +222,7 @@ START_TEST(detects_each_change)
         /* and the table itself is equal to itself */
         ck_assert_uint_eq(compare(a, a, sql, 0, NULL, NULL), 0);
     }
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 
@@ -206,34 +248,26 @@ START_TEST(composite_key_and_boundaries)
     ck_assert_int_eq(sum.rows[0], 1000);
     ck_assert_str_eq(sum.chunks[0].hi[0], "9");
     ck_assert_str_eq(sum.chunks[0].hi[1], "k9");
-    char *d = rd_th_chunk_describe(t, &sum.chunks[1]);
-    ck_assert_str_eq(d, "(g, s) > (9, k9) and (g, s) <= (19, k9)");
-    free(d);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
+    assert_chunk(t, &sum.chunks[1], "(g, s) > (9, k9) and (g, s) <= (19, k9)");
+    sum_done(&sum, t);
     /* first row of the second chunk and last row of the fourth */
-    exec_ok(b, "UPDATE ck SET v = -1 WHERE g = 10 AND s = 'k0'");
-    exec_ok(b, "UPDATE ck SET v = -1 WHERE g = 39 AND s = 'k9'");
+    rd_itest_exec(b, "UPDATE ck SET v = -1 WHERE g = 10 AND s = 'k0'");
+    rd_itest_exec(b, "UPDATE ck SET v = -1 WHERE g = 39 AND s = 'k9'");
     ck_assert_uint_eq(compare(a, b, "ck", 100, &sum, &t), 2);
     ck_assert(!rd_th_chunk_differs(&sum.chunks[0]));
     ck_assert(rd_th_chunk_differs(&sum.chunks[1]));
     ck_assert(!rd_th_chunk_differs(&sum.chunks[2]));
     ck_assert(rd_th_chunk_differs(&sum.chunks[3]));
-    d = rd_th_chunk_describe(t, &sum.chunks[3]);
-    ck_assert_str_eq(d, "(g, s) > (29, k9) and (g, s) <= (39, k9)");
-    free(d);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
+    assert_chunk(t, &sum.chunks[3], "(g, s) > (29, k9) and (g, s) <= (39, k9)");
+    sum_done(&sum, t);
     /* a row only in B past A's last key lands in the open tail */
-    exec_ok(b, "INSERT INTO ck VALUES (500, 'z', 0)");
+    rd_itest_exec(b, "INSERT INTO ck VALUES (500, 'z', 0)");
     ck_assert_uint_eq(compare(a, b, "ck", 100, &sum, &t), 3);
     ck_assert(rd_th_chunk_differs(&sum.chunks[10]));
     ck_assert_int_eq(sum.chunks[10].rows[0], 0);
     ck_assert_int_eq(sum.chunks[10].rows[1], 1);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
-    rd_db_free(a);
-    rd_db_free(b);
+    sum_done(&sum, t);
+    unpair(a, b);
 }
 END_TEST
 
@@ -251,25 +285,21 @@ START_TEST(no_key_multiset)
     ck_assert_uint_eq(compare(a, b, "nk", 0, &sum, &t), 0);
     ck_assert_uint_eq(t->nkey, 0);
     ck_assert_uint_eq(sum.nchunks, 1);
-    char *d = rd_th_chunk_describe(t, &sum.chunks[0]);
-    ck_assert_str_eq(d, "all rows");
-    free(d);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
+    assert_chunk(t, &sum.chunks[0], "all rows");
+    sum_done(&sum, t);
     /* a duplicate added twice: XOR would cancel it, the sum does not */
-    exec_ok(b, "INSERT INTO nk VALUES (2, NULL), (2, NULL)");
-    exec_ok(a, "INSERT INTO nk VALUES (3, 'c'), (3, 'c')");
+    rd_itest_exec(b, "INSERT INTO nk VALUES (2, NULL), (2, NULL)");
+    rd_itest_exec(a, "INSERT INTO nk VALUES (3, 'c'), (3, 'c')");
     ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 1);
-    exec_ok(a, "DELETE FROM nk WHERE x = 3");
-    exec_ok(b, "DELETE FROM nk WHERE x = 2");
-    exec_ok(b, "INSERT INTO nk VALUES (2, NULL)");
+    rd_itest_exec(a, "DELETE FROM nk WHERE x = 3");
+    rd_itest_exec(b, "DELETE FROM nk WHERE x = 2");
+    rd_itest_exec(b, "INSERT INTO nk VALUES (2, NULL)");
     ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 0);
     /* one of the duplicates removed */
-    exec_ok(b, PG(e) ? "DELETE FROM nk WHERE ctid = (SELECT min(ctid) FROM nk WHERE x = 1)"
-                     : "DELETE FROM nk WHERE x = 1 LIMIT 1");
+    rd_itest_exec(b, PG(e) ? "DELETE FROM nk WHERE ctid = (SELECT min(ctid) FROM nk WHERE x = 1)"
+                           : "DELETE FROM nk WHERE x = 1 LIMIT 1");
     ck_assert_uint_eq(compare(a, b, "nk", 0, NULL, NULL), 1);
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 
@@ -286,9 +316,9 @@ START_TEST(empty_one_row_and_hostile_names)
     ck_assert_uint_eq(sum.nchunks, 1);
     ck_assert_int_eq(sum.rows[0], 0);
     rd_th_sum_clear(&sum);
-    exec_ok(b, "INSERT INTO empty VALUES (1)");
+    rd_itest_exec(b, "INSERT INTO empty VALUES (1)");
     ck_assert_uint_eq(compare(a, b, "empty", 0, NULL, NULL), 1);
-    exec_ok(a, "INSERT INTO empty VALUES (1)");
+    rd_itest_exec(a, "INSERT INTO empty VALUES (1)");
     ck_assert_uint_eq(compare(a, b, "empty", 0, &sum, NULL), 0);
     ck_assert_int_eq(sum.rows[1], 1);
     rd_th_sum_clear(&sum);
@@ -303,16 +333,13 @@ START_TEST(empty_one_row_and_hostile_names)
                               "seq_1_to_30";
     both(a, b, ins);
     ck_assert_uint_eq(compare(a, b, "we\"ird `name", 7, NULL, NULL), 0);
-    exec_ok(b, PG(e) ? "UPDATE \"we\"\"ird `name\" SET \"se;lect\" = 'x' WHERE \"k'ey\" = 15"
-                     : "UPDATE `we\"ird ``name` SET `se;lect` = 'x' WHERE `k'ey` = 15");
+    rd_itest_exec(b, PG(e) ? "UPDATE \"we\"\"ird `name\" SET \"se;lect\" = 'x' WHERE \"k'ey\" = 15"
+                           : "UPDATE `we\"ird ``name` SET `se;lect` = 'x' WHERE `k'ey` = 15");
     rd_th_table *t = NULL;
     ck_assert_uint_eq(compare(a, b, "we\"ird `name", 7, &sum, &t), 1);
     ck_assert(rd_th_chunk_differs(&sum.chunks[2]));
-    char *d = rd_th_chunk_describe(t, &sum.chunks[2]);
-    ck_assert_str_eq(d, "k'ey > 14 and k'ey <= 21");
-    free(d);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
+    assert_chunk(t, &sum.chunks[2], "k'ey > 14 and k'ey <= 21");
+    sum_done(&sum, t);
     /* a missing table */
     rd_error err = {0};
     ck_assert_int_eq(rd_th_describe(a, NULL, "nope", NULL, &t, &err), RD_ERR_NOTFOUND);
@@ -324,8 +351,7 @@ START_TEST(empty_one_row_and_hostile_names)
     ck_assert_str_eq(err.msg, PG(e) ? "key column zz is not a column of public.empty"
                                     : "key column zz is not a column of empty");
     rd_strlist_free(&key);
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 
@@ -359,19 +385,16 @@ START_TEST(parallel_and_manifest)
                      PG(e) ? "pg-hre64-v1" : "mariadb-crc64-v2");
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(mj, "chunks")), 7);
     ck_assert_int_eq((int)cJSON_GetObjectItem(mj, "rows")->valuedouble, 2000);
-    exec_ok(b, "UPDATE p SET v = 'changed' WHERE id = 1000");
-    exec_ok(b, "DELETE FROM q WHERE id = 2000");
+    rd_itest_exec(b, "UPDATE p SET v = 'changed' WHERE id = 1000");
+    rd_itest_exec(b, "DELETE FROM q WHERE id = 2000");
     /* both tables at once over 2 workers per side, in read-only snapshots */
     rd_db_opts oa = {0}, ob = {0};
     oa.password = ob.password = s->conn.password;
     ck_assert(rd_db_begin_readonly(a, &err) == RD_OK);
     ck_assert(rd_db_begin_readonly(b, &err) == RD_OK);
     rd_th_side sides[2] = {{a, dsa, &oa, 1}, {b, dsb, &ob, 1}};
-    rd_th_table *tp = NULL, *tq = NULL;
-    ck_assert(rd_th_describe(a, NULL, "p", NULL, &tp, &err) == RD_OK);
-    ck_assert(rd_th_table_other(tp, b, NULL, "p", &err) == RD_OK);
-    ck_assert(rd_th_describe(a, NULL, "q", NULL, &tq, &err) == RD_OK);
-    ck_assert(rd_th_table_other(tq, b, NULL, "q", &err) == RD_OK);
+    rd_th_table *tp = describe_pair(a, "p", NULL, b, "p");
+    rd_th_table *tq = describe_pair(a, "q", NULL, b, "q");
     rd_th_table *const tabs[2] = {tp, tq};
     rd_th_sum sums[2];
     memset(sums, 0, sizeof sums);
@@ -381,10 +404,8 @@ START_TEST(parallel_and_manifest)
     ck_assert_uint_eq(sums[1].mismatches, 1);
     ck_assert_int_eq(sums[1].rows[0], 2000);
     ck_assert_int_eq(sums[1].rows[1], 1999);
-    char *d = rd_th_chunk_describe(tp, &sums[0].chunks[3]);
-    ck_assert_str_eq(d, "id > 900 and id <= 1200");
+    assert_chunk(tp, &sums[0].chunks[3], "id > 900 and id <= 1200");
     ck_assert(rd_th_chunk_differs(&sums[0].chunks[3]));
-    free(d);
     /* folding the equal chunks: only the differing one is kept, with the
      * same chunk count, rows and table digests */
     char kept[2][17], folded[2][17];
@@ -401,9 +422,7 @@ START_TEST(parallel_and_manifest)
     ck_assert_uint_eq(sums[0].mismatches, 1);
     ck_assert_int_eq(sums[0].rows[0], 2000);
     ck_assert_int_eq(sums[1].rows[1], 1999);
-    d = rd_th_chunk_describe(tp, &sums[0].chunks[0]);
-    ck_assert_str_eq(d, "id > 900 and id <= 1200");
-    free(d);
+    assert_chunk(tp, &sums[0].chunks[0], "id > 900 and id <= 1200");
     for (int k = 0; k < 2; k++) {
         ck_assert(rd_th_table_digest(&sums[0], k, folded[k], sizeof folded[k], &err) == RD_OK);
         ck_assert_str_eq(folded[k], kept[k]);
@@ -422,15 +441,13 @@ START_TEST(parallel_and_manifest)
                   "%s", err.msg);
     ck_assert_uint_eq(ms.mismatches, 1);
     ck_assert(rd_th_chunk_differs(&ms.chunks[3]));
-    rd_th_sum_clear(&ms);
-    rd_th_table_free(tm);
+    sum_done(&ms, tm);
     ck_assert(rd_tablehash_manifest_compare(&sides[0], NULL, "p", mj, &o, &tm, &ms, &err) == RD_OK);
     ck_assert_uint_eq(ms.mismatches, 0);
     ck_assert_int_eq(ms.rows[0], 2000);
-    rd_th_sum_clear(&ms);
-    rd_th_table_free(tm);
+    sum_done(&ms, tm);
     /* another table's digests do not fit: the columns differ */
-    exec_ok(a, "CREATE TABLE r (id INT PRIMARY KEY, w INT)");
+    rd_itest_exec(a, "CREATE TABLE r (id INT PRIMARY KEY, w INT)");
     ck_assert_int_eq(rd_tablehash_manifest_compare(&sides[0], NULL, "r", mj, &o, &tm, &ms, &err),
                      RD_ERR_INTEGRITY);
     ck_assert_str_eq(err.msg, "columns differ from the manifest's (restored: id, w)");
@@ -439,8 +456,7 @@ START_TEST(parallel_and_manifest)
     rd_th_table_free(tq);
     free(dsa);
     free(dsb);
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 
@@ -463,16 +479,13 @@ START_TEST(value_ranges_dense_and_skewed)
     char na[64], nb[64];
     if (!pair(e, &a, &b, na, nb))
         return;
-    const char *analyze = PG(e) ? "ANALYZE" : "ANALYZE TABLE";
-    char sql[128];
     /* dense ids 1..4000: 40 value ranges of 100 (the walk would add an
      * empty open tail: 41), same table digest as the walk's */
     both(a, b, "CREATE TABLE r (id BIGINT PRIMARY KEY, v INT)");
     both(a, b,
          PG(e) ? "INSERT INTO r SELECT i, i % 7 FROM generate_series(1, 4000) i"
                : "INSERT INTO r SELECT seq, seq % 7 FROM seq_1_to_4000");
-    snprintf(sql, sizeof sql, "%s r", analyze);
-    both(a, b, sql);
+    analyze(e, a, b, "r");
     rd_th_sum sum, walk;
     rd_th_table *t = NULL, *tw = NULL;
     ck_assert_uint_eq(compare(a, b, "r", 100, &sum, &t), 0);
@@ -485,22 +498,20 @@ START_TEST(value_ranges_dense_and_skewed)
     char d1[17], d2[17];
     rd_error err = {0};
     ck_assert(rd_th_table_digest(&sum, 0, d1, sizeof d1, &err) == RD_OK);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
+    sum_done(&sum, t);
     if (PG(e)) { /* no statistics: the walk */
-        exec_ok(a, "CREATE TABLE r_nostats (id BIGINT PRIMARY KEY, v INT)");
-        exec_ok(a, "INSERT INTO r_nostats SELECT * FROM r");
+        rd_itest_exec(a, "CREATE TABLE r_nostats (id BIGINT PRIMARY KEY, v INT)");
+        rd_itest_exec(a, "INSERT INTO r_nostats SELECT * FROM r");
         ck_assert_uint_eq(compare(a, a, "r_nostats", 100, &walk, &tw), 0);
         ck_assert_uint_eq(walk.nchunks, 41);
         ck_assert(rd_th_table_digest(&walk, 0, d2, sizeof d2, &err) == RD_OK);
         ck_assert_str_eq(d1, d2);
-        rd_th_sum_clear(&walk);
-        rd_th_table_free(tw);
+        sum_done(&walk, tw);
     }
     /* first row, a row in the middle, a row past the last key */
-    exec_ok(b, "DELETE FROM r WHERE id = 1");
-    exec_ok(b, "UPDATE r SET v = -1 WHERE id = 2050");
-    exec_ok(b, "INSERT INTO r VALUES (4500, 0)");
+    rd_itest_exec(b, "DELETE FROM r WHERE id = 1");
+    rd_itest_exec(b, "UPDATE r SET v = -1 WHERE id = 2050");
+    rd_itest_exec(b, "INSERT INTO r VALUES (4500, 0)");
     ck_assert_uint_eq(compare(a, b, "r", 100, &sum, &t), 3);
     ck_assert(rd_th_chunk_differs(&sum.chunks[0]));
     ck_assert(rd_th_chunk_differs(&sum.chunks[20]));
@@ -510,12 +521,8 @@ START_TEST(value_ranges_dense_and_skewed)
     /* the diff over value ranges names exactly those rows */
     rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
     rd_th_table_free(t);
-    ck_assert(rd_th_describe(b, NULL, "r", NULL, &t, &err) == RD_OK);
-    ck_assert(rd_th_table_other(t, a, NULL, "r", &err) == RD_OK);
-    rd_diff_opts o;
-    memset(&o, 0, sizeof o);
-    o.leaf_rows = 100;
-    o.max_rows = -1;
+    t = describe_pair(b, "r", NULL, a, "r");
+    rd_diff_opts o = {.leaf_rows = 100, .max_rows = -1};
     rd_diff_result r;
     ck_assert_msg(rd_tablediff(sides, t, &o, &r, &err) == RD_OK, "%s", err.msg);
     ck_assert_int_eq(r.missing, 1);
@@ -533,25 +540,22 @@ START_TEST(value_ranges_dense_and_skewed)
     both(a, b,
          PG(e) ? "INSERT INTO ng SELECT i, i FROM generate_series(-500, 499) i"
                : "INSERT INTO ng SELECT CAST(seq AS SIGNED) - 501, seq FROM seq_1_to_1000");
-    snprintf(sql, sizeof sql, "%s ng", analyze);
-    both(a, b, sql);
+    analyze(e, a, b, "ng");
     ck_assert_uint_eq(compare(a, b, "ng", 100, &sum, &t), 0);
     ck_assert_uint_eq(sum.nchunks, 10);
     ck_assert_str_eq(sum.chunks[0].hi[0], "-401");
     ck_assert_str_eq(sum.chunks[9].lo[0], "399");
     ck_assert_int_eq(max_chunk_rows(&sum), 100);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
+    sum_done(&sum, t);
     if (!PG(e)) {
         both(a, b, "INSERT INTO ub SELECT 18446744073709550615 + seq, seq FROM seq_1_to_1000");
         both(a, b, "ANALYZE TABLE ub");
-        exec_ok(b, "UPDATE ub SET v = 0 WHERE id = 18446744073709551615");
+        rd_itest_exec(b, "UPDATE ub SET v = 0 WHERE id = 18446744073709551615");
         ck_assert_uint_eq(compare(a, b, "ub", 100, &sum, &t), 1);
         ck_assert_uint_eq(sum.nchunks, 10);
         ck_assert_str_eq(sum.chunks[9].lo[0], "18446744073709551515");
         ck_assert(rd_th_chunk_differs(&sum.chunks[9]));
-        rd_th_sum_clear(&sum);
-        rd_th_table_free(t);
+        sum_done(&sum, t);
     }
 
     /* skew between the probes: density 0.4 around a run of 2500 dense ids;
@@ -562,8 +566,7 @@ START_TEST(value_ranges_dense_and_skewed)
                  "WHERE i BETWEEN 2001 AND 4500 OR i % 5 IN (0, 1)"
                : "INSERT INTO sk SELECT seq, seq FROM seq_1_to_10000 "
                  "WHERE seq BETWEEN 2001 AND 4500 OR seq % 5 IN (0, 1)");
-    snprintf(sql, sizeof sql, "%s sk", analyze);
-    both(a, b, sql);
+    analyze(e, a, b, "sk");
     ck_assert_uint_eq(compare(a, b, "sk", 100, &sum, &t), 0);
     ck_assert_int_eq(sum.rows[0], 5500);
     ck_assert_int_le(max_chunk_rows(&sum), 200); /* uncut ranges would hold 250 */
@@ -575,14 +578,11 @@ START_TEST(value_ranges_dense_and_skewed)
     ck_assert_ptr_null(sum.chunks[sum.nchunks - 1].hi);
     for (size_t i = 1; i < sum.nchunks; i++) /* contiguous, in key order */
         ck_assert_str_eq(sum.chunks[i].lo[0], sum.chunks[i - 1].hi[0]);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
-    exec_ok(b, "UPDATE sk SET v = 0 WHERE id = 2500");
+    sum_done(&sum, t);
+    rd_itest_exec(b, "UPDATE sk SET v = 0 WHERE id = 2500");
     ck_assert_uint_eq(compare(a, b, "sk", 100, &sum, &t), 1);
-    rd_th_sum_clear(&sum);
-    rd_th_table_free(t);
-    rd_db_free(a);
-    rd_db_free(b);
+    sum_done(&sum, t);
+    unpair(a, b);
 }
 END_TEST
 
@@ -616,13 +616,11 @@ START_TEST(differing_chunks_handed_over)
     both(a, b,
          PG(e) ? "INSERT INTO h SELECT i, i FROM generate_series(1, 1000) i"
                : "INSERT INTO h SELECT seq, seq FROM seq_1_to_1000");
-    exec_ok(b, "UPDATE h SET v = -v WHERE id IN (5, 450, 451, 1000)");
+    rd_itest_exec(b, "UPDATE h SET v = -v WHERE id IN (5, 450, 451, 1000)");
     if (PG(e)) /* statistics, so both engines cut value ranges (the last one open) */
         both(a, b, "ANALYZE h");
     rd_error err = {0};
-    rd_th_table *t = NULL;
-    ck_assert(rd_th_describe(a, NULL, "h", NULL, &t, &err) == RD_OK);
-    ck_assert(rd_th_table_other(t, b, NULL, "h", &err) == RD_OK);
+    rd_th_table *t = describe_pair(a, "h", NULL, b, "h");
     rd_th_side sides[2] = {{a, NULL, NULL, 0}, {b, NULL, NULL, 0}};
     handed h = {"", 0};
     rd_th_opts o = {.chunk_rows = 100,
@@ -643,11 +641,8 @@ START_TEST(differing_chunks_handed_over)
     ck_assert_int_eq(sum.rows[1], 1000);
     rd_th_sum_clear(&sum);
     /* every row differs: 50 leaves of 20 rows, merged as they are found */
-    exec_ok(b, "UPDATE h SET v = v + 1000000");
-    rd_diff_opts d;
-    memset(&d, 0, sizeof d);
-    d.leaf_rows = 20;
-    d.max_rows = 3;
+    rd_itest_exec(b, "UPDATE h SET v = v + 1000000");
+    rd_diff_opts d = {.leaf_rows = 20, .max_rows = 3};
     rd_diff_result r;
     ck_assert_msg(rd_tablediff(sides, t, &d, &r, &err) == RD_OK, "%s", err.msg);
     ck_assert_int_eq(r.changed, 1000);
@@ -659,8 +654,7 @@ START_TEST(differing_chunks_handed_over)
     ck_assert_str_eq(r.rows[2].key, "3");
     rd_diff_result_clear(&r);
     rd_th_table_free(t);
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 
@@ -676,20 +670,13 @@ START_TEST(diff_names_exact_keys)
          PG(e) ? "INSERT INTO d SELECT i, 'v' || i, i FROM generate_series(1, 3000) i"
                : "INSERT INTO d SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_3000");
     /* B is the restore: 3 changed, 2 missing, 1 extra */
-    exec_ok(b, "UPDATE d SET v = 'x' WHERE id IN (5, 1500, 2999)");
-    exec_ok(b, "DELETE FROM d WHERE id IN (700, 701)");
-    exec_ok(b, "INSERT INTO d VALUES (5000, 'new', 0)");
+    rd_itest_exec(b, "UPDATE d SET v = 'x' WHERE id IN (5, 1500, 2999)");
+    rd_itest_exec(b, "DELETE FROM d WHERE id IN (700, 701)");
+    rd_itest_exec(b, "INSERT INTO d VALUES (5000, 'new', 0)");
     rd_error err = {0};
-    rd_th_table *t = NULL;
-    ck_assert(rd_th_describe(b, NULL, "d", NULL, &t, &err) == RD_OK);
-    ck_assert(rd_th_table_other(t, a, NULL, "d", &err) == RD_OK);
+    rd_th_table *t = describe_pair(b, "d", NULL, a, "d");
     rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
-    rd_diff_opts o;
-    memset(&o, 0, sizeof o);
-    o.th.chunk_rows = 500;
-    o.leaf_rows = 20;
-    o.fanout = 4;
-    o.max_rows = -1;
+    rd_diff_opts o = {.th.chunk_rows = 500, .leaf_rows = 20, .fanout = 4, .max_rows = -1};
     rd_diff_result r;
     ck_assert_msg(rd_tablediff(sides, t, &o, &r, &err) == RD_OK, "%s", err.msg);
     ck_assert_int_eq(r.changed, 3);
@@ -698,13 +685,8 @@ START_TEST(diff_names_exact_keys)
     ck_assert_int_eq(r.rows_a, 2999);
     ck_assert_int_eq(r.rows_b, 3000);
     ck_assert_uint_eq(r.nrows, 6);
-    char seen[256] = "";
-    for (size_t i = 0; i < r.nrows; i++) {
-        char one[48];
-        snprintf(one, sizeof one, "%s%s %s", i ? "," : "", rd_diff_kind_name(r.rows[i].kind),
-                 r.rows[i].key);
-        strncat(seen, one, sizeof seen - strlen(seen) - 1);
-    }
+    char seen[256];
+    diff_rows(&r, seen, sizeof seen);
     ck_assert_str_eq(seen,
                      "changed 5,missing 700,missing 701,changed 1500,changed 2999,extra 5000");
     ck_assert_uint_eq(r.mismatched, 4); /* 2999 and 5000 share the open tail */
@@ -723,8 +705,7 @@ START_TEST(diff_names_exact_keys)
     rd_diff_result_clear(&r);
     /* equal tables */
     rd_th_table_free(t);
-    ck_assert(rd_th_describe(a, NULL, "d", NULL, &t, &err) == RD_OK);
-    ck_assert(rd_th_table_other(t, a, NULL, "d", &err) == RD_OK);
+    t = describe_pair(a, "d", NULL, a, "d");
     rd_th_side same[2] = {{a, NULL, NULL, 0}, {a, NULL, NULL, 0}};
     o.th.where = NULL;
     ck_assert(rd_tablediff(same, t, &o, &r, &err) == RD_OK);
@@ -734,14 +715,12 @@ START_TEST(diff_names_exact_keys)
     rd_th_table_free(t);
     /* no key */
     both(a, b, "CREATE TABLE nk (x INT)");
-    ck_assert(rd_th_describe(a, NULL, "nk", NULL, &t, &err) == RD_OK);
-    ck_assert(rd_th_table_other(t, b, NULL, "nk", &err) == RD_OK);
+    t = describe_pair(a, "nk", NULL, b, "nk");
     ck_assert_int_eq(rd_tablediff(sides, t, &o, &r, &err), RD_ERR_UNSUPPORTED);
     ck_assert_str_eq(err.msg, PG(e) ? "public.nk has no primary key: give --key"
                                     : "nk has no primary key: give --key");
     rd_th_table_free(t);
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 
@@ -753,24 +732,11 @@ static void diff_in_db(rd_db *db, const char *name, const char *other, char *see
                        rd_diff_result *r)
 {
     rd_error err = {0};
-    rd_th_table *t = NULL;
-    ck_assert_msg(rd_th_describe(db, NULL, name, NULL, &t, &err) == RD_OK, "%s", err.msg);
-    ck_assert_msg(rd_th_table_other(t, db, NULL, other, &err) == RD_OK, "%s", err.msg);
+    rd_th_table *t = describe_pair(db, name, NULL, db, other);
     rd_th_side sides[2] = {{db, NULL, NULL, 0}, {db, NULL, NULL, 0}};
-    rd_diff_opts o;
-    memset(&o, 0, sizeof o);
-    o.th.chunk_rows = 100;
-    o.leaf_rows = 10;
-    o.fanout = 4;
-    o.max_rows = -1;
+    rd_diff_opts o = {.th.chunk_rows = 100, .leaf_rows = 10, .fanout = 4, .max_rows = -1};
     ck_assert_msg(rd_tablediff(sides, t, &o, r, &err) == RD_OK, "%s", err.msg);
-    seen[0] = '\0';
-    for (size_t i = 0; i < r->nrows; i++) {
-        char one[64];
-        snprintf(one, sizeof one, "%s%s %s", i ? "," : "", rd_diff_kind_name(r->rows[i].kind),
-                 r->rows[i].key);
-        strncat(seen, one, cap - strlen(seen) - 1);
-    }
+    diff_rows(r, seen, cap);
     rd_th_table_free(t);
 }
 
@@ -810,12 +776,12 @@ START_TEST(text_key_locale_order)
                  "SELECT (ARRAY['a', 'B', 'é', 'É', 'b', 'A', 'e', 'z', 'Z', 'ñ'])[1 + i %% 10] "
                  "|| lpad(i::text, 5, '0'), i FROM generate_series(1, 1200) i",
                  tabs[i][0], tabs[i][1] ? tabs[i][1] : coll, tabs[i][0]);
-        exec_ok(a, sql);
+        rd_itest_exec(a, sql);
     }
-    exec_ok(a, "UPDATE k2 SET v = -1 WHERE v = 7; DELETE FROM k2 WHERE v = 500; "
-               "INSERT INTO k2 VALUES ('Éxtra', 0)");
-    exec_ok(a, "UPDATE kc2 SET v = -1 WHERE v = 7; DELETE FROM kc2 WHERE v = 500; "
-               "INSERT INTO kc2 VALUES ('Éxtra', 0)");
+    rd_itest_exec(a, "UPDATE k2 SET v = -1 WHERE v = 7; DELETE FROM k2 WHERE v = 500; "
+                     "INSERT INTO k2 VALUES ('Éxtra', 0)");
+    rd_itest_exec(a, "UPDATE kc2 SET v = -1 WHERE v = 7; DELETE FROM kc2 WHERE v = 500; "
+                     "INSERT INTO kc2 VALUES ('Éxtra', 0)");
     rd_diff_result r;
     /* the same collation on both sides */
     diff_in_db(a, "k2", "k1", seen, sizeof seen, &r);
@@ -845,8 +811,7 @@ START_TEST(text_key_locale_order)
     free(enc);
     free(coll);
     free(orders);
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 
@@ -878,9 +843,9 @@ START_TEST(ordered_digests)
                  "INSERT INTO o%zu VALUES (1, 'ab', 'x', 1, NULL), "
                  "(2, 'c', NULL, 2, 3)",
                  k);
-        exec_ok(a, sql);
+        rd_itest_exec(a, sql);
         snprintf(sql, sizeof sql, "INSERT INTO o%zu VALUES %s", k, bs[k]);
-        exec_ok(b, sql);
+        rd_itest_exec(b, sql);
         snprintf(sql, sizeof sql, "o%zu", k);
         rd_th_sum sum;
         compare_with(a, b, sql, NULL, 0, 1, &sum, NULL);
@@ -901,8 +866,8 @@ START_TEST(ordered_digests)
     ck_assert(!sum.ordered);
     ck_assert_uint_eq(sum.mismatches, 0);
     rd_th_sum_clear(&sum);
-    exec_ok(a, "CREATE TABLE pk2 (id INT PRIMARY KEY, s VARCHAR(20))");
-    exec_ok(b, "CREATE TABLE pk2 (id INT, s VARCHAR(20) PRIMARY KEY)");
+    rd_itest_exec(a, "CREATE TABLE pk2 (id INT PRIMARY KEY, s VARCHAR(20))");
+    rd_itest_exec(b, "CREATE TABLE pk2 (id INT, s VARCHAR(20) PRIMARY KEY)");
     both(a, b, "INSERT INTO pk2 VALUES (1, 'b'), (2, 'a')");
     compare_with(a, b, "pk2", NULL, 0, 1, &sum, NULL);
     ck_assert(!sum.ordered);
@@ -919,15 +884,11 @@ START_TEST(ordered_digests)
     ck_assert_str_eq(sum.chunks[0].digest[0], "!");
     ck_assert_uint_eq(sum.mismatches, 1);
     rd_th_sum_clear(&sum);
-    exec_ok(b, "UPDATE big SET v = CONCAT(v, 'x') WHERE id = 40");
+    rd_itest_exec(b, "UPDATE big SET v = CONCAT(v, 'x') WHERE id = 40");
     rd_error err = {0};
-    rd_th_table *t = NULL;
-    ck_assert(rd_th_describe(b, NULL, "big", NULL, &t, &err) == RD_OK);
-    ck_assert(rd_th_table_other(t, a, NULL, "big", &err) == RD_OK);
+    rd_th_table *t = describe_pair(b, "big", NULL, a, "big");
     rd_th_side sides[2] = {{b, NULL, NULL, 0}, {a, NULL, NULL, 0}};
-    rd_diff_opts o;
-    memset(&o, 0, sizeof o);
-    o.max_rows = -1;
+    rd_diff_opts o = {.max_rows = -1};
     rd_diff_result r;
     ck_assert_msg(rd_tablediff(sides, t, &o, &r, &err) == RD_OK, "%s", err.msg);
     ck_assert_int_eq(r.changed, 1);
@@ -935,7 +896,7 @@ START_TEST(ordered_digests)
     ck_assert_uint_eq(r.nrows, 1);
     ck_assert_str_eq(r.rows[0].key, "40");
     rd_diff_result_clear(&r);
-    exec_ok(b, "UPDATE big SET v = REPEAT(MD5(id), 16384) WHERE id = 40");
+    rd_itest_exec(b, "UPDATE big SET v = REPEAT(MD5(id), 16384) WHERE id = 40");
     ck_assert(rd_tablediff(sides, t, &o, &r, &err) == RD_OK);
     ck_assert_int_eq(r.changed + r.missing + r.extra, 0);
     ck_assert_uint_eq(r.leaves, 1); /* "!": merged (a row-hash sum would be equal), found equal */
@@ -945,20 +906,19 @@ START_TEST(ordered_digests)
      * session that lost it (a pooler switching connections) is an error */
     int64_t rows = -1;
     char *dg = NULL;
-    exec_ok(a, "SET @rd_g = 'other rows'");
+    rd_itest_exec(a, "SET @rd_g = 'other rows'");
     ck_assert_int_eq(rd_th_run_digest(a, "SELECT 1, 12345", 1, 60, &rows, &dg, &err),
                      RD_ERR_INTERNAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "lost the rows it hashed"));
     ck_assert_ptr_null(dg);
-    exec_ok(a, "SET @rd_g = 'x'");
+    rd_itest_exec(a, "SET @rd_g = 'x'");
     ck_assert(rd_th_run_digest(a, "SELECT 1, CRC32('x')", 1, 60, &rows, &dg, &err) == RD_OK);
     ck_assert_int_eq(rows, 1);
     ck_assert_str_eq(dg, "2363233923:2839306131"); /* CRC32 and CRC32C of "x" */
     ck_assert(rd_th_run_digest(a, "SELECT 0, NULL", 1, 60, &rows, &dg, &err) == RD_OK);
     ck_assert_str_eq(dg, "");
     free(dg);
-    rd_db_free(a);
-    rd_db_free(b);
+    unpair(a, b);
 }
 END_TEST
 

@@ -5,6 +5,9 @@
 #                 keys ($s3dir/env); exit 77 when moto_server is not installed
 #   s3_isolate    keeps the credentials chain to those keys: no profile, no
 #                 container endpoint, no IMDS, a private HOME
+#   s3cmd CMD ARG...
+#                 tests/s3/s3server.py CMD on the server's $s3dir (mb, put, ...);
+#                 its failure is a test failure
 s3_start() {
     python3 "$here/s3/s3server.py" start "$s3dir" >"$tmp/s3start.log" 2>&1
     src=$?
@@ -15,6 +18,8 @@ s3_start() {
     . "$s3dir/env"
     set +a
 }
+
+s3cmd() { c=$1; shift; python3 "$here/s3/s3server.py" "$c" "$s3dir" "$@" || fail "s3server.py $c $*"; }
 
 s3_isolate() {
     export AWS_EC2_METADATA_DISABLED=true HOME="$tmp"

@@ -99,6 +99,37 @@ static void *zstd_of(const void *data, size_t n, size_t *out_n)
 }
 
 /* Read the whole decoded stream into a heap buffer; returns read's status. */
+/* A deterministic SQL text (sql_text: head, about size bytes; *text, *n)
+ * stored compressed as name; returns the compressed bytes (*zn). */
+static void *put_compressed(void *(*compress)(const void *, size_t, size_t *), const char *head,
+                            size_t size, const char *name, char **text, size_t *n, size_t *zn)
+{
+    *text = sql_text(head, size, n);
+    void *z = compress(*text, *n, zn);
+    put(name, z, *zn);
+    return z;
+}
+
+/* Opening name (with opts) fails with code and message msg; no artifact. */
+static void open_fails(const char *name, const rd_artifact_opts *opts, rd_status code,
+                       const char *msg)
+{
+    rd_artifact *a = NULL;
+    rd_error err;
+    ck_assert_int_eq(rd_artifact_open(path_of(name), opts, &a, &err), code);
+    ck_assert_str_eq(err.msg, msg);
+    ck_assert_ptr_null(a);
+}
+
+/* open_fails with the message: before, name's path, after. */
+static void open_fails_at(const char *name, const rd_artifact_opts *opts, rd_status code,
+                          const char *before, const char *after)
+{
+    char want[700];
+    snprintf(want, sizeof want, "%s%s%s", before, path_of(name), after);
+    open_fails(name, opts, code, want);
+}
+
 static rd_status read_all(rd_artifact *a, char **data, size_t *n, rd_error *err)
 {
     size_t cap = 1 << 16, len = 0;
@@ -225,14 +256,8 @@ START_TEST(open_directory_dump)
     rd_artifact_free(a);
 
     ck_assert_int_eq(mkdir(path_of("e.dir"), 0700), 0);
-    a = NULL;
-    ck_assert_int_eq(rd_artifact_open(path_of("e.dir"), NULL, &a, &err), RD_ERR_FORMAT);
-    char want[600];
-    snprintf(want, sizeof want,
-             "%s is a directory without toc.dat (not a pg_dump directory-format dump)",
-             path_of("e.dir"));
-    ck_assert_str_eq(err.msg, want);
-    ck_assert_ptr_null(a);
+    open_fails_at("e.dir", NULL, RD_ERR_FORMAT, "",
+                  " is a directory without toc.dat (not a pg_dump directory-format dump)");
 }
 END_TEST
 
@@ -273,9 +298,8 @@ static void two_frames_round_trip(void *(*compress)(const void *, size_t, size_t
 START_TEST(gzip_round_trip)
 {
     size_t n, zn;
-    char *text = sql_text(PG_PLAIN_HEAD, 400000, &n);
-    void *z = gzip_of(text, n, &zn);
-    put("p.sql.gz", z, zn);
+    char *text;
+    void *z = put_compressed(gzip_of, PG_PLAIN_HEAD, 400000, "p.sql.gz", &text, &n, &zn);
     round_trip("p.sql.gz", text, n, RD_FMT_PG_PLAIN, RD_WRAP_GZIP);
 
     /* two gzip members (pigz, cat a.gz b.gz) decode as one stream */
@@ -288,9 +312,8 @@ END_TEST
 START_TEST(zstd_round_trip)
 {
     size_t n, zn;
-    char *text = sql_text(MARIADB_NOHEADER, 400000, &n);
-    void *z = zstd_of(text, n, &zn);
-    put("m.sql.zst", z, zn);
+    char *text;
+    void *z = put_compressed(zstd_of, MARIADB_NOHEADER, 400000, "m.sql.zst", &text, &n, &zn);
     round_trip("m.sql.zst", text, n, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
 
     two_frames_round_trip(zstd_of, "two.sql.zst", text, n, n / 3, RD_FMT_MARIADB_SQL, RD_WRAP_ZSTD);
@@ -337,23 +360,15 @@ START_TEST(corrupt_and_truncated)
     /* a corrupt header fails at open, where the head is peeked */
     z[3] = 0xe0; /* reserved FLG bits */
     put("hdr.sql.gz", z, zn);
-    rd_artifact *a = NULL;
-    rd_error err;
-    ck_assert_int_eq(rd_artifact_open(path_of("hdr.sql.gz"), NULL, &a, &err), RD_ERR_INTEGRITY);
-    char want[600];
-    snprintf(want, sizeof want, "corrupt gzip stream in %s: unknown header flags set",
-             path_of("hdr.sql.gz"));
-    ck_assert_str_eq(err.msg, want);
-    ck_assert_ptr_null(a);
+    open_fails_at("hdr.sql.gz", NULL, RD_ERR_INTEGRITY, "corrupt gzip stream in ",
+                  ": unknown header flags set");
     free(z);
 
     unsigned char *s = zstd_of(text, n, &zn);
     put("cut.sql.zst", s, zn - 100);
     expect_read_error("cut.sql.zst", RD_ERR_INTEGRITY, "truncated zstd stream in ", "");
     put("cut2.sql.zst", s, 10); /* cut inside the frame header */
-    ck_assert_int_eq(rd_artifact_open(path_of("cut2.sql.zst"), NULL, &a, &err), RD_ERR_INTEGRITY);
-    snprintf(want, sizeof want, "truncated zstd stream in %s", path_of("cut2.sql.zst"));
-    ck_assert_str_eq(err.msg, want);
+    open_fails_at("cut2.sql.zst", NULL, RD_ERR_INTEGRITY, "truncated zstd stream in ", "");
     free(s);
     free(text);
 }
@@ -362,9 +377,8 @@ END_TEST
 START_TEST(sha256_verified)
 {
     size_t n, zn;
-    char *text = sql_text(PG_PLAIN_HEAD, 200000, &n);
-    void *z = gzip_of(text, n, &zn);
-    put("s.sql.gz", z, zn);
+    char *text;
+    void *z = put_compressed(gzip_of, PG_PLAIN_HEAD, 200000, "s.sql.gz", &text, &n, &zn);
     char hex[RD_SHA256_HEX_LEN + 1], upper[RD_SHA256_HEX_LEN + 1];
     rd_sha256_hex(z, zn, hex); /* over the stored (compressed) bytes */
     for (size_t i = 0; i <= RD_SHA256_HEX_LEN; i++)
@@ -395,11 +409,8 @@ START_TEST(sha256_verified)
     /* a file shorter than the peeked head is verified at open */
     put("short.sql", PG_PLAIN_HEAD, strlen(PG_PLAIN_HEAD));
     rd_sha256_hex(PG_PLAIN_HEAD, strlen(PG_PLAIN_HEAD), hex);
-    a = NULL;
-    ck_assert_int_eq(rd_artifact_open(path_of("short.sql"), &bad, &a, &err), RD_ERR_INTEGRITY);
     snprintf(want, sizeof want, "sha256 mismatch: expected %s, got %s", wrong, hex);
-    ck_assert_str_eq(err.msg, want);
-    ck_assert_ptr_null(a);
+    open_fails("short.sql", &bad, RD_ERR_INTEGRITY, want);
     free(z);
     free(text);
 }
@@ -408,9 +419,9 @@ END_TEST
 START_TEST(decrypt_filters)
 {
     size_t n, zn;
-    char *text = sql_text(PG_PLAIN_HEAD, 1500000, &n); /* several pipe buffers */
-    void *z = gzip_of(text, n, &zn);
-    put("e.sql.gz", z, zn);
+    char *text;
+    void *z = put_compressed(gzip_of, PG_PLAIN_HEAD, 1500000, "e.sql.gz", &text, &n,
+                             &zn); /* several pipe buffers */
 
     /* cat: the identity filter */
     const char *cat[] = {"cat", NULL};
@@ -453,21 +464,14 @@ START_TEST(decrypt_filters)
     /* a failing decrypt command: its exit code and stderr */
     const char *badkey[] = {"sh", "-c", "echo bad key >&2; exit 2", NULL};
     rd_artifact_opts o3 = {NULL, badkey, 0, 0, NULL, 0, NULL, 0, 0};
-    a = NULL;
-    ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o3, &a, &err), RD_ERR_PROC);
-    ck_assert_str_eq(err.msg, "decrypt command exited with 2: bad key");
-    ck_assert_ptr_null(a);
+    open_fails("e.sql.gz", &o3, RD_ERR_PROC, "decrypt command exited with 2: bad key");
 
     /* a filter that stops reading early but exits 0 */
     const char *head[] = {"head", "-c", "100", NULL};
     rd_artifact_opts o4 = {NULL, head, 0, 0, NULL, 0, NULL, 0, 0};
-    a = NULL;
-    ck_assert_int_eq(rd_artifact_open(path_of("e.sql.gz"), &o4, &a, &err), RD_ERR_PROC);
+    open_fails_at("e.sql.gz", &o4, RD_ERR_PROC, "decrypt command exited before reading all of ",
+                  "");
     char want[600];
-    snprintf(want, sizeof want, "decrypt command exited before reading all of %s",
-             path_of("e.sql.gz"));
-    ck_assert_str_eq(err.msg, want);
-    ck_assert_ptr_null(a);
     const char *head_plain[] = {"head", "-c", "20000", NULL};
     rd_artifact_opts o5 = {NULL, head_plain, 0, 0, NULL, 0, NULL, 0, 0};
     put("plain.sql", text, n);
@@ -529,19 +533,13 @@ START_TEST(stuck_filter_deadline_and_cancel)
     /* nothing at all before the deadline: open fails, naming the reason */
     const char *silent[] = {"sh", "-c", "exec sleep 600", NULL};
     rd_artifact_opts o = {NULL, silent, 0, rd_mono_now() + 0.3, NULL, 0, NULL, 0, 0};
-    rd_artifact *a = NULL;
-    ck_assert_int_eq(rd_artifact_open(path_of("s.sql"), &o, &a, &err), RD_ERR_TIMEOUT);
-    char want[700];
-    snprintf(want, sizeof want,
-             "reading %s timed out: the decrypt command produced no output before the deadline",
-             path_of("s.sql"));
-    ck_assert_str_eq(err.msg, want);
-    ck_assert_ptr_null(a);
+    open_fails_at("s.sql", &o, RD_ERR_TIMEOUT, "reading ",
+                  " timed out: the decrypt command produced no output before the deadline");
 
     /* the head, then silence: a reader in another thread is cancelled */
     const char *stall[] = {"sh", "-c", "head -c 9000; exec sleep 600", NULL};
     rd_artifact_opts o2 = {NULL, stall, 0, 0, NULL, 0, NULL, 0, 0};
-    a = open_ok("s.sql", &o2);
+    rd_artifact *a = open_ok("s.sql", &o2);
     reader r = {a, RD_OK, {0}};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, read_thread, &r), 0);
@@ -550,6 +548,7 @@ START_TEST(stuck_filter_deadline_and_cancel)
     rd_artifact_cancel(a);
     pthread_join(th, NULL);
     ck_assert_int_eq(r.st, RD_ERR_ABORTED);
+    char want[700];
     snprintf(want, sizeof want, "reading %s was cancelled", path_of("s.sql"));
     ck_assert_str_eq(r.err.msg, want);
     rd_artifact_free(a);
@@ -565,9 +564,8 @@ END_TEST
 START_TEST(pump_to_fd)
 {
     size_t n, zn;
-    char *text = sql_text(MARIADB_HEAD, 700000, &n);
-    void *z = zstd_of(text, n, &zn);
-    put("p.sql.zst", z, zn);
+    char *text;
+    void *z = put_compressed(zstd_of, MARIADB_HEAD, 700000, "p.sql.zst", &text, &n, &zn);
 
     /* into a file: everything, decoded */
     rd_artifact *a = open_ok("p.sql.zst", NULL);

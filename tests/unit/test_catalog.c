@@ -122,14 +122,32 @@ static void make_tree(void)
     put("other-20260130-150000.txt", "x", 0);
 }
 
-START_TEST(dir_auto_times)
+/* make_tree, listed by the dir catalog with pattern and time_from: exactly
+ * n points (into *p). */
+static void list_tree(const char *pattern, const char *time_from, rd_points *p, size_t n)
 {
     make_tree();
-    rd_catalog_cfg c = dir_cfg("orders-*", NULL);
+    rd_catalog_cfg c = dir_cfg(pattern, time_from);
+    rd_error err;
+    memset(p, 0, sizeof *p);
+    ck_assert_msg(rd_catalog_list(&c, p, &err) == RD_OK, "%s: %s", pattern, err.msg);
+    ck_assert_uint_eq(p->n, n);
+}
+
+/* Listing c fails with status st and message want, leaving no points. */
+static void list_fails(const rd_catalog_cfg *c, rd_status st, const char *want)
+{
     rd_points p = {0};
     rd_error err;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
-    ck_assert_uint_eq(p.n, 4);
+    ck_assert_int_eq(rd_catalog_list(c, &p, &err), st);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_uint_eq(p.n, 0);
+}
+
+START_TEST(dir_auto_times)
+{
+    rd_points p;
+    list_tree("orders-*", NULL, &p, 4);
     /* sorted by creation time */
     ck_assert_str_eq(p.items[0].id, "orders-20260101-000000.dump");
     ck_assert_str_eq(p.items[1].id, "orders-dir-20260115T120000Z");
@@ -168,12 +186,8 @@ END_TEST
 
 START_TEST(dir_default_pattern)
 {
-    make_tree();
-    rd_catalog_cfg c = dir_cfg(NULL, NULL);
-    rd_points p = {0};
-    rd_error err;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
-    ck_assert_uint_eq(p.n, 5); /* + other-...txt; no hidden file, no sidecar, no plain dir */
+    rd_points p;
+    list_tree(NULL, NULL, &p, 5); /* + other-...txt; no hidden file, no sidecar, no plain dir */
     ck_assert_ptr_null(find(&p, ".orders-hidden.dump"));
     ck_assert_ptr_null(find(&p, "orders-notadump"));
     ck_assert_ptr_null(find(&p, "orders-20260101-000000.dump.manifest.json"));
@@ -188,12 +202,8 @@ END_TEST
 
 START_TEST(dir_time_from_mtime)
 {
-    make_tree();
-    rd_catalog_cfg c = dir_cfg("orders-*.dump", "mtime");
-    rd_points p = {0};
-    rd_error err;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
-    ck_assert_uint_eq(p.n, 3);
+    rd_points p;
+    list_tree("orders-*.dump", "mtime", &p, 3);
     ck_assert_str_eq(p.items[0].id, "orders-20260101-000000.dump");
     ck_assert_int_eq(p.items[0].created_ms, INT64_C(1700000000000));
     ck_assert_str_eq(p.items[0].time_basis, "mtime");
@@ -207,53 +217,41 @@ END_TEST
 
 START_TEST(dir_time_from_name)
 {
-    make_tree();
-    rd_catalog_cfg c = dir_cfg("orders-2*.dump", "name");
-    rd_points p = {0};
-    rd_error err;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
-    ck_assert_uint_eq(p.n, 2);
+    rd_points p;
+    list_tree("orders-2*.dump", "name", &p, 2);
     ck_assert_int_eq(p.items[0].created_ms, INT64_C(1767225600000)); /* 2026-01-01, not manifest */
     ck_assert_str_eq(p.items[0].time_basis, "name");
     ck_assert_ptr_nonnull(p.items[0].manifest);
     rd_points_free(&p);
 
-    c = dir_cfg("orders-*.dump", "name");
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_NOTFOUND);
+    rd_catalog_cfg c = dir_cfg("orders-*.dump", "name");
     char want[1200];
     snprintf(want, sizeof want,
              "catalog time_from is \"name\" but the file name %s/orders-nostamp.dump has no "
              "timestamp",
              tmpdir);
-    ck_assert_str_eq(err.msg, want);
-    ck_assert_uint_eq(p.n, 0);
+    list_fails(&c, RD_ERR_NOTFOUND, want);
 }
 END_TEST
 
 START_TEST(dir_time_from_manifest)
 {
-    make_tree();
-    rd_catalog_cfg c = dir_cfg("orders-20260101-*", "manifest");
-    rd_points p = {0};
-    rd_error err;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_OK);
-    ck_assert_uint_eq(p.n, 1);
+    rd_points p;
+    list_tree("orders-20260101-*", "manifest", &p, 1);
     ck_assert_str_eq(p.items[0].time_basis, "manifest");
     rd_points_free(&p);
 
-    c = dir_cfg("orders-*.dump", "manifest");
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_NOTFOUND);
+    rd_catalog_cfg c = dir_cfg("orders-*.dump", "manifest");
     char want[1200];
     snprintf(want, sizeof want,
              "catalog time_from is \"manifest\" but %s/orders-20260130-150000.dump has no "
              "sidecar manifest with captured_at",
              tmpdir);
-    ck_assert_str_eq(err.msg, want);
+    list_fails(&c, RD_ERR_NOTFOUND, want);
 
     c = dir_cfg("*", "ctime");
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg,
-                     "catalog.time_from: expected one of manifest, name, mtime, got \"ctime\"");
+    list_fails(&c, RD_ERR_CONFIG,
+               "catalog.time_from: expected one of manifest, name, mtime, got \"ctime\"");
 }
 END_TEST
 
@@ -262,23 +260,19 @@ START_TEST(dir_bad_manifest)
     put("a-20260130-150000.dump", "x", 0);
     put("a-20260130-150000.dump.manifest.json", "{\"captured_at\": \"last tuesday\"}", 0);
     rd_catalog_cfg c = dir_cfg("*", NULL);
-    rd_points p = {0};
-    rd_error err;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_FORMAT);
     char want[1200];
     snprintf(want, sizeof want,
              "%s/a-20260130-150000.dump.manifest.json: captured_at: expected an RFC 3339 time, "
              "got \"last tuesday\"",
              tmpdir);
-    ck_assert_str_eq(err.msg, want);
+    list_fails(&c, RD_ERR_FORMAT, want);
 
     put("a-20260130-150000.dump.manifest.json", "{not json", 0);
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_FORMAT);
     snprintf(want, sizeof want,
              "%s/a-20260130-150000.dump.manifest.json: expected a JSON object (a restoredrill "
              "manifest)",
              tmpdir);
-    ck_assert_str_eq(err.msg, want);
+    list_fails(&c, RD_ERR_FORMAT, want);
 }
 END_TEST
 
@@ -286,29 +280,25 @@ START_TEST(dir_missing)
 {
     rd_catalog_cfg c = dir_cfg("*", NULL);
     c.path = (char *)"/nonexistent/rd-backups";
-    rd_points p = {0};
-    rd_error err;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_NOTFOUND);
-    ck_assert_str_eq(err.msg, "catalog.path: directory /nonexistent/rd-backups does not exist "
-                              "(create it or correct the path)");
+    list_fails(&c, RD_ERR_NOTFOUND,
+               "catalog.path: directory /nonexistent/rd-backups does not exist "
+               "(create it or correct the path)");
     put("plain-file", "x", 0);
     char path[512];
     snprintf(path, sizeof path, "%s/plain-file", tmpdir);
     c.path = path;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_IO);
     char want[1200];
     snprintf(want, sizeof want, "catalog.path: cannot read directory %s: Not a directory", path);
-    ck_assert_str_eq(err.msg, want);
+    list_fails(&c, RD_ERR_IO, want);
     /* a directory restoredrill cannot read (as root: not enforced, skip) */
     if (geteuid() != 0) {
         snprintf(path, sizeof path, "%s/locked", tmpdir);
         ck_assert_int_eq(mkdir(path, 0), 0);
-        ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_IO);
         snprintf(want, sizeof want,
                  "catalog.path: cannot read directory %s: permission denied (give the user "
                  "running restoredrill read and search access)",
                  path);
-        ck_assert_str_eq(err.msg, want);
+        list_fails(&c, RD_ERR_IO, want);
         rmdir(path);
     }
 }
@@ -318,14 +308,10 @@ START_TEST(list_types)
 {
     rd_catalog_cfg c;
     memset(&c, 0, sizeof c);
-    rd_points p = {0};
-    rd_error err;
     c.type = (char *)"s3";
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, "catalog.bucket: expected a bucket name");
+    list_fails(&c, RD_ERR_CONFIG, "catalog.bucket: expected a bucket name");
     c.type = (char *)"ftp";
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, "unknown catalog type \"ftp\"");
+    list_fails(&c, RD_ERR_CONFIG, "unknown catalog type \"ftp\"");
     ck_assert_ptr_eq(rd_catalog_find("dir"), &rd_catalog_dir);
     ck_assert_ptr_eq(rd_catalog_find("exec"), &rd_catalog_exec);
     ck_assert_ptr_eq(rd_catalog_find("s3"), &rd_catalog_s3);
@@ -477,12 +463,10 @@ START_TEST(exec_command_fails)
     c.type = (char *)"exec";
     c.command.items = argv;
     c.command.n = 1;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_PROC);
-    ck_assert_str_eq(err.msg, "catalog command: cannot run /nonexistent/list-backups: No such "
-                              "file or directory");
+    list_fails(&c, RD_ERR_PROC,
+               "catalog command: cannot run /nonexistent/list-backups: No such file or directory");
     c.command.n = 0;
-    ck_assert_int_eq(rd_catalog_list(&c, &p, &err), RD_ERR_CONFIG);
-    ck_assert_str_eq(err.msg, "catalog.command: expected a command (argv array)");
+    list_fails(&c, RD_ERR_CONFIG, "catalog.command: expected a command (argv array)");
 }
 END_TEST
 

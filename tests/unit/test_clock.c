@@ -56,18 +56,20 @@ END_TEST
 
 START_TEST(test_duration_format)
 {
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {90, "90s"},      {900, "15m"},   {7200, "2h"},  {86400, "1d"},
+        {2592000, "30d"}, {5400, "90m"},  {1.5, "1.5s"}, {0.25, "250ms"},
+        {0, "0s"},        {90000, "25h"}, {61, "61s"},
+    };
     char buf[32];
-    ck_assert_str_eq(rd_duration_format(90, buf, sizeof buf), "90s");
-    ck_assert_str_eq(rd_duration_format(900, buf, sizeof buf), "15m");
-    ck_assert_str_eq(rd_duration_format(7200, buf, sizeof buf), "2h");
-    ck_assert_str_eq(rd_duration_format(86400, buf, sizeof buf), "1d");
-    ck_assert_str_eq(rd_duration_format(2592000, buf, sizeof buf), "30d");
-    ck_assert_str_eq(rd_duration_format(5400, buf, sizeof buf), "90m");
-    ck_assert_str_eq(rd_duration_format(1.5, buf, sizeof buf), "1.5s");
-    ck_assert_str_eq(rd_duration_format(0.25, buf, sizeof buf), "250ms");
-    ck_assert_str_eq(rd_duration_format(0, buf, sizeof buf), "0s");
-    ck_assert_str_eq(rd_duration_format(90000, buf, sizeof buf), "25h");
-    ck_assert_str_eq(rd_duration_format(61, buf, sizeof buf), "61s");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = rd_duration_format(cases[i].v, buf, sizeof buf);
+        ck_assert_msg(strcmp(got, cases[i].want) == 0, "%s(%g): got \"%s\", want \"%s\"",
+                      "rd_duration_format", cases[i].v, got, cases[i].want);
+    }
 }
 END_TEST
 
@@ -88,14 +90,19 @@ END_TEST
 
 START_TEST(test_duration_human)
 {
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {3723, "1h 02m 03s"}, {4.214, "4.21s"},          {0, "0.00s"},     {61, "1m 01s"},
+        {59.996, "1m 00s"},   {90061, "1d 01h 01m 01s"}, {-4.5, "-4.50s"},
+    };
     char buf[32];
-    ck_assert_str_eq(rd_duration_human(3723, buf, sizeof buf), "1h 02m 03s");
-    ck_assert_str_eq(rd_duration_human(4.214, buf, sizeof buf), "4.21s");
-    ck_assert_str_eq(rd_duration_human(0, buf, sizeof buf), "0.00s");
-    ck_assert_str_eq(rd_duration_human(61, buf, sizeof buf), "1m 01s");
-    ck_assert_str_eq(rd_duration_human(59.996, buf, sizeof buf), "1m 00s");
-    ck_assert_str_eq(rd_duration_human(90061, buf, sizeof buf), "1d 01h 01m 01s");
-    ck_assert_str_eq(rd_duration_human(-4.5, buf, sizeof buf), "-4.50s");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = rd_duration_human(cases[i].v, buf, sizeof buf);
+        ck_assert_msg(strcmp(got, cases[i].want) == 0, "%s(%g): got \"%s\", want \"%s\"",
+                      "rd_duration_human", cases[i].v, got, cases[i].want);
+    }
 }
 END_TEST
 

@@ -53,51 +53,55 @@ static rd_config *ok(const char *text, unsigned flags)
     return cfg;
 }
 
+/* A config of one target (name, engine, a dir catalog at /b) plus `extra`
+ * target keys and `top_extra` top-level keys (each "" for none). */
+static char *one_target(const char *top_extra, const char *name, const char *engine,
+                        const char *extra)
+{
+    char *s = rd_asprintf("{\"version\": 1, %s%s\"targets\": [{\"name\": \"%s\", \"engine\": "
+                          "\"%s\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}%s}]}",
+                          top_extra, *top_extra ? " " : "", name, engine, extra);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
 /* One postgres target with a dir catalog plus `extra` target keys. */
 static char *target(const char *extra)
 {
-    char *s = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"orders\", \"engine\": "
-                          "\"postgres\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}%s}]}",
-                          extra);
-    ck_assert_ptr_nonnull(s);
-    return s;
+    return one_target("", "orders", "postgres", extra);
 }
 
 /* `extra` top-level keys plus one minimal target. */
 static char *top(const char *extra)
 {
-    char *s = rd_asprintf("{\"version\": 1, %s \"targets\": [{\"name\": \"orders\", \"engine\": "
-                          "\"postgres\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}}]}",
-                          extra);
-    ck_assert_ptr_nonnull(s);
-    return s;
+    return one_target(extra, "orders", "postgres", "");
 }
 
-#define ASSERT_TARGET_ERR(extra, flags, expected)                                                  \
-    do {                                                                                           \
-        char *t_ = target(extra);                                                                  \
-        ck_assert_str_eq(error_of(t_, flags), expected);                                           \
-        free(t_);                                                                                  \
-    } while (0)
+/* ok on a text of the heap, freed. */
+static rd_config *ok_text(char *text, unsigned flags)
+{
+    rd_config *cfg = ok(text, flags);
+    free(text);
+    return cfg;
+}
 
-#define ASSERT_TOP_ERR(extra, flags, expected)                                                     \
+/* The config text (heap, freed) fails with exactly `expected`. */
+#define ASSERT_TEXT_ERR(text, flags, expected)                                                     \
     do {                                                                                           \
-        char *t_ = top(extra);                                                                     \
+        char *t_ = (text);                                                                         \
         ck_assert_str_eq(error_of(t_, flags), expected);                                           \
         free(t_);                                                                                  \
     } while (0)
+#define ASSERT_TARGET_ERR(extra, flags, expected) ASSERT_TEXT_ERR(target(extra), flags, expected)
+#define ASSERT_TOP_ERR(extra, flags, expected) ASSERT_TEXT_ERR(top(extra), flags, expected)
 
 START_TEST(test_scratch_template)
 {
-    char *text = target(", \"scratch\": {\"template\": false, \"tcp\": true}");
-    rd_config *cfg = ok(text, NODRV);
-    free(text);
+    rd_config *cfg = ok_text(target(", \"scratch\": {\"template\": false, \"tcp\": true}"), NODRV);
     ck_assert_int_eq(cfg->targets[0].scratch.no_template, 1);
     ck_assert_int_eq(cfg->targets[0].scratch.tcp, 1);
     rd_config_free(cfg);
-    text = target(", \"scratch\": {\"template\": true}");
-    cfg = ok(text, NODRV);
-    free(text);
+    cfg = ok_text(target(", \"scratch\": {\"template\": true}"), NODRV);
     ck_assert_int_eq(cfg->targets[0].scratch.no_template, 0);
     rd_config_free(cfg);
 }
@@ -105,9 +109,7 @@ END_TEST
 
 START_TEST(test_defaults)
 {
-    char *text = target("");
-    rd_config *cfg = ok(text, NODRV);
-    free(text);
+    rd_config *cfg = ok_text(target(""), NODRV);
     ck_assert_str_eq(cfg->file, "drill.json");
     ck_assert_int_eq(cfg->version, 1);
     ck_assert_str_eq(cfg->name, "drill");
@@ -173,28 +175,19 @@ END_TEST
 /* One mariadb target with a dir catalog plus `extra` target keys. */
 static char *mtarget(const char *extra)
 {
-    char *s = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
-                          "\"mariadb\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}%s}]}",
-                          extra);
-    ck_assert_ptr_nonnull(s);
-    return s;
+    return one_target("", "t", "mariadb", extra);
 }
 
-#define ASSERT_MTARGET_ERR(extra, expected)                                                        \
-    do {                                                                                           \
-        char *t_ = mtarget(extra);                                                                 \
-        ck_assert_str_eq(error_of(t_, 0), expected);                                               \
-        free(t_);                                                                                  \
-    } while (0)
+#define ASSERT_MTARGET_ERR(extra, expected) ASSERT_TEXT_ERR(mtarget(extra), 0, expected)
 
 /* databases / sample.databases: accepted where built (ephemeral scratch,
  * logical catalogs, reference.dsn, negative_control), refused everywhere
  * else, never ignored (issue 16). */
 START_TEST(test_databases)
 {
-    char *text = mtarget(", \"databases\": [\"tenant_*\", \"central\"], \"sample\": "
-                         "{\"databases\": 5}");
-    rd_config *cfg = ok(text, 0);
+    rd_config *cfg = ok_text(mtarget(", \"databases\": [\"tenant_*\", \"central\"], \"sample\": "
+                                     "{\"databases\": 5}"),
+                             0);
     const rd_target_cfg *t = &cfg->targets[0];
     ck_assert_uint_eq(t->databases.n, 2);
     ck_assert_str_eq(t->databases.items[0], "tenant_*");
@@ -202,21 +195,16 @@ START_TEST(test_databases)
     ck_assert_int_eq(t->sample.databases, 5);
     ck_assert_str_eq(t->restore.read, "sections"); /* the default */
     rd_config_free(cfg);
-    free(text);
-    text = mtarget(", \"databases\": \"t*\", \"restore\": {\"read\": \"whole\"}");
-    cfg = ok(text, 0);
+    cfg = ok_text(mtarget(", \"databases\": \"t*\", \"restore\": {\"read\": \"whole\"}"), 0);
     ck_assert_str_eq(cfg->targets[0].restore.read, "whole");
     rd_config_free(cfg);
-    free(text);
     ASSERT_MTARGET_ERR(", \"restore\": {\"read\": \"whole\"}",
                        "drill.json: targets[0].restore.read: needs \"databases\" on the target (it "
                        "chooses how much of a cluster-wide dump is read)");
-    text = mtarget(", \"databases\": \"tenant_*\"");
-    cfg = ok(text, 0);
+    cfg = ok_text(mtarget(", \"databases\": \"tenant_*\""), 0);
     ck_assert_uint_eq(cfg->targets[0].databases.n, 1);
     ck_assert_int_eq(cfg->targets[0].sample.databases, 0);
     rd_config_free(cfg);
-    free(text);
 
     ASSERT_MTARGET_ERR(", \"restore\": {\"split_buffer_mb\": 70000}",
                        "drill.json: targets[0].restore.split_buffer_mb: expected an integer from 0 "
@@ -238,22 +226,20 @@ START_TEST(test_databases)
                        "drill.json: targets[0].databases: not implemented yet with scratch type "
                        "\"exec\" (only \"ephemeral\" and \"server\")");
     /* server: each database under a scratch name of its own */
-    text = mtarget(", \"databases\": \"t*\", \"scratch\": {\"type\": \"server\", "
-                   "\"admin_dsn\": \"mariadb://root@h/x\"}");
-    cfg = ok(text, 0);
+    cfg = ok_text(mtarget(", \"databases\": \"t*\", \"scratch\": {\"type\": \"server\", "
+                          "\"admin_dsn\": \"mariadb://root@h/x\"}"),
+                  0);
     ck_assert_str_eq(cfg->targets[0].scratch.type, "server");
     rd_config_free(cfg);
-    free(text);
-    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
-                       "\"mariadb\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\", "
-                       "\"per_database\": true}, \"databases\": \"t*\", \"scratch\": "
-                       "{\"type\": \"server\", \"admin_dsn\": \"mariadb://root@h/x\"}}]}");
-    ck_assert_str_eq(error_of(text, 0),
-                     "drill.json: targets[0].databases: not implemented yet with "
-                     "catalog.per_database and scratch type \"server\" (each file is restored "
-                     "under its own name; only a cluster-wide dump is restored under scratch "
-                     "names)");
-    free(text);
+    ASSERT_TEXT_ERR(rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
+                                "\"mariadb\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\", "
+                                "\"per_database\": true}, \"databases\": \"t*\", \"scratch\": "
+                                "{\"type\": \"server\", \"admin_dsn\": \"mariadb://root@h/x\"}}]}"),
+                    0,
+                    "drill.json: targets[0].databases: not implemented yet with "
+                    "catalog.per_database and scratch type \"server\" (each file is restored "
+                    "under its own name; only a cluster-wide dump is restored under scratch "
+                    "names)");
     ASSERT_MTARGET_ERR(", \"databases\": \"t*\", \"scratch\": {\"type\": \"server\", "
                        "\"admin_dsn\": \"mariadb://root@h/x\"}, \"restore\": {\"roles\": "
                        "\"strict\"}",
@@ -261,47 +247,42 @@ START_TEST(test_databases)
                        "type \"server\" would change the shared server's roles; only "
                        "\"no-owner\"");
     /* mariadb too: reference.dsn per database, and the negative control in one of them */
-    text = mtarget(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}, "
-                   "\"negative_control\": true");
-    cfg = ok(text, 0);
+    cfg = ok_text(mtarget(", \"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}, "
+                          "\"negative_control\": true"),
+                  0);
     ck_assert_str_eq(cfg->targets[0].reference.dsn, "host=r");
     ck_assert_int_eq(cfg->targets[0].negative_control, 1);
     rd_config_free(cfg);
-    free(text);
-    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
-                       "\"postgres\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
-                       "\"/tmp\", \"wal_dir\": \"/tmp\"}, \"databases\": \"t*\"}]}");
-    cfg = ok(text, 0); /* the whole cluster is restored, its databases listed after recovery */
+    cfg = ok_text(rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
+                              "\"postgres\", \"catalog\": {\"type\": \"pg-archive\", \"base_dir\": "
+                              "\"/tmp\", \"wal_dir\": \"/tmp\"}, \"databases\": \"t*\"}]}"),
+                  0); /* the whole cluster is restored, its databases listed after recovery */
     ck_assert_uint_eq(cfg->targets[0].databases.n, 1);
     ck_assert_str_eq(cfg->targets[0].databases.items[0], "t*");
     rd_config_free(cfg);
-    free(text);
     /* postgres: each database against the reference's database of the same name */
-    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
-                       "\"postgres\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}, "
-                       "\"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}}]}");
-    cfg = ok(text, 0);
+    cfg = ok_text(rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": "
+                              "\"postgres\", \"catalog\": {\"type\": \"dir\", \"path\": \"/b\"}, "
+                              "\"databases\": \"t*\", \"reference\": {\"dsn\": \"host=r\"}}]}"),
+                  0);
     ck_assert_str_eq(cfg->targets[0].reference.dsn, "host=r");
     rd_config_free(cfg);
-    free(text);
-    text = mtarget(", \"databases\": \"t*\", \"reference\": {\"manifest\": \"sidecar\"}");
-    cfg = ok(text, 0);
+    cfg =
+        ok_text(mtarget(", \"databases\": \"t*\", \"reference\": {\"manifest\": \"sidecar\"}"), 0);
     ck_assert_str_eq(cfg->targets[0].reference.manifest, "sidecar");
     rd_config_free(cfg);
-    free(text);
-    text = rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": \"mariadb\", "
-                       "\"catalog\": {\"type\": \"dir\", \"path\": \"/b\", \"per_database\": "
-                       "true}}]}");
-    ck_assert_str_eq(error_of(text, 0), "drill.json: targets[0].catalog.per_database: needs "
-                                        "\"databases\" on the target (the names or globs to "
-                                        "drill)");
-    free(text);
-    text = target(", \"databases\": [\"tenant_*\"], \"sample\": {\"databases\": 2}");
-    cfg = ok(text, 0);
+    ASSERT_TEXT_ERR(
+        rd_asprintf("{\"version\": 1, \"targets\": [{\"name\": \"t\", \"engine\": \"mariadb\", "
+                    "\"catalog\": {\"type\": \"dir\", \"path\": \"/b\", \"per_database\": "
+                    "true}}]}"),
+        0,
+        "drill.json: targets[0].catalog.per_database: needs "
+        "\"databases\" on the target (the names or globs to "
+        "drill)");
+    cfg = ok_text(target(", \"databases\": [\"tenant_*\"], \"sample\": {\"databases\": 2}"), 0);
     ck_assert_int_eq(cfg->targets[0].engine, RD_ENGINE_PG);
     ck_assert_int_eq(cfg->targets[0].sample.databases, 2);
     rd_config_free(cfg);
-    free(text);
 }
 END_TEST
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "config_fixture.h"
 #include "restoredrill/config.h"
 #include "restoredrill/drill.h"
 #include "restoredrill/dynamo.h"
@@ -291,124 +292,120 @@ START_TEST(export_layout)
 }
 END_TEST
 
-static const char *config_error(const char *target)
-{
-    static char msg[RD_ERROR_MSG_MAX];
-    char *text = rd_asprintf("{\"version\": 1, \"targets\": [%s]}", target);
-    rd_config *cfg = NULL;
-    rd_error err;
-    rd_status st = rd_config_parse(text, "drill.json", &rd_drill_drivers, &cfg, &err);
-    free(text);
-    rd_config_free(cfg);
-    snprintf(msg, sizeof msg, "%s", st == RD_OK ? "(loaded)" : err.msg);
-    return msg;
-}
-
 #define DYN "{\"name\": \"t\", \"engine\": \"dynamodb\", "
 #define CAT "\"catalog\": {\"type\": \"dynamodb-export\", \"path\": \"/e\"}"
 
 START_TEST(config)
 {
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\", \"sk\"], " CAT "}"), "(loaded)");
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"pk\", \"sk\"], " CAT "}"), "(loaded)");
     ck_assert_str_eq(
-        config_error(DYN "\"key\": [\"pk\"], " CAT
-                         ", \"checks\": [{\"type\": \"freshness\", \"max_lag\": \"1h\"}]}"),
+        fx_targets_error(DYN "\"key\": [\"pk\"], " CAT
+                             ", \"checks\": [{\"type\": \"freshness\", \"max_lag\": \"1h\"}]}"),
         "drill.json: targets[0].checks[0].attribute: required key is missing");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+    ck_assert_str_eq(fx_targets_error(DYN
+                                      "\"key\": [\"pk\"], " CAT
                                       ", \"checks\": [{\"type\": \"freshness\", \"query\": \"x\", "
                                       "\"attribute\": \"t\"}]}"),
                      "drill.json: targets[0].checks[0].query: unknown key (expected one of: type, "
                      "name, timeout, attribute, max_lag)");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
-                                      ", \"checks\": [{\"type\": \"sql\", \"query\": \"x\"}, "
-                                      "{\"type\": \"integrity\"}, {\"type\": \"diff\"}]}"),
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"pk\"], " CAT
+                                          ", \"checks\": [{\"type\": \"sql\", \"query\": \"x\"}, "
+                                          "{\"type\": \"integrity\"}, {\"type\": \"diff\"}]}"),
                      "(loaded)");
-    ck_assert_str_eq(
-        config_error(DYN "\"key\": [\"pk\"], " CAT ", \"reference\": {\"manifest\": \"sidecar\"}}"),
-        "drill.json: targets[0].reference.manifest: not supported for dynamodb");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"pk\"], " CAT
+                                          ", \"reference\": {\"manifest\": \"sidecar\"}}"),
+                     "drill.json: targets[0].reference.manifest: not supported for dynamodb");
+    ck_assert_str_eq(fx_targets_error(DYN
+                                      "\"key\": [\"pk\"], " CAT
                                       ", \"scratch\": {\"type\": \"ephemeral\", \"tcp\": true}}"),
                      "drill.json: targets[0].scratch.tcp: not supported for dynamodb");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"negative_control\": true, " CAT "}"),
-                     "drill.json: targets[0].negative_control: not supported for dynamodb (not "
-                     "implemented yet)");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"keep_scratch\": \"always\", " CAT "}"),
-                     "drill.json: targets[0].keep_scratch: not supported for dynamodb (not "
-                     "implemented yet)");
-    ck_assert_str_eq(config_error(DYN CAT "}"),
+    ck_assert_str_eq(
+        fx_targets_error(DYN "\"key\": [\"pk\"], \"negative_control\": true, " CAT "}"),
+        "drill.json: targets[0].negative_control: not supported for dynamodb (not "
+        "implemented yet)");
+    ck_assert_str_eq(
+        fx_targets_error(DYN "\"key\": [\"pk\"], \"keep_scratch\": \"always\", " CAT "}"),
+        "drill.json: targets[0].keep_scratch: not supported for dynamodb (not "
+        "implemented yet)");
+    ck_assert_str_eq(fx_targets_error(DYN CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
                      "[\"partition\"] or [\"partition\", \"sort\"] (required for dynamodb without "
                      "reference.description)");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"a\", \"b\", \"c\"], " CAT "}"),
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"a\", \"b\", \"c\"], " CAT "}"),
                      "drill.json: targets[0].key: expected the table's key attributes, "
                      "[\"partition\"] or [\"partition\", \"sort\"], got more than two");
-    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"s3\", \"scratch\": {\"bucket\": "
-                                  "\"b\"}, " CAT "}"),
-                     "drill.json: targets[0].catalog.type: catalog type \"dynamodb-export\" needs "
-                     "engine \"dynamodb\"\ndrill.json: targets[0].catalog.type: engine s3 needs a "
-                     "catalog of type \"s3-objects\", got \"dynamodb-export\"");
     ck_assert_str_eq(
-        config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": \"dir\", \"path\": \"/e\"}}"),
+        fx_targets_error("{\"name\": \"t\", \"engine\": \"s3\", \"scratch\": {\"bucket\": "
+                         "\"b\"}, " CAT "}"),
+        "drill.json: targets[0].catalog.type: catalog type \"dynamodb-export\" needs "
+        "engine \"dynamodb\"\ndrill.json: targets[0].catalog.type: engine s3 needs a "
+        "catalog of type \"s3-objects\", got \"dynamodb-export\"");
+    ck_assert_str_eq(
+        fx_targets_error(DYN
+                         "\"key\": [\"pk\"], \"catalog\": {\"type\": \"dir\", \"path\": \"/e\"}}"),
         "drill.json: targets[0].catalog.type: engine dynamodb needs a catalog of type "
         "\"dynamodb-export\", got \"dir\"");
-    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"postgres\", \"key\": [\"pk\"], "
-                                  "\"catalog\": {\"type\": \"dir\", \"path\": \"/e\"}}"),
-                     "drill.json: targets[0].key: only used with engine \"dynamodb\"");
-    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"postgres\", " CAT "}"),
+    ck_assert_str_eq(
+        fx_targets_error("{\"name\": \"t\", \"engine\": \"postgres\", \"key\": [\"pk\"], "
+                         "\"catalog\": {\"type\": \"dir\", \"path\": \"/e\"}}"),
+        "drill.json: targets[0].key: only used with engine \"dynamodb\"");
+    ck_assert_str_eq(fx_targets_error("{\"name\": \"t\", \"engine\": \"postgres\", " CAT "}"),
                      "drill.json: targets[0].catalog.type: catalog type \"dynamodb-export\" needs "
                      "engine \"dynamodb\"");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
-                                      "\"dynamodb-export\", \"bucket\": \"b\", \"prefix\": "
-                                      "\"exports\", \"endpoint\": \"http://127.0.0.1:9\", "
-                                      "\"region\": \"eu-west-1\", \"path_style\": true}}"),
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
+                                          "\"dynamodb-export\", \"bucket\": \"b\", \"prefix\": "
+                                          "\"exports\", \"endpoint\": \"http://127.0.0.1:9\", "
+                                          "\"region\": \"eu-west-1\", \"path_style\": true}}"),
                      "(loaded)");
     ck_assert_str_eq(
-        config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
-                         "\"dynamodb-export\", \"bucket\": \"b\", \"path\": \"/e\"}}"),
+        fx_targets_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
+                             "\"dynamodb-export\", \"bucket\": \"b\", \"path\": \"/e\"}}"),
         "drill.json: targets[0].catalog.path: give either \"path\" or \"bucket\" (exports in "
         "S3), not both");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
+    ck_assert_str_eq(fx_targets_error(DYN
+                                      "\"key\": [\"pk\"], \"catalog\": {\"type\": "
                                       "\"dynamodb-export\", \"path\": \"/e\", \"region\": \"x\"}}"),
                      "drill.json: targets[0].catalog.region: only used with \"bucket\"");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
-                                      "\"dynamodb-export\"}}"),
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"pk\"], \"catalog\": {\"type\": "
+                                          "\"dynamodb-export\"}}"),
                      "drill.json: targets[0].catalog.path: required key is missing (or "
                      "\"bucket\" for exports in S3)");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
-                                      ", \"checks\": [{\"type\": \"exec\", "
-                                      "\"command\": [\"true\"]}]}"),
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"pk\"], " CAT
+                                          ", \"checks\": [{\"type\": \"exec\", "
+                                          "\"command\": [\"true\"]}]}"),
                      "drill.json: targets[0].checks[0].type: check type \"exec\" does not support "
                      "engine \"dynamodb\"");
-    ck_assert_str_eq(config_error(DYN CAT ", \"reference\": {\"description\": \"/d.json\"}, "
-                                          "\"checks\": [{\"type\": \"schema\"}]}"),
+    ck_assert_str_eq(fx_targets_error(DYN CAT ", \"reference\": {\"description\": \"/d.json\"}, "
+                                              "\"checks\": [{\"type\": \"schema\"}]}"),
                      "(loaded)");
-    ck_assert_str_eq(config_error(DYN CAT ", \"reference\": {\"description\": \"\"}}"),
+    ck_assert_str_eq(fx_targets_error(DYN CAT ", \"reference\": {\"description\": \"\"}}"),
                      "drill.json: targets[0].reference.description: expected a file path, got "
                      "\"\"");
-    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"postgres\", \"catalog\": "
-                                  "{\"type\": \"dir\", \"path\": \"/e\"}, \"reference\": "
-                                  "{\"description\": \"/d.json\"}}"),
+    ck_assert_str_eq(fx_targets_error("{\"name\": \"t\", \"engine\": \"postgres\", \"catalog\": "
+                                      "{\"type\": \"dir\", \"path\": \"/e\"}, \"reference\": "
+                                      "{\"description\": \"/d.json\"}}"),
                      "drill.json: targets[0].reference.description: only used with engine "
                      "\"dynamodb\"");
-    ck_assert_str_eq(config_error(DYN
-                                  "\"key\": [\"pk\"], " CAT
-                                  ", \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"x\"}}"),
-                     "drill.json: targets[0].scratch.admin_dsn: unknown key (expected one of: "
-                     "type, endpoint, prefix, timeout)");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
-                                      ", \"scratch\": {\"type\": \"server\", \"endpoint\": "
-                                      "\"http://127.0.0.1:8000\"}}"),
+    ck_assert_str_eq(
+        fx_targets_error(DYN "\"key\": [\"pk\"], " CAT
+                             ", \"scratch\": {\"type\": \"server\", \"admin_dsn\": \"x\"}}"),
+        "drill.json: targets[0].scratch.admin_dsn: unknown key (expected one of: "
+        "type, endpoint, prefix, timeout)");
+    ck_assert_str_eq(fx_targets_error(DYN "\"key\": [\"pk\"], " CAT
+                                          ", \"scratch\": {\"type\": \"server\", \"endpoint\": "
+                                          "\"http://127.0.0.1:8000\"}}"),
                      "(loaded)");
-    ck_assert_str_eq(config_error(DYN "\"key\": [\"pk\"], " CAT
+    ck_assert_str_eq(fx_targets_error(DYN
+                                      "\"key\": [\"pk\"], " CAT
                                       ", \"scratch\": {\"type\": \"exec\", \"create\": [\"x\"], "
                                       "\"destroy\": [\"y\"]}}"),
                      "drill.json: targets[0].scratch.type: scratch type \"exec\" does not support "
                      "engine \"dynamodb\"");
-    ck_assert_str_eq(config_error(DYN
-                                  "\"key\": [\"pk\"], " CAT
-                                  ", \"checks\": [{\"type\": \"rowcount\", \"tables\": [\"x\"]}]}"),
-                     "drill.json: targets[0].checks[0].tables: unknown key (expected one of: type, "
-                     "name, timeout)");
+    ck_assert_str_eq(
+        fx_targets_error(DYN "\"key\": [\"pk\"], " CAT
+                             ", \"checks\": [{\"type\": \"rowcount\", \"tables\": [\"x\"]}]}"),
+        "drill.json: targets[0].checks[0].tables: unknown key (expected one of: type, "
+        "name, timeout)");
 }
 END_TEST
 

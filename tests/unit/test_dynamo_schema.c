@@ -13,6 +13,7 @@
 #include "restoredrill/dynamo.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/strbuf.h"
+#include "tmpdir_fixture.h"
 
 #define BASE                                                                                       \
     "{\"KeySchema\": [{\"AttributeName\": \"sk\", \"KeyType\": \"RANGE\"}, {\"AttributeName\": "   \
@@ -25,24 +26,15 @@
     "[{\"AttributeName\": \"pk\", \"KeyType\": \"HASH\"}, {\"AttributeName\": \"age\", "           \
     "\"KeyType\": \"RANGE\"}], \"Projection\": {\"ProjectionType\": \"KEYS_ONLY\"}}]}"
 
-static char dir[64];
-
 static void setup_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/rd-dynschema.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown_dir(void)
-{
-    rd_error e;
-    rd_fs_rmtree(dir, "/tmp", &e);
+    fx_tmpdir_make("/tmp/rd-dynschema.XXXXXX");
 }
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fputs(text, f);
@@ -144,7 +136,7 @@ Suite *dynamo_schema_suite(void)
 {
     Suite *s = suite_create("dynamo_schema");
     TCase *tc = tcase_create("descriptions");
-    tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
+    tcase_add_checked_fixture(tc, setup_dir, fx_tmpdir_remove);
     tcase_add_test(tc, load_and_key);
     tcase_add_test(tc, differences);
     suite_add_tcase(s, tc);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_fixture.h"
 #include "restoredrill/check.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/result.h"
@@ -41,78 +42,28 @@ static const char *plugin(const char *name, const char *body, char *path, size_t
     return path;
 }
 
-typedef struct run {
-    rd_report *rep;
-    rd_target_result *t;
-    rd_target_cfg tc;
-    rd_check_cfg cc;
-    rd_check_ctx ctx;
-    rd_scratch scratch;
-    cJSON *params;
-} run;
-
 static char env_host[] = "PGHOST=/tmp/sock", env_db[] = "PGDATABASE=restored";
 static char *env_entries[] = {env_host, env_db, NULL};
 static const char *const tvars[] = {"scratch.url=postgresql://u@/restored?host=/tmp/sock",
                                     "target.name=orders", "point.id=p-1", NULL};
 
-static rd_status configure(run *r, const char *json, rd_error *err)
-{
-    memset(r, 0, sizeof *r);
-    r->rep = rd_report_new();
-    r->t = rd_report_add_target(r->rep, "orders", "postgres");
-    r->params = cJSON_Parse(json);
-    ck_assert_ptr_nonnull(r->params);
-    r->tc.engine = RD_ENGINE_PG;
-    r->cc.type = (char *)"exec";
-    const cJSON *name = cJSON_GetObjectItem(r->params, "name");
-    r->cc.name = name ? name->valuestring : NULL;
-    r->cc.path = (char *)"targets[0].checks[1]";
-    r->cc.ct = rd_check_find("exec");
-    ck_assert_ptr_nonnull(r->cc.ct);
-    r->cc.timeout = 30;
-    const cJSON *to = cJSON_GetObjectItem(r->params, "timeout");
-    if (to)
-        r->cc.timeout = to->valuedouble;
-    return r->cc.ct->configure(r->params, r->cc.path, RD_ENGINE_PG, &r->cc.state, err);
-}
+#define PATH "targets[0].checks[1]"
 
-static const rd_check_result *run_plugin(run *r, const char *json)
+static const rd_check_result *run_plugin(fx_run *r, const char *json)
 {
-    rd_error err = {0};
-    rd_status st = configure(r, json, &err);
-    ck_assert_msg(st == RD_OK, "configure: %s", err.msg);
+    fx_start(r, RD_ENGINE_PG, PATH, 30, json);
     r->scratch.env = env_entries;
-    r->ctx.target = &r->tc;
-    r->ctx.check = &r->cc;
     r->ctx.instance = &r->scratch;
     r->ctx.tvars = tvars;
-    r->ctx.result = r->t;
-    rd_check_run_one(&r->ctx);
+    fx_run_check(r);
     ck_assert_uint_eq(r->t->nchecks, 1);
     return &r->t->checks[0];
-}
-
-static void run_free(run *r)
-{
-    if (r->cc.ct && r->cc.ct->free)
-        r->cc.ct->free(r->cc.state);
-    cJSON_Delete(r->params);
-    rd_report_free(r->rep);
-}
-
-static const char *prop(const rd_check_result *c, const char *name)
-{
-    for (size_t i = 0; i < c->nprops; i++)
-        if (strcmp(c->props[i].name, name) == 0)
-            return c->props[i].value;
-    return NULL;
 }
 
 static void check_one(const char *body, rd_verdict v, const char *msg, const char *actual)
 {
     char path[512], json[1024];
-    run r;
+    fx_run r;
     plugin("p", body, path, sizeof path);
     snprintf(json, sizeof json, "{\"type\": \"exec\", \"command\": [\"%s\"]}", path);
     const rd_check_result *c = run_plugin(&r, json);
@@ -124,7 +75,7 @@ static void check_one(const char *body, rd_verdict v, const char *msg, const cha
         ck_assert_str_eq(c->expected, "exit 0 (OK)");
         ck_assert_str_eq(c->actual, actual);
     }
-    run_free(&r);
+    fx_run_free(&r);
 }
 
 START_TEST(exit_codes)
@@ -142,7 +93,7 @@ START_TEST(exit_codes)
               "exit 137 (invalid)");
     /* warning: passed, prefixed, flagged */
     char path[512], json[1024];
-    run r;
+    fx_run r;
     plugin("w", "echo 'ORDERS WARNING - lag 2h | lag=7200s;3600;86400'; exit 1", path, sizeof path);
     snprintf(json, sizeof json, "{\"type\": \"exec\", \"name\": \"lag\", \"command\": [\"%s\"]}",
              path);
@@ -151,11 +102,11 @@ START_TEST(exit_codes)
     ck_assert_str_eq(c->message, "warning: ORDERS WARNING - lag 2h");
     ck_assert_str_eq(c->object, "lag");
     ck_assert_str_eq(c->actual, "exit 1 (WARNING)");
-    ck_assert_str_eq(prop(c, "warning"), "true");
-    ck_assert_str_eq(prop(c, "lag"), "7200s");
-    ck_assert_str_eq(prop(c, "lag.warn"), "3600");
-    ck_assert_str_eq(prop(c, "lag.crit"), "86400");
-    run_free(&r);
+    ck_assert_str_eq(fx_prop(c, "warning"), "true");
+    ck_assert_str_eq(fx_prop(c, "lag"), "7200s");
+    ck_assert_str_eq(fx_prop(c, "lag.warn"), "3600");
+    ck_assert_str_eq(fx_prop(c, "lag.crit"), "86400");
+    fx_run_free(&r);
     remove_dir();
 }
 END_TEST
@@ -164,7 +115,7 @@ START_TEST(perfdata_env_and_output)
 {
     make_dir();
     char path[512], json[1024];
-    run r;
+    fx_run r;
     plugin("perf",
            "echo \"OK - $PGHOST $PGDATABASE $RD_SCRATCH_URL $RD_TARGET_NAME $RD_POINT_ID $EXTRA "
            "$1|time=0.5s;1;2;0;10 'disk used'=75%;80;90 rows=42 'it''s'=1 bad\"\n"
@@ -178,24 +129,24 @@ START_TEST(perfdata_env_and_output)
     ck_assert_int_eq(c->status, RD_PASSED);
     ck_assert_str_eq(c->message, "OK - /tmp/sock restored postgresql://u@/restored?host=/tmp/sock "
                                  "orders p-1 x-p-1 orders");
-    ck_assert_str_eq(prop(c, "time"), "0.5s");
-    ck_assert_str_eq(prop(c, "time.warn"), "1");
-    ck_assert_str_eq(prop(c, "time.crit"), "2");
-    ck_assert_str_eq(prop(c, "time.min"), "0");
-    ck_assert_str_eq(prop(c, "time.max"), "10");
-    ck_assert_str_eq(prop(c, "disk used"), "75%");
-    ck_assert_str_eq(prop(c, "disk used.warn"), "80");
-    ck_assert_str_eq(prop(c, "disk used.crit"), "90");
-    ck_assert_ptr_null(prop(c, "disk used.min"));
-    ck_assert_str_eq(prop(c, "rows"), "42");
-    ck_assert_str_eq(prop(c, "it's"), "1");
-    ck_assert_str_eq(prop(c, "more"), "7");
-    ck_assert_str_eq(prop(c, "more.min"), "0");
-    ck_assert_ptr_null(prop(c, "bad"));
+    ck_assert_str_eq(fx_prop(c, "time"), "0.5s");
+    ck_assert_str_eq(fx_prop(c, "time.warn"), "1");
+    ck_assert_str_eq(fx_prop(c, "time.crit"), "2");
+    ck_assert_str_eq(fx_prop(c, "time.min"), "0");
+    ck_assert_str_eq(fx_prop(c, "time.max"), "10");
+    ck_assert_str_eq(fx_prop(c, "disk used"), "75%");
+    ck_assert_str_eq(fx_prop(c, "disk used.warn"), "80");
+    ck_assert_str_eq(fx_prop(c, "disk used.crit"), "90");
+    ck_assert_ptr_null(fx_prop(c, "disk used.min"));
+    ck_assert_str_eq(fx_prop(c, "rows"), "42");
+    ck_assert_str_eq(fx_prop(c, "it's"), "1");
+    ck_assert_str_eq(fx_prop(c, "more"), "7");
+    ck_assert_str_eq(fx_prop(c, "more.min"), "0");
+    ck_assert_ptr_null(fx_prop(c, "bad"));
     ck_assert_ptr_nonnull(c->output);
     ck_assert_ptr_nonnull(strstr(c->output, "second line | more=7;;;0\n"));
     ck_assert_ptr_nonnull(strstr(c->output, "on stderr"));
-    run_free(&r);
+    fx_run_free(&r);
     remove_dir();
 }
 END_TEST
@@ -204,7 +155,7 @@ START_TEST(cannot_run)
 {
     make_dir();
     char path[512], json[1024];
-    run r;
+    fx_run r;
     /* timeout: the plugin and its children are stopped, the result is an error */
     plugin("slow", "echo started; sleep 30", path, sizeof path);
     snprintf(json, sizeof json, "{\"type\": \"exec\", \"command\": [\"%s\"], \"timeout\": 1}",
@@ -212,7 +163,7 @@ START_TEST(cannot_run)
     const rd_check_result *c = run_plugin(&r, json);
     ck_assert_int_eq(c->status, RD_ERROR);
     ck_assert_str_eq(c->message, "slow timed out after 1s");
-    run_free(&r);
+    fx_run_free(&r);
     /* not executable */
     plugin("noexec", "exit 0", path, sizeof path);
     ck_assert_int_eq(chmod(path, 0644), 0);
@@ -222,18 +173,18 @@ START_TEST(cannot_run)
     char want[600];
     snprintf(want, sizeof want, "cannot run %s: Permission denied", path);
     ck_assert_str_eq(c->message, want);
-    run_free(&r);
+    fx_run_free(&r);
     /* missing */
     c = run_plugin(&r, "{\"type\": \"exec\", \"command\": [\"/nonexistent/plugin\"]}");
     ck_assert_int_eq(c->status, RD_ERROR);
     ck_assert_str_eq(c->message, "cannot run /nonexistent/plugin: No such file or directory");
-    run_free(&r);
+    fx_run_free(&r);
     /* an unknown template variable */
     c = run_plugin(&r, "{\"type\": \"exec\", \"command\": [\"true\", \"{scratch.nope}\"]}");
     ck_assert_int_eq(c->status, RD_ERROR);
     ck_assert_str_eq(c->object, "*");
     ck_assert_str_eq(c->message, "targets[0].checks[1]: unknown template variable {scratch.nope}");
-    run_free(&r);
+    fx_run_free(&r);
     remove_dir();
 }
 END_TEST
@@ -250,17 +201,8 @@ START_TEST(config_errors)
         {"{\"type\": \"exec\", \"command\": [\"x\"], \"env\": {\"A\": 1}}", NULL},
         {"{\"type\": \"exec\", \"command\": [\"x\"], \"args\": []}", NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run r;
-        rd_error err = {0};
-        ck_assert_int_eq(configure(&r, cases[i].json, &err), RD_ERR_CONFIG);
-        if (cases[i].msg)
-            ck_assert_str_eq(err.msg, cases[i].msg);
-        else
-            ck_assert_msg(strncmp(err.msg, "targets[0].checks[1].", 21) == 0, "%s", err.msg);
-        ck_assert_ptr_null(r.cc.state);
-        run_free(&r);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        fx_config_error(RD_ENGINE_PG, PATH, cases[i].json, cases[i].msg, PATH ".");
 }
 END_TEST
 

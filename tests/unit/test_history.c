@@ -14,26 +14,16 @@
 #include "restoredrill/fs.h"
 #include "restoredrill/report.h"
 #include "restoredrill/sha256.h"
+#include "tmpdir_fixture.h"
 
 Suite *history_suite(void);
 
-static char dir[64];
-static char path[128];
+static char path[300];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/rd-history-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/history.jsonl", dir);
-}
-
-static void teardown(void)
-{
-    char lock[160];
-    snprintf(lock, sizeof lock, "%s.lock", path);
-    unlink(path);
-    unlink(lock);
-    rmdir(dir);
+    fx_tmpdir_make("/tmp/rd-history-XXXXXX");
+    snprintf(path, sizeof path, "%s/history.jsonl", tmpdir);
 }
 
 /* Append n drills with RTO 10, 20, 30... */
@@ -161,7 +151,7 @@ END_TEST
  * it is released: the two writers serialise on FILE.lock. */
 START_TEST(test_append_waits_for_lock)
 {
-    char lp[160];
+    char lp[320];
     int fd = -1, ws = 0;
     rd_error err;
     snprintf(lp, sizeof lp, "%s.lock", path);
@@ -189,7 +179,7 @@ END_TEST
 /* The lock file is private (0600) and never opened through a symlink. */
 START_TEST(test_lock_file)
 {
-    char lp[160], other[160], want[512];
+    char lp[320], other[320], want[1024];
     struct stat sb;
     rd_error err;
     append_n(1);
@@ -197,7 +187,7 @@ START_TEST(test_lock_file)
     ck_assert_int_eq(stat(lp, &sb), 0);
     ck_assert_int_eq(sb.st_mode & 0777, 0600);
     ck_assert_int_eq(unlink(lp), 0);
-    snprintf(other, sizeof other, "%s/other", dir);
+    snprintf(other, sizeof other, "%s/other", tmpdir);
     ck_assert_int_eq(symlink(other, lp), 0);
     rd_report *r = fx_report();
     ck_assert_int_eq(rd_history_append(r, path, &err), RD_ERR_IO);
@@ -299,7 +289,7 @@ Suite *history_suite(void)
 {
     Suite *s = suite_create("history");
     TCase *tc = tcase_create("history");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, fx_tmpdir_remove);
     tcase_add_test(tc, test_chain);
     tcase_add_test(tc, test_concurrent_appends);
     tcase_add_test(tc, test_append_waits_for_lock);

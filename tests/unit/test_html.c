@@ -9,6 +9,7 @@
 #include "report_fixture.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/report.h"
+#include "tmpdir_fixture.h"
 
 Suite *html_suite(void);
 
@@ -65,9 +66,7 @@ END_TEST
 
 START_TEST(test_charts_from_history)
 {
-    char dir[] = "/tmp/rd-html-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char *hist = rd_fs_join(dir, "history.jsonl");
+    char *hist = rd_fs_join(tmpdir, "history.jsonl");
     rd_error err;
     for (int i = 0; i < 3; i++) {
         rd_report *h = fx_report();
@@ -91,17 +90,13 @@ START_TEST(test_charts_from_history)
     ck_assert_ptr_nonnull(strstr(doc, "text-anchor=\"end\">2m</text>"));
     free(doc);
     rd_report_free(r);
-    unlink(hist);
-    rmdir(dir);
     free(hist);
 }
 END_TEST
 
 START_TEST(test_write_file)
 {
-    char dir[] = "/tmp/rd-html-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char *path = rd_fs_join(dir, "evidence.html"), *text = NULL;
+    char *path = rd_fs_join(tmpdir, "evidence.html"), *text = NULL;
     size_t len = 0;
     rd_error err;
     rd_report *r = rd_report_new(); /* an empty drill still renders */
@@ -112,16 +107,20 @@ START_TEST(test_write_file)
     ck_assert_ptr_nonnull(strstr(text, "</body></html>\n"));
     free(text);
     rd_report_free(r);
-    unlink(path);
-    rmdir(dir);
     free(path);
 }
 END_TEST
+
+static void setup(void)
+{
+    fx_tmpdir_make("/tmp/rd-html-XXXXXX");
+}
 
 Suite *html_suite(void)
 {
     Suite *s = suite_create("html");
     TCase *tc = tcase_create("html");
+    tcase_add_checked_fixture(tc, setup, fx_tmpdir_remove);
     tcase_add_test(tc, test_self_contained_and_escaped);
     tcase_add_test(tc, test_charts_from_history);
     tcase_add_test(tc, test_write_file);

@@ -10,6 +10,7 @@
 #include "report_fixture.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/report.h"
+#include "tmpdir_fixture.h"
 
 #define FFFD "\xEF\xBF\xBD"
 
@@ -152,9 +153,7 @@ END_TEST
 
 START_TEST(test_write_file_and_failure)
 {
-    char dir[] = "/tmp/rd-junit-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char *path = rd_fs_join(dir, "junit.xml");
+    char *path = rd_fs_join(tmpdir, "junit.xml");
     rd_report *r = fx_report();
     rd_error err;
     char *doc = junit_of(r), *back = NULL;
@@ -162,11 +161,9 @@ START_TEST(test_write_file_and_failure)
     ck_assert_int_eq(rd_report_write_junit(r, path, &err), RD_OK);
     ck_assert_int_eq(rd_fs_read_file(path, 0, &back, &len, &err), RD_OK);
     ck_assert_str_eq(back, doc);
-    unlink(path);
-    char *bad = rd_fs_join(dir, "missing/junit.xml");
+    char *bad = rd_fs_join(tmpdir, "missing/junit.xml");
     ck_assert_int_ne(rd_report_write_junit(r, bad, &err), RD_OK);
     ck_assert_int_eq(err.code, RD_ERR_IO);
-    rmdir(dir);
     free(bad);
     free(back);
     free(doc);
@@ -175,10 +172,16 @@ START_TEST(test_write_file_and_failure)
 }
 END_TEST
 
+static void setup(void)
+{
+    fx_tmpdir_make("/tmp/rd-junit-XXXXXX");
+}
+
 Suite *junit_suite(void)
 {
     Suite *s = suite_create("junit");
     TCase *tc = tcase_create("junit");
+    tcase_add_checked_fixture(tc, setup, fx_tmpdir_remove);
     tcase_add_test(tc, test_suites_and_counts);
     tcase_add_test(tc, test_properties);
     tcase_add_test(tc, test_testcases);

@@ -10,18 +10,11 @@
 #include "restoredrill/fs.h"
 #include "restoredrill/manifest.h"
 #include "restoredrill/strbuf.h"
-
-static char tmpdir[64];
+#include "tmpdir_fixture.h"
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rd_test_manifest_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    rd_fs_rmtree(tmpdir, "/tmp", NULL);
+    fx_tmpdir_make("/tmp/rd_test_manifest_XXXXXX");
 }
 
 static char *path_in(const char *name)
@@ -381,7 +374,7 @@ Suite *manifest_suite(void)
 {
     Suite *s = suite_create("manifest");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, fx_tmpdir_remove);
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, minimal_fields);
     tcase_add_test(tc, newer_version_warns_and_loads);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../harness/restore/restore_int.h"
+#include "split_fixture.h"
 
 /* rewritten: 1 with create/alter as wanted; 0 and nothing appended */
 static void expect(const char *stmt, int want_rw, const char *want_create, const char *want_alter)
@@ -163,44 +164,15 @@ END_TEST
 
 /* --- through the split --- */
 
-typedef struct rec {
-    rd_strbuf out;
-} rec;
-
-static rd_status r_section(void *ud, rd_error *err)
-{
-    return rd_strbuf_append(&((rec *)ud)->out, "[S]", err);
-}
-
-static rd_status r_ordered(void *ud, rd_error *err)
-{
-    return rd_strbuf_append(&((rec *)ud)->out, "[O]", err);
-}
-
-static rd_status r_bytes(void *ud, const char *buf, size_t n, rd_error *err)
-{
-    return rd_strbuf_append_n(&((rec *)ud)->out, buf, n, err);
-}
-
 static char *split(const char *text, size_t step, int defer, unsigned *deferred, unsigned *as_is)
 {
-    rec r;
     rd_split sp;
-    rd_error err;
-    rd_strbuf_init(&r.out, 0);
-    rd_split_sink sink = {.ud = &r, .section = r_section, .ordered = r_ordered, .bytes = r_bytes};
-    rd_split_init(&sp, &sink);
-    sp.defer = defer;
-    size_t n = strlen(text);
-    for (size_t i = 0; i < n; i += step) {
-        size_t k = n - i < step ? n - i : step;
-        ck_assert_int_eq(rd_split_feed(&sp, text + i, k, 0, &err), RD_OK);
-    }
-    ck_assert_int_eq(rd_split_feed(&sp, "", 0, 1, &err), RD_OK);
+    rd_strbuf out;
+    fx_split_run(&sp, text, step, defer, &out);
     *deferred = sp.deferred;
     *as_is = sp.as_is;
     rd_split_free(&sp);
-    return rd_strbuf_detach(&r.out);
+    return rd_strbuf_detach(&out);
 }
 
 #define PRE "/*!40101 SET NAMES utf8mb4 */;\n--\n"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../harness/restore/restore_int.h"
+#include "split_fixture.h"
 
 static const char PRE[] = "/*M!999999\\- enable the sandbox mode */ \n"
                           "-- MariaDB dump 10.19\n"
@@ -49,45 +50,14 @@ static const char BODY[] = "-- Sequence structure for `seq`\n"
                            "/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n"
                            "-- Dump completed on 2026-12-05";
 
-/* What the sink saw: [S] a section, [O] an ordered part, bytes as they came. */
-typedef struct rec {
-    rd_strbuf out;
-} rec;
-
-static rd_status r_section(void *ud, rd_error *err)
-{
-    return rd_strbuf_append(&((rec *)ud)->out, "[S]", err);
-}
-
-static rd_status r_ordered(void *ud, rd_error *err)
-{
-    return rd_strbuf_append(&((rec *)ud)->out, "[O]", err);
-}
-
-static rd_status r_bytes(void *ud, const char *buf, size_t n, rd_error *err)
-{
-    return rd_strbuf_append_n(&((rec *)ud)->out, buf, n, err);
-}
-
 /* Feed text in chunks of `step` bytes; the record and the preamble kept. */
 static unsigned locks;
 
 static void run(const char *text, size_t step, rd_strbuf *out, rd_strbuf *pre, int *unknown,
                 unsigned *sections)
 {
-    rec r;
     rd_split sp;
-    rd_error err;
-    rd_strbuf_init(&r.out, 0);
-    rd_split_sink sink = {.ud = &r, .section = r_section, .ordered = r_ordered, .bytes = r_bytes};
-    rd_split_init(&sp, &sink);
-    size_t n = strlen(text);
-    for (size_t i = 0; i < n; i += step) {
-        size_t k = n - i < step ? n - i : step;
-        ck_assert_int_eq(rd_split_feed(&sp, text + i, k, 0, &err), RD_OK);
-    }
-    ck_assert_int_eq(rd_split_feed(&sp, "", 0, 1, &err), RD_OK);
-    *out = r.out;
+    fx_split_run(&sp, text, step, 0, out);
     rd_strbuf_init(pre, 0);
     ck_assert_int_eq(rd_strbuf_append(pre, sp.preamble.data, NULL), RD_OK);
     *unknown = sp.unknown;

@@ -9,6 +9,7 @@
 #include "report_fixture.h"
 #include "restoredrill/fs.h"
 #include "restoredrill/report.h"
+#include "tmpdir_fixture.h"
 
 Suite *prometheus_suite(void);
 
@@ -74,9 +75,7 @@ END_TEST
 
 START_TEST(test_write_twice)
 {
-    char dir[] = "/tmp/rd-prom-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char *path = rd_fs_join(dir, "restoredrill.prom"), *text = NULL;
+    char *path = rd_fs_join(tmpdir, "restoredrill.prom"), *text = NULL;
     size_t len = 0;
     rd_error err;
     rd_report *full = fx_report();
@@ -93,16 +92,20 @@ START_TEST(test_write_twice)
         text, "restoredrill_last_success_timestamp_seconds{target=\"orders\"} 1700000000\n"));
     free(text);
     rd_report_free(full);
-    unlink(path);
-    rmdir(dir);
     free(path);
 }
 END_TEST
+
+static void setup(void)
+{
+    fx_tmpdir_make("/tmp/rd-prom-XXXXXX");
+}
 
 Suite *prometheus_suite(void)
 {
     Suite *s = suite_create("prometheus");
     TCase *tc = tcase_create("prometheus");
+    tcase_add_checked_fixture(tc, setup, fx_tmpdir_remove);
     tcase_add_test(tc, test_samples);
     tcase_add_test(tc, test_last_success_carried_over);
     tcase_add_test(tc, test_write_twice);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_fixture.h"
 #include "restoredrill/config.h"
 #include "restoredrill/drill.h"
 #include "restoredrill/s3set.h"
@@ -151,19 +152,6 @@ START_TEST(checksum_header)
 }
 END_TEST
 
-static const char *config_error(const char *target)
-{
-    static char msg[RD_ERROR_MSG_MAX];
-    char *text = rd_asprintf("{\"version\": 1, \"targets\": [%s]}", target);
-    rd_config *cfg = NULL;
-    rd_error err;
-    rd_status st = rd_config_parse(text, "drill.json", &rd_drill_drivers, &cfg, &err);
-    free(text);
-    rd_config_free(cfg);
-    snprintf(msg, sizeof msg, "%s", st == RD_OK ? "(loaded)" : err.msg);
-    return msg;
-}
-
 #define T "{\"name\": \"t\", \"engine\": \"s3\", "
 #define CAT "\"catalog\": {\"type\": \"s3-objects\", \"bucket\": \"b\"}, "
 #define VCAT "\"catalog\": {\"type\": \"s3-objects\", \"bucket\": \"b\", \"versions\": true}, "
@@ -172,46 +160,47 @@ static const char *config_error(const char *target)
 
 START_TEST(config_rules)
 {
-    ck_assert_str_eq(config_error(T CAT SCR REF "}"), "(loaded)");
-    ck_assert_str_eq(config_error(T VCAT SCR "\"sample\": {\"strategy\": \"pitr-random\"}}"),
+    ck_assert_str_eq(fx_targets_error(T CAT SCR REF "}"), "(loaded)");
+    ck_assert_str_eq(fx_targets_error(T VCAT SCR "\"sample\": {\"strategy\": \"pitr-random\"}}"),
                      "(loaded)");
-    ck_assert_str_eq(config_error(T CAT REF "}"),
+    ck_assert_str_eq(fx_targets_error(T CAT REF "}"),
                      "drill.json: targets[0].scratch.bucket: required key is missing (engine s3 "
                      "restores into a prefix of a bucket: {\"type\": \"server\", \"bucket\": B})");
-    ck_assert_str_eq(config_error(T CAT SCR "\"sample\": {\"strategy\": \"latest\"}}"),
+    ck_assert_str_eq(fx_targets_error(T CAT SCR "\"sample\": {\"strategy\": \"latest\"}}"),
                      "drill.json: targets[0].reference.listing: required key is missing (the "
                      "listing captured at backup time: restoredrill manifest --engine s3 --bucket "
                      "B --prefix P -o FILE)");
-    ck_assert_str_eq(config_error(T "\"catalog\": {\"type\": \"s3-objects\"}, " SCR REF "}"),
+    ck_assert_str_eq(fx_targets_error(T "\"catalog\": {\"type\": \"s3-objects\"}, " SCR REF "}"),
                      "drill.json: targets[0].catalog.bucket: required key is missing");
-    ck_assert_str_eq(config_error(T VCAT SCR "\"sample\": {\"strategy\": \"latest\"}}"),
+    ck_assert_str_eq(fx_targets_error(T VCAT SCR "\"sample\": {\"strategy\": \"latest\"}}"),
                      "drill.json: targets[0].sample.strategy: a versioned bucket "
                      "(catalog.versions) is sampled with \"pitr-random\" or \"pitr\", got "
                      "\"latest\"");
     ck_assert_str_eq(
-        config_error(T VCAT SCR REF ", \"sample\": {\"strategy\": \"pitr-random\"}}"),
+        fx_targets_error(T VCAT SCR REF ", \"sample\": {\"strategy\": \"pitr-random\"}}"),
         "drill.json: targets[0].reference.listing: not used with catalog.versions (the expected "
         "objects are the bucket's versions as of the target)");
-    ck_assert_str_eq(config_error(T CAT SCR REF ", \"sample\": {\"strategy\": \"pitr-random\"}}"),
-                     "drill.json: targets[0].sample.strategy: \"pitr-random\" needs a versioned "
-                     "bucket (\"versions\": true in the catalog)");
-    ck_assert_str_eq(config_error(T CAT "\"scratch\": {\"type\": \"ephemeral\"}, " REF "}"),
+    ck_assert_str_eq(
+        fx_targets_error(T CAT SCR REF ", \"sample\": {\"strategy\": \"pitr-random\"}}"),
+        "drill.json: targets[0].sample.strategy: \"pitr-random\" needs a versioned "
+        "bucket (\"versions\": true in the catalog)");
+    ck_assert_str_eq(fx_targets_error(T CAT "\"scratch\": {\"type\": \"ephemeral\"}, " REF "}"),
                      "drill.json: targets[0].scratch.type: engine s3 needs scratch type "
                      "\"server\" (a prefix in a bucket: {\"type\": \"server\", \"bucket\": B}), "
                      "got \"ephemeral\"\ndrill.json: targets[0].scratch.type: scratch type "
                      "\"ephemeral\" does not support engine \"s3\"");
-    ck_assert_str_eq(config_error(T CAT SCR REF ", \"restore\": {\"roles\": \"strict\"}}"),
+    ck_assert_str_eq(fx_targets_error(T CAT SCR REF ", \"restore\": {\"roles\": \"strict\"}}"),
                      "drill.json: targets[0].restore.roles: not supported for s3");
-    ck_assert_str_eq(config_error(T CAT SCR REF ", \"checks\": [{\"type\": \"smoke\", \"url\": "
-                                                "\"http://x\"}]}"),
+    ck_assert_str_eq(fx_targets_error(T CAT SCR REF ", \"checks\": [{\"type\": \"smoke\", \"url\": "
+                                                    "\"http://x\"}]}"),
                      "drill.json: targets[0].checks[0].type: check type \"smoke\" does not "
                      "support engine \"s3\"");
     ck_assert_str_eq(
-        config_error("{\"name\": \"t\", \"engine\": \"postgres\", " CAT "\"checks\": []}"),
+        fx_targets_error("{\"name\": \"t\", \"engine\": \"postgres\", " CAT "\"checks\": []}"),
         "drill.json: targets[0].catalog.type: catalog type \"s3-objects\" needs "
         "engine \"s3\"");
-    ck_assert_str_eq(config_error("{\"name\": \"t\", \"engine\": \"postgres\", \"catalog\": "
-                                  "{\"type\": \"dir\", \"path\": \"/x\"}, " REF "}"),
+    ck_assert_str_eq(fx_targets_error("{\"name\": \"t\", \"engine\": \"postgres\", \"catalog\": "
+                                      "{\"type\": \"dir\", \"path\": \"/x\"}, " REF "}"),
                      "drill.json: targets[0].reference.listing: only used with engine \"s3\"");
 }
 END_TEST

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_fixture.h"
 #include "restoredrill/check.h"
 #include "restoredrill/proc.h"
 #include "restoredrill/result.h"
@@ -105,40 +106,14 @@ static void remove_dir(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-typedef struct run {
-    rd_report *rep;
-    rd_target_result *t;
-    rd_target_cfg tc;
-    rd_check_cfg cc;
-    rd_check_ctx ctx;
-    cJSON *params;
-    rd_strlist vars;
-    const char **tvars;
-} run;
-
-static rd_status configure(run *r, const char *json, rd_error *err)
-{
-    memset(r, 0, sizeof *r);
-    r->rep = rd_report_new();
-    r->t = rd_report_add_target(r->rep, "t", "postgres");
-    r->params = cJSON_Parse(json);
-    ck_assert_msg(r->params != NULL, "bad json: %s", json);
-    r->tc.engine = RD_ENGINE_PG;
-    r->cc.type = (char *)"smoke";
-    r->cc.path = (char *)"targets[0].checks[3]";
-    r->cc.ct = rd_check_find("smoke");
-    ck_assert_ptr_nonnull(r->cc.ct);
-    r->cc.timeout = 60;
-    return r->cc.ct->configure(r->params, r->cc.path, RD_ENGINE_PG, &r->cc.state, err);
-}
+#define PATH "targets[0].checks[3]"
 
 /* {test.dir} and {test.port} in json are template variables. */
-static void run_smoke(run *r, const char *json)
+static void run_smoke(fx_run *r, const char *json)
 {
     char buf[600];
     rd_error err = {0};
-    rd_status st = configure(r, json, &err);
-    ck_assert_msg(st == RD_OK, "configure: %s", err.msg);
+    fx_start(r, RD_ENGINE_PG, PATH, 60, json);
     snprintf(buf, sizeof buf, "test.dir=%s", dir);
     ck_assert_int_eq(rd_strlist_push(&r->vars, buf, &err), RD_OK);
     snprintf(buf, sizeof buf, "test.port=%d", port);
@@ -147,43 +122,17 @@ static void run_smoke(run *r, const char *json)
         rd_strlist_push(&r->vars, "scratch.url=postgresql://app:s3cret@/db?host=/tmp", &err),
         RD_OK);
     r->tvars = rd_strlist_argv(&r->vars);
-    r->ctx.target = &r->tc;
-    r->ctx.check = &r->cc;
     r->ctx.tvars = r->tvars;
-    r->ctx.result = r->t;
-    rd_check_run_one(&r->ctx);
+    fx_run_check(r);
 }
 
-static void run_free(run *r)
-{
-    if (r->cc.ct && r->cc.ct->free)
-        r->cc.ct->free(r->cc.state);
-    cJSON_Delete(r->params);
-    rd_report_free(r->rep);
-    free(r->tvars);
-    rd_strlist_free(&r->vars);
-}
-
-static const rd_check_result *result(const run *r, const char *path)
+static const rd_check_result *result(const fx_run *r, const char *path)
 {
     char obj[256];
     snprintf(obj, sizeof obj, "GET http://127.0.0.1:%d%s", port, path);
-    for (size_t i = 0; i < r->t->nchecks; i++)
-        if (strcmp(r->t->checks[i].object, obj) == 0)
-            return &r->t->checks[i];
-    ck_abort_msg("no result for %s", obj);
-    return NULL;
+    return fx_result(r, obj);
 }
 
-static const char *prop(const rd_check_result *c, const char *name)
-{
-    for (size_t i = 0; i < c->nprops; i++)
-        if (strcmp(c->props[i].name, name) == 0)
-            return c->props[i].value;
-    return NULL;
-}
-
-/* 1 when pid is gone (or a zombie nobody reaped yet), waiting up to 3s. */
 static int gone(long pid)
 {
     for (int i = 0; i < 300; i++) {
@@ -258,16 +207,16 @@ START_TEST(probes_pass_and_fail)
                   "\"hello\", \"expect_status\": 201, \"expect_body\": \"got hello\"},"
                   "{\"url\": \"http://127.0.0.1:{test.port}/slow\", \"max_latency\": \"100ms\"},"
                   "{\"url\": \"http://127.0.0.1:{test.port}/slow?t\", \"timeout\": \"200ms\"}]}");
-    run r;
+    fx_run r;
     run_smoke(&r, fmt);
     ck_assert_uint_eq(r.t->nchecks, 11);
     const rd_check_result *c = result(&r, "/health");
     ck_assert_msg(c->status == RD_PASSED, "%s", c->message);
     ck_assert_msg(strncmp(c->message, "HTTP 200 in ", 12) == 0 && strstr(c->message, "ms"), "%s",
                   c->message);
-    ck_assert_ptr_nonnull(prop(c, "latency_ms"));
-    ck_assert_str_eq(prop(c, "attempts"), "1");
-    ck_assert_str_eq(prop(c, "http_status"), "200");
+    ck_assert_ptr_nonnull(fx_prop(c, "latency_ms"));
+    ck_assert_str_eq(fx_prop(c, "attempts"), "1");
+    ck_assert_str_eq(fx_prop(c, "http_status"), "200");
     ck_assert_str_eq(c->check, "smoke");
     /* the app's output, with the password masked */
     ck_assert_ptr_nonnull(c->output);
@@ -280,7 +229,7 @@ START_TEST(probes_pass_and_fail)
     ck_assert_str_eq(c->message, "HTTP 500, expected 200 (after retries)");
     ck_assert_str_eq(c->expected, "HTTP 200");
     ck_assert_str_eq(c->actual, "HTTP 500");
-    ck_assert_str_eq(prop(c, "attempts"), "3");
+    ck_assert_str_eq(fx_prop(c, "attempts"), "3");
     c = result(&r, "/health?json");
     ck_assert_int_eq(c->status, RD_FAILED);
     ck_assert_str_eq(c->message, "data.items[0].name is \"widget\", expected \"gadget\"");
@@ -315,7 +264,7 @@ START_TEST(probes_pass_and_fail)
     snprintf(want, sizeof want, "GET http://127.0.0.1:%d/slow?t: Operation timed out", port);
     ck_assert_msg(strncmp(c->message, want, strlen(want)) == 0, "%s", c->message);
     ck_assert_str_eq(c->actual, "no response");
-    run_free(&r);
+    fx_run_free(&r);
     assert_app_gone();
     remove_dir();
 }
@@ -326,7 +275,7 @@ START_TEST(app_never_ready_or_exits)
     if (!setup_app())
         return;
     char fmt[2048];
-    run r;
+    fx_run r;
     /* never listens: every probe fails once ready_timeout has passed */
     snprintf(
         fmt, sizeof fmt, "%s",
@@ -343,7 +292,7 @@ START_TEST(app_never_ready_or_exits)
     /* the app prints this at once; 4s leave a loaded machine time to start python */
     ck_assert_ptr_nonnull(c->output);
     ck_assert_ptr_nonnull(strstr(c->output, "app starting on"));
-    run_free(&r);
+    fx_run_free(&r);
     assert_app_gone();
 
     /* exits before it is ready: failed with its output */
@@ -357,7 +306,7 @@ START_TEST(app_never_ready_or_exits)
     ck_assert_str_eq(c->message, "the application exited with status 3 before it was ready");
     ck_assert_ptr_nonnull(c->output);
     ck_assert_ptr_nonnull(strstr(c->output, "boom: cannot connect"));
-    run_free(&r);
+    fx_run_free(&r);
     assert_app_gone();
 
     /* cannot start at all: error, not failed */
@@ -366,7 +315,7 @@ START_TEST(app_never_ready_or_exits)
     c = result(&r, "/health");
     ck_assert_int_eq(c->status, RD_ERROR);
     ck_assert_str_eq(c->message, "app: cannot run /nonexistent/app: No such file or directory");
-    run_free(&r);
+    fx_run_free(&r);
 
     /* no app and nothing listening: the probe fails, userinfo never shown */
     run_smoke(&r, "{\"type\": \"smoke\", \"probes\": [{\"url\": "
@@ -378,7 +327,7 @@ START_TEST(app_never_ready_or_exits)
     ck_assert_str_eq(c->object, obj);
     ck_assert_int_eq(c->status, RD_FAILED);
     ck_assert_ptr_null(strstr(c->message, ":pw@"));
-    run_free(&r);
+    fx_run_free(&r);
     remove_dir();
 }
 END_TEST
@@ -411,17 +360,8 @@ START_TEST(config_errors)
         {"{\"type\": \"smoke\", \"probes\": [{\"url\": \"http://x\", \"expect_status\": 999}]}",
          NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run r;
-        rd_error err = {0};
-        ck_assert_int_eq(configure(&r, cases[i].json, &err), RD_ERR_CONFIG);
-        if (cases[i].msg)
-            ck_assert_str_eq(err.msg, cases[i].msg);
-        else
-            ck_assert_msg(strncmp(err.msg, "targets[0].checks[3].", 21) == 0, "%s", err.msg);
-        ck_assert_ptr_null(r.cc.state);
-        run_free(&r);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        fx_config_error(RD_ENGINE_PG, PATH, cases[i].json, cases[i].msg, PATH ".");
 }
 END_TEST
 
