@@ -205,21 +205,46 @@ int rd_pgda_is_system_db(const char *name);
  * with RD_ERR_UNSUPPORTED "database X cannot be restored under a scratch
  * name on a shared server: its dump names the database itself (LINE); ...".
  * INSERT lines (MariaDB), COPY data (PostgreSQL) and comments pass as they
- * are. The result goes to next (may be NULL). */
+ * are.
+ *
+ * rd_db_rename_feed takes the byte stream (any split) and keeps at most
+ * RD_DB_RENAME_LINE bytes of it: a line up to that length is taken whole (as
+ * rd_db_rename_filter takes it); of a longer one the head decides what the
+ * line is (only a line's start holds a statement rewritten here), and the
+ * rest streams through, scanned in a window for what the whole line would
+ * have been searched for (a name, " FROM stdin;", " ON DATABASE "), so its
+ * memory does not follow the longest line of the dump. */
+#define RD_DB_RENAME_LINE (64 * 1024)
+
 typedef struct rd_db_rename {
     const rd_scratch *s;
     int pg;
-    rd_restore_line_fn next;
-    void *next_ud;
-    char *current;        /* the section's database (heap), NULL in the preamble */
-    char *quoted, *plain; /* its forms in the dump (plain: unquoted, when it can be) */
-    int in_copy;          /* PostgreSQL: inside COPY data */
-    size_t rewritten;     /* statements rewritten */
+    rd_section_filter *sections; /* the section filter in front of it, or NULL */
+    char *current;               /* the section's database (heap), NULL in the preamble */
+    char *quoted, *plain;        /* its forms in the dump (plain: unquoted, when it can be) */
+    int in_copy;                 /* PostgreSQL: inside COPY data */
+    size_t rewritten;            /* statements rewritten */
+    /* the byte stream (rd_db_rename_feed) */
+    size_t cap;       /* bytes of buf: RD_DB_RENAME_LINE (a test may set less, >= 8192) */
+    char *buf;        /* the head of the current line, then the window of a long one */
+    size_t len;       /* bytes in buf */
+    int mode;         /* 0: buf holds a line's head; else a long line's rest passes or is scanned */
+    int kind;         /* scanned: 1 a COPY line, 2 GRANT / REVOKE / SECURITY LABEL, 0 another */
+    size_t off, next; /* scanned: the line offset of buf[0], of the next position to examine */
+    int db_seen;      /* scanned: the first "DATABASE " was examined */
+    int pending;      /* scanned: the line names the database (refused at its end unless ...) */
+    char show[121];   /* a long line's first bytes, for a refusal */
+    rd_strbuf mid;    /* what the section filter passed */
 } rd_db_rename;
-void rd_db_rename_init(rd_db_rename *r, const rd_scratch *s, int pg, rd_restore_line_fn next,
-                       void *next_ud);
+/* sections (may be NULL) is fed first and must outlive the filter. */
+void rd_db_rename_init(rd_db_rename *r, const rd_scratch *s, int pg, rd_section_filter *sections);
 void rd_db_rename_free(rd_db_rename *r);
+/* One complete line (rd_restore_line_fn). */
 rd_status rd_db_rename_filter(void *ud, const char *line, size_t n, rd_strbuf *emit, rd_error *err);
+/* The byte stream (rd_restore_chunk_fn): through the section filter, then
+ * line by line as above. */
+rd_status rd_db_rename_feed(void *ud, const char *buf, size_t n, int final, rd_strbuf *emit,
+                            rd_error *err);
 
 /* --- pg_dumpall globals (harness/restore/pg_dumpall_filter.c) ---
  * A line filter (rd_restore_line_fn) for pg_dumpall output that went
