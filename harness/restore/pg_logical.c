@@ -57,6 +57,8 @@ static rd_status exec_list(const char *tool, const rd_strlist *argv, const rd_st
                           .stream = stream,
                           .trailer = trailer,
                           .filter = filter,
+                          /* long lines (COPY rows) stream past the roles filter */
+                          .long_line = filter == rd_pg_roles_filter ? rd_pg_roles_long : NULL,
                           .filter_ud = ud,
                           .capture = capture,
                           .deadline = deadline};
@@ -250,6 +252,7 @@ static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd
                               .stream = a,
                               .trailer = rd_section_pgdumpall.trailer,
                               .filter = rd_pgda_lines_filter,
+                              .long_line = rd_pgda_lines_long,
                               .filter_ud = &globals,
                               /* the sections, then each database under its scratch name */
                               .chunk_filter = renamed ? rd_db_rename_feed : pg_chunk,

@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "../../harness/restore/restore_int.h"
+#include "restoredrill/sha256.h"
 
 static rd_scratch *mapped(const char *from1, const char *to1, const char *from2, const char *to2)
 {
@@ -412,6 +415,85 @@ START_TEST(test_stream_64mib)
 }
 END_TEST
 
+/* The restore's line filter for PostgreSQL (the roles filter, no-owner)
+ * with a COPY row of 64 MiB: rd_restore_exec feeds sha256sum, which gets
+ * exactly the filtered dump (ALTER ... OWNER and GRANT dropped, the row as
+ * it is) while the process' peak memory grows by far less than the row
+ * (the rest of the long line passes as it comes instead of being gathered). */
+static long peak_kib(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+START_TEST(test_restore_long_copy_row)
+{
+    const char *head = "SET client_encoding = 'UTF8';\nALTER TABLE public.t OWNER TO bob;\n"
+                       "COPY public.t (b) FROM stdin;\n1\t\\\\x";
+    const char *tail = "\n\\.\nGRANT SELECT ON TABLE public.t TO bob;\n"
+                       "-- PostgreSQL database dump complete\n\n";
+    const char *kept_head =
+        "SET client_encoding = 'UTF8';\nCOPY public.t (b) FROM stdin;\n1\t\\\\x";
+    const char *kept_tail = "\n\\.\n-- PostgreSQL database dump complete\n\n";
+    char path[] = "/tmp/rd-test-longline-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    static char chunk[65536];
+    rd_sha256 *h = NULL;
+    ck_assert_int_eq(rd_sha256_new(&h, NULL), RD_OK);
+    ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    rd_sha256_update(h, kept_head, strlen(kept_head));
+    for (size_t done = 0; done < BIG; done += sizeof chunk) {
+        for (size_t i = 0; i < sizeof chunk; i++)
+            chunk[i] = "0123456789abcdef"[((done + i) * 7) % 16];
+        ck_assert_int_eq(write(fd, chunk, sizeof chunk), (ssize_t)sizeof chunk);
+        rd_sha256_update(h, chunk, sizeof chunk);
+    }
+    ck_assert_int_eq(write(fd, tail, strlen(tail)), (ssize_t)strlen(tail));
+    rd_sha256_update(h, kept_tail, strlen(kept_tail));
+    close(fd);
+    char want[RD_SHA256_HEX_LEN + 1];
+    rd_sha256_final_hex(h, want);
+    rd_sha256_free(h);
+
+    rd_artifact *a = NULL;
+    rd_error err;
+    rd_error_clear(&err);
+    ck_assert_int_eq(rd_artifact_open(path, NULL, &a, &err), RD_OK);
+    rd_pg_roles roles;
+    rd_pg_roles_init(&roles, RD_PG_ROLES_NO_OWNER);
+    rd_strbuf cap;
+    rd_strbuf_init(&cap, 0);
+    char *tool = rd_restore_tool_path("sha256sum");
+    ck_assert_ptr_nonnull(tool);
+    const char *const argv[] = {tool, NULL};
+    rd_restore_job job = {.tool = "sha256sum",
+                          .argv = argv,
+                          .stream = a,
+                          .trailer = "-- PostgreSQL database dump complete",
+                          .filter = rd_pg_roles_filter,
+                          .long_line = rd_pg_roles_long,
+                          .filter_ud = &roles,
+                          .capture = &cap};
+    rd_restore_outcome out;
+    memset(&out, 0, sizeof out);
+    long before = peak_kib();
+    rd_status st = rd_restore_exec(&job, &out, &err);
+    long grown = peak_kib() - before;
+    ck_assert_msg(st == RD_OK, "%s", err.msg);
+    ck_assert_uint_ge(cap.len, RD_SHA256_HEX_LEN);
+    ck_assert(memcmp(cap.data, want, RD_SHA256_HEX_LEN) == 0);
+    ck_assert_msg(grown < 16 * 1024, "peak memory grew by %ld KiB for a 64 MiB line", grown);
+    rd_restore_outcome_free(&out);
+    rd_strbuf_free(&cap);
+    rd_pg_roles_free(&roles);
+    rd_artifact_free(a);
+    free(tool);
+    unlink(path);
+}
+END_TEST
+
 Suite *db_rename_suite(void);
 Suite *db_rename_suite(void)
 {
@@ -422,6 +504,7 @@ Suite *db_rename_suite(void)
     tcase_add_test(tc, test_stream_mariadb);
     tcase_add_test(tc, test_stream_pg);
     tcase_add_test(tc, test_stream_64mib);
+    tcase_add_test(tc, test_restore_long_copy_row);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
