@@ -76,6 +76,14 @@ static const char *regex_too_costly(const char *re)
     return NULL;
 }
 
+/* 1 when s holds nothing but white space. */
+static int only_space(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    return *s == '\0';
+}
+
 /* A plain decimal number (no hex, inf or nan), surrounding blanks allowed. */
 static int parse_number(const char *s, double *out)
 {
@@ -93,9 +101,7 @@ static int parse_number(const char *s, double *out)
     double d = strtod(s, &end);
     if (end == s || errno == ERANGE || !isfinite(d))
         return 0;
-    while (isspace((unsigned char)*end))
-        end++;
-    if (*end)
+    if (!only_space(end))
         return 0;
     *out = d;
     return 1;
@@ -113,9 +119,7 @@ static int parse_integer(const char *s, long long *out)
     long long v = strtoll(s, &end, 10);
     if (end == s || errno != 0)
         return 0;
-    while (isspace((unsigned char)*end))
-        end++;
-    if (*end)
+    if (!only_space(end))
         return 0;
     *out = v;
     return 1;

@@ -75,10 +75,7 @@ static char *history_line(const rd_report *r, const char *prev)
          * passed drill proves [point_created_at, target_time] restorable */
         rd_json_put_time(to, "target_time", t->point.base ? t->point.target_time_ms : 0, &oom);
         rd_json_put_time(to, "reached_time", t->point.base ? t->point.reached_time_ms : 0, &oom);
-        if (!to || !cJSON_AddItemToArray(targets, to)) {
-            cJSON_Delete(to);
-            oom = 1;
-        }
+        rd_json_push(targets, to, &oom);
     }
     rd_json_put(o, "targets", targets, &oom);
     if (!oom)

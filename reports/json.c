@@ -66,10 +66,7 @@ static cJSON *pitr_coverage(const rd_target_result *t, int *oom)
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr && i < t->npitr_proven; i++) {
         cJSON *x = span_json(t->pitr_proven[i].from_ms, t->pitr_proven[i].to_ms, oom);
-        if (!x || !cJSON_AddItemToArray(arr, x)) {
-            cJSON_Delete(x);
-            *oom = 1;
-        }
+        rd_json_push(arr, x, oom);
     }
     rd_json_put(p, "proven", arr, oom);
     rd_json_put(p, "this_drill",
@@ -94,10 +91,7 @@ static cJSON *strv_json(char *const *v, size_t n, int *oom)
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < n; i++) {
         cJSON *it = rd_json_str_or_null(v[i]);
-        if (!it || !cJSON_AddItemToArray(a, it)) {
-            cJSON_Delete(it);
-            *oom = 1;
-        }
+        rd_json_push(a, it, oom);
     }
     return a;
 }
@@ -183,10 +177,7 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
         rd_json_put_str(p, "status", rd_verdict_name(t->phases[i].status), oom);
         rd_json_put_time(p, "started_at", t->phases[i].started_at_ms, oom);
         rd_json_put_time(p, "finished_at", t->phases[i].finished_at_ms, oom);
-        if (!p || !cJSON_AddItemToArray(ph, p)) {
-            cJSON_Delete(p);
-            *oom = 1;
-        }
+        rd_json_push(ph, p, oom);
     }
     rd_json_put(o, "phases", ph, oom);
 
@@ -210,27 +201,16 @@ static cJSON *target_json(const rd_target_result *t, int *oom)
     cJSON *checks = cJSON_CreateArray();
     for (size_t i = 0; checks && i < t->nchecks; i++) {
         cJSON *c = check_json(&t->checks[i], oom);
-        if (!c || !cJSON_AddItemToArray(checks, c)) {
-            cJSON_Delete(c);
-            *oom = 1;
-        }
+        rd_json_push(checks, c, oom);
     }
     rd_json_put(o, "checks", checks, oom);
     put_redacted(o, "error", t->error, oom);
     rd_json_put_str(o, "notes", t->notes, oom);
     if (t->databases_total > 0) {
         cJSON *d = cJSON_CreateObject();
-        cJSON *drilled = cJSON_CreateArray();
         put_count(d, "total", t->databases_total, oom);
         put_count(d, "matched", t->databases_matched, oom);
-        for (size_t i = 0; drilled && i < t->ndatabases; i++) {
-            cJSON *n = rd_json_str_or_null(t->databases[i]);
-            if (!n || !cJSON_AddItemToArray(drilled, n)) {
-                cJSON_Delete(n);
-                *oom = 1;
-            }
-        }
-        rd_json_put(d, "drilled", drilled, oom);
+        rd_json_put(d, "drilled", strv_json(t->databases, t->ndatabases, oom), oom);
         rd_json_put(o, "databases", d, oom);
     }
     rd_json_put(o, "controls", strv_json(t->controls, t->ncontrols, oom), oom);
@@ -294,10 +274,7 @@ static cJSON *report_json(const rd_report *r, int *oom)
     cJSON *targets = cJSON_CreateArray();
     for (size_t i = 0; targets && i < r->ntargets; i++) {
         cJSON *t = target_json(&r->targets[i], oom);
-        if (!t || !cJSON_AddItemToArray(targets, t)) {
-            cJSON_Delete(t);
-            *oom = 1;
-        }
+        rd_json_push(targets, t, oom);
     }
     rd_json_put(root, "targets", targets, oom);
 

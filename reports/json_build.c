@@ -14,6 +14,14 @@ void rd_json_put(cJSON *obj, const char *key, cJSON *item, int *oom)
     }
 }
 
+void rd_json_push(cJSON *arr, cJSON *item, int *oom)
+{
+    if (!item || !arr || !cJSON_AddItemToArray(arr, item)) {
+        cJSON_Delete(item);
+        *oom = 1;
+    }
+}
+
 cJSON *rd_json_str_or_null(const char *s)
 {
     if (!s)

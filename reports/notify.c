@@ -32,10 +32,7 @@ char *rd_notify_body(const rd_report *r)
         char *red = rd_text_redact_dup(r->targets[i].error);
         rd_json_put_str(t, "error", red, &oom);
         free(red);
-        if (!t || !cJSON_AddItemToArray(ts, t)) {
-            cJSON_Delete(t);
-            oom = 1;
-        }
+        rd_json_push(ts, t, &oom);
     }
     if (!ts || !cJSON_AddItemToObject(o, "targets", ts)) {
         cJSON_Delete(ts);

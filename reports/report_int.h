@@ -48,6 +48,8 @@ char *rd_text_iso_nozone(int64_t ms, char *buf, size_t bufsz);
  * of returning it. */
 /* Add item (may be NULL: a failed allocation) to obj under key. */
 void rd_json_put(cJSON *obj, const char *key, cJSON *item, int *oom);
+/* Append item to the array arr; on failure item is freed and *oom set. */
+void rd_json_push(cJSON *arr, cJSON *item, int *oom);
 /* s with invalid UTF-8 replaced by U+FFFD, JSON null for NULL; NULL on
  * allocation failure. */
 cJSON *rd_json_str_or_null(const char *s);

@@ -266,6 +266,22 @@ static int backup_cmp(const void *x, const void *y)
 }
 
 /* Reach of each backup, the gaps and the window. */
+rd_status rd_pg_arch_publish(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_points *out,
+                             rd_error *err)
+{
+    rd_archive *ar = calloc(1, sizeof *ar);
+    rd_status st =
+        ar ? rd_pg_arch_compute(a, bs, n, ar, err) : RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == RD_OK && i < n; i++)
+        st = rd_points_push(out, &bs[i].pt, err);
+    if (st == RD_OK) {
+        out->archive = ar;
+        ar = NULL;
+    }
+    rd_archive_free(ar);
+    return st;
+}
+
 rd_status rd_pg_arch_compute(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_archive *ar,
                              rd_error *err)
 {

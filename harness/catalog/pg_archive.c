@@ -358,7 +358,6 @@ static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
     arch a;
     rd_pg_backup *bs = NULL;
     size_t nb = 0, cap = 0;
-    rd_archive *ar = NULL;
     rd_loc *base = NULL;
     rd_loc_entries dirs = {NULL, 0};
     rd_status st;
@@ -397,25 +396,13 @@ static rd_status pga_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
         }
         nb++;
     }
-    if (!(ar = calloc(1, sizeof *ar))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((st = rd_pg_arch_compute(&a.w, bs, nb, ar, err)) != RD_OK)
-        goto out;
-    for (size_t i = 0; i < nb; i++) {
-        if ((st = rd_points_push(out, &bs[i].pt, err)) != RD_OK)
-            goto out;
-    }
-    out->archive = ar;
-    ar = NULL;
+    st = rd_pg_arch_publish(&a.w, bs, nb, out, err);
 out:
     rd_loc_entries_free(&dirs);
     rd_loc_free(base);
     for (size_t i = 0; i < nb; i++)
         rd_point_clear(&bs[i].pt);
     free(bs);
-    rd_archive_free(ar);
     arch_free(&a);
     return st;
 }

@@ -134,6 +134,11 @@ uint32_t rd_pg_arch_tli_at(const rd_pg_arch *a, uint64_t segno);
  * of the first usable backup after that (+RD_PITR_END_SLACK_MS). */
 rd_status rd_pg_arch_compute(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_archive *ar,
                              rd_error *err);
+/* The end of a physical catalog's list: rd_pg_arch_compute into a new
+ * archive, then each backup's point pushed to out and the archive attached
+ * (out->archive). The points stay the caller's to clear. */
+rd_status rd_pg_arch_publish(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_points *out,
+                             rd_error *err);
 
 /* The path of a PostgreSQL client tool (pg_waldump, ...): PATH, then the
  * newest /usr/lib/postgresql/N/bin. Heap or NULL. */

@@ -272,7 +272,6 @@ static rd_status pgbr_list(const rd_catalog_cfg *c, rd_points *out, rd_error *er
     fetch_ctx fc = {c};
     rd_pg_backup *bs = NULL;
     size_t nb = 0;
-    rd_archive *ar = NULL;
     rd_status st;
     memset(&a, 0, sizeof a);
     a.fetch = pgbr_fetch;
@@ -315,22 +314,11 @@ static rd_status pgbr_list(const rd_catalog_cfg *c, rd_points *out, rd_error *er
         }
         nb++;
     }
-    if (!(ar = calloc(1, sizeof *ar))) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((st = rd_pg_arch_compute(&a, bs, nb, ar, err)) != RD_OK)
-        goto out;
-    for (size_t i = 0; i < nb; i++)
-        if ((st = rd_points_push(out, &bs[i].pt, err)) != RD_OK)
-            goto out;
-    out->archive = ar;
-    ar = NULL;
+    st = rd_pg_arch_publish(&a, bs, nb, out, err);
 out:
     for (size_t i = 0; i < nb; i++)
         rd_point_clear(&bs[i].pt);
     free(bs);
-    rd_archive_free(ar);
     rd_pg_arch_free(&a);
     cJSON_Delete(doc);
     return st;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "restoredrill/config.h"
+#include "restoredrill/drill.h"
 #include "restoredrill/log.h"
 
 #define GLOBAL_OPTS "[--quiet | --verbose] [--no-progress]"
@@ -198,6 +200,16 @@ int rd_cli_opt_value(int argc, char **argv, int *i, const char *name, const char
         return 0;
     *val = *i + 1 < argc ? argv[++*i] : NULL;
     return 1;
+}
+
+int rd_cli_load_config(const char *file, struct rd_config **cfg)
+{
+    rd_error err;
+    rd_error_clear(&err);
+    if (rd_config_load(file, &rd_drill_drivers, cfg, &err) == RD_OK)
+        return RD_EXIT_OK;
+    rd_cli_print_error(err.msg);
+    return RD_EXIT_USAGE;
 }
 
 void rd_cli_print_error(const char *msg)

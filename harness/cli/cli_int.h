@@ -31,6 +31,9 @@ struct rd_config;
 struct rd_coverage;
 char *rd_cli_history_path(const struct rd_config *cfg, const char *out_dir);
 struct rd_coverage *rd_cli_coverage_for_run(const struct rd_config *cfg, const char *out_dir);
+/* cli.c: load the configuration file with the drill's drivers (*cfg);
+ * its error printed (rd_cli_print_error) and RD_EXIT_USAGE when it cannot. */
+int rd_cli_load_config(const char *file, struct rd_config **cfg);
 /* validate_probe.c: check what can be checked without a scratch instance
  * (a dir catalog's directory and pattern, the live reference's connection);
  * one stderr line per problem; returns how many. */

@@ -279,11 +279,8 @@ int rd_cmd_coverage(int argc, char **argv)
         rc = rd_cli_usage_error("coverage", "%s", "no configuration given");
         goto out;
     }
-    if (rd_config_load(a.file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
-        rd_cli_print_error(err.msg);
-        rc = RD_EXIT_USAGE;
+    if ((rc = rd_cli_load_config(a.file, &cfg)) != RD_EXIT_OK)
         goto out;
-    }
     for (size_t i = 0; i < a.ntargets; i++)
         if (!rd_config_target(cfg, a.targets[i])) {
             rc = rd_cli_usage_error("coverage", "no target named \"%s\"", a.targets[i]);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_int.h"
 #include "restoredrill/cli.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/config.h"
@@ -108,10 +109,8 @@ int rd_cmd_gc(int argc, char **argv)
     }
     if (!file)
         return usage("missing CONFIG", "");
-    if (rd_config_load(file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
-        rd_cli_print_error(err.msg);
+    if (rd_cli_load_config(file, &cfg) != RD_EXIT_OK)
         return RD_EXIT_USAGE;
-    }
     /* the default rundir always: a config may have changed since the run died */
     const rd_scratch_type *eph = rd_scratch_find("ephemeral");
     if (eph)

@@ -174,11 +174,8 @@ int rd_cmd_run(int argc, char **argv)
     rc = parse_run(argc, argv, &a);
     if (rc != RD_EXIT_OK)
         goto out;
-    if (rd_config_load(a.s.file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
-        rd_cli_print_error(err.msg);
-        rc = RD_EXIT_USAGE;
+    if ((rc = rd_cli_load_config(a.s.file, &cfg)) != RD_EXIT_OK)
         goto out;
-    }
     if (!a.o.dry_run)
         rd_abort_install_handlers();
     if ((cov = rd_cli_coverage_for_run(cfg, a.o.out_dir))) { /* least-verified, coverage */
@@ -436,11 +433,8 @@ int rd_cmd_list(int argc, char **argv)
     rc = parse_list(argc, argv, &a);
     if (rc != RD_EXIT_OK)
         goto out;
-    if (rd_config_load(a.s.file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
-        rd_cli_print_error(err.msg);
-        rc = RD_EXIT_USAGE;
+    if ((rc = rd_cli_load_config(a.s.file, &cfg)) != RD_EXIT_OK)
         goto out;
-    }
     for (size_t i = 0; i < a.s.ntargets; i++) {
         if (!rd_config_target(cfg, a.s.targets[i])) {
             fprintf(stderr, "restoredrill: list: no target named \"%s\" in %s\n", a.s.targets[i],

@@ -283,10 +283,8 @@ int rd_cmd_validate(int argc, char **argv)
     rd_config *cfg = NULL;
     rd_error err;
     rd_error_clear(&err);
-    if (rd_config_load(file, &rd_drill_drivers, &cfg, &err) != RD_OK) {
-        rd_cli_print_error(err.msg);
+    if (rd_cli_load_config(file, &cfg) != RD_EXIT_OK)
         return RD_EXIT_USAGE;
-    }
     print_plan(cfg);
     size_t problems = offline ? 0 : rd_cli_validate_probe(cfg);
     if (problems)

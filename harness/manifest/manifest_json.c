@@ -258,21 +258,31 @@ static const cJSON *get_array(loader *ld, const cJSON *obj, const char *key, con
     return v;
 }
 
+/* The array obj[key] (as get_array) into *arr, and calloc'd room for its
+ * elements of `size` bytes into *room (NULL when it has none). */
+static rd_status get_array_room(loader *ld, const cJSON *obj, const char *key, const char *field,
+                                size_t size, const cJSON **arr, void **room)
+{
+    rd_status st = RD_OK;
+    *room = NULL;
+    *arr = get_array(ld, obj, key, field, &st);
+    size_t n = *arr ? (size_t)cJSON_GetArraySize(*arr) : 0;
+    if (st == RD_OK && n && !(*room = calloc(n, size)))
+        st = RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
+    return st;
+}
+
 static rd_status load_strv(loader *ld, const cJSON *obj, const char *key, const char *prefix,
                            char ***out, size_t *n)
 {
     char field[256];
     rd_status st = RD_OK;
     snprintf(field, sizeof field, "%s%s", prefix, key);
-    const cJSON *a = get_array(ld, obj, key, field, &st);
-    if (!a)
+    const cJSON *a;
+    void *room;
+    if ((st = get_array_room(ld, obj, key, field, sizeof(char *), &a, &room)) != RD_OK || !room)
         return st;
-    size_t cnt = (size_t)cJSON_GetArraySize(a);
-    if (cnt == 0)
-        return RD_OK;
-    char **v = calloc(cnt, sizeof *v);
-    if (!v)
-        return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
+    char **v = room;
     *out = v;
     size_t i = 0;
     const cJSON *it;
@@ -296,15 +306,12 @@ static rd_status load_named(loader *ld, const cJSON *obj, const char *key, const
     char field[256];
     rd_status st = RD_OK;
     snprintf(field, sizeof field, "%s%s", prefix, key);
-    const cJSON *a = get_array(ld, obj, key, field, &st);
-    if (!a)
+    const cJSON *a;
+    void *room;
+    if ((st = get_array_room(ld, obj, key, field, sizeof(rd_manifest_named), &a, &room)) != RD_OK ||
+        !room)
         return st;
-    size_t cnt = (size_t)cJSON_GetArraySize(a);
-    if (cnt == 0)
-        return RD_OK;
-    rd_manifest_named *v = calloc(cnt, sizeof *v);
-    if (!v)
-        return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
+    rd_manifest_named *v = room;
     *out = v;
     size_t i = 0;
     const cJSON *it;
@@ -352,37 +359,33 @@ static rd_status load_table(loader *ld, const cJSON *o, size_t idx, rd_manifest_
     if ((st = get_int(ld, o, "rows", f, 0, &t->rows)) != RD_OK)
         return st;
     snprintf(f, sizeof f, "%scolumns", p);
-    const cJSON *cols = get_array(ld, o, "columns", f, &st);
-    if (st != RD_OK)
+    const cJSON *cols;
+    void *room;
+    if ((st = get_array_room(ld, o, "columns", f, sizeof *t->columns, &cols, &room)) != RD_OK)
         return st;
-    size_t ncols = cols ? (size_t)cJSON_GetArraySize(cols) : 0;
-    if (ncols) {
-        t->columns = calloc(ncols, sizeof *t->columns);
-        if (!t->columns)
-            return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
-        size_t i = 0;
-        const cJSON *c;
-        cJSON_ArrayForEach(c, cols)
-        {
-            t->ncolumns = i + 1;
-            if (!cJSON_IsObject(c)) {
-                snprintf(f, sizeof f, "%scolumns[%zu]", p, i);
-                return bad(ld, f, "an object");
-            }
-            snprintf(f, sizeof f, "%scolumns[%zu].name", p, i);
-            if ((st = get_str(ld, c, "name", f, 1, &t->columns[i].name)) != RD_OK)
-                return st;
-            snprintf(f, sizeof f, "%scolumns[%zu].type", p, i);
-            if ((st = get_str(ld, c, "type", f, 1, &t->columns[i].type)) != RD_OK)
-                return st;
-            const cJSON *nb = cJSON_GetObjectItemCaseSensitive(c, "nullable");
-            if (nb && !cJSON_IsBool(nb)) {
-                snprintf(f, sizeof f, "%scolumns[%zu].nullable", p, i);
-                return bad(ld, f, "true or false");
-            }
-            t->columns[i].nullable = nb ? cJSON_IsTrue(nb) : 1;
-            i++;
+    t->columns = room;
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cols)
+    {
+        t->ncolumns = i + 1;
+        if (!cJSON_IsObject(c)) {
+            snprintf(f, sizeof f, "%scolumns[%zu]", p, i);
+            return bad(ld, f, "an object");
         }
+        snprintf(f, sizeof f, "%scolumns[%zu].name", p, i);
+        if ((st = get_str(ld, c, "name", f, 1, &t->columns[i].name)) != RD_OK)
+            return st;
+        snprintf(f, sizeof f, "%scolumns[%zu].type", p, i);
+        if ((st = get_str(ld, c, "type", f, 1, &t->columns[i].type)) != RD_OK)
+            return st;
+        const cJSON *nb = cJSON_GetObjectItemCaseSensitive(c, "nullable");
+        if (nb && !cJSON_IsBool(nb)) {
+            snprintf(f, sizeof f, "%scolumns[%zu].nullable", p, i);
+            return bad(ld, f, "true or false");
+        }
+        t->columns[i].nullable = nb ? cJSON_IsTrue(nb) : 1;
+        i++;
     }
     if ((st = load_strv(ld, o, "primary_key", p, &t->primary_key, &t->npk)) != RD_OK)
         return st;
@@ -402,6 +405,24 @@ static rd_status load_table(loader *ld, const cJSON *o, size_t idx, rd_manifest_
             return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
     }
     return RD_OK;
+}
+
+static rd_status load_sequence(loader *ld, const cJSON *o, size_t idx, rd_manifest_sequence *q)
+{
+    char fld[96];
+    rd_status st;
+    if (!cJSON_IsObject(o)) {
+        snprintf(fld, sizeof fld, "sequences[%zu]", idx);
+        return bad(ld, fld, "an object");
+    }
+    snprintf(fld, sizeof fld, "sequences[%zu].schema", idx);
+    if ((st = get_str(ld, o, "schema", fld, 0, &q->schema)) != RD_OK)
+        return st;
+    snprintf(fld, sizeof fld, "sequences[%zu].name", idx);
+    if ((st = get_str(ld, o, "name", fld, 1, &q->name)) != RD_OK)
+        return st;
+    snprintf(fld, sizeof fld, "sequences[%zu].value", idx);
+    return get_int(ld, o, "value", fld, 1, &q->value);
 }
 
 /* artifact.sections: every piece with its offset, length and sha256, and
@@ -500,76 +521,48 @@ static rd_status load_root(loader *ld, const cJSON *root, rd_manifest *m)
     }
     if ((st = get_time(ld, root, "heartbeat", "heartbeat", &m->heartbeat_ms)) != RD_OK)
         return st;
-    const cJSON *tables = get_array(ld, root, "tables", "tables", &st);
-    if (st != RD_OK)
+    const cJSON *arr, *it;
+    void *room;
+    if ((st = get_array_room(ld, root, "tables", "tables", sizeof *m->tables, &arr, &room)) !=
+        RD_OK)
         return st;
-    size_t nt = tables ? (size_t)cJSON_GetArraySize(tables) : 0;
-    if (nt) {
-        m->tables = calloc(nt, sizeof *m->tables);
-        if (!m->tables)
-            return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
-        const cJSON *t;
-        cJSON_ArrayForEach(t, tables)
-        {
-            size_t i = m->ntables++;
-            if ((st = load_table(ld, t, i, &m->tables[i])) != RD_OK)
-                return st;
-        }
+    m->tables = room;
+    cJSON_ArrayForEach(it, arr)
+    {
+        size_t i = m->ntables++;
+        if ((st = load_table(ld, it, i, &m->tables[i])) != RD_OK)
+            return st;
     }
-    const cJSON *seqs = get_array(ld, root, "sequences", "sequences", &st);
-    if (st != RD_OK)
+    if ((st = get_array_room(ld, root, "sequences", "sequences", sizeof *m->sequences, &arr,
+                             &room)) != RD_OK)
         return st;
-    size_t ns = seqs ? (size_t)cJSON_GetArraySize(seqs) : 0;
-    if (ns) {
-        m->sequences = calloc(ns, sizeof *m->sequences);
-        if (!m->sequences)
-            return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
-        const cJSON *s;
-        cJSON_ArrayForEach(s, seqs)
-        {
-            size_t i = m->nsequences++;
-            char fld[96];
-            if (!cJSON_IsObject(s)) {
-                snprintf(fld, sizeof fld, "sequences[%zu]", i);
-                return bad(ld, fld, "an object");
-            }
-            snprintf(fld, sizeof fld, "sequences[%zu].schema", i);
-            if ((st = get_str(ld, s, "schema", fld, 0, &m->sequences[i].schema)) != RD_OK)
-                return st;
-            snprintf(fld, sizeof fld, "sequences[%zu].name", i);
-            if ((st = get_str(ld, s, "name", fld, 1, &m->sequences[i].name)) != RD_OK)
-                return st;
-            snprintf(fld, sizeof fld, "sequences[%zu].value", i);
-            if ((st = get_int(ld, s, "value", fld, 1, &m->sequences[i].value)) != RD_OK)
-                return st;
-        }
+    m->sequences = room;
+    cJSON_ArrayForEach(it, arr)
+    {
+        size_t i = m->nsequences++;
+        if ((st = load_sequence(ld, it, i, &m->sequences[i])) != RD_OK)
+            return st;
     }
     if ((st = load_strv(ld, root, "views", "", &m->views, &m->nviews)) != RD_OK ||
         (st = load_strv(ld, root, "routines", "", &m->routines, &m->nroutines)) != RD_OK ||
         (st = load_strv(ld, root, "triggers", "", &m->triggers, &m->ntriggers)) != RD_OK)
         return st;
-    const cJSON *dbs = get_array(ld, root, "databases", "databases", &st);
-    if (st != RD_OK)
+    if ((st = get_array_room(ld, root, "databases", "databases", sizeof *m->databases, &arr,
+                             &room)) != RD_OK)
         return st;
-    size_t nd = dbs ? (size_t)cJSON_GetArraySize(dbs) : 0;
-    if (nd) {
-        m->databases = calloc(nd, sizeof *m->databases);
-        if (!m->databases)
+    m->databases = room;
+    cJSON_ArrayForEach(it, arr)
+    {
+        size_t i = m->ndatabases;
+        if (!(m->databases[i] = rd_manifest_new(m->engine)))
             return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
-        const cJSON *d;
-        cJSON_ArrayForEach(d, dbs)
-        {
-            size_t i = m->ndatabases;
-            if (!(m->databases[i] = rd_manifest_new(m->engine)))
-                return RD_ERR(ld->err, RD_ERR_NOMEM, "out of memory reading manifest %s", ld->file);
-            m->ndatabases++;
-            if ((st = load_root(ld, d, m->databases[i])) != RD_OK)
-                return rd_error_prefix(ld->err, "databases[%zu]: ", i);
-            if (!m->databases[i]->database) {
-                char fld[48];
-                snprintf(fld, sizeof fld, "databases[%zu].database", i);
-                return bad(ld, fld, "a string");
-            }
+        m->ndatabases++;
+        if ((st = load_root(ld, it, m->databases[i])) != RD_OK)
+            return rd_error_prefix(ld->err, "databases[%zu]: ", i);
+        if (!m->databases[i]->database) {
+            char fld[48];
+            snprintf(fld, sizeof fld, "databases[%zu].database", i);
+            return bad(ld, fld, "a string");
         }
     }
     return RD_OK;

@@ -127,6 +127,21 @@ static rd_status run_tool(const char *const *argv, const char *const *env, doubl
     return st;
 }
 
+/* A copy of backup b at dest to prepare (the archive is only read): fetched
+ * through the catalog when it is in S3, else cp -a. */
+static rd_status copy_backup(const rd_mb_lay_opts *o, const rd_mb_backup *b, const char *dest,
+                             rd_strbuf *log, rd_error *err)
+{
+    char what[600];
+    snprintf(what, sizeof what, "copying %s", b->name);
+    const char *cp[] = {"cp", "-a", "--reflink=auto", "--", b->dir, dest, NULL};
+    if (rd_s3_is_url(b->dir))
+        return o->catalog
+                   ? rd_mb_fetch_backup(o->catalog, b, dest, err)
+                   : RD_ERR(err, RD_ERR_CONFIG, "%s: no catalog to fetch it through", b->dir);
+    return run_tool(cp, NULL, o->deadline, 0, what, log, err);
+}
+
 rd_status rd_mb_lay(const rd_mb_archive *a, size_t index, const rd_mb_lay_opts *o, rd_strbuf *log,
                     rd_error *err)
 {
@@ -160,16 +175,7 @@ rd_status rd_mb_lay(const rd_mb_archive *a, size_t index, const rd_mb_lay_opts *
     }
 
     /* the archive is only read: the prepare writes into a copy */
-    const rd_mb_backup *full = &a->backups[chain[0]];
-    snprintf(what, sizeof what, "copying %s", full->name);
-    const char *cp[] = {"cp", "-a", "--reflink=auto", "--", full->dir, copy, NULL};
-    if (rd_s3_is_url(full->dir))
-        st = o->catalog
-                 ? rd_mb_fetch_backup(o->catalog, full, copy, err)
-                 : RD_ERR(err, RD_ERR_CONFIG, "%s: no catalog to fetch it through", full->dir);
-    else
-        st = run_tool(cp, NULL, o->deadline, 0, what, log, err);
-    if (st != RD_OK)
+    if ((st = copy_backup(o, &a->backups[chain[0]], copy, log, err)) != RD_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
         const rd_mb_backup *b = &a->backups[chain[i]];
@@ -182,16 +188,8 @@ rd_status rd_mb_lay(const rd_mb_archive *a, size_t index, const rd_mb_lay_opts *
         }
         /* --prepare --incremental-dir moves the .delta and .new files out of
          * the incremental directory: it gets a copy too */
-        if (i) {
-            snprintf(what, sizeof what, "copying %s", b->name);
-            const char *cpi[] = {"cp", "-a", "--reflink=auto", "--", b->dir, inc, NULL};
-            if (rd_s3_is_url(b->dir))
-                st = o->catalog
-                         ? rd_mb_fetch_backup(o->catalog, b, inc, err)
-                         : RD_ERR(err, RD_ERR_CONFIG, "%s: no catalog to fetch it through", b->dir);
-            else
-                st = run_tool(cpi, NULL, o->deadline, 0, what, log, err);
-        }
+        if (i)
+            st = copy_backup(o, b, inc, log, err);
         if (st == RD_OK) {
             const char *argv[] = {mb,       "--no-defaults",       "--prepare",
                                   a_target, a_mem ? a_mem : a_inc, a_mem ? a_inc : NULL,

@@ -109,7 +109,7 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
     rd_section_filter sections;
     rd_db_rename rename;
     rd_section_init(&sections, &rd_section_mariadb, databases);
-    rd_db_rename_init(&rename, s, 0, NULL, NULL);
+    rd_db_rename_init(&rename, s, 0, &sections);
     rd_status st = my_argv(cfg, s, &argv, err);
     if (st == RD_OK)
         st = rd_restore_client_env(s, &env, err);
@@ -139,10 +139,11 @@ static rd_status my_run(const rd_restore_cfg *cfg, rd_artifact *a, const rd_scra
                           .env = ev,
                           .stream = a,
                           .trailer = MARIADB_TRAILER,
-                          .filter = databases && s->db_to.n ? rd_db_rename_filter : NULL,
-                          .filter_ud = &rename,
-                          .chunk_filter = databases ? my_chunk : NULL,
-                          .chunk_ud = &sections,
+                          /* the sections, each database under its scratch name */
+                          .chunk_filter = !databases   ? NULL
+                                          : s->db_to.n ? rd_db_rename_feed
+                                                       : my_chunk,
+                          .chunk_ud = s->db_to.n ? (void *)&rename : (void *)&sections,
                           .deadline = deadline};
     st = rd_restore_exec(&job, out, err);
     if (databases)

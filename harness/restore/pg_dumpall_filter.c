@@ -65,18 +65,33 @@ static int alters_user(const char *line, size_t n, const char *user)
     return n > ul + 2 && line[0] == '"' && memcmp(line + 1, user, ul) == 0 && line[ul + 1] == '"';
 }
 
+static const char *const globals[] = {"CREATE ROLE ",
+                                      "ALTER ROLE ",
+                                      "COMMENT ON ROLE ",
+                                      "SECURITY LABEL ",
+                                      "CREATE TABLESPACE ",
+                                      "ALTER TABLESPACE ",
+                                      "GRANT ",
+                                      "REVOKE ",
+                                      NULL};
+
+rd_status rd_pgda_lines_long(void *ud, const char *head, size_t n, int *stream, rd_strbuf *emit,
+                             rd_error *err)
+{
+    rd_pgda_lines *g = ud;
+    if (!g->in_sections && starts(head, n, rd_section_pgdumpall.header))
+        g->in_sections = 1;
+    for (size_t k = 0; !g->in_sections && globals[k]; k++)
+        if (starts(head, n, globals[k])) {
+            *stream = 0;
+            return RD_OK;
+        }
+    return rd_pg_roles_long(g->roles, head, n, stream, emit, err);
+}
+
 rd_status rd_pgda_lines_filter(void *ud, const char *line, size_t n, rd_strbuf *emit, rd_error *err)
 {
     rd_pgda_lines *g = ud;
-    static const char *const globals[] = {"CREATE ROLE ",
-                                          "ALTER ROLE ",
-                                          "COMMENT ON ROLE ",
-                                          "SECURITY LABEL ",
-                                          "CREATE TABLESPACE ",
-                                          "ALTER TABLESPACE ",
-                                          "GRANT ",
-                                          "REVOKE ",
-                                          NULL};
     if (!g->in_sections && starts(line, n, rd_section_pgdumpall.header))
         g->in_sections = 1;
     if (g->in_sections)

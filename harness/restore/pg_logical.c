@@ -57,6 +57,8 @@ static rd_status exec_list(const char *tool, const rd_strlist *argv, const rd_st
                           .stream = stream,
                           .trailer = trailer,
                           .filter = filter,
+                          /* long lines (COPY rows) stream past the roles filter */
+                          .long_line = filter == rd_pg_roles_filter ? rd_pg_roles_long : NULL,
                           .filter_ud = ud,
                           .capture = capture,
                           .deadline = deadline};
@@ -229,7 +231,7 @@ static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd
     rd_db_rename rename;
     int renamed = s->db_to.n > 0; /* a shared server: each database under its scratch name */
     rd_section_init(&sections, &rd_section_pgdumpall, databases);
-    rd_db_rename_init(&rename, s, 1, rd_pgda_lines_filter, &globals);
+    rd_db_rename_init(&rename, s, 1, &sections);
     rd_status st = tool_argv(&argv, "psql", err);
     /* the instance's postgres database; on a shared server the scratch's own */
     const char *const fixed[] = {
@@ -249,10 +251,12 @@ static rd_status run_cluster(const rd_restore_cfg *cfg, rd_artifact *a, const rd
                               .env = ev,
                               .stream = a,
                               .trailer = rd_section_pgdumpall.trailer,
-                              .filter = renamed ? rd_db_rename_filter : rd_pgda_lines_filter,
-                              .filter_ud = renamed ? (void *)&rename : (void *)&globals,
-                              .chunk_filter = pg_chunk,
-                              .chunk_ud = &sections,
+                              .filter = rd_pgda_lines_filter,
+                              .long_line = rd_pgda_lines_long,
+                              .filter_ud = &globals,
+                              /* the sections, then each database under its scratch name */
+                              .chunk_filter = renamed ? rd_db_rename_feed : pg_chunk,
+                              .chunk_ud = renamed ? (void *)&rename : (void *)&sections,
                               .deadline = deadline};
         st = rd_restore_exec(&job, out, err);
         st = rd_section_verdict(&sections, databases, st, err);

@@ -209,6 +209,21 @@ rd_status rd_pg_roles_filter(void *ud, const char *line, size_t n, rd_strbuf *em
     return st == RD_OK ? rd_strbuf_append_n(emit, line, n, err) : st;
 }
 
+rd_status rd_pg_roles_long(void *ud, const char *head, size_t n, int *stream, rd_strbuf *emit,
+                           rd_error *err)
+{
+    static const char *const gathered[] = {"ALTER ", "GRANT ", "REVOKE ",
+                                           "SET SESSION AUTHORIZATION ", NULL};
+    rd_pg_roles *r = ud;
+    /* COPY data: never the end marker (a short line); a COPY line: whether
+     * data follows is at its end */
+    *stream = r->in_copy || !starts(head, n, "COPY ");
+    for (size_t i = 0; *stream && !r->in_copy && r->mode != RD_PG_ROLES_STRICT && gathered[i]; i++)
+        if (starts(head, n, gathered[i]))
+            *stream = 0;
+    return *stream ? rd_strbuf_append_n(emit, head, n, err) : RD_OK;
+}
+
 rd_status rd_pg_roles_scan(rd_pg_roles *r, const char *sql, rd_error *err)
 {
     rd_status st = RD_OK;

@@ -196,6 +196,8 @@ typedef struct pump {
     char tail[RD_RESTORE_TRAILER_WINDOW];
     size_t tail_len;
     rd_strbuf line, emit, chunk;
+    int passing; /* the rest of a long line passes as it comes (job->long_line) */
+    int kept;    /* the line being gathered is long and is gathered whole */
 } pump;
 
 static int pump_should_stop(pump *p)
@@ -248,10 +250,39 @@ static void keep_tail(pump *p, const char *buf, size_t n)
     }
 }
 
+/* A line longer than RD_RESTORE_LINE_MAX being gathered in p->line: the
+ * filter's long-line function may let its rest pass as it comes. */
+static rd_status pump_long_line(pump *p)
+{
+    int stream = 0;
+    rd_status st = p->job->long_line(p->job->filter_ud, p->line.data, RD_RESTORE_LINE_MAX, &stream,
+                                     &p->emit, &p->err);
+    p->kept = !stream;
+    if (st != RD_OK || !stream)
+        return st;
+    st = pump_write(p, p->emit.data, p->emit.len);
+    rd_strbuf_reset(&p->emit);
+    if (st == RD_OK)
+        st = pump_write(p, p->line.data + RD_RESTORE_LINE_MAX, p->line.len - RD_RESTORE_LINE_MAX);
+    rd_strbuf_reset(&p->line);
+    p->passing = 1;
+    return st;
+}
+
 /* Pass complete lines through the filter; with final, the rest too. */
 static rd_status pump_filter(pump *p, const char *buf, size_t n, int final)
 {
-    rd_status st = rd_strbuf_append_n(&p->line, buf, n, &p->err);
+    rd_status st = RD_OK;
+    if (p->passing) { /* the rest of a long line, up to its end */
+        const char *nl = memchr(buf, '\n', n);
+        size_t k = nl ? (size_t)(nl - buf) + 1 : n;
+        if ((st = pump_write(p, buf, k)) != RD_OK || !nl)
+            return st;
+        p->passing = 0;
+        buf += k;
+        n -= k;
+    }
+    st = rd_strbuf_append_n(&p->line, buf, n, &p->err);
     size_t start = 0;
     while (st == RD_OK && start < p->line.len) {
         const char *nl = memchr(p->line.data + start, '\n', p->line.len - start);
@@ -259,6 +290,7 @@ static rd_status pump_filter(pump *p, const char *buf, size_t n, int final)
             break;
         size_t len = nl ? (size_t)(nl - (p->line.data + start)) + 1 : p->line.len - start;
         st = p->job->filter(p->job->filter_ud, p->line.data + start, len, &p->emit, &p->err);
+        p->kept = 0;
         start += len;
         if (st == RD_OK && p->emit.len >= CHUNK) {
             st = pump_write(p, p->emit.data, p->emit.len);
@@ -274,6 +306,9 @@ static rd_status pump_filter(pump *p, const char *buf, size_t n, int final)
         p->line.len -= start;
         p->line.data[p->line.len] = '\0';
     }
+    if (st == RD_OK && !final && p->job->long_line && !p->kept &&
+        p->line.len >= RD_RESTORE_LINE_MAX)
+        st = pump_long_line(p);
     return st;
 }
 

@@ -19,6 +19,17 @@
  * what should reach the tool to `emit`. */
 typedef rd_status (*rd_restore_line_fn)(void *ud, const char *line, size_t n, rd_strbuf *emit,
                                         rd_error *err);
+/* A line longer than RD_RESTORE_LINE_MAX bytes (a COPY row with a large
+ * bytea, an INSERT with large values) need not be gathered whole for a line
+ * filter that has a long-line function: it gets the line's first
+ * RD_RESTORE_LINE_MAX bytes (no newline among them) and sets *stream = 1
+ * when what the whole line would give is that head's output (appended to
+ * emit) followed by the rest of the line as it is: the rest then passes as
+ * it comes. *stream = 0: the line is gathered and filtered whole, as
+ * without the function. */
+#define RD_RESTORE_LINE_MAX (64 * 1024)
+typedef rd_status (*rd_restore_long_fn)(void *ud, const char *head, size_t n, int *stream,
+                                        rd_strbuf *emit, rd_error *err);
 /* A byte filter on the decoded stream: called with each chunk as read (any
  * split) and once more with final = 1 at the end; appends what should reach
  * the tool to `emit`. Runs before the line filter. */
@@ -26,12 +37,13 @@ typedef rd_status (*rd_restore_chunk_fn)(void *ud, const char *buf, size_t n, in
                                          rd_strbuf *emit, rd_error *err);
 
 typedef struct rd_restore_job {
-    const char *tool;          /* display name: "pg_restore" */
-    const char *const *argv;   /* NULL-terminated */
-    const char *const *env;    /* NULL-terminated, may be NULL */
-    rd_artifact *stream;       /* decoded bytes go to the tool's stdin; NULL: stdin /dev/null */
-    const char *trailer;       /* completion marker the end of the stream must hold, or NULL */
-    rd_restore_line_fn filter; /* optional line filter (only with stream) */
+    const char *tool;             /* display name: "pg_restore" */
+    const char *const *argv;      /* NULL-terminated */
+    const char *const *env;       /* NULL-terminated, may be NULL */
+    rd_artifact *stream;          /* decoded bytes go to the tool's stdin; NULL: stdin /dev/null */
+    const char *trailer;          /* completion marker the end of the stream must hold, or NULL */
+    rd_restore_line_fn filter;    /* optional line filter (only with stream) */
+    rd_restore_long_fn long_line; /* optional, with filter (same ud) */
     void *filter_ud;
     rd_restore_chunk_fn chunk_filter; /* optional byte filter (only with stream) */
     void *chunk_ud;
@@ -105,6 +117,11 @@ typedef struct rd_pg_roles {
 void rd_pg_roles_init(rd_pg_roles *r, rd_pg_roles_mode mode);
 void rd_pg_roles_free(rd_pg_roles *r);
 rd_status rd_pg_roles_filter(void *ud, const char *line, size_t n, rd_strbuf *emit, rd_error *err);
+/* Its long-line function (rd_restore_long_fn): COPY data and lines that are
+ * not about roles stream; a COPY line, and ALTER, GRANT, REVOKE and SET
+ * SESSION AUTHORIZATION lines (strict: only the COPY line), are gathered. */
+rd_status rd_pg_roles_long(void *ud, const char *head, size_t n, int *stream, rd_strbuf *emit,
+                           rd_error *err);
 /* Collect the roles named by every line of a SQL text into r->seen. */
 rd_status rd_pg_roles_scan(rd_pg_roles *r, const char *sql, rd_error *err);
 /* Append `DO` statements that create each role of r->seen unless it exists. */
@@ -205,21 +222,46 @@ int rd_pgda_is_system_db(const char *name);
  * with RD_ERR_UNSUPPORTED "database X cannot be restored under a scratch
  * name on a shared server: its dump names the database itself (LINE); ...".
  * INSERT lines (MariaDB), COPY data (PostgreSQL) and comments pass as they
- * are. The result goes to next (may be NULL). */
+ * are.
+ *
+ * rd_db_rename_feed takes the byte stream (any split) and keeps at most
+ * RD_DB_RENAME_LINE bytes of it: a line up to that length is taken whole (as
+ * rd_db_rename_filter takes it); of a longer one the head decides what the
+ * line is (only a line's start holds a statement rewritten here), and the
+ * rest streams through, scanned in a window for what the whole line would
+ * have been searched for (a name, " FROM stdin;", " ON DATABASE "), so its
+ * memory does not follow the longest line of the dump. */
+#define RD_DB_RENAME_LINE (64 * 1024)
+
 typedef struct rd_db_rename {
     const rd_scratch *s;
     int pg;
-    rd_restore_line_fn next;
-    void *next_ud;
-    char *current;        /* the section's database (heap), NULL in the preamble */
-    char *quoted, *plain; /* its forms in the dump (plain: unquoted, when it can be) */
-    int in_copy;          /* PostgreSQL: inside COPY data */
-    size_t rewritten;     /* statements rewritten */
+    rd_section_filter *sections; /* the section filter in front of it, or NULL */
+    char *current;               /* the section's database (heap), NULL in the preamble */
+    char *quoted, *plain;        /* its forms in the dump (plain: unquoted, when it can be) */
+    int in_copy;                 /* PostgreSQL: inside COPY data */
+    size_t rewritten;            /* statements rewritten */
+    /* the byte stream (rd_db_rename_feed) */
+    size_t cap;       /* bytes of buf: RD_DB_RENAME_LINE (a test may set less, >= 8192) */
+    char *buf;        /* the head of the current line, then the window of a long one */
+    size_t len;       /* bytes in buf */
+    int mode;         /* 0: buf holds a line's head; else a long line's rest passes or is scanned */
+    int kind;         /* scanned: 1 a COPY line, 2 GRANT / REVOKE / SECURITY LABEL, 0 another */
+    size_t off, next; /* scanned: the line offset of buf[0], of the next position to examine */
+    int db_seen;      /* scanned: the first "DATABASE " was examined */
+    int pending;      /* scanned: the line names the database (refused at its end unless ...) */
+    char show[121];   /* a long line's first bytes, for a refusal */
+    rd_strbuf mid;    /* what the section filter passed */
 } rd_db_rename;
-void rd_db_rename_init(rd_db_rename *r, const rd_scratch *s, int pg, rd_restore_line_fn next,
-                       void *next_ud);
+/* sections (may be NULL) is fed first and must outlive the filter. */
+void rd_db_rename_init(rd_db_rename *r, const rd_scratch *s, int pg, rd_section_filter *sections);
 void rd_db_rename_free(rd_db_rename *r);
+/* One complete line (rd_restore_line_fn). */
 rd_status rd_db_rename_filter(void *ud, const char *line, size_t n, rd_strbuf *emit, rd_error *err);
+/* The byte stream (rd_restore_chunk_fn): through the section filter, then
+ * line by line as above. */
+rd_status rd_db_rename_feed(void *ud, const char *buf, size_t n, int final, rd_strbuf *emit,
+                            rd_error *err);
 
 /* --- pg_dumpall globals (harness/restore/pg_dumpall_filter.c) ---
  * A line filter (rd_restore_line_fn) for pg_dumpall output that went
@@ -237,6 +279,10 @@ typedef struct rd_pgda_lines {
 
 rd_status rd_pgda_lines_filter(void *ud, const char *line, size_t n, rd_strbuf *emit,
                                rd_error *err);
+/* Its long-line function: the preamble's role and tablespace statements are
+ * gathered, the rest as rd_pg_roles_long says. */
+rd_status rd_pgda_lines_long(void *ud, const char *head, size_t n, int *stream, rd_strbuf *emit,
+                             rd_error *err);
 
 /* --- a mariadb-dump stream split for a parallel restore
  * (harness/restore/mariadb_split.c, mariadb_fanout.c) ---

@@ -292,13 +292,9 @@ static void mdb_stop(rd_scratch *s, rd_eph *e)
     (void)s;
     if (!p || !p->server_proc)
         return;
-    int code;
     rd_error e2;
-    kill(rd_proc_pid(p->server_proc), SIGTERM);
     /* at the deadline rd_proc_wait escalates to SIGKILL */
-    rd_proc_wait(p->server_proc, rd_mono_now() + 60, &code, &e2);
-    rd_proc_free(p->server_proc);
-    p->server_proc = NULL;
+    (void)rd_scratch_stop_proc(&p->server_proc, SIGTERM, 60, &e2);
 }
 
 static pid_t mdb_server_pid(const char *dir)

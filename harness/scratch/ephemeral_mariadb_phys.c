@@ -142,10 +142,7 @@ pid_t rd_eph_mdb_running_pid(rd_scratch *s, rd_eph *e)
 {
     (void)s;
     rd_eph_mdb_priv *p = e->priv;
-    if (!p || !p->server_proc)
-        return 0;
-    pid_t pid = rd_proc_pid(p->server_proc);
-    return rd_scratch_pid_alive(pid) ? pid : 0;
+    return p ? rd_scratch_proc_running(p->server_proc) : 0;
 }
 
 static int is_system_db(const char *n)

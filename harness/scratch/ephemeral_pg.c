@@ -302,15 +302,10 @@ static void pg_stop(rd_scratch *s, rd_eph *e)
     if (!p || !p->server)
         return;
     pid_t pid = rd_proc_pid(p->server);
-    int code;
     rd_error e2;
-    kill(pid, SIGINT);
-    if (rd_proc_wait(p->server, rd_mono_now() + 30, &code, &e2) != RD_OK) {
+    if (rd_scratch_stop_proc(&p->server, SIGINT, 30, &e2) != RD_OK)
         rd_log_warn("postgresql scratch server (pid %d) ignored a fast shutdown: %s", (int)pid,
                     e2.msg);
-    }
-    rd_proc_free(p->server);
-    p->server = NULL;
 }
 
 /* On one connection: the instance's own password when it is a copy of a

@@ -189,10 +189,7 @@ pid_t rd_eph_pg_running_pid(rd_scratch *s, rd_eph *e)
 {
     (void)s;
     rd_eph_pg_priv *p = e->priv;
-    if (!p || !p->server)
-        return 0;
-    pid_t pid = rd_proc_pid(p->server);
-    return rd_scratch_pid_alive(pid) ? pid : 0;
+    return p ? rd_scratch_proc_running(p->server) : 0;
 }
 
 /* Connect over the socket as the first of the usual bootstrap superuser

@@ -227,6 +227,12 @@ int rd_scratch_pid_alive(pid_t pid);
 int rd_scratch_pid_in_dir(pid_t pid, const char *dir);
 /* Send sig, wait up to grace seconds, then SIGKILL and wait up to 5 more. */
 void rd_scratch_stop_pid(pid_t pid, int sig, double grace);
+/* The pid of a server started as proc (NULL: none) while it runs, else 0. */
+pid_t rd_scratch_proc_running(const rd_proc *proc);
+/* Stop the server started as *proc: sig, then rd_proc_wait up to grace
+ * seconds (past them it escalates, and it reaps the child); *proc is freed
+ * and NULL. Returns the wait's status (err: why it had to escalate). */
+rd_status rd_scratch_stop_proc(rd_proc **proc, int sig, double grace, rd_error *err);
 /* Sleep ms milliseconds, resuming after signals. */
 void rd_scratch_sleep_ms(long ms);
 /* Read the first line of a pid file as a pid; 0 when absent or malformed. */

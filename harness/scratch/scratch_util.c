@@ -280,6 +280,22 @@ void rd_scratch_sleep_ms(long ms)
         ;
 }
 
+pid_t rd_scratch_proc_running(const rd_proc *proc)
+{
+    pid_t pid = proc ? rd_proc_pid(proc) : 0;
+    return rd_scratch_pid_alive(pid) ? pid : 0;
+}
+
+rd_status rd_scratch_stop_proc(rd_proc **proc, int sig, double grace, rd_error *err)
+{
+    int code;
+    kill(rd_proc_pid(*proc), sig);
+    rd_status st = rd_proc_wait(*proc, rd_mono_now() + grace, &code, err);
+    rd_proc_free(*proc);
+    *proc = NULL;
+    return st;
+}
+
 void rd_scratch_stop_pid(pid_t pid, int sig, double grace)
 {
     if (!rd_scratch_pid_alive(pid))

@@ -51,6 +51,54 @@ static int64_t dir_bytes(const char *dir)
     return total;
 }
 
+rd_status rd_bk_pg_snapshot(rd_db *db, int *in_tx, char **snap, char **snaparg, rd_error *err)
+{
+    rd_status st = rd_db_exec(db, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0,
+                              NULL, err);
+    if (st != RD_OK)
+        return st;
+    *in_tx = 1;
+    if ((st = rd_db_scalar(db, "SELECT pg_export_snapshot()", 60, snap, NULL, err)) != RD_OK)
+        return st;
+    if (!*snap)
+        return RD_ERR(err, RD_ERR_DB, "pg_export_snapshot returned nothing");
+    if (!(*snaparg = rd_asprintf("--snapshot=%s", *snap)))
+        return RD_ERR(err, RD_ERR_NOMEM, "out of memory");
+    return RD_OK;
+}
+
+rd_status rd_bk_pg_capture(rd_db *db, const rd_backup_opts *o, rd_manifest **m, rd_error *err)
+{
+    rd_manifest_opts mo = {0};
+    mo.freshness_query = o->freshness_query;
+    mo.skip_rows = 1;
+    rd_status st = rd_manifest_capture(db, &mo, m, err);
+    if (st != RD_OK)
+        rd_error_prefix(err, "capturing the manifest: ");
+    return st;
+}
+
+rd_status rd_bk_pg_dump_counted(rd_db *db, rd_manifest *m, const char *const *argv,
+                                rd_bk_sink *sink, const char *snap, int with_checksums,
+                                rd_proc **proc, rd_bk_pump *pump, int *in_tx, rd_error *err)
+{
+    rd_proc_spec spec = {0};
+    spec.argv = argv;
+    spec.stdout_mode = sink ? RD_PROC_IO_PIPE : RD_PROC_IO_NULL;
+    rd_status st = rd_proc_start(&spec, proc, err);
+    if (st == RD_OK && sink)
+        st = rd_bk_pump_start(pump, rd_proc_stdout_fd(*proc), sink, NULL, NULL, err);
+    /* row counts in the exported snapshot while pg_dump runs */
+    if (st == RD_OK)
+        st = rd_bk_count_while_dumping(db, m, with_checksums, *proc, "pg_dump", pump, err);
+    if (st != RD_OK)
+        return st;
+    m->snapshot = rd_strdup(snap);
+    if ((st = rd_db_exec(db, "COMMIT", 0, NULL, err)) == RD_OK)
+        *in_tx = 0;
+    return st;
+}
+
 rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
 {
     rd_status st = RD_OK;
@@ -88,52 +136,19 @@ rd_status rd_backup_pg(const rd_backup_opts *o, rd_error *err)
         *slash = '\0';
     if ((st = rd_db_connect(RD_ENGINE_PG, o->dsn, NULL, &db, err)) != RD_OK)
         goto out;
-    if ((st = rd_db_exec(db, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0,
-                         NULL, err)) != RD_OK)
+    if ((st = rd_bk_pg_snapshot(db, &in_tx, &snap, &snaparg, err)) != RD_OK)
         goto out;
-    in_tx = 1;
-    if ((st = rd_db_scalar(db, "SELECT pg_export_snapshot()", 60, &snap, NULL, err)) != RD_OK)
-        goto out;
-    if (!snap) {
-        st = RD_ERR(err, RD_ERR_DB, "pg_export_snapshot returned nothing");
-        goto out;
-    }
-    snaparg = rd_asprintf("--snapshot=%s", snap);
-    if (!snaparg) {
-        st = RD_ERR(err, RD_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     if (dir && rd_fs_exists(partial) && (st = rd_fs_rmtree(partial, parent, err)) != RD_OK)
         goto out;
     const char *argv[] = {"pg_dump",         fmtflag, snaparg, "--no-password", "-d", o->dsn,
                           dir ? "-f" : NULL, partial, NULL};
-    rd_proc_spec spec = {0};
-    spec.argv = argv;
-    spec.stdout_mode = dir ? RD_PROC_IO_NULL : RD_PROC_IO_PIPE;
-    /* metadata first: sequence values are not transactional, so they are
-     * read before pg_dump reads them (a restore can then only be ahead) */
-    rd_manifest_opts mo = {0};
-    mo.freshness_query = o->freshness_query;
-    mo.skip_rows = 1;
-    if ((st = rd_manifest_capture(db, &mo, &m, err)) != RD_OK) {
-        rd_error_prefix(err, "capturing the manifest: ");
+    if ((st = rd_bk_pg_capture(db, o, &m, err)) != RD_OK)
         goto out;
-    }
     if (!dir && (st = rd_bk_sink_open(s3 ? o->out : partial, o->wrap, &sink, err)) != RD_OK)
         goto out;
-    if ((st = rd_proc_start(&spec, &proc, err)) != RD_OK)
+    if ((st = rd_bk_pg_dump_counted(db, m, argv, dir ? NULL : sink, snap, o->with_checksums, &proc,
+                                    &pump, &in_tx, err)) != RD_OK)
         goto out;
-    if (!dir &&
-        (st = rd_bk_pump_start(&pump, rd_proc_stdout_fd(proc), sink, NULL, NULL, err)) != RD_OK)
-        goto out;
-    /* row counts in the exported snapshot while pg_dump runs */
-    if ((st = rd_bk_count_while_dumping(db, m, o->with_checksums, proc, "pg_dump", &pump, err)) !=
-        RD_OK)
-        goto out;
-    m->snapshot = rd_strdup(snap);
-    if ((st = rd_db_exec(db, "COMMIT", 0, NULL, err)) != RD_OK)
-        goto out;
-    in_tx = 0;
     if (!dir) {
         if ((st = rd_bk_sink_finish(sink, sha, &bytes, err)) != RD_OK)
             goto out;

@@ -91,25 +91,9 @@ static rd_status one_database(const rd_backup_opts *o, const char *name, rd_bk_s
     if ((st = rd_db_dsn_with_database(RD_ENGINE_PG, o->dsn, name, &dsn, err)) != RD_OK ||
         (st = rd_db_connect(RD_ENGINE_PG, dsn, NULL, &db, err)) != RD_OK)
         goto out;
-    if ((st = rd_db_exec(db, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0,
-                         NULL, err)) != RD_OK)
+    if ((st = rd_bk_pg_snapshot(db, &in_tx, &snap, &snaparg, err)) != RD_OK ||
+        (st = rd_bk_pg_capture(db, o, &m, err)) != RD_OK)
         goto out;
-    in_tx = 1;
-    if ((st = rd_db_scalar(db, "SELECT pg_export_snapshot()", 60, &snap, NULL, err)) != RD_OK)
-        goto out;
-    if (!snap || !(snaparg = rd_asprintf("--snapshot=%s", snap))) {
-        st = RD_ERR(err, snap ? RD_ERR_NOMEM : RD_ERR_DB,
-                    snap ? "out of memory" : "pg_export_snapshot returned nothing");
-        goto out;
-    }
-    /* metadata first: sequences are not transactional (see backup_pg.c) */
-    rd_manifest_opts mo = {0};
-    mo.freshness_query = o->freshness_query;
-    mo.skip_rows = 1;
-    if ((st = rd_manifest_capture(db, &mo, &m, err)) != RD_OK) {
-        rd_error_prefix(err, "capturing the manifest: ");
-        goto out;
-    }
     /* the database's piece starts with its header (backup_sink.c ends the
      * gzip member / zstd frame before it) */
     if ((st = rd_strbuf_appendf(&hdr, err, "--\n-- Database \"%s\" dump\n--\n\n", name)) != RD_OK ||
@@ -117,19 +101,9 @@ static rd_status one_database(const rd_backup_opts *o, const char *name, rd_bk_s
         (st = write_str(sink, hdr.data, err)) != RD_OK)
         goto out;
     const char *argv[] = {"pg_dump", "-Fp", "--create", snaparg, "--no-password", "-d", dsn, NULL};
-    rd_proc_spec spec = {0};
-    spec.argv = argv;
-    spec.stdout_mode = RD_PROC_IO_PIPE;
-    if ((st = rd_proc_start(&spec, &proc, err)) != RD_OK ||
-        (st = rd_bk_pump_start(&pump, rd_proc_stdout_fd(proc), sink, NULL, NULL, err)) != RD_OK)
+    if ((st = rd_bk_pg_dump_counted(db, m, argv, sink, snap, o->with_checksums, &proc, &pump,
+                                    &in_tx, err)) != RD_OK)
         goto out;
-    if ((st = rd_bk_count_while_dumping(db, m, o->with_checksums, proc, "pg_dump", &pump, err)) !=
-        RD_OK)
-        goto out;
-    m->snapshot = rd_strdup(snap);
-    if ((st = rd_db_exec(db, "COMMIT", 0, NULL, err)) != RD_OK)
-        goto out;
-    in_tx = 0;
     *out = m;
     m = NULL;
 out:

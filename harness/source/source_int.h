@@ -81,6 +81,24 @@ rd_status rd_bk_pump_join(rd_bk_pump *p, rd_error *err);
  * failed tool with its stderr tail, "capturing the manifest: ..."). */
 rd_status rd_bk_count_while_dumping(rd_db *db, rd_manifest *m, int with_checksums, rd_proc *proc,
                                     const char *tool, rd_bk_pump *pump, rd_error *err);
+/* PostgreSQL, the first half of a dump (backup_pg.c): open db's REPEATABLE
+ * READ READ ONLY transaction (*in_tx = 1) and export its snapshot: its id
+ * into *snap, "--snapshot=ID" into *snaparg (heap). in_tx, snap and snaparg
+ * are the caller's to undo and free whatever the outcome. */
+rd_status rd_bk_pg_snapshot(rd_db *db, int *in_tx, char **snap, char **snaparg, rd_error *err);
+/* The manifest's metadata without row counts, taken before pg_dump starts:
+ * sequence values are not transactional, so they are read before pg_dump
+ * reads them (a restore can then only be ahead). Errors are prefixed
+ * "capturing the manifest: ". */
+rd_status rd_bk_pg_capture(rd_db *db, const rd_backup_opts *o, rd_manifest **m, rd_error *err);
+/* pg_dump (argv, with the --snapshot) started with its stdout pumped into
+ * sink (NULL: it writes its own files), the rows of m counted while it runs
+ * (rd_bk_count_while_dumping), then m->snapshot = snap and COMMIT (*in_tx =
+ * 0). *proc and *pump are the caller's to stop, join and free whatever the
+ * outcome. */
+rd_status rd_bk_pg_dump_counted(rd_db *db, rd_manifest *m, const char *const *argv,
+                                rd_bk_sink *sink, const char *snap, int with_checksums,
+                                rd_proc **proc, rd_bk_pump *pump, int *in_tx, rd_error *err);
 /* Fill the manifest's artifact fields (with sink's pieces as
  * artifact.sections when it has sections; sink may be NULL) and save it
  * beside the artifact. */
