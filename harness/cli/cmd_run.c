@@ -326,7 +326,8 @@ static void print_table(const rd_target_cfg *t, const list_target *lt, const lis
     else
         printf("  a run would sample: nothing: %s\n", lt->pick_err.msg);
     if (lt->expo.exposure_seconds >= 0)
-        printf("  RPO exposure: %s (largest gap in the window), newest point %s old\n",
+        printf("  RPO exposure: %s (the largest gap between points in the window, or since the "
+               "newest), newest point %s old\n",
                rd_duration_human(lt->expo.exposure_seconds, age, sizeof(age)),
                rd_duration_human(lt->expo.newest_age_seconds, buf, sizeof(buf)));
     else

@@ -92,7 +92,7 @@ expect_eq "$(jq -r '[.targets[0].points[].time_basis] | unique | join(",")' "$tm
     "time basis"
 run "$RD_BIN" list "$tmp/drill.json" --target orders
 expect_rc 0 "list table"
-expect_has "$tmp/out.txt" "RPO exposure: 1d 00h 00m 00s (largest gap in the window)" "list exposure"
+expect_has "$tmp/out.txt" "RPO exposure: 1d 00h 00m 00s (the largest gap between points in the window, or since the newest)" "list exposure"
 expect_has "$tmp/out.txt" "random sampling is seeded per run" "list seed note"
 run "$RD_BIN" list "$tmp/drill.json" --target nope
 expect_rc 2 "list unknown target"
