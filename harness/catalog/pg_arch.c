@@ -265,7 +265,7 @@ static int backup_cmp(const void *x, const void *y)
     return a->pt.created_ms < b->pt.created_ms ? -1 : a->pt.created_ms > b->pt.created_ms;
 }
 
-/* Reach of each backup, the gaps and the window. */
+/* The list's end: the archive computed, the points pushed (pg_wal.h). */
 rd_status rd_pg_arch_publish(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_points *out,
                              rd_error *err)
 {
@@ -282,6 +282,7 @@ rd_status rd_pg_arch_publish(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_point
     return st;
 }
 
+/* Reach of each backup, the gaps and the window. */
 rd_status rd_pg_arch_compute(rd_pg_arch *a, rd_pg_backup *bs, size_t n, rd_archive *ar,
                              rd_error *err)
 {
