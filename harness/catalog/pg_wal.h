@@ -22,8 +22,6 @@ typedef struct rd_wal_seg {
 int rd_wal_parse_name(const char *name, uint64_t segsize, rd_wal_seg *out, int allow_ext);
 /* The name of (tli, segno) into buf (>= 25 bytes). */
 char *rd_wal_name(uint32_t tli, uint64_t segno, uint64_t segsize, char *buf, size_t n);
-/* "0/3000028" into an LSN. 1 on success. */
-int rd_wal_parse_lsn(const char *s, uint64_t *lsn);
 
 /* A time as PostgreSQL writes it in backup_label and .backup files:
  * "2026-12-05 14:20:31 UTC" (a zone abbreviation, or a numeric "+03" /

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "pg_recovery.h"
+#include "restoredrill/catalog.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/db.h"
 #include "restoredrill/log.h"
@@ -176,20 +177,6 @@ static void fill_out(const rd_pg_recovery_log *l, rd_recovery_outcome *out, cons
     out->new_tli = l->new_tli;
 }
 
-static int parse_lsn(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long hi = strtoull(s, &end, 16);
-    if (end == s || *end != '/')
-        return 0;
-    const char *p = end + 1;
-    unsigned long long lo = strtoull(p, &end, 16);
-    if (end == p || hi > 0xffffffffULL || lo > 0xffffffffULL)
-        return 0;
-    *out = ((uint64_t)hi << 32) | lo;
-    return 1;
-}
-
 int rd_pg_history_reached(const char *text, uint32_t *tli, char *lsn, size_t lsnsz)
 {
     struct {
@@ -200,7 +187,7 @@ int rd_pg_history_reached(const char *text, uint32_t *tli, char *lsn, size_t lsn
     size_t n = 0;
     for (const char *p = text; p && *p && n < 64;) {
         char l[32];
-        if (sscanf(p, "%u %31s", &lines[n].tli, l) == 2 && parse_lsn(l, &lines[n].lsn)) {
+        if (sscanf(p, "%u %31s", &lines[n].tli, l) == 2 && rd_wal_parse_lsn(l, &lines[n].lsn)) {
             snprintf(lines[n].text, sizeof lines[n].text, "%s", l);
             n++;
         }

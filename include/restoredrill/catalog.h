@@ -131,6 +131,10 @@ rd_status rd_catalog_list(const rd_catalog_cfg *cfg, rd_points *out, rd_error *e
  * Returns 1 and sets *ms when found, else 0 (and *ms is untouched). */
 int rd_catalog_time_from_name(const char *name, int64_t *ms);
 
+/* A PostgreSQL LSN as written "0/3000028" (two hex halves) into *lsn. 1 on
+ * success, else 0 (*lsn untouched). */
+int rd_wal_parse_lsn(const char *s, uint64_t *lsn);
+
 /* A base backup's end is known to the second (backup_label, pgBackRest's
  * timestamp.stop): it ended in [created_ms, created_ms + 1s). A time target
  * uses a base backup only from created_ms + RD_PITR_END_SLACK_MS on, so a
