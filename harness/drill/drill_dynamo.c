@@ -211,10 +211,7 @@ int rd_drill_dyn_restore(rd_drill_target *dt)
         rd_check_add_prop(r, "unprocessed_retried", "%lld", (long long)stats.retried);
         rd_check_add_prop(r, "workers", "%d", workers);
     }
-    rd_measure_phase(dt->res, "restore", start,
-                     st == RD_OK   ? RD_PASSED
-                     : dt->aborted ? RD_ABORTED
-                                   : v);
+    rd_drill_phase_end(dt, "restore", start, st == RD_OK, v);
     if (st != RD_OK) {
         if (!dt->res->error)
             rd_target_set_error(dt->res, "restore: %s", err.msg);

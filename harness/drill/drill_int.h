@@ -279,6 +279,15 @@ void rd_drill_negative_control(rd_drill_target *dt, double deadline, const char 
 double rd_drill_deadline_in(double timeout);
 /* Record a phase: seconds since `start` (mono). */
 void rd_measure_phase(rd_target_result *res, const char *name, double start, rd_verdict v);
+/* rd_measure_phase of a phase that ended: passed when ok, aborted when the
+ * drill was (dt->aborted), else `otherwise`. */
+void rd_drill_phase_end(rd_drill_target *dt, const char *name, double start, int ok,
+                        rd_verdict otherwise);
+/* The verdict of a restore step that returned st: passed; error when the
+ * drill was interrupted (dt->aborted is set on RD_ERR_ABORTED or a signal),
+ * the configuration is wrong or memory ran out; else failed (the recovery
+ * point's fault). */
+rd_verdict rd_drill_step_verdict(rd_drill_target *dt, rd_status st);
 /* A phase that did not run. */
 void rd_measure_skip(rd_target_result *res, const char *name);
 /* Fill rto/rpo/data_ready/data_lag of res from dt and add the objective

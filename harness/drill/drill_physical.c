@@ -325,11 +325,7 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
     rd_status st = drv->lay(&t->restore, dt->point, &rt, dt->scratch,
                             rd_drill_deadline_in(t->restore.timeout), &oc, &err);
     double secs = rd_mono_now() - start;
-    if (st == RD_ERR_ABORTED || rd_abort_requested())
-        dt->aborted = 1;
-    rd_verdict v = st == RD_OK                                                ? RD_PASSED
-                   : dt->aborted || st == RD_ERR_CONFIG || st == RD_ERR_NOMEM ? RD_ERROR
-                                                                              : RD_FAILED;
+    rd_verdict v = rd_drill_step_verdict(dt, st);
     rd_check_result *c = rd_target_add_check(dt->res, "restore", "restore", dt->point->id, v, "");
     if (c) {
         c->seconds = secs;
@@ -382,10 +378,7 @@ int rd_drill_physical_restore(rd_drill_target *dt, const rd_physical_type *drv)
     dt->res->point.reached_time_ms = ro.reached_ms;
     dt->res->point.wal_first = ro.wal_first ? rd_strdup(ro.wal_first) : NULL;
     dt->res->point.wal_last = ro.wal_last ? rd_strdup(ro.wal_last) : NULL;
-    rd_measure_phase(dt->res, "recover", start,
-                     st == RD_OK   ? RD_PASSED
-                     : dt->aborted ? RD_ABORTED
-                                   : RD_FAILED);
+    rd_drill_phase_end(dt, "recover", start, st == RD_OK, RD_FAILED);
     if (st != RD_OK) {
         recovery_failed(dt, st, &err, &ro, secs);
         goto out;

@@ -23,10 +23,7 @@ static int restore_per_database(rd_drill_target *dt)
     int ok = rd_drill_restore_per_database(dt, rd_drill_deadline_in(dt->t->restore.timeout));
     if (!ok && rd_abort_requested())
         dt->aborted = 1;
-    rd_measure_phase(dt->res, "restore", start,
-                     ok            ? RD_PASSED
-                     : dt->aborted ? RD_ABORTED
-                                   : RD_FAILED);
+    rd_drill_phase_end(dt, "restore", start, ok, RD_FAILED);
     if (!ok) {
         if (!dt->res->error)
             rd_target_set_error(dt->res, "restore: not every database was restored");
@@ -100,11 +97,7 @@ int rd_drill_phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore
     rd_status st = drv->run(&t->restore, a, dt->scratch, t->databases.n ? &dt->dbs : NULL,
                             rd_drill_deadline_in(t->restore.timeout), &oc, &err);
     double secs = rd_mono_now() - start;
-    if (st == RD_ERR_ABORTED || rd_abort_requested())
-        dt->aborted = 1;
-    rd_verdict v = st == RD_OK                                                ? RD_PASSED
-                   : dt->aborted || st == RD_ERR_CONFIG || st == RD_ERR_NOMEM ? RD_ERROR
-                                                                              : RD_FAILED;
+    rd_verdict v = rd_drill_step_verdict(dt, st);
     if (st != RD_OK && (rd_scratch_disk_full_text(err.msg) || scratch_disk_full(dt))) {
         /* the scratch instance's disk, not the recovery point: say where and what to do */
         v = RD_ERROR;
@@ -171,10 +164,7 @@ int rd_drill_phase_restore(rd_drill_target *dt, rd_artifact *a, const rd_restore
         if ((st = rd_drill_missing_databases(dt, &oc, &err)) != RD_OK)
             v = RD_FAILED;
     }
-    rd_measure_phase(dt->res, "restore", start,
-                     st == RD_OK   ? RD_PASSED
-                     : dt->aborted ? RD_ABORTED
-                                   : v);
+    rd_drill_phase_end(dt, "restore", start, st == RD_OK, v);
     if (st != RD_OK) {
         if (!dt->res->error)
             rd_target_set_error(dt->res, "restore: %s", err.msg);

@@ -253,10 +253,7 @@ int rd_drill_s3_restore(rd_drill_target *dt)
         rd_check_add_prop(r, "bytes", "%lld", (long long)j.bytes);
         rd_check_add_prop(r, "workers", "%d", workers);
     }
-    rd_measure_phase(dt->res, "restore", start,
-                     j.st == RD_OK ? RD_PASSED
-                     : dt->aborted ? RD_ABORTED
-                                   : v);
+    rd_drill_phase_end(dt, "restore", start, j.st == RD_OK, v);
     if (j.st != RD_OK) {
         if (!dt->res->error)
             rd_target_set_error(dt->res, "restore: %s", j.err.msg);

@@ -89,10 +89,7 @@ int rd_drill_phase_provision(rd_drill_target *dt, const char *const *tvars, cons
     free(identity);
     if (st == RD_ERR_ABORTED || rd_abort_requested())
         dt->aborted = 1;
-    rd_measure_phase(dt->res, "provision", start,
-                     st == RD_OK   ? RD_PASSED
-                     : dt->aborted ? RD_ABORTED
-                                   : RD_ERROR);
+    rd_drill_phase_end(dt, "provision", start, st == RD_OK, RD_ERROR);
     if (st != RD_OK) {
         rd_drill_target_fail(dt, "provision", RD_ERROR, err.msg);
         return 0;

@@ -8,6 +8,7 @@
 #include "drill_int.h"
 #include "restoredrill/clock.h"
 #include "restoredrill/log.h"
+#include "restoredrill/proc.h"
 #include "restoredrill/strbuf.h"
 
 double rd_drill_deadline_in(double timeout)
@@ -25,6 +26,21 @@ void rd_measure_phase(rd_target_result *res, const char *name, double start, rd_
     }
     p->finished_at_ms = rd_wall_now_ms(); /* the start: the same span back, to the ms */
     p->started_at_ms = p->finished_at_ms - (int64_t)(p->seconds * 1000.0 + 0.5);
+}
+
+void rd_drill_phase_end(rd_drill_target *dt, const char *name, double start, int ok,
+                        rd_verdict otherwise)
+{
+    rd_measure_phase(dt->res, name, start, ok ? RD_PASSED : dt->aborted ? RD_ABORTED : otherwise);
+}
+
+rd_verdict rd_drill_step_verdict(rd_drill_target *dt, rd_status st)
+{
+    if (st == RD_ERR_ABORTED || rd_abort_requested())
+        dt->aborted = 1;
+    return st == RD_OK                                                ? RD_PASSED
+           : dt->aborted || st == RD_ERR_CONFIG || st == RD_ERR_NOMEM ? RD_ERROR
+                                                                      : RD_FAILED;
 }
 
 void rd_measure_skip(rd_target_result *res, const char *name)
