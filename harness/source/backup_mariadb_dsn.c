@@ -17,16 +17,6 @@ void rd_bk_mdsn_free(rd_bk_mdsn *d)
     memset(d, 0, sizeof *d);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *r = malloc(n + 1);
-    if (r) {
-        memcpy(r, s, n);
-        r[n] = '\0';
-    }
-    return r;
-}
-
 static int set_key(rd_bk_mdsn *d, const char *k, size_t kn, const char *v, size_t vn)
 {
     char **slot = NULL;
@@ -47,7 +37,7 @@ static int set_key(rd_bk_mdsn *d, const char *k, size_t kn, const char *v, size_
         return 1; /* other client options are not needed by mariadb-dump */
 #undef KEY
     free(*slot);
-    *slot = dup_n(v, vn);
+    *slot = strndup(v, vn);
     return *slot != NULL;
 }
 
