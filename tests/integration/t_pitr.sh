@@ -16,6 +16,7 @@
 #     segment (the archive result and the sampling name it), configuration
 #     errors (exit 2), a heap page corrupted in the source (amcheck).
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$(dirname "$0")/../pitrlib.sh"
 need_bin
 
 pitr_fixture() { # pitr_fixture DIR [ENV=VALUE...]
@@ -38,10 +39,6 @@ config() {
      "checks": $checks } ] }
 JSON
 }
-rep() { jq -r "$2" "$tmp/out-$1/drill.json"; }
-mark() { awk -v n="$2" '$1 == n {print $2}' "$1/marks"; }
-iso() { date -u -d "@$(($1 / 1000)).$(printf %03d $(($1 % 1000)))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
-ms_of() { date -u -d "$1" +%s%3N; }
 
 A="$tmp/a"
 pitr_fixture "$A"

@@ -9,6 +9,7 @@
 #   - a file deleted from the repository: the restore fails with pgBackRest's
 #     own error; a WAL segment deleted from the repository: a gap.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$(dirname "$0")/../pitrlib.sh"
 need_bin
 command -v pgbackrest >/dev/null || { echo "skipping: pgbackrest is not installed"; exit 77; }
 
@@ -31,8 +32,6 @@ config() { # config NAME SAMPLE [CHECKS] [STANZA] [CONF]
      "checks": $checks } ] }
 JSON
 }
-rep() { jq -r "$2" "$tmp/out-$1/drill.json"; }
-ms_of() { date -u -d "$1" +%s%3N; }
 
 config list '{"strategy": "pitr-random"}'
 run "$RD_BIN" list "$tmp/list.json" --json

@@ -20,6 +20,7 @@
 #     `latest` drill fails on the archive result;
 #   - the old primary's base backup named by id is refused as broken.
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$(dirname "$0")/../pitrlib.sh"
 need_bin
 
 tl_fixture() { # tl_fixture DIR [ENV=VALUE...]
@@ -40,10 +41,6 @@ config() { # config NAME ARCHIVE SAMPLE [CHECKS]
      "checks": $checks } ] }
 JSON
 }
-rep() { jq -r "$2" "$tmp/out-$1/drill.json"; }
-mark() { awk -v n="$2" '$1 == n {print $2}' "$1/marks"; }
-iso() { date -u -d "@$(($1 / 1000)).$(printf %03d $(($1 % 1000)))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
-ms_of() { date -u -d "$1" +%s%3N; }
 recovery() { rep "$1" ".targets[0].checks[] | select(.type == \"recovery\") | $2"; }
 
 # drill NAME DIR TARGET POINT TIMELINE [SEGTLI]: a pitr drill to TARGET

@@ -9,6 +9,7 @@
 # holds AWS credentials: its restore_command reads a private copy of the WAL.
 # Each bucket is used at its root (moto 5.2.1 refuses listing prefixes with '/').
 . "$(dirname "$0")/../../fixtures/testlib.sh"
+. "$(dirname "$0")/../pitrlib.sh"
 need_bin
 expect_not_has() { if grep -qF -- "$2" "$1"; then fail "$3: $(basename "$1") has [$2]"; fi; }
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,8 +40,6 @@ config() { # config NAME BASE WAL SAMPLE [CHECKS]
      "checks": $checks } ] }
 JSON
 }
-rep() { jq -r "$2" "$tmp/out-$1/drill.json"; }
-ms_of() { date -u -d "$1" +%s%3N; }
 
 # --- list: the same points, window and gaps as from the directories ---
 config local "$A/base" "$A/wal" '{"strategy": "pitr-random"}'
